@@ -1,0 +1,55 @@
+# Two commands do everything: `make demo` and `make test`. Both set up first;
+# set-up is idempotent and quick when already done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp-install
+NBVAL := --nbval-current-env --nbval-cell-timeout=600
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: setup system-deps warmup demo test test-unit test-notebooks test-exercises lab bench clean
+
+setup: system-deps $(STAMP) warmup
+
+system-deps:
+	@bash .ci/system-deps
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[dev,oracle]' || $(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+# Compiles every numba kernel into the on-disk cache once; a no-op when warm.
+warmup: $(STAMP)
+	@$(PY) -m d2lmods.warmup
+
+demo: setup
+	$(PY) -m d2lmods.demo
+	@mkdir -p build/notebooks
+	$(PY) -m jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
+	    --output-dir build/notebooks notebooks/*.ipynb
+	@echo "HTML copies of the chapter: build/notebooks/"
+	$(PY) -m autograder demo build/demo-course
+	$(PY) -m autograder dashboard build/demo-course --assignment modules
+
+test: setup test-unit test-notebooks test-exercises
+
+test-unit: $(STAMP)
+	$(PY) -m pytest
+
+test-notebooks: $(STAMP)
+	$(PY) -m pytest --nbval $(NBVAL) --sanitize-with notebooks/sanitize.cfg notebooks/
+
+test-exercises: $(STAMP)
+	$(PY) -m pytest --nbval-lax $(NBVAL) exercises/source/
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser $(ROOT_FLAG) --notebook-dir=notebooks
+
+bench: setup
+	$(PY) -m bench.mlp
+	$(PY) -m bench.lenet
+
+clean:
+	rm -rf build .pytest_cache
