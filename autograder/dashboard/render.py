@@ -1,0 +1,238 @@
+"""HTML for the dashboard: one fragment per view, assembled into a self-contained page.
+
+The same fragments fill the tabs of the live ipywidgets dashboard, so both
+show identical numbers. Charts are SVG embedded as ``data:`` images; the page
+loads nothing from the network.
+
+>>> from autograder.dashboard.data import load_assignment           # doctest: +SKIP
+>>> html = render_page(load_assignment("build/demo-course", "modules"))  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import statistics
+from html import escape
+from pathlib import Path
+from string import Template
+
+from . import charts
+from .data import FLAG_LABELS, AssignmentData, StudentRecord
+
+_TEMPLATE = Path(__file__).with_name("template.html")
+
+
+def _img(svg: str | None, alt: str, cls: str = "chart") -> str:
+    if svg is None:
+        return f'<p class="empty">{escape(alt)}: nothing to plot yet.</p>'
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="{cls}" alt="{escape(alt)}" src="data:image/svg+xml;base64,{data}">'
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x)}"
+
+
+def _table(headers: list[str], rows: list[list[str]], cls: str, row_attrs: list[str] | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for i, cells in enumerate(rows):
+        attrs = f" {row_attrs[i]}" if row_attrs else ""
+        body.append(f"<tr{attrs}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+# --------------------------------------------------------------------------------------------------
+# Views
+# --------------------------------------------------------------------------------------------------
+
+def summary_view(data: AssignmentData) -> str:
+    s = data.score_summary()
+    top = data.max_score
+    enrolled = len(data.students)
+    manual = sum(1 for r in data.submitted if r.needs_manual_grade)
+    cards = [
+        ("students", str(enrolled)),
+        ("submitted", str(len(data.submitted))),
+        ("auto-graded", str(len(data.graded))),
+        ("no submission", str(enrolled - len(data.submitted))),
+        ("awaiting manual grading", str(manual)),
+        ("mean score", f"{_fmt(s['mean'])} / {_fmt(top)}" if s["mean"] is not None else "–"),
+        ("median score", _fmt(s["median"])),
+        ("flagged", str(len(data.flagged()))),
+    ]
+    html = '<div class="cards">' + "".join(
+        f'<div class="card" data-metric="{escape(k)}"><div class="value">{escape(v)}</div>'
+        f'<div class="label">{escape(k)}</div></div>' for k, v in cards) + "</div>"
+    if not data.students:
+        html += ('<p class="empty">Nobody is enrolled and nothing was submitted yet. Add students with '
+                 '<code>nbgrader db student add</code>, collect submissions and grade them; this page '
+                 'fills in as results arrive.</p>')
+    for w in data.warnings:
+        html += f'<p class="warning">{escape(w)}</p>'
+    return html
+
+
+def scores_view(data: AssignmentData) -> str:
+    overall = [r.score for r in data.students if r.scored and r.score is not None]
+    top = data.max_score or 0.0
+    parts = data.part_distributions()
+    out = _img(charts.score_histogram(overall, top, "Overall score"), "Histogram of overall scores")
+    out += _img(charts.part_histograms(parts), "Histograms of scores per part")
+    rows = []
+    for name, (values, part_top) in parts.items():
+        rows.append([escape(name), str(len(values)), _fmt(part_top),
+                     _fmt(statistics.fmean(values)) if values else "–",
+                     _fmt(sum(1 for v in values if v >= part_top) / len(values) * 100, 1) + "%" if values else "–"])
+    if rows:
+        out += _table(["part", "scored", "max", "mean", "full marks"], rows, "parts")
+    return out
+
+
+def checks_view(data: AssignmentData) -> str:
+    stats = data.check_stats()
+    if not stats:
+        return '<p class="empty">No graded submissions yet, so no checks to report.</p>'
+    out = _img(charts.pass_rates([f"{c.part}: {c.name}" for c in stats], [c.pass_rate for c in stats],
+                                 [c.attempts for c in stats]), "Pass rate per check")
+    rows = []
+    for c in stats:
+        other = ", ".join(f"{k} {v}" for k, v in sorted(c.statuses.items()) if k != "passed")
+        rows.append([escape(c.part), escape(c.name), escape(c.visibility), str(c.passed), str(c.attempts),
+                     f"{100 * c.pass_rate:.0f}%", escape(other)])
+    attrs = [f'data-check="{escape(c.part)}/{escape(c.check)}"' for c in stats]
+    return out + _table(["part", "check", "visibility", "passed", "graded", "pass rate", "other outcomes"],
+                        rows, "checks", attrs)
+
+
+def failures_view(data: AssignmentData, limit: int = 12) -> str:
+    cats = data.failure_categories(limit=limit)
+    if not cats:
+        return '<p class="empty">No failed checks among the graded submissions.</p>'
+    out = _img(charts.category_counts([c.label for c in cats], [c.students for c in cats]),
+               "Students per failure category")
+    items = []
+    for c in cats:
+        who = "student" if c.students == 1 else "students"
+        items.append(f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>: '
+                     f'{escape(c.label)}<div class="checks">checks: {escape(", ".join(c.checks))}</div>'
+                     + (f'<blockquote>{escape(c.example)}</blockquote>' if c.example else "") + "</li>")
+    return out + '<ol class="failures">' + "".join(items) + "</ol>"
+
+
+def flags_view(data: AssignmentData, link_base: Path | None = None) -> str:
+    flagged = data.flagged()
+    counts = data.flag_counts()
+    if not flagged:
+        return '<p class="empty">No submission was flagged.</p>'
+    summary = ", ".join(f"{FLAG_LABELS.get(f, f)}: {n}" for f, n in counts.most_common())
+    rows = []
+    for r in flagged:
+        parts = (r.result or {}).get("parts") or {}
+        bad = ", ".join(f"{p} ({v.get('status')})" for p, v in parts.items() if v.get("status") not in (None, "ok"))
+        rows.append([f'<a href="#student-{escape(r.student)}">{escape(r.student)}</a>',
+                     escape(", ".join(FLAG_LABELS.get(f, f) for f in r.flags)), escape(bad) or "–",
+                     _fmt(r.score)])
+    return (f'<p>{escape(summary)}</p>'
+            + _table(["student", "flags", "parts affected", "score"], rows, "flags",
+                     [f'data-student="{escape(r.student)}"' for r in flagged]))
+
+
+def _link(path: Path | None, link_base: Path | None, text: str) -> str:
+    if path is None:
+        return "–"
+    href = os.path.relpath(path, link_base) if link_base else path.as_uri()
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
+
+
+def student_detail(r: StudentRecord, link_base: Path | None = None) -> str:
+    """A student's results file (pretty JSON) and feedback link."""
+    bits = [f"<p>feedback: {_link(r.feedback_path, link_base, 'open feedback')}"
+            f" · results file: {_link(r.result_path, link_base, r.result_path.name if r.result_path else '')}</p>"]
+    if r.problem:
+        bits.append(f'<p class="warning">{escape(r.problem)}</p>')
+    if r.cells:
+        bits.append(_table(["grade cell", "score", "max", "needs manual grade"],
+                           [[escape(c.name), _fmt(c.score), _fmt(c.max_score), "yes" if c.needs_manual_grade else ""]
+                            for c in r.cells.values()], "cells"))
+    if r.result is not None:
+        bits.append(f"<pre>{escape(json.dumps(r.result, indent=2, ensure_ascii=False))}</pre>")
+    elif not r.submitted:
+        bits.append("<p>No submission.</p>")
+    else:
+        bits.append("<p>Submitted, not auto-graded yet.</p>")
+    return "".join(bits)
+
+
+def students_view(data: AssignmentData, link_base: Path | None = None) -> str:
+    if not data.students:
+        return '<p class="empty">No students yet.</p>'
+    parts = list(data.part_max)
+    headers = ["student", "name", "status", "score", "max"] + parts + ["flags", "grading s", "details"]
+    rows, attrs = [], []
+    for r in data.students:
+        status = ("graded" if r.graded else "submitted" if r.submitted else "no submission")
+        if r.needs_manual_grade:
+            status += ", needs manual grade"
+        ps = r.part_scores
+        rows.append([f'<span id="student-{escape(r.student)}">{escape(r.student)}</span>', escape(r.name),
+                     escape(status), f'<span class="score">{_fmt(r.score)}</span>', _fmt(r.max_score)]
+                    + [_fmt(ps.get(p)) for p in parts]
+                    + [escape(", ".join(r.flags)), _fmt(r.grading_seconds, 1),
+                       f"<details><summary>open</summary>{student_detail(r, link_base)}</details>"])
+        attrs.append(f'data-student="{escape(r.student)}" data-status="{escape(status)}"')
+    return _table(headers, rows, "students", attrs)
+
+
+def timing_view(data: AssignmentData) -> str:
+    seconds = [r.grading_seconds for r in data.graded if r.grading_seconds is not None]
+    if not seconds:
+        return '<p class="empty">No grading times recorded yet.</p>'
+    phase_values: dict[str, list[float]] = {}
+    for r in data.graded:
+        for k, v in r.timings.items():
+            phase_values.setdefault(k, []).append(v)
+    phases = {k: statistics.fmean(v) for k, v in phase_values.items()}
+    sandboxes = sorted({str(((r.result or {}).get("extra_data") or {}).get("sandbox")) for r in data.graded})
+    qs = sorted(seconds)
+    p95 = qs[min(len(qs) - 1, int(round(0.95 * (len(qs) - 1))))]
+    rows = [["submissions timed", str(len(seconds))], ["median seconds", _fmt(statistics.median(seconds))],
+            ["95th percentile", _fmt(p95)], ["slowest", _fmt(max(seconds))],
+            ["total seconds", _fmt(sum(seconds), 1)], ["sandbox", escape(", ".join(sandboxes))]]
+    rows += [[f"mean {escape(k)} s", _fmt(v, 3)] for k, v in phases.items()]
+    return _img(charts.grading_time(seconds, phases), "Grading time per submission") + _table(
+        ["measure", "value"], rows, "timing")
+
+
+VIEWS = [
+    ("summary", "Summary", summary_view),
+    ("scores", "Score distribution", scores_view),
+    ("checks", "Checks", checks_view),
+    ("failures", "Common mistakes", failures_view),
+    ("flags", "Flagged submissions", flags_view),
+    ("students", "Students", students_view),
+    ("timing", "Grading time", timing_view),
+]
+
+
+def render_page(data: AssignmentData, out_path: Path | None = None) -> str:
+    """The whole dashboard as one HTML document; links are relative to ``out_path``'s folder."""
+    base = out_path.resolve().parent if out_path else None
+    sections = []
+    for key, title, view in VIEWS:
+        body = view(data, base) if view in (flags_view, students_view) else view(data)
+        sections.append(f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>')
+    nav = "".join(f'<a href="#{k}">{escape(t)}</a>' for k, t, _ in VIEWS)
+    return Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(
+        title=escape(f"{data.course_id} · {data.assignment}"), course=escape(data.course_id),
+        assignment=escape(data.assignment), nav=nav, sections="\n".join(sections),
+        source=escape(f"gradebook: {_safe_url(data.db_url)}; results: {data.course_dir / 'results' / data.assignment}"))
+
+
+def _safe_url(url: str | None) -> str:
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url or "none")
