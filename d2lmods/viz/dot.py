@@ -1,0 +1,353 @@
+"""Graphviz drawings of a module tree: registered vs. merely held, lazy and tied parameters.
+
+>>> from d2lmods import nn
+>>> from d2lmods.viz import draw
+>>> g = draw(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))   # doctest: +SKIP
+>>> g                       # in Jupyter: the SVG; without Graphviz: a text tree and a hint
+>>> print(g.source)         # the DOT text, deterministic (node ids are qualified names)
+
+What the picture means:
+
+* a module with submodules is a box (cluster) labelled ``name: Class``; a leaf is a table of its
+  parameters (name, shape, element count) and buffers;
+* red, dashed: held in a plain list/tuple/dict/set, so not registered -- not trained, saved or
+  moved; the last row names the attribute that holds it;
+* grey italic rows: lazy parameters whose shape is not known before the first forward;
+* dotted purple lines join parameters that are the same object (tied weights);
+* with a sample ``input``, each module shows ``input -> output`` shapes and modules the forward
+  never called are drawn faded;
+* ``depth=`` cuts the tree (deeper modules are summarised), and runs of ``collapse`` or more
+  identical siblings are drawn once as ``Block x 12``.
+
+SVG hooks: every module's node or cluster has ``id`` = its path (the root is ``"(root)"``) and
+``class`` words such as ``module leaf unregistered called lazy tied collapsed``.
+"""
+from __future__ import annotations
+
+import shutil
+
+import graphviz
+
+from ._format import dot_id, fmt_count, fmt_shape, html
+from .tree import REGISTERED, UNREGISTERED, ModelTree, analyze
+
+ROOT_ID = "(root)"
+FONT = "Helvetica"
+RED = "#d62728"
+RED_FILL = "#fde0e0"
+BLUE_FILL = "#e3ecf7"
+GREY = "#8a8a8a"
+TIE = "#8a2be2"
+INSTALL_HINT = ("Graphviz's `dot` program is not on PATH, so this is a text tree; install Graphviz "
+                "to see the drawing (Debian/Ubuntu: apt-get install graphviz, macOS: brew install "
+                "graphviz, conda: conda install graphviz).")
+
+
+def have_dot() -> bool:
+    """True when Graphviz's ``dot`` executable can be found on PATH."""
+    return shutil.which("dot") is not None
+
+
+class ModuleDrawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that shows a text tree instead of failing when ``dot`` is missing.
+
+    ``tree`` is the :class:`~d2lmods.viz.tree.ModelTree` drawn; ``targets`` maps every SVG id
+    to the module path it stands for (collapsed runs stand for several paths).
+    """
+
+    tree: ModelTree | None = None
+    targets: dict = {}
+
+    def text(self) -> str:
+        """The text tree of the drawn model (what Jupyter shows without Graphviz)."""
+        from .text import text_tree
+
+        return text_tree(self.tree) if self.tree is not None else self.source
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        if have_dot():
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except graphviz.ExecutableNotFound:   # vanished between the check and the call
+                pass
+        body = self.text() + "\n\n" + INSTALL_HINT
+        return {"text/plain": body, "text/html": f"<pre>{html(body)}</pre>"}
+
+    def svg(self) -> str | None:
+        """The SVG text rendered by ``dot``, or ``None`` when Graphviz is not installed."""
+        if not have_dot():
+            return None
+        try:
+            return self.pipe(format="svg", encoding="utf-8")
+        except graphviz.ExecutableNotFound:
+            return None
+
+
+def draw(model, input=None, depth=None, *, collapse=3, rankdir="TB") -> ModuleDrawing:
+    """Draw ``model``'s module tree as a ``graphviz.Digraph`` (see the module docstring).
+
+    ``input``: optional sample input (tensor, tuple of arguments or dict of keyword arguments);
+    one forward runs to record shapes and which modules are called (lazy layers materialize).
+    ``depth``: draw at most this many levels below the root (``None``: all).
+    ``collapse``: draw runs of at least this many identical siblings once (``0``/``None``: never).
+    """
+    return build(analyze(model, input), depth=depth, collapse=collapse, rankdir=rankdir)
+
+
+def svg_id(path: str) -> str:
+    return path if path else ROOT_ID
+
+
+class _Builder:
+    def __init__(self, tree: ModelTree, depth, collapse):
+        self.tree = tree
+        self.depth = depth
+        self.collapse = collapse or 0
+        self.lines: list = []
+        self.targets: dict = {}     # svg id -> module path
+        self.ports: dict = {}       # parameter path -> (node id, port)
+        self.drawn: dict = {}       # module path -> svg id of the node/cluster showing it
+        self.anchor: dict = {}      # module path -> (first node id, last node id)
+        self.clusters: set = set()
+
+    # -- structure ---------------------------------------------------------------------------
+    def module(self, path: str, indent: str):
+        m = self.tree.modules[path]
+        expand = m.children and m.alias_of is None and (self.depth is None or m.depth < self.depth)
+        if not expand:
+            node = svg_id(path)
+            self.leaf(m, node, indent)
+            self.anchor[path] = (node, node)
+            return
+        cid = svg_id(path)
+        self.clusters.add(path)
+        self.drawn[path] = cid
+        self.targets[cid] = path
+        style = "rounded,dashed" if m.status != REGISTERED else "rounded"
+        color = RED if m.status != REGISTERED else "#6b7d95"
+        label = f"<B>{html(m.label)}</B>"
+        if m.holder:
+            label += f' <FONT COLOR="{RED}">not registered: {html(m.holder)}</FONT>'
+        if m.calls is not None:
+            label += f' <FONT POINT-SIZE="9">{html(self.io(m))}</FONT>'
+        self.lines.append(f"{indent}subgraph {dot_id('cluster_' + cid)} {{")
+        inner = indent + "\t"
+        attrs = {"id": cid, "class": self.classes(m, "container"), "label": f"<{label}>",
+                 "style": style, "color": color, "fontcolor": RED if m.status == UNREGISTERED
+                 else "black", "labeljust": "l", "penwidth": "1.5" if m.status == UNREGISTERED
+                 else "1"}
+        if m.calls == 0:
+            attrs["bgcolor"] = "#f4f4f4"
+        for k, v in attrs.items():
+            self.lines.append(f"{inner}{k}={v if v.startswith('<') else dot_id(v)};")
+        first = last = None
+        if m.params or m.buffers or m.also_held_at:
+            node = f"{cid}#params"
+            self.table(m, node, inner, header=f"own parameters of {m.label}",
+                       classes="params " + self.classes(m, "container"))
+            self.targets[node] = path
+            first = last = node
+        for group in self.runs(m.children):
+            if self.collapse and len(group) >= max(self.collapse, 2):
+                node = svg_id(group[0])
+                self.collapsed(group, node, inner)
+                ends = [(node, node)]
+            else:
+                ends = []
+                for child in group:
+                    self.module(child, inner)
+                    ends.append(self.anchor[child])
+            for a, b in ends:   # invisible edges keep siblings in order, top to bottom
+                if last is not None:
+                    self.lines.append(f"{inner}{dot_id(last)} -> {dot_id(a)} [style=invis];")
+                first = first or a
+                last = b
+        self.lines.append(f"{indent}}}")
+        self.anchor[path] = (first, last)
+
+    def runs(self, children):
+        """Consecutive children with identical structure, as lists (singletons otherwise)."""
+        groups: list = []
+        prev = None
+        for c in children:
+            sig = self.signature(c)
+            if groups and sig is not None and sig == prev:
+                groups[-1].append(c)
+            else:
+                groups.append([c])
+            prev = sig
+        return groups
+
+    def signature(self, path):
+        """Structure of a subtree, or None when it must not be merged with its neighbours."""
+        m = self.tree.modules[path]
+        if m.alias_of or m.also_held_at or any(p.tied_with or p.problem for p in m.params):
+            return None
+        kids = []
+        for c in m.children:
+            s = self.signature(c)
+            if s is None:
+                return None
+            kids.append((self.tree.modules[c].name if not c[-1:].isdigit() else "#", s))
+        return (m.class_name, m.status, m.holder and m.holder.split(" '")[0],
+                tuple((p.name, p.shape, p.lazy, p.requires_grad) for p in m.params),
+                tuple((b.name, b.shape) for b in m.buffers), bool(m.calls), tuple(kids))
+
+    def subtree(self, path) -> list:
+        """``path`` and every module path below it, in tree order."""
+        out = [path]
+        for c in self.tree.modules[path].children:
+            out.extend(self.subtree(c))
+        return out
+
+    # -- nodes ---------------------------------------------------------------------------------
+    def classes(self, m, shape) -> str:
+        words = ["module", shape, m.status]
+        if m.calls is not None:
+            words.append("called" if m.calls else "not-called")
+        if any(p.lazy for p in m.params):
+            words.append("lazy")
+        if any(p.tied_with for p in m.params):
+            words.append("tied")
+        if m.alias_of:
+            words.append("alias")
+        return " ".join(words)
+
+    def io(self, m) -> str:
+        if not m.calls:
+            return "not called"
+        return f"{fmt_shape(m.input_shapes)} \u2192 {fmt_shape(m.output_shapes)}"
+
+    def leaf(self, m, node, indent):
+        self.drawn[m.path] = node
+        self.targets[node] = m.path
+        self.table(m, node, indent, header=m.label, classes=self.classes(m, "leaf"))
+
+    def table(self, m, node, indent, header, classes):
+        unreg = m.status != REGISTERED
+        rows = []
+        head_fill = RED_FILL if unreg else BLUE_FILL
+        head_font = RED if unreg else "black"
+        rows.append(f'<TR><TD COLSPAN="3" BGCOLOR="{head_fill}"><FONT COLOR="{head_font}">'
+                    f"<B>{html(header)}</B></FONT></TD></TR>")
+        for i, p in enumerate(m.params + m.buffers):
+            port = f"p{i}"
+            self.ports[p.path] = (node, port)
+            name, shape = html(p.name), html(fmt_shape(p.shape))
+            count = fmt_count(p.numel) if p.kind == "parameter" else p.kind
+            if p.lazy:
+                name = f'<FONT COLOR="{GREY}"><I>{name}</I></FONT>'
+                shape = f'<FONT COLOR="{GREY}"><I>uninitialized</I></FONT>'
+                count = f'<FONT COLOR="{GREY}"><I>lazy</I></FONT>'
+            elif p.problem:
+                name = f'<FONT COLOR="{RED}">{name}</FONT>'
+                count = f'<FONT COLOR="{RED}">{count} not registered</FONT>'
+            elif not p.requires_grad and p.kind == "parameter":
+                count += " frozen"
+            rows.append(f'<TR><TD ALIGN="LEFT" PORT="{port}">{name}</TD><TD>{shape}</TD>'
+                        f'<TD ALIGN="RIGHT">{count}</TD></TR>')
+        if m.children and m.alias_of is None and m.path not in self.clusters:
+            below = self.subtree(m.path)[1:]     # cut by the depth limit: summarise
+            n_sub, hidden = len(below), sum(self.tree.modules[p].own_numel for p in below)
+            rows.append(f'<TR><TD COLSPAN="3"><I>{n_sub} submodules, {fmt_count(hidden)} '
+                        f"parameters (depth limit)</I></TD></TR>")
+        if m.alias_of is not None:
+            rows.append(f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}'
+                        "</I></TD></TR>")
+        for held in m.also_held_at:
+            rows.append(f'<TR><TD COLSPAN="3"><I>also held in {html(held)} '
+                        "(harmless: it is registered)</I></TD></TR>")
+        if m.calls is not None and m.path not in self.clusters:
+            rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
+                        "</FONT></TD></TR>")
+        if m.holder and m.path not in self.clusters:
+            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">not registered: '
+                        f"{html(m.holder)}</FONT></TD></TR>")
+        label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+                 f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>")
+        attrs = [f"id={dot_id(node)}", f"class={dot_id(classes)}", f"label={label}"]
+        style = ["rounded"]
+        if unreg and m.path not in self.clusters:
+            style.append("dashed")
+            attrs += [f'color="{RED}"', "penwidth=1.5"]
+        if m.calls == 0:        # the sample forward never called it: faded
+            style.append("filled")
+            attrs.append('fillcolor="#f4f4f4"')
+        if style != ["rounded"]:
+            attrs.append(f"style={dot_id(','.join(style))}")
+        self.lines.append(f"{indent}{dot_id(node)} [{' '.join(attrs)}];")
+
+    def collapsed(self, group, node, indent):
+        ms = [self.tree.modules[p] for p in group]
+        first, last = ms[0], ms[-1]
+        sub_each = sum(self.tree.modules[p].own_numel for p in self.subtree(first.path))
+        unreg = first.status != REGISTERED
+        name = f"{first.name} \u2026 {last.name}"
+        rows = [f'<TR><TD BGCOLOR="{RED_FILL if unreg else BLUE_FILL}"><FONT COLOR='
+                f'"{RED if unreg else "black"}"><B>{html(name)}: {html(first.class_name)} '
+                f"\u00d7 {len(ms)}</B></FONT></TD></TR>",
+                f"<TR><TD>{fmt_count(sub_each)} parameters each, "
+                f"{fmt_count(sub_each * len(ms))} in all</TD></TR>"]
+        if first.calls is not None:
+            rows.append(f'<TR><TD><FONT POINT-SIZE="9">{html(self.io(first))}</FONT></TD></TR>')
+        if first.holder:
+            rows.append(f'<TR><TD><FONT COLOR="{RED}">not registered: '
+                        f"{html(first.holder)}</FONT></TD></TR>")
+        label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+                 f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>")
+        classes = self.classes(first, "leaf") + " collapsed"
+        attrs = [f"id={dot_id(node)}", f"class={dot_id(classes)}", f"label={label}",
+                 'style="rounded"', "peripheries=2"]
+        if unreg:
+            attrs += [f'color="{RED}"', 'style="rounded,dashed"']
+        self.lines.append(f"{indent}{dot_id(node)} [{' '.join(attrs)}];")
+        for p in group:
+            for q in self.subtree(p):
+                self.drawn[q] = node
+        self.targets[node] = first.path
+
+    # -- edges between distant nodes -------------------------------------------------------------
+    def ties(self):
+        for group in self.tree.tied:
+            ends = [self.ports[p] for p in group if p in self.ports]
+            for (n1, p1), (n2, p2) in zip(ends, ends[1:]):
+                if n1 == n2 and p1 == p2:
+                    continue
+                self.lines.append(
+                    f"\t{dot_id(n1)}:{p1} -> {dot_id(n2)}:{p2} [class=\"tied\" style=dotted "
+                    f'color="{TIE}" fontcolor="{TIE}" dir=both arrowhead=dot arrowtail=dot '
+                    'constraint=false label="tied"];')
+
+    def aliases(self):
+        for m in self.tree.modules.values():
+            if m.alias_of is None or m.path not in self.drawn:
+                continue
+            target = self.anchor.get(m.alias_of, (self.drawn.get(m.alias_of),))[0]
+            if target is None:
+                continue
+            extra = ""
+            if m.alias_of in self.clusters:
+                extra = f" lhead={dot_id('cluster_' + svg_id(m.alias_of))}"
+            self.lines.append(f"\t{dot_id(self.drawn[m.path])} -> {dot_id(target)} "
+                              f'[class="alias" style=dotted color="{GREY}" constraint=false '
+                              f'label="same module"{extra}];')
+
+
+def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawing:
+    """Build the drawing of an analysed tree (``draw`` = ``analyze`` + ``build``)."""
+    b = _Builder(tree, depth, collapse)
+    b.module(tree.root.path, "\t")
+    b.ties()
+    b.aliases()
+    g = ModuleDrawing(
+        name=tree.root.class_name,
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "compound": "true",
+                    "nodesep": "0.25", "ranksep": "0.25", "newrank": "true"},
+        node_attr={"shape": "box", "style": "rounded", "color": "#6b7d95", "fontname": FONT,
+                   "fontsize": "10", "margin": "0.04"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"})
+    g.body.extend(line + "\n" for line in b.lines)
+    g.tree = tree
+    g.targets = dict(b.targets)
+    g.drawn = dict(b.drawn)
+    return g

@@ -1,0 +1,68 @@
+"""A plain-text module tree: what a terminal, a static export or a machine without Graphviz shows.
+
+>>> from d2lmods import nn
+>>> from d2lmods.viz import analyze
+>>> from d2lmods.viz.text import text_tree
+>>> print(text_tree(analyze(nn.Sequential(nn.Linear(4, 8), nn.ReLU()))))   # doctest: +SKIP
+Sequential
+├── 0: Linear  weight (8, 4)  bias (8,)
+└── 1: ReLU
+registered: 40 parameters in 2 tensors (...)
+"""
+from __future__ import annotations
+
+from ._format import fmt_shape
+from .tree import REGISTERED, UNREGISTERED, ModelTree
+
+
+def _param_text(p) -> str:
+    if p.lazy:
+        return f"{p.name} ? (lazy)"
+    text = f"{p.name} {fmt_shape(p.shape)}"
+    if p.kind == "buffer":
+        text += " (buffer)"
+    if p.tied_with:
+        text += f" (tied: {', '.join(p.tied_with)})"
+    if p.problem:
+        text += " (NOT REGISTERED)"
+    return text
+
+
+def module_line(m) -> str:
+    """One line for one module: label, parameters, shapes, status."""
+    parts = [m.label]
+    parts += [_param_text(p) for p in m.params + m.buffers]
+    if m.calls is not None:
+        parts.append(f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
+                     if m.calls else "not called")
+    if m.alias_of is not None:
+        parts.append(f"[same module as {m.alias_of or '(root)'}]")
+    for held in m.also_held_at:
+        parts.append(f"[also held in {held}; registered, so harmless]")
+    if m.status == UNREGISTERED:
+        parts.append(f"!! NOT REGISTERED ({m.holder})")
+    elif m.status != REGISTERED:
+        parts.append("!! inside an unregistered module")
+    return "  ".join(parts)
+
+
+def text_tree(tree: ModelTree, fixes: bool = True) -> str:
+    """The whole tree with box-drawing branches, the totals, and (``fixes``) how to fix each problem."""
+    lines = [module_line(tree.root)]
+
+    def walk(path, prefix):
+        kids = tree.modules[path].children
+        for i, c in enumerate(kids):
+            last = i == len(kids) - 1
+            lines.append(prefix + ("\u2514\u2500\u2500 " if last else "\u251c\u2500\u2500 ")
+                         + module_line(tree.modules[c]))
+            walk(c, prefix + ("    " if last else "\u2502   "))
+
+    walk(tree.root.path, "")
+    lines.append("")
+    lines += tree.totals.lines()
+    if fixes:
+        for path, problem, fix in tree.problems:
+            lines.append(f"- {problem}" + (f" Fix: {fix}" if fix else ""))
+    lines += tree.notes
+    return "\n".join(lines)

@@ -1,0 +1,621 @@
+"""The analysis model behind every drawing: which modules and parameters a model *registers*,
+which ones it only *holds* (in plain lists, tuples, dicts, sets), and, with a sample input,
+which ones its forward actually *uses*.
+
+Nothing here renders anything; :mod:`d2lmods.viz.dot`, :mod:`d2lmods.viz.summary` and
+:mod:`d2lmods.viz.widget` all read a :class:`ModelTree`.
+
+>>> from d2lmods import nn
+>>> from d2lmods.viz import analyze
+>>> class Net(nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.body = nn.Linear(4, 8)
+...         self.heads = [nn.Linear(8, 2), nn.Linear(8, 3)]   # plain list: not registered
+>>> tree = analyze(Net())                                      # doctest: +SKIP
+>>> [m.path for m in tree.unregistered]                        # doctest: +SKIP
+['heads[0]', 'heads[1]']
+>>> tree.totals.registered_params, tree.totals.hidden_params    # doctest: +SKIP
+(40, 45)
+
+Paths: registered modules use their qualified name (``"encoder.0"``, the root is ``""``);
+modules reached only through a plain container use their attribute path from the root
+(``"heads[0]"``, ``"encoder.blocks['enc']"``) and their registered children extend it
+(``"heads[0].0"``).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from ._format import fmt_count, fmt_shape
+
+REGISTERED = "registered"
+UNREGISTERED = "unregistered"            # held in a plain container, not registered anywhere
+INSIDE_UNREGISTERED = "inside-unregistered"  # registered on a module that is itself unregistered
+
+_CONTAINER_WORDS = {"list": "plain list", "tuple": "plain tuple", "dict": "plain dict",
+                    "set": "plain set", "attribute": "plain attribute"}
+
+
+@dataclass
+class ParamInfo:
+    """One parameter, buffer or plain tensor as a module holds it."""
+
+    name: str                 # on its owner: "weight", or the attribute path "ws[0]" if unregistered
+    path: str                 # from the root: "fc.weight", "heads[0].weight"
+    kind: str                 # 'parameter' | 'buffer' | 'tensor'
+    shape: tuple | None       # None while lazy (uninitialized)
+    dtype: str
+    numel: int                # 0 while lazy
+    requires_grad: bool
+    lazy: bool
+    visible: bool             # True if parameters()/state_dict() reach this very object
+    tied_with: tuple = ()     # every other path of the same object
+    problem: str | None = None
+    fix: str | None = None
+    obj_id: int = field(default=0, repr=False, compare=False)   # id() of the tensor object
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "path": self.path, "kind": self.kind,
+                "shape": fmt_shape(self.shape), "dtype": self.dtype, "numel": self.numel,
+                "requires_grad": self.requires_grad, "lazy": self.lazy, "visible": self.visible,
+                "tied_with": list(self.tied_with), "problem": self.problem, "fix": self.fix}
+
+
+@dataclass
+class ModuleInfo:
+    """One module occurrence in the tree (a module registered twice appears twice, see ``alias_of``)."""
+
+    path: str
+    name: str                 # last part of the path: "fc", "0", "heads[0]"; "" for the root
+    class_name: str
+    depth: int
+    status: str               # REGISTERED | UNREGISTERED | INSIDE_UNREGISTERED
+    parent: str | None
+    module: object = field(repr=False)
+    params: list = field(default_factory=list)    # own parameters (+ unregistered ones held here)
+    buffers: list = field(default_factory=list)
+    children: list = field(default_factory=list)  # child paths: registered first, then held ones
+    holder: str | None = None                     # "plain list 'heads'" for UNREGISTERED modules
+    alias_of: str | None = None                   # same object already drawn at this path
+    also_held_at: list = field(default_factory=list)  # plain-container paths that hold it too
+    calls: int | None = None                      # None without a sample input
+    input_shapes: object = None
+    output_shapes: object = None
+    problem: str | None = None
+    fix: str | None = None
+    finding: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """``"name: Class"`` as drawn; the root is just its class name."""
+        return f"{self.name}: {self.class_name}" if self.path else self.class_name
+
+    @property
+    def flagged(self) -> bool:
+        return self.status != REGISTERED or any(not p.visible for p in self.params)
+
+    @property
+    def own_numel(self) -> int:
+        return sum(p.numel for p in self.params)
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "name": self.name, "class_name": self.class_name,
+                "label": self.label, "depth": self.depth, "status": self.status,
+                "parent": self.parent, "children": list(self.children), "holder": self.holder,
+                "alias_of": self.alias_of, "also_held_at": list(self.also_held_at),
+                "calls": self.calls,
+                "input_shapes": None if self.calls is None else fmt_shape(self.input_shapes),
+                "output_shapes": None if self.calls is None else fmt_shape(self.output_shapes),
+                "params": [p.to_json() for p in self.params],
+                "buffers": [b.to_json() for b in self.buffers],
+                "problem": self.problem, "fix": self.fix, "flagged": self.flagged}
+
+
+@dataclass
+class Totals:
+    """Counts a learner can check against ``sum(p.numel() for p in model.parameters())``."""
+
+    registered_params: int = 0     # elements parameters() yields, each tied tensor once, lazy = 0
+    registered_tensors: int = 0    # len(list(model.parameters()))
+    trainable_params: int = 0      # of which requires_grad
+    lazy_tensors: int = 0          # registered but still uninitialized
+    buffers: int = 0               # buffer elements (registered)
+    state_dict_keys: int = 0       # len(model.state_dict())
+    hidden_params: int = 0         # elements only reachable through plain containers
+    hidden_tensors: int = 0
+    used_hidden_params: int | None = None  # of which in modules the sample forward called
+    unregistered_modules: int = 0  # modules held in plain containers (top level of each)
+    tied_groups: int = 0
+
+    def lines(self) -> list[str]:
+        """The totals as short sentences (used by the text tree and the summary)."""
+        out = [f"registered: {fmt_count(self.registered_params)} parameters in "
+               f"{self.registered_tensors} tensors (what parameters(), state_dict(), .to() and "
+               f"optimizers see; state_dict has {self.state_dict_keys} keys)"]
+        if self.lazy_tensors:
+            out.append(f"lazy: {self.lazy_tensors} parameter tensors not initialized yet "
+                       "(shapes appear after the first forward)")
+        if self.unregistered_modules or self.hidden_tensors:
+            used = ""
+            if self.used_hidden_params is not None:
+                used = f", {fmt_count(self.used_hidden_params)} of them used by forward"
+            out.append(f"NOT registered: {fmt_count(self.hidden_params)} parameters in "
+                       f"{self.hidden_tensors} tensors{used} -- never trained, saved or moved")
+        if self.tied_groups:
+            out.append(f"tied: {self.tied_groups} parameter(s) shared under several names, "
+                       "counted once")
+        return out
+
+
+@dataclass
+class ModelTree:
+    """Everything :func:`analyze` found out about a model."""
+
+    root: ModuleInfo
+    modules: dict                 # path -> ModuleInfo, in drawing (pre-)order
+    findings: list                # what find_unregistered returned
+    tied: list                    # tuples of paths naming the same Parameter
+    totals: Totals
+    dynamic: bool                 # a sample forward was run
+    notes: list = field(default_factory=list)
+
+    @property
+    def unregistered(self) -> list:
+        """Modules held in plain containers (the top of each hidden subtree)."""
+        return [m for m in self.modules.values() if m.status == UNREGISTERED]
+
+    @property
+    def used_unregistered(self) -> list:
+        """Modules the sample forward called although no optimizer can see them."""
+        return [m for m in self.modules.values()
+                if m.status != REGISTERED and m.calls]
+
+    @property
+    def problems(self) -> list:
+        """``(path, problem, fix)`` for every flagged module and parameter, in tree order."""
+        out = []
+        for m in self.modules.values():
+            if m.problem and m.status != INSIDE_UNREGISTERED:   # explained by its top module
+                out.append((m.path, m.problem, m.fix))
+            for p in m.params + m.buffers:
+                if p.problem:
+                    out.append((p.path, p.problem, p.fix))
+        return out
+
+    def to_json(self) -> dict:
+        return {"root": self.root.path, "dynamic": self.dynamic, "notes": list(self.notes),
+                "modules": {k: m.to_json() for k, m in self.modules.items()},
+                "tied": [list(g) for g in self.tied], "totals": self.totals.lines()}
+
+
+# ---------------------------------------------------------------------------------------
+# helpers that only look at the public API of a module or tensor
+
+def _is_lazy(t) -> bool:
+    # UninitializedParameter / UninitializedBuffer: matched by name so this file does not
+    # depend on where the lazy classes live.
+    return any(c.__name__.startswith("Uninitialized") for c in type(t).__mro__)
+
+
+def _dtype(t) -> str:
+    return str(getattr(t, "dtype", "?")).rsplit(".", 1)[-1]
+
+
+def _tensor_info(name, path, t, kind, visible) -> ParamInfo:
+    lazy = _is_lazy(t)
+    shape = None if lazy else tuple(int(d) for d in t.shape)
+    numel = 0
+    if shape is not None:
+        numel = 1
+        for d in shape:
+            numel *= d
+    return ParamInfo(name=name, path=path, kind=kind, shape=shape, dtype=_dtype(t), numel=numel,
+                     requires_grad=bool(getattr(t, "requires_grad", False)), lazy=lazy,
+                     visible=visible, obj_id=id(t))
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _relative(path: str, owner: str) -> str:
+    if owner and path.startswith(owner + "."):
+        return path[len(owner) + 1:]
+    if owner and path.startswith(owner) and path[len(owner):][:1] == "[":
+        return path[len(owner):]
+    return path
+
+
+def _find_unregistered(model) -> list:
+    from d2lmods.nn.utils import find_unregistered
+
+    return list(find_unregistered(model))
+
+
+def _describe(value):
+    """Shapes of whatever a forward takes or returns: tensors, tuples/lists, dicts."""
+    if value is None:
+        return None
+    if hasattr(value, "shape") and not isinstance(value, type):
+        return tuple(int(d) for d in value.shape)
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _describe(v) for k, v in value.items()}
+    return type(value).__name__
+
+
+def _fix_for(finding) -> str:
+    attr = finding.attribute
+    if finding.container == "attribute":
+        if finding.kind == "tensor":
+            return f"self.register_buffer('{attr}', tensor) so state_dict() and .to() see it"
+        return (f"assign it as self.{attr} = ... after super().__init__() "
+                "(it was stored past Module.__setattr__)")
+    if finding.kind == "module":
+        cls = "nn.ModuleDict" if finding.container == "dict" else "nn.ModuleList"
+        return f"self.{attr} = {cls}(...)"
+    if finding.kind == "parameter":
+        cls = "nn.ParameterDict" if finding.container == "dict" else "nn.ParameterList"
+        return f"self.{attr} = {cls}(...)"
+    return (f"register each tensor of self.{attr} with self.register_buffer(name, tensor) "
+            "(or stack them into one buffer)")
+
+
+def _holder(finding) -> str:
+    word = _CONTAINER_WORDS.get(finding.container, finding.container)
+    return f"{word} '{finding.attribute}'"
+
+
+# ---------------------------------------------------------------------------------------
+# the dynamic pass
+
+class ForwardPassError(RuntimeError):
+    """The sample forward given to ``analyze``/``draw``/``explore`` failed inside a module."""
+
+
+@contextlib.contextmanager
+def _eval_no_grad(modules):
+    """Every module in eval mode and no autograd graph; each module's own flag restored after.
+
+    Eval mode keeps the pass from changing running statistics or drawing dropout masks; the
+    flags are restored one by one because ``train()`` recurses only through registered children.
+    """
+    import d2lmods
+
+    saved = [(m, m.training) for m in modules]
+    try:
+        for m in modules:
+            m.training = False
+        with d2lmods.no_grad():
+            yield
+    finally:
+        for m, flag in saved:
+            m.training = flag
+
+
+def _run_forward(model, sample, objects: dict) -> dict:
+    """One forward with hooks on every module in ``objects`` (id -> (path, module)).
+
+    Returns id -> {"calls", "inputs", "outputs"} (shapes of the first call).
+    """
+    records: dict = {}
+    stack: list = []
+    handles = []
+
+    def pre(mod, args):
+        stack.append(id(mod))
+
+    def post(mod, args, output):
+        if stack and stack[-1] == id(mod):
+            stack.pop()
+        rec = records.setdefault(id(mod), {"calls": 0})
+        rec["calls"] += 1
+        if rec["calls"] == 1:
+            ins = _describe(list(args))
+            rec["inputs"] = ins[0] if len(ins) == 1 else ins
+            rec["outputs"] = _describe(output)
+
+    try:
+        for _path, mod in objects.values():
+            if hasattr(mod, "register_forward_pre_hook"):
+                handles.append(mod.register_forward_pre_hook(pre))
+            handles.append(mod.register_forward_hook(post))
+        with _eval_no_grad([m for _p, m in objects.values()]):
+            try:
+                if isinstance(sample, dict):
+                    model(**sample)
+                elif isinstance(sample, tuple):
+                    model(*sample)
+                else:
+                    model(sample)
+            except Exception as err:
+                where = objects.get(stack[-1], ("", model))[0] if stack else ""
+                mod = objects.get(stack[-1], ("", model))[1] if stack else model
+                place = f"module '{where}' ({type(mod).__name__})" if where else \
+                    f"the model's own forward ({type(model).__name__})"
+                raise ForwardPassError(
+                    f"the sample forward failed in {place} with input {fmt_shape(_describe(sample))}: "
+                    f"{type(err).__name__}: {err}. Pass an `input` the model accepts "
+                    "(a tensor, a tuple of positional arguments or a dict of keyword arguments), "
+                    "or leave it out to draw without shapes.") from err
+    finally:
+        for h in handles:
+            h.remove()
+    return records
+
+
+# ---------------------------------------------------------------------------------------
+# building the tree
+
+def _module_objects(model, findings) -> dict:
+    """id -> (path, module) for every module reachable by registration or by a finding."""
+    objects: dict = {}
+
+    def add(mod, path):
+        if id(mod) in objects:
+            return
+        objects[id(mod)] = (path, mod)
+        for name, child in mod._modules.items():
+            if child is not None:
+                add(child, _join(path, name))
+
+    add(model, "")
+    for f in findings:
+        if f.kind == "module":
+            add(f.obj, f.path)
+    return objects
+
+
+def analyze(model, input=None) -> ModelTree:
+    """Analyse ``model``: registered tree, unregistered modules/parameters, tied and lazy params.
+
+    With ``input`` (a tensor, a tuple of positional arguments or a dict of keyword arguments)
+    one forward runs under ``no_grad`` with every module in eval mode, hooks recording each
+    module's call count and input/output shapes. Lazy layers materialize during that pass (the
+    model is changed, as by any first forward); ``tree.notes`` says so.
+    """
+    notes = []
+    records: dict = {}
+    dynamic = input is not None
+    if dynamic:
+        before = [n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)]
+        objects = _module_objects(model, _find_unregistered(model))
+        records = _run_forward(model, input, objects)
+        notes.append("Shapes come from one sample forward run under no_grad with every module "
+                     "in eval mode; each module's train/eval flag was restored afterwards.")
+        after = {n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)}
+        done = [n for n in before if n not in after]
+        if done:
+            notes.append("The sample forward materialized lazy parameters (the model now has "
+                         "their shapes): " + ", ".join(done))
+    findings = _find_unregistered(model)
+    return _build(model, findings, records, dynamic, notes)
+
+
+def _build(model, findings, records, dynamic, notes) -> ModelTree:
+    modules: dict = {}
+    by_id: dict = {}   # id(module) -> first path where it is drawn
+    registered_ids = {id(p) for _n, p in model.named_parameters(remove_duplicate=False)}
+
+    def visit(mod, path, name, depth, parent, status):
+        info = ModuleInfo(path=path, name=name, class_name=type(mod).__name__, depth=depth,
+                          status=status, parent=parent, module=mod)
+        modules[path] = info
+        if parent is not None:
+            modules[parent].children.append(path)
+        rec = records.get(id(mod))
+        if dynamic:
+            info.calls = rec["calls"] if rec else 0
+            if rec:
+                info.input_shapes, info.output_shapes = rec.get("inputs"), rec.get("outputs")
+        if id(mod) in by_id:            # the same object already drawn: do not expand twice
+            info.alias_of = by_id[id(mod)]
+            return info
+        by_id[id(mod)] = path
+        for pname, p in mod.named_parameters(recurse=False, remove_duplicate=False):
+            if p is not None:
+                info.params.append(_tensor_info(pname, _join(path, pname), p, "parameter",
+                                                id(p) in registered_ids))
+        for bname, b in mod.named_buffers(recurse=False):
+            if b is not None:
+                info.buffers.append(_tensor_info(bname, _join(path, bname), b, "buffer",
+                                                 status == REGISTERED))
+        for cname, child in mod._modules.items():
+            if child is not None:
+                visit(child, _join(path, cname), cname, depth + 1, path,
+                      REGISTERED if status == REGISTERED else INSIDE_UNREGISTERED)
+        return info
+
+    root = visit(model, "", "", 0, None, REGISTERED)
+
+    # Findings are attached to their owner, which may itself be a finding: attach in rounds.
+    pending = list(findings)
+    while pending:
+        rest = []
+        for f in pending:
+            owner = f.owner if f.owner in modules else None
+            if owner is None and any(f.owner == m.path for m in modules.values()):
+                owner = f.owner
+            if owner is None and f.owner and _owner_may_come(f, pending):
+                rest.append(f)
+                continue
+            _attach(f, modules.get(owner, root) if owner is not None else root,
+                    modules, by_id, visit, registered_ids)
+        if len(rest) == len(pending):   # owners that never appear: hang them on the root
+            for f in rest:
+                _attach(f, root, modules, by_id, visit, registered_ids)
+            break
+        pending = rest
+
+    _flag(modules, dynamic)
+    tied = _tied_groups(modules)
+    for group in tied:
+        for m in modules.values():
+            for p in m.params:
+                if p.path in group:
+                    p.tied_with = tuple(x for x in group if x != p.path)
+    totals = _totals(model, modules, findings, tied, dynamic)
+    # pre-order: children right after their parent, registered before held ones
+    ordered: dict = {}
+
+    def order(path):
+        ordered[path] = modules[path]
+        for c in modules[path].children:
+            order(c)
+
+    order(root.path)
+    return ModelTree(root=root, modules=ordered, findings=list(findings), tied=tied,
+                     totals=totals, dynamic=dynamic, notes=notes)
+
+
+def _owner_may_come(f, pending) -> bool:
+    return any(g is not f and g.kind == "module" and
+               (f.owner == g.path or f.owner.startswith(g.path + ".") or
+                f.owner.startswith(g.path + "[")) for g in pending)
+
+
+def _attach(f, owner_info, modules, by_id, visit, registered_ids):
+    if f.kind == "module":
+        if f.registered_as is not None or id(f.obj) in by_id:
+            # nothing is lost: the same object is registered (or already drawn) elsewhere
+            target = modules.get(f.registered_as) or modules.get(by_id.get(id(f.obj)))
+            if target is not None:
+                target.also_held_at.append(f.path)
+            return
+        info = visit(f.obj, f.path, _relative(f.path, owner_info.path), owner_info.depth + 1,
+                     owner_info.path, UNREGISTERED)
+        info.holder = _holder(f)
+        info.finding = f
+        return
+    kind = "parameter" if f.kind == "parameter" else "tensor"
+    p = _tensor_info(_relative(f.path, owner_info.path), f.path, f.obj, kind,
+                     id(f.obj) in registered_ids)
+    if f.registered_as is not None:
+        p.visible = True
+    if not p.visible:
+        word = "parameter" if kind == "parameter" else "tensor"
+        where = f"'{owner_info.path}'" if owner_info.path else "the model"
+        p.problem = (f"'{f.path}' is a {word} held in a {_holder(f)} of {where}, so it is not "
+                     "registered: parameters(), state_dict() and optimizers never see it and "
+                     ".to() does not move it.")
+        p.fix = _fix_for(f)
+    owner_info.params.append(p)
+
+
+def _flag(modules, dynamic):
+    hidden_numel: dict = {}
+    for m in modules.values():
+        if m.status != REGISTERED:
+            for p in m.params:
+                if not p.visible:
+                    p.problem = None   # explained once, on the module that hides it
+    for m in modules.values():
+        if m.status != UNREGISTERED:
+            continue
+        f = m.finding
+        n = _subtree_hidden(m, modules)
+        hidden_numel[m.path] = n
+        owner = m.parent or ""
+        where = f"'{owner}'" if owner else "the model"
+        text = (f"'{m.path}' is held in a {m.holder} of {where}, so it is not a registered "
+                f"submodule: parameters(), state_dict(), .to(), .train()/.eval() and optimizers "
+                f"never see its {fmt_count(n)} parameters.")
+        if dynamic and m.calls:
+            text += " The sample forward called it: it is used, but never trained."
+        elif dynamic:
+            text += " The sample forward did not call it."
+        m.problem = text
+        m.fix = _fix_for(f)
+    for m in modules.values():
+        if m.status == INSIDE_UNREGISTERED:
+            top = _top_unregistered(m, modules)
+            m.problem = f"Part of '{top}', which is not registered, so it is lost with it."
+            if dynamic and m.calls:
+                m.problem += " The sample forward called it: used, but never trained."
+            m.fix = modules[top].fix
+
+
+def _top_unregistered(m, modules) -> str:
+    while m.status != UNREGISTERED and m.parent is not None:
+        m = modules[m.parent]
+    return m.path
+
+
+def _subtree_hidden(m, modules) -> int:
+    seen: set = set()
+    total = 0
+    stack = [m.path]
+    while stack:
+        info = modules[stack.pop()]
+        for p in info.params:
+            if not p.visible and p.path not in seen:
+                seen.add(p.path)
+                total += p.numel
+        stack.extend(c for c in info.children if modules[c].status != REGISTERED)
+    return total
+
+
+def _tied_groups(modules) -> list:
+    groups: dict = {}
+    for m in modules.values():
+        if m.alias_of is not None:   # its parameters are listed under the first occurrence
+            continue
+        for p in m.params:
+            if p.kind == "parameter":
+                groups.setdefault(p.obj_id, []).append(p.path)
+    return [tuple(g) for g in groups.values() if len(g) > 1]
+
+
+def _totals(model, modules, findings, tied, dynamic) -> Totals:
+    t = Totals()
+    seen: set = set()
+    for p in model.parameters():
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        t.registered_tensors += 1
+        if _is_lazy(p):
+            t.lazy_tensors += 1
+            continue
+        n = int(p.numel())
+        t.registered_params += n
+        if p.requires_grad:
+            t.trainable_params += n
+    for _n, b in model.named_buffers():
+        if not _is_lazy(b):
+            t.buffers += int(b.numel())
+    try:
+        t.state_dict_keys = len(model.state_dict())
+    except Exception:   # a broken custom state_dict must not stop the drawing
+        t.state_dict_keys = 0
+    hidden: dict = {}
+    used: dict = {}
+    for f in findings:
+        objs = []
+        if f.kind == "module" and f.registered_as is None:
+            for _n, sub in f.obj.named_modules():
+                for p in sub.parameters(recurse=False):
+                    objs.append((p, sub))
+        elif f.kind == "parameter" and f.registered_as is None:
+            holder = modules.get(f.owner)     # used if the module holding it was called
+            objs = [(f.obj, holder.module if holder is not None else None)]
+        for p, owner in objs:
+            if id(p) in seen or _is_lazy(p):
+                continue
+            hidden[id(p)] = int(p.numel())
+            if dynamic and owner is not None and _called(owner, modules):
+                used[id(p)] = int(p.numel())
+    t.hidden_params = sum(hidden.values())
+    t.hidden_tensors = len(hidden)
+    if dynamic:
+        t.used_hidden_params = sum(used.values())
+    t.unregistered_modules = sum(1 for m in modules.values() if m.status == UNREGISTERED)
+    t.tied_groups = len(tied)
+    return t
+
+
+def _called(mod, modules) -> bool:
+    return any(m.module is mod and m.calls for m in modules.values())

@@ -1,0 +1,95 @@
+"""An interactive model explorer for Jupyter: drawing, collapsible tree and a detail panel.
+
+>>> from d2lmods import nn
+>>> from d2lmods.viz import explore
+>>> w = explore(model)             # doctest: +SKIP  (shows itself as a cell's last expression)
+>>> w.selected = "blocks.0"        # doctest: +SKIP  select from Python: both views highlight it
+>>> w.selected                     # doctest: +SKIP  a click in the drawing or tree updates it
+'heads[0]'
+>>> model(X); w.refresh()          # doctest: +SKIP  redraw after the model changed (lazy layers)
+
+Selection is two-way: clicking a node in the SVG or an item in the tree sets ``selected`` (a
+module path, ``""`` for the root); setting ``selected`` from Python highlights both views and
+fills the detail panel (parameters, shapes, where tied, why it is flagged and how to fix it).
+
+The SVG is rendered in the kernel with Graphviz's ``dot``; without it the widget shows the text
+tree and an install hint (the tree and detail panel work either way).
+"""
+from __future__ import annotations
+
+import pathlib
+
+import anywidget
+import traitlets
+
+from .dot import INSTALL_HINT, build
+from .text import text_tree
+from .tree import analyze
+
+_HERE = pathlib.Path(__file__).parent
+
+
+class ModelExplorer(anywidget.AnyWidget):
+    """The explorer widget; build it with :func:`d2lmods.viz.explore`."""
+
+    _esm = _HERE / "widget.js"
+    _css = _HERE / "widget.css"
+
+    svg = traitlets.Unicode("").tag(sync=True)        # kernel-rendered drawing, "" without dot
+    text = traitlets.Unicode("").tag(sync=True)       # text tree (always sent; shown without dot)
+    hint = traitlets.Unicode("").tag(sync=True)       # install hint when dot is missing
+    tree = traitlets.Dict().tag(sync=True)            # ModelTree.to_json() + svg id maps
+    selected = traitlets.Unicode("").tag(sync=True)   # module path; "" is the root
+    version = traitlets.Int(0).tag(sync=True)         # bumped by every refresh()
+
+    def __init__(self, model, input=None, depth=None, collapse=3, **kwargs):
+        self._model = model
+        self._input = input
+        self.depth = depth
+        self.collapse = collapse
+        self.analysis = None
+        self.drawing = None
+        super().__init__(**kwargs)
+        self.refresh()
+        self.on_msg(self._on_front_end_message)
+
+    def refresh(self, input=None):
+        """Analyse and draw the model again (after a forward materialized lazy layers, after the
+        model was edited, or with a new sample ``input``); keeps the selection if it still exists."""
+        if input is not None:
+            self._input = input
+        self.analysis = analyze(self._model, self._input)
+        self.drawing = build(self.analysis, depth=self.depth, collapse=self.collapse)
+        svg = self.drawing.svg()
+        data = self.analysis.to_json()
+        data["targets"] = dict(self.drawing.targets)   # svg id -> module path
+        data["drawn"] = dict(self.drawing.drawn)       # module path -> svg id showing it
+        data["problems"] = [list(p) for p in self.analysis.problems]
+        keep = self.selected if self.selected in self.analysis.modules else ""
+        with self.hold_sync():
+            self.text = text_tree(self.analysis, fixes=False)
+            self.hint = "" if svg else INSTALL_HINT
+            self.svg = svg or ""
+            self.tree = data
+            self.selected = keep
+            self.version += 1
+        return self
+
+    @traitlets.validate("selected")
+    def _check_selected(self, proposal):
+        path = proposal["value"]
+        if self.analysis is not None and path not in self.analysis.modules:
+            known = ", ".join(repr(p) for p in list(self.analysis.modules)[:12])
+            raise traitlets.TraitError(
+                f"no module {path!r} in this {self.analysis.root.class_name}; module paths are "
+                f"{known}{', ...' if len(self.analysis.modules) > 12 else ''} ('' is the root)")
+        return path
+
+    def _on_front_end_message(self, _widget, content, _buffers):
+        if isinstance(content, dict) and content.get("event") == "refresh":
+            self.refresh()
+
+    @property
+    def module_info(self):
+        """The :class:`~d2lmods.viz.tree.ModuleInfo` of the selected module."""
+        return self.analysis.modules[self.selected]
