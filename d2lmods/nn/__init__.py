@@ -1,0 +1,17 @@
+"""``d2lmods.nn``: modules, parameters, containers and layers, as in ``torch.nn``.
+
+    >>> from d2lmods import nn
+    >>> net = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 10))
+"""
+# --- module system: Module, Parameter, containers, lazy mixin, Linear, checks -----------------
+from . import parameter
+from ._messages import (ModuleUsageWarning, SharedInstanceWarning, StateDictWarning,
+                        UnregisteredModuleWarning)
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .lazy import LazyModuleMixin
+from .module import Module
+from .modules.linear import Identity, LazyLinear, Linear
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
+from . import utils
+
+# --- layers, functional, init (nn-layers area) ------------------------------------------------

@@ -1,0 +1,1184 @@
+"""``Module``: the base class of every layer and model.
+
+A Module keeps three ordered registries -- ``_parameters``, ``_buffers`` and
+``_modules`` -- filled by attribute assignment (``self.fc = nn.Linear(2, 3)``)
+or by ``register_parameter`` / ``register_buffer`` / ``add_module``. Everything
+else (``parameters()``, ``state_dict()``, ``to()``, ``train()``, ``repr``) is a
+walk over those registries, exactly as in PyTorch::
+
+    >>> from d2lmods import nn
+    >>> class MLP(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(20, 256)
+    ...         self.out = nn.Linear(256, 10)
+    ...     def forward(self, X):
+    ...         return self.out(self.hidden(X).relu())
+    >>> [name for name, _ in MLP().named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+
+Beyond PyTorch, the module system explains the usual mistakes: modules kept in
+plain lists (``UnregisteredModuleWarning``), a missing ``super().__init__()``,
+a misspelled ``forward``, dtype and shape mismatches (errors name the module
+path), and ``state_dict`` misuse.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import itertools
+import sys
+import threading
+import warnings
+import weakref
+from collections import OrderedDict, namedtuple
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import _messages as msg
+from .parameter import (Buffer, Parameter, Tensor, _array, _bump_version, _same_storage, is_lazy,
+                        no_grad)
+
+__all__ = ["Module", "RemovableHandle", "StateDict"]
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+def _addindent(s: str, num_spaces: int) -> str:
+    """Indent every line of ``s`` but the first (PyTorch's repr helper; blank lines stay blank)."""
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    first = lines.pop(0)
+    lines = [(num_spaces * " ") + line if line.strip() else "" for line in lines]
+    return first + "\n" + "\n".join(lines)
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook`` & co.; ``handle.remove()`` takes the hook off again."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict: dict, *, extra_dict: dict | None = None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._next_id)
+        self.extra_dict_ref = weakref.ref(extra_dict) if extra_dict is not None else None
+
+    def remove(self) -> None:
+        for ref in (self.hooks_dict_ref, self.extra_dict_ref):
+            d = ref() if ref is not None else None
+            if d is not None and self.id in d:
+                del d[self.id]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(OrderedDict):
+    """An OrderedDict that can be weak-referenced (a handle keeps only a weak reference)."""
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns; prints ``<All keys matched successfully>`` when both are empty."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+
+    __str__ = __repr__
+
+
+class StateDict(OrderedDict):
+    """The ordered ``name -> tensor`` mapping ``Module.state_dict()`` returns.
+
+    The tensors share memory with the model's parameters (as in PyTorch), so
+    the dict is a *view*, not a snapshot. Replacing an entry changes this dict
+    only, never the model; d2lmods warns when that happens on a throw-away
+    ``net.state_dict()[key] = value`` or on a dict that is later dropped
+    without being loaded, because the learner most likely expected the model to
+    change.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._metadata = OrderedDict()
+        self._live = False           # True once handed out by Module.state_dict
+        self._edited: list[str] = []
+        self._loaded = False
+
+    def __setitem__(self, key, value):
+        if self.__dict__.get("_live") and key in self and isinstance(value, Tensor):
+            old = OrderedDict.__getitem__(self, key)
+            if isinstance(old, Tensor) and not _same_storage(old, value):
+                # 4 = the caller's stack slot + self + this frame's argument + getrefcount's own;
+                # a dict nobody else holds cannot be loaded later, so the edit is lost for sure.
+                if sys.getrefcount(self) <= 4:
+                    msg.warn(_state_dict_edit_text([key]), msg.StateDictWarning, stacklevel=2)
+                else:
+                    self._edited.append(key)
+        OrderedDict.__setitem__(self, key, value)
+
+    def __del__(self):
+        try:
+            if self._edited and not self._loaded:
+                msg.warn(_state_dict_edit_text(self._edited), msg.StateDictWarning, stacklevel=1)
+        except Exception:
+            pass
+
+    def __reduce__(self):
+        # Pickle/deepcopy as a plain OrderedDict snapshot (plus metadata).
+        state = {"_metadata": self._metadata}
+        return (StateDict, (list(OrderedDict.items(self)),), state)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_live", False)
+        self.__dict__.setdefault("_edited", [])
+        self.__dict__.setdefault("_loaded", False)
+
+
+def _state_dict_edit_text(keys) -> str:
+    shown = ", ".join(repr(k) for k in keys[:4]) + (", ..." if len(keys) > 4 else "")
+    return (f"Assigning a new tensor to state_dict()[{shown}] changes only that dict, not the model: "
+            "state_dict() returns references to the parameters, and replacing an entry does not "
+            "write into them. Fix: edit the dict and pass it to net.load_state_dict(sd), or change "
+            "the parameter in place: `with torch.no_grad(): sd[key].copy_(value)`.")
+
+
+class _CallState(threading.local):
+    def __init__(self):
+        self.stack: list = []
+
+
+_call_state = _CallState()
+
+
+def _child_step(parent, child) -> str | None:
+    """How ``child`` is reached from ``parent``: ``.name`` if registered, ``.attr[i]`` if kept in a list."""
+    pd = parent.__dict__
+    for name, m in pd.get("_modules", {}).items():
+        if m is child:
+            return "." + name
+    for attr, value in pd.items():
+        if attr.startswith("_"):
+            continue
+        if value is child:
+            return "." + attr
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                if v is child:
+                    return f".{attr}[{i}]"
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if v is child:
+                    return f".{attr}[{k!r}]"
+    return None
+
+
+def current_module_path(stack=None) -> str:
+    """Path of the module running right now, from the outermost module called, e.g. ``MLP.net.0``.
+
+    Layers use it to say *where* an error happened. Outside any call it is ``""``.
+    """
+    stack = _call_state.stack if stack is None else stack
+    if not stack:
+        return ""
+    parts = [type(stack[0]).__name__]
+    for parent, child in zip(stack, stack[1:]):
+        step = _child_step(parent, child)
+        parts.append(step if step is not None else f" -> {type(child).__name__}")
+    return "".join(parts)
+
+
+def _named_path(parent, child) -> str:
+    return current_module_path([parent, child])
+
+
+# --------------------------------------------------------------------------------------------
+# Unregistered-object checks (the scan itself lives in utils.find_unregistered)
+# --------------------------------------------------------------------------------------------
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+# Module's own bookkeeping attributes: never checked for hidden modules.
+_INTERNAL_ATTRS = frozenset({
+    "training", "_parameters", "_buffers", "_non_persistent_buffers_set", "_modules",
+    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
+    "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+    "_load_hook", "_initialize_hook", "_d2l_called", "_d2l_warned_ids",
+})
+
+
+def _hidden_in(value, limit: int = 10_000):
+    """Yield ``(subpath, obj, kind)`` for Modules/Parameters/trainable tensors inside a plain container."""
+    seen: set[int] = set()
+    todo = [("", value)]
+    while todo and limit > 0:
+        path, v = todo.pop()
+        limit -= 1
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, dict):
+            items = [(f"{path}[{k!r}]", x) for k, x in v.items()]
+        elif isinstance(v, (set, frozenset)):
+            items = [(f"{path}{{{type(x).__name__}}}", x) for x in v]
+        else:
+            items = [(f"{path}[{i}]", x) for i, x in enumerate(v)]
+        for sub, x in reversed(items):
+            if isinstance(x, Module):
+                yield sub, x, "module"
+            elif isinstance(x, Parameter):
+                yield sub, x, "parameter"
+            elif isinstance(x, Tensor) and _is_trainable_leaf(x):
+                yield sub, x, "tensor"
+            elif isinstance(x, _CONTAINERS):
+                todo.append((sub, x))
+
+
+def _is_trainable_leaf(t) -> bool:
+    try:
+        return bool(t.requires_grad) and t.grad_fn is None and not isinstance(t, Parameter)
+    except Exception:
+        return False
+
+
+def _registered_ids(module) -> set[int]:
+    ids = set()
+    for m in module.modules():
+        ids.add(id(m))
+        for p in m._parameters.values():
+            if p is not None:
+                ids.add(id(p))
+    return ids
+
+
+def _unregistered_text(owner: str, attr: str, found, container: str) -> str:
+    where = [f"{owner}.{attr}{sub} ({type(obj).__name__})" for sub, obj, _ in found[:4]]
+    more = f" and {len(found) - 4} more" if len(found) > 4 else ""
+    kinds = {k for _, _, k in found}
+    noun = "modules" if "module" in kinds else "parameters"
+    fix = msg.container_fix(container)
+    return (f"{', '.join(where)}{more} {'is' if len(found) == 1 else 'are'} kept in a plain Python "
+            f"{container}, so nn.Module does not register {'it' if len(found) == 1 else 'them'}: "
+            f"{msg.LOST}. Fix: store the {noun} in self.{attr} = {fix}, or register each one "
+            f"with self.add_module(name, module) / self.register_parameter(name, param).")
+
+
+def _tensor_attr_text(owner: str, attr: str, t) -> str:
+    shape = tuple(getattr(t, "shape", ()))
+    return (f"{owner}.{attr} is a plain tensor with requires_grad=True (shape {shape}), not an "
+            f"nn.Parameter, so nn.Module does not register it: it is not in parameters() or "
+            f"state_dict() and the optimizer will not train it. Fix: self.{attr} = "
+            f"nn.Parameter(...) (or register_buffer('{attr}', tensor) for a non-trained tensor).")
+
+
+# --------------------------------------------------------------------------------------------
+# Module
+# --------------------------------------------------------------------------------------------
+
+def _forward_unimplemented(self, *input: Any) -> None:
+    """Placeholder ``forward``: subclasses must define their own."""
+    raise NotImplementedError(_missing_forward_text(self))
+
+
+def _missing_forward_text(module) -> str:
+    name = type(module).__name__
+    text = f'Module [{name}] is missing the required "forward" function'
+    if getattr(module, "_is_container_without_forward", False):
+        return (text + f" -- a {name} only holds modules, it does not run them. Loop over it in "
+                "your own forward (`for layer in self.layers: X = layer(X)`), or use "
+                "nn.Sequential(...) if the layers simply run one after another.")
+    base = set(dir(Module))
+    candidates = [a for a in dir(type(module))
+                  if a not in base and not a.startswith("__") and callable(getattr(type(module), a, None))]
+    close = difflib.get_close_matches("forward", candidates, n=1, cutoff=0.6)
+    if close:
+        return (text + f" \u2014 did you mean to name `{close[0]}` forward? "
+                f"Rename `def {close[0]}(self, ...)` to `def forward(self, ...)` in {name}.")
+    return text + f". Fix: define `def forward(self, X): ...` in {name}."
+
+
+class Module:
+    """Base class for all neural-network layers and models (PyTorch's ``nn.Module``).
+
+    Subclass it, call ``super().__init__()`` first in ``__init__``, assign layers
+    and ``nn.Parameter`` s as attributes, and define ``forward``. Call the module
+    (``net(X)``), not ``net.forward(X)``, so hooks run and lazy layers initialize.
+    """
+
+    dump_patches = False
+    _version = 1
+    training: bool
+    call_super_init = False
+    _is_container_without_forward = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args or kwargs:
+            given = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments ({given}) that "
+                            "were passed on to Module.__init__(), which takes none. Fix: call "
+                            "super().__init__() without arguments.")
+        setattr_ = object.__setattr__
+        setattr_(self, "training", True)
+        setattr_(self, "_parameters", {})
+        setattr_(self, "_buffers", {})
+        setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_forward_pre_hooks", _HookDict())
+        setattr_(self, "_forward_pre_hooks_with_kwargs", _HookDict())
+        setattr_(self, "_forward_hooks", _HookDict())
+        setattr_(self, "_forward_hooks_with_kwargs", _HookDict())
+        setattr_(self, "_forward_hooks_always_called", _HookDict())
+        setattr_(self, "_state_dict_hooks", _HookDict())
+        setattr_(self, "_state_dict_pre_hooks", _HookDict())
+        setattr_(self, "_load_state_dict_pre_hooks", _HookDict())
+        setattr_(self, "_load_state_dict_post_hooks", _HookDict())
+        setattr_(self, "_modules", {})
+
+    forward: Callable[..., Any] = _forward_unimplemented
+
+    # ---- registration ----------------------------------------------------------------------
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Add a tensor that is part of the state but not trained (e.g. BatchNorm's running mean).
+
+        ``persistent=False`` keeps it out of ``state_dict()``.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(msg.before_init("buffer", name, type(self).__name__))
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string. Got {msg.typename(name)}")
+        if "." in name:
+            raise KeyError('buffer name can\'t contain "."')
+        if name == "":
+            raise KeyError('buffer name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{msg.typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
+        if isinstance(tensor, Buffer):
+            persistent = tensor.persistent
+            tensor = tensor.as_tensor()
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def register_parameter(self, name: str, param) -> None:
+        """Add a parameter under ``name``; ``None`` keeps an empty slot (e.g. ``bias=False``)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(msg.before_init("parameter", name, type(self).__name__))
+        if not isinstance(name, str):
+            raise TypeError(f"parameter name should be a string. Got {msg.typename(name)}")
+        if "." in name:
+            raise KeyError('parameter name can\'t contain "."')
+        if name == "":
+            raise KeyError('parameter name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is None:
+            self._parameters[name] = None
+            return
+        if not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{msg.typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required). Fix: wrap it, "
+                            f"nn.Parameter(tensor).")
+        if param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
+                             "must be created explicitly. To express '{name}' as a function of another "
+                             "Tensor, compute the value in the forward() method.")
+        self._parameters[name] = param
+
+    def add_module(self, name: str, module) -> None:
+        """Register ``module`` as a child called ``name`` (any string without ``.``; spaces are fine)."""
+        if "_modules" not in self.__dict__:
+            raise AttributeError(msg.before_init("module", name, type(self).__name__))
+        if not isinstance(module, Module) and module is not None:
+            if isinstance(module, type) and issubclass(module, Module):
+                raise TypeError(f"{module.__name__} is a Module class, not a Module: add_module('{name}', "
+                                f"...) needs an instance. Fix: did you mean {module.__name__}(...)?")
+            raise TypeError(f"{msg.typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {msg.typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        old = self._modules.get(name)
+        if old is not None and module is not None and old is not module:
+            msg.warn(f"{type(self).__name__}.add_module('{name}', {type(module).__name__}) replaces the "
+                     f"child already registered as '{name}' ({type(old).__name__}); the old one is "
+                     "dropped from the model. Fix: give each child its own name, e.g. "
+                     f"add_module(f'{name}_{{i}}', ...) or str(len(self._modules)).",
+                     msg.ModuleUsageWarning, stacklevel=2)
+        self._modules[name] = module
+
+    def register_module(self, name: str, module) -> None:
+        """Alias of :meth:`add_module`."""
+        self.add_module(name, module)
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at dotted path ``target`` (``""`` is ``self``), e.g. ``net.get_submodule("0.1")``."""
+        if target == "":
+            return self
+        mod = self
+        walked = []
+        for item in target.split("."):
+            if not isinstance(mod, Module) or item not in mod._modules:
+                where = ".".join(walked) or type(self).__name__
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`"
+                                     f" (looking up '{target}' from {where}); children are "
+                                     f"{list(mod._modules) if isinstance(mod, Module) else []}")
+            mod = mod._modules[item]
+            walked.append(item)
+            if mod is None:
+                raise AttributeError(f"`{item}` is None in '{target}'")
+        return mod
+
+    def get_parameter(self, target: str):
+        """The parameter at dotted path ``target``, e.g. ``net.get_parameter("0.weight")``."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str):
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return mod._buffers[name]
+
+    # ---- attribute routing ------------------------------------------------------------------
+
+    def __getattr__(self, name: str):
+        d = self.__dict__
+        if "_parameters" in d:
+            if name in d["_parameters"]:
+                return d["_parameters"][name]
+            if name in d["_buffers"]:
+                return d["_buffers"][name]
+            if name in d["_modules"]:
+                return d["_modules"][name]
+        elif not name.startswith("__"):
+            # Internal registries are missing: __init__ never reached Module.__init__.
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}' because "
+                f"{type(self).__name__}.__init__ did not call super().__init__(). "
+                f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+
+        def remove_from(*dicts_or_sets):
+            for s in dicts_or_sets:
+                if name in s:
+                    if isinstance(s, dict):
+                        del s[name]
+                    else:
+                        s.discard(name)
+
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError(msg.before_init("parameters", name, type(self).__name__))
+            remove_from(d, self._buffers, self._modules, self._non_persistent_buffers_set)
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{msg.typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected). Fix: wrap it, "
+                                f"self.{name} = nn.Parameter(value), or change the values in place "
+                                f"with `with torch.no_grad(): self.{name}.copy_(value)`.")
+            self.register_parameter(name, value)
+            return
+        modules = d.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError(msg.before_init("module", name, type(self).__name__))
+            remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{msg.typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            modules[name] = value
+            return
+        buffers = d.get("_buffers")
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, (Tensor, Buffer)):
+                raise TypeError(f"cannot assign '{msg.typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if buffers is None:
+                raise AttributeError(msg.before_init("buffer", name, type(self).__name__))
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            # A buffer that is re-assigned stays a registered buffer.
+            remove_from(d)
+            self.register_buffer(name, value, persistent)
+            return
+        if isinstance(value, Tensor) and params is None:
+            raise AttributeError(msg.before_init("tensors", name, type(self).__name__))
+        if name not in _INTERNAL_ATTRS and msg.warn_unregistered_enabled():
+            self._check_plain_attribute(name, value)
+        object.__setattr__(self, name, value)
+
+    def _check_plain_attribute(self, name: str, value) -> None:
+        """Warn when a plain attribute hides modules/parameters (PyTorch would ignore them silently)."""
+        if isinstance(value, _CONTAINERS):
+            found = list(_hidden_in(value))
+            if not found:
+                return
+            registered = _registered_ids(self) if "_modules" in self.__dict__ else set()
+            lost = [f for f in found if id(f[1]) not in registered]
+            if not lost:
+                return
+            container = "dict" if isinstance(value, dict) else type(value).__name__
+            if container == "frozenset":
+                container = "set"
+            warned = self.__dict__.setdefault("_d2l_warned_ids", set()) if "_modules" in self.__dict__ else set()
+            warned.update(id(f[1]) for f in lost)
+            msg.warn(_unregistered_text(type(self).__name__, name, lost, container),
+                     msg.UnregisteredModuleWarning, stacklevel=3)
+        elif isinstance(value, Tensor) and _is_trainable_leaf(value):
+            warned = self.__dict__.setdefault("_d2l_warned_ids", set())
+            warned.add(id(value))
+            msg.warn(_tensor_attr_text(type(self).__name__, name, value),
+                     msg.UnregisteredModuleWarning, stacklevel=3)
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        if "_parameters" in d and name in d["_parameters"]:
+            del d["_parameters"][name]
+        elif "_buffers" in d and name in d["_buffers"]:
+            del d["_buffers"][name]
+            d["_non_persistent_buffers_set"].discard(name)
+        elif "_modules" in d and name in d["_modules"]:
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        module_attrs = dir(self.__class__)
+        attrs = list(self.__dict__.keys())
+        parameters = list(self._parameters.keys())
+        modules = list(self._modules.keys())
+        buffers = list(self._buffers.keys())
+        keys = module_attrs + attrs + parameters + modules + buffers
+        keys = [key for key in keys if not key[0].isdigit()]
+        return sorted(set(keys))
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in ("_forward_pre_hooks", "_forward_hooks", "_state_dict_hooks",
+                     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
+            if name not in self.__dict__:
+                self.__dict__[name] = _HookDict()
+        for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
+                     "_forward_hooks_always_called"):
+            self.__dict__.setdefault(name, _HookDict())
+        self.__dict__.setdefault("_non_persistent_buffers_set", set())
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_d2l_warned_ids", None)   # ids are meaningless in another process
+        return state
+
+    # ---- calling ----------------------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if "_d2l_called" not in d:
+            self._first_call_checks()
+        stack = _call_state.stack
+        stack.append(self)
+        try:
+            if d["_forward_pre_hooks"] or d["_forward_hooks"]:
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
+        except Exception as exc:
+            _annotate(exc, stack)
+            raise
+        finally:
+            stack.pop()
+
+    _call_impl = __call__
+
+    def _first_call_checks(self) -> None:
+        d = self.__dict__
+        if "_modules" not in d:
+            raise RuntimeError(
+                f"{type(self).__name__}.__init__ did not call super().__init__(), so this module "
+                "was never set up (no parameter, buffer or submodule registry). "
+                f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
+        object.__setattr__(self, "_d2l_called", True)
+        if not msg.warn_unregistered_enabled():
+            return
+        warned = d.get("_d2l_warned_ids", set())
+        registered = None
+        for name, value in list(d.items()):
+            if name in _INTERNAL_ATTRS:
+                continue
+            if isinstance(value, _CONTAINERS):
+                found = [f for f in _hidden_in(value) if id(f[1]) not in warned]
+                if not found:
+                    continue
+                if registered is None:
+                    registered = _registered_ids(self)
+                lost = [f for f in found if id(f[1]) not in registered]
+                if lost:
+                    container = "dict" if isinstance(value, dict) else type(value).__name__
+                    container = "set" if container == "frozenset" else container
+                    warned.update(id(f[1]) for f in lost)
+                    msg.warn(_unregistered_text(type(self).__name__, name, lost, container),
+                             msg.UnregisteredModuleWarning, stacklevel=3)
+            elif isinstance(value, Tensor) and id(value) not in warned and _is_trainable_leaf(value):
+                warned.add(id(value))
+                msg.warn(_tensor_attr_text(type(self).__name__, name, value),
+                         msg.UnregisteredModuleWarning, stacklevel=3)
+        if warned:
+            d["_d2l_warned_ids"] = warned
+
+    def _call_with_hooks(self, args, kwargs):
+        with_kwargs = self._forward_pre_hooks_with_kwargs
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        result = self.forward(*args, **kwargs)
+        post_kwargs = self._forward_hooks_with_kwargs
+        for hook_id, hook in list(self._forward_hooks.items()):
+            if hook_id in post_kwargs:
+                hook_result = hook(self, args, kwargs, result)
+            else:
+                hook_result = hook(self, args, result)
+            if hook_result is not None:
+                result = hook_result
+        return result
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """Run ``hook(module, args)`` (or ``hook(module, args, kwargs)``) before every forward.
+
+        A non-``None`` return value replaces the input. Returns a handle with ``.remove()``.
+        """
+        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False):
+        """Run ``hook(module, args, output)`` after every forward; a non-``None`` return replaces the output."""
+        handle = RemovableHandle(self._forward_hooks, extra_dict=self._forward_hooks_with_kwargs)
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        return handle
+
+    def register_load_state_dict_post_hook(self, hook):
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
+
+    # ---- traversal --------------------------------------------------------------------------
+
+    def _get_name(self) -> str:
+        return self.__class__.__name__
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        memo = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in memo:
+                memo.add(module)
+                yield name, module
+
+    def children(self) -> Iterator["Module"]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
+        """Yield ``(qualified_name, module)`` for this module and all below it, depth first.
+
+        A module object reachable at two places is yielded once unless ``remove_duplicate=False``.
+        """
+        if memo is None:
+            memo = set()
+        if self not in memo:
+            if remove_duplicate:
+                memo.add(self)
+            yield prefix, self
+            for name, module in self._modules.items():
+                if module is None:
+                    continue
+                submodule_prefix = prefix + ("." if prefix else "") + name
+                yield from module.named_modules(memo, submodule_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator["Module"]:
+        for _, module in self.named_modules():
+            yield module
+
+    def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
+        memo = set()
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
+        for module_prefix, module in modules:
+            for k, v in get_members_fn(module):
+                if v is None or id(v) in memo:
+                    continue
+                if remove_duplicate:
+                    memo.add(id(v))
+                yield module_prefix + ("." if module_prefix else "") + k, v
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """Yield ``(name, Parameter)``; a tied parameter appears once unless ``remove_duplicate=False``."""
+        yield from self._named_members(lambda m: m._parameters.items(), prefix=prefix,
+                                       recurse=recurse, remove_duplicate=remove_duplicate)
+
+    def parameters(self, recurse: bool = True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        yield from self._named_members(lambda m: m._buffers.items(), prefix=prefix,
+                                       recurse=recurse, remove_duplicate=remove_duplicate)
+
+    def buffers(self, recurse: bool = True):
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    # ---- modes, gradients, conversion ----------------------------------------------------------
+
+    def train(self, mode: bool = True) -> "Module":
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                g = _array(p.grad)
+                g[...] = 0
+                _bump_version(p.grad)
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call ``fn`` on every submodule (children first) and then on ``self``; e.g. ``net.apply(init_weights)``."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def _apply(self, fn, lazy_fn=None) -> "Module":
+        for module in self.children():
+            module._apply(fn, lazy_fn)
+        for key, param in self._parameters.items():
+            if param is None:
+                continue
+            if is_lazy(param):
+                if lazy_fn is not None:
+                    lazy_fn(param)
+                continue
+            with no_grad():
+                applied = fn(param)
+            if applied is not param:
+                # Keep the Parameter object (optimizers hold it); swap only its data.
+                param.data = applied
+                if param.grad is not None:
+                    param.grad = fn(param.grad)
+        for key, buf in self._buffers.items():
+            if buf is None:
+                continue
+            if is_lazy(buf):
+                if lazy_fn is not None:
+                    lazy_fn(buf)
+                continue
+            self._buffers[key] = fn(buf)
+        return self
+
+    def to(self, *args, **kwargs) -> "Module":
+        """Convert floating-point parameters and buffers: ``net.to(torch.float64)``, ``net.to('cpu')``.
+
+        Integer buffers keep their dtype; the Parameter objects stay the same (only their data changes).
+        """
+        from .._tensor.dtypes import as_dtype, device as _device
+
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, _device)):
+                dev = a
+            elif isinstance(a, bool) or a is None:
+                continue
+            else:
+                dtype = a
+        if dev is not None:
+            _device(dev)  # raises a clear error for anything but the CPU
+        if dtype is None:
+            return self
+        dtype = as_dtype(dtype)
+        if not dtype.is_floating_point:
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}. Fix: use a float dtype (torch.float32 or torch.float64); "
+                            "integer data belongs in the inputs, not in the model's parameters.")
+        return self._convert_floats(dtype)
+
+    def _convert_floats(self, dtype) -> "Module":
+        def convert(t):
+            return t.to(dtype) if t.dtype.is_floating_point else t
+
+        def convert_lazy(t):
+            t.to(dtype)   # a placeholder remembers the dtype for its materialization
+
+        return self._apply(convert, convert_lazy)
+
+    def float(self) -> "Module":
+        from .._tensor.dtypes import float32
+        return self._convert_floats(float32)
+
+    def double(self) -> "Module":
+        from .._tensor.dtypes import float64
+        return self._convert_floats(float64)
+
+    def half(self) -> "Module":
+        from .._tensor.dtypes import float16
+        return self._convert_floats(float16)
+
+    def type(self, dst_type) -> "Module":
+        from .._tensor.dtypes import as_dtype
+        dtype = as_dtype(dst_type)
+        return self._apply(lambda t: t.to(dtype))
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        from .._tensor.dtypes import device as _device
+        _device("cuda")
+        return self
+
+    # ---- state dict ---------------------------------------------------------------------------
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars or is_lazy(buf) else buf.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + "_extra_state"] = self.get_extra_state()
+
+    def get_extra_state(self):
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An ordered ``{dotted_name: tensor}`` of parameters and persistent buffers.
+
+        The tensors share memory with the model. To keep a snapshot (e.g. the best
+        weights so far) copy it: ``copy.deepcopy(net.state_dict())``.
+        """
+        if args:
+            warnings.warn("Positional args are being deprecated, use kwargs instead.", FutureWarning,
+                          stacklevel=2)
+            names = ["destination", "prefix", "keep_vars"]
+            values = dict(zip(names, args))
+            destination = values.get("destination", destination)
+            prefix = values.get("prefix", prefix)
+            keep_vars = values.get("keep_vars", keep_vars)
+        top = destination is None
+        if top:
+            destination = StateDict()
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = {"version": self._version}
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, {"version": self._version})
+            if result is not None:
+                destination = result
+        if top and isinstance(destination, StateDict):
+            destination._live = True
+        return destination
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        for hook in list(self._load_state_dict_pre_hooks.values()):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        persistent_buffers = {k: v for k, v in self._buffers.items()
+                              if k not in self._non_persistent_buffers_set}
+        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
+                       if v is not None}
+        for name, param in local_state.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            input_param = state_dict[key]
+            if not isinstance(input_param, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                                  f'Tensor-like object from checkpoint but received {type(input_param)}')
+                continue
+            if not is_lazy(param) and tuple(input_param.shape) != tuple(param.shape):
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} "
+                                  f"from checkpoint, the shape in current model is {param.shape}.")
+                continue
+            try:
+                src = _array(input_param)
+                dst = _array(param)
+                if dst is not src:
+                    np.copyto(dst, src.astype(dst.dtype, copy=False))
+                    _bump_version(param)
+            except Exception as ex:
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the '
+                                  f"model are {param.shape} and whose dimensions in the checkpoint are "
+                                  f"{input_param.shape}, an exception occurred : {ex.args}.")
+        extra_state_key = prefix + "_extra_state"
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_state_key in state_dict:
+                self.set_extra_state(state_dict[extra_state_key])
+            elif strict:
+                missing_keys.append(extra_state_key)
+        if strict:
+            for key in state_dict.keys():
+                if key.startswith(prefix) and key != extra_state_key:
+                    input_name = key[len(prefix):].split(".", 1)
+                    if len(input_name) > 1:
+                        if input_name[0] not in self._modules:
+                            unexpected_keys.append(key)
+                    elif input_name[0] not in local_state:
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy tensors from ``state_dict`` into this model's parameters and buffers, in place.
+
+        Parameter objects (and tying between them) are kept. With ``strict=True``
+        missing, unexpected or mis-shaped keys raise one RuntimeError listing all
+        of them; with ``strict=False`` the missing/unexpected keys are returned.
+        """
+        if isinstance(state_dict, Module):
+            raise TypeError(
+                f"load_state_dict() expects a state_dict (a dict of tensors), but got the whole model "
+                f"{type(state_dict).__name__}. Fix: {type(self).__name__.lower()}.load_state_dict("
+                f"other.state_dict()), or, if you saved the model object, save `net.state_dict()` instead.")
+        if not isinstance(state_dict, dict) and not hasattr(state_dict, "keys"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        if isinstance(state_dict, StateDict):
+            state_dict._loaded = True
+        self._warn_if_loading_itself(state_dict)
+        missing_keys: list[str] = []
+        unexpected_keys: list[str] = []
+        error_msgs: list[str] = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+
+        def load(module, local_state_dict, prefix=""):
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
+                                         missing_keys, unexpected_keys, error_msgs)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    child_state_dict = {k: v for k, v in local_state_dict.items()
+                                        if k.startswith(child_prefix)}
+                    load(child, child_state_dict, child_prefix)
+            incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+            for hook in module._load_state_dict_post_hooks.values():
+                hook(module, incompatible)
+
+        load(self, state_dict)
+        del load
+        if strict:
+            if unexpected_keys:
+                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected_keys)))
+            if missing_keys:
+                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing_keys)))
+        if error_msgs:
+            text = "Error(s) in loading state_dict for {}:\n\t{}".format(
+                self.__class__.__name__, "\n\t".join(error_msgs))
+            hint = _load_hint(self, state_dict, missing_keys if strict else [],
+                              unexpected_keys if strict else [], error_msgs)
+            raise RuntimeError(text + ("\n" + hint if hint else ""))
+        return _IncompatibleKeys(missing_keys, unexpected_keys)
+
+    def _warn_if_loading_itself(self, state_dict) -> None:
+        """Warn when every tensor given IS the live storage of the matching parameter: nothing is restored."""
+        own = dict(itertools.chain(self.named_parameters(remove_duplicate=False),
+                                   self.named_buffers(remove_duplicate=False)))
+        pairs = [(k, v) for k, v in state_dict.items() if k in own and isinstance(v, Tensor)
+                 and not is_lazy(own[k])]
+        if pairs and all(_same_storage(v, own[k]) for k, v in pairs):
+            msg.warn(
+                f"load_state_dict() was given tensors that ARE {type(self).__name__}'s current "
+                f"parameters (e.g. '{pairs[0][0]}'), so nothing is restored. state_dict() returns "
+                "references that follow the model as it trains, not a saved copy. Fix: take a real "
+                "snapshot when saving the best weights: best = copy.deepcopy(net.state_dict()) or "
+                "best = {k: v.clone() for k, v in net.state_dict().items()}.",
+                msg.StateDictWarning, stacklevel=3)
+
+    # ---- repr ---------------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """Extra text shown inside ``Name(...)`` in the repr; override in layers (e.g. ``in_features=2, ...``)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra_lines = []
+        extra_repr = self.extra_repr()
+        if extra_repr:
+            extra_lines = extra_repr.split("\n")
+        child_lines = []
+        for key, module in self._modules.items():
+            mod_str = _addindent(repr(module), 2)
+            child_lines.append("(" + key + "): " + mod_str)
+        lines = extra_lines + child_lines
+        main_str = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main_str += extra_lines[0]
+            else:
+                main_str += "\n  " + "\n  ".join(lines) + "\n"
+        main_str += ")"
+        return main_str
+
+    def __bool__(self):
+        return True
+
+
+def _annotate(exc: BaseException, stack: list) -> None:
+    """Add the module path to an exception raised inside a forward, once (at the innermost module)."""
+    if getattr(exc, "_d2l_module_path", None) is not None:
+        return
+    path = current_module_path(stack)
+    try:
+        exc._d2l_module_path = path
+    except Exception:
+        return
+    if getattr(exc, "_d2l_has_path", False):
+        return
+    if len(stack) >= 1 and hasattr(exc, "add_note"):
+        exc.add_note(f"(raised inside {type(stack[-1]).__name__} at {path})")
+
+
+def _common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:
+    """Detect checkpoints whose keys carry an extra prefix like 'module.' / 'net.' (or lack one)."""
+    if not missing or not unexpected:
+        return ""
+    miss = set(missing)
+    for key in unexpected:
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            pre = ".".join(parts[:i]) + "."
+            stripped = {k[len(pre):] for k in unexpected if k.startswith(pre)}
+            if stripped and stripped <= miss | stripped and miss <= stripped:
+                return (f"How to fix: the checkpoint's keys start with '{pre}' (it was saved from a model "
+                        f"that held this one as `{pre[:-1]}`); strip the prefix: "
+                        f"model.load_state_dict({{k.removeprefix('{pre}'): v for k, v in sd.items()}}).")
+        break
+    for key in missing:
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            pre = ".".join(parts[:i]) + "."
+            stripped = {k[len(pre):] for k in missing if k.startswith(pre)}
+            if set(unexpected) <= stripped and len(stripped) == len(missing):
+                return (f"How to fix: this model's keys start with '{pre}' but the checkpoint's do not; "
+                        f"load into the submodule instead (model.{pre[:-1]}.load_state_dict(sd)) or add "
+                        f"the prefix: {{'{pre}' + k: v for k, v in sd.items()}}.")
+        break
+    return ""
+
+
+def _load_hint(module, state_dict, missing, unexpected, error_msgs) -> str:
+    fix = _common_prefix_fix(missing, unexpected)
+    if fix:
+        return fix
+    if any(m.startswith("size mismatch") for m in error_msgs):
+        return ("How to fix: the checkpoint was saved from a model with different layer sizes. Build "
+                "the model with the same sizes as when it was saved (compare print(model) with the "
+                "shapes above), or drop the mismatched keys and load with strict=False.")
+    if missing and unexpected:
+        return ("How to fix: the checkpoint's names do not match this model's (compare "
+                "list(sd.keys()) with list(model.state_dict().keys())); rename the keys, or build the "
+                "same architecture that was saved.")
+    if missing:
+        return ("How to fix: the checkpoint lacks some of this model's parameters (a different or "
+                "smaller architecture was saved). Build the same model that was saved, or pass "
+                "strict=False to load only the keys that match and keep the rest as initialized.")
+    if unexpected:
+        return ("How to fix: the checkpoint holds entries this model does not have (a bigger or "
+                "different architecture was saved). Build the same model, or pass strict=False to "
+                "ignore the extra keys.")
+    return ""

@@ -1,0 +1,310 @@
+"""``Parameter``, ``Buffer`` and the placeholders lazy layers start with.
+
+A :class:`Parameter` is a tensor that a Module registers when it is assigned
+as an attribute; it shares memory with the tensor it wraps and requires grad::
+
+    >>> import d2lmods as torch
+    >>> from d2lmods import nn
+    >>> w = nn.Parameter(torch.zeros(2))
+    >>> w.requires_grad, isinstance(w, torch.Tensor)
+    (True, True)
+
+An :class:`UninitializedParameter` stands in for a weight whose shape is not
+known until the first forward of a lazy layer (``nn.LazyLinear``). It is filled
+*in place* (``materialize``), so an optimizer built before the first call keeps
+training the very same object.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .._tensor import dtypes as _dt
+from .._tensor.core import Tensor
+from ..autograd.grad_mode import STATE as _GRAD_STATE
+from ..autograd.grad_mode import no_grad
+
+__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "is_lazy"]
+
+
+def _array(t) -> np.ndarray:
+    """The numpy array behind a tensor (shared, not copied)."""
+    return t._data
+
+
+def _bump_version(t) -> None:
+    """Record an in-place write so autograd can tell saved values went stale."""
+    t._version[0] += 1
+
+
+def _same_storage(a, b) -> bool:
+    """True if tensors ``a`` and ``b`` read the same memory (one is the other, ``.data`` or ``detach()``)."""
+    x, y = a._data, b._data
+    if x is y:
+        return True
+    if isinstance(x, _UninitializedArray) or isinstance(y, _UninitializedArray):
+        return False
+    return x.size > 0 and np.may_share_memory(x, y)
+
+
+def _rebuild_parameter(cls, arr, requires_grad):
+    return Tensor._make_subclass(cls, Tensor._make_subclass(Tensor, np.array(arr)), requires_grad)
+
+
+class Parameter(Tensor):
+    """A tensor that is a module parameter: registered when assigned as a Module attribute.
+
+    ``Parameter(data)`` shares ``data``'s memory and requires grad by default.
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is not None and not isinstance(data, Tensor):
+            raise TypeError(f"nn.Parameter expects a Tensor, got {type(data).__name__}. "
+                            "Fix: nn.Parameter(torch.tensor(...)) or nn.Parameter(torch.randn(...)).")
+        return Tensor._make_subclass(cls, data, requires_grad)
+
+    def __init__(self, data=None, requires_grad=True):
+        # Everything was set up in __new__; Tensor.__init__ would start a new array.
+        pass
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (type(self), self._data, self._rg))
+
+    def __setitem__(self, index, value):
+        if self._rg and _GRAD_STATE.enabled:
+            shape = tuple(self._data.shape)
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation: "
+                f"item assignment into a Parameter of shape {shape}. Changing a parameter's values "
+                "must not be recorded by autograd. Fix: do it under no_grad, "
+                "`with torch.no_grad(): param[...] = value`, or write through .data, "
+                "`param.data[...] = value`.")
+        return super().__setitem__(index, value)
+
+
+class _UninitializedArray(np.ndarray):
+    """The empty array behind an uninitialized parameter: any computation with it explains itself."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise ValueError(_use_text(f"the operation {ufunc.__name__}"))
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise ValueError(_use_text(f"the operation {func.__name__}"))
+
+
+def _use_text(what: str) -> str:
+    return (f"Attempted to use an uninitialized parameter in {what}. This error happens when you are "
+            "using a LazyModule (e.g. nn.LazyLinear) before its first forward: its parameters have no "
+            "shape yet. Fix: run one forward with a sample batch first, e.g. net(X) with "
+            "X = torch.randn(2, num_inputs), then use the parameters (or build the optimizer; "
+            "an optimizer built earlier keeps working).")
+
+
+_SHAPE_TEXT = ("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+               "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+               "initialized one. Call `forward` to initialize the parameters before accessing their "
+               "attributes. (A lazy layer such as nn.LazyLinear learns its input size from the first "
+               "batch: run one forward with a sample batch first, e.g. net(torch.randn(2, num_inputs)).)")
+
+
+def _empty_placeholder() -> np.ndarray:
+    return np.empty((0,), dtype=_dt.get_default_dtype().np).view(_UninitializedArray)
+
+
+# dtype requested with ``module.to(dtype)`` before a placeholder is materialized, by object id.
+# (Kept outside the objects: an uninitialized buffer must have plain Tensor's slot layout so that
+# it can turn into a Tensor in place.)
+_PENDING: dict[int, tuple] = {}
+
+
+def _get_pending(obj):
+    entry = _PENDING.get(id(obj))
+    return entry[1] if entry is not None and entry[0]() is obj else None
+
+
+def _set_pending(obj, dtype) -> None:
+    key = id(obj)
+    _PENDING[key] = (weakref.ref(obj, lambda _r, key=key: _PENDING.pop(key, None)), dtype)
+
+
+class UninitializedTensorMixin:
+    """Behaviour shared by :class:`UninitializedParameter` and :class:`UninitializedBuffer`."""
+
+    __slots__ = ()
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the placeholder its real shape, in place, and turn it into ``cls_to_become``.
+
+        The dtype is ``dtype`` if given, else one requested earlier with ``module.to(...)``,
+        else the default (float32). Values are uninitialized; the layer then runs its
+        ``reset_parameters``.
+        """
+        if isinstance(shape, int):
+            shape = (shape,)
+        if dtype is None:
+            dtype = _get_pending(self) or _dt.get_default_dtype()
+        dtype = _dt.as_dtype(dtype)
+        self._data = np.empty(tuple(int(s) for s in shape), dtype=dtype.np)
+        self._version[0] += 1
+        _PENDING.pop(id(self), None)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_SHAPE_TEXT)
+
+    @property
+    def ndim(self):
+        raise RuntimeError(_SHAPE_TEXT)
+
+    @property
+    def data(self):
+        raise ValueError(_use_text("`.data`"))
+
+    @data.setter
+    def data(self, value):
+        raise ValueError(_use_text("`.data = ...`"))
+
+    @property
+    def dtype(self):
+        return _get_pending(self) or _dt.NP_TO_DTYPE[self._data.dtype]
+
+    def size(self, dim=None):
+        raise RuntimeError(_SHAPE_TEXT)
+
+    def dim(self):
+        raise RuntimeError(_SHAPE_TEXT)
+
+    def numel(self):
+        raise ValueError(_use_text("<method 'numel'>"))
+
+    def tolist(self):
+        raise ValueError(_use_text("<method 'tolist'>"))
+
+    def item(self):
+        raise ValueError(_use_text("<method 'item'>"))
+
+    def numpy(self, force=False):
+        raise ValueError(_use_text("<method 'numpy'>"))
+
+    def __array__(self, dtype=None, copy=None):
+        raise ValueError(_use_text("a numpy conversion"))
+
+    def __len__(self):
+        raise RuntimeError(_SHAPE_TEXT)
+
+    def __iter__(self):
+        raise ValueError(_use_text("iteration"))
+
+    def __getitem__(self, index):
+        raise ValueError(_use_text("indexing"))
+
+    def __setitem__(self, index, value):
+        raise ValueError(_use_text("item assignment"))
+
+    def detach(self):
+        return self
+
+    def to(self, *args, **kwargs):
+        for a in list(args) + [kwargs.get("dtype")]:
+            if isinstance(a, _dt.dtype):
+                _set_pending(self, a)
+        return self
+
+    def float(self):
+        return self.to(_dt.float32)
+
+    def double(self):
+        return self.to(_dt.float64)
+
+    def half(self):
+        return self.to(_dt.float16)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_uninitialized, (type(self), self._rg, _get_pending(self)))
+
+    def __deepcopy__(self, memo):
+        new = _rebuild_uninitialized(type(self), self._rg, _get_pending(self))
+        memo[id(self)] = new
+        return new
+
+
+def _rebuild_uninitialized(cls, requires_grad, pending_dtype):
+    obj = cls(requires_grad=requires_grad)
+    if pending_dtype is not None:
+        _set_pending(obj, pending_dtype)
+    return obj
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet; ``materialize(shape)`` turns it into a Parameter.
+
+        >>> from d2lmods import nn
+        >>> nn.parameter.UninitializedParameter()
+        <UninitializedParameter>
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        obj = Tensor._make_subclass(cls, None, False)
+        obj._data = _empty_placeholder()
+        obj._rg = bool(requires_grad)
+        if dtype is not None:
+            _set_pending(obj, _dt.as_dtype(dtype))
+        return obj
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class Buffer(Tensor):
+    """Marks a tensor as a buffer when assigned to a Module attribute: ``self.mean = nn.Buffer(t)``.
+
+    ``persistent=False`` keeps it out of ``state_dict()``.
+    """
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = Tensor()
+        obj = Tensor._make_subclass(cls, data, False)
+        obj.persistent = persistent
+        return obj
+
+    def __init__(self, data=None, *, persistent=True):
+        pass
+
+    def as_tensor(self) -> Tensor:
+        """The plain tensor (same memory) that gets registered."""
+        return Tensor._make_subclass(Tensor, self, self._rg)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet (used by lazy normalization layers)."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        obj = Tensor._make_subclass(cls, None, False)
+        obj._data = _empty_placeholder()
+        obj._rg = bool(requires_grad)
+        if dtype is not None:
+            _set_pending(obj, _dt.as_dtype(dtype))
+        return obj
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+
+def is_lazy(param) -> bool:
+    """True for an :class:`UninitializedParameter` / :class:`UninitializedBuffer` not yet materialized."""
+    return isinstance(param, UninitializedTensorMixin)

@@ -1,0 +1,154 @@
+"""``find_unregistered``: what a model holds but ``nn.Module`` does not see.
+
+PyTorch registers only Modules and Parameters assigned *directly* as
+attributes. Ones kept in a plain ``list``/``tuple``/``dict``/``set`` (and
+trainable tensors that are not ``nn.Parameter``) are silently left out of
+``parameters()``, ``state_dict()``, ``.to()`` and ``train()/eval()``. This scan
+lists them, with their path from the root::
+
+    >>> from d2lmods import nn
+    >>> import warnings
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.body = nn.Linear(4, 8)
+    ...         with warnings.catch_warnings():
+    ...             warnings.simplefilter("ignore")
+    ...             self.heads = [nn.Linear(8, 2), nn.Linear(8, 3)]
+    >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(Net())]
+    [('heads[0]', 'Linear', 18), ('heads[1]', 'Linear', 27)]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .module import _INTERNAL_ATTRS as _INTERNAL
+from .module import Module, _is_trainable_leaf
+from .parameter import Parameter, Tensor, is_lazy
+
+__all__ = ["UnregisteredFinding", "find_unregistered"]
+
+_MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class UnregisteredFinding:
+    """One object a model holds without registering it."""
+
+    path: str                 # full attribute path from the root, e.g. "heads[0]", "layers[1][0]"
+    owner: str                # qualified name of the module whose attribute holds it ("" = root)
+    attribute: str            # the attribute name on the owner, e.g. "heads"
+    container: str            # 'list' | 'tuple' | 'dict' | 'set' | 'attribute' (plain tensor attribute)
+    kind: str                 # 'module' | 'parameter' | 'tensor'
+    obj: object               # the Module / Parameter / Tensor itself
+    type_name: str            # e.g. "Linear"
+    num_params: int           # parameter elements hidden (0 if lazy/unknown)
+    registered_as: str | None  # qualified name if the object is ALSO registered elsewhere in the tree
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _numel(t) -> int:
+    if is_lazy(t):
+        return 0
+    try:
+        return int(t._data.size)
+    except Exception:
+        return 0
+
+
+def _module_numel(m: Module) -> int:
+    total = 0
+    seen = set()
+    for mod in m.modules():
+        for p in mod._parameters.values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                total += _numel(p)
+    return total
+
+
+def _container_kind(value) -> str:
+    if isinstance(value, dict):
+        return "dict"
+    if isinstance(value, (set, frozenset)):
+        return "set"
+    if isinstance(value, tuple):
+        return "tuple"
+    return "list"
+
+
+def _items(value):
+    """``(path suffix, element)`` pairs of a container, in a deterministic order."""
+    if isinstance(value, dict):
+        return [(f"[{k!r}]", v) for k, v in value.items()]
+    if isinstance(value, (set, frozenset)):
+        ordered = sorted(value, key=lambda x: (type(x).__name__, id(x)))
+        return [(f"{{{i}}}", v) for i, v in enumerate(ordered)]
+    return [(f"[{i}]", v) for i, v in enumerate(value)]
+
+
+def find_unregistered(module: Module) -> list[UnregisteredFinding]:
+    """Every Module/Parameter/trainable tensor under ``module`` that ``nn.Module`` does not register.
+
+    Looks into plain containers (nested, cycle-safe), into registered children and
+    into the unregistered modules themselves. Plain tensors are reported only when
+    they require grad (they look like parameters but are not trained). Objects also
+    registered elsewhere in the tree carry ``registered_as`` (then nothing is lost).
+    """
+    reg_modules: dict[int, str] = {}
+    for name, m in module.named_modules():
+        reg_modules.setdefault(id(m), name)
+    reg_params: dict[int, str] = {}
+    for name, p in module.named_parameters(remove_duplicate=False):
+        reg_params.setdefault(id(p), name)
+
+    findings: list[UnregisteredFinding] = []
+    scanned: set[int] = set()
+
+    def add(path, owner, attribute, container, obj):
+        if isinstance(obj, Module):
+            kind, registered, n = "module", reg_modules.get(id(obj)), _module_numel(obj)
+        elif isinstance(obj, Parameter):
+            kind, registered, n = "parameter", reg_params.get(id(obj)), _numel(obj)
+        else:
+            kind, registered, n = "tensor", None, _numel(obj)
+        findings.append(UnregisteredFinding(path, owner, attribute, container, kind, obj,
+                                            type(obj).__name__, n, registered))
+        if kind == "module" and registered is None:
+            # Look inside the hidden module too: its own hidden lists, at paths below it.
+            for sub, m in obj.named_modules():
+                scan_module(m, _join(path, sub))
+
+    def walk(value, path, owner, attribute, container, seen, depth):
+        if id(value) in seen or depth > _MAX_DEPTH:
+            return
+        seen.add(id(value))
+        for suffix, v in _items(value):
+            sub = path + suffix
+            if isinstance(v, (Module, Parameter)):
+                add(sub, owner, attribute, container, v)
+            elif isinstance(v, Tensor) and _is_trainable_leaf(v):
+                add(sub, owner, attribute, container, v)
+            elif isinstance(v, (list, tuple, dict, set, frozenset)):
+                walk(v, sub, owner, attribute, container, seen, depth + 1)
+
+    def scan_module(m: Module, owner: str):
+        if id(m) in scanned:
+            return
+        scanned.add(id(m))
+        for attr, value in list(m.__dict__.items()):
+            if attr in _INTERNAL:
+                continue
+            path = _join(owner, attr)
+            if isinstance(value, (list, tuple, dict, set, frozenset)):
+                walk(value, path, owner, attr, _container_kind(value), set(), 0)
+            elif isinstance(value, Tensor) and not isinstance(value, Parameter) \
+                    and _is_trainable_leaf(value):
+                add(path, owner, attr, "attribute", value)
+
+    for name, m in module.named_modules():
+        scan_module(m, name)
+    return findings
