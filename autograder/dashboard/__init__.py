@@ -13,7 +13,7 @@ PosixPath('build/dashboard.html')
 from .cli import build_dashboard, main
 from .data import AssignmentData, DashboardError, list_assignments, load_assignment
 
-__all__ = ["AssignmentData", "DashboardError", "build_dashboard", "list_assignments", "load_assignment",
+__all__ = ["AssignmentData", "Dashboard", "DashboardError", "build_dashboard", "list_assignments", "load_assignment",
            "main", "show"]
 
 
@@ -21,4 +21,12 @@ def show(course_dir, assignment=None):
     """Display the live dashboard for ``course_dir`` in a notebook (needs ipywidgets)."""
     from .widget import show as _show
 
-    return _show(course_dir, assignment)
+    _show(course_dir, assignment)
+
+
+def __getattr__(name):
+    if name == "Dashboard":  # imported lazily: the CLI must not need ipywidgets
+        from .widget import Dashboard
+
+        return Dashboard
+    raise AttributeError(name)

@@ -1,0 +1,62 @@
+"""The live ipywidgets dashboard shows the same views as the page and follows the course on reload."""
+import json
+from pathlib import Path
+
+import pytest
+from dashkit import ASSIGNMENT
+
+pytest.importorskip("ipywidgets")
+
+from autograder.dashboard import Dashboard  # noqa: E402
+
+
+def test_tabs_hold_every_view_and_students_drill_down(course):
+    dash = Dashboard(course, link_base=course)
+    assert dash.assignment.value == ASSIGNMENT and dash.assignment.options == (ASSIGNMENT,)
+    assert list(dash.tabs.titles) == ["Summary", "Score distribution", "Checks", "Common mistakes",
+                                      "Flagged submissions", "Students", "Grading time"]
+    assert "data:image/svg+xml;base64," in dash.panes["scores"].value
+    assert "modules kept in a plain Python list" in dash.panes["failures"].value
+    assert dash.student.options == ("alice", "bob", "carol", "dan", "erin", "frank")
+    dash.student.value = "bob"
+    assert '&quot;student&quot;: &quot;bob&quot;' in dash.student_detail.value
+    assert 'href="feedback/bob/modules/modules.html"' in dash.student_detail.value
+    dash.student.value = "erin"
+    assert "No submission." in dash.student_detail.value
+
+
+def test_reload_picks_up_new_results(course):
+    dash = Dashboard(course, link_base=course)
+    assert "2</div><div class=\"label\">flagged" in dash.panes["summary"].value
+    path = Path(course) / "results" / ASSIGNMENT / "alice.json"
+    result = json.loads(path.read_text())
+    result["flags"] = ["crash"]
+    path.write_text(json.dumps(result))
+    dash.student.value = "carol"
+    dash.reload_button.click()
+    assert "3</div><div class=\"label\">flagged" in dash.panes["summary"].value
+    assert "crashed: 1" in dash.panes["flags"].value
+    assert dash.student.value == "carol"  # the drill-down stays where the instructor was
+
+
+def test_empty_folder_explains_itself(tmp_path):
+    dash = Dashboard(tmp_path)
+    assert dash.assignment.value is None and "nothing graded yet" in dash.status.value
+
+
+@pytest.mark.slow
+def test_dashboard_notebook_runs_in_a_real_kernel(course, monkeypatch):
+    """exercises/dashboard.ipynb (the one Voila serves) executes and displays the widget."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    root = Path(__file__).resolve().parents[2]
+    nb = nbformat.read(root / "exercises" / "dashboard.ipynb", as_version=4)
+    monkeypatch.setenv("D2LMODS_COURSE", str(course))
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(root / "exercises")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1
