@@ -1,0 +1,16 @@
+"""The hidden half of the d2lmods course: checks, sandboxed runner and nbgrader glue.
+
+Nothing in this package is released to students.  The pieces:
+
+- :mod:`autograder.sandbox` runs one piece of untrusted code in a locked-down process;
+- :mod:`autograder.probe` is the only file that runs *inside* that process: it executes a
+  student's solution cell and reports observations as plain JSON;
+- :mod:`autograder.checks` draws secret inputs and judges the observations against a numpy
+  reference, outside the student's process;
+- :mod:`autograder.pipeline` grades one submission (``grade_submission``) and a batch;
+- :mod:`autograder.course` talks to nbgrader (assignment, gradebook, feedback).
+
+Run ``python -m autograder --help``.
+"""
+
+__version__ = "0.1.0"

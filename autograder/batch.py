@@ -1,0 +1,92 @@
+"""``python -m autograder grade``: everything around :func:`autograder.pipeline.grade_batch`.
+
+Order of work: make sure the assignment is generated (release notebook + gradebook), optionally
+import a folder/zip of notebooks, warm a numba cache once (trusted code only), grade every
+submission in worker processes, record each result as it comes back (one writer), then write the
+feedback HTML and ``grades.csv``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import checks, notebook, pipeline, sandbox
+from .course import Course
+
+
+def numba_cache_dir() -> str:
+    """A cache folder per d2lmods checkout (kernels are keyed by source path)."""
+    key = hashlib.sha1(sandbox.package_dir("d2lmods").encode()).hexdigest()[:12]
+    return os.path.join(tempfile.gettempdir(), f"d2lmods-grader-numba-{os.geteuid()}-{key}")
+
+
+def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
+    """Compile the kernels the probes use into ``cache`` by running the reference solutions,
+    outside any sandbox (trusted code).  Returns the seconds it took."""
+    t0 = time.perf_counter()
+    os.makedirs(cache, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(NUMBA_CACHE_DIR=cache, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    for part, source in reference.items():
+        job = Path(tempfile.mkdtemp(prefix="d2lmods-warm-"))
+        try:
+            (job / "in").mkdir()
+            (job / "out").mkdir()
+            import numpy as np
+            inputs = checks.PARTS[part].make_inputs(np.random.default_rng(0))
+            (job / "in" / "inputs.npz").write_bytes(pipeline._npz(inputs))
+            (job / "in" / "student.py").write_text(source)
+            (job / "in" / "part.json").write_text(f'{{"part": "{part}"}}')
+            subprocess.run([sys.executable, "-B", str(pipeline.PROBE), str(job / "in"), str(job / "out")],
+                           env=env, cwd=job, capture_output=True, timeout=600)
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+    return time.perf_counter() - t0
+
+
+def reference_solutions(course: Course, assignment: str) -> dict[str, str]:
+    src = notebook.read_notebook(course.source_notebook(assignment).read_bytes())
+    return {p: s for p, s in notebook.solution_sources(src, list(checks.PARTS)).items() if s}
+
+
+def make_jobs(course: Course, assignment: str, students=None, sandbox_kind="auto", limits=None,
+              numba_cache=None) -> list[dict]:
+    release = str(course.release_notebook(assignment))
+    return [{"student": sid, "assignment": assignment, "notebook": str(path), "release": release,
+             "timestamp": ts, "limits": dict(limits or {}), "sandbox": sandbox_kind,
+             "numba_cache": numba_cache, "feedback": course.feedback_rel(assignment, sid)}
+            for sid, path, ts in course.submitted(assignment, students)]
+
+
+def grade_course(course_dir, assignment="modules", workers=None, executor=None, students=None,
+                 import_from=None, sandbox_kind="auto", limits=None, feedback=True, log=print) -> list[dict]:
+    """Grade every submission of ``assignment`` in ``course_dir``; returns the results dicts."""
+    t0 = time.perf_counter()
+    course = Course(course_dir)
+    course.ensure_generated(assignment)
+    if import_from:
+        ids = course.import_submissions(assignment, import_from)
+        log(f"imported {len(ids)} notebooks from {import_from}")
+    kind = sandbox.choose_kind(sandbox_kind)
+    cache = numba_cache_dir()
+    warm = warm_numba_cache(reference_solutions(course, assignment), cache)
+    jobs = make_jobs(course, assignment, students, kind, limits, cache)
+    log(f"grading {len(jobs)} submissions of {assignment!r} (sandbox: {kind}, numba cache warmed in "
+        f"{warm:.1f}s, workers: {workers or (executor and 'executor') or os.cpu_count()})")
+    results = pipeline.grade_batch(course, assignment, jobs, executor=executor, workers=workers, log=log)
+    if feedback and results:
+        out = course.generate_feedback(assignment)
+        if not out.get("success"):
+            log("  ! nbgrader generate_feedback reported a problem:\n" + (out.get("error") or "")[-2000:])
+    csv_path = course.write_grades_csv(assignment)
+    dt = time.perf_counter() - t0
+    log(f"done: {len(results)} submissions in {dt:.1f}s "
+        f"({60 * len(results) / dt if dt else 0:.1f}/min); results in {course.root / 'results' / assignment}, "
+        f"{csv_path}")
+    return results

@@ -1,0 +1,285 @@
+"""The nbgrader side: course config, generate/import/collect, the gradebook, feedback, grades.csv.
+
+nbgrader stays the course format, the release/collect/feedback tool and the gradebook; only the
+*execution* of student code is ours.  For each graded submission this module writes what
+``nbgrader autograde`` would have written -- ``autograded/<student>/<assignment>/<nb>.ipynb`` and
+the grades in the gradebook -- so formgrader, ``nbgrader export`` and ``nbgrader
+generate_feedback`` work as usual, and the written answer is graded by hand in formgrader.
+
+    >>> course = Course("build/demo-course")        # doctest: +SKIP
+    >>> course.generate("modules")                   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import checks, notebook
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+MANUAL_CELL = "list_problems"
+
+
+def _ensure_tools_on_path() -> None:
+    """nbgrader shells out to ``alembic`` when it creates a gradebook: the venv's bin must be on PATH."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def test_cell_part(gid: str) -> str | None:
+    """``test_my_sequential_behaviour`` -> ``my_sequential``."""
+    for part in checks.PARTS:
+        if gid.startswith(f"test_{part}_"):
+            return part
+    return None
+
+
+class Course:
+    """An nbgrader course directory (``nbgrader_config.py`` + ``source/``)."""
+
+    def __init__(self, root: str | os.PathLike):
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        _ensure_tools_on_path()
+        self.root = Path(root).resolve()
+        if not (self.root / "nbgrader_config.py").exists():
+            raise FileNotFoundError(f"{self.root} is not an nbgrader course: nbgrader_config.py is missing "
+                                    "(point at the course folder, e.g. exercises/)")
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        cfg.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
+        self.config = cfg
+        self.coursedir = CourseDirectory(config=cfg)
+        self.db_url = self.coursedir.db_url
+        self.course_id = self.coursedir.course_id
+
+    # -- paths ----------------------------------------------------------------------------------
+    def notebook_name(self, assignment: str) -> str:
+        nbs = sorted((self.root / "source" / assignment).glob("*.ipynb"))
+        if not nbs:
+            raise FileNotFoundError(f"no notebook in {self.root / 'source' / assignment}")
+        return nbs[0].stem
+
+    def release_notebook(self, assignment: str) -> Path:
+        return self.root / "release" / assignment / f"{self.notebook_name(assignment)}.ipynb"
+
+    def source_notebook(self, assignment: str) -> Path:
+        return self.root / "source" / assignment / f"{self.notebook_name(assignment)}.ipynb"
+
+    def api(self):
+        from nbgrader.apps import NbGraderAPI
+        return NbGraderAPI(coursedir=self.coursedir, config=self.config)
+
+    # -- nbgrader steps --------------------------------------------------------------------------
+    def generate(self, assignment: str) -> None:
+        """``nbgrader generate_assignment``: the release notebook and the gradebook entries."""
+        out = self.api().generate_assignment(assignment, force=True, create=True)
+        if not out.get("success"):
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{out.get('error') or out.get('log')}")
+
+    def ensure_generated(self, assignment: str) -> None:
+        from nbgrader.api import Gradebook, MissingEntry
+        if self.release_notebook(assignment).exists():
+            try:
+                with Gradebook(self.db_url, self.course_id) as gb:
+                    gb.find_assignment(assignment)
+                return
+            except MissingEntry:
+                pass
+        self.generate(assignment)
+
+    def submitted(self, assignment: str, students: list[str] | None = None) -> list[tuple[str, Path, str]]:
+        """(student, notebook path, timestamp) for each ``submitted/<student>/<assignment>/``."""
+        base = self.root / "submitted"
+        out = []
+        nb = self.notebook_name(assignment)
+        for d in sorted(base.glob(f"*/{assignment}")) if base.exists() else []:
+            sid = d.parent.name
+            if not STUDENT_ID.match(sid) or (students and sid not in students):
+                continue
+            path = d / f"{nb}.ipynb"
+            if not path.exists():
+                found = sorted(d.glob("*.ipynb"))
+                path = found[0] if found else path
+            ts_file = d / "timestamp.txt"
+            ts = ts_file.read_text(errors="replace").strip()[:64] if ts_file.is_file() else ""
+            out.append((sid, path, ts))
+        return out
+
+    def import_submissions(self, assignment: str, source: str | os.PathLike) -> list[str]:
+        """Copy ``<student>.ipynb`` files from a folder or a zip into ``submitted/`` (the way
+        ``nbgrader zip_collect`` would); returns the student ids."""
+        src = Path(source)
+        nb = self.notebook_name(assignment)
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        found: dict[str, bytes] = {}
+        if zipfile.is_zipfile(src):
+            with zipfile.ZipFile(src) as z:
+                for info in z.infolist():
+                    name = Path(info.filename).name
+                    if name.endswith(".ipynb") and not info.is_dir() and info.file_size <= notebook.MAX_BYTES:
+                        found[name[:-6]] = z.read(info)
+        elif src.is_dir():
+            for p in sorted(src.glob("*.ipynb")):
+                if p.is_file() and not p.is_symlink():
+                    found[p.stem] = p.read_bytes()[:notebook.MAX_BYTES + 1]
+        else:
+            raise FileNotFoundError(f"--import expects a folder or a .zip of <student>.ipynb files: {src}")
+        ids = []
+        for stem, data in sorted(found.items()):
+            sid = stem.removesuffix(f"_{assignment}")
+            if not STUDENT_ID.match(sid):
+                print(f"  skipped {stem}.ipynb: not a valid student id (letters, digits, _ . -)")
+                continue
+            d = self.root / "submitted" / sid / assignment
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"{nb}.ipynb").write_bytes(data)
+            (d / "timestamp.txt").write_text(stamp + "\n")
+            ids.append(sid)
+        return ids
+
+    # -- recording results -----------------------------------------------------------------------
+    def results_path(self, assignment: str, student: str) -> Path:
+        return self.root / "results" / assignment / f"{student}.json"
+
+    def feedback_rel(self, assignment: str, student: str) -> str:
+        return f"feedback/{student}/{assignment}/{self.notebook_name(assignment)}.html"
+
+    def record(self, result: dict, job: dict) -> None:
+        """Write results JSON, the autograded notebook and the gradebook rows of one student."""
+        student, assignment = result["student"], result["assignment"]
+        path = self.results_path(assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(result, indent=1))
+        os.replace(tmp, path)
+        self._write_autograded(result, job)
+        self._write_gradebook(result, job)
+
+    def _autograded_cells(self, result: dict, job: dict) -> list[dict]:
+        release = json.loads(self.release_notebook(result["assignment"]).read_text())
+        try:
+            sub = notebook.read_notebook(Path(job["notebook"]).read_bytes())
+        except OSError:
+            sub = notebook.Submission(None)
+        theirs = sub.by_id() if sub.cells and "wrong_assignment" not in result["flags"] else {}
+        by_part: dict[str, list[dict]] = {}
+        for t in result["tests"]:
+            by_part.setdefault(t["part"], []).append(t)
+        cells = []
+        for cell in release["cells"]:
+            cell = copy.deepcopy(cell)
+            gid = notebook.grade_id(cell)
+            meta = notebook.nbgrader_meta(cell)
+            if gid and meta.get("solution") and gid in theirs:
+                cell["source"] = notebook.cell_source(theirs[gid])[:200_000]
+            if cell.get("cell_type") == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+                part = test_cell_part(gid) if gid and meta.get("grade") else None
+                if part:
+                    cell["outputs"] = [{"output_type": "stream", "name": "stdout",
+                                        "text": feedback_text(part, by_part.get(part, []), result)}]
+            cells.append(cell)
+        release["cells"] = cells
+        return release
+
+    def _write_autograded(self, result: dict, job: dict) -> None:
+        nb = self._autograded_cells(result, job)
+        d = self.root / "autograded" / result["student"] / result["assignment"]
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{self.notebook_name(result['assignment'])}.ipynb").write_text(json.dumps(nb, indent=1))
+        ts = job.get("timestamp") or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        (d / "timestamp.txt").write_text(ts + "\n")
+
+    def _write_gradebook(self, result: dict, job: dict) -> None:
+        from nbgrader.api import Gradebook
+        student, assignment = result["student"], result["assignment"]
+        nb_name = self.notebook_name(assignment)
+        part_scores = {p: v["score"] for p, v in result["parts"].items()}
+        kwargs = {}
+        if job.get("timestamp"):
+            kwargs["timestamp"] = job["timestamp"]
+        with Gradebook(self.db_url, self.course_id) as gb:
+            gb.update_or_create_student(student)
+            try:
+                gb.update_or_create_submission(assignment, student, **kwargs)
+            except Exception:  # an unparsable timestamp must not lose the grade
+                gb.update_or_create_submission(assignment, student)
+            nb = gb.find_notebook(nb_name, assignment)
+            for cell in nb.grade_cells:
+                grade = gb.find_grade(cell.name, nb_name, assignment, student)
+                part = test_cell_part(cell.name)
+                if part is not None:
+                    grade.auto_score = min(float(part_scores.get(part, 0.0)), float(cell.max_score))
+                    grade.needs_manual_grade = grade.manual_score is not None
+                else:  # the written answer (and any other manual cell): graded by a person
+                    grade.auto_score = None
+                    grade.needs_manual_grade = grade.manual_score is None
+            for cell in nb.solution_cells:
+                comment = gb.find_comment(cell.name, nb_name, assignment, student)
+                comment.auto_comment = "No response." if "no_solution" in result["flags"] else None
+            subnb = gb.find_submission_notebook(nb_name, assignment, student)
+            subnb.flagged = bool(set(result["flags"]) & {"tampered_tests", "invalid_notebook",
+                                                         "wrong_assignment", "crash", "not_recorded"})
+            gb.db.commit()
+
+    def generate_feedback(self, assignment: str, student: str | None = None) -> dict:
+        return self.api().generate_feedback(assignment, student_id=student, force=True)
+
+    def write_grades_csv(self, assignment: str) -> Path:
+        """``grades.csv``: one row per student with a results file for ``assignment``."""
+        rows = []
+        for p in sorted((self.root / "results" / assignment).glob("*.json")):
+            try:
+                r = json.loads(p.read_text())
+            except ValueError:
+                continue
+            row = {"student": r.get("student", p.stem), "assignment": assignment}
+            for part in checks.PARTS:
+                row[part] = (r.get("parts", {}).get(part) or {}).get("score", 0.0)
+            row.update(score=r.get("score", 0.0), max_score=r.get("max_score", 0.0),
+                       flags=" ".join(r.get("flags", [])))
+            rows.append(row)
+        out = self.root / "grades.csv"
+        with open(out, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["student", "assignment", *checks.PARTS, "score", "max_score", "flags"])
+            w.writeheader()
+            w.writerows(rows)
+        return out
+
+
+def feedback_text(part: str, tests: list[dict], result: dict) -> str:
+    """What a student reads under a test cell: check names, points and messages, never inputs."""
+    got = sum(t["score"] for t in tests)
+    top = sum(t["max_score"] for t in tests)
+    lines = [f"Hidden checks for {checks.PARTS[part].TITLE}: {got:g} / {top:g} points"]
+    for t in tests:
+        mark = "PASS" if t["status"] == "passed" else "FAIL"
+        lines.append(f"  [{mark}] {t['name']} ({t['score']:g}/{t['max_score']:g})")
+        if t["status"] != "passed":
+            lines.append(f"         {t['output']}")
+    if "tampered_tests" in result["flags"]:
+        lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
+    return "\n".join(lines) + "\n"
+
+
+def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy the instructor's course (config + source) into a fresh folder."""
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / "nbgrader_config.py", dst / "nbgrader_config.py")
+    if (dst / "source").exists():
+        shutil.rmtree(dst / "source")
+    shutil.copytree(src / "source", dst / "source",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dst

@@ -1,0 +1,333 @@
+"""Run one piece of untrusted Python in a locked-down process and read back plain JSON.
+
+The layout (measured on Debian 12 with bubblewrap 0.8; see the "Grading" notes in
+``bench/RESULTS.md``)::
+
+    trusted grader (root) --rlimits--> bwrap (root: builds the mounts, new pid/net/ipc/uts ns)
+        --> setpriv --reuid=U (an unprivileged uid unique to the job, so RLIMIT_NPROC bites)
+            --> python -I -B /job/in/probe.py /job/in /job/out
+
+Inside, the file system holds only: ``/usr`` (read-only), the interpreter and the virtual
+environment (read-only), the ``d2lmods`` package directory (read-only; never the repository root,
+so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only: the probe, the
+student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``)
+and ``/job/numba`` (a private copy of a warm numba cache).  There is no network.  Nothing the
+process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.
+
+Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
+with the same rlimits, a fresh session and, when we are root, the same unprivileged uid; results
+say ``"sandbox": "unsandboxed"`` so an instructor knows the file system was not hidden.
+
+Example::
+
+    >>> res = run({"probe.py": b"import json,sys; json.dump({'ok': 1}, open(sys.argv[2]+'/out.json','w'))"},
+    ...           Limits(part_seconds=10))            # doctest: +SKIP
+    >>> res.status, res.output
+    ('ok', {'ok': 1})
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, asdict
+from pathlib import Path
+
+BWRAP = "/usr/bin/bwrap"
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+#: Student processes run as ``UID_BASE + pid of the grading worker``: a uid no other job uses
+#: at the same time, so one student's fork bomb cannot eat another's process budget.
+UID_BASE = 200_000
+
+
+@dataclass
+class Limits:
+    """Resource limits of one sandbox run (one part of one submission)."""
+    part_seconds: float = 20.0       # wall clock for one solution cell and its checks
+    notebook_seconds: float = 90.0   # wall clock for all parts of one submission
+    memory_mb: int = 2048            # RLIMIT_AS (numba's LLVM needs ~0.9 GiB of address space)
+    cpu_seconds: int = 30            # RLIMIT_CPU, a second line behind the wall clock
+    nproc: int = 64                  # RLIMIT_NPROC for the job's uid (threads count too)
+    fsize_mb: int = 16               # largest file the student may write
+    output_kb: int = 2048            # largest out.json we read back
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "Limits":
+        d = dict(d or {})
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    """What came back from one run.  ``status``: ok | timeout | memory | crash."""
+    status: str
+    output: dict | None
+    exit_code: int | None
+    wall_seconds: float
+    sandbox: str
+    stderr_tail: str = ""
+    leftovers_killed: int = 0
+    detail: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def bwrap_usable() -> bool:
+    """True when bubblewrap exists and can build a sandbox here (cached per process)."""
+    global _BWRAP_OK
+    if _BWRAP_OK is None:
+        _BWRAP_OK = False
+        if os.path.exists(BWRAP) and os.path.exists(SETPRIV):
+            try:
+                r = subprocess.run([BWRAP, "--unshare-pid", "--unshare-net", "--die-with-parent",
+                                    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+                                    "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                                    "--", "/bin/true"], capture_output=True, timeout=10)
+                _BWRAP_OK = r.returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                _BWRAP_OK = False
+    return _BWRAP_OK
+
+
+_BWRAP_OK: bool | None = None
+
+
+def choose_kind(requested: str = "auto") -> str:
+    """``auto`` -> ``bwrap`` when usable, else ``unsandboxed``."""
+    if requested == "unsandboxed":
+        return "unsandboxed"
+    if bwrap_usable():
+        return "bwrap"
+    if requested == "bwrap":
+        raise RuntimeError("bubblewrap was requested but does not work here: install the Debian "
+                           "package 'bubblewrap' (apt-get install bubblewrap) or pass --sandbox auto")
+    return "unsandboxed"
+
+
+def package_dir(name: str) -> str:
+    """Directory of an importable package, found without importing it."""
+    import importlib.util
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"cannot find the package {name!r} to mount in the sandbox")
+    return os.path.realpath(list(spec.submodule_search_locations)[0])
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = Path(path).parts
+    return [str(Path(*parts[:i])) for i in range(2, len(parts))]
+
+
+def _readonly_paths() -> list[str]:
+    """What the student's interpreter needs: the Python install, the venv, d2lmods itself."""
+    paths = [os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), package_dir("d2lmods")]
+    out = []
+    for p in paths:
+        if p.startswith("/usr/") or p == "/usr" or p in out:
+            continue
+        out.append(p)
+    return out
+
+
+def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict) -> list[str]:
+    """bwrap command line; ``uid=None`` (not root) makes bwrap build a user namespace instead."""
+    argv = [BWRAP] + (["--unshare-user"] if uid is None else []) + ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    made = set()
+    for p in _readonly_paths():
+        # bwrap creates missing parents as 0700 root; the student's uid must be able to walk them.
+        for a in _ancestors(p):
+            if a not in made:
+                argv += ["--dir", a]
+                made.add(a)
+        argv += ["--ro-bind", p, p]
+    argv += ["--dir", "/job", "--ro-bind", str(job / "in"), "/job/in",
+             "--bind", str(job / "out"), "/job/out"]
+    if (job / "numba").exists():
+        argv += ["--bind", str(job / "numba"), "/job/numba"]
+    argv += ["--chdir", "/job/out", "--clearenv"]
+    for k, v in env.items():
+        argv += ["--setenv", k, v]
+    argv.append("--")
+    if uid is not None:
+        argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    return argv + python_argv
+
+
+def _env(job_root: str) -> dict:
+    return {"PATH": "/usr/bin:/bin", "HOME": f"{job_root}/out", "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "NUMBA_NUM_THREADS": "1", "NUMBA_CACHE_DIR": f"{job_root}/numba",
+            "MPLBACKEND": "Agg", "TMPDIR": "/tmp"}
+
+
+def _limits_preexec(limits: Limits, uid: int | None):
+    mem = limits.memory_mb * 1024 * 1024
+
+    def preexec():  # runs in the child between fork and exec
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb << 20, limits.fsize_mb << 20))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
+        if uid is not None:  # plain-subprocess fallback: drop root ourselves
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+    return preexec
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process owned by ``uid`` (leftovers of a finished job); returns how many."""
+    killed = 0
+    for _ in range(3):
+        found = 0
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/status") as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            if int(line.split()[1]) == uid:
+                                os.kill(int(d), signal.SIGKILL)
+                                found += 1
+                            break
+            except (OSError, ValueError):
+                continue
+        killed += found
+        if not found:
+            break
+        time.sleep(0.05)
+    return killed
+
+
+def _copy_cache(src: str | None, dst: Path, uid: int | None) -> None:
+    """A private, writable copy of the warm numba cache (hard links when possible: the files
+    stay root-owned and read-only, so no job can poison the cache another job reads)."""
+    dst.mkdir()
+    if src and os.path.isdir(src):
+        def link_or_copy(s, d):
+            try:
+                os.link(s, d)
+            except OSError:
+                shutil.copy2(s, d)
+        shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=link_or_copy)
+    if uid is not None:
+        for root, dirs, _files in os.walk(dst):
+            os.chown(root, uid, uid)
+
+
+def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache: str | None = None,
+        uid: int | None = None, script: str = "probe.py") -> RunResult:
+    """Run ``files[script]`` with the other ``files`` beside it; return its ``out.json``.
+
+    ``files`` land read-only in ``<job>/in``; the program gets ``<job>/in <job>/out`` as its two
+    arguments and must write ``<job>/out/out.json``.
+    """
+    kind = choose_kind(kind)
+    is_root = os.geteuid() == 0
+    if uid is None:
+        uid = UID_BASE + os.getpid()
+    run_uid = uid if is_root else None
+    job = Path(tempfile.mkdtemp(prefix="d2lmods-job-"))
+    try:
+        os.chmod(job, 0o711)
+        (job / "in").mkdir()
+        for name, data in files.items():
+            (job / "in" / name).write_bytes(data)
+            os.chmod(job / "in" / name, 0o644)
+        os.chmod(job / "in", 0o755)
+        (job / "out").mkdir()
+        if run_uid is not None:
+            os.chown(job / "out", run_uid, run_uid)
+        _copy_cache(numba_cache, job / "numba", run_uid)
+        if kind == "bwrap":
+            root = "/job"
+            py = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out"]
+            argv = _bwrap_argv(job, run_uid, py, _env(root))
+            preexec = _limits_preexec(limits, None)
+        else:
+            root = str(job)
+            argv = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out"]
+            preexec = _limits_preexec(limits, run_uid)
+        env = _env(root)
+        stdout_path, stderr_path = job / "stdout.txt", job / "stderr.txt"
+        t0 = time.perf_counter()
+        status, exit_code = "ok", None
+        with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, env=env,
+                                    cwd=str(job / "out"), preexec_fn=preexec, close_fds=True)
+            try:
+                exit_code = proc.wait(timeout=limits.part_seconds)
+            except subprocess.TimeoutExpired:
+                status = "timeout"
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                proc.kill()
+                exit_code = proc.wait()
+        wall = time.perf_counter() - t0
+        leftovers = kill_uid(run_uid) if run_uid is not None else 0
+        if exit_code is not None and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU) and status == "ok":
+            status = "timeout"
+        stderr_tail = _tail(stderr_path, 1500)
+        output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
+        if status == "ok" and output is None:
+            status = "memory" if "MemoryError" in stderr_tail else "crash"
+        return RunResult(status=status, output=output,
+                         exit_code=exit_code, wall_seconds=wall, sandbox=kind,
+                         stderr_tail=stderr_tail, leftovers_killed=leftovers, detail=detail)
+    finally:
+        if run_uid is not None:
+            kill_uid(run_uid)
+        shutil.rmtree(job, ignore_errors=True)
+
+
+def _tail(path: Path, n: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _read_output(path: Path, cap: int) -> tuple[dict | None, str]:
+    """Parse the job's out.json: a regular file (not a link), at most ``cap`` bytes, a JSON object."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None, "no out.json"
+    if not os.path.isfile(path) or os.path.islink(path):
+        return None, "out.json is not a regular file"
+    if st.st_size > cap:
+        return None, f"out.json larger than {cap} bytes"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            data = json.loads(f.read(cap + 1).decode("utf-8"),
+                              parse_constant=lambda c: float(c.replace("Infinity", "inf")) if "Inf" in c else float("nan"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as e:
+        return None, f"out.json unreadable: {type(e).__name__}"
+    if not isinstance(data, dict):
+        return None, "out.json is not an object"
+    return data, ""
