@@ -310,6 +310,25 @@ def course_settings(course_dir: str | Path) -> tuple[str, str]:
     return course_id, db_url
 
 
+def sqlalchemy_url(db_url: str) -> str:
+    """``db_url`` with a PostgreSQL driver that is actually installed.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; the project ships
+    psycopg2, so a plain URL is pinned to it when psycopg 3 is missing.
+
+    >>> sqlalchemy_url("sqlite:////course/gradebook.db")
+    'sqlite:////course/gradebook.db'
+    """
+    for bare in ("postgresql://", "postgres://"):
+        if db_url.startswith(bare):
+            import importlib.util
+
+            if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+                return "postgresql+psycopg2://" + db_url[len(bare):]
+            return "postgresql://" + db_url[len(bare):]
+    return db_url
+
+
 def _sqlite_path(db_url: str) -> Path | None:
     if db_url.startswith("sqlite:///"):
         return Path(db_url[len("sqlite:///"):])
@@ -324,7 +343,7 @@ def _open_gradebook(db_url: str, course_id: str):
     from nbgrader.api import Gradebook
 
     try:
-        return Gradebook(db_url, course_id=course_id)
+        return Gradebook(sqlalchemy_url(db_url), course_id=course_id)
     except Exception as exc:
         shown = re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", db_url)  # never print a password
         raise DashboardError(f"cannot open the gradebook at {shown}: {exc}. Check db_url in "

@@ -75,6 +75,8 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
     """Write nbgrader_config.py, a gradebook with the students' grades, results and feedback files."""
     from nbgrader.api import Gradebook
 
+    from autograder.dashboard.data import sqlalchemy_url
+
     root.mkdir(parents=True, exist_ok=True)
     lines = ["c = get_config()", f"c.CourseDirectory.course_id = {course_id!r}"]
     if db_url:
@@ -85,7 +87,7 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
     env_path = os.environ.get("PATH", "")
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env_path
     try:
-        with Gradebook(db_url, course_id=course_id) as gb:
+        with Gradebook(sqlalchemy_url(db_url), course_id=course_id) as gb:
             gb.update_or_create_assignment(ASSIGNMENT)
             gb.update_or_create_notebook(NOTEBOOK, ASSIGNMENT)
             for part, checks in CHECKS.items():

@@ -149,3 +149,17 @@ def test_missing_course_dir_is_a_clear_error(tmp_path):
 def test_anonymise_replaces_ids_names_and_paths():
     msg = anonymise("Bob Baker (bob) wrote /tmp/x/bob/a.py; bobby is fine", ["bob", "Bob", "Baker"])
     assert msg == "<student> <student> (<student>) wrote <path>; bobby is fine"
+
+
+def test_plain_postgresql_urls_use_the_installed_driver():
+    import importlib.util
+
+    from autograder.dashboard.data import sqlalchemy_url
+
+    url = sqlalchemy_url("postgres://u@h:5/gb")
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+        assert url == "postgresql+psycopg2://u@h:5/gb"
+    else:
+        assert url == "postgresql://u@h:5/gb"
+    assert sqlalchemy_url("postgresql+psycopg2://u@h/gb") == "postgresql+psycopg2://u@h/gb"
+    assert sqlalchemy_url("sqlite:///x.db") == "sqlite:///x.db"
