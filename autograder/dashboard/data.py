@@ -168,6 +168,7 @@ class AssignmentData:
     cell_max: dict[str, float]  # grade cell -> max score, from the gradebook
     part_max: dict[str, float]  # grader part -> max score, from the results files
     warnings: list[str] = field(default_factory=list)
+    manual_cells: list[str] = field(default_factory=list)  # gradebook cells graded by a person
 
     # -- counts ---------------------------------------------------------------------------------
     @property
@@ -197,12 +198,16 @@ class AssignmentData:
 
     # -- per part -------------------------------------------------------------------------------
     def part_distributions(self) -> dict[str, tuple[list[float], float]]:
-        """Scores per graded part (grader parts, then gradebook-only cells such as manual ones)."""
+        """Scores per graded part: the grader's parts, then the manually graded gradebook cells.
+
+        The gradebook's auto-graded cells repeat the grader's parts under test-cell
+        names, so they are shown only when no results file exists at all.
+        """
         out: dict[str, tuple[list[float], float]] = {}
         for part, top in self.part_max.items():
             out[part] = ([s.part_scores[part] for s in self.graded if part in s.part_scores], top)
         for cell, top in self.cell_max.items():
-            if cell in out:
+            if cell in out or (self.part_max and cell not in self.manual_cells):
                 continue
             values = [s.cells[cell].score for s in self.submitted
                       if cell in s.cells and not s.cells[cell].needs_manual_grade]
@@ -365,7 +370,8 @@ def list_assignments(course_dir: str | Path) -> list[str]:
     return sorted(names)
 
 
-def _read_gradebook(gb, assignment: str, records: dict[str, StudentRecord]) -> dict[str, float]:
+def _read_gradebook(gb, assignment: str, records: dict[str, StudentRecord],
+                    manual_cells: list[str]) -> dict[str, float]:
     from nbgrader.api import MissingEntry
 
     for st in gb.students:
@@ -380,6 +386,8 @@ def _read_gradebook(gb, assignment: str, records: dict[str, StudentRecord]) -> d
     for nb in assignment_row.notebooks:
         for cell in nb.grade_cells:
             cell_max[cell.name] = cell_max.get(cell.name, 0.0) + float(cell.max_score)
+            if cell.cell_type == "markdown":  # nbgrader grades written answers by hand only
+                manual_cells.append(cell.name)
     for sub in assignment_row.submissions:
         rec = records.setdefault(sub.student.id, StudentRecord(student=sub.student.id, in_gradebook=True))
         rec.submitted = True
@@ -438,10 +446,11 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
     records: dict[str, StudentRecord] = {}
     warnings: list[str] = []
     cell_max: dict[str, float] = {}
+    manual_cells: list[str] = []
     gb = _open_gradebook(db_url, course_id)
     if gb is not None:
         with gb:
-            cell_max = _read_gradebook(gb, assignment, records)
+            cell_max = _read_gradebook(gb, assignment, records, manual_cells)
     else:
         warnings.append(f"no gradebook yet at {db_url}; showing the results files only")
     # Students with a folder under submitted/ but nothing else still count as submitted.
@@ -452,7 +461,7 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
     part_max = _read_results(course_dir, assignment, records, warnings)
     return AssignmentData(course_dir=course_dir, course_id=course_id, assignment=assignment, db_url=db_url,
                           gradebook_found=gb is not None, students=[records[k] for k in sorted(records)],
-                          cell_max=cell_max, part_max=part_max, warnings=warnings)
+                          cell_max=cell_max, part_max=part_max, warnings=warnings, manual_cells=manual_cells)
 
 
 def _number(value) -> float | None:

@@ -31,6 +31,11 @@ MANUAL_MAX = 1.0
 LIST_CATEGORY = "modules kept in a plain Python list"
 
 
+def test_cell(part: str) -> str:
+    """The gradebook's name for a part's test cell (the grader maps it back to the part)."""
+    return f"test_{part}_behaviour"
+
+
 @dataclass
 class Student:
     """What happened to one student; failures maps ``part/check`` to (status, category, output)."""
@@ -91,7 +96,7 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
             gb.update_or_create_assignment(ASSIGNMENT)
             gb.update_or_create_notebook(NOTEBOOK, ASSIGNMENT)
             for part, checks in CHECKS.items():
-                gb.update_or_create_grade_cell(part, NOTEBOOK, ASSIGNMENT,
+                gb.update_or_create_grade_cell(test_cell(part), NOTEBOOK, ASSIGNMENT,
                                                max_score=sum(c[2] for c in checks), cell_type="code")
             gb.update_or_create_grade_cell(MANUAL_CELL, NOTEBOOK, ASSIGNMENT, max_score=MANUAL_MAX,
                                            cell_type="markdown")
@@ -105,7 +110,7 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
                     gb.add_submission(ASSIGNMENT, s.student)
                 res = result_json(s)
                 for part in CHECKS:
-                    g = gb.find_grade(part, NOTEBOOK, ASSIGNMENT, s.student)
+                    g = gb.find_grade(test_cell(part), NOTEBOOK, ASSIGNMENT, s.student)
                     g.auto_score = res["parts"][part]["score"] if s.graded else None
                     g.needs_manual_grade = not s.graded
                 g = gb.find_grade(MANUAL_CELL, NOTEBOOK, ASSIGNMENT, s.student)
