@@ -127,7 +127,7 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 _check_module("nn.Sequential", f"position {idx}", module)
                 self._modules[str(idx)] = module
-            _warn_repeated("nn.Sequential", list(args), stacklevel=4)
+            _warn_repeated("nn.Sequential", list(args), stacklevel=3)
 
     def _get_item_by_idx(self, iterator, idx):
         size = len(self)
@@ -260,7 +260,7 @@ class ModuleList(Module):
             modules = list(modules)
             for i, m in enumerate(modules):
                 _check_module("nn.ModuleList", f"position {i}", m)
-            _warn_repeated("nn.ModuleList", modules, stacklevel=4)
+            _warn_repeated("nn.ModuleList", modules, stacklevel=3)
             self += modules
 
     def _get_abs_string_index(self, idx):

@@ -73,6 +73,16 @@ class RemovableHandle:
             if d is not None and self.id in d:
                 del d[self.id]
 
+    def __getstate__(self):
+        # Weak references cannot be pickled: store the dicts themselves (the module pickles them too).
+        return (self.hooks_dict_ref(), self.id,
+                self.extra_dict_ref() if self.extra_dict_ref is not None else None)
+
+    def __setstate__(self, state):
+        hooks, self.id, extra = state
+        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else _HookDict())
+        self.extra_dict_ref = weakref.ref(extra) if extra is not None else None
+
     def __enter__(self):
         return self
 
@@ -119,9 +129,10 @@ class StateDict(OrderedDict):
         if self.__dict__.get("_live") and key in self and isinstance(value, Tensor):
             old = OrderedDict.__getitem__(self, key)
             if isinstance(old, Tensor) and not _same_storage(old, value):
-                # 4 = the caller's stack slot + self + this frame's argument + getrefcount's own;
-                # a dict nobody else holds cannot be loaded later, so the edit is lost for sure.
-                if sys.getrefcount(self) <= 4:
+                # 3 references = the caller's expression stack + this frame's `self` + getrefcount's
+                # argument (CPython): nobody else holds the dict, so it can never be loaded and
+                # the edit is lost for sure. A dict kept in a variable is checked when dropped.
+                if sys.getrefcount(self) <= 3:
                     msg.warn(_state_dict_edit_text([key]), msg.StateDictWarning, stacklevel=2)
                 else:
                     self._edited.append(key)
@@ -232,7 +243,8 @@ def _hidden_in(value, limit: int = 10_000):
         if isinstance(v, dict):
             items = [(f"{path}[{k!r}]", x) for k, x in v.items()]
         elif isinstance(v, (set, frozenset)):
-            items = [(f"{path}{{{type(x).__name__}}}", x) for x in v]
+            ordered = sorted(v, key=lambda x: (type(x).__name__, id(x)))
+            items = [(f"{path}{{{i}}}", x) for i, x in enumerate(ordered)]
         else:
             items = [(f"{path}[{i}]", x) for i, x in enumerate(v)]
         for sub, x in reversed(items):
@@ -990,6 +1002,8 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                   f'Tensor-like object from checkpoint but received {type(input_param)}')
                 continue
+            if is_lazy(param) and is_lazy(input_param):
+                continue   # nothing to copy between two placeholders
             if not is_lazy(param) and tuple(input_param.shape) != tuple(param.shape):
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} "
                                   f"from checkpoint, the shape in current model is {param.shape}.")
@@ -1143,7 +1157,7 @@ def _common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:
         for i in range(1, len(parts)):
             pre = ".".join(parts[:i]) + "."
             stripped = {k[len(pre):] for k in unexpected if k.startswith(pre)}
-            if stripped and stripped <= miss | stripped and miss <= stripped:
+            if miss <= stripped:
                 return (f"How to fix: the checkpoint's keys start with '{pre}' (it was saved from a model "
                         f"that held this one as `{pre[:-1]}`); strip the prefix: "
                         f"model.load_state_dict({{k.removeprefix('{pre}'): v for k, v in sd.items()}}).")

@@ -145,8 +145,10 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
             path = _join(owner, attr)
             if isinstance(value, (list, tuple, dict, set, frozenset)):
                 walk(value, path, owner, attr, _container_kind(value), set(), 0)
-            elif isinstance(value, Tensor) and not isinstance(value, Parameter) \
-                    and _is_trainable_leaf(value):
+            elif isinstance(value, (Module, Parameter)):
+                # Stored past Module.__setattr__ (e.g. object.__setattr__ or __dict__ writes).
+                add(path, owner, attr, "attribute", value)
+            elif isinstance(value, Tensor) and _is_trainable_leaf(value):
                 add(path, owner, attr, "attribute", value)
 
     for name, m in module.named_modules():

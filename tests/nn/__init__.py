@@ -1,0 +1,1 @@
+"""Tests of d2lmods.nn (module system and layers)."""

@@ -1,0 +1,115 @@
+"""Differential suite: the D2L builders'-guide models in d2lmods and in PyTorch, same weights.
+
+Each model is built with both libraries from the same source (``d2l_models.py``),
+PyTorch's weights are copied into d2lmods through ``load_state_dict``, and the
+outputs, the gradients of every parameter and a few SGD steps are compared.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import d2lmods
+from d2lmods import nn
+
+from .d2l_models import EAGER, LAZY, build
+
+pytestmark = pytest.mark.oracle
+
+
+@pytest.fixture(autouse=True)
+def _no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def _to_ours(t):
+    return d2lmods.tensor(t.detach().cpu().numpy())
+
+
+def _copy_weights(theirs, ours):
+    """Copy torch's state (and D2L's constant `rand_weight` tensors) into the d2lmods model."""
+    result = ours.load_state_dict({k: _to_ours(v) for k, v in theirs.state_dict().items()})
+    assert repr(result) == "<All keys matched successfully>"
+    for (n1, m_t), (n2, m_o) in zip(theirs.named_modules(), ours.named_modules()):
+        assert n1 == n2
+        if hasattr(m_t, "rand_weight"):
+            m_o.rand_weight = _to_ours(m_t.rand_weight)
+
+
+def _close(ours, theirs, rtol=1e-5, atol=1e-6):
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
+
+
+def _pair(torch, name, seed=0):
+    torch.manual_seed(seed)
+    theirs, shape = build(torch, name)
+    ours, _ = build(d2lmods, name)
+    if name in LAZY:   # materialize both with the same batch shape first
+        theirs(torch.randn(*shape))
+        ours(d2lmods.randn(*shape))
+    _copy_weights(theirs, ours)
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return ours, theirs, d2lmods.tensor(x), torch.tensor(x)
+
+
+@pytest.mark.parametrize("name", EAGER + LAZY)
+def test_forward_and_gradients_match_torch(torch, name):
+    ours, theirs, x_o, x_t = _pair(torch, name)
+    out_o, out_t = ours(x_o), theirs(x_t)
+    _close(out_o, out_t)
+    out_o.sum().backward()
+    out_t.sum().backward()
+    grads_o = dict(ours.named_parameters(remove_duplicate=False))
+    for pname, p_t in theirs.named_parameters(remove_duplicate=False):
+        p_o = grads_o[pname]
+        if p_t.grad is None:
+            assert p_o.grad is None, pname
+        else:
+            _close(p_o.grad, p_t.grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["seq", "mlp", "nest", "tied", "rgnet", "lazy_mlp"])
+def test_sgd_steps_match_torch(torch, name):
+    ours, theirs, x_o, x_t = _pair(torch, name, seed=3)
+    lr = 0.05
+    for _ in range(3):
+        for model, x, lib in ((ours, x_o, d2lmods), (theirs, x_t, torch)):
+            model.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            with lib.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+    for (n_o, p_o), (n_t, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert n_o == n_t
+        _close(p_o, p_t, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["seq", "nest", "tied"])
+def test_double_precision_models_match_torch(torch, name):
+    ours, theirs, x_o, x_t = _pair(torch, name)
+    ours.double()
+    theirs.double()
+    assert all(p.dtype == d2lmods.float64 for p in ours.parameters())
+    _close(ours(x_o.double()), theirs(x_t.double()), rtol=1e-10, atol=1e-12)
+
+
+def test_state_dict_exported_from_ours_loads_into_torch(torch):
+    ours, _ = build(d2lmods, "chimera")
+    theirs, _ = build(torch, "chimera")
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    for m_t, m_o in zip(theirs.modules(), ours.modules()):
+        if hasattr(m_o, "rand_weight"):
+            m_t.rand_weight = torch.from_numpy(m_o.rand_weight.numpy().copy())
+    x = np.ones((2, 20), np.float32)
+    _close(ours(d2lmods.tensor(x)), theirs(torch.tensor(x)))
+
+
+def test_train_eval_flags_match_torch(torch):
+    ours, _ = build(d2lmods, "rgnet")
+    theirs, _ = build(torch, "rgnet")
+    ours[0].eval()
+    theirs[0].eval()
+    assert [m.training for m in ours.modules()] == [m.training for m in theirs.modules()]

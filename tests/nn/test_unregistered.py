@@ -1,0 +1,241 @@
+"""Unregistered modules/parameters: the warnings and ``nn.utils.find_unregistered``."""
+import pickle
+import warnings
+
+import pytest
+
+import d2lmods
+from d2lmods import nn
+from d2lmods.nn.utils import UnregisteredFinding, find_unregistered
+
+
+@pytest.fixture(autouse=True)
+def _errors_on_unexpected_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def quiet(fn, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args)
+
+
+class MySequential(nn.Module):
+    """D2L's MySequential written with a plain list: the classic mistake."""
+
+    def __init__(self, *args):
+        super().__init__()
+        self.modules = []
+        for m in args:
+            self.modules.append(m)
+
+    def forward(self, X):
+        for m in self.modules:
+            X = m(X)
+        return X
+
+
+class Heads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.heads = [nn.Linear(8, 2), nn.Linear(8, 3)]
+
+    def forward(self, X):
+        h = self.body(X)
+        return [head(h) for head in self.heads]
+
+
+# ---- warnings ----------------------------------------------------------------------------------
+
+def test_assigning_a_list_of_modules_warns_with_path_loss_and_fix():
+    with pytest.warns(nn.UnregisteredModuleWarning) as rec:
+        Heads()
+    assert len(rec) == 1
+    text = str(rec[0].message)
+    assert "Heads.heads[0] (Linear), Heads.heads[1] (Linear)" in text
+    assert "parameters() or state_dict()" in text and "optimizer" in text
+    assert ".to()/.double()" in text and "train()/eval()" in text
+    assert "nn.ModuleList" in text
+    assert rec[0].filename == __file__            # points at the user's assignment line
+    assert issubclass(nn.UnregisteredModuleWarning, UserWarning)
+
+
+def test_list_filled_after_assignment_warns_once_at_first_call():
+    net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))      # empty list assigned: silent
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[1\] \(Linear\)") as rec:
+        net(d2lmods.randn(1, 2))
+    assert len(rec) == 1
+    net(d2lmods.randn(1, 2))                                     # second call: silent
+
+
+def test_dict_tuple_set_and_nested_containers_warn():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.d = {"enc": nn.Linear(1, 1)}
+            self.t = (nn.Linear(1, 1),)
+            self.s = {nn.Identity()}
+            self.nested = [[nn.Linear(1, 1)]]
+            self.params = [nn.Parameter(d2lmods.zeros(1))]
+
+    with pytest.warns(nn.UnregisteredModuleWarning) as rec:
+        M()
+    texts = [str(r.message) for r in rec]
+    assert any("M.d['enc'] (Linear)" in t and "nn.ModuleDict" in t for t in texts)
+    assert any("M.t[0] (Linear)" in t and "plain Python tuple" in t for t in texts)
+    assert any("M.nested[0][0] (Linear)" in t for t in texts)
+    assert any("M.params[0] (Parameter)" in t and "nn.ParameterList" in t for t in texts)
+    assert any("M.s{0} (Identity)" in t and "plain Python set" in t for t in texts)
+    assert len(texts) == 5
+
+
+def test_plain_tensor_that_requires_grad_warns():
+    class MyLinear(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = d2lmods.randn(3, 2, requires_grad=True)
+
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MyLinear.weight is a plain tensor.*nn.Parameter"):
+        MyLinear()
+
+
+def test_correct_code_is_silent():
+    class Fine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(2, 2)])
+            self.rand_weight = d2lmods.rand(2, 2)          # constant, no grad: fine (D2L FixedHiddenMLP)
+            self.sizes = [2, 2]
+            self.kernel = (3, 3)
+            self.names = {"a": 1}
+            self.alias = [self.layers[0]]                   # also registered: nothing lost
+
+        def forward(self, X):
+            cache = [X]                                     # locals are none of our business
+            for layer in self.layers:
+                X = layer(X)
+            self.last = X                                   # non-leaf tensor cached: fine
+            return X + cache[0]
+
+    net = Fine()
+    net(d2lmods.randn(1, 2))
+    assert [f.registered_as for f in find_unregistered(net)] == ["layers.0"]
+
+
+def test_silenced_with_filters_and_switch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
+        Heads()
+    d2lmods.set_warn_unregistered(False)
+    try:
+        net = Heads()
+        net(d2lmods.randn(1, 4))
+    finally:
+        d2lmods.set_warn_unregistered(True)
+
+
+def test_torch_is_silent_about_the_same_code(torch):
+    # The reason for the warning: PyTorch accepts this and drops the heads from parameters().
+    class T(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = [torch.nn.Linear(8, 2)]
+
+    assert list(T().parameters()) == []
+    net = quiet(Heads)
+    assert [n for n, _ in net.named_parameters()] == ["body.weight", "body.bias"]
+
+
+# ---- find_unregistered ---------------------------------------------------------------------------
+
+def test_find_unregistered_contract():
+    net = quiet(Heads)
+    found = find_unregistered(net)
+    assert all(isinstance(f, UnregisteredFinding) for f in found)
+    assert [(f.path, f.owner, f.attribute, f.container, f.kind, f.type_name, f.num_params,
+             f.registered_as) for f in found] == [
+        ("heads[0]", "", "heads", "list", "module", "Linear", 18, None),
+        ("heads[1]", "", "heads", "list", "module", "Linear", 27, None)]
+    assert found[0].obj is net.heads[0]
+    with pytest.raises(Exception):
+        found[0].path = "x"                                   # frozen
+
+
+def test_find_unregistered_nested_paths_and_owners():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = {"enc": nn.Linear(2, 2)}
+            self.w = d2lmods.zeros(2, requires_grad=True)
+
+    class Outer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = Block()
+            self.layers = [nn.Identity(), [nn.Linear(1, 1)]]
+            self.params = (nn.Parameter(d2lmods.ones(3)),)
+
+    found = quiet(lambda: find_unregistered(Outer()))
+    got = [(f.path, f.owner, f.attribute, f.container, f.kind) for f in found]
+    assert got == [
+        ("layers[0]", "", "layers", "list", "module"),
+        ("layers[1][0]", "", "layers", "list", "module"),
+        ("params[0]", "", "params", "tuple", "parameter"),
+        ("encoder.blocks['enc']", "encoder", "blocks", "dict", "module"),
+        ("encoder.w", "encoder", "w", "attribute", "tensor"),
+    ]
+    assert [f.num_params for f in found] == [0, 2, 3, 6, 2]
+
+
+def test_find_unregistered_looks_inside_unregistered_modules_and_is_cycle_safe():
+    class Inner(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = [nn.Linear(1, 1)]
+
+    class Root(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.things = [Inner()]
+            self.things.append(self.things)                  # a list containing itself
+            self.me = [self]                                # a cycle back to the root
+
+    found = quiet(lambda: find_unregistered(Root()))
+    assert [(f.path, f.registered_as) for f in found] == [
+        ("things[0]", None), ("me[0]", ""), ("things[0].hidden[0]", None)] or \
+        [(f.path, f.registered_as) for f in found] == [
+        ("things[0]", None), ("things[0].hidden[0]", None), ("me[0]", "")]
+
+
+def test_find_unregistered_lazy_and_tied():
+    shared = nn.Linear(2, 2)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.shared = shared
+            self.again = [shared]
+            self.lazy = [nn.LazyLinear(3)]
+
+    found = quiet(lambda: find_unregistered(Net()))
+    assert [(f.path, f.registered_as, f.num_params) for f in found] == [
+        ("again[0]", "shared", 6), ("lazy[0]", None, 0)]
+
+
+def test_find_unregistered_survives_pickling_of_model():
+    net = pickle.loads(pickle.dumps(quiet(Heads)))
+    assert [f.path for f in find_unregistered(net)] == ["heads[0]", "heads[1]"]
+
+
+def test_dtype_error_names_path_of_module_missed_by_double():
+    net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    quiet(net, d2lmods.randn(1, 2))
+    net.double()                                             # reaches nothing: the list is invisible
+    with pytest.raises(RuntimeError) as err:
+        net(d2lmods.randn(1, 2, dtype=d2lmods.float64))
+    text = str(err.value)
+    assert "MySequential.modules[0]" in text and "d2lmods.float64" in text and "d2lmods.float32" in text
+    assert "plain Python list" in text and "X.float()" in text
