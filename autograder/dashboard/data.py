@@ -118,8 +118,20 @@ class StudentRecord:
 
     @property
     def timings(self) -> dict[str, float]:
+        """Seconds per grading phase of this submission.
+
+        The grader's own phases (``imports``, ``exec``, ``checks``, ...) measured
+        inside the sandbox, plus ``sandbox start``: the parts' wall time not
+        covered by the in-sandbox ``total`` (process, namespaces, interpreter).
+        """
         raw = ((self.result or {}).get("extra_data") or {}).get("timings") or {}
-        return {k: _number(v) for k, v in raw.items() if _number(v) is not None}
+        out = {k: _number(v) for k, v in raw.items() if _number(v) is not None}
+        inside = out.pop("total", None)
+        walls = [_number(p.get("wall_seconds")) for p in ((self.result or {}).get("parts") or {}).values()]
+        walls = [w for w in walls if w is not None]
+        if inside is not None and walls:
+            out = {"sandbox start": max(0.0, sum(walls) - inside), **out}
+        return out
 
 
 @dataclass
