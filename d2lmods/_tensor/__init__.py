@@ -1,0 +1,3 @@
+"""The tensor object and its satellites (dtypes, printing, creation, method binding)."""
+from .core import Tensor
+from . import methods as _methods  # noqa: F401  (attaches ops to Tensor)

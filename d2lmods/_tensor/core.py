@@ -1,0 +1,419 @@
+"""``Tensor``: a numpy array plus what autograd needs to know about it.
+
+A tensor holds
+
+* ``_data``     -- the numpy array (float32 unless asked otherwise),
+* ``_rg``       -- whether gradients flow to/through it (``requires_grad``),
+* ``_grad``     -- the accumulated gradient (a ``Tensor``) once ``backward`` reached this leaf,
+* ``_fn``       -- the graph node that produced it (``grad_fn``; ``None`` for leaves),
+* ``_version``  -- a one-element list counting in-place writes; shared with ``.data``, ``detach()``
+  and views, so a write through any alias is seen by the graph (see ``autograd.node``),
+* ``_out_nr``   -- which output of a multi-output node this is (0 almost always).
+
+The op methods (``+``, ``sum``, ``reshape``, ...) are attached in ``d2lmods._tensor.methods`` from
+the functions in ``d2lmods.ops``, so this file only has what is about the tensor object itself.
+
+    >>> import d2lmods as torch
+    >>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    >>> x.shape, x.dtype, x.is_leaf
+    (d2lmods.Size([2, 2]), d2lmods.float32, True)
+"""
+import numbers
+
+import numpy as np
+
+from . import dtypes as _dt
+from .dtypes import NP_TO_DTYPE, Size, CPU
+
+__all__ = ["Tensor", "wrap", "as_array"]
+
+_new = object.__new__
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    ``Tensor(data)`` copies ``data`` into a float32 tensor; ``Tensor(2, 3)`` makes an uninitialised
+    2x3 float32 tensor (as ``torch.Tensor`` does). Prefer ``d2lmods.tensor(...)``, which keeps
+    integer and bool data as such.
+    """
+
+    __slots__ = ("_data", "_rg", "_grad", "_fn", "_version", "_out_nr", "__weakref__")
+
+    def __init__(self, *args, requires_grad=False):
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            arr = args[0]._data.astype(_dt.get_default_dtype().np)
+        elif args and all(isinstance(a, numbers.Integral) for a in args):
+            arr = np.empty(tuple(int(a) for a in args), dtype=_dt.get_default_dtype().np)
+        elif len(args) == 1 and isinstance(args[0], (tuple, list, Size)) and \
+                all(isinstance(a, numbers.Integral) for a in args[0]) and isinstance(args[0], Size):
+            arr = np.empty(tuple(args[0]), dtype=_dt.get_default_dtype().np)
+        elif len(args) == 1:
+            arr = np.array(args[0], dtype=_dt.get_default_dtype().np)
+        elif not args:
+            arr = np.empty((0,), dtype=_dt.get_default_dtype().np)
+        else:
+            raise TypeError(f"Tensor() got an unexpected combination of arguments {args!r}")
+        self._data = arr
+        self._rg = False
+        self._grad = None
+        self._fn = None
+        self._version = [0]
+        self._out_nr = 0
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make_subclass(cls, data, requires_grad=False):
+        """Build an instance of Tensor subclass ``cls`` that shares ``data``'s storage.
+
+        This is how ``nn.Parameter(t)`` is made: the new object aliases ``t``'s array and version
+        counter, is a leaf, and requires grad if asked::
+
+            class Parameter(Tensor):
+                def __new__(cls, data=None, requires_grad=True):
+                    return Tensor._make_subclass(cls, data, requires_grad)
+        """
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"_make_subclass expects a Tensor subclass, got {cls!r}")
+        if data is None:
+            arr, version = np.empty((0,), dtype=_dt.get_default_dtype().np), [0]
+        elif isinstance(data, Tensor):
+            arr, version = data._data, data._version
+        else:
+            arr, version = as_array(data), [0]
+        t = _new(cls)
+        t._data = arr
+        t._rg = False
+        t._grad = None
+        t._fn = None
+        t._version = version
+        t._out_nr = 0
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    # -- autograd attributes ------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording ops on this leaf tensor; returns ``self``."""
+        requires_grad = bool(requires_grad)
+        if self._fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
+                "convert first, e.g. x = x.float()")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: grad has shape "
+                                   f"{list(value.shape)}, tensor has shape {list(self.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} "
+                                   f"(tensor is {self.dtype})")
+        self._grad = value
+
+    @property
+    def grad_fn(self):
+        return self._fn
+
+    @property
+    def is_leaf(self):
+        return self._fn is None
+
+    @property
+    def _base_version(self):
+        return self._version[0]
+
+    def retain_grad(self):
+        """Accepted for compatibility; gradients of non-leaf tensors are not kept in d2lmods."""
+        if self._fn is None:
+            return
+        raise RuntimeError("d2lmods keeps .grad only for leaf tensors; to look at the gradient of "
+                           f"an intermediate tensor of shape {list(self.shape)} use "
+                           "d2lmods.autograd.grad(loss, [that_tensor]).")
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
+        from ..autograd.engine import backward
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
+
+    # -- data and storage ---------------------------------------------------------------------
+    @property
+    def data(self):
+        """A detached tensor sharing this one's storage (writes through it change this tensor)."""
+        t = _new(Tensor)
+        t._data = self._data
+        t._rg = False
+        t._grad = None
+        t._fn = None
+        t._version = self._version
+        t._out_nr = 0
+        return t
+
+    @data.setter
+    def data(self, value):
+        # Swap the array in place: the object (and e.g. an optimizer's reference to it) survives,
+        # while shape and dtype may change (Module.to(float64), lazy materialisation).
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._version[0] += 1
+
+    def detach(self):
+        """A tensor with the same storage that is cut off from the graph."""
+        t = _new(Tensor)
+        t._data = self._data
+        t._rg = False
+        t._grad = None
+        t._fn = None
+        t._version = self._version
+        t._out_nr = 0
+        return t
+
+    def detach_(self):
+        self._fn = None
+        self._rg = False
+        return self
+
+    def numpy(self, force=False):
+        """The underlying numpy array (shared storage)."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if dtype is not None:
+            return self._data.astype(dtype, copy=bool(copy))
+        return self._data.copy() if copy else self._data
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
+                               "Scalar; use .tolist() or index a single element first")
+        return self._data.item()
+
+    # -- shape and type -----------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def dtype(self):
+        return NP_TO_DTYPE[self._data.dtype]
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("d2lmods runs on the CPU only; .cuda() is not available. Remove the call "
+                           "or use .to('cpu').")
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def untyped_storage(self):
+        base = self._data
+        while base.base is not None and isinstance(base.base, np.ndarray):
+            base = base.base
+        return base
+
+    # -- Python protocol ----------------------------------------------------------------------
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {list(self.shape)}); use .any() or .all()")
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self._data.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, protocol):
+        # Pickle as (array, requires_grad); graphs are never pickled.
+        return (_rebuild, (type(self), self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        if self._fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment; call .detach() first")
+        cls = type(self)
+        t = Tensor._make_subclass(cls, Tensor._make_subclass(Tensor, self._data.copy()), self._rg)
+        if self._grad is not None:
+            t._grad = wrap(self._grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    # Version counter, as PyTorch exposes it (read-only).
+    @property
+    def _version_count(self):
+        return self._version[0]
+
+
+def _rebuild(cls, arr, requires_grad):
+    return Tensor._make_subclass(cls, np.array(arr), requires_grad)
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def wrap(arr):
+    """Make a tensor around a numpy array without copying (internal; no checks)."""
+    t = _new(Tensor)
+    t._data = arr
+    t._rg = False
+    t._grad = None
+    t._fn = None
+    t._version = [0]
+    t._out_nr = 0
+    return t
+
+
+def as_array(data, dtype=None):
+    """numpy array for tensor data: Python floats become the default dtype, ints int64."""
+    if isinstance(data, Tensor):
+        arr = data._data
+        return arr if dtype is None else arr.astype(dtype.np, copy=False)
+    if dtype is not None:
+        return np.array(data, dtype=dtype.np)
+    if isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in _flat(data)):
+            data = _tensors_to_lists(data)
+        arr = np.array(data)
+    kind = arr.dtype.kind
+    if kind == "f":
+        if not isinstance(data, np.ndarray):
+            arr = arr.astype(_dt.get_default_dtype().np, copy=False)
+    elif kind in "iu":
+        if not isinstance(data, np.ndarray) or arr.dtype not in NP_TO_DTYPE:
+            arr = arr.astype(np.int64, copy=False)
+    elif kind == "b":
+        pass
+    elif kind == "O" or kind in "USV":
+        raise TypeError(f"can't convert {type(data).__name__} of {arr.dtype} to a tensor; only "
+                        "numbers, nested lists of numbers and numpy arrays are supported")
+    if arr.dtype not in NP_TO_DTYPE:
+        raise TypeError(f"can't convert numpy array of type {arr.dtype} to a tensor. The supported "
+                        "types are float64, float32, float16, int64, int32, int16, int8, uint8, bool.")
+    return arr
+
+
+def _flat(seq):
+    for x in seq:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _tensors_to_lists(seq):
+    return [(_tensors_to_lists(x) if isinstance(x, (list, tuple)) else
+             (x._data if isinstance(x, Tensor) else x)) for x in seq]

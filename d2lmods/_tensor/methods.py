@@ -1,0 +1,293 @@
+"""Attach the ops of ``d2lmods.ops`` to ``Tensor`` as methods and operators (``x.sum()``, ``x + y``).
+
+Kept apart from ``core`` so the ops can import ``Tensor`` without a cycle; importing ``d2lmods``
+runs this module once.
+"""
+import numpy as np
+
+from . import dtypes as _dt
+from .core import Tensor
+from ..autograd.grad_mode import STATE
+from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
+from ..ops import nn_ops as N, inplace as IP
+from ..ops._util import Node, out, plain
+
+_new = object.__new__
+
+
+# -- dtype conversion -------------------------------------------------------------------------
+class ToCopyBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g.astype(self.meta),)
+
+
+def _convert(t, dtype, copy=False):
+    d = _dt.as_dtype(dtype)
+    x = t._data
+    if x.dtype == d.np and not copy:
+        return t
+    res = x.astype(d.np)
+    if t._rg and STATE.enabled and d.is_floating_point:
+        return out(res, ToCopyBackward0(), (t,), meta=x.dtype)
+    return plain(res)
+
+
+def to(self, *args, **kwargs):
+    """Convert dtype (``x.to(torch.float64)``, ``x.to(other)``); devices other than the CPU raise."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (_dt.dtype, type)) or (isinstance(a, str) and _is_dtype_name(a)):
+            dtype = a
+        elif isinstance(a, (str, _dt.device)):
+            device = a
+        elif a is None:
+            continue
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+    if device is not None:
+        _dt.device(device)        # raises the CPU-only error for anything else
+    if dtype is None:
+        return self.clone() if copy else self
+    return _convert(self, dtype, copy)
+
+
+def _is_dtype_name(s):
+    try:
+        _dt.as_dtype(s)
+        return True
+    except TypeError:
+        return False
+
+
+def type_(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        return f"d2lmods.{self.dtype.torch_name}Tensor"
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
+        for d in _dt.NP_TO_DTYPE.values():
+            if d.torch_name == name:
+                return _convert(self, d)
+    return _convert(self, dtype)
+
+
+def _new_like(fn):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        from . import creation as C
+        return getattr(C, fn)(*size, dtype=self.dtype if dtype is None else dtype,
+                              requires_grad=requires_grad)
+    return method
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from .creation import full
+    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from .creation import tensor
+    return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+# -- operators --------------------------------------------------------------------------------
+def _radd(self, other):
+    return E.add(self, other)
+
+
+def _rmul(self, other):
+    return E.mul(self, other)
+
+
+def _eq(self, other):
+    if other is None:
+        return False
+    return E.eq(self, other)
+
+
+def _ne(self, other):
+    if other is None:
+        return True
+    return E.ne(self, other)
+
+
+def _rmatmul(self, other):
+    if isinstance(other, Tensor):
+        return L.matmul(other, self)
+    return L.matmul(plain(np.asarray(other)), self)
+
+
+def _inplace(op, name):
+    def method(self, other, *args, **kwargs):
+        if args or kwargs:
+            return IP.inplace_binary(self, other, lambda a, b: op(a, b, *args, **kwargs), name)
+        return IP.inplace_binary(self, other, op, name)
+    method.__name__ = name
+    return method
+
+
+def _inplace_unary(op, name):
+    def method(self, *args, **kwargs):
+        return IP.inplace_unary(self, op, name, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _getitem(self, key):
+    return I.getitem(self, key)
+
+
+def _setitem(self, key, value):
+    IP.setitem(self, key, value)
+
+
+def _max(self, dim=None, keepdim=False):
+    if isinstance(dim, Tensor):
+        return E.maximum(self, dim)
+    return R.max(self, dim, keepdim)
+
+
+def _min(self, dim=None, keepdim=False):
+    if isinstance(dim, Tensor):
+        return E.minimum(self, dim)
+    return R.min(self, dim, keepdim)
+
+
+def _sum(self, dim=None, keepdim=False, dtype=None, axis=None):
+    return R.sum(self, dim if axis is None else axis, keepdim, dtype)
+
+
+def _mean(self, dim=None, keepdim=False, dtype=None, axis=None):
+    return R.mean(self, dim if axis is None else axis, keepdim, dtype)
+
+
+def _where(self, condition, other):
+    return E.where(condition, self, other)
+
+
+def _pos(self):
+    return self
+
+
+def _apply_(self, fn):
+    self._data[...] = np.vectorize(fn, otypes=[self._data.dtype])(self._data)
+    return self
+
+
+def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    return R.norm(self, p, dim, keepdim, dtype)
+
+
+def _softmax(self, dim, dtype=None):
+    return N.softmax(self, dim, dtype)
+
+
+def _log_softmax(self, dim, dtype=None):
+    return N.log_softmax(self, dim, dtype)
+
+
+_METHODS = {
+    # arithmetic
+    "__add__": E.add, "__radd__": _radd, "__sub__": E.sub, "__rsub__": E.rsub,
+    "__mul__": E.mul, "__rmul__": _rmul, "__truediv__": E.div, "__rtruediv__": E.rdiv,
+    "__pow__": E.pow, "__rpow__": E.rpow, "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
+    "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__floordiv__": E.floor_divide,
+    "__mod__": E.remainder,
+    "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+    "__invert__": E.bitwise_not, "__and__": E.bitwise_and, "__or__": E.bitwise_or,
+    "__xor__": E.bitwise_xor, "__rand__": E.bitwise_and, "__ror__": E.bitwise_or,
+    "__getitem__": _getitem, "__setitem__": _setitem,
+    "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
+    "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
+    "__ipow__": _inplace(E.pow, "pow_"),
+    "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
+    "divide": E.div, "true_divide": E.div, "pow": E.pow, "neg": E.neg, "negative": E.neg,
+    "exp": E.exp, "log": E.log, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "abs": E.abs,
+    "absolute": E.abs, "tanh": E.tanh, "sigmoid": E.sigmoid, "relu": E.relu, "sin": E.sin,
+    "cos": E.cos, "log1p": E.log1p, "expm1": E.expm1, "square": E.square, "sign": E.sign,
+    "reciprocal": E.reciprocal, "erf": E.erf, "floor": E.floor, "ceil": E.ceil,
+    "round": E.round, "trunc": E.trunc, "clamp": E.clamp, "clip": E.clamp,
+    "maximum": E.maximum, "minimum": E.minimum, "where": _where,
+    "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
+    "greater": E.gt, "less": E.lt, "logical_not": E.logical_not, "logical_and": E.logical_and,
+    "logical_or": E.logical_or, "logical_xor": E.logical_xor, "isnan": E.isnan,
+    "isinf": E.isinf, "isfinite": E.isfinite, "floor_divide": E.floor_divide,
+    "remainder": E.remainder,
+    # reductions
+    "sum": _sum, "mean": _mean, "max": _max, "min": _min, "amax": R.amax, "amin": R.amin,
+    "argmax": R.argmax, "argmin": R.argmin, "var": R.var, "std": R.std, "prod": R.prod,
+    "all": R.all, "any": R.any, "norm": _norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
+    "count_nonzero": R.count_nonzero,
+    # shape
+    "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as,
+    "flatten": S.flatten, "unflatten": S.unflatten, "permute": S.permute,
+    "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t, "unsqueeze": S.unsqueeze,
+    "squeeze": S.squeeze, "expand": S.expand, "expand_as": S.expand_as,
+    "broadcast_to": S.broadcast_to, "split": S.split, "chunk": S.chunk, "unbind": S.unbind,
+    "contiguous": S.contiguous, "clone": S.clone, "flip": S.flip, "repeat": S.repeat,
+    "tile": S.tile, "roll": S.roll, "movedim": S.movedim, "narrow": S.narrow, "tril": S.tril,
+    "triu": S.triu,
+    # indexing
+    "gather": I.gather, "index_select": I.index_select, "masked_fill": I.masked_fill,
+    # linear algebra, nn
+    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "dot": L.dot, "mv": L.mv, "outer": L.outer,
+    "softmax": _softmax, "log_softmax": _log_softmax,
+    # conversion
+    "to": to, "type": type_, "type_as": lambda self, other: _convert(self, other.dtype),
+    "float": lambda self, memory_format=None: _convert(self, _dt.float32),
+    "double": lambda self, memory_format=None: _convert(self, _dt.float64),
+    "half": lambda self, memory_format=None: _convert(self, _dt.float16),
+    "long": lambda self, memory_format=None: _convert(self, _dt.int64),
+    "int": lambda self, memory_format=None: _convert(self, _dt.int32),
+    "bool": lambda self, memory_format=None: _convert(self, _dt.bool),
+    "new_zeros": _new_like("zeros"), "new_ones": _new_like("ones"),
+    "new_empty": _new_like("empty"), "new_full": new_full, "new_tensor": new_tensor,
+    # in place
+    "add_": _inplace(E.add, "add_"), "sub_": _inplace(E.sub, "sub_"),
+    "mul_": _inplace(E.mul, "mul_"), "div_": _inplace(E.div, "div_"),
+    "pow_": _inplace(E.pow, "pow_"),
+    "clamp_": _inplace_unary(E.clamp, "clamp_"), "clip_": _inplace_unary(E.clamp, "clamp_"),
+    "relu_": _inplace_unary(E.relu, "relu_"), "sigmoid_": _inplace_unary(E.sigmoid, "sigmoid_"),
+    "tanh_": _inplace_unary(E.tanh, "tanh_"), "exp_": _inplace_unary(E.exp, "exp_"),
+    "neg_": _inplace_unary(E.neg, "neg_"), "sqrt_": _inplace_unary(E.sqrt, "sqrt_"),
+    "abs_": _inplace_unary(E.abs, "abs_"),
+    "masked_fill_": _inplace_unary(I.masked_fill, "masked_fill_"),
+    "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_, "uniform_": IP.uniform_,
+    "normal_": IP.normal_, "apply_": _apply_,
+}
+
+
+def _addcmul_(self, t1, t2, value=1):
+    return IP.inplace_binary(self, E.mul(E.mul(t1, t2), value), E.add, "addcmul_")
+
+
+def _addcdiv_(self, t1, t2, value=1):
+    return IP.inplace_binary(self, E.mul(E.div(t1, t2), value), E.add, "addcdiv_")
+
+
+def _lerp_(self, end, weight):
+    return IP.inplace_binary(self, E.mul(E.sub(end, self), weight), E.add, "lerp_")
+
+
+_METHODS.update(addcmul_=_addcmul_, addcdiv_=_addcdiv_, lerp_=_lerp_)
+
+
+def _install():
+    for name, fn in _METHODS.items():
+        setattr(Tensor, name, fn)
+    Tensor.T = property(S.T, doc="All dimensions reversed.")
+    Tensor.mT = property(lambda self: S.transpose(self, -2, -1),
+                         doc="The last two dimensions swapped.")
+    Tensor.__hash__ = object.__hash__
+
+
+_install()

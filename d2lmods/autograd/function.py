@@ -1,0 +1,194 @@
+"""``Function``: define an op by its forward and its derivative, as with ``torch.autograd.Function``.
+
+    >>> import d2lmods as torch
+    >>> class Square(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad_out):
+    ...         x, = ctx.saved_tensors
+    ...         return 2 * x * grad_out
+    >>> x = torch.tensor([3.], requires_grad=True)
+    >>> y = Square.apply(x); y.backward(torch.ones(1)); x.grad
+    tensor([6.])
+
+``forward`` runs with gradient recording off and sees plain tensors; ``backward`` gets one gradient
+per output and returns one gradient (or ``None``) per ``forward`` argument.
+"""
+from .grad_mode import STATE
+from .node import Node
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` object passed to ``forward``/``backward``; it is also the output's ``grad_fn``."""
+
+    __slots__ = ("_fn_cls", "_arg_is_tensor", "needs_input_grad", "_saved_tensors", "n_outputs",
+                 "_non_differentiable", "materialize_grads", "_out_meta", "__dict__")
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for ``backward``; a later in-place change to them is detected."""
+        from .._tensor.core import Tensor
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save tensors (or None), but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}; store other "
+                                "values as attributes of ctx instead (ctx.k = k)")
+        self._saved_tensors = tensors
+        self.saved = (True,)   # something to free: a second backward then needs retain_graph
+        self._versions = tuple((t._version, t._version[0], t._data)
+                               for t in tensors if t is not None)
+
+    @property
+    def saved_tensors(self):
+        self.check_saved()
+        return self._saved_tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors):
+        """Accepted for compatibility; in-place outputs are tracked by version counters anyway."""
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    def name(self):
+        return type(self).__name__
+
+    def backward(self, grad):
+        import numpy as np
+        from .._tensor.core import wrap
+        grads = grad if self.n_outputs != 1 else [grad]
+        tgrads = []
+        for g, meta in zip(grads, self._out_meta):
+            if g is None and self.materialize_grads:
+                g = np.zeros(meta[0], dtype=meta[1])
+            tgrads.append(None if g is None else wrap(g))
+        result = self._fn_cls.backward(self, *tgrads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = len(self._arg_is_tensor)
+        if len(result) < n_args:
+            # PyTorch allows extra trailing Nones, never fewer values than inputs.
+            raise RuntimeError(f"function {self._fn_cls.__name__}.backward returned an incorrect "
+                               f"number of gradients (expected {n_args}, got {len(result)})")
+        out = []
+        for is_tensor, inp, g in zip(self._arg_is_tensor, self.inputs_all, result[:n_args]):
+            if not is_tensor:
+                continue
+            if g is None:
+                out.append(None)
+                continue
+            arr = g._data if hasattr(g, "_data") else np.asarray(g)
+            if arr.shape != inp._data.shape:
+                try:
+                    arr = np.broadcast_to(arr, inp._data.shape)
+                except ValueError:
+                    raise RuntimeError(
+                        f"function {self._fn_cls.__name__}.backward returned a gradient of shape "
+                        f"{list(arr.shape)} for an input of shape {list(inp._data.shape)}; each "
+                        "gradient must have the shape of its input") from None
+            out.append(arr)
+        return out
+
+    @property
+    def saved_variables(self):
+        return self.saved_tensors
+
+
+class _FunctionMeta(type):
+    """Gives each ``Function`` subclass a node class named ``<Name>Backward`` (as PyTorch does)."""
+
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"__slots__": ()})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class for ops with a hand-written derivative. Subclass it and call ``MyFn.apply(...)``."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):  # pragma: no cover - only used when overridden
+        return None
+
+    vjp = backward
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("Function objects are not instantiated: call the class's apply() "
+                           f"instead ({type(self).__name__}.apply(x))")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor.core import Tensor
+        ctx = cls._backward_cls.__new__(cls._backward_cls)
+        ctx._fn_cls = cls
+        is_tensor = tuple(isinstance(a, Tensor) for a in args)
+        ctx._arg_is_tensor = is_tensor
+        ctx.needs_input_grad = tuple(t and a._rg for t, a in zip(is_tensor, args))
+        ctx._saved_tensors = ()
+        ctx._versions = ()
+        ctx.saved = ()
+        ctx.meta = None
+        ctx.n_outputs = 1
+        ctx._non_differentiable = ()
+        ctx.materialize_grads = True
+        record = STATE.enabled and any(ctx.needs_input_grad)
+
+        custom_setup = cls.setup_context is not Function.setup_context
+        prev = STATE.enabled
+        STATE.enabled = False
+        try:
+            if custom_setup:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            STATE.enabled = prev
+
+        if not record:
+            return output
+        outputs = output if isinstance(output, tuple) else (output,)
+        ctx.inputs = tuple(a if (t and a._rg) else None for t, a in zip(is_tensor, args))
+        ctx.inputs_all = args
+        ctx.n_outputs = len(outputs)
+        ctx._out_meta = []
+        for i, o in enumerate(outputs):
+            if not isinstance(o, Tensor):
+                ctx._out_meta.append(None)
+                continue
+            ctx._out_meta.append((o._data.shape, o._data.dtype))
+            if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":
+                continue
+            if o._fn is not None or any(o is a for a in args):
+                # forward returned an input or a tensor that already has a graph: alias it so the
+                # caller's tensor keeps its own history.
+                o = o.detach()
+                outputs = outputs[:i] + (o,) + outputs[i + 1:]
+            o._rg = True
+            o._fn = ctx
+            o._out_nr = i
+        return outputs if isinstance(output, tuple) else outputs[0]
+
+    @classmethod
+    def _name(cls):
+        return cls.__name__
+
+
+def once_differentiable(fn):
+    """Decorator accepted for compatibility (d2lmods never builds graphs inside backward)."""
+    return fn

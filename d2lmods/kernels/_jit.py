@@ -1,0 +1,74 @@
+"""Where numba keeps compiled kernels, and the ``njit`` decorator every kernel uses.
+
+numba caches compiled machine code beside the source (``__pycache__``) or in the user's cache
+folder. When neither is writable (a read-only install, a sandbox without ``$HOME``), numba refuses
+to even define a ``cache=True`` function ("no locator available"), so before any kernel is
+defined we check and, if needed, point numba at a writable folder of our own.
+
+Kernels are module-level ``@njit(cache=True)`` functions: functions built inside factories are
+closures, and numba keys closures by their captured values, which never hit the cache again.
+"""
+import os
+import tempfile
+
+__all__ = ["njit", "cache_dir", "jit_enabled"]
+
+
+def _writable(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, path = tempfile.mkstemp(dir=folder)
+        os.close(fd)
+        os.remove(path)
+        return True
+    except OSError:
+        return False
+
+
+def _numba_user_cache():
+    return os.path.join(os.path.expanduser("~"), ".cache", "numba")
+
+
+def choose_cache_dir(here=None, writable=_writable):
+    """The folder numba should use, or ``None`` when its default (beside the source) works."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    here = here or os.path.dirname(os.path.abspath(__file__))
+    if writable(os.path.join(here, "__pycache__")):
+        return None
+    for folder in (os.path.join(os.path.expanduser("~"), ".cache", "d2lmods", "numba"),
+                   os.path.join(tempfile.gettempdir(), f"d2lmods-numba-{_uid()}")):
+        if writable(folder):
+            return folder
+    return None
+
+
+def _uid():
+    try:
+        return os.getuid()
+    except AttributeError:  # pragma: no cover - Windows
+        return "user"
+
+
+_dir = choose_cache_dir()
+if _dir is not None:
+    os.environ["NUMBA_CACHE_DIR"] = _dir
+
+import numba  # noqa: E402  (must come after NUMBA_CACHE_DIR is settled)
+
+if _dir is not None:
+    numba.config.CACHE_DIR = _dir
+
+
+def cache_dir():
+    """Folder holding compiled kernels (``None`` means numba's default: ``__pycache__`` here)."""
+    return numba.config.CACHE_DIR or None
+
+
+def jit_enabled():
+    return not numba.config.DISABLE_JIT
+
+
+def njit(fn):
+    """Compile ``fn`` lazily with numba, cached on disk, no Python fallback."""
+    return numba.njit(cache=True, nogil=True)(fn)

@@ -1,0 +1,214 @@
+"""The loops convolution and pooling need; the convolution's GEMM itself stays on numpy BLAS.
+
+``im2col`` lays out every receptive field of a padded NCHW input as one column, so a convolution
+becomes ``W (O, C*kh*kw) @ cols (C*kh*kw, N*OH*OW)``; ``col2im`` is its adjoint (it adds columns
+back into image positions). Padding is handled by bounds checks instead of padding copies.
+"""
+import numpy as np
+
+from ._jit import njit
+
+
+@njit
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c, h, w = x.shape
+    cols = np.zeros((c * kh * kw, n * oh * ow), dtype=x.dtype)
+    for ci in range(c):
+        for ki in range(kh):
+            for kj in range(kw):
+                row = (ci * kh + ki) * kw + kj
+                for b in range(n):
+                    base = b * oh * ow
+                    for i in range(oh):
+                        hi = i * sh - ph + ki * dh
+                        if hi < 0 or hi >= h:
+                            continue
+                        for j in range(ow):
+                            wj = j * sw - pw + kj * dw
+                            if 0 <= wj < w:
+                                cols[row, base + i * ow + j] = x[b, ci, hi, wj]
+    return cols
+
+
+def im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    for ki in range(kh):
+        for kj in range(kw):
+            hs, ws = ki * dh, kj * dw
+            patch = xp[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw]
+            cols[:, ki, kj] = patch.transpose(1, 0, 2, 3)
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+@njit
+def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    x = np.zeros((n, c, h, w), dtype=cols.dtype)
+    for ci in range(c):
+        for ki in range(kh):
+            for kj in range(kw):
+                row = (ci * kh + ki) * kw + kj
+                for b in range(n):
+                    base = b * oh * ow
+                    for i in range(oh):
+                        hi = i * sh - ph + ki * dh
+                        if hi < 0 or hi >= h:
+                            continue
+                        for j in range(ow):
+                            wj = j * sw - pw + kj * dw
+                            if 0 <= wj < w:
+                                x[b, ci, hi, wj] += cols[row, base + i * ow + j]
+    return x
+
+
+def col2im_ref(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    for ki in range(kh):
+        for kj in range(kw):
+            hs, ws = ki * dh, kj * dw
+            xp[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw] += \
+                cols[:, ki, kj].transpose(1, 0, 2, 3)
+    return xp[:, :, ph:ph + h, pw:pw + w].copy()
+
+
+@njit
+def max_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    """Max over each window (padding counts as -inf); also returns the argmax as h*W+w."""
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    for b in range(n):
+        for ci in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    best = -np.inf
+                    arg = -1
+                    for ki in range(kh):
+                        hi = i * sh - ph + ki
+                        if hi < 0 or hi >= h:
+                            continue
+                        for kj in range(kw):
+                            wj = j * sw - pw + kj
+                            if wj < 0 or wj >= w:
+                                continue
+                            v = x[b, ci, hi, wj]
+                            if v > best or arg < 0 or np.isnan(v):
+                                best = v
+                                arg = hi * w + wj
+                                if np.isnan(v):
+                                    break
+                    out[b, ci, i, j] = best
+                    idx[b, ci, i, j] = arg
+    return out, idx
+
+
+def max_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
+    flat = win.reshape(n, c, oh, ow, kh * kw)
+    a = flat.argmax(axis=-1)
+    out = np.take_along_axis(flat, a[..., None], -1)[..., 0]
+    ki, kj = a // kw, a % kw
+    hi = np.arange(oh)[:, None] * sh - ph + ki
+    wj = np.arange(ow)[None, :] * sw - pw + kj
+    return out.astype(x.dtype), (hi * w + wj).astype(np.int64)
+
+
+@njit
+def max_pool2d_bwd(g, idx, h, w):
+    n, c, oh, ow = g.shape
+    gx = np.zeros((n, c, h, w), dtype=g.dtype)
+    for b in range(n):
+        for ci in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    k = idx[b, ci, i, j]
+                    gx[b, ci, k // w, k % w] += g[b, ci, i, j]
+    return gx
+
+
+def max_pool2d_bwd_ref(g, idx, h, w):
+    n, c = g.shape[:2]
+    gx = np.zeros((n, c, h * w), dtype=g.dtype)
+    flat_g = g.reshape(n, c, -1)
+    flat_i = idx.reshape(n, c, -1)
+    for b in range(n):
+        for ci in range(c):
+            np.add.at(gx[b, ci], flat_i[b, ci], flat_g[b, ci])
+    return gx.reshape(n, c, h, w)
+
+
+@njit
+def avg_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    for b in range(n):
+        for ci in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    s = 0.0
+                    cnt = 0
+                    h0 = i * sh - ph
+                    w0 = j * sw - pw
+                    for ki in range(kh):
+                        hi = h0 + ki
+                        if hi < 0 or hi >= h:
+                            continue
+                        for kj in range(kw):
+                            wj = w0 + kj
+                            if 0 <= wj < w:
+                                s += x[b, ci, hi, wj]
+                                cnt += 1
+                    if count_include_pad:
+                        hend = min(h0 + kh, h + ph)
+                        wend = min(w0 + kw, w + pw)
+                        cnt = (hend - h0) * (wend - w0)
+                    out[b, ci, i, j] = s / cnt
+    return out
+
+
+@njit
+def avg_pool2d_bwd(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
+    n, c, oh, ow = g.shape
+    gx = np.zeros((n, c, h, w), dtype=g.dtype)
+    for b in range(n):
+        for ci in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    h0 = i * sh - ph
+                    w0 = j * sw - pw
+                    if count_include_pad:
+                        cnt = (min(h0 + kh, h + ph) - h0) * (min(w0 + kw, w + pw) - w0)
+                    else:
+                        cnt = 0
+                        for ki in range(kh):
+                            for kj in range(kw):
+                                if 0 <= h0 + ki < h and 0 <= w0 + kj < w:
+                                    cnt += 1
+                    v = g[b, ci, i, j] / cnt
+                    for ki in range(kh):
+                        hi = h0 + ki
+                        if hi < 0 or hi >= h:
+                            continue
+                        for kj in range(kw):
+                            wj = w0 + kj
+                            if 0 <= wj < w:
+                                gx[b, ci, hi, wj] += v
+    return gx
+
+
+def avg_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad):
+    n, c, h, w = x.shape
+    cols = im2col_ref(x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    s = cols.sum(axis=0)
+    if count_include_pad:
+        ones = np.ones((1, 1, h + 2 * ph, w + 2 * pw))
+        cnt_full = im2col_ref(ones, kh, kw, sh, sw, 0, 0, 1, 1, oh, ow).sum(axis=0)
+        # windows may hang over the padded border only when ceil_mode is used; not here
+        cnt = np.tile(cnt_full, n * c)
+    else:
+        cnt = im2col_ref(np.ones((n * c, 1, h, w)), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).sum(axis=0)
+    return (s / cnt).reshape(n, c, oh, ow).astype(x.dtype)

@@ -1,0 +1,18 @@
+"""Differentiable ops, one module per family; each op's forward and backward sit side by side.
+
+* ``elementwise`` -- arithmetic, math functions, activations, comparisons
+* ``reductions``  -- sum, mean, max, var, ...
+* ``shape``       -- reshape/view/permute/..., cat/stack/split
+* ``indexing``    -- ``x[...]``, gather, masked_fill
+* ``linalg``      -- matmul and friends (numpy BLAS)
+* ``nn_ops``      -- linear, conv2d, pooling, softmax, cross_entropy, nll_loss
+* ``inplace``     -- ``add_``, ``x += y``, ``x[i] = v`` and the rules that keep them safe
+
+Errors about bad inputs are ``OpError`` (a ``RuntimeError`` subclass with ``op`` and ``shapes``).
+"""
+from ._util import OpError
+from .nn_ops import (linear, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, softmax,
+                     log_softmax, cross_entropy, nll_loss)
+
+__all__ = ["OpError", "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+           "softmax", "log_softmax", "cross_entropy", "nll_loss"]

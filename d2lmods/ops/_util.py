@@ -1,0 +1,187 @@
+"""Helpers shared by the op families: building outputs, un-broadcasting, dtype promotion."""
+import numbers
+
+import numpy as np
+
+from .._tensor.core import Tensor, as_array
+from .._tensor import dtypes as _dt
+from ..autograd.grad_mode import STATE
+from ..autograd.node import Node
+
+__all__ = ["Tensor", "Node", "STATE", "out", "out_view", "plain", "sum_to", "ver", "to_tensor",
+           "operands", "OpError", "norm_dim", "norm_dims"]
+
+_new = object.__new__
+
+
+class OpError(RuntimeError):
+    """An op refused its inputs (wrong shapes or dtypes).
+
+    ``op`` names the op (``"linear"``), ``shapes`` the input shapes involved. The ``nn`` layer
+    catches it to add which module raised it, then re-raises with ``add_context``.
+    """
+
+    def __init__(self, message, op=None, shapes=()):
+        super().__init__(message)
+        self.op = op
+        self.shapes = tuple(shapes)
+
+    def add_context(self, where):
+        """A copy of this error whose message starts with ``where`` (e.g. ``"in net.0 (Linear)"``)."""
+        err = type(self)(f"{where}: {self.args[0]}", self.op, self.shapes)
+        return err
+
+
+def plain(arr):
+    """A new leaf tensor around ``arr`` (the result of an op that records nothing)."""
+    t = _new(Tensor)
+    t._data = arr
+    t._rg = False
+    t._grad = None
+    t._fn = None
+    t._version = [0]
+    t._out_nr = 0
+    return t
+
+
+def out(arr, node, inputs, saved=(), versions=(), meta=None):
+    """A tensor produced by ``node`` from ``inputs`` (tensors or ``None``)."""
+    node.inputs = inputs
+    node.saved = saved
+    node._versions = versions
+    node.meta = meta
+    t = _new(Tensor)
+    t._data = arr
+    t._rg = True
+    t._grad = None
+    t._fn = node
+    t._version = [0]
+    t._out_nr = 0
+    return t
+
+
+def out_view(arr, src, node_cls, meta):
+    """An output that is a numpy view of ``src``: shares its version counter (and records
+    ``node_cls`` when gradients are recorded)."""
+    t = _new(Tensor)
+    t._data = arr
+    t._grad = None
+    t._version = src._version
+    t._out_nr = 0
+    if src._rg and STATE.enabled:
+        node = node_cls()
+        node.inputs = (src,)
+        node.saved = ()
+        node._versions = ()
+        node.meta = meta
+        t._rg = True
+        t._fn = node
+    else:
+        t._rg = False
+        t._fn = None
+    return t
+
+
+def ver(t):
+    """Version record of ``t``'s array for a node that saves it."""
+    return (t._version, t._version[0], t._data)
+
+
+def sum_to(g, shape):
+    """Sum a broadcast gradient back to an operand's ``shape``."""
+    if g.shape == shape:
+        return g
+    nd = g.ndim - len(shape)
+    if nd == 1 and g.ndim == 2 and g.shape[1] == shape[0]:
+        from ..kernels import sum_rows
+        return sum_rows(np.ascontiguousarray(g))
+    axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1)
+    r = g.sum(axis=axes, keepdims=True) if axes else g
+    if nd:
+        r = r.reshape(r.shape[nd:])
+    return r.reshape(shape)
+
+
+def to_tensor(x, like=None):
+    """Turn a Python number/list/array into a tensor (numbers follow ``like``'s dtype rules)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Number) and like is not None:
+        return plain(np.asarray(x, dtype=scalar_dtype(like._data.dtype, x)))
+    return plain(as_array(x))
+
+
+_CAT = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def scalar_dtype(arr_dtype, s):
+    """numpy dtype of ``tensor op python_scalar`` under PyTorch's rules."""
+    if isinstance(s, bool):
+        cat = 0
+    elif isinstance(s, numbers.Integral):
+        cat = 1
+    else:
+        cat = 2
+    if _CAT[arr_dtype.kind] >= cat:
+        return arr_dtype
+    return _dt.get_default_dtype().np if cat == 2 else np.dtype(np.int64)
+
+
+_promo_cache = {}
+
+
+def promote(da, a0, db, b0):
+    """numpy dtype of ``a op b`` for tensors (``a0``/``b0``: is it 0-dimensional)."""
+    key = (da, a0, db, b0)
+    r = _promo_cache.get(key)
+    if r is None:
+        A, B = _dt.NP_TO_DTYPE[da], _dt.NP_TO_DTYPE[db]
+        ca, cb = _CAT[da.kind], _CAT[db.kind]
+        if a0 != b0 and ca != cb:
+            # A 0-dim tensor only decides the dtype when its category (bool<int<float) is higher.
+            dim_t, dim_c, zero_t, zero_c = (B, cb, A, ca) if a0 else (A, ca, B, cb)
+            r = zero_t.np if zero_c > dim_c else dim_t.np
+        elif a0 != b0:
+            r = (B if a0 else A).np
+        else:
+            r = _dt.result_type(A, B).np
+        _promo_cache[key] = r
+    return r
+
+
+def operands(a, b):
+    """``(a, b)`` as tensors of one dtype; a Python scalar ``b`` stays a scalar of a suitable type."""
+    if isinstance(b, Tensor):
+        da, db = a._data.dtype, b._data.dtype
+        if da != db:
+            r = promote(da, a._data.ndim == 0, db, b._data.ndim == 0)
+            if da != r:
+                a = a.to(_dt.NP_TO_DTYPE[r])
+            if db != r:
+                b = b.to(_dt.NP_TO_DTYPE[r])
+        return a, b
+    if isinstance(b, numbers.Number):
+        r = scalar_dtype(a._data.dtype, b)
+        if r != a._data.dtype:
+            a = a.to(_dt.NP_TO_DTYPE[r])
+        return a, b
+    if isinstance(b, np.ndarray) or isinstance(b, (list, tuple)):
+        return operands(a, plain(as_array(b)))
+    raise TypeError(f"unsupported operand type: Tensor and {type(b).__name__}")
+
+
+def norm_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def norm_dims(dim, ndim):
+    """``None`` -> all axes; int or sequence -> sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        return tuple(sorted(norm_dim(d, ndim) for d in dim))
+    return (norm_dim(dim, ndim),)

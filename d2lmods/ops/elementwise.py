@@ -1,0 +1,656 @@
+"""Elementwise ops: arithmetic with broadcasting, math functions, activations, comparisons.
+
+Each op computes its forward with numpy (or a fused kernel) and records a node whose
+``backward`` states the local derivative next to it, micrograd-style::
+
+    y = a * b        dy/da = b,  dy/db = a        (MulBackward0)
+
+Broadcast gradients are summed back to each operand's shape with ``sum_to``.
+"""
+import numbers
+
+import numpy as np
+
+from .. import kernels as K
+from ._util import Node, STATE, Tensor, out, plain, sum_to, ver, operands, to_tensor
+
+_new = object.__new__
+
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "exp", "log", "sqrt",
+           "abs", "tanh", "sigmoid", "relu", "clamp", "maximum", "minimum", "where", "sin", "cos",
+           "log1p", "expm1", "sign", "square", "rsqrt", "reciprocal", "eq", "ne", "lt", "le", "gt",
+           "ge", "logical_not", "logical_and", "logical_or", "isnan", "isinf", "isfinite", "floor",
+           "ceil", "round", "trunc", "floor_divide", "remainder", "erf", "gelu", "silu",
+           "leaky_relu", "softplus", "elu", "relu6", "hardtanh", "clip",
+           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
+
+
+def _needs(t):
+    return t._rg
+
+
+# ---------------------------------------------------------------------------------------------
+# arithmetic
+# ---------------------------------------------------------------------------------------------
+class AddBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        sa, sb, alpha = self.meta
+        a, b = self.inputs
+        return (sum_to(g, sa) if a is not None else None,
+                (sum_to(g if alpha == 1 else g * alpha, sb) if b is not None else None))
+
+
+def add(a, b, alpha=1):
+    """``a + alpha * b`` (broadcasting)."""
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b if isinstance(b, Tensor) else None)
+    if b.__class__ is not Tensor:
+        a, b = operands(a, b)
+    elif a._data.dtype != b._data.dtype:
+        a, b = operands(a, b)
+    if isinstance(b, Tensor):
+        ad, bd = a._data, b._data
+        res = ad + bd if alpha == 1 else ad + alpha * bd
+        if STATE.enabled and (a._rg or b._rg):
+            return out(res, AddBackward0(), (a if a._rg else None, b if b._rg else None),
+                       meta=(ad.shape, bd.shape, alpha))
+        return plain(res)
+    res = a._data + (b if alpha == 1 else alpha * b)
+    if a._rg and STATE.enabled:
+        return out(res, AddBackward0(), (a, None), meta=(a._data.shape, None, 1))
+    return plain(res)
+
+
+class SubBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        sa, sb, alpha = self.meta
+        a, b = self.inputs
+        return (sum_to(g, sa) if a is not None else None,
+                sum_to(-g if alpha == 1 else -alpha * g, sb) if b is not None else None)
+
+
+def sub(a, b, alpha=1):
+    """``a - alpha * b``."""
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b if isinstance(b, Tensor) else None)
+    if b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
+        a, b = operands(a, b)
+    if a._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if isinstance(b, Tensor):
+        ad, bd = a._data, b._data
+        res = ad - bd if alpha == 1 else ad - alpha * bd
+        if STATE.enabled and (a._rg or b._rg):
+            return out(res, SubBackward0(), (a if a._rg else None, b if b._rg else None),
+                       meta=(ad.shape, bd.shape, alpha))
+        return plain(res)
+    res = a._data - (b if alpha == 1 else alpha * b)
+    if a._rg and STATE.enabled:
+        return out(res, SubBackward0(), (a, None), meta=(a._data.shape, None, 1))
+    return plain(res)
+
+
+class RsubBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (-g,)
+
+
+def rsub(a, s):
+    """``s - a`` for a Python number ``s``."""
+    if isinstance(s, Tensor):
+        return sub(s, a)
+    a, s = operands(a, s)
+    res = s - a._data
+    if a._rg and STATE.enabled:
+        return out(res, RsubBackward1(), (a,))
+    return plain(res)
+
+
+class MulBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        if bd is None:                       # b was a Python scalar
+            return (g * self.meta,)
+        return (sum_to(g * bd, ad.shape) if a is not None else None,
+                sum_to(g * ad, bd.shape) if b is not None else None)
+
+
+def mul(a, b):
+    """``a * b`` (broadcasting)."""
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b if isinstance(b, Tensor) else None)
+    if b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
+        a, b = operands(a, b)
+    if isinstance(b, Tensor):
+        ad, bd = a._data, b._data
+        res = ad * bd
+        if STATE.enabled and (a._rg or b._rg):
+            # save only what the other operand's gradient needs
+            if a._rg and b._rg:
+                vers = (ver(a), ver(b))
+            elif a._rg:
+                vers = (ver(b),)
+            else:
+                vers = (ver(a),)
+            return out(res, MulBackward0(), (a if a._rg else None, b if b._rg else None),
+                       (ad, bd), vers)
+        return plain(res)
+    res = a._data * b
+    if a._rg and STATE.enabled:
+        return out(res, MulBackward0(), (a, None), (a._data, None), meta=b)
+    return plain(res)
+
+
+class DivBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        if bd is None:
+            return (g / self.meta,)
+        ga = sum_to(g / bd, ad.shape) if a is not None else None
+        gb = sum_to(-g * ad / (bd * bd), bd.shape) if b is not None else None
+        return ga, gb
+
+
+def div(a, b, rounding_mode=None):
+    """``a / b`` (true division: integer inputs give a float result)."""
+    if rounding_mode is not None:
+        return floor_divide(a, b) if rounding_mode == "floor" else trunc(div(a, b))
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b if isinstance(b, Tensor) else None)
+    if a._data.dtype.kind != "f":
+        from .._tensor import dtypes as _dt
+        a = a.to(_dt.get_default_dtype() if not (isinstance(b, Tensor) and b._data.dtype.kind == "f")
+                 else b.dtype)
+    if b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
+        a, b = operands(a, b)
+    if isinstance(b, Tensor):
+        ad, bd = a._data, b._data
+        res = ad / bd
+        if STATE.enabled and (a._rg or b._rg):
+            vers = (ver(b),) if not b._rg else (ver(a), ver(b))
+            return out(res, DivBackward0(), (a if a._rg else None, b if b._rg else None),
+                       (ad, bd), vers)
+        return plain(res)
+    res = a._data / b
+    if a._rg and STATE.enabled:
+        return out(res, DivBackward0(), (a, None), (None, None), meta=b)
+    return plain(res)
+
+
+def rdiv(a, s):
+    """``s / a`` for a Python number ``s`` (recorded as ``reciprocal(a) * s``, as PyTorch does)."""
+    if isinstance(s, Tensor):
+        return div(s, a)
+    return mul(reciprocal(a), s)
+
+
+class PowBackward0(Node):
+    """``a ** p`` with a number ``p``: d/da = p a^(p-1)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (ad,) = self.saved
+        p = self.meta
+        if p == 2:
+            return (g * (2 * ad),)
+        return (g * (p * ad ** (p - 1)),)
+
+
+class PowBackward1(Node):
+    """``a ** b`` with tensors: d/da = b a^(b-1), d/db = a^b log a."""
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd, res = self.saved
+        ga = sum_to(g * bd * ad ** (bd - 1), ad.shape) if a is not None else None
+        gb = None
+        if b is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lg = np.where(ad > 0, np.log(np.where(ad > 0, ad, 1)), np.where(ad == 0, 0, np.nan))
+            gb = sum_to(g * res * lg, bd.shape)
+        return ga, gb
+
+
+def pow(a, b):
+    """``a ** b``."""
+    if not isinstance(a, Tensor):
+        return rpow(b, a)
+    if isinstance(b, Tensor):
+        a, b = operands(a, b)
+        ad, bd = a._data, b._data
+        res = ad ** bd
+        if STATE.enabled and (a._rg or b._rg):
+            return out(res, PowBackward1(), (a if a._rg else None, b if b._rg else None),
+                       (ad, bd, res), (ver(a), ver(b)))
+        return plain(res)
+    a, b = operands(a, b)
+    ad = a._data
+    if ad.dtype.kind in "iu" and isinstance(b, numbers.Integral) and b < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    res = ad * ad if b == 2 else ad ** b
+    if a._rg and STATE.enabled:
+        return out(res, PowBackward0(), (a,), (ad,), (ver(a),), meta=b)
+    return plain(res)
+
+
+class PowBackward2(Node):
+    """``s ** a`` with a number ``s``: d/da = s^a log s."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (res,) = self.saved
+        return (g * res * np.log(self.meta),)
+
+
+def rpow(a, s):
+    """``s ** a`` for a Python number ``s``."""
+    if isinstance(s, Tensor):
+        return pow(s, a)
+    a, s = operands(a, s)
+    res = np.asarray(s, dtype=a._data.dtype) ** a._data
+    if a._rg and STATE.enabled:
+        return out(res, PowBackward2(), (a,), (res,), meta=s)
+    return plain(res)
+
+
+class NegBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (-g,)
+
+
+def neg(a):
+    if a._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    res = -a._data
+    if a._rg and STATE.enabled:
+        return out(res, NegBackward0(), (a,))
+    return plain(res)
+
+
+# ---------------------------------------------------------------------------------------------
+# unary math; each node saves the input ``x`` or the output ``y``, whichever its derivative uses
+# ---------------------------------------------------------------------------------------------
+def _float(a):
+    if a._data.dtype.kind != "f":
+        from .._tensor import dtypes as _dt
+        return a.to(_dt.get_default_dtype())
+    return a
+
+
+def _unary(name, fwd, grad, saves="x"):
+    """Build an op ``f(a)`` whose node computes ``g * grad(x, y)``; ``saves`` picks x or y."""
+    node_cls = type(name, (Node,), {"__slots__": (), "backward":
+                                    (lambda self, g, _d=grad: (g * _d(*self.saved),))})
+
+    def op(a):
+        a = _float(a)
+        x = a._data
+        y = fwd(x)
+        if a._rg and STATE.enabled:
+            if saves == "x":
+                return out(y, node_cls(), (a,), (x, None), (ver(a),))
+            t = out(y, node_cls(), (a,), (None, y))
+            t._fn._versions = (ver(t),)
+            return t
+        return plain(y)
+    op.node = node_cls
+    return op
+
+
+exp = _unary("ExpBackward0", np.exp, lambda x, y: y, "y")
+log = _unary("LogBackward0", np.log, lambda x, y: 1 / x)
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda x, y: 0.5 / y, "y")
+rsqrt = _unary("RsqrtBackward0", lambda x: 1 / np.sqrt(x), lambda x, y: -0.5 * y * y * y, "y")
+reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x, lambda x, y: -y * y, "y")
+sin = _unary("SinBackward0", np.sin, lambda x, y: np.cos(x))
+cos = _unary("CosBackward0", np.cos, lambda x, y: -np.sin(x))
+log1p = _unary("Log1PBackward0", np.log1p, lambda x, y: 1 / (1 + x))
+expm1 = _unary("Expm1Backward0", np.expm1, lambda x, y: y + 1, "y")
+square = _unary("PowBackward0", np.square, lambda x, y: 2 * x)
+abs = _unary("AbsBackward0", np.abs, lambda x, y: np.sign(x))
+_abs_float = abs
+
+
+def abs(a):  # noqa: F811 - integers keep their dtype
+    if a._data.dtype.kind != "f":
+        return plain(np.abs(a._data))
+    return _abs_float(a)
+
+
+def _erf_np(x):
+    # Abramowitz-Stegun 7.1.26 is too coarse for gradient checks; use math.erf elementwise.
+    import math
+    return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+erf = _unary("ErfBackward0", _erf_np, lambda x, y: 2 / np.sqrt(np.pi) * np.exp(-x * x))
+
+
+class TanhBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (_kern2(K.tanh_bwd, g, y),)
+
+
+class SigmoidBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (_kern2(K.sigmoid_bwd, g, y),)
+
+
+class ReluBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (_kern2(K.relu_bwd, g, y),)
+
+
+def _kern1(kernel, x):
+    """Run a flat elementwise kernel on any-shaped ``x``."""
+    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        x32 = x.astype(np.float32)
+        return kernel(x32.ravel()).reshape(x.shape).astype(x.dtype)
+    return kernel(np.ascontiguousarray(x).reshape(-1)).reshape(x.shape)
+
+
+def _kern2(kernel, g, y):
+    if g.dtype != y.dtype:
+        g = g.astype(y.dtype)
+    if y.dtype.itemsize < 4:
+        return kernel(np.ascontiguousarray(g, np.float32).reshape(-1),
+                      np.ascontiguousarray(y, np.float32).reshape(-1)).reshape(y.shape).astype(y.dtype)
+    return kernel(np.ascontiguousarray(g).reshape(-1), np.ascontiguousarray(y).reshape(-1)).reshape(y.shape)
+
+
+def _activation(kernel, node_cls):
+    def op(a):
+        if a._data.dtype.kind != "f":
+            a = _float(a)
+        y = _kern1(kernel, a._data)
+        if a._rg and STATE.enabled:
+            t = out(y, node_cls(), (a,), (y,))
+            t._fn._versions = (ver(t),)
+            return t
+        return plain(y)
+    return op
+
+
+tanh = _activation(K.tanh_fwd, TanhBackward0)
+sigmoid = _activation(K.sigmoid_fwd, SigmoidBackward0)
+_relu_float = _activation(K.relu_fwd, ReluBackward0)
+
+
+def relu(a):
+    """max(a, 0); integer tensors stay integer."""
+    if a._data.dtype.kind != "f":
+        return plain(np.maximum(a._data, 0))
+    return _relu_float(a)
+
+
+# -- composite activations (built from the primitives above, so their gradients come for free) --
+def silu(a):
+    return mul(a, sigmoid(a))
+
+
+def gelu(a, approximate="none"):
+    if approximate == "tanh":
+        inner = mul(add(a, mul(pow(a, 3), 0.044715)), float(np.sqrt(2 / np.pi)))
+        return mul(mul(a, 0.5), add(tanh(inner), 1.0))
+    return mul(mul(a, 0.5), add(erf(mul(a, float(1 / np.sqrt(2)))), 1.0))
+
+
+def leaky_relu(a, negative_slope=0.01):
+    return where(gt(a, 0), a, mul(a, negative_slope))
+
+
+def elu(a, alpha=1.0):
+    return where(gt(a, 0), a, mul(expm1(a), alpha))
+
+
+def softplus(a, beta=1.0, threshold=20.0):
+    ba = mul(a, beta)
+    soft = div(log1p(exp(neg(abs(ba)))), beta)
+    soft = add(soft, div(relu(ba), beta))
+    return where(gt(ba, threshold), a, soft)
+
+
+def relu6(a):
+    return hardtanh(a, 0.0, 6.0)
+
+
+def hardtanh(a, min_val=-1.0, max_val=1.0):
+    return clamp(a, min_val, max_val)
+
+
+class SignBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (np.zeros_like(g),)
+
+
+def sign(a):
+    res = np.sign(a._data)
+    if a._rg and STATE.enabled:
+        return out(res, SignBackward0(), (a,))
+    return plain(res)
+
+
+def _no_grad_unary(fn):
+    def op(a):
+        return plain(fn(a._data))
+    return op
+
+
+floor = _no_grad_unary(np.floor)
+ceil = _no_grad_unary(np.ceil)
+trunc = _no_grad_unary(np.trunc)
+
+
+def round(a, decimals=0):
+    return plain(np.round(a._data, decimals))
+
+
+def floor_divide(a, b):
+    a, b = operands(a, b)
+    return plain(np.floor_divide(a._data, b._data if isinstance(b, Tensor) else b))
+
+
+def remainder(a, b):
+    a, b = operands(a, b)
+    return plain(np.remainder(a._data, b._data if isinstance(b, Tensor) else b))
+
+
+# ---------------------------------------------------------------------------------------------
+# clamp, maximum, minimum, where
+# ---------------------------------------------------------------------------------------------
+class ClampBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (mask,) = self.saved
+        return (g * mask,)
+
+
+def clamp(a, min=None, max=None):
+    """Limit values to ``[min, max]``; the gradient passes where the value was inside."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = a
+        if min is not None:
+            r = maximum(r, to_tensor(min, a))
+        if max is not None:
+            r = minimum(r, to_tensor(max, a))
+        return r
+    x = a._data
+    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        a = _float(a)
+        x = a._data
+    res = np.clip(x, min, max)
+    if a._rg and STATE.enabled:
+        mask = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            mask &= x >= min
+        if max is not None:
+            mask &= x <= max
+        return out(res, ClampBackward1(), (a,), (mask,))
+    return plain(res)
+
+
+clip = clamp
+
+
+class MaximumBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        # ties split the gradient in half, as PyTorch does
+        wa = (ad > bd) + 0.5 * (ad == bd)
+        return (sum_to(g * wa, ad.shape) if a is not None else None,
+                sum_to(g * (1 - wa), bd.shape) if b is not None else None)
+
+
+class MinimumBackward0(MaximumBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        wa = (ad < bd) + 0.5 * (ad == bd)
+        return (sum_to(g * wa, ad.shape) if a is not None else None,
+                sum_to(g * (1 - wa), bd.shape) if b is not None else None)
+
+
+def _binary_select(a, b, fn, node_cls):
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b)
+    b = to_tensor(b, a)
+    a, b = operands(a, b)
+    res = fn(a._data, b._data)
+    if STATE.enabled and (a._rg or b._rg):
+        return out(res, node_cls(), (a if a._rg else None, b if b._rg else None),
+                   (a._data, b._data), (ver(a), ver(b)))
+    return plain(res)
+
+
+def maximum(a, b):
+    return _binary_select(a, b, np.maximum, MaximumBackward0)
+
+
+def minimum(a, b):
+    return _binary_select(a, b, np.minimum, MinimumBackward0)
+
+
+class WhereBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        (cond,) = self.saved
+        sa, sb = self.meta
+        return (sum_to(np.where(cond, g, 0), sa) if a is not None else None,
+                sum_to(np.where(cond, 0, g), sb) if b is not None else None)
+
+
+def where(condition, a=None, b=None):
+    """``a`` where ``condition`` holds, else ``b`` (broadcasting); one argument: ``nonzero``."""
+    if a is None and b is None:
+        return tuple(plain(i) for i in np.nonzero(condition._data))
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {to_tensor(condition).dtype}; compare first, e.g. x > 0")
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b if isinstance(b, Tensor) else None)
+    b = to_tensor(b, a)
+    a, b = operands(a, b)
+    res = np.where(cond, a._data, b._data)
+    if STATE.enabled and (a._rg or b._rg):
+        return out(res, WhereBackward0(), (a if a._rg else None, b if b._rg else None), (cond,),
+                   meta=(a._data.shape, b._data.shape))
+    return plain(res)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons and logic (no gradients; results are bool tensors)
+# ---------------------------------------------------------------------------------------------
+def _compare(fn):
+    def op(a, b):
+        if not isinstance(a, Tensor):
+            a = to_tensor(a)
+        bd = b._data if isinstance(b, Tensor) else b
+        if isinstance(bd, (list, tuple)):
+            bd = np.asarray(bd)
+        return plain(fn(a._data, bd))
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+logical_xor = _compare(np.logical_xor)
+
+
+def logical_not(a):
+    return plain(np.logical_not(a._data))
+
+
+def bitwise_not(a):
+    if a._data.dtype.kind == "f":
+        raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
+    return plain(np.invert(a._data))
+
+
+def isnan(a):
+    return plain(np.isnan(a._data))
+
+
+def isinf(a):
+    return plain(np.isinf(a._data))
+
+
+def isfinite(a):
+    return plain(np.isfinite(a._data))
+
+
+def _bitwise(fn):
+    def op(a, b):
+        bd = b._data if isinstance(b, Tensor) else b
+        return plain(fn(a._data, bd))
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and)
+bitwise_or = _bitwise(np.bitwise_or)
+bitwise_xor = _bitwise(np.bitwise_xor)

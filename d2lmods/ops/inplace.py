@@ -1,0 +1,176 @@
+"""In-place ops: ``add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ ...``,
+``x += y`` and ``x[idx] = v``.
+
+Rules (PyTorch's):
+
+* An in-place op on a leaf that requires grad is an error while gradients are recorded; wrap
+  parameter updates in ``with torch.no_grad():``.
+* On a non-leaf (``X /= 2`` inside ``forward``), the op is recorded: the tensor keeps its identity,
+  its values change, and its ``grad_fn`` becomes the op's node, whose input is a snapshot of the
+  tensor's previous state. Gradients stay right.
+* Every in-place write bumps the tensor's version counter (shared with views, ``.data`` and
+  ``detach()``), so backward notices when a value it saved has been overwritten.
+"""
+import numpy as np
+
+from .._tensor import dtypes as _dt
+from ._util import STATE, Tensor, plain
+
+__all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy_", "uniform_",
+           "normal_", "check_leaf"]
+
+_new = object.__new__
+
+
+def check_leaf(t, what="an in-place operation"):
+    if t._rg and t._fn is None and STATE.enabled:
+        raise RuntimeError(
+            f"a leaf Variable that requires grad is being used in {what} (tensor of shape "
+            f"{list(t._data.shape)}). Parameters are updated in place only outside gradient "
+            "recording: wrap the update in `with torch.no_grad():` (e.g. `with torch.no_grad(): "
+            "w -= lr * w.grad`), or use an out-of-place op (w2 = w * 2).")
+
+
+def _snapshot(t):
+    """A separate tensor object holding ``t``'s current values and graph position."""
+    s = _new(Tensor)
+    s._data = t._data.copy()
+    s._rg = t._rg
+    s._grad = None
+    s._fn = t._fn
+    s._version = [0]
+    s._out_nr = t._out_nr
+    return s
+
+
+def _write(t, res_arr, opname):
+    d = t._data
+    if res_arr.shape != d.shape:
+        try:
+            res_arr = np.broadcast_to(res_arr, d.shape)
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast "
+                               f"shape {list(res_arr.shape)} (in-place {opname})") from None
+    if res_arr.dtype != d.dtype and not np.can_cast(res_arr.dtype, d.dtype, "same_kind"):
+        raise RuntimeError(f"result type {_dt.NP_TO_DTYPE[res_arr.dtype].torch_name} can't be cast "
+                           f"to the desired output type {t.dtype.torch_name} (in-place {opname}); "
+                           f"convert first, e.g. x = x.float()")
+    np.copyto(d, res_arr, casting="unsafe")
+    t._version[0] += 1
+
+
+def _recording(t, other):
+    return STATE.enabled and (t._rg or (isinstance(other, Tensor) and other._rg))
+
+
+def inplace_binary(t, other, op, opname):
+    """``t = op(t, other)`` written into ``t``'s storage; ``op`` is the out-of-place op."""
+    check_leaf(t)
+    if _recording(t, other):
+        res = op(_snapshot(t), other)
+        _write(t, res._data, opname)
+        t._fn = res._fn
+        t._rg = True
+        t._out_nr = 0
+        return t
+    d = t._data
+    od = other._data if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor) or isinstance(other, (int, float, bool)):
+        prev = STATE.enabled
+        STATE.enabled = False
+        try:
+            res = op(plain(d), other if not isinstance(other, Tensor) else plain(od))
+        finally:
+            STATE.enabled = prev
+        _write(t, res._data, opname)
+        return t
+    return inplace_binary(t, plain(np.asarray(other)), op, opname)
+
+
+def inplace_unary(t, op, opname, *args, **kwargs):
+    check_leaf(t)
+    if STATE.enabled and t._rg:
+        res = op(_snapshot(t), *args, **kwargs)
+        _write(t, res._data, opname)
+        t._fn = res._fn
+        t._out_nr = 0
+        return t
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        res = op(plain(t._data), *args, **kwargs)
+    finally:
+        STATE.enabled = prev
+    _write(t, res._data, opname)
+    return t
+
+
+def setitem(t, key, value):
+    """``t[key] = value``."""
+    from .indexing import convert_key, index_put
+    check_leaf(t, "an in-place operation (indexed assignment)")
+    if _recording(t, value):
+        res = index_put(_snapshot(t), key, value)
+        _write(t, res._data, "index assignment")
+        t._fn = res._fn
+        t._rg = True
+        t._out_nr = 0
+        return
+    k, _ = convert_key(key)
+    vd = value._data if isinstance(value, Tensor) else value
+    try:
+        t._data[k] = vd
+    except (ValueError, IndexError) as e:
+        raise RuntimeError(f"cannot assign a value of shape {list(np.shape(vd))} to the indexed "
+                           f"region of a tensor of shape {list(t._data.shape)}: {e}") from None
+    t._version[0] += 1
+
+
+def _plain_write(t, arr):
+    check_leaf(t)
+    np.copyto(t._data, arr, casting="unsafe")
+    t._version[0] += 1
+    return t
+
+
+def zero_(t):
+    check_leaf(t)
+    t._data[...] = 0
+    t._version[0] += 1
+    return t
+
+
+def fill_(t, value):
+    check_leaf(t)
+    t._data[...] = value._data if isinstance(value, Tensor) else value
+    t._version[0] += 1
+    return t
+
+
+def copy_(t, src, non_blocking=False):
+    """Copy ``src``'s values into ``t`` (broadcasting, converting dtype)."""
+    if isinstance(src, Tensor) and src._rg and STATE.enabled:
+        from .shape import expand
+        from .._tensor.dtypes import NP_TO_DTYPE
+        conv = src.to(NP_TO_DTYPE[t._data.dtype]) if src._data.dtype != t._data.dtype else src
+        return inplace_binary(t, conv, lambda a, b: expand(b, a._data.shape) + a * 0, "copy_")
+    sd = src._data if isinstance(src, Tensor) else np.asarray(src)
+    try:
+        b = np.broadcast_to(sd, t._data.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({list(t._data.shape)}) must match the size of "
+                           f"tensor b ({list(np.shape(sd))}) in copy_") from None
+    return _plain_write(t, b)
+
+
+def uniform_(t, a=0.0, b=1.0, generator=None):
+    from ..random import default_generator
+    g = generator._np if hasattr(generator, "_np") else default_generator()
+    return _plain_write(t, g.uniform(a, b, size=t._data.shape))
+
+
+def normal_(t, mean=0.0, std=1.0, generator=None):
+    from ..random import default_generator
+    g = generator._np if hasattr(generator, "_np") else default_generator()
+    return _plain_write(t, g.normal(mean, std, size=t._data.shape))
+

@@ -1,0 +1,398 @@
+"""Reductions: ``sum mean max min amax amin argmax argmin var std prod all any norm logsumexp``.
+
+``dim`` may be an int, a tuple or ``None`` (everything); ``keepdim`` keeps reduced axes as size 1.
+The backward of a reduction broadcasts the gradient back over the reduced axes::
+
+    y = x.sum(dim)     dy/dx = 1 (spread over dim)
+    y = x.max(dim)     dy/dx = 1 at the arg-max only
+"""
+import collections
+
+import numpy as np
+
+from .._tensor import dtypes as _dt
+from ._util import Node, STATE, Tensor, out, plain, ver, norm_dims, norm_dim
+
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "prod",
+           "all", "any", "norm", "logsumexp", "cumsum", "count_nonzero", "max_values"]
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Gradient of a reduction over ``axes``: put the reduced axes back, then broadcast."""
+    if axes is None:
+        return np.broadcast_to(g.reshape((1,) * len(shape)) if len(shape) else g, shape)
+    if not keepdim:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+class SumBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (np.broadcast_to(g, self.meta),)
+
+
+class SumBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, axes, keepdim = self.meta
+        return (_expand_back(g, shape, axes, keepdim),)
+
+
+def sum(a, dim=None, keepdim=False, dtype=None):
+    """Sum of all elements, or along ``dim``. Bool and integer tensors sum to int64."""
+    x = a._data
+    if dtype is not None:
+        x = x.astype(_dt.as_dtype(dtype).np)
+    elif x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    if dim is None:
+        res = np.asarray(x.sum(), dtype=x.dtype)
+        if keepdim:
+            res = res.reshape((1,) * x.ndim)
+        if a._rg and STATE.enabled:
+            return out(res, SumBackward0() if not keepdim else SumBackward1(), (a,),
+                       meta=x.shape if not keepdim else (x.shape, None, True))
+        return plain(res)
+    axes = norm_dims(dim, x.ndim)
+    res = np.asarray(x.sum(axis=axes, keepdims=keepdim), dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        return out(res, SumBackward1(), (a,), meta=(x.shape, axes, keepdim))
+    return plain(res)
+
+
+class MeanBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, n = self.meta
+        return (np.broadcast_to(g / n, shape),)
+
+
+class MeanBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, axes, keepdim, n = self.meta
+        return (_expand_back(g / n, shape, axes, keepdim),)
+
+
+def mean(a, dim=None, keepdim=False, dtype=None):
+    """Mean of all elements, or along ``dim`` (floating-point tensors only, as in PyTorch)."""
+    x = a._data
+    if dtype is not None:
+        x = x.astype(_dt.as_dtype(dtype).np)
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {a.dtype.torch_name}. Convert first, e.g. x.float().mean()")
+    if dim is None:
+        res = np.asarray(x.mean(), dtype=x.dtype)
+        if keepdim:
+            res = res.reshape((1,) * x.ndim)
+        if a._rg and STATE.enabled:
+            if keepdim:
+                return out(res, MeanBackward1(), (a,), meta=(x.shape, None, True, x.size))
+            return out(res, MeanBackward0(), (a,), meta=(x.shape, x.size))
+        return plain(res)
+    axes = norm_dims(dim, x.ndim)
+    res = np.asarray(x.mean(axis=axes, keepdims=keepdim), dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        n = 1
+        for ax in axes:
+            n *= x.shape[ax]
+        return out(res, MeanBackward1(), (a,), meta=(x.shape, axes, keepdim, n))
+    return plain(res)
+
+
+class _ExtremeBackward(Node):
+    """Gradient of max/min/amax/amin: shared equally among the tied extreme positions."""
+    __slots__ = ()
+
+    def backward(self, g):
+        x, res = self.saved
+        shape, axes, keepdim = self.meta
+        r = res if (keepdim or axes is None) else np.expand_dims(res, axes)
+        if axes is None:
+            r = r.reshape((1,) * x.ndim) if x.ndim else r
+        mask = x == r
+        cnt = mask.sum(axis=axes, keepdims=True)
+        gg = _expand_back(g, shape, axes, keepdim)
+        return (gg * mask / cnt,)
+
+
+class MaxBackward1(_ExtremeBackward):
+    __slots__ = ()
+
+
+class MinBackward1(_ExtremeBackward):
+    __slots__ = ()
+
+
+class AmaxBackward0(_ExtremeBackward):
+    __slots__ = ()
+
+
+class AminBackward0(_ExtremeBackward):
+    __slots__ = ()
+
+
+class MaxBackward0(Node):
+    """``max(dim)``: the gradient goes to the returned index only."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (idx,) = self.saved
+        shape, axis, keepdim = self.meta
+        gx = np.zeros(shape, dtype=g.dtype)
+        i = idx if keepdim else np.expand_dims(idx, axis)
+        gi = g if keepdim else np.expand_dims(g, axis)
+        np.put_along_axis(gx, i, gi, axis)
+        return (gx,)
+
+
+class MinBackward0(MaxBackward0):
+    __slots__ = ()
+
+
+_values_indices = collections.namedtuple("return_types", ["values", "indices"])
+
+
+class MaxReturn(_values_indices):
+    """``(values, indices)`` from ``max(dim)``/``min(dim)``, printed like PyTorch's."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"{self._name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+def _named_return(name):
+    return type(name, (MaxReturn,), {"__slots__": (), "_name": f"torch.return_types.{name}"})
+
+
+_MaxRet = _named_return("max")
+_MinRet = _named_return("min")
+
+
+def _extreme(a, dim, keepdim, fn, argfn, full_node, dim_node, ret_cls, name):
+    x = a._data
+    if x.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    if dim is None:
+        res = np.asarray(fn(x))
+        if a._rg and STATE.enabled:
+            return out(res, full_node(), (a,), (x, res), (ver(a),), meta=(x.shape, None, False))
+        return plain(res)
+    if isinstance(dim, Tensor):
+        return maximum_other(a, dim, fn)
+    axis = norm_dim(dim, x.ndim)
+    idx = argfn(x, axis=axis, keepdims=True)
+    vals = np.take_along_axis(x, idx, axis)
+    if not keepdim:
+        vals = np.squeeze(vals, axis)
+        idx = np.squeeze(idx, axis)
+    if a._rg and STATE.enabled:
+        v = out(vals, dim_node(), (a,), (idx,), meta=(x.shape, axis, keepdim))
+    else:
+        v = plain(vals)
+    return ret_cls(v, plain(idx.astype(np.int64)))
+
+
+def maximum_other(a, b, fn):
+    from .elementwise import maximum, minimum
+    return maximum(a, b) if fn is np.max else minimum(a, b)
+
+
+def max(a, dim=None, keepdim=False):
+    """Largest element, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is ``maximum``."""
+    return _extreme(a, dim, keepdim, np.max, np.argmax, MaxBackward1, MaxBackward0, _MaxRet, "max")
+
+
+def min(a, dim=None, keepdim=False):
+    return _extreme(a, dim, keepdim, np.min, np.argmin, MinBackward1, MinBackward0, _MinRet, "min")
+
+
+def _amax_like(a, dim, keepdim, fn, node_cls):
+    x = a._data
+    axes = norm_dims(dim, x.ndim) if dim is not None and dim != () else None
+    res = np.asarray(fn(x, axis=axes, keepdims=keepdim))
+    if a._rg and STATE.enabled:
+        return out(res, node_cls(), (a,), (x, res), (ver(a),), meta=(x.shape, axes, keepdim))
+    return plain(res)
+
+
+def amax(a, dim=(), keepdim=False):
+    return _amax_like(a, dim, keepdim, np.max, AmaxBackward0)
+
+
+def amin(a, dim=(), keepdim=False):
+    return _amax_like(a, dim, keepdim, np.min, AminBackward0)
+
+
+def max_values(a, dim=None, keepdim=False):
+    return amax(a, () if dim is None else dim, keepdim)
+
+
+def argmax(a, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    x = a._data
+    if dim is None:
+        r = np.asarray(np.argmax(x), dtype=np.int64)
+        return plain(r.reshape((1,) * x.ndim) if keepdim else r)
+    return plain(np.argmax(x, axis=norm_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+
+
+def argmin(a, dim=None, keepdim=False):
+    x = a._data
+    if dim is None:
+        r = np.asarray(np.argmin(x), dtype=np.int64)
+        return plain(r.reshape((1,) * x.ndim) if keepdim else r)
+    return plain(np.argmin(x, axis=norm_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+
+
+class VarBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim, n, corr = self.meta
+        mu = x.mean(axis=axes, keepdims=True)
+        gg = _expand_back(g, shape, axes, keepdim)
+        return (gg * (2.0 / (n - corr)) * (x - mu),)
+
+
+class StdBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        x, res = self.saved
+        shape, axes, keepdim, n, corr = self.meta
+        mu = x.mean(axis=axes, keepdims=True)
+        r = res if keepdim or axes is None else np.expand_dims(res, axes)
+        gg = _expand_back(g, shape, axes, keepdim) / r
+        return (gg * (x - mu) / (n - corr),)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def _var_args(a, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):          # var(x, False): positional 'unbiased'
+        unbiased, dim = dim, None
+    x = a._data
+    if x.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    axes = norm_dims(dim, x.ndim)
+    n = x.size if axes is None else int(np.prod([x.shape[i] for i in axes]))
+    return x, axes, n, _correction(unbiased, correction), keepdim
+
+
+def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance (Bessel-corrected by default, like PyTorch: ``correction=1``)."""
+    x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
+    res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        return out(res, VarBackward0(), (a,), (x,), (ver(a),),
+                   meta=(x.shape, axes, keepdim, n, corr))
+    return plain(res)
+
+
+def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
+    res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        return out(res, StdBackward0(), (a,), (x, res), (ver(a),),
+                   meta=(x.shape, axes, keepdim, n, corr))
+    return plain(res)
+
+
+class ProdBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        shape, axes, keepdim = self.meta
+        gg = _expand_back(g, shape, axes, keepdim)
+        # product of all other elements, computed without dividing (zeros are fine)
+        ax = axes if axes is not None else tuple(range(x.ndim))
+        flat = np.moveaxis(x, ax, tuple(range(-len(ax), 0))) if ax else x
+        lead = flat.shape[:flat.ndim - len(ax)]
+        f2 = flat.reshape(lead + (-1,))
+        left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., :-1]], -1), -1)
+        right = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., ::-1][..., :-1]],
+                                          -1), -1)[..., ::-1]
+        others = (left * right).reshape(flat.shape)
+        others = np.moveaxis(others, tuple(range(-len(ax), 0)), ax) if ax else others
+        return (gg * others,)
+
+
+def prod(a, dim=None, keepdim=False, dtype=None):
+    x = a._data if dtype is None else a._data.astype(_dt.as_dtype(dtype).np)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    axes = norm_dims(dim, x.ndim)
+    res = np.asarray(x.prod(axis=axes, keepdims=keepdim), dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        return out(res, ProdBackward0(), (a,), (x,), (ver(a),), meta=(x.shape, axes, keepdim))
+    return plain(res)
+
+
+def all(a, dim=None, keepdim=False):
+    return plain(np.asarray(np.all(a._data, axis=norm_dims(dim, a._data.ndim), keepdims=keepdim)))
+
+
+def any(a, dim=None, keepdim=False):
+    return plain(np.asarray(np.any(a._data, axis=norm_dims(dim, a._data.ndim), keepdims=keepdim)))
+
+
+def count_nonzero(a, dim=None):
+    return plain(np.asarray(np.count_nonzero(a._data, axis=norm_dims(dim, a._data.ndim)),
+                            dtype=np.int64))
+
+
+def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector/Frobenius norm built from primitives (so it is differentiable)."""
+    from .elementwise import abs as _abs, pow as _pow, sqrt
+    if p in ("fro", 2, 2.0, None):
+        return sqrt(sum(a * a, dim, keepdim))
+    if p == 1:
+        return sum(_abs(a), dim, keepdim)
+    if p in (float("inf"), "inf"):
+        return amax(_abs(a), () if dim is None else dim, keepdim)
+    return _pow(sum(_pow(_abs(a), p), dim, keepdim), 1.0 / p)
+
+
+def logsumexp(a, dim, keepdim=False):
+    from .elementwise import exp, log
+    m = amax(a, dim, keepdim=True).detach()
+    r = log(sum(exp(a - m), dim, keepdim=True)) + m
+    if not keepdim:
+        r = r.squeeze(dim) if isinstance(dim, int) else r.reshape(
+            [s for i, s in enumerate(r.shape) if i not in norm_dims(dim, r.ndim)])
+    return r
+
+
+class CumsumBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        axis = self.meta
+        return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
+
+
+def cumsum(a, dim, dtype=None):
+    x = a._data if dtype is None else a._data.astype(_dt.as_dtype(dtype).np)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    axis = norm_dim(dim, x.ndim)
+    res = np.cumsum(x, axis=axis)
+    if a._rg and STATE.enabled:
+        return out(res, CumsumBackward0(), (a,), meta=axis)
+    return plain(res)
