@@ -110,3 +110,8 @@ def located(exc: BaseException, where: str) -> BaseException:
     """Mark ``exc`` as already naming its module path (so ``Module.__call__`` adds no second note)."""
     exc._d2l_module_path = where
     return exc
+
+
+def who(cls_name: str, where: str) -> str:
+    """``'Linear at MLP.out'``, or just ``'Linear'`` when the layer itself was called."""
+    return cls_name if where == cls_name else f"{cls_name} at {where}"

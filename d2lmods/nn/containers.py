@@ -37,7 +37,7 @@ def _check_module(container: str, where: str, value) -> None:
     if isinstance(value, type) and issubclass(value, Module):
         raise TypeError(
             f"{container} got the class {_qual(value)} at {where}, not a layer: write "
-            f"{_qual(value)}() with parentheses. Did you mean {_qual(value)}()?")
+            f"{_qual(value)}() with parentheses \u2014 did you mean {_qual(value)}()?")
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
         raise TypeError(
             f"{container} got a {type(value).__name__} of {len(value)} modules at {where}, but it takes "
@@ -448,25 +448,16 @@ def _as_parameter(value):
     return value
 
 
-def _param_repr_line(key, p) -> str:
+def _param_repr_line(key, p, type_name) -> str:
+    """One line of ParameterList/ParameterDict's repr, in PyTorch's format."""
     if isinstance(p, Tensor):
-        size_str = "x".join(str(size) for size in p.shape) if not _is_lazy(p) else ""
-        dtype = str(p.dtype).split(".")[-1]
-        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
         from .parameter import is_lazy
+        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
         if is_lazy(p):
-            return f"  ({key}): Parameter containing: [<UninitializedParameter>]"
-        return f"  ({key}): {kind} containing: [d2lmods.{_tensor_type_name(dtype)} of size {size_str}]"
+            return f"  ({key}): {kind} containing: [{type_name(p)} of size ]"
+        size_str = "x".join(str(size) for size in p.shape)
+        return f"  ({key}): {kind} containing: [{type_name(p)} of size {size_str}]"
     return f"  ({key}): Object of type: {type(p).__name__}"
-
-
-def _is_lazy(p) -> bool:
-    from .parameter import is_lazy
-    return is_lazy(p)
-
-
-def _tensor_type_name(dtype: str) -> str:
-    return {"float32": "float32", "float64": "float64"}.get(dtype, dtype)
 
 
 class ParameterList(Module):
@@ -528,7 +519,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_repr_line(k, p)[2:] for k, p in enumerate(self))
+        return "\n".join(_param_repr_line(k, p, lambda t: repr(t.dtype)) for k, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called: it only holds parameters. "
@@ -618,7 +609,7 @@ class ParameterDict(Module):
                 self[p[0]] = p[1]
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_repr_line(k, p)[2:] for k, p in self.items())
+        return "\n".join(_param_repr_line(k, p, msg.typename) for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called: it only holds parameters. "

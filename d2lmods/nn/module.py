@@ -145,6 +145,11 @@ class StateDict(OrderedDict):
         except Exception:
             pass
 
+    def __repr__(self):
+        # Print exactly as the OrderedDict PyTorch returns.
+        text = OrderedDict.__repr__(self)
+        return "OrderedDict" + text[len(type(self).__name__):]
+
     def __reduce__(self):
         # Pickle/deepcopy as a plain OrderedDict snapshot (plus metadata).
         state = {"_metadata": self._metadata}
@@ -230,32 +235,48 @@ _INTERNAL_ATTRS = frozenset({
 })
 
 
-def _hidden_in(value, limit: int = 10_000):
-    """Yield ``(subpath, obj, kind)`` for Modules/Parameters/trainable tensors inside a plain container."""
-    seen: set[int] = set()
-    todo = [("", value)]
-    while todo and limit > 0:
-        path, v = todo.pop()
-        limit -= 1
-        if id(v) in seen:
+def _hidden_in(value, _path: str = "", _seen: set | None = None, _depth: int = 0):
+    """Yield ``(subpath, obj, kind)`` for Modules/Parameters/trainable tensors inside a plain container.
+
+    Depth first, in the container's own order; cycle-safe.
+    """
+    seen = set() if _seen is None else _seen
+    if id(value) in seen or _depth > 32:
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        items = [(f"{_path}[{k!r}]", x) for k, x in value.items()]
+    elif isinstance(value, (set, frozenset)):
+        ordered = sorted(value, key=lambda x: (type(x).__name__, id(x)))
+        items = [(f"{_path}{{{i}}}", x) for i, x in enumerate(ordered)]
+    else:
+        items = [(f"{_path}[{i}]", x) for i, x in enumerate(value)]
+    for sub, x in items:
+        if isinstance(x, Module):
+            yield sub, x, "module"
+        elif isinstance(x, Parameter):
+            yield sub, x, "parameter"
+        elif isinstance(x, Tensor) and _is_trainable_leaf(x):
+            yield sub, x, "tensor"
+        elif isinstance(x, _CONTAINERS):
+            yield from _hidden_in(x, sub, seen, _depth + 1)
+
+
+def _iter_modules(module):
+    """All modules registered under ``module`` (itself first), each once.
+
+    Walks ``_modules`` directly, so it works even when a subclass shadows
+    ``modules``/``named_modules`` with an attribute (``self.modules = [...]``).
+    """
+    memo = set()
+    todo = [module]
+    while todo:
+        m = todo.pop()
+        if id(m) in memo:
             continue
-        seen.add(id(v))
-        if isinstance(v, dict):
-            items = [(f"{path}[{k!r}]", x) for k, x in v.items()]
-        elif isinstance(v, (set, frozenset)):
-            ordered = sorted(v, key=lambda x: (type(x).__name__, id(x)))
-            items = [(f"{path}{{{i}}}", x) for i, x in enumerate(ordered)]
-        else:
-            items = [(f"{path}[{i}]", x) for i, x in enumerate(v)]
-        for sub, x in reversed(items):
-            if isinstance(x, Module):
-                yield sub, x, "module"
-            elif isinstance(x, Parameter):
-                yield sub, x, "parameter"
-            elif isinstance(x, Tensor) and _is_trainable_leaf(x):
-                yield sub, x, "tensor"
-            elif isinstance(x, _CONTAINERS):
-                todo.append((sub, x))
+        memo.add(id(m))
+        yield m
+        todo.extend(reversed([c for c in m.__dict__.get("_modules", {}).values() if c is not None]))
 
 
 def _is_trainable_leaf(t) -> bool:
@@ -267,7 +288,7 @@ def _is_trainable_leaf(t) -> bool:
 
 def _registered_ids(module) -> set[int]:
     ids = set()
-    for m in module.modules():
+    for m in _iter_modules(module):
         ids.add(id(m))
         for p in m._parameters.values():
             if p is not None:
@@ -629,6 +650,8 @@ class Module:
         stack = _call_state.stack
         stack.append(self)
         try:
+            if args and args[0].__class__ is np.ndarray:
+                raise _numpy_input_error(self, args[0], stack)
             if d["_forward_pre_hooks"] or d["_forward_hooks"]:
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
@@ -1130,6 +1153,17 @@ class Module:
 
     def __bool__(self):
         return True
+
+
+def _numpy_input_error(module, x, stack) -> TypeError:
+    where = current_module_path(stack)
+    err = TypeError(
+        f"{msg.who(type(module).__name__, where)} got a numpy.ndarray (dtype {x.dtype}, shape {x.shape}) "
+        "as its input, but modules take d2lmods tensors. Fix: convert it first, "
+        "X = torch.from_numpy(x).float() (float32, like the layers' weights) or "
+        "X = torch.tensor(x, dtype=torch.float32).")
+    err._d2l_module_path = where
+    return err
 
 
 def _annotate(exc: BaseException, stack: list) -> None:

@@ -95,6 +95,11 @@ class _UninitializedArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         raise ValueError(_use_text(f"the operation {func.__name__}"))
 
+    @property
+    def shape(self):
+        # Ops check shapes in Python before computing: make that first look explain the problem.
+        raise ValueError(_use_text("an operation"))
+
 
 def _use_text(what: str) -> str:
     return (f"Attempted to use an uninitialized parameter in {what}. This error happens when you are "

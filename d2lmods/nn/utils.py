@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .module import _INTERNAL_ATTRS as _INTERNAL
-from .module import Module, _is_trainable_leaf
+from .module import Module, _is_trainable_leaf, _iter_modules
 from .parameter import Parameter, Tensor, is_lazy
 
 __all__ = ["UnregisteredFinding", "find_unregistered"]
@@ -62,7 +62,7 @@ def _numel(t) -> int:
 def _module_numel(m: Module) -> int:
     total = 0
     seen = set()
-    for mod in m.modules():
+    for mod in _iter_modules(m):
         for p in mod._parameters.values():
             if p is not None and id(p) not in seen:
                 seen.add(id(p))
@@ -99,10 +99,10 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
     registered elsewhere in the tree carry ``registered_as`` (then nothing is lost).
     """
     reg_modules: dict[int, str] = {}
-    for name, m in module.named_modules():
+    for name, m in Module.named_modules(module):
         reg_modules.setdefault(id(m), name)
     reg_params: dict[int, str] = {}
-    for name, p in module.named_parameters(remove_duplicate=False):
+    for name, p in Module.named_parameters(module, remove_duplicate=False):
         reg_params.setdefault(id(p), name)
 
     findings: list[UnregisteredFinding] = []
@@ -119,8 +119,8 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
                                             type(obj).__name__, n, registered))
         if kind == "module" and registered is None:
             # Look inside the hidden module too: its own hidden lists, at paths below it.
-            for sub, m in obj.named_modules():
-                scan_module(m, _join(path, sub))
+            for sub, m in Module.named_modules(obj):
+                scan_module(m, _join(path, sub) if sub else path)
 
     def walk(value, path, owner, attribute, container, seen, depth):
         if id(value) in seen or depth > _MAX_DEPTH:
@@ -151,6 +151,6 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
             elif isinstance(value, Tensor) and _is_trainable_leaf(value):
                 add(path, owner, attr, "attribute", value)
 
-    for name, m in module.named_modules():
+    for name, m in Module.named_modules(module):
         scan_module(m, name)
     return findings

@@ -50,7 +50,12 @@ def test_reassigning_a_registered_name_moves_between_registries():
     m.x = nn.Linear(1, 1)
     m.x = nn.Parameter(d2lmods.ones(1))
     assert "x" not in m._modules and "x" in m._parameters
-    m.x = nn.ReLU() if hasattr(nn, "ReLU") else nn.Identity()
+    # As in torch, a parameter slot only takes Parameters or None (branch order of __setattr__) ...
+    with pytest.raises(TypeError, match="cannot assign 'd2lmods.nn.modules.linear.Identity' as parameter 'x'"):
+        m.x = nn.Identity()
+    m.x = None
+    del m.x
+    m.x = nn.Identity()                      # ... and a freed name takes a module again
     assert "x" in m._modules and "x" not in m._parameters
 
 
@@ -61,7 +66,7 @@ def test_parameter_slot_rejects_plain_tensor(torch):
     with pytest.raises(TypeError) as theirs:
         torch.nn.Linear(2, 2).weight = torch.zeros(2, 2)
     # Same first sentence as torch (type names differ only in the library prefix), plus a fix.
-    head = str(theirs.value).replace("torch.", "d2lmods.")
+    head = str(theirs.value).replace("'torch.FloatTensor'", "'d2lmods.FloatTensor'")
     assert str(ours.value).startswith(head)
     assert "nn.Parameter(" in str(ours.value)
 
@@ -76,7 +81,7 @@ def test_child_module_slot_rejects_non_module():
 def test_register_parameter_validation(torch):
     for lib, mod in ((nn, Holder()), (torch.nn, torch.nn.Module())):
         p = lib.Parameter((d2lmods if lib is nn else torch).zeros(1))
-        with pytest.raises(KeyError, match="can't contain"):
+        with pytest.raises(KeyError, match=r'contain "\."'):
             mod.register_parameter("a.b", p)
         with pytest.raises(KeyError, match="empty string"):
             mod.register_parameter("", p)
@@ -91,19 +96,18 @@ def test_register_parameter_validation(torch):
 
 def test_register_parameter_rejects_non_leaf():
     w = d2lmods.ones(2, requires_grad=True)
-    p = nn.Parameter(d2lmods.ones(2))
-    nonleaf = p * 2
-    nonleaf.__class__ = nn.Parameter  # a computed tensor posing as a Parameter
+    nonleaf = nn.Parameter(d2lmods.ones(2))
+    nonleaf._fn = (w * 2).grad_fn            # a Parameter posing as the result of a computation
+    assert not nonleaf.is_leaf
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'w'"):
         Holder().register_parameter("w", nonleaf)
-    assert w.is_leaf
 
 
 def test_add_module_validation(torch):
     m = Holder()
     with pytest.raises(TypeError, match="int is not a Module subclass"):
         m.add_module("x", 3)
-    with pytest.raises(KeyError, match=r'module name can\'t contain ".", got: a.b'):
+    with pytest.raises(KeyError, match=r'module name can.+t contain "\.", got: a.b'):
         m.add_module("a.b", nn.Linear(1, 1))
     with pytest.raises(KeyError, match="empty string"):
         m.add_module("", nn.Linear(1, 1))
@@ -132,7 +136,7 @@ def test_register_buffer_persistent_and_not():
     np.testing.assert_array_equal(m.mean.numpy(), np.ones(3, np.float32))
     with pytest.raises(TypeError, match="cannot assign 'int' as buffer 'mean'"):
         m.mean = 3
-    with pytest.raises(KeyError, match="buffer name can't contain"):
+    with pytest.raises(KeyError, match="buffer name can.+t contain"):
         m.register_buffer("a.b", d2lmods.zeros(1))
     with pytest.raises(TypeError, match="cannot assign 'list' object to buffer 'x'"):
         m.register_buffer("x", [1, 2])

@@ -116,7 +116,7 @@ class Linear(Module):
             flat = int(np.prod(shape[1:]))
             hint += (f"; if each example is a {'x'.join(map(str, shape[1:]))} grid (e.g. an image), "
                      f"flatten it first with nn.Flatten() and use in_features={flat}")
-        text = (f"{torch_line}\n{type(self).__name__} at {where} expects in_features={w_in} but the "
+        text = (f"{torch_line}\n{msg.who(type(self).__name__, where)} expects in_features={w_in} but the "
                 f"input's last dimension is {last} (input shape {shape}). Fix: {hint}.")
         return msg.located(RuntimeError(text), where)
 
@@ -154,7 +154,7 @@ class LazyLinear(LazyModuleMixin, Linear):
             with no_grad():
                 if input._data.ndim == 0:
                     raise msg.located(RuntimeError(
-                        f"LazyLinear at {module_where(self)} got a 0-d input; it needs at least one "
+                        f"{msg.who('LazyLinear', module_where(self))} got a 0-d input; it needs at least one "
                         "dimension to read in_features from. Fix: pass a batch such as X of shape "
                         "(batch_size, num_inputs)."), module_where(self))
                 self.in_features = input._data.shape[-1]
@@ -188,19 +188,19 @@ def check_input(module, input, name: str = "input") -> None:
     if isinstance(input, Tensor):
         if is_lazy(input):
             raise msg.located(ValueError(
-                f"{type(module).__name__} at {module_where(module)} got an uninitialized lazy "
+                f"{msg.who(type(module).__name__, module_where(module))} got an uninitialized lazy "
                 "parameter as its input. Fix: run one forward with a sample batch first."),
                 module_where(module))
         return
     where = module_where(module)
     cls = type(module).__name__
     if isinstance(input, np.ndarray):
-        text = (f"{cls} at {where} got a numpy.ndarray (dtype {input.dtype}, shape {input.shape}) as "
+        text = (f"{msg.who(cls, where)} got a numpy.ndarray (dtype {input.dtype}, shape {input.shape}) as "
                 f"its {name}, but layers take d2lmods tensors. Fix: convert it first, "
                 "X = torch.from_numpy(x).float() (float32, like the layer's weights) or "
                 "X = torch.tensor(x, dtype=torch.float32).")
     else:
-        text = (f"{cls} at {where}: {name} must be a Tensor, not {type(input).__name__}. "
+        text = (f"{msg.who(cls, where)}: {name} must be a Tensor, not {type(input).__name__}. "
                 "Fix: convert it first, e.g. X = torch.tensor(data, dtype=torch.float32).")
     raise msg.located(TypeError(text), where)
 
@@ -210,7 +210,7 @@ def dtype_mismatch(module, input, weight):
     where = module_where(module)
     a, b = input.dtype, weight.dtype
     text = (f"mat1 and mat2 must have the same dtype, but got {a.torch_name} and {b.torch_name}: "
-            f"the input to {type(module).__name__} at {where} is {a} but its weight is {b}. ")
+            f"the input to {msg.who(type(module).__name__, where)} is {a} but its weight is {b}. ")
     if a == _dt.float64 and b == _dt.float32:
         text += ("Likely causes: the input was built from float64 numpy data (torch.from_numpy keeps "
                  "float64), or the model was converted with .double() but this layer was missed "
