@@ -212,3 +212,22 @@ def avg_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad):
     else:
         cnt = im2col_ref(np.ones((n * c, 1, h, w)), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).sum(axis=0)
     return (s / cnt).reshape(n, c, oh, ow).astype(x.dtype)
+
+
+def avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
+    """Adjoint of ``avg_pool2d_fwd_ref``: each output's gradient, divided by its window's count,
+    added to every input position of the window."""
+    n, c, oh, ow = g.shape
+    if count_include_pad:
+        cnt = np.empty((oh, ow))
+        for i in range(oh):
+            for j in range(ow):
+                h0, w0 = i * sh - ph, j * sw - pw
+                cnt[i, j] = (min(h0 + kh, h + ph) - h0) * (min(w0 + kw, w + pw) - w0)
+    else:
+        ones = np.ones((1, 1, h, w))
+        cnt = im2col_ref(ones, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).sum(axis=0).reshape(oh, ow)
+    v = (g / cnt).reshape(1, n * c * oh * ow)
+    cols = np.repeat(v, kh * kw, axis=0)
+    return col2im_ref(cols, n * c, 1, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).reshape(
+        n, c, h, w).astype(g.dtype)

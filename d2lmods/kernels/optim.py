@@ -40,12 +40,24 @@ def sgd_update(p, g, lr, momentum_buf, momentum, dampening, weight_decay, nester
     """One SGD step on ``p`` in place. ``momentum_buf`` (same shape as ``p``) is updated in place;
     pass ``first=True`` on the first step with momentum (the buffer is then set to the gradient),
     and ``momentum_buf=None`` when ``momentum == 0``."""
-    pf, gf = p.reshape(-1), g.reshape(-1)
+    pf, gf = _flat(p, "p"), _flat(g, "g", p.dtype)
     if momentum == 0 or momentum_buf is None:
-        _sgd_plain(pf, gf, lr, weight_decay)
+        _sgd_plain(pf, gf, float(lr), float(weight_decay))
     else:
-        _sgd_momentum(pf, gf, lr, momentum_buf.reshape(-1), momentum, dampening, weight_decay,
-                      bool(nesterov), bool(first))
+        _sgd_momentum(pf, gf, float(lr), _flat(momentum_buf, "momentum_buf"), float(momentum),
+                      float(dampening), float(weight_decay), bool(nesterov), bool(first))
+
+
+def _flat(a, name, dtype=None):
+    """1-D view of an array the kernel may write through (so it must be contiguous)."""
+    if dtype is not None and a.dtype != dtype:
+        return a.astype(dtype).reshape(-1)
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        if name == "g":
+            return np.array(a, order="C").reshape(-1)
+        raise ValueError(f"{name} must be a C-contiguous writeable array to be updated in place "
+                         f"(got strides {a.strides} for shape {a.shape})")
+    return a.reshape(-1)
 
 
 def sgd_update_ref(p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False):
@@ -86,8 +98,9 @@ def adam_update(p, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, 
                 amsgrad=False, max_exp_avg_sq=None, decoupled_weight_decay=False):
     """One Adam (or AdamW with ``decoupled_weight_decay=True``) step in place; ``step`` counts from 1."""
     vmax = exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq
-    _adam(p.reshape(-1), g.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-          vmax.reshape(-1), lr, beta1, beta2, eps, weight_decay, step, bool(amsgrad),
+    _adam(_flat(p, "p"), _flat(g, "g", p.dtype), _flat(exp_avg, "exp_avg"),
+          _flat(exp_avg_sq, "exp_avg_sq"), _flat(vmax, "max_exp_avg_sq"), float(lr), float(beta1),
+          float(beta2), float(eps), float(weight_decay), float(step), bool(amsgrad),
           bool(decoupled_weight_decay))
 
 

@@ -93,8 +93,8 @@ def sum_to(g, shape):
         return g
     nd = g.ndim - len(shape)
     if nd == 1 and g.ndim == 2 and g.shape[1] == shape[0]:
-        from ..kernels import sum_rows
-        return sum_rows(np.ascontiguousarray(g))
+        from ..kernels import sum_rows, contig
+        return sum_rows(contig(g))
     axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1)
     r = g.sum(axis=axes, keepdims=True) if axes else g
     if nd:

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from .. import kernels as K
+from ..kernels import contig
 from ._util import Node, STATE, Tensor, out, plain, sum_to, ver, operands, to_tensor
 
 _new = object.__new__
@@ -373,16 +374,16 @@ def _kern1(kernel, x):
     if x.dtype.kind != "f" or x.dtype.itemsize < 4:
         x32 = x.astype(np.float32)
         return kernel(x32.ravel()).reshape(x.shape).astype(x.dtype)
-    return kernel(np.ascontiguousarray(x).reshape(-1)).reshape(x.shape)
+    return kernel(contig(x).reshape(-1)).reshape(x.shape)
 
 
 def _kern2(kernel, g, y):
     if g.dtype != y.dtype:
         g = g.astype(y.dtype)
     if y.dtype.itemsize < 4:
-        return kernel(np.ascontiguousarray(g, np.float32).reshape(-1),
-                      np.ascontiguousarray(y, np.float32).reshape(-1)).reshape(y.shape).astype(y.dtype)
-    return kernel(np.ascontiguousarray(g).reshape(-1), np.ascontiguousarray(y).reshape(-1)).reshape(y.shape)
+        return kernel(contig(g, np.float32).reshape(-1),
+                      contig(y, np.float32).reshape(-1)).reshape(y.shape).astype(y.dtype)
+    return kernel(contig(g).reshape(-1), contig(y).reshape(-1)).reshape(y.shape)
 
 
 def _activation(kernel, node_cls):

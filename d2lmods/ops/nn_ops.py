@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .. import kernels as K
+from ..kernels import contig
 from ._util import Node, STATE, Tensor, out, plain, ver, norm_dim, OpError
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "softmax",
@@ -104,12 +105,12 @@ def linear(x, weight, bias=None):
 def _rows(xd, axis):
     """(2-D contiguous view/copy with ``axis`` last, function restoring the original layout)."""
     if axis == xd.ndim - 1:
-        x2 = np.ascontiguousarray(xd).reshape(-1, xd.shape[-1]) if xd.ndim else xd.reshape(1, 1)
+        x2 = contig(xd).reshape(-1, xd.shape[-1]) if xd.ndim else xd.reshape(1, 1)
         return x2, (lambda r: r.reshape(xd.shape))
     moved = np.moveaxis(xd, axis, -1)
     shp = moved.shape
-    x2 = np.ascontiguousarray(moved).reshape(-1, shp[-1])
-    return x2, (lambda r: np.ascontiguousarray(np.moveaxis(r.reshape(shp), -1, axis)))
+    x2 = contig(moved).reshape(-1, shp[-1])
+    return x2, (lambda r: contig(np.moveaxis(r.reshape(shp), -1, axis)))
 
 
 def _float_input(x, name):
@@ -216,7 +217,7 @@ def _class_layout(x, target, name):
             raise OpError(f"{name}: for a 1-D input of {xd.shape[0]} classes the target must be "
                           f"a single class index (0-d), got shape {list(td.shape)}", op=name,
                           shapes=(xd.shape, td.shape))
-        return (np.ascontiguousarray(xd).reshape(1, -1), td.reshape(1).astype(np.int64),
+        return (contig(xd).reshape(1, -1), td.reshape(1).astype(np.int64),
                 lambda r: r.reshape(()), lambda r: r.reshape(xd.shape))
     if xd.ndim == 0:
         raise OpError(f"{name}: input must have a class dimension (got a 0-d tensor)", op=name,
@@ -230,14 +231,14 @@ def _class_layout(x, target, name):
                       f"{list(xd.shape)} (expected target shape {list(expected)}: one class index "
                       f"per sample, classes along dim 1)", op=name, shapes=(xd.shape, td.shape))
     if xd.ndim == 2:
-        return (np.ascontiguousarray(xd), td.astype(np.int64, copy=False),
+        return (contig(xd), td.astype(np.int64, copy=False),
                 lambda r: r, lambda r: r)
     moved = np.moveaxis(xd, 1, -1)
     shp = moved.shape
-    x2 = np.ascontiguousarray(moved).reshape(-1, shp[-1])
+    x2 = contig(moved).reshape(-1, shp[-1])
     return (x2, td.reshape(-1).astype(np.int64),
             lambda r: r.reshape(td.shape),
-            lambda r: np.ascontiguousarray(np.moveaxis(r.reshape(shp), -1, 1)))
+            lambda r: contig(np.moveaxis(r.reshape(shp), -1, 1)))
 
 
 def _bad_target(tgt, n_classes, ignore_index):
@@ -425,7 +426,7 @@ class ConvolutionBackward0(Node):
         cols, wd = self.saved
         (n, c, h, ww_), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups = self.meta
         o = wd.shape[0]
-        g = np.ascontiguousarray(g, dtype=wd.dtype)
+        g = contig(g, dtype=wd.dtype)
         g2 = g.transpose(1, 0, 2, 3).reshape(o, -1)            # (O, N*OH*OW)
         gx = gw = gb = None
         og, cg = o // groups, c // groups
@@ -505,7 +506,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"Kernel size: ({dh * (kh - 1) + 1} x {dw * (kw - 1) + 1}). Kernel size can't "
                       f"be greater than actual input size", op="conv2d",
                       shapes=(xd.shape, wd.shape))
-    cols = K.im2col(np.ascontiguousarray(xd), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cols = K.im2col(contig(xd), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     og, kk = o // groups, cg * kh * kw
     if groups == 1:
         y2 = wd.reshape(o, kk) @ cols
@@ -514,7 +515,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         for gi in range(groups):
             y2[gi * og:(gi + 1) * og] = wd[gi * og:(gi + 1) * og].reshape(og, kk) @ \
                 cols[gi * kk:(gi + 1) * kk]
-    y = np.ascontiguousarray(y2.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+    y = contig(y2.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
     if bias is not None:
         y += bias._data.reshape(1, o, 1, 1)
     b_rg = bias is not None and bias._rg
@@ -545,7 +546,7 @@ class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, g):
         (idx,) = self.saved
         h, w = self.meta
-        return (K.max_pool2d_bwd(np.ascontiguousarray(g), idx, h, w),)
+        return (K.max_pool2d_bwd(contig(g), idx, h, w),)
 
 
 def _pool_args(xd, kernel_size, stride, padding, dilation, ceil_mode, name):
@@ -582,7 +583,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                       f"{list(xd.shape)}", op="max_pool2d", shapes=(xd.shape,))
     kh, kw, sh, sw, ph, pw, oh, ow = _pool_args(xd, kernel_size, stride, padding, dilation,
                                                 ceil_mode, "max_pool2d")
-    src = np.ascontiguousarray(xd if xd.dtype.itemsize >= 4 else xd.astype(np.float32))
+    src = contig(xd if xd.dtype.itemsize >= 4 else xd.astype(np.float32))
     y, idx = K.max_pool2d_fwd(src, kh, kw, sh, sw, ph, pw, oh, ow)
     y = y.astype(xd.dtype, copy=False)
     if x._rg and STATE.enabled:
@@ -597,7 +598,7 @@ class AvgPool2DBackward0(Node):
 
     def backward(self, g):
         h, w, kh, kw, sh, sw, ph, pw, cip, div = self.meta
-        g = np.ascontiguousarray(g)
+        g = contig(g)
         if div:
             return (_scatter_sum(g / div, h, w, kh, kw, sh, sw, ph, pw),)
         return (K.avg_pool2d_bwd(g, h, w, kh, kw, sh, sw, ph, pw, cip),)
@@ -605,7 +606,7 @@ class AvgPool2DBackward0(Node):
 
 def _window_sums(xd, kh, kw, sh, sw, ph, pw, oh, ow):
     n, c, h, w = xd.shape
-    cols = K.im2col(np.ascontiguousarray(xd.reshape(n * c, 1, h, w)), kh, kw, sh, sw, ph, pw, 1, 1,
+    cols = K.im2col(contig(xd.reshape(n * c, 1, h, w)), kh, kw, sh, sw, ph, pw, 1, 1,
                     oh, ow)
     return cols.sum(axis=0).reshape(n, c, oh, ow)
 
@@ -613,7 +614,7 @@ def _window_sums(xd, kh, kw, sh, sw, ph, pw, oh, ow):
 def _scatter_sum(v, h, w, kh, kw, sh, sw, ph, pw):
     """Adjoint of ``_window_sums``: add each output's value to every input in its window."""
     n, c, oh, ow = v.shape
-    cols = np.ascontiguousarray(np.broadcast_to(v.reshape(1, -1), (kh * kw, v.size)))
+    cols = contig(np.broadcast_to(v.reshape(1, -1), (kh * kw, v.size)))
     return K.col2im(cols, n * c, 1, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).reshape(n, c, h, w)
 
 
@@ -636,7 +637,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if divisor_override:
         y = (_window_sums(xd, kh, kw, sh, sw, ph, pw, oh, ow) / divisor_override).astype(xd.dtype)
     else:
-        y = K.avg_pool2d_fwd(np.ascontiguousarray(xd), kh, kw, sh, sw, ph, pw, oh, ow,
+        y = K.avg_pool2d_fwd(contig(xd), kh, kw, sh, sw, ph, pw, oh, ow,
                              bool(count_include_pad))
     if x._rg and STATE.enabled:
         return out(y, AvgPool2DBackward0(), (x,),
