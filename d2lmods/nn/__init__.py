@@ -15,3 +15,12 @@ from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedPara
 from . import utils
 
 # --- layers, functional, init (nn-layers area) ------------------------------------------------
+from . import functional, init
+from .modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .modules.conv import Conv2d, LazyConv2d
+from .modules.dropout import Dropout
+from .modules.flatten import Flatten, Unflatten
+from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, LazyBatchNorm1d
+from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .modules.sparse import Embedding

@@ -1,0 +1,477 @@
+"""Functions behind the layers, as in ``torch.nn.functional`` (``import ... as F``).
+
+>>> import d2lmods
+>>> from d2lmods.nn import functional as F
+>>> F.relu(d2lmods.tensor([-1., 0.5]))
+tensor([0.0000, 0.5000])
+
+The heavy ops (``linear``, ``conv2d``, pooling, softmax, cross-entropy) are the
+core's autograd ops with compiled kernels; the others are composed here from
+tensor ops, so autograd differentiates them. Each function checks the inputs a
+learner most often gets wrong and says what to change.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from d2lmods.autograd.function import Function
+from d2lmods.autograd.grad_mode import no_grad
+
+__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
+           "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+           "layer_norm", "embedding", "mse_loss", "cross_entropy", "nll_loss",
+           "binary_cross_entropy_with_logits", "one_hot"]
+
+
+def _ops():
+    from d2lmods.ops import nn_ops
+
+    return nn_ops
+
+
+def _where() -> str:
+    """``" in Sequential.0 (Conv2d)"``-style context for messages, or ``""`` outside modules."""
+    from d2lmods.nn.module import current_module_path
+
+    path = current_module_path()
+    return f" (in {path})" if path else ""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` called from the caller of this helper, pointing at
+    the first frame outside d2lmods (the learner's line, not a layer's forward)."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _shape(t) -> tuple:
+    return tuple(t.shape)
+
+
+def _reduce(loss, reduction: str, fn: str):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{fn}: {reduction} is not a valid value for reduction (use 'mean', 'sum' "
+                     f"or 'none')")
+
+
+# ----------------------------------------------------------------------------- activations
+def relu(input, inplace: bool = False):
+    """``max(0, x)``."""
+    return input.relu()
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+    return input.relu() - (-input).relu() * negative_slope
+
+
+@functools.lru_cache(maxsize=None)
+def _erf_kernel():
+    from d2lmods.kernels._jit import njit
+
+    @njit
+    def erf_inplace(x):  # numba's math.erf is the C library's, accurate to an ulp
+        flat = x.reshape(-1)
+        for i in range(flat.size):
+            flat[i] = math.erf(flat[i])
+        return x
+
+    return erf_inplace
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, dtype=np.float64 if a.dtype == np.float64 else np.float32, copy=True)
+    return _erf_kernel()(out)
+
+
+class _GELU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        from d2lmods._tensor.core import wrap
+
+        a = x._data
+        cdf = (1.0 + _erf(a / np.sqrt(2.0).astype(a.dtype))) * a.dtype.type(0.5)
+        ctx.save_for_backward(x)
+        ctx.cdf = cdf
+        return wrap((a * cdf).astype(a.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        from d2lmods._tensor.core import wrap
+
+        (x,) = ctx.saved_tensors
+        a = x._data
+        pdf = np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi).astype(a.dtype)
+        return wrap((g._data * (ctx.cdf + a * pdf)).astype(a.dtype, copy=False))
+
+
+def gelu(input, approximate: str = "none"):
+    """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1.0)
+    if approximate != "none":
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return _GELU.apply(input)
+
+
+def sigmoid(input):
+    """``1 / (1 + exp(-x))``."""
+    return input.sigmoid()
+
+
+def tanh(input):
+    """Hyperbolic tangent."""
+    return input.tanh()
+
+
+def _softmax_dim(ndim: int, name: str) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  f"include dim=X as an argument.", UserWarning, stacklevel=_user_stacklevel())
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """Exponentiate and normalize along ``dim`` so each slice sums to 1."""
+    if dim is None:
+        dim = _softmax_dim(input.dim(), "softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops().softmax(input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``log(softmax(x))`` computed without overflow."""
+    if dim is None:
+        dim = _softmax_dim(input.dim(), "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops().log_softmax(input, dim)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero each element with probability ``p`` and scale the survivors by ``1/(1-p)``
+    (only when ``training``)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    from d2lmods._tensor.core import wrap
+
+    arr = input._data
+    if p == 1.0:
+        mask = np.zeros(arr.shape, dtype=arr.dtype)
+    else:
+        keep = _random_uniform(arr.shape) >= p
+        mask = keep.astype(arr.dtype) * arr.dtype.type(1.0 / (1.0 - p))
+    return input * wrap(mask)
+
+
+def _random_uniform(shape) -> np.ndarray:
+    from d2lmods.random import default_generator
+
+    return default_generator().random(shape, dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------- layers
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``."""
+    return _ops().linear(input, weight, bias)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of ``(N, C, H, W)`` with ``weight`` of shape
+    ``(out_channels, C // groups, kH, kW)``; ``padding`` may be ``"same"``/``"valid"``."""
+    return _ops().conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over ``kernel_size`` windows (``stride`` defaults to ``kernel_size``)."""
+    return _ops().max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                             return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over ``kernel_size`` windows (``stride`` defaults to ``kernel_size``)."""
+    return _ops().avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                             divisor_override)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average-pool to ``output_size`` (an int or ``(H, W)``; ``None`` keeps that size)."""
+    return _ops().adaptive_avg_pool2d(input, output_size)
+
+
+# ----------------------------------------------------------------------------- normalization
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) with the batch's statistics when ``training``
+    (updating ``running_mean``/``running_var`` in place) or with the running ones."""
+    shape = _shape(input)
+    if len(shape) < 2:
+        raise ValueError(f"batch_norm expects an input with a batch and a channel dimension "
+                         f"(N, C, ...), got shape {shape}")
+    c = shape[1]
+    axes = (0,) + tuple(range(2, len(shape)))
+    bshape = (1, c) + (1,) * (len(shape) - 2)
+    if training:
+        count = int(np.prod([shape[a] for a in axes]))
+        if count <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"torch.Size({list(shape)}){_where()}: batch normalization in training mode "
+                f"needs several samples to compute a mean and variance. Fix: call net.eval() "
+                f"before predicting on a single example (BatchNorm then uses its running "
+                f"statistics), or train with a batch size > 1.")
+        mean = input.mean(axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        out = centered / (var + eps).sqrt()
+        if running_mean is not None:
+            with no_grad():
+                m = momentum
+                bm = mean._data.reshape(c)
+                bv = var._data.reshape(c) * (count / (count - 1))  # running var is unbiased
+                rm, rv = running_mean._data, running_var._data
+                rm *= rm.dtype.type(1 - m)
+                rm += (bm * m).astype(rm.dtype, copy=False)
+                rv *= rv.dtype.type(1 - m)
+                rv += (bv * m).astype(rv.dtype, copy=False)
+                running_mean._version[0] += 1
+                running_var._version[0] += 1
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+        rm = running_mean.detach().reshape(bshape)
+        rv = running_var.detach().reshape(bshape)
+        out = (input - rm) / (rv + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(bshape)
+    if bias is not None:
+        out = out + bias.reshape(bshape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing dimensions ``normalized_shape`` of each sample."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _shape(input)
+    if shape[len(shape) - len(ns):] != ns:
+        raise RuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+            f"{', '.join(map(str, ns))}], but got input of size {list(shape)}{_where()}. Fix: "
+            f"LayerNorm's normalized_shape must equal the input's last dimension(s).")
+    axes = tuple(range(len(shape) - len(ns), len(shape)))
+    mean = input.mean(axes, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(axes, keepdim=True)
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ----------------------------------------------------------------------------- embedding
+class _Embedding(Function):
+    @staticmethod
+    def forward(ctx, weight, idx, padding_idx):
+        from d2lmods._tensor.core import wrap
+
+        ctx.idx = idx
+        ctx.shape = weight._data.shape
+        ctx.padding_idx = padding_idx
+        return wrap(weight._data[idx])
+
+    @staticmethod
+    def backward(ctx, g):
+        from d2lmods._tensor.core import wrap
+
+        gw = np.zeros(ctx.shape, dtype=g._data.dtype)
+        np.add.at(gw, ctx.idx.reshape(-1), g._data.reshape(-1, ctx.shape[1]))
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
+        return wrap(gw), None, None
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer ids in ``input``."""
+    idx = np.asarray(input._data if hasattr(input, "_data") else input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {idx.dtype} instead{_where()}. Embedding looks rows up "
+            f"by integer id. Fix: pass integer ids, e.g. X.long().")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        raise IndexError(
+            f"index out of range in self: id {bad} is not a row of the embedding table "
+            f"(num_embeddings={n}, valid ids 0..{n - 1}){_where()}. Fix: build the Embedding "
+            f"with num_embeddings >= {int(idx.max()) + 1} (the vocabulary size), or map the ids "
+            f"into range.")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    return _Embedding.apply(weight, idx.astype(np.int64, copy=False), padding_idx)
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """``(…,)`` class ids -> ``(…, num_classes)`` int64 one-hot rows."""
+    import d2lmods
+
+    idx = np.asarray(tensor._data)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    k = int(idx.max()) + 1 if num_classes == -1 else num_classes
+    if idx.size and (idx.min() < 0 or idx.max() >= k):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return d2lmods.tensor(np.eye(k, dtype=np.int64)[idx])
+
+
+# ----------------------------------------------------------------------------- losses
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None,
+             _stacklevel: int = 2):
+    """Mean squared error; warns (like PyTorch, plus the fix) when the shapes differ and
+    would broadcast into an (N, N) matrix of wrong differences."""
+    si, st = _shape(input), _shape(target)
+    if si != st:
+        warnings.warn(
+            f"Using a target size ({st}) that is different to the input size ({si}){_where()}. "
+            f"This will likely lead to incorrect results due to broadcasting: every prediction "
+            f"is compared with every target. Please ensure they have the same size, e.g. "
+            + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1 and len(st) == 1
+               else f"y.reshape(y_hat.shape)")
+            + ".", UserWarning, stacklevel=_user_stacklevel())
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def _check_class_targets(input, target, fn: str):
+    """Explain wrong targets for cross_entropy / nll_loss before the kernel sees them.
+
+    Returns ``"indices"`` or ``"probs"`` (targets that are class probabilities)."""
+    si, st = _shape(input), _shape(target)
+    tkind = target._data.dtype.kind
+    if len(si) == 0:
+        raise ValueError(f"{fn}: input must have a class dimension (N, C) or (C,), got a scalar")
+    n_classes = si[1] if len(si) >= 2 else si[0]
+    if tkind == "f":
+        if st == si:
+            return "probs"
+        if len(st) == len(si) - 1:
+            raise RuntimeError(
+                f"{fn}: target holds class indices of shape {st} but is floating point "
+                f"({target.dtype}); class indices must be integers (expected scalar type Long but "
+                f"found Float){_where()}. Fix: pass y.long() (e.g. cross_entropy(y_hat, y.long())).")
+        raise RuntimeError(
+            f"{fn}: float targets are read as class probabilities (e.g. one-hot rows) and must "
+            f"have the input's shape {si}, but target has shape {st}{_where()}. Fix: pass class "
+            f"indices of shape {si[:1] + si[2:]} (y.argmax(dim=1) for one-hot rows), or make the "
+            f"model output {st[1] if len(st) > 1 else '?'} classes to match the one-hot width.")
+    if tkind not in "iu":
+        raise RuntimeError(f"{fn}: target must be integer class indices or float probabilities, "
+                           f"got {target.dtype}{_where()}")
+    if st == si and len(si) >= 2:
+        raise RuntimeError(
+            f"{fn}: target has the input's shape {si} but an integer dtype; this looks like "
+            f"one-hot encoded labels{_where()}. Fix: pass class indices y.argmax(dim=1) "
+            f"(shape {si[:1] + si[2:]}), or y.float() to use them as class probabilities.")
+    expected = si[:1] + si[2:] if len(si) >= 2 else ()
+    if st != expected:
+        raise ValueError(
+            f"{fn}: expected target of shape {expected} (one class index per sample) for input "
+            f"of shape {si}, got {st}{_where()}. Fix: "
+            + ("flatten the labels with y.reshape(-1)" if len(st) == 2 and st[1] == 1
+               else "pass one integer label per row of the input") + ".")
+    return "indices"
+
+
+def _check_range(target, n_classes: int, ignore_index: int, fn: str) -> None:
+    t = target._data
+    if t.size == 0:
+        return
+    valid = t[t != ignore_index]
+    if valid.size == 0:
+        return
+    lo, hi = int(valid.min()), int(valid.max())
+    if lo < 0 or hi >= n_classes:
+        bad = hi if hi >= n_classes else lo
+        n_bad = int(((valid < 0) | (valid >= n_classes)).sum())
+        fix = (f"if the labels run 1..{n_classes}, subtract 1 (y - 1)" if lo >= 1 and hi == n_classes
+               else f"make the last layer output {hi + 1} classes (the labels go up to {hi})"
+               if hi >= n_classes else "labels must be 0..C-1; negative labels are invalid")
+        raise IndexError(
+            f"Target {bad} is out of bounds{_where()}: {fn} got {n_classes} class scores per "
+            f"sample, so valid targets are 0..{n_classes - 1}, but {n_bad} target(s) fall "
+            f"outside (min {lo}, max {hi}). Fix: {fix}.")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy between raw scores ``(N, C)`` and class indices ``(N,)`` (or
+    class probabilities of shape ``(N, C)``)."""
+    kind = _check_class_targets(input, target, "cross_entropy")
+    if kind == "indices":
+        _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index,
+                     "cross_entropy")
+    return _ops().cross_entropy(input, target, weight=weight, ignore_index=ignore_index,
+                                reduction=reduction, label_smoothing=label_smoothing)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
+    if _check_class_targets(input, target, "nll_loss") == "probs":
+        raise RuntimeError(f"nll_loss: target must hold class indices (int64), got float targets "
+                           f"of the input's shape {_shape(input)}{_where()}. Fix: pass "
+                           f"y.argmax(dim=1), or use cross_entropy, which accepts probabilities.")
+    _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
+    return _ops().nll_loss(input, target, weight=weight, ignore_index=ignore_index,
+                           reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` computed stably from logits."""
+    si, st = _shape(input), _shape(target)
+    if si != st:
+        raise ValueError(
+            f"Target size ({st}) must be the same as input size ({si}){_where()}. Fix: "
+            + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1
+               else "reshape the targets to the logits' shape")
+            + "; targets must also be floats (y.float()).")
+    if target._data.dtype.kind != "f":
+        target = target.to(input.dtype)
+    # log(1 + exp(-|x|)) + max(-x, 0) == -log sigmoid(x), without overflow
+    log_sig_neg = (-input.abs()).exp().log1p() + (-input).relu()
+    if pos_weight is not None:
+        lw = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + lw * log_sig_neg
+    else:
+        loss = (1 - target) * input + log_sig_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
