@@ -32,7 +32,7 @@ MIX = {"correct": 8, "correct_alt": 4, "seq_plain_list": 3, "seq_wrong_order": 1
 
 def make_submissions(course: Path, n: int) -> list[str]:
     """Write ``n`` submissions into ``course/submitted/``: sample variants, each one distinct."""
-    from autograder import notebook, samples
+    from autograder import checks, notebook, samples
     from autograder.course import Course
 
     c = Course(course)
@@ -47,7 +47,7 @@ def make_submissions(course: Path, n: int) -> list[str]:
         name = pool[i % len(pool)]
         nb = json.loads(json.dumps(built[name]))
         for cell in nb["cells"]:  # a distinct, harmless edit per student: no two files are equal
-            if notebook.nbgrader_meta(cell).get("solution") and cell["cell_type"] == "code":
+            if notebook.grade_id(cell) in checks.PARTS and cell["cell_type"] == "code":
                 src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
                 cell["source"] = f"# student {i:04d} ({name})\n{src}"
         sid = f"s{i:04d}"
