@@ -84,7 +84,8 @@ def tampering(sub: Submission, release_cells: list[dict]) -> list[str]:
     re-pointed or reordered test cells.  An empty list means untouched."""
     found = []
     cells = sub.by_id()
-    locked = [c for c in release_cells if nbgrader_meta(c).get("locked") and grade_id(c)]
+    locked = [c for c in release_cells if nbgrader_meta(c).get("locked") and grade_id(c)
+              and not nbgrader_meta(c).get("solution")]
     for rc in locked:
         gid = grade_id(rc)
         c = cells.get(gid)

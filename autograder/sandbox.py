@@ -35,15 +35,25 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 BWRAP = "/usr/bin/bwrap"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
-#: Student processes run as ``UID_BASE + pid of the grading worker``: a uid no other job uses
-#: at the same time, so one student's fork bomb cannot eat another's process budget.
+#: Student processes run as ``UID_BASE + 64 * (pid of the grading worker) + k``: a uid no other
+#: job uses at the same time (``k`` counts the worker's concurrent threads), so one student's fork
+#: bomb cannot eat another's process budget, and killing a finished job's uid hits only that job.
 UID_BASE = 200_000
+_uid_lock = threading.Lock()
+_uid_next = [0]
+
+
+def job_uid() -> int:
+    with _uid_lock:
+        k = _uid_next[0] = (_uid_next[0] + 1) % 64
+    return UID_BASE + 64 * os.getpid() + k
 
 
 @dataclass
@@ -243,7 +253,7 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
     kind = choose_kind(kind)
     is_root = os.geteuid() == 0
     if uid is None:
-        uid = UID_BASE + os.getpid()
+        uid = job_uid()
     run_uid = uid if is_root else None
     job = Path(tempfile.mkdtemp(prefix="d2lmods-job-"))
     try:

@@ -89,5 +89,7 @@ def score_part(part: str, status: str, probes: dict | None, inputs: dict | None)
                     for c, _, _ in mod.CHECKS}
     entries = [_entry(part, c, n, p, verdicts.get(c) or fail("crash", "This check did not run."))
                for c, n, p in mod.CHECKS]
-    pstatus = "memory" if any(e["category"] == "memory_limit" for e in entries) else "ok"
+    finished = isinstance(probes.get("timings"), dict) and "total" in probes["timings"]
+    pstatus = "memory" if any(e["category"] == "memory_limit" for e in entries) else \
+        ("ok" if finished else "crash")  # the process ended in the middle of the checks
     return entries, pstatus

@@ -22,7 +22,7 @@ CHECKS = [
 
 
 def make_inputs(rng: np.random.Generator) -> dict:
-    return {"X": f32(rng, 6, 4), "F_W": f32(rng, 3, 5, 4), "F_b": f32(rng, 3, 5),
+    return {"X": f32(rng, 6, 4), "F_W": f32(rng, 3, 5, 4), "F_b": f32(rng, 3, 5), "K_W": f32(rng, 2, 3, 4),
             "S_W": f32(rng, 3, 4, 4), "S_b": f32(rng, 3, 4)}
 
 
@@ -38,7 +38,12 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     if bad is not None:
         v["factory_modulelist"] = v["independent_instances"] = bad
     else:
-        if fac.get("is_modulelist") and fac.get("len") == 3:
+        ys = fac.get("y") if isinstance(fac.get("y"), list) else []
+        want = [linear(X, _d(I, "F_W")[i], _d(I, "F_b")[i]) for i in range(3)]
+        # the type is a reported fact; the outputs back it (n working modules were returned)
+        works = len(ys) == 3 and all(close(array(y), w) for y, w in zip(ys, want))
+        shared = len(ys) == 3 and all(close(array(y), want[-1]) for y in ys)
+        if fac.get("is_modulelist") and fac.get("len") == 3 and (works or shared):
             v["factory_modulelist"] = ok("factory returns an nn.ModuleList of n modules.")
         elif fac.get("type") in ("list", "tuple", "generator"):
             v["factory_modulelist"] = fail("plain_list", "factory returns a plain Python "
@@ -46,11 +51,9 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
                                            "that stores them registers them.")
         else:
             v["factory_modulelist"] = fail("wrong_type", "factory must return an nn.ModuleList holding n modules.")
-        ys = fac.get("y") if isinstance(fac.get("y"), list) else []
-        want = [linear(X, _d(I, "F_W")[i], _d(I, "F_b")[i]) for i in range(3)]
-        if len(ys) == 3 and all(close(array(y), w) for y, w in zip(ys, want)) and fac.get("distinct") == 3:
+        if works and fac.get("distinct") == 3:
             v["independent_instances"] = ok("Every instance has its own parameters.")
-        elif fac.get("distinct") == 1 or (len(ys) == 3 and all(close(array(y), want[-1]) for y in ys)):
+        elif shared:
             v["independent_instances"] = fail("shared_instance", "All n entries are the same module (or share "
                                               "parameters): changing one changes all. Create a new instance "
                                               "n times, e.g. in a loop; [module] * n repeats one object.")
@@ -61,7 +64,9 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     kw = P.get("kwargs")
     v["passes_arguments"] = error_verdict(kw, "factory(nn.Linear, 2, 4, 3, bias=False)")
     if v["passes_arguments"] is None:
-        if kw.get("bias_none") == [True, True] and kw.get("shapes") == [[3, 4]] * 4:
+        ky = kw.get("y") if isinstance(kw.get("y"), list) else []
+        no_bias = len(ky) == 2 and all(close(array(y), X @ _d(I, "K_W")[i].T) for i, y in enumerate(ky))
+        if kw.get("bias_none") == [True, True] and no_bias and kw.get("named_shapes") == [[3, 4]] * 2:
             v["passes_arguments"] = ok("Positional and keyword arguments reach every instance.")
         elif kw.get("bias_none") != [True, True]:
             v["passes_arguments"] = fail("ignored_kwargs", "Keyword arguments (like bias=False) did not reach "

@@ -65,6 +65,18 @@ def _variants(layers, x):
             continue
 
 
+def _state_dict_ok(sd, names: list[str], I: dict) -> bool:
+    """state_dict() has exactly the two Linear children's tensors, under their registered names,
+    holding the secret weights (compared here, so a made-up report cannot pass)."""
+    if not isinstance(sd, list) or len(names) != N_MODULES:
+        return False
+    want = [(f"{names[0]}.weight", I["W1"]), (f"{names[0]}.bias", I["b1"]),
+            (f"{names[3]}.weight", I["W2"]), (f"{names[3]}.bias", I["b2"])]
+    got = [c for c in sd if isinstance(c, list) and len(c) == 2]
+    return len(got) == len(want) and all(
+        str(k) == wk and close(array(a), np.asarray(w, dtype=np.float64)) for (k, a), (wk, w) in zip(got, want))
+
+
 def judge(P: dict, I: dict) -> dict[str, Verdict]:
     v: dict[str, Verdict] = {}
     layers = _layers(I)
@@ -96,7 +108,11 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
                                            "in a plain Python list are invisible to nn.Module: register each one "
                                            "(e.g. with add_module or self._modules[...]).")
         elif idx == list(range(N_MODULES)) and len(set(names)) == N_MODULES:
-            v["registers_children"] = ok("All children are registered, in the order they were given.")
+            if _state_dict_ok(P.get("state_dict"), names, I):
+                v["registers_children"] = ok("All children are registered, in the order they were given.")
+            else:  # the reported structure is not backed by the children's actual weights
+                v["registers_children"] = fail("wrong_output", "The registered children do not hold the "
+                                               "modules that were passed in.")
         elif len(idx) < N_MODULES or -1 in idx:
             v["registers_children"] = fail("name_clash", "Some modules are missing from the registered children: "
                                            "registering two modules under the same name keeps only the last. "
@@ -136,12 +152,9 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     params, sd = P.get("parameters"), P.get("state_dict")
     v["parameters_state_dict"] = error_verdict(params, "parameters()") or error_verdict(sd, "state_dict()")
     if v["parameters_state_dict"] is None:
-        names = {str(c[1]): str(c[0]) for c in (children if isinstance(children, list) else [])
-                 if isinstance(c, list) and len(c) == 2}
-        want_keys = [f"{names.get(lab.split('.')[0], '?')}.{lab.split('.')[1]}" for lab in PARAM_LABELS]
-        got_sd = [c for c in sd if isinstance(c, list) and len(c) == 2]
-        if params == PARAM_LABELS and [c[1] for c in got_sd] == PARAM_LABELS \
-                and [c[0] for c in got_sd] == want_keys:
+        names = [str(c[0]) for c in (children if isinstance(children, list) else [])
+                 if isinstance(c, list) and len(c) == 2]
+        if params == PARAM_LABELS and len(names) == N_MODULES and _state_dict_ok(sd, names, I):
             v["parameters_state_dict"] = ok("parameters() and state_dict() list every child's parameters.")
         elif not params:
             v["parameters_state_dict"] = fail("plain_list" if plain_list else "missing_parameters",
@@ -158,9 +171,11 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
         modes_ok = md.get("eval") == [False] * N_MODULES and md.get("train") == [True] * N_MODULES
         dt = db.get("param_dtypes")
         y = array(db.get("y"))
+        # only dtypes here: wrong values are forward_chains' business
         double_ok = (dt == ["float64"] * 4 and isinstance(db.get("y"), dict)
-                     and db["y"].get("dtype") == "float64" and close(y, expected))
-        if modes_ok and double_ok:
+                     and db["y"].get("dtype") == "float64" and y is not None and y.shape == expected.shape)
+        registered = v["registers_children"].passed
+        if modes_ok and double_ok and registered:
             v["double_and_modes"] = ok(".double(), train() and eval() reach every child.")
         else:
             what = []
@@ -188,7 +203,7 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     v["repr_children"] = error_verdict(rp, "repr(model)")
     if v["repr_children"] is None:
         text, kids = rp.get("repr"), rp.get("children")
-        if isinstance(text, str) and isinstance(kids, list) and kids and \
+        if v["registers_children"].passed and isinstance(text, str) and isinstance(kids, list) and kids and \
                 all(isinstance(k, str) and k.splitlines()[0] in text for k in kids):
             v["repr_children"] = ok("print(model) lists every child.")
         else:

@@ -41,8 +41,8 @@ def _branch_outputs(I, case):
 
 def _wrong_dim(y: np.ndarray | None, outs: list[np.ndarray]) -> bool:
     """Does ``y`` look like the branch outputs joined along the batch dimension (or stacked)?"""
-    if y is None:
-        return False
+    if y is None or any(o.shape[1:] != outs[0].shape[1:] for o in outs):
+        return False  # branches of different widths cannot be joined along the batch
     cat0 = np.concatenate(outs, axis=0)
     candidates = [cat0, cat0.reshape(y.shape) if cat0.size == y.size else None]
     if all(o.shape == outs[0].shape for o in outs):
@@ -65,7 +65,10 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     kids = first.get("registered") if isinstance(first.get("registered"), list) else []
     params = sorted(str(p) for p in first.get("parameters", []))
     want = sorted(f"{k}.lin.{n}" for k in range(n_first) for n in ("weight", "bias"))
-    if kids == list(range(n_first)) and params == want:
+    secret = [np.asarray(I[f"{ran[0]}_{w}{k}"], np.float64) for k in range(n_first) for w in ("W", "b")]
+    values = [array(a) for a in first.get("param_values", [])] if isinstance(first.get("param_values"), list) else []
+    backed = len(values) == len(secret) and all(any(close(a, w) for a in values) for w in secret)
+    if kids == list(range(n_first)) and params == want and backed:
         v["registers_branches"] = ok("Every branch is a registered submodule.")
     elif not kids:
         v["registers_branches"] = fail("plain_list", "The branches are not registered children (a plain "
