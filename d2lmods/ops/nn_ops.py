@@ -306,8 +306,23 @@ def _soft_cross_entropy(x, target, weight, reduction, label_smoothing):
         prod = prod * weight.reshape(shape)
     loss = -prod.sum(1 if x.ndim > 1 else 0)
     if reduction == "mean" and x.ndim > 1:
-        return loss.sum() / (loss.numel())
+        return _div_by_count(loss.sum(), x.shape[0] if x.ndim == 2 else loss.numel())
     return _reduce(loss, reduction)
+
+
+class DivBackward1(Node):
+    """Division by a constant count (PyTorch records its internal scalar division so)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g / self.meta,)
+
+
+def _div_by_count(t, n):
+    res = np.asarray(t._data / n, dtype=t._data.dtype)
+    if t._rg and STATE.enabled:
+        return out(res, DivBackward1(), (t,), meta=n)
+    return plain(res)
 
 
 def _composite_cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing):

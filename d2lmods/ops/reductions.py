@@ -314,6 +314,7 @@ def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 class ProdBackward0(Node):
+    """Gradient of a product: the product of all the other elements (no division, zeros are fine)."""
     __slots__ = ()
 
     def backward(self, g):
@@ -340,8 +341,13 @@ def prod(a, dim=None, keepdim=False, dtype=None):
     axes = norm_dims(dim, x.ndim)
     res = np.asarray(x.prod(axis=axes, keepdims=keepdim), dtype=x.dtype)
     if a._rg and STATE.enabled:
-        return out(res, ProdBackward0(), (a,), (x,), (ver(a),), meta=(x.shape, axes, keepdim))
+        node = ProdBackward0() if axes is None else ProdBackward1()
+        return out(res, node, (a,), (x,), (ver(a),), meta=(x.shape, axes, keepdim))
     return plain(res)
+
+
+class ProdBackward1(ProdBackward0):
+    __slots__ = ()
 
 
 def all(a, dim=None, keepdim=False):
@@ -357,26 +363,76 @@ def count_nonzero(a, dim=None):
                             dtype=np.int64))
 
 
+class LinalgVectorNormBackward0(Node):
+    """d||x||_p: 2-norm x/||x||; 1-norm sign(x); inf-norm at the largest |x| (ties share)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        x, res = self.saved
+        shape, axes, keepdim, p = self.meta
+        r = res if keepdim or axes is None else np.expand_dims(res, axes)
+        gg = _expand_back(g, shape, axes, keepdim)
+        if p == 2:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return (np.where(r == 0, 0, gg * x / r),)
+        if p == 1:
+            return (gg * np.sign(x),)
+        if p == np.inf:
+            m = np.abs(x) == r
+            return (gg * np.sign(x) * m / m.sum(axis=axes, keepdims=True),)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (np.where(r == 0, 0, gg * np.sign(x) * np.abs(x) ** (p - 1) / r ** (p - 1)),)
+
+
 def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector/Frobenius norm built from primitives (so it is differentiable)."""
-    from .elementwise import abs as _abs, pow as _pow, sqrt
-    if p in ("fro", 2, 2.0, None):
-        return sqrt(sum(a * a, dim, keepdim))
-    if p == 1:
-        return sum(_abs(a), dim, keepdim)
-    if p in (float("inf"), "inf"):
-        return amax(_abs(a), () if dim is None else dim, keepdim)
-    return _pow(sum(_pow(_abs(a), p), dim, keepdim), 1.0 / p)
+    """Vector p-norm over ``dim`` (all elements by default); "fro" is the 2-norm."""
+    x = a._data if dtype is None else a._data.astype(_dt.as_dtype(dtype).np)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got "
+                           f"{a.dtype.torch_name}")
+    p = 2 if p in ("fro", None) else (np.inf if p == "inf" else p)
+    axes = norm_dims(dim, x.ndim)
+    ax = np.abs(x)
+    if p == 2:
+        res = np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+    elif p == 1:
+        res = ax.sum(axis=axes, keepdims=keepdim)
+    elif p == np.inf:
+        res = ax.max(axis=axes, keepdims=keepdim)
+    else:
+        res = (ax ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+    res = np.asarray(res, dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        return out(res, LinalgVectorNormBackward0(), (a,), (x, res), (ver(a),),
+                   meta=(x.shape, axes, keepdim, p))
+    return plain(res)
+
+
+class LogsumexpBackward0(Node):
+    """d logsumexp(x) = softmax(x) along the reduced dims."""
+    __slots__ = ()
+
+    def backward(self, g):
+        x, res = self.saved
+        shape, axes, keepdim = self.meta
+        r = res if keepdim else np.expand_dims(res, axes)
+        return (_expand_back(g, shape, axes, keepdim) * np.exp(x - r),)
 
 
 def logsumexp(a, dim, keepdim=False):
-    from .elementwise import exp, log
-    m = amax(a, dim, keepdim=True).detach()
-    r = log(sum(exp(a - m), dim, keepdim=True)) + m
+    """log(sum(exp(x))) over ``dim``, computed stably."""
+    x = a._data
+    axes = norm_dims(dim, x.ndim) or tuple(range(x.ndim))
+    m = x.max(axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    res = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
     if not keepdim:
-        r = r.squeeze(dim) if isinstance(dim, int) else r.reshape(
-            [s for i, s in enumerate(r.shape) if i not in norm_dims(dim, r.ndim)])
-    return r
+        res = np.squeeze(res, axes)
+    res = np.asarray(res, dtype=x.dtype)
+    if a._rg and STATE.enabled:
+        return out(res, LogsumexpBackward0(), (a,), (x, res), (ver(a),),
+                   meta=(x.shape, axes, keepdim))
+    return plain(res)
 
 
 class CumsumBackward0(Node):

@@ -1,0 +1,1 @@
+"""Tests of the core: tensors, autograd, ops and numba kernels."""

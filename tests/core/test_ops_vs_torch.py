@@ -1,0 +1,39 @@
+"""Every differentiable op against PyTorch on the same inputs: values, gradients, grad_fn names."""
+import numpy as np
+import pytest
+
+import d2lmods
+
+from ._cases import CASES, draw
+
+pytestmark = pytest.mark.oracle
+
+# cases whose d2lmods code path differs from torch's on purpose (torch has no negative steps)
+_NAME_DIFFERS = {"step_slice"}
+
+
+def _run(lib, case, arrays, dtype):
+    ts = [lib.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    out = case.fn(lib, *ts)
+    w = np.random.default_rng(3).standard_normal(tuple(out.shape)).astype(dtype)
+    (out * lib.tensor(w)).sum().backward()
+    return out, [t.grad for t in ts]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_forward_backward_and_grad_fn_match_torch(torch, case, dtype):
+    arrays = draw(case.shapes, case.kind, seed=1)
+    ours, g_ours = _run(d2lmods, case, arrays, dtype)
+    theirs, g_theirs = _run(torch, case, arrays, dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), **tol)
+    for i, (a, b) in enumerate(zip(g_ours, g_theirs)):
+        assert (a is None) == (b is None), f"input {i}"
+        if a is not None:
+            assert a.dtype.name == str(b.dtype).replace("torch.", "")
+            np.testing.assert_allclose(a.numpy(), b.numpy(), **tol, err_msg=f"grad of input {i}")
+    if case.name not in _NAME_DIFFERS:
+        assert ours.grad_fn.name() == type(theirs.grad_fn).__name__
