@@ -38,6 +38,12 @@ def _check_module(container: str, where: str, value) -> None:
         raise TypeError(
             f"{container} got the class {_qual(value)} at {where}, not a layer: write "
             f"{_qual(value)}() with parentheses \u2014 did you mean {_qual(value)}()?")
+    if isinstance(value, dict) and value and all(isinstance(v, Module) for v in value.values()):
+        raise TypeError(
+            f"{container} got a dict of {len(value)} modules at {where}; it takes modules as "
+            f"separate arguments, or an OrderedDict for named layers. Fix: "
+            f"{container}(OrderedDict(d)) (from collections import OrderedDict) or "
+            f"{container}(*d.values()).")
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
         raise TypeError(
             f"{container} got a {type(value).__name__} of {len(value)} modules at {where}, but it takes "
@@ -45,6 +51,17 @@ def _check_module(container: str, where: str, value) -> None:
             f"{container}(*layers).")
     raise TypeError(f"{container}: {msg.typename(value)} at {where} is not a Module subclass. "
                     f"Each entry must be a layer instance such as nn.Linear(2, 3) or nn.ReLU().")
+
+
+def _returned_none(seq, child) -> RuntimeError:
+    from .module import _call_state, current_module_path
+    key = next((k for k, m in seq._modules.items() if m is child), "?")
+    where = current_module_path(_call_state.stack) + f".{key}"
+    name = type(child).__name__
+    return msg.located(RuntimeError(
+        f"{name} at {where} returned None, so the next layer of the Sequential would get no input. "
+        f"Likely cause: {name}.forward has no `return` statement. Fix: end {name}.forward with "
+        "`return X`."), where)
 
 
 def _qual(cls) -> str:
@@ -232,7 +249,10 @@ class Sequential(Module):
 
     def forward(self, input):
         for module in self:
-            input = module(input)
+            output = module(input)
+            if output is None and input is not None:
+                raise _returned_none(self, module)
+            input = output
         return input
 
 
@@ -251,8 +271,12 @@ class ModuleList(Module):
 
     _is_container_without_forward = True
 
-    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+    def __init__(self, modules: Iterable[Module] | None = None, *more) -> None:
         super().__init__()
+        if more:
+            raise TypeError(f"ModuleList takes one iterable of modules, but got {1 + len(more)} "
+                            "arguments. Fix: put the layers in a list, nn.ModuleList([a, b, c]) "
+                            "(or nn.ModuleList(layers) for an existing list).")
         if modules is not None:
             if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
                 raise TypeError(f"ModuleList takes an iterable of modules, but got a single "

@@ -172,7 +172,8 @@ def _state_dict_edit_text(keys) -> str:
 
 class _CallState(threading.local):
     def __init__(self):
-        self.stack: list = []
+        self.stack: list = []        # modules inside __call__, outermost first
+        self.apply_depth = 0         # nesting of Module.apply (warn once, at the top)
 
 
 _call_state = _CallState()
@@ -438,6 +439,10 @@ class Module:
         """Register ``module`` as a child called ``name`` (any string without ``.``; spaces are fine)."""
         if "_modules" not in self.__dict__:
             raise AttributeError(msg.before_init("module", name, type(self).__name__))
+        if isinstance(name, Module) and not isinstance(module, Module):
+            raise TypeError(f"add_module takes (name, module), but the first argument is a "
+                            f"{type(name).__name__} module. Fix: self.add_module('{type(name).__name__.lower()}', "
+                            "layer) -- the name comes first.")
         if not isinstance(module, Module) and module is not None:
             if isinstance(module, type) and issubclass(module, Module):
                 raise TypeError(f"{module.__name__} is a Module class, not a Module: add_module('{name}', "
@@ -517,7 +522,7 @@ class Module:
                 f"'{type(self).__name__}' object has no attribute '{name}' because "
                 f"{type(self).__name__}.__init__ did not call super().__init__(). "
                 f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        raise AttributeError(_no_attribute_text(self, name))
 
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
@@ -856,10 +861,21 @@ class Module:
                 _bump_version(p.grad)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        """Call ``fn`` on every submodule (children first) and then on ``self``; e.g. ``net.apply(init_weights)``."""
-        for module in self.children():
-            module.apply(fn)
-        fn(self)
+        """Call ``fn`` on every submodule (children first) and then on ``self``; e.g. ``net.apply(init_weights)``.
+
+        Run it after the first forward when the model has lazy layers: before that they
+        have no weights to initialize (d2lmods warns).
+        """
+        state = _call_state
+        if state.apply_depth == 0:
+            _warn_lazy_before_apply(self, fn)
+        state.apply_depth += 1
+        try:
+            for module in self.children():
+                module.apply(fn)
+            fn(self)
+        finally:
+            state.apply_depth -= 1
         return self
 
     def _apply(self, fn, lazy_fn=None) -> "Module":
@@ -1022,8 +1038,11 @@ class Module:
                 continue
             input_param = state_dict[key]
             if not isinstance(input_param, Tensor):
+                fix = (" (convert numpy arrays with torch.from_numpy(a))"
+                       if isinstance(input_param, np.ndarray) else "")
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                  f'Tensor-like object from checkpoint but received {type(input_param)}')
+                                  f'Tensor-like object from checkpoint but received {type(input_param)}'
+                                  + fix)
                 continue
             if is_lazy(param) and is_lazy(input_param):
                 continue   # nothing to copy between two placeholders
@@ -1069,6 +1088,10 @@ class Module:
                 f"load_state_dict() expects a state_dict (a dict of tensors), but got the whole model "
                 f"{type(state_dict).__name__}. Fix: {type(self).__name__.lower()}.load_state_dict("
                 f"other.state_dict()), or, if you saved the model object, save `net.state_dict()` instead.")
+        if callable(state_dict) and getattr(state_dict, "__name__", "") == "state_dict":
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}: the method "
+                            "state_dict itself was passed. Fix: call it, "
+                            "model.load_state_dict(other.state_dict()).")
         if not isinstance(state_dict, dict) and not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         if isinstance(state_dict, StateDict):
@@ -1153,6 +1176,49 @@ class Module:
 
     def __bool__(self):
         return True
+
+
+def _warn_lazy_before_apply(root, fn) -> None:
+    lazy = [name for name, m in Module.named_modules(root)
+            if any(is_lazy(p) for p in m.__dict__.get("_parameters", {}).values())]
+    if not lazy:
+        return
+    first = lazy[0] or type(root).__name__
+    fn_name = getattr(fn, "__name__", "fn")
+    more = f" (and {len(lazy) - 1} more)" if len(lazy) > 1 else ""
+    msg.warn(f"apply({fn_name}) was called before the first forward: the lazy layer '{first}'{more} "
+             "has no weights yet, so an init function skips it (type(m) == nn.Linear is False for "
+             "nn.LazyLinear) or fails on m.weight, and the layer later gets the default "
+             "initialization instead. Fix: run one forward with a sample batch first, net(X), then "
+             f"net.apply({fn_name}).", msg.ModuleUsageWarning, stacklevel=3)
+
+
+def _no_attribute_text(module, name: str) -> str:
+    """AttributeError text; adds a close name, or the submodule a parameter name belongs to."""
+    text = f"'{type(module).__name__}' object has no attribute '{name}'"
+    if name.startswith("_"):
+        return text
+    d = module.__dict__
+    own = (list(d["_parameters"]) + list(d["_buffers"]) + list(d["_modules"])
+           + [k for k in d if not k.startswith("_") and k != "training"])
+    close = difflib.get_close_matches(name, [n for n in own if not n.isdigit()], n=1, cutoff=0.75)
+    if close:
+        return text + f". Did you mean '{close[0]}'?"
+    found = [n for n, _ in itertools.islice(Module.named_parameters(module), 10_000)
+             if n.rsplit(".", 1)[-1] == name][:3]
+    if found:
+        ways = ", ".join(_access_path(n) for n in found)
+        return (text + f"; '{name}' belongs to its submodules: use {ways} (names as in "
+                "named_parameters()).")
+    return text
+
+
+def _access_path(qualified: str) -> str:
+    """'0.weight' -> 'net[0].weight', 'hidden.weight' -> 'net.hidden.weight'."""
+    out = "net"
+    for part in qualified.split("."):
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if part.isidentifier() else f"[{part!r}]")
+    return out
 
 
 def _numpy_input_error(module, x, stack) -> TypeError:

@@ -441,3 +441,147 @@ def test_best_weights_with_copy_is_silent():
     silent(net.load_state_dict, best)
     silent(net.load_state_dict, snapshot)
     silent(nn.Linear(2, 1).load_state_dict, net.state_dict())   # another model's live dict: fine
+
+
+# ---- 18. a forward without `return` --------------------------------------------------------------
+
+def test_forward_without_return():
+    class Block(nn.Module):
+        def __init__(self, fixed):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.fixed = fixed
+
+        def forward(self, X):
+            if self.fixed:
+                return self.fc(X)
+            X = self.fc(X)                       # forgot `return X`
+
+    with pytest.raises(RuntimeError, match=r"Block at Sequential.0 returned None.*`return X`"):
+        nn.Sequential(Block(False), nn.Linear(2, 1))(d2lmods.randn(1, 2))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block, self.out = Block(False), nn.Linear(2, 1)
+
+        def forward(self, X):
+            return self.out(self.block(X))
+
+    with pytest.raises(TypeError, match=r"Linear at Net.out got None.*no `return` statement"):
+        Net()(d2lmods.randn(1, 2))
+    silent(nn.Sequential(Block(True), nn.Linear(2, 1)), d2lmods.randn(1, 2))
+
+
+# ---- 19. a layer class stored instead of an instance -------------------------------------------
+
+def test_layer_class_stored_as_attribute_then_called():
+    class Net(nn.Module):
+        def __init__(self, act):
+            super().__init__()
+            self.fc1, self.act, self.fc2 = nn.Linear(2, 4), act, nn.Linear(4, 1)
+
+        def forward(self, X):
+            return self.fc2(self.act(self.fc1(X)))
+
+    with pytest.raises(TypeError, match=r"Linear at Net.fc2 got a ReLU module.*nn.ReLU\(\)"):
+        Net(nn.ReLU)(d2lmods.randn(1, 2))
+    silent(Net(nn.ReLU()), d2lmods.randn(1, 2))
+
+
+# ---- 20. integer inputs ------------------------------------------------------------------------
+
+def test_integer_input_into_linear():
+    X = d2lmods.arange(6).reshape(2, 3)
+    with pytest.raises(RuntimeError, match=r"Long and Float.*X.float\(\)"):
+        nn.Linear(3, 1)(X)
+    silent(nn.Linear(3, 1), X.float())
+
+
+# ---- 21. attribute typos and parameters of children -------------------------------------------
+
+def test_attribute_typo_suggests_the_name():
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(2, 2)
+
+    with pytest.raises(AttributeError, match=r"'MLP' object has no attribute 'hiden'. Did you mean 'hidden'\?"):
+        MLP().hiden
+    assert silent(lambda: MLP().hidden.out_features) == 2
+
+
+def test_parameter_of_a_child_read_on_the_container():
+    net = nn.Sequential(nn.Linear(4, 8), nn.Identity(), nn.Linear(8, 1))
+    with pytest.raises(AttributeError, match=r"belongs to its submodules: use net\[0\].weight, net\[2\].weight"):
+        net.weight
+    assert silent(lambda: net[2].weight.shape) == d2lmods.Size([1, 8])
+    assert not hasattr(nn.Identity(), "weight")              # hasattr still works
+
+
+# ---- 22. initializing before the first forward with lazy layers ------------------------------
+
+def test_apply_init_before_first_forward_of_lazy_layers():
+    def init_normal(m):
+        if type(m) == nn.Linear:
+            nn.init.normal_(m.weight, mean=0, std=0.01)
+
+    net = nn.Sequential(nn.LazyLinear(8), nn.Identity(), nn.LazyLinear(1))
+    with pytest.warns(nn.ModuleUsageWarning, match=r"apply\(init_normal\) was called before the first forward.*"
+                                                    r"lazy layer '0' \(and 1 more\)"):
+        net.apply(init_normal)
+    silent(net, d2lmods.rand(2, 4))
+    silent(net.apply, init_normal)
+    assert float(net[0].weight.detach().std()) < 0.05
+
+
+# ---- 23-24. load_state_dict given the method or numpy arrays -------------------------------------
+
+def test_load_state_dict_given_the_method():
+    src = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"the method state_dict itself was passed.*other.state_dict\(\)"):
+        nn.Linear(2, 2).load_state_dict(src.state_dict)
+
+
+def test_load_state_dict_with_numpy_values():
+    sd = {k: v.numpy().copy() for k, v in nn.Linear(2, 2).state_dict().items()}
+    with pytest.raises(RuntimeError, match=r"received <class 'numpy.ndarray'> \(convert numpy arrays with torch.from_numpy"):
+        nn.Linear(2, 2).load_state_dict(sd)
+    silent(nn.Linear(2, 2).load_state_dict, {k: d2lmods.from_numpy(v) for k, v in sd.items()})
+
+
+# ---- 25-27. container constructors called the wrong way ------------------------------------------
+
+def test_modulelist_given_several_arguments():
+    with pytest.raises(TypeError, match=r"ModuleList takes one iterable of modules, but got 2 arguments.*nn.ModuleList\(\[a, b, c\]\)"):
+        nn.ModuleList(nn.Linear(1, 1), nn.Linear(1, 1))
+    silent(nn.ModuleList, [nn.Linear(1, 1), nn.Linear(1, 1)])
+
+
+def test_add_module_arguments_swapped():
+    with pytest.raises(TypeError, match=r"add_module takes \(name, module\).*the name comes first"):
+        nn.Module().add_module(nn.Linear(1, 1), "fc")
+
+
+def test_sequential_given_a_plain_dict():
+    layers = {"hidden": nn.Linear(2, 2), "out": nn.Linear(2, 1)}
+    with pytest.raises(TypeError, match=r"got a dict of 2 modules.*OrderedDict\(d\)"):
+        nn.Sequential(layers)
+    from collections import OrderedDict
+    assert list(silent(nn.Sequential, OrderedDict(layers))._modules) == ["hidden", "out"]
+
+
+# ---- 28-29. parameters and sizes of the wrong type --------------------------------------------
+
+def test_parameter_from_numpy_array():
+    with pytest.raises(TypeError, match=r"nn.Parameter expects a Tensor, got ndarray.*torch.tensor"):
+        nn.Parameter(np.zeros(3))
+    silent(nn.Parameter, d2lmods.from_numpy(np.zeros(3, np.float32)))
+
+
+def test_linear_with_float_sizes():
+    with pytest.raises(TypeError, match=r"in_features must be an int, got float \(20.0\)"):
+        nn.Linear(20.0, 256)
+    with pytest.raises(TypeError, match=r"out_features must be an int"):
+        nn.LazyLinear(256 / 2)
+    silent(nn.Linear, 20, int(512 / 2))

@@ -199,6 +199,16 @@ def check_input(module, input, name: str = "input") -> None:
                 f"its {name}, but layers take d2lmods tensors. Fix: convert it first, "
                 "X = torch.from_numpy(x).float() (float32, like the layer's weights) or "
                 "X = torch.tensor(x, dtype=torch.float32).")
+    elif input is None:
+        text = (f"{msg.who(cls, where)} got None as its {name}. Likely cause: the forward() that "
+                "produced it has no `return` statement (a Python function without return gives "
+                "None). Fix: end that forward with `return X`.")
+    elif isinstance(input, Module):
+        kind = type(input).__name__
+        text = (f"{msg.who(cls, where)} got a {kind} module as its {name} instead of a tensor. "
+                f"Likely cause: the class was stored instead of an instance (self.act = nn.{kind} "
+                f"without parentheses), so calling it built a new {kind} module instead of applying "
+                f"one. Fix: create the layer with parentheses, nn.{kind}(), and call it on tensors.")
     else:
         text = (f"{msg.who(cls, where)}: {name} must be a Tensor, not {type(input).__name__}. "
                 "Fix: convert it first, e.g. X = torch.tensor(data, dtype=torch.float32).")
@@ -220,6 +230,9 @@ def dtype_mismatch(module, input, weight):
     elif a == _dt.float32 and b == _dt.float64:
         text += ("Likely cause: this layer was converted with .double() but the input was not. Fix: "
                  "convert the input with X.double(), or keep the model in float32.")
+    elif not a.is_floating_point and b.is_floating_point:
+        text += (f"Layers compute in floating point, and integer data is not converted "
+                 f"automatically. Fix: convert the input, X = X.to({b}) (X.float() for float32).")
     else:
         text += f"Fix: convert the input with X.to({b}) (layers compute in their weights' dtype)."
     return msg.located(RuntimeError(text), where)
