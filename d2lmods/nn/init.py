@@ -56,10 +56,11 @@ def _fill(tensor, values, fn: str):
     return tensor
 
 
-def _rng() -> np.random.Generator:
-    from d2lmods.random import default_generator
+def _rng(generator=None) -> np.random.Generator:
+    """The global generator, or the stream of a ``d2lmods.Generator`` passed as ``generator=``."""
+    from d2lmods.random import rng
 
-    return default_generator()
+    return rng(generator)
 
 
 def _check_nonempty(arr, fn) -> bool:
@@ -126,13 +127,13 @@ def _calculate_correct_fan(tensor, mode):
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with values drawn from U(a, b)."""
     arr = _array(tensor, "uniform_")
-    return _fill(tensor, _rng().uniform(a, b, arr.shape), "uniform_")
+    return _fill(tensor, _rng(generator).uniform(a, b, arr.shape), "uniform_")
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with values drawn from N(mean, std^2)."""
     arr = _array(tensor, "normal_")
-    return _fill(tensor, _rng().normal(mean, std, arr.shape), "normal_")
+    return _fill(tensor, _rng(generator).normal(mean, std, arr.shape), "normal_")
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -141,7 +142,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    rng = _rng()
+    rng = _rng(generator)
     values = rng.normal(mean, std, arr.shape)
     for _ in range(1000):  # rejection sampling: same distribution as PyTorch's inverse CDF
         bad = (values < a) | (values > b)
@@ -182,7 +183,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return _fill(tensor, _rng().uniform(-bound, bound, arr.shape), "xavier_uniform_")
+    return _fill(tensor, _rng(generator).uniform(-bound, bound, arr.shape), "xavier_uniform_")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
@@ -190,7 +191,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     arr = _array(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill(tensor, _rng().normal(0.0, std, arr.shape), "xavier_normal_")
+    return _fill(tensor, _rng(generator).normal(0.0, std, arr.shape), "xavier_normal_")
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -204,7 +205,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(fan)
-    return _fill(tensor, _rng().uniform(-bound, bound, arr.shape), "kaiming_uniform_")
+    return _fill(tensor, _rng(generator).uniform(-bound, bound, arr.shape), "kaiming_uniform_")
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -214,4 +215,4 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return _fill(tensor, _rng().normal(0.0, std, arr.shape), "kaiming_normal_")
+    return _fill(tensor, _rng(generator).normal(0.0, std, arr.shape), "kaiming_normal_")

@@ -182,7 +182,7 @@ class Optimizer:
             f"the contributions from before the previous step(): gradients accumulate in .grad "
             f"and nothing reset them, so this update uses old + new gradients. "
             f"Fix: call optimizer.zero_grad() in every iteration, before loss.backward().",
-            StaleGradientWarning, stacklevel=4)
+            StaleGradientWarning, stacklevel=3)  # _check_stale -> step -> the loop's line
 
     def _record_grads(self) -> None:
         for group in self.param_groups:

@@ -218,3 +218,17 @@ def test_layers_work_inside_sequential_and_train_eval_propagates():
         a = net(d2lmods.ones(1, 1, 6, 6)).detach().numpy()
         b = net(d2lmods.ones(1, 1, 6, 6)).detach().numpy()
     np.testing.assert_array_equal(a, b)  # eval mode is deterministic
+
+
+@pytest.mark.parametrize("module", [
+    "d2lmods.serialization", "d2lmods.utils.data", "d2lmods.nn.init", "d2lmods.nn.functional",
+    "d2lmods.nn.modules.activation", "d2lmods.nn.modules.conv", "d2lmods.nn.modules.dropout",
+    "d2lmods.nn.modules.flatten", "d2lmods.nn.modules.loss", "d2lmods.nn.modules.normalization",
+    "d2lmods.nn.modules.pooling", "d2lmods.nn.modules.sparse", "d2lmods.optim.sgd",
+    "d2lmods.optim.adam"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

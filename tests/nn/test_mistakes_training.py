@@ -41,6 +41,7 @@ def test_forgotten_zero_grad_warns_once_naming_parameter_and_fix():
     text = str(record[0].message)
     assert "parameter 'weight' of Linear" in text and "(shape (8, 4))" in text
     assert "optimizer.zero_grad()" in text and "before the previous step()" in text
+    assert record[0].filename == __file__  # points at the loop's opt.step() line
 
 
 @pytest.mark.parametrize("how", ["optimizer", "net", "in_place", "net_in_place"])
