@@ -117,8 +117,9 @@ def failures_view(data: AssignmentData, limit: int = 12) -> str:
     items = []
     for c in cats:
         who = "student" if c.students == 1 else "students"
+        shown = ", ".join(c.checks[:4]) + (f" and {len(c.checks) - 4} more" if len(c.checks) > 4 else "")
         items.append(f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>: '
-                     f'{escape(c.label)}<div class="checks">checks: {escape(", ".join(c.checks))}</div>'
+                     f'{escape(c.label)}<div class="checks">checks: {escape(shown)}</div>'
                      + (f'<blockquote>{escape(c.example)}</blockquote>' if c.example else "") + "</li>")
     return out + '<ol class="failures">' + "".join(items) + "</ol>"
 
