@@ -40,7 +40,11 @@ class Tensor:
 
     __slots__ = ("_data", "_rg", "_grad", "_fn", "_version", "_out_nr", "__weakref__")
 
-    def __init__(self, *args, requires_grad=False):
+    def __init__(self, *args, requires_grad=False, **kwargs):
+        if hasattr(self, "_data"):
+            # Already built by a subclass's __new__ (``_make_subclass``); Python calls __init__
+            # again with the same arguments, which must not reset the tensor.
+            return
         if len(args) == 1 and isinstance(args[0], Tensor):
             arr = args[0]._data.astype(_dt.get_default_dtype().np)
         elif args and all(isinstance(a, numbers.Integral) for a in args):

@@ -182,7 +182,7 @@ def tensor_repr(t, prefix="tensor("):
             suffixes.append(f"dtype={dtype!r}")
         body = "[]"
     else:
-        if dtype is not default_float and dtype is not _dt.int64:
+        if dtype is not default_float and dtype is not _dt.int64 and dtype is not _dt.bool:
             suffixes.append(f"dtype={dtype!r}")
         body = format_array(x, indent)
     fn = t._fn
