@@ -249,8 +249,15 @@ class _Builder:
         if m.children and m.alias_of is None and m.path not in self.clusters:
             below = self.subtree(m.path)[1:]     # cut by the depth limit: summarise
             n_sub, hidden = len(below), sum(self.tree.modules[p].own_numel for p in below)
-            rows.append(f'<TR><TD COLSPAN="3"><I>{n_sub} submodules, {fmt_count(hidden)} '
-                        f"parameters (depth limit)</I></TD></TR>")
+            rows.append(f'<TR><TD COLSPAN="3"><I>{n_sub} submodule{"s" * (n_sub != 1)}, '
+                        f"{fmt_count(hidden)} parameters (depth limit)</I></TD></TR>")
+            lost = [p for p in below if self.tree.modules[p].status == UNREGISTERED]
+            if lost:   # the depth limit must not hide the very bug this drawing is for
+                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">inside, not registered: '
+                            f"{html(', '.join(lost))}</FONT></TD></TR>")
+                classes += " contains-unregistered"
+            for p in below:
+                self.drawn[p] = node
         if m.alias_of is not None:
             rows.append(f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}'
                         "</I></TD></TR>")

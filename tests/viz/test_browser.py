@@ -1,0 +1,175 @@
+"""The explorer in a real browser: JupyterLab on 127.0.0.1 + Debian chromium driven by Playwright.
+
+Runs ``explorer_demo.ipynb`` (a model with heads in a plain list), clicks the unregistered head in
+the SVG and checks the kernel saw it (an ipywidgets Label and a file written by a Python
+observer), then sets the selection from Python (a Button) and checks both views highlight it.
+Screenshot: ``build/screenshots/explorer.png``. Skips without chromium, playwright or jupyterlab.
+"""
+import os
+import re
+import pathlib
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+HERE = pathlib.Path(__file__).parent
+REPO = HERE.parents[1]
+SHOTS = REPO / "build" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a free port with a token, scratch JUPYTER_* dirs; always stopped."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    pytest.importorskip("jupyterlab", reason="jupyterlab is not installed")
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    root.mkdir()
+    shutil.copy(HERE / "explorer_demo.ipynb", root / "explorer_demo.ipynb")
+    selection_file = base / "selection.txt"
+    env = dict(os.environ)
+    for name in ("CONFIG", "DATA", "RUNTIME"):
+        env[f"JUPYTER_{name}_DIR"] = str(base / name.lower())
+    env["IPYTHONDIR"] = str(base / "ipython")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["D2LMODS_SELECTION_FILE"] = str(selection_file)
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.news_url=None"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(base / "server.log", "w")
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)   # own process group: kernels die with it
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail("JupyterLab did not start:\n" + (base / "server.log").read_text()[-3000:])
+                time.sleep(0.3)
+        yield {"url": url, "token": token, "selection": selection_file, "log": base / "server.log"}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=5)
+        log.close()
+
+
+def run_all_cells(page, tries=3):
+    """Run > Run All Cells, again if the kernel dropped it (it can report idle before it is ready)."""
+    started = page.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
+    for _ in range(tries):
+        page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        try:
+            started.wait_for(timeout=10_000)
+            return
+        except Exception:
+            page.keyboard.press("Escape")
+    pytest.fail("JupyterLab never ran the demo notebook's cells")
+
+
+def dismiss_news(page):
+    """The "official Jupyter news?" toast can cover the widget; answer it."""
+    no = page.get_by_role("button", name="No", exact=True)
+    if no.count():
+        no.first.click()
+
+
+def test_explorer_selection_round_trip_in_jupyterlab(lab):
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    errors = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            try:
+                drive(page, lab, expect)
+            except BaseException:   # pytest.fail is not an Exception
+                page.screenshot(path=str(SHOTS / "explorer-failure.png"))
+                raise
+        finally:
+            browser.close()
+    assert errors == [], errors
+    assert (SHOTS / "explorer.png").stat().st_size > 10_000
+
+
+def drive(page, lab, expect):
+    """Open the notebook, run it, and check the selection in both directions."""
+    page.goto(f"{lab['url']}/lab/tree/explorer_demo.ipynb?reset&token={lab['token']}")
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+        timeout=45_000)
+    run_all_cells(page)
+    dismiss_news(page)
+
+    head = page.locator(".d2lm-drawing g.node[id='heads[0]']")
+    head.wait_for(timeout=45_000)
+    head.scroll_into_view_if_needed()
+    # the unregistered head is drawn red and dashed, and the tree badges it
+    assert "unregistered" in head.get_attribute("class")
+    expect(page.locator(".d2lm-tree .d2lm-item.unregistered")).to_have_count(2)
+
+    # click in the SVG -> the kernel's observer sees it
+    head.click()
+    expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
+                                                       timeout=15_000)
+    expect(page.locator(".d2lm-detail")).to_contain_text("self.heads = nn.ModuleList")
+    assert "heads[0]" in lab["selection"].read_text().split()
+
+    # click in the tree -> kernel, and the SVG node is highlighted
+    page.locator(".d2lm-tree .d2lm-item[data-path='heads[1]']").click()
+    expect(page.locator(".sel-label")).to_contain_text("selected: heads[1]",
+                                                       timeout=15_000)
+    expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute(
+        "id", "heads[1]")
+
+    # set from Python (a Button's callback assigns w.selected) -> both views follow
+    page.locator(".select-body button, button.select-body").first.click()
+    expect(page.locator(".d2lm-tree .d2lm-item.d2lm-selected")).to_contain_text(
+        "body: Linear", timeout=15_000)
+    expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
+    expect(page.locator(".d2lm-detail")).to_contain_text("(2, 4) \u2192 (2, 8)")
+
+    page.locator(".d2lm-drawing g.node[id='heads[0]']").click()
+    expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
+                                                       timeout=15_000)
+    page.locator(".d2lm-explorer").screenshot(path=str(SHOTS / "explorer.png"))
+    page.screenshot(path=str(SHOTS / "explorer-lab.png"))
