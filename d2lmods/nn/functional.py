@@ -12,7 +12,6 @@ learner most often gets wrong and says what to change.
 """
 from __future__ import annotations
 
-import functools
 import math
 import os
 import sys
@@ -83,46 +82,6 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     return input.relu() - (-input).relu() * negative_slope
 
 
-@functools.lru_cache(maxsize=None)
-def _erf_kernel():
-    from d2lmods.kernels._jit import njit
-
-    @njit
-    def erf_inplace(x):  # numba's math.erf is the C library's, accurate to an ulp
-        flat = x.reshape(-1)
-        for i in range(flat.size):
-            flat[i] = math.erf(flat[i])
-        return x
-
-    return erf_inplace
-
-
-def _erf(a: np.ndarray) -> np.ndarray:
-    out = np.array(a, dtype=np.float64 if a.dtype == np.float64 else np.float32, copy=True)
-    return _erf_kernel()(out)
-
-
-class _GELU(Function):
-    @staticmethod
-    def forward(ctx, x):
-        from d2lmods._tensor.core import wrap
-
-        a = x._data
-        cdf = (1.0 + _erf(a / np.sqrt(2.0).astype(a.dtype))) * a.dtype.type(0.5)
-        ctx.save_for_backward(x)
-        ctx.cdf = cdf
-        return wrap((a * cdf).astype(a.dtype, copy=False))
-
-    @staticmethod
-    def backward(ctx, g):
-        from d2lmods._tensor.core import wrap
-
-        (x,) = ctx.saved_tensors
-        a = x._data
-        pdf = np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi).astype(a.dtype)
-        return wrap((g._data * (ctx.cdf + a * pdf)).astype(a.dtype, copy=False))
-
-
 def gelu(input, approximate: str = "none"):
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
@@ -131,7 +90,7 @@ def gelu(input, approximate: str = "none"):
         return input * 0.5 * (inner.tanh() + 1.0)
     if approximate != "none":
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return _GELU.apply(input)
+    return input * ((input * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
 
 
 def sigmoid(input):
