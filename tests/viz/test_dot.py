@@ -1,7 +1,9 @@
 """The Graphviz drawing: golden DOT files, real `dot` rendering, styles, depth, collapse, no-dot."""
+import pathlib
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -170,3 +172,15 @@ def test_drawing_is_a_digraph_subclass():
     g = draw(build(M.PlainList))
     assert isinstance(g, ModuleDrawing) and isinstance(g, graphviz.Digraph)
     assert g.tree.root.class_name == "PlainList"
+
+
+@needs_dot
+def test_readme_figure_script_draws_the_unregistered_heads(tmp_path):
+    script = pathlib.Path(__file__).parents[2] / "docs" / "make_figures.py"
+    run = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    groups = svg_groups((tmp_path / "unregistered_heads.svg").read_text())
+    assert "unregistered" in groups["heads[0]"].split() and "called" in groups["heads[0]"].split()
+    assert "registered" in groups["encoder.0"].split()
+    assert (tmp_path / "unregistered_heads.png").read_bytes()[:4] == b"\x89PNG"
