@@ -232,7 +232,7 @@ _INTERNAL_ATTRS = frozenset({
     "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
     "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-    "_load_hook", "_initialize_hook", "_d2l_called", "_d2l_warned_ids",
+    "_load_hook", "_initialize_hook", "_d2l_called", "_d2l_warned_ids", "_d2l_scanned",
 })
 
 
@@ -676,32 +676,8 @@ class Module:
                 "was never set up (no parameter, buffer or submodule registry). "
                 f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
         object.__setattr__(self, "_d2l_called", True)
-        if not msg.warn_unregistered_enabled():
-            return
-        warned = d.get("_d2l_warned_ids", set())
-        registered = None
-        for name, value in list(d.items()):
-            if name in _INTERNAL_ATTRS:
-                continue
-            if isinstance(value, _CONTAINERS):
-                found = [f for f in _hidden_in(value) if id(f[1]) not in warned]
-                if not found:
-                    continue
-                if registered is None:
-                    registered = _registered_ids(self)
-                lost = [f for f in found if id(f[1]) not in registered]
-                if lost:
-                    container = "dict" if isinstance(value, dict) else type(value).__name__
-                    container = "set" if container == "frozenset" else container
-                    warned.update(id(f[1]) for f in lost)
-                    msg.warn(_unregistered_text(type(self).__name__, name, lost, container),
-                             msg.UnregisteredModuleWarning, stacklevel=3)
-            elif isinstance(value, Tensor) and id(value) not in warned and _is_trainable_leaf(value):
-                warned.add(id(value))
-                msg.warn(_tensor_attr_text(type(self).__name__, name, value),
-                         msg.UnregisteredModuleWarning, stacklevel=3)
-        if warned:
-            d["_d2l_warned_ids"] = warned
+        if msg.warn_unregistered_enabled():
+            _scan_own_attributes(self, None, stacklevel=3)
 
     def _call_with_hooks(self, args, kwargs):
         with_kwargs = self._forward_pre_hooks_with_kwargs
@@ -816,12 +792,15 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         """Yield ``(name, Parameter)``; a tied parameter appears once unless ``remove_duplicate=False``."""
-        yield from self._named_members(lambda m: m._parameters.items(), prefix=prefix,
-                                       recurse=recurse, remove_duplicate=remove_duplicate)
+        _check_tree_once(self, stacklevel=2)
+        return self._named_members(lambda m: m._parameters.items(), prefix=prefix,
+                                   recurse=recurse, remove_duplicate=remove_duplicate)
 
     def parameters(self, recurse: bool = True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        """Yield every parameter once (what an optimizer should train): ``optim.SGD(net.parameters(), lr)``."""
+        _check_tree_once(self, stacklevel=2)
+        return (param for _, param in self._named_members(lambda m: m._parameters.items(),
+                                                          recurse=recurse))
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         yield from self._named_members(lambda m: m._buffers.items(), prefix=prefix,
@@ -845,12 +824,14 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
-        for p in self.parameters():
+        _check_tree_once(self, stacklevel=2)
+        for _, p in self._named_members(lambda m: m._parameters.items()):
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
+        _check_tree_once(self, stacklevel=2)
+        for _, p in self._named_members(lambda m: m._parameters.items()):
             if p.grad is None:
                 continue
             if set_to_none:
@@ -932,6 +913,7 @@ class Module:
         if dtype is None:
             return self
         dtype = as_dtype(dtype)
+        _check_tree_once(self, stacklevel=2)
         if not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}. Fix: use a float dtype (torch.float32 or torch.float64); "
@@ -949,10 +931,12 @@ class Module:
 
     def float(self) -> "Module":
         from .._tensor.dtypes import float32
+        _check_tree_once(self, stacklevel=2)
         return self._convert_floats(float32)
 
     def double(self) -> "Module":
         from .._tensor.dtypes import float64
+        _check_tree_once(self, stacklevel=2)
         return self._convert_floats(float64)
 
     def half(self) -> "Module":
@@ -1006,6 +990,7 @@ class Module:
             keep_vars = values.get("keep_vars", keep_vars)
         top = destination is None
         if top:
+            _check_tree_once(self, stacklevel=2)
             destination = StateDict()
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
@@ -1136,8 +1121,9 @@ class Module:
 
     def _warn_if_loading_itself(self, state_dict) -> None:
         """Warn when every tensor given IS the live storage of the matching parameter: nothing is restored."""
-        own = dict(itertools.chain(self.named_parameters(remove_duplicate=False),
-                                   self.named_buffers(remove_duplicate=False)))
+        own = dict(itertools.chain(
+            self._named_members(lambda m: m._parameters.items(), remove_duplicate=False),
+            self._named_members(lambda m: m._buffers.items(), remove_duplicate=False)))
         pairs = [(k, v) for k, v in state_dict.items() if k in own and isinstance(v, Tensor)
                  and not is_lazy(own[k])]
         if pairs and all(_same_storage(v, own[k]) for k, v in pairs):
@@ -1178,6 +1164,55 @@ class Module:
         return True
 
 
+def _scan_own_attributes(module, registered, stacklevel: int) -> None:
+    """Warn (once per object) about modules/parameters hidden in ``module``'s plain attributes.
+
+    ``registered`` is the set of ids registered in the tree being checked (computed
+    lazily when ``None``); ``stacklevel`` counts from the caller of this function.
+    """
+    d = module.__dict__
+    warned = d.get("_d2l_warned_ids", set())
+    for name, value in list(d.items()):
+        if name in _INTERNAL_ATTRS:
+            continue
+        if isinstance(value, _CONTAINERS):
+            found = [f for f in _hidden_in(value) if id(f[1]) not in warned]
+            if not found:
+                continue
+            if registered is None:
+                registered = _registered_ids(module)
+            lost = [f for f in found if id(f[1]) not in registered]
+            if lost:
+                container = "dict" if isinstance(value, dict) else type(value).__name__
+                container = "set" if container == "frozenset" else container
+                warned.update(id(f[1]) for f in lost)
+                msg.warn(_unregistered_text(type(module).__name__, name, lost, container),
+                         msg.UnregisteredModuleWarning, stacklevel=stacklevel + 1)
+        elif isinstance(value, Tensor) and id(value) not in warned and _is_trainable_leaf(value):
+            warned.add(id(value))
+            msg.warn(_tensor_attr_text(type(module).__name__, name, value),
+                     msg.UnregisteredModuleWarning, stacklevel=stacklevel + 1)
+    if warned:
+        d["_d2l_warned_ids"] = warned
+
+
+def _check_tree_once(root, stacklevel: int) -> None:
+    """Scan every module under ``root`` not scanned yet (called by parameters(), state_dict(), to()).
+
+    This catches ``self.layers = []`` filled later when the model is handed to an
+    optimizer, saved or converted before it was ever called.
+    """
+    if not msg.warn_unregistered_enabled() or "_modules" not in root.__dict__:
+        return
+    pending = [m for m in _iter_modules(root) if "_d2l_scanned" not in m.__dict__]
+    if not pending:
+        return
+    registered = _registered_ids(root)
+    for m in pending:
+        object.__setattr__(m, "_d2l_scanned", True)
+        _scan_own_attributes(m, registered, stacklevel + 1)
+
+
 def _warn_lazy_before_apply(root, fn) -> None:
     lazy = [name for name, m in Module.named_modules(root)
             if any(is_lazy(p) for p in m.__dict__.get("_parameters", {}).values())]
@@ -1204,7 +1239,8 @@ def _no_attribute_text(module, name: str) -> str:
     close = difflib.get_close_matches(name, [n for n in own if not n.isdigit()], n=1, cutoff=0.75)
     if close:
         return text + f". Did you mean '{close[0]}'?"
-    found = [n for n, _ in itertools.islice(Module.named_parameters(module), 10_000)
+    found = [n for n, _ in itertools.islice(
+                 Module._named_members(module, lambda m: m._parameters.items()), 10_000)
              if n.rsplit(".", 1)[-1] == name][:3]
     if found:
         ways = ", ".join(_access_path(n) for n in found)

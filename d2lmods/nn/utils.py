@@ -102,7 +102,7 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
     for name, m in Module.named_modules(module):
         reg_modules.setdefault(id(m), name)
     reg_params: dict[int, str] = {}
-    for name, p in Module.named_parameters(module, remove_duplicate=False):
+    for name, p in Module._named_members(module, lambda m: m._parameters.items(), remove_duplicate=False):
         reg_params.setdefault(id(p), name)
 
     findings: list[UnregisteredFinding] = []

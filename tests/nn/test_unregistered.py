@@ -238,3 +238,28 @@ def test_dtype_error_names_path_of_module_missed_by_double():
     text = str(err.value)
     assert "MySequential.modules[0]" in text and "d2lmods.float64" in text and "d2lmods.float32" in text
     assert "plain Python list" in text and "X.float()" in text
+
+
+def test_list_filled_later_warns_when_parameters_are_collected_before_any_call():
+    net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[0\]") as rec:
+        params = list(net.parameters())                 # e.g. handed to an optimizer
+    assert params == [] and len(rec) == 1
+    assert rec[0].filename == __file__
+    net(d2lmods.randn(1, 2))                            # already reported: silent now
+    net.state_dict()
+
+
+@pytest.mark.parametrize("entry", ["state_dict", "double", "named_parameters", "zero_grad"])
+def test_other_entry_points_also_report_hidden_modules(entry):
+    net = MySequential(nn.Linear(2, 3))
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[0\]") as rec:
+        result = getattr(net, entry)()
+        if entry == "named_parameters":
+            list(result)
+    assert rec[0].filename == __file__
+
+
+def test_find_unregistered_itself_is_silent():
+    net = MySequential(nn.Linear(2, 3))
+    assert [f.path for f in find_unregistered(net)] == ["modules[0]"]
