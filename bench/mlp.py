@@ -1,0 +1,155 @@
+"""MLP training step and per-op overhead, d2lmods vs PyTorch CPU, same threads, separate processes.
+
+    python -m bench.mlp                 # full run (3 rounds x 7 samples per library)
+    python -m bench.mlp --quick         # 1 round, for a smoke test
+    python -m bench.mlp --threads 1
+
+Workloads (each library runs the identical code, with ``lib`` = ``d2lmods`` or ``torch``):
+
+* ``mlp_step``: one SGD training step of a 784-256-256-10 MLP on a 256-row float32 batch with
+  cross-entropy (zero_grad, forward, loss, backward, step).
+* ``tiny_step``: forward + backward of D2L's "chimera" (a nested MLP, a linear layer and the
+  fixed-hidden MLP with its ``X /= 2`` loop) on a 2x20 input: almost all time is per-op
+  overhead, not arithmetic.
+* cold start: a fresh interpreter imports d2lmods and runs the first MLP step (warm kernel
+  cache); wall time from process start to the step's end.
+
+Targets: MLP step <= 1.15x PyTorch's time, tiny network <= 1.0x, cold start well under 1 s.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from ._harness import compare, report, child_env, ROOT
+
+
+def _set_params(lib, model, seed):
+    """Give every parameter the same values in both libraries (from one numpy stream)."""
+    rng = np.random.default_rng(seed)
+    with lib.no_grad():
+        for p in model.parameters():
+            bound = 1.0 / np.sqrt(p.shape[-1])
+            p.copy_(lib.tensor(rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32)))
+
+
+def mlp_step(lib, batch=256, hidden=256, lr=0.01):
+    nn = lib.nn
+    net = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                        nn.Linear(hidden, 10))
+    _set_params(lib, net, 0)
+    rng = np.random.default_rng(1)
+    X = lib.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 10, batch))
+    loss_fn = nn.CrossEntropyLoss()
+    opt = lib.optim.SGD(net.parameters(), lr=lr)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(net(X), y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def _chimera(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class FixedHiddenMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rand_weight = lib.tensor(np.random.default_rng(2).random((20, 20))
+                                          .astype(np.float32))
+            self.linear = nn.Linear(20, 20)
+
+        def forward(self, X):
+            X = self.linear(X)
+            X = F.relu(lib.mm(X, self.rand_weight) + 1)
+            X = self.linear(X)
+            while X.abs().sum() > 1:
+                X /= 2
+            return X.sum()
+
+    class NestMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
+            self.linear = nn.Linear(32, 16)
+
+        def forward(self, X):
+            return self.linear(self.net(X))
+
+    return nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())
+
+
+def tiny_step(lib):
+    net = _chimera(lib)
+    _set_params(lib, net, 3)
+    X = lib.tensor(np.random.default_rng(4).random((2, 20)).astype(np.float32))
+
+    def step():
+        for p in net.parameters():
+            p.grad = None
+        net(X).backward()
+    return step
+
+
+_COLD = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import d2lmods as torch, d2lmods.nn, d2lmods.optim
+t_import = time.perf_counter() - t0
+from bench.mlp import mlp_step
+step = mlp_step(torch)
+step()
+print(t_import, time.perf_counter() - t0)
+"""
+
+
+def cold_start(threads=2, repeats=5):
+    """Median wall time of: new interpreter -> import d2lmods -> first MLP step done."""
+    env = child_env(threads)
+    subprocess.run([sys.executable, "-m", "d2lmods.warmup"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    walls, imports, firsts = [], [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=ROOT, capture_output=True,
+                           text=True, check=True)
+        walls.append(time.perf_counter() - t0)
+        t_imp, t_total = map(float, r.stdout.split())
+        imports.append(t_imp)
+        firsts.append(t_total)
+    return {"wall": statistics.median(walls), "import": statistics.median(imports),
+            "import_and_first_step": statistics.median(firsts)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="MLP step and per-op overhead vs PyTorch")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--quick", action="store_true", help="one round, fewer samples")
+    args = p.parse_args(argv)
+    rounds, repeats = (1, 3) if args.quick else (args.rounds, args.repeats)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    mlp = compare("bench.mlp:mlp_step", {"batch": 256}, threads=args.threads, rounds=rounds,
+                  repeats=repeats, inner=10, warmup=5)
+    print(report(mlp))
+    tiny = compare("bench.mlp:tiny_step", {}, threads=args.threads, rounds=rounds,
+                   repeats=repeats, inner=200, warmup=50)
+    print(report(tiny))
+    cold = cold_start(args.threads, repeats=3 if args.quick else 5)
+    print(f"cold start (warm kernel cache): process wall {cold['wall']:.2f} s; inside it, "
+          f"import d2lmods {cold['import']:.2f} s, import + first MLP step "
+          f"{cold['import_and_first_step']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
