@@ -342,6 +342,13 @@ class _Builder:
 
 def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawing:
     """Build the drawing of an analysed tree (``draw`` = ``analyze`` + ``build``)."""
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"depth must be None (everything) or an int >= 0, got {depth!r}")
+    if collapse and (isinstance(collapse, bool) or not isinstance(collapse, int) or collapse < 2):
+        raise ValueError(f"collapse must be 0/None (never) or an int >= 2 (shortest run drawn "
+                         f"once), got {collapse!r}")
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise ValueError(f"rankdir must be 'TB', 'LR', 'BT' or 'RL', got {rankdir!r}")
     b = _Builder(tree, depth, collapse)
     b.module(tree.root.path, "\t")
     b.ties()

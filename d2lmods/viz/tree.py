@@ -251,6 +251,8 @@ def _fix_for(finding) -> str:
     attr = finding.attribute
     if finding.container == "attribute":
         if finding.kind == "tensor":
+            if getattr(finding.obj, "requires_grad", False):
+                return f"self.{attr} = nn.Parameter(...) so optimizers train it"
             return f"self.register_buffer('{attr}', tensor) so state_dict() and .to() see it"
         return (f"assign it as self.{attr} = ... after super().__init__() "
                 "(it was stored past Module.__setattr__)")
@@ -265,6 +267,8 @@ def _fix_for(finding) -> str:
 
 
 def _holder(finding) -> str:
+    if finding.container == "attribute":
+        return f"attribute '{finding.attribute}' set past Module.__setattr__"
     word = _CONTAINER_WORDS.get(finding.container, finding.container)
     return f"{word} '{finding.attribute}'"
 
@@ -377,22 +381,58 @@ def analyze(model, input=None) -> ModelTree:
     module's call count and input/output shapes. Lazy layers materialize during that pass (the
     model is changed, as by any first forward); ``tree.notes`` says so.
     """
+    if not (hasattr(model, "_modules") and hasattr(model, "named_parameters")):
+        hint = ""
+        if hasattr(model, "shape"):
+            hint = " (this looks like a tensor: pass the model, not model(X))"
+        raise TypeError(f"expected an nn.Module (a model or a layer), got {type(model).__name__}"
+                        f"{hint}; e.g. draw(model), summary(model), explore(model)")
     notes = []
     records: dict = {}
     dynamic = input is not None
     if dynamic:
-        before = [n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)]
-        objects = _module_objects(model, _find_unregistered(model))
+        with _checks_paused():
+            before = [n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)]
+            objects = _module_objects(model, _find_unregistered(model))
+        # the forward is the learner's model running as usual: its own first-call warnings
+        # (if any) are the model's, and are not suppressed
         records = _run_forward(model, input, objects)
         notes.append("Shapes come from one sample forward run under no_grad with every module "
                      "in eval mode; each module's train/eval flag was restored afterwards.")
-        after = {n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)}
-        done = [n for n in before if n not in after]
-        if done:
-            notes.append("The sample forward materialized lazy parameters (the model now has "
-                         "their shapes): " + ", ".join(done))
-    findings = _find_unregistered(model)
-    return _build(model, findings, records, dynamic, notes)
+    with _checks_paused():
+        if dynamic:
+            after = {n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)}
+            done = [n for n in before if n not in after]
+            if done:
+                notes.append("The sample forward materialized lazy parameters (the model now "
+                             "has their shapes): " + ", ".join(done))
+        return _build(model, _find_unregistered(model), records, dynamic, notes)
+
+
+@contextlib.contextmanager
+def _checks_paused():
+    """Walk the model without setting off nn's one-time "unregistered" checks.
+
+    ``parameters()``/``state_dict()`` scan a model once and warn about plain containers; the
+    analysis reports the same thing itself, so it pauses the checks (rather than swallowing
+    their warnings) and they stay armed for the learner's own calls.
+    """
+    import d2lmods
+
+    setter = getattr(d2lmods, "set_warn_unregistered", None)
+    if setter is None:
+        yield
+        return
+    try:
+        from d2lmods.nn._messages import warn_unregistered_enabled
+        was = warn_unregistered_enabled()
+    except ImportError:
+        was = True
+    setter(False)
+    try:
+        yield
+    finally:
+        setter(was)
 
 
 def _build(model, findings, records, dynamic, notes) -> ModelTree:
@@ -498,9 +538,10 @@ def _attach(f, owner_info, modules, by_id, visit, registered_ids):
     if not p.visible:
         word = "parameter" if kind == "parameter" else "tensor"
         where = f"'{owner_info.path}'" if owner_info.path else "the model"
-        p.problem = (f"'{f.path}' is a {word} held in a {_holder(f)} of {where}, so it is not "
-                     "registered: parameters(), state_dict() and optimizers never see it and "
-                     ".to() does not move it.")
+        held = (f"a plain tensor attribute of {where}" if f.container == "attribute"
+                else f"a {word} held in a {_holder(f)} of {where}")
+        p.problem = (f"'{f.path}' is {held}, so it is not registered: parameters(), "
+                     "state_dict() and optimizers never see it and .to() does not move it.")
         p.fix = _fix_for(f)
     owner_info.params.append(p)
 
@@ -520,7 +561,9 @@ def _flag(modules, dynamic):
         hidden_numel[m.path] = n
         owner = m.parent or ""
         where = f"'{owner}'" if owner else "the model"
-        text = (f"'{m.path}' is held in a {m.holder} of {where}, so it is not a registered "
+        held = (f"stored on {where} past Module.__setattr__" if f.container == "attribute"
+                else f"held in a {m.holder} of {where}")
+        text = (f"'{m.path}' is {held}, so it is not a registered "
                 f"submodule: parameters(), state_dict(), .to(), .train()/.eval() and optimizers "
                 f"never see its {fmt_count(n)} parameters.")
         if dynamic and m.calls:

@@ -246,3 +246,50 @@ def test_registered_split_matches_what_pytorch_registers(torch):
         assert t.state_dict_keys == len(theirs.state_dict())
         hidden = sum(p.numel() for m in getattr(theirs, "heads", []) for p in m.parameters())
         assert t.hidden_params == hidden
+
+
+def test_attribute_set_past_setattr_and_trainable_tensor_attribute():
+    class Sneaky(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = d2lmods.ones(3, requires_grad=True)      # should be an nn.Parameter
+            object.__setattr__(self, "hidden", nn.Linear(3, 3))
+
+    tree = analyze(build(Sneaky))
+    hidden = tree.modules["hidden"]
+    assert hidden.status == UNREGISTERED and "past Module.__setattr__" in hidden.problem
+    w = next(p for p in tree.root.params if p.name == "w")
+    assert not w.visible and "plain tensor attribute" in w.problem
+    assert w.fix == "self.w = nn.Parameter(...) so optimizers train it"
+
+
+def test_bad_arguments_get_clear_errors():
+    from d2lmods.viz import draw
+
+    with pytest.raises(TypeError, match=r"expected an nn.Module .*got Tensor .*not model\(X\)"):
+        analyze(d2lmods.ones(2))
+    with pytest.raises(ValueError, match="depth must be None"):
+        draw(nn.Linear(2, 2), depth=-1)
+    with pytest.raises(ValueError, match="collapse must be"):
+        draw(nn.Linear(2, 2), collapse=1)
+
+
+def test_a_single_layer_is_a_one_node_drawing():
+    from d2lmods.viz import draw
+
+    g = draw(nn.Linear(2, 3))
+    assert list(g.targets) == ["(root)"] and 'id="(root)"' in g.source
+
+
+def test_analysis_leaves_nns_own_checks_armed_for_the_learner():
+    """nn warns once when a list filled after assignment is first enumerated; the analysis must
+    neither emit that warning itself nor use it up."""
+    model = M.AppendedLater(2)                 # no warning yet: the list was empty when assigned
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tree = analyze(model)
+    assert caught == [] and len(tree.unregistered) == 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        list(model.parameters())               # the learner's own call still gets the warning
+    assert any(issubclass(w.category, nn.UnregisteredModuleWarning) for w in caught)
