@@ -75,6 +75,20 @@ def result_json(s: Student) -> dict:
             "feedback": f"feedback/{s.student}/{ASSIGNMENT}/{NOTEBOOK}.html"}
 
 
+def _remember_alembic_head() -> None:
+    """Ask ``alembic heads`` once per test session instead of once per new gradebook.
+
+    nbgrader shells out to alembic (seconds) for every new database only to learn a
+    constant: the migration head of the installed nbgrader.
+    """
+    import functools
+
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+
+
 def build_course(root: Path, students: list[Student], db_url: str | None = None,
                  course_id: str = "d2l101") -> Path:
     """Write nbgrader_config.py, a gradebook with the students' grades, results and feedback files."""
@@ -91,6 +105,7 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
     # A new gradebook shells out to `alembic`, which lives next to this interpreter.
     env_path = os.environ.get("PATH", "")
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env_path
+    _remember_alembic_head()
     try:
         with Gradebook(sqlalchemy_url(db_url), course_id=course_id) as gb:
             gb.update_or_create_assignment(ASSIGNMENT)

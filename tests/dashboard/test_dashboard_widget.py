@@ -43,20 +43,3 @@ def test_empty_folder_explains_itself(tmp_path):
     dash = Dashboard(tmp_path)
     assert dash.assignment.value is None and "nothing graded yet" in dash.status.value
 
-
-@pytest.mark.slow
-def test_dashboard_notebook_runs_in_a_real_kernel(course, monkeypatch):
-    """exercises/dashboard.ipynb (the one Voila serves) executes and displays the widget."""
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    root = Path(__file__).resolve().parents[2]
-    nb = nbformat.read(root / "exercises" / "dashboard.ipynb", as_version=4)
-    monkeypatch.setenv("D2LMODS_COURSE", str(course))
-    monkeypatch.setenv("PYTHONPATH", str(root))
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(root / "exercises")}}).execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert len(views) == 1
