@@ -2,9 +2,11 @@
 
 >>> from d2lmods import nn
 >>> from d2lmods.viz import draw
->>> g = draw(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))   # doctest: +SKIP
->>> g                       # in Jupyter: the SVG; without Graphviz: a text tree and a hint
->>> print(g.source)         # the DOT text, deterministic (node ids are qualified names)
+>>> g = draw(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))
+>>> g.source.splitlines()[0]    # DOT text, deterministic; as a cell's result: the SVG
+'digraph Sequential {'
+>>> g.targets                   # SVG id -> module path ("(root)" is the model itself)
+{'(root)': '', '0': '0', '1': '1', '2': '2'}
 
 What the picture means:
 

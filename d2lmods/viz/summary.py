@@ -2,9 +2,17 @@
 
 >>> from d2lmods import nn
 >>> from d2lmods.viz import summary
->>> s = summary(nn.Sequential(nn.Linear(4, 8), nn.ReLU()))     # doctest: +SKIP
->>> print(s)                # text table; in Jupyter the same table as HTML (_repr_html_)
->>> s.tree.totals.registered_params                          # doctest: +SKIP
+>>> s = summary(nn.Sequential(nn.Linear(4, 8), nn.ReLU()))
+>>> print(s)        # text; in Jupyter the same table as HTML (_repr_html_)  # doctest: +ELLIPSIS
+==================================
+Module  Class       Params  Status
+==================================
+(root)  Sequential
+  0     Linear          40
+  1     ReLU
+==================================
+registered: 40 parameters in 2 tensors ...
+>>> s.tree.totals.registered_params
 40
 
 Columns: module path (indented by depth), class, output shape (with a sample ``input``),

@@ -3,11 +3,12 @@
 >>> from d2lmods import nn
 >>> from d2lmods.viz import analyze
 >>> from d2lmods.viz.text import text_tree
->>> print(text_tree(analyze(nn.Sequential(nn.Linear(4, 8), nn.ReLU()))))   # doctest: +SKIP
+>>> print(text_tree(analyze(nn.Sequential(nn.Linear(4, 8), nn.ReLU()))))  # doctest: +ELLIPSIS
 Sequential
 ├── 0: Linear  weight (8, 4)  bias (8,)
 └── 1: ReLU
-registered: 40 parameters in 2 tensors (...)
+<BLANKLINE>
+registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2 keys)
 """
 from __future__ import annotations
 

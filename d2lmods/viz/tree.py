@@ -12,11 +12,13 @@ Nothing here renders anything; :mod:`d2lmods.viz.dot`, :mod:`d2lmods.viz.summary
 ...         super().__init__()
 ...         self.body = nn.Linear(4, 8)
 ...         self.heads = [nn.Linear(8, 2), nn.Linear(8, 3)]   # plain list: not registered
->>> tree = analyze(Net())                                      # doctest: +SKIP
->>> [m.path for m in tree.unregistered]                        # doctest: +SKIP
+>>> tree = analyze(Net())
+>>> [m.path for m in tree.unregistered]
 ['heads[0]', 'heads[1]']
->>> tree.totals.registered_params, tree.totals.hidden_params    # doctest: +SKIP
+>>> tree.totals.registered_params, tree.totals.hidden_params
 (40, 45)
+>>> tree.modules["heads[0]"].fix
+'self.heads = nn.ModuleList(...)'
 
 Paths: registered modules use their qualified name (``"encoder.0"``, the root is ``""``);
 modules reached only through a plain container use their attribute path from the root

@@ -1,12 +1,17 @@
 """An interactive model explorer for Jupyter: drawing, collapsible tree and a detail panel.
 
+>>> import d2lmods
 >>> from d2lmods import nn
 >>> from d2lmods.viz import explore
->>> w = explore(model)             # doctest: +SKIP  (shows itself as a cell's last expression)
->>> w.selected = "blocks.0"        # doctest: +SKIP  select from Python: both views highlight it
->>> w.selected                     # doctest: +SKIP  a click in the drawing or tree updates it
-'heads[0]'
->>> model(X); w.refresh()          # doctest: +SKIP  redraw after the model changed (lazy layers)
+>>> model = nn.Sequential(nn.LazyLinear(8), nn.ReLU())
+>>> w = explore(model)          # a cell's last expression shows it
+>>> w.selected = "0"            # select from Python: drawing and tree highlight it
+>>> w.module_info.params[0].lazy
+True
+>>> _ = model(d2lmods.randn(2, 3))   # the first forward materializes the lazy layer...
+>>> _ = w.refresh()                  # ...and refresh() redraws it; the selection stays
+>>> w.selected, w.module_info.params[0].shape
+('0', (8, 3))
 
 Selection is two-way: clicking a node in the SVG or an item in the tree sets ``selected`` (a
 module path, ``""`` for the root); setting ``selected`` from Python highlights both views and
