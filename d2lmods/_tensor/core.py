@@ -161,9 +161,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
-        from ..autograd.engine import backward
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
-                 create_graph=create_graph, inputs=inputs)
+        _engine().backward([self], None if gradient is None else [gradient],
+                           retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # -- data and storage ---------------------------------------------------------------------
     @property
@@ -353,6 +352,13 @@ class Tensor:
     @property
     def _version_count(self):
         return self._version[0]
+
+
+def _engine(_cache=[]):
+    if not _cache:
+        from ..autograd import engine
+        _cache.append(engine)
+    return _cache[0]
 
 
 def _rebuild(cls, arr, requires_grad):

@@ -13,37 +13,53 @@ node from several consumers are summed first. Leaves get ``.grad`` += their grad
 import numpy as np
 
 from .grad_mode import STATE
-from .node import GraphFreedError
+from .node import GraphFreedError, _FREED_MESSAGE
+
+_core = None   # d2lmods._tensor.core, bound on first use (it imports this package itself)
+
+
+def _tensor_core():
+    global _core
+    if _core is None:
+        from .._tensor import core
+        _core = core
+    return _core
 
 __all__ = ["backward", "grad"]
 
 
 def _topological_order(roots):
-    """Nodes reachable from ``roots``, each after all nodes that consume its output."""
+    """Nodes reachable from ``roots``, each after all nodes that consume its output.
+
+    Depth-first with an explicit stack: a node is emitted once all nodes below it are, and the
+    reversed emission order puts every consumer before what it consumes.
+    """
     order = []
+    append = order.append
     seen = set()
+    add = seen.add
     stack = [(n, False) for n in roots]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
-            order.append(node)
+            append(node)
             continue
-        key = id(node)
-        if key in seen:
+        if node in seen:
             continue
-        seen.add(key)
-        stack.append((node, True))
+        add(node)
+        push((node, True))
         for t in node.inputs:
             if t is not None:
                 fn = t._fn
-                if fn is not None and id(fn) not in seen:
-                    stack.append((fn, False))
+                if fn is not None and fn not in seen:
+                    push((fn, False))
     order.reverse()
     return order
 
 
 def _as_root_grad(t, g):
-    from .._tensor.core import Tensor
+    Tensor = _tensor_core().Tensor
     if g is None:
         if t._data.size != 1:
             raise RuntimeError(
@@ -51,7 +67,7 @@ def _as_root_grad(t, g):
                 f"{list(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
                 f"loss.mean().backward()), or pass the upstream gradient: "
                 f"y.backward(gradient=torch.ones_like(y)).")
-        return np.ones_like(t._data)
+        return np.ones(t._data.shape, dtype=t._data.dtype)
     arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
     if arr.shape != t._data.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(arr.shape)} and "
@@ -59,42 +75,102 @@ def _as_root_grad(t, g):
     return np.array(arr, dtype=t._data.dtype)  # a private copy: the engine may add into it
 
 
-def _run(roots, root_grads, retain_graph, capture=None):
-    """Core loop. With ``capture`` (a dict id(tensor) -> tensor), return gradients for those
-    tensors instead of accumulating into leaves' ``.grad``."""
-    from .._tensor.core import wrap
+def _run_plain(roots, root_grads, retain_graph):
+    """The usual backward: gradients of ``roots`` accumulated into the leaves' ``.grad``."""
+    grads = {}          # node -> gradient of its output (a list for multi-output nodes)
+    leaf_grads = {}     # leaf tensor -> summed gradient (tensors hash by identity)
+    root_nodes = []
+    for t, g in zip(roots, root_grads):
+        fn = t._fn
+        if fn is None:
+            _acc(leaf_grads, t, g)
+        else:
+            _add_node(grads, fn, t._out_nr, g)
+            root_nodes.append(fn)
+    pop = grads.pop
+    for node in _topological_order(root_nodes):
+        g = pop(node, None)
+        if g is None:
+            continue
+        saved = node.saved
+        if saved is None:
+            raise GraphFreedError(_FREED_MESSAGE)
+        if node._versions:
+            node.check_saved()
+        in_grads = node.backward(g)
+        if not retain_graph and saved:
+            node.saved = None
+        for t, gi in zip(node.inputs, in_grads):
+            if t is None or gi is None:
+                continue
+            fn = t._fn
+            if fn is None:
+                prev = leaf_grads.get(t)
+                leaf_grads[t] = gi if prev is None else prev + gi
+            elif fn.n_outputs == 1:
+                prev = grads.get(fn)
+                grads[fn] = gi if prev is None else prev + gi
+            else:
+                _add_node(grads, fn, t._out_nr, gi)
+    _store_leaf_grads(leaf_grads)
 
-    grads = {}          # id(node) -> gradient of its output (list for multi-output nodes)
-    leaf_grads = {}     # id(leaf) -> [leaf, summed gradient]
+
+def _acc(store, t, g):
+    prev = store.get(t)
+    store[t] = g if prev is None else prev + g
+
+
+def _store_leaf_grads(leaf_grads):
+    wrap = _tensor_core().wrap
+    handed_out = set()    # arrays already given to a leaf: a second leaf gets a copy
+    for t, g in leaf_grads.items():
+        if not t._rg:
+            continue
+        d = t._data
+        if g.dtype != d.dtype:
+            g = g.astype(d.dtype)
+        if g.shape != d.shape:
+            g = np.broadcast_to(g, d.shape)
+        old = t._grad
+        if old is None:
+            # Own the array (it may be a view of another gradient, or read-only).
+            if not (g.flags.owndata and g.flags.writeable) or id(g) in handed_out:
+                g = g.copy()
+            handed_out.add(id(g))
+            t._grad = wrap(g)
+        else:
+            np.add(old._data, g, out=old._data)
+            old._version[0] += 1
+
+
+def _run(roots, root_grads, retain_graph, capture=None):
+    """Core loop. With ``capture`` (a dict id(tensor) -> tensor), return ``{id: [tensor, grad]}``
+    for those tensors instead of accumulating into leaves' ``.grad``."""
+    if capture is None:
+        return _run_plain(roots, root_grads, retain_graph)
+
+    grads = {}          # node -> gradient of its output (list for multi-output nodes)
     captured = {}
     root_nodes = []
     for t, g in zip(roots, root_grads):
-        if capture is not None and id(t) in capture:
+        if id(t) in capture:
             _add_leaf(captured, t, g)
         fn = t._fn
-        if fn is None:
-            if capture is None:
-                _add_leaf(leaf_grads, t, g)
-            continue
-        _add_node(grads, fn, t._out_nr, g)
-        root_nodes.append(fn)
+        if fn is not None:
+            _add_node(grads, fn, t._out_nr, g)
+            root_nodes.append(fn)
 
-    order = _topological_order(root_nodes)
-    capture_nodes = None
-    if capture is not None:
-        # A captured non-leaf's gradient is the one flowing into its node.
-        capture_nodes = {id(t._fn): t for t in capture.values() if t._fn is not None}
-
-    for node in order:
-        g = grads.pop(id(node), None)
+    # A captured non-leaf's gradient is the one flowing into its node.
+    capture_nodes = {id(t._fn): t for t in capture.values() if t._fn is not None}
+    for node in _topological_order(root_nodes):
+        g = grads.pop(node, None)
         if g is None:
             continue
-        if capture_nodes is not None:
-            t = capture_nodes.get(id(node))
-            if t is not None:
-                _add_leaf(captured, t, g if node.n_outputs == 1 else g[t._out_nr])
+        t = capture_nodes.get(id(node))
+        if t is not None:
+            _add_leaf(captured, t, g if node.n_outputs == 1 else g[t._out_nr])
         if node.saved is None:
-            raise GraphFreedError(_freed_message())
+            raise GraphFreedError(_FREED_MESSAGE)
         if node._versions:
             node.check_saved()
         in_grads = node.backward(g)
@@ -106,37 +182,13 @@ def _run(roots, root_grads, retain_graph, capture=None):
             fn = t._fn
             if fn is not None:
                 _add_node(grads, fn, t._out_nr, gi)
-            elif capture is None:
-                _add_leaf(leaf_grads, t, gi)
             elif id(t) in capture:
                 _add_leaf(captured, t, gi)
-
-    if capture is not None:
-        return captured
-
-    handed_out = set()    # arrays already given to a leaf: a second leaf gets a copy
-    for t, g in leaf_grads.values():
-        if not t._rg:
-            continue
-        if g.dtype != t._data.dtype:
-            g = g.astype(t._data.dtype)
-        if g.shape != t._data.shape:
-            g = np.broadcast_to(g, t._data.shape)
-        old = t._grad
-        if old is None:
-            # Own the array (it may be a view of another gradient or read-only).
-            if not (g.flags.owndata and g.flags.writeable) or id(g) in handed_out:
-                g = g.copy()
-            handed_out.add(id(g))
-            t._grad = wrap(g)
-        else:
-            np.add(old._data, g, out=old._data)
-            old._version[0] += 1
-    return None
+    return captured
 
 
 def _add_node(grads, fn, out_nr, g):
-    key = id(fn)
+    key = fn
     if fn.n_outputs == 1:
         prev = grads.get(key)
         grads[key] = g if prev is None else prev + g
@@ -155,11 +207,6 @@ def _add_leaf(store, t, g):
         entry[1] = entry[1] + g
 
 
-def _freed_message():
-    from .node import _FREED_MESSAGE
-    return _FREED_MESSAGE
-
-
 def _check_roots(tensors):
     for i, t in enumerate(tensors):
         if not t._rg:
@@ -176,7 +223,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     ``retain_graph=False`` (the default) frees saved values as it goes, so a second backward
     through the same graph raises an error; recompute the forward pass instead.
     """
-    from .._tensor.core import Tensor
+    Tensor = _tensor_core().Tensor
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     if grad_tensors is None:
@@ -205,7 +252,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def _accumulate_into(t, g):
-    from .._tensor.core import wrap
+    wrap = _tensor_core().wrap
     g = np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype)
     if t._grad is None:
         t._grad = wrap(g)

@@ -30,7 +30,7 @@ class SumBackward0(Node):
     __slots__ = ()
 
     def backward(self, g):
-        return (np.broadcast_to(g, self.meta),)
+        return (np.full(self.meta, g, dtype=g.dtype),)
 
 
 class SumBackward1(Node):
@@ -68,7 +68,7 @@ class MeanBackward0(Node):
 
     def backward(self, g):
         shape, n = self.meta
-        return (np.broadcast_to(g / n, shape),)
+        return (np.full(shape, g / n, dtype=g.dtype),)
 
 
 class MeanBackward1(Node):
