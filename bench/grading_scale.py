@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -39,6 +40,7 @@ def make_submissions(course: Path, n: int) -> list[str]:
     release, source = c.release_notebook(ASSIGNMENT), c.source_notebook(ASSIGNMENT)
     known = set(samples.names())
     pool = [name for name, weight in MIX.items() if name in known for _ in range(weight)]
+    random.Random(0).shuffle(pool)  # a class, not blocks of identical mistakes
     if not pool:
         raise SystemExit(f"no sample submissions found among {sorted(MIX)} in autograder/samples/")
     built = {name: json.loads(samples.build(name, release, source)) for name in set(pool)}
@@ -145,14 +147,18 @@ def main(argv=None) -> int:
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     log(f"generating {a.n} submissions in {work / 'template'} ...")
     template = prepare_template(work, a.n)
-    rows = [run_mode(m.strip(), template, work, log) for m in a.modes.split(",") if m.strip()]
+    summary = {"n": a.n, "cpus": os.cpu_count(), "python": sys.version.split()[0],
+               "load_before": os.getloadavg(), "runs": []}
+    for mode in [m.strip() for m in a.modes.split(",") if m.strip()]:
+        summary["runs"].append(run_mode(mode, template, work, log))
+        summary["runs"][-1]["load_after"] = os.getloadavg()
+        (work / "summary.json").write_text(json.dumps(summary, indent=2))  # keep what is done so far
+    rows = summary["runs"]
     log("\nmode   workers  submissions  wall s   per minute  median s  warm-up s  mean s per phase")
     for r in rows:
         phases = ", ".join(f"{k} {v:.2f}" for k, v in r["mean_phase_seconds"].items())
         log(f"{r['mode']:<6} {r['workers']:>7}  {r['submissions']:>11}  {r['wall_seconds']:>6.1f}  "
             f"{r['per_minute']:>10}  {r['median_grading_seconds']:>8}  {r['warmup_seconds']:>9}  {phases}")
-    summary = {"n": a.n, "cpus": os.cpu_count(), "python": sys.version.split()[0], "runs": rows}
-    (work / "summary.json").write_text(json.dumps(summary, indent=2))
     log(f"\nfigures: {work / 'summary.json'}")
     return 0
 

@@ -26,6 +26,10 @@ CHECKS = {
     "factory": [("distinct_instances", "factory returns distinct instances", 1.0),
                 ("count", "factory returns n modules", 1.0)],
 }
+# Debian's chromium, driven by Playwright; never a downloaded browser.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 MANUAL_CELL = "list_problems"
 MANUAL_MAX = 1.0
 LIST_CATEGORY = "modules kept in a plain Python list"

@@ -4,14 +4,12 @@ import statistics
 from pathlib import Path
 
 import pytest
-from dashkit import ASSIGNMENT
+from dashkit import ASSIGNMENT, CHROMIUM
+from dashkit import CHROMIUM_FLAGS as FLAGS
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import course_settings
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 BUILD = Path(__file__).resolve().parents[2] / "build"
 
 pytestmark = pytest.mark.browser

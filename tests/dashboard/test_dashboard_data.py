@@ -167,3 +167,14 @@ def test_plain_postgresql_urls_use_the_installed_driver():
         assert url == "postgresql://u@h:5/gb"
     assert sqlalchemy_url("postgresql+psycopg2://u@h/gb") == "postgresql+psycopg2://u@h/gb"
     assert sqlalchemy_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_sandbox_start_is_the_part_time_not_spent_inside_the_probe(course):
+    path = course / "results" / ASSIGNMENT / "alice.json"
+    result = json.loads(path.read_text())
+    for part, wall in zip(result["parts"], (1.5, 1.0, 0.5)):
+        result["parts"][part]["wall_seconds"] = wall
+    result["extra_data"]["timings"] = {"imports": 1.2, "exec": 0.1, "checks": 0.4, "total": 1.8}
+    path.write_text(json.dumps(result))
+    alice = next(s for s in load_assignment(course, ASSIGNMENT).students if s.student == "alice")
+    assert alice.timings == pytest.approx({"sandbox start": 3.0 - 1.8, "imports": 1.2, "exec": 0.1, "checks": 0.4})

@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_dashboard_browser import CHROMIUM, FLAGS
+from dashkit import CHROMIUM
+from dashkit import CHROMIUM_FLAGS as FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
