@@ -36,21 +36,12 @@ class Identity(Module):
         return input
 
 
-_linear_fn = None
-
-
 def _linear(input, weight, bias):
-    """``input @ weight.T + bias`` through the fused autograd op when it exists."""
-    global _linear_fn
-    if _linear_fn is None:
-        try:
-            from ..functional import linear as f
-        except ImportError:  # functional not there yet: compose from basic ops
-            def f(x, w, b=None):
-                out = x @ w.T
-                return out if b is None else out + b
-        _linear_fn = f
-    return _linear_fn(input, weight, bias)
+    """``input @ weight.T + bias`` through the core's fused autograd op (``AddmmBackward0``)."""
+    from ...ops.nn_ops import linear
+    global _linear
+    _linear = linear          # resolve once; later calls go straight to the op
+    return linear(input, weight, bias)
 
 
 class Linear(Module):
@@ -90,14 +81,17 @@ class Linear(Module):
             _uniform(self.bias, -bound, bound)
 
     def forward(self, input):
-        check_input(self, input)
-        weight = self.weight
-        if input.dtype != weight.dtype:
+        # Checked here, before the op, so errors can name this layer's place and in_features.
+        if not isinstance(input, Tensor):
+            check_input(self, input)
+        params = self._parameters
+        weight = params["weight"]
+        xd, wd = input._data, weight._data
+        if xd.dtype != wd.dtype:
             raise dtype_mismatch(self, input, weight)
-        w_in = weight._data.shape[1]
-        if input._data.ndim == 0 or input._data.shape[-1] != w_in:
+        if xd.ndim == 0 or xd.shape[-1] != wd.shape[1]:
             raise self._shape_error(input)
-        return _linear(input, weight, self.bias)
+        return _linear(input, weight, params["bias"])
 
     def _shape_error(self, input):
         shape = tuple(input._data.shape)
