@@ -67,8 +67,10 @@ class RemovableHandle:
         self.id = next(RemovableHandle._next_id)
         self.extra_dict_ref = weakref.ref(extra_dict) if extra_dict is not None else None
 
+    extra_dict_refs: tuple = ()
+
     def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, self.extra_dict_ref):
+        for ref in (self.hooks_dict_ref, self.extra_dict_ref, *self.extra_dict_refs):
             d = ref() if ref is not None else None
             if d is not None and self.id in d:
                 del d[self.id]
@@ -138,6 +140,27 @@ class StateDict(OrderedDict):
                     self._edited.append(key)
         OrderedDict.__setitem__(self, key, value)
 
+    def _consume(self):
+        # Reading the edited dict (saving it, printing it, loading it) means it was put to use.
+        if self.__dict__.get("_edited"):
+            self._loaded = True
+
+    def keys(self):
+        self._consume()
+        return OrderedDict.keys(self)
+
+    def values(self):
+        self._consume()
+        return OrderedDict.values(self)
+
+    def items(self):
+        self._consume()
+        return OrderedDict.items(self)
+
+    def __iter__(self):
+        self._consume()
+        return OrderedDict.__iter__(self)
+
     def __del__(self):
         try:
             if self._edited and not self._loaded:
@@ -152,6 +175,7 @@ class StateDict(OrderedDict):
 
     def __reduce__(self):
         # Pickle/deepcopy as a plain OrderedDict snapshot (plus metadata).
+        self._consume()
         state = {"_metadata": self._metadata}
         return (StateDict, (list(OrderedDict.items(self)),), state)
 
@@ -694,7 +718,20 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        result = self.forward(*args, **kwargs)
+        try:
+            result = self.forward(*args, **kwargs)
+        except Exception:
+            # Hooks registered with always_call=True still run (their errors are not raised).
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            hook(self, args, kwargs, None)
+                        else:
+                            hook(self, args, None)
+                    except Exception:
+                        pass
+            raise
         post_kwargs = self._forward_hooks_with_kwargs
         for hook_id, hook in list(self._forward_hooks.items()):
             if hook_id in post_kwargs:
@@ -722,6 +759,7 @@ class Module:
                               always_call: bool = False):
         """Run ``hook(module, args, output)`` after every forward; a non-``None`` return replaces the output."""
         handle = RemovableHandle(self._forward_hooks, extra_dict=self._forward_hooks_with_kwargs)
+        handle.extra_dict_refs = (weakref.ref(self._forward_hooks_always_called),)
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -734,6 +772,17 @@ class Module:
     def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """Run ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's entries are loaded."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_state_dict_post_hook(self, hook):
+        """Run ``hook(module, state_dict, prefix, local_metadata)`` after this module's entries are saved."""
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
         return handle
 
     def register_load_state_dict_post_hook(self, hook):

@@ -585,3 +585,15 @@ def test_linear_with_float_sizes():
     with pytest.raises(TypeError, match=r"out_features must be an int"):
         nn.LazyLinear(256 / 2)
     silent(nn.Linear, 20, int(512 / 2))
+
+
+def test_edited_state_dict_that_is_saved_is_silent(tmp_path):
+    lin = nn.Linear(2, 2)
+
+    def export_zeroed(model, path):
+        sd = model.state_dict()
+        sd["weight"] = d2lmods.zeros(2, 2)       # editing a copy for export is fine
+        d2lmods.save(sd, path)
+
+    silent(export_zeroed, lin, tmp_path / "zeroed.pt")
+    assert float(d2lmods.load(tmp_path / "zeroed.pt")["weight"].abs().sum()) == 0.0

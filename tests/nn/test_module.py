@@ -470,3 +470,31 @@ def test_identity():
     x = d2lmods.ones(2)
     assert nn.Identity(54, unused="x")(x) is x
     assert repr(nn.Identity()) == "Identity()"
+
+
+def test_always_call_forward_hook_runs_when_forward_fails():
+    class Boom(nn.Module):
+        def forward(self, X):
+            raise ValueError("boom")
+
+    seen = []
+    m = Boom()
+    h = m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    m.register_forward_hook(lambda mod, args, out: seen.append("never"))
+    with pytest.raises(ValueError, match="boom"):
+        m(d2lmods.ones(1))
+    assert seen == [None]
+    h.remove()
+    assert not m._forward_hooks_always_called
+
+
+def test_state_dict_and_load_hooks():
+    lin = nn.Linear(1, 1)
+    seen = []
+    lin.register_state_dict_post_hook(lambda mod, sd, prefix, meta: seen.append(("save", list(sd))))
+    lin.register_load_state_dict_pre_hook(
+        lambda mod, sd, prefix, *rest: seen.append(("pre", mod is lin, sorted(sd))))
+    lin.register_load_state_dict_post_hook(lambda mod, keys: seen.append(("post", repr(keys))))
+    lin.load_state_dict({k: v.clone() for k, v in lin.state_dict().items()})
+    assert seen == [("save", ["weight", "bias"]), ("pre", True, ["bias", "weight"]),
+                    ("post", "<All keys matched successfully>")]
