@@ -49,7 +49,7 @@ def _table(headers: list[str], rows: list[list[str]], cls: str, row_attrs: list[
 # Views
 # --------------------------------------------------------------------------------------------------
 
-def summary_view(data: AssignmentData) -> str:
+def summary_view(data: AssignmentData, link_base: Path | None = None) -> str:
     s = data.score_summary()
     top = data.max_score
     enrolled = len(data.students)
@@ -76,7 +76,7 @@ def summary_view(data: AssignmentData) -> str:
     return html
 
 
-def scores_view(data: AssignmentData) -> str:
+def scores_view(data: AssignmentData, link_base: Path | None = None) -> str:
     overall = [r.score for r in data.students if r.scored and r.score is not None]
     top = data.max_score or 0.0
     parts = data.part_distributions()
@@ -92,7 +92,7 @@ def scores_view(data: AssignmentData) -> str:
     return out
 
 
-def checks_view(data: AssignmentData) -> str:
+def checks_view(data: AssignmentData, link_base: Path | None = None) -> str:
     stats = data.check_stats()
     if not stats:
         return '<p class="empty">No graded submissions yet, so no checks to report.</p>'
@@ -108,7 +108,7 @@ def checks_view(data: AssignmentData) -> str:
                         rows, "checks", attrs)
 
 
-def failures_view(data: AssignmentData, limit: int = 12) -> str:
+def failures_view(data: AssignmentData, link_base: Path | None = None, limit: int = 12) -> str:
     cats = data.failure_categories(limit=limit)
     if not cats:
         return '<p class="empty">No failed checks among the graded submissions.</p>'
@@ -149,8 +149,13 @@ def _link(path: Path | None, link_base: Path | None, text: str) -> str:
     return f'<a href="{escape(href)}">{escape(text)}</a>'
 
 
-def student_detail(r: StudentRecord, link_base: Path | None = None) -> str:
-    """A student's results file (pretty JSON) and feedback link."""
+# Above this many students the page links each results file instead of inlining it, so a
+# class of thousands still gives a page a browser opens quickly (each file is ~10 kB).
+INLINE_JSON_LIMIT = 150
+
+
+def student_detail(r: StudentRecord, link_base: Path | None = None, inline_json: bool = True) -> str:
+    """A student's grade cells, the checks they did not pass, their results JSON and feedback link."""
     bits = [f"<p>feedback: {_link(r.feedback_path, link_base, 'open feedback')}"
             f" · results file: {_link(r.result_path, link_base, r.result_path.name if r.result_path else '')}</p>"]
     if r.problem:
@@ -159,19 +164,30 @@ def student_detail(r: StudentRecord, link_base: Path | None = None) -> str:
         bits.append(_table(["grade cell", "score", "max", "needs manual grade"],
                            [[escape(c.name), _fmt(c.score), _fmt(c.max_score), "yes" if c.needs_manual_grade else ""]
                             for c in r.cells.values()], "cells"))
-    if r.result is not None:
+    missed = [t for t in r.tests if t.get("status") != "passed"]
+    if missed:
+        bits.append(_table(["part", "check", "status", "points", "message"],
+                           [[escape(str(t.get("part"))), escape(str(t.get("name"))), escape(str(t.get("status"))),
+                             f"{_fmt(_num(t.get('score')))} / {_fmt(_num(t.get('max_score')))}",
+                             escape(str(t.get("output") or ""))[:600]] for t in missed], "missed"))
+    if r.result is not None and inline_json:
         bits.append(f"<pre>{escape(json.dumps(r.result, indent=2, ensure_ascii=False))}</pre>")
-    elif not r.submitted:
+    elif r.result is None and not r.submitted:
         bits.append("<p>No submission.</p>")
-    else:
+    elif r.result is None:
         bits.append("<p>Submitted, not auto-graded yet.</p>")
     return "".join(bits)
+
+
+def _num(x) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
 def students_view(data: AssignmentData, link_base: Path | None = None) -> str:
     if not data.students:
         return '<p class="empty">No students yet.</p>'
     parts = list(data.part_max)
+    inline = len(data.students) <= INLINE_JSON_LIMIT
     headers = ["student", "name", "status", "score", "max"] + parts + ["flags", "grading s", "details"]
     rows, attrs = [], []
     for r in data.students:
@@ -183,12 +199,12 @@ def students_view(data: AssignmentData, link_base: Path | None = None) -> str:
                      escape(status), f'<span class="score">{_fmt(r.score)}</span>', _fmt(r.max_score)]
                     + [_fmt(ps.get(p)) for p in parts]
                     + [escape(", ".join(r.flags)), _fmt(r.grading_seconds, 1),
-                       f"<details><summary>open</summary>{student_detail(r, link_base)}</details>"])
+                       f"<details><summary>open</summary>{student_detail(r, link_base, inline)}</details>"])
         attrs.append(f'data-student="{escape(r.student)}" data-status="{escape(status)}"')
     return _table(headers, rows, "students", attrs)
 
 
-def timing_view(data: AssignmentData) -> str:
+def timing_view(data: AssignmentData, link_base: Path | None = None) -> str:
     seconds = [r.grading_seconds for r in data.graded if r.grading_seconds is not None]
     if not seconds:
         return '<p class="empty">No grading times recorded yet.</p>'
@@ -224,7 +240,7 @@ def render_page(data: AssignmentData, out_path: Path | None = None) -> str:
     base = out_path.resolve().parent if out_path else None
     sections = []
     for key, title, view in VIEWS:
-        body = view(data, base) if view in (flags_view, students_view) else view(data)
+        body = view(data, base)
         sections.append(f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>')
     nav = "".join(f'<a href="#{k}">{escape(t)}</a>' for k, t, _ in VIEWS)
     return Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(

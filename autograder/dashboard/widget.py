@@ -71,7 +71,7 @@ class Dashboard:
         self.status.value = (f"<p>Course <b>{d.course_id}</b>: {len(d.students)} students, "
                              f"{len(d.submitted)} submitted, {len(d.graded)} auto-graded.</p>")
         for key, _, view in _TAB_VIEWS:
-            self.panes[key].value = view(d, self.link_base) if view is render.flags_view else view(d)
+            self.panes[key].value = view(d, self.link_base)
         self.students_table.value = render.students_view(d, self.link_base)
         previous = self.student.value
         self.student.options = [s.student for s in d.students]

@@ -119,3 +119,29 @@ def test_runs_as_a_module_with_default_output(course, tmp_path):
                           env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "build/dashboard.html" and (tmp_path / "build" / "dashboard.html").exists()
+
+
+def test_large_class_links_results_files_instead_of_inlining_them(tmp_path):
+    import json
+
+    from dashkit import result_json
+
+    from autograder.dashboard.render import INLINE_JSON_LIMIT
+
+    course = tmp_path / "big"
+    folder = course / "results" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    n = INLINE_JSON_LIMIT + 10
+    for i in range(n):
+        fails = {"factory/count": ("failed", "factory returns too few", "got 2 modules")} if i % 3 else {}
+        (folder / f"s{i:04d}.json").write_text(json.dumps(result_json(Student(f"s{i:04d}", failures=fails))))
+    out = tmp_path / "dash.html"
+    assert main([str(course), "--assignment", ASSIGNMENT, "--out", str(out)]) == 0
+    text = out.read_text()
+    page = _parse(out)
+    assert len(page.rows["students"]) == n and "<pre>" not in text
+    links = [h for h in page.links if h.endswith(".json")]
+    assert len(links) == n and all((out.parent / h).exists() for h in links)
+    # what each student missed is still on the page
+    assert text.count("got 2 modules") >= sum(1 for i in range(n) if i % 3)
+    assert len(text) < 40_000 * 1 + 2_500 * n  # grows by a couple of kB per student, not ~10
