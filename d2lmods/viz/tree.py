@@ -151,7 +151,7 @@ class Totals:
         return out
 
 
-@dataclass
+@dataclass(repr=False)
 class ModelTree:
     """Everything :func:`analyze` found out about a model."""
 
@@ -185,6 +185,17 @@ class ModelTree:
                 if p.problem:
                     out.append((p.path, p.problem, p.fix))
         return out
+
+    def __repr__(self) -> str:
+        t = self.totals
+        return (f"<ModelTree of {self.root.class_name}: {len(self.modules)} modules, "
+                f"{t.registered_params:,} registered parameters, {t.unregistered_modules} "
+                f"unregistered modules, {t.hidden_params:,} hidden parameters>")
+
+    def __str__(self) -> str:
+        from .text import text_tree
+
+        return text_tree(self)
 
     def to_json(self) -> dict:
         return {"root": self.root.path, "dynamic": self.dynamic, "notes": list(self.notes),

@@ -168,6 +168,12 @@ def drive(page, lab, expect):
     expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
     expect(page.locator(".d2lm-detail")).to_contain_text("(2, 4) \u2192 (2, 8)")
 
+    # the refresh button asks the kernel to analyse again; the selection survives
+    page.evaluate("document.querySelector('.d2lm-drawing svg').setAttribute('data-old', '1')")
+    page.locator(".d2lm-bar button", has_text="refresh").click()
+    expect(page.locator(".d2lm-drawing svg[data-old]")).to_have_count(0)   # redrawn
+    expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
+
     page.locator(".d2lm-drawing g.node[id='heads[0]']").click()
     expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
                                                        timeout=15_000)
