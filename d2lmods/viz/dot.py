@@ -130,6 +130,8 @@ class _Builder:
         label = f"<B>{html(m.label)}</B>"
         if m.holder:
             label += f' <FONT COLOR="{RED}">not registered: {html(m.holder)}</FONT>'
+            if m.calls:
+                label += f' <FONT COLOR="{RED}"><B>used by forward, never trained</B></FONT>'
         if m.calls is not None:
             label += f' <FONT POINT-SIZE="9">{html(self.io(m))}</FONT>'
         self.lines.append(f"{indent}subgraph {dot_id('cluster_' + cid)} {{")
@@ -272,6 +274,9 @@ class _Builder:
         if m.holder and m.path not in self.clusters:
             rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">not registered: '
                         f"{html(m.holder)}</FONT></TD></TR>")
+            if m.calls:
+                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}"><B>used by forward, '
+                            "never trained</B></FONT></TD></TR>")
         label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
                  f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>")
         attrs = [f"id={dot_id(node)}", f"class={dot_id(classes)}", f"label={label}"]

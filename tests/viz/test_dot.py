@@ -141,6 +141,9 @@ def test_sample_input_adds_shapes_and_fades_uncalled_modules():
     assert "(4, 2) \u2192 (4, 3)" in node_line(src, "used")
     spare = node_line(src, "spare")
     assert "not called" in spare and "filled" in spare and "not-called" in spare
+    src = draw(build(M.PlainList), input=d2lmods.randn(2, 4)).source
+    assert "used by forward, never trained" in node_line(src, "heads[0]")
+    assert "never trained" not in node_line(src, "body")
 
 
 def test_without_dot_the_notebook_shows_the_text_tree_and_a_hint(no_dot):
