@@ -49,9 +49,9 @@ def _topological_order(roots):
             continue
         add(node)
         push((node, True))
-        for t in node.inputs:
-            if t is not None:
-                fn = t._fn
+        for e in node.inputs:
+            if e is not None:
+                fn = e[1]
                 if fn is not None and fn not in seen:
                     push((fn, False))
     order.reverse()
@@ -100,10 +100,10 @@ def _run_plain(roots, root_grads, retain_graph):
         in_grads = node.backward(g)
         if not retain_graph and saved:
             node.saved = None
-        for t, gi in zip(node.inputs, in_grads):
-            if t is None or gi is None:
+        for e, gi in zip(node.inputs, in_grads):
+            if e is None or gi is None:
                 continue
-            fn = t._fn
+            t, fn, out_nr = e
             if fn is None:
                 prev = leaf_grads.get(t)
                 leaf_grads[t] = gi if prev is None else prev + gi
@@ -111,7 +111,7 @@ def _run_plain(roots, root_grads, retain_graph):
                 prev = grads.get(fn)
                 grads[fn] = gi if prev is None else prev + gi
             else:
-                _add_node(grads, fn, t._out_nr, gi)
+                _add_node(grads, fn, out_nr, gi)
     _store_leaf_grads(leaf_grads)
 
 
@@ -176,12 +176,12 @@ def _run(roots, root_grads, retain_graph, capture=None):
         in_grads = node.backward(g)
         if not retain_graph:
             node.release()
-        for t, gi in zip(node.inputs, in_grads):
-            if t is None or gi is None:
+        for e, gi in zip(node.inputs, in_grads):
+            if e is None or gi is None:
                 continue
-            fn = t._fn
+            t, fn, out_nr = e
             if fn is not None:
-                _add_node(grads, fn, t._out_nr, gi)
+                _add_node(grads, fn, out_nr, gi)
             elif id(t) in capture:
                 _add_leaf(captured, t, gi)
     return captured

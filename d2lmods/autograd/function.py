@@ -163,7 +163,8 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return output
         outputs = output if isinstance(output, tuple) else (output,)
-        ctx.inputs = tuple(a if (t and a._rg) else None for t, a in zip(is_tensor, args))
+        ctx.inputs = tuple((a, a._fn, a._out_nr) if (t and a._rg) else None
+                           for t, a in zip(is_tensor, args))
         ctx.inputs_all = args
         ctx.n_outputs = len(outputs)
         ctx._out_meta = []

@@ -3,7 +3,8 @@
 Every differentiable op creates one ``Node`` subclass instance, named like PyTorch's
 (``MulBackward0``), and stores it as the output's ``grad_fn``. A node keeps
 
-* ``inputs``  -- the input tensors that need a gradient (``None`` in the slots that don't),
+* ``inputs``  -- per input, ``(tensor, its grad_fn, output number)`` frozen when the op ran
+  (``None`` for inputs that need no gradient),
 * ``saved``   -- the arrays its backward formula needs (``None`` once the graph is freed),
 * ``_versions`` -- for each saved array that belongs to a tensor: ``(counter, version, array)``,
   the tensor's version counter and the version it had when saved, so a later in-place write is detected,
@@ -53,13 +54,13 @@ class Node:
     def next_functions(self):
         """``((node_or_AccumulateGrad_or_None, 0), ...)`` per input, as in PyTorch."""
         out = []
-        for t in self.inputs:
-            if t is None:
+        for e in self.inputs:
+            if e is None:
                 out.append((None, 0))
-            elif t._fn is not None:
-                out.append((t._fn, t._out_nr))
+            elif e[1] is not None:
+                out.append((e[1], e[2]))
             else:
-                out.append((AccumulateGrad(t), 0))
+                out.append((AccumulateGrad(e[0]), 0))
         return tuple(out)
 
     # -- saved values ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from .._tensor import dtypes as _dt
 from ..autograd.grad_mode import STATE
 from ..autograd.node import Node
 
-__all__ = ["Tensor", "Node", "STATE", "out", "out_view", "plain", "sum_to", "ver", "to_tensor",
+__all__ = ["Tensor", "Node", "STATE", "out", "out_view", "edge", "plain", "sum_to", "ver", "to_tensor",
            "operands", "OpError", "norm_dim", "norm_dims"]
 
 _new = object.__new__
@@ -44,9 +44,27 @@ def plain(arr):
     return t
 
 
+def edge(t):
+    """What a node remembers of an input: the tensor and, frozen now, its place in the graph.
+
+    Freezing ``grad_fn`` matters for in-place ops: ``x *= 3`` gives ``x`` a new ``grad_fn``,
+    but nodes recorded earlier must still lead to the history ``x`` had when they used it.
+    """
+    return None if t is None else (t, t._fn, t._out_nr)
+
+
 def out(arr, node, inputs, saved=(), versions=(), meta=None):
-    """A tensor produced by ``node`` from ``inputs`` (tensors or ``None``)."""
-    node.inputs = inputs
+    """A tensor produced by ``node`` from ``inputs`` (tensors, or ``None`` for inputs that need
+    no gradient)."""
+    if len(inputs) == 1:
+        t = inputs[0]
+        node.inputs = (None if t is None else (t, t._fn, t._out_nr),)
+    elif len(inputs) == 2:
+        a, b = inputs
+        node.inputs = (None if a is None else (a, a._fn, a._out_nr),
+                       None if b is None else (b, b._fn, b._out_nr))
+    else:
+        node.inputs = tuple(map(edge, inputs))
     node.saved = saved
     node._versions = versions
     node.meta = meta
@@ -70,7 +88,7 @@ def out_view(arr, src, node_cls, meta):
     t._out_nr = 0
     if src._rg and STATE.enabled:
         node = node_cls()
-        node.inputs = (src,)
+        node.inputs = ((src, src._fn, src._out_nr),)
         node.saved = ()
         node._versions = ()
         node.meta = meta

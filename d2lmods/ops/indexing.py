@@ -103,6 +103,9 @@ def getitem(a, key):
             res = x[k]
         except IndexError as e:
             raise _index_error(x, key, e) from None
+        if not isinstance(res, np.ndarray):
+            # integers for every axis give a numpy scalar (a copy); "..." keeps a 0-d view
+            res = x[(k if isinstance(k, tuple) else (k,)) + (Ellipsis,)]
         return out_view(res, a, _basic_node(k), (x.shape, k))
     if isinstance(k, np.ndarray) and k.dtype.kind == "f" or isinstance(k, tuple) and any(
             isinstance(i, np.ndarray) and i.dtype.kind == "f" for i in k):

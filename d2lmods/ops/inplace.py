@@ -63,16 +63,57 @@ def _recording(t, other):
     return STATE.enabled and (t._rg or (isinstance(other, Tensor) and other._rg))
 
 
+def _view_base(t):
+    """The tensor ``t`` is a view of (sharing storage and version counter), if it was recorded."""
+    fn = t._fn
+    if fn is None or not fn.inputs or fn.inputs[0] is None:
+        return None
+    base = fn.inputs[0][0]
+    if base._version is not t._version:
+        return None
+    return base
+
+
+def _recorded_update(t, compute, opname):
+    """``t <- compute(old t)`` with the graph recorded: ``t`` keeps its identity and storage and
+    its ``grad_fn`` becomes the op's node, whose input is a snapshot of the old ``t``.
+
+    If ``t`` is an indexing view of a tensor that needs gradients (``x[0] *= 2``), the update is
+    recorded on that base tensor instead (as ``x[0] = x[0] * 2``), so the base's gradient
+    accounts for it too.
+    """
+    base = _view_base(t)
+    if base is not None:
+        from .indexing import SelectBackward0
+        fn = t._fn
+        if not isinstance(fn, SelectBackward0):
+            raise RuntimeError(
+                f"in-place {opname} on a view ({fn.name()}, shape {list(t._data.shape)}) of a "
+                f"tensor that requires grad is not supported by d2lmods: the base tensor's "
+                f"gradient could not account for it. Use an out-of-place op (y = y * 2), or "
+                f"index the base tensor directly (x[idx] = ...).")
+        new_value = compute(_snapshot(t))
+        setitem(base, fn.meta[1], new_value)
+        node = type(fn)()
+        node.inputs = ((base, base._fn, base._out_nr),)
+        node.saved, node._versions, node.meta = (), (), fn.meta
+        t._fn = node
+        t._rg = True
+        t._out_nr = 0
+        return t
+    res = compute(_snapshot(t))
+    _write(t, res._data, opname)
+    t._fn = res._fn
+    t._rg = True
+    t._out_nr = 0
+    return t
+
+
 def inplace_binary(t, other, op, opname):
     """``t = op(t, other)`` written into ``t``'s storage; ``op`` is the out-of-place op."""
     check_leaf(t)
     if _recording(t, other):
-        res = op(_snapshot(t), other)
-        _write(t, res._data, opname)
-        t._fn = res._fn
-        t._rg = True
-        t._out_nr = 0
-        return t
+        return _recorded_update(t, lambda old: op(old, other), opname)
     d = t._data
     od = other._data if isinstance(other, Tensor) else other
     if isinstance(other, Tensor) or isinstance(other, (int, float, bool)):
@@ -90,11 +131,7 @@ def inplace_binary(t, other, op, opname):
 def inplace_unary(t, op, opname, *args, **kwargs):
     check_leaf(t)
     if STATE.enabled and t._rg:
-        res = op(_snapshot(t), *args, **kwargs)
-        _write(t, res._data, opname)
-        t._fn = res._fn
-        t._out_nr = 0
-        return t
+        return _recorded_update(t, lambda old: op(old, *args, **kwargs), opname)
     prev = STATE.enabled
     STATE.enabled = False
     try:
@@ -110,11 +147,7 @@ def setitem(t, key, value):
     from .indexing import convert_key, index_put
     check_leaf(t, "an in-place operation (indexed assignment)")
     if _recording(t, value):
-        res = index_put(_snapshot(t), key, value)
-        _write(t, res._data, "index assignment")
-        t._fn = res._fn
-        t._rg = True
-        t._out_nr = 0
+        _recorded_update(t, lambda old: index_put(old, key, value), "index assignment")
         return
     k, _ = convert_key(key)
     vd = value._data if isinstance(value, Tensor) else value

@@ -6,6 +6,12 @@ import d2lmods as torch
 from d2lmods import autograd
 
 
+@pytest.fixture
+def torch_oracle(torch):
+    """The real PyTorch (the shared ``torch`` fixture), under a name that doesn't shadow ours."""
+    return torch
+
+
 def leaf(*values, dtype=None):
     return torch.tensor(np.array(values, dtype=np.float64 if dtype is None else dtype),
                         requires_grad=True)
@@ -317,6 +323,43 @@ def test_setitem_with_grad_records_copy_slices():
     (x * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), [1.0, 0.0, 3.0])
     np.testing.assert_allclose(v.grad.numpy(), [4.0])
+
+
+@pytest.mark.parametrize("how", ["subscript", "view_method"])
+def test_inplace_on_an_indexing_view_updates_the_base_graph(torch_oracle, how):
+    def run(lib):
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        x = w * 1
+        if how == "subscript":
+            x[0] *= 3              # getitem, in-place mul on the view, setitem
+        else:
+            x[:, 1].mul_(5)        # in-place on a view only
+        x[1, 0] += w[0, 0]
+        (x * x).sum().backward()
+        return x.detach().numpy().copy(), w.grad.numpy().copy()
+    ours, theirs = run(torch), run(torch_oracle)
+    np.testing.assert_allclose(ours[0], theirs[0])
+    np.testing.assert_allclose(ours[1], theirs[1])
+
+
+def test_nodes_recorded_before_an_inplace_op_keep_the_old_history(torch_oracle):
+    def run(lib):
+        w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        x = w * 1
+        y = x * 2            # uses x's history as it is now
+        x *= 3               # x gets a new grad_fn; y must not see it
+        (y.sum() + (x * x).sum()).backward()
+        return w.grad.numpy().copy()
+    np.testing.assert_allclose(run(torch), run(torch_oracle))
+
+
+def test_inplace_on_other_views_of_grad_tensors_is_refused_clearly():
+    x = leaf(1.0, 2.0, 3.0, 4.0) * 1
+    with pytest.raises(RuntimeError, match="on a view \\(ViewBackward0, shape \\[2, 2\\]\\)"):
+        x.reshape(2, 2).mul_(2)
+    w = leaf(1.0, 2.0)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0].add_(1)
 
 
 def test_setitem_under_no_grad_and_on_plain_tensors():
