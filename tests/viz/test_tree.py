@@ -293,3 +293,25 @@ def test_analysis_leaves_nns_own_checks_armed_for_the_learner():
         warnings.simplefilter("always")
         list(model.parameters())               # the learner's own call still gets the warning
     assert any(issubclass(w.category, nn.UnregisteredModuleWarning) for w in caught)
+
+
+def test_plain_list_inside_an_unregistered_module_hangs_under_it():
+    class Inner(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.parts = [nn.Linear(2, 2)]
+            self.fc = nn.Linear(2, 2)
+
+    class Outer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = [Inner()]
+            self.ok = Inner()
+
+    tree = analyze(build(Outer))
+    nested = tree.modules["heads[0].parts[0]"]
+    assert nested.status == UNREGISTERED and nested.parent == "heads[0]"
+    assert tree.modules["heads[0].fc"].status == INSIDE_UNREGISTERED
+    assert tree.modules["ok.parts[0]"].parent == "ok"
+    assert tree.totals.hidden_params == 18 and tree.totals.registered_params == 6
+    assert "12 parameters" in tree.modules["heads[0]"].problem   # everything lost with it
