@@ -26,8 +26,11 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "ex
            "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
 
 
-def _needs(t):
-    return t._rg
+def _keeps_dtype(a, b):
+    """True when ``b`` is a Python float/int that leaves float tensor ``a``'s dtype unchanged
+    (the common ``x * 2.0`` case, which then skips the promotion logic)."""
+    tb = type(b)
+    return (tb is float or tb is int) and a._data.dtype.kind == "f"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,7 +51,8 @@ def add(a, b, alpha=1):
     if not isinstance(a, Tensor):
         a = to_tensor(a, b if isinstance(b, Tensor) else None)
     if b.__class__ is not Tensor:
-        a, b = operands(a, b)
+        if not _keeps_dtype(a, b):
+            a, b = operands(a, b)
     elif a._data.dtype != b._data.dtype:
         a, b = operands(a, b)
     if isinstance(b, Tensor):
@@ -78,7 +82,10 @@ def sub(a, b, alpha=1):
     """``a - alpha * b``."""
     if not isinstance(a, Tensor):
         a = to_tensor(a, b if isinstance(b, Tensor) else None)
-    if b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
+    if b.__class__ is not Tensor:
+        if not _keeps_dtype(a, b):
+            a, b = operands(a, b)
+    elif a._data.dtype != b._data.dtype:
         a, b = operands(a, b)
     if a._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -130,7 +137,10 @@ def mul(a, b):
     """``a * b`` (broadcasting)."""
     if not isinstance(a, Tensor):
         a = to_tensor(a, b if isinstance(b, Tensor) else None)
-    if b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
+    if b.__class__ is not Tensor:
+        if not _keeps_dtype(a, b):
+            a, b = operands(a, b)
+    elif a._data.dtype != b._data.dtype:
         a, b = operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
@@ -175,7 +185,10 @@ def div(a, b, rounding_mode=None):
         from .._tensor import dtypes as _dt
         a = a.to(_dt.get_default_dtype() if not (isinstance(b, Tensor) and b._data.dtype.kind == "f")
                  else b.dtype)
-    if b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
+    if b.__class__ is not Tensor:
+        if not _keeps_dtype(a, b):
+            a, b = operands(a, b)
+    elif a._data.dtype != b._data.dtype:
         a, b = operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data

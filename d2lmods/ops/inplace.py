@@ -31,10 +31,14 @@ def check_leaf(t, what="an in-place operation"):
             "w -= lr * w.grad`), or use an out-of-place op (w2 = w * 2).")
 
 
-def _snapshot(t):
-    """A separate tensor object holding ``t``'s current values and graph position."""
+def _snapshot(t, copy=True):
+    """A separate tensor object holding ``t``'s current values and graph position.
+
+    ``copy=False`` shares the array: only for ops whose backward never reads the old values
+    (``x /= 2``, ``x += y``), so overwriting them in place is harmless.
+    """
     s = _new(Tensor)
-    s._data = t._data.copy()
+    s._data = t._data.copy() if copy else t._data
     s._rg = t._rg
     s._grad = None
     s._fn = t._fn
@@ -74,7 +78,7 @@ def _view_base(t):
     return base
 
 
-def _recorded_update(t, compute, opname):
+def _recorded_update(t, compute, opname, copy=True):
     """``t <- compute(old t)`` with the graph recorded: ``t`` keeps its identity and storage and
     its ``grad_fn`` becomes the op's node, whose input is a snapshot of the old ``t``.
 
@@ -101,7 +105,7 @@ def _recorded_update(t, compute, opname):
         t._rg = True
         t._out_nr = 0
         return t
-    res = compute(_snapshot(t))
+    res = compute(_snapshot(t, copy))
     _write(t, res._data, opname)
     t._fn = res._fn
     t._rg = True
@@ -109,11 +113,17 @@ def _recorded_update(t, compute, opname):
     return t
 
 
+# in-place ops whose gradient never needs the old value of the tensor written to
+_NO_OLD_VALUES = {"add_", "sub_"}
+
+
 def inplace_binary(t, other, op, opname):
     """``t = op(t, other)`` written into ``t``'s storage; ``op`` is the out-of-place op."""
     check_leaf(t)
     if _recording(t, other):
-        return _recorded_update(t, lambda old: op(old, other), opname)
+        copy = not (opname in _NO_OLD_VALUES or (opname in ("mul_", "div_")
+                                                   and not isinstance(other, Tensor)))
+        return _recorded_update(t, lambda old: op(old, other), opname, copy)
     d = t._data
     od = other._data if isinstance(other, Tensor) else other
     if isinstance(other, Tensor) or isinstance(other, (int, float, bool)):
