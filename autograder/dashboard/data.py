@@ -40,6 +40,32 @@ FLAG_LABELS = {
     "no_solution": "no solution written",
 }
 
+# The grader's failure categories as what the students did ("14 students kept modules in a
+# plain Python list"). Categories not listed here are shown as they are.
+CATEGORY_PHRASES = {
+    "plain_list": "kept modules in a plain Python list or dict, so they were never registered",
+    "uses_builtin": "reused nn.Sequential/nn.ModuleList instead of registering children themselves",
+    "name_clash": "registered two children under the same name (one was lost)",
+    "wrong_order": "applied the children in the wrong order",
+    "wrong_output": "computed wrong outputs",
+    "wrong_concat_dim": "concatenated along the wrong dimension",
+    "missing_branch": "left a branch out of the output",
+    "mutated_input": "changed the input in place",
+    "no_gradient": "cut the gradient to some parameters",
+    "missing_parameters": "lost or reordered parameters in parameters()/state_dict()",
+    "shared_instance": "returned one shared instance instead of independent modules",
+    "ignored_args": "ignored the arguments meant for the modules",
+    "ignored_kwargs": "ignored the keyword arguments meant for the modules",
+    "n_zero": "mishandled n = 0 (an empty container)",
+    "wrong_type": "returned the wrong container type",
+    "not_a_module": "did not derive from nn.Module",
+    "not_implemented": "left a stub unimplemented",
+    "missing_name": "renamed or removed a name the exercise asks for",
+    "crash": "had code that crashed while being checked",
+    "memory_limit": "ran out of memory",
+    "timeout": "ran past the time limit",
+}
+
 
 class DashboardError(Exception):
     """A course or assignment the dashboard cannot read; the message says why and what to do."""
@@ -165,6 +191,11 @@ class FailureCategory:
     students: int
     example: str
     checks: list[str]
+
+    @property
+    def phrase(self) -> str | None:
+        """What the students did, in words, when the category is a known one."""
+        return CATEGORY_PHRASES.get(self.label)
 
 
 @dataclass

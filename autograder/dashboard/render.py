@@ -112,14 +112,15 @@ def failures_view(data: AssignmentData, link_base: Path | None = None, limit: in
     cats = data.failure_categories(limit=limit)
     if not cats:
         return '<p class="empty">No failed checks among the graded submissions.</p>'
-    out = _img(charts.category_counts([c.label for c in cats], [c.students for c in cats]),
+    out = _img(charts.category_counts([c.phrase or c.label for c in cats], [c.students for c in cats]),
                "Students per failure category")
     items = []
     for c in cats:
         who = "student" if c.students == 1 else "students"
         shown = ", ".join(c.checks[:4]) + (f" and {len(c.checks) - 4} more" if len(c.checks) > 4 else "")
-        items.append(f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>: '
-                     f'{escape(c.label)}<div class="checks">checks: {escape(shown)}</div>'
+        said = (f" {escape(c.phrase)} <code>{escape(c.label)}</code>" if c.phrase else f": {escape(c.label)}")
+        items.append(f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>{said}'
+                     f'<div class="checks">checks: {escape(shown)}</div>'
                      + (f'<blockquote>{escape(c.example)}</blockquote>' if c.example else "") + "</li>")
     return out + '<ol class="failures">' + "".join(items) + "</ol>"
 

@@ -74,7 +74,7 @@ def test_page_tells_the_story_of_the_class(course, tmp_path):
     out = tmp_path / "dash.html"
     main([str(course), "--assignment", ASSIGNMENT, "--out", str(out)])
     text = out.read_text()
-    assert "<strong>2 students</strong>: modules kept in a plain Python list" in text
+    assert "<strong>2 students</strong> kept modules in a plain Python list or dict" in text
     assert "tampered with tests: 1" in text and "timed out: 1" in text
     assert "graded, needs manual grade" in text and "no submission" in text
 

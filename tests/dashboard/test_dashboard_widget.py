@@ -16,7 +16,7 @@ def test_tabs_hold_every_view_and_students_drill_down(course):
     assert list(dash.tabs.titles) == ["Summary", "Score distribution", "Checks", "Common mistakes",
                                       "Flagged submissions", "Students", "Grading time"]
     assert "data:image/svg+xml;base64," in dash.panes["scores"].value
-    assert "modules kept in a plain Python list" in dash.panes["failures"].value
+    assert "kept modules in a plain Python list" in dash.panes["failures"].value
     assert dash.student.options == ("alice", "bob", "carol", "dan", "erin", "frank")
     dash.student.value = "bob"
     assert '&quot;student&quot;: &quot;bob&quot;' in dash.student_detail.value
