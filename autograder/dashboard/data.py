@@ -47,6 +47,8 @@ CATEGORY_PHRASES = {
     "uses_builtin": "reused nn.Sequential/nn.ModuleList instead of registering children themselves",
     "name_clash": "registered two children under the same name (one was lost)",
     "wrong_order": "applied the children in the wrong order",
+    "repeats_module": "called a child more than once in forward",
+    "skips_module": "skipped a child in forward",
     "wrong_output": "computed wrong outputs",
     "wrong_concat_dim": "concatenated along the wrong dimension",
     "missing_branch": "left a branch out of the output",
