@@ -17,6 +17,7 @@ Workloads (each library runs the identical code, with ``lib`` = ``d2lmods`` or `
 Targets: MLP step <= 1.15x PyTorch's time, tiny network <= 1.0x, cold start well under 1 s.
 """
 import argparse
+import ast
 import os
 import statistics
 import subprocess
@@ -129,13 +130,56 @@ def cold_start(threads=2, repeats=5):
             "import_and_first_step": statistics.median(firsts)}
 
 
+_PARALLEL = """
+import time, numpy as np, numba
+from numba import njit, prange
+
+def upd(p, g, lr, wd):
+    for i in range(p.size):
+        p[i] -= lr * (g[i] + wd * p[i])
+
+def upd_par(p, g, lr, wd):
+    for i in prange(p.size):
+        p[i] -= lr * (g[i] + wd * p[i])
+
+serial = njit(upd)
+parallel = njit(parallel=True)(upd_par)
+res = {}
+for n in (10_000, 200_000, 1_000_000):
+    p = np.random.rand(n).astype(np.float32); g = np.random.rand(n).astype(np.float32)
+    for name, fn in (("serial", serial), ("parallel", parallel),
+                     ("numpy", lambda p, g, lr, wd: np.subtract(p, lr * (g + wd * p), out=p))):
+        fn(p, g, 0.01, 0.001)
+        ts = []
+        for _ in range(15):
+            t0 = time.perf_counter(); fn(p, g, 0.01, 0.001); ts.append(time.perf_counter() - t0)
+        res[f"{name} {n}"] = sorted(ts)[len(ts) // 2]
+print(repr(res))
+"""
+
+
+def parallel_check(threads=2):
+    """Fused SGD + weight-decay update: serial numba vs ``parallel=True`` vs numpy (medians)."""
+    env = child_env(threads)
+    r = subprocess.run([sys.executable, "-c", _PARALLEL], env=env, cwd=ROOT, capture_output=True,
+                       text=True, check=True)
+    return ast.literal_eval(r.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="MLP step and per-op overhead vs PyTorch")
     p.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--quick", action="store_true", help="one round, fewer samples")
+    p.add_argument("--parallel-check", action="store_true",
+                   help="only compare serial and parallel=True numba for a fused update")
     args = p.parse_args(argv)
+    if args.parallel_check:
+        res = parallel_check(args.threads)
+        for k, v in res.items():
+            print(f"  {k:<20} {v * 1e3:8.3f} ms")
+        return
     rounds, repeats = (1, 3) if args.quick else (args.rounds, args.repeats)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")

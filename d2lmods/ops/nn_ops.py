@@ -231,7 +231,7 @@ def _class_layout(x, target, name):
                       f"{list(xd.shape)} (expected target shape {list(expected)}: one class index "
                       f"per sample, classes along dim 1)", op=name, shapes=(xd.shape, td.shape))
     if xd.ndim == 2:
-        return (contig(xd), td.astype(np.int64, copy=False),
+        return (contig(xd), contig(td, np.int64),
                 lambda r: r, lambda r: r)
     moved = np.moveaxis(xd, 1, -1)
     shp = moved.shape

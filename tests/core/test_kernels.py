@@ -145,3 +145,38 @@ def test_import_and_training_step_work_from_a_read_only_install(tmp_path):
         pytest.skip(f"bubblewrap cannot create a sandbox here: {r.stderr.strip()[:200]}")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "CACHE /tmp/d2lmods-numba" in r.stdout
+
+
+def test_ops_use_only_the_signatures_warmup_compiles():
+    """After ``warm()``, typical training code must not trigger a new compilation."""
+    import d2lmods
+    from d2lmods import ops, warmup
+    from d2lmods.kernels import jit_enabled
+    if not jit_enabled():
+        pytest.skip("NUMBA_DISABLE_JIT=1: nothing is compiled")
+    warmup.warm()
+    kernels = {e[0]: e[1] for e in examples.KERNELS}
+    dispatchers = {}
+    import d2lmods.kernels.optim as kopt
+    for k in list(kernels.values()) + [kopt._sgd_plain, kopt._sgd_momentum, kopt._adam]:
+        if hasattr(k, "signatures"):
+            dispatchers[id(k)] = (k, set(k.signatures))
+    assert len(dispatchers) >= 20 and all(before for _, before in dispatchers.values())
+    for dt in (d2lmods.float32, d2lmods.float64):
+        x = d2lmods.randn(4, 2, 9, 8, dtype=dt).T.contiguous().T      # a strided input
+        w = d2lmods.randn(3, 2, 3, 3, dtype=dt, requires_grad=True)
+        h = ops.conv2d(x, w, padding=1).relu()
+        h = ops.max_pool2d(h, 2) + ops.avg_pool2d(h, 2, padding=1)[..., :4, :4]
+        z = h.flatten(1)
+        lin = d2lmods.randn(5, z.shape[1], dtype=dt, requires_grad=True)
+        logits = ops.linear(z.tanh().sigmoid(), lin, d2lmods.zeros(5, dtype=dt))
+        target = d2lmods.tensor([0, 1, 2, 3, 4, 0, 1, 2])[::2]             # non-contiguous
+        loss = ops.cross_entropy(logits, target) + ops.log_softmax(logits, 1).sum() \
+            + ops.softmax(logits, 0).sum()
+        loss.backward()
+        p, g = np.ones(6, dt.np), np.ones(6, dt.np)
+        kopt.sgd_update(p, g, 0.1, np.zeros(6, dt.np), 0.9, 0, 0, False, first=True)
+        kopt.adam_update(p, g, np.zeros(6, dt.np), np.zeros(6, dt.np), 1e-3, 0.9, 0.999, 1e-8, 0,
+                         1)
+    for k, before in dispatchers.values():
+        assert set(k.signatures) == before, f"{k.__name__} compiled a new signature"
