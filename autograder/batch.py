@@ -43,7 +43,8 @@ def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
             (job / "in" / "inputs.npz").write_bytes(pipeline._npz(inputs))
             (job / "in" / "student.py").write_text(source)
             (job / "in" / "part.json").write_text(f'{{"part": "{part}"}}')
-            subprocess.run([sys.executable, "-B", str(pipeline.PROBE), str(job / "in"), str(job / "out")],
+            subprocess.run([sys.executable, "-B", str(pipeline.PROBE), str(job / "in"), str(job / "out"),
+                            os.path.dirname(sandbox.package_dir("d2lmods"))],
                            env=env, cwd=job, capture_output=True, timeout=600)
         finally:
             shutil.rmtree(job, ignore_errors=True)

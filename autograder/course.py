@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sys
+import warnings
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -209,7 +210,9 @@ class Course:
         kwargs = {}
         if job.get("timestamp"):
             kwargs["timestamp"] = job["timestamp"]
-        with Gradebook(self.db_url, self.course_id) as gb:
+        with warnings.catch_warnings(), Gradebook(self.db_url, self.course_id) as gb:
+            # nbgrader 0.9 + SQLAlchemy 2 print "not in session" SAWarnings on every new submission
+            warnings.filterwarnings("ignore", message=".*not in session.*")
             gb.update_or_create_student(student)
             try:
                 gb.update_or_create_submission(assignment, student, **kwargs)

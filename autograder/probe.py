@@ -9,7 +9,7 @@ have to compute correctly anyway.
 
 Usage (by :mod:`autograder.sandbox`)::
 
-    python -I -B probe.py <in-dir> <out-dir>     # in-dir: part.json, inputs.npz, student.py
+    python -I -B probe.py <in-dir> <out-dir> [<folder of d2lmods>]   # in-dir: part.json, inputs.npz, student.py
 
 Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
 """
@@ -20,6 +20,10 @@ import time
 
 T0 = time.perf_counter()
 IN_DIR, OUT_DIR = sys.argv[1], sys.argv[2]
+if len(sys.argv) > 3 and sys.argv[3] not in sys.path:
+    # the folder holding d2lmods (in the sandbox it holds nothing else), for a checkout that is
+    # not pip-installed; an installed d2lmods is found through site-packages as usual
+    sys.path.append(sys.argv[3])
 # Keep our own references before any student code can rebind the names we use.
 _open, _dumps, _replace, _exit, _perf = open, json.dumps, os.replace, os._exit, time.perf_counter
 _isinstance, _len, _id, _str, _repr, _type = isinstance, len, id, str, repr, type
@@ -181,8 +185,11 @@ def probe_my_sequential(ns, I):
         seq.double()
         dtypes = [_str(p.dtype).split(".")[-1] for m in mods for p in m.parameters()]
         log.clear()
-        y = seq(T(I["X"].astype(np.float64)))
-        return {"param_dtypes": dtypes, "y": arr(y)}
+        try:  # unconverted children typically make this raise a dtype mismatch
+            y = arr(seq(T(I["X"].astype(np.float64))))
+        except BaseException as e:
+            y = err(e)
+        return {"param_dtypes": dtypes, "y": y}
     step("double", double)
 
     def lazy():

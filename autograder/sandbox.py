@@ -59,10 +59,11 @@ def job_uid() -> int:
 @dataclass
 class Limits:
     """Resource limits of one sandbox run (one part of one submission)."""
-    part_seconds: float = 20.0       # wall clock for one solution cell and its checks
-    notebook_seconds: float = 90.0   # wall clock for all parts of one submission
+    cpu_seconds: int = 10            # CPU time for one solution cell and its checks (RLIMIT_CPU):
+                                     # the limit that stops busy loops, fair on a loaded machine
+    part_seconds: float = 60.0       # wall clock for the same (stops sleeping or blocked code)
+    notebook_seconds: float = 240.0  # wall clock for all parts of one submission
     memory_mb: int = 2048            # RLIMIT_AS (numba's LLVM needs ~0.9 GiB of address space)
-    cpu_seconds: int = 30            # RLIMIT_CPU, a second line behind the wall clock
     nproc: int = 64                  # RLIMIT_NPROC for the job's uid (threads count too)
     fsize_mb: int = 16               # largest file the student may write
     output_kb: int = 2048            # largest out.json we read back
@@ -153,7 +154,7 @@ def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict) -
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     made = set()
     for p in _readonly_paths():
         # bwrap creates missing parents as 0700 root; the student's uid must be able to walk them.
@@ -202,6 +203,18 @@ def _limits_preexec(limits: Limits, uid: int | None):
     return preexec
 
 
+def _world_reachable(path: str) -> bool:
+    """Can any user walk to and run ``path`` (and the interpreter it links to)?"""
+    for p in {os.path.abspath(path), os.path.realpath(path), os.path.realpath(sys.base_prefix)}:
+        for a in [p] + [str(x) for x in Path(p).parents]:
+            try:
+                if not os.stat(a).st_mode & 0o001:
+                    return False
+            except OSError:
+                return False
+    return True
+
+
 def kill_uid(uid: int) -> int:
     """SIGKILL every process owned by ``uid`` (leftovers of a finished job); returns how many."""
     killed = 0
@@ -247,14 +260,17 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         uid: int | None = None, script: str = "probe.py") -> RunResult:
     """Run ``files[script]`` with the other ``files`` beside it; return its ``out.json``.
 
-    ``files`` land read-only in ``<job>/in``; the program gets ``<job>/in <job>/out`` as its two
-    arguments and must write ``<job>/out/out.json``.
+    ``files`` land read-only in ``<job>/in``; the program gets ``<job>/in <job>/out <folder of
+    d2lmods>`` as arguments and must write ``<job>/out/out.json``.
     """
     kind = choose_kind(kind)
+    lib_parent = os.path.dirname(package_dir("d2lmods"))
     is_root = os.geteuid() == 0
     if uid is None:
         uid = job_uid()
     run_uid = uid if is_root else None
+    if kind == "unsandboxed" and run_uid is not None and not _world_reachable(sys.executable):
+        run_uid = None  # e.g. Python under /root: only root can start it (results say unsandboxed)
     job = Path(tempfile.mkdtemp(prefix="d2lmods-job-"))
     try:
         os.chmod(job, 0o711)
@@ -269,12 +285,12 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         _copy_cache(numba_cache, job / "numba", run_uid)
         if kind == "bwrap":
             root = "/job"
-            py = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out"]
+            py = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out", lib_parent]
             argv = _bwrap_argv(job, run_uid, py, _env(root))
             preexec = _limits_preexec(limits, None)
         else:
             root = str(job)
-            argv = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out"]
+            argv = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out", lib_parent]
             preexec = _limits_preexec(limits, run_uid)
         env = _env(root)
         stdout_path, stderr_path = job / "stdout.txt", job / "stderr.txt"
@@ -283,19 +299,22 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, env=env,
                                     cwd=str(job / "out"), preexec_fn=preexec, close_fds=True)
-            try:
-                exit_code = proc.wait(timeout=limits.part_seconds)
-            except subprocess.TimeoutExpired:
+            exit_code, cpu = _wait(proc, limits.part_seconds)
+            if exit_code is None:
                 status = "timeout"
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except OSError:
                     pass
-                proc.kill()
-                exit_code = proc.wait()
+                exit_code, cpu = _wait(proc, None)
         wall = time.perf_counter() - t0
         leftovers = kill_uid(run_uid) if run_uid is not None else 0
-        if exit_code is not None and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU) and status == "ok":
+        # RLIMIT_CPU sends SIGXCPU at the soft limit and SIGKILL a second later (if SIGXCPU is
+        # ignored); bwrap reports a child's signal as 128 + signal number
+        if status == "ok" and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            status = "timeout"
+        elif status == "ok" and exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL) and \
+                max(cpu, wall) >= limits.cpu_seconds:
             status = "timeout"
         stderr_tail = _tail(stderr_path, 1500)
         output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
@@ -308,6 +327,20 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         if run_uid is not None:
             kill_uid(run_uid)
         shutil.rmtree(job, ignore_errors=True)
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None) -> tuple[int | None, float]:
+    """Wait for ``proc`` (None on timeout); also return the CPU seconds it and its reaped
+    children used, to tell RLIMIT_CPU's kill from other deaths."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG if deadline is not None else 0)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, ru.ru_utime + ru.ru_stime
+        if deadline is not None and time.monotonic() > deadline:
+            return None, 0.0
+        time.sleep(0.02)
 
 
 def _tail(path: Path, n: int) -> str:

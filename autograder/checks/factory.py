@@ -77,7 +77,9 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
 
     z = P.get("zero")
     v["n_zero"] = error_verdict(z, "factory(..., 0, ...) / stack(..., 0, ...)")
-    if v["n_zero"] is None:
+    if v["n_zero"] is not None and v["n_zero"].category == "crash":
+        v["n_zero"] = fail("n_zero", v["n_zero"].output + " -- n = 0 is allowed and means an empty container.")
+    elif v["n_zero"] is None:
         f0, s0 = z.get("factory") or {}, z.get("stack") or {}
         if f0.get("is_modulelist") and f0.get("len") == 0 and s0.get("is_sequential") and s0.get("len") == 0 \
                 and close(array(z.get("stack_y")), X):

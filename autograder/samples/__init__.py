@@ -61,7 +61,9 @@ def build(name: str, release_nb: str | Path, source_nb: str | Path) -> bytes:
         for cell in nb["cells"]:
             gid = notebook.grade_id(cell)
             if gid and notebook.nbgrader_meta(cell).get("solution") and gid in ref:
-                cell["source"] = notebook.cell_source(ref[gid])
+                # a student never sees the instructor's solution markers
+                cell["source"] = "\n".join(line for line in notebook.cell_source(ref[gid]).splitlines()
+                                           if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
     for head, body in _sections(text):
         cells = nb["cells"]
         idx = {notebook.grade_id(c): i for i, c in enumerate(cells) if notebook.grade_id(c)}

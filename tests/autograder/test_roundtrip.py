@@ -1,0 +1,213 @@
+"""The whole nbgrader round trip in a temporary course, with every bundled sample submission.
+
+nbgrader generates the release, each sample (correct, typical mistakes, attacks) is submitted as
+its own student, ``grade_course`` grades them in worker processes, and then we look at what an
+instructor and a student would see: results files, grades.csv, the gradebook through nbgrader's
+own API and ``nbgrader export``, the feedback HTML.  One grading run serves every test here.
+"""
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import checks, samples
+from autograder.batch import grade_course
+from autograder.demo import build_course
+
+pytestmark = pytest.mark.slow
+BIN = str(Path(sys.executable).parent)
+
+# sample -> ((my_sequential, parallel_module, factory), flags)
+EXPECTED = {
+    "correct": ((4, 3, 3), []),
+    "correct_alt": ((4, 3, 3), []),
+    "release": ((0, 0, 0), ["no_solution"]),
+    "seq_plain_list": ((1.5, 3, 3), []),
+    "seq_wrong_order": ((2.5, 3, 3), []),
+    "seq_name_clash": ((0.5, 3, 3), []),
+    "seq_skips_last": ((2.5, 3, 3), []),
+    "seq_repeats": ((2.5, 3, 3), []),
+    "par_wrong_dim": ((4, 2, 3), []),
+    "par_plain_list": ((4, 2.25, 3), []),
+    "par_mutates": ((4, 0.75, 3), []),
+    "fac_shared": ((4, 3, 1), []),
+    "fac_plain_list": ((4, 3, 2), []),
+    "fac_ignores_kwargs": ((4, 3, 2.5), []),
+    "fac_n_zero": ((4, 3, 2.5), []),
+    "infinite_loop": ((4, 0, 3), ["timeout"]),
+    "memory_bomb": ((0, 3, 3), ["memory_limit"]),
+    "fork_bomb": ((4, 3, 3), []),
+    "exits": ((0, 0, 0), ["crash"]),
+    "tamper": ((4, 3, 3), ["tampered_tests"]),
+    "reorder": ((4, 3, 3), ["tampered_tests"]),
+    "missing_cell": ((4, 0, 3), []),
+    "monkeypatch": ((0, 0, 0), ["crash"]),
+    "fake_autograder": ((0, 0, 0), []),
+    "forge_results": ((0, 0, 0), []),
+    "snoop": ((4, 3, 3), []),
+    "invalid_json": ((0, 0, 0), ["invalid_notebook"]),
+    "empty": ((0, 0, 0), ["empty"]),
+    "other_assignment": ((0, 0, 0), ["wrong_assignment"]),
+}
+
+# sample -> {check: category} for the checks that must fail, and why
+CATEGORIES = {
+    "seq_plain_list": {"registers_children": "plain_list", "parameters_state_dict": "plain_list",
+                       "double_and_modes": "plain_list", "repr_children": "plain_list"},
+    "seq_wrong_order": {"forward_chains": "wrong_order"},
+    "seq_name_clash": {"registers_children": "name_clash"},
+    "seq_skips_last": {"forward_chains": "skips_module"},
+    "seq_repeats": {"forward_chains": "repeats_module"},
+    "par_wrong_dim": {"concat_features": "wrong_concat_dim"},
+    "par_plain_list": {"registers_branches": "plain_list"},
+    "par_mutates": {"same_input": "mutated_input"},
+    "fac_shared": {"independent_instances": "shared_instance", "stack_chains": "shared_instance"},
+    "fac_plain_list": {"factory_modulelist": "plain_list", "n_zero": "n_zero"},
+    "fac_ignores_kwargs": {"passes_arguments": "ignored_kwargs"},
+    "fac_n_zero": {"n_zero": "n_zero"},
+    "release": {"registers_children": "not_implemented", "concat_features": "not_implemented",
+                "stack_chains": "not_implemented"},
+    "infinite_loop": {"concat_features": "timeout"},
+    "memory_bomb": {"registers_children": "memory_limit"},
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    course = build_course(root)
+    # a busy loop stops at 4 CPU seconds; the wall clock only guards against sleeping code
+    results = grade_course(root, "modules", limits={"cpu_seconds": 4, "part_seconds": 120}, log=lambda *a: None)
+    return course, {r["student"]: r for r in results}
+
+
+def test_every_sample_is_graded_once(graded):
+    _, results = graded
+    assert sorted(results) == sorted(samples.names()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scores_and_flags(graded, name):
+    _, results = graded
+    r = results[name]
+    parts, flags = EXPECTED[name]
+    got = tuple(r["parts"][p]["score"] for p in checks.PARTS)
+    assert got == pytest.approx(parts), [(t["check"], t["category"], t["output"]) for t in r["tests"]
+                                          if t["status"] != "passed"]
+    assert sorted(r["flags"]) == sorted(flags)
+    assert r["score"] == pytest.approx(sum(parts)) and r["max_score"] == 10.0
+
+
+@pytest.mark.parametrize("name", sorted(CATEGORIES))
+def test_failure_categories(graded, name):
+    tests = {t["check"]: t for t in graded[1][name]["tests"]}
+    for check, category in CATEGORIES[name].items():
+        assert tests[check]["score"] == 0 and tests[check]["category"] == category, tests[check]
+
+
+def test_results_files_follow_the_interface(graded):
+    course, results = graded
+    for name in EXPECTED:
+        r = json.loads((course.root / "results" / "modules" / f"{name}.json").read_text())
+        assert {"student", "assignment", "score", "max_score", "tests", "parts", "flags", "extra_data",
+                "feedback"} <= set(r)
+        assert r["feedback"] == f"feedback/{name}/modules/modules.html"
+        assert r["extra_data"]["sandbox"] in ("bwrap", "unsandboxed")
+        assert {"grading_seconds", "timings", "grader_version", "graded_at"} <= set(r["extra_data"])
+        assert len(r["tests"]) == sum(len(m.CHECKS) for m in checks.PARTS.values())
+        for t in r["tests"]:
+            assert t["status"] in ("passed", "failed", "error", "timeout", "memory", "skipped")
+            assert (t["category"] is None) == (t["status"] == "passed")
+            assert t["visibility"] == "visible" and t["output"]
+        for p, info in r["parts"].items():
+            assert info["status"] in ("ok", "timeout", "memory", "crash", "not_run")
+            assert info["score"] == pytest.approx(sum(t["score"] for t in r["tests"] if t["part"] == p))
+
+
+def test_attacks_do_not_leak_hidden_material(graded):
+    course, results = graded
+    texts = [json.dumps(r) for r in results.values()]
+    texts += [p.read_text(errors="replace") for p in (course.root / "feedback").rglob("*.html")]
+    # source of the hidden checks, solution markers, and what the snooping sample would report
+    hidden = ["def judge", "make_inputs", "_state_dict_ok", "BEGIN SOLUTION", "LEAK /", "wrote /", "wrote ."]
+    for text in texts:
+        for marker in hidden:
+            assert marker not in text
+    # the snooping student found nothing, so its correct code got full marks
+    assert results["snoop"]["score"] == 10.0
+
+
+def test_grades_csv(graded):
+    course, results = graded
+    rows = list(csv.DictReader(open(course.root / "grades.csv")))
+    assert [r["student"] for r in rows] == sorted(EXPECTED)
+    assert set(rows[0]) == {"student", "assignment", *checks.PARTS, "score", "max_score", "flags"}
+    by = {r["student"]: r for r in rows}
+    assert float(by["seq_plain_list"]["my_sequential"]) == 1.5 and by["infinite_loop"]["flags"] == "timeout"
+
+
+def test_gradebook_holds_the_scores_and_awaits_the_written_answer(graded):
+    from nbgrader.api import Gradebook
+    course, results = graded
+    with Gradebook(course.db_url, course.course_id) as gb:
+        assert sorted(s.id for s in gb.students) == sorted(EXPECTED)  # nobody added or renamed
+        for name, r in results.items():
+            sub = gb.find_submission("modules", name)
+            assert sub.code_score == pytest.approx(r["score"])
+            manual = gb.find_grade("list_problems", "modules", "modules", name)
+            assert manual.auto_score is None and manual.needs_manual_grade
+        flagged = gb.find_submission_notebook("modules", "modules", "tamper").flagged
+        assert flagged and not gb.find_submission_notebook("modules", "modules", "correct").flagged
+
+
+def test_nbgrader_export_and_feedback(graded):
+    course, results = graded
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+    out = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "export.csv"],
+                         cwd=course.root, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course.root / "export.csv"))}
+    for name, r in results.items():
+        assert float(rows[name]["raw_score"]) == pytest.approx(r["score"])
+        assert float(rows[name]["max_score"]) == 12.0  # 10 autograded + 2 for the written answer
+    html = (course.root / "feedback" / "seq_plain_list" / "modules" / "modules.html").read_text()
+    assert "Hidden checks for MySequential: 1.5 / 4 points" in html
+    assert "plain Python list" in html
+
+
+def test_release_has_no_hidden_tests_or_solutions(graded):
+    course, _ = graded
+    release = course.root / "release" / "modules"
+    assert sorted(p.name for p in release.iterdir()) == ["checks_public.py", "modules.ipynb"]
+    text = (release / "modules.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN", "add_module(str(idx)", "torch.cat([branch", "autograder",
+                   "nn.ModuleList([module_cls"):
+        assert marker not in text
+    assert text.count("raise NotImplementedError()") >= 5
+    ids = {c["metadata"].get("nbgrader", {}).get("grade_id") for c in json.loads(text)["cells"]}
+    assert {"my_sequential", "parallel_module", "factory", "list_problems", "test_my_sequential_behaviour",
+            "test_parallel_module_behaviour", "test_factory_behaviour"} <= ids
+
+
+def test_nbgrader_validate_invert_on_the_release(graded):
+    course, _ = graded
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+    out = subprocess.run([sys.executable, "-m", "nbgrader", "validate", "--invert", "modules.ipynb"],
+                         cwd=course.root / "release" / "modules", env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert "Success! The notebook does not pass any tests." in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def test_test_cell_points_match_the_hidden_checks(graded):
+    course, _ = graded
+    cells = json.loads(course.source_notebook("modules").read_text())["cells"]
+    points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"].get("points")
+              for c in cells if c["metadata"].get("nbgrader", {}).get("grade")}
+    for part in checks.PARTS:
+        assert points[f"test_{part}_behaviour"] == checks.part_points(part)
+    assert re.fullmatch(r"list_problems", "list_problems") and points["list_problems"] == 2
