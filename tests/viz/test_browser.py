@@ -78,6 +78,7 @@ def lab(tmp_path_factory):
                 time.sleep(0.3)
         yield {"url": url, "token": token, "selection": selection_file, "log": base / "server.log"}
     finally:
+        children = _descendants(proc.pid)   # kernels may run in their own sessions
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
@@ -87,7 +88,43 @@ def lab(tmp_path_factory):
             except ProcessLookupError:
                 pass
             proc.wait(timeout=5)
+        for pid, started in children:        # whatever the server did not shut down itself,
+            if _start_time(pid) == started:  # unless the pid now belongs to another process
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
         log.close()
+
+
+def _stat(pid: int):
+    """(parent pid, start time) from /proc/<pid>/stat, or None."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _start_time(pid: int):
+    st = _stat(pid)
+    return st and st[1]
+
+
+def _descendants(pid: int) -> list:
+    """(pid, start time) of every process below ``pid`` (Linux /proc; empty elsewhere)."""
+    table = {}
+    for entry in pathlib.Path("/proc").glob("[0-9]*"):
+        st = _stat(int(entry.name))
+        if st:
+            table[int(entry.name)] = st
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = [p for p, (pp, _t) in table.items() if pp == parent]
+        found += [(p, table[p][1]) for p in kids]
+        frontier += kids
+    return found
 
 
 def run_all_cells(page, tries=3):
