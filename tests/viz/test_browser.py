@@ -5,6 +5,7 @@ the SVG and checks the kernel saw it (an ipywidgets Label and a file written by 
 observer), then sets the selection from Python (a Button) and checks both views highlight it.
 Screenshot: ``build/screenshots/explorer.png``. Skips without chromium, playwright or jupyterlab.
 """
+import json
 import os
 import re
 import pathlib
@@ -22,6 +23,10 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
+UNUSED_SERVER_EXTENSIONS = [
+    "nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment",
+    "nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
+    "jupyter_lsp", "voila.server_extension", "jupyter_server_terminals"]
 HERE = pathlib.Path(__file__).parent
 REPO = HERE.parents[1]
 SHOTS = REPO / "build" / "screenshots"
@@ -51,6 +56,10 @@ def lab(tmp_path_factory):
     for name in ("CONFIG", "DATA", "RUNTIME"):
         env[f"JUPYTER_{name}_DIR"] = str(base / name.lower())
     env["IPYTHONDIR"] = str(base / "ipython")
+    # server extensions this test does not need cost seconds at start-up and shutdown
+    (base / "config").mkdir()
+    (base / "config" / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {
+        "jpserver_extensions": {name: False for name in UNUSED_SERVER_EXTENSIONS}}}))
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["D2LMODS_SELECTION_FILE"] = str(selection_file)
     port, token = _free_port(), secrets.token_hex(16)
@@ -176,43 +185,52 @@ def drive(page, lab, expect):
         timeout=45_000)
     run_all_cells(page)
     dismiss_news(page)
+    main = page.locator(".d2lm-explorer").first     # the second one is the no-dot explorer
 
-    head = page.locator(".d2lm-drawing g.node[id='heads[0]']")
+    head = main.locator(".d2lm-drawing g.node[id='heads[0]']").first
     head.wait_for(timeout=45_000)
     head.scroll_into_view_if_needed()
     # the unregistered head is drawn red and dashed, and the tree badges it
     assert "unregistered" in head.get_attribute("class")
-    expect(page.locator(".d2lm-tree .d2lm-item.unregistered")).to_have_count(2)
+    expect(main.locator(".d2lm-tree .d2lm-item.unregistered")).to_have_count(2)
 
     # click in the SVG -> the kernel's observer sees it
     head.click()
     expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
                                                        timeout=15_000)
-    expect(page.locator(".d2lm-detail")).to_contain_text("self.heads = nn.ModuleList")
+    expect(main.locator(".d2lm-detail")).to_contain_text("self.heads = nn.ModuleList")
     assert "heads[0]" in lab["selection"].read_text().split()
 
     # click in the tree -> kernel, and the SVG node is highlighted
-    page.locator(".d2lm-tree .d2lm-item[data-path='heads[1]']").click()
+    main.locator(".d2lm-tree .d2lm-item[data-path='heads[1]']").click()
     expect(page.locator(".sel-label")).to_contain_text("selected: heads[1]",
                                                        timeout=15_000)
-    expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute(
+    expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute(
         "id", "heads[1]")
 
     # set from Python (a Button's callback assigns w.selected) -> both views follow
     page.locator(".select-body button, button.select-body").first.click()
-    expect(page.locator(".d2lm-tree .d2lm-item.d2lm-selected")).to_contain_text(
+    expect(main.locator(".d2lm-tree .d2lm-item.d2lm-selected")).to_contain_text(
         "body: Linear", timeout=15_000)
-    expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
-    expect(page.locator(".d2lm-detail")).to_contain_text("(2, 4) \u2192 (2, 8)")
+    expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
+    expect(main.locator(".d2lm-detail")).to_contain_text("(2, 4) \u2192 (2, 8)")
 
     # the refresh button asks the kernel to analyse again; the selection survives
     page.evaluate("document.querySelector('.d2lm-drawing svg').setAttribute('data-old', '1')")
-    page.locator(".d2lm-bar button", has_text="refresh").click()
-    expect(page.locator(".d2lm-drawing svg[data-old]")).to_have_count(0)   # redrawn
-    expect(page.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
+    main.locator(".d2lm-bar button", has_text="refresh").click()
+    expect(main.locator(".d2lm-drawing svg[data-old]")).to_have_count(0)   # redrawn
+    expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
 
-    page.locator(".d2lm-drawing g.node[id='heads[0]']").click()
+    main.locator(".d2lm-drawing g.node[id='heads[0]']").click()
     expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
                                                        timeout=15_000)
-    page.locator(".d2lm-explorer").screenshot(path=str(SHOTS / "explorer.png"))
+    page.locator(".d2lm-explorer").first.screenshot(path=str(SHOTS / "explorer.png"))
+
+    # the third cell: an explorer built where `dot` is not on PATH
+    fallback = page.locator(".d2lm-explorer").nth(1)
+    expect(fallback.locator(".d2lm-hint")).to_contain_text("install Graphviz")
+    expect(fallback.locator(".d2lm-drawing pre")).to_contain_text("heads[0]: Linear")
+    fallback.locator(".d2lm-tree .d2lm-item[data-path='heads[1]']").click()
+    expect(fallback.locator(".d2lm-detail")).to_contain_text("NOT registered (plain list 'heads')")
+    fallback.screenshot(path=str(SHOTS / "explorer-no-dot.png"))
     page.screenshot(path=str(SHOTS / "explorer-lab.png"))
