@@ -53,6 +53,26 @@ def _check_module(container: str, where: str, value) -> None:
                     f"Each entry must be a layer instance such as nn.Linear(2, 3) or nn.ReLU().")
 
 
+def _put(container, key: str, module, method: str) -> None:
+    """Store ``module`` under ``key`` as PyTorch does, but say so when that drops another child.
+
+    Keys are ``str(len(container))``; after slicing a Sequential (original keys kept) or
+    inserting past the end of a ModuleList, that key can already be taken, and PyTorch
+    silently replaces the child there.
+    """
+    old = container._modules.get(key)
+    if old is not None and old is not module:
+        name = type(container).__name__
+        msg.warn(f"nn.{name}.{method} stored the new {type(module).__name__} under key '{key}', which "
+                 f"already held a {type(old).__name__}, so that child was dropped (PyTorch does the "
+                 f"same, silently). The keys of this {name} are {list(container._modules)}: they are "
+                 "not 0..n-1, e.g. after slicing a Sequential (slices keep the original keys) or "
+                 f"inserting past the end. Fix: renumber first, e.g. container = nn.{name}"
+                 f"({'*' if name == 'Sequential' else ''}container).",
+                 msg.ModuleUsageWarning, stacklevel=3)
+    container._modules[key] = module
+
+
 def _returned_none(seq, child) -> RuntimeError:
     from .module import _call_state, current_module_path
     key = next((k for k, m in seq._modules.items() if m is child), "?")
@@ -195,7 +215,7 @@ class Sequential(Module):
                              f"{type(other)} is given.")
         offset = len(self)
         for i, module in enumerate(other):
-            self.add_module(str(i + offset), module)
+            _put(self, str(i + offset), module, "+=")
         return self
 
     def __mul__(self, other: int) -> "Sequential":
@@ -227,7 +247,7 @@ class Sequential(Module):
     def append(self, module) -> "Sequential":
         """Add ``module`` at the end; returns the Sequential."""
         _check_module("nn.Sequential.append", f"position {len(self)}", module)
-        self.add_module(str(len(self)), module)
+        _put(self, str(len(self)), module, "append")
         return self
 
     def insert(self, index: int, module) -> "Sequential":
@@ -366,7 +386,7 @@ class ModuleList(Module):
 
     def append(self, module) -> "ModuleList":
         _check_module("nn.ModuleList.append", f"position {len(self)}", module)
-        self.add_module(str(len(self)), module)
+        _put(self, str(len(self)), module, "append")
         return self
 
     def pop(self, key):
@@ -382,7 +402,7 @@ class ModuleList(Module):
         offset = len(self)
         for i, module in enumerate(modules):
             _check_module("nn.ModuleList.extend", f"position {i}", module)
-            self.add_module(str(offset + i), module)
+            _put(self, str(offset + i), module, "extend")
         return self
 
     def __call__(self, *args, **kwargs):

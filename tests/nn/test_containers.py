@@ -214,3 +214,73 @@ def test_parameter_containers_in_a_model_train():
     net(d2lmods.randn(2, 3)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     assert list(net.state_dict()) == ["ws.0", "ws.1", "bs.b"]
+
+
+# ---- random edit sequences, compared with torch --------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_OPS = st.lists(st.tuples(st.sampled_from(["append", "insert", "delitem", "pop", "extend", "setitem",
+                                           "slice", "iadd"]),
+                          st.integers(-4, 4)), max_size=12)
+
+
+def _replay(lib, kind, ops):
+    """Apply ``ops`` to a container of ``lib``; return the keys and a tag per child after each op."""
+    counter = iter(range(10_000))
+
+    def mk():
+        m = lib.nn.Identity()
+        m.tag = next(counter)
+        return m
+
+    c = getattr(lib.nn, kind)(*([mk(), mk()] if kind == "Sequential" else [[mk(), mk()]]))
+    trace = []
+    for op, i in ops:
+        try:
+            if op == "append":
+                c.append(mk())
+            elif op == "insert":
+                c.insert(i, mk())
+            elif op == "delitem":
+                del c[i]
+            elif op == "pop":
+                c.pop(i)
+            elif op == "extend":
+                c.extend([mk(), mk()])
+            elif op == "setitem":
+                c[i] = mk()
+            elif op == "slice":
+                c = c[i:]
+            elif op == "iadd":
+                c += (lib.nn.Sequential(mk()) if kind == "Sequential" else [mk()])
+            outcome = "ok"
+        except (IndexError, KeyError, ValueError, TypeError) as e:
+            outcome = type(e).__name__
+        trace.append((op, i, outcome, list(c._modules), [m.tag for m in c]))
+    return trace
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+@settings(max_examples=60, deadline=None)
+@given(ops=_OPS)
+def test_random_edits_match_torch(kind, ops):
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        ours = _replay(d2lmods, kind, ops)
+    assert ours == _replay(torch, kind, ops)
+    # d2lmods speaks up exactly when a child silently disappears (torch says nothing).
+    for w in rec:
+        assert issubclass(w.category, nn.ModuleUsageWarning) and "was dropped" in str(w.message)
+
+
+def test_append_after_slicing_warns_that_a_child_is_dropped():
+    seq = nn.Sequential(nn.Identity(), nn.Linear(1, 1), nn.Linear(1, 1))[1:]    # keys '1', '2'
+    with pytest.warns(nn.ModuleUsageWarning, match=r"(?s)key '2', which already held a Linear.*"
+                                                   r"nn.Sequential\(\*container\)"):
+        seq.append(nn.Identity())
+    assert list(seq._modules) == ["1", "2"]       # what torch does too
+    renumbered = nn.Sequential(*seq)
+    renumbered.append(nn.Identity())
+    assert list(renumbered._modules) == ["0", "1", "2"]
