@@ -9,13 +9,37 @@ Set ``NUMBA_DISABLE_JIT=1`` to run the same kernels as plain Python (slow, but d
 import numpy as np
 
 from ._jit import cache_dir, jit_enabled
-from .elementwise import (relu_fwd, relu_bwd, sigmoid_fwd, sigmoid_bwd, tanh_fwd, tanh_bwd,
-                          sum_rows)
-from .softmax import (softmax_fwd, log_softmax_fwd, softmax_bwd, log_softmax_bwd,
-                      cross_entropy_fwd, cross_entropy_bwd)
-from .conv import (im2col, col2im, max_pool2d_fwd, max_pool2d_bwd, avg_pool2d_fwd,
-                   avg_pool2d_bwd)
+from . import elementwise as _E, softmax as _S, conv as _C
 from .optim import sgd_update, adam_update, sgd_update_ref, adam_update_ref
+
+_JIT = jit_enabled()
+
+
+def _pick(kernel, reference):
+    # With NUMBA_DISABLE_JIT=1 the kernels would run as Python loops; the ops then use the numpy
+    # references instead (the kernel tests still run the loops against them).
+    return kernel if _JIT else reference
+
+
+relu_fwd = _pick(_E.relu_fwd, _E.relu_fwd_ref)
+relu_bwd = _pick(_E.relu_bwd, _E.relu_bwd_ref)
+sigmoid_fwd = _pick(_E.sigmoid_fwd, _E.sigmoid_fwd_ref)
+sigmoid_bwd = _pick(_E.sigmoid_bwd, _E.sigmoid_bwd_ref)
+tanh_fwd = _pick(_E.tanh_fwd, _E.tanh_fwd_ref)
+tanh_bwd = _pick(_E.tanh_bwd, _E.tanh_bwd_ref)
+sum_rows = _pick(_E.sum_rows, _E.sum_rows_ref)
+softmax_fwd = _pick(_S.softmax_fwd, _S.softmax_fwd_ref)
+log_softmax_fwd = _pick(_S.log_softmax_fwd, _S.log_softmax_fwd_ref)
+softmax_bwd = _pick(_S.softmax_bwd, _S.softmax_bwd_ref)
+log_softmax_bwd = _pick(_S.log_softmax_bwd, _S.log_softmax_bwd_ref)
+cross_entropy_fwd = _pick(_S.cross_entropy_fwd, _S.cross_entropy_fwd_ref)
+cross_entropy_bwd = _pick(_S.cross_entropy_bwd, _S.cross_entropy_bwd_ref)
+im2col = _pick(_C.im2col, _C.im2col_ref)
+col2im = _pick(_C.col2im, _C.col2im_ref)
+max_pool2d_fwd = _pick(_C.max_pool2d_fwd, _C.max_pool2d_fwd_ref)
+max_pool2d_bwd = _pick(_C.max_pool2d_bwd, _C.max_pool2d_bwd_ref)
+avg_pool2d_fwd = _pick(_C.avg_pool2d_fwd, _C.avg_pool2d_fwd_ref)
+avg_pool2d_bwd = _pick(_C.avg_pool2d_bwd, _C.avg_pool2d_bwd_ref)
 
 __all__ = ["relu_fwd", "relu_bwd", "sigmoid_fwd", "sigmoid_bwd", "tanh_fwd", "tanh_bwd", "sum_rows",
            "softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy_fwd",

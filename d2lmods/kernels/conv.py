@@ -30,9 +30,15 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return cols
 
 
-def im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _overhang(n, k, st, p, d, o):
+    """Rows/columns a window reaches past the padded input (ceil-mode pooling)."""
+    return max(0, (o - 1) * st + d * (k - 1) + 1 - (n + 2 * p))
+
+
+def im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, fill=0.0):
     n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    eh, ew = _overhang(h, kh, sh, ph, dh, oh), _overhang(w, kw, sw, pw, dw, ow)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph + eh), (pw, pw + ew)), constant_values=fill)
     cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
     for ki in range(kh):
         for kj in range(kw):
@@ -63,7 +69,8 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 def col2im_ref(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    eh, ew = _overhang(h, kh, sh, ph, dh, oh), _overhang(w, kw, sw, pw, dw, ow)
+    xp = np.zeros((n, c, h + 2 * ph + eh, w + 2 * pw + ew), dtype=cols.dtype)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
     for ki in range(kh):
         for kj in range(kw):
@@ -106,12 +113,11 @@ def max_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow):
 
 def max_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow):
     n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
-    flat = win.reshape(n, c, oh, ow, kh * kw)
-    a = flat.argmax(axis=-1)
-    out = np.take_along_axis(flat, a[..., None], -1)[..., 0]
-    ki, kj = a // kw, a % kw
+    cols = im2col_ref(x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow,
+                      fill=-np.inf)                      # (kh*kw, n*c*oh*ow)
+    a = cols.argmax(axis=0)
+    out = cols[a, np.arange(cols.shape[1])].reshape(n, c, oh, ow)
+    ki, kj = (a // kw).reshape(n, c, oh, ow), (a % kw).reshape(n, c, oh, ow)
     hi = np.arange(oh)[:, None] * sh - ph + ki
     wj = np.arange(ow)[None, :] * sw - pw + kj
     return out.astype(x.dtype), (hi * w + wj).astype(np.int64)
@@ -200,33 +206,28 @@ def avg_pool2d_bwd(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
     return gx
 
 
+def _avg_counts(h, w, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad):
+    """Divisor of every window: its size inside the padded input, or its real elements only."""
+    if count_include_pad:
+        ones = np.ones((1, 1, h + 2 * ph, w + 2 * pw))
+        return im2col_ref(ones, kh, kw, sh, sw, 0, 0, 1, 1, oh, ow).sum(axis=0).reshape(oh, ow)
+    ones = np.ones((1, 1, h, w))
+    return im2col_ref(ones, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).sum(axis=0).reshape(oh, ow)
+
+
 def avg_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad):
     n, c, h, w = x.shape
     cols = im2col_ref(x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
-    s = cols.sum(axis=0)
-    if count_include_pad:
-        ones = np.ones((1, 1, h + 2 * ph, w + 2 * pw))
-        cnt_full = im2col_ref(ones, kh, kw, sh, sw, 0, 0, 1, 1, oh, ow).sum(axis=0)
-        # windows may hang over the padded border only when ceil_mode is used; not here
-        cnt = np.tile(cnt_full, n * c)
-    else:
-        cnt = im2col_ref(np.ones((n * c, 1, h, w)), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).sum(axis=0)
-    return (s / cnt).reshape(n, c, oh, ow).astype(x.dtype)
+    s = cols.sum(axis=0).reshape(n, c, oh, ow)
+    return (s / _avg_counts(h, w, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad)).astype(
+        x.dtype)
 
 
 def avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
     """Adjoint of ``avg_pool2d_fwd_ref``: each output's gradient, divided by its window's count,
     added to every input position of the window."""
     n, c, oh, ow = g.shape
-    if count_include_pad:
-        cnt = np.empty((oh, ow))
-        for i in range(oh):
-            for j in range(ow):
-                h0, w0 = i * sh - ph, j * sw - pw
-                cnt[i, j] = (min(h0 + kh, h + ph) - h0) * (min(w0 + kw, w + pw) - w0)
-    else:
-        ones = np.ones((1, 1, h, w))
-        cnt = im2col_ref(ones, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).sum(axis=0).reshape(oh, ow)
+    cnt = _avg_counts(h, w, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad)
     v = (g / cnt).reshape(1, n * c * oh * ow)
     cols = np.repeat(v, kh * kw, axis=0)
     return col2im_ref(cols, n * c, 1, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).reshape(

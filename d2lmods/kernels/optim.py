@@ -9,9 +9,10 @@ and ``p``, ``g`` and the state buffers must have the same shape and dtype.
 """
 import numpy as np
 
-from ._jit import njit
+from ._jit import njit, jit_enabled
 
-__all__ = ["sgd_update", "adam_update", "sgd_update_ref", "adam_update_ref"]
+__all__ = ["sgd_update", "adam_update", "sgd_update_ref", "adam_update_ref", "sgd_update_kernel",
+           "adam_update_kernel"]
 
 
 @njit
@@ -36,7 +37,7 @@ def _sgd_momentum(p, g, lr, buf, momentum, dampening, weight_decay, nesterov, fi
         p[i] -= lr * d
 
 
-def sgd_update(p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False):
+def sgd_update_kernel(p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False):
     """One SGD step on ``p`` in place. ``momentum_buf`` (same shape as ``p``) is updated in place;
     pass ``first=True`` on the first step with momentum (the buffer is then set to the gradient),
     and ``momentum_buf=None`` when ``momentum == 0``."""
@@ -94,7 +95,7 @@ def _adam(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad, 
         p[i] -= step_size * m[i] / denom
 
 
-def adam_update(p, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
+def adam_update_kernel(p, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
                 amsgrad=False, max_exp_avg_sq=None, decoupled_weight_decay=False):
     """One Adam (or AdamW with ``decoupled_weight_decay=True``) step in place; ``step`` counts from 1."""
     vmax = exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq
@@ -120,3 +121,9 @@ def adam_update_ref(p, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_dec
         v = max_exp_avg_sq
     denom = np.sqrt(v) / np.sqrt(bc2) + eps
     p -= ((lr / bc1) * exp_avg / denom).astype(p.dtype)
+
+
+# The public names: the compiled kernels, or with NUMBA_DISABLE_JIT=1 the numpy references
+# (the kernels' Python loops would make every optimizer step crawl; tests still run them).
+sgd_update = sgd_update_kernel if jit_enabled() else sgd_update_ref
+adam_update = adam_update_kernel if jit_enabled() else adam_update_ref

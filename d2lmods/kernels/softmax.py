@@ -128,9 +128,12 @@ def cross_entropy_fwd_ref(x, target, ignore_index):
     mx = x64.max(axis=1, keepdims=True)
     lse = (mx + np.log(np.exp(x64 - mx).sum(axis=1, keepdims=True)))[:, 0]
     keep = target != ignore_index
+    out_of_range = keep & ((target < 0) | (target >= x.shape[1]))
+    bad = int(np.argmax(out_of_range)) if out_of_range.any() else -1
+    keep &= ~out_of_range
     safe = np.where(keep, target, 0)
     losses = np.where(keep, lse - x64[np.arange(len(x)), safe], 0.0)
-    return losses, lse, -1
+    return losses, lse, bad
 
 
 @njit
