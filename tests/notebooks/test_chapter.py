@@ -102,3 +102,26 @@ def test_same_code_runs_on_pytorch(torch, path, tmp_path):
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert not list(tmp_path.iterdir()), "the notebook left files behind"
+
+
+def test_manual_seed_fixes_every_random_draw_the_chapter_makes():
+    """nbval compares printed numbers, so each random source the notebooks use must follow the seed."""
+    import d2lmods as torch
+    from d2lmods import nn
+    from d2lmods.utils.data import DataLoader, TensorDataset
+
+    def draws():
+        torch.manual_seed(0)
+        lazy = nn.LazyLinear(3)
+        lazy(torch.rand(2, 5))
+        loader = DataLoader(TensorDataset(torch.arange(10)), batch_size=10, shuffle=True)
+        return {
+            "rand": torch.rand(3), "randn": torch.randn(3),
+            "Linear": nn.Linear(4, 3).weight, "LazyLinear": lazy.weight,
+            "Conv2d": nn.Conv2d(1, 2, kernel_size=3).weight,
+            "shuffle": next(iter(loader))[0],
+        }
+
+    first, second = draws(), draws()
+    differ = [name for name in first if not bool((first[name] == second[name]).all())]
+    assert not differ, f"not reproducible after torch.manual_seed(0): {differ}"
