@@ -116,3 +116,78 @@ def test_train_eval_flags_match_torch(torch):
     ours[0].eval()
     theirs[0].eval()
     assert [m.training for m in ours.modules()] == [m.training for m in theirs.modules()]
+
+
+# ---- random architectures ------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_LEAF = st.one_of(
+    st.tuples(st.just("linear"), st.integers(1, 6), st.booleans()),
+    st.tuples(st.just("lazy"), st.integers(1, 6), st.booleans()),
+    st.tuples(st.just("relu")),
+)
+_SPEC = st.recursive(
+    _LEAF,
+    lambda kids: st.tuples(st.sampled_from(["seq", "list", "dict"]), st.lists(kids, min_size=1, max_size=4)),
+    max_leaves=10,
+)
+
+
+def _stack_class(lib):
+    class Stack(lib.nn.Module):
+        """A custom module looping over a ModuleList or ModuleDict (registered containers)."""
+
+        def __init__(self, mods, as_dict):
+            super().__init__()
+            if as_dict:
+                self.body = lib.nn.ModuleDict({f"m{i}": m for i, m in enumerate(mods)})
+            else:
+                self.body = lib.nn.ModuleList(mods)
+
+        def forward(self, X):
+            for m in (self.body.values() if isinstance(self.body, lib.nn.ModuleDict) else self.body):
+                X = m(X)
+            return X
+    return Stack
+
+
+def _build(lib, spec, n_in, Stack):
+    kind = spec[0]
+    if kind == "linear":
+        return lib.nn.Linear(n_in, spec[1], bias=spec[2]), spec[1]
+    if kind == "lazy":
+        return lib.nn.LazyLinear(spec[1], bias=spec[2]), spec[1]
+    if kind == "relu":
+        return lib.nn.ReLU(), n_in
+    mods, n = [], n_in
+    for child in spec[1]:
+        m, n = _build(lib, child, n, Stack)
+        mods.append(m)
+    if kind == "seq":
+        return lib.nn.Sequential(*mods), n
+    return Stack(mods, kind == "dict"), n
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=_SPEC, n_in=st.integers(1, 5), batch=st.integers(1, 3))
+def test_random_architectures_match_torch(spec, n_in, batch):
+    torch = pytest.importorskip("torch")
+    theirs, _ = _build(torch, spec, n_in, _stack_class(torch))
+    ours, _ = _build(d2lmods, spec, n_in, _stack_class(d2lmods))
+    assert repr(ours) == repr(theirs)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    x = np.random.default_rng(0).standard_normal((batch, n_in)).astype(np.float32)
+    out_t = theirs(torch.tensor(x))           # materializes lazy layers
+    ours(d2lmods.tensor(x))
+    assert repr(ours) == repr(theirs)
+    _copy_weights(theirs, ours)
+    out_o = ours(d2lmods.tensor(x))
+    _close(out_o, out_t)
+    if out_t.requires_grad:
+        out_t.sum().backward()
+        out_o.sum().backward()
+        grads = dict(ours.named_parameters())
+        for name, p in theirs.named_parameters():
+            _close(grads[name].grad, p.grad, rtol=1e-4, atol=1e-5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
