@@ -320,9 +320,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         warnings.warn(
             f"Using a target size ({st}) that is different to the input size ({si}){_where()}. "
             f"This will likely lead to incorrect results due to broadcasting: every prediction "
-            f"is compared with every target. Please ensure they have the same size, e.g. "
+            f"may be compared with every target. Please ensure they have the same size, e.g. "
             + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1 and len(st) == 1
-               else f"y.reshape(y_hat.shape)")
+               else "y.reshape(y_hat.shape)")
             + ".", UserWarning, stacklevel=_user_stacklevel())
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
@@ -336,7 +336,6 @@ def _check_class_targets(input, target, fn: str):
     tkind = target._data.dtype.kind
     if len(si) == 0:
         raise ValueError(f"{fn}: input must have a class dimension (N, C) or (C,), got a scalar")
-    n_classes = si[1] if len(si) >= 2 else si[0]
     if tkind == "f":
         if st == si:
             return "probs"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections import OrderedDict
 from copy import deepcopy
 
 import numpy as np

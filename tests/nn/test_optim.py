@@ -1,6 +1,4 @@
 """d2lmods.optim: SGD / Adam / AdamW compared step by step with PyTorch; groups, state dicts, errors."""
-import warnings
-
 import numpy as np
 import pytest
 
