@@ -21,7 +21,7 @@ from itertools import chain, islice
 
 from . import _messages as msg
 from .module import Module, _addindent
-from .parameter import Parameter, Tensor, _array
+from .parameter import Parameter, Tensor
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 

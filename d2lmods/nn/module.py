@@ -240,10 +240,6 @@ def current_module_path(stack=None) -> str:
     return "".join(parts)
 
 
-def _named_path(parent, child) -> str:
-    return current_module_path([parent, child])
-
-
 # --------------------------------------------------------------------------------------------
 # Unregistered-object checks (the scan itself lives in utils.find_unregistered)
 # --------------------------------------------------------------------------------------------
@@ -1152,7 +1148,6 @@ class Module:
                 hook(module, incompatible)
 
         load(self, state_dict)
-        del load
         if strict:
             if unexpected_keys:
                 error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(

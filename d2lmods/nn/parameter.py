@@ -23,7 +23,7 @@ import numpy as np
 from .._tensor import dtypes as _dt
 from .._tensor.core import Tensor
 from ..autograd.grad_mode import STATE as _GRAD_STATE
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import no_grad  # noqa: F401  (re-exported for module.py, lazy.py)
 
 __all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "is_lazy"]
 

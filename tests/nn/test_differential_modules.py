@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import d2lmods
-from d2lmods import nn
 
 from .d2l_models import EAGER, LAZY, build
 
