@@ -170,3 +170,17 @@ def test_lenet_forward_backward_matches_torch(torch):
     for (k, p_m), (_, p_t) in zip(mine.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(p_m.grad.numpy(), p_t.grad.numpy(), rtol=1e-3, atol=1e-6,
                                    err_msg=k)
+
+
+@pytest.mark.parametrize("x_shape,t_shape", [((2, 3, 4, 5), (2, 4, 5)), ((3,), ()), ((4, 3, 6), (4, 6))])
+def test_cross_entropy_other_layouts_match_torch(torch, x_shape, t_shape):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    t = rng.integers(0, 3, t_shape)
+    x_m, x_t = d2lmods.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    l_m = nn.functional.cross_entropy(x_m, d2lmods.tensor(t))
+    l_t = torch.nn.functional.cross_entropy(x_t, torch.tensor(t))
+    np.testing.assert_allclose(float(l_m), float(l_t.detach()), rtol=1e-5)
+    l_m.backward()
+    l_t.backward()
+    np.testing.assert_allclose(x_m.grad.numpy(), x_t.grad.numpy(), rtol=1e-5, atol=1e-7)
