@@ -113,3 +113,25 @@ def test_same_batching_as_torch(torch):
     theirs = [yb.tolist() for _, yb in tdata.DataLoader(
         tdata.TensorDataset(torch.tensor(X.numpy()), torch.tensor(y.numpy())), 4)]
     assert mine == theirs
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), bs=st.integers(1, 12), drop=st.booleans(), shuffle=st.booleans(),
+       seed=st.integers(0, 2 ** 31))
+def test_loader_partitions_the_dataset(n, bs, drop, shuffle, seed):
+    d2lmods.manual_seed(seed)
+    X, y = _xy(n)
+    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=bs, shuffle=shuffle,
+                             drop_last=drop)
+    batches = [yb.numpy().tolist() for _, yb in loader]
+    assert len(batches) == len(loader)
+    assert all(len(b) == bs for b in batches[:-1])
+    seen = [i for b in batches for i in b]
+    assert len(seen) == len(set(seen))
+    if drop:
+        assert len(seen) == (n // bs) * bs
+    else:
+        assert sorted(seen) == list(range(n))
