@@ -299,3 +299,40 @@ def test_lazy_parameters_cannot_be_saved_before_first_forward(tmp_path):
     net = nn.Sequential(nn.LazyLinear(3))
     with pytest.raises(TypeError, match="forward"):
         d2lmods.save(net.state_dict(), tmp_path / "lazy")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 62, 2 ** 62),
+                     st.floats(allow_nan=False), st.text(max_size=8))
+_arrays = st.builds(lambda shape, kind: d2lmods.tensor(
+    (np.arange(int(np.prod(shape))).reshape(shape) % 7).astype(kind)),
+    st.lists(st.integers(0, 3), max_size=3), st.sampled_from(["float32", "float64", "int64", "bool"]))
+_trees = st.recursive(_scalars | _arrays, lambda kids: st.one_of(
+    st.lists(kids, max_size=4), st.tuples(kids, kids),
+    st.dictionaries(st.one_of(st.text(max_size=5), st.integers(0, 9)), kids, max_size=4)),
+    max_leaves=12)
+
+
+def _equal(a, b):
+    if isinstance(a, d2lmods.Tensor):
+        _same(a, b)
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _equal(x, y)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _equal(a[k], b[k])
+    else:
+        assert type(a) is type(b) and a == b
+
+
+@settings(max_examples=60, deadline=None)
+@given(tree=_trees)
+def test_random_nested_objects_round_trip(tree):
+    buf = io.BytesIO()
+    d2lmods.save(tree, buf)
+    buf.seek(0)
+    _equal(tree, d2lmods.load(buf))
