@@ -136,18 +136,48 @@ def _descendants(pid: int) -> list:
     return found
 
 
-def run_all_cells(page, tries=3):
-    """Run > Run All Cells, again if the kernel dropped it (it can report idle before it is ready)."""
+def run_all_cells(page, tries=4):
+    """Run > Run All Cells, again if it was dropped: on a busy machine the kernel can still be
+    starting (JupyterLab then asks which kernel to use; the notebook's own is accepted)."""
     started = page.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
     for _ in range(tries):
+        accept_dialog(page)
         page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
         page.get_by_text("Run All Cells", exact=True).click()
+        accept_dialog(page, wait_ms=1_000)
         try:
-            started.wait_for(timeout=10_000)
+            started.wait_for(timeout=15_000)
             return
         except Exception:
             page.keyboard.press("Escape")
     pytest.fail("JupyterLab never ran the demo notebook's cells")
+
+
+def wait_for_connected_kernel(lab, timeout=60):
+    """Until the server has one idle kernel with the page connected to it: clicking Run before
+    that can race JupyterLab's own kernel start-up (it then starts and drops a second one)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{lab['url']}/api/kernels?token={lab['token']}",
+                                    timeout=5) as r:
+            kernels = json.load(r)
+        if len(kernels) == 1 and kernels[0]["execution_state"] == "idle" \
+                and kernels[0]["connections"] >= 1:
+            return
+        time.sleep(0.3)
+    pytest.fail(f"no kernel became ready; server says {kernels}")
+
+
+def accept_dialog(page, wait_ms=0):
+    """Accept a modal dialog such as "Select Kernel" (its default is the notebook's kernel)."""
+    dialog = page.locator(".jp-Dialog")
+    try:
+        dialog.first.wait_for(timeout=wait_ms) if wait_ms else None
+    except Exception:
+        return
+    if dialog.count():
+        dialog.locator(".jp-mod-accept").first.click()
+        page.wait_for_timeout(500)
 
 
 def dismiss_news(page):
@@ -183,6 +213,7 @@ def drive(page, lab, expect):
     page.goto(f"{lab['url']}/lab/tree/explorer_demo.ipynb?reset&token={lab['token']}")
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
         timeout=45_000)
+    wait_for_connected_kernel(lab)
     run_all_cells(page)
     dismiss_news(page)
     main = page.locator(".d2lm-explorer").first     # the second one is the no-dot explorer
