@@ -397,8 +397,10 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         if not isinstance(modules, Iterable) or isinstance(modules, Module) and not isinstance(
                 modules, (ModuleList, Sequential)):
+            hint = (" Fix: add a single module with .append(module)"
+                    if isinstance(modules, Module) else "")
             raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
+                            + type(modules).__name__ + ("." + hint if hint else ""))
         offset = len(self)
         for i, module in enumerate(modules):
             _check_module("nn.ModuleList.extend", f"position {i}", module)

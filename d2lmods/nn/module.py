@@ -379,6 +379,12 @@ class Module:
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
+            typo = _misspelled_init(type(self))
+            if typo:
+                raise TypeError(f"{type(self).__name__}() got arguments, but {type(self).__name__} "
+                                f"defines `{typo}` instead of `__init__`, so they went to "
+                                f"Module.__init__, which takes none. Fix: rename `def {typo}(self, ...)` "
+                                "to `def __init__(self, ...)`.")
             given = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments ({given}) that "
                             "were passed on to Module.__init__(), which takes none. Fix: call "
@@ -678,9 +684,16 @@ class Module:
             if args and args[0].__class__ is np.ndarray:
                 raise _numpy_input_error(self, args[0], stack)
             if d["_forward_pre_hooks"] or d["_forward_hooks"]:
-                return self._call_with_hooks(args, kwargs)
-            return self.forward(*args, **kwargs)
+                result = self._call_with_hooks(args, kwargs)
+            else:
+                result = self.forward(*args, **kwargs)
+            if isinstance(result, Module):
+                raise _returned_module_error(self, result, stack)
+            return result
         except Exception as exc:
+            if isinstance(exc, TypeError) and exc.__traceback__ is not None \
+                    and exc.__traceback__.tb_next is None:
+                _explain_call_signature(self, exc, args, kwargs)   # the arguments did not fit forward
             _annotate(exc, stack)
             raise
         finally:
@@ -899,7 +912,11 @@ class Module:
         try:
             for module in self.children():
                 module.apply(fn)
-            fn(self)
+            try:
+                fn(self)
+            except AttributeError as exc:
+                _explain_apply_attribute_error(self, fn, exc)
+                raise
         finally:
             state.apply_depth -= 1
         return self
@@ -1155,6 +1172,8 @@ class Module:
             if missing_keys:
                 error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
                     ", ".join(f'"{k}"' for k in missing_keys)))
+        if not strict and state_dict and not error_msgs:
+            _warn_if_nothing_loaded(self, state_dict)
         if error_msgs:
             text = "Error(s) in loading state_dict for {}:\n\t{}".format(
                 self.__class__.__name__, "\n\t".join(error_msgs))
@@ -1272,11 +1291,41 @@ def _warn_lazy_before_apply(root, fn) -> None:
              f"net.apply({fn_name}).", msg.ModuleUsageWarning, stacklevel=3)
 
 
+def _warn_if_nothing_loaded(module, state_dict) -> None:
+    """strict=False that matched no key at all: almost surely a naming mismatch, not a partial load."""
+    own_keys = {k for k, _ in itertools.chain(
+        module._named_members(lambda m: m._parameters.items(), remove_duplicate=False),
+        module._named_members(lambda m: m._buffers.items(), remove_duplicate=False))}
+    given = list(state_dict.keys())
+    if not own_keys or any(k in own_keys for k in given):
+        return
+    hint = _common_prefix_fix(sorted(own_keys), given) or (
+        "How to fix: compare list(sd.keys()) with list(model.state_dict().keys()).")
+    msg.warn(f"load_state_dict(strict=False) matched none of the {len(given)} entries given "
+             f"(e.g. '{given[0]}'), so {type(module).__name__} is unchanged. {hint}",
+             msg.StateDictWarning, stacklevel=3)
+
+
+def _explain_apply_attribute_error(module, fn, exc) -> None:
+    if getattr(exc, "_d2l_apply_hint", False) or not exc.args or not isinstance(exc.args[0], str):
+        return
+    name = type(module).__name__
+    fn_name = getattr(fn, "__name__", "fn")
+    exc.args = (f"{exc.args[0]}\napply({fn_name}) calls {fn_name} on every module, including this "
+                f"{name}. Fix: check the type first in {fn_name}, e.g. `if type(m) == nn.Linear:`.",)
+    exc._d2l_apply_hint = True
+
+
 def _no_attribute_text(module, name: str) -> str:
     """AttributeError text; adds a close name, or the submodule a parameter name belongs to."""
     text = f"'{type(module).__name__}' object has no attribute '{name}'"
     if name.startswith("_"):
         return text
+    typo = _misspelled_init(type(module))
+    if typo:
+        return (text + f". {type(module).__name__} defines `{typo}` but no `__init__`, so your "
+                f"set-up code never ran. Fix: rename `def {typo}(self, ...)` to "
+                "`def __init__(self, ...)`.")
     d = module.__dict__
     own = (list(d["_parameters"]) + list(d["_buffers"]) + list(d["_modules"])
            + [k for k in d if not k.startswith("_") and k != "training"])
@@ -1299,6 +1348,55 @@ def _access_path(qualified: str) -> str:
     for part in qualified.split("."):
         out += f"[{part}]" if part.isdigit() else (f".{part}" if part.isidentifier() else f"[{part!r}]")
     return out
+
+
+def _returned_module_error(module, result, stack) -> TypeError:
+    where = current_module_path(stack)
+    attr = next((k for k, m in module._modules.items() if m is result), None)
+    call = f"self.{attr}(X)" if attr else f"the {type(result).__name__} on your input"
+    err = TypeError(
+        f"{msg.who(type(module).__name__, where)}: forward returned a {type(result).__name__} module "
+        f"instead of a tensor. Likely cause: the layer was returned without being called. Fix: "
+        f"call it, `return {call}`.")
+    err._d2l_module_path = where
+    return err
+
+
+def _explain_call_signature(module, exc, args, kwargs) -> None:
+    """Add to a TypeError raised while binding ``net(...)``'s arguments to ``forward``."""
+    import inspect
+    fwd = type(module).forward
+    if fwd is _forward_unimplemented or not exc.args or not isinstance(exc.args[0], str):
+        return
+    try:
+        params = list(inspect.signature(fwd).parameters)
+    except (TypeError, ValueError):
+        return
+    name = type(module).__name__
+    given = len(args) + len(kwargs)
+    if not params or params[0] != "self":
+        hint = (f"{name}.forward is defined as forward({', '.join(params)}) without `self`. "
+                f"Fix: def forward(self, {', '.join(params) or 'X'}).")
+    else:
+        hint = (f"{name} was called with {given} input(s), but its forward takes "
+                f"({', '.join(params[1:])}). Fix: pass the inputs forward expects, or change "
+                f"the signature of {name}.forward.")
+    exc.args = (f"{exc.args[0]}\n{hint}",) + exc.args[1:]
+    exc._d2l_module_path = type(module).__name__   # nothing more to add: no second note
+
+
+def _misspelled_init(cls) -> str | None:
+    """A user-defined method that looks like a misspelled ``__init__`` (``__int__``, ``__inti__``)."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("d2lmods.nn") or klass is object:
+            continue
+        if "__init__" in vars(klass):
+            return None
+        names = [n for n, v in vars(klass).items() if callable(v) and n != "__init__"]
+        close = difflib.get_close_matches("__init__", names, n=1, cutoff=0.7)
+        if close:
+            return close[0]
+    return None
 
 
 def _numpy_input_error(module, x, stack) -> TypeError:

@@ -255,7 +255,7 @@ def _replay(lib, kind, ops):
             elif op == "iadd":
                 c += (lib.nn.Sequential(mk()) if kind == "Sequential" else [mk()])
             outcome = "ok"
-        except (IndexError, KeyError, ValueError, TypeError) as e:
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError) as e:
             outcome = type(e).__name__
         trace.append((op, i, outcome, list(c._modules), [m.tag for m in c]))
     return trace

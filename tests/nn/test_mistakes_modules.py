@@ -618,3 +618,104 @@ def test_edited_state_dict_that_is_saved_is_silent(tmp_path):
 
     silent(export_zeroed, lin, tmp_path / "zeroed.pt")
     assert float(d2lmods.load(tmp_path / "zeroed.pt")["weight"].abs().sum()) == 0.0
+
+
+# ---- 30. forward returns the layer instead of calling it ---------------------------------------
+
+def test_forward_returns_a_module_instead_of_calling_it():
+    class Net(nn.Module):
+        def __init__(self, call):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(2, 1))
+            self.call = call
+
+        def forward(self, X):
+            return self.net(X) if self.call else self.net
+
+    with pytest.raises(TypeError, match=r"forward returned a Sequential module.*`return self.net\(X\)`"):
+        Net(False)(d2lmods.ones(1, 2))
+    silent(Net(True), d2lmods.ones(1, 2))
+
+
+# ---- 31. forward without self / wrong number of inputs ----------------------------------------
+
+def test_forward_defined_without_self():
+    class Net(nn.Module):
+        def forward(X):                                    # noqa: N805
+            return X
+
+    with pytest.raises(TypeError, match=r"Net.forward is defined as forward\(X\) without `self`.*"
+                                        r"def forward\(self, X\)"):
+        Net()(d2lmods.ones(1))
+
+
+def test_module_called_with_too_many_inputs():
+    class Add(nn.Module):
+        def forward(self, X, Y):
+            return X + Y
+
+    with pytest.raises(TypeError, match=r"Add was called with 1 input\(s\), but its forward takes \(X, Y\)"):
+        Add()(d2lmods.ones(1))
+    silent(Add(), d2lmods.ones(1), d2lmods.ones(1))
+
+
+# ---- 32. __init__ misspelled -------------------------------------------------------------------
+
+def test_misspelled_init():
+    class MLP(nn.Module):
+        def __int__(self):                                 # typo: __int__
+            super().__init__()
+            self.hidden = nn.Linear(2, 2)
+
+        def forward(self, X):
+            return self.hidden(X)
+
+    with pytest.raises(AttributeError, match=r"MLP defines `__int__` but no `__init__`.*def __init__\(self, \.\.\.\)"):
+        MLP()(d2lmods.ones(1, 2))
+
+    class Wide(nn.Module):
+        def __inti__(self, n):
+            super().__init__()
+
+    with pytest.raises(TypeError, match=r"defines `__inti__` instead of `__init__`"):
+        Wide(4)
+
+
+# ---- 33. an init function applied to every module -------------------------------------------
+
+def test_apply_init_without_type_check():
+    def init_weights(m):
+        m.weight.data.fill_(0.0)                           # ReLU has no weight
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with pytest.raises(AttributeError, match=r"(?s)'ReLU' object has no attribute 'weight'.*"
+                                             r"apply\(init_weights\) calls init_weights on every module.*"
+                                             r"if type\(m\) == nn.Linear:"):
+        net.apply(init_weights)
+
+    def init_checked(m):
+        if type(m) == nn.Linear:
+            m.weight.data.fill_(0.0)
+
+    silent(net.apply, init_checked)
+
+
+# ---- 34. strict=False that loads nothing ------------------------------------------------------
+
+def test_non_strict_load_that_matches_nothing_warns():
+    sd = {"module." + k: v for k, v in copy.deepcopy(nn.Linear(2, 2).state_dict()).items()}
+    with pytest.warns(nn.StateDictWarning, match=r"matched none of the 2 entries.*removeprefix\('module\.'\)"):
+        nn.Linear(2, 2).load_state_dict(sd, strict=False)
+    partial = {"weight": d2lmods.zeros(2, 2)}
+    result = silent(nn.Linear(2, 2).load_state_dict, partial, strict=False)
+    assert result.missing_keys == ["bias"]
+
+
+# ---- 35. += a single module onto a ModuleList ---------------------------------------------------
+
+def test_iadd_single_module_onto_modulelist():
+    layers = nn.ModuleList()
+    with pytest.raises(TypeError, match=r"should be called with an iterable, but got Linear. Fix: .*\.append\(module\)"):
+        layers += nn.Linear(1, 1)
+    layers.append(nn.Linear(1, 1))
+    assert len(layers) == 1
