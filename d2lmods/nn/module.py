@@ -1366,8 +1366,9 @@ def _explain_call_signature(module, exc, args, kwargs) -> None:
     """Add to a TypeError raised while binding ``net(...)``'s arguments to ``forward``."""
     import inspect
     fwd = type(module).forward
-    if fwd is _forward_unimplemented or not exc.args or not isinstance(exc.args[0], str):
-        return
+    if (fwd is _forward_unimplemented or getattr(exc, "_d2l_module_path", None) is not None
+            or not exc.args or not isinstance(exc.args[0], str)):
+        return   # not a binding error (our own errors already carry their place)
     try:
         params = list(inspect.signature(fwd).parameters)
     except (TypeError, ValueError):

@@ -306,8 +306,9 @@ class Net(nn.Module):
 def test_numpy_array_into_a_module():
     x = np.random.rand(4, 3)
     with pytest.raises(TypeError, match=r"^Sequential got a numpy.ndarray.*"
-                                        r"torch.from_numpy\(x\).float\(\)"):
+                                        r"torch.from_numpy\(x\).float\(\)") as err:
         nn.Sequential(nn.Linear(3, 2))(x)
+    assert "\n" not in str(err.value)                 # one message, nothing appended
     with pytest.raises(TypeError, match=r"^LazyLinear got a numpy.ndarray"):
         nn.LazyLinear(2)(x)
     with pytest.raises(TypeError, match=r"Linear at Net.fc got a numpy.ndarray"):
@@ -632,8 +633,9 @@ def test_forward_returns_a_module_instead_of_calling_it():
         def forward(self, X):
             return self.net(X) if self.call else self.net
 
-    with pytest.raises(TypeError, match=r"forward returned a Sequential module.*`return self.net\(X\)`"):
+    with pytest.raises(TypeError, match=r"forward returned a Sequential module.*`return self.net\(X\)`") as err:
         Net(False)(d2lmods.ones(1, 2))
+    assert "\n" not in str(err.value)
     silent(Net(True), d2lmods.ones(1, 2))
 
 
