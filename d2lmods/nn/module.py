@@ -710,7 +710,10 @@ class Module:
                 f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
         object.__setattr__(self, "_d2l_called", True)
         if msg.warn_unregistered_enabled():
-            _scan_own_attributes(self, None, stacklevel=3)
+            # Objects registered anywhere in the model being called are not lost: judge
+            # against the outermost module of this call.
+            stack = _call_state.stack
+            _scan_own_attributes(self, None, stacklevel=3, root=stack[0] if stack else self)
 
     def _call_with_hooks(self, args, kwargs):
         with_kwargs = self._forward_pre_hooks_with_kwargs
@@ -1227,7 +1230,7 @@ class Module:
         return True
 
 
-def _scan_own_attributes(module, registered, stacklevel: int) -> None:
+def _scan_own_attributes(module, registered, stacklevel: int, root=None) -> None:
     """Warn (once per object) about modules/parameters hidden in ``module``'s plain attributes.
 
     ``registered`` is the set of ids registered in the tree being checked (computed
@@ -1243,7 +1246,7 @@ def _scan_own_attributes(module, registered, stacklevel: int) -> None:
             if not found:
                 continue
             if registered is None:
-                registered = _registered_ids(module)
+                registered = _registered_ids(root if root is not None else module)
             lost = [f for f in found if id(f[1]) not in registered]
             if lost:
                 container = "dict" if isinstance(value, dict) else type(value).__name__

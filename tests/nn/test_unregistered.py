@@ -263,3 +263,28 @@ def test_other_entry_points_also_report_hidden_modules(entry):
 def test_find_unregistered_itself_is_silent():
     net = MySequential(nn.Linear(2, 3))
     assert [f.path for f in find_unregistered(net)] == ["modules[0]"]
+
+
+def test_reference_to_a_module_registered_elsewhere_in_the_model_is_silent_at_call():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.peers = []                                  # filled by the parent, after creation
+
+        def forward(self, X):
+            return self.fc(X)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = Block(), Block()
+            self.a.peers.append(self.b)                      # b is registered on Net: nothing lost
+
+        def forward(self, X):
+            return self.b(self.a(X))
+
+    net = Net()
+    net(d2lmods.randn(1, 2))
+    list(net.parameters())
+    assert [(f.path, f.registered_as) for f in find_unregistered(net)] == [("a.peers[0]", "b")]
