@@ -178,3 +178,22 @@ def test_uninitialized_parameter_materialize_directly():
     b = nn.UninitializedBuffer()
     b.materialize(4)
     assert type(b) is d2lmods.Tensor and b.shape == d2lmods.Size([4])
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
+def test_optimizer_built_before_first_call_trains_lazy_model(opt_name):
+    optim = pytest.importorskip("d2lmods.optim")
+    d2lmods.manual_seed(0)
+    net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
+    opt = getattr(optim, opt_name)(net.parameters(), lr=0.05 if opt_name == "SGD" else 0.01)
+    X = d2lmods.randn(64, 3)
+    y = X.sum(1, keepdim=True)
+    losses = []
+    for _ in range(100):
+        loss = ((net(X) - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.05 * losses[0]
+    assert all(p is q for p, q in zip(opt.param_groups[0]["params"], net.parameters()))
