@@ -130,3 +130,11 @@ def test_repr_of_a_model_with_unregistered_list_shows_only_registered(torch):
 def test_no_blank_indentation_lines():
     text = repr(nn.Sequential(nn.ModuleList([nn.Linear(1, 1)]), nn.Linear(1, 1)))
     assert not re.search(r"\n\s+\n", text)
+
+
+def test_lazy_state_dict_and_named_parameters_reprs(torch):
+    ours, theirs = nn.LazyLinear(3), torch.nn.LazyLinear(3)
+    assert repr(ours.state_dict()) == repr(theirs.state_dict())
+    assert repr(list(ours.named_parameters())) == repr(list(theirs.named_parameters()))
+    assert (ours.weight.requires_grad, ours.weight.is_leaf, ours.weight.grad) == \
+        (theirs.weight.requires_grad, theirs.weight.is_leaf, theirs.weight.grad)
