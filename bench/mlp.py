@@ -187,7 +187,7 @@ def main(argv=None):
                   repeats=repeats, inner=10, warmup=5)
     print(report(mlp))
     tiny = compare("bench.mlp:tiny_step", {}, threads=args.threads, rounds=rounds,
-                   repeats=repeats, inner=200, warmup=50)
+                   repeats=repeats, inner=50, warmup=20)
     print(report(tiny))
     cold = cold_start(args.threads, repeats=3 if args.quick else 5)
     print(f"cold start (warm kernel cache): process wall {cold['wall']:.2f} s; inside it, "
