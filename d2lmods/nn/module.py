@@ -630,6 +630,10 @@ class Module:
         elif isinstance(value, Tensor) and _is_trainable_leaf(value):
             warned = self.__dict__.setdefault("_d2l_warned_ids", set())
             warned.add(id(value))
+            if any(m is self for m in _call_state.stack):
+                # Stored while running forward (e.g. keeping the input for a saliency map):
+                # a cache, not a forgotten Parameter.
+                return
             msg.warn(_tensor_attr_text(type(self).__name__, name, value),
                      msg.UnregisteredModuleWarning, stacklevel=3)
 

@@ -288,3 +288,21 @@ def test_reference_to_a_module_registered_elsewhere_in_the_model_is_silent_at_ca
     net(d2lmods.randn(1, 2))
     list(net.parameters())
     assert [(f.path, f.registered_as) for f in find_unregistered(net)] == [("a.peers[0]", "b")]
+
+
+def test_input_kept_during_forward_is_not_mistaken_for_a_parameter():
+    class Saliency(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 1)
+
+        def forward(self, X):
+            self.last_input = X                              # X is a leaf that requires grad
+            return self.fc(X)
+
+    net = Saliency()
+    X = d2lmods.randn(2, 3, requires_grad=True)
+    net(X).sum().backward()
+    list(net.parameters())
+    net.state_dict()
+    assert X.grad is not None
