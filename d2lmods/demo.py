@@ -54,7 +54,6 @@ def main(epochs=300, lr=0.5, out=sys.stdout):
 
 
 if __name__ == "__main__":
-    import d2lmods.optim  # noqa: F401  (makes torch.optim available)
     losses = main()
     if not losses[-1] < losses[0] / 2:
         sys.exit("the loss did not go down: something is wrong")

@@ -39,6 +39,8 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_rg", "_grad", "_fn", "_version", "_out_nr", "__weakref__")
+    # numpy defers binary operators to Tensor (``ndarray * tensor`` gives a tensor)
+    __array_priority__ = 1000
 
     def __init__(self, *args, requires_grad=False, **kwargs):
         if hasattr(self, "_data"):

@@ -216,3 +216,13 @@ def test_sum_of_bools_and_ints_is_int64_and_mean_of_ints_is_an_error():
     assert torch.tensor([1, 2], dtype=torch.int32).sum().dtype == torch.int64
     with pytest.raises(RuntimeError, match="Input dtype must be either a floating point"):
         torch.arange(4).mean()
+
+
+def test_numpy_operands_defer_to_tensor_like_torch():
+    a = np.ones(2) * torch.ones(2)
+    assert isinstance(a, Tensor) and a.dtype == torch.float64
+    w = torch.ones(2, requires_grad=True)
+    y = (np.array([2.0, 3.0], np.float32) * w).sum()
+    y.backward()
+    assert w.grad.tolist() == [2.0, 3.0]
+    assert isinstance(np.float32(2) + torch.ones(1), Tensor)
