@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import statistics
 from html import escape
@@ -33,6 +34,8 @@ def _img(svg: str | None, alt: str, cls: str = "chart") -> str:
 def _fmt(x: float | None, digits: int = 2) -> str:
     if x is None:
         return "–"
+    if not math.isfinite(x):
+        return str(x)
     return f"{x:.{digits}f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x)}"
 
 

@@ -15,6 +15,7 @@ import ipywidgets as W
 from . import render
 from .data import DashboardError, list_assignments, load_assignment
 
+SCOPE = "d2lmods-dashboard"  # CSS class on the widget: the page's styles apply inside it only
 _TAB_VIEWS = [(key, title, view) for key, title, view in render.VIEWS if key != "students"]
 
 
@@ -44,6 +45,7 @@ class Dashboard:
         self.tabs = W.Tab(children=children, titles=titles)
         style = W.HTML(f"<style>{_css()}</style>")
         self.widget = W.VBox([style, W.HBox([self.assignment, self.reload_button]), self.status, self.tabs])
+        self.widget.add_class(SCOPE)
         self.reload_button.on_click(lambda _: self.reload())
         self.assignment.observe(lambda _: self.reload(), names="value")
         self.student.observe(lambda _: self._show_student(), names="value")
@@ -88,11 +90,21 @@ class Dashboard:
 
 
 def _css() -> str:
+    """The page's component rules, scoped to the dashboard so the notebook around it keeps its look."""
     text = render._TEMPLATE.read_text(encoding="utf-8")
     css = text[text.index("<style>") + len("<style>"): text.index("</style>")]
-    # The page's body/header rules would restyle the whole notebook; keep only component rules.
-    return "\n".join(line for line in css.splitlines()
-                     if not line.strip().startswith(("body", "header", "nav", "main", "*")))
+    scoped = []
+    for line in css.splitlines():
+        rule = line.strip()
+        if not rule or "{" not in rule or rule.startswith(("body", "header", "nav", "main", "*")):
+            continue
+        selectors, body = rule.split("{", 1)
+        if selectors.strip() == ":root":
+            scoped.append(f".{SCOPE} {{{body}")
+            continue
+        prefixed = ", ".join(f".{SCOPE} {sel.strip()}" for sel in selectors.split(","))
+        scoped.append(f"{prefixed} {{{body}")
+    return "\n".join(scoped)
 
 
 def show(course_dir, assignment: str | None = None) -> None:

@@ -43,3 +43,14 @@ def test_empty_folder_explains_itself(tmp_path):
     dash = Dashboard(tmp_path)
     assert dash.assignment.value is None and "nothing graded yet" in dash.status.value
 
+
+
+def test_styles_stay_inside_the_dashboard(course):
+    from autograder.dashboard.widget import SCOPE, _css
+
+    dash = Dashboard(course, link_base=course)
+    assert SCOPE in dash.widget._dom_classes
+    rules = [line for line in _css().splitlines() if line.strip()]
+    assert rules and all(line.startswith(f".{SCOPE}") for line in rules)
+    assert all(f".{SCOPE} " in sel or sel.strip() == f".{SCOPE}"
+               for line in rules for sel in line.split("{")[0].split(","))
