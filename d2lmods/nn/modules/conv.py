@@ -109,12 +109,20 @@ class Conv2d(Module):
 
 def _check_conv_input(conv, x) -> None:
     """Explain the usual shape mistakes before the kernel sees them."""
-    from d2lmods.nn import _messages as msg
-    from d2lmods.nn.modules.linear import check_input, module_where
+    from d2lmods.nn.modules.linear import check_input
 
     check_input(conv, x)
-    shape = tuple(x.shape)
+    shape = x._data.shape
     c = conv.in_channels
+    if len(shape) == 4 and shape[1] == c:
+        return  # the common case: no message to build
+    _explain_conv_input(conv, tuple(shape), c)
+
+
+def _explain_conv_input(conv, shape, c) -> None:
+    from d2lmods.nn import _messages as msg
+    from d2lmods.nn.modules.linear import module_where
+
     where = module_where(conv)
     head = (f"{msg.who(type(conv).__name__, where)} (in_channels={c}) expects input of shape "
             f"(N, {c}, H, W) or, unbatched, ({c}, H, W), but got {shape}")
