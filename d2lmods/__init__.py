@@ -25,7 +25,7 @@ from ._tensor.creation import (tensor, as_tensor, from_numpy, zeros, ones, full,
                                randint_like, bernoulli, multinomial)
 from ._tensor.printing import set_printoptions
 from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator
-from . import autograd
+from . import autograd, cuda
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from .ops import OpError
 from .ops.elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, tanh,

@@ -226,3 +226,9 @@ def test_numpy_operands_defer_to_tensor_like_torch():
     y.backward()
     assert w.grad.tolist() == [2.0, 3.0]
     assert isinstance(np.float32(2) + torch.ones(1), Tensor)
+
+
+def test_cuda_queries_report_no_gpu_so_device_selection_picks_cpu():
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    assert str(dev) == "cpu" and torch.cuda.device_count() == 0
+    assert torch.zeros(2, device=dev).device == dev
