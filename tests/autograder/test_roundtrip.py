@@ -81,8 +81,8 @@ CATEGORIES = {
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     course = build_course(root)
-    # a busy loop stops at 4 CPU seconds; the wall clock only guards against sleeping code
-    results = grade_course(root, "modules", limits={"cpu_seconds": 4, "part_seconds": 120}, log=lambda *a: None)
+    # a busy loop stops at 6 CPU seconds; the wall clock only guards against sleeping code
+    results = grade_course(root, "modules", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None)
     return course, {r["student"]: r for r in results}
 
 
