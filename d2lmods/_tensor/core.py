@@ -43,21 +43,23 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, *args, requires_grad=False, **kwargs):
+        # ``**kwargs``: subclasses built in ``__new__`` may take keyword arguments of their own
+        # (e.g. ``persistent=``); Python passes them here too.
         if hasattr(self, "_data"):
             # Already built by a subclass's __new__ (``_make_subclass``); Python calls __init__
             # again with the same arguments, which must not reset the tensor.
             return
+        default = _dt.get_default_dtype().np
         if len(args) == 1 and isinstance(args[0], Tensor):
-            arr = args[0]._data.astype(_dt.get_default_dtype().np)
+            arr = args[0]._data.astype(default)
         elif args and all(isinstance(a, numbers.Integral) for a in args):
-            arr = np.empty(tuple(int(a) for a in args), dtype=_dt.get_default_dtype().np)
-        elif len(args) == 1 and isinstance(args[0], (tuple, list, Size)) and \
-                all(isinstance(a, numbers.Integral) for a in args[0]) and isinstance(args[0], Size):
-            arr = np.empty(tuple(args[0]), dtype=_dt.get_default_dtype().np)
+            arr = np.empty(tuple(int(a) for a in args), dtype=default)        # Tensor(2, 3)
+        elif len(args) == 1 and isinstance(args[0], Size):
+            arr = np.empty(tuple(args[0]), dtype=default)                     # Tensor(x.shape)
         elif len(args) == 1:
-            arr = np.array(args[0], dtype=_dt.get_default_dtype().np)
+            arr = np.array(args[0], dtype=default)                            # Tensor([1, 2])
         elif not args:
-            arr = np.empty((0,), dtype=_dt.get_default_dtype().np)
+            arr = np.empty((0,), dtype=default)
         else:
             raise TypeError(f"Tensor() got an unexpected combination of arguments {args!r}")
         self._data = arr
