@@ -8,8 +8,9 @@
     >>> bool((a == b).all())
     True
 
-Library code must draw from ``default_generator()`` (never from ``np.random`` directly), and
-must call it each time rather than keep the object, since ``manual_seed`` replaces it.
+Library code must draw from ``default_generator()`` (never from ``np.random`` directly).
+``manual_seed`` reseeds that same Generator object in place, so a reference kept by a module
+stays valid.
 """
 import numpy as np
 
@@ -29,7 +30,8 @@ def manual_seed(seed):
     seed = int(seed)
     if seed < 0:
         seed &= 0xFFFFFFFFFFFFFFFF
-    _state["gen"] = np.random.default_rng(seed)
+    # reseed in place: anyone holding the Generator object sees the new stream
+    _state["gen"].bit_generator.state = np.random.default_rng(seed).bit_generator.state
     _state["seed"] = seed
     return Generator(_wrap=_state["gen"])
 

@@ -113,6 +113,7 @@ def test_creation_functions():
 
 def test_manual_seed_makes_runs_reproducible_and_generator_is_shared():
     from d2lmods.random import default_generator
+    held = default_generator()
     torch.manual_seed(42)
     a = (torch.rand(3), torch.randn(2), torch.randint(0, 100, (4,)), torch.normal(0, 1, (2,)))
     g_before = default_generator().random()
@@ -120,6 +121,9 @@ def test_manual_seed_makes_runs_reproducible_and_generator_is_shared():
     b = (torch.rand(3), torch.randn(2), torch.randint(0, 100, (4,)), torch.normal(0, 1, (2,)))
     assert all(x.tolist() == y.tolist() for x, y in zip(a, b))
     assert default_generator().random() == g_before
+    torch.manual_seed(7)
+    expected = np.random.default_rng(7).random()
+    assert held.random() == expected        # a kept reference follows the reseed
     torch.manual_seed(43)
     assert torch.rand(3).tolist() != a[0].tolist()
 
