@@ -173,3 +173,12 @@ except MemoryError:
     report(got='MemoryError')
 """, kind="unsandboxed", memory_mb=512)
     assert res.output == {"got": "MemoryError"}
+
+
+def test_a_part_graded_without_bubblewrap_says_unsandboxed():
+    from autograder import checks, notebook, pipeline
+    source = REPO / "exercises" / "source" / "modules" / "modules.ipynb"
+    ref = notebook.solution_sources(notebook.read_notebook(source.read_bytes()), ["factory"])["factory"]
+    info = pipeline.run_part("factory", ref, Limits(), kind="unsandboxed")
+    assert info["sandbox"] == "unsandboxed" and info["status"] == "ok", info["stderr_tail"]
+    assert sum(t["score"] for t in info["tests"]) == checks.part_points("factory")
