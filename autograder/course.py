@@ -106,7 +106,10 @@ class Course:
         nb = self.notebook_name(assignment)
         for d in sorted(base.glob(f"*/{assignment}")) if base.exists() else []:
             sid = d.parent.name
-            if not STUDENT_ID.match(sid) or (students and sid not in students):
+            if not STUDENT_ID.match(sid):
+                print(f"  skipped submitted/{sid}: not a valid student id (letters, digits, _ . -)")
+                continue
+            if students and sid not in students:
                 continue
             path = d / f"{nb}.ipynb"
             if not path.exists():
@@ -159,13 +162,21 @@ class Course:
     def record(self, result: dict, job: dict) -> None:
         """Write results JSON, the autograded notebook and the gradebook rows of one student."""
         student, assignment = result["student"], result["assignment"]
+        problem = None
+        try:
+            self._write_autograded(result, job)
+            self._write_gradebook(result, job)
+        except Exception as e:  # the results file must still be written, saying so
+            result["flags"].append("not_recorded")
+            result["extra_data"]["problem"] = f"gradebook: {type(e).__name__}: {e}"[:500]
+            problem = e
         path = self.results_path(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(result, indent=1))
         os.replace(tmp, path)
-        self._write_autograded(result, job)
-        self._write_gradebook(result, job)
+        if problem is not None:
+            raise problem
 
     def _autograded_cells(self, result: dict, job: dict) -> list[dict]:
         release = json.loads(self.release_notebook(result["assignment"]).read_text())

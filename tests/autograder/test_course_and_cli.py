@@ -72,3 +72,12 @@ def test_source_notebook_uses_nbgrader_metadata_and_stable_ids():
     manual = meta["list_problems"]
     assert manual["grade"] and manual["solution"] and not manual["locked"]
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_a_result_that_cannot_reach_the_gradebook_is_still_saved(course):
+    from autograder.pipeline import crash_result
+    result = crash_result({"student": "dave", "assignment": "modules"}, "worker lost")
+    with pytest.raises(Exception):
+        course.record(result, {"notebook": "/nonexistent.ipynb"})  # assignment never generated
+    saved = json.loads((course.root / "results" / "modules" / "dave.json").read_text())
+    assert "not_recorded" in saved["flags"] and "crash" in saved["flags"] and saved["score"] == 0
