@@ -213,6 +213,9 @@ def save(obj, f) -> None:
         if not hasattr(f, "write"):
             raise TypeError(f"d2lmods.save: f must be a path or a binary file object, got "
                             f"{type(f).__name__}")
+        if isinstance(f, io.TextIOBase):
+            raise TypeError(f"d2lmods.save: {_path_name(f)!r} is open in text mode; open it "
+                            f"with open(path, 'wb')")
         _write_archive(f, manifest, arrays)
         return
 
@@ -363,9 +366,10 @@ def load(f, map_location=None, weights_only=None, **kwargs):
         if not hasattr(f, "read"):
             raise TypeError(f"d2lmods.load: f must be a path or a binary file object, got "
                             f"{type(f).__name__}")
+        if isinstance(f, io.TextIOBase):
+            raise TypeError(f"d2lmods.load: {name!r} is open in text mode; open it with "
+                            f"open(path, 'rb')")
         data = f.read()
-        if isinstance(data, str):
-            raise TypeError(f"d2lmods.load: {name!r} was opened in text mode; open it with 'rb'")
 
     def fail(why):
         raise SerializationError(f"d2lmods.load({name!r}): {why}")

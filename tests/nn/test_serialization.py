@@ -129,6 +129,10 @@ def test_file_objects_and_pathlike(tmp_path):
         d2lmods.save(d2lmods.arange(3), fh)
     with open(path, "rb") as fh:
         _same(d2lmods.load(fh), d2lmods.arange(3))
+    with open(tmp_path / "text", "w") as fh, pytest.raises(TypeError, match="'wb'"):
+        d2lmods.save(d2lmods.arange(3), fh)
+    with open(path, "r") as fh, pytest.raises(TypeError, match="'rb'"):
+        d2lmods.load(fh)
     # torch-compatible keyword arguments are accepted
     _same(d2lmods.load(path, map_location="cpu", weights_only=True), d2lmods.arange(3))
 
