@@ -339,11 +339,11 @@ cos = _unary("CosBackward0", np.cos, lambda x, y: -np.sin(x))
 log1p = _unary("Log1PBackward0", np.log1p, lambda x, y: 1 / (1 + x))
 expm1 = _unary("Expm1Backward0", np.expm1, lambda x, y: y + 1, "y")
 square = _unary("PowBackward0", np.square, lambda x, y: 2 * x)
-abs = _unary("AbsBackward0", np.abs, lambda x, y: np.sign(x))
-_abs_float = abs
+_abs_float = _unary("AbsBackward0", np.abs, lambda x, y: np.sign(x))
 
 
-def abs(a):  # noqa: F811 - integers keep their dtype
+def abs(a):
+    """|a|; integer tensors keep their dtype (and have no gradient)."""
     if a._data.dtype.kind != "f":
         return plain(np.abs(a._data))
     return _abs_float(a)
