@@ -308,6 +308,10 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
                     pass
                 exit_code, cpu = _wait(proc, None)
         wall = time.perf_counter() - t0
+        try:  # whatever stayed in the job's process group (the only cleanup when we cannot change uid)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         leftovers = kill_uid(run_uid) if run_uid is not None else 0
         # RLIMIT_CPU sends SIGXCPU at the soft limit and SIGKILL a second later (if SIGXCPU is
         # ignored); bwrap reports a child's signal as 128 + signal number

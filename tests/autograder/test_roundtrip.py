@@ -91,10 +91,16 @@ def test_every_sample_is_graded_once(graded):
     assert sorted(results) == sorted(samples.names()) == sorted(EXPECTED)
 
 
+# what these attacks get depends on the file system being hidden and on a separate uid
+NEEDS_ISOLATION = {"snoop", "fork_bomb"}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_scores_and_flags(graded, name):
     _, results = graded
     r = results[name]
+    if name in NEEDS_ISOLATION and r["extra_data"]["sandbox"] != "bwrap":
+        pytest.skip("bubblewrap is not usable here: the fallback cannot hide the file system")
     parts, flags = EXPECTED[name]
     got = tuple(r["parts"][p]["score"] for p in checks.PARTS)
     assert got == pytest.approx(parts), [(t["check"], t["category"], t["output"]) for t in r["tests"]
@@ -131,15 +137,18 @@ def test_results_files_follow_the_interface(graded):
 
 def test_attacks_do_not_leak_hidden_material(graded):
     course, results = graded
-    texts = [json.dumps(r) for r in results.values()]
-    texts += [p.read_text(errors="replace") for p in (course.root / "feedback").rglob("*.html")]
+    # without bubblewrap the snooping sample does find files (the fallback is flagged unsandboxed)
+    shown = [n for n, r in results.items() if n != "snoop" or r["extra_data"]["sandbox"] == "bwrap"]
+    texts = [json.dumps(results[n]) for n in shown]
+    texts += [(course.root / "feedback" / n / "modules" / "modules.html").read_text(errors="replace") for n in shown]
     # source of the hidden checks, solution markers, and what the snooping sample would report
     hidden = ["def judge", "make_inputs", "_state_dict_ok", "BEGIN SOLUTION", "LEAK /", "wrote /", "wrote ."]
     for text in texts:
         for marker in hidden:
             assert marker not in text
     # the snooping student found nothing, so its correct code got full marks
-    assert results["snoop"]["score"] == 10.0
+    if results["snoop"]["extra_data"]["sandbox"] == "bwrap":
+        assert results["snoop"]["score"] == 10.0
 
 
 def test_grades_csv(graded):
