@@ -110,7 +110,7 @@ def sum_to(g, shape):
     if g.shape == shape:
         return g
     nd = g.ndim - len(shape)
-    if nd == 1 and g.ndim == 2 and g.shape[1] == shape[0]:
+    if nd == 1 and g.ndim == 2 and g.shape[1] == shape[0] and g.dtype.itemsize >= 4:
         from ..kernels import sum_rows, contig
         return sum_rows(contig(g))
     axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1)

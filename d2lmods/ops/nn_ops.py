@@ -29,7 +29,8 @@ class AddmmBackward0(Node):
         xd, wd = self.saved
         gx = g @ wd if x is not None else None
         gw = g.T @ xd if w is not None else None
-        gb = K.sum_rows(g) if b is not None else None
+        gb = (K.sum_rows(contig(g)) if g.dtype.itemsize >= 4 else g.sum(0)) if b is not None \
+            else None
         return gx, gw, gb
 
 
@@ -155,13 +156,13 @@ def _softmax_like(x, dim, dtype, kernel, node_cls, name):
     axis = norm_dim(dim, xd.ndim) if xd.ndim else 0
     x2, back = _rows(xd, axis)
     y = back(kernel(x2))
-    if half:
-        y = y.astype(np.float16)
+    y_out = y.astype(np.float16) if half else y
     if x._rg and STATE.enabled:
-        t = out(y, node_cls(), (x,), (y,), meta=axis)
-        t._fn._versions = ((t._version, 0, y),)
+        # backward uses the float32/64 result (kernels have no float16 version)
+        t = out(y_out, node_cls(), (x,), (y,), meta=axis)
+        t._fn._versions = ((t._version, 0, y_out),)
         return t
-    return plain(y)
+    return plain(y_out)
 
 
 def softmax(x, dim=None, dtype=None):
@@ -250,6 +251,10 @@ def _bad_target(tgt, n_classes, ignore_index):
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` (N, C, ...) and class indices (or probabilities)."""
+    if input._data.dtype == np.float16:    # computed in float32, returned in half like PyTorch
+        return cross_entropy(input.float(), target, None if weight is None else weight.float(),
+                             size_average, ignore_index, reduce, reduction,
+                             label_smoothing).half()
     _check_reduction(reduction)
     x = _float_input(input, "cross_entropy")
     if isinstance(target, Tensor) and target._data.dtype.kind == "f":
@@ -375,6 +380,9 @@ _NllBackward.__name__ = "NllLossBackward0"
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood of class indices given log-probabilities ``input`` (N, C, ...)."""
+    if input._data.dtype == np.float16:
+        return nll_loss(input.float(), target, None if weight is None else weight.float(),
+                        size_average, ignore_index, reduce, reduction).half()
     _check_reduction(reduction)
     x = _float_input(input, "nll_loss")
     x2, tgt, back_out, back_in = _class_layout(x, target, "nll_loss")
@@ -466,6 +474,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
     x, w = input, weight
     xd, wd = x._data, w._data
+    if xd.dtype == np.float16 and wd.dtype == np.float16:
+        # kernels have no float16 version: compute in float32, recorded as conversions
+        return conv2d(x.float(), w.float(), None if bias is None else bias.float(), stride,
+                      padding, dilation, groups).half()
     if xd.ndim == 3:
         return conv2d(x.unsqueeze(0), w, bias, stride, padding, dilation, groups).squeeze(0)
     if xd.ndim != 4:
@@ -589,6 +601,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Maximum over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input."""
     x = input
     xd = x._data
+    if xd.dtype == np.float16:
+        r = max_pool2d(x.float(), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return (r[0].half(), r[1]) if return_indices else r.half()
     if xd.ndim == 3:
         r = max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
                        return_indices)
@@ -638,6 +653,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """Mean over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input."""
     x = input
     xd = x._data
+    if xd.dtype == np.float16:
+        return avg_pool2d(x.float(), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).half()
     if xd.ndim == 3:
         return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
                           count_include_pad, divisor_override).squeeze(0)
