@@ -199,3 +199,6 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
                 if self.bias is not None:
                     self.bias.materialize((self.out_channels,))
                 self.reset_parameters()
+        elif self.in_channels == 0:
+            # Shapes came from load_state_dict: report the real size from now on.
+            self.in_channels = self.weight._data.shape[1] * self.groups

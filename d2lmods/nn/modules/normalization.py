@@ -147,6 +147,9 @@ class LazyBatchNorm1d(LazyModuleMixin, BatchNorm1d):
                     self.running_mean.materialize((self.num_features,))
                     self.running_var.materialize((self.num_features,))
                 self.reset_parameters()
+        elif self.num_features == 0:
+            # Shapes came from load_state_dict: report the real size from now on.
+            self.num_features = input.shape[1]
 
 
 class LayerNorm(Module):
