@@ -253,6 +253,7 @@ _INTERNAL_ATTRS = frozenset({
     "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
     "_load_hook", "_initialize_hook", "_d2l_called", "_d2l_warned_ids", "_d2l_scanned",
+    "_d2l_init_depth", "_d2l_pending",
 })
 
 
@@ -406,6 +407,12 @@ class Module:
         setattr_(self, "_modules", {})
 
     forward: Callable[..., Any] = _forward_unimplemented
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_d2l_wrapped", False):
+            cls.__init__ = _wrap_init(init)
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -611,31 +618,30 @@ class Module:
         object.__setattr__(self, name, value)
 
     def _check_plain_attribute(self, name: str, value) -> None:
-        """Warn when a plain attribute hides modules/parameters (PyTorch would ignore them silently)."""
-        if isinstance(value, _CONTAINERS):
-            found = list(_hidden_in(value))
-            if not found:
-                return
-            registered = _registered_ids(self) if "_modules" in self.__dict__ else set()
-            lost = [f for f in found if id(f[1]) not in registered]
-            if not lost:
-                return
-            container = "dict" if isinstance(value, dict) else type(value).__name__
-            if container == "frozenset":
-                container = "set"
-            warned = self.__dict__.setdefault("_d2l_warned_ids", set()) if "_modules" in self.__dict__ else set()
-            warned.update(id(f[1]) for f in lost)
-            msg.warn(_unregistered_text(type(self).__name__, name, lost, container),
-                     msg.UnregisteredModuleWarning, stacklevel=3)
-        elif isinstance(value, Tensor) and _is_trainable_leaf(value):
-            warned = self.__dict__.setdefault("_d2l_warned_ids", set())
-            warned.add(id(value))
-            if any(m is self for m in _call_state.stack):
-                # Stored while running forward (e.g. keeping the input for a saliency map):
-                # a cache, not a forgotten Parameter.
-                return
-            msg.warn(_tensor_attr_text(type(self).__name__, name, value),
-                     msg.UnregisteredModuleWarning, stacklevel=3)
+        """Warn when a plain attribute hides modules/parameters (PyTorch would ignore them silently).
+
+        Inside ``__init__`` the check waits until the outermost ``__init__`` returns (a list
+        of layers assigned first and registered a line later is fine), then warns pointing at
+        the assignment line. Lists filled after assignment are reported at the first call
+        (or when ``parameters()``/``state_dict()``/``.to()`` first look at the model).
+        """
+        d = self.__dict__
+        if not isinstance(value, _CONTAINERS) and not (isinstance(value, Tensor) and _is_trainable_leaf(value)):
+            return
+        frame = sys._getframe(2)       # 0: here, 1: __setattr__, 2: the assignment
+        where = (frame.f_code.co_filename, frame.f_lineno, frame.f_globals)
+        if d.get("_d2l_init_depth"):
+            # Judged when construction ends. A container still empty here is left to the
+            # first call / parameters() check, as documented for `self.layers = []` + appends.
+            if not isinstance(value, _CONTAINERS) or next(_hidden_in(value), None) is not None:
+                d.setdefault("_d2l_pending", {})[name] = where
+            return
+        if isinstance(value, Tensor) and any(m is self for m in _call_state.stack):
+            # Stored while running forward (e.g. keeping the input for a saliency map):
+            # a cache, not a forgotten Parameter.
+            d.setdefault("_d2l_warned_ids", set()).add(id(value))
+            return
+        _warn_hidden_attribute(self, name, value, where)
 
     def __delattr__(self, name: str) -> None:
         d = self.__dict__
@@ -1232,6 +1238,60 @@ class Module:
 
     def __bool__(self):
         return True
+
+
+def _warn_hidden_attribute(module, name: str, value, where) -> None:
+    """Warn at ``where`` (filename, lineno, globals) if attribute ``name`` hides something."""
+    d = module.__dict__
+    if isinstance(value, _CONTAINERS):
+        found = list(_hidden_in(value))
+        if not found:
+            return
+        registered = _registered_ids(module) if "_modules" in d else set()
+        warned = d.get("_d2l_warned_ids", set())
+        lost = [f for f in found if id(f[1]) not in registered and id(f[1]) not in warned]
+        if not lost:
+            return
+        container = "dict" if isinstance(value, dict) else type(value).__name__
+        container = "set" if container == "frozenset" else container
+        text = _unregistered_text(type(module).__name__, name, lost, container)
+        ids = [id(f[1]) for f in lost]
+    elif isinstance(value, Tensor) and _is_trainable_leaf(value) and id(value) not in d.get("_d2l_warned_ids", ()):
+        text = _tensor_attr_text(type(module).__name__, name, value)
+        ids = [id(value)]
+    else:
+        return
+    if "_modules" in d:
+        d.setdefault("_d2l_warned_ids", set()).update(ids)
+    filename, lineno, module_globals = where
+    warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno,
+                           module=module_globals.get("__name__", "__main__"),
+                           registry=module_globals.setdefault("__warningregistry__", {}),
+                           module_globals=module_globals)
+
+
+def _wrap_init(init):
+    """Wrap a subclass's ``__init__`` so hidden-module checks run once, when construction ends."""
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        d = self.__dict__
+        depth = d.get("_d2l_init_depth", 0)
+        d["_d2l_init_depth"] = depth + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            d["_d2l_init_depth"] = depth
+        if depth == 0:
+            del d["_d2l_init_depth"]
+            pending = d.pop("_d2l_pending", None)
+            if pending and msg.warn_unregistered_enabled():
+                for name, where in pending.items():
+                    if name in d:
+                        _warn_hidden_attribute(self, name, d[name], where)
+
+    __init__._d2l_wrapped = True
+    return __init__
 
 
 def _scan_own_attributes(module, registered, stacklevel: int, root=None) -> None:

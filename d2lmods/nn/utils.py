@@ -12,10 +12,11 @@ lists them, with their path from the root::
     ...     def __init__(self):
     ...         super().__init__()
     ...         self.body = nn.Linear(4, 8)
-    ...         with warnings.catch_warnings():
-    ...             warnings.simplefilter("ignore")
-    ...             self.heads = [nn.Linear(8, 2), nn.Linear(8, 3)]
-    >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(Net())]
+    ...         self.heads = [nn.Linear(8, 2), nn.Linear(8, 3)]   # warns; silenced below
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     net = Net()
+    >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(net)]
     [('heads[0]', 'Linear', 18), ('heads[1]', 'Linear', 27)]
 """
 from __future__ import annotations

@@ -61,7 +61,7 @@ def test_modules_in_plain_dict():
     assert [n for n, _ in silent(DictNet, nn.ModuleDict).named_parameters()][0] == "heads.cls.weight"
 
 
-def test_list_appended_after_assignment_warns_at_first_call():
+def test_list_appended_after_assignment():
     class MySequential(nn.Module):
         def __init__(self, *args, registered=False):
             super().__init__()
@@ -74,9 +74,13 @@ def test_list_appended_after_assignment_warns_at_first_call():
                 X = b(X)
             return X
 
-    net = MySequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    net = MySequential(nn.Linear(2, 2), nn.Linear(2, 1))     # empty when assigned: silent here ...
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.blocks\[1\] \(Linear\)"):
-        net(d2lmods.randn(3, 2))
+        net(d2lmods.randn(3, 2))                                 # ... reported at the first call
+    net = MySequential()
+    net.blocks.append(nn.Linear(2, 1))                           # filled after construction ...
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.blocks\[0\] \(Linear\)"):
+        net(d2lmods.randn(3, 2))                                 # ... reported at the first call
     good = silent(MySequential, nn.Linear(2, 2), nn.Linear(2, 1), registered=True)
     silent(good, d2lmods.randn(3, 2))
 

@@ -37,6 +37,25 @@ class MySequential(nn.Module):
         return X
 
 
+class LateFill(nn.Module):
+    """Modules appended to the plain list only after construction (e.g. by a helper function)."""
+
+    def __init__(self):
+        super().__init__()
+        self.modules = []
+
+    def forward(self, X):
+        for m in self.modules:
+            X = m(X)
+        return X
+
+
+def late(*layers):
+    net = LateFill()
+    net.modules.extend(layers)
+    return net
+
+
 class Heads(nn.Module):
     def __init__(self):
         super().__init__()
@@ -63,9 +82,42 @@ def test_assigning_a_list_of_modules_warns_with_path_loss_and_fix():
     assert issubclass(nn.UnregisteredModuleWarning, UserWarning)
 
 
-def test_list_filled_after_assignment_warns_once_at_first_call():
+def test_list_filled_in_init_warns_once_at_first_call():
     net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))      # empty list assigned: silent
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[1\] \(Linear\)") as rec:
+        net(d2lmods.randn(1, 2))
+    assert len(rec) == 1
+    net(d2lmods.randn(1, 2))                                     # second call: silent
+
+
+def test_list_of_layers_in_init_warns_at_construction_pointing_at_the_assignment():
+    import inspect
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"Heads\.heads\[0\]") as rec:
+        net = Heads()
+    src, first = inspect.getsourcelines(Heads.__init__)
+    assignment = first + next(i for i, line in enumerate(src) if "self.heads = [" in line)
+    assert (rec[0].filename, rec[0].lineno) == (__file__, assignment)
+    net(d2lmods.randn(1, 4))                                     # already reported: calls are silent
+
+
+def test_list_registered_a_line_later_is_silent():
+    class Net(nn.Module):
+        def __init__(self, layers):
+            super().__init__()
+            self.layer_list = layers                         # hidden for one line ...
+            self.body = nn.Sequential(*layers)               # ... then registered: nothing lost
+
+        def forward(self, X):
+            return self.body(X)
+
+    net = Net([nn.Linear(2, 2), nn.Linear(2, 1)])
+    net(d2lmods.randn(1, 2))
+    assert [f.registered_as for f in find_unregistered(net)] == ["body.0", "body.1"]
+
+
+def test_list_filled_after_construction_warns_once_at_first_call():
+    net = late(nn.Linear(2, 3), nn.Linear(3, 1))                 # empty list at construction: silent
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"LateFill\.modules\[1\] \(Linear\)") as rec:
         net(d2lmods.randn(1, 2))
     assert len(rec) == 1
     net(d2lmods.randn(1, 2))                                     # second call: silent
@@ -241,8 +293,8 @@ def test_dtype_error_names_path_of_module_missed_by_double():
 
 
 def test_list_filled_later_warns_when_parameters_are_collected_before_any_call():
-    net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[0\]") as rec:
+    net = late(nn.Linear(2, 3), nn.Linear(3, 1))
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"LateFill\.modules\[0\]") as rec:
         params = list(net.parameters())                 # e.g. handed to an optimizer
     assert params == [] and len(rec) == 1
     assert rec[0].filename == __file__
@@ -252,8 +304,8 @@ def test_list_filled_later_warns_when_parameters_are_collected_before_any_call()
 
 @pytest.mark.parametrize("entry", ["state_dict", "double", "named_parameters", "zero_grad"])
 def test_other_entry_points_also_report_hidden_modules(entry):
-    net = MySequential(nn.Linear(2, 3))
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[0\]") as rec:
+    net = late(nn.Linear(2, 3))
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"LateFill\.modules\[0\]") as rec:
         result = getattr(net, entry)()
         if entry == "named_parameters":
             list(result)
@@ -261,7 +313,7 @@ def test_other_entry_points_also_report_hidden_modules(entry):
 
 
 def test_find_unregistered_itself_is_silent():
-    net = MySequential(nn.Linear(2, 3))
+    net = late(nn.Linear(2, 3))
     assert [f.path for f in find_unregistered(net)] == ["modules[0]"]
 
 
