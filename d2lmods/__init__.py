@@ -7,6 +7,7 @@ only the imports::
     from d2lmods import nn
     from d2lmods.nn import functional as F
 
+    >>> import d2lmods as torch
     >>> x = torch.arange(4.0, requires_grad=True)
     >>> y = 2 * torch.dot(x, x)
     >>> y.backward(); x.grad

@@ -3,8 +3,8 @@
 ``d2lmods.manual_seed(s)`` reseeds it, so seeded runs are reproducible::
 
     >>> import d2lmods as torch
-    >>> torch.manual_seed(0); a = torch.rand(2)
-    >>> torch.manual_seed(0); b = torch.rand(2)
+    >>> _ = torch.manual_seed(0); a = torch.rand(2)
+    >>> _ = torch.manual_seed(0); b = torch.rand(2)
     >>> bool((a == b).all())
     True
 

@@ -264,6 +264,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, materialize_grads=False):
     """Return the gradients of ``outputs`` w.r.t. ``inputs`` (a tuple), leaving ``.grad`` untouched.
 
+        >>> import d2lmods as torch
         >>> x = torch.tensor(3., requires_grad=True)
         >>> torch.autograd.grad(x ** 2, x)
         (tensor(6.),)
