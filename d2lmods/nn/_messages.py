@@ -15,6 +15,8 @@ or, for the unregistered-module checks only, ``d2lmods.set_warn_unregistered(Fal
 """
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 __all__ = [
@@ -81,9 +83,25 @@ def typename(obj) -> str:
     return f"{module}.{type(obj).__qualname__}"
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def warn(message: str, category=ModuleUsageWarning, stacklevel: int = 2) -> None:
-    """Issue ``message``; ``stacklevel`` counts from the caller of this helper."""
-    warnings.warn(message, category, stacklevel=stacklevel + 1)
+    """Issue ``message`` at the learner's line: the first frame outside the d2lmods package.
+
+    (Counting frames with ``stacklevel`` breaks as soon as a subclass or a wrapper adds one;
+    ``stacklevel`` is only the fallback when no outside frame exists.)
+    """
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+        return
+    g = frame.f_globals
+    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                           module=g.get("__name__", "__main__"),
+                           registry=g.setdefault("__warningregistry__", {}), module_globals=g)
 
 
 # --- texts shared by several places --------------------------------------------------------

@@ -383,8 +383,9 @@ def test_load_state_dict_missing_and_unexpected():
 
 def test_repeated_instance_from_list_multiplication():
     with pytest.warns(nn.SharedInstanceWarning,
-                      match=r"same Linear instance at positions 0, 1, 2.*list comprehension"):
+                      match=r"same Linear instance at positions 0, 1, 2.*list comprehension") as rec:
         nn.Sequential(*[nn.Linear(8, 8)] * 3)
+    assert rec[0].filename == __file__                       # the learner's line, not the library's
     with pytest.warns(nn.SharedInstanceWarning, match="positions 0, 2, 4"):
         nn.ModuleList([nn.Linear(8, 8), nn.Identity()] * 3)
     silent(nn.Sequential, *[nn.Linear(8, 8) for _ in range(3)])
