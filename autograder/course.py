@@ -210,6 +210,10 @@ class Course:
         d = self.root / "autograded" / result["student"] / result["assignment"]
         d.mkdir(parents=True, exist_ok=True)
         (d / f"{self.notebook_name(result['assignment'])}.ipynb").write_text(json.dumps(nb, indent=1))
+        # like nbgrader autograde: the instructor's helper files, never the student's
+        for f in (self.root / "release" / result["assignment"]).iterdir():
+            if f.is_file() and f.suffix != ".ipynb":
+                shutil.copy2(f, d / f.name)
         ts = job.get("timestamp") or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         (d / "timestamp.txt").write_text(ts + "\n")
 

@@ -3,7 +3,7 @@
 The layout (measured on Debian 12 with bubblewrap 0.8; see the "Grading" notes in
 ``bench/RESULTS.md``)::
 
-    trusted grader (root) --rlimits--> bwrap (root: builds the mounts, new pid/net/ipc/uts ns)
+    trusted grader (root) --> prlimit (rlimits) --> bwrap (root: mounts, new pid/net/ipc/uts ns)
         --> setpriv --reuid=U (an unprivileged uid unique to the job, so RLIMIT_NPROC bites)
             --> python -I -B /job/in/probe.py /job/in /job/out
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 
 BWRAP = "/usr/bin/bwrap"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+PRLIMIT = shutil.which("prlimit") or "/usr/bin/prlimit"
 #: Student processes run as ``UID_BASE + 64 * (pid of the grading worker) + k``: a uid no other
 #: job uses at the same time (``k`` counts the worker's concurrent threads), so one student's fork
 #: bomb cannot eat another's process budget, and killing a finished job's uid hits only that job.
@@ -185,22 +185,18 @@ def _env(job_root: str) -> dict:
             "MPLBACKEND": "Agg", "TMPDIR": "/tmp"}
 
 
-def _limits_preexec(limits: Limits, uid: int | None):
-    mem = limits.memory_mb * 1024 * 1024
+def _limited(argv: list[str], limits: Limits, uid: int | None) -> list[str]:
+    """Prefix ``argv`` with util-linux ``prlimit`` (and ``setpriv`` to drop root in the fallback).
 
-    def preexec():  # runs in the child between fork and exec
-        os.setsid()
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb << 20, limits.fsize_mb << 20))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
-        if uid is not None:  # plain-subprocess fallback: drop root ourselves
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-    return preexec
+    Exec'd tools rather than a ``preexec_fn``: Python code between fork and exec is unsafe when
+    the grader has threads (a Dask worker, a thread pool)."""
+    mem = limits.memory_mb << 20
+    pre = [PRLIMIT, f"--as={mem}", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+           f"--fsize={limits.fsize_mb << 20}", "--nofile=256", "--core=0", f"--nproc={limits.nproc}", "--"]
+    if uid is not None:  # plain-subprocess fallback: drop root ourselves
+        pre += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs"]
+    return pre + argv
 
 
 def _world_reachable(path: str) -> bool:
@@ -286,19 +282,18 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         if kind == "bwrap":
             root = "/job"
             py = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out", lib_parent]
-            argv = _bwrap_argv(job, run_uid, py, _env(root))
-            preexec = _limits_preexec(limits, None)
+            argv = _limited(_bwrap_argv(job, run_uid, py, _env(root)), limits, None)
         else:
             root = str(job)
-            argv = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out", lib_parent]
-            preexec = _limits_preexec(limits, run_uid)
+            argv = _limited([sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out",
+                             lib_parent], limits, run_uid)
         env = _env(root)
         stdout_path, stderr_path = job / "stdout.txt", job / "stderr.txt"
         t0 = time.perf_counter()
         status, exit_code = "ok", None
         with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, env=env,
-                                    cwd=str(job / "out"), preexec_fn=preexec, close_fds=True)
+                                    cwd=str(job / "out"), start_new_session=True, close_fds=True)
             exit_code, cpu = _wait(proc, limits.part_seconds)
             if exit_code is None:
                 status = "timeout"
@@ -371,8 +366,9 @@ def _read_output(path: Path, cap: int) -> tuple[dict | None, str]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
+            # NaN / Infinity / -Infinity (json.dump writes them) become floats
             data = json.loads(f.read(cap + 1).decode("utf-8"),
-                              parse_constant=lambda c: float(c.replace("Infinity", "inf")) if "Inf" in c else float("nan"))
+                              parse_constant=lambda c: float(c.replace("Infinity", "inf")))
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as e:
         return None, f"out.json unreadable: {type(e).__name__}"
     if not isinstance(data, dict):

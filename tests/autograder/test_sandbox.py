@@ -180,5 +180,5 @@ def test_a_part_graded_without_bubblewrap_says_unsandboxed():
     source = REPO / "exercises" / "source" / "modules" / "modules.ipynb"
     ref = notebook.solution_sources(notebook.read_notebook(source.read_bytes()), ["factory"])["factory"]
     info = pipeline.run_part("factory", ref, Limits(), kind="unsandboxed")
-    assert info["sandbox"] == "unsandboxed" and info["status"] == "ok", info["stderr_tail"]
+    assert info["sandbox"] == "unsandboxed" and info["status"] == "ok", (info["exit_code"], info["detail"], info["stderr_tail"])
     assert sum(t["score"] for t in info["tests"]) == checks.part_points("factory")
