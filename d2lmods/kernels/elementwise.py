@@ -50,7 +50,9 @@ def sigmoid_fwd(x):
 
 
 def sigmoid_fwd_ref(x):
-    return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(x.dtype)
+    x64 = x.astype(np.float64)
+    e = np.exp(-np.abs(x64))          # never overflows
+    return np.where(x64 >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
 
 
 @njit
