@@ -1,7 +1,6 @@
 """Run one piece of untrusted Python in a locked-down process and read back plain JSON.
 
-The layout (measured on Debian 12 with bubblewrap 0.8; see the "Grading" notes in
-``bench/RESULTS.md``)::
+The layout (measured on Debian 12 with bubblewrap 0.8; see ``autograder/README.md``)::
 
     trusted grader (root) --> prlimit (rlimits) --> bwrap (root: mounts, new pid/net/ipc/uts ns)
         --> setpriv --reuid=U (an unprivileged uid unique to the job, so RLIMIT_NPROC bites)
@@ -15,7 +14,8 @@ and ``/job/numba`` (a private copy of a warm numba cache).  There is no network.
 process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.
 
 Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
-with the same rlimits, a fresh session and, when we are root, the same unprivileged uid; results
+with the same rlimits, a fresh session and, when we are root, the same unprivileged uid (unless
+only root can reach the interpreter, e.g. a Python under ``/root``); results
 say ``"sandbox": "unsandboxed"`` so an instructor knows the file system was not hidden.
 
 Example::
