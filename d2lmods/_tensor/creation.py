@@ -32,7 +32,11 @@ def _check_device(device):
         _dt.device(device)
 
 
-def _size(size):
+def _size(size, keyword=None):
+    if keyword is not None:
+        if size:
+            raise TypeError(f"give the shape either as arguments or as size=, not both (got {size!r} and size={keyword!r})")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -88,19 +92,19 @@ def from_numpy(arr):
     return wrap(arr)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None):
     _check_device(device)
-    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype).np), requires_grad)
+    return _finish(np.zeros(_size(dims, size), dtype=_float_dtype(dtype).np), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(*dims, size=None, dtype=None, device=None, requires_grad=False, out=None):
     _check_device(device)
-    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype).np), requires_grad)
+    return _finish(np.ones(_size(dims, size), dtype=_float_dtype(dtype).np), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False, memory_format=None):
     _check_device(device)
-    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype).np), requires_grad)
+    return _finish(np.empty(_size(dims, size), dtype=_float_dtype(dtype).np), requires_grad)
 
 
 def _fill_dtype(value, dtype):
@@ -158,19 +162,19 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
                    requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples from [0, 1)."""
     _check_device(device)
     g = _random.rng(generator)
-    return _finish(g.random(_size(size), dtype=np.float64).astype(_float_dtype(dtype).np),
+    return _finish(g.random(_size(dims, size), dtype=np.float64).astype(_float_dtype(dtype).np),
                    requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     _check_device(device)
     g = _random.rng(generator)
-    return _finish(g.standard_normal(_size(size)).astype(_float_dtype(dtype).np), requires_grad)
+    return _finish(g.standard_normal(_size(dims, size)).astype(_float_dtype(dtype).np), requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,

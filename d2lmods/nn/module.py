@@ -1264,10 +1264,15 @@ def _warn_hidden_attribute(module, name: str, value, where) -> None:
     if "_modules" in d:
         d.setdefault("_d2l_warned_ids", set()).update(ids)
     filename, lineno, module_globals = where
-    warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno,
-                           module=module_globals.get("__name__", "__main__"),
-                           registry=module_globals.setdefault("__warningregistry__", {}),
-                           module_globals=module_globals)
+    kwargs = dict(module=module_globals.get("__name__", "__main__"),
+                  registry=module_globals.setdefault("__warningregistry__", {}))
+    try:
+        warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno,
+                               module_globals=module_globals, **kwargs)
+    except ImportError:
+        # Code read from stdin (`python -`) has a __main__ whose loader cannot give the
+        # source line; warn without it rather than fail the user's model.
+        warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno, **kwargs)
 
 
 def _wrap_init(init):

@@ -236,3 +236,14 @@ def test_cuda_queries_report_no_gpu_so_device_selection_picks_cpu():
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     assert str(dev) == "cpu" and torch.cuda.device_count() == 0
     assert torch.zeros(2, device=dev).device == dev
+
+
+def test_shape_as_size_keyword_like_torch(torch):
+    import d2lmods
+    for name in ["zeros", "ones", "empty", "rand", "randn"]:
+        ours = getattr(d2lmods, name)(size=(2, 4))
+        theirs = getattr(torch, name)(size=(2, 4))
+        assert tuple(ours.shape) == tuple(theirs.shape) == (2, 4), name
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    with pytest.raises(TypeError, match="not both"):
+        d2lmods.rand(2, size=(2,))

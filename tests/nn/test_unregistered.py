@@ -358,3 +358,22 @@ def test_input_kept_during_forward_is_not_mistaken_for_a_parameter():
     list(net.parameters())
     net.state_dict()
     assert X.grad is not None
+
+
+def test_warning_from_code_read_on_stdin():
+    """`python -` has a __main__ whose loader cannot give source lines; still warn, don't crash."""
+    import subprocess
+    import sys
+    src = (
+        "from d2lmods import nn\n"
+        "class MySequential(nn.Module):\n"
+        "    def __init__(self, *args):\n"
+        "        super().__init__()\n"
+        "        self.layers = list(args)\n"
+        "net = MySequential(nn.Linear(2, 3), nn.ReLU())\n"
+        "print(len(list(net.parameters())))\n"
+    )
+    proc = subprocess.run([sys.executable, "-"], input=src, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
+    assert "UnregisteredModuleWarning" in proc.stderr and "MySequential.layers[0]" in proc.stderr
