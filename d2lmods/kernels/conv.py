@@ -48,6 +48,19 @@ def im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, fill=0.0):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
+# Above this many column entries numpy's strided block copies beat the numba loop (LeNet's
+# conv1, 25 x 50176: 0.36 ms vs 0.80 ms; conv2, 150 x 6400: 0.55 vs 0.99 ms); below it numpy's
+# per-call overhead dominates (a 54 x 48 example: 35 us vs 5 us).
+IM2COL_NUMPY_FROM = 1 << 16
+
+
+def im2col_auto(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """``im2col``, run by whichever of numba and numpy is faster for this size."""
+    if x.shape[1] * kh * kw * x.shape[0] * oh * ow >= IM2COL_NUMPY_FROM:
+        return im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
 @njit
 def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     x = np.zeros((n, c, h, w), dtype=cols.dtype)
@@ -232,3 +245,40 @@ def avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
     cols = np.repeat(v, kh * kw, axis=0)
     return col2im_ref(cols, n * c, 1, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).reshape(
         n, c, h, w).astype(g.dtype)
+
+
+def windows_inside(h, w, kh, kw, sh, sw, ph, pw, oh, ow):
+    """True when pooling windows need no padding: every window lies inside the input."""
+    return ph == 0 and pw == 0 and (oh - 1) * sh + kh <= h and (ow - 1) * sw + kw <= w
+
+
+def avg_pool2d_fwd_inside(x, kh, kw, sh, sw, oh, ow):
+    """Average pooling when ``windows_inside``: the sum of kh*kw strided slices of ``x``.
+
+    numpy adds whole strided planes with SIMD, the numba loop goes window by window: for
+    LeNet's 64x6x28x28 float32 with 2x2 windows 0.16 ms against 0.51 ms.
+
+    >>> avg_pool2d_fwd_inside(np.arange(16.0).reshape(1, 1, 4, 4), 2, 2, 2, 2, 2, 2)[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    he, we = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    out = x[:, :, 0:he:sh, 0:we:sw].copy()
+    for ki in range(kh):
+        for kj in range(kw):
+            if ki or kj:
+                out += x[:, :, ki:ki + he:sh, kj:kj + we:sw]
+    out /= x.dtype.type(kh * kw)
+    return out
+
+
+def avg_pool2d_bwd_inside(g, h, w, kh, kw, sh, sw):
+    """Adjoint of ``avg_pool2d_fwd_inside``: ``g / (kh*kw)`` added back into every window."""
+    n, c, oh, ow = g.shape
+    he, we = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    v = g / g.dtype.type(kh * kw)
+    gx = np.zeros((n, c, h, w), dtype=g.dtype)
+    for ki in range(kh):
+        for kj in range(kw):
+            gx[:, :, ki:ki + he:sh, kj:kj + we:sw] += v
+    return gx

@@ -457,13 +457,16 @@ class ConvolutionBackward0(Node):
         if w is not None:
             gw = np.empty_like(wd)
             for gi in range(groups):
-                gw[gi * og:(gi + 1) * og] = (g2[gi * og:(gi + 1) * og] @
-                                             cols[gi * kk:(gi + 1) * kk].T).reshape(og, cg, kh, kw)
+                # (cols @ g2.T).T, not g2 @ cols.T: BLAS streams the long N*OH*OW axis better
+                # this way round (LeNet conv1: 0.52 ms vs 0.95 ms)
+                gw[gi * og:(gi + 1) * og] = (cols[gi * kk:(gi + 1) * kk] @
+                                             g2[gi * og:(gi + 1) * og].T).T.reshape(og, cg, kh, kw)
         if x is not None:
             gcols = np.empty_like(cols)
             for gi in range(groups):
                 w2 = wd[gi * og:(gi + 1) * og].reshape(og, kk)
-                gcols[gi * kk:(gi + 1) * kk] = w2.T @ g2[gi * og:(gi + 1) * og]
+                # written in place: no temporary the size of the columns
+                np.matmul(w2.T, g2[gi * og:(gi + 1) * og], out=gcols[gi * kk:(gi + 1) * kk])
             gx = K.col2im(gcols, n, c, h, ww_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
         if b is not None:
             gb = g.sum(axis=(0, 2, 3))
@@ -629,6 +632,8 @@ class AvgPool2DBackward0(Node):
     def backward(self, g):
         h, w, kh, kw, sh, sw, ph, pw, cip, div = self.meta
         g = contig(g)
+        if not div and K.windows_inside(h, w, kh, kw, sh, sw, ph, pw, *g.shape[-2:]):
+            return (K.avg_pool2d_bwd_inside(g, h, w, kh, kw, sh, sw),)
         if div:
             return (_scatter_sum(g / div, h, w, kh, kw, sh, sw, ph, pw),)
         return (K.avg_pool2d_bwd(g, h, w, kh, kw, sh, sw, ph, pw, cip),)
@@ -669,6 +674,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     h, w = xd.shape[-2:]
     if divisor_override:
         y = (_window_sums(xd, kh, kw, sh, sw, ph, pw, oh, ow) / divisor_override).astype(xd.dtype)
+    elif K.windows_inside(h, w, kh, kw, sh, sw, ph, pw, oh, ow):
+        y = K.avg_pool2d_fwd_inside(xd, kh, kw, sh, sw, oh, ow)
     else:
         y = K.avg_pool2d_fwd(contig(xd), kh, kw, sh, sw, ph, pw, oh, ow,
                              bool(count_include_pad))
