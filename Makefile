@@ -39,7 +39,7 @@ test-unit: $(STAMP)
 	$(PY) -m pytest
 
 test-notebooks: $(STAMP)
-	$(PY) -m pytest --nbval $(NBVAL) --sanitize-with notebooks/sanitize.cfg notebooks/
+	$(PY) -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 test-exercises: $(STAMP)
 	$(PY) -m pytest --nbval-lax $(NBVAL) exercises/source/
@@ -50,6 +50,7 @@ lab: setup
 bench: setup
 	$(PY) -m bench.mlp
 	$(PY) -m bench.lenet
+	$(PY) -m bench.modules
 
 clean:
 	rm -rf build .pytest_cache
