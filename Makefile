@@ -51,6 +51,7 @@ bench: setup
 	$(PY) -m bench.mlp
 	$(PY) -m bench.lenet
 	$(PY) -m bench.modules
+	$(PY) -m bench.grading
 
 clean:
 	rm -rf build .pytest_cache
