@@ -8,6 +8,7 @@ defined we check and, if needed, point numba at a writable folder of our own.
 Kernels are module-level ``@njit(cache=True)`` functions: functions built inside factories are
 closures, and numba keys closures by their captured values, which never hit the cache again.
 """
+import functools
 import os
 import tempfile
 
@@ -50,25 +51,52 @@ def _uid():
         return "user"
 
 
+# numba reads NUMBA_CACHE_DIR when it is first imported (lazily, by the first kernel call)
 _dir = choose_cache_dir()
 if _dir is not None:
     os.environ["NUMBA_CACHE_DIR"] = _dir
 
-import numba  # noqa: E402  (must come after NUMBA_CACHE_DIR is settled)
-
-if _dir is not None:
-    numba.config.CACHE_DIR = _dir
 
 
 def cache_dir():
     """Folder holding compiled kernels (``None`` means numba's default: ``__pycache__`` here)."""
-    return numba.config.CACHE_DIR or None
+    return os.environ.get("NUMBA_CACHE_DIR") or None
 
 
 def jit_enabled():
-    return not numba.config.DISABLE_JIT
+    return os.environ.get("NUMBA_DISABLE_JIT", "0").strip() in ("", "0")
+
+
+class _LazyKernel:
+    """A kernel that imports numba and loads (or compiles) itself on its first call.
+
+    ``import numba`` costs 0.5-0.9 s and is only needed once a kernel runs, so importing
+    d2lmods (for the widgets, the grader, save/load) does not pay it. Attribute access
+    (``signatures``, ``py_func``, ...) is forwarded to the numba dispatcher.
+    """
+
+    def __init__(self, fn):
+        self._fn = fn
+        self._dispatcher = None
+        functools.update_wrapper(self, fn)
+
+    def _load(self):
+        if self._dispatcher is None:
+            import numba
+            if _dir is not None:      # numba may have been imported before us
+                numba.config.CACHE_DIR = _dir
+            self._dispatcher = numba.njit(cache=True, nogil=True)(self._fn)
+        return self._dispatcher
+
+    def __call__(self, *args):
+        return (self._dispatcher or self._load())(*args)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._load(), name)
 
 
 def njit(fn):
-    """Compile ``fn`` lazily with numba, cached on disk, no Python fallback."""
-    return numba.njit(cache=True, nogil=True)(fn)
+    """Compile ``fn`` with numba at its first call, cached on disk, no Python fallback."""
+    return _LazyKernel(fn)
