@@ -38,9 +38,13 @@ def cmd_grade(a: argparse.Namespace) -> int:
     if a.dask_scheduler:
         from .distributed import make_executor  # lazy: dask is only needed here
         executor = make_executor(a.dask_scheduler)
-    results = grade_course(a.course, a.assignment, workers=a.workers, executor=executor,
-                           students=a.student, import_from=a.import_from, sandbox_kind=a.sandbox,
-                           limits=limits, feedback=not a.no_feedback)
+    try:
+        results = grade_course(a.course, a.assignment, workers=a.workers, executor=executor,
+                               students=a.student, import_from=a.import_from, sandbox_kind=a.sandbox,
+                               limits=limits, feedback=not a.no_feedback)
+    finally:
+        if executor is not None:
+            executor.shutdown()
     return 0 if results is not None else 1
 
 

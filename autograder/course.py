@@ -61,7 +61,7 @@ class Course:
         cfg.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
         self.config = cfg
         self.coursedir = CourseDirectory(config=cfg)
-        self.db_url = self.coursedir.db_url
+        self.db_url = sqlalchemy_url(self.coursedir.db_url)
         self.course_id = self.coursedir.course_id
 
     # -- paths ----------------------------------------------------------------------------------
@@ -301,3 +301,22 @@ def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     shutil.copytree(src / "source", dst / "source",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return dst
+
+
+def sqlalchemy_url(db_url: str) -> str:
+    """``db_url`` with a PostgreSQL driver that is actually installed.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; the project ships
+    psycopg2, so a plain URL is pinned to it when psycopg 3 is missing.
+
+    >>> sqlalchemy_url("sqlite:////course/gradebook.db")
+    'sqlite:////course/gradebook.db'
+    """
+    for bare in ("postgresql://", "postgres://"):
+        if db_url.startswith(bare):
+            import importlib.util
+
+            if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+                return "postgresql+psycopg2://" + db_url[len(bare):]
+            return "postgresql://" + db_url[len(bare):]
+    return db_url

@@ -25,6 +25,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..course import sqlalchemy_url  # noqa: F401  (re-exported: the dashboard reads the same URLs)
+
 # Statuses of a single check that count as a failure the instructor should see.
 FAILING_STATUSES = ("failed", "error", "timeout", "memory")
 
@@ -361,25 +363,6 @@ def course_settings(course_dir: str | Path) -> tuple[str, str]:
     if not db_url:
         db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
     return course_id, db_url
-
-
-def sqlalchemy_url(db_url: str) -> str:
-    """``db_url`` with a PostgreSQL driver that is actually installed.
-
-    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; the project ships
-    psycopg2, so a plain URL is pinned to it when psycopg 3 is missing.
-
-    >>> sqlalchemy_url("sqlite:////course/gradebook.db")
-    'sqlite:////course/gradebook.db'
-    """
-    for bare in ("postgresql://", "postgres://"):
-        if db_url.startswith(bare):
-            import importlib.util
-
-            if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
-                return "postgresql+psycopg2://" + db_url[len(bare):]
-            return "postgresql://" + db_url[len(bare):]
-    return db_url
 
 
 def _sqlite_path(db_url: str) -> Path | None:

@@ -51,6 +51,18 @@ def test_config_keeps_the_gradebook_url_of_the_course(course):
     assert course.course_id == "d2lmods"
 
 
+def test_a_plain_postgresql_url_uses_the_installed_driver(tmp_path):
+    root = copy_course(EXERCISES, tmp_path / "course")
+    cfg = root / "nbgrader_config.py"
+    cfg.write_text(cfg.read_text() + '\nc.CourseDirectory.db_url = "postgresql://grader@127.0.0.1:5432/gradebook"\n')
+    url = Course(root).db_url
+    import importlib.util
+    if importlib.util.find_spec("psycopg") is None:
+        assert url == "postgresql+psycopg2://grader@127.0.0.1:5432/gradebook"
+    else:
+        assert url == "postgresql://grader@127.0.0.1:5432/gradebook"
+
+
 def test_cli_help_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "autograder", "--help"], cwd=REPO, capture_output=True,
                          text=True, timeout=60)
