@@ -466,21 +466,7 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules) -> None:
-        if not isinstance(modules, Iterable):
-            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, "
-                            "but got " + type(modules).__name__)
-        if isinstance(modules, (OrderedDict, ModuleDict, Mapping)):
-            for key, module in modules.items():
-                self[key] = module
-        else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, Iterable):
-                    raise TypeError("ModuleDict update sequence element #" + str(j)
-                                    + " should be Iterable; is" + type(m).__name__)
-                if not len(m) == 2:
-                    raise ValueError("ModuleDict update sequence element #" + str(j)
-                                     + " has length " + str(len(m)) + "; 2 is required")
-                self[m[0]] = m[1]
+        _update_from(self, modules, "ModuleDict.update", "ModuleDict")
 
 
 # --------------------------------------------------------------------------------------------
@@ -638,21 +624,8 @@ class ParameterDict(Module):
             del self[k]
 
     def update(self, parameters) -> None:
-        if not isinstance(parameters, Iterable):
-            raise TypeError("ParametersDict.update should be called with an iterable of key/value "
-                            "pairs, but got " + type(parameters).__name__)
-        if isinstance(parameters, (OrderedDict, ParameterDict, Mapping)):
-            for key, parameter in parameters.items():
-                self[key] = parameter
-        else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, Iterable):
-                    raise TypeError("ParameterDict update sequence element #" + str(j)
-                                    + " should be Iterable; is" + type(p).__name__)
-                if not len(p) == 2:
-                    raise ValueError("ParameterDict update sequence element #" + str(j)
-                                     + " has length " + str(len(p)) + "; 2 is required")
-                self[p[0]] = p[1]
+        # torch's own message says "ParametersDict" here; keep its text.
+        _update_from(self, parameters, "ParametersDict.update", "ParameterDict")
 
     def extra_repr(self) -> str:
         return "\n".join(_param_repr_line(k, p, msg.typename) for k, p in self.items())
@@ -660,3 +633,21 @@ class ParameterDict(Module):
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called: it only holds parameters. "
                            "Use them in your own forward, e.g. `X @ self.params['w']`.")
+
+
+def _update_from(container, items, method: str, kind: str) -> None:
+    """``dict.update`` semantics with torch's messages: a mapping, or an iterable of (key, value)."""
+    if not isinstance(items, Iterable):
+        raise TypeError(f"{method} should be called with an iterable of key/value pairs, "
+                        f"but got {type(items).__name__}")
+    if isinstance(items, (Mapping, type(container))):
+        for key, value in items.items():
+            container[key] = value
+        return
+    for j, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is"
+                            f"{type(pair).__name__}")
+        if not len(pair) == 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required")
+        container[pair[0]] = pair[1]

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from .._tensor.core import Tensor, as_array
+from .._tensor.core import Tensor, as_array, wrap
 from .._tensor import dtypes as _dt
 from ..autograd.grad_mode import STATE
 from ..autograd.node import Node
@@ -32,16 +32,8 @@ class OpError(RuntimeError):
         return err
 
 
-def plain(arr):
-    """A new leaf tensor around ``arr`` (the result of an op that records nothing)."""
-    t = _new(Tensor)
-    t._data = arr
-    t._rg = False
-    t._grad = None
-    t._fn = None
-    t._version = [0]
-    t._out_nr = 0
-    return t
+# A new leaf tensor around an array: the result of an op that records nothing.
+plain = wrap
 
 
 def edge(t):
