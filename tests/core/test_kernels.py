@@ -141,7 +141,8 @@ def test_import_and_training_step_work_from_a_read_only_install(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--tmpfs", "/tmp", "--ro-bind", str(site), str(site), "--ro-bind", str(home), str(home),
+           "--tmpfs", "/tmp", "--ro-bind", sys.prefix, sys.prefix,  # the venv may live under /tmp
+           "--ro-bind", str(site), str(site), "--ro-bind", str(home), str(home),
            "--setenv", "HOME", str(home), "--setenv", "PYTHONPATH", str(site),
            "--unsetenv", "NUMBA_CACHE_DIR", sys.executable, "-c", script]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/")
