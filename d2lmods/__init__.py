@@ -101,12 +101,8 @@ import builtins as _builtins  # noqa: E402
 _builtin_bool = _builtins.bool
 del _builtins
 
-# ---- nn-level exports (owned by the nn engineers) -------------------------------------------
-# (serialization: save/load; nn, optim and utils are importable as d2lmods.nn etc.)
-# module system: `d2lmods.nn` and the switch for its unregistered-module warnings
+# ---- the layers built on the core: modules, optimizers, data loading, safe save/load ----------
 from . import nn  # noqa: E402
 from .nn._messages import set_warn_unregistered  # noqa: E402
-# optimizers, data loading and safe save/load (nn-layers area)
 from . import optim, utils  # noqa: E402
 from .serialization import save, load  # noqa: E402
-# ---- end of nn-level exports ----------------------------------------------------------------
