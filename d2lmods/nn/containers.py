@@ -308,12 +308,7 @@ class ModuleList(Module):
             self += modules
 
     def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+        return _abs_string_index(self, idx)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -504,12 +499,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+        return _abs_string_index(self, idx)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -651,3 +641,13 @@ def _update_from(container, items, method: str, kind: str) -> None:
         if not len(pair) == 2:
             raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required")
         container[pair[0]] = pair[1]
+
+
+def _abs_string_index(container, idx) -> str:
+    """The registry key of position ``idx`` (negative counts from the end), as torch checks it."""
+    idx = operator.index(idx)
+    if not (-len(container) <= idx < len(container)):
+        raise IndexError(f"index {idx} is out of range")
+    if idx < 0:
+        idx += len(container)
+    return str(idx)
