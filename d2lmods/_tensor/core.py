@@ -172,14 +172,7 @@ class Tensor:
     @property
     def data(self):
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
-        t = _new(Tensor)
-        t._data = self._data
-        t._rg = False
-        t._grad = None
-        t._fn = None
-        t._version = self._version
-        t._out_nr = 0
-        return t
+        return self.detach()
 
     @data.setter
     def data(self, value):
@@ -192,13 +185,8 @@ class Tensor:
 
     def detach(self):
         """A tensor with the same storage that is cut off from the graph."""
-        t = _new(Tensor)
-        t._data = self._data
-        t._rg = False
-        t._grad = None
-        t._fn = None
-        t._version = self._version
-        t._out_nr = 0
+        t = wrap(self._data)
+        t._version = self._version   # shared, so autograd sees in-place writes made through it
         return t
 
     def detach_(self):
