@@ -34,8 +34,14 @@ def _convert(t, dtype, copy=False):
     return plain(res)
 
 
-def to(self, *args, **kwargs):
-    """Convert dtype (``x.to(torch.float64)``, ``x.to(other)``); devices other than the CPU raise."""
+def parse_to(args, kwargs):
+    """``(dtype, copy)`` from the arguments of ``Tensor.to`` / ``Module.to``.
+
+    Accepts a dtype (object or name), a tensor (its dtype), a device (only the CPU: anything
+    else raises the CPU-only error), ``non_blocking``/``copy`` flags; ``dtype`` is ``None`` when
+    only a device was given.
+    """
+    kwargs = dict(kwargs)
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
@@ -50,12 +56,18 @@ def to(self, *args, **kwargs):
             dtype = a
         elif isinstance(a, (str, _dt.device)):
             device = a
-        elif a is None:
+        elif a is None or isinstance(a, bool):   # positional non_blocking
             continue
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
     if device is not None:
         _dt.device(device)        # raises the CPU-only error for anything else
+    return (None if dtype is None else _dt.as_dtype(dtype)), copy
+
+
+def to(self, *args, **kwargs):
+    """Convert dtype (``x.to(torch.float64)``, ``x.to(other)``); devices other than the CPU raise."""
+    dtype, copy = parse_to(args, kwargs)
     if dtype is None:
         return self.clone() if copy else self
     return _convert(self, dtype, copy)

@@ -966,28 +966,11 @@ class Module:
 
         Integer buffers keep their dtype; the Parameter objects stay the same (only their data changes).
         """
-        from .._tensor.dtypes import as_dtype, device as _device
+        from .._tensor.methods import parse_to
 
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, _device)):
-                dev = a
-            elif isinstance(a, bool) or a is None:
-                continue
-            else:
-                dtype = a
-        if dev is not None:
-            _device(dev)  # raises a clear error for anything but the CPU
+        dtype, _ = parse_to(args, kwargs)
         if dtype is None:
             return self
-        dtype = as_dtype(dtype)
         _check_tree_once(self, stacklevel=2)
         if not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
