@@ -12,8 +12,6 @@ from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, 
 from ..ops import nn_ops as N, inplace as IP
 from ..ops._util import Node, out, plain
 
-_new = object.__new__
-
 
 # -- dtype conversion -------------------------------------------------------------------------
 class ToCopyBackward0(Node):

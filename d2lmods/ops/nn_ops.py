@@ -124,25 +124,22 @@ def _float_input(x, name):
 
 
 class SoftmaxBackward0(Node):
+    """y = softmax(x): dx = y (g - sum(g y)) along the softmax dim (``kernels.softmax_bwd``)."""
     __slots__ = ()
+    kernel = staticmethod(K.softmax_bwd)
 
     def backward(self, g):
         (y,) = self.saved
         axis = self.meta
         g2, back = _rows(g.astype(y.dtype, copy=False), axis)
         y2, _ = _rows(y, axis)
-        return (back(K.softmax_bwd(g2, y2)),)
+        return (back(self.kernel(g2, y2)),)
 
 
 class LogSoftmaxBackward0(SoftmaxBackward0):
+    """y = log_softmax(x): dx = g - exp(y) sum(g) (``kernels.log_softmax_bwd``)."""
     __slots__ = ()
-
-    def backward(self, g):
-        (y,) = self.saved
-        axis = self.meta
-        g2, back = _rows(g.astype(y.dtype, copy=False), axis)
-        y2, _ = _rows(y, axis)
-        return (back(K.log_softmax_bwd(g2, y2)),)
+    kernel = staticmethod(K.log_softmax_bwd)
 
 
 def _softmax_like(x, dim, dtype, kernel, node_cls, name):
