@@ -51,24 +51,12 @@ def _topological_order(roots):
 
 
 class _GraphRoot(Node):
-    """Where backward starts: a node whose inputs are the output tensors and whose backward
-    hands each its root gradient (as PyTorch's engine does), so one loop delivers every gradient."""
+    """Where backward starts: its inputs are the output tensors and its backward hands each its
+    root gradient (PyTorch's engine has the same node), so one loop delivers every gradient."""
     __slots__ = ()
-
-    def __init__(self, tensors):
-        self.inputs = tuple((t, t._fn, t._out_nr) for t in tensors)
-        self.saved = ()
-        self._versions = ()
-        self.meta = None
 
     def backward(self, grads):
         return grads
-
-
-def _accumulate(grads, key, g):
-    """Add ``g`` into ``grads[key]``: gradients arriving from several consumers are summed."""
-    prev = grads.get(key)
-    grads[key] = g if prev is None else prev + g
 
 
 def _backpropagate(roots, root_grads, retain_graph, wanted=None):
@@ -78,7 +66,9 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     (leaves or not; a non-leaf's gradient is the one flowing into its node). Unless
     ``retain_graph``, each node's saved values are freed once its backward has run.
     """
-    start = _GraphRoot(roots)
+    start = _GraphRoot()
+    start.inputs = [(t, t._fn, t._out_nr) for t in roots]
+    start.saved = start._versions = ()
     grads = {start: root_grads}   # node -> summed gradient of its output ({out_nr: g} if several)
     found = {}                    # leaf (or wanted) tensor -> summed gradient
     wanted_at = {}                # node -> the wanted non-leaf tensors it produced
@@ -99,7 +89,7 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 for t in wanted_at[node]:
                     gt = g if node.n_outputs == 1 else g[t._out_nr]
                     if gt is not None:
-                        _accumulate(found, t, gt)
+                        found[t] = gt
             saved = node.saved
             if saved is None:
                 raise GraphFreedError(_FREED_MESSAGE)
@@ -112,13 +102,17 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 if e is None or gi is None:
                     continue
                 t, fn, out_nr = e
-                if fn is None:
-                    if wanted is None or t in wanted:
-                        _accumulate(found, t, gi)
+                if fn is None:                  # a leaf
+                    if wanted is not None and t not in wanted:
+                        continue
+                    store, key = found, t
                 elif fn.n_outputs == 1:
-                    _accumulate(grads, fn, gi)
+                    store, key = grads, fn
                 else:
-                    _accumulate(grads.setdefault(fn, {}), out_nr, gi)
+                    store, key = grads.setdefault(fn, {}), out_nr
+                # gradients arriving from several consumers are summed
+                prev = store.get(key)
+                store[key] = gi if prev is None else prev + gi
     finally:
         STATE.enabled = prev_enabled
     return found
