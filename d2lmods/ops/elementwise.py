@@ -422,7 +422,8 @@ def expm1(a):
 
 
 def square(a):
-    """``a * a``, recorded as ``a ** 2`` (``PowBackward0``) as PyTorch does; integers become float."""
+    """``a * a``, recorded as ``a ** 2`` (``PowBackward0``) as PyTorch does; integers become
+    float."""
     return pow(_float(a), 2)
 
 

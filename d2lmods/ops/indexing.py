@@ -78,18 +78,14 @@ def _basic_node(key):
     if any(isinstance(i, slice) for i in items):
         return SliceBackward0
     if any(i is None for i in items):
-        return _UnsqueezeIndex
+        return UnsqueezeBackward0
     return AliasBackward0
 
 
-class _UnsqueezeIndex(SelectBackward0):
+class UnsqueezeBackward0(SelectBackward0):
+    """``x[None]``: PyTorch records indexing with ``None`` as an unsqueeze (``shape.py`` has the
+    node of ``unsqueeze`` itself); the gradient is a select's."""
     __slots__ = ()
-
-    def name(self):
-        return "UnsqueezeBackward0"
-
-
-_UnsqueezeIndex.__name__ = "UnsqueezeBackward0"
 
 
 def _index_error(x, key, err):
