@@ -10,6 +10,8 @@ A tensor holds
   and views, so a write through any alias is seen by the graph (see ``autograd.node``),
 * ``_out_nr``   -- which output of a multi-output node this is (0 almost always).
 
+``wrap`` (at the end of this file) is the one function that sets them.
+
 The op methods (``+``, ``sum``, ``reshape``, ...) are attached in ``d2lmods._tensor.methods`` from
 the functions in ``d2lmods.ops``, so this file only has what is about the tensor object itself.
 
@@ -154,10 +156,10 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
-        # The one import from _tensor up into autograd, lazy because autograd imports this module.
+        # autograd imports this module at its top; this is the one lazy import back the other way
         from ..autograd.engine import backward
-        backward([self], None if gradient is None else [gradient],
-                           retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
 
     # -- data and storage ---------------------------------------------------------------------
     @property

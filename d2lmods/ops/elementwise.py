@@ -44,6 +44,7 @@ def _binary_operands(a, b):
 # arithmetic
 # ---------------------------------------------------------------------------------------------
 class AddBackward0(Node):
+    """y = a + alpha b: dy/da = 1, dy/db = alpha (summed back over broadcast axes)."""
     __slots__ = ()
 
     def backward(self, g):
@@ -70,6 +71,7 @@ def add(a, b, alpha=1):
 
 
 class SubBackward0(Node):
+    """y = a - alpha b: dy/da = 1, dy/db = -alpha."""
     __slots__ = ()
 
     def backward(self, g):
@@ -99,6 +101,7 @@ def sub(a, b, alpha=1):
 
 
 class RsubBackward1(Node):
+    """y = s - a for a number s: dy/da = -1."""
     __slots__ = ()
 
     def backward(self, g):
@@ -117,6 +120,7 @@ def rsub(a, s):
 
 
 class MulBackward0(Node):
+    """y = a b: dy/da = b, dy/db = a."""
     __slots__ = ()
 
     def backward(self, g):
@@ -152,6 +156,7 @@ def mul(a, b):
 
 
 class DivBackward0(Node):
+    """y = a / b: dy/da = 1 / b, dy/db = -a / b^2."""
     __slots__ = ()
 
     def backward(self, g):
@@ -266,6 +271,7 @@ def rpow(a, s):
 
 
 class NegBackward0(Node):
+    """y = -a: dy/da = -1."""
     __slots__ = ()
 
     def backward(self, g):
@@ -566,6 +572,7 @@ def hardtanh(a, min_val=-1.0, max_val=1.0):
 
 
 class SignBackward0(Node):
+    """y = sign(a): dy/da = 0."""
     __slots__ = ()
 
     def backward(self, g):
@@ -608,6 +615,7 @@ def remainder(a, b):
 # clamp, maximum, minimum, where
 # ---------------------------------------------------------------------------------------------
 class ClampBackward1(Node):
+    """y = clamp(a, min, max): dy/da = 1 inside [min, max], else 0."""
     __slots__ = ()
 
     def backward(self, g):
@@ -684,6 +692,7 @@ def minimum(a, b):
 
 
 class WhereBackward0(Node):
+    """y = where(cond, a, b): dy/da = cond, dy/db = not cond."""
     __slots__ = ()
 
     def backward(self, g):
