@@ -12,8 +12,9 @@ A tensor holds
 
 ``wrap`` (at the end of this file) is the one function that sets them.
 
-The op methods (``+``, ``sum``, ``reshape``, ...) are attached in ``d2lmods._tensor.methods`` from
-the functions in ``d2lmods.ops``, so this file only has what is about the tensor object itself.
+The op methods (``+``, ``sum``, ``reshape``, ...) and ``backward`` are attached in
+``d2lmods._tensor.methods`` from the functions in ``d2lmods.ops`` and ``d2lmods.autograd``, so this
+file only has what is about the tensor object itself and imports neither (both import it).
 
     >>> import d2lmods as torch
     >>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
@@ -153,13 +154,6 @@ class Tensor:
         raise RuntimeError("d2lmods keeps .grad only for leaf tensors; to look at the gradient of "
                            f"an intermediate tensor of shape {list(self.shape)} use "
                            "d2lmods.autograd.grad(loss, [that_tensor]).")
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
-        # autograd imports this module at its top; this is the one lazy import back the other way
-        from ..autograd.engine import backward
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
-                 create_graph=create_graph, inputs=inputs)
 
     # -- data and storage ---------------------------------------------------------------------
     @property

@@ -1,16 +1,24 @@
-"""Attach the ops of ``d2lmods.ops`` to ``Tensor`` as methods and operators (``x.sum()``, ``x + y``).
+"""Attach the ops of ``d2lmods.ops`` to ``Tensor`` as methods and operators (``x.sum()``, ``x + y``),
+and ``x.backward()``.
 
-Kept apart from ``core`` so the ops can import ``Tensor`` without a cycle; importing ``d2lmods``
-runs this module once.
+Kept apart from ``core`` so the ops and the autograd engine can import ``Tensor`` without a cycle;
+importing ``d2lmods`` runs this module once.
 """
 import numpy as np
 
 from . import dtypes as _dt
 from .core import Tensor
+from ..autograd import engine
 from ..autograd.grad_mode import STATE
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
 from ..ops import nn_ops as N, inplace as IP
 from ..ops._util import Node, out, plain
+
+
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
+    engine.backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                    create_graph=create_graph, inputs=inputs)
 
 
 # -- dtype conversion -------------------------------------------------------------------------
@@ -206,6 +214,7 @@ def _log_softmax(self, dim, dtype=None):
 
 
 _METHODS = {
+    "backward": backward,
     # arithmetic
     "__add__": E.add, "__radd__": _radd, "__sub__": E.sub, "__rsub__": E.rsub,
     "__mul__": E.mul, "__rmul__": _rmul, "__truediv__": E.div, "__rtruediv__": E.rdiv,

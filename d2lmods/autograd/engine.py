@@ -83,11 +83,9 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
             g = pop(node, None)
             if g is None:
                 continue
-            if node.n_outputs != 1:
-                g = [g.get(i) for i in range(node.n_outputs)]
             if wanted_at and node in wanted_at:
                 for t in wanted_at[node]:
-                    gt = g if node.n_outputs == 1 else g[t._out_nr]
+                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
                     if gt is not None:
                         found[t] = gt
             saved = node.saved

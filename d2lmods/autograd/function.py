@@ -59,7 +59,7 @@ class FunctionCtx(Node):
         self.materialize_grads = bool(value)
 
     def backward(self, grad):
-        grads = grad if self.n_outputs != 1 else [grad]
+        grads = [grad] if self.n_outputs == 1 else [grad.get(i) for i in range(self.n_outputs)]
         tgrads = []
         for g, meta in zip(grads, self._out_meta):
             if g is None and self.materialize_grads:

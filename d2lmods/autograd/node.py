@@ -10,7 +10,8 @@ Every differentiable op creates one ``Node`` subclass instance, named like PyTor
   the tensor's version counter and the version it had when saved, so a later in-place write is detected,
 * ``meta``    -- anything else the formula needs (shapes, axes).
 
-``backward(grad)`` receives the gradient of the output (a numpy array) and returns one array
+``backward(grad)`` receives the gradient of the output (a numpy array; a node with several
+outputs gets ``{output number: array}`` for the outputs that received one) and returns one array
 (or ``None``) per input. It never loops over elements in Python: kernels do that.
 """
 from .._tensor.dtypes import NP_TO_DTYPE
