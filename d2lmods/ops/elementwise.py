@@ -311,9 +311,10 @@ def _unary_out(a, y, node_cls, save="x"):
 
 
 class ExpBackward0(Node):
+    """y = exp(x): dy/dx = y."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = exp(x)      dy/dx = y
+    def backward(self, g):
         (y,) = self.saved
         return (g * y,)
 
@@ -324,9 +325,10 @@ def exp(a):
 
 
 class LogBackward0(Node):
+    """y = log(x): dy/dx = 1 / x."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = log(x)      dy/dx = 1 / x
+    def backward(self, g):
         (x,) = self.saved
         return (g * (1 / x),)
 
@@ -337,9 +339,10 @@ def log(a):
 
 
 class SqrtBackward0(Node):
+    """y = sqrt(x): dy/dx = 1 / (2 y)."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = sqrt(x)     dy/dx = 1 / (2 y)
+    def backward(self, g):
         (y,) = self.saved
         return (g * (0.5 / y),)
 
@@ -350,9 +353,10 @@ def sqrt(a):
 
 
 class RsqrtBackward0(Node):
+    """y = 1 / sqrt(x): dy/dx = -y^3 / 2."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = 1 / sqrt(x) dy/dx = -y^3 / 2
+    def backward(self, g):
         (y,) = self.saved
         return (g * (-0.5 * y * y * y),)
 
@@ -363,9 +367,10 @@ def rsqrt(a):
 
 
 class ReciprocalBackward0(Node):
+    """y = 1 / x: dy/dx = -y^2."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = 1 / x       dy/dx = -y^2
+    def backward(self, g):
         (y,) = self.saved
         return (g * (-y * y),)
 
@@ -376,9 +381,10 @@ def reciprocal(a):
 
 
 class SinBackward0(Node):
+    """y = sin(x): dy/dx = cos(x)."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = sin(x)      dy/dx = cos(x)
+    def backward(self, g):
         (x,) = self.saved
         return (g * np.cos(x),)
 
@@ -389,9 +395,10 @@ def sin(a):
 
 
 class CosBackward0(Node):
+    """y = cos(x): dy/dx = -sin(x)."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = cos(x)      dy/dx = -sin(x)
+    def backward(self, g):
         (x,) = self.saved
         return (g * -np.sin(x),)
 
@@ -402,9 +409,10 @@ def cos(a):
 
 
 class Log1PBackward0(Node):
+    """y = log(1 + x): dy/dx = 1 / (1 + x)."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = log(1 + x)  dy/dx = 1 / (1 + x)
+    def backward(self, g):
         (x,) = self.saved
         return (g * (1 / (1 + x)),)
 
@@ -415,9 +423,10 @@ def log1p(a):
 
 
 class Expm1Backward0(Node):
+    """y = exp(x) - 1: dy/dx = y + 1."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = exp(x) - 1  dy/dx = y + 1
+    def backward(self, g):
         (y,) = self.saved
         return (g * (y + 1),)
 
@@ -434,9 +443,10 @@ def square(a):
 
 
 class AbsBackward0(Node):
+    """y = |x|: dy/dx = sign(x)."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = |x|         dy/dx = sign(x)
+    def backward(self, g):
         (x,) = self.saved
         return (g * np.sign(x),)
 
@@ -459,9 +469,10 @@ def _erf_np(x):
 
 
 class ErfBackward0(Node):
+    """y = erf(x): dy/dx = 2/sqrt(pi) exp(-x^2)."""
     __slots__ = ()
 
-    def backward(self, g):                     # y = erf(x)      dy/dx = 2/sqrt(pi) exp(-x^2)
+    def backward(self, g):
         (x,) = self.saved
         return (g * (2 / np.sqrt(np.pi) * np.exp(-x * x)),)
 
