@@ -78,6 +78,31 @@ def test_errors_are_shown_only_on_purpose(path):
         assert bool(errors) == tagged, f"{path.name}: cell {cell.source[:60]!r}"
 
 
+# An absolute path of the machine that executed the notebook (checkout, home, temp, interpreter).
+MACHINE_PATH = re.compile(r"(?<![\w.~])/(?:work|home|root|tmp|usr|opt|var|srv|mnt)/\S")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # tracebacks are stored with colour codes
+
+
+def output_texts(cell):
+    for out in cell.outputs:
+        yield out.get("text", "")
+        yield out.get("evalue", "")
+        yield from out.get("traceback", [])
+        for mime, value in out.get("data", {}).items():
+            if mime.startswith("text/") and isinstance(value, str):
+                yield value
+
+
+@pytest.mark.parametrize("path", CHAPTER, ids=lambda p: p.stem)
+def test_stored_outputs_hold_no_machine_paths(path):
+    """Run notebooks/run.py to store outputs: it rewrites the checkout's paths."""
+    for cell in code_cells(read(path)):
+        for text in output_texts(cell):
+            text = ANSI.sub("", text)
+            hit = MACHINE_PATH.search(text)
+            assert hit is None, f"{path.name}: {text[max(0, hit.start() - 40):hit.end() + 40]!r}"
+
+
 @pytest.mark.parametrize("path", CHAPTER, ids=lambda p: p.stem)
 def test_ends_with_exercises(path):
     last = read(path).cells[-1]
