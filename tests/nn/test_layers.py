@@ -220,20 +220,6 @@ def test_layers_work_inside_sequential_and_train_eval_propagates():
     np.testing.assert_array_equal(a, b)  # eval mode is deterministic
 
 
-@pytest.mark.parametrize("module", [
-    "d2lmods.serialization", "d2lmods.utils.data", "d2lmods.nn.init", "d2lmods.nn.functional",
-    "d2lmods.nn.modules.activation", "d2lmods.nn.modules.conv", "d2lmods.nn.modules.dropout",
-    "d2lmods.nn.modules.flatten", "d2lmods.nn.modules.loss", "d2lmods.nn.modules.normalization",
-    "d2lmods.nn.modules.pooling", "d2lmods.nn.modules.sparse", "d2lmods.optim.sgd",
-    "d2lmods.optim.adam"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-
-
 def test_lazy_conv_and_batchnorm_state_dict_round_trip(tmp_path):
     def build():
         return nn.Sequential(nn.LazyConv2d(4, 3, padding=1), nn.ReLU(), nn.Flatten(),

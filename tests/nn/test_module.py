@@ -499,13 +499,3 @@ def test_state_dict_and_load_hooks():
     assert seen == [("save", ["weight", "bias"]), ("pre", True, ["bias", "weight"]),
                     ("post", "<All keys matched successfully>")]
 
-
-@pytest.mark.parametrize("modname", ["d2lmods.nn.module", "d2lmods.nn.containers", "d2lmods.nn.parameter",
-                                     "d2lmods.nn.lazy", "d2lmods.nn.utils", "d2lmods.nn._messages",
-                                     "d2lmods.nn.modules.linear"])
-def test_docstring_examples_run(modname):
-    import doctest
-    import importlib
-    result = doctest.testmod(importlib.import_module(modname), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted > 0
