@@ -33,13 +33,17 @@ demo: setup
 	$(PY) -m autograder demo build/demo-course
 	$(PY) -m autograder dashboard build/demo-course --assignment modules
 
-test: setup lint test-unit test-notebooks test-exercises
+test: setup lint size test-unit test-notebooks test-exercises
 
 # Style, formatting and the import contracts of pyproject.toml (the README's layer diagram).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo
+
+# Lines of code per package (no docstrings or comments); printed, never enforced.
+size:
+	@$(PYTHON) .ci/size.py
 
 test-unit: $(STAMP)
 	$(PY) -m pytest

@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from tests.fixtures.models import build
+
 from ._harness import compare, report, child_env, ROOT
 
 
@@ -58,33 +60,10 @@ def mlp_step(lib, batch=256, hidden=256, lr=0.01):
 
 
 def _chimera(lib):
-    nn, F = lib.nn, lib.nn.functional
-
-    class FixedHiddenMLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rand_weight = lib.tensor(np.random.default_rng(2).random((20, 20))
-                                          .astype(np.float32))
-            self.linear = nn.Linear(20, 20)
-
-        def forward(self, X):
-            X = self.linear(X)
-            X = F.relu(lib.mm(X, self.rand_weight) + 1)
-            X = self.linear(X)
-            while X.abs().sum() > 1:
-                X /= 2
-            return X.sum()
-
-    class NestMLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
-            self.linear = nn.Linear(32, 16)
-
-        def forward(self, X):
-            return self.linear(self.net(X))
-
-    return nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())
+    """D2L's chimera; its constant ``rand_weight`` drawn from one numpy stream for both libraries."""
+    net, _ = build(lib, "chimera")
+    net[2].rand_weight = lib.tensor(np.random.default_rng(2).random((20, 20)).astype(np.float32))
+    return net
 
 
 def tiny_step(lib):

@@ -1,6 +1,6 @@
 """Differential suite: the D2L builders'-guide models in d2lmods and in PyTorch, same weights.
 
-Each model is built with both libraries from the same source (``d2l_models.py``),
+Each model is built with both libraries from the same source (``tests/fixtures/models.py``),
 PyTorch's weights are copied into d2lmods through ``load_state_dict``, and the
 outputs, the gradients of every parameter and a few SGD steps are compared.
 """
@@ -11,7 +11,7 @@ import pytest
 
 import d2lmods
 
-from .d2l_models import EAGER, LAZY, build
+from tests.fixtures.models import EAGER, LAZY, build
 
 pytestmark = pytest.mark.oracle
 

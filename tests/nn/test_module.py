@@ -279,7 +279,7 @@ def test_named_modules_children_and_memo():
 
 
 def test_traversal_matches_torch_on_d2l_models(torch):
-    from .d2l_models import EAGER, build
+    from tests.fixtures.models import EAGER, build
     for name in EAGER:
         ours, _ = build(d2lmods, name)
         theirs, _ = build(torch, name)

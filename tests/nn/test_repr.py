@@ -8,7 +8,7 @@ import pytest
 import d2lmods
 from d2lmods import nn
 
-from .d2l_models import EAGER, LAZY, build
+from tests.fixtures.models import EAGER, LAZY, build
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 import d2lmods
 from d2lmods import nn
 
-from .d2l_models import EAGER, build
+from tests.fixtures.models import EAGER, build
 
 
 @pytest.fixture(autouse=True)

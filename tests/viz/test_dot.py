@@ -14,8 +14,10 @@ from d2lmods import nn
 from d2lmods.viz import draw
 from d2lmods.viz.dot import INSTALL_HINT, ModuleDrawing
 
-from . import models as M
-from .models import build
+from tests.fixtures.models import registration_models
+
+M = registration_models(d2lmods)
+build = M.build
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 SVG_NS = "{http://www.w3.org/2000/svg}"

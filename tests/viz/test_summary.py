@@ -2,8 +2,10 @@
 import d2lmods
 from d2lmods.viz import summary
 
-from . import models as M
-from .models import build
+from tests.fixtures.models import registration_models
+
+M = registration_models(d2lmods)
+build = M.build
 
 
 def test_text_table_splits_registered_from_unregistered():

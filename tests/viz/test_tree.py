@@ -8,8 +8,10 @@ from d2lmods import nn
 from d2lmods.viz import ForwardPassError, analyze
 from d2lmods.viz.tree import INSIDE_UNREGISTERED, REGISTERED, UNREGISTERED
 
-from . import models as M
-from .models import build
+from tests.fixtures.models import registration_models
+
+M = registration_models(d2lmods)
+build = M.build
 
 
 def numel(model):

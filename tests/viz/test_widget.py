@@ -11,8 +11,10 @@ from d2lmods import nn
 from d2lmods.viz import explore
 from d2lmods.viz.dot import INSTALL_HINT
 
-from . import models as M
-from .models import build
+from tests.fixtures.models import registration_models
+
+M = registration_models(d2lmods)
+build = M.build
 
 
 def front_end_sets(widget, **state):
