@@ -4,6 +4,7 @@ No limit is enforced: the table is there to be read, so a file that keeps growin
 
     python .ci/size.py [folder ...]     # default: d2lmods autograder
 """
+
 import ast
 import io
 import pathlib
@@ -12,8 +13,15 @@ import tokenize
 from collections import defaultdict
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-        tokenize.ENDMARKER, tokenize.ENCODING}
+SKIP = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+    tokenize.ENCODING,
+}
 
 
 def docstring_lines(tree):
@@ -21,8 +29,12 @@ def docstring_lines(tree):
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 lines.update(range(body[0].lineno, body[0].end_lineno + 1))
     return lines
 
@@ -48,8 +60,10 @@ def main(folders):
         for path in sorted((ROOT / folder).rglob("*.py")):
             rel = path.relative_to(ROOT)
             per_package[package_of(rel)].append((code_lines(path), rel.as_posix()))
-    rows = [(pkg, len(files), sum(n for n, _ in files), max(files)) for pkg, files in
-            sorted(per_package.items())]
+    rows = [
+        (pkg, len(files), sum(n for n, _ in files), max(files))
+        for pkg, files in sorted(per_package.items())
+    ]
     width = max(len(r[0]) for r in rows)
     print(f"{'package':<{width}}  files  lines  largest file")
     for pkg, n_files, total, (n_big, big) in rows:

@@ -1,1 +1,1 @@
-"""Tests of d2lmods, laid out like the package: tests/<subpackage>/ holds the tests of d2lmods.<subpackage>."""
+"""Tests of d2lmods, laid out like the package: tests/<name>/ tests d2lmods.<name>."""

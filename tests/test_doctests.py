@@ -4,6 +4,7 @@ pytest collects the examples itself (pyproject.toml); this checks the other half
 sits where the doctest finder cannot see it (a function whose ``__module__`` points elsewhere, a
 file pytest does not import as a module), where it would read as documentation and never run.
 """
+
 import doctest
 import importlib
 import pathlib
@@ -17,8 +18,11 @@ PROMPT = re.compile(r"^\s*>>>( |$)", re.M)
 # __main__.py), so they must hold no examples.
 SCRIPTS = {"autograder/probe.py", "autograder/__main__.py"}
 
-FILES = sorted(p.relative_to(ROOT).as_posix()
-               for pkg in ("d2lmods", "autograder") for p in (ROOT / pkg).rglob("*.py"))
+FILES = sorted(
+    p.relative_to(ROOT).as_posix()
+    for pkg in ("d2lmods", "autograder")
+    for p in (ROOT / pkg).rglob("*.py")
+)
 
 
 def module_name(path):
@@ -38,5 +42,7 @@ def test_every_example_is_collected(path):
         return
     module = importlib.import_module(module_name(path))
     found = sum(len(test.examples) for test in doctest.DocTestFinder().find(module))
-    assert found == written, (f"{path} has {written} '>>>' lines but the doctest finder sees "
-                              f"{found}: move the hidden ones into a docstring of this module")
+    assert found == written, (
+        f"{path} has {written} '>>>' lines but the doctest finder sees "
+        f"{found}: move the hidden ones into a docstring of this module"
+    )
