@@ -22,30 +22,13 @@ import sys
 
 import numpy as np
 
+from tests.fixtures.models import lenet
+
 from ._harness import compare, report
 
 
-def _lenet(nn, variant):
-    act = nn.Sigmoid if variant == "sigmoid" else nn.ReLU
-    pool = nn.AvgPool2d if variant == "sigmoid" else nn.MaxPool2d
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2),
-        act(),
-        pool(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5),
-        act(),
-        pool(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120),
-        act(),
-        nn.Linear(120, 84),
-        act(),
-        nn.Linear(84, 10),
-    )
-
-
 def lenet_step(lib, batch=64, variant="sigmoid", lr=0.9):
-    net = _lenet(lib.nn, variant)
+    net = lenet(lib, variant)
     rng = np.random.default_rng(0)
     with lib.no_grad():  # identical weights in both libraries
         for p in net.parameters():

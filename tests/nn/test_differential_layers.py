@@ -5,6 +5,7 @@ import pytest
 
 import d2lmods
 from d2lmods import nn
+from tests.fixtures.models import lenet
 
 pytestmark = pytest.mark.oracle
 
@@ -160,23 +161,7 @@ def test_batchnorm_running_stats_follow_torch_over_steps(torch):
 
 
 def test_lenet_forward_backward_matches_torch(torch):
-    def lenet(nn):
-        return nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5, padding=2),
-            nn.Sigmoid(),
-            nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Conv2d(6, 16, kernel_size=5),
-            nn.Sigmoid(),
-            nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120),
-            nn.Sigmoid(),
-            nn.Linear(120, 84),
-            nn.Sigmoid(),
-            nn.Linear(84, 10),
-        )
-
-    mine, theirs = lenet(nn), lenet(torch.nn)
+    mine, theirs = lenet(d2lmods), lenet(torch)
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((8, 1, 28, 28)).astype(np.float32)
     y = np.arange(8) % 10

@@ -7,6 +7,7 @@ import pytest
 
 import d2lmods
 from d2lmods import nn
+from tests.fixtures.models import lenet
 
 # Each entry builds the same layer in either library: ``lambda nn: ...``.
 LAYERS = {
@@ -78,23 +79,7 @@ def test_repr_parameters_and_buffers_match_torch(torch, name):
 
 @pytest.mark.oracle
 def test_lenet_repr_matches_torch(torch):
-    def lenet(nn):
-        return nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5, padding=2),
-            nn.Sigmoid(),
-            nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Conv2d(6, 16, kernel_size=5),
-            nn.Sigmoid(),
-            nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120),
-            nn.Sigmoid(),
-            nn.Linear(120, 84),
-            nn.Sigmoid(),
-            nn.Linear(84, 10),
-        )
-
-    assert repr(lenet(nn)) == repr(lenet(torch.nn))
+    assert repr(lenet(d2lmods)) == repr(lenet(torch))
 
 
 @pytest.mark.oracle

@@ -228,22 +228,8 @@ def test_to_json_is_plain_data():
 @pytest.mark.oracle
 def test_registered_split_matches_what_pytorch_registers(torch):
     """The same architectures in PyTorch register exactly what the analysis calls registered."""
-    tnn = torch.nn
-
-    class TPlainList(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = tnn.Linear(4, 8)
-            self.heads = [tnn.Linear(8, 2), tnn.Linear(8, 3)]
-
-    class TTied(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = tnn.Linear(6, 4, bias=False)
-            self.decoder = tnn.Linear(6, 4, bias=False)
-            self.decoder.weight = self.encoder.weight
-
-    for ours, theirs in [(build(M.PlainList), TPlainList()), (build(M.Tied), TTied())]:
+    T = registration_models(torch)
+    for ours, theirs in [(build(M.PlainList), T.PlainList()), (build(M.Tied), T.Tied())]:
         t = analyze(ours).totals
         assert t.registered_params == sum(p.numel() for p in theirs.parameters())
         assert t.registered_tensors == len(list(theirs.parameters()))
