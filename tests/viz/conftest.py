@@ -6,6 +6,7 @@ Regenerate the golden files after an intended change to the drawings with::
 
 then look at the diff (and at the SVGs the golden test renders) before committing.
 """
+
 import pathlib
 
 import pytest
@@ -14,8 +15,12 @@ GOLDEN = pathlib.Path(__file__).parent / "golden"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite tests/viz/golden/*.gv from the current drawings")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/viz/golden/*.gv from the current drawings",
+    )
 
 
 @pytest.fixture
@@ -33,7 +38,8 @@ def golden(request):
             pytest.fail(f"missing golden file {path}; create it with --update-golden")
         assert text == path.read_text(), (
             f"{name} differs from its golden file; if the change is intended, rerun with "
-            "--update-golden and review the diff")
+            "--update-golden and review the diff"
+        )
 
     return check
 

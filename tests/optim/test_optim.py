@@ -1,4 +1,5 @@
 """d2lmods.optim: SGD / Adam / AdamW compared step by step with PyTorch; groups, state dicts, errors."""
+
 import numpy as np
 import pytest
 
@@ -34,8 +35,13 @@ def _run(torch, make_mine, make_theirs, steps=6, dtype=np.float32, groups=None):
         opt_t.step()
         tol = 1e-12 if dtype == np.float64 else 2e-6
         for pm, pt in zip(mine, theirs):
-            np.testing.assert_allclose(pm.detach().numpy(), pt.detach().numpy(), rtol=tol * 5,
-                                       atol=tol, err_msg=f"step {step}")
+            np.testing.assert_allclose(
+                pm.detach().numpy(),
+                pt.detach().numpy(),
+                rtol=tol * 5,
+                atol=tol,
+                err_msg=f"step {step}",
+            )
     return opt_m, opt_t, mine, theirs
 
 
@@ -51,7 +57,9 @@ SGD_CASES = [
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("kw", SGD_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+@pytest.mark.parametrize(
+    "kw", SGD_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items())
+)
 def test_sgd_matches_torch(torch, kw):
     _run(torch, lambda p: optim.SGD(p, **kw), lambda p: torch.optim.SGD(p, **kw))
 
@@ -66,34 +74,49 @@ ADAM_CASES = [
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("kw", ADAM_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+@pytest.mark.parametrize(
+    "kw", ADAM_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items())
+)
 @pytest.mark.parametrize("cls", ["Adam", "AdamW"])
 def test_adam_matches_torch(torch, cls, kw):
-    _run(torch, lambda p: getattr(optim, cls)(p, **kw), lambda p: getattr(torch.optim, cls)(p, **kw))
+    _run(
+        torch, lambda p: getattr(optim, cls)(p, **kw), lambda p: getattr(torch.optim, cls)(p, **kw)
+    )
 
 
 @pytest.mark.oracle
 def test_float64_parameters_match_exactly(torch):
     kw = dict(lr=0.01, weight_decay=0.05)
-    _run(torch, lambda p: optim.Adam(p, **kw), lambda p: torch.optim.Adam(p, **kw),
-         dtype=np.float64)
+    _run(
+        torch, lambda p: optim.Adam(p, **kw), lambda p: torch.optim.Adam(p, **kw), dtype=np.float64
+    )
     kw = dict(lr=0.1, momentum=0.9, nesterov=True)
     _run(torch, lambda p: optim.SGD(p, **kw), lambda p: torch.optim.SGD(p, **kw), dtype=np.float64)
 
 
 @pytest.mark.oracle
 def test_param_groups_with_their_own_options(torch):
-    opt_m, opt_t, _, _ = _run(torch, lambda g: optim.SGD(g, lr=0.1, momentum=0.9),
-                              lambda g: torch.optim.SGD(g, lr=0.1, momentum=0.9),
-                              groups={"lr": 0.01, "momentum": 0.0})
+    opt_m, opt_t, _, _ = _run(
+        torch,
+        lambda g: optim.SGD(g, lr=0.1, momentum=0.9),
+        lambda g: torch.optim.SGD(g, lr=0.1, momentum=0.9),
+        groups={"lr": 0.01, "momentum": 0.0},
+    )
     assert [g["lr"] for g in opt_m.param_groups] == [0.01, 0.1]
     assert repr(opt_m).replace("d2lmods", "torch") == repr(opt_t)
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9)),
-                                     ("Adam", dict(lr=0.1)), ("AdamW", dict(lr=0.1)),
-                                     ("Adam", dict(lr=1e-3, amsgrad=True, weight_decay=1e-4))])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("SGD", dict(lr=0.1)),
+        ("SGD", dict(lr=0.1, momentum=0.9)),
+        ("Adam", dict(lr=0.1)),
+        ("AdamW", dict(lr=0.1)),
+        ("Adam", dict(lr=1e-3, amsgrad=True, weight_decay=1e-4)),
+    ],
+)
 def test_repr_matches_torch(torch, name, kw):
     mine = getattr(optim, name)(nn.Linear(2, 2).parameters(), **kw)
     theirs = getattr(torch.optim, name)(torch.nn.Linear(2, 2).parameters(), **kw)
@@ -104,19 +127,30 @@ def test_repr_matches_torch(torch, name, kw):
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01)),
-                                     ("AdamW", dict(lr=0.01, amsgrad=True))])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("SGD", dict(lr=0.1, momentum=0.9)),
+        ("Adam", dict(lr=0.01)),
+        ("AdamW", dict(lr=0.01, amsgrad=True)),
+    ],
+)
 def test_state_dict_layout_matches_torch_and_resumes_exactly(torch, name, kw):
-    opt_m, opt_t, mine, theirs = _run(torch, lambda p: getattr(optim, name)(p, **kw),
-                                      lambda p: getattr(torch.optim, name)(p, **kw), steps=3)
+    opt_m, opt_t, mine, theirs = _run(
+        torch,
+        lambda p: getattr(optim, name)(p, **kw),
+        lambda p: getattr(torch.optim, name)(p, **kw),
+        steps=3,
+    )
     sd_m, sd_t = opt_m.state_dict(), opt_t.state_dict()
     assert sd_m["param_groups"] == sd_t["param_groups"]
     assert set(sd_m["state"]) == set(sd_t["state"])
     for k in sd_t["state"]:
         assert list(sd_m["state"][k]) == list(sd_t["state"][k])
         for key, value in sd_t["state"][k].items():
-            np.testing.assert_allclose(np.asarray(sd_m["state"][k][key].numpy()), value.numpy(),
-                                       rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(
+                np.asarray(sd_m["state"][k][key].numpy()), value.numpy(), rtol=1e-5, atol=1e-7
+            )
 
     # a fresh optimizer loaded from the state dict continues exactly like the original
     clone_params = [nn.Parameter(d2lmods.tensor(p.detach().numpy().copy())) for p in mine]
@@ -195,7 +229,9 @@ def test_invalid_hyper_parameters():
     p = [nn.Parameter(d2lmods.ones(1))]
     with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
         optim.SGD(p, lr=-0.1)
-    with pytest.raises(ValueError, match="Nesterov momentum requires a momentum and zero dampening"):
+    with pytest.raises(
+        ValueError, match="Nesterov momentum requires a momentum and zero dampening"
+    ):
         optim.SGD(p, lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
         optim.Adam(p, betas=(0.9, 1.0))
@@ -209,7 +245,9 @@ def test_non_leaf_and_duplicate_groups():
         optim.SGD([w * 2], lr=0.1)
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
-    with pytest.raises(TypeError, match="iterable of Tensors or dicts, but got d2lmods.FloatTensor"):
+    with pytest.raises(
+        TypeError, match="iterable of Tensors or dicts, but got d2lmods.FloatTensor"
+    ):
         optim.SGD(w, lr=0.1)
     with pytest.raises(TypeError, match="can only optimize Tensors"):
         optim.SGD([w, 3.0], lr=0.1)

@@ -5,6 +5,7 @@ being ``d2lmods`` or ``torch`` (same code for both), ``shapes`` are the input sh
 picks how inputs are drawn ("any": standard normal, "pos": positive, "dist": well separated
 values so max/sort-like ops have no ties within finite-difference steps).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ def _ops(lib):
     if lib.__name__ == "torch":
         return lib.nn.functional
     import d2lmods.ops
+
     return d2lmods.ops
 
 
@@ -45,10 +47,10 @@ CASES = [
     Case("div", lambda L, a, b: a / b, ((3, 4), (4,)), "pos"),
     Case("div_scalar", lambda L, a: a / 4, ((3,),)),
     Case("rdiv", lambda L, a: 2 / a, ((3,),), "pos"),
-    Case("pow_scalar", lambda L, a: a ** 3, ((2, 3),)),
-    Case("pow_half", lambda L, a: a ** 0.5, ((4,),), "pos"),
-    Case("pow_tensor", lambda L, a, b: a ** b, ((3,), (3,)), "pos"),
-    Case("rpow", lambda L, a: 2 ** a, ((4,),)),
+    Case("pow_scalar", lambda L, a: a**3, ((2, 3),)),
+    Case("pow_half", lambda L, a: a**0.5, ((4,),), "pos"),
+    Case("pow_tensor", lambda L, a, b: a**b, ((3,), (3,)), "pos"),
+    Case("rpow", lambda L, a: 2**a, ((4,),)),
     Case("neg", lambda L, a: -a, ((3,),)),
     Case("self_reuse", lambda L, a: a * a + a, ((3,),)),
     # math and activations
@@ -107,8 +109,11 @@ CASES = [
     # indexing
     Case("select", lambda L, a: a[1], ((3, 4),)),
     Case("slice", lambda L, a: a[:, 1:3], ((3, 4),)),
-    Case("step_slice", lambda L, a: a[::2, ::-1] if L.__name__ != "torch" else
-         a[::2].flip(1), ((5, 4),)),
+    Case(
+        "step_slice",
+        lambda L, a: a[::2, ::-1] if L.__name__ != "torch" else a[::2].flip(1),
+        ((5, 4),),
+    ),
     Case("ellipsis", lambda L, a: a[..., 0], ((2, 3, 4),)),
     Case("none_index", lambda L, a: a[None, 1:], ((3, 4),)),
     Case("advanced_repeat", lambda L, a: a[_t(L, [0, 0, 2])], ((3, 4),)),
@@ -144,49 +149,97 @@ CASES = [
     Case("linear_3d", lambda L, x, w, b: _ops(L).linear(x, w, b), ((2, 5, 4), (3, 4), (3,))),
     Case("linear_1d", lambda L, x, w, b: _ops(L).linear(x, w, b), ((4,), (3, 4), (3,))),
     Case("cross_entropy", lambda L, x: _ops(L).cross_entropy(x, _t(L, [0, 2, 1])), ((3, 4),)),
-    Case("cross_entropy_sum", lambda L, x: _ops(L).cross_entropy(
-        x, _t(L, [0, 2, 1]), reduction="sum"), ((3, 4),)),
-    Case("cross_entropy_none", lambda L, x: _ops(L).cross_entropy(
-        x, _t(L, [3, 2, 1]), reduction="none"), ((3, 4),)),
-    Case("cross_entropy_ignore", lambda L, x: _ops(L).cross_entropy(
-        x, _t(L, [0, -100, 1])), ((3, 4),)),
-    Case("cross_entropy_spatial", lambda L, x: _ops(L).cross_entropy(
-        x, _t(L, [[0, 2], [1, 1]])), ((2, 3, 2),)),
-    Case("cross_entropy_weight", lambda L, x: _ops(L).cross_entropy(
-        x, _t(L, [0, 2, 1]), weight=L.tensor([1.0, 2.0, 0.5, 1.0]).to(x.dtype)), ((3, 4),)),
-    Case("cross_entropy_smoothing", lambda L, x: _ops(L).cross_entropy(
-        x, _t(L, [0, 2, 1]), label_smoothing=0.2), ((3, 4),)),
-    Case("cross_entropy_probs", lambda L, x, p: _ops(L).cross_entropy(
-        x, p.softmax(1)), ((3, 4), (3, 4))),
+    Case(
+        "cross_entropy_sum",
+        lambda L, x: _ops(L).cross_entropy(x, _t(L, [0, 2, 1]), reduction="sum"),
+        ((3, 4),),
+    ),
+    Case(
+        "cross_entropy_none",
+        lambda L, x: _ops(L).cross_entropy(x, _t(L, [3, 2, 1]), reduction="none"),
+        ((3, 4),),
+    ),
+    Case(
+        "cross_entropy_ignore",
+        lambda L, x: _ops(L).cross_entropy(x, _t(L, [0, -100, 1])),
+        ((3, 4),),
+    ),
+    Case(
+        "cross_entropy_spatial",
+        lambda L, x: _ops(L).cross_entropy(x, _t(L, [[0, 2], [1, 1]])),
+        ((2, 3, 2),),
+    ),
+    Case(
+        "cross_entropy_weight",
+        lambda L, x: _ops(L).cross_entropy(
+            x, _t(L, [0, 2, 1]), weight=L.tensor([1.0, 2.0, 0.5, 1.0]).to(x.dtype)
+        ),
+        ((3, 4),),
+    ),
+    Case(
+        "cross_entropy_smoothing",
+        lambda L, x: _ops(L).cross_entropy(x, _t(L, [0, 2, 1]), label_smoothing=0.2),
+        ((3, 4),),
+    ),
+    Case(
+        "cross_entropy_probs",
+        lambda L, x, p: _ops(L).cross_entropy(x, p.softmax(1)),
+        ((3, 4), (3, 4)),
+    ),
     Case("nll_loss", lambda L, x: _ops(L).nll_loss(x, _t(L, [0, 2, 1])), ((3, 4),)),
-    Case("conv2d", lambda L, x, w, b: _ops(L).conv2d(x, w, b, padding=1), ((2, 3, 5, 5),
-                                                                          (4, 3, 3, 3), (4,))),
-    Case("conv2d_stride_dilation", lambda L, x, w: _ops(L).conv2d(x, w, stride=2, padding=2,
-                                                                  dilation=2),
-         ((2, 3, 7, 6), (4, 3, 3, 2))),
-    Case("conv2d_groups", lambda L, x, w: _ops(L).conv2d(x, w, groups=2), ((1, 4, 5, 5),
-                                                                           (6, 2, 3, 3))),
-    Case("conv2d_same", lambda L, x, w: _ops(L).conv2d(x, w, padding="same"),
-         ((1, 2, 5, 5), (3, 2, 2, 2))),
+    Case(
+        "conv2d",
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, padding=1),
+        ((2, 3, 5, 5), (4, 3, 3, 3), (4,)),
+    ),
+    Case(
+        "conv2d_stride_dilation",
+        lambda L, x, w: _ops(L).conv2d(x, w, stride=2, padding=2, dilation=2),
+        ((2, 3, 7, 6), (4, 3, 3, 2)),
+    ),
+    Case(
+        "conv2d_groups",
+        lambda L, x, w: _ops(L).conv2d(x, w, groups=2),
+        ((1, 4, 5, 5), (6, 2, 3, 3)),
+    ),
+    Case(
+        "conv2d_same",
+        lambda L, x, w: _ops(L).conv2d(x, w, padding="same"),
+        ((1, 2, 5, 5), (3, 2, 2, 2)),
+    ),
     Case("conv2d_unbatched", lambda L, x, w: _ops(L).conv2d(x, w), ((2, 5, 5), (3, 2, 3, 3))),
     Case("max_pool2d", lambda L, x: _ops(L).max_pool2d(x, 2), ((2, 3, 6, 6),), "dist"),
     Case("max_pool2d_pad", lambda L, x: _ops(L).max_pool2d(x, 3, 2, 1), ((2, 3, 7, 6),), "dist"),
-    Case("max_pool2d_ceil", lambda L, x: _ops(L).max_pool2d(x, 3, 2, ceil_mode=True),
-         ((1, 2, 8, 6),), "dist"),
+    Case(
+        "max_pool2d_ceil",
+        lambda L, x: _ops(L).max_pool2d(x, 3, 2, ceil_mode=True),
+        ((1, 2, 8, 6),),
+        "dist",
+    ),
     Case("avg_pool2d", lambda L, x: _ops(L).avg_pool2d(x, 2), ((2, 3, 6, 6),)),
     Case("avg_pool2d_pad", lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1), ((2, 3, 7, 6),)),
-    Case("avg_pool2d_nopadcount", lambda L, x: _ops(L).avg_pool2d(
-        x, 3, 2, 1, count_include_pad=False), ((2, 3, 7, 6),)),
-    Case("avg_pool2d_ceil", lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1, ceil_mode=True),
-         ((1, 2, 8, 6),)),
-    Case("avg_pool2d_divisor", lambda L, x: _ops(L).avg_pool2d(x, 2, divisor_override=3),
-         ((1, 2, 4, 4),)),
-    Case("adaptive_avg_pool2d", lambda L, x: _ops(L).adaptive_avg_pool2d(x, (2, 3)),
-         ((2, 3, 7, 6),)),
-    Case("adaptive_avg_pool2d_even", lambda L, x: _ops(L).adaptive_avg_pool2d(x, 2),
-         ((2, 3, 8, 6),)),
-    Case("adaptive_avg_pool2d_1", lambda L, x: _ops(L).adaptive_avg_pool2d(x, 1),
-         ((2, 3, 5, 6),)),
+    Case(
+        "avg_pool2d_nopadcount",
+        lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+        ((2, 3, 7, 6),),
+    ),
+    Case(
+        "avg_pool2d_ceil",
+        lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+        ((1, 2, 8, 6),),
+    ),
+    Case(
+        "avg_pool2d_divisor",
+        lambda L, x: _ops(L).avg_pool2d(x, 2, divisor_override=3),
+        ((1, 2, 4, 4),),
+    ),
+    Case(
+        "adaptive_avg_pool2d", lambda L, x: _ops(L).adaptive_avg_pool2d(x, (2, 3)), ((2, 3, 7, 6),)
+    ),
+    Case(
+        "adaptive_avg_pool2d_even", lambda L, x: _ops(L).adaptive_avg_pool2d(x, 2), ((2, 3, 8, 6),)
+    ),
+    Case("adaptive_avg_pool2d_1", lambda L, x: _ops(L).adaptive_avg_pool2d(x, 1), ((2, 3, 5, 6),)),
     # in-place ops on non-leaf tensors (recorded)
     Case("inplace_div_loop", lambda L, a: _rescale(a * 3), ((3, 4),)),
     Case("inplace_mul_tensor", lambda L, a, b: _imul(a * 1, b), ((3, 4), (4,))),

@@ -1,4 +1,5 @@
 """``repr(tensor)`` compared with PyTorch's, live, on the same values."""
+
 import numpy as np
 import pytest
 
@@ -64,10 +65,14 @@ def test_grad_fn_suffix_and_wrapping_match_torch(torch):
     x = R.standard_normal((2, 4)).astype(np.float32)
     w = R.standard_normal((1, 4)).astype(np.float32)
     b = R.standard_normal((1,)).astype(np.float32)
-    o = d2lmods.ops.linear(d2lmods.tensor(x), d2lmods.tensor(w, requires_grad=True),
-                           d2lmods.tensor(b, requires_grad=True))
-    t = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w, requires_grad=True),
-                                   torch.tensor(b, requires_grad=True))
+    o = d2lmods.ops.linear(
+        d2lmods.tensor(x),
+        d2lmods.tensor(w, requires_grad=True),
+        d2lmods.tensor(b, requires_grad=True),
+    )
+    t = torch.nn.functional.linear(
+        torch.tensor(x), torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    )
     _same(o, t)
     _same(o.sum(), t.sum())
     _same(o.relu() * 2, t.relu() * 2)

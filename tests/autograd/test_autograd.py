@@ -1,4 +1,5 @@
 """The backward engine, grad modes, Function, in-place rules and saved-tensor checks."""
+
 import numpy as np
 import pytest
 
@@ -13,15 +14,17 @@ def torch_oracle(torch):
 
 
 def leaf(*values, dtype=None):
-    return torch.tensor(np.array(values, dtype=np.float64 if dtype is None else dtype),
-                        requires_grad=True)
+    return torch.tensor(
+        np.array(values, dtype=np.float64 if dtype is None else dtype), requires_grad=True
+    )
 
 
 # -- backward ----------------------------------------------------------------------------------
 def test_implicit_gradient_only_for_scalars_and_message_names_the_fix():
     x = leaf(1.0, 2.0)
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar "
-                                           "outputs") as e:
+    with pytest.raises(
+        RuntimeError, match="grad can be implicitly created only for scalar outputs"
+    ) as e:
         (x * 2).backward()
     assert ".sum()" in str(e.value) and "gradient=" in str(e.value) and "[2]" in str(e.value)
 
@@ -44,7 +47,7 @@ def test_ten_thousand_op_chain_does_not_hit_the_recursion_limit():
     for _ in range(10_000):
         y = y * 1.0001
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-9)
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001**10_000], rtol=1e-9)
 
 
 def test_wide_diamond_graph_sums_all_paths():
@@ -61,7 +64,7 @@ def test_parameter_used_twice_gets_the_sum_and_grads_accumulate_across_backwards
     w = leaf(3.0)
     (w * 2 + w * 5).sum().backward()
     assert w.grad.item() == 7.0
-    (w * w).sum().backward()           # accumulates: 7 + 2*3
+    (w * w).sum().backward()  # accumulates: 7 + 2*3
     assert w.grad.item() == 13.0
 
 
@@ -190,12 +193,12 @@ class Cube(autograd.Function):
     def forward(ctx, x, scale):
         ctx.save_for_backward(x)
         ctx.scale = scale
-        return x ** 3 * scale
+        return x**3 * scale
 
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
-        return grad_out * 3 * x ** 2 * ctx.scale, None
+        return grad_out * 3 * x**2 * ctx.scale, None
 
 
 def test_custom_function_forward_backward_and_name():
@@ -271,10 +274,17 @@ def test_custom_function_saved_tensor_modified_in_place_is_detected():
 # -- in-place rules ----------------------------------------------------------------------------
 def test_inplace_on_leaf_requiring_grad_raises_like_torch_with_the_fix():
     w = leaf(1.0, 2.0)
-    for op in (lambda: w.add_(1), lambda: w.__isub__(1), lambda: w.zero_(),
-               lambda: w.__setitem__(0, 5.0), lambda: w.uniform_()):
-        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used "
-                                               "in an in-place operation") as e:
+    for op in (
+        lambda: w.add_(1),
+        lambda: w.__isub__(1),
+        lambda: w.zero_(),
+        lambda: w.__setitem__(0, 5.0),
+        lambda: w.uniform_(),
+    ):
+        with pytest.raises(
+            RuntimeError,
+            match="a leaf Variable that requires grad is being used in an in-place operation",
+        ) as e:
             op()
         assert "torch.no_grad()" in str(e.value) and "[2]" in str(e.value)
     with torch.no_grad():
@@ -294,7 +304,7 @@ def test_inplace_rescale_loop_on_non_leaf_keeps_gradients_right():
         halvings += 1
     assert type(x.grad_fn).__name__ == "DivBackward0"
     x.sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), [3 / 2 ** halvings] * 3)
+    np.testing.assert_allclose(w.grad.numpy(), [3 / 2**halvings] * 3)
 
 
 def test_inplace_mul_by_tensor_uses_the_old_values():
@@ -331,12 +341,13 @@ def test_inplace_on_an_indexing_view_updates_the_base_graph(torch_oracle, how):
         w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
         x = w * 1
         if how == "subscript":
-            x[0] *= 3              # getitem, in-place mul on the view, setitem
+            x[0] *= 3  # getitem, in-place mul on the view, setitem
         else:
-            x[:, 1].mul_(5)        # in-place on a view only
+            x[:, 1].mul_(5)  # in-place on a view only
         x[1, 0] += w[0, 0]
         (x * x).sum().backward()
         return x.detach().numpy().copy(), w.grad.numpy().copy()
+
     ours, theirs = run(torch), run(torch_oracle)
     np.testing.assert_allclose(ours[0], theirs[0])
     np.testing.assert_allclose(ours[1], theirs[1])
@@ -346,10 +357,11 @@ def test_nodes_recorded_before_an_inplace_op_keep_the_old_history(torch_oracle):
     def run(lib):
         w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         x = w * 1
-        y = x * 2            # uses x's history as it is now
-        x *= 3               # x gets a new grad_fn; y must not see it
+        y = x * 2  # uses x's history as it is now
+        x *= 3  # x gets a new grad_fn; y must not see it
         (y.sum() + (x * x).sum()).backward()
         return w.grad.numpy().copy()
+
     np.testing.assert_allclose(run(torch), run(torch_oracle))
 
 
@@ -382,8 +394,8 @@ def test_inplace_result_type_that_cannot_be_cast_is_an_error():
 def test_inplace_change_of_saved_tensor_is_detected_with_op_shape_versions_and_fix():
     w = leaf(1.0, 2.0, 3.0)
     h = w * 2
-    y = h * h            # MulBackward0 saves h
-    h.add_(1)            # allowed (non-leaf), but h is needed by y's backward
+    y = h * h  # MulBackward0 saves h
+    h.add_(1)  # allowed (non-leaf), but h is needed by y's backward
     with pytest.raises(RuntimeError) as e:
         y.sum().backward()
     msg = str(e.value)
@@ -395,8 +407,8 @@ def test_inplace_change_of_saved_tensor_is_detected_with_op_shape_versions_and_f
 
 def test_writes_through_data_are_counted_and_caught():
     w = leaf(1.0, 2.0)
-    y = (w * w).sum()            # saves w
-    w.data[0] = 100.0            # learners' .data write corrupting the gradient
+    y = (w * w).sum()  # saves w
+    w.data[0] = 100.0  # learners' .data write corrupting the gradient
     assert w._version_count == 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()

@@ -1,4 +1,5 @@
 """``python -m d2lmods.demo`` trains and its loss goes down."""
+
 import io
 
 from d2lmods import demo

@@ -1,4 +1,5 @@
 """d2lmods.utils.data: Dataset, TensorDataset, DataLoader (batching, shuffling, drop_last)."""
+
 import numpy as np
 import pytest
 
@@ -28,9 +29,16 @@ def test_tensor_dataset_size_mismatch_names_shapes():
         data.TensorDataset()
 
 
-@pytest.mark.parametrize("n,bs,drop,sizes", [
-    (10, 3, False, [3, 3, 3, 1]), (10, 3, True, [3, 3, 3]), (9, 3, False, [3, 3, 3]),
-    (2, 5, False, [2]), (2, 5, True, [])])
+@pytest.mark.parametrize(
+    "n,bs,drop,sizes",
+    [
+        (10, 3, False, [3, 3, 3, 1]),
+        (10, 3, True, [3, 3, 3]),
+        (9, 3, False, [3, 3, 3]),
+        (2, 5, False, [2]),
+        (2, 5, True, []),
+    ],
+)
 def test_batches_in_order(n, bs, drop, sizes):
     X, y = _xy(n)
     loader = data.DataLoader(data.TensorDataset(X, y), batch_size=bs, drop_last=drop)
@@ -110,8 +118,12 @@ def test_same_batching_as_torch(torch):
 
     X, y = _xy(11)
     mine = [yb.numpy().tolist() for _, yb in data.DataLoader(data.TensorDataset(X, y), 4)]
-    theirs = [yb.tolist() for _, yb in tdata.DataLoader(
-        tdata.TensorDataset(torch.tensor(X.numpy()), torch.tensor(y.numpy())), 4)]
+    theirs = [
+        yb.tolist()
+        for _, yb in tdata.DataLoader(
+            tdata.TensorDataset(torch.tensor(X.numpy()), torch.tensor(y.numpy())), 4
+        )
+    ]
     assert mine == theirs
 
 
@@ -119,13 +131,19 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 40), bs=st.integers(1, 12), drop=st.booleans(), shuffle=st.booleans(),
-       seed=st.integers(0, 2 ** 31))
+@given(
+    n=st.integers(1, 40),
+    bs=st.integers(1, 12),
+    drop=st.booleans(),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
 def test_loader_partitions_the_dataset(n, bs, drop, shuffle, seed):
     d2lmods.manual_seed(seed)
     X, y = _xy(n)
-    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=bs, shuffle=shuffle,
-                             drop_last=drop)
+    loader = data.DataLoader(
+        data.TensorDataset(X, y), batch_size=bs, shuffle=shuffle, drop_last=drop
+    )
     batches = [yb.numpy().tolist() for _, yb in loader]
     assert len(batches) == len(loader)
     assert all(len(b) == bs for b in batches[:-1])

@@ -1,4 +1,5 @@
 """Tensor attributes, dtypes, creation, conversion, promotion and seeding."""
+
 import copy
 import pickle
 
@@ -46,8 +47,12 @@ def test_basic_attributes():
 
 def test_cuda_and_other_devices_raise_a_clear_cpu_only_error():
     x = torch.ones(2)
-    for call in (lambda: x.to("cuda"), lambda: x.cuda(), lambda: torch.zeros(2, device="cuda:0"),
-                 lambda: x.to(device="mps")):
+    for call in (
+        lambda: x.to("cuda"),
+        lambda: x.cuda(),
+        lambda: torch.zeros(2, device="cuda:0"),
+        lambda: x.to(device="mps"),
+    ):
         with pytest.raises(RuntimeError, match="d2lmods runs on the CPU only"):
             call()
     assert x.to("cpu") is x and x.cpu() is x
@@ -97,8 +102,13 @@ def test_creation_functions():
     assert torch.arange(1, 7, 2).tolist() == [1, 3, 5]
     assert torch.linspace(0, 1, 5).tolist() == [0, 0.25, 0.5, 0.75, 1]
     x = torch.ones(2, 3, dtype=torch.float64)
-    for fn in (torch.zeros_like, torch.ones_like, torch.rand_like, torch.randn_like,
-               torch.empty_like):
+    for fn in (
+        torch.zeros_like,
+        torch.ones_like,
+        torch.rand_like,
+        torch.randn_like,
+        torch.empty_like,
+    ):
         y = fn(x)
         assert y.shape == (2, 3) and y.dtype == torch.float64
     assert torch.full_like(x, 2).tolist() == [[2.0] * 3] * 2
@@ -113,6 +123,7 @@ def test_creation_functions():
 
 def test_manual_seed_makes_runs_reproducible_and_generator_is_shared():
     from d2lmods.random import default_generator
+
     held = default_generator()
     torch.manual_seed(42)
     a = (torch.rand(3), torch.randn(2), torch.randint(0, 100, (4,)), torch.normal(0, 1, (2,)))
@@ -123,7 +134,7 @@ def test_manual_seed_makes_runs_reproducible_and_generator_is_shared():
     assert default_generator().random() == g_before
     torch.manual_seed(7)
     expected = np.random.default_rng(7).random()
-    assert held.random() == expected        # a kept reference follows the reseed
+    assert held.random() == expected  # a kept reference follows the reseed
     torch.manual_seed(43)
     assert torch.rand(3).tolist() != a[0].tolist()
 
@@ -240,6 +251,7 @@ def test_cuda_queries_report_no_gpu_so_device_selection_picks_cpu():
 
 def test_shape_as_size_keyword_like_torch(torch):
     import d2lmods
+
     for name in ["zeros", "ones", "empty", "rand", "randn"]:
         ours = getattr(d2lmods, name)(size=(2, 4))
         theirs = getattr(torch, name)(size=(2, 4))

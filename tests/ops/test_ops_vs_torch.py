@@ -1,4 +1,5 @@
 """Every differentiable op against PyTorch on the same inputs: values, gradients, grad_fn names."""
+
 import numpy as np
 import pytest
 
@@ -40,9 +41,22 @@ def test_forward_backward_and_grad_fn_match_torch(torch, case, dtype):
 
 
 # ops whose float16 gradients are too coarse to compare elementwise in half precision
-_HALF_SKIP = {"pow_tensor", "prod", "var", "var_dim", "std", "logsumexp", "logsumexp_dims",
-              "cross_entropy_weight", "cross_entropy_probs", "cross_entropy_smoothing",
-              "inplace_div_loop", "norm", "norm_dim", "conv2d_same"}
+_HALF_SKIP = {
+    "pow_tensor",
+    "prod",
+    "var",
+    "var_dim",
+    "std",
+    "logsumexp",
+    "logsumexp_dims",
+    "cross_entropy_weight",
+    "cross_entropy_probs",
+    "cross_entropy_smoothing",
+    "inplace_div_loop",
+    "norm",
+    "norm_dim",
+    "conv2d_same",
+}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.name not in _HALF_SKIP], ids=repr)
@@ -52,13 +66,21 @@ def test_float16_forward_backward_match_torch(torch, case):
     ts_t = [torch.tensor(a.astype(np.float16), requires_grad=True) for a in arrays]
     out_o, out_t = case.fn(d2lmods, *ts_o), case.fn(torch, *ts_t)
     assert out_o.dtype.name == str(out_t.dtype).replace("torch.", "")
-    np.testing.assert_allclose(out_o.detach().numpy().astype(np.float32),
-                               out_t.detach().numpy().astype(np.float32), rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(
+        out_o.detach().numpy().astype(np.float32),
+        out_t.detach().numpy().astype(np.float32),
+        rtol=2e-2,
+        atol=2e-2,
+    )
     out_o.float().sum().backward()
     out_t.float().sum().backward()
     for a, b in zip(ts_o, ts_t):
         assert (a.grad is None) == (b.grad is None)
         if a.grad is not None:
             assert a.grad.dtype == d2lmods.float16
-            np.testing.assert_allclose(a.grad.numpy().astype(np.float32),
-                                       b.grad.numpy().astype(np.float32), rtol=3e-2, atol=3e-2)
+            np.testing.assert_allclose(
+                a.grad.numpy().astype(np.float32),
+                b.grad.numpy().astype(np.float32),
+                rtol=3e-2,
+                atol=3e-2,
+            )

@@ -1,4 +1,5 @@
 """Every differentiable op: autograd's gradient equals central finite differences (float64)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -31,8 +32,9 @@ def fd_check(fn, arrays, eps=1e-6, rtol=1e-5, atol=1e-6):
             numeric[idx] = (value(plus) - value(minus)) / (2 * eps)
         assert tensors[i].grad is not None, f"input {i} got no gradient"
         assert tensors[i].grad.dtype == d2lmods.float64
-        np.testing.assert_allclose(tensors[i].grad.numpy(), numeric, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {i}")
+        np.testing.assert_allclose(
+            tensors[i].grad.numpy(), numeric, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}"
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
@@ -51,8 +53,11 @@ _BINARY = {
 
 
 @settings(max_examples=25, deadline=None)
-@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
-       op=st.sampled_from(sorted(_BINARY)), seed=st.integers(0, 2 ** 16))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    op=st.sampled_from(sorted(_BINARY)),
+    seed=st.integers(0, 2**16),
+)
 def test_broadcasting_binary_gradients(shapes, op, seed):
     rng = np.random.default_rng(seed)
     a, b = (rng.standard_normal(s) for s in shapes.input_shapes)
@@ -62,12 +67,12 @@ def test_broadcasting_binary_gradients(shapes, op, seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=4),
-       data=st.data())
+@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=4), data=st.data())
 def test_reduction_gradients_random_dims(shape, data):
     nd = len(shape)
-    dims = data.draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd,
-                              unique_by=lambda d: d % nd))
+    dims = data.draw(
+        st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda d: d % nd)
+    )
     keep = data.draw(st.booleans())
     op = data.draw(st.sampled_from(["sum", "mean", "var", "amax"]))
     x = np.random.default_rng(len(shape)).permutation(np.prod(shape)).reshape(shape) * 0.5 + 0.1

@@ -1,4 +1,5 @@
 """Bad inputs to ops give PyTorch's message (plus what to do), never a numpy traceback."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,11 @@ from d2lmods.ops import OpError
 
 def test_linear_shape_mismatch_uses_torch_wording_and_carries_shapes():
     x, w = torch.rand(2, 10), torch.rand(256, 20)
-    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied "
-                                           r"\(2x10 and 20x256\)") as e:
+    with pytest.raises(
+        RuntimeError,
+        match=r"mat1 and mat2 shapes cannot be multiplied "
+        r"\(2x10 and 20x256\)",
+    ) as e:
         ops.linear(x, w, torch.zeros(256))
     assert isinstance(e.value, OpError) and e.value.op == "linear"
     assert e.value.shapes[:2] == ((2, 10), (256, 20))
@@ -21,8 +25,9 @@ def test_linear_shape_mismatch_uses_torch_wording_and_carries_shapes():
 def test_linear_and_matmul_do_not_silently_upcast():
     x = torch.rand(2, 3, dtype=torch.float64)
     w = torch.rand(4, 3)
-    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype, but got "
-                                           "Double and Float"):
+    with pytest.raises(
+        RuntimeError, match="mat1 and mat2 must have the same dtype, but got Double and Float"
+    ):
         ops.linear(x, w)
     with pytest.raises(RuntimeError, match="must have the same dtype"):
         x @ w.T
@@ -47,9 +52,12 @@ def test_matmul_shape_errors():
 
 
 def test_conv_channel_mismatch_names_groups_weight_and_input():
-    with pytest.raises(RuntimeError, match=r"Given groups=1, weight of size \[6, 1, 5, 5\], "
-                                           r"expected input\[8, 3, 28, 28\] to have 1 channels, "
-                                           r"but got 3 channels instead"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Given groups=1, weight of size \[6, 1, 5, 5\], "
+        r"expected input\[8, 3, 28, 28\] to have 1 channels, "
+        r"but got 3 channels instead",
+    ):
         ops.conv2d(torch.rand(8, 3, 28, 28), torch.rand(6, 1, 5, 5))
     with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input size"):
         ops.conv2d(torch.rand(1, 1, 2, 2), torch.rand(1, 1, 3, 3))
@@ -61,8 +69,11 @@ def test_cross_entropy_target_errors():
     x = torch.rand(3, 4)
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         ops.cross_entropy(x, torch.tensor([0, 7, 1]))
-    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target "
-                                         r"batch_size \(2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected input batch_size \(3\) to match target "
+        r"batch_size \(2\)",
+    ):
         ops.cross_entropy(x, torch.tensor([0, 1]))
     with pytest.raises(RuntimeError, match="class probabilities") as e:
         ops.cross_entropy(x, torch.tensor([0.0, 1.0, 1.0]))
@@ -98,6 +109,9 @@ def test_bool_arithmetic_errors_match_torch():
 
 
 def test_inplace_broadcast_mismatch():
-    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast "
-                                           r"shape \[2, 3\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"output with shape \[3\] doesn't match the broadcast "
+        r"shape \[2, 3\]",
+    ):
         torch.zeros(3).add_(torch.zeros(2, 3))
