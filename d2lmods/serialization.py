@@ -271,7 +271,8 @@ class _Decoder:
         raise SerializationError(f"d2lmods.load({self.name!r}): {why}")
 
     def array(self, index):
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.specs):
+        if isinstance(index, bool) or not isinstance(index, int) or \
+                not 0 <= index < len(self.specs):
             self.fail(f"manifest refers to array {repr(index)[:40]}, which is not in the file")
         # Read each member once: a manifest naming one array a million times must not make
         # a million copies (the same array saved twice is one member and loads as one object).
@@ -502,8 +503,8 @@ def _load_archive(name, fh, size, fail):
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
             fail("the manifest does not describe a d2lmods file")
         if manifest.get("version") != FORMAT_VERSION:
-            fail(f"format version {repr(manifest.get('version'))[:40]} is not supported by this d2lmods "
-                 f"(reads version {FORMAT_VERSION}); upgrade d2lmods")
+            fail(f"format version {repr(manifest.get('version'))[:40]} is not supported by this "
+                 f"d2lmods (reads version {FORMAT_VERSION}); upgrade d2lmods")
         specs = manifest.get("arrays")
         if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
             fail("the manifest's array table is malformed")
