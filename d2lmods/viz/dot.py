@@ -358,10 +358,12 @@ class _Builder:
         if m.alias_of is not None:
             rows.append(f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}'
                         "</I></TD></TR>")
-        if m.also_held_at:
-            held = fmt_others(m.also_held_at[:TIED_SHOWN], len(m.also_held_at))
+        for held in m.also_held_at[:TIED_SHOWN]:
             rows.append(f'<TR><TD COLSPAN="3"><I>also held in {html(held)} '
                         "(harmless: it is registered)</I></TD></TR>")
+        if len(m.also_held_at) > TIED_SHOWN:
+            rows.append(f'<TR><TD COLSPAN="3"><I>also held in '
+                        f"{fmt_count(len(m.also_held_at) - TIED_SHOWN)} more places</I></TD></TR>")
         if m.calls is not None and m.path not in self.clusters:
             rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
                         "</FONT></TD></TR>")

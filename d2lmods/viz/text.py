@@ -12,7 +12,7 @@ registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2
 """
 from __future__ import annotations
 
-from ._format import fmt_others, fmt_shape, printable
+from ._format import fmt_count, fmt_shape, printable
 from .tree import REGISTERED, TIED_SHOWN, UNREGISTERED, ModelTree
 
 
@@ -38,9 +38,10 @@ def module_line(m) -> str:
                      if m.calls else "not called")
     if m.alias_of is not None:
         parts.append(f"[same module as {m.alias_of or '(root)'}]")
-    if m.also_held_at:
-        held = fmt_others(m.also_held_at[:TIED_SHOWN], len(m.also_held_at))
+    for held in m.also_held_at[:TIED_SHOWN]:
         parts.append(f"[also held in {held}; registered, so harmless]")
+    if len(m.also_held_at) > TIED_SHOWN:
+        parts.append(f"[also held in {fmt_count(len(m.also_held_at) - TIED_SHOWN)} more places]")
     if m.status == UNREGISTERED:
         parts.append(f"!! NOT REGISTERED ({m.holder})")
     elif m.status != REGISTERED:

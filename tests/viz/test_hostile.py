@@ -80,7 +80,10 @@ def test_module_held_in_thousands_of_places_lists_a_few():
     assert len(tree.modules["fc"].also_held_at) == 3000
     line = next(ln for ln in str(summary(model)).splitlines() if ln.startswith("  fc"))
     assert line.endswith("also in refs[0], refs[1], refs[2] and 2,997 more")
-    assert len(text_tree(tree)) < 10_000
+    text = text_tree(tree)
+    assert "[also held in refs[2]; registered, so harmless]  [also held in 2,997 more places]" in text
+    assert len(text) < 10_000
+    assert "also held in 2,997 more places" in draw(model).source
 
 
 # ----------------------------------------------------------------------------- endless outputs
