@@ -186,3 +186,26 @@ class Block(nn.Module):
 def build(factory):
     with quiet():
         return factory()
+
+
+# name -> (model factory, sample-input factory or None): the models whose text tree and summary
+# table are kept as golden files (tests/viz/golden/<name>.tree.txt and <name>.summary.txt)
+TEXT_GOLDEN_MODELS = {
+    "plain_list": (PlainList, None),
+    "plain_list_with_input": (PlainList, lambda: d2lmods.randn(2, 4)),
+    "fixed_list": (FixedList, None),
+    "plain_dict": (PlainDict, None),
+    "plain_tuple": (PlainTuple, None),
+    "nested_list": (NestedList, None),
+    "appended_later": (AppendedLater, None),
+    "params_in_list": (ParamList, None),
+    "tied": (Tied, None),
+    "tied_with_input": (Tied, lambda: d2lmods.randn(1, 6)),
+    "shared_module": (SharedModule, None),
+    "lazy": (lazy_mlp, None),
+    "lazy_with_input": (lazy_mlp, lambda: d2lmods.randn(3, 5)),
+    "deep": (Deep, None),
+    "deep_with_input": (Deep, lambda: d2lmods.randn(2, 2)),
+    "cyclic": (Cyclic, None),
+    "stack": (Stack, None),
+}
