@@ -178,7 +178,7 @@ def _dot_attrs(attrs: dict) -> str:
 
 
 def draw(model, input=None, depth=None, *, collapse=3, rankdir="TB") -> ModuleDrawing:
-    """Draw ``model``'s module tree as a ``graphviz.Digraph`` (see the module docstring).
+    """Draw ``model``'s module tree as a :class:`ModuleDrawing` (see the module docstring).
 
     ``input``: optional sample input (tensor, tuple of arguments or dict of keyword arguments);
     one forward runs to record shapes and which modules are called (lazy layers materialize).
