@@ -152,9 +152,8 @@ class ModuleDrawing:
             return None
         return run.stdout.decode("utf-8", "replace")
 
-    def _repr_svg_(self):
-        return self.svg()
-
+    # Only a mimebundle (as graphviz's own classes): IPython also asks every _repr_*_ method the
+    # bundle lacks, so a _repr_svg_ would run dot a second time after a failure.
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         svg = self.svg()
         if svg is not None:

@@ -249,6 +249,16 @@ def test_dot_that_fails_gives_the_text_tree_and_a_one_line_hint(fake_dot):
     assert w.svg == "" and w.hint == g.hint and "NOT REGISTERED" in w.text
 
 
+def test_jupyter_runs_dot_once_per_display(fake_dot, tmp_path):
+    from IPython.core.formatters import DisplayFormatter
+
+    log = tmp_path / "calls"
+    fake_dot(f"open({str(log)!r}, 'a').write('call\\n'); sys.exit(3)")
+    data, _meta = DisplayFormatter().format(draw(plain_list()))
+    assert "exit status 3" in data["text/plain"] and "image/svg+xml" not in data
+    assert log.read_text() == "call\n"
+
+
 def test_dot_that_hangs_is_timed_out(fake_dot, monkeypatch):
     fake_dot("time.sleep(60)")
     monkeypatch.setattr("d2lmods.viz.dot.DOT_TIMEOUT", 1)
