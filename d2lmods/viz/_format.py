@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
-# C0/C1 control characters, DEL, lone surrogates (not encodable as UTF-8), and the Unicode line
-# and paragraph separators (line breaks to Graphviz and browsers)
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# C0/C1 control characters, DEL, lone surrogates (not encodable as UTF-8), U+FFFE/U+FFFF (not
+# allowed in XML, so not in Graphviz's HTML labels or an SVG), the Unicode line and paragraph
+# separators (line breaks to Graphviz and browsers) and the bidirectional overrides (which can
+# make a name read as another one)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff\ufffe\uffff]")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -78,5 +81,10 @@ def html(text) -> str:
 
 
 def dot_id(text: str) -> str:
-    """Quote any string as a DOT identifier (double quotes, backslashes and quotes escaped)."""
-    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """Quote any string as a DOT identifier (double quotes, backslashes and quotes escaped).
+
+    ``&`` is written ``&amp;``: Graphviz copies an ``id`` into the SVG as it is when it looks like
+    an entity already, so a name holding ``&amp;`` would otherwise arrive as ``&``.
+    """
+    return ('"' + printable(text).replace("&", "&amp;").replace("\\", "\\\\")
+            .replace('"', '\\"') + '"')

@@ -184,6 +184,19 @@ def control_named():
     return net
 
 
+@needs_dot
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x85", "\ud800", "\ufffe", "\uffff", "\u202e",
+                                  "\\N", "&amp;", "<b>", "]]>", "\U0001f600"])
+def test_any_character_in_a_name_renders_as_valid_svg(char):
+    net = nn.Sequential()
+    net.add_module(f"a{char}b", nn.Linear(1, 1))
+    g = draw(net)
+    svg = g.svg()
+    assert svg is not None, g.hint
+    ids = {e.get("id") for e in ET.fromstring(svg.encode()).iter(f"{SVG_NS}g") if e.get("id")}
+    assert set(g.targets) <= ids
+
+
 def test_control_characters_in_names_stay_on_one_line_in_text():
     net = control_named()
     text = text_tree(analyze(net)).split("\n\n")[0]
