@@ -38,7 +38,7 @@ import graphviz
 
 from ._format import clip, dot_id, fmt_count, fmt_others, fmt_shape, html, printable
 from .text import text_tree
-from .tree import REGISTERED, TIED_SHOWN, UNREGISTERED, ModelTree, analyze
+from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree, analyze
 
 ROOT_ID = "(root)"
 FONT = "Helvetica"
@@ -350,19 +350,19 @@ class _Builder:
             lost = [p for p in below if self.tree.modules[p].status == UNREGISTERED]
             if lost:   # the depth limit must not hide the very bug this drawing is for
                 rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">inside, not registered: '
-                            f"{html(fmt_others(lost[:TIED_SHOWN], len(lost)))}</FONT></TD></TR>")
+                            f"{html(fmt_others(lost[:NAMES_SHOWN], len(lost)))}</FONT></TD></TR>")
                 classes += " contains-unregistered"
             for p in below:
                 self.drawn[p] = node
         if m.alias_of is not None:
             rows.append(f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}'
                         "</I></TD></TR>")
-        for held in m.also_held_at[:TIED_SHOWN]:
+        for held in m.also_held_at[:NAMES_SHOWN]:
             rows.append(f'<TR><TD COLSPAN="3"><I>also held in {html(held)} '
                         "(harmless: it is registered)</I></TD></TR>")
-        if len(m.also_held_at) > TIED_SHOWN:
+        if len(m.also_held_at) > NAMES_SHOWN:
             rows.append(f'<TR><TD COLSPAN="3"><I>also held in '
-                        f"{fmt_count(len(m.also_held_at) - TIED_SHOWN)} more places</I></TD></TR>")
+                        f"{fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places</I></TD></TR>")
         if m.calls is not None and m.path not in self.clusters:
             rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
                         "</FONT></TD></TR>")

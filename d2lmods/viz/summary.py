@@ -22,7 +22,7 @@ parameters the module itself holds, and its status (``NOT REGISTERED (plain list
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_others, fmt_shape, html, printable
-from .tree import REGISTERED, TIED_SHOWN, UNREGISTERED, ModelTree, analyze
+from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree, analyze
 
 
 def _status(m) -> str:
@@ -33,7 +33,7 @@ def _status(m) -> str:
         words.append("inside unregistered")
     hidden = [p.name for p in m.params if p.problem]
     if hidden:
-        words.append("NOT REGISTERED: " + fmt_others(hidden[:TIED_SHOWN], len(hidden)))
+        words.append("NOT REGISTERED: " + fmt_others(hidden[:NAMES_SHOWN], len(hidden)))
     if any(p.lazy for p in m.params):
         words.append("lazy")
     for p in m.params:
@@ -42,7 +42,7 @@ def _status(m) -> str:
     if m.alias_of is not None:
         words.append(f"same module as {m.alias_of or '(root)'}")
     if m.also_held_at:
-        words.append("also in " + fmt_others(m.also_held_at[:TIED_SHOWN], len(m.also_held_at)))
+        words.append("also in " + fmt_others(m.also_held_at[:NAMES_SHOWN], len(m.also_held_at)))
     if m.calls == 0:
         words.append("not called")
     return "; ".join(words)

@@ -13,7 +13,7 @@ registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_shape, printable
-from .tree import REGISTERED, TIED_SHOWN, UNREGISTERED, ModelTree
+from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree
 
 
 def _param_text(p) -> str:
@@ -38,10 +38,10 @@ def module_line(m) -> str:
                      if m.calls else "not called")
     if m.alias_of is not None:
         parts.append(f"[same module as {m.alias_of or '(root)'}]")
-    for held in m.also_held_at[:TIED_SHOWN]:
+    for held in m.also_held_at[:NAMES_SHOWN]:
         parts.append(f"[also held in {held}; registered, so harmless]")
-    if len(m.also_held_at) > TIED_SHOWN:
-        parts.append(f"[also held in {fmt_count(len(m.also_held_at) - TIED_SHOWN)} more places]")
+    if len(m.also_held_at) > NAMES_SHOWN:
+        parts.append(f"[also held in {fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places]")
     if m.status == UNREGISTERED:
         parts.append(f"!! NOT REGISTERED ({m.holder})")
     elif m.status != REGISTERED:

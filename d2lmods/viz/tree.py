@@ -44,7 +44,7 @@ _CONTAINER_WORDS = {"list": "plain list", "tuple": "plain tuple", "dict": "plain
 
 # Bounds on every read of the learner's objects (outputs, shapes, names): a hostile or broken
 # object costs at most this much, never an endless loop or gigabytes of text.
-TIED_SHOWN = 3          # other names listed in ParamInfo.tied_with; tied_count has them all
+NAMES_SHOWN = 3         # names listed before "and N more" (ParamInfo.tied_with, also_held_at)
 MAX_DIMS = 64           # numpy's own limit on the number of dimensions
 MAX_ITEMS = 8           # items of a list/tuple/dict output described one by one
 MAX_DEPTH = 4           # nesting of output containers described
@@ -64,7 +64,7 @@ class ParamInfo:
     requires_grad: bool
     lazy: bool
     visible: bool             # True if parameters()/state_dict() reach this very object
-    tied_with: tuple = ()     # other paths of the same object: the first TIED_SHOWN of them
+    tied_with: tuple = ()     # other paths of the same object: the first NAMES_SHOWN of them
     tied_count: int = 0       # how many other paths there are (ModelTree.tied lists them all)
     problem: str | None = None
     fix: str | None = None
@@ -581,7 +581,7 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
             group = group_of.get(p.path)
             if group is not None:   # a few names each: N tied names must not cost N * N
                 p.tied_with = tuple(itertools.islice((x for x in group if x != p.path),
-                                                     TIED_SHOWN))
+                                                     NAMES_SHOWN))
                 p.tied_count = len(group) - 1
     totals = _totals(model, modules, findings, tied, dynamic)
     # pre-order: children right after their parent, registered before held ones
