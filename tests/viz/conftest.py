@@ -1,6 +1,8 @@
-"""Fixtures for the viz tests: golden DOT files, a PATH without Graphviz.
+"""Fixtures for the viz tests: golden files, a PATH without Graphviz.
 
-Regenerate the golden files after an intended change to the drawings with::
+``tests/viz/golden`` holds the DOT text of the drawings (``*.gv``), the text trees
+(``*.tree.txt``) and the summary tables (``*.summary.txt``). Regenerate them after an intended
+change to the output with::
 
     .venv/bin/python -m pytest tests/viz --update-golden
 
@@ -19,7 +21,7 @@ def pytest_addoption(parser):
         "--update-golden",
         action="store_true",
         default=False,
-        help="rewrite tests/viz/golden/*.gv from the current drawings",
+        help="rewrite tests/viz/golden/* (DOT, text trees, summaries) from the current output",
     )
 
 

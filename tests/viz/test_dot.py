@@ -50,7 +50,7 @@ GOLDEN_CASES = {
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
 def test_golden_dot(name, golden):
     g = GOLDEN_CASES[name]()
-    assert isinstance(g, graphviz.Digraph)
+    assert isinstance(g, ModuleDrawing)
     golden(name, g.source)
 
 
@@ -176,10 +176,24 @@ def test_with_dot_jupyter_gets_svg():
     assert 'id="heads[0]"' in svg
 
 
-def test_drawing_is_a_digraph_subclass():
+def test_drawing_hands_its_source_to_graphviz_and_keeps_its_own_maps():
     g = draw(build(M.PlainList))
-    assert isinstance(g, ModuleDrawing) and isinstance(g, graphviz.Digraph)
-    assert g.tree.root.class_name == "PlainList"
+    assert isinstance(g, ModuleDrawing) and g.tree.root.class_name == "PlainList"
+    assert isinstance(g.graphviz, graphviz.Source) and g.graphviz.source == g.source == str(g)
+    other = draw(nn.Linear(2, 2))          # no state shared between drawings
+    assert other.targets == {"(root)": ""} and "heads[0]" in g.targets
+    sharp = g.copy()
+    sharp.graph_attr["dpi"] = "144"
+    assert "dpi=144" in sharp.source and "dpi" not in g.source
+
+
+@needs_dot
+def test_pipe_and_render_work_as_with_graphviz(tmp_path):
+    g = draw(build(M.PlainList))
+    assert g.pipe(format="svg").startswith(b"<?xml")
+    assert 'id="heads[0]"' in g.pipe(format="svg", encoding="utf-8")
+    out = g.render(tmp_path / "plain_list", format="svg")
+    assert pathlib.Path(out).read_text().count('id="heads[') == 2
 
 
 @needs_dot

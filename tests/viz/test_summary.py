@@ -1,4 +1,5 @@
 """The text/HTML summary table."""
+import pytest
 
 import d2lmods
 from d2lmods.viz import summary
@@ -6,6 +7,15 @@ from tests.fixtures.models import registration_models
 
 M = registration_models(d2lmods)
 build = M.build
+
+
+@pytest.mark.filterwarnings("ignore::d2lmods.nn.UnregisteredModuleWarning")   # the models' own
+@pytest.mark.parametrize("name", sorted(M.TEXT_GOLDEN_MODELS))
+def test_golden_summary_table(name, golden):
+    factory, sample = M.TEXT_GOLDEN_MODELS[name]
+    s = summary(build(factory), None if sample is None else sample())
+    golden(f"{name}.summary.txt", str(s))
+    assert repr(s) == str(s)
 
 
 def test_text_table_splits_registered_from_unregistered():

@@ -1,5 +1,6 @@
 """d2lmods.save / d2lmods.load: round trips, safety (no code on load), damaged files, atomic writes."""
 import io
+import json
 import os
 import pathlib
 import pickle
@@ -11,7 +12,8 @@ import pytest
 
 import d2lmods
 from d2lmods import nn
-from d2lmods.serialization import SerializationError
+from d2lmods import serialization as ser
+from d2lmods.serialization import MANIFEST, SerializationError
 
 
 def _same(a, b):
@@ -340,3 +342,195 @@ def test_random_nested_objects_round_trip(tree):
     d2lmods.save(tree, buf)
     buf.seek(0)
     _equal(tree, d2lmods.load(buf))
+
+
+# ----------------------------------------------------------------------------- hostile files
+# Each case runs d2lmods.load in a child process whose address space is capped a little above
+# what it has after importing d2lmods, and reports the error and how much its resident memory
+# grew: a loader that trusts the sizes a file declares dies of MemoryError (or grows by
+# gigabytes) instead of refusing the file with a clear message.
+_LOAD_IN_CHILD = r"""
+import json, resource, sys
+import d2lmods
+
+def vm_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+cap = vm_bytes() + int(sys.argv[2]) * 2 ** 20
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    d2lmods.load(sys.argv[1])
+    error = None
+except BaseException as e:
+    error = f"{type(e).__name__}: {e}"
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"error": error, "grown_mb": grown / 1024}))
+"""
+
+
+def _load_in_child(path, headroom_mb=400, timeout=120):
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(d2lmods.__file__).parents[1]))
+    run = subprocess.run([sys.executable, "-c", _LOAD_IN_CHILD, str(path), str(headroom_mb)],
+                         check=False, capture_output=True, text=True, timeout=timeout, env=env)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _manifest(specs, root=None):
+    root = root or {"kind": "tensor", "array": 0, "requires_grad": False, "parameter": False}
+    return json.dumps({"format": "d2lmods", "version": 1, "root": root, "arrays": specs})
+
+
+def _npy(array) -> bytes:
+    b = io.BytesIO()
+    np.save(b, array, allow_pickle=False)
+    return b.getvalue()
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/statm").exists(), reason="needs /proc")
+def test_deflated_member_declaring_gigabytes_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "bomb.params"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [2]}]),
+                    compress_type=zipfile.ZIP_STORED)
+        with zf.open("arrays/0.npy", "w", force_zip64=True) as out:   # 1.5 GiB of zeros
+            chunk = bytes(1 << 24)
+            for _ in range(96):
+                out.write(chunk)
+    assert path.stat().st_size < 10 * 2 ** 20
+    got = _load_in_child(path)
+    assert got["error"].startswith("SerializationError"), got
+    assert str(path) in got["error"] and "arrays/0.npy" in got["error"]
+    assert "compressed" in got["error"] and "1,610,612,736" in got["error"]
+    assert got["grown_mb"] < 64, got
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/statm").exists(), reason="needs /proc")
+def test_manifest_padded_with_a_gigabyte_of_spaces_is_refused(tmp_path):
+    path = tmp_path / "padded.params"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open(MANIFEST, "w", force_zip64=True) as out:
+            chunk = b" " * (1 << 24)
+            for _ in range(64):
+                out.write(chunk)
+            out.write(_manifest([{"dtype": "<f4", "shape": [2]}]).encode())
+        zf.writestr("arrays/0.npy", _npy(np.ones(2, np.float32)), zipfile.ZIP_STORED)
+    assert path.stat().st_size < 8 * 2 ** 20
+    got = _load_in_child(path)
+    assert got["error"].startswith("SerializationError"), got
+    assert str(path) in got["error"] and MANIFEST in got["error"] and "compressed" in got["error"]
+    assert got["grown_mb"] < 64, got
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/statm").exists(), reason="needs /proc")
+def test_one_array_named_thousands_of_times_is_read_once(tmp_path):
+    path = tmp_path / "fanout"
+    node = {"kind": "ndarray", "array": 0}
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(MANIFEST, _manifest([{"dtype": "<f8", "shape": [2 ** 17]}],
+                                        {"kind": "list", "items": [node] * 3000}))
+        zf.writestr("arrays/0.npy", _npy(np.zeros(2 ** 17)))           # 1 MiB, loaded 3,000 times
+    got = _load_in_child(path)
+    assert got["error"] is None and got["grown_mb"] < 64, got
+    items = d2lmods.load(path)
+    assert len(items) == 3000 and all(a is items[0] for a in items)
+
+
+def test_stored_manifest_over_the_cap_is_refused_with_its_size(tmp_path):
+    path = tmp_path / "big_manifest"
+    text = " " * (ser.MAX_MANIFEST_BYTES + 1) + _manifest([{"dtype": "<f4", "shape": [2]}])
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(MANIFEST, text)
+        zf.writestr("arrays/0.npy", _npy(np.ones(2, np.float32)))
+    with pytest.raises(SerializationError) as err:
+        d2lmods.load(path)
+    msg = str(err.value)
+    assert str(path) in msg and MANIFEST in msg
+    assert f"{len(text):,} bytes" in msg and f"{ser.MAX_MANIFEST_BYTES:,}" in msg
+
+
+def test_a_member_larger_than_its_manifest_entry_is_refused_before_reading(tmp_path):
+    path = tmp_path / "mismatch"
+    member = _npy(np.ones(2, np.float32)) + bytes(4000)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [2]}]))
+        zf.writestr("arrays/0.npy", member)
+    with pytest.raises(SerializationError) as err:
+        d2lmods.load(path)
+    msg = str(err.value)
+    assert str(path) in msg and "arrays/0.npy" in msg
+    assert f"{len(member):,} bytes" in msg and "shape [2] needs 8" in msg
+    with zipfile.ZipFile(path, "w") as zf:   # the header disagrees with the manifest
+        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [2]}]))
+        zf.writestr("arrays/0.npy", _npy(np.ones(1000, np.float32)))
+    with pytest.raises(SerializationError, match=r"shape \[1000\] but the manifest says"):
+        d2lmods.load(path)
+
+
+def test_a_header_declaring_a_huge_array_is_refused_without_allocating_it(tmp_path):
+    path = tmp_path / "huge_header"
+    header = np.lib.format.header_data_from_array_1_0(np.ones(2, np.float32))
+    header["shape"] = (10 ** 12,)      # 4 TB declared, 8 bytes present
+    b = io.BytesIO()
+    np.lib.format.write_array_header_1_0(b, header)
+    huge = b.getvalue() + np.ones(2, np.float32).tobytes()
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [10 ** 12]}]))
+        zf.writestr("arrays/0.npy", huge)
+    with pytest.raises(SerializationError) as err:
+        d2lmods.load(path)
+    msg = str(err.value)
+    assert "arrays/0.npy" in msg and f"{len(huge):,} bytes" in msg
+    assert "4,000,000,000,000" in msg
+
+
+def test_duplicate_member_names_are_refused(tmp_path):
+    good = tmp_path / "good"
+    d2lmods.save(d2lmods.ones(2), good)
+    evil = tmp_path / "evil"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(evil, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, zin.read(name))
+        with pytest.warns(UserWarning, match="Duplicate name"):   # zipfile would read this one
+            zout.writestr("arrays/0.npy", _npy(np.zeros(2, np.float32)))
+    with pytest.raises(SerializationError) as err:
+        d2lmods.load(evil)
+    assert str(evil) in str(err.value) and "two members named 'arrays/0.npy'" in str(err.value)
+
+
+def test_members_the_manifest_does_not_list_are_refused(tmp_path):
+    path = tmp_path / "extra"
+    d2lmods.save(d2lmods.ones(2), path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("payload.bin", b"x" * 100)
+    with pytest.raises(SerializationError, match="does not list.*'payload.bin'"):
+        d2lmods.load(path)
+
+
+def test_compressed_files_are_refused_even_when_small(tmp_path):
+    good = tmp_path / "good"
+    d2lmods.save({"w": d2lmods.ones(3)}, good)
+    deflated = tmp_path / "deflated"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            zout.writestr(name, zin.read(name))
+    with pytest.raises(SerializationError, match="compressed.*never compresses"):
+        d2lmods.load(deflated)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_and_devices_are_refused_without_reading(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = _load_in_child(fifo, timeout=60)        # a loader that opens it blocks forever
+    assert got["error"].startswith("SerializationError") and "FIFO" in got["error"], got
+    if os.path.exists("/dev/zero"):               # ...or reads until memory runs out
+        got = _load_in_child("/dev/zero", timeout=60)
+        assert got["error"].startswith("SerializationError") and "device" in got["error"], got
+        assert got["grown_mb"] < 64, got
