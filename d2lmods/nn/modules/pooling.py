@@ -15,7 +15,11 @@ __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
 
 
 class MaxPool2d(Module):
-    """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``."""
+    """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``.
+
+    Padding counts as ``-inf``. With ``return_indices=True`` the call returns ``(output,
+    indices)``, each index the flat position ``h * W + w`` of the maximum in its input plane.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
@@ -26,12 +30,10 @@ class MaxPool2d(Module):
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        if return_indices:
-            raise NotImplementedError("MaxPool2d(return_indices=True) is not supported by d2lmods")
 
     def forward(self, input):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode)
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
