@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import kernels as K
 from ..kernels import contig
-from ._util import Node, STATE, out, plain, ver, OpError
+from ._util import STATE, Node, OpError, out, plain, ver
 
 __all__ = ["conv1d", "conv_transpose2d"]
 

@@ -15,7 +15,7 @@ The running estimates are updated in place with the unbiased batch variance, as 
 """
 import numpy as np
 
-from ._util import Node, STATE, out, plain, ver, OpError
+from ._util import STATE, Node, OpError, out, plain, ver
 
 __all__ = ["batch_norm"]
 
@@ -44,7 +44,7 @@ class NativeBatchNormBackward0(Node):
         if w is not None:
             gw = gdot.astype(wd.dtype, copy=False)
         if b is not None:
-            gb = gsum
+            gb = gsum.astype(b[0]._data.dtype, copy=False)
         return gx, gw, gb
 
 

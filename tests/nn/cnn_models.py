@@ -41,7 +41,7 @@ def cnn_models(lib):
 
     def init_cnn(module):
         """d2l.init_cnn: Xavier weights (a no-op on lazy layers, which are not yet Conv2d)."""
-        if type(module) == nn.Linear or type(module) == nn.Conv2d:  # noqa: E721 (the book's test)
+        if type(module) == nn.Linear or type(module) == nn.Conv2d:
             nn.init.xavier_uniform_(module.weight)
 
     class Classifier(nn.Module):
