@@ -18,8 +18,6 @@ import d2lmods
 
 from .cnn_models import cnn_models
 
-pytestmark = pytest.mark.oracle
-
 # (name, builder taking the models of one library and the lazy flag, input shape)
 MODELS = [
     ("LeNet", lambda M, lazy: M["LeNet"](lazy=lazy), (2, 1, 28, 28)),
@@ -40,6 +38,11 @@ IDS = [f"{c[0]}-{'lazy' if c[3] else 'eager'}" for c in CASES]
 @pytest.fixture(scope="module")
 def both(torch):
     return {"d2lmods": cnn_models(d2lmods), "torch": cnn_models(torch)}
+
+
+@pytest.fixture(scope="module")
+def ours():
+    return cnn_models(d2lmods)
 
 
 TOLERANCE = {"float64": dict(rtol=1e-7, rel_atol=1e-9, floor=1e-12),
@@ -89,6 +92,7 @@ def _build_pair(torch, both, build, shape, lazy):
 
 # d2l.init_cnn applied before the first forward skips the lazy layers (the book's code does
 # so); d2lmods says so with a ModuleUsageWarning, which is not under test here.
+@pytest.mark.oracle
 @pytest.mark.filterwarnings("ignore::d2lmods.nn.ModuleUsageWarning")
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name,build,shape,lazy", CASES, ids=IDS)
@@ -143,6 +147,7 @@ def test_model_trains_like_torch(torch, both, name, build, shape, lazy, dtype):
     _close(ev_m.numpy(), ev_t.numpy(), "eval-mode output", dtype)
 
 
+@pytest.mark.oracle
 @pytest.mark.filterwarnings("ignore::d2lmods.nn.ModuleUsageWarning")
 @pytest.mark.parametrize("name", ["AlexNet", "VGG", "GoogleNet", "ResNet18", "DenseNet"])
 def test_book_sized_model_prints_torchs_repr(torch, both, name):
@@ -153,10 +158,10 @@ def test_book_sized_model_prints_torchs_repr(torch, both, name):
     assert repr(mine) == repr(theirs)
 
 
-def test_blocks_give_the_chapters_output_shapes(both):
+def test_blocks_give_the_chapters_output_shapes(ours):
     """The shape checks the chapters print (Inception 64x64 -> 256 channels, Residual with
     and without 1x1 convolution, DenseBlock channel growth)."""
-    M = both["d2lmods"]
+    M = ours
     X = d2lmods.randn(4, 3, 6, 6)
     assert M["Residual"](3)(X).shape == (4, 3, 6, 6)
     assert M["Residual"](6, use_1x1conv=True, strides=2)(X).shape == (4, 6, 3, 3)
@@ -165,3 +170,34 @@ def test_blocks_give_the_chapters_output_shapes(both):
     assert M["DenseBlock"](2, 10)(d2lmods.randn(4, 3, 8, 8)).shape == (4, 23, 8, 8)
     assert M["Inception"](64, (96, 128), (16, 32), 32)(d2lmods.randn(1, 192, 4, 4)).shape == \
         (1, 256, 4, 4)
+
+
+# The book's GoogleNet, ResNet and DenseNet call net.apply(d2l.init_cnn) in __init__, before
+# the lazy layers have weights; d2lmods' ModuleUsageWarning says the call skips them.
+INIT_BEFORE_FORWARD = {"GoogleNet", "ResNet18", "DenseNet"}
+SILENT = [pytest.param(*c, id=i, marks=pytest.mark.xfail(
+    strict=True, raises=UserWarning,
+    reason="ModuleUsageWarning on the book's net.apply(init_cnn) before the first forward"))
+    if c[3] and c[0] in INIT_BEFORE_FORWARD else pytest.param(*c, id=i)
+    for c, i in zip(CASES, IDS)]
+
+
+@pytest.mark.parametrize("name,build,shape,lazy", SILENT)
+def test_model_builds_and_trains_without_warnings(ours, name, build, shape, lazy):
+    """The chapters' code is correct code: no d2lmods warning from building, a training
+    step, or an eval-mode prediction."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = build(ours, lazy)
+        X = d2lmods.randn(*shape)
+        y = d2lmods.randint(0, 10, (shape[0],))
+        opt = d2lmods.optim.SGD(net.parameters(), lr=0.1)
+        loss = d2lmods.nn.functional.cross_entropy(net(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        net.eval()
+        with d2lmods.no_grad():
+            assert net(X[:1]).shape == (1, 10)
