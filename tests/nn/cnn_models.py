@@ -453,3 +453,166 @@ def cnn_models(lib):
         "ResNeXt": AnyNetResNeXt, "DenseNet": DenseNet, "Inception": Inception,
         "Residual": Residual, "ResNeXtBlock": ResNeXtBlock, "DenseBlock": DenseBlock,
     }
+
+
+def chapter7_snippets(lib):
+    """The from-scratch code of D2L's chapter 7 (7.2-7.5), as functions returning what the book
+    prints: cross-correlation by loops, a Conv2D layer built on it, learning an edge kernel,
+    output shapes under padding and stride, multiple channels, pooling by loops and nn pools.
+    """
+    nn = lib.nn
+
+    def corr2d(X, K):
+        """Compute 2D cross-correlation."""
+        h, w = K.shape
+        Y = lib.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+        for i in range(Y.shape[0]):
+            for j in range(Y.shape[1]):
+                Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+        return Y
+
+    class Conv2D(nn.Module):
+        def __init__(self, kernel_size):
+            super().__init__()
+            self.weight = nn.Parameter(lib.rand(kernel_size))
+            self.bias = nn.Parameter(lib.zeros(1))
+
+        def forward(self, x):
+            return corr2d(x, self.weight) + self.bias
+
+    def s72_corr2d():
+        X = lib.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+        K = lib.tensor([[0.0, 1.0], [2.0, 3.0]])
+        return [corr2d(X, K)]
+
+    def s72_conv2d_scratch():
+        layer = Conv2D((1, 2))
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor([[0.5, -0.25]]))
+        X = lib.ones((6, 8))
+        X[:, 2:6] = 0
+        out = layer(X)
+        out.sum().backward()
+        return [out, layer.weight.grad, layer.bias.grad]
+
+    def s72_edge_detection():
+        X = lib.ones((6, 8))
+        X[:, 2:6] = 0
+        K = lib.tensor([[1.0, -1.0]])
+        Y = corr2d(X, K)
+        return [X, Y, corr2d(X.t(), K)]
+
+    def s72_learn_kernel():
+        X = lib.ones((6, 8))
+        X[:, 2:6] = 0
+        K = lib.tensor([[1.0, -1.0]])
+        Y = corr2d(X, K)
+        # Construct a two-dimensional convolutional layer with 1 output channel and a
+        # kernel of shape (1, 2). For the sake of simplicity, we ignore the bias here
+        conv2d = nn.LazyConv2d(1, kernel_size=(1, 2), bias=False)
+        # The two-dimensional convolutional layer uses four-dimensional input and
+        # output in the format of (example, channel, height, width), where the batch
+        # size (number of examples in the batch) and the number of channels are both 1
+        X = X.reshape((1, 1, 6, 8))
+        Y = Y.reshape((1, 1, 6, 7))
+        lr = 3e-2  # Learning rate
+        conv2d(X)   # not in the book: materialize, then start both libraries from one kernel
+        conv2d.weight.data[:] = lib.tensor([[[[0.3, -0.2]]]])
+        losses = []
+        for i in range(10):
+            Y_hat = conv2d(X)
+            l = (Y_hat - Y) ** 2
+            conv2d.zero_grad()
+            l.sum().backward()
+            # Update the kernel
+            conv2d.weight.data[:] -= lr * conv2d.weight.grad
+            if (i + 1) % 2 == 0:
+                losses.append(f'epoch {i + 1}, loss {l.sum():.3f}')
+        return [conv2d.weight.data.reshape((1, 2)), losses]
+
+    def comp_conv2d(conv2d, X):
+        # (1, 1) indicates that batch size and the number of channels are both 1
+        X = X.reshape((1, 1) + X.shape)
+        Y = conv2d(X)
+        # Strip the first two dimensions: examples and channels
+        return Y.reshape(Y.shape[2:])
+
+    def s73_padding_and_stride():
+        X = lib.rand(size=(8, 8))
+        shapes = []
+        for conv2d in (nn.LazyConv2d(1, kernel_size=3, padding=1),
+                       nn.LazyConv2d(1, kernel_size=(5, 3), padding=(2, 1)),
+                       nn.LazyConv2d(1, kernel_size=3, padding=1, stride=2),
+                       nn.LazyConv2d(1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))):
+            shapes.append(tuple(comp_conv2d(conv2d, X).shape))
+        return [shapes]
+
+    def corr2d_multi_in(X, K):
+        # Iterate through the 0th dimension (channel) of K first, then add them up
+        return sum(corr2d(x, k) for x, k in zip(X, K))
+
+    def corr2d_multi_in_out(X, K):
+        # Iterate through the 0th dimension of K, and each time, perform
+        # cross-correlation operations with input X. All of the results are
+        # stacked together
+        return lib.stack([corr2d_multi_in(X, k) for k in K], 0)
+
+    def corr2d_multi_in_out_1x1(X, K):
+        c_i, h, w = X.shape
+        c_o = K.shape[0]
+        X = X.reshape((c_i, h * w))
+        K = K.reshape((c_o, c_i))
+        # Matrix multiplication in the fully connected layer
+        Y = lib.matmul(K, X)
+        return Y.reshape((c_o, h, w))
+
+    def s74_multiple_channels():
+        X = lib.tensor([[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
+                        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]])
+        K = lib.tensor([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
+        first = corr2d_multi_in(X, K)
+        K = lib.stack((K, K + 1, K + 2), 0)
+        out = corr2d_multi_in_out(X, K)
+        X = lib.arange(27.0).reshape(3, 3, 3) / 10 - 1
+        K = lib.arange(6.0).reshape(2, 3, 1, 1) / 5 - 0.5
+        Y1 = corr2d_multi_in_out_1x1(X, K)
+        Y2 = corr2d_multi_in_out(X, K)
+        assert float(lib.abs(Y1 - Y2).sum()) < 1e-6
+        return [first, tuple(K.shape), out, Y1]
+
+    def pool2d_scratch(X, pool_size, mode='max'):
+        p_h, p_w = pool_size
+        Y = lib.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
+        for i in range(Y.shape[0]):
+            for j in range(Y.shape[1]):
+                if mode == 'max':
+                    Y[i, j] = X[i: i + p_h, j: j + p_w].max()
+                elif mode == 'avg':
+                    Y[i, j] = X[i: i + p_h, j: j + p_w].mean()
+        return Y
+
+    def s75_pooling():
+        X = lib.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+        res = [pool2d_scratch(X, (2, 2)), pool2d_scratch(X, (2, 2), 'avg')]
+        X = lib.arange(16, dtype=lib.float32).reshape((1, 1, 4, 4))
+        pool2d = nn.MaxPool2d(3)
+        # Pooling has no model parameters, hence it needs no initialization
+        res.append(pool2d(X))
+        pool2d = nn.MaxPool2d(3, padding=1, stride=2)
+        res.append(pool2d(X))
+        pool2d = nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1))
+        res.append(pool2d(X))
+        X = lib.cat((X, X + 1), 1)
+        res.append(X)
+        pool2d = nn.MaxPool2d(3, padding=1, stride=2)
+        res.append(pool2d(X))
+        res.append([repr(p) for p in (nn.MaxPool2d(3), nn.MaxPool2d(3, padding=1, stride=2),
+                                      nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)))])
+        return res
+
+    return {
+        "7.2 corr2d": s72_corr2d, "7.2 Conv2D from scratch": s72_conv2d_scratch,
+        "7.2 edge detection": s72_edge_detection, "7.2 learning a kernel": s72_learn_kernel,
+        "7.3 padding and stride": s73_padding_and_stride,
+        "7.4 multiple channels": s74_multiple_channels, "7.5 pooling": s75_pooling,
+    }

@@ -16,7 +16,7 @@ import pytest
 
 import d2lmods
 
-from .cnn_models import cnn_models
+from .cnn_models import chapter7_snippets, cnn_models
 
 # (name, builder taking the models of one library and the lazy flag, input shape)
 MODELS = [
@@ -201,3 +201,30 @@ def test_model_builds_and_trains_without_warnings(ours, name, build, shape, lazy
         net.eval()
         with d2lmods.no_grad():
             assert net(X[:1]).shape == (1, 10)
+
+
+SNIPPETS = list(chapter7_snippets(d2lmods))
+
+
+def _as_plain(v):
+    """Tensors as numpy arrays; lists, tuples, strings and numbers as they are."""
+    if hasattr(v, "detach"):
+        return v.detach().numpy()
+    if isinstance(v, list):
+        return [_as_plain(x) for x in v]
+    return v
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_chapter7_code_gives_torchs_results(torch, name):
+    """7.2-7.5: the book's loops, layers and training code print what they print in torch."""
+    ours = _as_plain(chapter7_snippets(d2lmods)[name]())
+    theirs = _as_plain(chapter7_snippets(torch)[name]())
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        if isinstance(b, np.ndarray):
+            assert a.shape == b.shape and a.dtype == b.dtype
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        else:
+            assert a == b
