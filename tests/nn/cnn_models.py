@@ -17,6 +17,17 @@ def _side(size, *layers):
     return size
 
 
+def layer_summary(lib, model, X_shape):
+    """d2l.Classifier.layer_summary: each top-level layer's output shape, as the book prints
+    them (returned as lines)."""
+    X = lib.randn(*X_shape)
+    lines = []
+    for layer in model.net:
+        X = layer(X)
+        lines.append(f"{layer.__class__.__name__} output shape:\t {X.shape}")
+    return lines
+
+
 def cnn_models(lib):
     nn = lib.nn
     F = lib.nn.functional

@@ -16,7 +16,7 @@ import pytest
 
 import d2lmods
 
-from .cnn_models import chapter7_snippets, cnn_models
+from .cnn_models import chapter7_snippets, cnn_models, layer_summary
 
 # (name, builder taking the models of one library and the lazy flag, input shape)
 MODELS = [
@@ -228,3 +228,18 @@ def test_chapter7_code_gives_torchs_results(torch, name):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
         else:
             assert a == b
+
+
+@pytest.mark.oracle
+@pytest.mark.filterwarnings("ignore::d2lmods.nn.ModuleUsageWarning")
+@pytest.mark.parametrize("name,size", [("LeNet", 28), ("NiN", 224), ("GoogleNet", 96),
+                                       ("ResNet18", 96), ("DenseNet", 96)])
+def test_layer_summary_prints_the_books_shapes(torch, both, name, size):
+    """``model.layer_summary((1, 1, size, size))`` at the sizes the chapters use."""
+    lines = {}
+    for lib in (d2lmods, torch):
+        net = both[lib.__name__][name]()
+        with lib.no_grad():
+            lines[lib.__name__] = layer_summary(lib, net, (1, 1, size, size))
+    assert lines["d2lmods"] == [line.replace("torch.Size", "d2lmods.Size")
+                                for line in lines["torch"]]
