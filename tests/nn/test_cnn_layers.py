@@ -252,3 +252,21 @@ def test_new_layers_are_exported_as_in_torch():
     assert issubclass(nn.LazyBatchNorm2d, normalization._LazyNormBase)
     for name in ["conv1d", "conv_transpose2d", "max_pool2d", "adaptive_avg_pool2d"]:
         assert callable(getattr(F, name))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("build,shape", [
+    (lambda nn: nn.LazyConv1d(4, 3), (2, 3, 4, 5)),
+    (lambda nn: nn.LazyConv2d(4, 3), (2, 3)),
+    (lambda nn: nn.LazyConvTranspose2d(4, 3), (2, 3, 4, 5, 6)),
+    (lambda nn: nn.LazyBatchNorm2d(), (2, 3)),
+    (lambda nn: nn.LazyBatchNorm3d(), (2, 3, 4, 4)),
+    (lambda nn: nn.BatchNorm3d(3), (2, 3, 4, 4)),
+], ids=["LazyConv1d", "LazyConv2d", "LazyConvTranspose2d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+        "BatchNorm3d"])
+def test_wrong_rank_messages_start_like_torchs(torch, build, shape):
+    with pytest.raises((RuntimeError, ValueError)) as theirs:
+        build(torch.nn)(torch.zeros(shape))
+    with pytest.raises(type(theirs.value)) as ours:
+        build(nn)(d2lmods.zeros(*shape))
+    assert str(ours.value).startswith(str(theirs.value).replace("torch.", "d2lmods."))
