@@ -25,4 +25,5 @@ from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, LazyBatchNorm1d
 from .modules.normalization import BatchNorm3d, LazyBatchNorm2d, LazyBatchNorm3d
 from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .modules.pooling import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from .modules.sparse import Embedding

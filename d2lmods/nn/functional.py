@@ -23,7 +23,8 @@ from d2lmods.autograd.function import Function
 from d2lmods.autograd.grad_mode import no_grad
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "batch_norm",
            "layer_norm", "embedding", "mse_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy_with_logits", "one_hot"]
 
@@ -198,6 +199,51 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 def adaptive_avg_pool2d(input, output_size):
     """Average-pool to ``output_size`` (an int or ``(H, W)``; ``None`` keeps that size)."""
     return _ops().adaptive_avg_pool2d(input, output_size)
+
+
+def _single(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name} must be an int or a tuple of one int, got {v!r}")
+        return int(v[0])
+    return int(v)
+
+
+def _pool1d_input(input, fn):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"{fn}() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}{_where()}")
+    return input.unsqueeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
+    r = max_pool2d(_pool1d_input(input, "max_pool1d"), (1, k), (1, s),
+                   (0, _single(padding, "padding")), (1, _single(dilation, "dilation")),
+                   ceil_mode, return_indices)
+    if return_indices:
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
+    return avg_pool2d(_pool1d_input(input, "avg_pool1d"), (1, k), (1, s),
+                      (0, _single(padding, "padding")), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average-pool ``(N, C, L)`` to length ``output_size``."""
+    size = _single(output_size, "output_size")
+    return adaptive_avg_pool2d(_pool1d_input(input, "adaptive_avg_pool1d"),
+                               (1, size)).squeeze(-2)
 
 
 # ----------------------------------------------------------------------------- normalization

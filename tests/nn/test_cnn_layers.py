@@ -1,5 +1,5 @@
 """The layers added for D2L's CNN chapters (Conv1d, ConvTranspose2d, BatchNorm3d, the lazy
-batch norms and convolutions, MaxPool2d(return_indices=True)) against torch 2.13: reprs,
+batch norms and convolutions, MaxPool2d(return_indices=True), the 1-D pools) against torch 2.13: reprs,
 parameter and buffer names/shapes/dtypes, initialization ranges, lazy materialization,
 outputs and gradients for the same weights in train and eval mode."""
 import math
@@ -34,6 +34,15 @@ LAYERS = [
     ("MaxPool2d(3,2,1)", lambda nn: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 7), True),
     ("MaxPool2d(rect pad)", lambda nn: nn.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 1)),
      (1, 2, 6, 5), True),
+    ("MaxPool1d", lambda nn: nn.MaxPool1d(2), (2, 3, 9), True),
+    ("MaxPool1d(3,2,1,indices)", lambda nn: nn.MaxPool1d(3, 2, 1, return_indices=True),
+     (2, 3, 9), True),
+    ("MaxPool1d(unbatched,ceil)", lambda nn: nn.MaxPool1d(2, ceil_mode=True), (3, 7), True),
+    ("AvgPool1d", lambda nn: nn.AvgPool1d(2), (2, 3, 8), True),
+    ("AvgPool1d(pad,no count)", lambda nn: nn.AvgPool1d(3, 2, 1, count_include_pad=False),
+     (2, 3, 8), True),
+    ("AdaptiveAvgPool1d(1)", lambda nn: nn.AdaptiveAvgPool1d(1), (2, 3, 7), True),
+    ("AdaptiveAvgPool1d(3)", lambda nn: nn.AdaptiveAvgPool1d(3), (2, 3, 7), True),
 ]
 
 LAZY = [
@@ -250,7 +259,8 @@ def test_new_layers_are_exported_as_in_torch():
         assert getattr(nn, name).__name__ == name
     assert issubclass(nn.Conv1d, conv._ConvNd) and issubclass(nn.ConvTranspose2d, conv._ConvNd)
     assert issubclass(nn.LazyBatchNorm2d, normalization._LazyNormBase)
-    for name in ["conv1d", "conv_transpose2d", "max_pool2d", "adaptive_avg_pool2d"]:
+    for name in ["conv1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+                 "adaptive_avg_pool1d", "adaptive_avg_pool2d"]:
         assert callable(getattr(F, name))
 
 
