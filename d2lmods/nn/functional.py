@@ -5,9 +5,9 @@
 >>> F.relu(d2lmods.tensor([-1., 0.5]))
 tensor([0.0000, 0.5000])
 
-The heavy ops (``linear``, ``conv2d``, pooling, softmax, cross-entropy) are the
-core's autograd ops with compiled kernels; the others are composed here from
-tensor ops, so autograd differentiates them. Each function checks the inputs a
+The heavy ops (``linear``, the convolutions, pooling, ``batch_norm``, softmax,
+cross-entropy) are the core's autograd ops with compiled kernels; the others are
+composed here from tensor ops, so autograd differentiates them. Each function checks the inputs a
 learner most often gets wrong and says what to change.
 """
 from __future__ import annotations
@@ -20,11 +20,10 @@ import warnings
 import numpy as np
 
 from d2lmods.autograd.function import Function
-from d2lmods.autograd.grad_mode import no_grad
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "batch_norm",
+           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
            "layer_norm", "embedding", "mse_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy_with_logits", "one_hot"]
 
