@@ -69,6 +69,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise OpError(f"batch_norm: {name} of shape {list(t._data.shape)} does not match the "
                           f"input's {c} channels (input of shape {list(xd.shape)})",
                           op="batch_norm", shapes=(xd.shape, t._data.shape))
+    if xd.dtype != np.float16:   # half inputs may use float32 statistics, as on PyTorch's CPU
+        for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+            if t is not None and t._data.dtype != xd.dtype:
+                raise OpError(f"mixed dtype (CPU): all inputs must share same datatype. The "
+                              f"input is {x.dtype} but {name} is {t.dtype}. Fix: convert the "
+                              f"input (X.to({t.dtype})) or the model (net.to({x.dtype}))",
+                              op="batch_norm", shapes=(xd.shape, t._data.shape))
     axes = (0,) + tuple(range(2, xd.ndim))
     bshape = (1, c) + (1,) * (xd.ndim - 2)
     work = np.float32 if xd.dtype == np.float16 else xd.dtype

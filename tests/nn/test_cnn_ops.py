@@ -176,6 +176,14 @@ def test_batch_norm_matches_torch(torch, shape, training, affine):
     np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.oracle
+def test_batch_norm_refuses_mixed_dtypes_like_torch(torch):
+    for lib, bn in ((torch, torch.nn.BatchNorm1d(3)), (d2lmods, d2lmods.nn.BatchNorm1d(3))):
+        with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share"):
+            bn(lib.randn(4, 3, dtype=lib.float64))
+        assert bn(lib.randn(4, 3, dtype=lib.float16)).dtype == lib.float16
+
+
 def test_batch_norm_refuses_a_second_backward_after_the_weight_changed_in_place():
     x = d2lmods.randn(4, 3, requires_grad=True)
     w = d2lmods.ones(3, requires_grad=True)
