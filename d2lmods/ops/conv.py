@@ -91,7 +91,7 @@ class ConvolutionBackward0(Node):
                 if crop is not None:
                     left, length = crop
                     gx = gx[..., left:left + length]
-        else:
+        elif x is not None or w is not None:
             # here (n, c, h, w) is the input and (oh, ow) the output of the transposed conv
             cin, og = w4.shape[0], w4.shape[1]
             kk = og * kh * kw
