@@ -5,9 +5,9 @@
 >>> F.relu(d2lmods.tensor([-1., 0.5]))
 tensor([0.0000, 0.5000])
 
-The heavy ops (``linear``, ``conv2d``, pooling, softmax, cross-entropy) are the
-core's autograd ops with compiled kernels; the others are composed here from
-tensor ops, so autograd differentiates them. Each function checks the inputs a
+The heavy ops (``linear``, the convolutions, pooling, ``batch_norm``, softmax,
+cross-entropy) are the core's autograd ops with compiled kernels; the others are
+composed here from tensor ops, so autograd differentiates them. Each function checks the inputs a
 learner most often gets wrong and says what to change.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ import warnings
 import numpy as np
 
 from d2lmods.autograd.function import Function
-from d2lmods.autograd.grad_mode import no_grad
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-           "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
            "layer_norm", "embedding", "mse_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy_with_logits", "one_hot"]
 
@@ -163,6 +163,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _ops().conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of ``(N, C, L)`` with ``weight`` of shape
+    ``(out_channels, C // groups, k)``; ``padding`` may be ``"same"``/``"valid"``."""
+    from d2lmods.ops import conv
+
+    return conv.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution (the adjoint of ``conv2d``) of ``(N, C_in, H, W)`` with
+    ``weight`` of shape ``(C_in, out_channels // groups, kH, kW)``."""
+    from d2lmods.ops import conv
+
+    return conv.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                                 dilation)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Maximum over ``kernel_size`` windows (``stride`` defaults to ``kernel_size``)."""
@@ -182,6 +200,51 @@ def adaptive_avg_pool2d(input, output_size):
     return _ops().adaptive_avg_pool2d(input, output_size)
 
 
+def _single(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name} must be an int or a tuple of one int, got {v!r}")
+        return int(v[0])
+    return int(v)
+
+
+def _pool1d_input(input, fn):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"{fn}() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}{_where()}")
+    return input.unsqueeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
+    r = max_pool2d(_pool1d_input(input, "max_pool1d"), (1, k), (1, s),
+                   (0, _single(padding, "padding")), (1, _single(dilation, "dilation")),
+                   ceil_mode, return_indices)
+    if return_indices:
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
+    return avg_pool2d(_pool1d_input(input, "avg_pool1d"), (1, k), (1, s),
+                      (0, _single(padding, "padding")), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average-pool ``(N, C, L)`` to length ``output_size``."""
+    size = _single(output_size, "output_size")
+    return adaptive_avg_pool2d(_pool1d_input(input, "adaptive_avg_pool1d"),
+                               (1, size)).squeeze(-2)
+
+
 # ----------------------------------------------------------------------------- normalization
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
@@ -191,9 +254,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if len(shape) < 2:
         raise ValueError(f"batch_norm expects an input with a batch and a channel dimension "
                          f"(N, C, ...), got shape {shape}")
-    c = shape[1]
     axes = (0,) + tuple(range(2, len(shape)))
-    bshape = (1, c) + (1,) * (len(shape) - 2)
     if training:
         count = int(np.prod([shape[a] for a in axes]))
         if count <= 1:
@@ -203,33 +264,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"needs several samples to compute a mean and variance. Fix: call net.eval() "
                 f"before predicting on a single example (BatchNorm then uses its running "
                 f"statistics), or train with a batch size > 1.")
-        mean = input.mean(axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(axes, keepdim=True)
-        out = centered / (var + eps).sqrt()
-        if running_mean is not None:
-            with no_grad():
-                m = momentum
-                bm = mean._data.reshape(c)
-                bv = var._data.reshape(c) * (count / (count - 1))  # running var is unbiased
-                rm, rv = running_mean._data, running_var._data
-                rm *= rm.dtype.type(1 - m)
-                rm += (bm * m).astype(rm.dtype, copy=False)
-                rv *= rv.dtype.type(1 - m)
-                rv += (bv * m).astype(rv.dtype, copy=False)
-                running_mean._version[0] += 1
-                running_var._version[0] += 1
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-        rm = running_mean.detach().reshape(bshape)
-        rv = running_var.detach().reshape(bshape)
-        out = (input - rm) / (rv + eps).sqrt()
-    if weight is not None:
-        out = out * weight.reshape(bshape)
-    if bias is not None:
-        out = out + bias.reshape(bshape)
-    return out
+    elif running_mean is None or running_var is None:
+        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+    from d2lmods.ops.normalization import batch_norm as _batch_norm
+
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
