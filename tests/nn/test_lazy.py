@@ -182,7 +182,7 @@ def test_uninitialized_parameter_materialize_directly():
 
 @pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
 def test_optimizer_built_before_first_call_trains_lazy_model(opt_name):
-    optim = pytest.importorskip("d2lmods.optim")
+    optim = d2lmods.optim
     d2lmods.manual_seed(0)
     net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
     opt = getattr(optim, opt_name)(net.parameters(), lr=0.05 if opt_name == "SGD" else 0.01)
