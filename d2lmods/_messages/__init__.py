@@ -56,26 +56,27 @@ class StateDictWarning(ModuleUsageWarning):
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def user_frame(depth: int = 1):
-    """The first frame outside the d2lmods package, starting ``depth`` frames above the caller.
-
-    That is the learner's line: counting frames with ``stacklevel`` breaks as soon as a
-    subclass, a container or a wrapper adds one. ``None`` when every frame is d2lmods' own.
-    """
-    frame = sys._getframe(depth + 1)
+def _walk_out(frame):
+    """The first frame at or above ``frame`` outside the d2lmods package, and how many were skipped."""
+    skipped = 0
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
-    return frame
+        skipped += 1
+    return frame, skipped
+
+
+def user_frame(depth: int = 1):
+    """The learner's frame: the first one outside d2lmods, starting ``depth`` frames above the caller.
+
+    Counting frames with ``stacklevel`` breaks as soon as a subclass, a container or a wrapper
+    adds one. ``None`` when every frame is d2lmods' own.
+    """
+    return _walk_out(sys._getframe(depth + 1))[0]
 
 
 def user_stacklevel(depth: int = 1) -> int:
     """``stacklevel`` for a ``warnings.warn`` in the caller's caller that points at the learner's line."""
-    frame = sys._getframe(depth + 1)
-    level = 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
+    return 2 + _walk_out(sys._getframe(depth + 1))[1]
 
 
 def warn(message: str, category=ModuleUsageWarning, stacklevel: int = 2) -> None:

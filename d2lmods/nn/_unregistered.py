@@ -46,7 +46,13 @@ INTERNAL_ATTRS = frozenset({
 # ---- the switch --------------------------------------------------------------------------------
 
 _settings = {"warn_unregistered": True}
-_local = threading.local()
+
+
+class _Paused(threading.local):
+    depth = 0        # nesting of paused() blocks in this thread
+
+
+_local = _Paused()
 
 
 def set_warn_unregistered(enabled: bool = True) -> None:
@@ -60,7 +66,7 @@ def set_warn_unregistered(enabled: bool = True) -> None:
 
 
 def warn_unregistered_enabled() -> bool:
-    return _settings["warn_unregistered"] and not getattr(_local, "paused", 0)
+    return _settings["warn_unregistered"] and not _local.depth
 
 
 @contextlib.contextmanager
@@ -70,11 +76,11 @@ def paused():
     For tools that walk a model and report the same findings themselves (``d2lmods.viz``); the
     checks stay armed for the learner's own later calls.
     """
-    _local.paused = getattr(_local, "paused", 0) + 1
+    _local.depth += 1
     try:
         yield
     finally:
-        _local.paused -= 1
+        _local.depth -= 1
 
 
 # ---- per-module markers ------------------------------------------------------------------------

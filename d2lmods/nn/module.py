@@ -20,7 +20,16 @@ walk over those registries, exactly as in PyTorch::
 Beyond PyTorch, the module system explains the usual mistakes: modules kept in
 plain lists (``UnregisteredModuleWarning``), a missing ``super().__init__()``,
 a misspelled ``forward``, dtype and shape mismatches (errors name the module
-path), and ``state_dict`` misuse.
+path), and ``state_dict`` misuse. Each of these is one call from the class into
+a helper module, so the class reads as PyTorch's:
+
+* ``_unregistered`` -- the scan for modules hidden in plain containers and its warnings
+* ``_explain``      -- what went wrong in a call or an attribute look-up
+* ``_callstack``    -- which module is running, for messages that name the place
+* ``state_dict``    -- the ``StateDict`` view and the hints of a failed load
+* ``hooks``         -- hook handles
+
+and every text comes from ``d2lmods._messages``.
 """
 from __future__ import annotations
 
@@ -38,13 +47,13 @@ from .._messages import modules as _texts
 from .._messages import state_dict as _sd_texts
 from . import _explain
 from . import _unregistered as unregistered
-from ._callstack import annotate, call_state, current_module_path
+from ._callstack import annotate, call_state
 from .hooks import RemovableHandle, _HookDict
 from .parameter import Buffer, Parameter, Tensor, _array, _bump_version, is_lazy, no_grad
 from . import state_dict as _state_dict
 from .state_dict import StateDict, _IncompatibleKeys
 
-__all__ = ["Module", "RemovableHandle", "StateDict", "current_module_path"]
+__all__ = ["Module", "RemovableHandle", "StateDict"]
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -292,7 +301,8 @@ class Module:
         if isinstance(value, Tensor) and params is None:
             raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
         # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
-        # The check reads the caller's frame to point the warning at the assignment line.
+        # note_assignment reads the caller's frame (sys._getframe) so that the warning, even one
+        # deferred to the end of __init__, points at this assignment's line in the learner's code.
         unregistered.note_assignment(self, name, value)
         object.__setattr__(self, name, value)
 

@@ -502,7 +502,7 @@ def test_state_dict_and_load_hooks():
 
 @pytest.mark.parametrize("modname", ["d2lmods.nn.module", "d2lmods.nn.containers", "d2lmods.nn.parameter",
                                      "d2lmods.nn.lazy", "d2lmods.nn.utils", "d2lmods.nn._unregistered",
-                                     "d2lmods.nn.modules.linear"])
+                                     "d2lmods.nn.hooks", "d2lmods.nn.modules.linear"])
 def test_docstring_examples_run(modname):
     import doctest
     import importlib
