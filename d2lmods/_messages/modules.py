@@ -136,6 +136,11 @@ def no_attribute_in_children(cls: str, name: str, ways: str) -> str:
             "in named_parameters()).")
 
 
+def no_submodule(kind: str, item: str, target: str, where: str, children: list) -> str:
+    return (f"{kind} has no attribute `{item}` (looking up '{target}' from {where}); children are "
+            f"{children}")
+
+
 # ---- calling -----------------------------------------------------------------------------------
 
 def missing_forward(cls: str, *, container: bool, close: str | None) -> str:
@@ -276,6 +281,14 @@ def module_list_single(kind: str) -> str:
 
 
 EXTEND_WITH_MODULE = " Fix: add a single module with .append(module)"
+
+PARAMETER_LIST_CALLED = (
+    "ParameterList should not be called: it only holds parameters. "
+    "Use them in your own forward, e.g. `for w in self.weights: X = X @ w`.")
+
+PARAMETER_DICT_CALLED = (
+    "ParameterDict should not be called: it only holds parameters. "
+    "Use them in your own forward, e.g. `X @ self.params['w']`.")
 
 MODULE_LIST_CALLED = (
     'Module [ModuleList] is missing the required "forward" function -- a ModuleList only '

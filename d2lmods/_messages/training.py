@@ -8,6 +8,15 @@ def method_passed(cls: str, name: str, owner: str | None) -> str:
             + (f" (net is the {owner})" if owner is not None else ""))
 
 
+def single_tensor(type_name: str, cls: str) -> str:
+    return ("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+            f"but got {type_name}. Wrap a single tensor in a list: {cls}([w], ...)")
+
+
+SET_OF_PARAMETERS = (
+    "params argument given to the optimizer should be an iterable of Tensors "
+    "or dicts, but got a set (its order changes between runs); use a list")
+
 NO_PARAMETERS = (
     "optimizer got an empty parameter list: the model has no parameters to train. "
     "Check that its layers are registered as attributes (self.fc = nn.Linear(...)) or "

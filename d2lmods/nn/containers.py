@@ -510,8 +510,7 @@ class ParameterList(Module):
         return "\n".join(_param_repr_line(k, p, lambda t: repr(t.dtype)) for k, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
-        raise RuntimeError("ParameterList should not be called: it only holds parameters. "
-                           "Use them in your own forward, e.g. `for w in self.weights: X = X @ w`.")
+        raise RuntimeError(texts.PARAMETER_LIST_CALLED)
 
 
 class ParameterDict(Module):
@@ -587,8 +586,7 @@ class ParameterDict(Module):
         return "\n".join(_param_repr_line(k, p, typename) for k, p in self.items())
 
     def __call__(self, input):
-        raise RuntimeError("ParameterDict should not be called: it only holds parameters. "
-                           "Use them in your own forward, e.g. `X @ self.params['w']`.")
+        raise RuntimeError(texts.PARAMETER_DICT_CALLED)
 
 
 def _update_from(container, items, method: str, kind: str) -> None:

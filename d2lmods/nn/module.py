@@ -204,9 +204,9 @@ class Module:
         for item in target.split("."):
             if not isinstance(mod, Module) or item not in mod._modules:
                 where = ".".join(walked) or type(self).__name__
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`"
-                                     f" (looking up '{target}' from {where}); children are "
-                                     f"{list(mod._modules) if isinstance(mod, Module) else []}")
+                raise AttributeError(_texts.no_submodule(
+                    type(mod).__name__, item, target, where,
+                    list(mod._modules) if isinstance(mod, Module) else []))
             mod = mod._modules[item]
             walked.append(item)
             if mod is None:

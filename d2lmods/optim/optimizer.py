@@ -67,12 +67,9 @@ class Optimizer:
             raise TypeError(texts.method_passed(cls, name, type(owner).__name__ if owner is not None
                                                 else None))
         if _is_tensor(params):
-            raise TypeError(
-                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                f"but got {typename(params)}. Wrap a single tensor in a list: {cls}([w], ...)")
+            raise TypeError(texts.single_tensor(typename(params), cls))
         if isinstance(params, (set, frozenset)):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            "or dicts, but got a set (its order changes between runs); use a list")
+            raise TypeError(texts.SET_OF_PARAMETERS)
         exhausted = inspect.isgenerator(params) and inspect.getgeneratorstate(params) == "GEN_CLOSED"
         try:
             param_groups = list(params)
