@@ -15,9 +15,14 @@ MAX_DEPTH = 32          # nesting levels of plain containers looked into
 MAX_ITEMS = 10_000      # elements read per scan of one attribute (all levels together)
 
 
+_PLAIN_KEYS = (str, int, float, bool, bytes, type(None))
+
+
 def _key_text(k) -> str:
-    # repr runs code of the key's class; only built-in keys are shown as themselves.
-    if type(k) in (str, int, float, bool, bytes) or k is None:
+    # repr runs code of the key's class: only built-in keys (and short tuples of them) are
+    # shown as themselves, any other key by its type.
+    if type(k) in _PLAIN_KEYS or (type(k) is tuple and len(k) <= 8
+                                  and all(type(x) in _PLAIN_KEYS for x in k)):
         return repr(k)
     return f"<{type(k).__name__}>"
 

@@ -47,10 +47,10 @@ from .._messages import modules as _texts
 from .._messages import state_dict as _sd_texts
 from . import _explain
 from . import _unregistered as unregistered
+from . import state_dict as _state_dict
 from ._callstack import annotate, call_state
 from .hooks import RemovableHandle, _HookDict
 from .parameter import Buffer, Parameter, Tensor, _array, _bump_version, is_lazy, no_grad
-from . import state_dict as _state_dict
 from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]

@@ -18,6 +18,13 @@ lists them, with their path from the root::
     ...     net = Net()
     >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(net)]
     [('heads[0]', 'Linear', 18), ('heads[1]', 'Linear', 27)]
+
+It walks containers with the same bounded scanner as the ``UnregisteredModuleWarning``
+checks (``nn._unregistered.hidden_in``): a subclass's ``__iter__`` is never called, and at
+most 10,000 elements per attribute, 32 levels deep, are read.
+
+``set_warn_unregistered`` turns those checks off for the process;
+``unregistered_checks_paused()`` pauses them for the current thread only.
 """
 from __future__ import annotations
 
