@@ -12,7 +12,7 @@ import itertools
 
 from .._messages import ModuleUsageWarning, layers, warn, who
 from .._messages import modules as texts
-from . import module as _module   # module.py imports this file: Module is read at call time
+from . import module as _module  # module.py imports this file: Module is read at call time
 from ._callstack import current_module_path, located
 from .parameter import is_lazy
 

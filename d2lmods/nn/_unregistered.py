@@ -26,7 +26,7 @@ import warnings
 
 from .. import _messages as msg
 from .._messages import modules as texts
-from . import module as _module   # module.py imports this file: Module is read at call time
+from . import module as _module  # module.py imports this file: Module is read at call time
 from ._callstack import call_state
 from ._plain_containers import CONTAINERS, MAX_DEPTH, MAX_ITEMS, container_items, container_kind
 from .parameter import Parameter, Tensor

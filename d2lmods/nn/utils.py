@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._unregistered import (container_kind, hidden_in, is_trainable_leaf, iter_modules,
-                           paused, plain_attributes, set_warn_unregistered)
+from ._plain_containers import CONTAINERS, container_kind
+from ._unregistered import (hidden_in, is_trainable_leaf, iter_modules, paused, plain_attributes,
+                            set_warn_unregistered)
 from .module import Module
 from .parameter import Parameter, Tensor, is_lazy
 
@@ -120,7 +121,7 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
         scanned.add(id(m))
         for attr, value in plain_attributes(m):
             path = _join(owner, attr)
-            if isinstance(value, (list, tuple, dict, set, frozenset)):
+            if isinstance(value, CONTAINERS):
                 kind = container_kind(value)
                 for sub, obj, _ in hidden_in(value, path):
                     add(sub, owner, attr, kind, obj)
