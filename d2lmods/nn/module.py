@@ -774,9 +774,7 @@ class Module:
             raise TypeError(_sd_texts.method_passed(type(state_dict)))
         if not isinstance(state_dict, dict) and not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        if isinstance(state_dict, StateDict):
-            state_dict._loaded = True
-        _state_dict.warn_if_loading_itself(self, state_dict)
+        _state_dict.note_load(self, state_dict)
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []

@@ -114,8 +114,11 @@ def _own_tensors(module) -> dict:
         module._named_members(lambda m: m._buffers.items(), remove_duplicate=False)))
 
 
-def warn_if_loading_itself(module, state_dict) -> None:
-    """Warn when every tensor given IS the live storage of the matching parameter: nothing is restored."""
+def note_load(module, state_dict) -> None:
+    """``module.load_state_dict(state_dict)`` starts: the dict was put to use (its edits are not lost),
+    and loading the model's own live tensors into it restores nothing (warned)."""
+    if isinstance(state_dict, StateDict):
+        state_dict._loaded = True
     own = _own_tensors(module)
     pairs = [(k, v) for k, v in state_dict.items() if k in own and isinstance(v, Tensor)
              and not is_lazy(own[k])]

@@ -1,5 +1,7 @@
 """Unregistered modules/parameters: the warnings and ``nn.utils.find_unregistered``."""
+import copy
 import pickle
+import threading
 import time
 import warnings
 
@@ -295,6 +297,43 @@ def test_find_unregistered_lazy_and_tied():
 def test_find_unregistered_survives_pickling_of_model():
     net = pickle.loads(pickle.dumps(quiet(Heads)))
     assert [f.path for f in find_unregistered(net)] == ["heads[0]", "heads[1]"]
+
+
+def test_marks_live_in_one_slot_and_object_ids_do_not_travel():
+    net = quiet(Heads)
+    quiet(net, d2lmods.randn(1, 4))
+    quiet(lambda: list(net.parameters()))
+    assert [k for k in vars(net) if k.startswith("_d2l")] == ["_d2l"]
+    assert vars(net)["_d2l"].warned_ids
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        marks = vars(clone)["_d2l"]
+        assert marks is not vars(net)["_d2l"]
+        assert marks.called and marks.scanned and not marks.warned_ids
+
+
+def test_pausing_the_checks_is_per_thread():
+    from d2lmods.nn.utils import unregistered_checks_paused
+
+    other = {}
+
+    def build_elsewhere():
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            Heads()
+        other["categories"] = [w.category for w in rec]
+
+    with unregistered_checks_paused():
+        with warnings.catch_warnings(record=True) as here:
+            warnings.simplefilter("always")
+            net = Heads()
+            list(net.parameters())
+        thread = threading.Thread(target=build_elsewhere)
+        thread.start()
+        thread.join()
+    assert here == []
+    assert other["categories"] == [nn.UnregisteredModuleWarning]
+    with pytest.warns(nn.UnregisteredModuleWarning):    # still armed once the pause ends
+        net(d2lmods.randn(1, 4))
 
 
 def test_dtype_error_names_path_of_module_missed_by_double():
