@@ -30,8 +30,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from d2lmods.nn.utils import find_unregistered, unregistered_checks_paused
-
 from ._format import fmt_count, fmt_shape
 
 REGISTERED = "registered"
@@ -244,6 +242,8 @@ def _relative(path: str, owner: str) -> str:
 
 
 def _find_unregistered(model) -> list:
+    from d2lmods.nn.utils import find_unregistered
+
     return list(find_unregistered(model))
 
 
@@ -430,6 +430,8 @@ def _checks_paused():
     it pauses the checks in this thread (rather than swallowing their warnings) and they stay
     armed for the learner's own calls.
     """
+    from d2lmods.nn.utils import unregistered_checks_paused
+
     return unregistered_checks_paused()
 
 
