@@ -31,17 +31,21 @@ def container_items(value, limit: int = MAX_ITEMS):
     """Up to ``limit`` ``(path suffix, element)`` pairs of a plain container, in its own order.
 
     Reads the storage of the built-in type (``list.__iter__``, ``dict.items``...), so a
-    subclass's ``__iter__`` is never called. Sets are ordered by (type name, id).
+    subclass's ``__iter__`` is never called. Sets are ordered by (type name, id). Anything
+    that is not really one of these containers gives no items.
     """
-    if isinstance(value, dict):
-        items = OrderedDict.items(value) if isinstance(value, OrderedDict) else dict.items(value)
+    t = type(value)   # not isinstance(): an object can claim any __class__
+    if issubclass(t, dict):
+        items = OrderedDict.items(value) if issubclass(t, OrderedDict) else dict.items(value)
         return [(f"[{_key_text(k)}]", v) for k, v in itertools.islice(items, limit)]
-    if isinstance(value, (set, frozenset)):
-        it = set.__iter__(value) if isinstance(value, set) else frozenset.__iter__(value)
+    if issubclass(t, (set, frozenset)):
+        it = set.__iter__(value) if issubclass(t, set) else frozenset.__iter__(value)
         ordered = sorted(itertools.islice(it, limit), key=lambda x: (type(x).__name__, id(x)))
         return [(f"{{{i}}}", v) for i, v in enumerate(ordered)]
-    it = list.__iter__(value) if isinstance(value, list) else tuple.__iter__(value)
-    return [(f"[{i}]", v) for i, v in enumerate(itertools.islice(it, limit))]
+    if issubclass(t, (list, tuple)):
+        it = list.__iter__(value) if issubclass(t, list) else tuple.__iter__(value)
+        return [(f"[{i}]", v) for i, v in enumerate(itertools.islice(it, limit))]
+    return []
 
 
 def container_kind(value) -> str:

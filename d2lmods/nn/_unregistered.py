@@ -137,13 +137,14 @@ def hidden_in(value, path: str = ""):
         budget[0] -= len(items)
         for sub, x in items:
             sub = path + sub
-            if isinstance(x, Module):
+            t = type(x)   # not isinstance(): an object can claim any __class__
+            if issubclass(t, Module):
                 yield sub, x, "module"
-            elif isinstance(x, Parameter):
+            elif issubclass(t, Parameter):
                 yield sub, x, "parameter"
-            elif isinstance(x, Tensor) and is_trainable_leaf(x):
+            elif issubclass(t, Tensor) and is_trainable_leaf(x):
                 yield sub, x, "tensor"
-            elif isinstance(x, CONTAINERS):
+            elif issubclass(t, CONTAINERS):
                 yield from walk(x, sub, depth + 1)
 
     return walk(value, path, 0)

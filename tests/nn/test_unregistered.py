@@ -497,6 +497,26 @@ def test_scan_of_an_attribute_set_later_is_bounded_too():
         net(d2lmods.randn(1, 2))
 
 
+class Impostor:
+    """Claims to be a list (and, inside one, a module) without being either."""
+
+    def __init__(self, claim):
+        self._claim = claim
+
+    @property
+    def __class__(self):
+        return self._claim
+
+
+def test_scan_is_not_fooled_by_objects_that_fake_their_class():
+    net = HoldsEndless(Impostor(list))
+    net.more = [Impostor(nn.Linear), Impostor(dict)]
+    assert isinstance(net.junk, list) and isinstance(net.more[0], nn.Module)   # the pretence
+    assert find_unregistered(net) == []
+    assert len(list(net.parameters())) == 2
+    net(d2lmods.randn(1, 2))
+
+
 def test_error_path_inside_a_model_holding_an_endless_list():
     class Net(nn.Module):
         def __init__(self):
