@@ -5,8 +5,8 @@
 """
 # --- module system: Module, Parameter, containers, lazy mixin, Linear, checks -----------------
 from . import parameter
-from ._messages import (ModuleUsageWarning, SharedInstanceWarning, StateDictWarning,
-                        UnregisteredModuleWarning)
+from .._messages import (ModuleUsageWarning, SharedInstanceWarning, StateDictWarning,
+                         UnregisteredModuleWarning)
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .lazy import LazyModuleMixin
 from .module import Module

@@ -13,13 +13,14 @@ learner most often gets wrong and says what to change.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 
 import numpy as np
 
+from d2lmods._messages import layers as texts
+from d2lmods._messages import user_stacklevel
 from d2lmods.autograd.function import Function
+from d2lmods.nn._callstack import where_suffix as _where
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
            "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
@@ -32,28 +33,6 @@ def _ops():
     from d2lmods.ops import nn_ops
 
     return nn_ops
-
-
-def _where() -> str:
-    """``" in Sequential.0 (Conv2d)"``-style context for messages, or ``""`` outside modules."""
-    from d2lmods.nn.module import current_module_path
-
-    path = current_module_path()
-    return f" (in {path})" if path else ""
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _user_stacklevel() -> int:
-    """``stacklevel`` for ``warnings.warn`` called from the caller of this helper, pointing at
-    the first frame outside d2lmods (the learner's line, not a layer's forward)."""
-    frame = sys._getframe(2)
-    level = 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _shape(t) -> tuple:
@@ -105,7 +84,7 @@ def tanh(input):
 
 def _softmax_dim(ndim: int, name: str) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  f"include dim=X as an argument.", UserWarning, stacklevel=_user_stacklevel())
+                  f"include dim=X as an argument.", UserWarning, stacklevel=user_stacklevel())
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -258,12 +237,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = int(np.prod([shape[a] for a in axes]))
         if count <= 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size "
-                f"torch.Size({list(shape)}){_where()}: batch normalization in training mode "
-                f"needs several samples to compute a mean and variance. Fix: call net.eval() "
-                f"before predicting on a single example (BatchNorm then uses its running "
-                f"statistics), or train with a batch size > 1.")
+            raise ValueError(texts.batch_norm_single(shape, _where()))
     elif running_mean is None or running_var is None:
         raise ValueError("batch_norm in eval mode needs running_mean and running_var")
     from d2lmods.ops.normalization import batch_norm as _batch_norm
@@ -276,10 +250,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = _shape(input)
     if shape[len(shape) - len(ns):] != ns:
-        raise RuntimeError(
-            f"Given normalized_shape={list(ns)}, expected input with shape [*, "
-            f"{', '.join(map(str, ns))}], but got input of size {list(shape)}{_where()}. Fix: "
-            f"LayerNorm's normalized_shape must equal the input's last dimension(s).")
+        raise RuntimeError(texts.layer_norm_shape(ns, shape, _where()))
     axes = tuple(range(len(shape) - len(ns), len(shape)))
     mean = input.mean(axes, keepdim=True)
     centered = input - mean
@@ -319,18 +290,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     """Rows of ``weight`` picked by the integer ids in ``input``."""
     idx = np.asarray(input._data if hasattr(input, "_data") else input)
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got {idx.dtype} instead{_where()}. Embedding looks rows up "
-            f"by integer id. Fix: pass integer ids, e.g. X.long().")
+        raise RuntimeError(texts.embedding_dtype(idx.dtype, _where()))
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise IndexError(
-            f"index out of range in self: id {bad} is not a row of the embedding table "
-            f"(num_embeddings={n}, valid ids 0..{n - 1}){_where()}. Fix: build the Embedding "
-            f"with num_embeddings >= {int(idx.max()) + 1} (the vocabulary size), or map the ids "
-            f"into range.")
+        raise IndexError(texts.embedding_range(bad, n, int(idx.max()), _where()))
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return _Embedding.apply(weight, idx.astype(np.int64, copy=False), padding_idx)
@@ -356,13 +320,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     would broadcast into an (N, N) matrix of wrong differences."""
     si, st = _shape(input), _shape(target)
     if si != st:
-        warnings.warn(
-            f"Using a target size ({st}) that is different to the input size ({si}){_where()}. "
-            f"This will likely lead to incorrect results due to broadcasting: every prediction "
-            f"may be compared with every target. Please ensure they have the same size, e.g. "
-            + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1 and len(st) == 1
-               else "y.reshape(y_hat.shape)")
-            + ".", UserWarning, stacklevel=_user_stacklevel())
+        warnings.warn(texts.mse_shapes(si, st, _where()), UserWarning, stacklevel=user_stacklevel())
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
 
@@ -379,30 +337,16 @@ def _check_class_targets(input, target, fn: str):
         if st == si:
             return "probs"
         if len(st) == len(si) - 1:
-            raise RuntimeError(
-                f"{fn}: target holds class indices of shape {st} but is floating point "
-                f"({target.dtype}); class indices must be integers (expected scalar type Long but "
-                f"found Float){_where()}. Fix: pass y.long() (e.g. cross_entropy(y_hat, y.long())).")
-        raise RuntimeError(
-            f"{fn}: float targets are read as class probabilities (e.g. one-hot rows) and must "
-            f"have the input's shape {si}, but target has shape {st}{_where()}. Fix: pass class "
-            f"indices of shape {si[:1] + si[2:]} (y.argmax(dim=1) for one-hot rows), or make the "
-            f"model output {st[1] if len(st) > 1 else '?'} classes to match the one-hot width.")
+            raise RuntimeError(texts.float_indices(fn, st, target.dtype, _where()))
+        raise RuntimeError(texts.probs_shape(fn, si, st, _where()))
     if tkind not in "iu":
         raise RuntimeError(f"{fn}: target must be integer class indices or float probabilities, "
                            f"got {target.dtype}{_where()}")
     if st == si and len(si) >= 2:
-        raise RuntimeError(
-            f"{fn}: target has the input's shape {si} but an integer dtype; this looks like "
-            f"one-hot encoded labels{_where()}. Fix: pass class indices y.argmax(dim=1) "
-            f"(shape {si[:1] + si[2:]}), or y.float() to use them as class probabilities.")
+        raise RuntimeError(texts.one_hot_ints(fn, si, _where()))
     expected = si[:1] + si[2:] if len(si) >= 2 else ()
     if st != expected:
-        raise ValueError(
-            f"{fn}: expected target of shape {expected} (one class index per sample) for input "
-            f"of shape {si}, got {st}{_where()}. Fix: "
-            + ("flatten the labels with y.reshape(-1)" if len(st) == 2 and st[1] == 1
-               else "pass one integer label per row of the input") + ".")
+        raise ValueError(texts.target_shape(fn, expected, si, st, _where()))
     return "indices"
 
 
@@ -415,15 +359,8 @@ def _check_range(target, n_classes: int, ignore_index: int, fn: str) -> None:
         return
     lo, hi = int(valid.min()), int(valid.max())
     if lo < 0 or hi >= n_classes:
-        bad = hi if hi >= n_classes else lo
         n_bad = int(((valid < 0) | (valid >= n_classes)).sum())
-        fix = (f"if the labels run 1..{n_classes}, subtract 1 (y - 1)" if lo >= 1 and hi == n_classes
-               else f"make the last layer output {hi + 1} classes (the labels go up to {hi})"
-               if hi >= n_classes else "labels must be 0..C-1; negative labels are invalid")
-        raise IndexError(
-            f"Target {bad} is out of bounds{_where()}: {fn} got {n_classes} class scores per "
-            f"sample, so valid targets are 0..{n_classes - 1}, but {n_bad} target(s) fall "
-            f"outside (min {lo}, max {hi}). Fix: {fix}.")
+        raise IndexError(texts.target_range(fn, n_classes, lo, hi, n_bad, _where()))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -442,9 +379,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
     if _check_class_targets(input, target, "nll_loss") == "probs":
-        raise RuntimeError(f"nll_loss: target must hold class indices (int64), got float targets "
-                           f"of the input's shape {_shape(input)}{_where()}. Fix: pass "
-                           f"y.argmax(dim=1), or use cross_entropy, which accepts probabilities.")
+        raise RuntimeError(texts.nll_probs(_shape(input), _where()))
     _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
     return _ops().nll_loss(input, target, weight=weight, ignore_index=ignore_index,
                            reduction=reduction)
@@ -455,11 +390,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` computed stably from logits."""
     si, st = _shape(input), _shape(target)
     if si != st:
-        raise ValueError(
-            f"Target size ({st}) must be the same as input size ({si}){_where()}. Fix: "
-            + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1
-               else "reshape the targets to the logits' shape")
-            + "; targets must also be floats (y.float()).")
+        raise ValueError(texts.bce_shapes(si, st, _where()))
     if target._data.dtype.kind != "f":
         target = target.to(input.dtype)
     # log(1 + exp(-|x|)) + max(-x, 0) == -log sigmoid(x), without overflow

@@ -15,6 +15,7 @@ The running estimates are updated in place with the unbiased batch variance, as 
 """
 import numpy as np
 
+from .._messages import core as texts
 from ._util import STATE, Node, OpError, out, plain, ver
 
 __all__ = ["batch_norm"]
@@ -73,9 +74,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                         ("running_var", running_var)):
             if t is not None and t._data.dtype != xd.dtype:
-                raise OpError(f"mixed dtype (CPU): all inputs must share same datatype. The "
-                              f"input is {x.dtype} but {name} is {t.dtype}. Fix: convert the "
-                              f"input (X.to({t.dtype})) or the model (net.to({x.dtype}))",
+                raise OpError(texts.mixed_dtype("batch_norm", x.dtype, name, t.dtype),
                               op="batch_norm", shapes=(xd.shape, t._data.shape))
     axes = (0,) + tuple(range(2, xd.ndim))
     bshape = (1, c) + (1,) * (xd.ndim - 2)

@@ -492,30 +492,17 @@ def analyze(model, input=None) -> ModelTree:
         return _build(model, _find_unregistered(model), records, dynamic, notes)
 
 
-@contextlib.contextmanager
 def _checks_paused():
     """Walk the model without setting off nn's one-time "unregistered" checks.
 
     ``parameters()``/``state_dict()`` scan a model once and warn about plain containers; the
-    analysis reports the same thing itself, so it pauses the checks (rather than swallowing
-    their warnings) and they stay armed for the learner's own calls.
+    analysis reports the same thing itself (from the same scanner, ``find_unregistered``), so
+    it pauses the checks in this thread (rather than swallowing their warnings) and they stay
+    armed for the learner's own calls.
     """
-    import d2lmods
+    from d2lmods.nn.utils import unregistered_checks_paused
 
-    setter = getattr(d2lmods, "set_warn_unregistered", None)
-    if setter is None:
-        yield
-        return
-    try:
-        from d2lmods.nn._messages import warn_unregistered_enabled
-        was = warn_unregistered_enabled()
-    except ImportError:
-        was = True
-    setter(False)
-    try:
-        yield
-    finally:
-        setter(was)
+    return unregistered_checks_paused()
 
 
 def _build(model, findings, records, dynamic, notes) -> ModelTree:

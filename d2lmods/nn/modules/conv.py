@@ -209,30 +209,26 @@ class ConvTranspose2d(_ConvNd):
 def _check_nd_input(conv, x, dims) -> None:
     """The input is a tensor with ``dims`` (unbatched) or ``dims + 1`` spatial-plus-channel
     dimensions; the op itself reports channel mismatches, with the module's place added."""
-    from d2lmods.nn import _messages as msg
-    from d2lmods.nn.modules.linear import check_input, module_where
+    from d2lmods._messages import layers as texts
+    from d2lmods._messages import who
+    from d2lmods.nn._callstack import located, module_where
+    from d2lmods.nn.modules.linear import check_input
 
     check_input(conv, x)
     nd = len(x._data.shape)
+    cls = type(conv).__name__
     if nd in (dims + 1, dims + 2):
         c = x._data.shape[-dims - 1]
         if c == conv.in_channels:
             return
         where = module_where(conv)
-        w = list(conv.weight._data.shape)
-        shape = list(x._data.shape)
-        raise msg.located(RuntimeError(
-            f"Given {'transposed=1' if conv.transposed else f'groups={conv.groups}'}, weight of "
-            f"size {w}, expected input{shape} to have {conv.in_channels} channels, but got {c} "
-            f"channels instead: {msg.who(type(conv).__name__, where)} has "
-            f"in_channels={conv.in_channels}. Fix: make in_channels match the channels the "
-            f"previous layer produces (its out_channels), or use nn.Lazy{type(conv).__name__} to "
-            f"infer it."), where)
+        detail = "transposed=1" if conv.transposed else f"groups={conv.groups}"
+        raise located(RuntimeError(texts.conv_channels(
+            who(cls, where), cls, detail, list(conv.weight._data.shape), list(x._data.shape),
+            conv.in_channels, c)), where)
     where = module_where(conv)
-    raise msg.located(RuntimeError(
-        f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
-        f"{type(conv).__name__}, but got input of size: {list(x._data.shape)} "
-        f"({msg.who(type(conv).__name__, where)})"), where)
+    raise located(RuntimeError(texts.conv_rank(who(cls, where), cls, dims,
+                                               list(x._data.shape))), where)
 
 
 def _check_conv_input(conv, x) -> None:
@@ -248,41 +244,14 @@ def _check_conv_input(conv, x) -> None:
 
 
 def _explain_conv_input(conv, shape, c) -> None:
-    from d2lmods.nn import _messages as msg
-    from d2lmods.nn.modules.linear import module_where
+    from d2lmods._messages import layers as texts
+    from d2lmods._messages import who
+    from d2lmods.nn._callstack import located, module_where
 
     where = module_where(conv)
-    head = (f"{msg.who(type(conv).__name__, where)} (in_channels={c}) expects input of shape "
-            f"(N, {c}, H, W) or, unbatched, ({c}, H, W), but got {shape}")
-
-    def error(text):
-        return msg.located(RuntimeError(text), where)
-
-    if len(shape) == 3:
-        if shape[0] == c:
-            return  # an unbatched image, as PyTorch allows
-        if c == 1:
-            raise error(f"{head}: this looks like a batch of {shape[0]} single-channel images "
-                        f"without the channel dimension. Fix: add it with X.unsqueeze(1) "
-                        f"(or X.reshape(-1, 1, {shape[1]}, {shape[2]})).")
-        if shape[-1] == c:
-            raise error(f"{head}: this looks like one channels-last image (H, W, C). "
-                        f"Fix: X.permute(2, 0, 1) (and add a batch dim with unsqueeze(0)).")
-        raise error(f"{head}. Fix: pass a 4-D batch (N, {c}, H, W).")
-    if len(shape) != 4:
-        fix = ("If it comes from a Linear/Flatten layer, reshape it back to images first, e.g. "
-               "X.reshape(-1, C, H, W) or nn.Unflatten(1, (C, H, W))." if len(shape) == 2
-               else "Fix: pass a 4-D batch (N, C, H, W).")
-        raise error(f"{head}: a {len(shape)}-D input. {fix}")
-    if shape[1] == c:
-        return
-    if shape[-1] == c:
-        raise error(f"{head}: the channels are in the last dimension (channels-last, "
-                    f"N x H x W x C, as images from PIL/numpy/TensorFlow usually are). "
-                    f"Fix: X.permute(0, 3, 1, 2) to get (N, C, H, W).")
-    raise error(f"{head}, i.e. {shape[1]} channels instead of {c}. Fix: check in_channels "
-                f"against the number of channels the previous layer produces (its "
-                f"out_channels), or use nn.LazyConv2d to infer it.")
+    text = texts.conv_input(who(type(conv).__name__, where), shape, c)
+    if text is not None:
+        raise located(RuntimeError(text), where)
 
 
 class _LazyConvXdMixin(LazyModuleMixin):
