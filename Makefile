@@ -8,7 +8,7 @@ STAMP := $(VENV)/.stamp-install
 NBVAL := --nbval-current-env --nbval-cell-timeout=600
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup system-deps warmup demo test test-unit test-notebooks test-exercises lab bench clean
+.PHONY: setup system-deps warmup demo test lint size test-unit test-notebooks test-exercises lab bench clean
 
 setup: system-deps $(STAMP) warmup
 
@@ -33,7 +33,17 @@ demo: setup
 	$(PY) -m autograder demo build/demo-course
 	$(PY) -m autograder dashboard build/demo-course --assignment modules
 
-test: setup test-unit test-notebooks test-exercises
+test: setup lint size test-unit test-notebooks test-exercises
+
+# Style, formatting and the import contracts of pyproject.toml (the README's layer diagram).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
+
+# Lines of code per package (no docstrings or comments); printed, never enforced.
+size:
+	@$(PYTHON) .ci/size.py
 
 test-unit: $(STAMP)
 	$(PY) -m pytest
@@ -54,4 +64,4 @@ bench: setup
 	$(PY) -m bench.grading
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache .ruff_cache .import_linter_cache

@@ -22,6 +22,7 @@ Fairness rules the harness enforces:
 
 Run a single child by hand with ``python -m bench._harness --child MODULE:FUNC --lib d2lmods``.
 """
+
 import argparse
 import importlib
 import json
@@ -32,8 +33,14 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 SLOW_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 __all__ = ["compare", "report", "child_env", "run_child", "ratio_line"]
@@ -52,29 +59,70 @@ def child_env(threads, keep_blas_overrides=False):
     return env
 
 
-def run_child(workload, lib, params=None, threads=2, repeats=7, inner=10, warmup=3,
-              keep_blas_overrides=False, timeout=900):
+def run_child(
+    workload,
+    lib,
+    params=None,
+    threads=2,
+    repeats=7,
+    inner=10,
+    warmup=3,
+    keep_blas_overrides=False,
+    timeout=900,
+):
     """Time ``workload`` for one library in a fresh process; returns the child's JSON result."""
-    cmd = [sys.executable, "-m", "bench._harness", "--child", workload, "--lib", lib,
-           "--threads", str(threads), "--repeats", str(repeats), "--inner", str(inner),
-           "--warmup", str(warmup), "--params", json.dumps(params or {})]
-    r = subprocess.run(cmd, env=child_env(threads, keep_blas_overrides), cwd=ROOT,
-                       capture_output=True, text=True, timeout=timeout)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench._harness",
+        "--child",
+        workload,
+        "--lib",
+        lib,
+        "--threads",
+        str(threads),
+        "--repeats",
+        str(repeats),
+        "--inner",
+        str(inner),
+        "--warmup",
+        str(warmup),
+        "--params",
+        json.dumps(params or {}),
+    ]
+    r = subprocess.run(
+        cmd,
+        env=child_env(threads, keep_blas_overrides),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"benchmark child for {lib} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def compare(workload, params=None, libs=("d2lmods", "torch"), threads=2, rounds=3, repeats=7,
-            inner=10, warmup=3, keep_blas_overrides=False):
+def compare(
+    workload,
+    params=None,
+    libs=("d2lmods", "torch"),
+    threads=2,
+    rounds=3,
+    repeats=7,
+    inner=10,
+    warmup=3,
+    keep_blas_overrides=False,
+):
     """Run ``workload`` for each library ``rounds`` times (alternating); pool the samples."""
     results = {lib: {"samples": [], "info": None} for lib in libs}
     for r in range(rounds):
         order = libs if r % 2 == 0 else tuple(reversed(libs))
         for lib in order:
             try:
-                res = run_child(workload, lib, params, threads, repeats, inner, warmup,
-                                keep_blas_overrides)
+                res = run_child(
+                    workload, lib, params, threads, repeats, inner, warmup, keep_blas_overrides
+                )
             except RuntimeError as e:
                 if lib != "d2lmods" and "No module named" in str(e):
                     results.pop(lib, None)
@@ -82,11 +130,18 @@ def compare(workload, params=None, libs=("d2lmods", "torch"), threads=2, rounds=
                 raise
             results[lib]["samples"].extend(res["samples"])
             results[lib]["info"] = res["info"]
-    for lib, res in results.items():
+    for res in results.values():
         res["median"] = statistics.median(res["samples"])
         res["min"] = min(res["samples"])
-    return {"workload": workload, "params": params or {}, "threads": threads, "rounds": rounds,
-            "repeats": repeats, "inner": inner, "results": results}
+    return {
+        "workload": workload,
+        "params": params or {},
+        "threads": threads,
+        "rounds": rounds,
+        "repeats": repeats,
+        "inner": inner,
+        "results": results,
+    }
 
 
 def ratio_line(results, a="d2lmods", b="torch"):
@@ -98,12 +153,16 @@ def ratio_line(results, a="d2lmods", b="torch"):
 
 def report(results):
     """A small text table: median and min per library (milliseconds per call) and the ratio."""
-    lines = [f"{results['workload']} {results['params']}  threads={results['threads']}  "
-             f"{results['rounds']} rounds x {results['repeats']} samples x {results['inner']} calls"]
+    lines = [
+        f"{results['workload']} {results['params']}  threads={results['threads']}  "
+        f"{results['rounds']} rounds x {results['repeats']} samples x {results['inner']} calls"
+    ]
     for lib, res in results["results"].items():
         info = res["info"] or {}
-        lines.append(f"  {lib:<8} median {res['median'] * 1e3:9.3f} ms   min {res['min'] * 1e3:9.3f} ms"
-                     f"   [{info.get('version', '?')}; BLAS {info.get('blas', '?')}]")
+        lines.append(
+            f"  {lib:<8} median {res['median'] * 1e3:9.3f} ms   min {res['min'] * 1e3:9.3f} ms"
+            f"   [{info.get('version', '?')}; BLAS {info.get('blas', '?')}]"
+        )
     lines.append("  " + ratio_line(results))
     return "\n".join(lines)
 
@@ -116,8 +175,10 @@ def _blas_info():
         return "threadpoolctl not installed"
     parts = []
     for pool in threadpool_info():
-        parts.append(f"{pool.get('internal_api')} {pool.get('architecture', '')} "
-                     f"threads={pool.get('num_threads')}".strip())
+        parts.append(
+            f"{pool.get('internal_api')} {pool.get('architecture', '')} "
+            f"threads={pool.get('num_threads')}".strip()
+        )
     return "; ".join(parts) or "none found"
 
 
@@ -125,6 +186,7 @@ def _child(args):
     params = json.loads(args.params)
     if args.lib == "torch":
         import torch
+
         torch.set_num_threads(args.threads)
         lib = torch
         version = f"torch {torch.__version__}"
@@ -148,9 +210,14 @@ def _child(args):
             step()
         samples.append((time.perf_counter() - t0) / args.inner)
     import numpy
-    info = {"version": version, "numpy": numpy.__version__, "blas": _blas_info(),
-            "threads": args.threads,
-            "blas_overrides": {v: os.environ.get(v) for v in SLOW_BLAS_VARS if v in os.environ}}
+
+    info = {
+        "version": version,
+        "numpy": numpy.__version__,
+        "blas": _blas_info(),
+        "threads": args.threads,
+        "blas_overrides": {v: os.environ.get(v) for v in SLOW_BLAS_VARS if v in os.environ},
+    }
     print(json.dumps({"samples": samples, "info": info}))
 
 

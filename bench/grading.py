@@ -9,6 +9,7 @@ feedback HTML, grades.csv) in a subprocess for each worker count.  Prints submis
 ``--nbgrader`` also times nbgrader's own ``nbgrader autograde`` (one kernel per notebook, no
 sandbox, the visible tests only) on the same submissions, as the point of comparison.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,29 @@ import tempfile
 import time
 from pathlib import Path
 
-HONEST = ["correct", "correct_alt", "seq_plain_list", "seq_wrong_order", "seq_name_clash", "seq_skips_last",
-          "seq_repeats", "par_wrong_dim", "par_plain_list", "par_mutates", "fac_shared", "fac_plain_list",
-          "fac_ignores_kwargs", "fac_n_zero", "release", "missing_cell"]
+HONEST = [
+    "correct",
+    "correct_alt",
+    "seq_plain_list",
+    "seq_wrong_order",
+    "seq_name_clash",
+    "seq_skips_last",
+    "seq_repeats",
+    "par_wrong_dim",
+    "par_plain_list",
+    "par_mutates",
+    "fac_shared",
+    "fac_plain_list",
+    "fac_ignores_kwargs",
+    "fac_n_zero",
+    "release",
+    "missing_cell",
+]
 
 
 def build(root: Path, n: int) -> None:
     from autograder.demo import build_course
+
     names = [HONEST[i % len(HONEST)] for i in range(n)]
     course = build_course(root, names=sorted(set(names)), copies=1)
     # more copies of the same samples until there are n students
@@ -56,28 +73,53 @@ def main() -> None:
                 root = Path(tmp) / "course"
                 build(root, a.n)
                 t = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "autograder", "grade", str(root), "--assignment", "modules",
-                                "--workers", str(w)], check=True, stdout=subprocess.DEVNULL)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "autograder",
+                        "grade",
+                        str(root),
+                        "--assignment",
+                        "modules",
+                        "--workers",
+                        str(w),
+                    ],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
                 times.append(time.perf_counter() - t)
         med = statistics.median(times)
-        print(f"workers={w}: median {med:.1f} s over {len(times)} run(s) -> {60 * a.n / med:.1f} submissions/minute "
-              f"({med / a.n:.2f} s each)")
+        print(
+            f"workers={w}: median {med:.1f} s over {len(times)} run(s) -> "
+            f"{60 * a.n / med:.1f} submissions/minute ({med / a.n:.2f} s each)"
+        )
     if a.nbgrader:
-        env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-               # the kernels must import d2lmods even from a checkout that is not pip-installed
-               "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        env = {
+            **os.environ,
+            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+            # the kernels must import d2lmods even from a checkout that is not pip-installed
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        }
         times = []
         for _ in range(a.repeat):
             with tempfile.TemporaryDirectory() as tmp:
                 root = Path(tmp) / "course"
                 build(root, a.n)
                 t = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "modules"], cwd=root, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [sys.executable, "-m", "nbgrader", "autograde", "modules"],
+                    cwd=root,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 times.append(time.perf_counter() - t)
         med = statistics.median(times)
-        print(f"nbgrader autograde (1 process, unsandboxed): median {med:.1f} s -> {60 * a.n / med:.1f} "
-              f"submissions/minute ({med / a.n:.2f} s each)")
+        print(
+            f"nbgrader autograde (1 process, unsandboxed): median {med:.1f} s -> {60 * a.n / med:.1f} "
+            f"submissions/minute ({med / a.n:.2f} s each)"
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ the numba cache, then ``pipeline.grade_batch`` with the parent as the single
 writer of results and gradebook. Throughput counts the batch only (the warm-up
 is reported apart), so it is what a large class costs per submission.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "modules"
 # Realistic submissions: right answers and the classic mistakes, each a few percent of the class.
-MIX = {"correct": 8, "correct_alt": 4, "seq_plain_list": 3, "seq_wrong_order": 1, "seq_skips_last": 1,
-       "seq_repeats": 1, "par_plain_list": 2, "par_wrong_dim": 1, "par_mutates": 1, "fac_shared": 2,
-       "fac_plain_list": 1, "fac_n_zero": 1, "fac_ignores_kwargs": 1}
+MIX = {
+    "correct": 8,
+    "correct_alt": 4,
+    "seq_plain_list": 3,
+    "seq_wrong_order": 1,
+    "seq_skips_last": 1,
+    "seq_repeats": 1,
+    "par_plain_list": 2,
+    "par_wrong_dim": 1,
+    "par_mutates": 1,
+    "fac_shared": 2,
+    "fac_plain_list": 1,
+    "fac_n_zero": 1,
+    "fac_ignores_kwargs": 1,
+}
 
 
 def make_submissions(course: Path, n: int) -> list[str]:
@@ -94,15 +107,22 @@ def run_mode(mode: str, template: Path, work: Path, log) -> dict:
 
             from autograder.distributed import make_executor
 
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=40)
+            cluster = LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=40,
+            )
             executor = make_executor(cluster.scheduler_address)
             workers = 2
         else:
             workers = int(mode)
         t0 = time.perf_counter()
-        results = pipeline.grade_batch(course, ASSIGNMENT, jobs, executor=executor, workers=workers,
-                                       log=lambda *_: None)
+        results = pipeline.grade_batch(
+            course, ASSIGNMENT, jobs, executor=executor, workers=workers, log=lambda *_: None
+        )
         wall = time.perf_counter() - t0
     finally:
         if executor is not None:
@@ -124,19 +144,29 @@ def summarise(mode, workers, results, wall, warm, kind, log) -> dict:
         t["outside sandbox"] = max(0.0, r["extra_data"]["grading_seconds"] - walls)
         for k, v in t.items():
             phases.setdefault(k, []).append(v)
-    out = {"mode": mode, "workers": workers, "submissions": len(results), "wall_seconds": round(wall, 2),
-           "per_minute": round(60 * len(results) / wall, 1) if wall else None,
-           "warmup_seconds": round(warm, 2), "sandbox": kind,
-           "median_grading_seconds": round(statistics.median(per_sub), 3) if per_sub else None,
-           "mean_phase_seconds": {k: round(statistics.fmean(v), 3) for k, v in phases.items()},
-           "flags": sorted({f for r in results for f in r["flags"]})}
-    log(f"{mode:>5}: {out['submissions']} submissions in {out['wall_seconds']:.1f} s = "
-        f"{out['per_minute']} / min (median {out['median_grading_seconds']} s each; warm-up {warm:.1f} s)")
+    out = {
+        "mode": mode,
+        "workers": workers,
+        "submissions": len(results),
+        "wall_seconds": round(wall, 2),
+        "per_minute": round(60 * len(results) / wall, 1) if wall else None,
+        "warmup_seconds": round(warm, 2),
+        "sandbox": kind,
+        "median_grading_seconds": round(statistics.median(per_sub), 3) if per_sub else None,
+        "mean_phase_seconds": {k: round(statistics.fmean(v), 3) for k, v in phases.items()},
+        "flags": sorted({f for r in results for f in r["flags"]}),
+    }
+    log(
+        f"{mode:>5}: {out['submissions']} submissions in {out['wall_seconds']:.1f} s = "
+        f"{out['per_minute']} / min (median {out['median_grading_seconds']} s each; warm-up {warm:.1f} s)"
+    )
     return out
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.grading_scale", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.grading_scale", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--n", type=int, default=200, help="submissions (default 200)")
     ap.add_argument("--modes", default="1,2,dask", help="comma list of worker counts and/or 'dask'")
     ap.add_argument("--work", default=str(ROOT / "build" / "grading-scale"), help="scratch folder")
@@ -147,18 +177,27 @@ def main(argv=None) -> int:
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     log(f"generating {a.n} submissions in {work / 'template'} ...")
     template = prepare_template(work, a.n)
-    summary = {"n": a.n, "cpus": os.cpu_count(), "python": sys.version.split()[0],
-               "load_before": os.getloadavg(), "runs": []}
+    summary = {
+        "n": a.n,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load_before": os.getloadavg(),
+        "runs": [],
+    }
     for mode in [m.strip() for m in a.modes.split(",") if m.strip()]:
         summary["runs"].append(run_mode(mode, template, work, log))
         summary["runs"][-1]["load_after"] = os.getloadavg()
-        (work / "summary.json").write_text(json.dumps(summary, indent=2))  # keep what is done so far
+        (work / "summary.json").write_text(
+            json.dumps(summary, indent=2)
+        )  # keep what is done so far
     rows = summary["runs"]
     log("\nmode   workers  submissions  wall s   per minute  median s  warm-up s  mean s per phase")
     for r in rows:
         phases = ", ".join(f"{k} {v:.2f}" for k, v in r["mean_phase_seconds"].items())
-        log(f"{r['mode']:<6} {r['workers']:>7}  {r['submissions']:>11}  {r['wall_seconds']:>6.1f}  "
-            f"{r['per_minute']:>10}  {r['median_grading_seconds']:>8}  {r['warmup_seconds']:>9}  {phases}")
+        log(
+            f"{r['mode']:<6} {r['workers']:>7}  {r['submissions']:>11}  {r['wall_seconds']:>6.1f}  "
+            f"{r['per_minute']:>10}  {r['median_grading_seconds']:>8}  {r['warmup_seconds']:>9}  {phases}"
+        )
     log(f"\nfigures: {work / 'summary.json'}")
     return 0
 

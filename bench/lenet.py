@@ -15,29 +15,20 @@ D2L's LeNet-5 on a batch of 64 single-channel 28x28 images, float32:
 ``--variant relu`` swaps Sigmoid/AvgPool2d for ReLU/MaxPool2d (the "modern" LeNet).
 Both libraries run the identical code with the same weights and data. Target: <= 2x PyTorch.
 """
+
 import argparse
 import os
 import sys
 
 import numpy as np
 
+from tests.fixtures.models import lenet
+
 from ._harness import compare, report
 
 
-def _lenet(nn, variant):
-    act = nn.Sigmoid if variant == "sigmoid" else nn.ReLU
-    pool = nn.AvgPool2d if variant == "sigmoid" else nn.MaxPool2d
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), act(), pool(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), act(), pool(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), act(),
-        nn.Linear(120, 84), act(),
-        nn.Linear(84, 10))
-
-
 def lenet_step(lib, batch=64, variant="sigmoid", lr=0.9):
-    net = _lenet(lib.nn, variant)
+    net = lenet(lib, variant)
     rng = np.random.default_rng(0)
     with lib.no_grad():  # identical weights in both libraries
         for p in net.parameters():
@@ -54,6 +45,7 @@ def lenet_step(lib, batch=64, variant="sigmoid", lr=0.9):
         loss = loss_fn(net(X), y)
         loss.backward()
         opt.step()
+
     return step
 
 
@@ -88,10 +80,19 @@ def main(argv=None):
         profile(args.variant)
         return
     rounds, repeats = (1, 3) if args.quick else (args.rounds, args.repeats)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    res = compare("bench.lenet:lenet_step", {"batch": args.batch, "variant": args.variant},
-                  threads=args.threads, rounds=rounds, repeats=repeats, inner=5, warmup=3)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    res = compare(
+        "bench.lenet:lenet_step",
+        {"batch": args.batch, "variant": args.variant},
+        threads=args.threads,
+        rounds=rounds,
+        repeats=repeats,
+        inner=5,
+        warmup=3,
+    )
     print(report(res))
 
 

@@ -16,6 +16,7 @@ Workloads (each library runs the identical code, with ``lib`` = ``d2lmods`` or `
 
 Targets: MLP step <= 1.15x PyTorch's time, tiny network <= 1.0x, cold start well under 1 s.
 """
+
 import argparse
 import ast
 import os
@@ -26,7 +27,9 @@ import time
 
 import numpy as np
 
-from ._harness import compare, report, child_env, ROOT
+from tests.fixtures.models import build
+
+from ._harness import ROOT, child_env, compare, report
 
 
 def _set_params(lib, model, seed):
@@ -40,8 +43,13 @@ def _set_params(lib, model, seed):
 
 def mlp_step(lib, batch=256, hidden=256, lr=0.01):
     nn = lib.nn
-    net = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                        nn.Linear(hidden, 10))
+    net = nn.Sequential(
+        nn.Linear(784, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, 10),
+    )
     _set_params(lib, net, 0)
     rng = np.random.default_rng(1)
     X = lib.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
@@ -54,37 +62,15 @@ def mlp_step(lib, batch=256, hidden=256, lr=0.01):
         loss = loss_fn(net(X), y)
         loss.backward()
         opt.step()
+
     return step
 
 
 def _chimera(lib):
-    nn, F = lib.nn, lib.nn.functional
-
-    class FixedHiddenMLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rand_weight = lib.tensor(np.random.default_rng(2).random((20, 20))
-                                          .astype(np.float32))
-            self.linear = nn.Linear(20, 20)
-
-        def forward(self, X):
-            X = self.linear(X)
-            X = F.relu(lib.mm(X, self.rand_weight) + 1)
-            X = self.linear(X)
-            while X.abs().sum() > 1:
-                X /= 2
-            return X.sum()
-
-    class NestMLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
-            self.linear = nn.Linear(32, 16)
-
-        def forward(self, X):
-            return self.linear(self.net(X))
-
-    return nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())
+    """D2L's chimera; its constant ``rand_weight`` drawn from one numpy stream for both libraries."""
+    net, _ = build(lib, "chimera")
+    net[2].rand_weight = lib.tensor(np.random.default_rng(2).random((20, 20)).astype(np.float32))
+    return net
 
 
 def tiny_step(lib):
@@ -96,6 +82,7 @@ def tiny_step(lib):
         for p in net.parameters():
             p.grad = None
         net(X).backward()
+
     return step
 
 
@@ -115,19 +102,29 @@ print(t_import, time.perf_counter() - t0)
 def cold_start(threads=2, repeats=5):
     """Median wall time of: new interpreter -> import d2lmods -> first MLP step done."""
     env = child_env(threads)
-    subprocess.run([sys.executable, "-m", "d2lmods.warmup"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "d2lmods.warmup"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     walls, imports, firsts = [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=ROOT, capture_output=True,
-                           text=True, check=True)
+        r = subprocess.run(
+            [sys.executable, "-c", _COLD],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         walls.append(time.perf_counter() - t0)
         t_imp, t_total = map(float, r.stdout.split())
         imports.append(t_imp)
         firsts.append(t_total)
-    return {"wall": statistics.median(walls), "import": statistics.median(imports),
-            "import_and_first_step": statistics.median(firsts)}
+    return {
+        "wall": statistics.median(walls),
+        "import": statistics.median(imports),
+        "import_and_first_step": statistics.median(firsts),
+    }
 
 
 _PARALLEL = """
@@ -161,8 +158,14 @@ print(repr(res))
 def parallel_check(threads=2):
     """Fused SGD + weight-decay update: serial numba vs ``parallel=True`` vs numpy (medians)."""
     env = child_env(threads)
-    r = subprocess.run([sys.executable, "-c", _PARALLEL], env=env, cwd=ROOT, capture_output=True,
-                       text=True, check=True)
+    r = subprocess.run(
+        [sys.executable, "-c", _PARALLEL],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return ast.literal_eval(r.stdout.strip().splitlines()[-1])
 
 
@@ -172,8 +175,11 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--quick", action="store_true", help="one round, fewer samples")
-    p.add_argument("--parallel-check", action="store_true",
-                   help="only compare serial and parallel=True numba for a fused update")
+    p.add_argument(
+        "--parallel-check",
+        action="store_true",
+        help="only compare serial and parallel=True numba for a fused update",
+    )
     args = p.parse_args(argv)
     if args.parallel_check:
         res = parallel_check(args.threads)
@@ -181,18 +187,36 @@ def main(argv=None):
             print(f"  {k:<20} {v * 1e3:8.3f} ms")
         return
     rounds, repeats = (1, 3) if args.quick else (args.rounds, args.repeats)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    mlp = compare("bench.mlp:mlp_step", {"batch": 256}, threads=args.threads, rounds=rounds,
-                  repeats=repeats, inner=10, warmup=5)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    mlp = compare(
+        "bench.mlp:mlp_step",
+        {"batch": 256},
+        threads=args.threads,
+        rounds=rounds,
+        repeats=repeats,
+        inner=10,
+        warmup=5,
+    )
     print(report(mlp))
-    tiny = compare("bench.mlp:tiny_step", {}, threads=args.threads, rounds=rounds,
-                   repeats=repeats, inner=50, warmup=20)
+    tiny = compare(
+        "bench.mlp:tiny_step",
+        {},
+        threads=args.threads,
+        rounds=rounds,
+        repeats=repeats,
+        inner=50,
+        warmup=20,
+    )
     print(report(tiny))
     cold = cold_start(args.threads, repeats=3 if args.quick else 5)
-    print(f"cold start (warm kernel cache): process wall {cold['wall']:.2f} s; inside it, "
-          f"import d2lmods {cold['import']:.2f} s, import + first MLP step "
-          f"{cold['import_and_first_step']:.2f} s")
+    print(
+        f"cold start (warm kernel cache): process wall {cold['wall']:.2f} s; inside it, "
+        f"import d2lmods {cold['import']:.2f} s, import + first MLP step "
+        f"{cold['import_and_first_step']:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ registries, building and loading state dicts, lazy materialization).
 
     python -m bench.modules            # all workloads, 2 threads, medians and ratios
 """
+
 import sys
 
 from bench._harness import compare, report
@@ -23,6 +24,7 @@ def deep_call(lib, depth=32, width=16):
     def step():
         with lib.no_grad():
             net(x)
+
     return step
 
 
@@ -36,6 +38,7 @@ def traverse(lib, depth=32, width=16):
         list(net.named_modules())
         net.eval()
         net.train()
+
     return step
 
 
@@ -45,10 +48,12 @@ def state_dict_round_trip(lib, depth=32, width=64):
 
     def make():
         return nn.Sequential(*[nn.Linear(width, width) for _ in range(depth)])
+
     src, dst = make(), make()
 
     def step():
         dst.load_state_dict(src.state_dict())
+
     return step
 
 
@@ -58,10 +63,12 @@ def lazy_materialize(lib, width=256):
     x = lib.randn(8, width)
 
     def step():
-        net = nn.Sequential(nn.LazyLinear(width), nn.ReLU(), nn.LazyLinear(width), nn.ReLU(),
-                            nn.LazyLinear(10))
+        net = nn.Sequential(
+            nn.LazyLinear(width), nn.ReLU(), nn.LazyLinear(width), nn.ReLU(), nn.LazyLinear(10)
+        )
         with lib.no_grad():
             net(x)
+
     return step
 
 

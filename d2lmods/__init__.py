@@ -103,6 +103,6 @@ del _builtins
 
 # ---- the layers built on the core: modules, optimizers, data loading, safe save/load ----------
 from . import nn  # noqa: E402
-from .nn._messages import set_warn_unregistered  # noqa: E402
+from .nn.utils import set_warn_unregistered  # noqa: E402
 from . import optim, utils  # noqa: E402
 from .serialization import save, load  # noqa: E402

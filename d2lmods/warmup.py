@@ -50,7 +50,7 @@ def fingerprint():
 
 
 def _cache_folder():
-    from .kernels._jit import choose_cache_dir
+    from .kernels import choose_cache_dir
     d = choose_cache_dir()
     return d if d is not None else os.path.join(_KERNEL_DIR, "__pycache__")
 

@@ -3,14 +3,16 @@
     .venv/bin/python docs/make_figures.py
 
 writes ``docs/unregistered_heads.svg`` and ``docs/unregistered_heads.png`` (needs Graphviz's
-``dot``); ``--out DIR`` writes them elsewhere. The model is the classic mistake: two task heads kept in a plain Python list.
+``dot``); ``--out DIR`` writes them elsewhere. The model is the classic mistake: two task heads
+kept in a plain Python list.
 """
+
 import pathlib
 import sys
 import warnings
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 import d2lmods  # noqa: E402
 from d2lmods import nn  # noqa: E402
@@ -21,7 +23,7 @@ class MultiTask(nn.Module):
     def __init__(self):
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32))
-        self.heads = [nn.Linear(32, 10), nn.Linear(32, 1)]   # plain list: NOT registered
+        self.heads = [nn.Linear(32, 10), nn.Linear(32, 1)]  # plain list: NOT registered
 
     def forward(self, X):
         h = self.encoder(X)
@@ -32,11 +34,13 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out_dir = pathlib.Path(argv[argv.index("--out") + 1]) if "--out" in argv else HERE
     if not have_dot():
-        print("Graphviz's `dot` is needed to render the figures (apt-get install graphviz)",
-              file=sys.stderr)
+        print(
+            "Graphviz's `dot` is needed to render the figures (apt-get install graphviz)",
+            file=sys.stderr,
+        )
         return 1
     d2lmods.manual_seed(0)
-    with warnings.catch_warnings():   # the model's own warning about its plain list
+    with warnings.catch_warnings():  # the model's own warning about its plain list
         warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
         model = MultiTask()
         g = draw(model, input=d2lmods.randn(8, 16), rankdir="LR")
@@ -44,7 +48,7 @@ def main(argv=None) -> int:
     svg.write_bytes(g.pipe(format="svg"))
     png = out_dir / "unregistered_heads.png"
     sharp = g.copy()
-    sharp.graph_attr["dpi"] = "144"   # crisp on high-density screens; the SVG is unaffected
+    sharp.graph_attr["dpi"] = "144"  # crisp on high-density screens; the SVG is unaffected
     png.write_bytes(sharp.pipe(format="png"))
     for out in (svg, png):
         print(out)

@@ -3,6 +3,7 @@
 PyTorch is only an oracle here: ``torch`` is a fixture that skips the test when
 torch is not installed, so the suite passes on a machine without it.
 """
+
 import os
 
 import pytest

@@ -14,6 +14,7 @@ Every differentiable op creates one ``Node`` subclass instance, named like PyTor
 outputs gets ``{output number: array}`` for the outputs that received one) and returns one array
 (or ``None``) per input. It never loops over elements in Python: kernels do that.
 """
+from .._messages.core import INPLACE_MODIFIED
 from .._tensor.dtypes import NP_TO_DTYPE
 
 __all__ = ["Node", "AccumulateGrad", "SavedTensorModifiedError", "GraphFreedError"]
@@ -84,12 +85,7 @@ def _modified_message(node, shape, np_dtype, now, expected):
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [d2lmods.{dtype.torch_name}Tensor [{shape_s}]], "
         f"which {node.name()} saved for its backward, is at version {now}; expected version "
-        f"{expected} instead.\n"
-        "The tensor was changed in place (an in-place op such as +=, add_(), relu_(), an indexed "
-        "assignment, or a write through .data) after the forward pass used it and before backward(). "
-        "Fix: don't write in place to a tensor the graph still needs -- use an out-of-place op "
-        "(y = y * 2 instead of y *= 2), or .clone() it first, or make the update under "
-        "`with torch.no_grad():` after backward() (as optimizers do).")
+        f"{expected} instead.\n" + INPLACE_MODIFIED)
 
 
 class AccumulateGrad:

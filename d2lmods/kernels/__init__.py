@@ -8,7 +8,7 @@ Set ``NUMBA_DISABLE_JIT=1`` to run the same kernels as plain Python (slow, but d
 """
 import numpy as np
 
-from ._jit import cache_dir, jit_enabled
+from ._jit import cache_dir, choose_cache_dir, jit_enabled
 from . import elementwise as _E, softmax as _S, conv as _C
 from .optim import sgd_update, adam_update, sgd_update_ref, adam_update_ref
 

@@ -19,7 +19,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
-from . import _messages as msg
+from .._messages import ModuleUsageWarning, SharedInstanceWarning, typename, warn
+from .._messages import modules as texts
+from ._callstack import call_state, current_module_path, located
 from .module import Module, _addindent
 from .parameter import Parameter, Tensor
 
@@ -35,22 +37,12 @@ def _check_module(container: str, where: str, value) -> None:
     if isinstance(value, Module):
         return
     if isinstance(value, type) and issubclass(value, Module):
-        raise TypeError(
-            f"{container} got the class {_qual(value)} at {where}, not a layer: write "
-            f"{_qual(value)}() with parentheses \u2014 did you mean {_qual(value)}()?")
+        raise TypeError(texts.container_got_class(container, _qual(value), where))
     if isinstance(value, dict) and value and all(isinstance(v, Module) for v in value.values()):
-        raise TypeError(
-            f"{container} got a dict of {len(value)} modules at {where}; it takes modules as "
-            f"separate arguments, or an OrderedDict for named layers. Fix: "
-            f"{container}(OrderedDict(d)) (from collections import OrderedDict) or "
-            f"{container}(*d.values()).")
+        raise TypeError(texts.container_got_dict(container, len(value), where))
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
-        raise TypeError(
-            f"{container} got a {type(value).__name__} of {len(value)} modules at {where}, but it takes "
-            f"the modules themselves as separate arguments. Fix: unpack the list, "
-            f"{container}(*layers).")
-    raise TypeError(f"{container}: {msg.typename(value)} at {where} is not a Module subclass. "
-                    f"Each entry must be a layer instance such as nn.Linear(2, 3) or nn.ReLU().")
+        raise TypeError(texts.container_got_list(container, type(value).__name__, len(value), where))
+    raise TypeError(texts.container_not_module(container, typename(value), where))
 
 
 def _put(container, key: str, module, method: str) -> None:
@@ -63,25 +55,15 @@ def _put(container, key: str, module, method: str) -> None:
     old = container._modules.get(key)
     if old is not None and old is not module:
         name = type(container).__name__
-        msg.warn(f"nn.{name}.{method} stored the new {type(module).__name__} under key '{key}', which "
-                 f"already held a {type(old).__name__}, so that child was dropped (PyTorch does the "
-                 f"same, silently). The keys of this {name} are {list(container._modules)}: they are "
-                 "not 0..n-1, e.g. after slicing a Sequential (slices keep the original keys) or "
-                 f"inserting past the end. Fix: renumber first, e.g. container = nn.{name}"
-                 f"({'*' if name == 'Sequential' else ''}container).",
-                 msg.ModuleUsageWarning, stacklevel=3)
+        warn(texts.key_replaced(name, method, type(module).__name__, key, type(old).__name__,
+                                list(container._modules)), ModuleUsageWarning, stacklevel=3)
     container._modules[key] = module
 
 
 def _returned_none(seq, child) -> RuntimeError:
-    from .module import _call_state, current_module_path
     key = next((k for k, m in seq._modules.items() if m is child), "?")
-    where = current_module_path(_call_state.stack) + f".{key}"
-    name = type(child).__name__
-    return msg.located(RuntimeError(
-        f"{name} at {where} returned None, so the next layer of the Sequential would get no input. "
-        f"Likely cause: {name}.forward has no `return` statement. Fix: end {name}.forward with "
-        "`return X`."), where)
+    where = current_module_path(call_state.stack) + f".{key}"
+    return located(RuntimeError(texts.returned_none(type(child).__name__, where)), where)
 
 
 def _qual(cls) -> str:
@@ -117,16 +99,8 @@ def _warn_repeated(container: str, modules: list, stacklevel: int = 3) -> None:
                 break
     if not positions:
         return
-    layer = modules[positions[0]]
-    name = type(layer).__name__
-    shown = ", ".join(str(p) for p in positions)
-    msg.warn(
-        f"{container} holds the same {name} instance at positions {shown} (as `[layer] * n` "
-        f"creates): all of them share one set of weights, so this is 1 layer applied "
-        f"{len(positions)} times, not {len(positions)} layers. Fix: build separate layers with a "
-        f"list comprehension, e.g. {container}(*[nn.{name}(...) for _ in range({len(positions)})]). "
-        f"If the sharing is intended, add the shared layer with separate add_module calls.",
-        msg.SharedInstanceWarning, stacklevel=stacklevel)
+    warn(texts.repeated_instance(container, type(modules[positions[0]]).__name__, positions),
+         SharedInstanceWarning, stacklevel=stacklevel)
 
 
 def _has_weights(module: Module) -> bool:
@@ -294,13 +268,10 @@ class ModuleList(Module):
     def __init__(self, modules: Iterable[Module] | None = None, *more) -> None:
         super().__init__()
         if more:
-            raise TypeError(f"ModuleList takes one iterable of modules, but got {1 + len(more)} "
-                            "arguments. Fix: put the layers in a list, nn.ModuleList([a, b, c]) "
-                            "(or nn.ModuleList(layers) for an existing list).")
+            raise TypeError(texts.module_list_arguments(1 + len(more)))
         if modules is not None:
             if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
-                raise TypeError(f"ModuleList takes an iterable of modules, but got a single "
-                                f"{type(modules).__name__}. Fix: nn.ModuleList([layer]).")
+                raise TypeError(texts.module_list_single(type(modules).__name__))
             modules = list(modules)
             for i, m in enumerate(modules):
                 _check_module("nn.ModuleList", f"position {i}", m)
@@ -392,8 +363,7 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         if not isinstance(modules, Iterable) or isinstance(modules, Module) and not isinstance(
                 modules, (ModuleList, Sequential)):
-            hint = (" Fix: add a single module with .append(module)"
-                    if isinstance(modules, Module) else "")
+            hint = texts.EXTEND_WITH_MODULE if isinstance(modules, Module) else ""
             raise TypeError("ModuleList.extend should be called with an iterable, but got "
                             + type(modules).__name__ + ("." + hint if hint else ""))
         offset = len(self)
@@ -403,11 +373,7 @@ class ModuleList(Module):
         return self
 
     def __call__(self, *args, **kwargs):
-        raise NotImplementedError(
-            'Module [ModuleList] is missing the required "forward" function -- a ModuleList only '
-            "holds modules, it does not run them. Loop over it in your own forward "
-            "(`for layer in self.layers: X = layer(X)`), or use nn.Sequential(*layers) if the "
-            "layers simply run one after another.")
+        raise NotImplementedError(texts.MODULE_LIST_CALLED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,8 +510,7 @@ class ParameterList(Module):
         return "\n".join(_param_repr_line(k, p, lambda t: repr(t.dtype)) for k, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
-        raise RuntimeError("ParameterList should not be called: it only holds parameters. "
-                           "Use them in your own forward, e.g. `for w in self.weights: X = X @ w`.")
+        raise RuntimeError(texts.PARAMETER_LIST_CALLED)
 
 
 class ParameterDict(Module):
@@ -618,11 +583,10 @@ class ParameterDict(Module):
         _update_from(self, parameters, "ParametersDict.update", "ParameterDict")
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_repr_line(k, p, msg.typename) for k, p in self.items())
+        return "\n".join(_param_repr_line(k, p, typename) for k, p in self.items())
 
     def __call__(self, input):
-        raise RuntimeError("ParameterDict should not be called: it only holds parameters. "
-                           "Use them in your own forward, e.g. `X @ self.params['w']`.")
+        raise RuntimeError(texts.PARAMETER_DICT_CALLED)
 
 
 def _update_from(container, items, method: str, kind: str) -> None:

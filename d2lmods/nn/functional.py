@@ -5,25 +5,26 @@
 >>> F.relu(d2lmods.tensor([-1., 0.5]))
 tensor([0.0000, 0.5000])
 
-The heavy ops (``linear``, ``conv2d``, pooling, softmax, cross-entropy) are the
-core's autograd ops with compiled kernels; the others are composed here from
-tensor ops, so autograd differentiates them. Each function checks the inputs a
+The heavy ops (``linear``, the convolutions, pooling, ``batch_norm``, softmax,
+cross-entropy) are the core's autograd ops with compiled kernels; the others are
+composed here from tensor ops, so autograd differentiates them. Each function checks the inputs a
 learner most often gets wrong and says what to change.
 """
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 
 import numpy as np
 
+from d2lmods._messages import layers as texts
+from d2lmods._messages import user_stacklevel
+from d2lmods.nn._callstack import where_suffix as _where
 from d2lmods.ops.indexing import embedding as _embedding
-from d2lmods.autograd.grad_mode import no_grad
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-           "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
            "layer_norm", "embedding", "mse_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy_with_logits", "one_hot"]
 
@@ -32,28 +33,6 @@ def _ops():
     from d2lmods.ops import nn_ops
 
     return nn_ops
-
-
-def _where() -> str:
-    """``" in Sequential.0 (Conv2d)"``-style context for messages, or ``""`` outside modules."""
-    from d2lmods.nn.module import current_module_path
-
-    path = current_module_path()
-    return f" (in {path})" if path else ""
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _user_stacklevel() -> int:
-    """``stacklevel`` for ``warnings.warn`` called from the caller of this helper, pointing at
-    the first frame outside d2lmods (the learner's line, not a layer's forward)."""
-    frame = sys._getframe(2)
-    level = 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _shape(t) -> tuple:
@@ -105,7 +84,7 @@ def tanh(input):
 
 def _softmax_dim(ndim: int, name: str) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  f"include dim=X as an argument.", UserWarning, stacklevel=_user_stacklevel())
+                  f"include dim=X as an argument.", UserWarning, stacklevel=user_stacklevel())
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -163,6 +142,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _ops().conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of ``(N, C, L)`` with ``weight`` of shape
+    ``(out_channels, C // groups, k)``; ``padding`` may be ``"same"``/``"valid"``."""
+    from d2lmods.ops import conv
+
+    return conv.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution (the adjoint of ``conv2d``) of ``(N, C_in, H, W)`` with
+    ``weight`` of shape ``(C_in, out_channels // groups, kH, kW)``."""
+    from d2lmods.ops import conv
+
+    return conv.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                                 dilation)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Maximum over ``kernel_size`` windows (``stride`` defaults to ``kernel_size``)."""
@@ -182,6 +179,51 @@ def adaptive_avg_pool2d(input, output_size):
     return _ops().adaptive_avg_pool2d(input, output_size)
 
 
+def _single(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name} must be an int or a tuple of one int, got {v!r}")
+        return int(v[0])
+    return int(v)
+
+
+def _pool1d_input(input, fn):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"{fn}() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}{_where()}")
+    return input.unsqueeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
+    r = max_pool2d(_pool1d_input(input, "max_pool1d"), (1, k), (1, s),
+                   (0, _single(padding, "padding")), (1, _single(dilation, "dilation")),
+                   ceil_mode, return_indices)
+    if return_indices:
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
+    return avg_pool2d(_pool1d_input(input, "avg_pool1d"), (1, k), (1, s),
+                      (0, _single(padding, "padding")), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average-pool ``(N, C, L)`` to length ``output_size``."""
+    size = _single(output_size, "output_size")
+    return adaptive_avg_pool2d(_pool1d_input(input, "adaptive_avg_pool1d"),
+                               (1, size)).squeeze(-2)
+
+
 # ----------------------------------------------------------------------------- normalization
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
@@ -191,45 +233,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if len(shape) < 2:
         raise ValueError(f"batch_norm expects an input with a batch and a channel dimension "
                          f"(N, C, ...), got shape {shape}")
-    c = shape[1]
     axes = (0,) + tuple(range(2, len(shape)))
-    bshape = (1, c) + (1,) * (len(shape) - 2)
     if training:
         count = int(np.prod([shape[a] for a in axes]))
         if count <= 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size "
-                f"torch.Size({list(shape)}){_where()}: batch normalization in training mode "
-                f"needs several samples to compute a mean and variance. Fix: call net.eval() "
-                f"before predicting on a single example (BatchNorm then uses its running "
-                f"statistics), or train with a batch size > 1.")
-        mean = input.mean(axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(axes, keepdim=True)
-        out = centered / (var + eps).sqrt()
-        if running_mean is not None:
-            with no_grad():
-                m = momentum
-                bm = mean._data.reshape(c)
-                bv = var._data.reshape(c) * (count / (count - 1))  # running var is unbiased
-                rm, rv = running_mean._data, running_var._data
-                rm *= rm.dtype.type(1 - m)
-                rm += (bm * m).astype(rm.dtype, copy=False)
-                rv *= rv.dtype.type(1 - m)
-                rv += (bv * m).astype(rv.dtype, copy=False)
-                running_mean._version[0] += 1
-                running_var._version[0] += 1
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-        rm = running_mean.detach().reshape(bshape)
-        rv = running_var.detach().reshape(bshape)
-        out = (input - rm) / (rv + eps).sqrt()
-    if weight is not None:
-        out = out * weight.reshape(bshape)
-    if bias is not None:
-        out = out + bias.reshape(bshape)
-    return out
+            raise ValueError(texts.batch_norm_single(shape, _where()))
+    elif running_mean is None or running_var is None:
+        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+    from d2lmods.ops.normalization import batch_norm as _batch_norm
+
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -237,10 +250,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = _shape(input)
     if shape[len(shape) - len(ns):] != ns:
-        raise RuntimeError(
-            f"Given normalized_shape={list(ns)}, expected input with shape [*, "
-            f"{', '.join(map(str, ns))}], but got input of size {list(shape)}{_where()}. Fix: "
-            f"LayerNorm's normalized_shape must equal the input's last dimension(s).")
+        raise RuntimeError(texts.layer_norm_shape(ns, shape, _where()))
     axes = tuple(range(len(shape) - len(ns), len(shape)))
     mean = input.mean(axes, keepdim=True)
     centered = input - mean
@@ -259,18 +269,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     """Rows of ``weight`` picked by the integer ids in ``input``."""
     idx = np.asarray(input._data if hasattr(input, "_data") else input)
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got {idx.dtype} instead{_where()}. Embedding looks rows up "
-            f"by integer id. Fix: pass integer ids, e.g. X.long().")
+        raise RuntimeError(texts.embedding_dtype(idx.dtype, _where()))
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise IndexError(
-            f"index out of range in self: id {bad} is not a row of the embedding table "
-            f"(num_embeddings={n}, valid ids 0..{n - 1}){_where()}. Fix: build the Embedding "
-            f"with num_embeddings >= {int(idx.max()) + 1} (the vocabulary size), or map the ids "
-            f"into range.")
+        raise IndexError(texts.embedding_range(bad, n, int(idx.max()), _where()))
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return _embedding(weight, idx.astype(np.int64, copy=False), padding_idx)
@@ -296,13 +299,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     would broadcast into an (N, N) matrix of wrong differences."""
     si, st = _shape(input), _shape(target)
     if si != st:
-        warnings.warn(
-            f"Using a target size ({st}) that is different to the input size ({si}){_where()}. "
-            f"This will likely lead to incorrect results due to broadcasting: every prediction "
-            f"may be compared with every target. Please ensure they have the same size, e.g. "
-            + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1 and len(st) == 1
-               else "y.reshape(y_hat.shape)")
-            + ".", UserWarning, stacklevel=_user_stacklevel())
+        warnings.warn(texts.mse_shapes(si, st, _where()), UserWarning, stacklevel=user_stacklevel())
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
 
@@ -319,30 +316,16 @@ def _check_class_targets(input, target, fn: str):
         if st == si:
             return "probs"
         if len(st) == len(si) - 1:
-            raise RuntimeError(
-                f"{fn}: target holds class indices of shape {st} but is floating point "
-                f"({target.dtype}); class indices must be integers (expected scalar type Long but "
-                f"found Float){_where()}. Fix: pass y.long() (e.g. cross_entropy(y_hat, y.long())).")
-        raise RuntimeError(
-            f"{fn}: float targets are read as class probabilities (e.g. one-hot rows) and must "
-            f"have the input's shape {si}, but target has shape {st}{_where()}. Fix: pass class "
-            f"indices of shape {si[:1] + si[2:]} (y.argmax(dim=1) for one-hot rows), or make the "
-            f"model output {st[1] if len(st) > 1 else '?'} classes to match the one-hot width.")
+            raise RuntimeError(texts.float_indices(fn, st, target.dtype, _where()))
+        raise RuntimeError(texts.probs_shape(fn, si, st, _where()))
     if tkind not in "iu":
         raise RuntimeError(f"{fn}: target must be integer class indices or float probabilities, "
                            f"got {target.dtype}{_where()}")
     if st == si and len(si) >= 2:
-        raise RuntimeError(
-            f"{fn}: target has the input's shape {si} but an integer dtype; this looks like "
-            f"one-hot encoded labels{_where()}. Fix: pass class indices y.argmax(dim=1) "
-            f"(shape {si[:1] + si[2:]}), or y.float() to use them as class probabilities.")
+        raise RuntimeError(texts.one_hot_ints(fn, si, _where()))
     expected = si[:1] + si[2:] if len(si) >= 2 else ()
     if st != expected:
-        raise ValueError(
-            f"{fn}: expected target of shape {expected} (one class index per sample) for input "
-            f"of shape {si}, got {st}{_where()}. Fix: "
-            + ("flatten the labels with y.reshape(-1)" if len(st) == 2 and st[1] == 1
-               else "pass one integer label per row of the input") + ".")
+        raise ValueError(texts.target_shape(fn, expected, si, st, _where()))
     return "indices"
 
 
@@ -355,15 +338,8 @@ def _check_range(target, n_classes: int, ignore_index: int, fn: str) -> None:
         return
     lo, hi = int(valid.min()), int(valid.max())
     if lo < 0 or hi >= n_classes:
-        bad = hi if hi >= n_classes else lo
         n_bad = int(((valid < 0) | (valid >= n_classes)).sum())
-        fix = (f"if the labels run 1..{n_classes}, subtract 1 (y - 1)" if lo >= 1 and hi == n_classes
-               else f"make the last layer output {hi + 1} classes (the labels go up to {hi})"
-               if hi >= n_classes else "labels must be 0..C-1; negative labels are invalid")
-        raise IndexError(
-            f"Target {bad} is out of bounds{_where()}: {fn} got {n_classes} class scores per "
-            f"sample, so valid targets are 0..{n_classes - 1}, but {n_bad} target(s) fall "
-            f"outside (min {lo}, max {hi}). Fix: {fix}.")
+        raise IndexError(texts.target_range(fn, n_classes, lo, hi, n_bad, _where()))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -382,9 +358,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
     if _check_class_targets(input, target, "nll_loss") == "probs":
-        raise RuntimeError(f"nll_loss: target must hold class indices (int64), got float targets "
-                           f"of the input's shape {_shape(input)}{_where()}. Fix: pass "
-                           f"y.argmax(dim=1), or use cross_entropy, which accepts probabilities.")
+        raise RuntimeError(texts.nll_probs(_shape(input), _where()))
     _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
     return _ops().nll_loss(input, target, weight=weight, ignore_index=ignore_index,
                            reduction=reduction)
@@ -395,11 +369,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` computed stably from logits."""
     si, st = _shape(input), _shape(target)
     if si != st:
-        raise ValueError(
-            f"Target size ({st}) must be the same as input size ({si}){_where()}. Fix: "
-            + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1
-               else "reshape the targets to the logits' shape")
-            + "; targets must also be floats (y.float()).")
+        raise ValueError(texts.bce_shapes(si, st, _where()))
     if target._data.dtype.kind != "f":
         target = target.to(input.dtype)
     # log(1 + exp(-|x|)) + max(-x, 0) == -log sigmoid(x), without overflow

@@ -21,6 +21,10 @@ import warnings
 
 import numpy as np
 
+from .._messages import layers as texts
+from .._tensor.core import Tensor
+from .parameter import is_lazy
+
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
            "trunc_normal_"]
@@ -28,17 +32,8 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros
 
 def _array(tensor, fn: str) -> np.ndarray:
     """The array behind ``tensor``, after checking it can be initialized."""
-    from d2lmods._tensor.core import Tensor
-
-    try:
-        from d2lmods.nn.parameter import is_lazy
-    except ImportError:  # module system not importable: no lazy parameters exist
-        is_lazy = None
-    if is_lazy is not None and is_lazy(tensor):
-        raise RuntimeError(
-            f"nn.init.{fn}: this parameter is an uninitialized lazy parameter (its shape is "
-            f"not known yet). Fix: run one forward pass first (e.g. net(X) with a batch of "
-            f"inputs), then initialize it, e.g. net.apply(init_fn) after net(X).")
+    if is_lazy(tensor):
+        raise RuntimeError(texts.init_lazy(fn))
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init.{fn} expects a d2lmods Tensor or Parameter, got "
                         f"{type(tensor).__name__}")

@@ -22,6 +22,7 @@ that calls ``materialize(shape)`` on each placeholder (under ``no_grad``) and th
 """
 from __future__ import annotations
 
+from .._messages import modules as texts
 from .parameter import is_lazy, no_grad
 
 __all__ = ["LazyModuleMixin"]
@@ -80,12 +81,7 @@ class LazyModuleMixin:
 
     def forward(self, *args, **kwargs):
         if self.has_uninitialized_params():
-            name = self._get_name()
-            raise RuntimeError(
-                f"{name}.forward() was called directly, so the hook that infers the input size from "
-                f"the first batch did not run and the weights of this {name} have no shape yet. "
-                "Fix: call the module itself, layer(X) / net(X) instead of .forward(X), so hooks run "
-                "and lazy parameters materialize.")
+            raise RuntimeError(texts.lazy_forward_direct(self._get_name()))
         return super().forward(*args, **kwargs)
 
     def _replicate_for_data_parallel(self):  # pragma: no cover - API parity only

@@ -20,32 +20,41 @@ walk over those registries, exactly as in PyTorch::
 Beyond PyTorch, the module system explains the usual mistakes: modules kept in
 plain lists (``UnregisteredModuleWarning``), a missing ``super().__init__()``,
 a misspelled ``forward``, dtype and shape mismatches (errors name the module
-path), and ``state_dict`` misuse.
+path), and ``state_dict`` misuse. Each of these is one call from the class into
+a helper module, so the class reads as PyTorch's:
+
+* ``_unregistered`` -- the scan for modules hidden in plain containers and its warnings
+* ``_explain``      -- what went wrong in a call or an attribute look-up
+* ``_callstack``    -- which module is running, for messages that name the place
+* ``state_dict``    -- the ``StateDict`` view and the hints of a failed load
+* ``hooks``         -- hook handles
+
+and every text comes from ``d2lmods._messages``.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import itertools
-import sys
-import threading
 import warnings
 import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import _messages as msg
-from .parameter import (Buffer, Parameter, Tensor, _array, _bump_version, _same_storage, is_lazy,
-                        no_grad)
+from .._messages import ModuleUsageWarning, typename, warn
+from .._messages import modules as _texts
+from .._messages import state_dict as _sd_texts
+from . import _explain
+from . import _unregistered as unregistered
+from . import state_dict as _state_dict
+from ._callstack import annotate, call_state
+from .hooks import RemovableHandle, _HookDict
+from .parameter import Buffer, Parameter, Tensor, _array, _bump_version, is_lazy, no_grad
+from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]
 
-
-# --------------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------------
 
 def _addindent(s: str, num_spaces: int) -> str:
     """Indent every line of ``s`` but the first (PyTorch's repr helper; blank lines stay blank)."""
@@ -57,311 +66,9 @@ def _addindent(s: str, num_spaces: int) -> str:
     return first + "\n" + "\n".join(lines)
 
 
-class RemovableHandle:
-    """Returned by ``register_forward_hook`` & co.; ``handle.remove()`` takes the hook off again."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict, *, extra_dict: dict | None = None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._next_id)
-        self.extra_dict_ref = weakref.ref(extra_dict) if extra_dict is not None else None
-
-    extra_dict_refs: tuple = ()
-
-    def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, self.extra_dict_ref, *self.extra_dict_refs):
-            d = ref() if ref is not None else None
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __getstate__(self):
-        # Weak references cannot be pickled: store the dicts themselves (the module pickles them too).
-        return (self.hooks_dict_ref(), self.id,
-                self.extra_dict_ref() if self.extra_dict_ref is not None else None)
-
-    def __setstate__(self, state):
-        hooks, self.id, extra = state
-        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else _HookDict())
-        self.extra_dict_ref = weakref.ref(extra) if extra is not None else None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _HookDict(OrderedDict):
-    """An OrderedDict that can be weak-referenced (a handle keeps only a weak reference)."""
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns; prints ``<All keys matched successfully>`` when both are empty."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
-
-    __str__ = __repr__
-
-
-class StateDict(OrderedDict):
-    """The ordered ``name -> tensor`` mapping ``Module.state_dict()`` returns.
-
-    The tensors share memory with the model's parameters (as in PyTorch), so
-    the dict is a *view*, not a snapshot. Replacing an entry changes this dict
-    only, never the model; d2lmods warns when that happens on a throw-away
-    ``net.state_dict()[key] = value`` or on a dict that is later dropped
-    without being loaded, because the learner most likely expected the model to
-    change.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._metadata = OrderedDict()
-        self._live = False           # True once handed out by Module.state_dict
-        self._edited: list[str] = []
-        self._loaded = False
-
-    def __setitem__(self, key, value):
-        if self.__dict__.get("_live") and key in self and isinstance(value, Tensor):
-            old = OrderedDict.__getitem__(self, key)
-            if isinstance(old, Tensor) and not _same_storage(old, value):
-                # 3 references = the caller's expression stack + this frame's `self` + getrefcount's
-                # argument (CPython): nobody else holds the dict, so it can never be loaded and
-                # the edit is lost for sure. A dict kept in a variable is checked when dropped.
-                if sys.getrefcount(self) <= 3:
-                    msg.warn(_state_dict_edit_text([key]), msg.StateDictWarning, stacklevel=2)
-                else:
-                    self._edited.append(key)
-        OrderedDict.__setitem__(self, key, value)
-
-    def _consume(self):
-        # Reading the edited dict (saving it, printing it, loading it) means it was put to use.
-        if self.__dict__.get("_edited"):
-            self._loaded = True
-
-    def keys(self):
-        self._consume()
-        return OrderedDict.keys(self)
-
-    def values(self):
-        self._consume()
-        return OrderedDict.values(self)
-
-    def items(self):
-        self._consume()
-        return OrderedDict.items(self)
-
-    def __iter__(self):
-        self._consume()
-        return OrderedDict.__iter__(self)
-
-    def __del__(self):
-        try:
-            if self._edited and not self._loaded:
-                msg.warn(_state_dict_edit_text(self._edited), msg.StateDictWarning, stacklevel=1)
-        except Exception:
-            pass
-
-    def __repr__(self):
-        # Print exactly as the OrderedDict PyTorch returns.
-        text = OrderedDict.__repr__(self)
-        return "OrderedDict" + text[len(type(self).__name__):]
-
-    def __reduce__(self):
-        # Pickle/deepcopy as a plain OrderedDict snapshot (plus metadata).
-        self._consume()
-        state = {"_metadata": self._metadata}
-        return (StateDict, (list(OrderedDict.items(self)),), state)
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.__dict__.setdefault("_live", False)
-        self.__dict__.setdefault("_edited", [])
-        self.__dict__.setdefault("_loaded", False)
-
-
-def _state_dict_edit_text(keys) -> str:
-    shown = ", ".join(repr(k) for k in keys[:4]) + (", ..." if len(keys) > 4 else "")
-    return (f"Assigning a new tensor to state_dict()[{shown}] changes only that dict, not the model: "
-            "state_dict() returns references to the parameters, and replacing an entry does not "
-            "write into them. Fix: edit the dict and pass it to net.load_state_dict(sd), or change "
-            "the parameter in place: `with torch.no_grad(): sd[key].copy_(value)`.")
-
-
-class _CallState(threading.local):
-    def __init__(self):
-        self.stack: list = []        # modules inside __call__, outermost first
-        self.apply_depth = 0         # nesting of Module.apply (warn once, at the top)
-
-
-_call_state = _CallState()
-
-
-def _child_step(parent, child) -> str | None:
-    """How ``child`` is reached from ``parent``: ``.name`` if registered, ``.attr[i]`` if kept in a list."""
-    pd = parent.__dict__
-    for name, m in pd.get("_modules", {}).items():
-        if m is child:
-            return "." + name
-    for attr, value in pd.items():
-        if attr.startswith("_"):
-            continue
-        if value is child:
-            return "." + attr
-        if isinstance(value, (list, tuple)):
-            for i, v in enumerate(value):
-                if v is child:
-                    return f".{attr}[{i}]"
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                if v is child:
-                    return f".{attr}[{k!r}]"
-    return None
-
-
-def current_module_path(stack=None) -> str:
-    """Path of the module running right now, from the outermost module called, e.g. ``MLP.net.0``.
-
-    Layers use it to say *where* an error happened. Outside any call it is ``""``.
-    """
-    stack = _call_state.stack if stack is None else stack
-    if not stack:
-        return ""
-    parts = [type(stack[0]).__name__]
-    for parent, child in zip(stack, stack[1:]):
-        step = _child_step(parent, child)
-        parts.append(step if step is not None else f" -> {type(child).__name__}")
-    return "".join(parts)
-
-
-# --------------------------------------------------------------------------------------------
-# Unregistered-object checks (the scan itself lives in utils.find_unregistered)
-# --------------------------------------------------------------------------------------------
-
-_CONTAINERS = (list, tuple, dict, set, frozenset)
-
-# Module's own bookkeeping attributes: never checked for hidden modules.
-_INTERNAL_ATTRS = frozenset({
-    "training", "_parameters", "_buffers", "_non_persistent_buffers_set", "_modules",
-    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
-    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
-    "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-    "_load_hook", "_initialize_hook", "_d2l_called", "_d2l_warned_ids", "_d2l_scanned",
-    "_d2l_init_depth", "_d2l_pending",
-})
-
-
-def _hidden_in(value, _path: str = "", _seen: set | None = None, _depth: int = 0):
-    """Yield ``(subpath, obj, kind)`` for Modules/Parameters/trainable tensors inside a plain container.
-
-    Depth first, in the container's own order; cycle-safe.
-    """
-    seen = set() if _seen is None else _seen
-    if id(value) in seen or _depth > 32:
-        return
-    seen.add(id(value))
-    if isinstance(value, dict):
-        items = [(f"{_path}[{k!r}]", x) for k, x in value.items()]
-    elif isinstance(value, (set, frozenset)):
-        ordered = sorted(value, key=lambda x: (type(x).__name__, id(x)))
-        items = [(f"{_path}{{{i}}}", x) for i, x in enumerate(ordered)]
-    else:
-        items = [(f"{_path}[{i}]", x) for i, x in enumerate(value)]
-    for sub, x in items:
-        if isinstance(x, Module):
-            yield sub, x, "module"
-        elif isinstance(x, Parameter):
-            yield sub, x, "parameter"
-        elif isinstance(x, Tensor) and _is_trainable_leaf(x):
-            yield sub, x, "tensor"
-        elif isinstance(x, _CONTAINERS):
-            yield from _hidden_in(x, sub, seen, _depth + 1)
-
-
-def _iter_modules(module):
-    """All modules registered under ``module`` (itself first), each once.
-
-    Walks ``_modules`` directly, so it works even when a subclass shadows
-    ``modules``/``named_modules`` with an attribute (``self.modules = [...]``).
-    """
-    memo = set()
-    todo = [module]
-    while todo:
-        m = todo.pop()
-        if id(m) in memo:
-            continue
-        memo.add(id(m))
-        yield m
-        todo.extend(reversed([c for c in m.__dict__.get("_modules", {}).values() if c is not None]))
-
-
-def _is_trainable_leaf(t) -> bool:
-    try:
-        return bool(t.requires_grad) and t.grad_fn is None and not isinstance(t, Parameter)
-    except Exception:
-        return False
-
-
-def _registered_ids(module) -> set[int]:
-    ids = set()
-    for m in _iter_modules(module):
-        ids.add(id(m))
-        for p in m._parameters.values():
-            if p is not None:
-                ids.add(id(p))
-    return ids
-
-
-def _unregistered_text(owner: str, attr: str, found, container: str) -> str:
-    where = [f"{owner}.{attr}{sub} ({type(obj).__name__})" for sub, obj, _ in found[:4]]
-    more = f" and {len(found) - 4} more" if len(found) > 4 else ""
-    kinds = {k for _, _, k in found}
-    noun = "modules" if "module" in kinds else "parameters"
-    fix = msg.container_fix(container)
-    return (f"{', '.join(where)}{more} {'is' if len(found) == 1 else 'are'} kept in a plain Python "
-            f"{container}, so nn.Module does not register {'it' if len(found) == 1 else 'them'}: "
-            f"{msg.LOST}. Fix: store the {noun} in self.{attr} = {fix}, or register each one "
-            f"with self.add_module(name, module) / self.register_parameter(name, param).")
-
-
-def _tensor_attr_text(owner: str, attr: str, t) -> str:
-    shape = tuple(getattr(t, "shape", ()))
-    return (f"{owner}.{attr} is a plain tensor with requires_grad=True (shape {shape}), not an "
-            f"nn.Parameter, so nn.Module does not register it: it is not in parameters() or "
-            f"state_dict() and the optimizer will not train it. Fix: self.{attr} = "
-            f"nn.Parameter(...) (or register_buffer('{attr}', tensor) for a non-trained tensor).")
-
-
-# --------------------------------------------------------------------------------------------
-# Module
-# --------------------------------------------------------------------------------------------
-
 def _forward_unimplemented(self, *input: Any) -> None:
     """Placeholder ``forward``: subclasses must define their own."""
-    raise NotImplementedError(_missing_forward_text(self))
-
-
-def _missing_forward_text(module) -> str:
-    name = type(module).__name__
-    text = f'Module [{name}] is missing the required "forward" function'
-    if getattr(module, "_is_container_without_forward", False):
-        return (text + f" -- a {name} only holds modules, it does not run them. Loop over it in "
-                "your own forward (`for layer in self.layers: X = layer(X)`), or use "
-                "nn.Sequential(...) if the layers simply run one after another.")
-    base = set(dir(Module))
-    candidates = [a for a in dir(type(module))
-                  if a not in base and not a.startswith("__") and callable(getattr(type(module), a, None))]
-    close = difflib.get_close_matches("forward", candidates, n=1, cutoff=0.6)
-    if close:
-        return (text + f" \u2014 did you mean to name `{close[0]}` forward? "
-                f"Rename `def {close[0]}(self, ...)` to `def forward(self, ...)` in {name}.")
-    return text + f". Fix: define `def forward(self, X): ...` in {name}."
+    raise NotImplementedError(_explain.missing_forward(self))
 
 
 class Module:
@@ -380,16 +87,7 @@ class Module:
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
-            typo = _misspelled_init(type(self))
-            if typo:
-                raise TypeError(f"{type(self).__name__}() got arguments, but {type(self).__name__} "
-                                f"defines `{typo}` instead of `__init__`, so they went to "
-                                f"Module.__init__, which takes none. Fix: rename `def {typo}(self, ...)` "
-                                "to `def __init__(self, ...)`.")
-            given = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments ({given}) that "
-                            "were passed on to Module.__init__(), which takes none. Fix: call "
-                            "super().__init__() without arguments.")
+            raise _explain.init_arguments(self, args, kwargs)
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
         setattr_(self, "_parameters", {})
@@ -409,10 +107,13 @@ class Module:
     forward: Callable[..., Any] = _forward_unimplemented
 
     def __init_subclass__(cls, **kwargs):
+        # Beyond PyTorch: every subclass's own __init__ is wrapped so that the checks for modules
+        # hidden in plain lists run once construction ends, not at each assignment (a list
+        # assigned first and registered a line later is fine). See _unregistered.wrap_init.
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_d2l_wrapped", False):
-            cls.__init__ = _wrap_init(init)
+            cls.__init__ = unregistered.wrap_init(init)
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -422,9 +123,9 @@ class Module:
         ``persistent=False`` keeps it out of ``state_dict()``.
         """
         if "_buffers" not in self.__dict__:
-            raise AttributeError(msg.before_init("buffer", name, type(self).__name__))
+            raise AttributeError(_texts.before_init("buffer", name, type(self).__name__))
         if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {msg.typename(name)}")
+            raise TypeError(f"buffer name should be a string. Got {typename(name)}")
         if "." in name:
             raise KeyError('buffer name can\'t contain "."')
         if name == "":
@@ -432,7 +133,7 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{msg.typename(tensor)}' object to buffer '{name}' "
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
@@ -446,9 +147,9 @@ class Module:
     def register_parameter(self, name: str, param) -> None:
         """Add a parameter under ``name``; ``None`` keeps an empty slot (e.g. ``bias=False``)."""
         if "_parameters" not in self.__dict__:
-            raise AttributeError(msg.before_init("parameter", name, type(self).__name__))
+            raise AttributeError(_texts.before_init("parameter", name, type(self).__name__))
         if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {msg.typename(name)}")
+            raise TypeError(f"parameter name should be a string. Got {typename(name)}")
         if "." in name:
             raise KeyError('parameter name can\'t contain "."')
         if name == "":
@@ -459,9 +160,7 @@ class Module:
             self._parameters[name] = None
             return
         if not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{msg.typename(param)}' object to parameter '{name}' "
-                            "(torch.nn.Parameter or None required). Fix: wrap it, "
-                            f"nn.Parameter(tensor).")
+            raise TypeError(_texts.not_a_parameter(typename(param), name))
         if param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
                              "must be created explicitly. To express '{name}' as a function of another "
@@ -471,18 +170,15 @@ class Module:
     def add_module(self, name: str, module) -> None:
         """Register ``module`` as a child called ``name`` (any string without ``.``; spaces are fine)."""
         if "_modules" not in self.__dict__:
-            raise AttributeError(msg.before_init("module", name, type(self).__name__))
+            raise AttributeError(_texts.before_init("module", name, type(self).__name__))
         if isinstance(name, Module) and not isinstance(module, Module):
-            raise TypeError(f"add_module takes (name, module), but the first argument is a "
-                            f"{type(name).__name__} module. Fix: self.add_module('{type(name).__name__.lower()}', "
-                            "layer) -- the name comes first.")
+            raise TypeError(_texts.add_module_swapped(type(name).__name__))
         if not isinstance(module, Module) and module is not None:
             if isinstance(module, type) and issubclass(module, Module):
-                raise TypeError(f"{module.__name__} is a Module class, not a Module: add_module('{name}', "
-                                f"...) needs an instance. Fix: did you mean {module.__name__}(...)?")
-            raise TypeError(f"{msg.typename(module)} is not a Module subclass")
+                raise TypeError(_texts.add_module_class(name, module.__name__))
+            raise TypeError(f"{typename(module)} is not a Module subclass")
         if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {msg.typename(name)}")
+            raise TypeError(f"module name should be a string. Got {typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
@@ -491,11 +187,8 @@ class Module:
             raise KeyError('module name can\'t be empty string ""')
         old = self._modules.get(name)
         if old is not None and module is not None and old is not module:
-            msg.warn(f"{type(self).__name__}.add_module('{name}', {type(module).__name__}) replaces the "
-                     f"child already registered as '{name}' ({type(old).__name__}); the old one is "
-                     "dropped from the model. Fix: give each child its own name, e.g. "
-                     f"add_module(f'{name}_{{i}}', ...) or str(len(self._modules)).",
-                     msg.ModuleUsageWarning, stacklevel=2)
+            warn(_texts.add_module_replaces(type(self).__name__, name, type(module).__name__,
+                                            type(old).__name__), ModuleUsageWarning, stacklevel=2)
         self._modules[name] = module
 
     def register_module(self, name: str, module) -> None:
@@ -511,9 +204,9 @@ class Module:
         for item in target.split("."):
             if not isinstance(mod, Module) or item not in mod._modules:
                 where = ".".join(walked) or type(self).__name__
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`"
-                                     f" (looking up '{target}' from {where}); children are "
-                                     f"{list(mod._modules) if isinstance(mod, Module) else []}")
+                raise AttributeError(_texts.no_submodule(
+                    type(mod).__name__, item, target, where,
+                    list(mod._modules) if isinstance(mod, Module) else []))
             mod = mod._modules[item]
             walked.append(item)
             if mod is None:
@@ -551,11 +244,8 @@ class Module:
                 return d["_modules"][name]
         elif not name.startswith("__"):
             # Internal registries are missing: __init__ never reached Module.__init__.
-            raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute '{name}' because "
-                f"{type(self).__name__}.__init__ did not call super().__init__(). "
-                f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
-        raise AttributeError(_no_attribute_text(self, name))
+            raise AttributeError(_texts.no_super_init_attribute(type(self).__name__, name))
+        raise AttributeError(_explain.no_attribute(self, name))
 
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
@@ -571,38 +261,35 @@ class Module:
         params = d.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
-                raise AttributeError(msg.before_init("parameters", name, type(self).__name__))
+                raise AttributeError(_texts.before_init("parameters", name, type(self).__name__))
             remove_from(d, self._buffers, self._modules, self._non_persistent_buffers_set)
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{msg.typename(value)}' as parameter '{name}' "
-                                "(torch.nn.Parameter or None expected). Fix: wrap it, "
-                                f"self.{name} = nn.Parameter(value), or change the values in place "
-                                f"with `with torch.no_grad(): self.{name}.copy_(value)`.")
+                raise TypeError(_texts.assign_to_parameter(typename(value), name))
             self.register_parameter(name, value)
             return
         modules = d.get("_modules")
         if isinstance(value, Module):
             if modules is None:
-                raise AttributeError(msg.before_init("module", name, type(self).__name__))
+                raise AttributeError(_texts.before_init("module", name, type(self).__name__))
             remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
             modules[name] = value
             return
         if modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{msg.typename(value)}' as child module '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
             modules[name] = value
             return
         buffers = d.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, (Tensor, Buffer)):
-                raise TypeError(f"cannot assign '{msg.typename(value)}' as buffer '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
             if buffers is None:
-                raise AttributeError(msg.before_init("buffer", name, type(self).__name__))
+                raise AttributeError(_texts.before_init("buffer", name, type(self).__name__))
             if isinstance(value, Buffer):
                 persistent = value.persistent
             else:
@@ -612,36 +299,12 @@ class Module:
             self.register_buffer(name, value, persistent)
             return
         if isinstance(value, Tensor) and params is None:
-            raise AttributeError(msg.before_init("tensors", name, type(self).__name__))
-        if name not in _INTERNAL_ATTRS and msg.warn_unregistered_enabled():
-            self._check_plain_attribute(name, value)
+            raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
+        # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
+        # note_assignment reads the caller's frame (sys._getframe) so that the warning, even one
+        # deferred to the end of __init__, points at this assignment's line in the learner's code.
+        unregistered.note_assignment(self, name, value)
         object.__setattr__(self, name, value)
-
-    def _check_plain_attribute(self, name: str, value) -> None:
-        """Warn when a plain attribute hides modules/parameters (PyTorch would ignore them silently).
-
-        Inside ``__init__`` the check waits until the outermost ``__init__`` returns (a list
-        of layers assigned first and registered a line later is fine), then warns pointing at
-        the assignment line. Lists filled after assignment are reported at the first call
-        (or when ``parameters()``/``state_dict()``/``.to()`` first look at the model).
-        """
-        d = self.__dict__
-        if not isinstance(value, _CONTAINERS) and not (isinstance(value, Tensor) and _is_trainable_leaf(value)):
-            return
-        frame = sys._getframe(2)       # 0: here, 1: __setattr__, 2: the assignment
-        where = (frame.f_code.co_filename, frame.f_lineno, frame.f_globals)
-        if d.get("_d2l_init_depth"):
-            # Judged when construction ends. A container still empty here is left to the
-            # first call / parameters() check, as documented for `self.layers = []` + appends.
-            if not isinstance(value, _CONTAINERS) or next(_hidden_in(value), None) is not None:
-                d.setdefault("_d2l_pending", {})[name] = where
-            return
-        if isinstance(value, Tensor) and any(m is self for m in _call_state.stack):
-            # Stored while running forward (e.g. keeping the input for a saliency map):
-            # a cache, not a forgotten Parameter.
-            d.setdefault("_d2l_warned_ids", set()).add(id(value))
-            return
-        _warn_hidden_attribute(self, name, value, where)
 
     def __delattr__(self, name: str) -> None:
         d = self.__dict__
@@ -677,53 +340,35 @@ class Module:
             self.__dict__.setdefault(name, _HookDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_d2l_warned_ids", None)   # ids are meaningless in another process
-        return state
-
     # ---- calling ----------------------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        if "_d2l_called" not in d:
-            self._first_call_checks()
-        stack = _call_state.stack
+        marks = d.get("_d2l")
+        if marks is None or not marks.called:
+            unregistered.first_call(self, call_state.stack)
+        stack = call_state.stack
         stack.append(self)
         try:
             if args and args[0].__class__ is np.ndarray:
-                raise _numpy_input_error(self, args[0], stack)
+                raise _explain.numpy_input(self, args[0], stack)
             if d["_forward_pre_hooks"] or d["_forward_hooks"]:
                 result = self._call_with_hooks(args, kwargs)
             else:
                 result = self.forward(*args, **kwargs)
             if isinstance(result, Module):
-                raise _returned_module_error(self, result, stack)
+                raise _explain.returned_module(self, result, stack)
             return result
         except Exception as exc:
             if isinstance(exc, TypeError) and exc.__traceback__ is not None \
                     and exc.__traceback__.tb_next is None:
-                _explain_call_signature(self, exc, args, kwargs)   # the arguments did not fit forward
-            _annotate(exc, stack)
+                _explain.call_signature(self, exc, args, kwargs)   # the arguments did not fit forward
+            annotate(exc, stack)
             raise
         finally:
             stack.pop()
 
     _call_impl = __call__
-
-    def _first_call_checks(self) -> None:
-        d = self.__dict__
-        if "_modules" not in d:
-            raise RuntimeError(
-                f"{type(self).__name__}.__init__ did not call super().__init__(), so this module "
-                "was never set up (no parameter, buffer or submodule registry). "
-                f"Fix: call super().__init__() as the first line of {type(self).__name__}.__init__.")
-        object.__setattr__(self, "_d2l_called", True)
-        if msg.warn_unregistered_enabled():
-            # Objects registered anywhere in the model being called are not lost: judge
-            # against the outermost module of this call.
-            stack = _call_state.stack
-            _scan_own_attributes(self, None, stacklevel=3, root=stack[0] if stack else self)
 
     def _call_with_hooks(self, args, kwargs):
         with_kwargs = self._forward_pre_hooks_with_kwargs
@@ -863,13 +508,13 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         """Yield ``(name, Parameter)``; a tied parameter appears once unless ``remove_duplicate=False``."""
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         return self._named_members(lambda m: m._parameters.items(), prefix=prefix,
                                    recurse=recurse, remove_duplicate=remove_duplicate)
 
     def parameters(self, recurse: bool = True):
         """Yield every parameter once (what an optimizer should train): ``optim.SGD(net.parameters(), lr)``."""
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         return (param for _, param in self._named_members(lambda m: m._parameters.items(),
                                                           recurse=recurse))
 
@@ -895,13 +540,13 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         for _, p in self._named_members(lambda m: m._parameters.items()):
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         for _, p in self._named_members(lambda m: m._parameters.items()):
             if p.grad is None:
                 continue
@@ -918,9 +563,9 @@ class Module:
         Run it after the first forward when the model has lazy layers: before that they
         have no weights to initialize (d2lmods warns).
         """
-        state = _call_state
+        state = call_state
         if state.apply_depth == 0:
-            _warn_lazy_before_apply(self, fn)
+            _explain.warn_lazy_before_apply(self, fn)
         state.apply_depth += 1
         try:
             for module in self.children():
@@ -928,7 +573,7 @@ class Module:
             try:
                 fn(self)
             except AttributeError as exc:
-                _explain_apply_attribute_error(self, fn, exc)
+                _explain.apply_attribute_error(self, fn, exc)
                 raise
         finally:
             state.apply_depth -= 1
@@ -971,11 +616,9 @@ class Module:
         dtype, _ = parse_to(args, kwargs)
         if dtype is None:
             return self
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         if not dtype.is_floating_point:
-            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                            f"dtype={dtype}. Fix: use a float dtype (torch.float32 or torch.float64); "
-                            "integer data belongs in the inputs, not in the model's parameters.")
+            raise TypeError(_texts.to_integer_dtype(dtype))
         return self._convert_floats(dtype)
 
     def _convert_floats(self, dtype) -> "Module":
@@ -989,12 +632,12 @@ class Module:
 
     def float(self) -> "Module":
         from .._tensor.dtypes import float32
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         return self._convert_floats(float32)
 
     def double(self) -> "Module":
         from .._tensor.dtypes import float64
-        _check_tree_once(self, stacklevel=2)
+        unregistered.check_tree_once(self, stacklevel=2)
         return self._convert_floats(float64)
 
     def half(self) -> "Module":
@@ -1048,7 +691,7 @@ class Module:
             keep_vars = values.get("keep_vars", keep_vars)
         top = destination is None
         if top:
-            _check_tree_once(self, stacklevel=2)
+            unregistered.check_tree_once(self, stacklevel=2)
             destination = StateDict()
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
@@ -1081,8 +724,7 @@ class Module:
                 continue
             input_param = state_dict[key]
             if not isinstance(input_param, Tensor):
-                fix = (" (convert numpy arrays with torch.from_numpy(a))"
-                       if isinstance(input_param, np.ndarray) else "")
+                fix = _sd_texts.NUMPY_ENTRY if isinstance(input_param, np.ndarray) else ""
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                   f'Tensor-like object from checkpoint but received {type(input_param)}'
                                   + fix)
@@ -1127,19 +769,12 @@ class Module:
         of them; with ``strict=False`` the missing/unexpected keys are returned.
         """
         if isinstance(state_dict, Module):
-            raise TypeError(
-                f"load_state_dict() expects a state_dict (a dict of tensors), but got the whole model "
-                f"{type(state_dict).__name__}. Fix: {type(self).__name__.lower()}.load_state_dict("
-                f"other.state_dict()), or, if you saved the model object, save `net.state_dict()` instead.")
+            raise TypeError(_sd_texts.whole_model(type(state_dict).__name__, type(self).__name__))
         if callable(state_dict) and getattr(state_dict, "__name__", "") == "state_dict":
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}: the method "
-                            "state_dict itself was passed. Fix: call it, "
-                            "model.load_state_dict(other.state_dict()).")
+            raise TypeError(_sd_texts.method_passed(type(state_dict)))
         if not isinstance(state_dict, dict) and not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        if isinstance(state_dict, StateDict):
-            state_dict._loaded = True
-        self._warn_if_loading_itself(state_dict)
+        _state_dict.note_load(self, state_dict)
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
@@ -1169,30 +804,14 @@ class Module:
                 error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
                     ", ".join(f'"{k}"' for k in missing_keys)))
         if not strict and state_dict and not error_msgs:
-            _warn_if_nothing_loaded(self, state_dict)
+            _state_dict.warn_if_nothing_loaded(self, state_dict)
         if error_msgs:
             text = "Error(s) in loading state_dict for {}:\n\t{}".format(
                 self.__class__.__name__, "\n\t".join(error_msgs))
-            hint = _load_hint(self, state_dict, missing_keys if strict else [],
-                              unexpected_keys if strict else [], error_msgs)
+            hint = _state_dict.load_hint(missing_keys if strict else [],
+                                         unexpected_keys if strict else [], error_msgs)
             raise RuntimeError(text + ("\n" + hint if hint else ""))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
-
-    def _warn_if_loading_itself(self, state_dict) -> None:
-        """Warn when every tensor given IS the live storage of the matching parameter: nothing is restored."""
-        own = dict(itertools.chain(
-            self._named_members(lambda m: m._parameters.items(), remove_duplicate=False),
-            self._named_members(lambda m: m._buffers.items(), remove_duplicate=False)))
-        pairs = [(k, v) for k, v in state_dict.items() if k in own and isinstance(v, Tensor)
-                 and not is_lazy(own[k])]
-        if pairs and all(_same_storage(v, own[k]) for k, v in pairs):
-            msg.warn(
-                f"load_state_dict() was given tensors that ARE {type(self).__name__}'s current "
-                f"parameters (e.g. '{pairs[0][0]}'), so nothing is restored. state_dict() returns "
-                "references that follow the model as it trains, not a saved copy. Fix: take a real "
-                "snapshot when saving the best weights: best = copy.deepcopy(net.state_dict()) or "
-                "best = {k: v.clone() for k, v in net.state_dict().items()}.",
-                msg.StateDictWarning, stacklevel=3)
 
     # ---- repr ---------------------------------------------------------------------------------
 
@@ -1222,314 +841,3 @@ class Module:
     def __bool__(self):
         return True
 
-
-def _warn_hidden_attribute(module, name: str, value, where) -> None:
-    """Warn at ``where`` (filename, lineno, globals) if attribute ``name`` hides something."""
-    d = module.__dict__
-    if isinstance(value, _CONTAINERS):
-        found = list(_hidden_in(value))
-        if not found:
-            return
-        registered = _registered_ids(module) if "_modules" in d else set()
-        warned = d.get("_d2l_warned_ids", set())
-        lost = [f for f in found if id(f[1]) not in registered and id(f[1]) not in warned]
-        if not lost:
-            return
-        container = "dict" if isinstance(value, dict) else type(value).__name__
-        container = "set" if container == "frozenset" else container
-        text = _unregistered_text(type(module).__name__, name, lost, container)
-        ids = [id(f[1]) for f in lost]
-    elif isinstance(value, Tensor) and _is_trainable_leaf(value) and id(value) not in d.get("_d2l_warned_ids", ()):
-        text = _tensor_attr_text(type(module).__name__, name, value)
-        ids = [id(value)]
-    else:
-        return
-    if "_modules" in d:
-        d.setdefault("_d2l_warned_ids", set()).update(ids)
-    filename, lineno, module_globals = where
-    kwargs = dict(module=module_globals.get("__name__", "__main__"),
-                  registry=module_globals.setdefault("__warningregistry__", {}))
-    try:
-        warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno,
-                               module_globals=module_globals, **kwargs)
-    except ImportError:
-        # Code read from stdin (`python -`) has a __main__ whose loader cannot give the
-        # source line; warn without it rather than fail the user's model.
-        warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno, **kwargs)
-
-
-def _wrap_init(init):
-    """Wrap a subclass's ``__init__`` so hidden-module checks run once, when construction ends."""
-
-    @functools.wraps(init)
-    def __init__(self, *args, **kwargs):
-        d = self.__dict__
-        depth = d.get("_d2l_init_depth", 0)
-        d["_d2l_init_depth"] = depth + 1
-        try:
-            init(self, *args, **kwargs)
-        finally:
-            d["_d2l_init_depth"] = depth
-        if depth == 0:
-            del d["_d2l_init_depth"]
-            pending = d.pop("_d2l_pending", None)
-            if pending and msg.warn_unregistered_enabled():
-                for name, where in pending.items():
-                    if name in d:
-                        _warn_hidden_attribute(self, name, d[name], where)
-
-    __init__._d2l_wrapped = True
-    return __init__
-
-
-def _scan_own_attributes(module, registered, stacklevel: int, root=None) -> None:
-    """Warn (once per object) about modules/parameters hidden in ``module``'s plain attributes.
-
-    ``registered`` is the set of ids registered in the tree being checked (computed
-    lazily when ``None``); ``stacklevel`` counts from the caller of this function.
-    """
-    d = module.__dict__
-    warned = d.get("_d2l_warned_ids", set())
-    for name, value in list(d.items()):
-        if name in _INTERNAL_ATTRS:
-            continue
-        if isinstance(value, _CONTAINERS):
-            found = [f for f in _hidden_in(value) if id(f[1]) not in warned]
-            if not found:
-                continue
-            if registered is None:
-                registered = _registered_ids(root if root is not None else module)
-            lost = [f for f in found if id(f[1]) not in registered]
-            if lost:
-                container = "dict" if isinstance(value, dict) else type(value).__name__
-                container = "set" if container == "frozenset" else container
-                warned.update(id(f[1]) for f in lost)
-                msg.warn(_unregistered_text(type(module).__name__, name, lost, container),
-                         msg.UnregisteredModuleWarning, stacklevel=stacklevel + 1)
-        elif isinstance(value, Tensor) and id(value) not in warned and _is_trainable_leaf(value):
-            warned.add(id(value))
-            msg.warn(_tensor_attr_text(type(module).__name__, name, value),
-                     msg.UnregisteredModuleWarning, stacklevel=stacklevel + 1)
-    if warned:
-        d["_d2l_warned_ids"] = warned
-
-
-def _check_tree_once(root, stacklevel: int) -> None:
-    """Scan every module under ``root`` not scanned yet (called by parameters(), state_dict(), to()).
-
-    This catches ``self.layers = []`` filled later when the model is handed to an
-    optimizer, saved or converted before it was ever called.
-    """
-    if not msg.warn_unregistered_enabled() or "_modules" not in root.__dict__:
-        return
-    pending = [m for m in _iter_modules(root) if "_d2l_scanned" not in m.__dict__]
-    if not pending:
-        return
-    registered = _registered_ids(root)
-    for m in pending:
-        object.__setattr__(m, "_d2l_scanned", True)
-        _scan_own_attributes(m, registered, stacklevel + 1)
-
-
-def _warn_lazy_before_apply(root, fn) -> None:
-    lazy = [name for name, m in Module.named_modules(root)
-            if any(is_lazy(p) for p in m.__dict__.get("_parameters", {}).values())]
-    if not lazy:
-        return
-    first = lazy[0] or type(root).__name__
-    fn_name = getattr(fn, "__name__", "fn")
-    more = f" (and {len(lazy) - 1} more)" if len(lazy) > 1 else ""
-    msg.warn(f"apply({fn_name}) was called before the first forward: the lazy layer '{first}'{more} "
-             "has no weights yet, so an init function skips it (type(m) == nn.Linear is False for "
-             "nn.LazyLinear) or fails on m.weight, and the layer later gets the default "
-             "initialization instead. Fix: run one forward with a sample batch first, net(X), then "
-             f"net.apply({fn_name}).", msg.ModuleUsageWarning, stacklevel=3)
-
-
-def _warn_if_nothing_loaded(module, state_dict) -> None:
-    """strict=False that matched no key at all: almost surely a naming mismatch, not a partial load."""
-    own_keys = {k for k, _ in itertools.chain(
-        module._named_members(lambda m: m._parameters.items(), remove_duplicate=False),
-        module._named_members(lambda m: m._buffers.items(), remove_duplicate=False))}
-    given = list(state_dict.keys())
-    if not own_keys or any(k in own_keys for k in given):
-        return
-    hint = _common_prefix_fix(sorted(own_keys), given) or (
-        "How to fix: compare list(sd.keys()) with list(model.state_dict().keys()).")
-    msg.warn(f"load_state_dict(strict=False) matched none of the {len(given)} entries given "
-             f"(e.g. '{given[0]}'), so {type(module).__name__} is unchanged. {hint}",
-             msg.StateDictWarning, stacklevel=3)
-
-
-def _explain_apply_attribute_error(module, fn, exc) -> None:
-    if getattr(exc, "_d2l_apply_hint", False) or not exc.args or not isinstance(exc.args[0], str):
-        return
-    name = type(module).__name__
-    fn_name = getattr(fn, "__name__", "fn")
-    exc.args = (f"{exc.args[0]}\napply({fn_name}) calls {fn_name} on every module, including this "
-                f"{name}. Fix: check the type first in {fn_name}, e.g. `if type(m) == nn.Linear:`.",)
-    exc._d2l_apply_hint = True
-
-
-def _no_attribute_text(module, name: str) -> str:
-    """AttributeError text; adds a close name, or the submodule a parameter name belongs to."""
-    text = f"'{type(module).__name__}' object has no attribute '{name}'"
-    if name.startswith("_"):
-        return text
-    typo = _misspelled_init(type(module))
-    if typo:
-        return (text + f". {type(module).__name__} defines `{typo}` but no `__init__`, so your "
-                f"set-up code never ran. Fix: rename `def {typo}(self, ...)` to "
-                "`def __init__(self, ...)`.")
-    d = module.__dict__
-    own = (list(d["_parameters"]) + list(d["_buffers"]) + list(d["_modules"])
-           + [k for k in d if not k.startswith("_") and k != "training"])
-    close = difflib.get_close_matches(name, [n for n in own if not n.isdigit()], n=1, cutoff=0.75)
-    if close:
-        return text + f". Did you mean '{close[0]}'?"
-    found = [n for n, _ in itertools.islice(
-                 Module._named_members(module, lambda m: m._parameters.items()), 10_000)
-             if n.rsplit(".", 1)[-1] == name][:3]
-    if found:
-        ways = ", ".join(_access_path(n) for n in found)
-        return (text + f"; '{name}' belongs to its submodules: use {ways} (names as in "
-                "named_parameters()).")
-    return text
-
-
-def _access_path(qualified: str) -> str:
-    """'0.weight' -> 'net[0].weight', 'hidden.weight' -> 'net.hidden.weight'."""
-    out = "net"
-    for part in qualified.split("."):
-        out += f"[{part}]" if part.isdigit() else (f".{part}" if part.isidentifier() else f"[{part!r}]")
-    return out
-
-
-def _returned_module_error(module, result, stack) -> TypeError:
-    where = current_module_path(stack)
-    attr = next((k for k, m in module._modules.items() if m is result), None)
-    call = f"self.{attr}(X)" if attr else f"the {type(result).__name__} on your input"
-    err = TypeError(
-        f"{msg.who(type(module).__name__, where)}: forward returned a {type(result).__name__} module "
-        f"instead of a tensor. Likely cause: the layer was returned without being called. Fix: "
-        f"call it, `return {call}`.")
-    err._d2l_module_path = where
-    return err
-
-
-def _explain_call_signature(module, exc, args, kwargs) -> None:
-    """Add to a TypeError raised while binding ``net(...)``'s arguments to ``forward``."""
-    import inspect
-    fwd = type(module).forward
-    if (fwd is _forward_unimplemented or getattr(exc, "_d2l_module_path", None) is not None
-            or not exc.args or not isinstance(exc.args[0], str)):
-        return   # not a binding error (our own errors already carry their place)
-    try:
-        params = list(inspect.signature(fwd).parameters)
-    except (TypeError, ValueError):
-        return
-    name = type(module).__name__
-    given = len(args) + len(kwargs)
-    if not params or params[0] != "self":
-        hint = (f"{name}.forward is defined as forward({', '.join(params)}) without `self`. "
-                f"Fix: def forward(self, {', '.join(params) or 'X'}).")
-    else:
-        hint = (f"{name} was called with {given} input(s), but its forward takes "
-                f"({', '.join(params[1:])}). Fix: pass the inputs forward expects, or change "
-                f"the signature of {name}.forward.")
-    exc.args = (f"{exc.args[0]}\n{hint}",) + exc.args[1:]
-    exc._d2l_module_path = type(module).__name__   # nothing more to add: no second note
-
-
-def _misspelled_init(cls) -> str | None:
-    """A user-defined method that looks like a misspelled ``__init__`` (``__int__``, ``__inti__``)."""
-    for klass in cls.__mro__:
-        if klass.__module__.startswith("d2lmods.nn") or klass is object:
-            continue
-        if "__init__" in vars(klass):
-            return None
-        names = [n for n, v in vars(klass).items() if callable(v) and n != "__init__"]
-        close = difflib.get_close_matches("__init__", names, n=1, cutoff=0.7)
-        if close:
-            return close[0]
-    return None
-
-
-def _numpy_input_error(module, x, stack) -> TypeError:
-    where = current_module_path(stack)
-    err = TypeError(
-        f"{msg.who(type(module).__name__, where)} got a numpy.ndarray (dtype {x.dtype}, shape {x.shape}) "
-        "as its input, but modules take d2lmods tensors. Fix: convert it first, "
-        "X = torch.from_numpy(x).float() (float32, like the layers' weights) or "
-        "X = torch.tensor(x, dtype=torch.float32).")
-    err._d2l_module_path = where
-    return err
-
-
-def _annotate(exc: BaseException, stack: list) -> None:
-    """Add the module path to an exception raised inside a forward, once (at the innermost module)."""
-    if getattr(exc, "_d2l_module_path", None) is not None:
-        return
-    path = current_module_path(stack)
-    try:
-        exc._d2l_module_path = path
-    except Exception:
-        return
-    where = f"(raised inside {type(stack[-1]).__name__} at {path})"
-    if (len(exc.args) == 1 and isinstance(exc.args[0], str) and not isinstance(exc, KeyError)
-            and type(exc).__str__ is BaseException.__str__):
-        # Part of the message itself, so str(err) (and a grader's feedback) shows the place.
-        exc.args = (f"{exc.args[0]}\n{where}",)
-    elif hasattr(exc, "add_note"):
-        exc.add_note(where)
-
-
-def _common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:
-    """Detect checkpoints whose keys carry an extra prefix like 'module.' / 'net.' (or lack one)."""
-    if not missing or not unexpected:
-        return ""
-    miss = set(missing)
-    for key in unexpected:
-        parts = key.split(".")
-        for i in range(1, len(parts)):
-            pre = ".".join(parts[:i]) + "."
-            stripped = {k[len(pre):] for k in unexpected if k.startswith(pre)}
-            if miss <= stripped:
-                return (f"How to fix: the checkpoint's keys start with '{pre}' (it was saved from a model "
-                        f"that held this one as `{pre[:-1]}`); strip the prefix: "
-                        f"model.load_state_dict({{k.removeprefix('{pre}'): v for k, v in sd.items()}}).")
-        break
-    for key in missing:
-        parts = key.split(".")
-        for i in range(1, len(parts)):
-            pre = ".".join(parts[:i]) + "."
-            stripped = {k[len(pre):] for k in missing if k.startswith(pre)}
-            if set(unexpected) <= stripped and len(stripped) == len(missing):
-                return (f"How to fix: this model's keys start with '{pre}' but the checkpoint's do not; "
-                        f"load into the submodule instead (model.{pre[:-1]}.load_state_dict(sd)) or add "
-                        f"the prefix: {{'{pre}' + k: v for k, v in sd.items()}}.")
-        break
-    return ""
-
-
-def _load_hint(module, state_dict, missing, unexpected, error_msgs) -> str:
-    fix = _common_prefix_fix(missing, unexpected)
-    if fix:
-        return fix
-    if any(m.startswith("size mismatch") for m in error_msgs):
-        return ("How to fix: the checkpoint was saved from a model with different layer sizes. Build "
-                "the model with the same sizes as when it was saved (compare print(model) with the "
-                "shapes above), or drop the mismatched keys and load with strict=False.")
-    if missing and unexpected:
-        return ("How to fix: the checkpoint's names do not match this model's (compare "
-                "list(sd.keys()) with list(model.state_dict().keys())); rename the keys, or build the "
-                "same architecture that was saved.")
-    if missing:
-        return ("How to fix: the checkpoint lacks some of this model's parameters (a different or "
-                "smaller architecture was saved). Build the same model that was saved, or pass "
-                "strict=False to load only the keys that match and keep the rest as initialized.")
-    if unexpected:
-        return ("How to fix: the checkpoint holds entries this model does not have (a bigger or "
-                "different architecture was saved). Build the same model, or pass strict=False to "
-                "ignore the extra keys.")
-    return ""

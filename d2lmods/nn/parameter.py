@@ -20,6 +20,7 @@ import weakref
 
 import numpy as np
 
+from .._messages import modules as texts
 from .._tensor import dtypes as _dt
 from .._tensor.core import Tensor
 from ..autograd.grad_mode import STATE as _GRAD_STATE
@@ -60,8 +61,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is not None and not isinstance(data, Tensor):
-            raise TypeError(f"nn.Parameter expects a Tensor, got {type(data).__name__}. "
-                            "Fix: nn.Parameter(torch.tensor(...)) or nn.Parameter(torch.randn(...)).")
+            raise TypeError(texts.parameter_not_tensor(type(data).__name__))
         return Tensor._make_subclass(cls, data, requires_grad)
 
     def __init__(self, data=None, requires_grad=True):
@@ -76,13 +76,7 @@ class Parameter(Tensor):
 
     def __setitem__(self, index, value):
         if self._rg and _GRAD_STATE.enabled:
-            shape = tuple(self._data.shape)
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation: "
-                f"item assignment into a Parameter of shape {shape}. Changing a parameter's values "
-                "must not be recorded by autograd. Fix: do it under no_grad, "
-                "`with torch.no_grad(): param[...] = value`, or write through .data, "
-                "`param.data[...] = value`.")
+            raise RuntimeError(texts.parameter_setitem(tuple(self._data.shape)))
         return super().__setitem__(index, value)
 
 
@@ -90,30 +84,15 @@ class _UninitializedArray(np.ndarray):
     """The empty array behind an uninitialized parameter: any computation with it explains itself."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise ValueError(_use_text(f"the operation {ufunc.__name__}"))
+        raise ValueError(texts.use_uninitialized(f"the operation {ufunc.__name__}"))
 
     def __array_function__(self, func, types, args, kwargs):
-        raise ValueError(_use_text(f"the operation {func.__name__}"))
+        raise ValueError(texts.use_uninitialized(f"the operation {func.__name__}"))
 
     @property
     def shape(self):
         # Ops check shapes in Python before computing: make that first look explain the problem.
-        raise ValueError(_use_text("an operation"))
-
-
-def _use_text(what: str) -> str:
-    return (f"Attempted to use an uninitialized parameter in {what}. This error happens when you are "
-            "using a LazyModule (e.g. nn.LazyLinear) before its first forward: its parameters have no "
-            "shape yet. Fix: run one forward with a sample batch first, e.g. net(X) with "
-            "X = torch.randn(2, num_inputs), then use the parameters (or build the optimizer; "
-            "an optimizer built earlier keeps working).")
-
-
-_SHAPE_TEXT = ("Can't access the shape of an uninitialized parameter or buffer. This error usually "
-               "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
-               "initialized one. Call `forward` to initialize the parameters before accessing their "
-               "attributes. (A lazy layer such as nn.LazyLinear learns its input size from the first "
-               "batch: run one forward with a sample batch first, e.g. net(torch.randn(2, num_inputs)).)")
+        raise ValueError(texts.use_uninitialized("an operation"))
 
 
 def _empty_placeholder() -> np.ndarray:
@@ -142,6 +121,18 @@ class UninitializedTensorMixin:
     __slots__ = ()
     cls_to_become = None
 
+    def __new__(cls, requires_grad=None, device=None, dtype=None, persistent=True):
+        obj = Tensor._make_subclass(cls, None, False)
+        obj._data = _empty_placeholder()
+        obj._rg = bool(cls._requires_grad_default if requires_grad is None else requires_grad)
+        if dtype is not None:
+            _set_pending(obj, _dt.as_dtype(dtype))
+        return obj
+
+    def __init__(self, *args, **kwargs):
+        # Everything was set up in __new__.
+        pass
+
     def materialize(self, shape, device=None, dtype=None):
         """Give the placeholder its real shape, in place, and turn it into ``cls_to_become``.
 
@@ -161,56 +152,56 @@ class UninitializedTensorMixin:
 
     @property
     def shape(self):
-        raise RuntimeError(_SHAPE_TEXT)
+        raise RuntimeError(texts.UNINITIALIZED_SHAPE)
 
     @property
     def ndim(self):
-        raise RuntimeError(_SHAPE_TEXT)
+        raise RuntimeError(texts.UNINITIALIZED_SHAPE)
 
     @property
     def data(self):
-        raise ValueError(_use_text("`.data`"))
+        raise ValueError(texts.use_uninitialized("`.data`"))
 
     @data.setter
     def data(self, value):
-        raise ValueError(_use_text("`.data = ...`"))
+        raise ValueError(texts.use_uninitialized("`.data = ...`"))
 
     @property
     def dtype(self):
         return _get_pending(self) or _dt.NP_TO_DTYPE[self._data.dtype]
 
     def size(self, dim=None):
-        raise RuntimeError(_SHAPE_TEXT)
+        raise RuntimeError(texts.UNINITIALIZED_SHAPE)
 
     def dim(self):
-        raise RuntimeError(_SHAPE_TEXT)
+        raise RuntimeError(texts.UNINITIALIZED_SHAPE)
 
     def numel(self):
-        raise ValueError(_use_text("<method 'numel'>"))
+        raise ValueError(texts.use_uninitialized("<method 'numel'>"))
 
     def tolist(self):
-        raise ValueError(_use_text("<method 'tolist'>"))
+        raise ValueError(texts.use_uninitialized("<method 'tolist'>"))
 
     def item(self):
-        raise ValueError(_use_text("<method 'item'>"))
+        raise ValueError(texts.use_uninitialized("<method 'item'>"))
 
     def numpy(self, force=False):
-        raise ValueError(_use_text("<method 'numpy'>"))
+        raise ValueError(texts.use_uninitialized("<method 'numpy'>"))
 
     def __array__(self, dtype=None, copy=None):
-        raise ValueError(_use_text("a numpy conversion"))
+        raise ValueError(texts.use_uninitialized("a numpy conversion"))
 
     def __len__(self):
-        raise RuntimeError(_SHAPE_TEXT)
+        raise RuntimeError(texts.UNINITIALIZED_SHAPE)
 
     def __iter__(self):
-        raise ValueError(_use_text("iteration"))
+        raise ValueError(texts.use_uninitialized("iteration"))
 
     def __getitem__(self, index):
-        raise ValueError(_use_text("indexing"))
+        raise ValueError(texts.use_uninitialized("indexing"))
 
     def __setitem__(self, index, value):
-        raise ValueError(_use_text("item assignment"))
+        raise ValueError(texts.use_uninitialized("item assignment"))
 
     def detach(self):
         return self
@@ -258,17 +249,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     """
 
     cls_to_become = Parameter
-
-    def __new__(cls, requires_grad=True, device=None, dtype=None):
-        obj = Tensor._make_subclass(cls, None, False)
-        obj._data = _empty_placeholder()
-        obj._rg = bool(requires_grad)
-        if dtype is not None:
-            _set_pending(obj, _dt.as_dtype(dtype))
-        return obj
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        pass
+    _requires_grad_default = True
 
 
 class Buffer(Tensor):
@@ -297,17 +278,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
     __slots__ = ()
     cls_to_become = Tensor
-
-    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        obj = Tensor._make_subclass(cls, None, False)
-        obj._data = _empty_placeholder()
-        obj._rg = bool(requires_grad)
-        if dtype is not None:
-            _set_pending(obj, _dt.as_dtype(dtype))
-        return obj
-
-    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
-        pass
+    _requires_grad_default = False
 
 
 def is_lazy(param) -> bool:

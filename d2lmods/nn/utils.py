@@ -18,18 +18,30 @@ lists them, with their path from the root::
     ...     net = Net()
     >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(net)]
     [('heads[0]', 'Linear', 18), ('heads[1]', 'Linear', 27)]
+
+It walks containers with the same bounded scanner as the ``UnregisteredModuleWarning``
+checks (``nn._unregistered.hidden_in``): a subclass's ``__iter__`` is never called, and at
+most 10,000 elements per attribute, 32 levels deep, are read.
+
+``set_warn_unregistered`` turns those checks off for the process;
+``unregistered_checks_paused()`` pauses them for the current thread only.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .module import _INTERNAL_ATTRS as _INTERNAL
-from .module import Module, _is_trainable_leaf, _iter_modules
+from ._plain_containers import CONTAINERS, container_kind
+from ._unregistered import (hidden_in, is_trainable_leaf, iter_modules, paused, plain_attributes,
+                            set_warn_unregistered)
+from .module import Module
 from .parameter import Parameter, Tensor, is_lazy
 
-__all__ = ["UnregisteredFinding", "find_unregistered"]
+__all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
+           "unregistered_checks_paused"]
 
-_MAX_DEPTH = 32
+#: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off
+#: the one-time unregistered-module warnings (they stay armed for later calls).
+unregistered_checks_paused = paused
 
 
 @dataclass(frozen=True)
@@ -63,32 +75,12 @@ def _numel(t) -> int:
 def _module_numel(m: Module) -> int:
     total = 0
     seen = set()
-    for mod in _iter_modules(m):
+    for mod in iter_modules(m):
         for p in mod._parameters.values():
             if p is not None and id(p) not in seen:
                 seen.add(id(p))
                 total += _numel(p)
     return total
-
-
-def _container_kind(value) -> str:
-    if isinstance(value, dict):
-        return "dict"
-    if isinstance(value, (set, frozenset)):
-        return "set"
-    if isinstance(value, tuple):
-        return "tuple"
-    return "list"
-
-
-def _items(value):
-    """``(path suffix, element)`` pairs of a container, in a deterministic order."""
-    if isinstance(value, dict):
-        return [(f"[{k!r}]", v) for k, v in value.items()]
-    if isinstance(value, (set, frozenset)):
-        ordered = sorted(value, key=lambda x: (type(x).__name__, id(x)))
-        return [(f"{{{i}}}", v) for i, v in enumerate(ordered)]
-    return [(f"[{i}]", v) for i, v in enumerate(value)]
 
 
 def find_unregistered(module: Module) -> list[UnregisteredFinding]:
@@ -123,33 +115,20 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
             for sub, m in Module.named_modules(obj):
                 scan_module(m, _join(path, sub) if sub else path)
 
-    def walk(value, path, owner, attribute, container, seen, depth):
-        if id(value) in seen or depth > _MAX_DEPTH:
-            return
-        seen.add(id(value))
-        for suffix, v in _items(value):
-            sub = path + suffix
-            if isinstance(v, (Module, Parameter)):
-                add(sub, owner, attribute, container, v)
-            elif isinstance(v, Tensor) and _is_trainable_leaf(v):
-                add(sub, owner, attribute, container, v)
-            elif isinstance(v, (list, tuple, dict, set, frozenset)):
-                walk(v, sub, owner, attribute, container, seen, depth + 1)
-
     def scan_module(m: Module, owner: str):
         if id(m) in scanned:
             return
         scanned.add(id(m))
-        for attr, value in list(m.__dict__.items()):
-            if attr in _INTERNAL:
-                continue
+        for attr, value in plain_attributes(m):
             path = _join(owner, attr)
-            if isinstance(value, (list, tuple, dict, set, frozenset)):
-                walk(value, path, owner, attr, _container_kind(value), set(), 0)
+            if isinstance(value, CONTAINERS):
+                kind = container_kind(value)
+                for sub, obj, _ in hidden_in(value, path):
+                    add(sub, owner, attr, kind, obj)
             elif isinstance(value, (Module, Parameter)):
                 # Stored past Module.__setattr__ (e.g. object.__setattr__ or __dict__ writes).
                 add(path, owner, attr, "attribute", value)
-            elif isinstance(value, Tensor) and _is_trainable_leaf(value):
+            elif isinstance(value, Tensor) and is_trainable_leaf(value):
                 add(path, owner, attr, "attribute", value)
 
     for name, m in Module.named_modules(module):

@@ -17,6 +17,9 @@ from copy import deepcopy
 
 import numpy as np
 
+from d2lmods._messages import training as texts
+from d2lmods._messages import typename
+
 __all__ = ["Optimizer", "StaleGradientWarning", "required"]
 
 
@@ -43,12 +46,6 @@ def _is_tensor(x) -> bool:
     return isinstance(x, Tensor)
 
 
-def _typename(x) -> str:
-    from d2lmods.nn._messages import typename
-
-    return typename(x)
-
-
 class Optimizer:
     """Base class of all optimizers.
 
@@ -67,17 +64,12 @@ class Optimizer:
         if callable(params) and not _is_tensor(params) and not hasattr(params, "__iter__"):
             owner = getattr(params, "__self__", None)
             name = getattr(params, "__name__", "parameters")
-            raise TypeError(
-                f"{cls} got the method {name} itself, not the parameters: 'method' object is not "
-                f"iterable. Call it: {cls}(net.{name}(), ...)"
-                + (f" (net is the {type(owner).__name__})" if owner is not None else ""))
+            raise TypeError(texts.method_passed(cls, name, type(owner).__name__ if owner is not None
+                                                else None))
         if _is_tensor(params):
-            raise TypeError(
-                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                f"but got {_typename(params)}. Wrap a single tensor in a list: {cls}([w], ...)")
+            raise TypeError(texts.single_tensor(typename(params), cls))
         if isinstance(params, (set, frozenset)):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            "or dicts, but got a set (its order changes between runs); use a list")
+            raise TypeError(texts.SET_OF_PARAMETERS)
         exhausted = inspect.isgenerator(params) and inspect.getgeneratorstate(params) == "GEN_CLOSED"
         try:
             param_groups = list(params)
@@ -88,15 +80,8 @@ class Optimizer:
         if len(param_groups) == 0:
             if exhausted or inspect.isgenerator(params):
                 raise ValueError(
-                    "optimizer got an empty parameter list: the generator passed in was already "
-                    "used up (a generator such as net.parameters() can be iterated only once, e.g. "
-                    "list(params) or another optimizer consumed it). Fix: call net.parameters() "
-                    f"again right where you build the optimizer: {cls}(net.parameters(), ...)")
-            raise ValueError(
-                "optimizer got an empty parameter list: the model has no parameters to train. "
-                "Check that its layers are registered as attributes (self.fc = nn.Linear(...)) or "
-                "held in nn.Sequential/nn.ModuleList, not in a plain Python list; a lazy layer "
-                "also has parameters only after it is constructed")
+                    texts.parameters_generator_used(cls))
+            raise ValueError(texts.NO_PARAMETERS)
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
@@ -119,7 +104,7 @@ class Optimizer:
         for p in param_group["params"]:
             if not _is_tensor(p):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{_typename(p)}")
+                                f"{typename(p)}")
             if p.grad_fn is not None:
                 raise ValueError("can't optimize a non-leaf Tensor: it is the result of an "
                                  "operation. Optimize the leaf it came from, or create it with "
@@ -177,10 +162,7 @@ class Optimizer:
             return
         self._stale_warned = True
         warnings.warn(
-            f"{type(self).__name__}.step(): the gradient of {_param_name(p, index)} still holds "
-            f"the contributions from before the previous step(): gradients accumulate in .grad "
-            f"and nothing reset them, so this update uses old + new gradients. "
-            f"Fix: call optimizer.zero_grad() in every iteration, before loss.backward().",
+            texts.stale_gradient(type(self).__name__, _param_name(p, index)),
             StaleGradientWarning, stacklevel=3)  # _check_stale -> step -> the loop's line
 
     def _record_grads(self) -> None:

@@ -17,14 +17,14 @@ call it. These tools put that difference in front of the learner::
             return [head(h) for head in self.heads]
 
     net = Net()
-    draw(net)                        # graphviz.Digraph; heads[0], heads[1] red and dashed
+    draw(net)                        # SVG in Jupyter; heads[0], heads[1] red and dashed
     draw(net, input=d2lmods.randn(2, 4), depth=2)   # + shapes, "used but never trained"
     print(summary(net))              # text table; HTML in Jupyter
     w = explore(net)                 # interactive: drawing + tree + details; w.selected = "body"
     analyze(net).unregistered        # the analysis itself, no rendering
 
-``draw`` needs Graphviz's ``dot`` program to render; without it Jupyter shows the text tree and
-a one-line install hint instead of an error. ``input`` (optional everywhere) is a sample input:
+``draw`` needs Graphviz's ``dot`` program to render; without it (or when it fails or times out)
+Jupyter shows the text tree and a one-line hint instead of an error. ``input`` (optional everywhere) is a sample input:
 a tensor, a tuple of positional arguments or a dict of keyword arguments; one forward runs under
 ``no_grad`` in eval mode (flags restored) and lazy layers materialize.
 """

@@ -22,16 +22,23 @@ What the picture means:
   identical siblings are drawn once as ``Block x 12``.
 
 SVG hooks: every module's node or cluster has ``id`` = its path (the root is ``"(root)"``) and
-``class`` words such as ``module leaf unregistered called lazy tied collapsed``.
+``class`` words such as ``module leaf unregistered called lazy tied collapsed``; control
+characters in a path are written as escapes (``"a\\nb"``), in the ids as in the labels.
+
+Rendering needs Graphviz's ``dot``. When it is missing, fails on the drawing or runs longer
+than ``DOT_TIMEOUT`` seconds, a notebook shows the text tree with a one-line hint instead.
 """
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 
 import graphviz
 
-from ._format import dot_id, fmt_count, fmt_shape, html
-from .tree import REGISTERED, UNREGISTERED, ModelTree, analyze
+from ._format import clip, dot_id, fmt_count, fmt_others, fmt_shape, html, printable
+from .text import text_tree
+from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree, analyze
 
 ROOT_ID = "(root)"
 FONT = "Helvetica"
@@ -43,6 +50,7 @@ TIE = "#8a2be2"
 INSTALL_HINT = ("Graphviz's `dot` program is not on PATH, so this is a text tree; install Graphviz "
                 "to see the drawing (Debian/Ubuntu: apt-get install graphviz, macOS: brew install "
                 "graphviz, conda: conda install graphviz).")
+DOT_TIMEOUT = 60    # seconds dot may take to lay out one drawing before the text tree is shown
 
 
 def have_dot() -> bool:
@@ -50,43 +58,126 @@ def have_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-class ModuleDrawing(graphviz.Digraph):
-    """A ``graphviz.Digraph`` that shows a text tree instead of failing when ``dot`` is missing.
+def failure_hint(reason: str) -> str:
+    """The one line shown above the text tree when ``dot`` is installed but did not render."""
+    return (f"Graphviz's `dot` could not render this drawing ({reason}), so this is a text tree; "
+            "the DOT text is in `.source`.")
 
-    ``tree`` is the :class:`~d2lmods.viz.tree.ModelTree` drawn; ``targets`` maps every SVG id
-    to the module path it stands for (collapsed runs stand for several paths).
+
+class ModuleDrawing:
+    """The drawing of a module tree: DOT text that Graphviz's ``dot`` renders to SVG.
+
+    ``source`` is the DOT text; ``tree`` the :class:`~d2lmods.viz.tree.ModelTree` drawn;
+    ``targets`` maps every SVG id to the module path it stands for (collapsed runs stand for
+    several paths) and ``drawn`` every module path to the SVG id that shows it. A notebook shows
+    the SVG, or the text tree and a one-line hint (:attr:`hint`) when ``dot`` cannot render it.
+    ``pipe``/``render`` (and the rest of :class:`graphviz.Source`, as :attr:`graphviz`) work as
+    with any Graphviz object; ``graph_attr`` can be changed before rendering (e.g. ``dpi``).
     """
 
-    tree: ModelTree | None = None
-    targets: dict = {}
+    def __init__(self, name: str, body: list, tree: ModelTree, targets: dict, drawn: dict, *,
+                 graph_attr: dict, node_attr: dict, edge_attr: dict):
+        self.name = name
+        self.body = list(body)            # DOT statements, one per line, already indented
+        self.tree = tree
+        self.targets = dict(targets)
+        self.drawn = dict(drawn)
+        self.graph_attr = dict(graph_attr)
+        self.node_attr = dict(node_attr)
+        self.edge_attr = dict(edge_attr)
+        self.hint: str | None = None      # why the last svg() returned None
+
+    @property
+    def source(self) -> str:
+        """The DOT text of the drawing (deterministic: the same model gives the same text)."""
+        lines = [f"digraph {_dot_name(self.name)} {{"]
+        for kind, attrs in (("graph", self.graph_attr), ("node", self.node_attr),
+                            ("edge", self.edge_attr)):
+            if attrs:
+                lines.append(f"\t{kind} [{_dot_attrs(attrs)}]")
+        return "\n".join(lines + self.body + ["}"]) + "\n"
+
+    def __str__(self) -> str:
+        return self.source
+
+    def copy(self) -> ModuleDrawing:
+        """A drawing of the same tree whose attributes can be changed on their own."""
+        return ModuleDrawing(self.name, self.body, self.tree, self.targets, self.drawn,
+                             graph_attr=self.graph_attr, node_attr=self.node_attr,
+                             edge_attr=self.edge_attr)
+
+    @property
+    def graphviz(self) -> graphviz.Source:
+        """The drawing as a :class:`graphviz.Source`, for everything else Graphviz offers."""
+        return graphviz.Source(self.source, engine="dot")
+
+    def pipe(self, format=None, **kwargs):
+        """Render with ``dot`` and return the output, as :meth:`graphviz.Source.pipe` does."""
+        return self.graphviz.pipe(format=format, **kwargs)
+
+    def render(self, *args, **kwargs):
+        """Render to a file, as :meth:`graphviz.Source.render` does; returns its path."""
+        return self.graphviz.render(*args, **kwargs)
 
     def text(self) -> str:
-        """The text tree of the drawn model (what Jupyter shows without Graphviz)."""
-        from .text import text_tree
+        """The text tree of the drawn model (what a notebook shows when ``dot`` cannot render)."""
+        return text_tree(self.tree)
 
-        return text_tree(self.tree) if self.tree is not None else self.source
+    def svg(self, timeout: float | None = None) -> str | None:
+        """The SVG text rendered by ``dot``, or ``None`` (then :attr:`hint` says why).
 
+        Any failure gives ``None``: ``dot`` missing, exiting with an error, or running longer
+        than ``timeout`` seconds (default ``DOT_TIMEOUT``).
+        """
+        self.hint = None
+        exe = shutil.which("dot")
+        if exe is None:
+            self.hint = INSTALL_HINT
+            return None
+        timeout = DOT_TIMEOUT if timeout is None else timeout
+        try:
+            run = subprocess.run([exe, "-Tsvg"], input=self.source.encode("utf-8"),
+                                 capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            self.hint = failure_hint(f"it ran longer than {timeout:g} s")
+            return None
+        except (OSError, ValueError) as err:   # vanished, not executable, unencodable text
+            self.hint = failure_hint(f"{type(err).__name__}: {clip(printable(err), 200)}")
+            return None
+        if run.returncode != 0:
+            first = next((ln for ln in run.stderr.decode("utf-8", "replace").splitlines()
+                          if ln.strip()), "no message")
+            self.hint = failure_hint(f"exit status {run.returncode}: "
+                                     f"{clip(printable(first.strip()), 200)}")
+            return None
+        return run.stdout.decode("utf-8", "replace")
+
+    # Only a mimebundle (as graphviz's own classes): IPython also asks every _repr_*_ method the
+    # bundle lacks, so a _repr_svg_ would run dot a second time after a failure.
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        if have_dot():
-            try:
-                return super()._repr_mimebundle_(include, exclude, **kwargs)
-            except graphviz.ExecutableNotFound:   # vanished between the check and the call
-                pass
-        body = self.text() + "\n\n" + INSTALL_HINT
+        svg = self.svg()
+        if svg is not None:
+            return {"image/svg+xml": svg}
+        body = self.text() + "\n\n" + self.hint
         return {"text/plain": body, "text/html": f"<pre>{html(body)}</pre>"}
 
-    def svg(self) -> str | None:
-        """The SVG text rendered by ``dot``, or ``None`` when Graphviz is not installed."""
-        if not have_dot():
-            return None
-        try:
-            return self.pipe(format="svg", encoding="utf-8")
-        except graphviz.ExecutableNotFound:
-            return None
+
+_DOT_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?)")
+_DOT_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
+
+
+def _dot_name(text: str) -> str:
+    """A DOT identifier for ``text``: as it is when that is a plain name or number, else quoted."""
+    plain = _DOT_PLAIN.fullmatch(text) and text.lower() not in _DOT_KEYWORDS
+    return text if plain else dot_id(text)
+
+
+def _dot_attrs(attrs: dict) -> str:
+    return " ".join(f"{_dot_name(k)}={_dot_name(v)}" for k, v in sorted(attrs.items()))
 
 
 def draw(model, input=None, depth=None, *, collapse=3, rankdir="TB") -> ModuleDrawing:
-    """Draw ``model``'s module tree as a ``graphviz.Digraph`` (see the module docstring).
+    """Draw ``model``'s module tree as a :class:`ModuleDrawing` (see the module docstring).
 
     ``input``: optional sample input (tensor, tuple of arguments or dict of keyword arguments);
     one forward runs to record shapes and which modules are called (lazy layers materialize).
@@ -97,7 +188,8 @@ def draw(model, input=None, depth=None, *, collapse=3, rankdir="TB") -> ModuleDr
 
 
 def svg_id(path: str) -> str:
-    return path if path else ROOT_ID
+    """The SVG id of the node or cluster drawing ``path``, as it appears in the SVG."""
+    return printable(path) if path else ROOT_ID
 
 
 class _Builder:
@@ -258,16 +350,19 @@ class _Builder:
             lost = [p for p in below if self.tree.modules[p].status == UNREGISTERED]
             if lost:   # the depth limit must not hide the very bug this drawing is for
                 rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">inside, not registered: '
-                            f"{html(', '.join(lost))}</FONT></TD></TR>")
+                            f"{html(fmt_others(lost[:NAMES_SHOWN], len(lost)))}</FONT></TD></TR>")
                 classes += " contains-unregistered"
             for p in below:
                 self.drawn[p] = node
         if m.alias_of is not None:
             rows.append(f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}'
                         "</I></TD></TR>")
-        for held in m.also_held_at:
+        for held in m.also_held_at[:NAMES_SHOWN]:
             rows.append(f'<TR><TD COLSPAN="3"><I>also held in {html(held)} '
                         "(harmless: it is registered)</I></TD></TR>")
+        if len(m.also_held_at) > NAMES_SHOWN:
+            rows.append(f'<TR><TD COLSPAN="3"><I>also held in '
+                        f"{fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places</I></TD></TR>")
         if m.calls is not None and m.path not in self.clusters:
             rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
                         "</FONT></TD></TR>")
@@ -360,15 +455,10 @@ def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawin
     b.module(tree.root.path, "\t")
     b.ties()
     b.aliases()
-    g = ModuleDrawing(
-        name=tree.root.class_name,
+    return ModuleDrawing(
+        tree.root.class_name, b.lines, tree, b.targets, b.drawn,
         graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "compound": "true",
                     "nodesep": "0.25", "ranksep": "0.25", "newrank": "true"},
         node_attr={"shape": "box", "style": "rounded", "color": "#6b7d95", "fontname": FONT,
                    "fontsize": "10", "margin": "0.04"},
         edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"})
-    g.body.extend(line + "\n" for line in b.lines)
-    g.tree = tree
-    g.targets = dict(b.targets)
-    g.drawn = dict(b.drawn)
-    return g

@@ -21,8 +21,8 @@ parameters the module itself holds, and its status (``NOT REGISTERED (plain list
 """
 from __future__ import annotations
 
-from ._format import fmt_count, fmt_shape, html
-from .tree import REGISTERED, UNREGISTERED, ModelTree, analyze
+from ._format import fmt_count, fmt_others, fmt_shape, html, printable
+from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree, analyze
 
 
 def _status(m) -> str:
@@ -33,16 +33,16 @@ def _status(m) -> str:
         words.append("inside unregistered")
     hidden = [p.name for p in m.params if p.problem]
     if hidden:
-        words.append("NOT REGISTERED: " + ", ".join(hidden))
+        words.append("NOT REGISTERED: " + fmt_others(hidden[:NAMES_SHOWN], len(hidden)))
     if any(p.lazy for p in m.params):
         words.append("lazy")
     for p in m.params:
         if p.tied_with:
-            words.append(f"{p.name} tied: {', '.join(p.tied_with)}")
+            words.append(f"{p.name} tied: {p.tied_text}")
     if m.alias_of is not None:
         words.append(f"same module as {m.alias_of or '(root)'}")
     if m.also_held_at:
-        words.append("also in " + ", ".join(m.also_held_at))
+        words.append("also in " + fmt_others(m.also_held_at[:NAMES_SHOWN], len(m.also_held_at)))
     if m.calls == 0:
         words.append("not called")
     return "; ".join(words)
@@ -77,7 +77,7 @@ class Summary:
     def __str__(self) -> str:
         keep = self._columns()
         table = [[self.HEADERS[i] for i in keep]]
-        table += [[r[i] for i in keep] for r in self.rows()]
+        table += [[printable(r[i]) for i in keep] for r in self.rows()]
         widths = [max(len(row[j]) for row in table) for j in range(len(keep))]
         numeric = {keep.index(3)}
 
@@ -92,7 +92,7 @@ class Summary:
         for _path, problem, fix in self.tree.problems:
             lines.append(f"- {problem}" + (f" Fix: {fix}" if fix else ""))
         lines += self.tree.notes
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)
 
     __repr__ = __str__
 

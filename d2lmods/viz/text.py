@@ -12,8 +12,8 @@ registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2
 """
 from __future__ import annotations
 
-from ._format import fmt_shape
-from .tree import REGISTERED, UNREGISTERED, ModelTree
+from ._format import fmt_count, fmt_shape, printable
+from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree
 
 
 def _param_text(p) -> str:
@@ -23,7 +23,7 @@ def _param_text(p) -> str:
     if p.kind == "buffer":
         text += " (buffer)"
     if p.tied_with:
-        text += f" (tied: {', '.join(p.tied_with)})"
+        text += f" (tied: {p.tied_text})"
     if p.problem:
         text += " (NOT REGISTERED)"
     return text
@@ -38,8 +38,10 @@ def module_line(m) -> str:
                      if m.calls else "not called")
     if m.alias_of is not None:
         parts.append(f"[same module as {m.alias_of or '(root)'}]")
-    for held in m.also_held_at:
+    for held in m.also_held_at[:NAMES_SHOWN]:
         parts.append(f"[also held in {held}; registered, so harmless]")
+    if len(m.also_held_at) > NAMES_SHOWN:
+        parts.append(f"[also held in {fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places]")
     if m.status == UNREGISTERED:
         parts.append(f"!! NOT REGISTERED ({m.holder})")
     elif m.status != REGISTERED:
@@ -48,7 +50,10 @@ def module_line(m) -> str:
 
 
 def text_tree(tree: ModelTree, fixes: bool = True) -> str:
-    """The whole tree with box-drawing branches, the totals, and (``fixes``) how to fix each problem."""
+    """The whole tree with box-drawing branches, the totals, and (``fixes``) how to fix each problem.
+
+    Control characters in names are written as escapes (``\\n``), one module per line.
+    """
     lines = [module_line(tree.root)]
 
     def walk(path, prefix):
@@ -66,4 +71,4 @@ def text_tree(tree: ModelTree, fixes: bool = True) -> str:
         for path, problem, fix in tree.problems:
             lines.append(f"- {problem}" + (f" Fix: {fix}" if fix else ""))
     lines += tree.notes
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

@@ -28,9 +28,12 @@ modules reached only through a plain container use their attribute path from the
 from __future__ import annotations
 
 import contextlib
+import itertools
 from dataclasses import dataclass, field
 
-from ._format import fmt_count, fmt_shape
+from d2lmods.nn.parameter import is_lazy
+
+from ._format import clip, fmt_count, fmt_others, fmt_shape
 
 REGISTERED = "registered"
 UNREGISTERED = "unregistered"            # held in a plain container, not registered anywhere
@@ -38,6 +41,14 @@ INSIDE_UNREGISTERED = "inside-unregistered"  # registered on a module that is it
 
 _CONTAINER_WORDS = {"list": "plain list", "tuple": "plain tuple", "dict": "plain dict",
                     "set": "plain set", "attribute": "plain attribute"}
+
+# Bounds on every read of the learner's objects (outputs, shapes, names): a hostile or broken
+# object costs at most this much, never an endless loop or gigabytes of text.
+NAMES_SHOWN = 3         # names listed before "and N more" (ParamInfo.tied_with, also_held_at)
+MAX_DIMS = 64           # numpy's own limit on the number of dimensions
+MAX_ITEMS = 8           # items of a list/tuple/dict output described one by one
+MAX_DEPTH = 4           # nesting of output containers described
+MAX_NAME = 80           # characters kept of a class name, dtype or short text
 
 
 @dataclass
@@ -53,16 +64,23 @@ class ParamInfo:
     requires_grad: bool
     lazy: bool
     visible: bool             # True if parameters()/state_dict() reach this very object
-    tied_with: tuple = ()     # every other path of the same object
+    tied_with: tuple = ()     # other paths of the same object: the first NAMES_SHOWN of them
+    tied_count: int = 0       # how many other paths there are (ModelTree.tied lists them all)
     problem: str | None = None
     fix: str | None = None
     obj_id: int = field(default=0, repr=False, compare=False)   # id() of the tensor object
+
+    @property
+    def tied_text(self) -> str:
+        """The other names of this object, a few of them: ``'b.weight, c.weight and 9 more'``."""
+        return fmt_others(self.tied_with, self.tied_count)
 
     def to_json(self) -> dict:
         return {"name": self.name, "path": self.path, "kind": self.kind,
                 "shape": fmt_shape(self.shape), "dtype": self.dtype, "numel": self.numel,
                 "requires_grad": self.requires_grad, "lazy": self.lazy, "visible": self.visible,
-                "tied_with": list(self.tied_with), "problem": self.problem, "fix": self.fix}
+                "tied_with": list(self.tied_with), "tied_count": self.tied_count,
+                "problem": self.problem, "fix": self.fix}
 
 
 @dataclass
@@ -206,19 +224,40 @@ class ModelTree:
 # ---------------------------------------------------------------------------------------
 # helpers that only look at the public API of a module or tensor
 
-def _is_lazy(t) -> bool:
-    # UninitializedParameter / UninitializedBuffer: matched by name so this file does not
-    # depend on where the lazy classes live.
-    return any(c.__name__.startswith("Uninitialized") for c in type(t).__mro__)
+def _text_of(value) -> str:
+    """``str(value)`` cut to ``MAX_NAME`` characters; never raises."""
+    try:
+        return clip(str(value), MAX_NAME)
+    except Exception:   # a broken __str__ must not stop the analysis
+        return f"<{_type_name(value)}>"
+
+
+def _type_name(value) -> str:
+    return clip(type(value).__name__, MAX_NAME)
 
 
 def _dtype(t) -> str:
-    return str(getattr(t, "dtype", "?")).rsplit(".", 1)[-1]
+    return _text_of(getattr(t, "dtype", "?")).rsplit(".", 1)[-1]
+
+
+def _read_shape(value):
+    """``value.shape`` as a tuple of ints, or ``None`` if it is not a readable shape.
+
+    At most ``MAX_DIMS + 1`` entries are taken from it: an endless iterable is cut, not drained.
+    """
+    try:
+        dims = tuple(itertools.islice(iter(value.shape), MAX_DIMS + 1))
+        if len(dims) > MAX_DIMS:
+            return None
+        out = tuple(int(d) for d in dims)
+    except Exception:   # no shape, a property that raises, entries that are not numbers
+        return None
+    return out if all(0 <= d < 2 ** 63 for d in out) else None
 
 
 def _tensor_info(name, path, t, kind, visible) -> ParamInfo:
-    lazy = _is_lazy(t)
-    shape = None if lazy else tuple(int(d) for d in t.shape)
+    lazy = is_lazy(t)
+    shape = None if lazy else _read_shape(t)
     numel = 0
     if shape is not None:
         numel = 1
@@ -247,17 +286,41 @@ def _find_unregistered(model) -> list:
     return list(find_unregistered(model))
 
 
-def _describe(value):
-    """Shapes of whatever a forward takes or returns: tensors, tuples/lists, dicts."""
+def _describe(value, depth=0):
+    """Shapes of whatever a forward takes or returns: tensors, tuples/lists, dicts.
+
+    Bounded: ``MAX_ITEMS`` items per container, ``MAX_DEPTH`` levels, ``MAX_DIMS`` dimensions.
+    Containers are read through the built-in ``list``/``tuple``/``dict`` methods, so a subclass
+    overriding ``__iter__`` or ``items`` cannot make the description run forever.
+    """
     if value is None:
         return None
-    if hasattr(value, "shape") and not isinstance(value, type):
-        return tuple(int(d) for d in value.shape)
-    if isinstance(value, (list, tuple)):
-        return [_describe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _describe(v) for k, v in value.items()}
-    return type(value).__name__
+    if isinstance(value, type):
+        return _type_name(value)
+    if isinstance(value, (list, tuple, dict)):
+        if depth >= MAX_DEPTH:
+            return "\u2026"
+        if isinstance(value, dict):
+            n = dict.__len__(value)
+            pairs = itertools.islice(dict.items(value), MAX_ITEMS)
+            out = {_text_of(k): _describe(v, depth + 1) for k, v in pairs}
+            if n > MAX_ITEMS:
+                out["\u2026"] = f"{fmt_count(n - MAX_ITEMS)} more"
+            return out
+        base = list if isinstance(value, list) else tuple
+        n = base.__len__(value)
+        out = [_describe(v, depth + 1) for v in itertools.islice(base.__iter__(value), MAX_ITEMS)]
+        if n > MAX_ITEMS:
+            out.append(f"\u2026 {fmt_count(n - MAX_ITEMS)} more")
+        return out
+    try:
+        has_shape = hasattr(value, "shape")
+    except Exception:   # a shape property that raises something else than AttributeError
+        has_shape = True
+    if has_shape:
+        shape = _read_shape(value)
+        return shape if shape is not None else f"{_type_name(value)} (shape unreadable)"
+    return _type_name(value)
 
 
 def _fix_for(finding) -> str:
@@ -351,17 +414,24 @@ def _run_forward(model, sample, objects: dict) -> dict:
             except Exception as err:
                 where = objects.get(stack[-1], ("", model))[0] if stack else ""
                 mod = objects.get(stack[-1], ("", model))[1] if stack else model
-                place = f"module '{where}' ({type(mod).__name__})" if where else \
-                    f"the model's own forward ({type(model).__name__})"
+                place = f"module '{where}' ({_type_name(mod)})" if where else \
+                    f"the model's own forward ({_type_name(model)})"
                 raise ForwardPassError(
                     f"the sample forward failed in {place} with input {fmt_shape(_describe(sample))}: "
-                    f"{type(err).__name__}: {err}. Pass an `input` the model accepts "
+                    f"{_type_name(err)}: {_error_text(err)}. Pass an `input` the model accepts "
                     "(a tensor, a tuple of positional arguments or a dict of keyword arguments), "
                     "or leave it out to draw without shapes.") from err
     finally:
         for h in handles:
             h.remove()
     return records
+
+
+def _error_text(err) -> str:
+    try:
+        return clip(str(err), 2000)
+    except Exception:
+        return "(its message could not be read)"
 
 
 # ---------------------------------------------------------------------------------------
@@ -398,14 +468,14 @@ def analyze(model, input=None) -> ModelTree:
         hint = ""
         if hasattr(model, "shape"):
             hint = " (this looks like a tensor: pass the model, not model(X))"
-        raise TypeError(f"expected an nn.Module (a model or a layer), got {type(model).__name__}"
+        raise TypeError(f"expected an nn.Module (a model or a layer), got {_type_name(model)}"
                         f"{hint}; e.g. draw(model), summary(model), explore(model)")
     notes = []
     records: dict = {}
     dynamic = input is not None
     if dynamic:
         with _checks_paused():
-            before = [n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)]
+            before = [n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p)]
             objects = _module_objects(model, _find_unregistered(model))
         # the forward is the learner's model running as usual: its own first-call warnings
         # (if any) are the model's, and are not suppressed
@@ -414,7 +484,7 @@ def analyze(model, input=None) -> ModelTree:
                      "in eval mode; each module's train/eval flag was restored afterwards.")
     with _checks_paused():
         if dynamic:
-            after = {n for n, p in model.named_parameters(remove_duplicate=False) if _is_lazy(p)}
+            after = {n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p)}
             done = [n for n in before if n not in after]
             if done:
                 notes.append("The sample forward materialized lazy parameters (the model now "
@@ -422,30 +492,17 @@ def analyze(model, input=None) -> ModelTree:
         return _build(model, _find_unregistered(model), records, dynamic, notes)
 
 
-@contextlib.contextmanager
 def _checks_paused():
     """Walk the model without setting off nn's one-time "unregistered" checks.
 
     ``parameters()``/``state_dict()`` scan a model once and warn about plain containers; the
-    analysis reports the same thing itself, so it pauses the checks (rather than swallowing
-    their warnings) and they stay armed for the learner's own calls.
+    analysis reports the same thing itself (from the same scanner, ``find_unregistered``), so
+    it pauses the checks in this thread (rather than swallowing their warnings) and they stay
+    armed for the learner's own calls.
     """
-    import d2lmods
+    from d2lmods.nn.utils import unregistered_checks_paused
 
-    setter = getattr(d2lmods, "set_warn_unregistered", None)
-    if setter is None:
-        yield
-        return
-    try:
-        from d2lmods.nn._messages import warn_unregistered_enabled
-        was = warn_unregistered_enabled()
-    except ImportError:
-        was = True
-    setter(False)
-    try:
-        yield
-    finally:
-        setter(was)
+    return unregistered_checks_paused()
 
 
 def _build(model, findings, records, dynamic, notes) -> ModelTree:
@@ -454,7 +511,7 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
     registered_ids = {id(p) for _n, p in model.named_parameters(remove_duplicate=False)}
 
     def visit(mod, path, name, depth, parent, status):
-        info = ModuleInfo(path=path, name=name, class_name=type(mod).__name__, depth=depth,
+        info = ModuleInfo(path=path, name=name, class_name=_type_name(mod), depth=depth,
                           status=status, parent=parent, module=mod)
         modules[path] = info
         if parent is not None:
@@ -505,11 +562,14 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
 
     _flag(modules, dynamic)
     tied = _tied_groups(modules)
-    for group in tied:
-        for m in modules.values():
-            for p in m.params:
-                if p.path in group:
-                    p.tied_with = tuple(x for x in group if x != p.path)
+    group_of = {path: group for group in tied for path in group}
+    for m in modules.values():
+        for p in m.params:
+            group = group_of.get(p.path)
+            if group is not None:   # a few names each: N tied names must not cost N * N
+                p.tied_with = tuple(itertools.islice((x for x in group if x != p.path),
+                                                     NAMES_SHOWN))
+                p.tied_count = len(group) - 1
     totals = _totals(model, modules, findings, tied, dynamic)
     # pre-order: children right after their parent, registered before held ones
     ordered: dict = {}
@@ -633,7 +693,7 @@ def _totals(model, modules, findings, tied, dynamic) -> Totals:
             continue
         seen.add(id(p))
         t.registered_tensors += 1
-        if _is_lazy(p):
+        if is_lazy(p):
             t.lazy_tensors += 1
             continue
         n = int(p.numel())
@@ -641,7 +701,7 @@ def _totals(model, modules, findings, tied, dynamic) -> Totals:
         if p.requires_grad:
             t.trainable_params += n
     for _n, b in model.named_buffers():
-        if not _is_lazy(b):
+        if not is_lazy(b):
             t.buffers += int(b.numel())
     try:
         t.state_dict_keys = len(model.state_dict())
@@ -649,6 +709,7 @@ def _totals(model, modules, findings, tied, dynamic) -> Totals:
         t.state_dict_keys = 0
     hidden: dict = {}
     used: dict = {}
+    called = {id(m.module) for m in modules.values() if m.calls}
     for f in findings:
         objs = []
         if f.kind == "module" and f.registered_as is None:
@@ -659,10 +720,10 @@ def _totals(model, modules, findings, tied, dynamic) -> Totals:
             holder = modules.get(f.owner)     # used if the module holding it was called
             objs = [(f.obj, holder.module if holder is not None else None)]
         for p, owner in objs:
-            if id(p) in seen or _is_lazy(p):
+            if id(p) in seen or is_lazy(p):
                 continue
             hidden[id(p)] = int(p.numel())
-            if dynamic and owner is not None and _called(owner, modules):
+            if dynamic and owner is not None and id(owner) in called:
                 used[id(p)] = int(p.numel())
     t.hidden_params = sum(hidden.values())
     t.hidden_tensors = len(hidden)
@@ -671,7 +732,3 @@ def _totals(model, modules, findings, tied, dynamic) -> Totals:
     t.unregistered_modules = sum(1 for m in modules.values() if m.status == UNREGISTERED)
     t.tied_groups = len(tied)
     return t
-
-
-def _called(mod, modules) -> bool:
-    return any(m.module is mod and m.calls for m in modules.values())

@@ -64,7 +64,11 @@ function paramTable(rows, kind) {
     const notes = [];
     if (p.lazy) notes.push("lazy: shape set by the first forward");
     if (p.kind === "parameter" && !p.requires_grad) notes.push("frozen");
-    if (p.tied_with.length) notes.push("tied with " + p.tied_with.join(", "));
+    if (p.tied_with.length) {
+      const more = p.tied_count - p.tied_with.length;
+      notes.push("tied with " + p.tied_with.join(", ") +
+                 (more > 0 ? ` and ${more.toLocaleString("en-US")} more` : ""));
+    }
     if (p.problem) notes.push("NOT registered");
     return h("tr", { class: p.lazy ? "lazy" : (p.problem ? "problem" : "") },
              h("td", {}, p.name), h("td", {}, p.shape), h("td", {}, p.dtype),
@@ -86,7 +90,8 @@ function buildDetail(data, path) {
     parts.push(h("div", { class: "note" }, m.calls ? `called ${m.calls}\u00d7: ${m.input_shapes} \u2192 ${m.output_shapes}` : "not called by the sample forward"));
   }
   if (m.alias_of !== null) parts.push(h("div", { class: "note" }, `same module object as ${m.alias_of || "(root)"}`));
-  for (const held of m.also_held_at) parts.push(h("div", { class: "note" }, `also held in ${held} (harmless: it is registered)`));
+  for (const held of m.also_held_at.slice(0, 3)) parts.push(h("div", { class: "note" }, `also held in ${held} (harmless: it is registered)`));
+  if (m.also_held_at.length > 3) parts.push(h("div", { class: "note" }, `and in ${(m.also_held_at.length - 3).toLocaleString("en-US")} more places`));
   const problems = [];
   if (m.problem) problems.push([m.problem, m.fix]);
   for (const p of m.params) if (p.problem) problems.push([p.problem, p.fix]);

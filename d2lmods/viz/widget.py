@@ -17,8 +17,9 @@ Selection is two-way: clicking a node in the SVG or an item in the tree sets ``s
 module path, ``""`` for the root); setting ``selected`` from Python highlights both views and
 fills the detail panel (parameters, shapes, where tied, why it is flagged and how to fix it).
 
-The SVG is rendered in the kernel with Graphviz's ``dot``; without it the widget shows the text
-tree and an install hint (the tree and detail panel work either way).
+The SVG is rendered in the kernel with Graphviz's ``dot``; without it, or when ``dot`` fails or
+times out, the widget shows the text tree and a one-line hint (the tree and detail panel work
+either way).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import pathlib
 import anywidget
 import traitlets
 
-from .dot import INSTALL_HINT, build
+from .dot import build
 from .text import text_tree
 from .tree import analyze
 
@@ -42,7 +43,7 @@ class ModelExplorer(anywidget.AnyWidget):
 
     svg = traitlets.Unicode("").tag(sync=True)        # kernel-rendered drawing, "" without dot
     text = traitlets.Unicode("").tag(sync=True)       # text tree (always sent; shown without dot)
-    hint = traitlets.Unicode("").tag(sync=True)       # install hint when dot is missing
+    hint = traitlets.Unicode("").tag(sync=True)       # why there is no SVG (dot missing or failed)
     tree = traitlets.Dict().tag(sync=True)            # ModelTree.to_json() + svg id maps
     selected = traitlets.Unicode("").tag(sync=True)   # module path; "" is the root
     version = traitlets.Int(0).tag(sync=True)         # bumped by every refresh()
@@ -73,7 +74,7 @@ class ModelExplorer(anywidget.AnyWidget):
         keep = self.selected if self.selected in self.analysis.modules else ""
         with self.hold_sync():
             self.text = text_tree(self.analysis, fixes=False)
-            self.hint = "" if svg else INSTALL_HINT
+            self.hint = "" if svg else self.drawing.hint
             self.svg = svg or ""
             self.tree = data
             self.selected = keep

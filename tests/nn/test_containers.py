@@ -1,4 +1,5 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict: behaviour as in PyTorch."""
+
 import warnings
 from collections import OrderedDict
 
@@ -22,6 +23,7 @@ def lin(i=2, o=2):
 
 # ---- Sequential ------------------------------------------------------------------------------
 
+
 def test_sequential_runs_in_order_and_names_children():
     a, b = nn.Linear(3, 4), nn.Linear(4, 2)
     net = nn.Sequential(a, b)
@@ -44,7 +46,7 @@ def test_sequential_index_errors_and_slices(torch):
         net[5]
     tail = net[1:]
     assert isinstance(tail, nn.Sequential)
-    assert list(tail._modules) == ["1", "2"]          # original keys kept, as in torch
+    assert list(tail._modules) == ["1", "2"]  # original keys kept, as in torch
     assert tail[0] is net[1]
     t = torch.nn.Sequential(*[torch.nn.Linear(2, 2) for _ in range(3)])
     assert list(t[1:]._modules) == list(tail._modules)
@@ -96,6 +98,7 @@ def test_empty_sequential_is_identity():
 
 
 # ---- ModuleList -------------------------------------------------------------------------------
+
 
 def test_modulelist_registers_and_indexes():
     layers = nn.ModuleList([lin() for _ in range(3)])
@@ -151,6 +154,7 @@ def test_modulelist_used_in_forward_loop():
 
 # ---- ModuleDict -------------------------------------------------------------------------------
 
+
 def test_moduledict_behaves_like_an_ordered_dict(torch):
     def ops(lib, mk):
         d = lib.nn.ModuleDict({"b": mk(), "a": mk()})
@@ -176,6 +180,7 @@ def test_moduledict_update_errors():
 
 
 # ---- ParameterList / ParameterDict --------------------------------------------------------------
+
 
 def test_parameterlist_registers_and_wraps_tensors():
     pl = nn.ParameterList([nn.Parameter(d2lmods.ones(2)), d2lmods.zeros(3)])
@@ -220,9 +225,15 @@ def test_parameter_containers_in_a_model_train():
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-_OPS = st.lists(st.tuples(st.sampled_from(["append", "insert", "delitem", "pop", "extend", "setitem",
-                                           "slice", "iadd"]),
-                          st.integers(-4, 4)), max_size=12)
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["append", "insert", "delitem", "pop", "extend", "setitem", "slice", "iadd"]
+        ),
+        st.integers(-4, 4),
+    ),
+    max_size=12,
+)
 
 
 def _replay(lib, kind, ops):
@@ -253,7 +264,7 @@ def _replay(lib, kind, ops):
             elif op == "slice":
                 c = c[i:]
             elif op == "iadd":
-                c += (lib.nn.Sequential(mk()) if kind == "Sequential" else [mk()])
+                c += lib.nn.Sequential(mk()) if kind == "Sequential" else [mk()]
             outcome = "ok"
         except (IndexError, KeyError, ValueError, TypeError, AttributeError) as e:
             outcome = type(e).__name__
@@ -276,11 +287,14 @@ def test_random_edits_match_torch(kind, ops):
 
 
 def test_append_after_slicing_warns_that_a_child_is_dropped():
-    seq = nn.Sequential(nn.Identity(), nn.Linear(1, 1), nn.Linear(1, 1))[1:]    # keys '1', '2'
-    with pytest.warns(nn.ModuleUsageWarning, match=r"(?s)key '2', which already held a Linear.*"
-                                                   r"nn.Sequential\(\*container\)"):
+    seq = nn.Sequential(nn.Identity(), nn.Linear(1, 1), nn.Linear(1, 1))[1:]  # keys '1', '2'
+    with pytest.warns(
+        nn.ModuleUsageWarning,
+        match=r"(?s)key '2', which already held a Linear.*"
+        r"nn.Sequential\(\*container\)",
+    ):
         seq.append(nn.Identity())
-    assert list(seq._modules) == ["1", "2"]       # what torch does too
+    assert list(seq._modules) == ["1", "2"]  # what torch does too
     renumbered = nn.Sequential(*seq)
     renumbered.append(nn.Identity())
     assert list(renumbered._modules) == ["0", "1", "2"]

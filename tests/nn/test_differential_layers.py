@@ -1,9 +1,11 @@
 """Each layer against PyTorch: same weights in, same outputs, input gradients and weight gradients out."""
+
 import numpy as np
 import pytest
 
 import d2lmods
 from d2lmods import nn
+from tests.fixtures.models import lenet
 
 pytestmark = pytest.mark.oracle
 
@@ -21,8 +23,12 @@ CASES = [
     ("Unflatten", lambda nn: nn.Unflatten(1, (2, 3)), (4, 6), True),
     ("Conv2d", lambda nn: nn.Conv2d(3, 4, 3, padding=1), (2, 3, 7, 7), True),
     ("Conv2d(lenet)", lambda nn: nn.Conv2d(1, 6, 5, padding=2), (2, 1, 12, 12), True),
-    ("Conv2d(stride,nobias)", lambda nn: nn.Conv2d(2, 4, (3, 2), stride=2, bias=False),
-     (2, 2, 9, 8), True),
+    (
+        "Conv2d(stride,nobias)",
+        lambda nn: nn.Conv2d(2, 4, (3, 2), stride=2, bias=False),
+        (2, 2, 9, 8),
+        True,
+    ),
     ("Conv2d(dilation)", lambda nn: nn.Conv2d(2, 3, 3, dilation=2, padding=2), (1, 2, 9, 9), True),
     ("Conv2d(groups)", lambda nn: nn.Conv2d(4, 6, 3, groups=2), (2, 4, 6, 6), True),
     ("Conv2d(same)", lambda nn: nn.Conv2d(2, 3, 5, padding="same"), (1, 2, 7, 7), True),
@@ -40,8 +46,12 @@ CASES = [
     ("BatchNorm2d(train)", lambda nn: nn.BatchNorm2d(3), (4, 3, 5, 5), True),
     ("BatchNorm2d(eval)", lambda nn: nn.BatchNorm2d(3), (4, 3, 5, 5), False),
     ("BatchNorm2d(no affine)", lambda nn: nn.BatchNorm2d(3, affine=False), (4, 3, 5, 5), True),
-    ("BatchNorm2d(no stats)", lambda nn: nn.BatchNorm2d(3, track_running_stats=False),
-     (4, 3, 5, 5), False),
+    (
+        "BatchNorm2d(no stats)",
+        lambda nn: nn.BatchNorm2d(3, track_running_stats=False),
+        (4, 3, 5, 5),
+        False,
+    ),
     ("LayerNorm", lambda nn: nn.LayerNorm(6), (4, 6), True),
     ("LayerNorm(2d)", lambda nn: nn.LayerNorm((3, 4)), (2, 3, 4), True),
     ("Embedding", lambda nn: nn.Embedding(7, 3), "ids", True),
@@ -53,11 +63,11 @@ def _copy_weights(mine, theirs, torch):
     """Give both layers identical random parameters and buffers."""
     rng = np.random.default_rng(42)
     with torch.no_grad():
-        for (name, p_t) in theirs.named_parameters():
+        for name, p_t in theirs.named_parameters():
             a = rng.standard_normal(tuple(p_t.shape)).astype(np.float32)
             p_t.copy_(torch.tensor(a))
             mine.get_parameter(name)._data[...] = a
-        for (name, b_t) in theirs.named_buffers():
+        for name, b_t in theirs.named_buffers():
             if b_t.dtype.is_floating_point:
                 a = (rng.random(tuple(b_t.shape)) + 0.5).astype(np.float32)
                 b_t.copy_(torch.tensor(a))
@@ -87,12 +97,14 @@ def test_forward_and_backward_match_torch(torch, name, build, shape, train):
     (y_t * torch.tensor(g)).sum().backward()
     if shape != "ids":
         np.testing.assert_allclose(x_m.grad.numpy(), x_t.grad.numpy(), rtol=1e-4, atol=1e-5)
-    for (k, p_t) in theirs.named_parameters():
-        np.testing.assert_allclose(mine.get_parameter(k).grad.numpy(), p_t.grad.numpy(),
-                                   rtol=1e-4, atol=1e-4, err_msg=k)
-    for (k, b_t) in theirs.named_buffers():
-        np.testing.assert_allclose(mine.get_buffer(k).numpy(), b_t.numpy(), rtol=1e-5, atol=1e-6,
-                                   err_msg=k)
+    for k, p_t in theirs.named_parameters():
+        np.testing.assert_allclose(
+            mine.get_parameter(k).grad.numpy(), p_t.grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=k
+        )
+    for k, b_t in theirs.named_buffers():
+        np.testing.assert_allclose(
+            mine.get_buffer(k).numpy(), b_t.numpy(), rtol=1e-5, atol=1e-6, err_msg=k
+        )
 
 
 LOSSES = [
@@ -149,16 +161,7 @@ def test_batchnorm_running_stats_follow_torch_over_steps(torch):
 
 
 def test_lenet_forward_backward_matches_torch(torch):
-    def lenet(nn):
-        return nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-            nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-            nn.AvgPool2d(kernel_size=2, stride=2),
-            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-            nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
-
-    mine, theirs = lenet(nn), lenet(torch.nn)
+    mine, theirs = lenet(d2lmods), lenet(torch)
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((8, 1, 28, 28)).astype(np.float32)
     y = np.arange(8) % 10
@@ -168,11 +171,14 @@ def test_lenet_forward_backward_matches_torch(torch):
     l_m.backward()
     l_t.backward()
     for (k, p_m), (_, p_t) in zip(mine.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p_m.grad.numpy(), p_t.grad.numpy(), rtol=1e-3, atol=1e-6,
-                                   err_msg=k)
+        np.testing.assert_allclose(
+            p_m.grad.numpy(), p_t.grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=k
+        )
 
 
-@pytest.mark.parametrize("x_shape,t_shape", [((2, 3, 4, 5), (2, 4, 5)), ((3,), ()), ((4, 3, 6), (4, 6))])
+@pytest.mark.parametrize(
+    "x_shape,t_shape", [((2, 3, 4, 5), (2, 4, 5)), ((3,), ()), ((4, 3, 6), (4, 6))]
+)
 def test_cross_entropy_other_layouts_match_torch(torch, x_shape, t_shape):
     rng = np.random.default_rng(5)
     x = rng.standard_normal(x_shape).astype(np.float32)

@@ -1,17 +1,17 @@
 """Differential suite: the D2L builders'-guide models in d2lmods and in PyTorch, same weights.
 
-Each model is built with both libraries from the same source (``d2l_models.py``),
+Each model is built with both libraries from the same source (``tests/fixtures/models.py``),
 PyTorch's weights are copied into d2lmods through ``load_state_dict``, and the
 outputs, the gradients of every parameter and a few SGD steps are compared.
 """
+
 import warnings
 
 import numpy as np
 import pytest
 
 import d2lmods
-
-from .d2l_models import EAGER, LAZY, build
+from tests.fixtures.models import EAGER, LAZY, build
 
 pytestmark = pytest.mark.oracle
 
@@ -45,7 +45,7 @@ def _pair(torch, name, seed=0):
     torch.manual_seed(seed)
     theirs, shape = build(torch, name)
     ours, _ = build(d2lmods, name)
-    if name in LAZY:   # materialize both with the same batch shape first
+    if name in LAZY:  # materialize both with the same batch shape first
         theirs(torch.randn(*shape))
         ours(d2lmods.randn(*shape))
     _copy_weights(theirs, ours)
@@ -59,7 +59,7 @@ def test_forward_and_gradients_match_torch(torch, name):
     out_o, out_t = ours(x_o), theirs(x_t)
     _close(out_o, out_t)
     assert out_o.requires_grad == out_t.requires_grad
-    if not out_t.requires_grad:            # MyLinear computes from .data: nothing to differentiate
+    if not out_t.requires_grad:  # MyLinear computes from .data: nothing to differentiate
         return
     out_o.sum().backward()
     out_t.sum().backward()
@@ -101,7 +101,9 @@ def test_double_precision_models_match_torch(torch, name):
 def test_state_dict_exported_from_ours_loads_into_torch(torch):
     ours, _ = build(d2lmods, "chimera")
     theirs, _ = build(torch, "chimera")
-    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()}
+    )
     for m_t, m_o in zip(theirs.modules(), ours.modules()):
         if hasattr(m_o, "rand_weight"):
             m_t.rand_weight = torch.from_numpy(m_o.rand_weight.numpy().copy())
@@ -128,7 +130,9 @@ _LEAF = st.one_of(
 )
 _SPEC = st.recursive(
     _LEAF,
-    lambda kids: st.tuples(st.sampled_from(["seq", "list", "dict"]), st.lists(kids, min_size=1, max_size=4)),
+    lambda kids: st.tuples(
+        st.sampled_from(["seq", "list", "dict"]), st.lists(kids, min_size=1, max_size=4)
+    ),
     max_leaves=10,
 )
 
@@ -145,9 +149,10 @@ def _stack_class(lib):
                 self.body = lib.nn.ModuleList(mods)
 
         def forward(self, X):
-            for m in (self.body.values() if isinstance(self.body, lib.nn.ModuleDict) else self.body):
+            for m in self.body.values() if isinstance(self.body, lib.nn.ModuleDict) else self.body:
                 X = m(X)
             return X
+
     return Stack
 
 
@@ -177,7 +182,7 @@ def test_random_architectures_match_torch(spec, n_in, batch):
     assert repr(ours) == repr(theirs)
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     x = np.random.default_rng(0).standard_normal((batch, n_in)).astype(np.float32)
-    out_t = theirs(torch.tensor(x))           # materializes lazy layers
+    out_t = theirs(torch.tensor(x))  # materializes lazy layers
     ours(d2lmods.tensor(x))
     assert repr(ours) == repr(theirs)
     _copy_weights(theirs, ours)

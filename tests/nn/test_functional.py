@@ -1,4 +1,5 @@
 """nn.functional: gradients of the composed ops against finite differences (float64), values vs torch."""
+
 import numpy as np
 import pytest
 
@@ -30,8 +31,13 @@ def _fd_check(fn, *arrays, eps=1e-6, rtol=1e-5, atol=1e-7):
             args_m = [d2lmods.tensor(x.astype(np.float64)) for x in arrays]
             args_p[i], args_m[i] = d2lmods.tensor(plus), d2lmods.tensor(minus)
             numeric[idx] = (float(scalar(args_p)) - float(scalar(args_m))) / (2 * eps)
-        np.testing.assert_allclose(tensors[i].grad.numpy(), numeric, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of argument {i}")
+        np.testing.assert_allclose(
+            tensors[i].grad.numpy(),
+            numeric,
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"gradient of argument {i}",
+        )
 
 
 RNG = np.random.default_rng(0)
@@ -57,8 +63,11 @@ def test_fd_batch_norm_training_with_affine():
 
 def test_fd_batch_norm_eval_uses_running_stats():
     rm, rv = d2lmods.tensor(_x(3)), d2lmods.tensor(np.abs(_x(3)) + 0.5)
-    _fd_check(lambda t, w: F.batch_norm(t, rm.double(), rv.double(), w, None, training=False),
-              _x(4, 3), _x(3))
+    _fd_check(
+        lambda t, w: F.batch_norm(t, rm.double(), rv.double(), w, None, training=False),
+        _x(4, 3),
+        _x(3),
+    )
 
 
 def test_fd_layer_norm():
@@ -82,12 +91,20 @@ def test_fd_embedding_weight():
 def test_fd_losses():
     x, t = _x(4, 3), _x(4, 3)
     for red in ("mean", "sum", "none"):
-        _fd_check(lambda a, b: F.mse_loss(a, b, reduction=red), x, t)
-        _fd_check(lambda a: F.binary_cross_entropy_with_logits(
-            a, d2lmods.tensor((t > 0).astype(np.float64)), reduction=red), x * 4)
+        _fd_check(lambda a, b, red=red: F.mse_loss(a, b, reduction=red), x, t)
+        _fd_check(
+            lambda a, red=red: F.binary_cross_entropy_with_logits(
+                a, d2lmods.tensor((t > 0).astype(np.float64)), reduction=red
+            ),
+            x * 4,
+        )
     pw = d2lmods.tensor(np.array([1.0, 2.0, 0.5]))
-    _fd_check(lambda a: F.binary_cross_entropy_with_logits(
-        a, d2lmods.tensor((t > 0).astype(np.float64)), pos_weight=pw), x)
+    _fd_check(
+        lambda a: F.binary_cross_entropy_with_logits(
+            a, d2lmods.tensor((t > 0).astype(np.float64)), pos_weight=pw
+        ),
+        x,
+    )
     y = d2lmods.tensor(np.array([0, 2, 1, 2]))
     _fd_check(lambda a: F.cross_entropy(a, y), x)
     _fd_check(lambda a: F.cross_entropy(a, y, label_smoothing=0.2), x)
@@ -122,21 +139,31 @@ def test_functional_values_match_torch(torch):
     b = RNG.standard_normal(4).astype(np.float32)
     X, T = d2lmods.tensor(x), torch.tensor(x)
     pairs = [
-        (F.relu(X), tF.relu(T)), (F.leaky_relu(X, 0.3), tF.leaky_relu(T, 0.3)),
-        (F.gelu(X), tF.gelu(T)), (F.sigmoid(X), torch.sigmoid(T)), (F.tanh(X), torch.tanh(T)),
-        (F.softmax(X, 1), tF.softmax(T, 1)), (F.log_softmax(X, -1), tF.log_softmax(T, -1)),
-        (F.conv2d(X, d2lmods.tensor(w), d2lmods.tensor(b), stride=2, padding=1),
-         tF.conv2d(T, torch.tensor(w), torch.tensor(b), stride=2, padding=1)),
-        (F.max_pool2d(X, 2), tF.max_pool2d(T, 2)), (F.avg_pool2d(X, 3, 1, 1), tF.avg_pool2d(T, 3, 1, 1)),
+        (F.relu(X), tF.relu(T)),
+        (F.leaky_relu(X, 0.3), tF.leaky_relu(T, 0.3)),
+        (F.gelu(X), tF.gelu(T)),
+        (F.sigmoid(X), torch.sigmoid(T)),
+        (F.tanh(X), torch.tanh(T)),
+        (F.softmax(X, 1), tF.softmax(T, 1)),
+        (F.log_softmax(X, -1), tF.log_softmax(T, -1)),
+        (
+            F.conv2d(X, d2lmods.tensor(w), d2lmods.tensor(b), stride=2, padding=1),
+            tF.conv2d(T, torch.tensor(w), torch.tensor(b), stride=2, padding=1),
+        ),
+        (F.max_pool2d(X, 2), tF.max_pool2d(T, 2)),
+        (F.avg_pool2d(X, 3, 1, 1), tF.avg_pool2d(T, 3, 1, 1)),
         (F.adaptive_avg_pool2d(X, (2, 3)), tF.adaptive_avg_pool2d(T, (2, 3))),
         (F.layer_norm(X, (6, 6)), tF.layer_norm(T, (6, 6))),
-        (F.linear(X, d2lmods.tensor(w[:, :, 0, :2].reshape(4, -1)[:, :6])),
-         tF.linear(T, torch.tensor(w[:, :, 0, :2].reshape(4, -1)[:, :6]))),
+        (
+            F.linear(X, d2lmods.tensor(w[:, :, 0, :2].reshape(4, -1)[:, :6])),
+            tF.linear(T, torch.tensor(w[:, :, 0, :2].reshape(4, -1)[:, :6])),
+        ),
         (F.one_hot(d2lmods.tensor([0, 2]), 4), tF.one_hot(torch.tensor([0, 2]), 4)),
     ]
     for i, (a, b_) in enumerate(pairs):
-        np.testing.assert_allclose(a.detach().numpy(), b_.detach().numpy(), rtol=1e-5, atol=1e-5,
-                                   err_msg=f"pair {i}")
+        np.testing.assert_allclose(
+            a.detach().numpy(), b_.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=f"pair {i}"
+        )
 
 
 def test_dropout_rejects_bad_p_and_is_identity_in_eval():

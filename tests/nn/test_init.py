@@ -1,4 +1,5 @@
 """nn.init: in-place fills, no graph recorded, the right distributions, PyTorch's gains and fans."""
+
 import math
 import warnings
 
@@ -15,9 +16,16 @@ def _param(*shape):
 
 
 ALL = [
-    ("uniform_", {}), ("normal_", {}), ("constant_", {"val": 0.3}), ("ones_", {}), ("zeros_", {}),
-    ("xavier_uniform_", {}), ("xavier_normal_", {}), ("kaiming_uniform_", {}),
-    ("kaiming_normal_", {}), ("trunc_normal_", {}),
+    ("uniform_", {}),
+    ("normal_", {}),
+    ("constant_", {"val": 0.3}),
+    ("ones_", {}),
+    ("zeros_", {}),
+    ("xavier_uniform_", {}),
+    ("xavier_normal_", {}),
+    ("kaiming_uniform_", {}),
+    ("kaiming_normal_", {}),
+    ("trunc_normal_", {}),
 ]
 
 
@@ -70,7 +78,7 @@ def test_distributions_have_the_documented_moments():
     assert abs(w.detach().numpy().std() - math.sqrt(2 / (fan_in + fan_out))) < 1e-3
 
     init.kaiming_uniform_(w, a=math.sqrt(5))
-    bound = math.sqrt(3) * math.sqrt(2 / 6) / math.sqrt(fan_in)   # = 1/sqrt(fan_in)
+    bound = math.sqrt(3) * math.sqrt(2 / 6) / math.sqrt(fan_in)  # = 1/sqrt(fan_in)
     a = w.detach().numpy()
     assert np.abs(a).max() <= bound + 1e-7 and np.abs(a).max() > 0.99 * bound
 
@@ -101,8 +109,19 @@ def test_conv_fans_use_the_receptive_field():
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("args", [("linear",), ("conv2d",), ("sigmoid",), ("tanh",), ("relu",),
-                                  ("leaky_relu",), ("leaky_relu", 0.2), ("selu",)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("linear",),
+        ("conv2d",),
+        ("sigmoid",),
+        ("tanh",),
+        ("relu",),
+        ("leaky_relu",),
+        ("leaky_relu", 0.2),
+        ("selu",),
+    ],
+)
 def test_calculate_gain_matches_torch(torch, args):
     assert init.calculate_gain(*args) == pytest.approx(torch.nn.init.calculate_gain(*args))
 
@@ -129,7 +148,7 @@ def test_uninitialized_lazy_parameter_says_run_a_forward_first():
 
 def test_apply_with_init_function_like_d2l():
     def init_normal(module):
-        if type(module) == nn.Linear:
+        if type(module) == nn.Linear:  # noqa: E721 (the book's own test)
             init.normal_(module.weight, mean=0, std=0.01)
             init.zeros_(module.bias)
 

@@ -1,11 +1,12 @@
 """Lazy layers: placeholders, materialization in place, class swap, dtype, loading."""
+
 import warnings
 
 import numpy as np
 import pytest
 
 import d2lmods
-from d2lmods import nn
+from d2lmods import nn, optim
 from d2lmods.nn.parameter import UninitializedParameter, is_lazy
 
 
@@ -58,7 +59,7 @@ def test_materialization_draws_torch_default_init_range():
     lz = nn.LazyLinear(500)
     lz(d2lmods.randn(2, 100))
     w = lz.weight.detach().numpy()
-    bound = 1 / np.sqrt(100)          # kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    bound = 1 / np.sqrt(100)  # kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in))
     assert w.min() >= -bound and w.max() <= bound
     assert w.std() == pytest.approx(bound / np.sqrt(3), rel=0.05)
     b = lz.bias.detach().numpy()
@@ -73,7 +74,9 @@ def test_reading_shape_too_early_explains(torch):
         torch.nn.LazyLinear(3).weight.shape
     assert str(ours.value).startswith(str(theirs.value))
     assert "sample batch" in str(ours.value)
-    with pytest.raises(ValueError, match="uninitialized parameter.*run one forward with a sample batch"):
+    with pytest.raises(
+        ValueError, match="uninitialized parameter.*run one forward with a sample batch"
+    ):
         sum(p.numel() for p in lz.parameters())
     with pytest.raises(ValueError, match="run one forward"):
         lz.weight.data
@@ -115,15 +118,28 @@ def test_lazy_float32_layer_rejects_float64_input_after_materializing():
 
 def test_tied_lazy_layer_initializes_once_and_stays_tied():
     shared = nn.LazyLinear(8)
-    net = nn.Sequential(nn.LazyLinear(8), nn.Identity(), shared, nn.Identity(), shared, nn.Identity(),
-                        nn.LazyLinear(1))
+    net = nn.Sequential(
+        nn.LazyLinear(8),
+        nn.Identity(),
+        shared,
+        nn.Identity(),
+        shared,
+        nn.Identity(),
+        nn.LazyLinear(1),
+    )
     net(d2lmods.randn(2, 4))
     assert type(net[2]) is nn.Linear and type(net[4]) is nn.Linear
     with d2lmods.no_grad():
         net[2].weight.data[0, 0] = 100
     assert float(net[4].weight.data[0, 0]) == 100.0
     assert [n for n, _ in net.named_parameters()] == [
-        "0.weight", "0.bias", "2.weight", "2.bias", "6.weight", "6.bias"]
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "6.weight",
+        "6.bias",
+    ]
 
 
 def test_load_state_dict_into_lazy_keeps_class_until_first_call(torch):
@@ -132,7 +148,9 @@ def test_load_state_dict_into_lazy_keeps_class_until_first_call(torch):
     assert repr(clone.load_state_dict(src.state_dict())) == "<All keys matched successfully>"
     # torch 2.x prints the lazy class and in_features=0 until the first call (D2L's File I/O output).
     assert repr(clone[0]) == "LazyLinear(in_features=0, out_features=8, bias=True)"
-    t_clone = torch.nn.Sequential(torch.nn.LazyLinear(8), torch.nn.Identity(), torch.nn.LazyLinear(1))
+    t_clone = torch.nn.Sequential(
+        torch.nn.LazyLinear(8), torch.nn.Identity(), torch.nn.LazyLinear(1)
+    )
     t_src = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Identity(), torch.nn.Linear(8, 1))
     t_clone.load_state_dict(t_src.state_dict())
     assert repr(clone) == repr(t_clone)
@@ -140,7 +158,7 @@ def test_load_state_dict_into_lazy_keeps_class_until_first_call(torch):
     x = d2lmods.randn(3, 4)
     np.testing.assert_allclose(clone(x).detach().numpy(), src(x).detach().numpy(), rtol=1e-6)
     t_clone(torch.randn(3, 4))
-    assert repr(clone) == repr(t_clone)          # Linear(in_features=4, ...) after the call
+    assert repr(clone) == repr(t_clone)  # Linear(in_features=4, ...) after the call
     assert clone[0].in_features == 4
 
 
@@ -182,7 +200,6 @@ def test_uninitialized_parameter_materialize_directly():
 
 @pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
 def test_optimizer_built_before_first_call_trains_lazy_model(opt_name):
-    optim = pytest.importorskip("d2lmods.optim")
     d2lmods.manual_seed(0)
     net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
     opt = getattr(optim, opt_name)(net.parameters(), lr=0.05 if opt_name == "SGD" else 0.01)

@@ -3,6 +3,7 @@
 PyTorch 2.x is the spec: where behaviour must match, the same code runs on torch
 (``torch`` fixture) and the results are compared.
 """
+
 import copy
 import pickle
 import warnings
@@ -29,6 +30,7 @@ class Holder(nn.Module):
 
 # ---- registration through attributes ---------------------------------------------------------
 
+
 def test_parameter_module_and_none_are_registered_by_assignment():
     m = Holder()
     m.w = nn.Parameter(d2lmods.zeros(3))
@@ -51,11 +53,13 @@ def test_reassigning_a_registered_name_moves_between_registries():
     m.x = nn.Parameter(d2lmods.ones(1))
     assert "x" not in m._modules and "x" in m._parameters
     # As in torch, a parameter slot only takes Parameters or None (branch order of __setattr__) ...
-    with pytest.raises(TypeError, match="cannot assign 'd2lmods.nn.modules.linear.Identity' as parameter 'x'"):
+    with pytest.raises(
+        TypeError, match="cannot assign 'd2lmods.nn.modules.linear.Identity' as parameter 'x'"
+    ):
         m.x = nn.Identity()
     m.x = None
     del m.x
-    m.x = nn.Identity()                      # ... and a freed name takes a module again
+    m.x = nn.Identity()  # ... and a freed name takes a module again
     assert "x" in m._modules and "x" not in m._parameters
 
 
@@ -97,7 +101,7 @@ def test_register_parameter_validation(torch):
 def test_register_parameter_rejects_non_leaf():
     w = d2lmods.ones(2, requires_grad=True)
     nonleaf = nn.Parameter(d2lmods.ones(2))
-    nonleaf._fn = (w * 2).grad_fn            # a Parameter posing as the result of a computation
+    nonleaf._fn = (w * 2).grad_fn  # a Parameter posing as the result of a computation
     assert not nonleaf.is_leaf
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'w'"):
         Holder().register_parameter("w", nonleaf)
@@ -153,11 +157,23 @@ def test_buffer_class_registers_on_assignment():
 
 # ---- before super().__init__() --------------------------------------------------------------
 
-@pytest.mark.parametrize("what,value,torch_text", [
-    ("module", lambda: nn.Linear(1, 1), "cannot assign module before Module.__init__() call"),
-    ("parameters", lambda: nn.Parameter(d2lmods.zeros(1)), "cannot assign parameters before Module.__init__() call"),
-    ("tensors", lambda: d2lmods.zeros(1), "cannot assign tensors before Module.__init__() call"),
-])
+
+@pytest.mark.parametrize(
+    "what,value,torch_text",
+    [
+        ("module", lambda: nn.Linear(1, 1), "cannot assign module before Module.__init__() call"),
+        (
+            "parameters",
+            lambda: nn.Parameter(d2lmods.zeros(1)),
+            "cannot assign parameters before Module.__init__() call",
+        ),
+        (
+            "tensors",
+            lambda: d2lmods.zeros(1),
+            "cannot assign tensors before Module.__init__() call",
+        ),
+    ],
+)
 def test_assigning_before_super_init_says_call_super_first(what, value, torch_text):
     class Net(nn.Module):
         def __init__(self):
@@ -177,7 +193,9 @@ def test_add_module_before_super_init():
             self.add_module("a", nn.Linear(1, 1))
             super().__init__()
 
-    with pytest.raises(AttributeError, match=r"call super\(\)\.__init__\(\) as the first line of Net"):
+    with pytest.raises(
+        AttributeError, match=r"call super\(\)\.__init__\(\) as the first line of Net"
+    ):
         Net()
 
 
@@ -199,7 +217,9 @@ def test_forgot_super_init_entirely():
         def forward(self, X):
             return X - X.mean()
 
-    with pytest.raises(RuntimeError, match=r"Centered.__init__ did not call super\(\).__init__\(\)"):
+    with pytest.raises(
+        RuntimeError, match=r"Centered.__init__ did not call super\(\).__init__\(\)"
+    ):
         Centered()(d2lmods.ones(2))
 
 
@@ -213,6 +233,7 @@ def test_module_init_rejects_arguments():
 
 
 # ---- attribute lookup, deletion, dir --------------------------------------------------------
+
 
 def test_getattr_delattr_dir():
     lin = nn.Linear(2, 3)
@@ -239,20 +260,50 @@ def test_dir_hides_numbered_children():
 
 # ---- traversal -------------------------------------------------------------------------------
 
+
 def _tied():
     shared = nn.Linear(8, 8)
-    return nn.Sequential(nn.Linear(4, 8), nn.Identity(), shared, nn.Identity(), shared,
-                         nn.Identity(), nn.Linear(8, 1)), shared
+    return nn.Sequential(
+        nn.Linear(4, 8),
+        nn.Identity(),
+        shared,
+        nn.Identity(),
+        shared,
+        nn.Identity(),
+        nn.Linear(8, 1),
+    ), shared
 
 
 def test_named_parameters_dedups_tied_parameters():
     net, shared = _tied()
     assert [n for n, _ in net.named_parameters()] == [
-        "0.weight", "0.bias", "2.weight", "2.bias", "6.weight", "6.bias"]
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "6.weight",
+        "6.bias",
+    ]
     assert [n for n, _ in net.named_parameters(remove_duplicate=False)] == [
-        "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "6.weight", "6.bias"]
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+        "6.weight",
+        "6.bias",
+    ]
     assert list(net.state_dict()) == [
-        "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "6.weight", "6.bias"]
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+        "6.weight",
+        "6.bias",
+    ]
     assert len(list(net.parameters())) == 6
     assert net[2].weight is net[4].weight is shared.weight
 
@@ -261,7 +312,10 @@ def test_named_parameters_prefix_and_recurse():
     net = nn.Sequential(nn.Linear(1, 2))
     net.register_parameter("scale", nn.Parameter(d2lmods.ones(1)))
     assert [n for n, _ in net.named_parameters(prefix="model")] == [
-        "model.scale", "model.0.weight", "model.0.bias"]
+        "model.scale",
+        "model.0.weight",
+        "model.0.bias",
+    ]
     assert [n for n, _ in net.named_parameters(recurse=False)] == ["scale"]
     assert len(list(net.parameters(recurse=False))) == 1
 
@@ -269,7 +323,15 @@ def test_named_parameters_prefix_and_recurse():
 def test_named_modules_children_and_memo():
     net, shared = _tied()
     names = [n for n, _ in net.named_modules()]
-    assert names == ["", "0", "1", "2", "3", "5", "6"]  # shared (4) visited once; Identity 3 vs 5 distinct
+    assert names == [
+        "",
+        "0",
+        "1",
+        "2",
+        "3",
+        "5",
+        "6",
+    ]  # shared (4) visited once; Identity 3 vs 5 distinct
     all_names = [n for n, _ in net.named_modules(remove_duplicate=False)]
     assert all_names == ["", "0", "1", "2", "3", "4", "5", "6"]
     assert [n for n, _ in net.named_children()] == ["0", "1", "2", "3", "5", "6"]
@@ -279,16 +341,23 @@ def test_named_modules_children_and_memo():
 
 
 def test_traversal_matches_torch_on_d2l_models(torch):
-    from .d2l_models import EAGER, build
+    from tests.fixtures.models import EAGER, build
+
     for name in EAGER:
         ours, _ = build(d2lmods, name)
         theirs, _ = build(torch, name)
         for fn in ("named_parameters", "named_modules", "named_children", "named_buffers"):
-            assert [n for n, _ in getattr(ours, fn)()] == [n for n, _ in getattr(theirs, fn)()], (name, fn)
-        assert [n for n, _ in ours.named_parameters(remove_duplicate=False)] == \
-            [n for n, _ in theirs.named_parameters(remove_duplicate=False)]
+            assert [n for n, _ in getattr(ours, fn)()] == [n for n, _ in getattr(theirs, fn)()], (
+                name,
+                fn,
+            )
+        assert [n for n, _ in ours.named_parameters(remove_duplicate=False)] == [
+            n for n, _ in theirs.named_parameters(remove_duplicate=False)
+        ]
         assert list(ours.state_dict()) == list(theirs.state_dict())
-        assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+        assert [tuple(p.shape) for p in ours.parameters()] == [
+            tuple(p.shape) for p in theirs.parameters()
+        ]
 
 
 def test_get_submodule_and_get_parameter():
@@ -304,6 +373,7 @@ def test_get_submodule_and_get_parameter():
 
 
 # ---- modes, gradients, apply -----------------------------------------------------------------
+
 
 def test_train_eval_propagate():
     net = nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.Linear(1, 1)))
@@ -337,6 +407,7 @@ def test_apply_is_post_order():
 
 # ---- hooks -----------------------------------------------------------------------------------
 
+
 def test_forward_hooks_modify_and_remove():
     lin = nn.Linear(2, 2)
     calls = []
@@ -349,7 +420,9 @@ def test_forward_hooks_modify_and_remove():
     h2.remove()
     assert not lin._forward_pre_hooks and not lin._forward_hooks
     x = d2lmods.ones(1, 2)
-    np.testing.assert_allclose(lin(x).detach().numpy(), (x @ lin.weight.T + lin.bias).detach().numpy())
+    np.testing.assert_allclose(
+        lin(x).detach().numpy(), (x @ lin.weight.T + lin.bias).detach().numpy()
+    )
 
 
 def test_forward_hooks_with_kwargs_and_prepend():
@@ -357,7 +430,9 @@ def test_forward_hooks_with_kwargs_and_prepend():
     order = []
     lin.register_forward_pre_hook(lambda m, a, k: order.append("kw") or None, with_kwargs=True)
     lin.register_forward_pre_hook(lambda m, a: order.append("first") or None, prepend=True)
-    lin.register_forward_hook(lambda m, a, k, out: order.append(("post", sorted(k))) or None, with_kwargs=True)
+    lin.register_forward_hook(
+        lambda m, a, k, out: order.append(("post", sorted(k))) or None, with_kwargs=True
+    )
     lin(d2lmods.ones(1, 2))
     assert order == ["first", "kw", ("post", [])]
     with lin.register_forward_hook(lambda m, a, out: out * 0):
@@ -373,6 +448,7 @@ def test_pre_hook_with_kwargs_bad_return():
 
 
 # ---- dtype conversion ------------------------------------------------------------------------
+
 
 def test_to_double_keeps_parameter_identity_and_int_buffers():
     net = nn.Sequential(nn.Linear(2, 3))
@@ -419,6 +495,7 @@ def test_to_converts_grads_and_optimizer_still_holds_params():
 
 # ---- pickling and copying --------------------------------------------------------------------
 
+
 def _same_values(a, b):
     for (na, pa), (nb, pb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert na == nb
@@ -432,22 +509,25 @@ def test_deepcopy_and_pickle_round_trip():
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         assert repr(clone) == repr(net)
         _same_values(clone, net)
-        assert clone[2].weight is clone[4].weight          # tying survives
-        assert clone[0].weight is not net[0].weight        # but storage is new
+        assert clone[2].weight is clone[4].weight  # tying survives
+        assert clone[0].weight is not net[0].weight  # but storage is new
         assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
         np.testing.assert_allclose(clone(x).detach().numpy(), net(x).detach().numpy())
-        clone(x).sum().backward()                          # hooks/registries still work
+        clone(x).sum().backward()  # hooks/registries still work
 
 
 def test_pickled_lazy_module_initializes_later():
     net = nn.Sequential(nn.LazyLinear(3))
     clone = pickle.loads(pickle.dumps(net))
-    assert repr(clone) == "Sequential(\n  (0): LazyLinear(in_features=0, out_features=3, bias=True)\n)"
+    assert (
+        repr(clone) == "Sequential(\n  (0): LazyLinear(in_features=0, out_features=3, bias=True)\n)"
+    )
     clone(d2lmods.randn(2, 5))
     assert repr(clone[0]) == "Linear(in_features=5, out_features=3, bias=True)"
 
 
 # ---- forward ---------------------------------------------------------------------------------
+
 
 def test_bare_module_has_no_forward(torch):
     with pytest.raises(NotImplementedError) as ours:
@@ -493,19 +573,12 @@ def test_state_dict_and_load_hooks():
     seen = []
     lin.register_state_dict_post_hook(lambda mod, sd, prefix, meta: seen.append(("save", list(sd))))
     lin.register_load_state_dict_pre_hook(
-        lambda mod, sd, prefix, *rest: seen.append(("pre", mod is lin, sorted(sd))))
+        lambda mod, sd, prefix, *rest: seen.append(("pre", mod is lin, sorted(sd)))
+    )
     lin.register_load_state_dict_post_hook(lambda mod, keys: seen.append(("post", repr(keys))))
     lin.load_state_dict({k: v.clone() for k, v in lin.state_dict().items()})
-    assert seen == [("save", ["weight", "bias"]), ("pre", True, ["bias", "weight"]),
-                    ("post", "<All keys matched successfully>")]
-
-
-@pytest.mark.parametrize("modname", ["d2lmods.nn.module", "d2lmods.nn.containers", "d2lmods.nn.parameter",
-                                     "d2lmods.nn.lazy", "d2lmods.nn.utils", "d2lmods.nn._messages",
-                                     "d2lmods.nn.modules.linear"])
-def test_docstring_examples_run(modname):
-    import doctest
-    import importlib
-    result = doctest.testmod(importlib.import_module(modname), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted > 0
+    assert seen == [
+        ("save", ["weight", "bias"]),
+        ("pre", True, ["bias", "weight"]),
+        ("post", "<All keys matched successfully>"),
+    ]

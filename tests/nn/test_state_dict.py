@@ -1,4 +1,5 @@
 """state_dict / load_state_dict: keys, order, sharing, strictness and error texts (vs torch)."""
+
 import copy
 import warnings
 from collections import OrderedDict
@@ -8,8 +9,7 @@ import pytest
 
 import d2lmods
 from d2lmods import nn
-
-from .d2l_models import EAGER, build
+from tests.fixtures.models import EAGER, build
 
 
 @pytest.fixture(autouse=True)
@@ -32,11 +32,13 @@ def test_state_dict_is_ordered_detached_and_shares_memory():
     assert not sd["0.weight"].requires_grad and type(sd["0.weight"]) is d2lmods.Tensor
     with d2lmods.no_grad():
         net[0].weight[0, 0] = 42.0
-    assert float(sd["0.weight"][0, 0]) == 42.0          # a view, not a snapshot
+    assert float(sd["0.weight"][0, 0]) == 42.0  # a view, not a snapshot
     kv = net.state_dict(keep_vars=True)
     assert kv["0.weight"] is net[0].weight
     assert list(net.state_dict(prefix="model.")) == ["model." + k for k in sd]
-    assert sd._metadata == OrderedDict([("", {"version": 1}), ("0", {"version": 1}), ("1", {"version": 1})])
+    assert sd._metadata == OrderedDict(
+        [("", {"version": 1}), ("0", {"version": 1}), ("1", {"version": 1})]
+    )
 
 
 def test_state_dict_positional_args_warn_future():
@@ -59,7 +61,7 @@ def test_round_trip_into_fresh_model_copies_in_place():
     result = dst.load_state_dict(src.state_dict())
     assert repr(result) == "<All keys matched successfully>"
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert dst[0].weight is w                                  # same Parameter object
+    assert dst[0].weight is w  # same Parameter object
     np.testing.assert_array_equal(_arr(w), _arr(src[0].weight))
     assert not np.shares_memory(_arr(w), _arr(src[0].weight))  # copied, not aliased
 
@@ -104,8 +106,13 @@ def _errors(torch, make_ours, make_theirs, sd_ours, sd_theirs):
 
 
 def test_size_mismatch_message_matches_torch_and_adds_fix(torch):
-    ours, theirs = _errors(torch, lambda: nn.Linear(4, 2), lambda: torch.nn.Linear(4, 2),
-                           nn.Linear(3, 2).state_dict(), torch.nn.Linear(3, 2).state_dict())
+    ours, theirs = _errors(
+        torch,
+        lambda: nn.Linear(4, 2),
+        lambda: torch.nn.Linear(4, 2),
+        nn.Linear(3, 2).state_dict(),
+        torch.nn.Linear(3, 2).state_dict(),
+    )
     assert ours.startswith(theirs.replace("torch.", "d2lmods."))
     assert "size mismatch for weight" in ours and "How to fix" in ours
 
@@ -113,19 +120,25 @@ def test_size_mismatch_message_matches_torch_and_adds_fix(torch):
 def test_missing_and_unexpected_message_matches_torch(torch):
     lin_o = nn.Linear(1, 1)
     lin_t = torch.nn.Linear(1, 1)
-    ours, theirs = _errors(torch, lambda: nn.Linear(1, 1), lambda: torch.nn.Linear(1, 1),
-                           {"weight": lin_o.weight.detach(), "extra": d2lmods.zeros(1)},
-                           {"weight": lin_t.weight.detach(), "extra": torch.zeros(1)})
+    ours, theirs = _errors(
+        torch,
+        lambda: nn.Linear(1, 1),
+        lambda: torch.nn.Linear(1, 1),
+        {"weight": lin_o.weight.detach(), "extra": d2lmods.zeros(1)},
+        {"weight": lin_t.weight.detach(), "extra": torch.zeros(1)},
+    )
     assert ours.startswith(theirs)
     assert 'Missing key(s) in state_dict: "bias".' in ours
     assert 'Unexpected key(s) in state_dict: "extra".' in ours
 
 
 def test_non_strict_returns_keys(torch):
-    res = nn.Linear(1, 1).load_state_dict({"weight": d2lmods.zeros(1, 1), "x": d2lmods.zeros(1)},
-                                          strict=False)
-    t_res = torch.nn.Linear(1, 1).load_state_dict({"weight": torch.zeros(1, 1), "x": torch.zeros(1)},
-                                                  strict=False)
+    res = nn.Linear(1, 1).load_state_dict(
+        {"weight": d2lmods.zeros(1, 1), "x": d2lmods.zeros(1)}, strict=False
+    )
+    t_res = torch.nn.Linear(1, 1).load_state_dict(
+        {"weight": torch.zeros(1, 1), "x": torch.zeros(1)}, strict=False
+    )
     assert res.missing_keys == t_res.missing_keys == ["bias"]
     assert res.unexpected_keys == t_res.unexpected_keys == ["x"]
     assert repr(res) == repr(t_res)
@@ -142,7 +155,10 @@ def test_prefixed_checkpoint_suggests_stripping(prefix):
     assert f"start with '{prefix}'" in text and f"removeprefix('{prefix}')" in text
     # The suggested fix works.
     fixed = {k.removeprefix(prefix): v for k, v in sd.items()}
-    assert repr(nn.Sequential(nn.Linear(2, 2)).load_state_dict(fixed)) == "<All keys matched successfully>"
+    assert (
+        repr(nn.Sequential(nn.Linear(2, 2)).load_state_dict(fixed))
+        == "<All keys matched successfully>"
+    )
 
 
 def test_checkpoint_of_inner_model_into_wrapper_suggests_submodule():

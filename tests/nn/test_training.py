@@ -1,5 +1,6 @@
 """End-to-end training on scikit-learn's bundled 8x8 digits (no download): an MLP and a small CNN
 reach a stated held-out accuracy within seconds, using only the PyTorch-style API."""
+
 import time
 
 import numpy as np
@@ -26,8 +27,9 @@ def _fit(net, X, y, epochs, lr, image=False):
     torch.manual_seed(0)
     if image:
         X = X.reshape(-1, 1, 8, 8)
-    loader = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(y)), batch_size=64,
-                        shuffle=True)
+    loader = DataLoader(
+        TensorDataset(torch.tensor(X), torch.tensor(y)), batch_size=64, shuffle=True
+    )
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     losses = []
@@ -69,11 +71,18 @@ def test_small_cnn_reaches_93_percent(digits):
     Xtr, ytr, Xte, yte = digits
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv2d(1, 16, kernel_size=3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.MaxPool2d(2),                                            # 16 x 4 x 4
-        nn.Conv2d(16, 32, kernel_size=3, padding=1), nn.ReLU(),
-        nn.AvgPool2d(2),                                            # 32 x 2 x 2
-        nn.Flatten(), nn.LazyLinear(64), nn.ReLU(), nn.Linear(64, 10))
+        nn.Conv2d(1, 16, kernel_size=3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 16 x 4 x 4
+        nn.Conv2d(16, 32, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.AvgPool2d(2),  # 32 x 2 x 2
+        nn.Flatten(),
+        nn.LazyLinear(64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
     start = time.perf_counter()
     _fit(net, Xtr, ytr, epochs=8, lr=3e-3, image=True)
     acc = _accuracy(net, Xte, yte, image=True)

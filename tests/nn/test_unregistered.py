@@ -1,5 +1,8 @@
 """Unregistered modules/parameters: the warnings and ``nn.utils.find_unregistered``."""
+import copy
 import pickle
+import threading
+import time
 import warnings
 
 import pytest
@@ -7,6 +10,7 @@ import pytest
 import d2lmods
 from d2lmods import nn
 from d2lmods.nn.utils import UnregisteredFinding, find_unregistered
+from d2lmods.viz import analyze
 
 
 @pytest.fixture(autouse=True)
@@ -178,15 +182,29 @@ def test_correct_code_is_silent():
 
 
 def test_silenced_with_filters_and_switch():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
+    with warnings.catch_warnings(record=True) as control:
+        warnings.simplefilter("always")
         Heads()
-    d2lmods.set_warn_unregistered(False)
-    try:
+    assert [w.category for w in control] == [nn.UnregisteredModuleWarning]   # it would warn
+    with warnings.catch_warnings(record=True) as filtered:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
         net = Heads()
         net(d2lmods.randn(1, 4))
+        list(net.parameters())
+    assert filtered == []
+    d2lmods.set_warn_unregistered(False)
+    try:
+        with warnings.catch_warnings(record=True) as switched:
+            warnings.simplefilter("always")
+            net = Heads()
+            net(d2lmods.randn(1, 4))
+            list(net.parameters())
+            net.state_dict()
+        assert switched == []
     finally:
         d2lmods.set_warn_unregistered(True)
+    assert d2lmods.set_warn_unregistered is nn.utils.set_warn_unregistered
 
 
 def test_torch_is_silent_about_the_same_code(torch):
@@ -279,6 +297,43 @@ def test_find_unregistered_lazy_and_tied():
 def test_find_unregistered_survives_pickling_of_model():
     net = pickle.loads(pickle.dumps(quiet(Heads)))
     assert [f.path for f in find_unregistered(net)] == ["heads[0]", "heads[1]"]
+
+
+def test_marks_live_in_one_slot_and_object_ids_do_not_travel():
+    net = quiet(Heads)
+    quiet(net, d2lmods.randn(1, 4))
+    quiet(lambda: list(net.parameters()))
+    assert [k for k in vars(net) if k.startswith("_d2l")] == ["_d2l"]
+    assert vars(net)["_d2l"].warned_ids
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        marks = vars(clone)["_d2l"]
+        assert marks is not vars(net)["_d2l"]
+        assert marks.called and marks.scanned and not marks.warned_ids
+
+
+def test_pausing_the_checks_is_per_thread():
+    from d2lmods.nn.utils import unregistered_checks_paused
+
+    other = {}
+
+    def build_elsewhere():
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            Heads()
+        other["categories"] = [w.category for w in rec]
+
+    with unregistered_checks_paused():
+        with warnings.catch_warnings(record=True) as here:
+            warnings.simplefilter("always")
+            net = Heads()
+            list(net.parameters())
+        thread = threading.Thread(target=build_elsewhere)
+        thread.start()
+        thread.join()
+    assert here == []
+    assert other["categories"] == [nn.UnregisteredModuleWarning]
+    with pytest.warns(nn.UnregisteredModuleWarning):    # still armed once the pause ends
+        net(d2lmods.randn(1, 4))
 
 
 def test_dtype_error_names_path_of_module_missed_by_double():
@@ -377,3 +432,132 @@ def test_warning_from_code_read_on_stdin():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0"
     assert "UnregisteredModuleWarning" in proc.stderr and "MySequential.layers[0]" in proc.stderr
+
+
+# ---- the scan is bounded: hostile or broken containers -------------------------------------------
+
+class EndlessList(list):
+    """A list subclass whose ``__iter__`` never ends (hostile, or a buggy lazy sequence)."""
+
+    def __iter__(self):
+        x = object()
+        for _ in range(100_000):
+            yield x
+        raise AssertionError("the scanner called the subclass's endless __iter__")
+
+
+class EndlessDict(dict):
+    def __iter__(self):
+        return EndlessList.__iter__(self)
+
+    def items(self):
+        return zip(EndlessList.__iter__(self), EndlessList.__iter__(self))
+
+    keys = values = __iter__
+
+
+class EndlessSet(set):
+    __iter__ = EndlessList.__iter__
+
+
+class HoldsEndless(nn.Module):
+    def __init__(self, container):
+        super().__init__()
+        self.body = nn.Linear(2, 2)
+        self.junk = container
+
+    def forward(self, X):
+        return self.body(X)
+
+
+@pytest.mark.parametrize("make, path", [
+    (lambda m: EndlessList([m]), "junk[0]"),
+    (lambda m: EndlessDict(head=m), "junk['head']"),
+    (lambda m: EndlessSet([m]), "junk{0}"),
+    (lambda m: (EndlessList([m]),), "junk[0][0]"),
+])
+def test_scan_never_calls_a_container_subclass_iter(make, path):
+    hidden = nn.Linear(2, 3)
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"HoldsEndless\.junk"):
+        net = HoldsEndless(make(hidden))          # judged at the end of __init__
+    assert [(f.path, f.obj) for f in find_unregistered(net)] == [(path, hidden)]
+    assert len(list(net.parameters())) == 2
+    net(d2lmods.randn(1, 2))
+    tree = analyze(net, d2lmods.randn(1, 2))
+    assert [m.path for m in tree.unregistered] == [path]
+
+
+def test_scan_of_an_attribute_set_later_is_bounded_too():
+    net = HoldsEndless(None)
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"junk\[0\]"):
+        net.junk = EndlessList([nn.Linear(2, 2)])
+    net.later = EndlessList()
+    net.later.append(nn.Linear(2, 2))                # filled after assignment: found at first call
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"later\[0\]"):
+        net(d2lmods.randn(1, 2))
+
+
+class Impostor:
+    """Claims to be a list (and, inside one, a module) without being either."""
+
+    def __init__(self, claim):
+        self._claim = claim
+
+    @property
+    def __class__(self):
+        return self._claim
+
+
+def test_scan_is_not_fooled_by_objects_that_fake_their_class():
+    net = HoldsEndless(Impostor(list))
+    net.more = [Impostor(nn.Linear), Impostor(dict)]
+    assert isinstance(net.junk, list) and isinstance(net.more[0], nn.Module)   # the pretence
+    assert find_unregistered(net) == []
+    assert len(list(net.parameters())) == 2
+    net(d2lmods.randn(1, 2))
+
+
+def test_error_path_inside_a_model_holding_an_endless_list():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.junk = EndlessList([1, 2])
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, X):
+            return self.fc(X)
+
+    with pytest.raises(RuntimeError, match=r"Linear at Net\.fc expects in_features=4"):
+        Net()(d2lmods.randn(1, 3))
+
+
+def test_scan_reads_a_bounded_number_of_elements_and_levels():
+    from d2lmods.nn import _plain_containers as pc
+    from d2lmods.nn._unregistered import hidden_in
+
+    big = [0] * (3 * pc.MAX_ITEMS) + [nn.Linear(1, 1)]
+    assert len(pc.container_items(big)) == pc.MAX_ITEMS
+    assert list(hidden_in(big)) == []                 # past the cap: not read at all
+    nested = [[0] * (pc.MAX_ITEMS // 2) for _ in range(4)] + [[nn.Linear(1, 1)]]
+    assert list(hidden_in(nested)) == []              # the cap counts all levels together
+    deep = inner = []
+    for _ in range(10_000):                           # far deeper than the recursion limit
+        inner.append([])
+        inner = inner[0]
+    inner.append(nn.Linear(1, 1))
+    assert list(hidden_in(deep)) == []
+    shallow = [[[nn.Linear(1, 1)]]]
+    assert [p for p, _, _ in hidden_in(shallow)] == ["[0][0][0]"]
+
+
+def test_huge_plain_list_attribute_does_not_slow_parameters_down():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.history = list(range(2_000_000))     # e.g. a loss log kept on the model
+
+    net = Net()
+    start = time.perf_counter()
+    assert len(list(net.parameters())) == 2
+    assert time.perf_counter() - start < 1.0          # reading 2M elements would take longer

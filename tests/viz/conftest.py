@@ -1,11 +1,14 @@
-"""Fixtures for the viz tests: golden DOT files, a PATH without Graphviz.
+"""Fixtures for the viz tests: golden files, a PATH without Graphviz.
 
-Regenerate the golden files after an intended change to the drawings with::
+``tests/viz/golden`` holds the DOT text of the drawings (``*.gv``), the text trees
+(``*.tree.txt``) and the summary tables (``*.summary.txt``). Regenerate them after an intended
+change to the output with::
 
     .venv/bin/python -m pytest tests/viz --update-golden
 
 then look at the diff (and at the SVGs the golden test renders) before committing.
 """
+
 import pathlib
 
 import pytest
@@ -14,8 +17,12 @@ GOLDEN = pathlib.Path(__file__).parent / "golden"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite tests/viz/golden/*.gv from the current drawings")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/viz/golden/* (DOT, text trees, summaries) from the current output",
+    )
 
 
 @pytest.fixture
@@ -33,7 +40,8 @@ def golden(request):
             pytest.fail(f"missing golden file {path}; create it with --update-golden")
         assert text == path.read_text(), (
             f"{name} differs from its golden file; if the change is intended, rerun with "
-            "--update-golden and review the diff")
+            "--update-golden and review the diff"
+        )
 
     return check
 

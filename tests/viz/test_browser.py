@@ -5,10 +5,11 @@ the SVG and checks the kernel saw it (an ipywidgets Label and a file written by 
 observer), then sets the selection from Python (a Button) and checks both views highlight it.
 Screenshot: ``build/screenshots/explorer.png``. Skips without chromium, playwright or jupyterlab.
 """
+
 import json
 import os
-import re
 import pathlib
+import re
 import secrets
 import shutil
 import signal
@@ -21,12 +22,24 @@ import urllib.request
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 UNUSED_SERVER_EXTENSIONS = [
-    "nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment",
-    "nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
-    "jupyter_lsp", "voila.server_extension", "jupyter_server_terminals"]
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.validate_assignment",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+    "jupyter_lsp",
+    "voila.server_extension",
+    "jupyter_server_terminals",
+]
 HERE = pathlib.Path(__file__).parent
 REPO = HERE.parents[1]
 SHOTS = REPO / "build" / "screenshots"
@@ -58,21 +71,38 @@ def lab(tmp_path_factory):
     env["IPYTHONDIR"] = str(base / "ipython")
     # server extensions this test does not need cost seconds at start-up and shutdown
     (base / "config").mkdir()
-    (base / "config" / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {
-        "jpserver_extensions": {name: False for name in UNUSED_SERVER_EXTENSIONS}}}))
+    (base / "config" / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {
+                    "jpserver_extensions": {name: False for name in UNUSED_SERVER_EXTENSIONS}
+                }
+            }
+        )
+    )
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["D2LMODS_SELECTION_FILE"] = str(selection_file)
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.news_url=None"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(base / "server.log", "w")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)   # own process group: kernels die with it
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )  # own process group: kernels die with it
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 45
@@ -83,11 +113,13 @@ def lab(tmp_path_factory):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("JupyterLab did not start:\n" + (base / "server.log").read_text()[-3000:])
+                    pytest.fail(
+                        "JupyterLab did not start:\n" + (base / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.3)
         yield {"url": url, "token": token, "selection": selection_file, "log": base / "server.log"}
     finally:
-        children = _descendants(proc.pid)   # kernels may run in their own sessions
+        children = _descendants(proc.pid)  # kernels may run in their own sessions
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
@@ -97,7 +129,7 @@ def lab(tmp_path_factory):
             except ProcessLookupError:
                 pass
             proc.wait(timeout=5)
-        for pid, started in children:        # whatever the server did not shut down itself,
+        for pid, started in children:  # whatever the server did not shut down itself,
             if _start_time(pid) == started:  # unless the pid now belongs to another process
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -158,11 +190,15 @@ def wait_for_connected_kernel(lab, timeout=60):
     that can race JupyterLab's own kernel start-up (it then starts and drops a second one)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{lab['url']}/api/kernels?token={lab['token']}",
-                                    timeout=5) as r:
+        with urllib.request.urlopen(
+            f"{lab['url']}/api/kernels?token={lab['token']}", timeout=5
+        ) as r:
             kernels = json.load(r)
-        if len(kernels) == 1 and kernels[0]["execution_state"] == "idle" \
-                and kernels[0]["connections"] >= 1:
+        if (
+            len(kernels) == 1
+            and kernels[0]["execution_state"] == "idle"
+            and kernels[0]["connections"] >= 1
+        ):
             return
         time.sleep(0.3)
     pytest.fail(f"no kernel became ready; server says {kernels}")
@@ -199,7 +235,7 @@ def test_explorer_selection_round_trip_in_jupyterlab(lab):
             page.on("pageerror", lambda e: errors.append(str(e)))
             try:
                 drive(page, lab, expect)
-            except BaseException:   # pytest.fail is not an Exception
+            except BaseException:  # pytest.fail is not an Exception
                 page.screenshot(path=str(SHOTS / "explorer-failure.png"))
                 raise
         finally:
@@ -211,12 +247,11 @@ def test_explorer_selection_round_trip_in_jupyterlab(lab):
 def drive(page, lab, expect):
     """Open the notebook, run it, and check the selection in both directions."""
     page.goto(f"{lab['url']}/lab/tree/explorer_demo.ipynb?reset&token={lab['token']}")
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
-        timeout=45_000)
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=45_000)
     wait_for_connected_kernel(lab)
     run_all_cells(page)
     dismiss_news(page)
-    main = page.locator(".d2lm-explorer").first     # the second one is the no-dot explorer
+    main = page.locator(".d2lm-explorer").first  # the second one is the no-dot explorer
 
     head = main.locator(".d2lm-drawing g.node[id='heads[0]']").first
     head.wait_for(timeout=45_000)
@@ -227,34 +262,31 @@ def drive(page, lab, expect):
 
     # click in the SVG -> the kernel's observer sees it
     head.click()
-    expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
-                                                       timeout=15_000)
+    expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]", timeout=15_000)
     expect(main.locator(".d2lm-detail")).to_contain_text("self.heads = nn.ModuleList")
     assert "heads[0]" in lab["selection"].read_text().split()
 
     # click in the tree -> kernel, and the SVG node is highlighted
     main.locator(".d2lm-tree .d2lm-item[data-path='heads[1]']").click()
-    expect(page.locator(".sel-label")).to_contain_text("selected: heads[1]",
-                                                       timeout=15_000)
-    expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute(
-        "id", "heads[1]")
+    expect(page.locator(".sel-label")).to_contain_text("selected: heads[1]", timeout=15_000)
+    expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "heads[1]")
 
     # set from Python (a Button's callback assigns w.selected) -> both views follow
     page.locator(".select-body button, button.select-body").first.click()
     expect(main.locator(".d2lm-tree .d2lm-item.d2lm-selected")).to_contain_text(
-        "body: Linear", timeout=15_000)
+        "body: Linear", timeout=15_000
+    )
     expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
     expect(main.locator(".d2lm-detail")).to_contain_text("(2, 4) \u2192 (2, 8)")
 
     # the refresh button asks the kernel to analyse again; the selection survives
     page.evaluate("document.querySelector('.d2lm-drawing svg').setAttribute('data-old', '1')")
     main.locator(".d2lm-bar button", has_text="refresh").click()
-    expect(main.locator(".d2lm-drawing svg[data-old]")).to_have_count(0)   # redrawn
+    expect(main.locator(".d2lm-drawing svg[data-old]")).to_have_count(0)  # redrawn
     expect(main.locator(".d2lm-drawing g.d2lm-selected")).to_have_attribute("id", "body")
 
     main.locator(".d2lm-drawing g.node[id='heads[0]']").click()
-    expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]",
-                                                       timeout=15_000)
+    expect(page.locator(".sel-label")).to_contain_text("selected: heads[0]", timeout=15_000)
     page.locator(".d2lm-explorer").first.screenshot(path=str(SHOTS / "explorer.png"))
 
     # the third cell: an explorer built where `dot` is not on PATH

@@ -1,4 +1,5 @@
 """The Graphviz drawing: golden DOT files, real `dot` rendering, styles, depth, collapse, no-dot."""
+
 import pathlib
 import re
 import shutil
@@ -13,9 +14,10 @@ import d2lmods
 from d2lmods import nn
 from d2lmods.viz import draw
 from d2lmods.viz.dot import INSTALL_HINT, ModuleDrawing
+from tests.fixtures.models import registration_models
 
-from . import models as M
-from .models import build
+M = registration_models(d2lmods)
+build = M.build
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -48,7 +50,7 @@ GOLDEN_CASES = {
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
 def test_golden_dot(name, golden):
     g = GOLDEN_CASES[name]()
-    assert isinstance(g, graphviz.Digraph)
+    assert isinstance(g, ModuleDrawing)
     golden(name, g.source)
 
 
@@ -56,8 +58,9 @@ def test_golden_dot(name, golden):
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
 def test_dot_renders_each_drawing_with_ids_and_classes(name):
     g = GOLDEN_CASES[name]()
-    result = subprocess.run(["dot", "-Tsvg"], input=g.source, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        ["dot", "-Tsvg"], input=g.source, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr and "Error" not in result.stderr, result.stderr
     groups = svg_groups(result.stdout)
@@ -88,7 +91,9 @@ def test_lazy_rows_are_grey_italic_and_tied_params_are_joined():
     tied = draw(build(M.Tied)).source
     edges = [ln for ln in tied.splitlines() if 'class="tied"' in ln]
     assert len(edges) == 1
-    assert edges[0].strip().startswith('"encoder":p0 -> "decoder":p0') and "style=dotted" in edges[0]
+    assert (
+        edges[0].strip().startswith('"encoder":p0 -> "decoder":p0') and "style=dotted" in edges[0]
+    )
 
 
 def test_containers_are_clusters_labelled_name_class():
@@ -107,11 +112,11 @@ def test_identical_blocks_collapse_and_can_be_expanded():
     model = build(M.Stack)
     src = draw(model).source
     assert "0 \u2026 11: Block \u00d7 12" in src
-    assert "72 parameters each, 864 in all" in src      # Linear(8, 8) per block
+    assert "72 parameters each, 864 in all" in src  # Linear(8, 8) per block
     ids = re.findall(r'\bid="([^"]+)"', src)
     assert "blocks.0" in ids and "blocks.5" not in ids and "blocks.0.fc" not in ids
     g = draw(model)
-    assert g.drawn["blocks.5.fc"] == "blocks.0"        # every hidden path maps to the drawn node
+    assert g.drawn["blocks.5.fc"] == "blocks.0"  # every hidden path maps to the drawn node
     full = draw(model, collapse=0).source
     assert all(f'id="blocks.{i}.fc"' in full for i in range(12))
 
@@ -123,7 +128,7 @@ def test_depth_limit_summarises_deeper_modules():
     # 0, 0.0, 0.1, 0.1.0, 0.1.1, 1 and the unregistered 1.extras[0]
     assert "7 submodules" in src
     line = node_line(src, "encoder")
-    assert "inside, not registered: encoder.1.extras[0]" in line   # the cut does not hide it
+    assert "inside, not registered: encoder.1.extras[0]" in line  # the cut does not hide it
     assert "contains-unregistered" in line
 
 
@@ -148,7 +153,7 @@ def test_sample_input_adds_shapes_and_fades_uncalled_modules():
 
 def test_without_dot_the_notebook_shows_the_text_tree_and_a_hint(no_dot):
     g = draw(build(M.PlainList))
-    bundle = g._repr_mimebundle_()     # what Jupyter calls to display the cell result
+    bundle = g._repr_mimebundle_()  # what Jupyter calls to display the cell result
     text = bundle["text/plain"]
     assert "heads[0]: Linear" in text and "NOT REGISTERED" in text
     assert text.rstrip().endswith(INSTALL_HINT)
@@ -171,17 +176,35 @@ def test_with_dot_jupyter_gets_svg():
     assert 'id="heads[0]"' in svg
 
 
-def test_drawing_is_a_digraph_subclass():
+def test_drawing_hands_its_source_to_graphviz_and_keeps_its_own_maps():
     g = draw(build(M.PlainList))
-    assert isinstance(g, ModuleDrawing) and isinstance(g, graphviz.Digraph)
-    assert g.tree.root.class_name == "PlainList"
+    assert isinstance(g, ModuleDrawing) and g.tree.root.class_name == "PlainList"
+    assert isinstance(g.graphviz, graphviz.Source) and g.graphviz.source == g.source == str(g)
+    other = draw(nn.Linear(2, 2))          # no state shared between drawings
+    assert other.targets == {"(root)": ""} and "heads[0]" in g.targets
+    sharp = g.copy()
+    sharp.graph_attr["dpi"] = "144"
+    assert "dpi=144" in sharp.source and "dpi" not in g.source
+
+
+@needs_dot
+def test_pipe_and_render_work_as_with_graphviz(tmp_path):
+    g = draw(build(M.PlainList))
+    assert g.pipe(format="svg").startswith(b"<?xml")
+    assert 'id="heads[0]"' in g.pipe(format="svg", encoding="utf-8")
+    out = g.render(tmp_path / "plain_list", format="svg")
+    assert pathlib.Path(out).read_text().count('id="heads[') == 2
 
 
 @needs_dot
 def test_readme_figure_script_draws_the_unregistered_heads(tmp_path):
     script = pathlib.Path(__file__).parents[2] / "docs" / "make_figures.py"
-    run = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     groups = svg_groups((tmp_path / "unregistered_heads.svg").read_text())
     assert "unregistered" in groups["heads[0]"].split() and "called" in groups["heads[0]"].split()

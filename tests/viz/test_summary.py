@@ -1,9 +1,21 @@
 """The text/HTML summary table."""
+import pytest
+
 import d2lmods
 from d2lmods.viz import summary
+from tests.fixtures.models import registration_models
 
-from . import models as M
-from .models import build
+M = registration_models(d2lmods)
+build = M.build
+
+
+@pytest.mark.filterwarnings("ignore::d2lmods.nn.UnregisteredModuleWarning")   # the models' own
+@pytest.mark.parametrize("name", sorted(M.TEXT_GOLDEN_MODELS))
+def test_golden_summary_table(name, golden):
+    factory, sample = M.TEXT_GOLDEN_MODELS[name]
+    s = summary(build(factory), None if sample is None else sample())
+    golden(f"{name}.summary.txt", str(s))
+    assert repr(s) == str(s)
 
 
 def test_text_table_splits_registered_from_unregistered():
@@ -16,7 +28,7 @@ def test_text_table_splits_registered_from_unregistered():
     assert "registered: 40 parameters in 2 tensors" in text
     assert "NOT registered: 45 parameters in 4 tensors" in text
     assert "Fix: self.heads = nn.ModuleList(...)" in text
-    assert "Output shape" not in text            # no sample input, no shape column
+    assert "Output shape" not in text  # no sample input, no shape column
 
 
 def test_sample_input_adds_the_output_shape_column():
@@ -30,7 +42,7 @@ def test_sample_input_adds_the_output_shape_column():
 def test_html_rows_are_flagged_for_notebooks():
     html = summary(build(M.PlainList))._repr_html_()
     assert html.count("<tr class='flagged'") == 2
-    assert html.count("<tr class='ok'") == 2            # root and body
+    assert html.count("<tr class='ok'") == 2  # root and body
     assert "heads[0]" in html and "<b>Fix:</b>" in html
 
 

@@ -1,4 +1,5 @@
 """The analysis model: registered vs. held in plain containers vs. used by forward."""
+
 import warnings
 
 import pytest
@@ -7,9 +8,10 @@ import d2lmods
 from d2lmods import nn
 from d2lmods.viz import ForwardPassError, analyze
 from d2lmods.viz.tree import INSIDE_UNREGISTERED, REGISTERED, UNREGISTERED
+from tests.fixtures.models import registration_models
 
-from . import models as M
-from .models import build
+M = registration_models(d2lmods)
+build = M.build
 
 
 def numel(model):
@@ -24,7 +26,9 @@ def test_plain_list_heads_are_found_with_their_attribute_path():
     assert h0.status == UNREGISTERED and h0.parent == "" and h0.class_name == "Linear"
     assert h0.holder == "plain list 'heads'"
     assert [(p.name, p.shape, p.visible) for p in h0.params] == [
-        ("weight", (2, 8), False), ("bias", (2,), False)]
+        ("weight", (2, 8), False),
+        ("bias", (2,), False),
+    ]
     assert "nn.ModuleList" in h0.fix and "18 parameters" in h0.problem
     assert tree.modules["body"].status == REGISTERED and not tree.modules["body"].flagged
     t = tree.totals
@@ -98,7 +102,7 @@ def test_module_registered_twice_is_drawn_once_and_aliased():
     tree = analyze(model)
     assert tree.modules["b"].alias_of == "a" and tree.modules["b"].params == []
     assert tree.totals.registered_params == numel(model) == 12
-    assert tree.tied == []   # the alias's parameters are the first occurrence's
+    assert tree.tied == []  # the alias's parameters are the first occurrence's
 
 
 def test_lazy_parameters_are_marked_then_materialized_by_the_sample_forward():
@@ -140,7 +144,7 @@ def test_module_inside_an_unregistered_module_is_lost_with_it():
     inner = tree.modules["stages[0].0"]
     assert inner.status == INSIDE_UNREGISTERED and "stages[0]" in inner.problem
     assert tree.totals.hidden_params == 9
-    assert [p for p, _, _ in tree.problems] == ["stages[0]"]   # explained once, at the top
+    assert [p for p, _, _ in tree.problems] == ["stages[0]"]  # explained once, at the top
 
 
 def test_sample_forward_records_shapes_and_used_but_unregistered_modules():
@@ -173,7 +177,7 @@ def test_uncalled_module_is_recorded_as_such():
 def test_sample_forward_runs_in_eval_mode_without_grad_and_restores_every_flag():
     model = build(M.PlainList)
     model.train()
-    model.heads[1].train(False)       # the mixed state a learner gets with plain lists
+    model.heads[1].train(False)  # the mixed state a learner gets with plain lists
     seen = {}
 
     def spy(mod, args, out):
@@ -224,22 +228,8 @@ def test_to_json_is_plain_data():
 @pytest.mark.oracle
 def test_registered_split_matches_what_pytorch_registers(torch):
     """The same architectures in PyTorch register exactly what the analysis calls registered."""
-    tnn = torch.nn
-
-    class TPlainList(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = tnn.Linear(4, 8)
-            self.heads = [tnn.Linear(8, 2), tnn.Linear(8, 3)]
-
-    class TTied(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = tnn.Linear(6, 4, bias=False)
-            self.decoder = tnn.Linear(6, 4, bias=False)
-            self.decoder.weight = self.encoder.weight
-
-    for ours, theirs in [(build(M.PlainList), TPlainList()), (build(M.Tied), TTied())]:
+    T = registration_models(torch)
+    for ours, theirs in [(build(M.PlainList), T.PlainList()), (build(M.Tied), T.Tied())]:
         t = analyze(ours).totals
         assert t.registered_params == sum(p.numel() for p in theirs.parameters())
         assert t.registered_tensors == len(list(theirs.parameters()))
@@ -252,7 +242,7 @@ def test_attribute_set_past_setattr_and_trainable_tensor_attribute():
     class Sneaky(nn.Module):
         def __init__(self):
             super().__init__()
-            self.w = d2lmods.ones(3, requires_grad=True)      # should be an nn.Parameter
+            self.w = d2lmods.ones(3, requires_grad=True)  # should be an nn.Parameter
             object.__setattr__(self, "hidden", nn.Linear(3, 3))
 
     tree = analyze(build(Sneaky))
@@ -284,14 +274,14 @@ def test_a_single_layer_is_a_one_node_drawing():
 def test_analysis_leaves_nns_own_checks_armed_for_the_learner():
     """nn warns once when a list filled after assignment is first enumerated; the analysis must
     neither emit that warning itself nor use it up."""
-    model = M.AppendedLater(2)                 # no warning yet: the list was empty when assigned
+    model = M.AppendedLater(2)  # no warning yet: the list was empty when assigned
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tree = analyze(model)
     assert caught == [] and len(tree.unregistered) == 2
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        list(model.parameters())               # the learner's own call still gets the warning
+        list(model.parameters())  # the learner's own call still gets the warning
     assert any(issubclass(w.category, nn.UnregisteredModuleWarning) for w in caught)
 
 
@@ -314,4 +304,4 @@ def test_plain_list_inside_an_unregistered_module_hangs_under_it():
     assert tree.modules["heads[0].fc"].status == INSIDE_UNREGISTERED
     assert tree.modules["ok.parts[0]"].parent == "ok"
     assert tree.totals.hidden_params == 18 and tree.totals.registered_params == 6
-    assert "12 parameters" in tree.modules["heads[0]"].problem   # everything lost with it
+    assert "12 parameters" in tree.modules["heads[0]"].problem  # everything lost with it

@@ -1,4 +1,5 @@
 """The explorer widget's state, driven as the front end would (no browser: viz.md 2.3e)."""
+
 import pathlib
 import shutil
 import subprocess
@@ -10,21 +11,27 @@ import d2lmods
 from d2lmods import nn
 from d2lmods.viz import explore
 from d2lmods.viz.dot import INSTALL_HINT
+from tests.fixtures.models import registration_models
 
-from . import models as M
-from .models import build
+M = registration_models(d2lmods)
+build = M.build
 
 
 def front_end_sets(widget, **state):
     """Deliver the message the JS front end sends for ``model.set(...); model.save_changes()``."""
-    widget._handle_msg({"content": {"data": {"method": "update", "state": state,
-                                             "buffer_paths": []}}, "buffers": []})
+    widget._handle_msg(
+        {
+            "content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
+            "buffers": [],
+        }
+    )
 
 
 def front_end_sends(widget, content):
     """Deliver the message the JS front end sends for ``model.send(content)``."""
-    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
-                        "buffers": []})
+    widget._handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
 
 
 def test_initial_state_describes_the_model():
@@ -52,7 +59,7 @@ def test_unknown_paths_are_refused_with_the_known_ones():
     w = explore(build(M.PlainList))
     with pytest.raises(traitlets.TraitError, match=r"no module 'head' .*'heads\[0\]'"):
         w.selected = "head"
-    front_end_sets(w, selected="nope")          # a bad message changes nothing
+    front_end_sets(w, selected="nope")  # a bad message changes nothing
     assert w.selected == ""
 
 
@@ -62,11 +69,11 @@ def test_refresh_message_redraws_after_lazy_layers_materialize():
     w.selected = "0"
     assert w.tree["modules"]["0"]["params"][0]["lazy"] is True
     version = w.version
-    model(d2lmods.randn(2, 3))                 # the learner's first forward
-    front_end_sends(w, {"event": "refresh"})   # the refresh button
+    model(d2lmods.randn(2, 3))  # the learner's first forward
+    front_end_sends(w, {"event": "refresh"})  # the refresh button
     assert w.version == version + 1
     assert w.tree["modules"]["0"]["params"][0]["shape"] == "(4, 3)"
-    assert w.selected == "0"                   # selection survives a refresh
+    assert w.selected == "0"  # selection survives a refresh
 
 
 def test_refresh_drops_a_selection_that_no_longer_exists():
@@ -88,7 +95,7 @@ def test_sample_input_reaches_the_detail_data():
 def test_collapsed_blocks_map_to_the_drawn_node():
     w = explore(build(M.Stack))
     assert w.tree["drawn"]["blocks.7"] == "blocks.0"
-    front_end_sets(w, selected="blocks.7")      # from the tree pane
+    front_end_sets(w, selected="blocks.7")  # from the tree pane
     assert w.selected == "blocks.7"
 
 
@@ -103,6 +110,11 @@ def test_front_end_module_is_shipped_and_parses():
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed: cannot syntax-check widget.js")
-    check = subprocess.run([node, "--input-type=module", "--check"], input=js.read_text(),
-                           capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [node, "--input-type=module", "--check"],
+        input=js.read_text(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr

@@ -1,4 +1,4 @@
-"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LazyBatchNorm1d``, ``LayerNorm``.
+"""Normalization layers: ``BatchNorm1d/2d/3d``, ``LazyBatchNorm1d/2d/3d``, ``LayerNorm``.
 
 Batch normalization uses the batch's statistics while training and updates the
 running estimates (buffers ``running_mean``, ``running_var``,
@@ -20,7 +20,8 @@ from d2lmods.nn.lazy import LazyModuleMixin
 from d2lmods.nn.module import Module
 from d2lmods.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LazyBatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -109,10 +110,14 @@ class BatchNorm2d(_BatchNorm):
     _expected_dims = (4,)
 
 
-class LazyBatchNorm1d(LazyModuleMixin, BatchNorm1d):
-    """``BatchNorm1d`` whose ``num_features`` is read from the first input."""
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of ``(N, C, D, H, W)`` volumes, per channel."""
 
-    cls_to_become = BatchNorm1d
+    _expected_dims = (5,)
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """Batch normalization whose ``num_features`` is read from the first input (dim 1)."""
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None):
@@ -150,6 +155,31 @@ class LazyBatchNorm1d(LazyModuleMixin, BatchNorm1d):
         elif self.num_features == 0:
             # Shapes came from load_state_dict: report the real size from now on.
             self.num_features = input.shape[1]
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """``BatchNorm1d`` whose ``num_features`` is read from the first input."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """``BatchNorm2d`` whose ``num_features`` is read from the first input.
+
+    >>> import d2lmods
+    >>> from d2lmods import nn
+    >>> bn = nn.LazyBatchNorm2d()
+    >>> _ = bn(d2lmods.randn(2, 3, 4, 4)); bn
+    BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    """
+
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """``BatchNorm3d`` whose ``num_features`` is read from the first input."""
+
+    cls_to_become = BatchNorm3d
 
 
 class LayerNorm(Module):

@@ -1,0 +1,115 @@
+"""What d2lmods says to a learner: the wording of every warning and error it adds to PyTorch's.
+
+Every message says three things, in this order: what went wrong (the cause), where (module
+path, attribute, parameter or key names, shapes, dtypes) and how to fix it, with a fix that
+runs. The code that detects a mistake decides *when* to speak; the wording lives here, one
+file per topic, so it stays consistent and can be reviewed as a whole:
+
+* ``core``       -- tensors, autograd and ops
+* ``modules``    -- ``nn.Module`` registration, attributes, calls, containers, parameters
+* ``state_dict`` -- ``state_dict()`` / ``load_state_dict()`` misuse and loading hints
+* ``layers``     -- the layers' and ``nn.functional``'s input checks, ``nn.init``
+* ``training``   -- optimizers
+
+Messages copied from PyTorch stay next to the check that raises them, as in PyTorch.
+
+This package sits below every layer of d2lmods and imports nothing from it, so the core may
+use it as well as ``nn``. Warnings can be silenced with the standard :mod:`warnings` filters::
+
+    import warnings
+    from d2lmods import nn
+    warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
+
+or, for the unregistered-module checks only, ``d2lmods.set_warn_unregistered(False)``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+__all__ = ["ModuleUsageWarning", "UnregisteredModuleWarning", "SharedInstanceWarning",
+           "StateDictWarning", "typename", "user_frame", "user_stacklevel", "warn", "who"]
+
+
+class ModuleUsageWarning(UserWarning):
+    """Base class of the warnings d2lmods.nn gives about how modules are used."""
+
+
+class UnregisteredModuleWarning(ModuleUsageWarning):
+    """A Module, Parameter or trainable tensor is held where ``nn.Module`` cannot see it.
+
+    PyTorch silently ignores modules kept in plain ``list``/``dict``/``tuple``/``set``
+    attributes; d2lmods says so, because their parameters are then not trained,
+    not saved, not converted and not switched between train and eval mode.
+    """
+
+
+class SharedInstanceWarning(ModuleUsageWarning):
+    """One layer instance was placed several times where separate layers were likely meant."""
+
+
+class StateDictWarning(ModuleUsageWarning):
+    """A ``state_dict`` was used in a way that does not do what it seems to."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _walk_out(frame):
+    """The first frame at or above ``frame`` outside the d2lmods package, and how many were skipped."""
+    skipped = 0
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        skipped += 1
+    return frame, skipped
+
+
+def user_frame(depth: int = 1):
+    """The learner's frame: the first one outside d2lmods, starting ``depth`` frames above the caller.
+
+    Counting frames with ``stacklevel`` breaks as soon as a subclass, a container or a wrapper
+    adds one. ``None`` when every frame is d2lmods' own.
+    """
+    return _walk_out(sys._getframe(depth + 1))[0]
+
+
+def user_stacklevel(depth: int = 1) -> int:
+    """``stacklevel`` for a ``warnings.warn`` in the caller's caller that points at the learner's line."""
+    return 2 + _walk_out(sys._getframe(depth + 1))[1]
+
+
+def warn(message: str, category=ModuleUsageWarning, stacklevel: int = 2) -> None:
+    """Issue ``message`` at the learner's line (see :func:`user_frame`).
+
+    ``stacklevel`` is only the fallback when no frame outside the package exists.
+    """
+    frame = user_frame(1)
+    if frame is None:
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+        return
+    g = frame.f_globals
+    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                           module=g.get("__name__", "__main__"),
+                           registry=g.setdefault("__warningregistry__", {}), module_globals=g)
+
+
+def typename(obj) -> str:
+    """``torch.typename``-like name: ``'d2lmods.FloatTensor'`` for tensors, else the class name."""
+    dtype = getattr(obj, "dtype", None)
+    if dtype is not None and any(c.__name__ == "Tensor" for c in type(obj).__mro__):
+        short = {
+            "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+            "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor",
+        }.get(str(dtype).split(".")[-1])
+        if short:
+            return "d2lmods." + short
+    module = type(obj).__module__
+    if module in ("builtins", None):
+        return type(obj).__qualname__
+    return f"{module}.{type(obj).__qualname__}"
+
+
+def who(cls_name: str, where: str) -> str:
+    """``'Linear at MLP.out'``, or just ``'Linear'`` when the layer itself was called."""
+    return cls_name if where == cls_name else f"{cls_name} at {where}"

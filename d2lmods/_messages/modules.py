@@ -1,0 +1,297 @@
+"""``nn.Module``: registration, attributes, calls, ``apply``, containers, parameters, lazy layers.
+
+``cls`` is a class name (``'MLP'``); ``who`` a layer's name and place (``'Linear at MLP.out'``).
+"""
+from __future__ import annotations
+
+# ---- texts shared by several messages ---------------------------------------------------------
+
+LOST = ("its parameters are not in parameters() or state_dict(), the optimizer will not "
+        "train them, .to()/.double() will not convert them and train()/eval() will not "
+        "switch them")
+
+
+def call_super_init(cls: str) -> str:
+    return f"Fix: call super().__init__() as the first line of {cls}.__init__."
+
+
+def container_fix(container: str) -> str:
+    if container == "dict":
+        return "nn.ModuleDict({...}) (or nn.ParameterDict for parameters)"
+    return "nn.ModuleList([...]) (or nn.ParameterList for parameters)"
+
+
+# ---- construction ------------------------------------------------------------------------------
+
+def before_init(what: str, name: str, cls: str) -> str:
+    """AttributeError text for registering something before ``super().__init__()``."""
+    return (f"cannot assign {what} before Module.__init__() call: "
+            f"'{name}' was assigned in {cls}.__init__ before the Module was set up. "
+            + call_super_init(cls))
+
+
+def init_typo_args(cls: str, typo: str) -> str:
+    return (f"{cls}() got arguments, but {cls} defines `{typo}` instead of `__init__`, so they went "
+            f"to Module.__init__, which takes none. Fix: rename `def {typo}(self, ...)` to "
+            "`def __init__(self, ...)`.")
+
+
+def init_args(cls: str, given: str) -> str:
+    return (f"{cls}.__init__() got unexpected arguments ({given}) that were passed on to "
+            "Module.__init__(), which takes none. Fix: call super().__init__() without arguments.")
+
+
+def no_super_init_attribute(cls: str, name: str) -> str:
+    return (f"'{cls}' object has no attribute '{name}' because {cls}.__init__ did not call "
+            f"super().__init__(). " + call_super_init(cls))
+
+
+def no_super_init_call(cls: str) -> str:
+    return (f"{cls}.__init__ did not call super().__init__(), so this module was never set up (no "
+            "parameter, buffer or submodule registry). " + call_super_init(cls))
+
+
+# ---- registration ------------------------------------------------------------------------------
+
+def not_a_parameter(type_name: str, name: str) -> str:
+    return (f"cannot assign '{type_name}' object to parameter '{name}' (torch.nn.Parameter or None "
+            "required). Fix: wrap it, nn.Parameter(tensor).")
+
+
+def assign_to_parameter(type_name: str, name: str) -> str:
+    return (f"cannot assign '{type_name}' as parameter '{name}' (torch.nn.Parameter or None "
+            f"expected). Fix: wrap it, self.{name} = nn.Parameter(value), or change the values in "
+            f"place with `with torch.no_grad(): self.{name}.copy_(value)`.")
+
+
+def add_module_swapped(kind: str) -> str:
+    return (f"add_module takes (name, module), but the first argument is a {kind} module. Fix: "
+            f"self.add_module('{kind.lower()}', layer) -- the name comes first.")
+
+
+def add_module_class(name: str, cls: str) -> str:
+    return (f"{cls} is a Module class, not a Module: add_module('{name}', ...) needs an instance. "
+            f"Fix: did you mean {cls}(...)?")
+
+
+def add_module_replaces(owner: str, name: str, new: str, old: str) -> str:
+    return (f"{owner}.add_module('{name}', {new}) replaces the child already registered as "
+            f"'{name}' ({old}); the old one is dropped from the model. Fix: give each child its "
+            f"own name, e.g. add_module(f'{name}_{{i}}', ...) or str(len(self._modules)).")
+
+
+def parameter_not_tensor(type_name: str) -> str:
+    return (f"nn.Parameter expects a Tensor, got {type_name}. "
+            "Fix: nn.Parameter(torch.tensor(...)) or nn.Parameter(torch.randn(...)).")
+
+
+def parameter_setitem(shape: tuple) -> str:
+    return ("a leaf Variable that requires grad is being used in an in-place operation: "
+            f"item assignment into a Parameter of shape {shape}. Changing a parameter's values "
+            "must not be recorded by autograd. Fix: do it under no_grad, "
+            "`with torch.no_grad(): param[...] = value`, or write through .data, "
+            "`param.data[...] = value`.")
+
+
+# ---- hidden (unregistered) modules, parameters and tensors -----------------------------------
+
+def unregistered(owner: str, attr: str, found: list, container: str) -> str:
+    """``found``: ``(subpath, object, kind)`` for each object hidden in ``owner.attr``."""
+    where = [f"{owner}.{attr}{sub} ({type(obj).__name__})" for sub, obj, _ in found[:4]]
+    more = f" and {len(found) - 4} more" if len(found) > 4 else ""
+    kinds = {k for _, _, k in found}
+    noun = "modules" if "module" in kinds else "parameters"
+    one = len(found) == 1
+    return (f"{', '.join(where)}{more} {'is' if one else 'are'} kept in a plain Python "
+            f"{container}, so nn.Module does not register {'it' if one else 'them'}: "
+            f"{LOST}. Fix: store the {noun} in self.{attr} = {container_fix(container)}, or "
+            f"register each one with self.add_module(name, module) / "
+            f"self.register_parameter(name, param).")
+
+
+def tensor_attribute(owner: str, attr: str, shape: tuple) -> str:
+    return (f"{owner}.{attr} is a plain tensor with requires_grad=True (shape {shape}), not an "
+            f"nn.Parameter, so nn.Module does not register it: it is not in parameters() or "
+            f"state_dict() and the optimizer will not train it. Fix: self.{attr} = "
+            f"nn.Parameter(...) (or register_buffer('{attr}', tensor) for a non-trained tensor).")
+
+
+# ---- attribute look-up -------------------------------------------------------------------------
+
+def no_attribute(cls: str, name: str) -> str:
+    return f"'{cls}' object has no attribute '{name}'"
+
+
+def no_attribute_typo_init(cls: str, name: str, typo: str) -> str:
+    return (no_attribute(cls, name) + f". {cls} defines `{typo}` but no `__init__`, so your set-up "
+            f"code never ran. Fix: rename `def {typo}(self, ...)` to `def __init__(self, ...)`.")
+
+
+def no_attribute_close(cls: str, name: str, close: str) -> str:
+    return no_attribute(cls, name) + f". Did you mean '{close}'?"
+
+
+def no_attribute_in_children(cls: str, name: str, ways: str) -> str:
+    return (no_attribute(cls, name) + f"; '{name}' belongs to its submodules: use {ways} (names as "
+            "in named_parameters()).")
+
+
+def no_submodule(kind: str, item: str, target: str, where: str, children: list) -> str:
+    return (f"{kind} has no attribute `{item}` (looking up '{target}' from {where}); children are "
+            f"{children}")
+
+
+# ---- calling -----------------------------------------------------------------------------------
+
+def missing_forward(cls: str, *, container: bool, close: str | None) -> str:
+    text = f'Module [{cls}] is missing the required "forward" function'
+    if container:
+        return (text + f" -- a {cls} only holds modules, it does not run them. Loop over it in "
+                "your own forward (`for layer in self.layers: X = layer(X)`), or use "
+                "nn.Sequential(...) if the layers simply run one after another.")
+    if close:
+        return (text + f" \u2014 did you mean to name `{close}` forward? "
+                f"Rename `def {close}(self, ...)` to `def forward(self, ...)` in {cls}.")
+    return text + f". Fix: define `def forward(self, X): ...` in {cls}."
+
+
+def returned_module(who: str, kind: str, call: str) -> str:
+    return (f"{who}: forward returned a {kind} module instead of a tensor. Likely cause: the layer "
+            f"was returned without being called. Fix: call it, `return {call}`.")
+
+
+def forward_without_self(cls: str, params: list) -> str:
+    return (f"{cls}.forward is defined as forward({', '.join(params)}) without `self`. "
+            f"Fix: def forward(self, {', '.join(params) or 'X'}).")
+
+
+def forward_arguments(cls: str, given: int, params: list) -> str:
+    return (f"{cls} was called with {given} input(s), but its forward takes "
+            f"({', '.join(params)}). Fix: pass the inputs forward expects, or change "
+            f"the signature of {cls}.forward.")
+
+
+def raised_inside(cls: str, path: str) -> str:
+    return f"(raised inside {cls} at {path})"
+
+
+def lazy_forward_direct(cls: str) -> str:
+    return (f"{cls}.forward() was called directly, so the hook that infers the input size from "
+            f"the first batch did not run and the weights of this {cls} have no shape yet. "
+            "Fix: call the module itself, layer(X) / net(X) instead of .forward(X), so hooks run "
+            "and lazy parameters materialize.")
+
+
+def use_uninitialized(what: str) -> str:
+    return (f"Attempted to use an uninitialized parameter in {what}. This error happens when you are "
+            "using a LazyModule (e.g. nn.LazyLinear) before its first forward: its parameters have no "
+            "shape yet. Fix: run one forward with a sample batch first, e.g. net(X) with "
+            "X = torch.randn(2, num_inputs), then use the parameters (or build the optimizer; "
+            "an optimizer built earlier keeps working).")
+
+
+UNINITIALIZED_SHAPE = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+    "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+    "initialized one. Call `forward` to initialize the parameters before accessing their "
+    "attributes. (A lazy layer such as nn.LazyLinear learns its input size from the first "
+    "batch: run one forward with a sample batch first, e.g. net(torch.randn(2, num_inputs)).)")
+
+
+# ---- apply and conversion ----------------------------------------------------------------------
+
+def apply_attribute_error(first_line: str, fn: str, cls: str) -> str:
+    return (f"{first_line}\napply({fn}) calls {fn} on every module, including this {cls}. Fix: "
+            f"check the type first in {fn}, e.g. `if type(m) == nn.Linear:`.")
+
+
+def lazy_before_apply(fn: str, first: str, n_lazy: int) -> str:
+    more = f" (and {n_lazy - 1} more)" if n_lazy > 1 else ""
+    return (f"apply({fn}) was called before the first forward: the lazy layer '{first}'{more} "
+            "has no weights yet, so an init function skips it (type(m) == nn.Linear is False for "
+            "nn.LazyLinear) or fails on m.weight, and the layer later gets the default "
+            "initialization instead. Fix: run one forward with a sample batch first, net(X), then "
+            f"net.apply({fn}).")
+
+
+def to_integer_dtype(dtype) -> str:
+    return ("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+            f"dtype={dtype}. Fix: use a float dtype (torch.float32 or torch.float64); "
+            "integer data belongs in the inputs, not in the model's parameters.")
+
+
+# ---- containers --------------------------------------------------------------------------------
+
+def container_got_class(container: str, qual: str, where: str) -> str:
+    return (f"{container} got the class {qual} at {where}, not a layer: write "
+            f"{qual}() with parentheses \u2014 did you mean {qual}()?")
+
+
+def container_got_dict(container: str, n: int, where: str) -> str:
+    return (f"{container} got a dict of {n} modules at {where}; it takes modules as "
+            f"separate arguments, or an OrderedDict for named layers. Fix: "
+            f"{container}(OrderedDict(d)) (from collections import OrderedDict) or "
+            f"{container}(*d.values()).")
+
+
+def container_got_list(container: str, kind: str, n: int, where: str) -> str:
+    return (f"{container} got a {kind} of {n} modules at {where}, but it takes "
+            f"the modules themselves as separate arguments. Fix: unpack the list, "
+            f"{container}(*layers).")
+
+
+def container_not_module(container: str, type_name: str, where: str) -> str:
+    return (f"{container}: {type_name} at {where} is not a Module subclass. "
+            f"Each entry must be a layer instance such as nn.Linear(2, 3) or nn.ReLU().")
+
+
+def key_replaced(name: str, method: str, new: str, key: str, old: str, keys: list) -> str:
+    return (f"nn.{name}.{method} stored the new {new} under key '{key}', which "
+            f"already held a {old}, so that child was dropped (PyTorch does the "
+            f"same, silently). The keys of this {name} are {keys}: they are "
+            "not 0..n-1, e.g. after slicing a Sequential (slices keep the original keys) or "
+            f"inserting past the end. Fix: renumber first, e.g. container = nn.{name}"
+            f"({'*' if name == 'Sequential' else ''}container).")
+
+
+def returned_none(cls: str, where: str) -> str:
+    return (f"{cls} at {where} returned None, so the next layer of the Sequential would get no input. "
+            f"Likely cause: {cls}.forward has no `return` statement. Fix: end {cls}.forward with "
+            "`return X`.")
+
+
+def repeated_instance(container: str, cls: str, positions: list) -> str:
+    shown = ", ".join(str(p) for p in positions)
+    n = len(positions)
+    return (f"{container} holds the same {cls} instance at positions {shown} (as `[layer] * n` "
+            f"creates): all of them share one set of weights, so this is 1 layer applied "
+            f"{n} times, not {n} layers. Fix: build separate layers with a "
+            f"list comprehension, e.g. {container}(*[nn.{cls}(...) for _ in range({n})]). "
+            f"If the sharing is intended, add the shared layer with separate add_module calls.")
+
+
+def module_list_arguments(n: int) -> str:
+    return (f"ModuleList takes one iterable of modules, but got {n} arguments. Fix: put the layers "
+            "in a list, nn.ModuleList([a, b, c]) (or nn.ModuleList(layers) for an existing list).")
+
+
+def module_list_single(kind: str) -> str:
+    return (f"ModuleList takes an iterable of modules, but got a single {kind}. "
+            "Fix: nn.ModuleList([layer]).")
+
+
+EXTEND_WITH_MODULE = " Fix: add a single module with .append(module)"
+
+PARAMETER_LIST_CALLED = (
+    "ParameterList should not be called: it only holds parameters. "
+    "Use them in your own forward, e.g. `for w in self.weights: X = X @ w`.")
+
+PARAMETER_DICT_CALLED = (
+    "ParameterDict should not be called: it only holds parameters. "
+    "Use them in your own forward, e.g. `X @ self.params['w']`.")
+
+MODULE_LIST_CALLED = (
+    'Module [ModuleList] is missing the required "forward" function -- a ModuleList only '
+    "holds modules, it does not run them. Loop over it in your own forward "
+    "(`for layer in self.layers: X = layer(X)`), or use nn.Sequential(*layers) if the "
+    "layers simply run one after another.")

@@ -1,0 +1,1 @@
+"""Tests of d2lmods.autograd: the backward engine, grad modes and Function."""

@@ -1,1 +1,0 @@
-"""Tests of the core: tensors, autograd, ops and numba kernels."""

@@ -1,0 +1,1 @@
+"""Tests of d2lmods.optim."""

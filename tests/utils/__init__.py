@@ -1,0 +1,1 @@
+"""Tests of d2lmods.utils (data loading)."""
