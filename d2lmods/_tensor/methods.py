@@ -7,12 +7,10 @@ importing ``d2lmods`` runs this module once.
 import numpy as np
 
 from . import dtypes as _dt
-from .core import Tensor
+from .core import Tensor, wrap
 from ..autograd import engine
-from ..autograd.grad_mode import STATE
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
 from ..ops import nn_ops as N, inplace as IP
-from ..ops._util import Node, out, plain
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -21,25 +19,7 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
                     create_graph=create_graph, inputs=inputs)
 
 
-# -- dtype conversion -------------------------------------------------------------------------
-class ToCopyBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        return (g.astype(self.meta),)
-
-
-def _convert(t, dtype, copy=False):
-    d = _dt.as_dtype(dtype)
-    x = t._data
-    if x.dtype == d.np and not copy:
-        return t
-    res = x.astype(d.np)
-    if t._rg and STATE.enabled and d.is_floating_point:
-        return out(res, ToCopyBackward0(), (t,), meta=x.dtype)
-    return plain(res)
-
-
+# -- dtype conversion (``elementwise.to_dtype``) ----------------------------------------------
 def parse_to(args, kwargs):
     """``(dtype, copy)`` from the arguments of ``Tensor.to`` / ``Module.to``.
 
@@ -76,7 +56,7 @@ def to(self, *args, **kwargs):
     dtype, copy = parse_to(args, kwargs)
     if dtype is None:
         return self.clone() if copy else self
-    return _convert(self, dtype, copy)
+    return E.to_dtype(self, dtype, copy)
 
 
 def _is_dtype_name(s):
@@ -94,8 +74,8 @@ def type_(self, dtype=None, non_blocking=False):
         name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
         for d in _dt.NP_TO_DTYPE.values():
             if d.torch_name == name:
-                return _convert(self, d)
-    return _convert(self, dtype)
+                return E.to_dtype(self, d)
+    return E.to_dtype(self, dtype)
 
 
 def _new_like(fn):
@@ -141,7 +121,7 @@ def _ne(self, other):
 def _rmatmul(self, other):
     if isinstance(other, Tensor):
         return L.matmul(other, self)
-    return L.matmul(plain(np.asarray(other)), self)
+    return L.matmul(wrap(np.asarray(other)), self)
 
 
 def _inplace(op, name):
@@ -261,13 +241,13 @@ _METHODS = {
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "dot": L.dot, "mv": L.mv, "outer": L.outer,
     "softmax": _softmax, "log_softmax": _log_softmax,
     # conversion
-    "to": to, "type": type_, "type_as": lambda self, other: _convert(self, other.dtype),
-    "float": lambda self, memory_format=None: _convert(self, _dt.float32),
-    "double": lambda self, memory_format=None: _convert(self, _dt.float64),
-    "half": lambda self, memory_format=None: _convert(self, _dt.float16),
-    "long": lambda self, memory_format=None: _convert(self, _dt.int64),
-    "int": lambda self, memory_format=None: _convert(self, _dt.int32),
-    "bool": lambda self, memory_format=None: _convert(self, _dt.bool),
+    "to": to, "type": type_, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
+    "float": lambda self, memory_format=None: E.to_dtype(self, _dt.float32),
+    "double": lambda self, memory_format=None: E.to_dtype(self, _dt.float64),
+    "half": lambda self, memory_format=None: E.to_dtype(self, _dt.float16),
+    "long": lambda self, memory_format=None: E.to_dtype(self, _dt.int64),
+    "int": lambda self, memory_format=None: E.to_dtype(self, _dt.int32),
+    "bool": lambda self, memory_format=None: E.to_dtype(self, _dt.bool),
     "new_zeros": _new_like("zeros"), "new_ones": _new_like("ones"),
     "new_empty": _new_like("empty"), "new_full": new_full, "new_tensor": new_tensor,
     # in place

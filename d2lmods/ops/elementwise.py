@@ -22,7 +22,7 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "ex
            "ge", "logical_not", "logical_and", "logical_or", "isnan", "isinf", "isfinite", "floor",
            "ceil", "round", "trunc", "floor_divide", "remainder", "erf", "gelu", "silu",
            "leaky_relu", "softplus", "elu", "relu6", "hardtanh", "clip",
-           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
+           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "to_dtype"]
 
 
 def _binary_operands(a, b):
@@ -286,6 +286,27 @@ def neg(a):
     res = -a._data
     if a._rg and STATE.enabled:
         return out(res, NegBackward0(), (a,))
+    return plain(res)
+
+
+class ToCopyBackward0(Node):
+    """y = a converted to another dtype: dy/da = 1, converted back to a's dtype."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g.astype(self.meta),)
+
+
+def to_dtype(a, dtype, copy=False):
+    """``a`` as ``dtype`` (``a`` itself when it already is, unless ``copy``); gradients flow
+    through conversions between floating-point dtypes."""
+    d = _dt.as_dtype(dtype)
+    x = a._data
+    if x.dtype == d.np and not copy:
+        return a
+    res = x.astype(d.np)
+    if a._rg and STATE.enabled and d.is_floating_point:
+        return out(res, ToCopyBackward0(), (a,), meta=x.dtype)
     return plain(res)
 
 
