@@ -5,7 +5,8 @@ Nothing in this package is released to students.  The pieces:
 - :mod:`autograder.sandbox` runs one piece of untrusted code in a locked-down process;
 - :mod:`autograder.probe` is the only file that runs *inside* that process: it executes a
   student's solution cell and reports observations as plain JSON;
-- :mod:`autograder.checks` draws secret inputs and judges the observations against a numpy
+- :mod:`autograder.parts` holds each exercise part: its sandbox half (``probe.py``) beside its
+  judge (``judge.py``), which draws secret inputs and judges the observations against a numpy
   reference, outside the student's process;
 - :mod:`autograder.pipeline` grades one submission (``grade_submission``) and a batch;
 - :mod:`autograder.course` talks to nbgrader (assignment, gradebook, feedback).
