@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a sandbox run, a part or a single check ended (one vocabulary for all three)."""
     OK = "ok"              # ran to the end; for a check: passed
     FAILED = "failed"      # a check ran and the answer was wrong (checks only)
@@ -39,7 +39,7 @@ class Status(str, Enum):
             return cls.CRASH
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """Why a check failed, as the instructor groups mistakes (the dashboard has a phrase for each)."""
     PLAIN_LIST = "plain_list"
     USES_BUILTIN = "uses_builtin"
@@ -80,7 +80,7 @@ class Category(str, Enum):
             return str(value)
 
 
-class Flag(str, Enum):
+class Flag(StrEnum):
     """Something about a whole submission an instructor should look at."""
     TAMPERED_TESTS = "tampered_tests"
     TIMEOUT = "timeout"
