@@ -102,7 +102,9 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
         elif kind == "done":
             obs["timings"] = value if isinstance(value, dict) else {}
             obs["timings"].setdefault("total", 0.0)
-        elif kind in ("exec", "import_error", "integrity", "events", "part"):
+        elif kind == "event":
+            obs.setdefault("events", []).append(value)
+        elif kind in ("exec", "import_error", "integrity", "part"):
             obs[kind] = value
     return (obs if signed else None), problems
 

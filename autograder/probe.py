@@ -41,7 +41,8 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
          list=list, dict=dict, tuple=tuple, set=set, frozenset=frozenset, bool=bool, bytes=bytes,
          sorted=sorted, enumerate=enumerate, range=range, zip=zip, min=min, getattr=getattr,
          hasattr=hasattr, callable=callable, compile=compile, exec=exec, open=open, BaseException=BaseException, object=object,
-         OSError=OSError, ImportError=ImportError, PermissionError=PermissionError):
+         OSError=OSError, ImportError=ImportError, PermissionError=PermissionError, classmethod=classmethod,
+         staticmethod=staticmethod, property=property):
     T0 = time.perf_counter()
     perf, os_write, os_read, os_close, os_exit = time.perf_counter, os.write, os.read, os.close, os._exit
     argv = list(sys.argv)
@@ -256,6 +257,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
                     busy.add(me)
                     try:
                         events.append([event, path[:100]])
+                        send("event", "event", [event, path[:100]])
                     finally:
                         busy.discard(me)
                     raise PermissionError(f"{path}: not available while grading")
@@ -270,6 +272,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
                 what = f"{event} {args[1]}"
             if len(events) < 50:
                 events.append([what, ""])
+                send("event", "event", [what, ""])  # now: the code may never let the probe finish
         finally:
             busy.discard(me)
         raise PermissionError(f"{what}: not available while grading")
@@ -316,8 +319,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
     except OSError:
         pass
     if len(raw) != n_inputs:
-        events.append(["stdin read by someone else", ""])
-        send("events", "events", list(events))
+        send("event", "event", ["stdin read by someone else", ""])
         os_exit(0)
     with np_load(BytesIO(raw), allow_pickle=False) as z:
         inputs = {k: z[k] for k in z.files}
