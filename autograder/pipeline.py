@@ -158,6 +158,7 @@ def judge(p: PartRun) -> None:
         return
     if p.run is None:
         p.result = parts.not_run(p.part, p.skip or Status.NOT_RUN)
+        p.result.flags.append(Flag.TIMEOUT)  # the notebook's time was used up by earlier parts
         return
     status = Status(p.run.status)
     if status is Status.OK and p.obs is None:
@@ -169,6 +170,8 @@ def judge(p: PartRun) -> None:
                  if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
     r.run = {"sandbox": p.run.sandbox, "exit_code": p.run.exit_code, "leftovers_killed": p.run.leftovers_killed,
              "stderr_tail": p.run.stderr_tail[-600:], "detail": p.run.detail, "seed": p.seed}
+    if r.status in RUN_FLAGS:
+        r.flags.append(RUN_FLAGS[r.status])
     if p.run.leftovers_killed:
         r.flags.append(Flag.LEFTOVER_PROCESSES)
 
@@ -196,6 +199,9 @@ def hold_for_review(p: PartRun) -> None:
     if inconsistent:
         r.hold(Flag.INCONSISTENT_STRUCTURE, "; ".join(inconsistent[:3]))
 
+
+#: How a run that ended early flags the submission.
+RUN_FLAGS = {Status.TIMEOUT: Flag.TIMEOUT, Status.MEMORY: Flag.MEMORY_LIMIT, Status.CRASH: Flag.CRASH}
 
 #: The chain one part goes through (each step a function of the PartRun).
 PART_STEPS = (scan_cell, run_sandbox, verify_report, judge, hold_for_review)
@@ -296,14 +302,9 @@ def grade_parts(g: Grading) -> None:
 
 
 def flag_run_failures(g: Grading) -> None:
-    """Submission flags from how the parts ended, and every flag a part raised."""
-    by = {Status.TIMEOUT: Flag.TIMEOUT, Status.NOT_RUN: Flag.TIMEOUT, Status.MEMORY: Flag.MEMORY_LIMIT,
-          Status.CRASH: Flag.CRASH}
-    for part, r in g.result.parts.items():
-        if r.status is Status.NOT_RUN and g.sources.get(part) is None:
-            continue  # a missing cell is reported as no_solution / tampering, not as a timeout
-        if r.status in by:
-            g.result.flag(by[r.status])
+    """The submission carries every flag a part raised (a missing cell raises none: it is
+    reported as no_solution / tampering)."""
+    for r in g.result.parts.values():
         for f in r.flags:
             g.result.flag(f)
 

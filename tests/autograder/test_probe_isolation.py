@@ -21,8 +21,10 @@ def _codes(code):
 
 
 def _globals_read(fn_code):
+    # a class body reads __name__ (for __module__) once, when the class is made: that one is fine
     return sorted({(c.co_name, i.argval) for c in _codes(fn_code) for i in dis.get_instructions(c)
-                   if i.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")})
+                   if i.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")
+                   and not (i.opname == "LOAD_NAME" and i.argval == "__name__")})
 
 
 def _function(path, name):

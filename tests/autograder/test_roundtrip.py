@@ -43,14 +43,15 @@ EXPECTED = {
     "fac_n_zero": ((4, 3, 2.5), []),
     "infinite_loop": ((4, 0, 3), ["timeout"]),
     "memory_bomb": ((0, 3, 3), ["memory_limit"]),
-    "fork_bomb": ((4, 3, 3), ["leftover_processes"]),
-    "exits": ((0, 0, 0), ["crash"]),
+    # os._exit in the forked children: held for review (and it left processes behind)
+    "fork_bomb": ((4, 3, 0), ["leftover_processes", "grader_tampering"]),
+    "exits": ((0, 0, 0), ["crash", "grader_tampering"]),  # os._exit
     "tamper": ((4, 3, 3), ["tampered_tests"]),
     "reorder": ((4, 3, 3), ["tampered_tests"]),
     "missing_cell": ((4, 0, 3), []),
-    "monkeypatch": ((0, 0, 0), ["crash"]),
-    "fake_autograder": ((0, 0, 0), []),
-    "forge_results": ((0, 0, 0), []),
+    "monkeypatch": ((0, 0, 0), ["grader_tampering", "library_patched"]),
+    "fake_autograder": ((0, 0, 0), ["grader_tampering"]),
+    "forge_results": ((0, 0, 0), ["grader_tampering"]),
     # it tries to write /job/in/probe.py and read the grader's files: held for review
     "snoop": ((0, 3, 3), ["grader_tampering"]),
     # issue 11: no solution, yet full marks at 92e401f; now the part is held at 0

@@ -10,7 +10,7 @@ global (see ``my_sequential/probe.py``).
 
 
 def probe(L, I, ns):
-    len_, list_, id_, type_, set_, enumerate_ = L.len, L.list, L.id, L.type, L.set, L.enumerate
+    len_, list_, tuple_, id_, type_, set_, enumerate_ = L.len, L.list, L.tuple, L.id, L.type, L.set, L.enumerate
     step, arr, mro, err = L.step, L.arr, L.mro, L.err
     Module, ModuleList, Sequential, Linear = L.Module, L.ModuleList, L.Sequential, L.Linear
     raw_modules, raw_named_parameters = L.raw_modules, L.raw_named_parameters
@@ -23,7 +23,7 @@ def probe(L, I, ns):
     def items_of(ms):
         if Module in mro(ms):
             return [m for _, m in raw_modules(ms)]
-        if type_(ms) is list or type_(ms) is tuple:
+        if type_(ms) is list_ or type_(ms) is tuple_:
             return list_(ms)
         return []
 

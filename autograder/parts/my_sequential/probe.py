@@ -26,7 +26,7 @@ def make_tag(Module, float_):
     return Tag
 
 
-def probe(L, I, ns):
+def probe(L, I, ns, make_tag=make_tag):
     len_, list_, id_, str_, repr_, enumerate_ = L.len, L.list, L.id, L.str, L.repr, L.enumerate
     step, arr, mro, err = L.step, L.arr, L.mro, L.err
     Module, Sequential, ModuleList, ModuleDict = L.Module, L.Sequential, L.ModuleList, L.ModuleDict

@@ -22,7 +22,7 @@ def make_branch(Module, Linear, arr):
     return Branch
 
 
-def probe(L, I, ns):
+def probe(L, I, ns, make_branch=make_branch):
     int_, str_, id_, list_, sorted_, enumerate_, set_ = L.int, L.str, L.id, L.list, L.sorted, L.enumerate, L.set
     step, arr, grad, err = L.step, L.arr, L.grad, L.err
     raw_named_modules, raw_named_parameters = L.raw_named_modules, L.raw_named_parameters
