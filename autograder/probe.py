@@ -42,7 +42,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
          sorted=sorted, enumerate=enumerate, range=range, zip=zip, min=min, getattr=getattr,
          hasattr=hasattr, callable=callable, compile=compile, exec=exec, open=open, BaseException=BaseException, object=object,
          OSError=OSError, ImportError=ImportError, PermissionError=PermissionError, classmethod=classmethod,
-         staticmethod=staticmethod, property=property):
+         staticmethod=staticmethod, property=property, ValueError=ValueError):
     T0 = time.perf_counter()
     perf, os_write, os_read, os_close, os_exit = time.perf_counter, os.write, os.read, os.close, os._exit
     argv = list(sys.argv)
@@ -229,8 +229,10 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
     armed = [False]
 
     def caller_is_student():
-        f = getframe(2)      # 0: here, 1: the hook, 2: the code whose action raised the event
-        code = f.f_code
+        try:
+            code = getframe(2).f_code   # 0: here, 1: the hook, 2: the code whose action raised the event
+        except ValueError:              # raised from C with no Python caller
+            return False
         return id(code) in student_codes or id(code) in deny_codes
 
     def hook(event, args):

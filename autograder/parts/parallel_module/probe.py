@@ -7,7 +7,9 @@ reported beside it.  No code here reads a global (see ``my_sequential/probe.py``
 """
 
 
-def make_branch(Module, Linear, arr):
+def make_branch(Module, Linear):
+    # The class closes over nothing of the probe's: the student's code can reach (and rewrite) the
+    # closure cells of any function it is handed, so the inputs are kept as they are and read later.
     class Branch(Module):
         """A Linear layer that records every input it is given."""
 
@@ -17,7 +19,7 @@ def make_branch(Module, Linear, arr):
             self.lin = Linear(n_in, n_out)
 
         def forward(self, x):
-            self._seen.append([self.name, arr(x)])
+            self._seen.append([self.name, x])
             return self.lin(x)
     return Branch
 
@@ -27,7 +29,7 @@ def probe(L, I, ns, make_branch=make_branch):
     step, arr, grad, err = L.step, L.arr, L.grad, L.err
     raw_named_modules, raw_named_parameters = L.raw_named_modules, L.raw_named_parameters
     tensor, contiguous, load_state_dict = L.tensor, L.ascontiguousarray, L.load_state_dict
-    Branch = make_branch(L.Module, L.Linear, arr)
+    Branch = make_branch(L.Module, L.Linear)
     ParallelModule = ns["ParallelModule"]
 
     def T(a):
@@ -47,7 +49,7 @@ def probe(L, I, ns, make_branch=make_branch):
             x = T(I[case + "_X"])
             y = par(x)
             params = [p for _, p in raw_named_parameters(par)]
-            out = {"y": arr(y), "seen": list_(seen), "x_after": arr(x),
+            out = {"y": arr(y), "seen": [[str_(name), arr(t)] for name, t in seen], "x_after": arr(x),
                    # branches may sit directly in par or inside a registered container
                    "registered": sorted_(set_(index_of(m, branches) for _, m in raw_named_modules(par)) - {-1}),
                    "parameters": [labels.get(id_(p), "?") for p in params],
