@@ -94,7 +94,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         if t is int:
             return int_repr(o) if -10**18 < o < 10**18 else '"<big int>"'
         if t is float:
-            if o != o:
+            if o != o:  # noqa: PLR0124  (NaN)
                 return "NaN"
             if o == inf or o == -inf:
                 return "Infinity" if o > 0 else "-Infinity"
@@ -149,11 +149,11 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
     except BaseException as e:  # the library itself does not import: nothing can be graded
         send("import_error", "import_error", err(e)["error"])
         os_exit(0)
+    import _thread
     import inspect
     import io
     import logging
     import traceback
-    import _thread
     np_load, BytesIO = np.load, io.BytesIO
     timings["imports"] = perf() - T0
 
@@ -254,7 +254,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
                 p = p.decode("utf-8", "replace")
             if type(p) is str:
                 path = normpath(p)
-                watched = path.startswith("/proc") or path.startswith("/dev/fd")
+                watched = path.startswith(("/proc", "/dev/fd"))
                 if path.startswith("/proc") and (path.endswith("/mem") or "/map_files" in path):
                     busy.add(me)
                     try:

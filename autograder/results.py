@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 
 class Status(StrEnum):
@@ -30,7 +30,7 @@ class Status(StrEnum):
     HELD = "held"          # the grader saw tampering: scores 0 until an instructor reviews it
 
     @classmethod
-    def parse(cls, value) -> "Status":
+    def parse(cls, value) -> Status:
         """A status from a results file, including the test statuses grader 0.1 wrote."""
         legacy = {"passed": cls.OK, "error": cls.CRASH, "skipped": cls.NOT_RUN}
         try:
@@ -70,7 +70,7 @@ class Category(StrEnum):
     HELD_FOR_REVIEW = "held_for_review"
 
     @classmethod
-    def parse(cls, value) -> "Category | str | None":
+    def parse(cls, value) -> Category | str | None:
         """A category from a results file; one this grader does not know stays a string."""
         if value is None:
             return None
@@ -101,7 +101,7 @@ class Flag(StrEnum):
     INCONSISTENT_STRUCTURE = "inconsistent_structure"  # the methods claim what registration does not hold
 
     @classmethod
-    def parse(cls, value) -> "Flag | str":
+    def parse(cls, value) -> Flag | str:
         try:
             return cls(value)
         except ValueError:
@@ -146,12 +146,11 @@ class TestResult:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
                 "status": "passed" if self.passed else "failed", "output": self.output,
                 "visibility": self.visibility, "part": self.part, "check": self.check,
-                "outcome": self.outcome.value, "category": None if self.category is None else str(
-                    self.category.value if isinstance(self.category, Enum) else self.category),
+                "outcome": str(self.outcome), "category": None if self.category is None else str(self.category),
                 **({"held_score": self.held_score} if self.outcome is Status.HELD else {})}
 
     @classmethod
-    def from_json(cls, d: dict) -> "TestResult":
+    def from_json(cls, d: dict) -> TestResult:
         d = d if isinstance(d, dict) else {}
         status = d.get("outcome", d.get("status"))
         return cls(check=str(d.get("check") or d.get("name") or "?"), name=str(d.get("name") or d.get("check") or "?"),
@@ -204,10 +203,10 @@ class PartResult:
 
     def summary_json(self) -> dict:
         out = {"score": self.score, "max_score": self.max_score, "wall_seconds": self.wall_seconds,
-               "status": self.status.value}
+               "status": str(self.status)}
         if self.held:
             out.update(held_score=self.held_score, review=list(self.review),
-                       flags=[f.value if isinstance(f, Enum) else str(f) for f in self.flags])
+                       flags=[str(f) for f in self.flags])
         return out
 
 
@@ -241,16 +240,16 @@ class SubmissionResult:
     def to_json(self) -> dict:
         """The results file: Gradescope's top-level keys plus ``parts``, ``flags`` and ``extra_data``."""
         extra = dict(self.extra)
-        extra["parts"] = {name: {**p.run, "status": p.status.value, "wall_seconds": p.wall_seconds,
+        extra["parts"] = {name: {**p.run, "status": str(p.status), "wall_seconds": p.wall_seconds,
                                  "timings": dict(p.timings)} for name, p in self.parts.items()}
         return {"student": self.student, "assignment": self.assignment, "score": self.score,
                 "max_score": self.max_score, "tests": [t.to_json() for t in self.tests],
                 "parts": {name: p.summary_json() for name, p in self.parts.items()},
-                "flags": [f.value if isinstance(f, Enum) else str(f) for f in self.flags],
+                "flags": [str(f) for f in self.flags],
                 "extra_data": extra, "feedback": self.feedback}
 
     @classmethod
-    def from_json(cls, d: dict) -> "SubmissionResult":
+    def from_json(cls, d: dict) -> SubmissionResult:
         """Read a results file back; a partial or older file gives what it holds (never raises)."""
         d = d if isinstance(d, dict) else {}
         parts_in = d.get("parts") if isinstance(d.get("parts"), dict) else {}

@@ -82,7 +82,7 @@ def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None)
     if status is not Status.OK or obs is None:
         return not_run(part, status if status is not Status.OK else Status.CRASH)
     result = PartResult(part=part, max_score=part_points(part), status=Status.OK)
-    every = lambda v: {c: v for c, _, _ in mod.CHECKS}  # noqa: E731
+    every = lambda v: {c: v for c, _, _ in mod.CHECKS}
     if obs.get("import_error"):
         result.status = Status.CRASH
         result.tests = _tests(part, every(fail(Category.CRASH, "The grader could not import d2lmods; this is "

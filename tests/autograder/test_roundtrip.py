@@ -258,7 +258,7 @@ def test_correct_solutions_are_never_held(graded):
 
 def test_held_parts_say_why_in_feedback_gradebook_and_dashboard(graded):
     from nbgrader.api import Gradebook
-    course, results = graded
+    course, _ = graded
     html = (course.root / "feedback" / "par_overrides" / "modules" / "modules.html").read_text()
     assert "Held for review" in html and "redefines" in html
     with Gradebook(course.db_url, course.course_id) as gb:

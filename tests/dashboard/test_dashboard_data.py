@@ -5,8 +5,15 @@ import statistics
 import pytest
 from dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
 
-from autograder.dashboard.data import (CATEGORY_PHRASES, FLAG_LABELS, DashboardError, anonymise, course_settings,
-                                       list_assignments, load_assignment)
+from autograder.dashboard.data import (
+    CATEGORY_PHRASES,
+    FLAG_LABELS,
+    DashboardError,
+    anonymise,
+    course_settings,
+    list_assignments,
+    load_assignment,
+)
 from autograder.results import Category, Flag, Status
 
 

@@ -1,0 +1,94 @@
+"""The grader's defences inside the sandbox, each on its own: the reference solution plus one
+trick the static scan does not see, so that only the runtime layer can catch it.  A caught trick
+holds the part (score 0, the checks' result kept for the reviewer); the reference alone is never held."""
+import hmac
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+from autograder import notebook, parts, pipeline
+from autograder.results import Flag, PartResult, Status, SubmissionResult
+from autograder.sandbox import Limits, run
+from autograder.scan import scan
+
+SOURCE = Path(__file__).resolve().parents[2] / "exercises" / "source" / "modules" / "modules.ipynb"
+REF = notebook.solution_sources(notebook.read_notebook(SOURCE.read_bytes()), list(parts.PARTS))
+
+
+def grade(part, prelude="", after=""):
+    cell = prelude + "\n" + REF[part] + "\n" + after
+    assert scan(cell) == [], "the trick must be invisible to the static scan"
+    return pipeline.run_part(part, notebook.to_python(cell), Limits(part_seconds=60))
+
+
+def test_the_reference_is_not_held():
+    r = grade("factory")
+    assert r.status is Status.OK and r.score == r.max_score and r.flags == []
+
+
+def test_frames_are_refused_and_reported():
+    r = grade("factory", "import sys as _s\ntry:\n    getattr(_s, '_get' + 'frame')(0)\nexcept Exception:\n    pass\n")
+    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.score == 0 and r.held_score == r.max_score
+    assert any("sys._getframe" in why for why in r.review)
+
+
+def test_reading_the_probes_stdin_is_reported():
+    r = grade("factory", "import os as _o\ntry:\n    _o.read(0, 1 << 20)\nexcept OSError:\n    pass\n")
+    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.score == 0
+    assert any("stdin" in why for why in r.review)
+
+
+def test_writing_to_the_report_pipe_is_a_forgery():
+    forged = b"0" * 64 + b' [1, "exec", "exec", {"ok": true}]\n'
+    r = grade("factory", f"import os as _o\nfor _fd in range(3, 64):\n    try:\n        _o.write(_fd, {forged!r})\n"
+                         "    except OSError:\n        pass\n")
+    assert r.held and Flag.FORGED_REPORT in r.flags and r.score == 0 and r.held_score == r.max_score
+
+
+def test_patching_d2lmods_is_seen():
+    r = grade("factory", "", "nn.Linear.extra_repr = lambda self: ''\n")
+    assert r.held and Flag.LIBRARY_PATCHED in r.flags and any("Linear.extra_repr" in w for w in r.review)
+
+
+def test_a_traversal_method_added_after_the_class_is_seen():
+    r = grade("my_sequential", "", "setattr(MySequential, 'named' + '_children', lambda self: iter([]))\n")
+    assert r.held and Flag.OVERRIDES_TRAVERSAL in r.flags and r.score == 0
+
+
+def test_only_signed_lines_in_order_count():
+    key = b"k" * 32
+    sign = lambda payload: hmac.new(key, payload, "sha256").hexdigest().encode() + b" " + payload  # noqa: E731
+    first = json.dumps([1, "exec", "exec", {"ok": True}]).encode()
+    good = sign(first) + b"\n" + sign(json.dumps([2, "probe", "x", 7]).encode()) + b"\n"
+    obs, problems = pipeline.read_report(good, key)
+    assert obs["exec"] == {"ok": True} and obs["probes"] == {"x": 7} and problems == []
+    obs, problems = pipeline.read_report(good + sign(first) + b"\n" + b"junk\n", key)
+    assert obs["probes"] == {"x": 7} and len(problems) == 2  # a replayed line and an unsigned one
+    obs, problems = pipeline.read_report(good, b"another key, not the run's one")
+    assert obs is None and len(problems) == 2
+
+
+def test_secrets_reach_the_job_on_stdin_and_nowhere_on_its_file_system():
+    program = b"""import os, sys
+data = sys.stdin.buffer.read()
+fd, secret = data.split(b" ")
+found = [os.path.join(d, f) for d, _, fs in os.walk(sys.argv[1] + "/..") for f in fs
+         if secret in open(os.path.join(d, f), "rb").read()]
+os.write(int(fd), secret + b" | " + repr(found).encode())
+"""
+    secret = secrets.token_hex(16)
+    res = run({"probe.py": program}, Limits(part_seconds=20), stdin=lambda fd: f"{fd} {secret}".encode())
+    assert res.status == "ok", res.stderr_tail
+    assert res.report == f"{secret} | []".encode() and res.output is None
+
+
+def test_records_round_trip_through_json():
+    part = PartResult("factory", 3.0, Status.OK, parts.score_part("factory", Status.CRASH, None, None).tests)
+    part.hold(Flag.GRADER_TAMPERING, "line 1: uses sys.modules")
+    r = SubmissionResult("ann", "modules", 10.0, {"factory": part}, [Flag.GRADER_TAMPERING])
+    back = SubmissionResult.from_json(json.loads(json.dumps(r.to_json())))
+    assert back.parts["factory"].held and back.parts["factory"].review == ["line 1: uses sys.modules"]
+    assert back.to_json() == r.to_json() and back.flags == [Flag.GRADER_TAMPERING]
+    assert all(t["status"] == "failed" and t["outcome"] == "held" for t in r.to_json()["tests"])
