@@ -153,6 +153,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
     import inspect
     import io
     import logging
+    import string
     import traceback
     np_load, BytesIO = np.load, io.BytesIO
     timings["imports"] = perf() - T0
@@ -212,13 +213,19 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
 
     # -- the audit hook: refuse the routes into this function's locals ----------------------------
     student_codes, deny_codes, events, busy = set(), set(), [], set()
+    # library helpers that hand a frame (or any attribute the caller names) back to whoever called them
     for f in (inspect.currentframe, inspect.stack, inspect.trace, inspect.getouterframes, inspect.getinnerframes,
-              traceback.walk_stack, traceback.walk_tb, traceback.extract_stack, traceback.print_stack,
-              traceback.format_stack, logging.currentframe):
+              inspect.getmembers, getattr(inspect, "getmembers_static", None), traceback.walk_stack,
+              traceback.walk_tb, traceback.extract_stack, traceback.print_stack, traceback.format_stack,
+              logging.currentframe, string.Formatter.get_field, string.Formatter.vformat):
         co = getattr(f, "__code__", None)
         if co is not None:
             deny_codes.add(id(co))
     FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+    # a frame leads to every frame below it (f_back), so these are refused to any code in another
+    # thread (a thread pool would call them for the student's code, out of its sight)
+    FRAME_EVENTS = frozenset({"sys._getframe", "sys._current_frames", "sys._current_exceptions", "gc.get_objects",
+                              "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile"})
     WATCHED = frozenset({"sys._getframe", "sys._current_frames", "sys._current_exceptions", "sys.settrace",
                          "sys.setprofile", "sys.addaudithook", "gc.get_objects", "gc.get_referrers",
                          "gc.get_referents", "compile", "exec", "code.__new__", "marshal.loads", "marshal.load",
@@ -226,7 +233,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
                          "ctypes.string_at", "ctypes.wstring_at", "ctypes.call_function", "ctypes.create_string_buffer",
                          "ctypes.PyObj_FromPtr", "ctypes.set_errno", "ctypes.get_errno"})
     getframe, get_ident, normpath = sys._getframe, _thread.get_ident, os.path.normpath
-    armed = [False]
+    armed, main_thread = [False], [get_ident()]
 
     def caller_is_student():
         try:
@@ -242,9 +249,10 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         if me in busy:
             return
         watched = event in WATCHED
+        frames = event in FRAME_EVENTS
         path = None
         if event == "object.__getattr__":
-            watched = len(args) > 1 and args[1] in FRAME_ATTRS
+            watched = frames = len(args) > 1 and args[1] in FRAME_ATTRS
         elif event in ("object.__setattr__", "object.__delattr__"):
             watched = len(args) > 1 and args[1] in ("__code__", "__class__", "__globals__", "__closure__",
                                                     "__defaults__", "__kwdefaults__", "cell_contents")
@@ -267,7 +275,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
             return
         busy.add(me)
         try:
-            if not caller_is_student():
+            if not caller_is_student() and not (frames and me != main_thread[0]):
                 return
             what = event if path is None else f"{event} {path[:100]}"
             if event.startswith("object.") and len(args) > 1:

@@ -92,3 +92,23 @@ def test_records_round_trip_through_json():
     assert back.parts["factory"].held and back.parts["factory"].review == ["line 1: uses sys.modules"]
     assert back.to_json() == r.to_json() and back.flags == [Flag.GRADER_TAMPERING]
     assert all(t["status"] == "failed" and t["outcome"] == "held" for t in r.to_json()["tests"])
+
+
+def test_frames_through_a_thread_pool_or_a_formatter_are_refused():
+    prelude = """import concurrent.futures as _cf, string as _st
+try:
+    raise ValueError
+except ValueError as _e:
+    _tb = _e.__traceback__
+_got = []
+for _get in (lambda: _cf.ThreadPoolExecutor(1).submit(getattr, _tb, "tb_" + "frame").result(),
+             lambda: _st.Formatter().get_field("0.tb_" + "frame", [_tb], {})):
+    try:
+        _got.append(_get())
+    except Exception:
+        pass
+assert not _got, _got
+"""
+    r = grade("factory", prelude)
+    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.held_score == r.max_score, r.tests[0].output
+    assert any("tb_frame" in why for why in r.review)
