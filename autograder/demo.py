@@ -48,7 +48,7 @@ def summary_table(results: list[SubmissionResult]) -> str:
     lines = [head, "-" * len(head)]
     for r in sorted(results, key=lambda r: r.student):
         cells = "".join(f"{r.parts[p].score:>9.2f} / {r.parts[p].max_score:<4g}" for p in names)
-        lines.append(f"{r.student:<20}{cells}{r.score:>8.2f}  {' '.join(f.value for f in r.flags)}")
+        lines.append(f"{r.student:<20}{cells}{r.score:>8.2f}  {' '.join(map(str, r.flags))}")
     return "\n".join(lines)
 
 

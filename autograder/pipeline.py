@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, notebook, parts, sandbox
-from .results import REVIEW_FLAGS, Flag, PartResult, Status, SubmissionResult
+from .results import Flag, PartResult, Status, SubmissionResult
 from .scan import scan
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -229,11 +229,10 @@ class Grading:
     sources: dict = field(default_factory=dict)
     stopped: bool = False
 
-    def stop(self, status: Status = Status.NOT_RUN) -> None:
-        """End the chain: every part is reported as not graded."""
+    def stop(self) -> None:
+        """End the chain: there is nothing to grade, every part is reported as without a solution."""
         for part in PART_ORDER:
-            self.result.parts[part] = (parts.no_solution(part) if status is Status.NOT_RUN
-                                       else parts.not_run(part, status))
+            self.result.parts[part] = parts.no_solution(part)
         self.stopped = True
 
 
@@ -344,10 +343,6 @@ def crash_result(job: dict, why: str) -> SubmissionResult:
     return result
 
 
-def held_for_review(result: SubmissionResult) -> bool:
-    return any(f in REVIEW_FLAGS for f in result.flags)
-
-
 # ----------------------------------------------------------------------------------------------
 def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | None = None,
                 workers: int | None = None, log=print) -> list[SubmissionResult]:
@@ -373,7 +368,7 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
                 log(f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}")
             results.append(res)
             log(f"  graded {res.student:<24} {res.score:>5.2f} / {res.max_score:.1f}"
-                f"  {' '.join(f.value for f in res.flags)}")
+                f"  {' '.join(map(str, res.flags))}")
     finally:
         if own:
             executor.shutdown(wait=True, cancel_futures=True)

@@ -11,7 +11,8 @@ environment (read-only), the ``d2lmods`` package directory (read-only; never the
 so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only: the probe, the
 student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``)
 and ``/job/numba`` (a private copy of a warm numba cache).  There is no network.  Nothing the
-process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.
+process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or,
+when the caller passes ``stdin``, only what comes back on an inherited report pipe.
 
 Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
 with the same rlimits, a fresh session and, when we are root, the same unprivileged uid (unless
