@@ -114,6 +114,9 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         """One signed record on the report pipe: ``<hmac-sha256 hex> <json>``."""
         seq[0] += 1
         payload = enc([seq[0], kind, name, value]).encode()
+        if len(payload) > 256 * 1024:  # one huge observation must not crowd out the others
+            payload = enc([seq[0], kind, name, {"error": {"type": "ReportTooLarge",
+                                                           "message": "the observation is too large to report"}}]).encode()
         mac = digest(key, payload, "sha256").hex().encode()
         if fd < 0:
             return
@@ -400,8 +403,11 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         if id(type(t)) not in tensor_types:
             return {"not_tensor": str.__str__(NAME_OF(type(t)))}
         a = asarray(DATA(t))
-        return {"shape": [int(s) for s in a.shape], "dtype": str.__str__(str(a.dtype)),
-                "data": tolist(asarray(a, dtype=float64))}
+        out = {"shape": [int(s) for s in a.shape], "dtype": str.__str__(str(a.dtype))}
+        if a.size > 20_000:  # no check needs more; the judge reads a missing "data" as a wrong value
+            return out
+        out["data"] = tolist(asarray(a, dtype=float64))
+        return out
 
     def grad(t):
         g = GRAD(t) if id(type(t)) in tensor_types else None

@@ -66,6 +66,8 @@ def test_only_signed_lines_in_order_count():
     assert obs["exec"] == {"ok": True} and obs["probes"] == {"x": 7} and problems == []
     obs, problems = pipeline.read_report(good + sign(first) + b"\n" + b"junk\n", key)
     assert obs["probes"] == {"x": 7} and len(problems) == 2  # a replayed line and an unsigned one
+    obs, problems = pipeline.read_report(good + b"a line cut off at the size ca", key)
+    assert obs["probes"] == {"x": 7} and problems == []
     obs, problems = pipeline.read_report(good, b"another key, not the run's one")
     assert obs is None and len(problems) == 2
 
@@ -112,3 +114,9 @@ assert not _got, _got
     r = grade("factory", prelude)
     assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.held_score == r.max_score, r.tests[0].output
     assert any("tb_frame" in why for why in r.review)
+
+
+def test_a_huge_honest_output_is_not_mistaken_for_a_forgery():
+    r = grade("my_sequential", "", "MySequential.forward = lambda self, X: torch.zeros(900, 900)\n")
+    assert not r.held and r.flags == [] and r.status is Status.OK
+    assert r.score < r.max_score  # the forward is wrong, that is all
