@@ -28,15 +28,16 @@ Usage (by :mod:`autograder.sandbox`)::
 
 Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
 """
+import _hashlib
 import _json
-import hmac
 import os
 import sys
 import time
 import types
 
 
-def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode_basestring_ascii,
+def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=types,
+         enc_str=_json.encode_basestring_ascii,
          len=len, type=type, isinstance=isinstance, id=id, str=str, repr=repr, int=int, float=float,
          list=list, dict=dict, tuple=tuple, set=set, frozenset=frozenset, bool=bool, bytes=bytes,
          sorted=sorted, enumerate=enumerate, range=range, zip=zip, min=min, getattr=getattr,
@@ -78,7 +79,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         key, fd, part, n_inputs = bytes.fromhex(header["key"]), int(header["fd"]), str(header["part"]), int(header["n"])
     except BaseException:
         os_exit(3)
-    digest = hmac.digest
+    # C functions only from here on: a Python-level helper could be rebound to one that is handed the key
     seq = [0]
 
     # -- a JSON encoder that uses nothing the student can rebind ----------------------------------
@@ -117,7 +118,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         if len(payload) > 256 * 1024:  # one huge observation must not crowd out the others
             payload = enc([seq[0], kind, name, {"error": {"type": "ReportTooLarge",
                                                            "message": "the observation is too large to report"}}]).encode()
-        mac = digest(key, payload, "sha256").hex().encode()
+        mac = hmac_digest(key, payload, "sha256").hex().encode()
         if fd < 0:
             return
         data = mac + b" " + payload + b"\n"
@@ -176,7 +177,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
     walk_classes(nn.Module)
     walk_classes(torch.Tensor)
     lib_modules = [m for name, m in sorted(dict.items(dict(sys.modules)))
-                   if (name == "d2lmods" or name.startswith("d2lmods.") or name == "numpy") and m is not None]
+                   if str.split(name, ".")[0] in ("d2lmods", "numpy") and m is not None]
     for m in lib_modules:
         for v in dict.values(dict(m.__dict__)):
             if type(v) is type and (getattr(v, "__module__", "") or "").startswith("d2lmods"):
@@ -191,7 +192,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
     lib_by_id.update({("module", id(m)): m for m in lib_modules})
 
     missing = object()
-    lib_dir = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+    lib_dirs = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (torch, np))
     CODE_OF = types.FunctionType.__dict__["__code__"].__get__
     wrappers = (classmethod, staticmethod, property)
 
@@ -200,7 +201,7 @@ def main(os=os, sys=sys, time=time, hmac=hmac, types=types, enc_str=_json.encode
         if type(v) in wrappers:
             v = getattr(v, "__func__", None) or getattr(v, "fget", None)
         if type(v) is types.FunctionType:
-            return not CODE_OF(v).co_filename.startswith(lib_dir)
+            return not CODE_OF(v).co_filename.startswith(lib_dirs)
         return v is missing or type(v) is type or callable(v)
 
     def patched():

@@ -120,3 +120,10 @@ def test_a_huge_honest_output_is_not_mistaken_for_a_forgery():
     r = grade("my_sequential", "", "MySequential.forward = lambda self, X: torch.zeros(900, 900)\n")
     assert not r.held and r.flags == [] and r.status is Status.OK
     assert r.score < r.max_score  # the forward is wrong, that is all
+
+
+def test_hooking_numpy_where_the_inputs_pass_is_seen():
+    """A hook in numpy's npz reader would see the secret inputs as the probe loads them."""
+    r = grade("factory", "import numpy.lib.format as _fmt\n_read = _fmt.read_array\n"
+                         "_fmt.read_array = lambda *a, **k: _read(*a, **k)\n")
+    assert r.held and Flag.LIBRARY_PATCHED in r.flags and any("read_array" in why for why in r.review)
