@@ -6,8 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import notebook
-from autograder import parts as checks
+from autograder import notebook, parts
 from autograder.parts import score_part
 from autograder.parts.factory import judge as factory
 from autograder.parts.my_sequential import judge as my_sequential
@@ -77,8 +76,8 @@ def test_ipython_syntax_becomes_python():
 
 
 def test_points_add_up():
-    assert checks.max_score() == 10.0
-    assert [checks.part_points(p) for p in checks.PARTS] == [4.0, 3.0, 3.0]
+    assert parts.max_score() == 10.0
+    assert [parts.part_points(p) for p in parts.PARTS] == [4.0, 3.0, 3.0]
 
 
 @pytest.mark.parametrize("status, category", [(Status.TIMEOUT, Category.TIMEOUT),
@@ -132,7 +131,7 @@ def test_made_up_structural_facts_earn_nothing():
 
 
 def test_judges_survive_garbage_observations():
-    for name, mod in checks.PARTS.items():
+    for name, mod in parts.PARTS.items():
         for probes in ({}, {"exec": {"ok": True}, "probes": {"build": 7, "case_A": "x", "factory": [1]}},
                        {"exec": {"ok": True}, "probes": {"_part": {"error": {"type": "KeyError",
                                                                               "message": "'MySequential'"}}}}):
