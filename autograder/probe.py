@@ -153,8 +153,12 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
     except BaseException as e:  # the library itself does not import: nothing can be graded
         send("import_error", "import_error", err(e)["error"])
         os_exit(0)
+    import _signal
     import _thread
+    import bdb
     import inspect
+    import pdb
+    import signal
     import io
     import logging
     import string
@@ -221,10 +225,13 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
     for f in (inspect.currentframe, inspect.stack, inspect.trace, inspect.getouterframes, inspect.getinnerframes,
               inspect.getmembers, getattr(inspect, "getmembers_static", None), traceback.walk_stack,
               traceback.walk_tb, traceback.extract_stack, traceback.print_stack, traceback.format_stack,
-              logging.currentframe, string.Formatter.get_field, string.Formatter.vformat):
+              logging.currentframe, string.Formatter.get_field, string.Formatter.vformat, pdb.set_trace,
+              pdb.Pdb.set_trace, bdb.Bdb.set_trace, bdb.set_trace):
         co = getattr(f, "__code__", None)
         if co is not None:
             deny_codes.add(id(co))
+    # ... unless the library itself asks: logging looks up the caller's file and line for a record
+    allowed_via = {id(logging.currentframe.__code__): id(logging.Logger.findCaller.__code__)}
     FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
     # a frame leads to every frame below it (f_back), so these are refused to any code in another
     # thread (a thread pool would call them for the student's code, out of its sight)
@@ -241,10 +248,13 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
 
     def caller_is_student():
         try:
-            code = getframe(2).f_code   # 0: here, 1: the hook, 2: the code whose action raised the event
+            f = getframe(2)             # 0: here, 1: the hook, 2: the code whose action raised the event
         except ValueError:              # raised from C with no Python caller
             return False
-        return id(code) in student_codes or id(code) in deny_codes
+        code = id(f.f_code)
+        if code in deny_codes and code in allowed_via:
+            return f.f_back is None or id(f.f_back.f_code) != allowed_via[code]
+        return code in student_codes or code in deny_codes
 
     def hook(event, args):
         if not armed[0]:
@@ -292,6 +302,33 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         raise PermissionError(f"{what}: not available while grading")
 
     sys.addaudithook(hook)
+
+    # A signal handler is handed the frame it interrupts (no audit event says so): the student's
+    # code may not install one, and the handlers are compared with these after every step.
+    handlers_before = {n: signal.getsignal(n) for n in signal.valid_signals()
+                       if n not in (signal.SIGKILL, signal.SIGSTOP)}
+    getsignal, set_signal = signal.getsignal, signal.signal
+
+    signal_calls = []
+
+    def refuse_signal(signalnum, handler, calls=signal_calls, error=OSError):
+        # it becomes signal.signal, where the student's code can read its closure: so it has
+        # none, and only notes the call for the probe to report
+        calls.append(1)
+        raise error("signal.signal: not available while grading")
+    signal.signal = _signal.signal = refuse_signal
+
+    def signals_changed():
+        if signal_calls:
+            send("event", "event", ["signal.signal", ""])
+            signal_calls.clear()
+        changed = [int(n) for n, h in dict.items(handlers_before) if getsignal(n) is not h]
+        for n in changed:  # put ours back, so that a later step is not interrupted by theirs
+            try:
+                set_signal(n, handlers_before[n])
+            except (OSError, ValueError):
+                pass
+        return changed
 
     # -- the student's cell ------------------------------------------------------------------------
     with open(os.path.join(in_dir, "student.py"), encoding="utf-8") as f:
@@ -426,6 +463,9 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         except BaseException as e:  # SystemExit, KeyboardInterrupt, MemoryError included
             value = err(e)
         timings["checks"] = timings.get("checks", 0.0) + perf() - t0
+        changed = signals_changed()
+        if changed:
+            send("event", "event", ["signal handler installed", str(changed)[:80]])
         send("probe", name, value)
 
     lib = types.SimpleNamespace(

@@ -18,7 +18,8 @@ from __future__ import annotations
 import ast
 
 MODULES = {"gc", "ctypes", "_ctypes", "inspect", "builtins", "importlib", "marshal", "mmap", "cffi", "dis",
-           "sysconfig", "_thread", "faulthandler", "tracemalloc", "code", "codeop", "types", "__main__"}
+           "sysconfig", "_thread", "faulthandler", "tracemalloc", "code", "codeop", "types", "__main__", "signal",
+           "_signal", "pdb", "bdb"}
 ATTRIBUTES = {"modules": "sys.modules", "_getframe": "frames", "_current_frames": "frames", "f_back": "frames",
               "f_globals": "frames", "f_locals": "frames", "f_builtins": "frames", "tb_frame": "frames",
               "gi_frame": "frames", "cr_frame": "frames", "ag_frame": "frames", "__globals__": "function globals",

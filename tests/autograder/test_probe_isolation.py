@@ -61,3 +61,10 @@ def test_the_scan_passes_every_reference_solution():
 ])
 def test_the_scan_names_what_it_found(source, hit):
     assert any(hit in h for h in scan(source)), scan(source)
+
+
+def test_what_the_runtime_hands_out_closes_over_nothing():
+    """signal.signal is replaced by the runtime; the student's code can read its closure."""
+    main = _function(ROOT.parent / "probe.py", "main")
+    refuse = next(c for c in _codes(main) if c.co_name == "refuse_signal")
+    assert refuse.co_freevars == ()
