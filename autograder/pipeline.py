@@ -169,8 +169,10 @@ def judge(p: PartRun) -> None:
     p.result = parts.score_part(p.part, status, p.obs, p.inputs)
     r, timings = p.result, (p.obs or {}).get("timings")
     r.wall_seconds = round(p.run.wall_seconds, 3)
-    r.timings = {k: round(float(v), 4) for k, v in (timings.items() if isinstance(timings, dict) else [])
-                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    # signed, so the probe's own numbers, but of a process the student's code shared: keep plausible ones
+    r.timings = {k: round(float(v), 4) for k, v in list(timings.items() if isinstance(timings, dict) else [])[:32]
+                 if isinstance(k, str) and len(k) <= 40 and isinstance(v, (int, float)) and not isinstance(v, bool)
+                 and math.isfinite(v) and 0.0 <= v <= 1e5}
     r.run = {"sandbox": p.run.sandbox, "exit_code": p.run.exit_code, "leftovers_killed": p.run.leftovers_killed,
              "stderr_tail": p.run.stderr_tail[-600:], "detail": p.run.detail, "seed": p.seed}
     if r.status in RUN_FLAGS:
@@ -294,8 +296,13 @@ def grade_parts(g: Grading) -> None:
         src = g.sources[part]
         left = deadline - time.perf_counter()
         limits = sandbox.Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
-        r = run_part(part, None if src is None else notebook.to_python(src), limits, g.job.get("sandbox", "auto"),
-                     g.job.get("numba_cache"), g.job.get("seed"), skip=Status.NOT_RUN if left < 1.0 else None)
+        try:
+            r = run_part(part, None if src is None else notebook.to_python(src), limits, g.job.get("sandbox", "auto"),
+                         g.job.get("numba_cache"), g.job.get("seed"), skip=Status.NOT_RUN if left < 1.0 else None)
+        except Exception as e:  # a grader failure costs this part only, and says so
+            r = parts.not_run(part, Status.CRASH)
+            r.flags.append(Flag.CRASH)
+            r.run["detail"] = f"grading this part failed: {type(e).__name__}: {e}"[:300]
         g.result.parts[part] = r
         if r.run.get("sandbox"):
             g.result.extra["sandbox"] = r.run["sandbox"]
@@ -327,11 +334,14 @@ def grade_submission(job: dict) -> SubmissionResult:
     Returns the record behind ``results/<assignment>/<student>.json``.  Never raises for anything
     the submission contains.
     """
-    g = Grading(job, _new_result(job), sandbox.Limits.from_dict(job.get("limits")), time.perf_counter())
-    for step in STEPS:
-        if g.stopped:
-            break
-        step(g)
+    try:
+        g = Grading(job, _new_result(job), sandbox.Limits.from_dict(job.get("limits")), time.perf_counter())
+        for step in STEPS:
+            if g.stopped:
+                break
+            step(g)
+    except Exception as e:  # a grader bug: the student still gets a result that says why
+        return crash_result(job, f"grading failed: {type(e).__name__}: {e}")
     g.result.extra["grading_seconds"] = round(time.perf_counter() - g.t0, 3)
     return g.result
 

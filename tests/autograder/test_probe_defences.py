@@ -140,3 +140,20 @@ def test_honest_logging_and_tracebacks_are_not_held():
     r = grade("factory", "import logging as _lg, traceback as _tb\n_lg.warning('building the factory')\n"
                          "try:\n    1 / 0\nexcept ZeroDivisionError:\n    _msg = _tb.format_exc()\n")
     assert not r.held and r.flags == [] and r.score == r.max_score, r.review
+
+
+def test_a_grader_failure_in_one_part_costs_that_part_only(monkeypatch, tmp_path):
+    calls = []
+
+    def flaky(p):
+        calls.append(p.part)
+        if p.part == "parallel_module":
+            raise RuntimeError("the grader broke")
+    monkeypatch.setattr(pipeline, "PART_STEPS", (flaky,) + pipeline.PART_STEPS[1:])
+    nb = tmp_path / "nb.ipynb"
+    nb.write_bytes(SOURCE.read_bytes())
+    r = pipeline.grade_submission({"student": "ann", "notebook": str(nb), "release": str(SOURCE)})
+    assert calls == list(parts.PARTS)
+    assert r.parts["parallel_module"].status is Status.CRASH and Flag.CRASH in r.flags
+    assert "the grader broke" in r.parts["parallel_module"].run["detail"]
+    assert r.parts["factory"].score == r.parts["factory"].max_score
