@@ -157,10 +157,10 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
     import _thread
     import bdb
     import inspect
-    import pdb
-    import signal
     import io
     import logging
+    import pdb  # noqa: T100  (to refuse its set_trace, never to use it)
+    import signal
     import string
     import traceback
     np_load, BytesIO = np.load, io.BytesIO

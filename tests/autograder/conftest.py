@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-from dashkit import build_course  # noqa: E402
+from dashkit import build_course
 
 
 @pytest.fixture

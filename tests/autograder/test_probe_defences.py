@@ -6,8 +6,6 @@ import json
 import secrets
 from pathlib import Path
 
-import pytest
-
 from autograder import notebook, parts, pipeline
 from autograder.results import Flag, PartResult, Status, SubmissionResult
 from autograder.sandbox import Limits, run
@@ -59,7 +57,7 @@ def test_a_traversal_method_added_after_the_class_is_seen():
 
 def test_only_signed_lines_in_order_count():
     key = b"k" * 32
-    sign = lambda payload: hmac.new(key, payload, "sha256").hexdigest().encode() + b" " + payload  # noqa: E731
+    sign = lambda payload: hmac.new(key, payload, "sha256").hexdigest().encode() + b" " + payload
     first = json.dumps([1, "exec", "exec", {"ok": True}]).encode()
     good = sign(first) + b"\n" + sign(json.dumps([2, "probe", "x", 7]).encode()) + b"\n"
     obs, problems = pipeline.read_report(good, key)
