@@ -13,7 +13,7 @@ registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_shape, printable
-from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree
+from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree
 
 
 def _param_text(p) -> str:
@@ -34,8 +34,12 @@ def module_line(m) -> str:
     parts = [m.label]
     parts += [_param_text(p) for p in m.params + m.buffers]
     if m.calls is not None:
-        parts.append(f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
-                     if m.calls else "not called")
+        if m.failed is not None or m.unfinished:
+            parts.append(f"{fmt_shape(m.failed_inputs)} -> (failed "
+                         f"{'here' if m.failed is not None else 'inside'})")
+        else:
+            parts.append(f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
+                         if m.calls else "not called")
     if m.alias_of is not None:
         parts.append(f"[same module as {m.alias_of or '(root)'}]")
     for held in m.also_held_at[:NAMES_SHOWN]:
@@ -44,8 +48,12 @@ def module_line(m) -> str:
         parts.append(f"[also held in {fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places]")
     if m.status == UNREGISTERED:
         parts.append(f"!! NOT REGISTERED ({m.holder})")
+    elif m.status == NOT_IN_MODEL:
+        parts.append(f"!! NOT IN THE MODEL ({m.holder})")
     elif m.status != REGISTERED:
         parts.append("!! inside an unregistered module")
+    if m.failed is not None:
+        parts.append(f"!! FAILED: {m.failed}")
     return "  ".join(parts)
 
 

@@ -64,7 +64,7 @@ class ModelExplorer(anywidget.AnyWidget):
         model was edited, or with a new sample ``input``); keeps the selection if it still exists."""
         if input is not None:
             self._input = input
-        self.analysis = analyze(self._model, self._input)
+        self.analysis = analyze(self._model, self._input, on_error="keep")
         self.drawing = build(self.analysis, depth=self.depth, collapse=self.collapse)
         svg = self.drawing.svg()
         data = self.analysis.to_json()
