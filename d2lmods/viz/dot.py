@@ -52,6 +52,7 @@ RED_FILL = "#fde0e0"
 BLUE_FILL = "#e3ecf7"
 GREY = "#8a8a8a"
 FAILED = "#e65100"    # the module where the sample forward failed
+MARK = "#c2185b"      # a difference between two models (diff)
 TIE = "#8a2be2"
 INSTALL_HINT = ("Graphviz's `dot` program is not on PATH, so this is a text tree; install Graphviz "
                 "to see the drawing (Debian/Ubuntu: apt-get install graphviz, macOS: brew install "
@@ -219,8 +220,10 @@ def svg_id(path: str) -> str:
 
 
 class _Builder:
-    def __init__(self, tree: ModelTree, depth, collapse):
+    def __init__(self, tree: ModelTree, depth, collapse, prefix="", marks=None):
         self.tree = tree
+        self.prefix = prefix        # before every SVG id (two models in one drawing: diff)
+        self.marks = marks or {}    # module path -> notes drawn on it in MARK colour (diff)
         self.depth = depth
         self.collapse = collapse or 0
         self.lines: list = []
@@ -230,16 +233,19 @@ class _Builder:
         self.anchor: dict = {}      # module path -> (first node id, last node id)
         self.clusters: set = set()
 
+    def sid(self, path: str) -> str:
+        return self.prefix + svg_id(path)
+
     # -- structure ---------------------------------------------------------------------------
     def module(self, path: str, indent: str):
         m = self.tree.modules[path]
         expand = m.children and m.alias_of is None and (self.depth is None or m.depth < self.depth)
         if not expand:
-            node = svg_id(path)
+            node = self.sid(path)
             self.leaf(m, node, indent)
             self.anchor[path] = (node, node)
             return
-        cid = svg_id(path)
+        cid = self.sid(path)
         self.clusters.add(path)
         self.drawn[path] = cid
         self.targets[cid] = path
@@ -252,6 +258,8 @@ class _Builder:
                 label += f' <FONT COLOR="{RED}"><B>used by forward, never trained</B></FONT>'
         if m.calls is not None:
             label += f' <FONT POINT-SIZE="9">{html(self.io(m))}</FONT>'
+        for note in self.marks.get(path, ()):
+            label += f' <FONT COLOR="{MARK}"><B>{html(note)}</B></FONT>'
         if m.failed is not None:
             label += (f' <FONT COLOR="{FAILED}"><B>failed in its own forward: input '
                       f"{html(fmt_shape(m.failed_inputs))} did not fit</B> "
@@ -264,6 +272,8 @@ class _Builder:
                  else "1"}
         if m.failed is not None:
             attrs["color"], attrs["penwidth"] = FAILED, "2.5"
+        if path in self.marks:
+            attrs["color"], attrs["penwidth"] = MARK, "2.5"
         if m.calls == 0 and not m.ran:
             attrs["bgcolor"] = "#f4f4f4"
         for k, v in attrs.items():
@@ -277,7 +287,7 @@ class _Builder:
             first = last = node
         for group in self.runs(m.children):
             if self.collapse and len(group) >= max(self.collapse, 2):
-                node = svg_id(group[0])
+                node = self.sid(group[0])
                 self.collapsed(group, node, inner)
                 ends = [(node, node)]
             else:
@@ -401,6 +411,10 @@ class _Builder:
         if m.calls is not None and m.path not in self.clusters and m.failed is None:
             rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
                         "</FONT></TD></TR>")
+        if m.path not in self.clusters:
+            for note in self.marks.get(m.path, ()):
+                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{MARK}"><B>{html(note)}</B>'
+                            "</FONT></TD></TR>")
         if m.failed is not None and m.path not in self.clusters:
             rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}"><B>failed here: input '
                         f"{html(fmt_shape(m.failed_inputs))} did not fit</B></FONT></TD></TR>")
@@ -421,6 +435,8 @@ class _Builder:
             attrs += [f'color="{RED}"', "penwidth=1.5"]
         if m.failed is not None:
             attrs += [f'color="{FAILED}"', "penwidth=2.5"]
+        if m.path in self.marks and m.path not in self.clusters:
+            attrs += [f'color="{MARK}"', "penwidth=2.5"]
         if m.calls == 0 and not m.ran:        # the sample forward never called it: faded
             style.append("filled")
             attrs.append('fillcolor="#f4f4f4"')
@@ -478,7 +494,7 @@ class _Builder:
                 continue
             extra = ""
             if m.alias_of in self.clusters:
-                extra = f" lhead={dot_id('cluster_' + svg_id(m.alias_of))}"
+                extra = f" lhead={dot_id('cluster_' + self.sid(m.alias_of))}"
             self.lines.append(f"\t{dot_id(self.drawn[m.path])} -> {dot_id(target)} "
                               f'[class="alias" style=dotted color="{GREY}" constraint=false '
                               f'label="same module"{extra}];')
@@ -497,8 +513,13 @@ def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawin
     b.module(tree.root.path, "\t")
     b.ties()
     b.aliases()
-    return ModuleDrawing(
-        tree.root.class_name, b.lines, tree, b.targets, b.drawn,
+    return ModuleDrawing(tree.root.class_name, b.lines, tree, b.targets, b.drawn,
+                         **drawing_attrs(rankdir))
+
+
+def drawing_attrs(rankdir="TB") -> dict:
+    """The graph, node and edge attributes of every drawing (``ModuleDrawing`` keywords)."""
+    return dict(
         graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "compound": "true",
                     "nodesep": "0.25", "ranksep": "0.25", "newrank": "true"},
         node_attr={"shape": "box", "style": "rounded", "color": "#6b7d95", "fontname": FONT,
