@@ -367,7 +367,7 @@ def check_dark(page, lab):
     main.locator(".d2lm-drawing g.node[id='heads[0]']").first.wait_for(timeout=45_000)
     main.scroll_into_view_if_needed()
     registered = main.locator(".d2lm-tree .d2lm-item.registered").first
-    assert registered.evaluate(CONTRAST_JS) >= 4.5   # readable body text (WCAG AA)
+    assert registered.evaluate(CONTRAST_JS) >= 4.5  # readable body text (WCAG AA)
     hidden = main.locator(".d2lm-tree .d2lm-item.unregistered").first
     assert hidden.evaluate(CONTRAST_JS) >= 3
     hidden.click()
