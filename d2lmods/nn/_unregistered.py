@@ -71,7 +71,8 @@ def kinds_of(model) -> Kinds:
     torch is never imported here: a torch model exists only once its user imported torch.
     """
     torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
+    # type(), not isinstance(): an object can claim any __class__
+    if torch is not None and issubclass(type(model), torch.nn.Module):
         if not _torch_kinds:
             internal = frozenset(torch.nn.Module().__dict__) | INTERNAL_ATTRS
             _torch_kinds.append(Kinds(torch.nn.Module, torch.nn.Parameter, torch.Tensor,

@@ -33,14 +33,14 @@ a tensor, a tuple of positional arguments or a dict of keyword arguments; one fo
 ``no_grad`` in eval mode (flags restored) and lazy layers materialize.
 """
 from .check import CheckResult, Problem, check
-from .diff import ModelDiff, diff
+from .diff import ModelDiff, diff, diff_html, diff_text
 from .dot import ModuleDrawing, build, draw, have_dot
 from .summary import Summary, summary
 from .text import text_tree
 from .tree import ForwardPassError, ModelTree, ModuleInfo, ParamInfo, Totals, analyze
 
 __all__ = ["analyze", "draw", "summary", "explore", "check", "diff", "build", "text_tree", "have_dot",
-           "CheckResult", "Problem", "ModelDiff",
+           "diff_text", "diff_html", "CheckResult", "Problem", "ModelDiff",
            "ModelTree", "ModuleInfo", "ParamInfo", "Totals", "ModuleDrawing", "Summary",
            "ModelExplorer", "ForwardPassError"]
 

@@ -120,3 +120,12 @@ def test_a_torch_model_against_the_d2lmods_twin_is_the_same():
         d = diff(build(getattr(M, name)), T.build(getattr(T, name)))
         assert d.same, d.text()
     assert kinds(diff(build(M.FixedList), T.build(T.PlainList)))[0] == ("missing", "heads", None)
+
+
+def test_hostile_names_are_escaped_in_the_html():
+    a = nn.Sequential()
+    a.add_module("<script>alert(1)</script>", nn.Linear(2, 2))
+    page = diff_html(a, nn.Sequential(), drawing=False)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    text = diff(a, nn.Sequential(), names=("line\nbreak", "b")).text()
+    assert "line\\nbreak" in text and "\nbreak" not in text

@@ -160,3 +160,18 @@ def test_the_analysis_of_a_torch_model_warns_nothing():
         warnings.simplefilter("error")
         analyze(model, torch.randn(2, 4))
         draw(model)
+
+
+def test_the_library_is_told_by_the_real_type():
+    from d2lmods.nn.utils import kinds_of
+
+    class Pretender(d2lmods.nn.Module):
+        @property
+        def __class__(self):  # claims to be a torch module
+            return torch.nn.Module
+
+    fake = Pretender()
+    assert isinstance(fake, torch.nn.Module)  # what isinstance() believes
+    assert kinds_of(fake).module is d2lmods.nn.Module
+    assert kinds_of(torch.nn.Linear(2, 2)).module is torch.nn.Module
+    assert analyze(fake).library == "d2lmods"
