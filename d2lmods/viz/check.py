@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from d2lmods._messages import UnregisteredModuleWarning, modules as texts
 
 from ._format import html, printable
+from .text import with_fix
 from .tree import NOT_IN_MODEL, UNREGISTERED, ModelTree, analyze
 
 __all__ = ["check", "CheckResult", "Problem"]
@@ -141,7 +142,7 @@ def check(model, input=None, *, warn: bool = True) -> CheckResult:
             problems.append(Problem(f.path, kind, text, fix, used))
     for m in tree.modules.values():
         if m.status == NOT_IN_MODEL:
-            messages.append(f"{m.problem} Fix: {m.fix}.")
+            messages.append(with_fix(m.problem, m.fix) + ".")
             problems.append(Problem(m.path, "not-in-model", m.problem, m.fix, True))
     if tree.error is not None:
         messages.append(tree.error)

@@ -9,6 +9,7 @@ its cells ran, or any front end without widget support still shows the model. St
 from __future__ import annotations
 
 from ._format import html
+from .text import FIX_LABEL
 from .tree import REGISTERED, ModelTree
 
 _RED = "var(--jp-error-color1, #d62728)"
@@ -50,7 +51,7 @@ def static_html(tree: ModelTree, svg: str | None, hint: str = "", note: str = ""
     totals = "".join(f"<li>{html(t)}</li>" for t in tree.totals.lines())
     problems = "".join(
         f"<li style='color:{_RED}'>{html(p)}"
-        + (f" <b>Fix:</b> <code>{html(f)}</code>" if f else "")
+        + (f" <b>{FIX_LABEL}</b> <code>{html(f)}</code>" if f else "")
         + "</li>"
         for _path, p, f in tree.problems
     )

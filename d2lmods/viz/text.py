@@ -16,6 +16,14 @@ from ._format import fmt_count, fmt_shape, printable
 from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree
 
 
+FIX_LABEL = "Fix:"   # the label every renderer puts before a problem's fix
+
+
+def with_fix(problem: str, fix: str | None) -> str:
+    """``problem``, then ``Fix: <fix>`` when there is one: how every renderer writes the pair."""
+    return f"{problem} {FIX_LABEL} {fix}" if fix else problem
+
+
 def _param_text(p) -> str:
     if p.lazy:
         return f"{p.name} ? (lazy)"
