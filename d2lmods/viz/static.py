@@ -8,6 +8,8 @@ its cells ran, or any front end without widget support still shows the model. St
 
 from __future__ import annotations
 
+import base64
+
 from ._format import html
 from .text import FIX_LABEL
 from .tree import REGISTERED, ModelTree
@@ -43,7 +45,13 @@ def static_html(tree: ModelTree, svg: str | None, hint: str = "", note: str = ""
     """The explorer as plain HTML: a line saying what it is, the tree, the drawing, the problems."""
     items = _tree_items(tree, tree.root.path)
     if svg:
-        drawing = strip_svg_header(svg)
+        # An <img>, not inline SVG: JupyterLab's sanitizer (an untrusted notebook) keeps a data
+        # URI image but would flatten an inline SVG into its text.
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        drawing = (
+            f'<img class="d2lm-drawing-image" alt="drawing of {html(tree.root.class_name)}" '
+            f'src="data:image/svg+xml;base64,{data}" style="max-width:none">'
+        )
     else:
         from .text import text_tree
 

@@ -125,6 +125,7 @@ def lab(tmp_path_factory):
             "selection": selection_file,
             "log": base / "server.log",
             "config": base / "config",
+            "root": root,
         }
     finally:
         children = _descendants(proc.pid)  # kernels may run in their own sessions
@@ -376,3 +377,46 @@ def check_dark(page, lab):
     assert detail.evaluate(CONTRAST_JS) >= 4.5
     assert main.locator(".d2lm-bar .d2lm-title").evaluate(CONTRAST_JS) >= 4.5
     main.screenshot(path=str(SHOTS / "explorer-dark.png"))
+
+
+STORED_CELL = """\
+import warnings
+import d2lmods
+from d2lmods import nn
+from d2lmods.viz import explore
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+    net.extra = [nn.Linear(8, 2)]
+explore(net)
+"""
+
+
+def test_a_stored_explorer_output_says_what_it_is_before_it_runs(lab):
+    """A notebook saved with an explorer output, opened (untrusted, not run) in JupyterLab."""
+    import nbformat
+    from nbclient import NotebookClient
+    from playwright.sync_api import expect, sync_playwright
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(STORED_CELL))
+    NotebookClient(nb, timeout=120, store_widget_state=False).execute()
+    nbformat.write(nb, lab["root"] / "stored.ipynb")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(f"{lab['url']}/lab/tree/stored.ipynb?reset&token={lab['token']}")
+            output = page.locator(".jp-OutputArea-output").first
+            output.wait_for(timeout=45_000)
+            expect(output).to_contain_text("Model explorer of Sequential", timeout=15_000)
+            expect(output).to_contain_text("run the notebook in Jupyter")
+            text = output.inner_text()
+            assert "object at 0x" not in text and "Error displaying widget" not in text
+            assert "extra[0]: Linear" in text  # the tree of the static copy
+            image = output.locator("img.d2lm-drawing-image")  # kept by the sanitizer
+            assert image.evaluate("(img) => img.complete && img.naturalWidth") > 100
+            output.screenshot(path=str(SHOTS / "explorer-stored.png"))
+        finally:
+            browser.close()

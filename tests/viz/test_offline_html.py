@@ -6,6 +6,7 @@ The export (``python -m d2lmods.viz.offline``) runs the chapter's notebook 07 (t
 else, and every attempt is recorded.
 """
 
+import base64
 import os
 import pathlib
 import subprocess
@@ -84,10 +85,12 @@ def test_the_explorer_outputs_show_their_drawing_and_tree_offline(pages):
         assert explorers.count() == 2
         first = explorers.first
         first.scroll_into_view_if_needed()
-        assert first.locator(".d2lm-drawing svg g.node").count() >= 2
-        assert first.locator(".d2lm-drawing svg g.node.unregistered").count() >= 1
-        box = first.locator(".d2lm-drawing svg").bounding_box()
+        image = first.locator(".d2lm-drawing img")
+        assert image.evaluate("(img) => img.complete && img.naturalWidth") > 100  # drawn
+        box = image.bounding_box()
         assert box["width"] > 100 and box["height"] > 100
+        svg = base64.b64decode(image.get_attribute("src").split(",", 1)[1]).decode()
+        assert 'class="node module leaf unregistered called"' in svg  # the explorer's drawing
         items = first.locator(".d2lm-tree .d2lm-item")
         assert items.count() >= 3
         assert first.locator(".d2lm-tree .d2lm-item.unregistered").count() >= 1
