@@ -117,3 +117,19 @@ def test_layers_created_in_a_submodules_forward_hang_below_it():
     tree = analyze(outer, d2lmods.randn(3, 4))
     assert [m.path for m in tree.not_in_model] == ["0.<forward #0>"]
     assert tree.modules["0.<forward #0>"].parent == "0"
+
+
+def test_a_failure_inside_a_layer_created_in_forward_is_marked_on_it():
+    class MakesWrongOne(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(4, 8)
+
+        def forward(self, X):
+            return nn.Linear(7, 2)(self.body(X))  # expects 7 features, gets 8
+
+    g = draw(MakesWrongOne(), input=d2lmods.randn(3, 4))
+    failed = g.tree.failed
+    assert failed.path == "<forward #0>" and failed.failed_inputs == (3, 8)
+    assert "failed in a Linear the model does not hold" in g.tree.error
+    assert g.tree.modules["body"].output_shapes == (3, 8)

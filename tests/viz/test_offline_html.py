@@ -9,6 +9,7 @@ else, and every attempt is recorded.
 import base64
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -99,6 +100,13 @@ def test_the_explorer_outputs_show_their_drawing_and_tree_offline(pages):
 
     blocked = open_offline(path, check)
     assert blocked == [], f"the page asked the network for {blocked}"
+
+
+def test_no_page_refers_to_the_network(pages):
+    for path in pages.values():
+        html = path.read_text()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), path.name
+        assert "mathjax" not in html.lower() and "require.js" not in html, path.name
 
 
 def test_formulas_render_as_mathml_offline(pages):
