@@ -767,11 +767,13 @@ def _attach(f, owner_info, modules, by_id, visit, registered_ids, kinds):
         info.holder = _holder(f)
         info.finding = f
         return
+    if f.registered_as is not None:
+        # a registered parameter also kept in a plain list (torch's LSTM keeps _flat_weights):
+        # nothing is lost, and a second row would read as a tied copy
+        return
     kind = "parameter" if f.kind == "parameter" else "tensor"
     p = _tensor_info(_relative(f.path, owner_info.path), f.path, f.obj, kind,
                      id(f.obj) in registered_ids, kinds.is_lazy)
-    if f.registered_as is not None:
-        p.visible = True
     if not p.visible:
         word = "parameter" if kind == "parameter" else "tensor"
         where = f"'{owner_info.path}'" if owner_info.path else "the model"

@@ -14,7 +14,7 @@ import pytest
 
 import d2lmods
 from d2lmods.nn.utils import find_unregistered
-from d2lmods.viz import analyze, draw, explore, summary, text_tree
+from d2lmods.viz import analyze, check, draw, explore, summary, text_tree
 from d2lmods.viz.tree import NOT_IN_MODEL, REGISTERED, UNREGISTERED
 from tests.fixtures.models import registration_models
 
@@ -175,3 +175,38 @@ def test_the_library_is_told_by_the_real_type():
     assert kinds_of(fake).module is d2lmods.nn.Module
     assert kinds_of(torch.nn.Linear(2, 2)).module is torch.nn.Module
     assert analyze(fake).library == "d2lmods"
+
+
+BUILT_IN = {
+    "lstm": lambda: (torch.nn.LSTM(4, 8, num_layers=2, batch_first=True), torch.randn(2, 5, 4)),
+    "gru": lambda: (torch.nn.GRU(4, 8), torch.randn(5, 2, 4)),
+    "conv_bn": lambda: (
+        torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU()),
+        torch.randn(2, 1, 8, 8),
+    ),
+    "attention": lambda: (torch.nn.MultiheadAttention(8, 2), (torch.randn(3, 2, 8),) * 3),
+    "transformer": lambda: (
+        torch.nn.TransformerEncoder(
+            torch.nn.TransformerEncoderLayer(8, 2, 16), 2, enable_nested_tensor=False
+        ),
+        torch.randn(3, 2, 8),
+    ),
+    "embedding": lambda: (torch.nn.Embedding(10, 4), torch.tensor([[1, 2]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
+def test_torchs_own_modules_are_never_flagged(name):
+    """LSTM keeps its registered weights in a plain list too (_flat_weights): nothing is lost."""
+    model, sample = BUILT_IN[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = check(model, sample)
+        g = draw(model, input=sample)
+    assert result.ok, str(result)
+    tree = result.tree
+    assert tree.tied == [] and tree.totals.hidden_params == 0 and tree.error is None
+    assert tree.totals.registered_params == sum(p.numel() for p in model.parameters())
+    rows = [p.name for m in tree.modules.values() for p in m.params]
+    assert len(rows) == len(list(model.named_parameters(remove_duplicate=False)))
+    assert "unregistered" not in g.source
