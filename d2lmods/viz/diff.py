@@ -30,7 +30,9 @@ expected: Fixed (45 registered parameters) vs submitted: Broken (0 registered pa
 ``d.changes`` holds them as data; ``d.html()`` is an HTML fragment (the list, and the drawing
 when Graphviz can render it) for reports such as a grader's feedback: it shows module names,
 classes, shapes and registration, never source code. Either side may be a model (d2lmods or
-PyTorch) or a :class:`~d2lmods.viz.tree.ModelTree` from :func:`~d2lmods.viz.analyze`.
+PyTorch), a :class:`~d2lmods.viz.tree.ModelTree` from :func:`~d2lmods.viz.analyze`, or the
+plain data of ``ModelTree.to_json()`` -- what a grader reads back from a sandboxed run (read with
+bounds, see :mod:`d2lmods.viz.plain`).
 """
 
 from __future__ import annotations
@@ -126,7 +128,11 @@ def _strip_xml_header(svg: str) -> str:
 
 
 def _tree(x, input) -> ModelTree:
-    return x if isinstance(x, ModelTree) else analyze(x, input, on_error="keep")
+    if isinstance(x, ModelTree):
+        return x
+    if type(x) is dict:  # ModelTree.to_json() data, e.g. read back from a sandbox
+        return ModelTree.from_json(x)
+    return analyze(x, input, on_error="keep")
 
 
 def _param_shapes(m) -> dict:

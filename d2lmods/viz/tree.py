@@ -32,6 +32,7 @@ created inside ``forward``) hang below the module that called them as ``"<forwar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 
@@ -250,7 +251,16 @@ class ModelTree:
         return {"root": self.root.path, "dynamic": self.dynamic, "notes": list(self.notes),
                 "error": self.error, "library": self.library,
                 "modules": {k: m.to_json() for k, m in self.modules.items()},
-                "tied": [list(g) for g in self.tied], "totals": self.totals.lines()}
+                "tied": [list(g) for g in self.tied], "totals": self.totals.lines(),
+                "counts": dataclasses.asdict(self.totals)}
+
+    @classmethod
+    def from_json(cls, data, **limits) -> ModelTree:
+        """A tree rebuilt from :meth:`to_json` data, e.g. sent out of a sandbox (bounded reads;
+        see :func:`d2lmods.viz.plain.tree_from_json`). Its modules have ``module=None``."""
+        from .plain import tree_from_json
+
+        return tree_from_json(data, **limits)
 
 
 # ---------------------------------------------------------------------------------------
