@@ -54,6 +54,7 @@ MAX_DIMS = 64           # numpy's own limit on the number of dimensions
 MAX_ITEMS = 8           # items of a list/tuple/dict output described one by one
 MAX_DEPTH = 4           # nesting of output containers described
 MAX_NAME = 80           # characters kept of a class name, dtype or short text
+MAX_CREATED = 64        # modules created inside forward that are drawn (the rest are counted)
 
 
 @dataclass
@@ -450,10 +451,11 @@ def _unknown_modules_seen(library, seen):
 def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
     """One forward with hooks on every module in ``objects`` (id -> (path, module)).
 
-    Returns ``(records, extra, error)``: id -> {"calls", "inputs", "outputs"} (shapes of the
-    first call; "failed"/"unfinished" where the forward raised); ``extra``, the modules it
-    called that ``objects`` does not hold, as ``(module, id of the calling module or None)`` in
-    call order; ``error``, the :class:`ForwardPassError` text (``None`` if the pass ran). With
+    Returns ``(records, extra, error, not_drawn)``: id -> {"calls", "inputs", "outputs"}
+    (shapes of the first call; "failed"/"unfinished" where the forward raised); ``extra``, the
+    modules it called that ``objects`` does not hold, as ``(module, id of the calling module or
+    None)`` in call order, at most ``MAX_CREATED`` (``not_drawn`` counts the others); ``error``,
+    the :class:`ForwardPassError` text (``None`` if the pass ran). With
     ``keep_going`` false a failure raises :class:`ForwardPassError` instead.
     """
     records: dict = {}
@@ -461,6 +463,7 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
     handles = []
     extra: list = []          # strong references: their ids stay unique during the pass
     extra_ids: set = set()
+    overflow = [0]
 
     def pre(mod, args):
         stack.append(id(mod))
@@ -481,6 +484,9 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
 
     def seen(mod):
         if id(mod) in objects or id(mod) in extra_ids:
+            return
+        if len(extra) >= MAX_CREATED:   # a forward making thousands of layers: count the rest
+            overflow[0] += 1
             return
         extra_ids.add(id(mod))
         extra.append((mod, stack[-1] if stack else None))
@@ -537,7 +543,7 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
     finally:
         for h in handles:
             h.remove()
-    return records, extra, error
+    return records, extra, error, overflow[0]
 
 
 @contextlib.contextmanager
@@ -633,10 +639,13 @@ def analyze(model, input=None, *, on_error="raise") -> ModelTree:
             objects = _module_objects(model, _find_unregistered(model))
         # the forward is the learner's model running as usual: its own first-call warnings
         # (if any) are the model's, and are not suppressed
-        records, extra, error = _run_forward(model, input, objects, library,
-                                             keep_going=on_error == "keep")
+        records, extra, error, not_drawn = _run_forward(model, input, objects, library,
+                                                        keep_going=on_error == "keep")
         notes.append("Shapes come from one sample forward run under no_grad with every module "
                      "in eval mode; each module's train/eval flag was restored afterwards.")
+        if not_drawn:
+            notes.append(f"forward created {fmt_count(not_drawn)} more modules "
+                         f"than the {MAX_CREATED} drawn (a new module each call is never trained).")
         if error is not None:
             notes.append("The sample forward FAILED; the drawing shows it up to the error: "
                          + error)

@@ -133,3 +133,15 @@ def test_a_failure_inside_a_layer_created_in_forward_is_marked_on_it():
     assert failed.path == "<forward #0>" and failed.failed_inputs == (3, 8)
     assert "failed in a Linear the model does not hold" in g.tree.error
     assert g.tree.modules["body"].output_shapes == (3, 8)
+
+
+def test_a_forward_making_thousands_of_layers_is_drawn_with_bounds():
+    class Factory(nn.Module):
+        def forward(self, X):
+            for _ in range(500):
+                X = nn.ReLU()(X)
+            return X
+
+    tree = analyze(Factory(), d2lmods.randn(2, 2))
+    assert len(tree.not_in_model) == 64
+    assert any("436 more modules than the 64 drawn" in n for n in tree.notes)
