@@ -15,7 +15,6 @@ from __future__ import annotations
 from ._format import fmt_count, fmt_shape, printable
 from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree
 
-
 FIX_LABEL = "Fix:"   # the label every renderer puts before a problem's fix
 
 
