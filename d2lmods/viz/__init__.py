@@ -28,9 +28,10 @@ call it. These tools put that difference in front of the learner::
 Every function takes a PyTorch model (``torch.nn.Module``) as well: same findings, same drawing.
 
 ``draw`` needs Graphviz's ``dot`` program to render; without it (or when it fails or times out)
-Jupyter shows the text tree and a one-line hint instead of an error. ``input`` (optional everywhere) is a sample input:
-a tensor, a tuple of positional arguments or a dict of keyword arguments; one forward runs under
-``no_grad`` in eval mode (flags restored) and lazy layers materialize.
+Jupyter shows the text tree and a one-line hint instead of an error. ``input`` (optional
+everywhere) is a sample input: a tensor, a tuple of positional arguments or a dict of keyword
+arguments; one forward runs under ``no_grad`` in eval mode (flags restored) and lazy layers
+materialize. When it fails, ``draw``, ``summary`` and ``explore`` show the model up to the error.
 """
 from .check import CheckResult, Problem, check
 from .diff import ModelDiff, diff, diff_html, diff_text

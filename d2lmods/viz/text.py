@@ -83,7 +83,7 @@ def text_tree(tree: ModelTree, fixes: bool = True) -> str:
     lines.append("")
     lines += tree.totals.lines()
     if fixes:
-        for path, problem, fix in tree.problems:
-            lines.append(f"- {problem}" + (f" Fix: {fix}" if fix else ""))
+        for _path, problem, fix in tree.problems:
+            lines.append(f"- {with_fix(problem, fix)}")
     lines += tree.notes
     return "\n".join(printable(line) for line in lines)
