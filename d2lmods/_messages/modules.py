@@ -295,3 +295,68 @@ MODULE_LIST_CALLED = (
     "holds modules, it does not run them. Loop over it in your own forward "
     "(`for layer in self.layers: X = layer(X)`), or use nn.Sequential(*layers) if the "
     "layers simply run one after another.")
+
+
+# ---- modules used in the training loop ---------------------------------------------------------
+
+def requires_grad_attribute(cls: str, value: bool) -> str:
+    return (f"{cls}.requires_grad = {value} sets a plain Python attribute: nn.Module has no such "
+            "switch, so no parameter changed and the optimizer still trains them all. Fix: call "
+            f"the method, module.requires_grad_({value}).")
+
+
+def shadowed_mode_method(cls: str, name: str, signature: str) -> str:
+    other = "eval" if name == "train" else "train"
+    return (f"{cls} defines its own {name}{signature}, which replaces nn.Module.{name}(mode=True): "
+            f"model.{name}() and model.{other}() (and every parent module switching its children) "
+            f"call {cls}.{name} with {'a mode' if name == 'train' else 'no arguments'}, so the "
+            "model no longer switches between training and evaluation mode. Fix: give your "
+            f"method another name, e.g. def fit{signature} (or def {name}_model), and keep "
+            f"model.{name}() for switching modes.")
+
+
+def layer_created_in_forward(cls: str, where: str, owner: str) -> str:
+    return (f"A new {cls} is created inside {owner}.forward ({where}): every call builds a "
+            "fresh, randomly initialized layer, so it is never trained and its parameters are not "
+            f"in {owner}.parameters(). Fix: create the layer once in {owner}.__init__ "
+            f"(self.layer = nn.{cls}(...)) and call self.layer(X) in forward.")
+
+
+def eval_in_train_mode(cls: str, layers: list) -> str:
+    shown = ", ".join(layers[:3]) + (f" and {len(layers) - 3} more" if len(layers) > 3 else "")
+    return (f"{cls} is called under torch.no_grad() but is still in training mode, so {shown} "
+            "behave as in training (Dropout drops units at random, BatchNorm uses the batch's "
+            "statistics and updates its running ones): the evaluation is noisy and changes the "
+            "model. Fix: call net.eval() before evaluating (and net.train() before training again).")
+
+
+def dropout_without_training(owner: str) -> str:
+    return (f"F.dropout in {owner}.forward was called without training=..., so it drops units even "
+            f"though {owner} is in evaluation mode (net.eval() does not reach a functional call). "
+            "Fix: pass the module's mode, F.dropout(X, p, training=self.training), or use an "
+            "nn.Dropout(p) layer.")
+
+
+def data_write_in_forward(where: str, shape: tuple) -> str:
+    return (f"An in-place write through .data changed a tensor of shape {shape} computed in "
+            f"{where}: autograd does not see writes through .data, so backward() uses the "
+            "gradient of the unchanged values and the gradients are silently wrong. Fix: use an "
+            "out-of-place op that autograd records, e.g. X = X.clamp(0, 1) or X = X / X.norm() "
+            "instead of X.data.clamp_(0, 1) or X.data /= X.norm().")
+
+
+def shared_batchnorm(cls: str, paths: list) -> str:
+    return (f"The same {cls} instance runs at {', '.join(paths)} of one forward pass: its running "
+            "mean and variance mix the statistics of two different inputs, and it learns one "
+            "scale and shift for both. Fix: give each place its own layer, e.g. "
+            f"nn.{cls}(num_features) for each (weight tying is for Linear/Embedding layers, not "
+            "normalization).")
+
+
+def apply_after_lazy(fn: str, first: str, n_lazy: int) -> str:
+    more = f" (and {n_lazy - 1} more)" if n_lazy > 1 else ""
+    return (f"apply({fn}) ran before the first forward: the lazy layer '{first}'{more} has no "
+            f"weights yet, so {fn} skipped it (type(m) == nn.Linear is False for nn.LazyLinear) "
+            "and the layer later gets the default initialization instead. Fix: run one forward "
+            f"with a sample batch X first, then initialize: net(X); net.apply({fn}) (when this "
+            f"call is in __init__, move it after the model is built).")

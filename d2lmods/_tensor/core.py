@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from ..autograd import _observers
 from . import dtypes as _dt
 from .dtypes import NP_TO_DTYPE, Size, CPU
 
@@ -172,7 +173,10 @@ class Tensor:
     @property
     def data(self):
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
-        return self.detach()
+        t = self.detach()
+        if self._fn is not None:
+            _observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
+        return t
 
     @data.setter
     def data(self, value):

@@ -50,6 +50,7 @@ _settings = {"warn_unregistered": True}
 
 class _Paused(threading.local):
     depth = 0        # nesting of paused() blocks in this thread
+    constructing = 0  # nesting of wrapped __init__ calls running in this thread, any module
 
 
 _local = _Paused()
@@ -63,6 +64,11 @@ def set_warn_unregistered(enabled: bool = True) -> None:
     >>> d2lmods.set_warn_unregistered(True)
     """
     _settings["warn_unregistered"] = bool(enabled)
+
+
+def constructing() -> bool:
+    """True while some module's ``__init__`` runs in this thread (building a model, not editing one)."""
+    return _local.constructing > 0
 
 
 def warn_unregistered_enabled() -> bool:
@@ -88,7 +94,7 @@ def paused():
 class Marks:
     """What the checks remember about one module, kept in its ``__dict__`` under ``_d2l``."""
 
-    __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending")
+    __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending", "flags", "born")
 
     def __init__(self, called: bool = False, scanned: bool = False):
         self.called = called          # __call__ ran its first-call checks
@@ -96,6 +102,8 @@ class Marks:
         self.warned_ids: set = set()  # ids of objects already warned about
         self.init_depth = 0           # nesting of wrapped __init__ calls running
         self.pending: dict = {}       # attribute -> where it was assigned, judged after __init__
+        self.flags: set = set()       # training-loop checks that already spoke (nn._loop)
+        self.born = None              # (owner, path) if created while a forward ran (nn._loop)
 
     def __reduce__(self):
         # Object ids mean nothing in another process (pickle) or for another object (deepcopy).
@@ -253,10 +261,12 @@ def wrap_init(init):
         m = marks(self)
         depth = m.init_depth
         m.init_depth = depth + 1
+        _local.constructing += 1
         try:
             init(self, *args, **kwargs)
         finally:
             m.init_depth = depth
+            _local.constructing -= 1
         if depth == 0 and m.pending:
             pending, m.pending = m.pending, {}
             if warn_unregistered_enabled():
@@ -302,6 +312,8 @@ def first_call(module, stack) -> None:
     if "_modules" not in module.__dict__:
         raise RuntimeError(texts.no_super_init_call(type(module).__name__))
     marks(module).called = True
+    if marks(module).born is not None:
+        _module._loop.first_call(module, stack)
     if warn_unregistered_enabled():
         # Objects registered anywhere in the model being called are not lost: judge
         # against the outermost module of this call.
