@@ -253,10 +253,17 @@ def expected_targets(fn: str) -> str:
 
 
 def softmax_before_cross_entropy(fn: str, op: str, shape: tuple, where: str) -> str:
+    if op == "softmax":
+        effect = ("the scores are squashed twice (into 0..1, then softmax again), so the loss "
+                  "hardly changes whatever the model predicts and training stalls")
+        alt = "use softmax only to show probabilities"
+    else:
+        effect = ("log_softmax twice gives the same loss as once, so this is the loss of a model "
+                  "whose output already holds log-probabilities, which is nn.NLLLoss's job")
+        alt = "or keep log_softmax in the model and use nn.NLLLoss()"
     return (f"{fn} got an input of shape {shape} that already went through {op}{where}, but "
-            f"{fn} applies log_softmax itself: the scores are squashed twice, the loss barely "
-            "changes and training stalls. Fix: pass the raw scores (logits), loss_fn(net(X), y), "
-            "and drop the softmax from the model (use it only to show probabilities).")
+            f"{fn} applies log_softmax itself: {effect}. Fix: pass the raw scores (logits), "
+            f"loss_fn(net(X), y), with the {op} removed from the model ({alt}).")
 
 
 def loss_arguments_swapped(fn: str, si: tuple, st: tuple, where: str) -> str:

@@ -18,9 +18,7 @@ import threading
 import warnings
 
 from .. import _messages as msg
-from .._messages import core as core_texts
-from .._messages import layers as layer_texts
-from .._messages import modules as texts
+from .._messages import core as core_texts, layers as layer_texts, modules as texts
 from ..autograd import _observers
 from ..autograd.grad_mode import STATE
 from . import _unregistered as unregistered
@@ -188,7 +186,7 @@ def loss_input(fn: str, input, target, where: str) -> None:
         return
     node = input._fn
     op = _SQUASHED.get(type(node).__name__) if node is not None else None
-    if op is not None and fn != "nll_loss" and _once_at_user_line("softmax"):
+    if op is not None and fn != "nll_loss" and _once_at_user_line(op):
         msg.warn(layer_texts.softmax_before_cross_entropy(fn, op, tuple(input.shape), where),
                  msg.TrainingWarning)
 
@@ -203,7 +201,9 @@ def norm_called(layer) -> None:
     if last is None or last[0] != state.serial or not call_state.stack:
         return
     if _once_per(layer, "shared"):
-        paths = [last[1], path] if last[1] != path else [path + " (twice)"]
+        root = call_state.stack[0]
+        paths = [f"{type(root).__name__}.{p}" for m, ps in shared_norms(root) if m is layer
+                 for p in ps] or [path + " (twice)"]
         msg.warn(texts.shared_batchnorm(type(layer).__name__, paths), msg.TrainingWarning)
 
 

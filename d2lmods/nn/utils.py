@@ -19,6 +19,9 @@ lists them, with their path from the root::
     >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(net)]
     [('heads[0]', 'Linear', 18), ('heads[1]', 'Linear', 27)]
 
+``find_shared_norms(model)`` lists the BatchNorm layers registered at several places (their
+running statistics then mix two distributions); the same check warns during training.
+
 It walks containers with the same bounded scanner as the ``UnregisteredModuleWarning``
 checks (``nn._unregistered.hidden_in``): a subclass's ``__iter__`` is never called, and at
 most 10,000 elements per attribute, 32 levels deep, are read.
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._loop import shared_norms
 from ._plain_containers import CONTAINERS, container_kind
 from ._unregistered import (hidden_in, is_trainable_leaf, iter_modules, paused, plain_attributes,
                             set_warn_unregistered)
@@ -37,7 +41,7 @@ from .module import Module
 from .parameter import Parameter, Tensor, is_lazy
 
 __all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
-           "unregistered_checks_paused"]
+           "unregistered_checks_paused", "SharedNormFinding", "find_shared_norms"]
 
 #: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off
 #: the one-time unregistered-module warnings (they stay armed for later calls).
@@ -134,3 +138,28 @@ def find_unregistered(module: Module) -> list[UnregisteredFinding]:
     for name, m in Module.named_modules(module):
         scan_module(m, name)
     return findings
+
+
+@dataclass(frozen=True)
+class SharedNormFinding:
+    """One normalization layer registered at several places of a model."""
+
+    obj: object               # the layer itself
+    type_name: str            # e.g. "BatchNorm1d"
+    paths: list               # its qualified names, e.g. ["1", "4"]
+    problem: str              # what goes wrong, and the fix (the warning's text)
+
+
+def find_shared_norms(module: Module) -> list[SharedNormFinding]:
+    """Every BatchNorm layer registered at more than one place under ``module``.
+
+    >>> from d2lmods import nn
+    >>> bn = nn.BatchNorm1d(4)
+    >>> [f.paths for f in find_shared_norms(nn.Sequential(nn.Linear(4, 4), bn, nn.Linear(4, 4), bn))]
+    [['1', '3']]
+    """
+    from .._messages import modules as texts
+
+    return [SharedNormFinding(m, type(m).__name__, paths,
+                              texts.shared_batchnorm(type(m).__name__, paths))
+            for m, paths in shared_norms(module)]

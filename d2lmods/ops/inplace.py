@@ -52,6 +52,8 @@ def _snapshot(t, copy=True):
 
 def _write(t, res_arr, opname):
     d = t._data
+    if not isinstance(d, np.ndarray):   # a 0-d result held as a numpy scalar (`loss += reg`)
+        d = t._data = np.array(d)
     if res_arr.shape != d.shape:
         try:
             res_arr = np.broadcast_to(res_arr, d.shape)
