@@ -104,9 +104,15 @@ def warn(message: str, category=ModuleUsageWarning, stacklevel: int = 2) -> None
         warnings.warn(message, category, stacklevel=stacklevel + 1)
         return
     g = frame.f_globals
-    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
-                           module=g.get("__name__", "__main__"),
-                           registry=g.setdefault("__warningregistry__", {}), module_globals=g)
+    kwargs = dict(module=g.get("__name__", "__main__"),
+                  registry=g.setdefault("__warningregistry__", {}))
+    try:
+        warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                               module_globals=g, **kwargs)
+    except ImportError:
+        # Code from `python -c` or stdin: its __main__ cannot give the source line.
+        warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                               **kwargs)
 
 
 def typename(obj) -> str:

@@ -208,10 +208,11 @@ def apply_attribute_error(first_line: str, fn: str, cls: str) -> str:
 def lazy_before_apply(fn: str, first: str, n_lazy: int) -> str:
     more = f" (and {n_lazy - 1} more)" if n_lazy > 1 else ""
     return (f"apply({fn}) was called before the first forward: the lazy layer '{first}'{more} "
-            "has no weights yet, so an init function skips it (type(m) == nn.Linear is False for "
-            "nn.LazyLinear) or fails on m.weight, and the layer later gets the default "
-            "initialization instead. Fix: run one forward with a sample batch first, net(X), then "
-            f"net.apply({fn}).")
+            f"has no weights yet, so {fn} skipped it (type(m) == nn.Linear is False for "
+            "nn.LazyLinear), and the layer later gets the default initialization instead. Fix: "
+            f"run one forward with a sample batch X first, then initialize: net(X); "
+            f"net.apply({fn}) (if the apply is in __init__, move it after the model is built). "
+            f"An init function that registers a forward hook on lazy layers is fine as it is.")
 
 
 def to_integer_dtype(dtype) -> str:
@@ -260,14 +261,25 @@ def returned_none(cls: str, where: str) -> str:
             "`return X`.")
 
 
-def repeated_instance(container: str, cls: str, positions: list) -> str:
+def repeated_instance(container: str, cls: str, positions: list, block: list | None,
+                      times: int, ctor: str) -> str:
+    """``block``: the constructor calls of one repeated period when the whole list is
+    ``[...] * times``, else ``None``; ``ctor``: the constructor call of the shared layer."""
     shown = ", ".join(str(p) for p in positions)
     n = len(positions)
+    if block is not None:
+        items = block[0] if len(block) == 1 else f"m for _ in range({times}) for m in ({', '.join(block)})"
+        inner = f"[{items} for _ in range({times})]" if len(block) == 1 else f"[{items}]"
+        call = f"{container}({inner})" if container.endswith("ModuleList") else f"{container}(*{inner})"
+        fix = f"build separate layers with a list comprehension: {call}"
+    else:
+        fix = f"create a separate layer for each of these positions, {ctor}"
+    if "copy.deepcopy(layer)" in fix:
+        fix += f" (after import copy, with layer the repeated {cls})"
     return (f"{container} holds the same {cls} instance at positions {shown} (as `[layer] * n` "
             f"creates): all of them share one set of weights, so this is 1 layer applied "
-            f"{n} times, not {n} layers. Fix: build separate layers with a "
-            f"list comprehension, e.g. {container}(*[nn.{cls}(...) for _ in range({n})]). "
-            f"If the sharing is intended, add the shared layer with separate add_module calls.")
+            f"{n} times, not {n} layers. Fix: {fix}. If the sharing is intended, add the shared "
+            "layer with separate add_module calls.")
 
 
 def module_list_arguments(n: int) -> str:
@@ -352,11 +364,3 @@ def shared_batchnorm(cls: str, paths: list) -> str:
             f"nn.{cls}(num_features) for each (weight tying is for Linear/Embedding layers, not "
             "normalization).")
 
-
-def apply_after_lazy(fn: str, first: str, n_lazy: int) -> str:
-    more = f" (and {n_lazy - 1} more)" if n_lazy > 1 else ""
-    return (f"apply({fn}) ran before the first forward: the lazy layer '{first}'{more} has no "
-            f"weights yet, so {fn} skipped it (type(m) == nn.Linear is False for nn.LazyLinear) "
-            "and the layer later gets the default initialization instead. Fix: run one forward "
-            f"with a sample batch X first, then initialize: net(X); net.apply({fn}) (when this "
-            f"call is in __init__, move it after the model is built).")

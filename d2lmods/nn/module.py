@@ -192,10 +192,16 @@ class Module:
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
         old = self._modules.get(name)
-        if old is not None and module is not None and old is not module:
+        replaces = old is not None and module is not None and old is not module
+        if replaces and unregistered.constructing():
+            # One name used again while a model is being built (add_module('block', ...) in a
+            # loop of __init__) drops a layer by mistake; outside __init__, replacing a child by
+            # name (md['conv'] = new, update()) is what the learner asked for.
             warn(_texts.add_module_replaces(type(self).__name__, name, type(module).__name__,
                                             type(old).__name__), ModuleUsageWarning, stacklevel=2)
         self._modules[name] = module
+        if replaces:
+            _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
 
     def register_module(self, name: str, module) -> None:
         """Alias of :meth:`add_module`."""
@@ -577,8 +583,7 @@ class Module:
         have no weights to initialize (d2lmods warns).
         """
         state = call_state
-        if state.apply_depth == 0:
-            _explain.warn_lazy_before_apply(self, fn)
+        lazy = _explain.lazy_layers(self) if state.apply_depth == 0 else None
         state.apply_depth += 1
         try:
             for module in self.children():
@@ -590,6 +595,8 @@ class Module:
                 raise
         finally:
             state.apply_depth -= 1
+        if lazy:
+            _explain.warn_lazy_before_apply(self, fn, lazy)
         return self
 
     def _apply(self, fn, lazy_fn=None) -> "Module":
@@ -718,7 +725,7 @@ class Module:
             if result is not None:
                 destination = result
         if top and isinstance(destination, StateDict):
-            destination._live = True
+            _state_dict.mark_live(destination)
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
