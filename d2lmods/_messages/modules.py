@@ -172,12 +172,15 @@ def forward_arguments(cls: str, given: int, params: list) -> str:
 
 
 def raised_inside(cls: str, path: str) -> str:
+    if path == cls:   # the module the learner called: no path to show
+        return f"(raised inside {cls}.forward)"
     return f"(raised inside {cls} at {path})"
 
 
 def lazy_forward_direct(cls: str) -> str:
-    return (f"{cls}.forward() was called directly, so the hook that infers the input size from "
-            f"the first batch did not run and the weights of this {cls} have no shape yet. "
+    return (f"{cls}.forward() was called directly, but this {cls} is not initialized yet: its "
+            "weights get their shape from the first batch, in a hook that runs only when the "
+            "module itself is called, so they have no shape yet. "
             "Fix: call the module itself, layer(X) / net(X) instead of .forward(X), so hooks run "
             "and lazy parameters materialize.")
 
