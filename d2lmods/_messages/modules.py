@@ -330,11 +330,11 @@ def shadowed_mode_method(cls: str, name: str, signature: str) -> str:
             f"model.{name}() for switching modes.")
 
 
-def layer_created_in_forward(cls: str, where: str, owner: str) -> str:
+def layer_created_in_forward(cls: str, where: str, owner: str, ctor: str) -> str:
     return (f"A new {cls} is created inside {owner}.forward ({where}): every call builds a "
             "fresh, randomly initialized layer, so it is never trained and its parameters are not "
-            f"in {owner}.parameters(). Fix: create the layer once in {owner}.__init__ "
-            f"(self.layer = nn.{cls}(...)) and call self.layer(X) in forward.")
+            f"in {owner}.parameters(). Fix: create the layer once in {owner}.__init__, "
+            f"`self.layer = {ctor}`, and call self.layer(X) in forward.")
 
 
 def eval_in_train_mode(cls: str, layers: list) -> str:
@@ -360,10 +360,9 @@ def data_write_in_forward(where: str, shape: tuple) -> str:
             "instead of X.data.clamp_(0, 1) or X.data /= X.norm().")
 
 
-def shared_batchnorm(cls: str, paths: list) -> str:
+def shared_batchnorm(cls: str, paths: list, ctor: str) -> str:
     return (f"The same {cls} instance runs at {', '.join(paths)} of one forward pass: its running "
             "mean and variance mix the statistics of two different inputs, and it learns one "
-            "scale and shift for both. Fix: give each place its own layer, e.g. "
-            f"nn.{cls}(num_features) for each (weight tying is for Linear/Embedding layers, not "
-            "normalization).")
+            f"scale and shift for both. Fix: give each place its own layer, `{ctor}` for each "
+            "(weight tying is for Linear/Embedding layers, not normalization).")
 

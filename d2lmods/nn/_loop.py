@@ -113,7 +113,8 @@ def first_call(module, stack) -> None:
         return
     owner, where = born
     if _once_at_user_line("created"):
-        msg.warn(texts.layer_created_in_forward(type(module).__name__, where, owner),
+        msg.warn(texts.layer_created_in_forward(type(module).__name__, where, owner,
+                                                _ctor(module)),
                  msg.TrainingWarning)
 
 
@@ -204,7 +205,18 @@ def norm_called(layer) -> None:
         root = call_state.stack[0]
         paths = [f"{type(root).__name__}.{p}" for m, ps in shared_norms(root) if m is layer
                  for p in ps] or [path + " (twice)"]
-        msg.warn(texts.shared_batchnorm(type(layer).__name__, paths), msg.TrainingWarning)
+        msg.warn(texts.shared_batchnorm(type(layer).__name__, paths, _ctor(layer)),
+                 msg.TrainingWarning)
+
+
+def _ctor(layer) -> str:
+    from .containers import _constructor
+
+    code = _constructor(layer)
+    if "copy.deepcopy" not in code:
+        return code
+    name = type(layer).__name__
+    return f"nn.{name}(...)" if type(layer).__module__.startswith("d2lmods.") else f"{name}(...)"
 
 
 def shared_norms(model) -> list[tuple[object, list[str]]]:

@@ -159,7 +159,8 @@ def find_shared_norms(module: Module) -> list[SharedNormFinding]:
     [['1', '3']]
     """
     from .._messages import modules as texts
+    from ._loop import _ctor
 
     return [SharedNormFinding(m, type(m).__name__, paths,
-                              texts.shared_batchnorm(type(m).__name__, paths))
+                              texts.shared_batchnorm(type(m).__name__, paths, _ctor(m)))
             for m, paths in shared_norms(module)]

@@ -89,7 +89,7 @@ class Optimizer:
         if len(param_groups) == 0:
             if exhausted or inspect.isgenerator(params):
                 raise ValueError(
-                    texts.parameters_generator_used(cls))
+                    texts.parameters_generator_used(cls, _arguments(defaults)))
             raise ValueError(texts.NO_PARAMETERS)
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
@@ -186,7 +186,8 @@ class Optimizer:
             self._replaced.clear()
             if "replaced" not in self._loop_warned:
                 self._loop_warned.add("replaced")
-                _warn(texts.parameter_replaced(type(self).__name__, where, kind), TrainingWarning)
+                _warn(texts.parameter_replaced(type(self).__name__, where, kind,
+                                              _arguments(self.defaults)), TrainingWarning)
         zeroed = self._zeroed or {}
         params = [p for g in self.param_groups for p in g["params"]]
         fresh = [p for p in params if p.grad is not None
@@ -329,6 +330,12 @@ class Optimizer:
         self.__dict__.update(_stale_warned=False, _stepped_grads={}, _zeroed=None, _wiped=False,
                              _replaced=[], _loop_warned=set())
         LIVE.add(self)
+
+
+def _arguments(defaults: dict) -> str:
+    """``", lr=0.1"``: the required options, so a suggested constructor call runs as it is."""
+    lr = defaults.get("lr")
+    return f", lr={lr}" if isinstance(lr, (int, float)) else ""
 
 
 def _param_name(p, index: int) -> str:
