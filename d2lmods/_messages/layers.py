@@ -96,7 +96,7 @@ def dtype_mismatch(who: str, a, b, *, float64_into_float32: bool, float32_into_f
 
 def features_type(cls: str, name: str, value) -> str:
     return (f"{cls}: {name} must be an int, got {type(value).__name__} ({value!r}). "
-            f"Fix: pass the number of features, e.g. {cls}(20, 256).")
+            f"Fix: pass the number of features, e.g. nn.{cls}(20, 256).")
 
 
 # ---- Conv2d ----------------------------------------------------------------------------------

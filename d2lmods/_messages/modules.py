@@ -15,10 +15,13 @@ def call_super_init(cls: str) -> str:
     return f"Fix: call super().__init__() as the first line of {cls}.__init__."
 
 
-def container_fix(container: str) -> str:
+def container_fix(container: str, attr: str, noun: str) -> str:
+    """Code that registers what ``self.attr`` holds: wrap the container in place."""
     if container == "dict":
-        return "nn.ModuleDict({...}) (or nn.ParameterDict for parameters)"
-    return "nn.ModuleList([...]) (or nn.ParameterList for parameters)"
+        kind = "ParameterDict" if noun == "parameters" else "ModuleDict"
+    else:
+        kind = "ParameterList" if noun == "parameters" else "ModuleList"
+    return f"self.{attr} = nn.{kind}(self.{attr})"
 
 
 # ---- construction ------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ def add_module_class(name: str, cls: str) -> str:
 def add_module_replaces(owner: str, name: str, new: str, old: str) -> str:
     return (f"{owner}.add_module('{name}', {new}) replaces the child already registered as "
             f"'{name}' ({old}); the old one is dropped from the model. Fix: give each child its "
-            f"own name, e.g. add_module(f'{name}_{{i}}', ...) or str(len(self._modules)).")
+            f"own name, e.g. with the loop's index i, `self.add_module(f'{name}{{i}}', layer)`.")
 
 
 def parameter_not_tensor(type_name: str) -> str:
@@ -102,18 +105,23 @@ def unregistered(owner: str, attr: str, found: list, container: str) -> str:
     kinds = {k for _, _, k in found}
     noun = "modules" if "module" in kinds else "parameters"
     one = len(found) == 1
+    mixed = "module" in kinds and len(kinds) > 1
+    fix = ("register each one with self.add_module(name, module) / "
+           "self.register_parameter(name, param)" if mixed else
+           f"wrap the {container} right after assigning it, `{container_fix(container, attr, noun)}` "
+           f"(or build it as one from the start), or register each one with "
+           f"self.add_module(name, module) / self.register_parameter(name, param)")
     return (f"{', '.join(where)}{more} {'is' if one else 'are'} kept in a plain Python "
             f"{container}, so nn.Module does not register {'it' if one else 'them'}: "
-            f"{LOST}. Fix: store the {noun} in self.{attr} = {container_fix(container)}, or "
-            f"register each one with self.add_module(name, module) / "
-            f"self.register_parameter(name, param).")
+            f"{LOST}. Fix: {fix}.")
 
 
 def tensor_attribute(owner: str, attr: str, shape: tuple) -> str:
     return (f"{owner}.{attr} is a plain tensor with requires_grad=True (shape {shape}), not an "
             f"nn.Parameter, so nn.Module does not register it: it is not in parameters() or "
-            f"state_dict() and the optimizer will not train it. Fix: self.{attr} = "
-            f"nn.Parameter(...) (or register_buffer('{attr}', tensor) for a non-trained tensor).")
+            f"state_dict() and the optimizer will not train it. Fix: wrap it, "
+            f"`self.{attr} = nn.Parameter(self.{attr})` (or self.register_buffer('{attr}', "
+            "tensor) for a tensor that is not trained).")
 
 
 # ---- attribute look-up -------------------------------------------------------------------------
@@ -320,14 +328,14 @@ def requires_grad_attribute(cls: str, value: bool) -> str:
             f"the method, module.requires_grad_({value}).")
 
 
-def shadowed_mode_method(cls: str, name: str, signature: str) -> str:
+def shadowed_mode_method(cls: str, name: str, signature: str, full: str) -> str:
     other = "eval" if name == "train" else "train"
     return (f"{cls} defines its own {name}{signature}, which replaces nn.Module.{name}(mode=True): "
             f"model.{name}() and model.{other}() (and every parent module switching its children) "
             f"call {cls}.{name} with {'a mode' if name == 'train' else 'no arguments'}, so the "
             "model no longer switches between training and evaluation mode. Fix: give your "
-            f"method another name, e.g. def fit{signature} (or def {name}_model), and keep "
-            f"model.{name}() for switching modes.")
+            f"method another name, e.g. `def fit{full}:`, and keep model.{name}() for switching "
+            "modes.")
 
 
 def layer_created_in_forward(cls: str, where: str, owner: str, ctor: str) -> str:

@@ -145,13 +145,14 @@ def check_mode_methods(cls) -> None:
         if all(_fits(fn, *a) for a in args):
             continue
         try:
-            sig = str(inspect.signature(fn)).replace("(self, ", "(").replace("(self)", "()")
+            full = str(inspect.signature(fn))
         except (TypeError, ValueError):
-            sig = "(...)"
+            full = "(self, *args)"
+        sig = full.replace("(self, ", "(").replace("(self)", "()")
         code = fn.__code__
         g = sys.modules.get(cls.__module__)
         g = vars(g) if g is not None else {}
-        warnings.warn_explicit(texts.shadowed_mode_method(cls.__name__, name, sig),
+        warnings.warn_explicit(texts.shadowed_mode_method(cls.__name__, name, sig, full),
                                    msg.ModuleUsageWarning, code.co_filename, code.co_firstlineno,
                                module=g.get("__name__", cls.__module__),
                                registry=g.setdefault("__warningregistry__", {}) if g else None)

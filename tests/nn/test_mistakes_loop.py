@@ -421,7 +421,7 @@ def test_model_defining_its_own_train():
                 return epochs
 
     text = str(rec[0].message)
-    assert "Model defines its own train(X, y, epochs=10)" in text and "def fit(X, y" in text
+    assert "Model defines its own train(X, y, epochs=10)" in text and "`def fit(self, X, y, epochs=10):`" in text
     assert rec[0].filename == __file__
 
     def correct():
