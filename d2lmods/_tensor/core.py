@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import _observers
+from ..autograd import observers
 from . import dtypes as _dt
 from .dtypes import NP_TO_DTYPE, Size, CPU
 
@@ -175,7 +175,7 @@ class Tensor:
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
         t = self.detach()
         if self._fn is not None:
-            _observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
+            observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
         return t
 
     @data.setter

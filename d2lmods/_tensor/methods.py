@@ -7,7 +7,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .core import Tensor
-from ..autograd import _observers
+from ..autograd import observers
 from ..autograd.grad_mode import STATE
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
 from ..ops import nn_ops as N, inplace as IP
@@ -120,8 +120,8 @@ def _radd(self, other):
 def _watched(op):
     # `total_loss += loss` across batches: d2lmods.nn explains sums that keep used graphs alive.
     def method(self, other, *args, **kwargs):
-        if _observers.consumed:
-            _observers.check_sum(self, other)
+        if observers.consumed:
+            observers.check_sum(self, other)
         return op(self, other, *args, **kwargs)
     method.__name__ = getattr(op, "__name__", "add")
     return method

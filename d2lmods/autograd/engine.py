@@ -12,7 +12,7 @@ node from several consumers are summed first. Leaves get ``.grad`` += their grad
 """
 import numpy as np
 
-from . import _observers
+from . import observers
 from .grad_mode import STATE
 from .node import GraphFreedError, _FREED_MESSAGE
 
@@ -211,7 +211,7 @@ def _add_leaf(store, t, g):
 def _check_roots(tensors):
     for i, t in enumerate(tensors):
         if not t._rg:
-            raise RuntimeError(_observers.root_text(i) or
+            raise RuntimeError(observers.root_text(i) or
                 f"element {i} of tensors does not require grad and does not have a grad_fn. "
                 "Nothing it depends on requires grad: create the parameters with "
                 "requires_grad=True (or call w.requires_grad_()), and don't compute the output "
@@ -250,7 +250,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             _run(tensors, root_grads, bool(retain_graph))
     finally:
         STATE.enabled = prev
-    _observers.backward_done(tensors, bool(retain_graph))
+    observers.backward_done(tensors, bool(retain_graph))
 
 
 def _accumulate_into(t, g):

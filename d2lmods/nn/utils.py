@@ -35,8 +35,14 @@ from dataclasses import dataclass
 
 from ._loop import shared_norms
 from ._plain_containers import CONTAINERS, container_kind
-from ._unregistered import (hidden_in, is_trainable_leaf, iter_modules, paused, plain_attributes,
-                            set_warn_unregistered)
+from ._unregistered import (
+    hidden_in,
+    is_trainable_leaf,
+    iter_modules,
+    paused,
+    plain_attributes,
+    set_warn_unregistered,
+)
 from .module import Module
 from .parameter import Parameter, Tensor, is_lazy
 

@@ -14,7 +14,7 @@ Rules (PyTorch's):
 import numpy as np
 
 from .._tensor import dtypes as _dt
-from ..autograd import _observers
+from ..autograd import observers
 from ._util import STATE, Tensor, plain
 
 __all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy_", "uniform_",
@@ -24,8 +24,8 @@ _new = object.__new__
 
 
 def check_leaf(t, what="an in-place operation"):
-    if _observers.data_aliases:
-        _observers.alias_written(t)   # a write through .data of a non-leaf (d2lmods.nn explains)
+    if observers.data_aliases:
+        observers.alias_written(t)   # a write through .data of a non-leaf (d2lmods.nn explains)
     if t._rg and t._fn is None and STATE.enabled:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in {what} (tensor of shape "

@@ -563,7 +563,8 @@ SCENARIOS = {
         net.eval()
         X = torch.randn(8, 4)
         assert torch.equal(net(X), net(X))
-        """, "F.dropout(X, p)", grab(r"pass the module's mode, (F\.dropout\(X, p, training=self\.training\))")),
+        """, "F.dropout(X, p)",
+        grab(r"pass the module's mode, (F\.dropout\(X, p, training=self\.training\))")),
     "data_write_in_forward": S("data_write_in_forward", """
         class Clamp(nn.Module):
             def __init__(self):

@@ -9,8 +9,7 @@ import pytest
 
 import d2lmods as torch
 from d2lmods import nn
-from d2lmods.nn import functional as F
-from d2lmods.nn import utils
+from d2lmods.nn import functional as F, utils
 
 TW = nn.TrainingWarning
 
@@ -421,7 +420,8 @@ def test_model_defining_its_own_train():
                 return epochs
 
     text = str(rec[0].message)
-    assert "Model defines its own train(X, y, epochs=10)" in text and "`def fit(self, X, y, epochs=10):`" in text
+    assert "Model defines its own train(X, y, epochs=10)" in text
+    assert "`def fit(self, X, y, epochs=10):`" in text
     assert rec[0].filename == __file__
 
     def correct():

@@ -214,7 +214,7 @@ def sequential_repetition():
 @program
 def lazy_model_initialized_after_the_first_forward():
     def init_weights(m):
-        if type(m) == nn.Linear:
+        if type(m) == nn.Linear:  # noqa: E721  (the book's exact-type test)
             nn.init.xavier_uniform_(m.weight)
 
     net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(3))
@@ -338,7 +338,7 @@ def test_every_d2lmods_warning_class_is_an_error_here():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             with pytest.raises(cls):
-                warnings.warn("x", cls)
+                warnings.warn("x", cls, stacklevel=1)
 
 
 def test_ordered_dict_sequential_is_silent():
