@@ -347,10 +347,11 @@ def layer_created_in_forward(cls: str, where: str, owner: str, ctor: str) -> str
 
 def eval_in_train_mode(cls: str, layers: list) -> str:
     shown = ", ".join(layers[:3]) + (f" and {len(layers) - 3} more" if len(layers) > 3 else "")
-    return (f"{cls} is called under torch.no_grad() but is still in training mode, so {shown} "
-            "behave as in training (Dropout drops units at random, BatchNorm uses the batch's "
-            "statistics and updates its running ones): the evaluation is noisy and changes the "
-            "model. Fix: call net.eval() before evaluating (and net.train() before training again).")
+    return (f"{cls} is called under torch.no_grad() but is still in training mode, so its "
+            f"layers act as in training ({shown}): Dropout drops units at random, BatchNorm uses "
+            "the batch's statistics and updates its running ones, so the evaluation is noisy and "
+            "changes the model. Fix: call net.eval() before evaluating (and net.train() before "
+            "training again).")
 
 
 def dropout_without_training(owner: str) -> str:

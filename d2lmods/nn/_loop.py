@@ -29,9 +29,8 @@ __all__ = ["root_call", "shared_norms"]
 
 class _LoopState(threading.local):
     def __init__(self):
-        self.serial = 0              # counts outermost module calls in this thread
         self.no_grad_model = None    # the last outermost model with parameters called, if under no_grad
-        self.norm_calls: dict = {}   # id(norm layer) -> (serial, path) of its last training call
+        self.norm_calls: dict = {}   # id(norm layer) -> (parent's call number, path), last call
 
 
 state = _LoopState()
@@ -79,9 +78,10 @@ def _stochastic_layers(module) -> list:
 
 def root_call(module) -> None:
     """An outermost ``module(...)`` call starts (nothing else of d2lmods is running)."""
-    state.serial += 1
     if STATE.enabled:
-        state.no_grad_model = None
+        d = module.__dict__
+        if d.get("_modules") or d.get("_parameters"):   # a model, not a loss or an activation
+            state.no_grad_model = None
         return
     if unregistered.warn_unregistered_enabled() and _has_parameters(module):
         state.no_grad_model = type(module).__name__
@@ -196,11 +196,16 @@ def loss_input(fn: str, input, target, where: str) -> None:
 # ---- normalization layers --------------------------------------------------------------------
 
 def norm_called(layer) -> None:
-    """A BatchNorm runs in training mode: twice in one forward pass means it is shared."""
+    """A BatchNorm runs in training mode: twice within one call of the module that holds it means
+    it sits at two places of that forward (a sub-network applied twice, as in a Siamese network,
+    calls its parent twice and stays silent)."""
+    calls = call_state.calls
+    if len(calls) < 2:
+        return                      # called on its own: each call is a forward pass of its own
     path = current_module_path()
     last = state.norm_calls.get(id(layer))
-    state.norm_calls[id(layer)] = (state.serial, path)
-    if last is None or last[0] != state.serial or not call_state.stack:
+    state.norm_calls[id(layer)] = (calls[-2], path)
+    if last is None or last[0] != calls[-2]:
         return
     if _once_per(layer, "shared"):
         root = call_state.stack[0]

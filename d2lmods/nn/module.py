@@ -368,6 +368,8 @@ class Module:
         if not stack:
             _loop.root_call(self)   # evaluation under no_grad in training mode, and the like
         stack.append(self)
+        call_state.count += 1
+        call_state.calls.append(call_state.count)
         try:
             if args and args[0].__class__ is np.ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
@@ -386,6 +388,7 @@ class Module:
             raise
         finally:
             stack.pop()
+            call_state.calls.pop()
 
     _call_impl = __call__
 

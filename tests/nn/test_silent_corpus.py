@@ -247,6 +247,19 @@ def lazy_aware_init_in_init():
 
 
 @program
+def siamese_network_shares_its_encoder():
+    class Siamese(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+        def forward(self, a, b):
+            return (self.encoder(a) - self.encoder(b)).abs().sum(dim=1)
+
+    net = Siamese()
+    net(torch.randn(4, 4), torch.randn(4, 4)).sum().backward()
+
+
+@program
 def functional_dropout_with_the_mode():
     class Net(nn.Module):
         def __init__(self):
