@@ -272,7 +272,7 @@ def loss_arguments_swapped(fn: str, si: tuple, st: tuple, where: str) -> str:
             "(input, target) = (prediction, labels). Fix: swap them, loss_fn(y_hat, y).")
 
 
-def total_loss_graph(n: int) -> str:
+def total_loss_graph() -> str:
     return ("A loss that backward() already went through is added into another tensor (as in "
             "`total_loss += loss` over batches): the sum keeps every batch's graph alive, so "
             "memory grows with each batch and nothing is learned from it. Fix: add the number "

@@ -242,7 +242,7 @@ def shared_norms(model) -> list[tuple[object, list[str]]]:
 
 def _scalar_sum() -> None:
     if _once_at_user_line("total_loss"):
-        msg.warn(layer_texts.total_loss_graph(0), msg.TrainingWarning)
+        msg.warn(layer_texts.total_loss_graph(), msg.TrainingWarning)
 
 
 def _data_of_nonleaf(source, alias):
