@@ -52,3 +52,21 @@ def test_other_errors_keep_their_text_without_the_internal_place(checks, capsys)
 def test_correct_parallel_module_passes(checks, capsys):
     checks.check_parallel_module(_parallel(1))
     assert "All visible checks passed." in capsys.readouterr().out
+
+
+def test_factory_with_a_repeated_instance_notes_the_runnable_fix_once(checks, capsys):
+    def factory(module_cls, n, *args, **kwargs):
+        return nn.ModuleList([module_cls(*args, **kwargs)] * n)
+
+    def stack(module_cls, n, *args, **kwargs):
+        return nn.Sequential(*factory(module_cls, n, *args, **kwargs))
+
+    with pytest.raises(AssertionError):
+        checks.check_factory(factory, stack)
+    out = capsys.readouterr().out
+    notes = [line for line in out.splitlines() if "note: SharedInstanceWarning" in line]
+    assert len(notes) == len(set(notes)) and notes
+    assert "nn.ModuleList(*[" not in out
+    fix = out.split("list comprehension: ")[1].split(". If the sharing")[0]
+    layers = eval(fix, {"nn": nn})
+    assert len({id(m) for m in layers}) == len(layers) > 1

@@ -21,6 +21,7 @@ def _run(title, checks):
     """Run (description, function) pairs; print a report; raise if anything failed."""
     print(title)
     failed = 0
+    noted = set()   # each warning once, even when several checks run into the same mistake
     for description, fn in checks:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -34,7 +35,10 @@ def _run(title, checks):
         failed += bool(problem)
         print(f"  [{status}] {description}" + (f": {problem}" if problem else ""))
         for w in caught:
-            print(f"         note: {w.category.__name__}: {w.message}")
+            note = f"{w.category.__name__}: {w.message}"
+            if note not in noted:
+                noted.add(note)
+                print(f"         note: {note}")
     if failed:
         raise AssertionError(f"{failed} of {len(checks)} visible checks failed (see the list above)")
     print("All visible checks passed.")
