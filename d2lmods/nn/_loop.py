@@ -34,16 +34,21 @@ class _LoopState(threading.local):
 
 
 state = _LoopState()
-_spoken: set = set()                 # (check, filename, lineno) already warned about
+_spoken: dict = {}                   # (check, id(code), lineno) -> code, already warned about
 
 
 def _once_at_user_line(check: str) -> bool:
-    """True the first time ``check`` fires at this line of the learner's code."""
+    """True the first time ``check`` fires at this line of this code of the learner's.
+
+    Keyed by the code object, not the file name: a notebook cell run again (a new code object)
+    is told again, while a loop over batches is told once.
+    """
     frame = msg.user_frame(2)
-    key = (check, frame.f_code.co_filename, frame.f_lineno) if frame is not None else (check,)
+    code = frame.f_code if frame is not None else None
+    key = (check, id(code), frame.f_lineno if frame is not None else 0)
     if key in _spoken:
         return False
-    _spoken.add(key)
+    _spoken[key] = code               # kept alive, so its id is not reused
     return True
 
 
