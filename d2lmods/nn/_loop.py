@@ -139,25 +139,32 @@ def _fits(fn, *args) -> bool:
     return True
 
 
-def check_mode_methods(cls) -> None:
-    """A subclass defines ``train``/``eval`` that nn.Module's callers cannot call as they do."""
+def mode_overrides(cls) -> list:
+    """``(name, function, text)`` for each ``train``/``eval`` that ``cls`` defines and that
+    nn.Module's callers (``model.eval()``, a parent switching its children) cannot call."""
+    found = []
     if cls.__module__.startswith("d2lmods."):
-        return
+        return found
     for name, args in (("train", ((), (False,))), ("eval", ((),))):
         fn = cls.__dict__.get(name)
-        if fn is None or not inspect.isfunction(fn):
-            continue
-        if all(_fits(fn, *a) for a in args):
+        if fn is None or not inspect.isfunction(fn) or all(_fits(fn, *a) for a in args):
             continue
         try:
             full = str(inspect.signature(fn))
         except (TypeError, ValueError):
             full = "(self, *args)"
         sig = full.replace("(self, ", "(").replace("(self)", "()")
+        found.append((name, fn, texts.shadowed_mode_method(cls.__name__, name, sig, full)))
+    return found
+
+
+def check_mode_methods(cls) -> None:
+    """A subclass defines ``train``/``eval`` that nn.Module's callers cannot call as they do."""
+    for _name, fn, text in mode_overrides(cls):
         code = fn.__code__
         g = sys.modules.get(cls.__module__)
         g = vars(g) if g is not None else {}
-        warnings.warn_explicit(texts.shadowed_mode_method(cls.__name__, name, sig, full),
+        warnings.warn_explicit(text,
                                    msg.ModuleUsageWarning, code.co_filename, code.co_firstlineno,
                                module=g.get("__name__", cls.__module__),
                                registry=g.setdefault("__warningregistry__", {}) if g else None)

@@ -21,6 +21,8 @@ lists them, with their path from the root::
 
 ``find_shared_norms(model)`` lists the BatchNorm layers registered at several places (their
 running statistics then mix two distributions); the same check warns during training.
+``find_mode_overrides(model)`` lists the ``train``/``eval`` methods a model's classes define that
+``model.eval()`` cannot call (warned when the class is defined).
 
 It walks containers with the same bounded scanner as the ``UnregisteredModuleWarning``
 checks (``nn._unregistered.hidden_in``): a subclass's ``__iter__`` is never called, and at
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._loop import shared_norms
+from ._loop import mode_overrides, shared_norms
 from ._plain_containers import CONTAINERS, container_kind
 from ._unregistered import (
     hidden_in,
@@ -47,7 +49,8 @@ from .module import Module
 from .parameter import Parameter, Tensor, is_lazy
 
 __all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
-           "unregistered_checks_paused", "SharedNormFinding", "find_shared_norms"]
+           "unregistered_checks_paused", "SharedNormFinding", "find_shared_norms",
+           "ModeOverrideFinding", "find_mode_overrides"]
 
 #: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off
 #: the one-time unregistered-module warnings (they stay armed for later calls).
@@ -170,3 +173,25 @@ def find_shared_norms(module: Module) -> list[SharedNormFinding]:
     return [SharedNormFinding(m, type(m).__name__, paths,
                               texts.shared_batchnorm(type(m).__name__, paths, _ctor(m)))
             for m, paths in shared_norms(module)]
+
+
+@dataclass(frozen=True)
+class ModeOverrideFinding:
+    """A ``train``/``eval`` method defined by a model's class that replaces nn.Module's."""
+
+    path: str                 # qualified name of a module of that class ("" = the root)
+    type_name: str            # the class, e.g. "Model"
+    method: str               # "train" or "eval"
+    problem: str              # what goes wrong, and the fix (the warning's text)
+
+
+def find_mode_overrides(module: Module) -> list[ModeOverrideFinding]:
+    """Each module under ``module`` whose class defines a ``train``/``eval`` nn.Module cannot call."""
+    out = []
+    for name, m in Module.named_modules(module):
+        for klass in type(m).__mro__:
+            if klass is Module:
+                break
+            out.extend(ModeOverrideFinding(name, type(m).__name__, method, text)
+                       for method, _fn, text in mode_overrides(klass))
+    return out

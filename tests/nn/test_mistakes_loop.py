@@ -421,6 +421,9 @@ def test_model_defining_its_own_train():
                 return epochs
 
     text = str(rec[0].message)
+    findings = utils.find_mode_overrides(nn.Sequential(Model()))
+    assert [(f.path, f.type_name, f.method, f.problem) for f in findings] == \
+        [("0", "Model", "train", text)]
     assert "Model defines its own train(X, y, epochs=10)" in text
     assert "`def fit(self, X, y, epochs=10):`" in text
     assert rec[0].filename == __file__
@@ -440,6 +443,7 @@ def test_model_defining_its_own_train():
 
         Model().eval()
         Frozen().train()
+        assert utils.find_mode_overrides(nn.Sequential(Model(), Frozen())) == []
 
     silent(correct)
 
