@@ -164,8 +164,7 @@ def check_mode_methods(cls) -> None:
         code = fn.__code__
         g = sys.modules.get(cls.__module__)
         g = vars(g) if g is not None else {}
-        warnings.warn_explicit(text,
-                                   msg.ModuleUsageWarning, code.co_filename, code.co_firstlineno,
+        warnings.warn_explicit(text, msg.ModuleUsageWarning, code.co_filename, code.co_firstlineno,
                                module=g.get("__name__", cls.__module__),
                                registry=g.setdefault("__warningregistry__", {}) if g else None)
 
