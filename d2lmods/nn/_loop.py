@@ -1,7 +1,7 @@
 """Mistakes of the training and evaluation loop, which PyTorch lets pass in silence.
 
 Each check is one call from the place where the fact is known (``Module.__call__``, a loss
-function, ``Tensor.data``, the backward engine through :mod:`d2lmods.autograd.observers`) and
+function, ``Tensor.data``, the backward engine through :mod:`d2lmods._tensor.observers`) and
 speaks once per model, optimizer or line of the learner's code. The line between a mistake and
 correct code comes from context: a model called under ``no_grad`` is an evaluation, ``F.dropout``
 matters only once the module is in eval mode, a loss summed after ``backward()`` went through
@@ -19,7 +19,7 @@ import warnings
 
 from .. import _messages as msg
 from .._messages import core as core_texts, layers as layer_texts, modules as texts
-from ..autograd import observers
+from .._tensor import observers
 from ..autograd.grad_mode import STATE
 from . import _unregistered as unregistered
 from ._callstack import call_state, current_module_path

@@ -19,9 +19,9 @@ import numpy as np
 
 from d2lmods._messages import layers as texts
 from d2lmods._messages import user_stacklevel
-from d2lmods.autograd.function import Function
 from d2lmods.nn import _loop
 from d2lmods.nn._callstack import where_suffix as _where
+from d2lmods.ops.indexing import embedding as _embedding
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
            "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
@@ -277,27 +277,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ----------------------------------------------------------------------------- embedding
-class _Embedding(Function):
-    @staticmethod
-    def forward(ctx, weight, idx, padding_idx):
-        from d2lmods._tensor.core import wrap
-
-        ctx.idx = idx
-        ctx.shape = weight._data.shape
-        ctx.padding_idx = padding_idx
-        return wrap(weight._data[idx])
-
-    @staticmethod
-    def backward(ctx, g):
-        from d2lmods._tensor.core import wrap
-
-        gw = np.zeros(ctx.shape, dtype=g._data.dtype)
-        np.add.at(gw, ctx.idx.reshape(-1), g._data.reshape(-1, ctx.shape[1]))
-        if ctx.padding_idx is not None:
-            gw[ctx.padding_idx] = 0
-        return wrap(gw), None, None
-
-
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the integer ids in ``input``."""
@@ -310,7 +289,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError(texts.embedding_range(bad, n, int(idx.max()), _where()))
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return _Embedding.apply(weight, idx.astype(np.int64, copy=False), padding_idx)
+    return _embedding(weight, idx.astype(np.int64, copy=False), padding_idx)
 
 
 def one_hot(tensor, num_classes: int = -1):
