@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from . import dtypes as _dt
+from . import dtypes as _dt, observers
 from .dtypes import NP_TO_DTYPE, Size, CPU
 
 __all__ = ["Tensor", "wrap", "as_array", "norm_dim"]
@@ -159,7 +159,10 @@ class Tensor:
     @property
     def data(self):
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
-        return self.detach()
+        t = self.detach()
+        if self._fn is not None:
+            observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
+        return t
 
     @data.setter
     def data(self, value):

@@ -6,7 +6,7 @@ importing ``d2lmods`` runs this module once.
 """
 import numpy as np
 
-from . import dtypes as _dt
+from . import dtypes as _dt, observers
 from .core import Tensor, wrap
 from ..autograd import engine
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
@@ -100,6 +100,16 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 # -- operators --------------------------------------------------------------------------------
 def _radd(self, other):
     return E.add(self, other)
+
+
+def _watched(op):
+    # `total_loss += loss` across batches: d2lmods.nn explains sums that keep used graphs alive.
+    def method(self, other, *args, **kwargs):
+        if observers.consumed:
+            observers.check_sum(self, other)
+        return op(self, other, *args, **kwargs)
+    method.__name__ = getattr(op, "__name__", "add")
+    return method
 
 
 def _rmul(self, other):
@@ -196,7 +206,7 @@ def _log_softmax(self, dim, dtype=None):
 _METHODS = {
     "backward": backward,
     # arithmetic
-    "__add__": E.add, "__radd__": _radd, "__sub__": E.sub, "__rsub__": E.rsub,
+    "__add__": _watched(E.add), "__radd__": _watched(_radd), "__sub__": E.sub, "__rsub__": E.rsub,
     "__mul__": E.mul, "__rmul__": _rmul, "__truediv__": E.div, "__rtruediv__": E.rdiv,
     "__pow__": E.pow, "__rpow__": E.rpow, "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
     "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__floordiv__": E.floor_divide,
@@ -205,7 +215,7 @@ _METHODS = {
     "__invert__": E.bitwise_not, "__and__": E.bitwise_and, "__or__": E.bitwise_or,
     "__xor__": E.bitwise_xor, "__rand__": E.bitwise_and, "__ror__": E.bitwise_or,
     "__getitem__": _getitem, "__setitem__": _setitem,
-    "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
+    "__iadd__": _watched(_inplace(E.add, "add_")), "__isub__": _inplace(E.sub, "sub_"),
     "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
     "__ipow__": _inplace(E.pow, "pow_"),
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,

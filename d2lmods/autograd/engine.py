@@ -15,6 +15,7 @@ gradient.
 import numpy as np
 
 from .._tensor.core import Tensor, wrap
+from .._tensor import observers
 from .grad_mode import STATE
 from .node import Node, GraphFreedError, _FREED_MESSAGE
 
@@ -144,7 +145,7 @@ def _prepare(tensors, grad_tensors, create_graph, inputs=None):
                                   "d2lmods")
     for i, t in enumerate(tensors):
         if not t._rg:
-            raise RuntimeError(
+            raise RuntimeError(observers.root_text(i) or
                 f"element {i} of tensors does not require grad and does not have a grad_fn. "
                 "Nothing it depends on requires grad: create the parameters with "
                 "requires_grad=True (or call w.requires_grad_()), and don't compute the output "
@@ -189,6 +190,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = {inputs} if isinstance(inputs, Tensor) else set(inputs)
     _store_grads(_backpropagate(tensors, root_grads, bool(retain_graph), inputs))
+    observers.backward_done(tensors, bool(retain_graph))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -92,6 +92,7 @@ _settings = {"warn_unregistered": True}
 class _Paused(threading.local):
     depth = 0        # nesting of paused() blocks in this thread
     observers = ()   # callables(module, stack) told of every module's first call (first_calls_seen)
+    constructing = 0  # nesting of wrapped __init__ calls running in this thread, any module
 
 
 _local = _Paused()
@@ -105,6 +106,11 @@ def set_warn_unregistered(enabled: bool = True) -> None:
     >>> d2lmods.set_warn_unregistered(True)
     """
     _settings["warn_unregistered"] = bool(enabled)
+
+
+def constructing() -> bool:
+    """True while some module's ``__init__`` runs in this thread (building a model, not editing one)."""
+    return _local.constructing > 0
 
 
 def warn_unregistered_enabled() -> bool:
@@ -146,7 +152,7 @@ def first_calls_seen(observer):
 class Marks:
     """What the checks remember about one module, kept in its ``__dict__`` under ``_d2l``."""
 
-    __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending")
+    __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending", "flags", "born")
 
     def __init__(self, called: bool = False, scanned: bool = False):
         self.called = called          # __call__ ran its first-call checks
@@ -154,6 +160,8 @@ class Marks:
         self.warned_ids: set = set()  # ids of objects already warned about
         self.init_depth = 0           # nesting of wrapped __init__ calls running
         self.pending: dict = {}       # attribute -> where it was assigned, judged after __init__
+        self.flags: set = set()       # training-loop checks that already spoke (nn._loop)
+        self.born = None              # (owner, path) if created while a forward ran (nn._loop)
 
     def __reduce__(self):
         # Object ids mean nothing in another process (pickle) or for another object (deepcopy).
@@ -315,10 +323,12 @@ def wrap_init(init):
         m = marks(self)
         depth = m.init_depth
         m.init_depth = depth + 1
+        _local.constructing += 1
         try:
             init(self, *args, **kwargs)
         finally:
             m.init_depth = depth
+            _local.constructing -= 1
         if depth == 0 and m.pending:
             pending, m.pending = m.pending, {}
             if warn_unregistered_enabled():
@@ -366,6 +376,8 @@ def first_call(module, stack) -> None:
     marks(module).called = True
     for observer in _local.observers:
         observer(module, stack)
+    if marks(module).born is not None:
+        _module._loop.first_call(module, stack)
     if warn_unregistered_enabled():
         # Objects registered anywhere in the model being called are not lost: judge
         # against the outermost module of this call.

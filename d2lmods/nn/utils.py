@@ -19,6 +19,11 @@ lists them, with their path from the root::
     >>> [(f.path, f.type_name, f.num_params) for f in find_unregistered(net)]
     [('heads[0]', 'Linear', 18), ('heads[1]', 'Linear', 27)]
 
+``find_shared_norms(model)`` lists the BatchNorm layers registered at several places (their
+running statistics then mix two distributions); the same check warns during training.
+``find_mode_overrides(model)`` lists the ``train``/``eval`` methods a model's classes define that
+``model.eval()`` cannot call (warned when the class is defined).
+
 It walks containers with the same bounded scanner as the ``UnregisteredModuleWarning``
 checks (``nn._unregistered.hidden_in``): a subclass's ``__iter__`` is never called, and at
 most 10,000 elements per attribute, 32 levels deep, are read.
@@ -33,12 +38,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._loop import mode_overrides, shared_norms
 from ._plain_containers import CONTAINERS, container_kind
-from ._unregistered import (Kinds, first_calls_seen, hidden_in, is_trainable_leaf, iter_modules,
-                            kinds_of, paused, plain_attributes, set_warn_unregistered)
+from ._unregistered import (
+    Kinds,
+    first_calls_seen,
+    hidden_in,
+    is_trainable_leaf,
+    iter_modules,
+    kinds_of,
+    paused,
+    plain_attributes,
+    set_warn_unregistered,
+)
+from .module import Module
 
 __all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
-           "unregistered_checks_paused", "Kinds", "kinds_of", "first_calls_seen"]
+           "unregistered_checks_paused", "Kinds", "kinds_of", "first_calls_seen",
+           "SharedNormFinding", "find_shared_norms", "ModeOverrideFinding", "find_mode_overrides"]
 
 #: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off
 #: the one-time unregistered-module warnings (they stay armed for later calls).
@@ -136,3 +153,51 @@ def find_unregistered(module) -> list[UnregisteredFinding]:
     for name, m in Module.named_modules(module):
         scan_module(m, name)
     return findings
+
+
+@dataclass(frozen=True)
+class SharedNormFinding:
+    """One normalization layer registered at several places of a model."""
+
+    obj: object               # the layer itself
+    type_name: str            # e.g. "BatchNorm1d"
+    paths: list               # its qualified names, e.g. ["1", "4"]
+    problem: str              # what goes wrong, and the fix (the warning's text)
+
+
+def find_shared_norms(module: Module) -> list[SharedNormFinding]:
+    """Every BatchNorm layer registered at more than one place under ``module``.
+
+    >>> from d2lmods import nn
+    >>> bn = nn.BatchNorm1d(4)
+    >>> [f.paths for f in find_shared_norms(nn.Sequential(nn.Linear(4, 4), bn, nn.Linear(4, 4), bn))]
+    [['1', '3']]
+    """
+    from .._messages import modules as texts
+    from ._loop import _ctor
+
+    return [SharedNormFinding(m, type(m).__name__, paths,
+                              texts.shared_batchnorm(type(m).__name__, paths, _ctor(m)))
+            for m, paths in shared_norms(module)]
+
+
+@dataclass(frozen=True)
+class ModeOverrideFinding:
+    """A ``train``/``eval`` method defined by a model's class that replaces nn.Module's."""
+
+    path: str                 # qualified name of a module of that class ("" = the root)
+    type_name: str            # the class, e.g. "Model"
+    method: str               # "train" or "eval"
+    problem: str              # what goes wrong, and the fix (the warning's text)
+
+
+def find_mode_overrides(module: Module) -> list[ModeOverrideFinding]:
+    """Each module under ``module`` whose class defines a ``train``/``eval`` nn.Module cannot call."""
+    out = []
+    for name, m in Module.named_modules(module):
+        for klass in type(m).__mro__:
+            if klass is Module:
+                break
+            out.extend(ModeOverrideFinding(name, type(m).__name__, method, text)
+                       for method, _fn, text in mode_overrides(klass))
+    return out

@@ -13,7 +13,7 @@ Rules (PyTorch's):
 """
 import numpy as np
 
-from .._tensor import dtypes as _dt
+from .._tensor import dtypes as _dt, observers
 from ._util import STATE, Tensor, plain, wrap
 
 __all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy_", "uniform_",
@@ -21,6 +21,8 @@ __all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy
 
 
 def check_leaf(t, what="an in-place operation"):
+    if observers.data_aliases:
+        observers.alias_written(t)   # a write through .data of a non-leaf (d2lmods.nn explains)
     if t._rg and t._fn is None and STATE.enabled:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in {what} (tensor of shape "
@@ -40,6 +42,8 @@ def _snapshot(t, copy=True):
 
 def _write(t, res_arr, opname):
     d = t._data
+    if not isinstance(d, np.ndarray):   # a 0-d result held as a numpy scalar (`loss += reg`)
+        d = t._data = np.array(d)
     if res_arr.shape != d.shape:
         try:
             res_arr = np.broadcast_to(res_arr, d.shape)
