@@ -182,3 +182,107 @@ def test_a_part_graded_without_bubblewrap_says_unsandboxed():
     info = pipeline.run_part("factory", ref, Limits(), kind="unsandboxed")
     assert info["sandbox"] == "unsandboxed" and info["status"] == "ok", (info["exit_code"], info["detail"], info["stderr_tail"])
     assert sum(t["score"] for t in info["tests"]) == checks.part_points("factory")
+
+
+# -- the host must survive the job (issue 11) ------------------------------------------------
+@needs_bwrap
+def test_private_tmp_and_dev_shm_are_sized_tmpfs():
+    res = go("""
+import os
+got = {}
+for d in ('/tmp', '/dev/shm'):
+    n = 0
+    try:
+        with open(d + '/fill', 'wb') as f:
+            for _ in range(64):
+                f.write(b'x' * (1 << 20)); f.flush(); n += 1
+    except OSError as e:
+        got[d + ':error'] = e.errno
+    got[d] = n
+    os.unlink(d + '/fill')
+report(**got)
+""", tmp_mb=8, fsize_mb=128)
+    assert res.status == "ok", res.stderr_tail
+    assert res.output["/tmp"] <= 8 and res.output["/dev/shm"] <= 8, res.output
+
+
+@needs_bwrap
+def test_sandbox_root_and_dev_are_read_only():
+    res = go("""
+tried = {}
+for path in ['/x', '/job/x', '/dev/x']:
+    try:
+        open(path, 'w').close(); tried[path] = 'written'
+    except OSError as e:
+        tried[path] = type(e).__name__
+report(**tried)
+""")
+    assert res.status == "ok", res.stderr_tail
+    assert "written" not in res.output.values(), res.output
+
+
+@needs_bwrap
+def test_the_job_cannot_create_a_user_namespace():
+    res = go("""
+import ctypes, os, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+rc = libc.unshare(0x10000000)  # CLONE_NEWUSER
+err = ctypes.get_errno()
+tool = subprocess.run(['unshare', '-U', 'true'], capture_output=True).returncode
+report(rc=rc, errno=err, tool=tool)
+""")
+    assert res.status == "ok", res.stderr_tail
+    assert res.output["rc"] == -1 and res.output["errno"] != 0 and res.output["tool"] != 0, res.output
+
+
+@needs_bwrap
+def test_filling_the_output_folder_is_stopped_and_not_read_back():
+    t = time.perf_counter()
+    res = go("""
+import os
+i = 0
+while True:
+    with open(f'{sys.argv[2]}/f{i}', 'wb') as f:
+        f.write(b'x' * (4 << 20))
+    i += 1
+""", out_mb=32, part_seconds=60)
+    assert res.status == "disk" and res.output is None, (res.status, res.stderr_tail)
+    assert "output folder" in res.detail and time.perf_counter() - t < 30
+
+
+@needs_bwrap
+def test_many_small_files_in_the_output_folder_are_stopped():
+    res = go("""
+i = 0
+while True:
+    open(f'{sys.argv[2]}/f{i}', 'w').close(); i += 1
+""", out_entries=2000, part_seconds=60)
+    assert res.status == "disk", (res.status, res.stderr_tail)
+
+
+@needs_bwrap
+def test_a_deep_folder_chain_and_mode_000_are_cleaned_up(monkeypatch):
+    made = []
+    real = sandbox.tempfile.mkdtemp
+
+    def spy(*a, **kw):
+        made.append(real(*a, **kw))
+        return made[-1]
+    monkeypatch.setattr(sandbox.tempfile, "mkdtemp", spy)
+    res = go("""
+import os
+os.chdir(sys.argv[2])
+for i in range(1500):
+    os.mkdir('d'); os.chdir('d')
+os.chdir(sys.argv[2])
+os.mkdir('locked'); open('locked/f', 'w').close(); os.chmod('locked', 0)
+report(ok=1)
+""")
+    assert (res.status, res.output) == ("ok", {"ok": 1}), res.stderr_tail
+    assert made and not any(os.path.lexists(p) for p in made)
+
+
+def test_remove_tree_never_raises():
+    from autograder import safeio
+    assert safeio.remove_tree("/nonexistent/d2lmods-x") is True
+    assert safeio.remove_tree("/proc/1") is False  # refused by the kernel: reported, not raised
