@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import secrets
 import time
@@ -48,12 +49,32 @@ def run_part(part: str, source: str, limits: sandbox.Limits, kind: str = "auto",
     files = {"probe.py": PROBE.read_bytes(), "student.py": source.encode("utf-8"),
              "part.json": json.dumps({"part": part}).encode(), "inputs.npz": _npz(inputs)}
     res = sandbox.run(files, limits, kind=kind, numba_cache=numba_cache)
-    tests, status = checks.score_part(part, res.status, res.output, inputs)
+    try:
+        tests, status = checks.score_part(part, res.status, res.output, inputs)
+    except Exception as e:  # observations of a shape no check expects: the student's, never ours
+        tests, status = checks.score_part(part, "crash", None, None)
+        res.detail = f"observations of an unexpected shape ({type(e).__name__})"
     timings = (res.output or {}).get("timings", {}) if isinstance((res.output or {}).get("timings"), dict) else {}
     return {"tests": tests, "status": status, "wall_seconds": round(res.wall_seconds, 3),
             "sandbox": res.sandbox, "exit_code": res.exit_code, "leftovers_killed": res.leftovers_killed,
             "stderr_tail": res.stderr_tail[-600:], "detail": res.detail, "seed": seed,
-            "timings": {k: v for k, v in timings.items() if isinstance(v, (int, float))}}
+            "timings": clean_timings(timings)}
+
+
+def clean_timings(timings: dict, most: int = 32) -> dict[str, float]:
+    """The sandbox's self-reported seconds, kept only when they are plausible numbers: finite,
+    0 <= t <= 1e5, under short string keys (a 400-digit int or ``inf`` would reach the results)."""
+    out = {}
+    for k, v in list(timings.items())[:most]:
+        if not isinstance(k, str) or len(k) > 40 or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        try:
+            v = float(v)
+        except OverflowError:
+            continue
+        if math.isfinite(v) and 0.0 <= v <= 1e5:
+            out[k] = v
+    return out
 
 
 def _skeleton(job: dict) -> dict:
@@ -74,6 +95,15 @@ def _not_graded(result: dict, status: str) -> None:
 
 
 def grade_submission(job: dict) -> dict:
+    """Grade one student's notebook (see :func:`_grade_submission`); never raises for anything
+    the submission contains: a grader failure becomes a crash result that says why."""
+    try:
+        return _grade_submission(job)
+    except Exception as e:
+        return crash_result(job, f"grading failed: {type(e).__name__}: {e}")
+
+
+def _grade_submission(job: dict) -> dict:
     """Grade one student's notebook.  ``job`` (plain data):
 
     - ``student``, ``assignment``; ``notebook``: path of the submitted ``.ipynb``;
@@ -88,12 +118,7 @@ def grade_submission(job: dict) -> dict:
     limits = sandbox.Limits.from_dict(job.get("limits"))
     result = _skeleton(job)
     release = json.loads(Path(job["release"]).read_text())["cells"]
-    try:
-        data = Path(job["notebook"]).read_bytes()
-    except OSError as e:
-        data = b""
-        result["extra_data"]["problem"] = f"cannot read the notebook: {type(e).__name__}"
-    sub = notebook.read_notebook(data)
+    sub = notebook.read_submission(job["notebook"])
     result["flags"] += sub.flags
     if sub.problem:
         result["extra_data"]["problem"] = sub.problem
@@ -114,6 +139,8 @@ def grade_submission(job: dict) -> dict:
     if all(notebook.unchanged_stub(sources[p], rel_sources[p]) or sources[p] is None for p in PART_ORDER):
         result["flags"].append("no_solution")
     deadline = t0 + limits.notebook_seconds
+    py_sources, result["extra_data"]["transform"] = notebook.to_python_sandboxed(
+        {p: s for p, s in sources.items() if s is not None}, limits, job.get("sandbox", "auto"))
     parts_extra = {}
     for part in PART_ORDER:
         src = sources[part]
@@ -127,9 +154,14 @@ def grade_submission(job: dict) -> dict:
         else:
             part_limits = sandbox.Limits.from_dict({**limits.to_dict(),
                                                     "part_seconds": min(limits.part_seconds, left)})
-            info = run_part(part, notebook.to_python(src), part_limits, job.get("sandbox", "auto"),
-                            job.get("numba_cache"), job.get("seed"))
-            result["extra_data"]["sandbox"] = info["sandbox"]
+            try:
+                info = run_part(part, py_sources.get(part, src), part_limits, job.get("sandbox", "auto"),
+                                job.get("numba_cache"), job.get("seed"))
+            except Exception as e:  # this part only: the others keep their results
+                tests, _ = checks.score_part(part, "crash", None, None)
+                info = {"tests": tests, "status": "crash", "wall_seconds": 0.0,
+                        "detail": f"grading this part failed: {type(e).__name__}: {e}"[:300]}
+            result["extra_data"]["sandbox"] = info.get("sandbox", result["extra_data"]["sandbox"])
         result["tests"] += info["tests"]
         score = sum(t["score"] for t in info["tests"])
         result["parts"][part] = {"score": score, "max_score": checks.part_points(part),
@@ -140,7 +172,7 @@ def grade_submission(job: dict) -> dict:
     result["extra_data"]["parts"] = parts_extra
     statuses = {p["status"] for p in result["parts"].values()}
     for status, flag in (("timeout", "timeout"), ("not_run", "timeout"), ("memory", "memory_limit"),
-                         ("crash", "crash")):
+                         ("disk", "disk_limit"), ("crash", "crash")):
         if status in statuses and flag not in result["flags"]:
             if status == "crash" and all(sources[p] is None for p in PART_ORDER
                                          if result["parts"][p]["status"] == "crash"):

@@ -146,8 +146,9 @@ def _ancestors(path: str) -> list[str]:
 
 
 def own_private_dir(path: str | os.PathLike) -> str:
-    """Create ``path`` as a 0700 folder of ours, or accept it only if it already is one (ours, not
-    a symlink, not writable by others, and so is everything inside it); raises :class:`UnsafeDir`.
+    """Create ``path`` as a 0700 folder of ours, or accept it only if it already is ours (not a
+    symlink, not writable by others, and so is everything inside it; then made 0700); raises
+    :class:`UnsafeDir`.
 
     ``os.makedirs(exist_ok=True)`` would accept a folder another account made first."""
     path = os.path.abspath(os.fspath(path))
@@ -160,9 +161,15 @@ def own_private_dir(path: str | os.PathLike) -> str:
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafeDir(errno.ENOTDIR, "not a folder (or a symlink)", path)
     _check_owned(st, path)
-    if st.st_mode & 0o077:
-        raise UnsafeDir(errno.EPERM, f"the folder is open to others (mode {stat.S_IMODE(st.st_mode):o})", path)
     check_private_tree(path)
+    if st.st_mode & 0o077:  # ours and nobody else could write: readable by others is all; close it
+        fd = os.open(path, _DIR_FLAGS)
+        try:
+            if os.fstat(fd).st_ino != st.st_ino:
+                raise UnsafeDir(errno.EAGAIN, "the folder changed while it was checked", path)
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
     return path
 
 

@@ -41,6 +41,7 @@ _RUN_FAIL = {
                "that grow without bound."),
     "crash": ("error", "crash", "The process running this part ended before reporting anything (did the "
               "code exit, kill itself or crash the interpreter?)."),
+    "disk": ("error", "disk_limit", "Stopped after writing too much data to files: a solution needs no files."),
     "not_run": ("skipped", "timeout", "Not graded: the time limit for the whole notebook was used up by "
                 "earlier parts."),
     "no_solution": ("failed", "no_solution", "The solution cell for this part is missing from the notebook."),
