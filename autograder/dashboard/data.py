@@ -19,6 +19,7 @@ graded halfway, students enrolled without a submission.
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -444,7 +445,8 @@ def _read_results(course_dir: Path, assignment: str, records: dict[str, StudentR
             result = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(result, dict):
                 raise ValueError("top level is not an object")
-        except (OSError, ValueError) as exc:
+            _check_shape(result)
+        except (OSError, ValueError, RecursionError) as exc:
             # Keep the student visible: a broken file is something to look at, not to hide.
             rec = records.setdefault(path.stem, StudentRecord(student=path.stem))
             rec.problem = f"unreadable results file {path.name}: {exc}"
@@ -496,9 +498,25 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
 
 
 def _number(value) -> float | None:
+    """A finite float, or None (a 400-digit int or ``inf`` in a results file is not a number here)."""
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return v if math.isfinite(v) else None
+
+
+def _check_shape(result: dict) -> None:
+    """Raise ValueError when a results file does not have the shape the dashboard reads."""
+    for key, kind in (("parts", dict), ("tests", list), ("flags", list), ("extra_data", dict)):
+        if result.get(key) is not None and not isinstance(result[key], kind):
+            raise ValueError(f"{key!r} is not a {kind.__name__}")
+    if not all(isinstance(p, dict) for p in (result.get("parts") or {}).values()):
+        raise ValueError("an entry of 'parts' is not an object")
+    if not all(isinstance(t, dict) for t in result.get("tests") or []):
+        raise ValueError("an entry of 'tests' is not an object")
+    timings = (result.get("extra_data") or {}).get("timings")
+    if timings is not None and not isinstance(timings, dict):
+        raise ValueError("'extra_data.timings' is not an object")

@@ -184,7 +184,13 @@ def student_detail(r: StudentRecord, link_base: Path | None = None, inline_json:
 
 
 def _num(x) -> float | None:
-    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except OverflowError:
+        return None
+    return v if math.isfinite(v) else None
 
 
 def students_view(data: AssignmentData, link_base: Path | None = None) -> str:
