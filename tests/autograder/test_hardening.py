@@ -186,22 +186,20 @@ def test_notebook_json_is_capped_in_cells_and_nesting():
 
 
 # -- the IPython transform ----------------------------------------------------------------------
-SLOW_CELL = "%time x\n" * 300 + "y = 1\n" * 12_000   # IPython re-tokenizes the cell for each magic
+# IPython re-tokenizes the whole cell once per magic: ~250 KB like this took minutes per part
+SLOW_CELL = "%time x\n" * 490 + "y = 1\n" * 40_000
 
 
 @needs_bwrap
 def test_the_ipython_transform_runs_in_the_sandbox_under_its_limits(course):
-    ok, status = notebook.to_python_sandboxed({"a": "%time x = 1\n!ls\n"}, sandbox.Limits(part_seconds=30))
-    assert status == "ok" and "get_ipython()" in ok["a"]
-    t = time.perf_counter()
-    slow, status = notebook.to_python_sandboxed({"a": SLOW_CELL}, sandbox.Limits(cpu_seconds=2, part_seconds=30))
-    assert status == "timeout" and slow["a"] == SLOW_CELL and time.perf_counter() - t < 20
     d = _submit(course, "slowcell")
     (d / "modules.ipynb").write_bytes(_release_with(course, my_sequential=SLOW_CELL))
     job = _job(course, "slowcell", d / "modules.ipynb", limits={"cpu_seconds": 2, "part_seconds": 20})
-    result = _within(150, pipeline.grade_submission, job)
+    result = _within(90, pipeline.grade_submission, job)
     assert result["parts"]["my_sequential"]["score"] == 0
     assert result["extra_data"]["transform"] == "timeout"
+    ok, status = notebook.to_python_sandboxed({"a": "%time x = 1\n!ls\n"}, sandbox.Limits(part_seconds=30))
+    assert status == "ok" and "get_ipython()" in ok["a"]
 
 
 # -- numbers and shapes from the sandbox -------------------------------------------------------
@@ -251,7 +249,7 @@ def test_the_dashboard_survives_one_bad_results_file(course, tmp_path):
 
 
 # -- importing a zip ---------------------------------------------------------------------------
-def test_import_keeps_the_good_members_and_reports_damaged_and_duplicate_ones(course, tmp_path):
+def test_import_keeps_the_good_members_and_reports_damaged_and_duplicate_ones(course, tmp_path, capsys):
     z = tmp_path / "lms.zip"
     with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as f:
         f.writestr("alice2.ipynb", '{"cells": []}')
@@ -262,8 +260,8 @@ def test_import_keeps_the_good_members_and_reports_damaged_and_duplicate_ones(co
     at = raw.index(b"broken.ipynb") + len("broken.ipynb") + 20  # inside its deflated data
     raw[at] ^= 0xFF
     z.write_bytes(bytes(raw))
-    logged = []
-    ids = course.import_submissions("modules", z, log=logged.append)
+    ids = course.import_submissions("modules", z)
+    logged = capsys.readouterr().out.splitlines()
     assert ids == ["alice2"]
     assert [n for n, _ in ids.damaged] == ["broken.ipynb"]
     assert ids.duplicates == {"carol": ["groupA/carol.ipynb", "groupB/carol.ipynb"]}

@@ -52,6 +52,12 @@ EXPECTED = {
     "invalid_json": ((0, 0, 0), ["invalid_notebook"]),
     "empty": ((0, 0, 0), ["empty"]),
     "other_assignment": ((0, 0, 0), ["wrong_assignment"]),
+    # the host must survive (issue 11)
+    "fill_disk": ((0, 3, 3), ["disk_limit"]),
+    "deep_chain": ((4, 3, 3), []),
+    "bad_numbers": ((0, 0, 0), []),
+    "wrong_shape": ((0, 0, 0), ["crash"]),
+    "xss_answer": ((4, 3, 3), []),
 }
 
 # sample -> {check: category} for the checks that must fail, and why
@@ -73,6 +79,7 @@ CATEGORIES = {
                 "stack_chains": "not_implemented"},
     "infinite_loop": {"concat_features": "timeout"},
     "memory_bomb": {"registers_children": "memory_limit"},
+    "fill_disk": {"registers_children": "disk_limit"},
 }
 
 
@@ -130,7 +137,7 @@ def test_results_files_follow_the_interface(graded):
             assert (t["category"] is None) == (t["status"] == "passed")
             assert t["visibility"] == "visible" and t["output"]
         for p, info in r["parts"].items():
-            assert info["status"] in ("ok", "timeout", "memory", "crash", "not_run")
+            assert info["status"] in ("ok", "timeout", "memory", "disk", "crash", "not_run")
             assert info["score"] == pytest.approx(sum(t["score"] for t in r["tests"] if t["part"] == p))
 
 
@@ -219,3 +226,42 @@ def test_test_cell_points_match_the_hidden_checks(graded):
     for part in checks.PARTS:
         assert points[f"test_{part}_behaviour"] == checks.part_points(part)
     assert points["list_problems"] == 2   # the written answer, graded by hand
+
+
+def test_results_files_are_strict_json_and_the_dashboard_reads_them_all(graded, tmp_path):
+    from autograder.dashboard.cli import build_dashboard
+    course, results = graded
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    for name in EXPECTED:
+        r = json.loads((course.root / "results" / "modules" / f"{name}.json").read_text(), parse_constant=refuse)
+        for v in r["extra_data"]["timings"].values():
+            assert isinstance(v, float) and 0 <= v < 1e5
+    html = Path(build_dashboard(course.root, "modules", tmp_path / "dash.html")).read_text()
+    assert all(name in html for name in EXPECTED)
+
+
+def test_the_written_answer_cannot_run_script_in_the_feedback(graded):
+    course, _ = graded
+    page = course.root / "feedback" / "xss_answer" / "modules" / "modules.html"
+    html = page.read_text()
+    assert "The list is not registered." in html
+    for bad in ('<script>document.title', "onerror", '="javascript:'):
+        assert bad not in html
+    chromium = "/usr/bin/chromium"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(chromium):
+        pytest.skip(f"{chromium} is missing")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page.resolve().as_uri())
+            tab.wait_for_timeout(500)
+            for link in tab.query_selector_all("a"):
+                if "click me" in (link.inner_text() or "") or "or me" in (link.inner_text() or ""):
+                    link.click()
+            assert tab.title() != "XSS-RAN"
+        finally:
+            browser.close()
