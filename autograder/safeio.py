@@ -173,6 +173,22 @@ def own_private_dir(path: str | os.PathLike) -> str:
     return path
 
 
+def is_trusted_dir(path: str | os.PathLike) -> bool:
+    """Is ``path`` an existing folder the grader may load from (see :func:`own_private_dir`),
+    checked without creating or changing anything?"""
+    path = os.path.abspath(os.fspath(path))
+    try:
+        _check_parent(path)
+        st = os.lstat(path)
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+        _check_owned(st, path)
+        check_private_tree(path)
+    except OSError:
+        return False
+    return True
+
+
 def check_private_tree(path: str, max_entries: int = 200_000) -> None:
     """Everything under ``path`` must be ours, not writable by others, with no symlinks."""
     stack = [path]

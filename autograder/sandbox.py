@@ -2,16 +2,21 @@
 
 The layout (measured on Debian 12 with bubblewrap 0.8; see ``autograder/README.md``)::
 
-    trusted grader (root) --> prlimit (rlimits) --> bwrap (root: mounts, new pid/net/ipc/uts ns)
+    trusted grader (root) --> prlimit (rlimits) --> bwrap (root: mounts, new pid/net/ipc/uts ns,
+        a seccomp filter against new user namespaces)
         --> setpriv --reuid=U (an unprivileged uid unique to the job, so RLIMIT_NPROC bites)
             --> python -I -B /job/in/probe.py /job/in /job/out
 
 Inside, the file system holds only: ``/usr`` (read-only), the interpreter and the virtual
 environment (read-only), the ``d2lmods`` package directory (read-only; never the repository root,
 so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only: the probe, the
-student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``)
-and ``/job/numba`` (a private copy of a warm numba cache).  There is no network.  Nothing the
-process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.
+student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``
+and ``/dev/shm``, both tmpfs of ``Limits.tmp_mb``) and ``/job/numba`` (a private copy of a warm
+numba cache).  The root and ``/dev`` are read-only.  There is no network.  Nothing the process
+prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.  The output
+folder lives on the host's disk: it is watched while the job runs (``Limits.out_mb``,
+``Limits.out_entries``; over either, the job is killed with status ``disk``) and removed by
+:func:`autograder.safeio.remove_tree`, which survives whatever the job left.
 
 Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
 with the same rlimits, a fresh session and, when we are root, the same unprivileged uid (unless
@@ -84,7 +89,7 @@ class Limits:
 
 @dataclass
 class RunResult:
-    """What came back from one run.  ``status``: ok | timeout | memory | crash."""
+    """What came back from one run.  ``status``: ok | timeout | memory | disk | crash."""
     status: str
     output: dict | None
     exit_code: int | None
@@ -167,7 +172,7 @@ def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict,
     :func:`seccomp_program`) then keeps the job from creating user namespaces.  Without root,
     ``--disable-userns`` does the same from bubblewrap 0.8 on."""
     limits = limits or Limits()
-    tmp = str(limits.tmp_mb << 20)
+    size = ["--size", str(limits.tmp_mb << 20)] if _bwrap_has("--size") else []
     argv = [BWRAP] + ((["--unshare-user"] + (["--disable-userns"] if _bwrap_has("--disable-userns") else []))
                       if uid is None else []) + [
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -175,9 +180,9 @@ def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict,
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--proc", "/proc", "--dev", "/dev",
-            # sized: a tmpfs is RAM, and an unsized one may take half of it
-            "--size", tmp, "--perms", "1777", "--tmpfs", "/dev/shm",
-            "--size", tmp, "--perms", "1777", "--tmpfs", "/tmp"]
+            # sized (bubblewrap >= 0.5): a tmpfs is RAM, and an unsized one may take half of it
+            *size, "--perms", "1777", "--tmpfs", "/dev/shm",
+            *size, "--perms", "1777", "--tmpfs", "/tmp"]
     made = set()
     for p in _readonly_paths():
         # bwrap creates missing parents as 0700 root; the student's uid must be able to walk them.
@@ -313,9 +318,12 @@ def kill_uid(uid: int) -> int:
 
 def _copy_cache(src: str | None, dst: Path, uid: int | None) -> None:
     """A private, writable copy of the warm numba cache (hard links when possible: the files
-    stay root-owned and read-only, so no job can poison the cache another job reads)."""
+    stay root-owned and read-only, so no job can poison the cache another job reads).
+
+    Numba loads pickles from it: a folder we do not own, that others can write or that holds a
+    symlink is not copied (the job starts with a cold cache instead)."""
     dst.mkdir()
-    if src and os.path.isdir(src):
+    if src and safeio.is_trusted_dir(src):
         def link_or_copy(s, d):
             try:
                 os.link(s, d)

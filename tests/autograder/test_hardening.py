@@ -90,6 +90,19 @@ def test_numba_cache_made_first_by_another_account_is_never_loaded(tmp_path, mon
     os.rmdir(chosen)
 
 
+@needs_root
+def test_a_job_never_copies_a_cache_someone_else_can_write(tmp_path):
+    planted = tmp_path / "cache"
+    planted.mkdir(mode=0o700)
+    (planted / "index.nbi").write_bytes(b"pickle")
+    os.chown(planted / "index.nbi", OTHER_UID, OTHER_UID)
+    sandbox._copy_cache(str(planted), tmp_path / "job-numba", None)
+    assert list((tmp_path / "job-numba").iterdir()) == []
+    os.chown(planted / "index.nbi", 0, 0)
+    sandbox._copy_cache(str(planted), tmp_path / "job-numba2", None)
+    assert [p.name for p in (tmp_path / "job-numba2").iterdir()] == ["index.nbi"]
+
+
 def test_numba_cache_refuses_symlinks_and_foreign_files_inside(tmp_path):
     real = tmp_path / "real"
     real.mkdir(mode=0o700)
