@@ -285,27 +285,49 @@ def _quiet(fn, *args, **kw) -> None:
         pass
 
 
-def tree_usage(path: str | os.PathLike, max_entries: int) -> tuple[int, int]:
-    """(bytes allocated or declared, whichever is larger, summed; entries seen) under ``path``,
-    without following symlinks; stops counting at ``max_entries``."""
-    total = seen = 0
-    stack = [os.fspath(path)]
-    while stack and seen <= max_entries:
-        d = stack.pop()
-        try:
-            it = os.scandir(d)
-        except OSError:
-            continue
-        with it:
+def tree_usage(path: str | os.PathLike, max_entries: int, max_depth: int = 64) -> tuple[int, int, bool]:
+    """(bytes, entries, too deep) under ``path``: bytes are the larger of declared and allocated
+    size per entry (sparse files count as declared).  Walks by folder fd, never by path, so names
+    past ``PATH_MAX`` are counted too; stops at ``max_entries`` or below ``max_depth`` (at most 256)
+    levels."""
+    state = {"bytes": 0, "seen": 0, "deep": False}
+    max_depth = min(max_depth, 256)  # one fd and one frame per level
+
+    def walk(fd: int, depth: int) -> None:
+        with os.scandir(fd) as it:
             for e in it:
-                seen += 1
-                if seen > max_entries:
-                    break
+                state["seen"] += 1
+                if state["seen"] > max_entries:
+                    return
                 try:
                     st = e.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                total += max(st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_blocks * 512)
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(e.path)
-    return total, seen
+                state["bytes"] += max(st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_blocks * 512)
+                if not stat.S_ISDIR(st.st_mode):
+                    continue
+                if depth >= max_depth:
+                    state["deep"] = True
+                    return
+                try:
+                    sub = os.open(e.name, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    continue
+                try:
+                    walk(sub, depth + 1)
+                finally:
+                    os.close(sub)
+                if state["deep"] or state["seen"] > max_entries:
+                    return
+
+    try:
+        top = os.open(os.fspath(path), _DIR_FLAGS)
+    except OSError:
+        return 0, 0, False
+    try:
+        walk(top, 1)
+    except OSError:
+        pass
+    finally:
+        os.close(top)
+    return state["bytes"], state["seen"], state["deep"]

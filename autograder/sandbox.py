@@ -15,7 +15,7 @@ and ``/dev/shm``, both tmpfs of ``Limits.tmp_mb``) and ``/job/numba`` (a private
 numba cache).  The root and ``/dev`` are read-only.  There is no network.  Nothing the process
 prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.  The output
 folder lives on the host's disk: it is watched while the job runs (``Limits.out_mb``,
-``Limits.out_entries``; over either, the job is killed with status ``disk``) and removed by
+``Limits.out_entries``, ``Limits.out_depth``; over any, the job is killed with status ``disk``) and removed by
 :func:`autograder.safeio.remove_tree`, which survives whatever the job left.
 
 Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
@@ -77,6 +77,7 @@ class Limits:
     tmp_mb: int = 64                 # size of the private /tmp and /dev/shm (tmpfs: RAM)
     out_mb: int = 64                 # total bytes the job may leave in its output folder (host disk)
     out_entries: int = 10_000        # files and folders the job may leave there
+    out_depth: int = 64              # folder levels there (deeper is only ever an attack)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Limits":
@@ -417,8 +418,8 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         if status == "ok" and over_disk(final=True):
             status = "disk"
         if status == "disk":  # whatever it wrote is not read back
-            output, detail = None, (f"the job wrote more than {limits.out_mb} MiB or {limits.out_entries} "
-                                    "files into its output folder")
+            output, detail = None, (f"the job wrote more than {limits.out_mb} MiB, {limits.out_entries} "
+                                    f"files or {limits.out_depth} folder levels into its output folder")
         else:
             output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
         if status == "ok" and output is None:
@@ -448,8 +449,8 @@ def _disk_watch(out: Path, limits: Limits, every: float = 0.1):
         now = time.monotonic()
         if not state["over"] and (final or now - state["t"] >= every):
             state["t"] = now
-            used, seen = safeio.tree_usage(out, entries)
-            state["over"] = used > cap or seen > entries
+            used, seen, deep = safeio.tree_usage(out, entries, limits.out_depth)
+            state["over"] = used > cap or seen > entries or deep
         return state["over"]
     return over
 

@@ -54,7 +54,7 @@ EXPECTED = {
     "other_assignment": ((0, 0, 0), ["wrong_assignment"]),
     # the host must survive (issue 11)
     "fill_disk": ((0, 3, 3), ["disk_limit"]),
-    "deep_chain": ((4, 3, 3), []),
+    "deep_chain": ((0, 3, 3), ["disk_limit"]),
     "bad_numbers": ((0, 0, 0), []),
     "wrong_shape": ((0, 0, 0), ["crash"]),
     "xss_answer": ((4, 3, 3), []),
@@ -80,6 +80,7 @@ CATEGORIES = {
     "infinite_loop": {"concat_features": "timeout"},
     "memory_bomb": {"registers_children": "memory_limit"},
     "fill_disk": {"registers_children": "disk_limit"},
+    "deep_chain": {"registers_children": "disk_limit"},
 }
 
 
