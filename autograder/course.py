@@ -31,6 +31,7 @@ from . import checks, notebook, safeio
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 MANUAL_CELL = "list_problems"
 TIMESTAMP_BYTES = 256
+IMPORT_BYTES = 1 << 30   # all notebooks of one import, decompressed (held in memory)
 
 
 def valid_student_id(sid: str) -> bool:
@@ -168,11 +169,15 @@ class Course:
         found: dict[str, list[tuple[str, bytes]]] = {}
         damaged: list[tuple[str, str]] = []
         skipped: list[tuple[str, str]] = []
+        total = 0
         if src.is_file() and zipfile.is_zipfile(src):
             with zipfile.ZipFile(src) as z:
                 for info in z.infolist():
                     name = Path(info.filename).name
                     if not name.endswith(".ipynb") or info.is_dir():
+                        continue
+                    if total > IMPORT_BYTES:  # many small members that each inflate to the cap
+                        skipped.append((info.filename, f"the import already holds {IMPORT_BYTES >> 20} MiB"))
                         continue
                     if info.file_size > cap:
                         damaged.append((info.filename, f"larger than {cap} bytes"))
@@ -183,14 +188,19 @@ class Course:
                     except Exception as e:  # bad CRC, truncated deflate stream, unknown method...
                         damaged.append((info.filename, f"{type(e).__name__}: {e}"[:200]))
                         continue
+                    total += len(data)
                     found.setdefault(name[:-6], []).append((info.filename, data))
         elif src.is_dir():
             for p in sorted(src.glob("*.ipynb")):
+                if total > IMPORT_BYTES:
+                    skipped.append((p.name, f"the import already holds {IMPORT_BYTES >> 20} MiB"))
+                    continue
                 try:
                     data = safeio.read_regular(p, cap)
                 except OSError as e:
                     damaged.append((p.name, f"{e.strerror or type(e).__name__}"))
                     continue
+                total += len(data)
                 found.setdefault(p.stem, []).append((p.name, data))
         else:
             raise FileNotFoundError(f"--import expects a folder or a .zip of <student>.ipynb files: {src}")

@@ -321,6 +321,17 @@ def test_the_written_answer_is_sanitized_before_it_reaches_html(course):
     cell = [c for c in json.loads(path.read_text())["cells"] if notebook.grade_id(c) == "list_problems"][0]
     assert "My answer." in notebook.cell_source(cell)
     html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(path), as_version=4))
-    for bad in ("alert('xss')</script>", "onerror", '="javascript:', "='javascript:"):
+    for bad in ("alert('xss')</script>", "onerror", 'href="javascript:', 'src="javascript:'):
         assert bad not in html, bad
     assert "[click](javascript:alert(2))" in html  # kept as text, not as a link
+
+
+def test_an_import_stops_reading_at_its_total_cap(course, tmp_path, monkeypatch):
+    from autograder import course as course_mod
+    monkeypatch.setattr(course_mod, "IMPORT_BYTES", 1000)
+    z = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as f:
+        for i in range(5):
+            f.writestr(f"s{i}.ipynb", "{" + " " * 900 + "}")
+    ids = course.import_submissions("modules", z, log=lambda *a: None)
+    assert ids == ["s0", "s1"] and [n for n, _ in ids.skipped] == ["s2.ipynb", "s3.ipynb", "s4.ipynb"]
