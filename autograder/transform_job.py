@@ -16,7 +16,7 @@ IN_DIR, OUT_DIR = sys.argv[1], sys.argv[2]
 
 with open(os.path.join(IN_DIR, "cells.json"), encoding="utf-8") as f:
     cells = json.load(f)
-from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
+from IPython.core.inputtransformer2 import TransformerManager
 
 out = {}
 for key, source in cells.items():

@@ -9,7 +9,6 @@ import json
 import os
 import stat
 import threading
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -311,14 +310,14 @@ XSS = ("My answer.\n\n<script>alert('xss')</script>\n<img src=x onerror=alert(1)
 
 
 def test_the_written_answer_is_sanitized_before_it_reaches_html(course):
-    from nbconvert import HTMLExporter
     import nbformat
+    from nbconvert import HTMLExporter
     d = _submit(course, "xss")
     (d / "modules.ipynb").write_bytes(_release_with(course, list_problems=XSS))
     job = _job(course, "xss", d / "modules.ipynb")
     course.record(pipeline.crash_result(job, "not graded here"), job)
     path = course.root / "autograded" / "xss" / "modules" / "modules.ipynb"
-    cell = [c for c in json.loads(path.read_text())["cells"] if notebook.grade_id(c) == "list_problems"][0]
+    cell = next(c for c in json.loads(path.read_text())["cells"] if notebook.grade_id(c) == "list_problems")
     assert "My answer." in notebook.cell_source(cell)
     html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(path), as_version=4))
     for bad in ("alert('xss')</script>", "onerror", 'href="javascript:', 'src="javascript:'):

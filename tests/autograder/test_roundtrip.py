@@ -231,7 +231,7 @@ def test_test_cell_points_match_the_hidden_checks(graded):
 
 def test_results_files_are_strict_json_and_the_dashboard_reads_them_all(graded, tmp_path):
     from autograder.dashboard.cli import build_dashboard
-    course, results = graded
+    course, _ = graded
 
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")
