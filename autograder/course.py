@@ -333,7 +333,8 @@ class Course:
                 comment.auto_comment = "No response." if "no_solution" in result["flags"] else None
             subnb = gb.find_submission_notebook(nb_name, assignment, student)
             subnb.flagged = bool(set(result["flags"]) & {"tampered_tests", "invalid_notebook",
-                                                         "wrong_assignment", "crash", "not_recorded"})
+                                                         "wrong_assignment", "crash", "not_recorded",
+                                                         "disk_limit"})
             gb.db.commit()
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> dict:

@@ -179,6 +179,7 @@ def test_gradebook_holds_the_scores_and_awaits_the_written_answer(graded):
             assert manual.auto_score is None and manual.needs_manual_grade
         flagged = gb.find_submission_notebook("modules", "modules", "tamper").flagged
         assert flagged and not gb.find_submission_notebook("modules", "modules", "correct").flagged
+        assert gb.find_submission_notebook("modules", "modules", "fill_disk").flagged
 
 
 def test_nbgrader_export_and_feedback(graded):
@@ -266,3 +267,11 @@ def test_the_written_answer_cannot_run_script_in_the_feedback(graded):
             assert tab.title() != "XSS-RAN"
         finally:
             browser.close()
+
+
+def test_observations_of_the_wrong_shape_cost_that_part_only(graded):
+    r = graded[1]["wrong_shape"]
+    assert r["parts"]["my_sequential"]["status"] == "crash"
+    assert "unexpected shape" in r["extra_data"]["parts"]["my_sequential"]["detail"]
+    # the other parts (stubs here) were still graded, each on its own
+    assert r["parts"]["parallel_module"]["status"] == r["parts"]["factory"]["status"] == "ok"
