@@ -65,8 +65,10 @@ EXPECTED = {
     # the host must survive (issue 11)
     "fill_disk": ((0, 3, 3), ["disk_limit"]),
     "deep_chain": ((0, 3, 3), ["disk_limit"]),
-    "bad_numbers": ((0, 0, 0), []),
-    "wrong_shape": ((0, 0, 0), ["crash"]),
+    # they write out.json themselves (the channel of 92e401f) and leave with os._exit: nothing
+    # reads that file now, and the scan holds the part (os._exit, out.json)
+    "bad_numbers": ((0, 0, 0), ["grader_tampering"]),
+    "wrong_shape": ((0, 0, 0), ["grader_tampering"]),
     "xss_answer": ((4, 3, 3), []),
 }
 
@@ -317,10 +319,12 @@ def test_the_written_answer_cannot_run_script_in_the_feedback(graded):
             browser.close()
 
 
-def test_observations_of_the_wrong_shape_cost_that_part_only(graded):
-    # the sample writes out.json itself and leaves: nothing reads that file any more, so the
-    # probe's report simply ends before the cell's result (a crash, like os._exit in "exits")
-    r = graded[1]["wrong_shape"]
-    assert r["parts"]["my_sequential"]["status"] == "crash" and r["parts"]["my_sequential"]["score"] == 0
-    # the other parts (stubs here) were still graded, each on its own
+@pytest.mark.parametrize("name", ["bad_numbers", "wrong_shape"])
+def test_observations_written_by_the_cell_cost_that_part_only(graded, name):
+    # absurd numbers or wrong-shaped observations in out.json: not read (the report comes back signed
+    # on a pipe), the part gets nothing even before the hold, and the other parts are graded on their own
+    r = graded[1][name]
+    part = r["parts"]["my_sequential"]
+    assert part["status"] == "held" and part["score"] == 0 and part["held_score"] == 0
+    assert part["flags"] == ["grader_tampering"] and "os._exit" in " ".join(part["review"])
     assert r["parts"]["parallel_module"]["status"] == r["parts"]["factory"]["status"] == "ok"
