@@ -324,3 +324,19 @@ def test_remove_tree_never_raises():
     from autograder import safeio
     assert safeio.remove_tree("/nonexistent/d2lmods-x") is True
     assert safeio.remove_tree("/proc/1") is False  # refused by the kernel: reported, not raised
+
+
+@needs_bwrap
+def test_a_job_reporting_on_a_pipe_is_stopped_at_the_output_folder_cap_too():
+    body = """import os, sys
+fd = int(sys.stdin.readline())
+os.write(fd, b'started\\n')
+i = 0
+while True:
+    open(f'{sys.argv[2]}/f{i}', 'w').close(); i += 1
+"""
+    t = time.perf_counter()
+    res = run({"probe.py": body.encode()}, Limits.from_dict({"part_seconds": 60, "out_entries": 500}), kind="bwrap",
+              stdin=lambda fd: f"{fd}\n".encode())
+    assert res.status == "disk" and res.output is None, (res.status, res.stderr_tail)
+    assert res.report == b"started\n" and time.perf_counter() - t < 30
