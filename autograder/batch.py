@@ -58,7 +58,8 @@ def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
             for name, data in pipeline.probe_files(part, source).items():
                 (job / "in" / name).write_bytes(data)
             inputs = parts.PARTS[part].make_inputs(np.random.default_rng(0))
-            subprocess.run([sys.executable, "-I", "-B", str(job / "in" / "probe.py"), str(job / "in"), str(job / "out"),
+            subprocess.run([sys.executable, "-I", "-B", str(job / "in" / "probe.py"), str(job / "in"),
+                            str(job / "out"),
                             os.path.dirname(sandbox.package_dir("d2lmods"))],
                            input=pipeline.probe_stdin(part, inputs, os.urandom(32), -1),
                            env=env, cwd=job, capture_output=True, timeout=600)

@@ -6,7 +6,8 @@ A submission goes through the steps of :data:`STEPS` in order, each a function o
 the chain :data:`PART_STEPS`, each a function of the :class:`PartRun`::
 
     read_submission -> reject_other_assignment -> compare_locked_cells -> take_solution_cells
-        -> transform_cells -> grade_parts (per part: scan_cell -> run_sandbox -> verify_report -> judge -> hold_for_review)
+        -> transform_cells
+        -> grade_parts (per part: scan_cell -> run_sandbox -> verify_report -> judge -> hold_for_review)
         -> flag_run_failures
 
 ``grade_submission`` takes plain data and returns a picklable
@@ -119,7 +120,8 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
         signed += 1
         if kind in _RECORD_TYPES and not isinstance(value, _RECORD_TYPES[kind]):
             if len(problems) < 5:
-                problems.append(f"a signed {str(kind)[:20]!r} record of the wrong shape ({type(value).__name__})")
+                problems.append(f"a signed {str(kind)[:20]!r} record of the wrong shape "
+                                f"({type(value).__name__})")
             continue
         if kind == "probe":
             obs["probes"][str(name)[:80]] = value
@@ -134,7 +136,8 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
 
 
 #: What the probe sends in each kind of record (``probe`` values are checked by the judges).
-_RECORD_TYPES = {"done": dict, "event": list, "exec": dict, "import_error": dict, "integrity": dict, "part": str}
+_RECORD_TYPES = {"done": dict, "event": list, "exec": dict, "import_error": dict, "integrity": dict,
+                 "part": str}
 
 
 @dataclass
@@ -213,7 +216,8 @@ def hold_for_review(p: PartRun) -> None:
         r.hold(Flag.FORGED_REPORT, "something other than the grader wrote to its report channel")
     obs = p.obs or {}
     integrity = obs.get("integrity") if isinstance(obs.get("integrity"), dict) else {}
-    events = [e for e in _as_list(integrity.get("events")) + _as_list(obs.get("events")) if isinstance(e, list) and e]
+    events = [e for e in _as_list(integrity.get("events")) + _as_list(obs.get("events"))
+              if isinstance(e, list) and e]
     if events:
         r.hold(Flag.BLOCKED_ACCESS, "the code tried " + ", ".join(sorted({str(e[0])[:80] for e in events})[:4]))
     overrides = [str(o)[:80] for o in _as_list(integrity.get("overrides"))]
@@ -332,8 +336,9 @@ def grade_parts(g: Grading) -> None:
         left = deadline - time.perf_counter()
         limits = sandbox.Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
         try:
-            r = run_part(part, None if src is None else g.python.get(part, src), limits, g.job.get("sandbox", "auto"),
-                         g.job.get("numba_cache"), g.job.get("seed"), skip=Status.NOT_RUN if left < 1.0 else None)
+            r = run_part(part, None if src is None else g.python.get(part, src), limits,
+                         g.job.get("sandbox", "auto"), g.job.get("numba_cache"), g.job.get("seed"),
+                         skip=Status.NOT_RUN if left < 1.0 else None)
         except Exception as e:  # a grader failure costs this part only, and says so
             r = parts.not_run(part, Status.CRASH)
             r.flags.append(Flag.CRASH)
