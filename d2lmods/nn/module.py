@@ -135,9 +135,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):
-            persistent = tensor.persistent
-            tensor = tensor.as_tensor()
+        # As in torch, the object itself is stored (``m.buf = b; m.buf is b``) and ``persistent``
+        # comes from the argument: ``__setattr__`` passes a Buffer's own flag.
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -213,6 +212,25 @@ class Module:
                 raise AttributeError(f"`{item}` is None in '{target}'")
         return mod
 
+    def set_submodule(self, target: str, module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target``, e.g. ``net.set_submodule("0.1", nn.Tanh())``.
+
+        The parent must exist. With ``strict=True`` only an existing child is replaced;
+        otherwise a missing last name is added as a new child.
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        name = atoms[-1]
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str):
         """The parameter at dotted path ``target``, e.g. ``net.get_parameter("0.weight")``."""
         module_path, _, name = target.rpartition(".")
@@ -225,8 +243,11 @@ class Module:
         return param
 
     def get_buffer(self, target: str):
+        """The buffer at dotted path ``target``, e.g. ``net.get_buffer("1.running_mean")``."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]
@@ -554,7 +575,10 @@ class Module:
                 p.grad = None
             else:
                 g = _array(p.grad)
-                g[...] = 0
+                if isinstance(g, np.ndarray):
+                    g[...] = 0
+                else:   # a 0-dim gradient held as a numpy scalar
+                    p.grad._data = np.zeros((), dtype=g.dtype)
                 _bump_version(p.grad)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":

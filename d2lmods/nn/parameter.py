@@ -252,16 +252,29 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     _requires_grad_default = True
 
 
-class Buffer(Tensor):
+class _BufferMeta(type):
+    """Lets a not-yet-materialized ``UninitializedBuffer`` count as a ``Buffer`` (as in torch).
+
+    So ``self.running_mean = UninitializedBuffer()`` registers a buffer, like ``nn.Buffer(t)``.
+    """
+
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer and isinstance(instance, UninitializedBuffer):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """Marks a tensor as a buffer when assigned to a Module attribute: ``self.mean = nn.Buffer(t)``.
 
-    ``persistent=False`` keeps it out of ``state_dict()``.
+    ``persistent=False`` keeps it out of ``state_dict()``. The Buffer shares ``data``'s memory,
+    keeps its ``requires_grad`` and is the very object the module then holds (``m.b is b``).
     """
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
             data = Tensor()
-        obj = Tensor._make_subclass(cls, data, False)
+        obj = Tensor._make_subclass(cls, data, data.requires_grad)
         obj.persistent = persistent
         return obj
 
@@ -269,8 +282,12 @@ class Buffer(Tensor):
         pass
 
     def as_tensor(self) -> Tensor:
-        """The plain tensor (same memory) that gets registered."""
+        """The plain tensor (same memory)."""
         return Tensor._make_subclass(Tensor, self, self._rg)
+
+
+# ``persistent=False`` of UninitializedBuffers, by object id (their slots are a plain Tensor's).
+_NON_PERSISTENT: dict[int, weakref.ref] = {}
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
@@ -279,6 +296,18 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     __slots__ = ()
     cls_to_become = Tensor
     _requires_grad_default = False
+
+    def __new__(cls, requires_grad=None, device=None, dtype=None, persistent=True):
+        obj = super().__new__(cls, requires_grad, device, dtype)
+        if not persistent:
+            key = id(obj)
+            _NON_PERSISTENT[key] = weakref.ref(obj, lambda _r, key=key: _NON_PERSISTENT.pop(key, None))
+        return obj
+
+    @property
+    def persistent(self) -> bool:
+        ref = _NON_PERSISTENT.get(id(self))
+        return ref is None or ref() is not self
 
 
 def is_lazy(param) -> bool:
