@@ -278,7 +278,6 @@ def test_set_submodule(lib):
 
 
 def test_train_eval_flags_recurse(lib):
-    nn = lib.nn
     net = _net(lib)
     assert all(m.training for m in net.modules())
     assert net.eval() is net
