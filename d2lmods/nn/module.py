@@ -50,7 +50,8 @@ from . import _unregistered as unregistered
 from . import state_dict as _state_dict
 from ._callstack import annotate, call_state
 from .hooks import RemovableHandle, _HookDict
-from .parameter import Buffer, Parameter, Tensor, _array, _bump_version, is_lazy, no_grad
+from .parameter import (Buffer, Parameter, Tensor, _array, _bump_version, buffer_persistent,
+                        is_lazy, no_grad)
 from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]
@@ -312,7 +313,7 @@ class Module:
             if buffers is None:
                 raise AttributeError(_texts.before_init("buffer", name, type(self).__name__))
             if isinstance(value, Buffer):
-                persistent = value.persistent
+                persistent = buffer_persistent(value)
             else:
                 persistent = name not in self._non_persistent_buffers_set
             # A buffer that is re-assigned stays a registered buffer.
