@@ -38,7 +38,7 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -81,6 +81,7 @@ class Module:
     """
 
     dump_patches = False
+    T_destination = TypeVar("T_destination", bound=dict)
     _version = 1
     training: bool
     call_super_init = False
@@ -682,6 +683,10 @@ class Module:
         _device("cuda")
         return self
 
+    def share_memory(self) -> "Module":
+        """No-op returning ``self``: d2lmods tensors live in one process's memory."""
+        return self
+
     # ---- state dict ---------------------------------------------------------------------------
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -760,6 +765,15 @@ class Module:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} "
                                   f"from checkpoint, the shape in current model is {param.shape}.")
                 continue
+            if local_metadata.get("assign_to_params_buffers", False):
+                # load_state_dict(assign=True): take the checkpoint's tensors themselves.
+                if isinstance(param, Parameter):
+                    if not isinstance(input_param, Parameter):
+                        input_param = Parameter(input_param, requires_grad=param.requires_grad)
+                    else:
+                        input_param.requires_grad_(param.requires_grad)
+                setattr(self, name, input_param)
+                continue
             try:
                 src = _array(input_param)
                 dst = _array(param)
@@ -808,6 +822,8 @@ class Module:
 
         def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            if assign:
+                local_metadata = dict(local_metadata, assign_to_params_buffers=assign)
             module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
                                          missing_keys, unexpected_keys, error_msgs)
             for name, child in module._modules.items():
@@ -862,7 +878,4 @@ class Module:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         main_str += ")"
         return main_str
-
-    def __bool__(self):
-        return True
 
