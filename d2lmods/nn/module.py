@@ -46,10 +46,12 @@ from .._messages import ModuleUsageWarning, typename, warn
 from .._messages import modules as _texts
 from .._messages import state_dict as _sd_texts
 from . import _explain
+from . import backward_hooks as _backward_hooks
 from . import _unregistered as unregistered
 from . import state_dict as _state_dict
 from ._callstack import annotate, call_state
 from .hooks import RemovableHandle, _HookDict
+from ..autograd.grad_mode import STATE as _GRAD_STATE
 from .parameter import (Buffer, Parameter, Tensor, _array, _bump_version, buffer_persistent,
                         is_lazy, no_grad)
 from .state_dict import StateDict, _IncompatibleKeys
@@ -104,6 +106,8 @@ class Module:
         setattr_(self, "_state_dict_pre_hooks", _HookDict())
         setattr_(self, "_load_state_dict_pre_hooks", _HookDict())
         setattr_(self, "_load_state_dict_post_hooks", _HookDict())
+        setattr_(self, "_backward_hooks", _HookDict())
+        setattr_(self, "_backward_pre_hooks", _HookDict())
         setattr_(self, "_modules", {})
 
     forward: Callable[..., Any] = _forward_unimplemented
@@ -359,7 +363,7 @@ class Module:
             if name not in self.__dict__:
                 self.__dict__[name] = _HookDict()
         for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
-                     "_forward_hooks_always_called"):
+                     "_forward_hooks_always_called", "_backward_hooks", "_backward_pre_hooks"):
             self.__dict__.setdefault(name, _HookDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
@@ -375,7 +379,8 @@ class Module:
         try:
             if args and args[0].__class__ is np.ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
-            if d["_forward_pre_hooks"] or d["_forward_hooks"]:
+            if d["_forward_pre_hooks"] or d["_forward_hooks"] or d.get("_backward_hooks") \
+                    or d.get("_backward_pre_hooks"):
                 result = self._call_with_hooks(args, kwargs)
             else:
                 result = self.forward(*args, **kwargs)
@@ -408,6 +413,9 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and _GRAD_STATE.enabled:
+            args, backward_state = _backward_hooks.hook_inputs(self, args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -430,6 +438,8 @@ class Module:
                 hook_result = hook(self, args, result)
             if hook_result is not None:
                 result = hook_result
+        if backward_state is not None:
+            result = _backward_hooks.hook_outputs(backward_state, result)
         return result
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
@@ -457,6 +467,29 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """Run ``hook(module, grad_input, grad_output)`` once the gradients of the inputs are known.
+
+        A non-``None`` return replaces ``grad_input``. ``grad_input`` has one entry per input
+        tensor that requires grad (``(None,)`` when none does).
+        """
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """Run ``hook(module, grad_output)`` when the gradients of the outputs arrive.
+
+        A non-``None`` return replaces ``grad_output``.
+        """
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):

@@ -679,3 +679,77 @@ def test_missing_forward(lib):
 def test_module_init_rejects_arguments(lib):
     with pytest.raises(TypeError):
         lib.nn.Module(3)
+
+
+# ---- backward hooks ------------------------------------------------------------------------
+
+
+def test_full_backward_hook_sees_input_and_output_gradients(lib):
+    nn = lib.nn
+    lin = nn.Linear(2, 1)
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor([[2.0, -1.0]]))
+    seen = []
+    handle = lin.register_full_backward_hook(
+        lambda m, gin, gout: seen.append((m, [g.tolist() for g in gin], [g.tolist() for g in gout])))
+    x = lib.ones(3, 2, requires_grad=True)
+    (lin(x) * 3).sum().backward()
+    assert len(seen) == 1 and seen[0][0] is lin
+    assert seen[0][1] == [[[6.0, -3.0]] * 3] and seen[0][2] == [[[3.0]] * 3]
+    assert x.grad.tolist() == [[6.0, -3.0]] * 3
+    assert lin.weight.grad.tolist() == [[9.0, 9.0]]
+    handle.remove()
+    lin(x).sum().backward()
+    assert len(seen) == 1
+
+
+def test_full_backward_hook_can_replace_grad_input(lib):
+    lin = lib.nn.Linear(2, 1)
+    lin.register_full_backward_hook(lambda m, gin, gout: (gin[0] * 0,))
+    x = lib.ones(1, 2, requires_grad=True)
+    lin(x).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0]]
+    assert lin.weight.grad.tolist() == [[1.0, 1.0]]     # parameters are not affected
+
+
+def test_full_backward_hook_without_input_gradients(lib):
+    lin = lib.nn.Linear(2, 1)
+    seen = []
+    lin.register_full_backward_hook(lambda m, gin, gout: seen.append((gin, len(gout))))
+    with pytest.warns(UserWarning, match="Full backward hook is firing when gradients are "
+                                         "computed with respect to module outputs"):
+        lin(lib.ones(1, 2)).sum().backward()
+    assert seen == [((None,), 1)]
+
+
+def test_full_backward_pre_hook_can_scale_grad_output(lib):
+    nn = lib.nn
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    order = []
+    net[2].register_full_backward_pre_hook(lambda m, gout: (order.append("pre"), (gout[0] * 2,))[1])
+    net[2].register_full_backward_hook(lambda m, gin, gout: order.append(("post", gout[0].item())))
+    net[0].register_full_backward_hook(lambda m, gin, gout: order.append("first layer"))
+    x = lib.ones(1, 2, requires_grad=True)
+    net(x).sum().backward()
+    assert order == ["pre", ("post", 2.0), "first layer"]
+
+
+def test_backward_hooks_record_gradient_norms_per_layer(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    norms = {}
+    for name, layer in net.named_children():
+        layer.register_full_backward_hook(
+            lambda m, gin, gout, name=name: norms.update({name: float(gout[0].norm())}))
+    x = lib.randn(5, 4, requires_grad=True)
+    loss = nn.CrossEntropyLoss()(net(x), lib.tensor([0, 1, 2, 0, 1]))
+    loss.backward()
+    assert sorted(norms) == ["0", "1", "2"] and all(v > 0 for v in norms.values())
+
+
+def test_backward_hook_returning_a_non_tuple_is_an_error(lib):
+    lin = lib.nn.Linear(2, 1)
+    lin.register_full_backward_hook(lambda m, gin, gout: 1.5)
+    with pytest.raises(TypeError):
+        lin(lib.ones(1, 2, requires_grad=True)).sum().backward()
