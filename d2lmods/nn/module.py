@@ -69,6 +69,12 @@ def _addindent(s: str, num_spaces: int) -> str:
     return first + "\n" + "\n".join(lines)
 
 
+# ``module.type("torch.DoubleTensor")``: torch's tensor type names and their dtypes.
+_TENSOR_TYPE_DTYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+                       "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
+                       "ByteTensor": "uint8", "CharTensor": "int8", "BoolTensor": "bool"}
+
+
 def _forward_unimplemented(self, *input: Any) -> None:
     """Placeholder ``forward``: subclasses must define their own."""
     raise NotImplementedError(_explain.missing_forward(self))
@@ -508,6 +514,12 @@ class Module:
         self._state_dict_hooks[handle.id] = hook
         return handle
 
+    def register_state_dict_pre_hook(self, hook):
+        """Run ``hook(module, prefix, keep_vars)`` before this module's entries are saved."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
     def register_load_state_dict_post_hook(self, hook):
         handle = RemovableHandle(self._load_state_dict_post_hooks)
         self._load_state_dict_post_hooks[handle.id] = hook
@@ -704,7 +716,12 @@ class Module:
         return self._convert_floats(float16)
 
     def type(self, dst_type) -> "Module":
+        """Cast every parameter and buffer: ``net.type(torch.float64)``, ``net.type("torch.DoubleTensor")``."""
         from .._tensor.dtypes import as_dtype
+        if isinstance(dst_type, str) and dst_type.endswith("Tensor"):
+            dst_type = _TENSOR_TYPE_DTYPES.get(dst_type.rsplit(".", 1)[-1], dst_type)
+        elif isinstance(dst_type, type) and not isinstance(getattr(dst_type, "dtype", None), property):
+            dst_type = getattr(dst_type, "dtype", dst_type)   # a typed tensor class (LongTensor)
         dtype = as_dtype(dst_type)
         return self._apply(lambda t: t.to(dtype))
 
@@ -756,6 +773,8 @@ class Module:
         if top:
             unregistered.check_tree_once(self, stacklevel=2)
             destination = StateDict()
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
             metadata[prefix[:-1]] = {"version": self._version}
@@ -823,6 +842,8 @@ class Module:
                 self.set_extra_state(state_dict[extra_state_key])
             elif strict:
                 missing_keys.append(extra_state_key)
+        elif strict and extra_state_key in state_dict:
+            unexpected_keys.append(extra_state_key)
         if strict:
             for key in state_dict.keys():
                 if key.startswith(prefix) and key != extra_state_key:

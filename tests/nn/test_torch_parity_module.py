@@ -753,3 +753,139 @@ def test_backward_hook_returning_a_non_tuple_is_an_error(lib):
     lin.register_full_backward_hook(lambda m, gin, gout: 1.5)
     with pytest.raises(TypeError):
         lin(lib.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+# ---- more registration and state-dict rules ------------------------------------------------
+
+
+def test_non_persistent_buffer_rules(lib):
+    nn = lib.nn
+    m = nn.Module()
+    m.register_buffer("b", lib.zeros(1), persistent=False)
+    del m.b
+    m.register_buffer("b", lib.zeros(1))                  # deleting forgets the flag
+    assert list(m.state_dict()) == ["b"]
+    m.register_buffer("b", lib.zeros(1), persistent=False)
+    assert list(m.state_dict()) == []
+    m.b = None
+    m.b = lib.ones(1)                                     # re-assigning keeps the flag
+    assert list(m.state_dict()) == [] and m.b.tolist() == [1.0]
+    assert repr(m.load_state_dict({})) == "<All keys matched successfully>"
+    result = m.load_state_dict({"b": lib.ones(1)}, strict=False)
+    assert result.unexpected_keys == ["b"]
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "b"'):
+        m.load_state_dict({"b": lib.ones(1)})
+
+
+def test_re_registering_and_moving_between_registries(lib):
+    nn = lib.nn
+    m = nn.Module()
+    m.register_parameter("p", nn.Parameter(lib.zeros(1)))
+    m.register_parameter("p", nn.Parameter(lib.ones(1)))
+    assert m.p.tolist() == [1.0]
+    m.register_buffer("b", lib.zeros(1))
+    m.register_buffer("b", lib.ones(1))
+    assert m.b.tolist() == [1.0]
+    m.x = lib.zeros(1)
+    m.x = nn.Parameter(lib.ones(1))                       # a plain attribute becomes a parameter
+    assert "x" not in m.__dict__ and "x" in m._parameters
+    m.y = 3
+    m.y = nn.ReLU()
+    assert "y" not in m.__dict__ and "y" in m._modules
+    m.b = nn.Parameter(lib.zeros(1))                      # a buffer becomes a parameter
+    assert "b" not in m._buffers and "b" in m._parameters
+    with pytest.raises(TypeError, match="cannot assign 'int' as child module 'y'"):
+        m.y = 3
+    m.y = None
+    assert "y" in m._modules and m.y is None
+
+
+def test_extra_state_needs_both_methods_to_load(lib):
+    nn = lib.nn
+
+    class GetOnly(nn.Module):
+        def get_extra_state(self):
+            return 5
+
+    class SetOnly(nn.Module):
+        def set_extra_state(self, state):
+            self.got = state
+
+    assert list(GetOnly().state_dict()) == ["_extra_state"]
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "_extra_state"'):
+        GetOnly().load_state_dict(GetOnly().state_dict())
+    assert repr(GetOnly().load_state_dict(GetOnly().state_dict(), strict=False)) == (
+        "_IncompatibleKeys(missing_keys=[], unexpected_keys=['_extra_state'])")
+    assert list(SetOnly().state_dict()) == []
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "_extra_state"'):
+        SetOnly().load_state_dict({})
+    target = SetOnly()
+    target.load_state_dict({"_extra_state": ["any", "object"]})
+    assert target.got == ["any", "object"]
+
+
+def test_state_dict_pre_hooks_and_load_pre_hooks(lib):
+    nn = lib.nn
+    lin = nn.Linear(1, 1)
+    seen = []
+    lin.register_state_dict_pre_hook(lambda m, prefix, keep_vars: seen.append((prefix, keep_vars)))
+    lin.state_dict(prefix="a.")
+    lin.state_dict(keep_vars=True)
+    assert seen == [("a.", False), ("", True)]
+    loaded = []
+    lin.register_load_state_dict_pre_hook(
+        lambda m, sd, prefix, local_metadata, strict, missing, unexpected, errors:
+        loaded.append((m is lin, prefix, strict, sorted(sd))))
+    lin.load_state_dict(nn.Linear(1, 1).state_dict())
+    assert loaded == [(True, "", True, ["bias", "weight"])]
+
+
+def test_state_dict_into_a_given_destination(lib):
+    lin = lib.nn.Linear(1, 1)
+    dest = OrderedDict()
+    assert lin.state_dict(destination=dest) is dest and list(dest) == ["weight", "bias"]
+    plain = {}
+    assert lin.state_dict(destination=plain, prefix="l.") is plain
+    assert list(plain) == ["l.weight", "l.bias"]
+
+
+def test_forward_may_return_a_dict(lib):
+    nn = lib.nn
+
+    class Heads(nn.Module):
+        def forward(self, x):
+            return {"a": x, "b": x * 2}
+
+    m = Heads()
+    m.register_forward_hook(lambda mod, args, out: {k: v + 1 for k, v in out.items()})
+    out = m(lib.ones(1))
+    assert {k: v.tolist() for k, v in out.items()} == {"a": [2.0], "b": [3.0]}
+
+
+def test_module_type_with_a_type_name(lib):
+    lin = lib.nn.Linear(1, 1)
+    lin.type(f"{lib.__name__}.DoubleTensor")
+    assert lin.weight.dtype == lib.float64
+
+
+def test_nested_multiline_extra_repr_is_indented(lib):
+    nn = lib.nn
+
+    class Two(nn.Module):
+        def extra_repr(self):
+            return "a=1,\nb=2"
+
+    outer = nn.Sequential(Two())
+    assert repr(outer) == "Sequential(\n  (0): Two(\n    a=1,\n    b=2\n  )\n)"
+
+
+def test_containers_pickle(lib):
+    nn = lib.nn
+    seq = pickle.loads(pickle.dumps(nn.Sequential(nn.Linear(1, 1), nn.ReLU())))
+    assert repr(seq) == ("Sequential(\n  (0): Linear(in_features=1, out_features=1, bias=True)\n"
+                         "  (1): ReLU()\n)")
+    assert list(pickle.loads(pickle.dumps(nn.ModuleDict({"a": nn.ReLU()})))) == ["a"]
+    pd = pickle.loads(pickle.dumps(nn.ParameterDict({"a": nn.Parameter(lib.zeros(1))})))
+    assert list(pd) == ["a"] and type(pd["a"]) is nn.Parameter
+    pl = pickle.loads(pickle.dumps(nn.ParameterList([nn.Parameter(lib.zeros(1))])))
+    assert len(pl) == 1 and [n for n, _ in pl.named_parameters()] == ["0"]
