@@ -15,6 +15,7 @@ of each parameter in place and returns the total norm measured before clipping::
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -22,7 +23,8 @@ from .._tensor.core import Tensor, wrap
 from .._tensor.dtypes import get_default_dtype
 from .parameter import _array, _bump_version
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
+           "get_total_norm"]
 
 
 def _as_list(tensors) -> list:
@@ -101,3 +103,11 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         else:
             g._data = np.clip(np.asarray(a), -clip_value, clip_value)
         _bump_version(g)
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Deprecated spelling of :func:`clip_grad_norm_` (torch warns the same way)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -520,6 +520,8 @@ class Module:
         self._state_dict_pre_hooks[handle.id] = hook
         return handle
 
+    _register_state_dict_hook = register_state_dict_post_hook
+
     def register_load_state_dict_post_hook(self, hook):
         handle = RemovableHandle(self._load_state_dict_post_hooks)
         self._load_state_dict_post_hooks[handle.id] = hook
@@ -736,6 +738,10 @@ class Module:
     def share_memory(self) -> "Module":
         """No-op returning ``self``: d2lmods tensors live in one process's memory."""
         return self
+
+    def compile(self, *args, **kwargs) -> None:
+        """Accepted for torch code (``net.compile()``); d2lmods runs the module as it is."""
+        return None
 
     # ---- state dict ---------------------------------------------------------------------------
 

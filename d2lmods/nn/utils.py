@@ -31,7 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._plain_containers import CONTAINERS, container_kind
-from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+from . import clip_grad, convert_parameters
+from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
+                        get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from ._unregistered import (hidden_in, is_trainable_leaf, iter_modules, paused, plain_attributes,
                             set_warn_unregistered)
@@ -41,7 +43,8 @@ from .parameter import Parameter, Tensor, is_lazy
 __all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
            "unregistered_checks_paused",
            # torch.nn.utils
-           "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "clip_grad", "convert_parameters", "clip_grad_norm", "clip_grad_norm_",
+           "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters"]
 
 #: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off

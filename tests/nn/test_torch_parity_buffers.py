@@ -203,6 +203,8 @@ PATHS = [
     ("nn.init", "xavier_uniform_"), ("nn.functional", "relu"),
     ("nn.utils", "parameters_to_vector"), ("nn.utils", "vector_to_parameters"),
     ("nn.utils", "clip_grad_norm_"), ("nn.utils", "clip_grad_value_"),
+    ("nn.utils", "clip_grad_norm"), ("nn.utils", "get_total_norm"),
+    ("nn.utils", "clip_grads_with_norm_"),
 ]
 
 
@@ -272,6 +274,13 @@ def test_clip_grad_norm_nonfinite(lib):
         a.grad[0, 0] = float("inf")
     with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients"):
         lib.nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_deprecated_clip_grad_norm(lib):
+    a, b = _two_params(lib)
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated"):
+        total = lib.nn.utils.clip_grad_norm([a, b], 1.0)
+    assert float(total) == pytest.approx(13.0)
 
 
 def test_clip_grad_value(lib):

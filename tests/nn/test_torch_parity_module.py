@@ -542,10 +542,17 @@ def test_state_dict_hooks(lib):
     def post(module, state_dict, prefix, local_metadata):
         seen.append(sorted(state_dict))
 
-    lin.register_state_dict_post_hook(post) if hasattr(lin, "register_state_dict_post_hook") \
-        else lin._register_state_dict_hook(post)
+    handle = lin.register_state_dict_post_hook(post)
     lin.state_dict()
     assert seen == [["bias", "weight"]]
+    handle.remove()
+
+    def replace(module, state_dict, prefix, local_metadata):
+        return OrderedDict((k.upper(), v) for k, v in state_dict.items())
+
+    lin._register_state_dict_hook(replace)   # the older private spelling; may return a new dict
+    assert list(lin.state_dict()) == ["WEIGHT", "BIAS"]
+    lin = lib.nn.Linear(1, 1)
 
     loaded = []
     lin.register_load_state_dict_post_hook(
@@ -889,3 +896,14 @@ def test_containers_pickle(lib):
     assert list(pd) == ["a"] and type(pd["a"]) is nn.Parameter
     pl = pickle.loads(pickle.dumps(nn.ParameterList([nn.Parameter(lib.zeros(1))])))
     assert len(pl) == 1 and [n for n, _ in pl.named_parameters()] == ["0"]
+
+
+def test_compile_is_accepted_and_changes_nothing():
+    # torch really compiles (slowly, and with torch-internal warnings), so only d2lmods runs here
+    import d2lmods
+
+    lin = d2lmods.nn.Linear(2, 1)
+    x = d2lmods.ones(1, 2)
+    expected = lin(x).tolist()
+    assert lin.compile() is None
+    assert lin(x).tolist() == expected
