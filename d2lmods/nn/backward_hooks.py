@@ -16,6 +16,7 @@ grad the hooks run with ``grad_input`` all ``None``, with torch's UserWarning::
     >>> seen
     [(d2lmods.Size([3, 2]), d2lmods.Size([3, 1]))]
 """
+
 from __future__ import annotations
 
 import warnings
@@ -34,13 +35,17 @@ def _alias(t: Tensor) -> Tensor:
 
 def _replace(hook_kind: str, old: tuple, new) -> tuple:
     if not isinstance(new, (tuple, list)):
-        raise TypeError(f"a backward {hook_kind + ' ' if hook_kind else ''}hook must return None or "
-                        f"a tuple of gradients (one per entry it received), got "
-                        f"{type(new).__name__}")
+        raise TypeError(
+            f"a backward {hook_kind + ' ' if hook_kind else ''}hook must return None or "
+            f"a tuple of gradients (one per entry it received), got "
+            f"{type(new).__name__}"
+        )
     new = tuple(new)
     if len(new) != len(old):
-        raise RuntimeError(f"Backward {hook_kind} hook returned an invalid number of grad_input, "
-                           f"got {len(new)}, but expected {len(old)}")
+        raise RuntimeError(
+            f"Backward {hook_kind} hook returned an invalid number of grad_input, "
+            f"got {len(new)}, but expected {len(old)}"
+        )
     return new
 
 
@@ -74,7 +79,10 @@ class _HookOutputs(Function):
                 "Full backward hook is firing when gradients are computed with respect to module "
                 "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/"
                 "main/generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook "
-                "for more details.", UserWarning, stacklevel=2)
+                "for more details.",
+                UserWarning,
+                stacklevel=2,
+            )
             for hook in list(module._backward_hooks.values()):
                 hook(module, (None,), grad_output)
         return tuple(grad_output)

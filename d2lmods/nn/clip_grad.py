@@ -12,6 +12,7 @@ of each parameter in place and returns the total norm measured before clipping::
     >>> [round(g, 4) for g in w.grad.tolist()]
     [0.7071, 0.7071]
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,13 @@ from .._tensor.core import Tensor, wrap
 from .._tensor.dtypes import get_default_dtype
 from .parameter import _array, _bump_version
 
-__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-           "get_total_norm"]
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+]
 
 
 def _as_list(tensors) -> list:
@@ -41,11 +47,12 @@ def _norm(a: np.ndarray, norm_type: float) -> float:
         return float(a.min())
     if norm_type == 0:
         return float(np.count_nonzero(a))
-    return float(np.sum(a ** norm_type) ** (1.0 / norm_type))
+    return float(np.sum(a**norm_type) ** (1.0 / norm_type))
 
 
-def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                   foreach=None) -> Tensor:
+def get_total_norm(
+    tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
+) -> Tensor:
     """The ``norm_type`` norm of all ``tensors`` together, as if they were one vector."""
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
@@ -57,7 +64,8 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
             "so it cannot be clipped. To disable this error and scale the gradients by the "
-            "non-finite norm anyway, set `error_if_nonfinite=False`")
+            "non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
     return wrap(np.array(total, dtype=_array(tensors[0]).dtype))
 
 
@@ -71,13 +79,18 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         a = _array(g)
         if isinstance(a, np.ndarray):
             np.multiply(a, coef, out=a, casting="unsafe")
-        else:   # a 0-dim gradient held as a numpy scalar
+        else:  # a 0-dim gradient held as a numpy scalar
             g._data = np.asarray(a * coef, dtype=a.dtype)
         _bump_version(g)
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+def clip_grad_norm_(
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
     """Scale the gradients so that their total ``norm_type`` norm is at most ``max_norm``.
 
     Returns the total norm before clipping (a 0-dim tensor). Parameters without ``.grad``
@@ -105,9 +118,18 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         _bump_version(g)
 
 
-def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
-                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+def clip_grad_norm(
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
     """Deprecated spelling of :func:`clip_grad_norm_` (torch warns the same way)."""
-    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
-                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -1,15 +1,16 @@
 """``parameters_to_vector`` / ``vector_to_parameters``, as ``torch.nn.utils``.
 
-    >>> import d2lmods as torch
-    >>> from d2lmods import nn
-    >>> lin = nn.Linear(2, 1)
-    >>> vec = nn.utils.parameters_to_vector(lin.parameters())
-    >>> vec.shape
-    d2lmods.Size([3])
-    >>> nn.utils.vector_to_parameters(torch.zeros(3), lin.parameters())
-    >>> lin.weight.tolist(), lin.bias.tolist()
-    ([[0.0, 0.0]], [0.0])
+>>> import d2lmods as torch
+>>> from d2lmods import nn
+>>> lin = nn.Linear(2, 1)
+>>> vec = nn.utils.parameters_to_vector(lin.parameters())
+>>> vec.shape
+d2lmods.Size([3])
+>>> nn.utils.vector_to_parameters(torch.zeros(3), lin.parameters())
+>>> lin.weight.tolist(), lin.bias.tolist()
+([[0.0, 0.0]], [0.0])
 """
+
 from __future__ import annotations
 
 from .._messages import typename
@@ -31,5 +32,5 @@ def vector_to_parameters(vec, parameters) -> None:
     pointer = 0
     for param in parameters:
         n = param.numel()
-        param.data = vec[pointer:pointer + n].view_as(param).data
+        param.data = vec[pointer : pointer + n].view_as(param).data
         pointer += n

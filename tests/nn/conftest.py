@@ -12,5 +12,7 @@ import pytest
 @pytest.fixture(params=["d2lmods", pytest.param("torch", marks=pytest.mark.oracle)])
 def lib(request):
     if request.param == "torch":
-        return pytest.importorskip("torch", reason="PyTorch is the test oracle; install '.[oracle]'")
+        return pytest.importorskip(
+            "torch", reason="PyTorch is the test oracle; install '.[oracle]'"
+        )
     return importlib.import_module(request.param)

@@ -49,8 +49,8 @@ def test_reassigning_a_buffer_attribute_keeps_it_registered(lib):
     m.register_buffer("stat", lib.zeros(1))
     m.register_buffer("tmp", lib.zeros(1), persistent=False)
     new = lib.ones(3)
-    m.stat = new                 # a plain tensor on a buffer's name stays a buffer
-    m.tmp = lib.ones(2)          # ... and keeps its persistence
+    m.stat = new  # a plain tensor on a buffer's name stays a buffer
+    m.tmp = lib.ones(2)  # ... and keeps its persistence
     assert m._buffers["stat"] is new and m.stat is new
     assert "stat" not in m.__dict__
     assert list(m.state_dict()) == ["stat"]
@@ -93,7 +93,7 @@ def test_buffer_in_a_custom_layer_follows_the_module(lib):
     clone = copy.deepcopy(m)
     assert clone.mean is not m.mean and clone.mean.tolist() == [0.0, 0.0]
     restored = pickle.loads(pickle.dumps(m.state_dict()))
-    assert list(restored) == ["scale", "mean"]   # parameters first, then buffers
+    assert list(restored) == ["scale", "mean"]  # parameters first, then buffers
     buf = io.BytesIO()
     lib.save(m.state_dict(), buf)
     buf.seek(0)
@@ -158,9 +158,10 @@ def test_lazy_layer_counts_uninitialized_parameters(lib):
     lazy = nn.LazyLinear(3)
     assert lazy.has_uninitialized_params()
     assert isinstance(lazy.weight, nn.UninitializedParameter)
-    assert isinstance(lazy, importlib.import_module(f"{lib.__name__}.nn.modules.lazy")
-                      .LazyModuleMixin)
-    opt = lib.optim.SGD(lazy.parameters(), lr=0.1)   # fine before the first call
+    assert isinstance(
+        lazy, importlib.import_module(f"{lib.__name__}.nn.modules.lazy").LazyModuleMixin
+    )
+    opt = lib.optim.SGD(lazy.parameters(), lr=0.1)  # fine before the first call
     lazy(lib.ones(2, 5)).sum().backward()
     opt.step()
     assert type(lazy) is nn.Linear and not hasattr(lazy, "has_uninitialized_params")
@@ -187,23 +188,41 @@ def test_lazy_to_dtype_before_the_first_call(lib):
 
 
 PATHS = [
-    ("nn.modules.module", "Module"), ("nn.modules.container", "Sequential"),
-    ("nn.modules.container", "ModuleList"), ("nn.modules.container", "ModuleDict"),
-    ("nn.modules.container", "ParameterList"), ("nn.modules.container", "ParameterDict"),
-    ("nn.modules.lazy", "LazyModuleMixin"), ("nn.modules.linear", "Linear"),
-    ("nn.modules.linear", "LazyLinear"), ("nn.modules.linear", "Identity"),
-    ("nn.modules.activation", "ReLU"), ("nn.modules.activation", "Softmax"),
-    ("nn.modules.batchnorm", "BatchNorm2d"), ("nn.modules.batchnorm", "LazyBatchNorm2d"),
-    ("nn.modules.conv", "Conv2d"), ("nn.modules.conv", "LazyConv2d"),
-    ("nn.modules.dropout", "Dropout"), ("nn.modules.flatten", "Flatten"),
-    ("nn.modules.loss", "CrossEntropyLoss"), ("nn.modules.normalization", "LayerNorm"),
-    ("nn.modules.pooling", "MaxPool2d"), ("nn.modules.sparse", "Embedding"),
-    ("nn.modules", "Linear"), ("nn.parameter", "Parameter"), ("nn.parameter", "Buffer"),
-    ("nn.parameter", "UninitializedParameter"), ("nn.parameter", "UninitializedBuffer"),
-    ("nn.init", "xavier_uniform_"), ("nn.functional", "relu"),
-    ("nn.utils", "parameters_to_vector"), ("nn.utils", "vector_to_parameters"),
-    ("nn.utils", "clip_grad_norm_"), ("nn.utils", "clip_grad_value_"),
-    ("nn.utils", "clip_grad_norm"), ("nn.utils", "get_total_norm"),
+    ("nn.modules.module", "Module"),
+    ("nn.modules.container", "Sequential"),
+    ("nn.modules.container", "ModuleList"),
+    ("nn.modules.container", "ModuleDict"),
+    ("nn.modules.container", "ParameterList"),
+    ("nn.modules.container", "ParameterDict"),
+    ("nn.modules.lazy", "LazyModuleMixin"),
+    ("nn.modules.linear", "Linear"),
+    ("nn.modules.linear", "LazyLinear"),
+    ("nn.modules.linear", "Identity"),
+    ("nn.modules.activation", "ReLU"),
+    ("nn.modules.activation", "Softmax"),
+    ("nn.modules.batchnorm", "BatchNorm2d"),
+    ("nn.modules.batchnorm", "LazyBatchNorm2d"),
+    ("nn.modules.conv", "Conv2d"),
+    ("nn.modules.conv", "LazyConv2d"),
+    ("nn.modules.dropout", "Dropout"),
+    ("nn.modules.flatten", "Flatten"),
+    ("nn.modules.loss", "CrossEntropyLoss"),
+    ("nn.modules.normalization", "LayerNorm"),
+    ("nn.modules.pooling", "MaxPool2d"),
+    ("nn.modules.sparse", "Embedding"),
+    ("nn.modules", "Linear"),
+    ("nn.parameter", "Parameter"),
+    ("nn.parameter", "Buffer"),
+    ("nn.parameter", "UninitializedParameter"),
+    ("nn.parameter", "UninitializedBuffer"),
+    ("nn.init", "xavier_uniform_"),
+    ("nn.functional", "relu"),
+    ("nn.utils", "parameters_to_vector"),
+    ("nn.utils", "vector_to_parameters"),
+    ("nn.utils", "clip_grad_norm_"),
+    ("nn.utils", "clip_grad_value_"),
+    ("nn.utils", "clip_grad_norm"),
+    ("nn.utils", "get_total_norm"),
     ("nn.utils", "clip_grads_with_norm_"),
 ]
 
@@ -265,7 +284,7 @@ def test_clip_grad_norm_leaves_small_gradients_and_skips_missing_ones(lib):
     total = lib.nn.utils.clip_grad_norm_([a, b, c], max_norm=100.0)
     assert float(total) == pytest.approx(13.0) and c.grad is None
     assert b.grad.tolist() == [12.0]
-    assert float(lib.nn.utils.clip_grad_norm_(c, 1.0)) == 0.0   # a single tensor, no grads
+    assert float(lib.nn.utils.clip_grad_norm_(c, 1.0)) == 0.0  # a single tensor, no grads
 
 
 def test_clip_grad_norm_nonfinite(lib):

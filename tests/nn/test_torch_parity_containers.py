@@ -38,7 +38,7 @@ def test_sequential_indexing(lib):
     assert s[-1].in_features == 3 and s[0].in_features == 1
     sliced = s[1:]
     assert type(sliced) is nn.Sequential
-    assert list(sliced._modules) == ["1", "2"]          # slices keep the original keys
+    assert list(sliced._modules) == ["1", "2"]  # slices keep the original keys
     assert list(s[::2]._modules) == ["0", "2"]
     assert sliced[1] is s[2]
     with pytest.raises(IndexError, match="index 3 is out of range"):
@@ -101,8 +101,10 @@ def test_sequential_from_ordered_dict(lib):
     assert list(s._modules) == ["hidden", "act"]
     assert s.hidden is s[0]
     assert list(s[1:]._modules) == ["act"]
-    assert repr(s) == ("Sequential(\n  (hidden): Linear(in_features=2, out_features=1, bias=True)\n"
-                       "  (act): ReLU()\n)")
+    assert repr(s) == (
+        "Sequential(\n  (hidden): Linear(in_features=2, out_features=1, bias=True)\n"
+        "  (act): ReLU()\n)"
+    )
 
 
 def test_sequential_forward_and_empty(lib):
@@ -130,7 +132,7 @@ def test_module_list_indexing(lib):
     ml = nn.ModuleList([_lin(lib, 1), _lin(lib, 2), _lin(lib, 3)])
     assert ml[-1].in_features == 3
     part = ml[1:]
-    assert type(part) is nn.ModuleList and list(part._modules) == ["0", "1"]   # renumbered
+    assert type(part) is nn.ModuleList and list(part._modules) == ["0", "1"]  # renumbered
     assert part[0] is ml[1]
     assert _sizes(ml[::-1]) == [3, 2, 1]
     with pytest.raises(IndexError, match="index 5 is out of range"):
@@ -169,13 +171,16 @@ def test_module_list_errors(lib):
     ml = nn.ModuleList([nn.ReLU()])
     with pytest.raises(TypeError, match="is not a Module subclass"):
         ml.append(3)
-    with pytest.raises(TypeError, match="ModuleList.extend should be called with an iterable, "
-                                        "but got int"):
+    with pytest.raises(
+        TypeError, match="ModuleList.extend should be called with an iterable, but got int"
+    ):
         ml.extend(3)
     with pytest.raises(TypeError):
         ml[0] = 3
-    with pytest.raises(NotImplementedError, match=re.escape(
-            'Module [ModuleList] is missing the required "forward" function')):
+    with pytest.raises(
+        NotImplementedError,
+        match=re.escape('Module [ModuleList] is missing the required "forward" function'),
+    ):
         ml(lib.ones(1))
 
 
@@ -197,10 +202,15 @@ def test_module_list_in_a_model_is_registered(lib):
     assert repr(net) == (
         "MLP(\n  (blks): ModuleList(\n"
         "    (0-2): 3 x LazyLinear(in_features=0, out_features=4, bias=True)\n  )\n"
-        "  (out): Linear(in_features=4, out_features=1, bias=True)\n)")
+        "  (out): Linear(in_features=4, out_features=1, bias=True)\n)"
+    )
     net(lib.ones(2, 5))
-    assert [n for n, _ in net.named_parameters()][:4] == ["blks.0.weight", "blks.0.bias",
-                                                          "blks.1.weight", "blks.1.bias"]
+    assert [n for n, _ in net.named_parameters()][:4] == [
+        "blks.0.weight",
+        "blks.0.bias",
+        "blks.1.weight",
+        "blks.1.bias",
+    ]
     assert "(0): Linear(in_features=5, out_features=4, bias=True)" in repr(net)
     assert "(1-2): 2 x Linear(in_features=4, out_features=4, bias=True)" in repr(net)
 
@@ -211,7 +221,7 @@ def test_module_list_in_a_model_is_registered(lib):
 def test_module_dict_api(lib):
     nn = lib.nn
     md = nn.ModuleDict({"b": _lin(lib, 1), "a": nn.ReLU()})
-    assert list(md) == ["b", "a"]                      # insertion order, not sorted
+    assert list(md) == ["b", "a"]  # insertion order, not sorted
     md.update([("c", _lin(lib, 2))])
     md.update({"z": _lin(lib, 3), "d": _lin(lib, 4)})
     md.update(OrderedDict([("y", nn.Tanh())]))
@@ -235,16 +245,21 @@ def test_module_dict_errors(lib):
     md = nn.ModuleDict()
     with pytest.raises(TypeError, match="is not a Module subclass"):
         md["x"] = 3
-    with pytest.raises(TypeError, match="ModuleDict.update should be called with an iterable of "
-                                        "key/value pairs, but got int"):
+    with pytest.raises(
+        TypeError,
+        match="ModuleDict.update should be called with an iterable of key/value pairs, but got int",
+    ):
         md.update(3)
-    with pytest.raises(ValueError, match="ModuleDict update sequence element #0 has length 3; "
-                                         "2 is required"):
+    with pytest.raises(
+        ValueError, match="ModuleDict update sequence element #0 has length 3; 2 is required"
+    ):
         md.update([("a", nn.ReLU(), 3)])
     with pytest.raises(KeyError, match="module name can.{1,2}t contain"):
         md["a.b"] = nn.ReLU()
-    with pytest.raises(NotImplementedError, match=re.escape(
-            'Module [ModuleDict] is missing the required "forward" function')):
+    with pytest.raises(
+        NotImplementedError,
+        match=re.escape('Module [ModuleDict] is missing the required "forward" function'),
+    ):
         md(lib.ones(1))
 
 
@@ -254,8 +269,11 @@ def test_module_dict_repr_and_forward_choice(lib):
     class Choose(nn.Module):
         def __init__(self):
             super().__init__()
-            self.acts = nn.ModuleDict({"relu": nn.ReLU(), "neg": nn.Hardtanh(-2.0, 2.0)}
-                                      if hasattr(nn, "Hardtanh") else {"relu": nn.ReLU()})
+            self.acts = nn.ModuleDict(
+                {"relu": nn.ReLU(), "neg": nn.Hardtanh(-2.0, 2.0)}
+                if hasattr(nn, "Hardtanh")
+                else {"relu": nn.ReLU()}
+            )
 
         def forward(self, x, act):
             return self.acts[act](x)
@@ -263,7 +281,8 @@ def test_module_dict_repr_and_forward_choice(lib):
     m = Choose()
     assert m(lib.tensor([-1.0, 2.0]), "relu").tolist() == [0.0, 2.0]
     assert repr(nn.ModuleDict({"act": nn.ReLU(), "lin": _lin(lib, 2)})) == (
-        "ModuleDict(\n  (act): ReLU()\n  (lin): Linear(in_features=2, out_features=1, bias=True)\n)")
+        "ModuleDict(\n  (act): ReLU()\n  (lin): Linear(in_features=2, out_features=1, bias=True)\n)"
+    )
 
 
 # ---- ParameterList --------------------------------------------------------------------------
@@ -272,7 +291,7 @@ def test_module_dict_repr_and_forward_choice(lib):
 def test_parameter_list_api(lib):
     nn = lib.nn
     pl = nn.ParameterList([nn.Parameter(lib.zeros(1)), nn.Parameter(lib.zeros(2)), lib.zeros(3)])
-    assert all(type(p) is nn.Parameter for p in pl)    # plain tensors become Parameters
+    assert all(type(p) is nn.Parameter for p in pl)  # plain tensors become Parameters
     assert tuple(pl[-1].shape) == (3,)
     part = pl[1:]
     assert type(part) is nn.ParameterList and part[0] is pl[1]
@@ -286,8 +305,9 @@ def test_parameter_list_api(lib):
     assert type(pl[0]) is nn.Parameter and tuple(pl[0].shape) == (7,)
     with pytest.raises(IndexError, match="index 10 is out of range"):
         pl[10]
-    with pytest.raises(TypeError, match="ParameterList.extend should be called with an "
-                                        "iterable, but got Tensor"):
+    with pytest.raises(
+        TypeError, match="ParameterList.extend should be called with an iterable, but got Tensor"
+    ):
         pl.extend(lib.zeros(2))
     pl.append("not a tensor")
     assert pl[-1] == "not a tensor" and len(list(pl.parameters())) == 6
@@ -306,7 +326,7 @@ def test_parameter_list_in_a_model_trains(lib):
             self.coef = nn.ParameterList([nn.Parameter(lib.tensor(float(i))) for i in range(3)])
 
         def forward(self, x):
-            return sum(c * x ** i for i, c in enumerate(self.coef))
+            return sum(c * x**i for i, c in enumerate(self.coef))
 
     m = Poly()
     opt = lib.optim.SGD(m.parameters(), lr=0.1)
@@ -326,7 +346,8 @@ def test_parameter_list_repr(lib):
         "ParameterList(\n"
         f"    (0): Parameter containing: [{name}.float32 of size 2x3]\n"
         f"    (1): Parameter containing: [{name}.float32 of size 1]\n"
-        "    (2): Object of type: str\n)")
+        "    (2): Object of type: str\n)"
+    )
     assert repr(nn.ParameterList()) == "ParameterList()"
 
 
@@ -351,7 +372,7 @@ def test_parameter_dict_key_order(lib):
     assert [n for n, _ in pd.named_parameters()] == list(pd)
     assert list(pd.state_dict()) == list(pd)
     assert list(reversed(pd)) == list(pd)[::-1]
-    pd["a"] = _p(lib, 3)                                   # replacing keeps the position
+    pd["a"] = _p(lib, 3)  # replacing keeps the position
     assert list(pd)[0] == "a" and tuple(pd["a"].shape) == (3,)
 
 
@@ -409,18 +430,23 @@ def test_parameter_dict_errors_and_repr(lib):
     pd = nn.ParameterDict()
     with pytest.raises(AttributeError, match="'ParameterDict' object has no attribute 'nope'"):
         pd["nope"]
-    with pytest.raises(TypeError, match="ParametersDict.update should be called with an "
-                                        "iterable of key/value pairs, but got int"):
+    with pytest.raises(
+        TypeError,
+        match="ParametersDict.update should be called with an "
+        "iterable of key/value pairs, but got int",
+    ):
         pd.update(3)
-    with pytest.raises(ValueError, match="ParameterDict update sequence element #0 has "
-                                         "length 1; 2 is required"):
+    with pytest.raises(
+        ValueError, match="ParameterDict update sequence element #0 has length 1; 2 is required"
+    ):
         pd.update([("a",)])
     with pytest.raises(RuntimeError, match="ParameterDict should not be called"):
         pd(1)
     assert repr(pd) == "ParameterDict()"
     pd["w"] = nn.Parameter(lib.zeros(2, 3))
-    assert repr(pd) == (f"ParameterDict(  (w): Parameter containing: "
-                        f"[{lib.__name__}.FloatTensor of size 2x3])")
+    assert repr(pd) == (
+        f"ParameterDict(  (w): Parameter containing: [{lib.__name__}.FloatTensor of size 2x3])"
+    )
     clone = copy.deepcopy(nn.ParameterDict(OrderedDict([("b", _p(lib, 1)), ("a", _p(lib, 2))])))
     assert list(clone) == ["b", "a"]
 
@@ -431,8 +457,9 @@ def test_parameter_dict_in_a_model(lib):
     class TwoHeads(nn.Module):
         def __init__(self):
             super().__init__()
-            self.params = nn.ParameterDict({"left": nn.Parameter(lib.ones(2, 3)),
-                                            "right": nn.Parameter(lib.ones(2, 3) * 2)})
+            self.params = nn.ParameterDict(
+                {"left": nn.Parameter(lib.ones(2, 3)), "right": nn.Parameter(lib.ones(2, 3) * 2)}
+            )
 
         def forward(self, x, choice):
             return self.params[choice].mm(x)

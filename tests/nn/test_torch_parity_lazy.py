@@ -22,11 +22,16 @@ def test_placeholders_before_the_first_call(lib):
     nn = lib.nn
     lz = nn.LazyLinear(3)
     assert {k: repr(v) for k, v in lz.state_dict().items()} == {
-        "weight": "<UninitializedParameter>", "bias": "<UninitializedParameter>"}
+        "weight": "<UninitializedParameter>",
+        "bias": "<UninitializedParameter>",
+    }
     assert [n for n, _ in lz.named_parameters()] == ["weight", "bias"]
     assert nn.parameter.is_lazy(lz.weight)
     assert repr(lz) == "LazyLinear(in_features=0, out_features=3, bias=True)"
-    assert repr(nn.LazyLinear(3, bias=False)) == "LazyLinear(in_features=0, out_features=3, bias=False)"
+    assert (
+        repr(nn.LazyLinear(3, bias=False))
+        == "LazyLinear(in_features=0, out_features=3, bias=False)"
+    )
     assert nn.LazyLinear(3, bias=False).bias is None
     with pytest.raises(ValueError, match="Attempted to use an uninitialized parameter in"):
         sum(p.numel() for p in lz.parameters())
@@ -59,13 +64,14 @@ def test_load_state_dict_into_a_lazy_layer(lib):
     assert lz.weight.tolist() == src.weight.tolist()
     out = lz(lib.ones(2, 4))
     assert tuple(out.shape) == (2, 3) and type(lz) is nn.Linear and lz.in_features == 4
-    assert lz.weight.tolist() == src.weight.tolist()        # the first call did not re-initialize
+    assert lz.weight.tolist() == src.weight.tolist()  # the first call did not re-initialize
 
 
 def test_loading_placeholders(lib):
     nn = lib.nn
     assert repr(nn.LazyLinear(3).load_state_dict(nn.LazyLinear(3).state_dict())) == (
-        "<All keys matched successfully>")
+        "<All keys matched successfully>"
+    )
     with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
         nn.Linear(4, 3).load_state_dict(nn.LazyLinear(3).state_dict())
 
@@ -78,7 +84,7 @@ def test_class_swap_removes_the_hooks(lib):
     user = nn.LazyLinear(3)
     user.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     assert user(lib.ones(1, 2)).tolist() == user.bias.reshape(1, 3).tolist()
-    assert len(user._forward_pre_hooks) == 1                # the user's hook stays
+    assert len(user._forward_pre_hooks) == 1  # the user's hook stays
 
 
 def test_one_lazy_instance_at_two_places(lib):
@@ -100,8 +106,9 @@ def test_other_lazy_layers(lib):
     assert tuple(conv.weight.shape) == (4, 2, 3, 3)
     bn = nn.LazyBatchNorm2d()
     bn(lib.ones(2, 2, 5, 5))
-    assert repr(bn) == ("BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, "
-                        "track_running_stats=True)")
+    assert repr(bn) == (
+        "BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    )
     assert tuple(bn.running_mean.shape) == (2,) and bn.num_batches_tracked.item() == 1
 
 

@@ -87,18 +87,30 @@ def test_none_keeps_a_slot_and_is_skipped_everywhere(lib):
 def test_setattr_type_errors(lib):
     nn = lib.nn
     lin = nn.Linear(2, 2)
-    with pytest.raises(TypeError, match=re.escape(
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
             f"cannot assign '{_tname(lib, 'FloatTensor')}' as parameter 'weight' "
-            "(torch.nn.Parameter or None expected)")):
+            "(torch.nn.Parameter or None expected)"
+        ),
+    ):
         lin.weight = lib.zeros(2, 2)
     seq = nn.Sequential(nn.ReLU())
-    with pytest.raises(TypeError, match=re.escape(
-            "cannot assign 'int' as child module '0' (torch.nn.Module or None expected)")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "cannot assign 'int' as child module '0' (torch.nn.Module or None expected)"
+        ),
+    ):
         setattr(seq, "0", 3)
     m = nn.Module()
     m.register_buffer("b", lib.zeros(1))
-    with pytest.raises(TypeError, match=re.escape(
-            "cannot assign 'int' as buffer 'b' (torch.nn.Buffer, torch.Tensor or None expected)")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "cannot assign 'int' as buffer 'b' (torch.nn.Buffer, torch.Tensor or None expected)"
+        ),
+    ):
         m.b = 3
 
 
@@ -124,10 +136,14 @@ def test_name_validation(lib, method):
     nn = lib.nn
     m = nn.Module()
     m.attr = 1
-    value = {"register_parameter": lambda: nn.Parameter(lib.zeros(1)),
-             "register_buffer": lambda: lib.zeros(1), "add_module": lambda: nn.ReLU()}[method]
-    kind = {"register_parameter": "parameter", "register_buffer": "buffer",
-            "add_module": "module"}[method]
+    value = {
+        "register_parameter": lambda: nn.Parameter(lib.zeros(1)),
+        "register_buffer": lambda: lib.zeros(1),
+        "add_module": lambda: nn.ReLU(),
+    }[method]
+    kind = {"register_parameter": "parameter", "register_buffer": "buffer", "add_module": "module"}[
+        method
+    ]
     register = getattr(m, method)
     with pytest.raises(KeyError, match=f"{kind} name can.{{1,2}}t contain"):
         register("a.b", value())
@@ -137,19 +153,25 @@ def test_name_validation(lib, method):
         register("attr", value())
     with pytest.raises(TypeError, match=f"{kind} name should be a string. Got int"):
         register(1, value())
-    register("ok name", value())   # spaces are fine (D2L's `block {i}`)
+    register("ok name", value())  # spaces are fine (D2L's `block {i}`)
     assert getattr(m, "ok name") is not None
 
 
 def test_register_errors_for_wrong_values(lib):
     nn = lib.nn
     m = nn.Module()
-    with pytest.raises(TypeError, match=re.escape(
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
             f"cannot assign '{_tname(lib, 'FloatTensor')}' object to parameter 'w' "
-            "(torch.nn.Parameter or None required)")):
+            "(torch.nn.Parameter or None required)"
+        ),
+    ):
         m.register_parameter("w", lib.zeros(1))
-    with pytest.raises(TypeError, match=re.escape(
-            "cannot assign 'int' object to buffer 'b' (torch Tensor or None required)")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape("cannot assign 'int' object to buffer 'b' (torch Tensor or None required)"),
+    ):
         m.register_buffer("b", 3)
     with pytest.raises(TypeError, match="int is not a Module subclass"):
         m.add_module("c", 3)
@@ -203,10 +225,16 @@ def test_named_modules_prefix_and_duplicates(lib):
 def test_named_parameters_prefix_recurse_and_duplicates(lib):
     nn = lib.nn
     shared = nn.Linear(2, 2)
-    net = nn.Sequential(nn.Linear(2, 2), shared, nn.ReLU(), shared)   # D2L's tied layer
+    net = nn.Sequential(nn.Linear(2, 2), shared, nn.ReLU(), shared)  # D2L's tied layer
     assert [n for n, _ in net.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
     assert [n for n, _ in net.named_parameters(remove_duplicate=False)] == [
-        "0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]
+        "0.weight",
+        "0.bias",
+        "1.weight",
+        "1.bias",
+        "3.weight",
+        "3.bias",
+    ]
     assert [n for n, _ in net.named_parameters(prefix="m")][:2] == ["m.0.weight", "m.0.bias"]
     assert list(net.named_parameters(recurse=False)) == []
     assert len(list(net.parameters())) == 4
@@ -223,12 +251,22 @@ def test_named_buffers_and_state_dict_order(lib):
     nn = lib.nn
     net = _net(lib)
     bn = nn.BatchNorm1d(2)
-    assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var",
-                                                 "num_batches_tracked"]
+    assert [n for n, _ in bn.named_buffers()] == [
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
     assert [n for n, _ in net.named_buffers()] == ["steps"]
     assert [n for n, _ in net.named_buffers(prefix="x")] == ["x.steps"]
-    assert list(net.state_dict()) == ["steps", "l1.weight", "l1.bias", "block.0.weight",
-                                      "block.0.bias", "block.2.weight", "block.2.bias"]
+    assert list(net.state_dict()) == [
+        "steps",
+        "l1.weight",
+        "l1.bias",
+        "block.0.weight",
+        "block.0.bias",
+        "block.2.weight",
+        "block.2.bias",
+    ]
 
 
 def test_get_submodule_parameter_buffer(lib):
@@ -257,7 +295,7 @@ def test_set_submodule(lib):
     tanh = nn.Tanh()
     net.set_submodule("block.1", tanh)
     assert net.block[1] is tanh
-    net.set_submodule("block.extra", nn.ReLU())          # strict=False adds a new child
+    net.set_submodule("block.extra", nn.ReLU())  # strict=False adds a new child
     assert "extra" in net.block._modules
     net.set_submodule("head", nn.Identity())
     assert isinstance(net.head, nn.Identity)
@@ -360,7 +398,7 @@ def test_forward_pre_and_post_hooks(lib):
     h1.remove()
     h2.remove()
     assert float(m(lib.tensor(1.0))) == 1.0
-    h1.remove()   # removing twice is harmless
+    h1.remove()  # removing twice is harmless
 
 
 def test_pre_hook_returning_a_single_value_wraps_it(lib):
@@ -469,7 +507,7 @@ def test_load_state_dict_copies_in_place(lib):
     with lib.no_grad():
         src.l1.weight.fill_(7.0)
     assert not bool((dst.l1.weight == 7.0).any())
-    src.load_state_dict(dst.state_dict())   # and back: a round trip is silent
+    src.load_state_dict(dst.state_dict())  # and back: a round trip is silent
 
 
 def test_load_state_dict_strict_errors(lib):
@@ -495,9 +533,11 @@ def test_load_state_dict_size_mismatch_prints_sizes_as_torch(lib):
     lin = lib.nn.Linear(4, 2)
     with pytest.raises(RuntimeError) as info:
         lin.load_state_dict({"weight": lib.zeros(2, 3), "bias": lib.zeros(2)})
-    assert ("size mismatch for weight: copying a param with shape "
-            f"{lib.__name__}.Size([2, 3]) from checkpoint, the shape in current model is "
-            f"{lib.__name__}.Size([2, 4]).") in str(info.value)
+    assert (
+        "size mismatch for weight: copying a param with shape "
+        f"{lib.__name__}.Size([2, 3]) from checkpoint, the shape in current model is "
+        f"{lib.__name__}.Size([2, 4])."
+    ) in str(info.value)
     # strict=False does not excuse a size mismatch
     with pytest.raises(RuntimeError, match="size mismatch for weight"):
         lin.load_state_dict({"weight": lib.zeros(2, 3)}, strict=False)
@@ -526,7 +566,7 @@ def test_extra_state_round_trip(lib):
     a, b = Counter(), Counter()
     a.count = 5
     sd = a.state_dict()
-    assert list(sd) == ["_extra_state", "lin.weight", "lin.bias"]   # own state first
+    assert list(sd) == ["_extra_state", "lin.weight", "lin.bias"]  # own state first
     assert sd["_extra_state"] == {"count": 5}
     b.load_state_dict(sd)
     assert b.count == 5
@@ -550,13 +590,14 @@ def test_state_dict_hooks(lib):
     def replace(module, state_dict, prefix, local_metadata):
         return OrderedDict((k.upper(), v) for k, v in state_dict.items())
 
-    lin._register_state_dict_hook(replace)   # the older private spelling; may return a new dict
+    lin._register_state_dict_hook(replace)  # the older private spelling; may return a new dict
     assert list(lin.state_dict()) == ["WEIGHT", "BIAS"]
     lin = lib.nn.Linear(1, 1)
 
     loaded = []
     lin.register_load_state_dict_post_hook(
-        lambda module, keys: loaded.append((keys.missing_keys, keys.unexpected_keys)))
+        lambda module, keys: loaded.append((keys.missing_keys, keys.unexpected_keys))
+    )
     lin.load_state_dict(lib.nn.Linear(1, 1).state_dict())
     assert loaded == [([], [])]
 
@@ -652,11 +693,15 @@ def test_extra_repr_and_nested_repr(lib):
 
     assert repr(Scale(2)) == "Scale(k=2)"
     assert repr(Two()) == "Two(\n  first\n  second\n)"
-    net = nn.Sequential(OrderedDict([
-        ("scale", Scale(3)),
-        ("blocks", nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU()])),
-        ("heads", nn.ModuleDict({"a": nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())})),
-    ]))
+    net = nn.Sequential(
+        OrderedDict(
+            [
+                ("scale", Scale(3)),
+                ("blocks", nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU()])),
+                ("heads", nn.ModuleDict({"a": nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())})),
+            ]
+        )
+    )
     assert repr(net) == (
         "Sequential(\n"
         "  (scale): Scale(k=3)\n"
@@ -670,7 +715,8 @@ def test_extra_repr_and_nested_repr(lib):
         "      (1): Sigmoid()\n"
         "    )\n"
         "  )\n"
-        ")")
+        ")"
+    )
     # a module with both extra_repr and children prints both
     s = Scale(1)
     s.inner = nn.ReLU()
@@ -678,8 +724,10 @@ def test_extra_repr_and_nested_repr(lib):
 
 
 def test_missing_forward(lib):
-    with pytest.raises(NotImplementedError,
-                       match=re.escape('Module [Module] is missing the required "forward" function')):
+    with pytest.raises(
+        NotImplementedError,
+        match=re.escape('Module [Module] is missing the required "forward" function'),
+    ):
         lib.nn.Module()(1)
 
 
@@ -698,7 +746,8 @@ def test_full_backward_hook_sees_input_and_output_gradients(lib):
         lin.weight.copy_(lib.tensor([[2.0, -1.0]]))
     seen = []
     handle = lin.register_full_backward_hook(
-        lambda m, gin, gout: seen.append((m, [g.tolist() for g in gin], [g.tolist() for g in gout])))
+        lambda m, gin, gout: seen.append((m, [g.tolist() for g in gin], [g.tolist() for g in gout]))
+    )
     x = lib.ones(3, 2, requires_grad=True)
     (lin(x) * 3).sum().backward()
     assert len(seen) == 1 and seen[0][0] is lin
@@ -716,15 +765,18 @@ def test_full_backward_hook_can_replace_grad_input(lib):
     x = lib.ones(1, 2, requires_grad=True)
     lin(x).sum().backward()
     assert x.grad.tolist() == [[0.0, 0.0]]
-    assert lin.weight.grad.tolist() == [[1.0, 1.0]]     # parameters are not affected
+    assert lin.weight.grad.tolist() == [[1.0, 1.0]]  # parameters are not affected
 
 
 def test_full_backward_hook_without_input_gradients(lib):
     lin = lib.nn.Linear(2, 1)
     seen = []
     lin.register_full_backward_hook(lambda m, gin, gout: seen.append((gin, len(gout))))
-    with pytest.warns(UserWarning, match="Full backward hook is firing when gradients are "
-                                         "computed with respect to module outputs"):
+    with pytest.warns(
+        UserWarning,
+        match="Full backward hook is firing when gradients are "
+        "computed with respect to module outputs",
+    ):
         lin(lib.ones(1, 2)).sum().backward()
     assert seen == [((None,), 1)]
 
@@ -748,7 +800,8 @@ def test_backward_hooks_record_gradient_norms_per_layer(lib):
     norms = {}
     for name, layer in net.named_children():
         layer.register_full_backward_hook(
-            lambda m, gin, gout, name=name: norms.update({name: float(gout[0].norm())}))
+            lambda m, gin, gout, name=name: norms.update({name: float(gout[0].norm())})
+        )
     x = lib.randn(5, 4, requires_grad=True)
     loss = nn.CrossEntropyLoss()(net(x), lib.tensor([0, 1, 2, 0, 1]))
     loss.backward()
@@ -770,12 +823,12 @@ def test_non_persistent_buffer_rules(lib):
     m = nn.Module()
     m.register_buffer("b", lib.zeros(1), persistent=False)
     del m.b
-    m.register_buffer("b", lib.zeros(1))                  # deleting forgets the flag
+    m.register_buffer("b", lib.zeros(1))  # deleting forgets the flag
     assert list(m.state_dict()) == ["b"]
     m.register_buffer("b", lib.zeros(1), persistent=False)
     assert list(m.state_dict()) == []
     m.b = None
-    m.b = lib.ones(1)                                     # re-assigning keeps the flag
+    m.b = lib.ones(1)  # re-assigning keeps the flag
     assert list(m.state_dict()) == [] and m.b.tolist() == [1.0]
     assert repr(m.load_state_dict({})) == "<All keys matched successfully>"
     result = m.load_state_dict({"b": lib.ones(1)}, strict=False)
@@ -794,12 +847,12 @@ def test_re_registering_and_moving_between_registries(lib):
     m.register_buffer("b", lib.ones(1))
     assert m.b.tolist() == [1.0]
     m.x = lib.zeros(1)
-    m.x = nn.Parameter(lib.ones(1))                       # a plain attribute becomes a parameter
+    m.x = nn.Parameter(lib.ones(1))  # a plain attribute becomes a parameter
     assert "x" not in m.__dict__ and "x" in m._parameters
     m.y = 3
     m.y = nn.ReLU()
     assert "y" not in m.__dict__ and "y" in m._modules
-    m.b = nn.Parameter(lib.zeros(1))                      # a buffer becomes a parameter
+    m.b = nn.Parameter(lib.zeros(1))  # a buffer becomes a parameter
     assert "b" not in m._buffers and "b" in m._parameters
     with pytest.raises(TypeError, match="cannot assign 'int' as child module 'y'"):
         m.y = 3
@@ -822,7 +875,8 @@ def test_extra_state_needs_both_methods_to_load(lib):
     with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "_extra_state"'):
         GetOnly().load_state_dict(GetOnly().state_dict())
     assert repr(GetOnly().load_state_dict(GetOnly().state_dict(), strict=False)) == (
-        "_IncompatibleKeys(missing_keys=[], unexpected_keys=['_extra_state'])")
+        "_IncompatibleKeys(missing_keys=[], unexpected_keys=['_extra_state'])"
+    )
     assert list(SetOnly().state_dict()) == []
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "_extra_state"'):
         SetOnly().load_state_dict({})
@@ -841,8 +895,10 @@ def test_state_dict_pre_hooks_and_load_pre_hooks(lib):
     assert seen == [("a.", False), ("", True)]
     loaded = []
     lin.register_load_state_dict_pre_hook(
-        lambda m, sd, prefix, local_metadata, strict, missing, unexpected, errors:
-        loaded.append((m is lin, prefix, strict, sorted(sd))))
+        lambda m, sd, prefix, local_metadata, strict, missing, unexpected, errors: loaded.append(
+            (m is lin, prefix, strict, sorted(sd))
+        )
+    )
     lin.load_state_dict(nn.Linear(1, 1).state_dict())
     assert loaded == [(True, "", True, ["bias", "weight"])]
 
@@ -889,8 +945,9 @@ def test_nested_multiline_extra_repr_is_indented(lib):
 def test_containers_pickle(lib):
     nn = lib.nn
     seq = pickle.loads(pickle.dumps(nn.Sequential(nn.Linear(1, 1), nn.ReLU())))
-    assert repr(seq) == ("Sequential(\n  (0): Linear(in_features=1, out_features=1, bias=True)\n"
-                         "  (1): ReLU()\n)")
+    assert repr(seq) == (
+        "Sequential(\n  (0): Linear(in_features=1, out_features=1, bias=True)\n  (1): ReLU()\n)"
+    )
     assert list(pickle.loads(pickle.dumps(nn.ModuleDict({"a": nn.ReLU()})))) == ["a"]
     pd = pickle.loads(pickle.dumps(nn.ParameterDict({"a": nn.Parameter(lib.zeros(1))})))
     assert list(pd) == ["a"] and type(pd["a"]) is nn.Parameter

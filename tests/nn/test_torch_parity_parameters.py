@@ -40,9 +40,11 @@ def test_results_of_parameters_are_plain_tensors(lib):
 def test_parameter_repr(lib):
     nn = lib.nn
     assert repr(nn.Parameter(lib.ones(2))) == (
-        "Parameter containing:\ntensor([1., 1.], requires_grad=True)")
+        "Parameter containing:\ntensor([1., 1.], requires_grad=True)"
+    )
     assert repr(nn.Parameter(lib.ones(1), requires_grad=False)) == (
-        "Parameter containing:\ntensor([1.])")
+        "Parameter containing:\ntensor([1.])"
+    )
 
 
 def test_parameter_copies(lib):
@@ -56,8 +58,8 @@ def test_parameter_copies(lib):
     r = pickle.loads(pickle.dumps(p))
     assert type(r) is nn.Parameter and r.requires_grad and r.tolist() == [1.0, 1.0]
     pair = copy.deepcopy([p, p])
-    assert pair[0] is pair[1]                       # tying survives a deepcopy
-    assert len({p, p}) == 1                         # hashable by identity
+    assert pair[0] is pair[1]  # tying survives a deepcopy
+    assert len({p, p}) == 1  # hashable by identity
 
 
 def test_integer_parameter_must_not_require_grad(lib):
@@ -95,7 +97,7 @@ def test_load_state_dict_assign_takes_the_tensors(lib):
     assert lin.weight.requires_grad
     with lib.no_grad():
         w.fill_(5.0)
-    assert lin.weight.tolist() == [[5.0, 5.0]]   # no copy was made
+    assert lin.weight.tolist() == [[5.0, 5.0]]  # no copy was made
     frozen = nn.Linear(2, 1).requires_grad_(False)
     frozen.load_state_dict({"weight": lib.ones(1, 2), "bias": lib.zeros(1)}, assign=True)
     assert not frozen.weight.requires_grad
@@ -106,8 +108,11 @@ def test_load_state_dict_assign_for_buffers(lib):
     sd = {k: v.clone() for k, v in lib.nn.BatchNorm1d(2).state_dict().items()}
     bn.load_state_dict(sd, assign=True)
     assert bn.running_mean is sd["running_mean"]
-    assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var",
-                                                 "num_batches_tracked"]
+    assert [n for n, _ in bn.named_buffers()] == [
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
 
 
 def test_load_state_dict_without_assign_keeps_the_objects(lib):
@@ -129,7 +134,7 @@ def test_conversion_spellings(lib):
     assert lin.to(lib.device("cpu")) is lin
     lin.to("cpu", lib.float64)
     assert lin.weight.dtype == lib.float64
-    lin.to(lib.zeros(1, dtype=lib.float32))       # like another tensor
+    lin.to(lib.zeros(1, dtype=lib.float32))  # like another tensor
     assert lin.weight.dtype == lib.float32
     assert lin.share_memory() is lin
 
