@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .._tensor.core import Tensor, wrap
 from ..autograd.function import Function
 
@@ -33,17 +35,21 @@ def _alias(t: Tensor) -> Tensor:
     return out
 
 
-def _replace(hook_kind: str, old: tuple, new) -> tuple:
+def _zeros_like(t: Tensor) -> Tensor:
+    return wrap(np.zeros_like(t._data))
+
+
+def _replace(hook_kind: str, what: str, old: tuple, new) -> tuple:
+    """A hook's replacement for ``old``, checked as torch checks it."""
     if not isinstance(new, (tuple, list)):
         raise TypeError(
-            f"a backward {hook_kind + ' ' if hook_kind else ''}hook must return None or "
-            f"a tuple of gradients (one per entry it received), got "
-            f"{type(new).__name__}"
+            f"a {hook_kind} must return None or a tuple of gradients (one per entry "
+            f"of {what}), got {type(new).__name__}"
         )
     new = tuple(new)
     if len(new) != len(old):
         raise RuntimeError(
-            f"Backward {hook_kind} hook returned an invalid number of grad_input, "
+            f"{hook_kind.capitalize()} returned an invalid number of {what}, "
             f"got {len(new)}, but expected {len(old)}"
         )
     return new
@@ -52,9 +58,12 @@ def _replace(hook_kind: str, old: tuple, new) -> tuple:
 class _State:
     """What the two identity nodes of one call share."""
 
-    def __init__(self, module, n_inputs: int):
+    def __init__(self, module, layout: list):
         self.module = module
-        self.n_inputs = n_inputs
+        # per positional argument, as torch reports grad_input: "grad" (routed through the
+        # input node), a tensor that does not require grad (reported as zeros), or None
+        self.layout = layout
+        self.n_inputs = sum(isinstance(kind, str) for kind in layout)
         self.grad_output = None
 
 
@@ -62,6 +71,7 @@ class _HookOutputs(Function):
     @staticmethod
     def forward(ctx, *outputs, state):
         ctx.state = state
+        ctx.set_materialize_grads(False)  # an unused output's gradient stays None
         return tuple(_alias(o) for o in outputs)
 
     @staticmethod
@@ -71,7 +81,7 @@ class _HookOutputs(Function):
         for hook in list(module._backward_pre_hooks.values()):
             result = hook(module, grad_output)
             if result is not None:
-                grad_output = _replace("pre", grad_output, result)
+                grad_output = _replace("backward pre hook", "grad_output", grad_output, result)
         state.grad_output = grad_output
         if state.n_inputs == 0 and module._backward_hooks:
             # Nothing upstream needs a gradient: the hooks run now (torch says so too).
@@ -95,20 +105,26 @@ class _HookInputs(Function):
         return tuple(_alias(t) for t in inputs)
 
     @staticmethod
-    def backward(ctx, *grad_input):
+    def backward(ctx, *grads):
         state = ctx.state
         module = state.module
+        routed = iter(grads)
+        grad_input = tuple(
+            next(routed) if isinstance(kind, str) else None if kind is None else _zeros_like(kind)
+            for kind in state.layout
+        )
         for hook in list(module._backward_hooks.values()):
             result = hook(module, grad_input, state.grad_output)
             if result is not None:
-                grad_input = _replace("", grad_input, result)
-        return tuple(grad_input)
+                grad_input = _replace("backward hook", "grad_input", grad_input, result)
+        return tuple(g for g, kind in zip(grad_input, state.layout) if isinstance(kind, str))
 
 
 def hook_inputs(module, args: tuple):
     """Route the tensor inputs of one call through the node that runs the backward hooks."""
-    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    state = _State(module, len(positions))
+    layout = [("grad" if a.requires_grad else a) if isinstance(a, Tensor) else None for a in args]
+    state = _State(module, layout)
+    positions = [i for i, kind in enumerate(layout) if isinstance(kind, str)]
     if positions:
         aliased = _HookInputs.apply(*(args[i] for i in positions), state=state)
         aliased = aliased if isinstance(aliased, tuple) else (aliased,)

@@ -964,3 +964,93 @@ def test_compile_is_accepted_and_changes_nothing():
     expected = lin(x).tolist()
     assert lin.compile() is None
     assert lin(x).tolist() == expected
+
+
+def test_backward_hook_grad_input_has_one_entry_per_argument(lib):
+    nn = lib.nn
+
+    class Mix(nn.Module):
+        def forward(self, a, k, b, idx):
+            return a * 2 + b + idx.float() * k
+
+    m = Mix()
+    seen = []
+    m.register_full_backward_hook(
+        lambda mod, gin, gout: seen.append([None if g is None else g.tolist() for g in gin])
+    )
+    b = lib.ones(2, requires_grad=True)
+    m(lib.ones(2), 3, b, lib.tensor([1, 2])).sum().backward()
+    # no grad needed: zeros; not a tensor: None
+    assert seen == [[[0.0, 0.0], None, [1.0, 1.0], [0, 0]]]
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_backward_hook_with_two_outputs(lib):
+    nn = lib.nn
+
+    class Two(nn.Module):
+        def forward(self, a):
+            return a * 2, a * 3
+
+    m = Two()
+    seen = []
+    m.register_full_backward_hook(
+        lambda mod, gin, gout: seen.append([None if g is None else g.tolist() for g in gout])
+    )
+    a = lib.ones(2, requires_grad=True)
+    x, _ = m(a)
+    x.sum().backward()
+    assert seen == [[[1.0, 1.0], None]]  # the unused output's gradient is None
+    assert a.grad.tolist() == [2.0, 2.0]
+
+
+def test_backward_hook_result_is_checked(lib):
+    nn = lib.nn
+    lin = nn.Linear(1, 1)
+    lin.register_full_backward_hook(lambda m, gin, gout: (gin[0], gin[0]))
+    with pytest.raises(
+        RuntimeError,
+        match="Backward hook returned an invalid number of grad_input, got 2, but expected 1",
+    ):
+        lin(lib.ones(1, requires_grad=True)).sum().backward()
+    lin = nn.Linear(1, 1)
+    lin.register_full_backward_pre_hook(lambda m, gout: (gout[0], gout[0]))
+    with pytest.raises(
+        RuntimeError,
+        match="Backward pre hook returned an invalid number of grad_output, got 2, but expected 1",
+    ):
+        lin(lib.ones(1, requires_grad=True)).sum().backward()
+
+
+def test_backward_hooks_do_nothing_under_no_grad(lib):
+    lin = lib.nn.Linear(1, 1)
+    seen = []
+    lin.register_full_backward_hook(lambda m, gin, gout: seen.append(1))
+    with lib.no_grad():
+        out = lin(lib.ones(1))
+    assert not out.requires_grad and seen == []
+
+
+def test_forward_hook_details(lib):
+    nn = lib.nn
+    lin = nn.Linear(1, 1)
+    lin.register_forward_pre_hook(lambda m, args, kwargs: 5, with_kwargs=True)
+    with pytest.raises(
+        RuntimeError,
+        match="forward pre-hook must return None or a tuple of "
+        "\\(new_args, new_kwargs\\), but got 5",
+    ):
+        lin(lib.ones(1))
+    lin = nn.Linear(1, 1)
+    seen = []
+    lin.register_forward_hook(
+        lambda m, args, kwargs, out: seen.append(sorted(kwargs)), with_kwargs=True
+    )
+    lin.register_forward_hook(lambda m, args, out: seen.append("always"), always_call=True)
+    lin(input=lib.ones(1))
+    assert seen == [["input"], "always"]
+    handles = []
+    handles.append(lin.register_forward_pre_hook(lambda m, args: handles[0].remove()))
+    lin(lib.ones(1))
+    lin(lib.ones(1))
+    assert len(lin._forward_pre_hooks) == 0  # a hook may remove itself
