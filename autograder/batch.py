@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import checks, notebook, pipeline, sandbox
+from . import notebook, parts, pipeline, sandbox
 from .course import Course
 
 
@@ -39,12 +39,12 @@ def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
             (job / "in").mkdir()
             (job / "out").mkdir()
             import numpy as np
-            inputs = checks.PARTS[part].make_inputs(np.random.default_rng(0))
-            (job / "in" / "inputs.npz").write_bytes(pipeline._npz(inputs))
-            (job / "in" / "student.py").write_text(source)
-            (job / "in" / "part.json").write_text(f'{{"part": "{part}"}}')
-            subprocess.run([sys.executable, "-B", str(pipeline.PROBE), str(job / "in"), str(job / "out"),
+            for name, data in pipeline.probe_files(part, source).items():
+                (job / "in" / name).write_bytes(data)
+            inputs = parts.PARTS[part].make_inputs(np.random.default_rng(0))
+            subprocess.run([sys.executable, "-B", str(job / "in" / "probe.py"), str(job / "in"), str(job / "out"),
                             os.path.dirname(sandbox.package_dir("d2lmods"))],
+                           input=pipeline.probe_stdin(part, inputs, os.urandom(32), -1),
                            env=env, cwd=job, capture_output=True, timeout=600)
         finally:
             shutil.rmtree(job, ignore_errors=True)
@@ -53,7 +53,7 @@ def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
 
 def reference_solutions(course: Course, assignment: str) -> dict[str, str]:
     src = notebook.read_notebook(course.source_notebook(assignment).read_bytes())
-    return {p: s for p, s in notebook.solution_sources(src, list(checks.PARTS)).items() if s}
+    return {p: s for p, s in notebook.solution_sources(src, list(parts.PARTS)).items() if s}
 
 
 def make_jobs(course: Course, assignment: str, students=None, sandbox_kind="auto", limits=None,
@@ -66,7 +66,7 @@ def make_jobs(course: Course, assignment: str, students=None, sandbox_kind="auto
 
 
 def grade_course(course_dir, assignment="modules", workers=None, executor=None, students=None,
-                 import_from=None, sandbox_kind="auto", limits=None, feedback=True, log=print) -> list[dict]:
+                 import_from=None, sandbox_kind="auto", limits=None, feedback=True, log=print) -> list:
     """Grade every submission of ``assignment`` in ``course_dir``; returns the results dicts."""
     t0 = time.perf_counter()
     course = Course(course_dir)

@@ -23,10 +23,14 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import checks, notebook
+from . import notebook, parts
+from .results import Flag, PartResult, SubmissionResult
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 MANUAL_CELL = "list_problems"
+#: Flags that mark the submission in formgrader (besides any part held for review).
+FLAGGED_IN_GRADEBOOK = frozenset({Flag.TAMPERED_TESTS, Flag.INVALID_NOTEBOOK, Flag.WRONG_ASSIGNMENT, Flag.CRASH,
+                                  Flag.NOT_RECORDED})
 
 
 def _ensure_tools_on_path() -> None:
@@ -38,7 +42,7 @@ def _ensure_tools_on_path() -> None:
 
 def test_cell_part(gid: str) -> str | None:
     """``test_my_sequential_behaviour`` -> ``my_sequential``."""
-    for part in checks.PARTS:
+    for part in parts.PARTS:
         if gid.startswith(f"test_{part}_"):
             return part
     return None
@@ -159,35 +163,32 @@ class Course:
     def feedback_rel(self, assignment: str, student: str) -> str:
         return f"feedback/{student}/{assignment}/{self.notebook_name(assignment)}.html"
 
-    def record(self, result: dict, job: dict) -> None:
+    def record(self, result: SubmissionResult, job: dict) -> None:
         """Write results JSON, the autograded notebook and the gradebook rows of one student."""
-        student, assignment = result["student"], result["assignment"]
+        student, assignment = result.student, result.assignment
         problem = None
         try:
             self._write_autograded(result, job)
             self._write_gradebook(result, job)
         except Exception as e:  # the results file must still be written, saying so
-            result["flags"].append("not_recorded")
-            result["extra_data"]["problem"] = f"gradebook: {type(e).__name__}: {e}"[:500]
+            result.flag(Flag.NOT_RECORDED)
+            result.extra["problem"] = f"gradebook: {type(e).__name__}: {e}"[:500]
             problem = e
         path = self.results_path(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(result, indent=1))
+        tmp.write_text(json.dumps(result.to_json(), indent=1))
         os.replace(tmp, path)
         if problem is not None:
             raise problem
 
-    def _autograded_cells(self, result: dict, job: dict) -> list[dict]:
-        release = json.loads(self.release_notebook(result["assignment"]).read_text())
+    def _autograded_cells(self, result: SubmissionResult, job: dict) -> list[dict]:
+        release = json.loads(self.release_notebook(result.assignment).read_text())
         try:
             sub = notebook.read_notebook(Path(job["notebook"]).read_bytes())
         except OSError:
             sub = notebook.Submission(None)
-        theirs = sub.by_id() if sub.cells and "wrong_assignment" not in result["flags"] else {}
-        by_part: dict[str, list[dict]] = {}
-        for t in result["tests"]:
-            by_part.setdefault(t["part"], []).append(t)
+        theirs = sub.by_id() if sub.cells and Flag.WRONG_ASSIGNMENT not in result.flags else {}
         cells = []
         for cell in release["cells"]:
             cell = copy.deepcopy(cell)
@@ -198,30 +199,29 @@ class Course:
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
                 part = test_cell_part(gid) if gid and meta.get("grade") else None
-                if part:
+                if part and part in result.parts:
                     cell["outputs"] = [{"output_type": "stream", "name": "stdout",
-                                        "text": feedback_text(part, by_part.get(part, []), result)}]
+                                        "text": feedback_text(result.parts[part], result)}]
             cells.append(cell)
         release["cells"] = cells
         return release
 
-    def _write_autograded(self, result: dict, job: dict) -> None:
+    def _write_autograded(self, result: SubmissionResult, job: dict) -> None:
         nb = self._autograded_cells(result, job)
-        d = self.root / "autograded" / result["student"] / result["assignment"]
+        d = self.root / "autograded" / result.student / result.assignment
         d.mkdir(parents=True, exist_ok=True)
-        (d / f"{self.notebook_name(result['assignment'])}.ipynb").write_text(json.dumps(nb, indent=1))
+        (d / f"{self.notebook_name(result.assignment)}.ipynb").write_text(json.dumps(nb, indent=1))
         # like nbgrader autograde: the instructor's helper files, never the student's
-        for f in (self.root / "release" / result["assignment"]).iterdir():
+        for f in (self.root / "release" / result.assignment).iterdir():
             if f.is_file() and f.suffix != ".ipynb":
                 shutil.copy2(f, d / f.name)
         ts = job.get("timestamp") or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         (d / "timestamp.txt").write_text(ts + "\n")
 
-    def _write_gradebook(self, result: dict, job: dict) -> None:
+    def _write_gradebook(self, result: SubmissionResult, job: dict) -> None:
         from nbgrader.api import Gradebook
-        student, assignment = result["student"], result["assignment"]
+        student, assignment = result.student, result.assignment
         nb_name = self.notebook_name(assignment)
-        part_scores = {p: v["score"] for p, v in result["parts"].items()}
         kwargs = {}
         if job.get("timestamp"):
             kwargs["timestamp"] = job["timestamp"]
@@ -238,17 +238,19 @@ class Course:
                 grade = gb.find_grade(cell.name, nb_name, assignment, student)
                 part = test_cell_part(cell.name)
                 if part is not None:
-                    grade.auto_score = min(float(part_scores.get(part, 0.0)), float(cell.max_score))
-                    grade.needs_manual_grade = grade.manual_score is not None
+                    p = result.parts.get(part)
+                    grade.auto_score = min(float(p.score if p else 0.0), float(cell.max_score))
+                    # a part held for review waits for a person, who enters the score in formgrader
+                    grade.needs_manual_grade = grade.manual_score is None if (p and p.held) else \
+                        grade.manual_score is not None
                 else:  # the written answer (and any other manual cell): graded by a person
                     grade.auto_score = None
                     grade.needs_manual_grade = grade.manual_score is None
             for cell in nb.solution_cells:
                 comment = gb.find_comment(cell.name, nb_name, assignment, student)
-                comment.auto_comment = "No response." if "no_solution" in result["flags"] else None
+                comment.auto_comment = "No response." if Flag.NO_SOLUTION in result.flags else None
             subnb = gb.find_submission_notebook(nb_name, assignment, student)
-            subnb.flagged = bool(set(result["flags"]) & {"tampered_tests", "invalid_notebook",
-                                                         "wrong_assignment", "crash", "not_recorded"})
+            subnb.flagged = bool(set(result.flags) & FLAGGED_IN_GRADEBOOK) or bool(result.held_parts)
             gb.db.commit()
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> dict:
@@ -259,34 +261,35 @@ class Course:
         rows = []
         for p in sorted((self.root / "results" / assignment).glob("*.json")):
             try:
-                r = json.loads(p.read_text())
+                r = SubmissionResult.from_json(json.loads(p.read_text()))
             except ValueError:
                 continue
-            row = {"student": r.get("student", p.stem), "assignment": assignment}
-            for part in checks.PARTS:
-                row[part] = (r.get("parts", {}).get(part) or {}).get("score", 0.0)
-            row.update(score=r.get("score", 0.0), max_score=r.get("max_score", 0.0),
-                       flags=" ".join(r.get("flags", [])))
+            row = {"student": r.student or p.stem, "assignment": assignment}
+            for part in parts.PARTS:
+                row[part] = r.parts[part].score if part in r.parts else 0.0
+            row.update(score=r.score, max_score=r.max_score, flags=" ".join(str(getattr(f, "value", f)) for f in r.flags))
             rows.append(row)
         out = self.root / "grades.csv"
         with open(out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["student", "assignment", *checks.PARTS, "score", "max_score", "flags"])
+            w = csv.DictWriter(f, fieldnames=["student", "assignment", *parts.PARTS, "score", "max_score", "flags"])
             w.writeheader()
             w.writerows(rows)
         return out
 
 
-def feedback_text(part: str, tests: list[dict], result: dict) -> str:
+def feedback_text(part: PartResult, result: SubmissionResult) -> str:
     """What a student reads under a test cell: check names, points and messages, never inputs."""
-    got = sum(t["score"] for t in tests)
-    top = sum(t["max_score"] for t in tests)
-    lines = [f"Hidden checks for {checks.PARTS[part].TITLE}: {got:g} / {top:g} points"]
-    for t in tests:
-        mark = "PASS" if t["status"] == "passed" else "FAIL"
-        lines.append(f"  [{mark}] {t['name']} ({t['score']:g}/{t['max_score']:g})")
-        if t["status"] != "passed":
-            lines.append(f"         {t['output']}")
-    if "tampered_tests" in result["flags"]:
+    lines = [f"Hidden checks for {parts.PARTS[part.part].TITLE}: {part.score:g} / {part.max_score:g} points"]
+    if part.held:
+        lines.append("Held for review: " + "; ".join(part.review) + ". This part scores 0 until an instructor "
+                     "has looked at it.")
+        return "\n".join(lines) + "\n"
+    for t in part.tests:
+        mark = "PASS" if t.passed else "FAIL"
+        lines.append(f"  [{mark}] {t.name} ({t.score:g}/{t.max_score:g})")
+        if not t.passed:
+            lines.append(f"         {t.output}")
+    if Flag.TAMPERED_TESTS in result.flags:
         lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
     return "\n".join(lines) + "\n"
 

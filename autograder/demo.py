@@ -9,9 +9,10 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import checks, samples
+from . import parts, samples
 from .batch import grade_course
 from .course import Course, copy_course
+from .results import SubmissionResult
 
 EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
 ASSIGNMENT = "modules"
@@ -41,17 +42,17 @@ def build_course(dest: str | Path, names: list[str] | None = None, copies: int =
     return course
 
 
-def summary_table(results: list[dict]) -> str:
-    parts = list(checks.PARTS)
-    head = f"{'student':<20}" + "".join(f"{p:>17}" for p in parts) + f"{'total':>8}  flags"
+def summary_table(results: list[SubmissionResult]) -> str:
+    names = list(parts.PARTS)
+    head = f"{'student':<20}" + "".join(f"{p:>17}" for p in names) + f"{'total':>8}  flags"
     lines = [head, "-" * len(head)]
-    for r in sorted(results, key=lambda r: r["student"]):
-        cells = "".join(f"{r['parts'][p]['score']:>9.2f} / {r['parts'][p]['max_score']:<4g}" for p in parts)
-        lines.append(f"{r['student']:<20}{cells}{r['score']:>8.2f}  {' '.join(r['flags'])}")
+    for r in sorted(results, key=lambda r: r.student):
+        cells = "".join(f"{r.parts[p].score:>9.2f} / {r.parts[p].max_score:<4g}" for p in names)
+        lines.append(f"{r.student:<20}{cells}{r.score:>8.2f}  {' '.join(map(str, r.flags))}")
     return "\n".join(lines)
 
 
-def run_demo(dest: str | Path, workers: int | None = None) -> list[dict]:
+def run_demo(dest: str | Path, workers: int | None = None) -> list[SubmissionResult]:
     print(f"building the demo course in {dest} ...")
     build_course(dest)
     results = grade_course(dest, ASSIGNMENT, workers=workers)

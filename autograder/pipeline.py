@@ -1,37 +1,52 @@
 """Grading one submission (:func:`grade_submission`, run in worker processes) and a batch
 (:func:`grade_batch`, the single writer of results files and the gradebook).
 
-``grade_submission`` takes plain data and returns plain data, so any ``concurrent.futures``-like
-executor (a process pool, a Dask client) can run it::
+A submission goes through the steps of :data:`STEPS` in order, each a function of the
+:class:`Grading` in progress (nbgrader declares its preprocessors the same way); grading a part is
+the chain :data:`PART_STEPS`, each a function of the :class:`PartRun`::
+
+    read_submission -> reject_other_assignment -> compare_locked_cells -> take_solution_cells
+        -> grade_parts (per part: scan_cell -> run_sandbox -> verify_report -> judge -> hold_for_review)
+        -> flag_run_failures
+
+``grade_submission`` takes plain data and returns a picklable
+:class:`~autograder.results.SubmissionResult`, so any ``concurrent.futures``-like executor (a
+process pool, a Dask client) can run it::
 
     >>> job = {"student": "alice", "assignment": "modules",
     ...        "notebook": "course/submitted/alice/modules/modules.ipynb",
     ...        "release": "course/release/modules/modules.ipynb"}
     >>> result = grade_submission(job)          # doctest: +SKIP
-    >>> result["score"], result["max_score"]    # doctest: +SKIP
+    >>> result.score, result.max_score          # doctest: +SKIP
     (10.0, 10.0)
 
 Each part runs in its own sandbox (:mod:`autograder.sandbox`): an endless loop in part 2 costs
-part 2 only.  Inputs are drawn from a fresh secret seed for every run, so a submission cannot
-know the values it has to produce before it runs.
+part 2 only.  Inputs are drawn from a fresh secret seed for every run and reach the sandbox on
+stdin after the student's cell has been imported; the observations come back on a pipe, signed
+with a per-run key (see ``autograder/README.md``, "Threat model").
 """
 from __future__ import annotations
 
+import hmac
 import io
 import json
+import math
 import os
 import secrets
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__, checks, notebook, sandbox
+from . import __version__, notebook, parts, sandbox
+from .results import Flag, PartResult, Status, SubmissionResult
+from .scan import scan
 
 PROBE = Path(__file__).with_name("probe.py")
-PART_ORDER = list(checks.PARTS)
+PART_ORDER = list(parts.PARTS)
 
 
 def _npz(arrays: dict) -> bytes:
@@ -40,40 +55,275 @@ def _npz(arrays: dict) -> bytes:
     return buf.getvalue()
 
 
-def run_part(part: str, source: str, limits: sandbox.Limits, kind: str = "auto",
-             numba_cache: str | None = None, seed: int | None = None) -> dict:
-    """Grade one solution cell for one part in a fresh sandbox; returns tests + telemetry."""
-    seed = secrets.randbits(63) if seed is None else seed
-    inputs = checks.PARTS[part].make_inputs(np.random.default_rng(seed))
-    files = {"probe.py": PROBE.read_bytes(), "student.py": source.encode("utf-8"),
-             "part.json": json.dumps({"part": part}).encode(), "inputs.npz": _npz(inputs)}
-    res = sandbox.run(files, limits, kind=kind, numba_cache=numba_cache)
-    tests, status = checks.score_part(part, res.status, res.output, inputs)
-    timings = (res.output or {}).get("timings", {}) if isinstance((res.output or {}).get("timings"), dict) else {}
-    return {"tests": tests, "status": status, "wall_seconds": round(res.wall_seconds, 3),
-            "sandbox": res.sandbox, "exit_code": res.exit_code, "leftovers_killed": res.leftovers_killed,
-            "stderr_tail": res.stderr_tail[-600:], "detail": res.detail, "seed": seed,
-            "timings": {k: v for k, v in timings.items() if isinstance(v, (int, float))}}
+def probe_files(part: str, source: str) -> dict[str, bytes]:
+    """The job's files: the runtime, the part's sandbox half and the cell (nothing secret)."""
+    return {"probe.py": PROBE.read_bytes(), "part_probe.py": parts.probe_source(part),
+            "student.py": source.encode("utf-8")}
 
 
-def _skeleton(job: dict) -> dict:
-    return {"student": job["student"], "assignment": job.get("assignment", "modules"),
-            "score": 0.0, "max_score": checks.max_score(), "tests": [], "parts": {}, "flags": [],
-            "extra_data": {"sandbox": sandbox.choose_kind(job.get("sandbox", "auto")),
-                           "grading_seconds": 0.0, "timings": {}, "grader_version": __version__,
-                           "graded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
-            "feedback": job.get("feedback", "")}
+def probe_stdin(part: str, inputs: dict, key: bytes, fd: int) -> bytes:
+    """The job's stdin: a header line (report key, report fd, part, size of the inputs), then the
+    inputs; the probe reads the header before the student's cell and the inputs after it."""
+    data = _npz(inputs)
+    header = json.dumps({"part": part, "key": key.hex(), "fd": fd, "n": len(data)})
+    return header.encode() + b"\n" + data
 
 
-def _not_graded(result: dict, status: str) -> None:
+def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
+    """The observations in a report, keeping only lines signed with ``key``, in sequence.
+
+    Returns the observations (None when no signed line came) and what was wrong with the rest:
+    any byte the probe did not sign means someone else wrote to the pipe."""
+    obs: dict = {"probes": {}}
+    problems: list[str] = []
+    expected = 1
+    signed = 0
+    lines = data.split(b"\n")
+    if lines and lines[-1]:
+        lines.pop()  # cut off at the size cap (or by the process's end): not a forgery
+    for line in lines:
+        if not line:
+            continue
+        mac, _, payload = line.partition(b" ")
+        want = hmac.new(key, payload, "sha256").hexdigest().encode()
+        if not hmac.compare_digest(mac, want):
+            if len(problems) < 5:
+                problems.append(f"an unsigned line on the report pipe ({len(line)} bytes)")
+            continue
+        try:
+            seq, kind, name, value = json.loads(payload)
+        except (ValueError, TypeError, RecursionError):
+            problems.append("a signed line that does not parse")
+            continue
+        if seq != expected:
+            problems.append("signed lines out of order (replayed)")
+            continue
+        expected += 1
+        signed += 1
+        if kind == "probe":
+            obs["probes"][str(name)] = value
+        elif kind == "done":
+            obs["timings"] = value if isinstance(value, dict) else {}
+            obs["timings"].setdefault("total", 0.0)
+        elif kind == "event":
+            obs.setdefault("events", []).append(value)
+        elif kind in ("exec", "import_error", "integrity", "part"):
+            obs[kind] = value
+    return (obs if signed else None), problems
+
+
+@dataclass
+class PartRun:
+    """One part of one submission on its way through :data:`PART_STEPS`."""
+    part: str
+    source: str | None
+    limits: sandbox.Limits
+    kind: str = "auto"
+    numba_cache: str | None = None
+    seed: int | None = None
+    skip: Status | None = None         # NOT_RUN when the notebook's time is used up
+    scan: list[str] = field(default_factory=list)
+    run: sandbox.RunResult | None = None
+    inputs: dict | None = None
+    key: bytes = b""
+    obs: dict | None = None
+    forged: list[str] = field(default_factory=list)
+    result: PartResult | None = None
+
+
+def scan_cell(p: PartRun) -> None:
+    """Look at the cell for grader-facing code (flags for review; never scores)."""
+    p.scan = scan(p.source)
+
+
+def run_sandbox(p: PartRun) -> None:
+    """Run the part's probe next to the cell in a fresh sandbox; secrets go in on stdin."""
+    if p.source is None or p.skip is not None:
+        return
+    p.seed = secrets.randbits(63) if p.seed is None else p.seed
+    p.inputs = parts.PARTS[p.part].make_inputs(np.random.default_rng(p.seed))
+    p.key = secrets.token_bytes(32)
+    p.run = sandbox.run(probe_files(p.part, p.source), p.limits, kind=p.kind, numba_cache=p.numba_cache,
+                        stdin=lambda fd: probe_stdin(p.part, p.inputs, p.key, fd))
+
+
+def verify_report(p: PartRun) -> None:
+    """Keep the observations the probe signed; anything else on the pipe is a forgery."""
+    if p.run is None:
+        return
+    p.obs, p.forged = read_report(p.run.report, p.key)
+
+
+def judge(p: PartRun) -> None:
+    """Compare the observations with the numpy reference."""
+    if p.source is None:
+        p.result = parts.no_solution(p.part)
+        return
+    if p.run is None:
+        p.result = parts.not_run(p.part, p.skip or Status.NOT_RUN)
+        p.result.flags.append(Flag.TIMEOUT)  # the notebook's time was used up by earlier parts
+        return
+    status = Status(p.run.status)
+    if status is Status.OK and p.obs is None:
+        status = Status.MEMORY if "MemoryError" in p.run.stderr_tail else Status.CRASH
+    p.result = parts.score_part(p.part, status, p.obs, p.inputs)
+    r, timings = p.result, (p.obs or {}).get("timings")
+    r.wall_seconds = round(p.run.wall_seconds, 3)
+    # signed, so the probe's own numbers, but of a process the student's code shared: keep plausible ones
+    r.timings = {k: round(float(v), 4) for k, v in list(timings.items() if isinstance(timings, dict) else [])[:32]
+                 if isinstance(k, str) and len(k) <= 40 and isinstance(v, (int, float)) and not isinstance(v, bool)
+                 and math.isfinite(v) and 0.0 <= v <= 1e5}
+    r.run = {"sandbox": p.run.sandbox, "exit_code": p.run.exit_code, "leftovers_killed": p.run.leftovers_killed,
+             "stderr_tail": p.run.stderr_tail[-600:], "detail": p.run.detail, "seed": p.seed}
+    if r.status in RUN_FLAGS:
+        r.flags.append(RUN_FLAGS[r.status])
+    if p.run.leftovers_killed:
+        r.flags.append(Flag.LEFTOVER_PROCESSES)
+
+
+def hold_for_review(p: PartRun) -> None:
+    """Hold the part at 0 when its code reached for the grader (the reasons go to the reviewer)."""
+    r = p.result
+    if p.scan:
+        r.hold(Flag.GRADER_TAMPERING, "the solution cell reaches for the grader (" + "; ".join(p.scan[:4]) + ")")
+    if p.forged:
+        r.hold(Flag.FORGED_REPORT, "something other than the grader wrote to its report channel")
+    obs = p.obs or {}
+    integrity = obs.get("integrity") if isinstance(obs.get("integrity"), dict) else {}
+    events = [e for e in (integrity.get("events") or []) + (obs.get("events") or []) if isinstance(e, list) and e]
+    if events:
+        r.hold(Flag.BLOCKED_ACCESS, "the code tried " + ", ".join(sorted({str(e[0])[:80] for e in events})[:4]))
+    overrides = [str(o)[:80] for o in integrity.get("overrides") or []]
+    if overrides:
+        r.hold(Flag.OVERRIDES_TRAVERSAL, "a class redefines how modules are found or registered ("
+               + ", ".join(overrides[:4]) + ")")
+    patched = [str(o)[:80] for o in integrity.get("patched") or []]
+    if patched:
+        r.hold(Flag.LIBRARY_PATCHED, "d2lmods or numpy was changed while grading (" + ", ".join(patched[:4]) + ")")
+    inconsistent = getattr(parts.PARTS[p.part], "inconsistencies", lambda P: [])(obs.get("probes") or {})
+    if inconsistent:
+        r.hold(Flag.INCONSISTENT_STRUCTURE, "; ".join(inconsistent[:3]))
+
+
+#: How a run that ended early flags the submission.
+RUN_FLAGS = {Status.TIMEOUT: Flag.TIMEOUT, Status.MEMORY: Flag.MEMORY_LIMIT, Status.CRASH: Flag.CRASH}
+
+#: The chain one part goes through (each step a function of the PartRun).
+PART_STEPS = (scan_cell, run_sandbox, verify_report, judge, hold_for_review)
+
+
+def run_part(part: str, source: str | None, limits: sandbox.Limits, kind: str = "auto",
+             numba_cache: str | None = None, seed: int | None = None, skip: Status | None = None) -> PartResult:
+    """Grade one solution cell for one part through :data:`PART_STEPS`."""
+    p = PartRun(part, source, limits, kind, numba_cache, seed, skip)
+    for step in PART_STEPS:
+        step(p)
+    return p.result
+
+
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Grading:
+    """One submission on its way through :data:`STEPS`."""
+    job: dict
+    result: SubmissionResult
+    limits: sandbox.Limits
+    t0: float
+    release: list = field(default_factory=list)
+    submission: notebook.Submission | None = None
+    sources: dict = field(default_factory=dict)
+    stopped: bool = False
+
+    def stop(self) -> None:
+        """End the chain: there is nothing to grade, every part is reported as without a solution."""
+        for part in PART_ORDER:
+            self.result.parts[part] = parts.no_solution(part)
+        self.stopped = True
+
+
+def _new_result(job: dict) -> SubmissionResult:
+    return SubmissionResult(
+        student=job["student"], assignment=job.get("assignment", "modules"), max_score=parts.max_score(),
+        extra={"sandbox": sandbox.choose_kind(job.get("sandbox", "auto")), "grading_seconds": 0.0, "timings": {},
+               "grader_version": __version__,
+               "graded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        feedback=job.get("feedback", ""))
+
+
+def read_submission(g: Grading) -> None:
+    """Parse the notebook (never executed as a whole); invalid or empty ones stop here."""
+    g.release = json.loads(Path(g.job["release"]).read_text())["cells"]
+    try:
+        data = Path(g.job["notebook"]).read_bytes()
+    except OSError as e:
+        data = b""
+        g.result.extra["problem"] = f"cannot read the notebook: {type(e).__name__}"
+    g.submission = notebook.read_notebook(data)
+    for f in g.submission.flags:
+        g.result.flag(Flag(f))
+    if g.submission.problem:
+        g.result.extra["problem"] = g.submission.problem
+    if not g.submission.cells:
+        g.stop()
+
+
+def reject_other_assignment(g: Grading) -> None:
+    if notebook.is_other_assignment(g.submission, g.release):
+        g.result.flag(Flag.WRONG_ASSIGNMENT)
+        g.result.extra["problem"] = "none of this assignment's cells are in the notebook"
+        g.stop()
+
+
+def compare_locked_cells(g: Grading) -> None:
+    """Edited, deleted, re-pointed or reordered test cells: a flag (the checks never came from them)."""
+    tamper = notebook.tampering(g.submission, g.release)
+    if tamper:
+        g.result.flag(Flag.TAMPERED_TESTS)
+        g.result.extra["tampering"] = tamper
+
+
+def take_solution_cells(g: Grading) -> None:
+    g.sources = notebook.solution_sources(g.submission, PART_ORDER)
+    rel = notebook.solution_sources(notebook.Submission(g.release), PART_ORDER)
+    if all(g.sources[p] is None or notebook.unchanged_stub(g.sources[p], rel[p]) for p in PART_ORDER):
+        g.result.flag(Flag.NO_SOLUTION)
+
+
+def grade_parts(g: Grading) -> None:
+    """Each part through :data:`PART_STEPS`, in its own sandbox, within the notebook's time."""
+    deadline = g.t0 + g.limits.notebook_seconds
     for part in PART_ORDER:
-        tests, _ = checks.score_part(part, status, None, None)
-        result["tests"] += tests
-        result["parts"][part] = {"score": 0.0, "max_score": checks.part_points(part),
-                                 "wall_seconds": 0.0, "status": "not_run"}
+        src = g.sources[part]
+        left = deadline - time.perf_counter()
+        limits = sandbox.Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
+        try:
+            r = run_part(part, None if src is None else notebook.to_python(src), limits, g.job.get("sandbox", "auto"),
+                         g.job.get("numba_cache"), g.job.get("seed"), skip=Status.NOT_RUN if left < 1.0 else None)
+        except Exception as e:  # a grader failure costs this part only, and says so
+            r = parts.not_run(part, Status.CRASH)
+            r.flags.append(Flag.CRASH)
+            r.run["detail"] = f"grading this part failed: {type(e).__name__}: {e}"[:300]
+        g.result.parts[part] = r
+        if r.run.get("sandbox"):
+            g.result.extra["sandbox"] = r.run["sandbox"]
+        for k, v in r.timings.items():
+            g.result.extra["timings"][k] = round(g.result.extra["timings"].get(k, 0) + v, 4)
 
 
-def grade_submission(job: dict) -> dict:
+def flag_run_failures(g: Grading) -> None:
+    """The submission carries every flag a part raised (a missing cell raises none: it is
+    reported as no_solution / tampering)."""
+    for r in g.result.parts.values():
+        for f in r.flags:
+            g.result.flag(f)
+
+
+#: The steps every submission goes through, in order (each a function of the Grading).
+STEPS = (read_submission, reject_other_assignment, compare_locked_cells, take_solution_cells, grade_parts,
+         flag_run_failures)
+
+
+def grade_submission(job: dict) -> SubmissionResult:
     """Grade one student's notebook.  ``job`` (plain data):
 
     - ``student``, ``assignment``; ``notebook``: path of the submitted ``.ipynb``;
@@ -81,97 +331,34 @@ def grade_submission(job: dict) -> dict:
     - optional ``limits`` (see :class:`autograder.sandbox.Limits`), ``sandbox``
       (auto|bwrap|unsandboxed), ``numba_cache`` (a warm cache to copy), ``seed``, ``feedback``.
 
-    Returns the results dict of ``results/<assignment>/<student>.json``.  Never raises for
-    anything the submission contains.
+    Returns the record behind ``results/<assignment>/<student>.json``.  Never raises for anything
+    the submission contains.
     """
-    t0 = time.perf_counter()
-    limits = sandbox.Limits.from_dict(job.get("limits"))
-    result = _skeleton(job)
-    release = json.loads(Path(job["release"]).read_text())["cells"]
     try:
-        data = Path(job["notebook"]).read_bytes()
-    except OSError as e:
-        data = b""
-        result["extra_data"]["problem"] = f"cannot read the notebook: {type(e).__name__}"
-    sub = notebook.read_notebook(data)
-    result["flags"] += sub.flags
-    if sub.problem:
-        result["extra_data"]["problem"] = sub.problem
-    if sub.cells is None or not sub.cells:
-        _not_graded(result, "no_solution")
-        return _finish(result, t0)
-    if notebook.is_other_assignment(sub, release):
-        result["flags"].append("wrong_assignment")
-        result["extra_data"]["problem"] = "none of this assignment's cells are in the notebook"
-        _not_graded(result, "no_solution")
-        return _finish(result, t0)
-    tamper = notebook.tampering(sub, release)
-    if tamper:
-        result["flags"].append("tampered_tests")
-        result["extra_data"]["tampering"] = tamper
-    sources = notebook.solution_sources(sub, PART_ORDER)
-    rel_sources = notebook.solution_sources(notebook.Submission(release), PART_ORDER)
-    if all(notebook.unchanged_stub(sources[p], rel_sources[p]) or sources[p] is None for p in PART_ORDER):
-        result["flags"].append("no_solution")
-    deadline = t0 + limits.notebook_seconds
-    parts_extra = {}
-    for part in PART_ORDER:
-        src = sources[part]
-        left = deadline - time.perf_counter()
-        if src is None:
-            tests, status = checks.score_part(part, "no_solution", None, None)
-            info = {"tests": tests, "status": "crash", "wall_seconds": 0.0}
-        elif left < 1.0:
-            tests, status = checks.score_part(part, "not_run", None, None)
-            info = {"tests": tests, "status": "not_run", "wall_seconds": 0.0}
-        else:
-            part_limits = sandbox.Limits.from_dict({**limits.to_dict(),
-                                                    "part_seconds": min(limits.part_seconds, left)})
-            info = run_part(part, notebook.to_python(src), part_limits, job.get("sandbox", "auto"),
-                            job.get("numba_cache"), job.get("seed"))
-            result["extra_data"]["sandbox"] = info["sandbox"]
-        result["tests"] += info["tests"]
-        score = sum(t["score"] for t in info["tests"])
-        result["parts"][part] = {"score": score, "max_score": checks.part_points(part),
-                                 "wall_seconds": info["wall_seconds"], "status": info["status"]}
-        parts_extra[part] = {k: v for k, v in info.items() if k not in ("tests",)}
-        for k, v in (info.get("timings") or {}).items():
-            result["extra_data"]["timings"][k] = round(result["extra_data"]["timings"].get(k, 0) + v, 4)
-    result["extra_data"]["parts"] = parts_extra
-    statuses = {p["status"] for p in result["parts"].values()}
-    for status, flag in (("timeout", "timeout"), ("not_run", "timeout"), ("memory", "memory_limit"),
-                         ("crash", "crash")):
-        if status in statuses and flag not in result["flags"]:
-            if status == "crash" and all(sources[p] is None for p in PART_ORDER
-                                         if result["parts"][p]["status"] == "crash"):
-                continue  # missing cells are reported as no_solution / tampering, not as a crash
-            result["flags"].append(flag)
-    return _finish(result, t0)
+        g = Grading(job, _new_result(job), sandbox.Limits.from_dict(job.get("limits")), time.perf_counter())
+        for step in STEPS:
+            if g.stopped:
+                break
+            step(g)
+    except Exception as e:  # a grader bug: the student still gets a result that says why
+        return crash_result(job, f"grading failed: {type(e).__name__}: {e}")
+    g.result.extra["grading_seconds"] = round(time.perf_counter() - g.t0, 3)
+    return g.result
 
 
-def _finish(result: dict, t0: float) -> dict:
-    result["score"] = round(sum(t["score"] for t in result["tests"]), 4)
-    result["extra_data"]["grading_seconds"] = round(time.perf_counter() - t0, 3)
-    seen = []
-    for f in result["flags"]:
-        if f not in seen:
-            seen.append(f)
-    result["flags"] = seen
-    return result
-
-
-def crash_result(job: dict, why: str) -> dict:
+def crash_result(job: dict, why: str) -> SubmissionResult:
     """What a student gets when grading itself failed (a grader bug, a lost worker)."""
-    result = _skeleton(job)
-    _not_graded(result, "crash")
-    result["flags"].append("crash")
-    result["extra_data"]["problem"] = why[:500]
+    result = _new_result(job)
+    for part in PART_ORDER:
+        result.parts[part] = parts.not_run(part, Status.CRASH)
+    result.flag(Flag.CRASH)
+    result.extra["problem"] = why[:500]
     return result
 
 
 # ----------------------------------------------------------------------------------------------
 def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | None = None,
-                workers: int | None = None, log=print) -> list[dict]:
+                workers: int | None = None, log=print) -> list[SubmissionResult]:
     """Submit every job to ``executor`` (default: a process pool with ``workers`` processes) and
     record each result as it arrives; this process is the only writer of the gradebook."""
     own = executor is None
@@ -193,8 +380,8 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
             except Exception as e:  # results file written with flag not_recorded; go on
                 log(f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}")
             results.append(res)
-            log(f"  graded {res['student']:<24} {res['score']:>5.2f} / {res['max_score']:.1f}"
-                f"  {' '.join(res['flags'])}")
+            log(f"  graded {res.student:<24} {res.score:>5.2f} / {res.max_score:.1f}"
+                f"  {' '.join(map(str, res.flags))}")
     finally:
         if own:
             executor.shutdown(wait=True, cancel_futures=True)

@@ -11,7 +11,8 @@ environment (read-only), the ``d2lmods`` package directory (read-only; never the
 so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only: the probe, the
 student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``)
 and ``/job/numba`` (a private copy of a warm numba cache).  There is no network.  Nothing the
-process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller.
+process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or,
+when the caller passes ``stdin``, only what comes back on an inherited report pipe.
 
 Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
 with the same rlimits, a fresh session and, when we are root, the same unprivileged uid (unless
@@ -89,6 +90,7 @@ class RunResult:
     leftovers_killed: int = 0
     detail: str = ""
     extra: dict = field(default_factory=dict)
+    report: bytes = b""   # what came back on the report pipe (``run(..., stdin=callable)``)
 
 
 def bwrap_usable() -> bool:
@@ -253,11 +255,16 @@ def _copy_cache(src: str | None, dst: Path, uid: int | None) -> None:
 
 
 def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache: str | None = None,
-        uid: int | None = None, script: str = "probe.py") -> RunResult:
+        uid: int | None = None, script: str = "probe.py", stdin=None) -> RunResult:
     """Run ``files[script]`` with the other ``files`` beside it; return its ``out.json``.
 
     ``files`` land read-only in ``<job>/in``; the program gets ``<job>/in <job>/out <folder of
     d2lmods>`` as arguments and must write ``<job>/out/out.json``.
+
+    With ``stdin`` (a function of the report fd's number returning bytes) the program instead gets
+    those bytes on its stdin (secrets stay off the job's file system) and an inherited pipe to
+    report on; ``RunResult.report`` holds what it wrote there (at most ``output_kb``) and
+    ``out.json`` is not read.
     """
     kind = choose_kind(kind)
     lib_parent = os.path.dirname(package_dir("d2lmods"))
@@ -291,9 +298,17 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         stdout_path, stderr_path = job / "stdout.txt", job / "stderr.txt"
         t0 = time.perf_counter()
         status, exit_code = "ok", None
+        pipes = _report_pipes(stdin, limits.output_kb * 1024) if stdin is not None else None
         with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, env=env,
-                                    cwd=str(job / "out"), start_new_session=True, close_fds=True)
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE if pipes else subprocess.DEVNULL, stdout=so,
+                                        stderr=se, env=env, cwd=str(job / "out"), start_new_session=True,
+                                        close_fds=True, pass_fds=(pipes.fd,) if pipes else ())
+            finally:
+                if pipes:
+                    pipes.started()
+            if pipes:
+                pipes.feed(proc)
             exit_code, cpu = _wait(proc, limits.part_seconds)
             if exit_code is None:
                 status = "timeout"
@@ -308,6 +323,7 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         except OSError:
             pass
         leftovers = kill_uid(run_uid) if run_uid is not None else 0
+        report = pipes.collect() if pipes else b""
         # RLIMIT_CPU sends SIGXCPU at the soft limit and SIGKILL a second later (if SIGXCPU is
         # ignored); bwrap reports a child's signal as 128 + signal number
         if status == "ok" and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
@@ -316,16 +332,60 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
                 max(cpu, wall) >= limits.cpu_seconds:
             status = "timeout"
         stderr_tail = _tail(stderr_path, 1500)
-        output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
-        if status == "ok" and output is None:
-            status = "memory" if "MemoryError" in stderr_tail else "crash"
+        if pipes:  # the caller verifies the report; out.json is whatever the student wrote
+            output, detail = None, ""
+        else:
+            output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
+            if status == "ok" and output is None:
+                status = "memory" if "MemoryError" in stderr_tail else "crash"
         return RunResult(status=status, output=output,
                          exit_code=exit_code, wall_seconds=wall, sandbox=kind,
-                         stderr_tail=stderr_tail, leftovers_killed=leftovers, detail=detail)
+                         stderr_tail=stderr_tail, leftovers_killed=leftovers, detail=detail, report=report)
     finally:
         if run_uid is not None:
             kill_uid(run_uid)
         shutil.rmtree(job, ignore_errors=True)
+
+
+class _report_pipes:
+    """The job's stdin (fed from a thread) and the report pipe (drained by a thread, capped)."""
+
+    def __init__(self, stdin, cap: int):
+        self.read_end, self.fd = os.pipe()
+        os.set_inheritable(self.fd, True)
+        self.data = stdin(self.fd) if callable(stdin) else bytes(stdin)
+        self.cap, self.chunks, self.size = cap, [], 0
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def started(self) -> None:
+        os.close(self.fd)  # only the job holds the write end now: EOF when it (and its children) end
+
+    def feed(self, proc: subprocess.Popen) -> None:
+        def write():
+            try:
+                proc.stdin.write(self.data)
+                proc.stdin.close()
+            except OSError:
+                pass
+        threading.Thread(target=write, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                b = os.read(self.read_end, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            if self.size < self.cap:  # keep draining past the cap so the job never blocks on us
+                self.chunks.append(b[: self.cap - self.size])
+                self.size += len(self.chunks[-1])
+        os.close(self.read_end)
+
+    def collect(self) -> bytes:
+        self.reader.join(5)
+        return b"".join(self.chunks)
 
 
 def _wait(proc: subprocess.Popen, timeout: float | None) -> tuple[int | None, float]:

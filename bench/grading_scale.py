@@ -46,7 +46,7 @@ MIX = {
 
 def make_submissions(course: Path, n: int) -> list[str]:
     """Write ``n`` submissions into ``course/submitted/``: sample variants, each one distinct."""
-    from autograder import checks, notebook, samples
+    from autograder import notebook, parts, samples
     from autograder.course import Course
 
     c = Course(course)
@@ -62,7 +62,7 @@ def make_submissions(course: Path, n: int) -> list[str]:
         name = pool[i % len(pool)]
         nb = json.loads(json.dumps(built[name]))
         for cell in nb["cells"]:  # a distinct, harmless edit per student: no two files are equal
-            if notebook.grade_id(cell) in checks.PARTS and cell["cell_type"] == "code":
+            if notebook.grade_id(cell) in parts.PARTS and cell["cell_type"] == "code":
                 src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
                 cell["source"] = f"# student {i:04d} ({name})\n{src}"
         sid = f"s{i:04d}"
@@ -133,15 +133,15 @@ def run_mode(mode: str, template: Path, work: Path, log) -> dict:
 
 
 def summarise(mode, workers, results, wall, warm, kind, log) -> dict:
-    per_sub = [r["extra_data"]["grading_seconds"] for r in results]
+    per_sub = [r.extra["grading_seconds"] for r in results]
     phases: dict[str, list[float]] = {}
     for r in results:
-        t = dict(r["extra_data"].get("timings") or {})
-        walls = sum(p.get("wall_seconds", 0.0) for p in r["parts"].values())
+        t = dict(r.timings)
+        walls = sum(p.wall_seconds for p in r.parts.values())
         inside = t.pop("total", None)
         if inside is not None:
             t["sandbox start"] = max(0.0, walls - inside)
-        t["outside sandbox"] = max(0.0, r["extra_data"]["grading_seconds"] - walls)
+        t["outside sandbox"] = max(0.0, r.extra["grading_seconds"] - walls)
         for k, v in t.items():
             phases.setdefault(k, []).append(v)
     out = {
@@ -154,7 +154,7 @@ def summarise(mode, workers, results, wall, warm, kind, log) -> dict:
         "sandbox": kind,
         "median_grading_seconds": round(statistics.median(per_sub), 3) if per_sub else None,
         "mean_phase_seconds": {k: round(statistics.fmean(v), 3) for k, v in phases.items()},
-        "flags": sorted({f for r in results for f in r["flags"]}),
+        "flags": sorted({f.value for r in results for f in r.flags}),
     }
     log(
         f"{mode:>5}: {out['submissions']} submissions in {out['wall_seconds']:.1f} s = "

@@ -76,9 +76,9 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as _np
-    from .ops._util import plain
-    return plain(_np.isclose(a._data, b._data if isinstance(b, Tensor) else b, rtol, atol,
-                             equal_nan))
+    from ._tensor.core import wrap
+    return wrap(_np.isclose(a._data, b._data if isinstance(b, Tensor) else b, rtol, atol,
+                            equal_nan))
 
 
 def equal(a, b):

@@ -26,24 +26,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import sqlalchemy_url  # noqa: F401  (re-exported: the dashboard reads the same URLs)
+from ..results import Category, Flag, Status, SubmissionResult, TestResult
 
-# Statuses of a single check that count as a failure the instructor should see.
-FAILING_STATUSES = ("failed", "error", "timeout", "memory")
+# Outcomes of a single check that count as a failure the instructor should see.
+FAILING_STATUSES = frozenset({Status.FAILED, Status.CRASH, Status.TIMEOUT, Status.MEMORY, Status.HELD})
 
-# Human wording for the flags a results file may carry, in display order.
+# Human wording for every flag, in display order (a test checks that none is missing).
 FLAG_LABELS = {
-    "tampered_tests": "tampered with tests",
-    "timeout": "timed out",
-    "memory_limit": "killed at the memory limit",
-    "crash": "crashed",
-    "invalid_notebook": "invalid notebook",
-    "wrong_assignment": "wrong assignment",
-    "empty": "empty submission",
-    "no_solution": "no solution written",
+    Flag.GRADER_TAMPERING: "reached for the grader (held for review)",
+    Flag.FORGED_REPORT: "forged the grader's report (held for review)",
+    Flag.BLOCKED_ACCESS: "tried a guarded route into the grader (held for review)",
+    Flag.OVERRIDES_TRAVERSAL: "redefined how modules are found (held for review)",
+    Flag.LIBRARY_PATCHED: "patched d2lmods or numpy while graded (held for review)",
+    Flag.INCONSISTENT_STRUCTURE: "methods claim children that are not registered (held for review)",
+    Flag.TAMPERED_TESTS: "tampered with tests",
+    Flag.TIMEOUT: "timed out",
+    Flag.MEMORY_LIMIT: "killed at the memory limit",
+    Flag.CRASH: "crashed",
+    Flag.LEFTOVER_PROCESSES: "left processes behind",
+    Flag.INVALID_NOTEBOOK: "invalid notebook",
+    Flag.WRONG_ASSIGNMENT: "wrong assignment",
+    Flag.EMPTY: "empty submission",
+    Flag.NO_SOLUTION: "no solution written",
+    Flag.NOT_RECORDED: "not recorded in the gradebook",
 }
 
 # The grader's failure categories as what the students did ("14 students kept modules in a
-# plain Python list"). Categories not listed here are shown as they are.
+# plain Python list"); a test checks that every Category has one.
 CATEGORY_PHRASES = {
     "plain_list": "kept modules in a plain Python list or dict, so they were never registered",
     "uses_builtin": "reused nn.Sequential/nn.ModuleList instead of registering children themselves",
@@ -71,7 +80,9 @@ CATEGORY_PHRASES = {
     "crash": "had code that crashed while being checked",
     "memory_limit": "ran out of memory",
     "timeout": "ran past the time limit",
+    "held_for_review": "had a part held for review (the code reached for the grader)",
 }
+CATEGORY_PHRASES = {Category(k): v for k, v in CATEGORY_PHRASES.items()}
 
 
 class DashboardError(Exception):
@@ -101,7 +112,7 @@ class StudentRecord:
     gradebook_max: float | None = None
     needs_manual_grade: bool = False
     cells: dict[str, CellGrade] = field(default_factory=dict)
-    result: dict | None = None
+    result: SubmissionResult | None = None
     result_path: Path | None = None
     feedback_path: Path | None = None
     problem: str | None = None  # why the results file could not be used
@@ -121,7 +132,7 @@ class StudentRecord:
         if self.gradebook_score is not None:
             return self.gradebook_score
         if self.result is not None:
-            return _number(self.result.get("score"))
+            return self.result.score
         return None
 
     @property
@@ -129,25 +140,24 @@ class StudentRecord:
         if self.gradebook_max is not None:
             return self.gradebook_max
         if self.result is not None:
-            return _number(self.result.get("max_score"))
+            return self.result.max_score
         return None
 
     @property
-    def flags(self) -> list[str]:
-        return list((self.result or {}).get("flags") or [])
+    def flags(self) -> list[Flag | str]:
+        return list(self.result.flags) if self.result else []
 
     @property
     def part_scores(self) -> dict[str, float]:
-        parts = (self.result or {}).get("parts") or {}
-        return {name: _number(p.get("score")) for name, p in parts.items() if _number(p.get("score")) is not None}
+        return {name: p.score for name, p in self.result.parts.items()} if self.result else {}
 
     @property
-    def tests(self) -> list[dict]:
-        return list((self.result or {}).get("tests") or [])
+    def tests(self) -> list[TestResult]:
+        return self.result.tests if self.result else []
 
     @property
     def grading_seconds(self) -> float | None:
-        return _number(((self.result or {}).get("extra_data") or {}).get("grading_seconds"))
+        return self.result.grading_seconds if self.result else None
 
     @property
     def timings(self) -> dict[str, float]:
@@ -157,11 +167,11 @@ class StudentRecord:
         inside the sandbox, plus ``sandbox start``: the parts' wall time not
         covered by the in-sandbox ``total`` (process, namespaces, interpreter).
         """
-        raw = ((self.result or {}).get("extra_data") or {}).get("timings") or {}
-        out = {k: _number(v) for k, v in raw.items() if _number(v) is not None}
+        if self.result is None:
+            return {}
+        out = self.result.timings
         inside = out.pop("total", None)
-        walls = [_number(p.get("wall_seconds")) for p in ((self.result or {}).get("parts") or {}).values()]
-        walls = [w for w in walls if w is not None]
+        walls = [p.wall_seconds for p in self.result.parts.values()]
         if inside is not None and walls:
             out = {"sandbox start": max(0.0, sum(walls) - inside), **out}
         return out
@@ -175,7 +185,7 @@ class CheckStats:
     check: str
     name: str
     visibility: str
-    statuses: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)   # Status -> how many submissions
 
     @property
     def attempts(self) -> int:
@@ -183,7 +193,7 @@ class CheckStats:
 
     @property
     def passed(self) -> int:
-        return self.statuses.get("passed", 0)
+        return self.statuses.get(Status.OK, 0)
 
     @property
     def pass_rate(self) -> float:
@@ -270,11 +280,10 @@ class AssignmentData:
         stats: dict[tuple[str, str], CheckStats] = {}
         for s in self.graded:
             for t in s.tests:
-                key = (str(t.get("part") or ""), str(t.get("check") or t.get("name") or "?"))
+                key = (t.part, t.check)
                 if key not in stats:
-                    stats[key] = CheckStats(part=key[0], check=key[1], name=str(t.get("name") or key[1]),
-                                            visibility=str(t.get("visibility") or "visible"))
-                stats[key].statuses[str(t.get("status") or "unknown")] += 1
+                    stats[key] = CheckStats(part=t.part, check=t.check, name=t.name, visibility=t.visibility)
+                stats[key].statuses[t.outcome] += 1
         return sorted(stats.values(), key=lambda c: (c.pass_rate, c.part, c.check))
 
     def failure_categories(self, limit: int | None = None) -> list[FailureCategory]:
@@ -288,12 +297,12 @@ class AssignmentData:
         checks: dict[str, set[str]] = defaultdict(set)
         for s in self.graded:
             for t in s.tests:
-                if t.get("status") not in FAILING_STATUSES:
+                if t.outcome not in FAILING_STATUSES:
                     continue
-                label = t.get("category") or f"failed: {t.get('name') or t.get('check')}"
+                label = t.category if t.category is not None else f"failed: {t.name}"
                 students[label].add(s.student)
-                checks[label].add(str(t.get("name") or t.get("check")))
-                msg = anonymise(str(t.get("output") or ""), self._identities(), self.course_dir)
+                checks[label].add(t.name)
+                msg = anonymise(t.output, self._identities(), self.course_dir)
                 if msg:
                     messages[label][msg] += 1
         cats = [FailureCategory(label=label, students=len(who),
@@ -456,14 +465,13 @@ def _read_results(course_dir: Path, assignment: str, records: dict[str, StudentR
             warnings.append(f"{path} names student {student!r}; using the file name {path.stem!r}")
             student = path.stem
         rec = records.setdefault(student, StudentRecord(student=student))
-        rec.result, rec.result_path, rec.submitted = result, path, True
-        if result.get("feedback"):
-            fb = course_dir / str(result["feedback"])
+        record = SubmissionResult.from_json(result)
+        rec.result, rec.result_path, rec.submitted = record, path, True
+        if record.feedback:
+            fb = course_dir / record.feedback
             rec.feedback_path = fb if fb.exists() else None
-        for name, part in (result.get("parts") or {}).items():
-            top = _number(part.get("max_score"))
-            if top is not None:
-                part_max[name] = max(part_max.get(name, 0.0), top)
+        for name, part in record.parts.items():
+            part_max[name] = max(part_max.get(name, 0.0), part.max_score)
     return part_max
 
 
@@ -493,12 +501,3 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
     return AssignmentData(course_dir=course_dir, course_id=course_id, assignment=assignment, db_url=db_url,
                           gradebook_found=gb is not None, students=[records[k] for k in sorted(records)],
                           cell_max=cell_max, part_max=part_max, warnings=warnings, manual_cells=manual_cells)
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

@@ -136,8 +136,9 @@ def flags_view(data: AssignmentData, link_base: Path | None = None) -> str:
     summary = ", ".join(f"{FLAG_LABELS.get(f, f)}: {n}" for f, n in counts.most_common())
     rows = []
     for r in flagged:
-        parts = (r.result or {}).get("parts") or {}
-        bad = ", ".join(f"{p} ({v.get('status')})" for p, v in parts.items() if v.get("status") not in (None, "ok"))
+        parts = r.result.parts if r.result else {}
+        bad = ", ".join(f"{p} ({v.status})" + (": " + "; ".join(v.review) if v.review else "")
+                        for p, v in parts.items() if v.status != "ok")
         rows.append([f'<a href="#student-{escape(r.student)}">{escape(r.student)}</a>',
                      escape(", ".join(FLAG_LABELS.get(f, f) for f in r.flags)), escape(bad) or "–",
                      _fmt(r.score)])
@@ -168,23 +169,20 @@ def student_detail(r: StudentRecord, link_base: Path | None = None, inline_json:
         bits.append(_table(["grade cell", "score", "max", "needs manual grade"],
                            [[escape(c.name), _fmt(c.score), _fmt(c.max_score), "yes" if c.needs_manual_grade else ""]
                             for c in r.cells.values()], "cells"))
-    missed = [t for t in r.tests if t.get("status") != "passed"]
+    missed = [t for t in r.tests if not t.passed]
     if missed:
         bits.append(_table(["part", "check", "status", "points", "message"],
-                           [[escape(str(t.get("part"))), escape(str(t.get("name"))), escape(str(t.get("status"))),
-                             f"{_fmt(_num(t.get('score')))} / {_fmt(_num(t.get('max_score')))}",
-                             escape(str(t.get("output") or ""))[:600]] for t in missed], "missed"))
+                           [[escape(t.part), escape(t.name), escape(t.outcome),
+                             f"{_fmt(t.score)} / {_fmt(t.max_score)}", escape(t.output)[:600]] for t in missed],
+                           "missed"))
     if r.result is not None and inline_json:
-        bits.append(f"<pre>{escape(json.dumps(r.result, indent=2, ensure_ascii=False))}</pre>")
+        bits.append(f"<pre>{escape(json.dumps(r.result.to_json(), indent=2, ensure_ascii=False))}</pre>")
     elif r.result is None and not r.submitted:
         bits.append("<p>No submission.</p>")
     elif r.result is None:
         bits.append("<p>Submitted, not auto-graded yet.</p>")
     return "".join(bits)
 
-
-def _num(x) -> float | None:
-    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
 def students_view(data: AssignmentData, link_base: Path | None = None) -> str:
@@ -217,7 +215,7 @@ def timing_view(data: AssignmentData, link_base: Path | None = None) -> str:
         for k, v in r.timings.items():
             phase_values.setdefault(k, []).append(v)
     phases = {k: statistics.fmean(v) for k, v in phase_values.items()}
-    sandboxes = sorted({str(((r.result or {}).get("extra_data") or {}).get("sandbox")) for r in data.graded})
+    sandboxes = sorted({r.result.sandbox for r in data.graded})
     qs = sorted(seconds)
     p95 = qs[min(len(qs) - 1, int(round(0.95 * (len(qs) - 1))))]
     rows = [["submissions timed", str(len(seconds))], ["median seconds", _fmt(statistics.median(seconds))],

@@ -10,8 +10,11 @@ A tensor holds
   and views, so a write through any alias is seen by the graph (see ``autograd.node``),
 * ``_out_nr``   -- which output of a multi-output node this is (0 almost always).
 
-The op methods (``+``, ``sum``, ``reshape``, ...) are attached in ``d2lmods._tensor.methods`` from
-the functions in ``d2lmods.ops``, so this file only has what is about the tensor object itself.
+``wrap`` (at the end of this file) is the one function that sets them.
+
+The op methods (``+``, ``sum``, ``reshape``, ...) and ``backward`` are attached in
+``d2lmods._tensor.methods`` from the functions in ``d2lmods.ops`` and ``d2lmods.autograd``, so this
+file only has what is about the tensor object itself and imports neither (both import it).
 
     >>> import d2lmods as torch
     >>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
@@ -22,10 +25,10 @@ import numbers
 
 import numpy as np
 
-from . import dtypes as _dt
+from . import dtypes as _dt, observers
 from .dtypes import NP_TO_DTYPE, Size, CPU
 
-__all__ = ["Tensor", "wrap", "as_array"]
+__all__ = ["Tensor", "wrap", "as_array", "norm_dim"]
 
 _new = object.__new__
 
@@ -62,12 +65,7 @@ class Tensor:
             arr = np.empty((0,), dtype=default)
         else:
             raise TypeError(f"Tensor() got an unexpected combination of arguments {args!r}")
-        self._data = arr
-        self._rg = False
-        self._grad = None
-        self._fn = None
-        self._version = [0]
-        self._out_nr = 0
+        wrap(arr, into=self)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -90,13 +88,7 @@ class Tensor:
             arr, version = data._data, data._version
         else:
             arr, version = as_array(data), [0]
-        t = _new(cls)
-        t._data = arr
-        t._rg = False
-        t._grad = None
-        t._fn = None
-        t._version = version
-        t._out_nr = 0
+        t = wrap(arr, version=version, cls=cls)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -163,16 +155,14 @@ class Tensor:
                            f"an intermediate tensor of shape {list(self.shape)} use "
                            "d2lmods.autograd.grad(loss, [that_tensor]).")
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
-        _engine().backward([self], None if gradient is None else [gradient],
-                           retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
-
     # -- data and storage ---------------------------------------------------------------------
     @property
     def data(self):
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
-        return self.detach()
+        t = self.detach()
+        if self._fn is not None:
+            observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
+        return t
 
     @data.setter
     def data(self, value):
@@ -185,9 +175,8 @@ class Tensor:
 
     def detach(self):
         """A tensor with the same storage that is cut off from the graph."""
-        t = wrap(self._data)
-        t._version = self._version   # shared, so autograd sees in-place writes made through it
-        return t
+        # the version counter is shared, so autograd sees in-place writes made through the alias
+        return wrap(self._data, version=self._version)
 
     def detach_(self):
         self._fn = None
@@ -226,7 +215,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[norm_dim(dim, self._data.ndim)]
 
     @property
     def ndim(self):
@@ -272,7 +261,7 @@ class Tensor:
 
     def stride(self, dim=None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        return st if dim is None else st[norm_dim(dim, self._data.ndim)]
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]
@@ -346,18 +335,12 @@ class Tensor:
         return self._version[0]
 
 
-def _engine(_cache=[]):
-    if not _cache:
-        from ..autograd import engine
-        _cache.append(engine)
-    return _cache[0]
-
-
 def _rebuild(cls, arr, requires_grad):
     return Tensor._make_subclass(cls, np.array(arr), requires_grad)
 
 
-def _wrap_dim(dim, ndim):
+def norm_dim(dim, ndim):
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor (``-1`` is the last)."""
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
@@ -365,15 +348,22 @@ def _wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
-def wrap(arr):
-    """Make a tensor around a numpy array without copying (internal; no checks)."""
-    t = _new(Tensor)
+def wrap(arr, fn=None, rg=False, version=None, out_nr=0, cls=Tensor, into=None):
+    """A tensor around numpy array ``arr``, without copying or checks: the one place that sets
+    the slots listed at the top of this file (internal).
+
+    ``wrap(arr)`` is a new leaf. Ops pass the node that made the tensor (``fn``, with ``rg=True``),
+    views pass the version counter they share (``version``); ``cls`` builds a subclass and
+    ``into`` fills an existing object instead (``Tensor.__init__``). Every op's output is built
+    here, so the body stays six assignments.
+    """
+    t = _new(cls) if into is None else into
     t._data = arr
-    t._rg = False
+    t._rg = rg
     t._grad = None
-    t._fn = None
-    t._version = [0]
-    t._out_nr = 0
+    t._fn = fn
+    t._version = [0] if version is None else version
+    t._out_nr = out_nr
     return t
 
 

@@ -17,6 +17,9 @@
 ``forward`` runs with gradient recording off and sees plain tensors; ``backward`` gets one gradient
 per output and returns one gradient (or ``None``) per ``forward`` argument.
 """
+import numpy as np
+
+from .._tensor.core import Tensor, wrap
 from .grad_mode import STATE
 from .node import Node
 
@@ -31,7 +34,6 @@ class FunctionCtx(Node):
 
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; a later in-place change to them is detected."""
-        from .._tensor.core import Tensor
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save tensors (or None), but argument "
@@ -56,13 +58,8 @@ class FunctionCtx(Node):
     def set_materialize_grads(self, value):
         self.materialize_grads = bool(value)
 
-    def name(self):
-        return type(self).__name__
-
     def backward(self, grad):
-        import numpy as np
-        from .._tensor.core import wrap
-        grads = grad if self.n_outputs != 1 else [grad]
+        grads = [grad] if self.n_outputs == 1 else [grad.get(i) for i in range(self.n_outputs)]
         tgrads = []
         for g, meta in zip(grads, self._out_meta):
             if g is None and self.materialize_grads:
@@ -133,7 +130,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor.core import Tensor
         ctx = cls._backward_cls.__new__(cls._backward_cls)
         ctx._fn_cls = cls
         is_tensor = tuple(isinstance(a, Tensor) for a in args)
@@ -184,10 +180,6 @@ class Function(metaclass=_FunctionMeta):
             o._fn = ctx
             o._out_nr = i
         return outputs if isinstance(output, tuple) else outputs[0]
-
-    @classmethod
-    def _name(cls):
-        return cls.__name__
 
 
 def once_differentiable(fn):

@@ -99,8 +99,28 @@ def _warn_repeated(container: str, modules: list, stacklevel: int = 3) -> None:
                 break
     if not positions:
         return
-    warn(texts.repeated_instance(container, type(modules[positions[0]]).__name__, positions),
+    layer = modules[positions[0]]
+    period = next((p for p in range(1, n // 2 + 1) if n % p == 0
+                   and all(modules[j] is modules[j % p] for j in range(n))), None)
+    block = [_constructor(m) for m in modules[:period]] if period else None
+    warn(texts.repeated_instance(container, type(layer).__name__, positions, block,
+                                 n // period if period else 0, _constructor(layer)),
          SharedInstanceWarning, stacklevel=stacklevel)
+
+
+def _constructor(module: Module) -> str:
+    """Code that builds a fresh layer like ``module``: its repr for d2lmods' own leaf layers
+    (``nn.Linear(in_features=8, out_features=8, bias=True)``), else a deep copy."""
+    if type(module).__module__.startswith("d2lmods.nn") and not module._modules:
+        code = "nn." + repr(module)
+        from d2lmods import nn as nn_package
+
+        try:
+            eval(code, {"nn": nn_package, "__builtins__": {}})   # only offered if it builds
+            return code
+        except Exception:
+            pass
+    return "copy.deepcopy(layer)"
 
 
 def _has_weights(module: Module) -> bool:

@@ -45,7 +45,7 @@ import numpy as np
 from .._messages import ModuleUsageWarning, typename, warn
 from .._messages import modules as _texts
 from .._messages import state_dict as _sd_texts
-from . import _explain
+from . import _explain, _loop
 from . import backward_hooks as _backward_hooks
 from . import _unregistered as unregistered
 from . import state_dict as _state_dict
@@ -115,6 +115,8 @@ class Module:
         setattr_(self, "_backward_hooks", _HookDict())
         setattr_(self, "_backward_pre_hooks", _HookDict())
         setattr_(self, "_modules", {})
+        if call_state.stack:
+            _loop.created(self)   # a layer built inside a forward: a new one at every call
 
     forward: Callable[..., Any] = _forward_unimplemented
 
@@ -126,6 +128,7 @@ class Module:
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_d2l_wrapped", False):
             cls.__init__ = unregistered.wrap_init(init)
+        _loop.check_mode_methods(cls)   # train()/eval() that nn.Module's callers cannot call
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -176,7 +179,10 @@ class Module:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
                              "must be created explicitly. To express '{name}' as a function of another "
                              "Tensor, compute the value in the forward() method.")
+        old = self._parameters.get(name)
         self._parameters[name] = param
+        if old is not None and old is not param:
+            _loop.replaced(self, name, old, "parameter")   # an optimizer may still hold the old one
 
     def add_module(self, name: str, module) -> None:
         """Register ``module`` as a child called ``name`` (any string without ``.``; spaces are fine)."""
@@ -197,10 +203,16 @@ class Module:
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
         old = self._modules.get(name)
-        if old is not None and module is not None and old is not module:
+        replaces = old is not None and module is not None and old is not module
+        if replaces and unregistered.constructing():
+            # One name used again while a model is being built (add_module('block', ...) in a
+            # loop of __init__) drops a layer by mistake; outside __init__, replacing a child by
+            # name (md['conv'] = new, update()) is what the learner asked for.
             warn(_texts.add_module_replaces(type(self).__name__, name, type(module).__name__,
                                             type(old).__name__), ModuleUsageWarning, stacklevel=2)
         self._modules[name] = module
+        if replaces:
+            _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
 
     def register_module(self, name: str, module) -> None:
         """Alias of :meth:`add_module`."""
@@ -308,7 +320,10 @@ class Module:
             if modules is None:
                 raise AttributeError(_texts.before_init("module", name, type(self).__name__))
             remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            old = modules.get(name)
             modules[name] = value
+            if old is not None and old is not value:
+                _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
             return
         if modules is not None and name in modules:
             if value is not None:
@@ -333,6 +348,8 @@ class Module:
             return
         if isinstance(value, Tensor) and params is None:
             raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
+        if name == "requires_grad" and isinstance(value, bool):
+            _loop.requires_grad_attribute(self, value)   # a plain attribute, not a switch
         # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
         # note_assignment reads the caller's frame (sys._getframe) so that the warning, even one
         # deferred to the end of __init__, points at this assignment's line in the learner's code.
@@ -381,7 +398,11 @@ class Module:
         if marks is None or not marks.called:
             unregistered.first_call(self, call_state.stack)
         stack = call_state.stack
+        if not stack:
+            _loop.root_call(self)   # evaluation under no_grad in training mode, and the like
         stack.append(self)
+        call_state.count += 1
+        call_state.calls.append(call_state.count)
         try:
             if args and args[0].__class__ is np.ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
@@ -401,6 +422,7 @@ class Module:
             raise
         finally:
             stack.pop()
+            call_state.calls.pop()
 
     _call_impl = __call__
 
@@ -637,8 +659,7 @@ class Module:
         have no weights to initialize (d2lmods warns).
         """
         state = call_state
-        if state.apply_depth == 0:
-            _explain.warn_lazy_before_apply(self, fn)
+        lazy = _explain.lazy_layers(self) if state.apply_depth == 0 else None
         state.apply_depth += 1
         try:
             for module in self.children():
@@ -650,6 +671,8 @@ class Module:
                 raise
         finally:
             state.apply_depth -= 1
+        if lazy:
+            _explain.warn_lazy_before_apply(self, fn, lazy)
         return self
 
     def _apply(self, fn, lazy_fn=None) -> "Module":
@@ -793,7 +816,7 @@ class Module:
             if result is not None:
                 destination = result
         if top and isinstance(destination, StateDict):
-            destination._live = True
+            _state_dict.mark_live(destination)
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,

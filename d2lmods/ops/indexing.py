@@ -10,7 +10,8 @@ import numpy as np
 
 from ._util import Node, STATE, Tensor, out, out_view, plain, sum_to, norm_dim
 
-__all__ = ["getitem", "index_put", "gather", "index_select", "masked_fill", "convert_key"]
+__all__ = ["getitem", "index_put", "gather", "index_select", "masked_fill", "embedding",
+           "convert_key"]
 
 
 def _conv(i):
@@ -77,18 +78,14 @@ def _basic_node(key):
     if any(isinstance(i, slice) for i in items):
         return SliceBackward0
     if any(i is None for i in items):
-        return _UnsqueezeIndex
+        return UnsqueezeBackward0
     return AliasBackward0
 
 
-class _UnsqueezeIndex(SelectBackward0):
+class UnsqueezeBackward0(SelectBackward0):
+    """``x[None]``: PyTorch records indexing with ``None`` as an unsqueeze (``shape.py`` has the
+    node of ``unsqueeze`` itself); the gradient is a select's."""
     __slots__ = ()
-
-    def name(self):
-        return "UnsqueezeBackward0"
-
-
-_UnsqueezeIndex.__name__ = "UnsqueezeBackward0"
 
 
 def _index_error(x, key, err):
@@ -220,4 +217,29 @@ def masked_fill(a, mask, value):
                            f"tensor's shape {list(a._data.shape)}")
     if a._rg and STATE.enabled:
         return out(res, MaskedFillBackward0(), (a,), (m,), meta=a._data.shape)
+    return plain(res)
+
+
+class EmbeddingBackward0(Node):
+    """y = weight[idx]: d weight = zeros, then dy scatter-added at the looked-up rows (a row
+    looked up twice gets both gradients); the ``padding_idx`` row gets none."""
+    __slots__ = ()
+
+    def backward(self, g):
+        idx, shape, padding_idx = self.meta
+        gw = np.zeros(shape, dtype=g.dtype)
+        np.add.at(gw, idx.reshape(-1), g.reshape(-1, shape[1]))
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return (gw,)
+
+
+def embedding(weight, indices, padding_idx=None):
+    """Rows of the 2-D ``weight`` picked by the integer ids ``indices`` (an array or a tensor of
+    any shape, already checked to be in range; ``nn.functional.embedding`` checks them)."""
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    w = weight._data
+    res = w[idx]
+    if weight._rg and STATE.enabled:
+        return out(res, EmbeddingBackward0(), (weight,), meta=(idx, w.shape, padding_idx))
     return plain(res)

@@ -13,16 +13,16 @@ Rules (PyTorch's):
 """
 import numpy as np
 
-from .._tensor import dtypes as _dt
-from ._util import STATE, Tensor, plain
+from .._tensor import dtypes as _dt, observers
+from ._util import STATE, Tensor, plain, wrap
 
 __all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy_", "uniform_",
            "normal_", "check_leaf"]
 
-_new = object.__new__
-
 
 def check_leaf(t, what="an in-place operation"):
+    if observers.data_aliases:
+        observers.alias_written(t)   # a write through .data of a non-leaf (d2lmods.nn explains)
     if t._rg and t._fn is None and STATE.enabled:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in {what} (tensor of shape "
@@ -37,18 +37,13 @@ def _snapshot(t, copy=True):
     ``copy=False`` shares the array: only for ops whose backward never reads the old values
     (``x /= 2``, ``x += y``), so overwriting them in place is harmless.
     """
-    s = _new(Tensor)
-    s._data = t._data.copy() if copy else t._data
-    s._rg = t._rg
-    s._grad = None
-    s._fn = t._fn
-    s._version = [0]
-    s._out_nr = t._out_nr
-    return s
+    return wrap(t._data.copy() if copy else t._data, t._fn, t._rg, out_nr=t._out_nr)
 
 
 def _write(t, res_arr, opname):
     d = t._data
+    if not isinstance(d, np.ndarray):   # a 0-d result held as a numpy scalar (`loss += reg`)
+        d = t._data = np.array(d)
     if res_arr.shape != d.shape:
         try:
             res_arr = np.broadcast_to(res_arr, d.shape)

@@ -97,7 +97,7 @@ class MvBackward0(Node):
         return (np.outer(g, bd) if a is not None else None, ad.T @ g if b is not None else None)
 
 
-class _VecMatBackward(Node):
+class SqueezeBackward4(Node):
     """vector @ matrix (PyTorch records it as an unsqueeze + mm + squeeze: SqueezeBackward4)."""
     __slots__ = ()
 
@@ -105,9 +105,6 @@ class _VecMatBackward(Node):
         a, b = self.inputs
         ad, bd = self.saved
         return (bd @ g if a is not None else None, np.outer(ad, g) if b is not None else None)
-
-
-_VecMatBackward.__name__ = "SqueezeBackward4"
 
 
 class UnsafeViewBackward0(Node):
@@ -160,7 +157,7 @@ def matmul(a, b):
     if na == 1 and nb == 2:
         if ad.shape[0] != bd.shape[0]:
             raise _mm_shape_error((1, ad.shape[0]), bd.shape, "matmul")
-        return _record(ad @ bd, _VecMatBackward, a, b)
+        return _record(ad @ bd, SqueezeBackward4, a, b)
     # batched: promote 1-D operands, multiply, then drop the added axes
     if na == 1:
         return matmul(a.unsqueeze(0), b).squeeze(-2)

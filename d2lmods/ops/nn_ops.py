@@ -34,16 +34,15 @@ class AddmmBackward0(Node):
         return gx, gw, gb
 
 
-class _LinearNoBias(Node):
+class MmBackward0(Node):
+    """``linear`` without a bias, named as PyTorch records it (an mm). Unlike ``linalg``'s node of
+    ``mm`` itself, it keeps ``weight`` untransposed."""
     __slots__ = ()
 
     def backward(self, g):
         x, w = self.inputs
         xd, wd = self.saved
         return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
-
-
-_LinearNoBias.__name__ = "MmBackward0"
 
 
 def _linear_error(xd, wd):
@@ -58,7 +57,8 @@ def _dtype_error(a, b, what="mat1 and mat2 must have the same dtype"):
 
 
 def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` for ``x`` of shape (..., in_features)."""
+    """``x @ weight.T + bias`` for ``x`` of shape (..., in_features). Backward of the bias:
+    ``kernels.sum_rows``."""
     xd, wd = x._data, weight._data
     if xd.ndim == 2 and wd.ndim == 2:
         if xd.shape[1] != wd.shape[1]:
@@ -68,8 +68,8 @@ def linear(x, weight, bias=None):
         if bias is None:
             res = xd @ wd.T
             if STATE.enabled and (x._rg or weight._rg):
-                return out(res, _LinearNoBias(), (x if x._rg else None,
-                                                   weight if weight._rg else None),
+                return out(res, MmBackward0(), (x if x._rg else None,
+                                                 weight if weight._rg else None),
                            (xd, wd), (ver(x), ver(weight)))
             return plain(res)
         bd = bias._data
@@ -124,25 +124,22 @@ def _float_input(x, name):
 
 
 class SoftmaxBackward0(Node):
+    """y = softmax(x): dx = y (g - sum(g y)) along the softmax dim (``kernels.softmax_bwd``)."""
     __slots__ = ()
+    kernel = staticmethod(K.softmax_bwd)
 
     def backward(self, g):
         (y,) = self.saved
         axis = self.meta
         g2, back = _rows(g.astype(y.dtype, copy=False), axis)
         y2, _ = _rows(y, axis)
-        return (back(K.softmax_bwd(g2, y2)),)
+        return (back(self.kernel(g2, y2)),)
 
 
 class LogSoftmaxBackward0(SoftmaxBackward0):
+    """y = log_softmax(x): dx = g - exp(y) sum(g) (``kernels.log_softmax_bwd``)."""
     __slots__ = ()
-
-    def backward(self, g):
-        (y,) = self.saved
-        axis = self.meta
-        g2, back = _rows(g.astype(y.dtype, copy=False), axis)
-        y2, _ = _rows(y, axis)
-        return (back(K.log_softmax_bwd(g2, y2)),)
+    kernel = staticmethod(K.log_softmax_bwd)
 
 
 def _softmax_like(x, dim, dtype, kernel, node_cls, name):
@@ -166,12 +163,14 @@ def _softmax_like(x, dim, dtype, kernel, node_cls, name):
 
 
 def softmax(x, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim`` (numerically stable)."""
+    """exp(x) / sum(exp(x)) along ``dim`` (numerically stable). Forward:
+    ``kernels.softmax_fwd``; backward: ``kernels.softmax_bwd``."""
     return _softmax_like(x, dim, dtype, K.softmax_fwd, SoftmaxBackward0, "softmax")
 
 
 def log_softmax(x, dim=None, dtype=None):
-    """log(softmax(x)) along ``dim``, computed without forming softmax."""
+    """log(softmax(x)) along ``dim``, computed without forming softmax. Forward:
+    ``kernels.log_softmax_fwd``; backward: ``kernels.log_softmax_bwd``."""
     return _softmax_like(x, dim, dtype, K.log_softmax_fwd, LogSoftmaxBackward0, "log_softmax")
 
 
@@ -250,7 +249,9 @@ def _bad_target(tgt, n_classes, ignore_index):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
-    """Cross-entropy between logits ``input`` (N, C, ...) and class indices (or probabilities)."""
+    """Cross-entropy between logits ``input`` (N, C, ...) and class indices (or probabilities).
+    For class indices, forward: ``kernels.cross_entropy_fwd``; backward:
+    ``kernels.cross_entropy_bwd``."""
     if input._data.dtype == np.float16:    # computed in float32, returned in half like PyTorch
         return cross_entropy(input.float(), target, None if weight is None else weight.float(),
                              size_average, ignore_index, reduce, reduction,
@@ -474,7 +475,8 @@ class ConvolutionBackward0(Node):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
+    """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw).
+    Forward: ``kernels.im2col`` and a matmul; backward: a matmul and ``kernels.col2im``."""
     x, w = input, weight
     xd, wd = x._data, w._data
     if xd.dtype == np.float16 and wd.dtype == np.float16:
@@ -601,7 +603,8 @@ def _pool_args(xd, kernel_size, stride, padding, dilation, ceil_mode, name):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """Maximum over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input."""
+    """Maximum over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input. Forward:
+    ``kernels.max_pool2d_fwd``; backward: ``kernels.max_pool2d_bwd``."""
     x = input
     xd = x._data
     if xd.dtype == np.float16:
@@ -655,7 +658,9 @@ def _scatter_sum(v, h, w, kh, kw, sh, sw, ph, pw):
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    """Mean over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input."""
+    """Mean over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input. Forward:
+    ``kernels.avg_pool2d_fwd`` (``_inside`` when no window crosses the padding); backward:
+    ``kernels.avg_pool2d_bwd`` (likewise)."""
     x = input
     xd = x._data
     if xd.dtype == np.float16:

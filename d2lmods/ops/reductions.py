@@ -17,13 +17,17 @@ __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var
            "all", "any", "norm", "logsumexp", "cumsum", "count_nonzero", "max_values"]
 
 
+def _unreduce(r, ndim, axes, keepdim):
+    """The result ``r`` of a reduction over ``axes`` (``None``: all) of an ``ndim``-dimensional
+    input, with the reduced axes put back as size 1 so that it broadcasts against the input."""
+    if axes is None:
+        return r.reshape((1,) * ndim) if ndim else r
+    return r if keepdim else np.expand_dims(r, axes)
+
+
 def _expand_back(g, shape, axes, keepdim):
     """Gradient of a reduction over ``axes``: put the reduced axes back, then broadcast."""
-    if axes is None:
-        return np.broadcast_to(g.reshape((1,) * len(shape)) if len(shape) else g, shape)
-    if not keepdim:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(_unreduce(g, len(shape), axes, keepdim), shape)
 
 
 class SumBackward0(Node):
@@ -114,10 +118,7 @@ class _ExtremeBackward(Node):
     def backward(self, g):
         x, res = self.saved
         shape, axes, keepdim = self.meta
-        r = res if (keepdim or axes is None) else np.expand_dims(res, axes)
-        if axes is None:
-            r = r.reshape((1,) * x.ndim) if x.ndim else r
-        mask = x == r
+        mask = x == _unreduce(res, x.ndim, axes, keepdim)
         cnt = mask.sum(axis=axes, keepdims=True)
         gg = _expand_back(g, shape, axes, keepdim)
         return (gg * mask / cnt,)
@@ -272,7 +273,7 @@ class StdBackward0(Node):
         x, res = self.saved
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
-        r = res if keepdim or axes is None else np.expand_dims(res, axes)
+        r = _unreduce(res, x.ndim, axes, keepdim)
         gg = _expand_back(g, shape, axes, keepdim) / r
         return (gg * (x - mu) / (n - corr),)
 
@@ -370,7 +371,7 @@ class LinalgVectorNormBackward0(Node):
     def backward(self, g):
         x, res = self.saved
         shape, axes, keepdim, p = self.meta
-        r = res if keepdim or axes is None else np.expand_dims(res, axes)
+        r = _unreduce(res, x.ndim, axes, keepdim)
         gg = _expand_back(g, shape, axes, keepdim)
         if p == 2:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -415,7 +416,7 @@ class LogsumexpBackward0(Node):
     def backward(self, g):
         x, res = self.saved
         shape, axes, keepdim = self.meta
-        r = res if keepdim else np.expand_dims(res, axes)
+        r = _unreduce(res, x.ndim, axes, keepdim)
         return (_expand_back(g, shape, axes, keepdim) * np.exp(x - r),)
 
 

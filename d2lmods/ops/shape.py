@@ -60,11 +60,12 @@ def reshape(a, *shape):
     shape = _infer_shape(_shape_arg(shape), a._data.size, a._data.shape)
     x = a._data
     res = x.reshape(shape)
-    node = ViewBackward0 if np.shares_memory(res, x) or x.size == 0 else UnsafeViewBackward0
-    t = out_view(res, a, node, x.shape)
-    if node is UnsafeViewBackward0:
-        t._version = [0]     # a copy: no longer aliases ``a``
-    return t
+    if np.shares_memory(res, x) or x.size == 0:
+        return out_view(res, a, ViewBackward0, x.shape)
+    # a copy, which no longer aliases ``a`` (so it gets a version counter of its own)
+    if a._rg and STATE.enabled:
+        return out(res, UnsafeViewBackward0(), (a,), meta=x.shape)
+    return plain(res)
 
 
 def view(a, *shape):

@@ -6,8 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import checks, notebook
-from autograder.checks import factory, my_sequential, parallel_module, score_part
+from autograder import notebook, parts
+from autograder.parts import score_part
+from autograder.parts.factory import judge as factory
+from autograder.parts.my_sequential import judge as my_sequential
+from autograder.parts.parallel_module import judge as parallel_module
+from autograder.results import Category, Status
 
 SOURCE = Path(__file__).resolve().parents[2] / "exercises" / "source" / "modules" / "modules.ipynb"
 
@@ -72,26 +76,27 @@ def test_ipython_syntax_becomes_python():
 
 
 def test_points_add_up():
-    assert checks.max_score() == 10.0
-    assert [checks.part_points(p) for p in checks.PARTS] == [4.0, 3.0, 3.0]
+    assert parts.max_score() == 10.0
+    assert [parts.part_points(p) for p in parts.PARTS] == [4.0, 3.0, 3.0]
 
 
-@pytest.mark.parametrize("status, test_status, category", [("timeout", "timeout", "timeout"),
-                                                           ("memory", "memory", "memory_limit"),
-                                                           ("crash", "error", "crash"),
-                                                           ("not_run", "skipped", "timeout")])
-def test_sandbox_failures_zero_the_part_with_a_reason(status, test_status, category):
-    tests, part_status = score_part("parallel_module", status, None, None)
-    assert part_status == status
-    assert all(t["score"] == 0 and t["status"] == test_status and t["category"] == category for t in tests)
-    assert len(tests) == len(parallel_module.CHECKS)
+@pytest.mark.parametrize("status, category", [(Status.TIMEOUT, Category.TIMEOUT),
+                                              (Status.MEMORY, Category.MEMORY_LIMIT),
+                                              (Status.CRASH, Category.CRASH),
+                                              (Status.NOT_RUN, Category.TIMEOUT)])
+def test_sandbox_failures_zero_the_part_with_a_reason(status, category):
+    part = score_part("parallel_module", status, None, None)
+    assert part.status is status
+    assert all(t.score == 0 and t.outcome is status and t.category is category for t in part.tests)
+    assert all(t.to_json()["status"] == "failed" for t in part.tests)  # Gradescope: passed or failed
+    assert len(part.tests) == len(parallel_module.CHECKS)
 
 
 def test_stub_is_reported_as_not_implemented():
     probes = {"exec": {"error": {"type": "NotImplementedError", "message": ""}}, "timings": {"total": 1}}
-    tests, _ = score_part("factory", "ok", probes, {})
-    assert {t["category"] for t in tests} == {"not_implemented"}
-    assert "NotImplementedError" in tests[0]["output"]
+    tests = score_part("factory", Status.OK, probes, {}).tests
+    assert {t.category for t in tests} == {Category.NOT_IMPLEMENTED}
+    assert "NotImplementedError" in tests[0].output
 
 
 def _fake(shape, value=0.0):
@@ -126,12 +131,12 @@ def test_made_up_structural_facts_earn_nothing():
 
 
 def test_judges_survive_garbage_observations():
-    for name, mod in checks.PARTS.items():
+    for name, mod in parts.PARTS.items():
         for probes in ({}, {"exec": {"ok": True}, "probes": {"build": 7, "case_A": "x", "factory": [1]}},
                        {"exec": {"ok": True}, "probes": {"_part": {"error": {"type": "KeyError",
                                                                               "message": "'MySequential'"}}}}):
-            tests, _ = score_part(name, "ok", probes, mod.make_inputs(np.random.default_rng(0)))
-            assert all(t["score"] == 0 for t in tests)
+            tests = score_part(name, Status.OK, probes, mod.make_inputs(np.random.default_rng(0))).tests
+            assert all(t.score == 0 for t in tests)
 
 
 def test_inputs_are_fresh_for_each_seed():

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import checks, samples
+from autograder import parts, samples
 from autograder.batch import grade_course
+from autograder.dashboard.data import FLAG_LABELS, load_assignment
 from autograder.demo import build_course
+from autograder.results import Flag, Status
 
 pytestmark = pytest.mark.slow
 BIN = str(Path(sys.executable).parent)
@@ -40,15 +42,23 @@ EXPECTED = {
     "fac_n_zero": ((4, 3, 2.5), []),
     "infinite_loop": ((4, 0, 3), ["timeout"]),
     "memory_bomb": ((0, 3, 3), ["memory_limit"]),
-    "fork_bomb": ((4, 3, 3), []),
-    "exits": ((0, 0, 0), ["crash"]),
+    # os._exit in the forked children: held for review (and it left processes behind)
+    "fork_bomb": ((4, 3, 0), ["leftover_processes", "grader_tampering"]),
+    "exits": ((0, 0, 0), ["crash", "grader_tampering"]),  # os._exit
     "tamper": ((4, 3, 3), ["tampered_tests"]),
     "reorder": ((4, 3, 3), ["tampered_tests"]),
     "missing_cell": ((4, 0, 3), []),
-    "monkeypatch": ((0, 0, 0), ["crash"]),
-    "fake_autograder": ((0, 0, 0), []),
-    "forge_results": ((0, 0, 0), []),
-    "snoop": ((4, 3, 3), []),
+    "monkeypatch": ((0, 0, 0), ["grader_tampering", "library_patched"]),
+    "fake_autograder": ((0, 0, 0), ["grader_tampering"]),
+    "forge_results": ((0, 0, 0), ["grader_tampering"]),
+    # it tries to write /job/in/probe.py and read the grader's files: held for review
+    "snoop": ((0, 3, 3), ["grader_tampering"]),
+    # issue 11: no solution, yet full marks at 92e401f; now the part is held at 0
+    "steal_inputs": ((0, 3, 3), ["grader_tampering"]),
+    "forge_fd": ((0, 3, 3), ["grader_tampering", "forged_report", "blocked_access"]),
+    "rebind_helpers": ((0, 3, 0), ["grader_tampering"]),
+    "par_overrides": ((4, 0, 3), ["grader_tampering", "overrides_traversal", "inconsistent_structure"]),
+    "seq_getattribute": ((0, 3, 3), ["grader_tampering", "overrides_traversal", "inconsistent_structure"]),
     "invalid_json": ((0, 0, 0), ["invalid_notebook"]),
     "empty": ((0, 0, 0), ["empty"]),
     "other_assignment": ((0, 0, 0), ["wrong_assignment"]),
@@ -82,7 +92,7 @@ def graded(tmp_path_factory):
     course = build_course(root)
     # a busy loop stops at 6 CPU seconds; the wall clock only guards against sleeping code
     results = grade_course(root, "modules", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None)
-    return course, {r["student"]: r for r in results}
+    return course, {r.student: r.to_json() for r in results}
 
 
 def test_every_sample_is_graded_once(graded):
@@ -92,6 +102,12 @@ def test_every_sample_is_graded_once(graded):
 
 # what these attacks get depends on the file system being hidden and on a separate uid
 NEEDS_ISOLATION = {"snoop", "fork_bomb"}
+# hostile sample -> (part, the honest sample making the same mistake): held or not, the hostile one
+# may never have earned more than the honest one
+HONEST_TWIN = {"seq_getattribute": ("my_sequential", "seq_plain_list"),
+               "par_overrides": ("parallel_module", "par_plain_list"),
+               "rebind_helpers": ("factory", "fac_plain_list"),
+               "steal_inputs": ("my_sequential", "release"), "forge_fd": ("my_sequential", "release")}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -100,12 +116,12 @@ def test_scores_and_flags(graded, name):
     r = results[name]
     if name in NEEDS_ISOLATION and r["extra_data"]["sandbox"] != "bwrap":
         pytest.skip("bubblewrap is not usable here: the fallback cannot hide the file system")
-    parts, flags = EXPECTED[name]
-    got = tuple(r["parts"][p]["score"] for p in checks.PARTS)
-    assert got == pytest.approx(parts), [(t["check"], t["category"], t["output"]) for t in r["tests"]
-                                          if t["status"] != "passed"]
+    want, flags = EXPECTED[name]
+    got = tuple(r["parts"][p]["score"] for p in parts.PARTS)
+    assert got == pytest.approx(want), [(t["check"], t["category"], t["output"]) for t in r["tests"]
+                                         if t["status"] != "passed"]
     assert sorted(r["flags"]) == sorted(flags)
-    assert r["score"] == pytest.approx(sum(parts)) and r["max_score"] == 10.0
+    assert r["score"] == pytest.approx(sum(want)) and r["max_score"] == 10.0
 
 
 @pytest.mark.parametrize("name", sorted(CATEGORIES))
@@ -124,13 +140,16 @@ def test_results_files_follow_the_interface(graded):
         assert r["feedback"] == f"feedback/{name}/modules/modules.html"
         assert r["extra_data"]["sandbox"] in ("bwrap", "unsandboxed")
         assert {"grading_seconds", "timings", "grader_version", "graded_at"} <= set(r["extra_data"])
-        assert len(r["tests"]) == sum(len(m.CHECKS) for m in checks.PARTS.values())
+        assert len(r["tests"]) == sum(len(m.CHECKS) for m in parts.PARTS.values())
         for t in r["tests"]:
-            assert t["status"] in ("passed", "failed", "error", "timeout", "memory", "skipped")
+            assert t["status"] in ("passed", "failed")  # Gradescope's two; the outcome says more
+            assert Status(t["outcome"]) and (t["outcome"] == "ok") == (t["status"] == "passed")
             assert (t["category"] is None) == (t["status"] == "passed")
             assert t["visibility"] == "visible" and t["output"]
+        for f in r["flags"]:
+            assert Flag(f) in FLAG_LABELS
         for p, info in r["parts"].items():
-            assert info["status"] in ("ok", "timeout", "memory", "crash", "not_run")
+            assert info["status"] in ("ok", "timeout", "memory", "crash", "not_run", "held")
             assert info["score"] == pytest.approx(sum(t["score"] for t in r["tests"] if t["part"] == p))
 
 
@@ -147,14 +166,14 @@ def test_attacks_do_not_leak_hidden_material(graded):
             assert marker not in text
     # the snooping student found nothing, so its correct code got full marks
     if results["snoop"]["extra_data"]["sandbox"] == "bwrap":
-        assert results["snoop"]["score"] == 10.0
+        assert results["snoop"]["parts"]["my_sequential"]["held_score"] == 4.0  # its code is right
 
 
 def test_grades_csv(graded):
     course, results = graded
     rows = list(csv.DictReader(open(course.root / "grades.csv")))
     assert [r["student"] for r in rows] == sorted(EXPECTED)
-    assert set(rows[0]) == {"student", "assignment", *checks.PARTS, "score", "max_score", "flags"}
+    assert set(rows[0]) == {"student", "assignment", *parts.PARTS, "score", "max_score", "flags"}
     by = {r["student"]: r for r in rows}
     assert float(by["seq_plain_list"]["my_sequential"]) == 1.5 and by["infinite_loop"]["flags"] == "timeout"
 
@@ -216,6 +235,35 @@ def test_test_cell_points_match_the_hidden_checks(graded):
     cells = json.loads(course.source_notebook("modules").read_text())["cells"]
     points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"].get("points")
               for c in cells if c["metadata"].get("nbgrader", {}).get("grade")}
-    for part in checks.PARTS:
-        assert points[f"test_{part}_behaviour"] == checks.part_points(part)
+    for part in parts.PARTS:
+        assert points[f"test_{part}_behaviour"] == parts.part_points(part)
     assert points["list_problems"] == 2   # the written answer, graded by hand
+
+
+@pytest.mark.parametrize("name", sorted(HONEST_TWIN))
+def test_no_solution_never_beats_the_honest_mistake(graded, name):
+    _, results = graded
+    part, twin = HONEST_TWIN[name]
+    held = results[name]["parts"][part]
+    assert held["status"] == "held" and held["score"] == 0 and held["review"]
+    assert held["held_score"] <= results[twin]["parts"][part]["score"]
+
+
+def test_correct_solutions_are_never_held(graded):
+    _, results = graded
+    for name in ("correct", "correct_alt") + tuple(n for n, (_, flags) in EXPECTED.items() if not flags):
+        assert all(p["status"] != "held" for p in results[name]["parts"].values()), name
+
+
+def test_held_parts_say_why_in_feedback_gradebook_and_dashboard(graded):
+    from nbgrader.api import Gradebook
+    course, _ = graded
+    html = (course.root / "feedback" / "par_overrides" / "modules" / "modules.html").read_text()
+    assert "Held for review" in html and "redefines" in html
+    with Gradebook(course.db_url, course.course_id) as gb:
+        grade = gb.find_grade("test_parallel_module_behaviour", "modules", "modules", "par_overrides")
+        assert grade.auto_score == 0 and grade.needs_manual_grade
+        assert gb.find_submission_notebook("modules", "modules", "par_overrides").flagged
+    data = load_assignment(course.root, "modules")
+    rec = next(s for s in data.flagged() if s.student == "par_overrides")
+    assert Flag.OVERRIDES_TRAVERSAL in rec.flags and rec.result.held_parts == ["parallel_module"]

@@ -13,6 +13,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.results import Flag
+
 ASSIGNMENT = "modules"
 NOTEBOOK = "modules"
 
@@ -42,7 +44,7 @@ def test_cell(part: str) -> str:
 
 @dataclass
 class Student:
-    """What happened to one student; failures maps ``part/check`` to (status, category, output)."""
+    """What happened to one student; failures maps ``part/check`` to (outcome, category, output)."""
 
     student: str
     first: str = ""
@@ -57,26 +59,26 @@ class Student:
 
 
 def result_json(s: Student) -> dict:
-    tests, parts = [], {}
+    """The results file the grader would write, built from its own records."""
+    from autograder.results import Category, PartResult, Status, SubmissionResult, TestResult
+
+    result = SubmissionResult(student=s.student, assignment=ASSIGNMENT, max_score=0.0,
+                              flags=[Flag(f) for f in s.flags],
+                              extra={"sandbox": "bwrap", "grading_seconds": s.seconds,
+                                     "timings": {"start": s.seconds * 0.3, "imports": s.seconds * 0.5,
+                                                 "checks": s.seconds * 0.2},
+                                     "grader_version": "0.1.0", "graded_at": "2026-11-23T15:00:00Z"},
+                              feedback=f"feedback/{s.student}/{ASSIGNMENT}/{NOTEBOOK}.html")
     for part, checks in CHECKS.items():
-        got = 0.0
+        p = result.parts[part] = PartResult(part=part, max_score=sum(c[2] for c in checks),
+                                            status=Status(s.part_status.get(part, "ok")), wall_seconds=s.seconds / 4)
         for check, name, pts in checks:
-            status, category, output = s.failures.get(f"{part}/{check}", ("passed", None, ""))
-            score = pts if status == "passed" else 0.0
-            got += score
-            tests.append({"name": name, "part": part, "check": check, "score": score, "max_score": pts,
-                          "status": status, "output": output, "category": category, "visibility": "hidden"})
-        parts[part] = {"score": got, "max_score": sum(c[2] for c in checks), "wall_seconds": s.seconds / 4,
-                       "status": s.part_status.get(part, "ok")}
-    score = sum(p["score"] for p in parts.values())
-    return {"student": s.student, "assignment": ASSIGNMENT, "score": score,
-            "max_score": sum(p["max_score"] for p in parts.values()), "tests": tests, "parts": parts,
-            "flags": list(s.flags),
-            "extra_data": {"sandbox": "bwrap", "grading_seconds": s.seconds,
-                           "timings": {"start": s.seconds * 0.3, "imports": s.seconds * 0.5,
-                                       "checks": s.seconds * 0.2},
-                           "grader_version": "0.1.0", "graded_at": "2026-11-23T15:00:00Z"},
-            "feedback": f"feedback/{s.student}/{ASSIGNMENT}/{NOTEBOOK}.html"}
+            status, category, output = s.failures.get(f"{part}/{check}", ("ok", None, ""))
+            p.tests.append(TestResult(check=check, name=name, part=part, score=pts if status == "ok" else 0.0,
+                                      max_score=pts, outcome=Status(status), output=output,
+                                      category=Category.parse(category), visibility="hidden"))
+    result.max_score = sum(p.max_score for p in result.parts.values())
+    return result.to_json()
 
 
 def _remember_alembic_head() -> None:

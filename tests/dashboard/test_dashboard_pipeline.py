@@ -1,12 +1,12 @@
 """End to end: the real grading pipeline on a Dask LocalCluster, then the dashboard over its output."""
 import pytest
 
-pytest.importorskip("distributed", reason="dask[distributed] is not installed")
-demo = pytest.importorskip("autograder.demo", reason="the grading pipeline is not available")
+from autograder import demo
+from autograder.dashboard.cli import main
+from autograder.dashboard.data import course_settings, load_assignment
+from autograder.distributed import make_executor
 
-from autograder.dashboard.cli import main  # noqa: E402
-from autograder.dashboard.data import course_settings, load_assignment  # noqa: E402
-from autograder.distributed import make_executor  # noqa: E402
+pytest.importorskip("distributed", reason="dask[distributed] is not installed")  # an optional extra
 
 pytestmark = pytest.mark.slow
 SAMPLES = ["correct", "seq_plain_list", "tamper"]
@@ -31,7 +31,7 @@ def graded_course(tmp_path_factory):
         finally:
             executor.shutdown()
     assert executor.retries == 0
-    return dest, {r["student"]: r for r in results}
+    return dest, {r.student: r for r in results}
 
 
 def test_every_submission_graded_on_the_cluster_reaches_the_dashboard(graded_course):
@@ -41,7 +41,7 @@ def test_every_submission_graded_on_the_cluster_reaches_the_dashboard(graded_cou
     assert [s.student for s in data.graded] == SAMPLES
     assert [s.student for s in data.students if not s.submitted] == ["no_show"]
     correct = next(s for s in data.students if s.student == "correct")
-    assert correct.result["score"] == correct.result["max_score"] and correct.flags == []
+    assert correct.result.score == correct.result.max_score and correct.flags == []
 
 
 def test_dashboard_scores_equal_the_gradebook(graded_course):

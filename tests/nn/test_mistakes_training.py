@@ -62,6 +62,7 @@ def test_zero_grad_after_step_and_accumulation_within_a_step_are_silent():
                 F.mse_loss(net(half), y[:8]).backward()
             opt.step()
             opt.zero_grad()
+        F.mse_loss(net(X), y).backward()
         for _ in range(2):  # step twice on the same gradient: no new contribution was added
             opt.step()
 

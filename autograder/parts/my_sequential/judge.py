@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 
-from .common import Verdict, array, close, error_verdict, f32, fail, linear, ok, relu
+from ..common import Verdict, array, close, error_verdict, f32, fail, linear, ok, relu
 
 PART = "my_sequential"
 TITLE = "MySequential"
@@ -106,7 +106,7 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
             plain_list = True
             v["registers_children"] = fail("plain_list", "MySequential has no registered children. Modules kept "
                                            "in a plain Python list are invisible to nn.Module: register each one "
-                                           "(e.g. with add_module or self._modules[...]).")
+                                           "with self.add_module(str(i), module) for each position i.")
         elif idx == list(range(N_MODULES)) and len(set(names)) == N_MODULES:
             if _state_dict_ok(P.get("state_dict"), names, I):
                 v["registers_children"] = ok("All children are registered, in the order they were given.")
@@ -211,3 +211,20 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
                                       "print(model) does not list the children; nn.Module's repr shows only "
                                       "registered submodules.")
     return v
+
+
+def inconsistencies(P: dict) -> list[str]:
+    """What the student's methods claim beyond what registration holds (an honest class, even a
+    buggy one, never does: its methods are nn.Module's, which read the registration)."""
+    claims = P.get("claims") if isinstance(P.get("claims"), dict) else {}
+    out = []
+    raw_kids = {c[1] for c in P.get("children", []) if isinstance(c, list) and len(c) == 2} \
+        if isinstance(P.get("children"), list) else set()
+    kids = claims.get("children")
+    if isinstance(kids, list) and set(map(str, kids)) - set(map(str, raw_kids)):
+        out.append("named_children() answers modules that are not registered")
+    raw_params = set(map(str, P.get("parameters", []))) if isinstance(P.get("parameters"), list) else set()
+    params = claims.get("parameters")
+    if isinstance(params, list) and set(map(str, params)) - raw_params:
+        out.append("parameters() answers parameters that are not registered")
+    return out

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..results import Category
+
 RTOL, ATOL = 1e-4, 1e-5
 
 
@@ -19,15 +21,16 @@ class Verdict:
     student; ``category`` is for the instructor (None when passed)."""
     passed: bool
     output: str
-    category: str | None = None
+    category: Category | None = None
 
 
 def ok(msg: str) -> Verdict:
     return Verdict(True, msg, None)
 
 
-def fail(category: str, msg: str) -> Verdict:
-    return Verdict(False, msg, category)
+def fail(category: Category | str, msg: str) -> Verdict:
+    """A failed check; ``category`` is a :class:`Category` (or its value: an unknown one raises)."""
+    return Verdict(False, msg, Category(category))
 
 
 def error_of(obs) -> dict | None:

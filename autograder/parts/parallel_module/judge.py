@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Verdict, array, close, error_verdict, f32, fail, linear, ok
+from ..common import Verdict, array, close, error_verdict, f32, fail, linear, ok
 
 PART = "parallel_module"
 TITLE = "ParallelModule"
@@ -138,3 +138,22 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
                                              "wrong gradient. Build the output from the branches' tensors with "
                                              "tensor operations (no .detach(), numpy or in-place tricks).")
     return v
+
+
+def inconsistencies(P: dict) -> list[str]:
+    """What ``modules()``/``parameters()`` claim beyond what registration holds (see my_sequential)."""
+    out = []
+    for c in CASES:
+        obs = P.get(f"case_{c}")
+        claims = obs.get("claims") if isinstance(obs, dict) and isinstance(obs.get("claims"), dict) else {}
+        if not claims:
+            continue
+        reg = set(map(str, obs.get("registered", []))) if isinstance(obs.get("registered"), list) else set()
+        if isinstance(claims.get("modules"), list) and set(map(str, claims["modules"])) - reg:
+            out.append("modules() answers branches that are not registered")
+        raw = set(map(str, obs.get("parameters", []))) if isinstance(obs.get("parameters"), list) else set()
+        if isinstance(claims.get("parameters"), list) and set(map(str, claims["parameters"])) - raw:
+            out.append("parameters() answers parameters that are not registered")
+        if out:
+            break
+    return sorted(set(out))

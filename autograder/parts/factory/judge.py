@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Verdict, array, close, error_verdict, f32, fail, linear, ok
+from ..common import Verdict, array, close, error_verdict, f32, fail, linear, ok
 
 PART = "factory"
 TITLE = "factory and stack"
@@ -104,3 +104,14 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
         else:
             v["stack_chains"] = fail("wrong_output", "stack's output is not module_n(...module_1(x)).")
     return v
+
+
+def inconsistencies(P: dict) -> list[str]:
+    """A container whose iteration gives other modules than it registers (see my_sequential)."""
+    def claims(d):
+        return d.get("claims") if isinstance(d, dict) else None
+    z = P.get("zero") if isinstance(P.get("zero"), dict) else {}
+    for d in (P.get("factory"), P.get("stack"), z.get("factory"), z.get("stack")):
+        if claims(d) is False:
+            return ["iterating the returned container gives other modules than it registers"]
+    return []

@@ -1,0 +1,123 @@
+"""The exercise parts, one folder each: ``probe.py`` (the only half shipped into the sandbox: it
+observes the student's objects) beside ``judge.py`` (runs outside: draws the secret inputs and
+judges the observations against a numpy reference).
+
+Each judge defines ``PART``, ``TITLE``, ``CHECKS`` (check id, student-facing name, points),
+``make_inputs(rng)`` and ``judge(observations, inputs)`` (a
+:class:`~autograder.parts.common.Verdict` per check id).  :func:`score_part` turns one sandbox run
+into a :class:`~autograder.results.PartResult`.
+
+    >>> from autograder.parts import PARTS, max_score
+    >>> list(PARTS), max_score()
+    (['my_sequential', 'parallel_module', 'factory'], 10.0)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..results import Category, PartResult, Status, TestResult
+from .common import Verdict, error_of, fail
+from .factory import judge as factory
+from .my_sequential import judge as my_sequential
+from .parallel_module import judge as parallel_module
+
+HERE = Path(__file__).parent
+PARTS = {m.PART: m for m in (my_sequential, parallel_module, factory)}
+
+
+def probe_source(part: str) -> bytes:
+    """The sandbox half of ``part``: the one file of the part that goes into the sandbox."""
+    return (HERE / part / "probe.py").read_bytes()
+
+
+def part_points(part: str) -> float:
+    return float(sum(p for _, _, p in PARTS[part].CHECKS))
+
+
+def max_score() -> float:
+    return float(sum(part_points(p) for p in PARTS))
+
+
+def _tests(part: str, verdicts: dict[str, Verdict], outcome: Status | None = None) -> list[TestResult]:
+    out = []
+    for check, name, points in PARTS[part].CHECKS:
+        v = verdicts.get(check) or fail(Category.CRASH, "This check did not run.")
+        o = Status.OK if v.passed else (outcome or (Status.CRASH if v.category is Category.CRASH else Status.FAILED))
+        out.append(TestResult(check=check, name=name, part=part, score=float(points) if v.passed else 0.0,
+                              max_score=float(points), outcome=o, output=v.output,
+                              category=None if v.passed else v.category))
+    return out
+
+
+# what a part whose run never reported gets: (check outcome, category, message)
+_RUN_FAIL = {
+    Status.TIMEOUT: (Category.TIMEOUT, "Stopped after the time limit: look for a loop that never ends "
+                     "(for example in forward or __init__)."),
+    Status.MEMORY: (Category.MEMORY_LIMIT, "Stopped after using too much memory: look for lists or tensors "
+                    "that grow without bound."),
+    Status.CRASH: (Category.CRASH, "The process running this part ended before reporting anything (did the "
+                   "code exit, kill itself or crash the interpreter?)."),
+    Status.NOT_RUN: (Category.TIMEOUT, "Not graded: the time limit for the whole notebook was used up by "
+                     "earlier parts."),
+}
+
+
+def not_run(part: str, status: Status, why: str | None = None, category: Category | None = None) -> PartResult:
+    """A part that produced no observations: every check fails with the reason."""
+    cat, msg = _RUN_FAIL.get(status, _RUN_FAIL[Status.CRASH])
+    v = fail(category or cat, why or msg)
+    return PartResult(part=part, max_score=part_points(part), status=status,
+                      tests=_tests(part, {c: v for c, _, _ in PARTS[part].CHECKS}, status))
+
+
+def no_solution(part: str) -> PartResult:
+    return not_run(part, Status.NOT_RUN, "The solution cell for this part is missing from the notebook.",
+                   Category.NO_SOLUTION)
+
+
+def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None) -> PartResult:
+    """Judge one sandbox run.  ``status`` is how the sandbox ended; ``obs`` the verified observations
+    (``exec``, ``probes``, ``timings``, ``import_error``), or None when nothing came back."""
+    mod = PARTS[part]
+    if status is not Status.OK or obs is None:
+        return not_run(part, status if status is not Status.OK else Status.CRASH)
+    result = PartResult(part=part, max_score=part_points(part), status=Status.OK)
+    every = lambda v: {c: v for c, _, _ in mod.CHECKS}
+    if obs.get("import_error"):
+        result.status = Status.CRASH
+        result.tests = _tests(part, every(fail(Category.CRASH, "The grader could not import d2lmods; this is "
+                                                "not your fault -- tell the instructor.")))
+        return result
+    ex = obs.get("exec") or {}
+    if not ex.get("ok"):
+        e = error_of(ex) or {"type": "Exception", "message": ""}
+        kind = str(e.get("type"))[:60]
+        if kind == "NotImplementedError":
+            v = fail(Category.NOT_IMPLEMENTED, "The solution cell still raises NotImplementedError: replace the "
+                     "stub with your code.")
+        elif kind == "MemoryError":
+            v = fail(Category.MEMORY_LIMIT, "Running the solution cell used too much memory.")
+            result.status = Status.MEMORY
+        elif kind in ("SystemExit", "KeyboardInterrupt"):
+            v = fail(Category.CRASH, f"The solution cell raised {kind} (exit() or an interrupt); remove it.")
+        else:
+            v = fail(Category.CRASH, f"Running the solution cell raised {kind}: {str(e.get('message', ''))[:200]}")
+        result.tests = _tests(part, every(v))
+        return result
+    inner = obs.get("probes") or {}
+    part_err = error_of(inner.get("_part"))
+    if part_err and part_err.get("type") == "KeyError":
+        result.tests = _tests(part, every(fail(Category.MISSING_NAME, f"The solution cell does not define "
+                                               f"{part_err.get('message')}; keep the names the exercise asks for.")))
+        return result
+    try:
+        verdicts = mod.judge(inner, inputs or {})
+    except Exception as e:  # observations of an unexpected shape: the student's, never ours
+        verdicts = every(fail(Category.CRASH, f"Could not read what the code produced ({type(e).__name__})."))
+    result.tests = _tests(part, verdicts)
+    finished = isinstance(obs.get("timings"), dict) and "total" in obs["timings"]
+    if any(t.category is Category.MEMORY_LIMIT for t in result.tests):
+        result.status = Status.MEMORY
+    elif not finished:
+        result.status = Status.CRASH  # the process ended in the middle of the checks
+    return result

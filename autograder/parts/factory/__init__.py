@@ -1,0 +1,1 @@
+"""Part ``factory``: ``probe.py`` runs in the sandbox, ``judge.py`` outside it."""

@@ -1,0 +1,15 @@
+"""The PostgreSQL test builds its course with the dashboard's test kit (``tests/dashboard/dashkit.py``)."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
+from dashkit import build_course
+
+
+@pytest.fixture
+def course_factory(tmp_path):
+    def make(students, db_url=None, name="course"):
+        return build_course(tmp_path / name, students, db_url=db_url)
+    return make
