@@ -150,7 +150,7 @@ def conv_rank(who: str, cls: str, dims: int, shape: list) -> str:
 
 def batch_norm_single(shape: tuple, where: str) -> str:
     return (f"Expected more than 1 value per channel when training, got input size "
-            f"torch.Size({list(shape)}){where}: batch normalization in training mode "
+            f"{_size(shape)}{where}: batch normalization in training mode "
             f"needs several samples to compute a mean and variance. Fix: call net.eval() "
             f"before predicting on a single example (BatchNorm then uses its running "
             f"statistics), or train with a batch size > 1.")
@@ -175,8 +175,14 @@ def embedding_range(bad: int, n: int, top: int, where: str) -> str:
             f"into range.")
 
 
+def _size(shape) -> str:
+    """A shape as torch prints sizes in these messages (``torch.Size([2, 1])``), d2lmods' name."""
+    return f"d2lmods.Size({list(shape)})"
+
+
 def mse_shapes(si: tuple, st: tuple, where: str) -> str:
-    return (f"Using a target size ({st}) that is different to the input size ({si}){where}. "
+    return (f"Using a target size ({_size(st)}) that is different to the input size "
+            f"({_size(si)}){where}. "
             f"This will likely lead to incorrect results due to broadcasting: every prediction "
             f"may be compared with every target. Please ensure they have the same size, e.g. "
             + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1 and len(st) == 1
@@ -229,7 +235,7 @@ def nll_probs(si: tuple, where: str) -> str:
 
 
 def bce_shapes(si: tuple, st: tuple, where: str) -> str:
-    return (f"Target size ({st}) must be the same as input size ({si}){where}. Fix: "
+    return (f"Target size ({_size(st)}) must be the same as input size ({_size(si)}){where}. Fix: "
             + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1
                else "reshape the targets to the logits' shape")
             + "; targets must also be floats (y.float()).")

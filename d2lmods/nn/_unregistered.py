@@ -41,7 +41,7 @@ INTERNAL_ATTRS = frozenset({
     "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
     "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-    "_load_hook", "_initialize_hook", "_d2l",
+    "_backward_hooks", "_backward_pre_hooks", "_load_hook", "_initialize_hook", "_d2l",
 })
 
 

@@ -572,7 +572,7 @@ class ParameterDict(Module):
         return iter(self._keys)
 
     def __reversed__(self):
-        return reversed(list(self._keys))
+        return reversed(self._keys)
 
     def __contains__(self, key) -> bool:
         return key in self._keys
@@ -598,9 +598,50 @@ class ParameterDict(Module):
         for k in list(self._keys):
             del self[k]
 
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same Parameter objects, in the same order."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key: str, default=None):
+        """``self[key]``, after storing ``default`` there if ``key`` is missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        """Remove and return the last inserted ``(key, parameter)`` pair."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict with ``keys``, each set to ``default`` (a tensor becomes a Parameter)."""
+        return ParameterDict((k, default) for k in keys)
+
     def update(self, parameters) -> None:
+        """``dict.update``; keys of a plain ``dict`` are added in sorted order, as torch does.
+
+        An ``OrderedDict``, a ParameterDict or a sequence of pairs keeps its own order.
+        """
+        if isinstance(parameters, Mapping) and not isinstance(parameters, (OrderedDict, ParameterDict)):
+            parameters = sorted(parameters.items())
         # torch's own message says "ParametersDict" here; keep its text.
         _update_from(self, parameters, "ParametersDict.update", "ParameterDict")
+
+    def __or__(self, other) -> "ParameterDict":
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> "ParameterDict":
+        self.update(other)
+        return self
 
     def extra_repr(self) -> str:
         return "\n".join(_param_repr_line(k, p, typename) for k, p in self.items())

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from ._loop import mode_overrides, shared_norms
 from ._plain_containers import CONTAINERS, container_kind
+from . import clip_grad, convert_parameters
 from ._unregistered import (
     Kinds,
     first_calls_seen,
@@ -51,11 +52,23 @@ from ._unregistered import (
     plain_attributes,
     set_warn_unregistered,
 )
+from .clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .module import Module
 
 __all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
            "unregistered_checks_paused", "Kinds", "kinds_of", "first_calls_seen",
-           "SharedNormFinding", "find_shared_norms", "ModeOverrideFinding", "find_mode_overrides"]
+           "SharedNormFinding", "find_shared_norms", "ModeOverrideFinding", "find_mode_overrides",
+           # torch.nn.utils
+           "clip_grad", "convert_parameters", "clip_grad_norm", "clip_grad_norm_",
+           "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "parameters_to_vector", "vector_to_parameters"]
 
 #: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off
 #: the one-time unregistered-module warnings (they stay armed for later calls).
