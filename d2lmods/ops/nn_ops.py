@@ -449,27 +449,33 @@ class ConvolutionBackward0(Node):
         cols, wd = self.saved
         (n, c, h, ww_), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups = self.meta
         o = wd.shape[0]
-        g = contig(g, dtype=wd.dtype)
-        g2 = g.transpose(1, 0, 2, 3).reshape(o, -1)            # (O, N*OH*OW)
+        # (N, O, OH*OW) is g's own layout: with the batch-major columns every product below is
+        # one batched BLAS call on views, with no transposed copy of g or of the columns
+        g3 = contig(g, dtype=wd.dtype).reshape(n, o, oh * ow)
         gx = gw = gb = None
         og, cg = o // groups, c // groups
         kk = cg * kh * kw
         if w is not None:
-            gw = np.empty_like(wd)
-            for gi in range(groups):
-                # (cols @ g2.T).T, not g2 @ cols.T: BLAS streams the long N*OH*OW axis better
-                # this way round (LeNet conv1: 0.52 ms vs 0.95 ms)
-                gw[gi * og:(gi + 1) * og] = (cols[gi * kk:(gi + 1) * kk] @
-                                             g2[gi * og:(gi + 1) * og].T).T.reshape(og, cg, kh, kw)
+            if groups == 1:
+                gw = np.matmul(g3, cols.transpose(0, 2, 1)).sum(0).reshape(wd.shape)
+            else:
+                gw = np.empty_like(wd)
+                for gi in range(groups):
+                    gw[gi * og:(gi + 1) * og] = np.matmul(
+                        g3[:, gi * og:(gi + 1) * og],
+                        cols[:, gi * kk:(gi + 1) * kk].transpose(0, 2, 1)).sum(0).reshape(
+                            og, cg, kh, kw)
         if x is not None:
-            gcols = np.empty_like(cols)
-            for gi in range(groups):
-                w2 = wd[gi * og:(gi + 1) * og].reshape(og, kk)
-                # written in place: no temporary the size of the columns
-                np.matmul(w2.T, g2[gi * og:(gi + 1) * og], out=gcols[gi * kk:(gi + 1) * kk])
-            gx = K.col2im(gcols, n, c, h, ww_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+            gcols = K.scratch((n, c * kh * kw, oh * ow), wd.dtype)
+            if groups == 1:
+                np.matmul(wd.reshape(o, kk).T, g3, out=gcols)
+            else:
+                for gi in range(groups):
+                    w2 = wd[gi * og:(gi + 1) * og].reshape(og, kk)
+                    gcols[:, gi * kk:(gi + 1) * kk] = np.matmul(w2.T, g3[:, gi * og:(gi + 1) * og])
+            gx = K.col2im_batched(gcols, c, h, ww_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
         if b is not None:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = g3.sum(2).sum(0)    # both reductions along contiguous runs
         return gx, gw, gb
 
 
@@ -536,23 +542,29 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"Kernel size: ({dh * (kh - 1) + 1} x {dw * (kw - 1) + 1}). Kernel size can't "
                       f"be greater than actual input size", op="conv2d",
                       shapes=(xd.shape, wd.shape))
-    cols = K.im2col(contig(xd), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    # batch-major columns (N, C*kh*kw, OH*OW): W @ cols[b] is sample b's output in NCHW, so
+    # one batched matmul writes y with no transpose (LeNet conv1: 0.23 ms against 0.65 ms for
+    # the single (O, N*OH*OW) product plus its transposed copy)
+    cols = K.im2col_batched(contig(xd), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     og, kk = o // groups, cg * kh * kw
     if groups == 1:
-        y2 = wd.reshape(o, kk) @ cols
+        y3 = np.matmul(wd.reshape(o, kk), cols)
     else:
-        y2 = np.empty((o, cols.shape[1]), dtype=xd.dtype)
+        y3 = np.empty((n, o, oh * ow), dtype=xd.dtype)
         for gi in range(groups):
-            y2[gi * og:(gi + 1) * og] = wd[gi * og:(gi + 1) * og].reshape(og, kk) @ \
-                cols[gi * kk:(gi + 1) * kk]
-    y = contig(y2.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+            y3[:, gi * og:(gi + 1) * og] = np.matmul(wd[gi * og:(gi + 1) * og].reshape(og, kk),
+                                                     cols[:, gi * kk:(gi + 1) * kk])
     if bias is not None:
-        y += bias._data.reshape(1, o, 1, 1)
+        y3 += bias._data.reshape(1, o, 1)
+    y = y3.reshape(n, o, oh, ow)
     b_rg = bias is not None and bias._rg
     if STATE.enabled and (x._rg or w._rg or b_rg):
         return out(y, ConvolutionBackward0(),
                    (x if x._rg else None, w if w._rg else None, bias if b_rg else None),
-                   (cols, wd), (ver(w),),
+                   (cols, wd),
+                   # a 1x1 convolution's columns are a view of x: its in-place changes matter too
+                   (ver(w), ver(x)) if cols.base is not None and np.shares_memory(cols, xd)
+                   else (ver(w),),
                    meta=((n, c, h, wdt), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups))
     return plain(y)
 
