@@ -42,6 +42,9 @@ max_pool2d_fwd = _pick(_C.max_pool2d_fwd, _C.max_pool2d_fwd_ref)
 max_pool2d_bwd = _pick(_C.max_pool2d_bwd, _C.max_pool2d_bwd_ref)
 avg_pool2d_fwd = _pick(_C.avg_pool2d_fwd, _C.avg_pool2d_fwd_ref)
 avg_pool2d_bwd = _pick(_C.avg_pool2d_bwd, _C.avg_pool2d_bwd_ref)
+max_pool2d_fwd_inside = _pick(_C.max_pool2d_fwd_inside, _C.max_pool2d_fwd_inside_ref)
+avg_pool2d_bwd_tiles = _pick(_C.avg_pool2d_bwd_tiles, _C.avg_pool2d_bwd_tiles_ref)
+tiles_exactly = _C.tiles_exactly
 scratch = _C.scratch
 release_scratch = _C.release_scratch
 # numpy-only (strided slices), used when no window needs padding
@@ -52,7 +55,8 @@ avg_pool2d_bwd_inside = _C.avg_pool2d_bwd_inside
 __all__ = ["relu_fwd", "relu_bwd", "sigmoid_fwd", "sigmoid_bwd", "tanh_fwd", "tanh_bwd", "sum_rows",
            "softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy_fwd",
            "cross_entropy_bwd", "im2col", "col2im", "im2col_batched", "col2im_batched",
-           "scratch", "release_scratch",
+           "scratch", "release_scratch", "max_pool2d_fwd_inside", "avg_pool2d_bwd_tiles",
+           "tiles_exactly",
            "max_pool2d_fwd", "max_pool2d_bwd",
            "avg_pool2d_fwd", "avg_pool2d_bwd", "windows_inside", "avg_pool2d_fwd_inside",
            "avg_pool2d_bwd_inside", "sgd_update", "adam_update", "sgd_update_ref",
