@@ -45,6 +45,8 @@ avg_pool2d_bwd = _pick(_C.avg_pool2d_bwd, _C.avg_pool2d_bwd_ref)
 max_pool2d_fwd_inside = _pick(_C.max_pool2d_fwd_inside, _C.max_pool2d_fwd_inside_ref)
 avg_pool2d_bwd_tiles = _pick(_C.avg_pool2d_bwd_tiles, _C.avg_pool2d_bwd_tiles_ref)
 tiles_exactly = _C.tiles_exactly
+conv2d_forward = _C.conv2d_forward      # both pick the numba or numpy loops themselves
+conv2d_backward = _C.conv2d_backward
 scratch = _C.scratch
 release_scratch = _C.release_scratch
 # numpy-only (strided slices), used when no window needs padding
@@ -56,7 +58,7 @@ __all__ = ["relu_fwd", "relu_bwd", "sigmoid_fwd", "sigmoid_bwd", "tanh_fwd", "ta
            "softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy_fwd",
            "cross_entropy_bwd", "im2col", "col2im", "im2col_batched", "col2im_batched",
            "scratch", "release_scratch", "max_pool2d_fwd_inside", "avg_pool2d_bwd_tiles",
-           "tiles_exactly",
+           "tiles_exactly", "conv2d_forward", "conv2d_backward",
            "max_pool2d_fwd", "max_pool2d_bwd",
            "avg_pool2d_fwd", "avg_pool2d_bwd", "windows_inside", "avg_pool2d_fwd_inside",
            "avg_pool2d_bwd_inside", "sgd_update", "adam_update", "sgd_update_ref",

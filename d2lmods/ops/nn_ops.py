@@ -448,36 +448,12 @@ class ConvolutionBackward0(Node):
         x, w, b = self.inputs
         cols, wd = self.saved
         (n, c, h, ww_), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups = self.meta
-        o = wd.shape[0]
-        # (N, O, OH*OW) is g's own layout: with the batch-major columns every product below is
-        # one batched BLAS call on views, with no transposed copy of g or of the columns
-        g3 = contig(g, dtype=wd.dtype).reshape(n, o, oh * ow)
-        gx = gw = gb = None
-        og, cg = o // groups, c // groups
-        kk = cg * kh * kw
-        if w is not None:
-            if groups == 1:
-                # cols @ g^T, not g @ cols^T: BLAS streams the long OH*OW axis better this way
-                # round (LeNet conv2: 0.39 ms against 0.65 ms)
-                gw = np.matmul(cols, g3.transpose(0, 2, 1)).sum(0).T.reshape(wd.shape)
-            else:
-                gw = np.empty_like(wd)
-                for gi in range(groups):
-                    gw[gi * og:(gi + 1) * og] = np.matmul(
-                        g3[:, gi * og:(gi + 1) * og],
-                        cols[:, gi * kk:(gi + 1) * kk].transpose(0, 2, 1)).sum(0).reshape(
-                            og, cg, kh, kw)
-        if x is not None:
-            gcols = K.scratch((n, c * kh * kw, oh * ow), wd.dtype)
-            if groups == 1:
-                np.matmul(wd.reshape(o, kk).T, g3, out=gcols)
-            else:
-                for gi in range(groups):
-                    w2 = wd[gi * og:(gi + 1) * og].reshape(og, kk)
-                    gcols[:, gi * kk:(gi + 1) * kk] = np.matmul(w2.T, g3[:, gi * og:(gi + 1) * og])
-            gx = K.col2im_batched(gcols, c, h, ww_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-        if b is not None:
-            gb = g3.sum(2).sum(0)    # both reductions along contiguous runs
+        # (N, O, OH*OW) is g's own layout: with the batch-major columns every product is a
+        # batched BLAS call on views, with no transposed copy of g or of the columns
+        g3 = contig(g, dtype=wd.dtype).reshape(n, wd.shape[0], oh * ow)
+        gx, gw = K.conv2d_backward(g3, cols, wd, (n, c, h, ww_), sh, sw, ph, pw, dh, dw, oh, ow,
+                                   groups, x is not None, w is not None)
+        gb = g3.sum(2).sum(0) if b is not None else None    # reductions along contiguous runs
         return gx, gw, gb
 
 
@@ -545,17 +521,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"be greater than actual input size", op="conv2d",
                       shapes=(xd.shape, wd.shape))
     # batch-major columns (N, C*kh*kw, OH*OW): W @ cols[b] is sample b's output in NCHW, so
-    # one batched matmul writes y with no transpose (LeNet conv1: 0.23 ms against 0.65 ms for
-    # the single (O, N*OH*OW) product plus its transposed copy)
-    cols = K.im2col_batched(contig(xd), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    og, kk = o // groups, cg * kh * kw
-    if groups == 1:
-        y3 = np.matmul(wd.reshape(o, kk), cols)
-    else:
-        y3 = np.empty((n, o, oh * ow), dtype=xd.dtype)
-        for gi in range(groups):
-            y3[:, gi * og:(gi + 1) * og] = np.matmul(wd[gi * og:(gi + 1) * og].reshape(og, kk),
-                                                     cols[:, gi * kk:(gi + 1) * kk])
+    # batched matmuls write y with no transpose (LeNet conv1: 0.23 ms against 0.65 ms for the
+    # single (O, N*OH*OW) product plus its transposed copy); the batch is split over threads
+    y3, cols = K.conv2d_forward(contig(xd), contig(wd), sh, sw, ph, pw, dh, dw, oh, ow, groups)
     if bias is not None:
         y3 += bias._data.reshape(1, o, 1)
     y = y3.reshape(n, o, oh, ow)
