@@ -48,6 +48,7 @@ tiles_exactly = _C.tiles_exactly
 conv2d_forward = _C.conv2d_forward      # both pick the numba or numpy loops themselves
 conv2d_backward = _C.conv2d_backward
 scratch = _C.scratch
+temp = _C.temp
 release_scratch = _C.release_scratch
 # numpy-only (strided slices), used when no window needs padding
 windows_inside = _C.windows_inside
@@ -57,7 +58,7 @@ avg_pool2d_bwd_inside = _C.avg_pool2d_bwd_inside
 __all__ = ["relu_fwd", "relu_bwd", "sigmoid_fwd", "sigmoid_bwd", "tanh_fwd", "tanh_bwd", "sum_rows",
            "softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy_fwd",
            "cross_entropy_bwd", "im2col", "col2im", "im2col_batched", "col2im_batched",
-           "scratch", "release_scratch", "max_pool2d_fwd_inside", "avg_pool2d_bwd_tiles",
+           "scratch", "temp", "release_scratch", "max_pool2d_fwd_inside", "avg_pool2d_bwd_tiles",
            "tiles_exactly", "conv2d_forward", "conv2d_backward",
            "max_pool2d_fwd", "max_pool2d_bwd",
            "avg_pool2d_fwd", "avg_pool2d_bwd", "windows_inside", "avg_pool2d_fwd_inside",

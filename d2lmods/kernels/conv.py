@@ -303,8 +303,9 @@ def avg_pool2d_bwd_inside(g, h, w, kh, kw, sh, sw):
 # node's saved columns when it has used them), so nothing still in use is ever overwritten.
 SCRATCH_FROM = 1 << 18          # smaller arrays come from malloc's own free lists quickly
 SCRATCH_MAX_BYTES = 1 << 30     # above this the pool stops growing; arrays are then plain
-SCRATCH_PER_SHAPE = 4
+SCRATCH_PER_SHAPE = 16
 _scratch = {}
+_temps = {}
 _scratch_bytes = [0]
 _scratch_lock = threading.Lock()
 
@@ -328,10 +329,29 @@ def scratch(shape, dtype):
         return a
 
 
+def temp(shape, dtype):
+    """An uninitialized array of ``shape`` for use within one call (e.g. a backward's gradient
+    columns): every shape shares one growing buffer per dtype, so keeping it costs no more
+    than the largest of them, not the sum over every layer's shape."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    if size * dtype.itemsize < SCRATCH_FROM:
+        return np.empty(shape, dtype)
+    with _scratch_lock:
+        buf = _temps.get(dtype.str)
+        # the dict, `buf` and getrefcount's argument make 3; more means a view is alive
+        if buf is not None and sys.getrefcount(buf) > 3:
+            return np.empty(shape, dtype)
+        if buf is None or buf.size < size:
+            buf = _temps[dtype.str] = np.empty(size, dtype)
+        return buf[:size].reshape(shape)
+
+
 def release_scratch():
     """Drop the pooled work arrays (their memory returns once nothing else holds them)."""
     with _scratch_lock:
         _scratch.clear()
+        _temps.clear()
         _scratch_bytes[0] = 0
 
 
@@ -574,16 +594,23 @@ def avg_pool2d_bwd_tiles_ref(g, kh, kw):
 
 
 # -- the whole convolution ----------------------------------------------------------------------
-# Written as one function of a slice of samples, ``part(lo, hi)``: splitting the batch over
-# Python threads (the kernels and matmul release the GIL) was tried and gained nothing on the
-# shared 2-core machine (hand-offs wait for a free core), so it runs once over the batch.
+# Splitting the batch over Python threads (the kernels and matmul release the GIL) was tried
+# and gained nothing on the shared 2-core machine (each hand-off waits for a free core).
 def _is_pointwise(kh, kw, sh, sw, ph, pw):
     return kh == kw == 1 and sh == sw == 1 and not (ph or pw)
 
 
+# Columns up to this size are kept for the backward; larger ones (ResNet's layers: 42 MB for a
+# 64-channel 3x3 layer at 24x24, batch 32, nine times its input) are rebuilt there from the
+# input instead, which costs one more gather but keeps the step's peak memory near PyTorch's.
+KEEP_COLS_BYTES = 8 << 20
+
+
 def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
-    """``(y, cols)``: the convolution of C-contiguous ``x`` (N, C, H, W) with ``w`` (O, C/groups,
-    kh, kw) as (N, O, OH*OW), and the batch-major columns its backward needs.
+    """``(y, saved)``: the convolution of C-contiguous ``x`` (N, C, H, W) with ``w`` (O, C/groups,
+    kh, kw) as (N, O, OH*OW), and what its backward needs: the batch-major columns when they
+    are small (or a 1x1 convolution's, which are a view of ``x``), else ``None`` (the backward
+    rebuilds them from ``x``).
 
     ``W @ cols[b]`` is already sample b's output in NCHW, so nothing is transposed.
     """
@@ -592,61 +619,64 @@ def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     og, kk = o // groups, cg * kh * kw
     w2 = w.reshape(o, kk)
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
-    cols = x.reshape(n, c, -1) if pointwise else scratch((n, c * kh * kw, oh * ow), x.dtype)
+    shape = (n, c * kh * kw, oh * ow)
+    keep = pointwise or x.dtype.itemsize * int(np.prod(shape)) <= KEEP_COLS_BYTES
+    if pointwise:
+        cols = x.reshape(n, c, -1)
+    else:
+        cols = _im2col_into(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                            scratch(shape, x.dtype) if keep else temp(shape, x.dtype))
     y = np.empty((n, o, oh * ow), dtype=x.dtype)
-
-    def part(lo, hi):
-        if not pointwise:
-            _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols[lo:hi])
-        if groups == 1:
-            np.matmul(w2, cols[lo:hi], out=y[lo:hi])
-        else:
-            for gi in range(groups):
-                y[lo:hi, gi * og:(gi + 1) * og] = np.matmul(w2[gi * og:(gi + 1) * og],
-                                                            cols[lo:hi, gi * kk:(gi + 1) * kk])
-
-    part(0, n)
-    return y, cols
+    if groups == 1:
+        np.matmul(w2, cols, out=y)
+    else:
+        for gi in range(groups):
+            y[:, gi * og:(gi + 1) * og] = np.matmul(w2[gi * og:(gi + 1) * og],
+                                                    cols[:, gi * kk:(gi + 1) * kk])
+    return y, (cols if keep else None)
 
 
-def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w):
+def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
+                    x=None):
     """``(gx, gw)`` of ``conv2d_forward`` for the output gradient ``g`` (N, O, OH*OW), each
-    ``None`` unless asked for."""
+    ``None`` unless asked for; ``cols`` is what the forward kept, or ``None`` and then the
+    columns are rebuilt from the input ``x``."""
     n, c, h, wd_ = x_shape
     o, cg, kh, kw = w.shape
     og, kk = o // groups, cg * kh * kw
     w2 = w.reshape(o, kk)
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
-    gx = np.empty(x_shape, dtype=w.dtype) if need_x else None
-    gcols = None
-    if need_x:
-        gcols = gx.reshape(n, c, -1) if pointwise else scratch(cols.shape, w.dtype)
-
-    def part(lo, hi):
-        gw = None
-        if need_w:
-            # cols @ g^T, not g @ cols^T: BLAS streams the long OH*OW axis better this way
-            # round (LeNet conv2: 0.39 ms against 0.65 ms)
-            gw = np.empty((kk, o) if groups == 1 else (groups, kk, og), dtype=w.dtype)
-            if groups == 1:
-                np.matmul(cols[lo:hi], g[lo:hi].transpose(0, 2, 1)).sum(0, out=gw)
-            else:
-                for gi in range(groups):
-                    np.matmul(cols[lo:hi, gi * kk:(gi + 1) * kk],
-                              g[lo:hi, gi * og:(gi + 1) * og].transpose(0, 2, 1)).sum(0, out=gw[gi])
-        if need_x:
-            if groups == 1:
-                np.matmul(w2.T, g[lo:hi], out=gcols[lo:hi])
-            else:
-                for gi in range(groups):
-                    gcols[lo:hi, gi * kk:(gi + 1) * kk] = np.matmul(
-                        w2[gi * og:(gi + 1) * og].T, g[lo:hi, gi * og:(gi + 1) * og])
-            if not pointwise:
-                _col2im_into(gcols[lo:hi], c, h, wd_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
-                             gx[lo:hi])
-        return gw
-
-    gw = part(0, n)
+    shape = (n, c * kh * kw, oh * ow)
+    buf = None
+    if cols is None:
+        # one buffer serves the rebuilt columns and then the gradient columns
+        buf = temp(shape, w.dtype)
+        cols = _im2col_into(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, buf)
+    gw = gx = None
     if need_w:
-        gw = (gw.T if groups == 1 else gw.transpose(0, 2, 1)).reshape(w.shape)
+        # cols @ g^T, not g @ cols^T: BLAS streams the long OH*OW axis better this way round
+        # (LeNet conv2: 0.39 ms against 0.65 ms)
+        if groups == 1:
+            gw = np.matmul(cols, g.transpose(0, 2, 1)).sum(0).T.reshape(w.shape)
+        else:
+            gw = np.empty((groups, kk, og), dtype=w.dtype)
+            for gi in range(groups):
+                np.matmul(cols[:, gi * kk:(gi + 1) * kk],
+                          g[:, gi * og:(gi + 1) * og].transpose(0, 2, 1)).sum(0, out=gw[gi])
+            gw = gw.transpose(0, 2, 1).reshape(w.shape)
+    del cols
+    if need_x:
+        gx = np.empty(x_shape, dtype=w.dtype)
+        if pointwise:
+            gcols = gx.reshape(n, c, -1)
+        else:
+            gcols = buf if buf is not None else temp(shape, w.dtype)
+        if groups == 1:
+            np.matmul(w2.T, g, out=gcols)
+        else:
+            for gi in range(groups):
+                gcols[:, gi * kk:(gi + 1) * kk] = np.matmul(w2[gi * og:(gi + 1) * og].T,
+                                                            g[:, gi * og:(gi + 1) * og])
+        if not pointwise:
+            _col2im_into(gcols, c, h, wd_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, gx)
     return gx, gw

@@ -68,7 +68,8 @@ def _ties_and_nans(rng, dt, *shape):
 
 
 def _conv_ref(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
-    """The convolution from the (C*kh*kw, N*OH*OW) columns and plain matrix products."""
+    """The convolution from the (C*kh*kw, N*OH*OW) columns and plain matrix products (and the
+    batch-major columns the kernel keeps for its backward)."""
     n, c = x.shape[:2]
     o, cg, kh, kw = w.shape
     cols = C.im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
@@ -79,9 +80,12 @@ def _conv_ref(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
         x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
-def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w):
+def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
+                  x):
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
+    if cols is None:
+        cols = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     og, kk = o // groups, cg * kh * kw
     gw = np.concatenate([np.einsum("nop,nkp->ok", g[:, i * og:(i + 1) * og],
                                    cols[:, i * kk:(i + 1) * kk]) for i in range(groups)])
@@ -108,14 +112,15 @@ def _conv_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups):
     return make
 
 
-def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True):
+def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True,
+                   rebuild=False):
     fwd = _conv_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups)
 
     def make(rng, dt):
         x, w, sh_, sw_, ph_, pw_, dh_, dw_, oh, ow, g_ = fwd(rng, dt)
         cols = C.im2col_batched_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
-        return (_q(rng, dt, x.shape[0], w.shape[0], oh * ow), cols, w, x.shape, sh, sw, ph, pw,
-                dh, dw, oh, ow, groups, need_x, True)
+        return (_q(rng, dt, x.shape[0], w.shape[0], oh * ow), None if rebuild else cols, w,
+                x.shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, True, x)
     return make
 
 
@@ -194,6 +199,8 @@ KERNELS = [
      _conv_bwd_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1)),
     ("conv2d_backward_weight_only", C.conv2d_backward, _conv_bwd_ref,
      _conv_bwd_args((3, 1, 9, 8), (4, 1, 5, 5), 1, 1, 2, 2, 1, 1, 1, need_x=False)),
+    ("conv2d_backward_rebuilt_columns", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2, rebuild=True)),
     ("sgd_update", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.0, False, False)),
     ("sgd_update_momentum_first", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, False, True)),
     ("sgd_update_momentum", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, False, False)),

@@ -446,13 +446,13 @@ class ConvolutionBackward0(Node):
 
     def backward(self, g):
         x, w, b = self.inputs
-        cols, wd = self.saved
+        cols, wd, xd = self.saved        # cols is None when the forward kept only the input
         (n, c, h, ww_), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups = self.meta
         # (N, O, OH*OW) is g's own layout: with the batch-major columns every product is a
         # batched BLAS call on views, with no transposed copy of g or of the columns
         g3 = contig(g, dtype=wd.dtype).reshape(n, wd.shape[0], oh * ow)
         gx, gw = K.conv2d_backward(g3, cols, wd, (n, c, h, ww_), sh, sw, ph, pw, dh, dw, oh, ow,
-                                   groups, x is not None, w is not None)
+                                   groups, x is not None, w is not None, xd)
         gb = g3.sum(2).sum(0) if b is not None else None    # reductions along contiguous runs
         return gx, gw, gb
 
@@ -522,8 +522,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       shapes=(xd.shape, wd.shape))
     # batch-major columns (N, C*kh*kw, OH*OW): W @ cols[b] is sample b's output in NCHW, so
     # batched matmuls write y with no transpose (LeNet conv1: 0.23 ms against 0.65 ms for the
-    # single (O, N*OH*OW) product plus its transposed copy); the batch is split over threads
-    y3, cols = K.conv2d_forward(contig(xd), contig(wd), sh, sw, ph, pw, dh, dw, oh, ow, groups)
+    # single (O, N*OH*OW) product plus its transposed copy)
+    xc = contig(xd)
+    y3, cols = K.conv2d_forward(xc, contig(wd), sh, sw, ph, pw, dh, dw, oh, ow, groups)
     if bias is not None:
         y3 += bias._data.reshape(1, o, 1)
     y = y3.reshape(n, o, oh, ow)
@@ -531,9 +532,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if STATE.enabled and (x._rg or w._rg or b_rg):
         return out(y, ConvolutionBackward0(),
                    (x if x._rg else None, w if w._rg else None, bias if b_rg else None),
-                   (cols, wd),
-                   # a 1x1 convolution's columns are a view of x: its in-place changes matter too
-                   (ver(w), ver(x)) if cols.base is not None and np.shares_memory(cols, xd)
+                   (cols, wd, None) if cols is not None else (None, wd, xc),
+                   # x's in-place changes matter when its data is what was kept: the large
+                   # layers' input, or a 1x1 convolution's columns (a view of x)
+                   (ver(w), ver(x)) if cols is None or np.may_share_memory(cols, xd)
                    else (ver(w),),
                    meta=((n, c, h, wdt), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups))
     return plain(y)

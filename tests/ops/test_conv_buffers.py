@@ -29,8 +29,16 @@ def test_scratch_is_reused_only_when_nothing_else_holds_it():
     del b
 
 
+@pytest.fixture(params=["kept", "rebuilt"])
+def columns(request, monkeypatch):
+    """Both ways the backward gets its columns: kept from the forward, or rebuilt from x."""
+    if request.param == "rebuilt":
+        monkeypatch.setattr(C, "KEEP_COLS_BYTES", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("retain", [False, True])
-def test_two_live_graphs_keep_their_own_columns(retain):
+def test_two_live_graphs_keep_their_own_columns(retain, columns):
     # columns of the size that is pooled; the second forward runs before the first backward
     (x1, t1), (x2, t2) = _pair((8, 3, 20, 20), 0), _pair((8, 3, 20, 20), 1)
     (w, tw) = _pair((5, 3, 3, 3), 2)
@@ -49,10 +57,13 @@ def test_two_live_graphs_keep_their_own_columns(retain):
         np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=2e-4, atol=2e-4)
 
 
-def test_pointwise_columns_are_the_input_so_inplace_changes_are_caught():
+@pytest.mark.parametrize("kernel", [1, 3])
+def test_inplace_change_of_a_kept_input_is_caught(kernel, monkeypatch):
+    # a 1x1 convolution's columns are a view of x; large layers keep x itself
+    monkeypatch.setattr(C, "KEEP_COLS_BYTES", 0)
     x = d2lmods.randn(2, 3, 4, 4, requires_grad=True)
     h = x * 1
-    w = d2lmods.randn(4, 3, 1, 1, requires_grad=True)
+    w = d2lmods.randn(4, 3, kernel, kernel, requires_grad=True)
     y = F.conv2d(h, w)
     with d2lmods.no_grad():
         h.add_(1)
@@ -61,7 +72,7 @@ def test_pointwise_columns_are_the_input_so_inplace_changes_are_caught():
 
 
 @pytest.mark.parametrize("variant", ["sigmoid", "relu"])
-def test_lenet_layers_match_torch_in_float32(variant):
+def test_lenet_layers_match_torch_in_float32(variant, columns):
     (x, tx) = _pair((6, 1, 28, 28), 3)
     (w1, tw1), (b1, tb1) = _pair((6, 1, 5, 5), 4), _pair((6,), 5)
     (w2, tw2), (b2, tb2) = _pair((16, 6, 5, 5), 6), _pair((16,), 7)
