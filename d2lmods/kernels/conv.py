@@ -145,10 +145,12 @@ def max_pool2d_bwd(g, idx, h, w):
     gx = np.zeros((n, c, h, w), dtype=g.dtype)
     for b in range(n):
         for ci in range(c):
+            # the flat index needs no division per element (LeNet's 64x6x14x14 gradient:
+            # 0.06 ms against 0.18 ms with gx[b, ci, k // w, k % w])
+            flat = gx[b, ci].reshape(-1)
             for i in range(oh):
                 for j in range(ow):
-                    k = idx[b, ci, i, j]
-                    gx[b, ci, k // w, k % w] += g[b, ci, i, j]
+                    flat[idx[b, ci, i, j]] += g[b, ci, i, j]
     return gx
 
 
@@ -525,6 +527,36 @@ def _max_pool2d_fwd_2x2(x, oh, ow):
 
 
 @njit
+def _max_pool2d_fwd_2x2_finite(x, oh, ow):
+    """2x2 / stride 2 max pooling of NaN-free ``x`` as a two-level tournament of plain
+    comparisons (ties go to the earlier position, as in the other kernels): LLVM vectorizes it,
+    0.10 ms for LeNet's 64x6x28x28 against 0.42 ms with NaN-aware selects."""
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    for b in range(n):
+        for ci in range(c):
+            for i in range(oh):
+                r0 = x[b, ci, 2 * i]
+                r1 = x[b, ci, 2 * i + 1]
+                o = out[b, ci, i]
+                d = idx[b, ci, i]
+                for j in range(ow):
+                    a0, a1 = r0[2 * j], r0[2 * j + 1]
+                    a2, a3 = r1[2 * j], r1[2 * j + 1]
+                    t01 = a1 > a0
+                    m01 = a1 if t01 else a0
+                    i01 = 1 if t01 else 0
+                    t23 = a3 > a2
+                    m23 = a3 if t23 else a2
+                    i23 = w + 1 if t23 else w
+                    t = m23 > m01
+                    o[j] = m23 if t else m01
+                    d[j] = 2 * i * w + 2 * j + (i23 if t else i01)
+    return out, idx
+
+
+@njit
 def _max_pool2d_fwd_inside_any(x, kh, kw, sh, sw, oh, ow):
     n, c, h, w = x.shape
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
@@ -553,10 +585,12 @@ def max_pool2d_fwd_inside(x, kh, kw, sh, sw, oh, ow):
 
     Same maximum and argmax as the general kernel (the first maximum in row-major window
     order, the first NaN if there is one), with the comparisons as selects instead of branches
-    and early exits; the common 2x2 / stride 2 case has its own loop. LeNet's 64x6x28x28:
-    0.42 ms against 1.2 ms.
+    and early exits; the common 2x2 / stride 2 case has its own loops. LeNet's 64x6x28x28:
+    0.10 ms (0.42 ms with NaNs in x) against 1.2 ms.
     """
     if kh == kw == sh == sw == 2:
+        if not np.isnan(x).any():    # 20 us for 64x6x28x28: cheaper than NaN-aware compares
+            return _max_pool2d_fwd_2x2_finite(x, oh, ow)
         return _max_pool2d_fwd_2x2(x, oh, ow)
     return _max_pool2d_fwd_inside_any(x, kh, kw, sh, sw, oh, ow)
 

@@ -67,6 +67,15 @@ def _ties_and_nans(rng, dt, *shape):
     return x
 
 
+def _ties(rng, dt, *shape):
+    """Pooling input with equal values inside windows (no NaNs): ties go to the first."""
+    x = _q(rng, dt, *shape)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = 9.0
+    x[0, 1, 2, 2] = x[0, 1, 3, 3] = 9.0
+    x[1, 0, 4, 0] = x[1, 0, 4, 1] = 9.0
+    return x
+
+
 def _conv_ref(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     """The convolution from the (C*kh*kw, N*OH*OW) columns and plain matrix products (and the
     batch-major columns the kernel keeps for its backward)."""
@@ -180,6 +189,8 @@ KERNELS = [
      lambda r, d: (_a(r, d, 2, 3 * 6, 15), 3, 7, 6, 3, 2, 2, 1, 1, 1, 2, 1, 3, 5)),
     ("max_pool2d_fwd_inside_2x2", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
      lambda r, d: (_ties_and_nans(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3)),
+    ("max_pool2d_fwd_inside_2x2_finite", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
+     lambda r, d: (_ties(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3)),
     ("max_pool2d_fwd_inside_3x2", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
      lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 3, 5)),
     ("avg_pool2d_bwd_tiles", C.avg_pool2d_bwd_tiles, C.avg_pool2d_bwd_tiles_ref,
