@@ -634,10 +634,20 @@ def _is_pointwise(kh, kw, sh, sw, ph, pw):
     return kh == kw == 1 and sh == sw == 1 and not (ph or pw)
 
 
-# Columns up to this size are kept for the backward; larger ones (ResNet's layers: 42 MB for a
-# 64-channel 3x3 layer at 24x24, batch 32, nine times its input) are rebuilt there from the
-# input instead, which costs one more gather but keeps the step's peak memory near PyTorch's.
-KEEP_COLS_BYTES = 8 << 20
+# Columns are kept for the backward only when they are small: they are kh*kw/(sh*sw) times the
+# layer's input (LeNet's two layers: 8.8 MB against PyTorch's whole step at 9.3 MB; ResNet-18's
+# 64-channel 3x3 layers, batch 32: 42 MB each). Larger ones are rebuilt in the backward from the
+# input, which costs one more gather (LeNet: ~0.1 ms of a 6 ms step) and keeps the peak memory
+# near PyTorch's.
+KEEP_COLS_BYTES = 1 << 20
+# Columns that are not kept are built this many bytes' worth of samples at a time, so they are
+# still in L2 when BLAS reads them (SkylakeX: 1 MB per core) and the buffer stays small.
+CHUNK_BYTES = 1 << 20
+
+
+def _spans(n, sample_bytes):
+    k = max(1, CHUNK_BYTES // max(1, sample_bytes))
+    return k, [(lo, min(n, lo + k)) for lo in range(0, n, k)]
 
 
 def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
@@ -650,67 +660,99 @@ def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     """
     n, c = x.shape[:2]
     o, cg, kh, kw = w.shape
-    og, kk = o // groups, cg * kh * kw
-    w2 = w.reshape(o, kk)
+    kk = cg * kh * kw
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
-    shape = (n, c * kh * kw, oh * ow)
-    keep = pointwise or x.dtype.itemsize * int(np.prod(shape)) <= KEEP_COLS_BYTES
+    sample = (c * kh * kw, oh * ow)
+    sample_bytes = x.dtype.itemsize * sample[0] * sample[1]
+    keep = pointwise or n * sample_bytes <= KEEP_COLS_BYTES
+    y = np.empty((n, o, oh * ow), dtype=x.dtype)
     if pointwise:
         cols = x.reshape(n, c, -1)
-    else:
+        _matmul_groups(w.reshape(o, kk), cols, y, groups)
+        return y, cols
+    if keep:
         cols = _im2col_into(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
-                            scratch(shape, x.dtype) if keep else temp(shape, x.dtype))
-    y = np.empty((n, o, oh * ow), dtype=x.dtype)
+                            scratch((n,) + sample, x.dtype))
+        _matmul_groups(w.reshape(o, kk), cols, y, groups)
+        return y, cols
+    k, spans = _spans(n, sample_bytes)
+    buf = temp((k,) + sample, x.dtype)
+    for lo, hi in spans:
+        cols = _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, buf[:hi - lo])
+        _matmul_groups(w.reshape(o, kk), cols, y[lo:hi], groups)
+    return y, None
+
+
+def _matmul_groups(w2, cols, out, groups):
+    """``out[b] = w2 @ cols[b]``, block-diagonally over the groups."""
     if groups == 1:
-        np.matmul(w2, cols, out=y)
-    else:
-        for gi in range(groups):
-            y[:, gi * og:(gi + 1) * og] = np.matmul(w2[gi * og:(gi + 1) * og],
-                                                    cols[:, gi * kk:(gi + 1) * kk])
-    return y, (cols if keep else None)
+        np.matmul(w2, cols, out=out)
+        return
+    og, kk = w2.shape[0] // groups, w2.shape[1]
+    for gi in range(groups):
+        out[:, gi * og:(gi + 1) * og] = np.matmul(w2[gi * og:(gi + 1) * og],
+                                                  cols[:, gi * kk:(gi + 1) * kk])
 
 
-def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
-                    x=None):
-    """``(gx, gw)`` of ``conv2d_forward`` for the output gradient ``g`` (N, O, OH*OW), each
-    ``None`` unless asked for; ``cols`` is what the forward kept, or ``None`` and then the
-    columns are rebuilt from the input ``x``."""
-    n, c, h, wd_ = x_shape
-    o, cg, kh, kw = w.shape
-    og, kk = o // groups, cg * kh * kw
-    w2 = w.reshape(o, kk)
-    pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
-    shape = (n, c * kh * kw, oh * ow)
-    buf = None
-    if cols is None:
-        # one buffer serves the rebuilt columns and then the gradient columns
-        buf = temp(shape, w.dtype)
-        cols = _im2col_into(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, buf)
-    gw = gx = None
+def _backward_slice(g, cols, w2, groups, need_w, gcols):
+    """Weight gradient of one slice of samples (summed over them), and its gradient columns
+    written into ``gcols`` (which may be ``cols``' own buffer: it is read first)."""
+    o, kk = w2.shape
+    og = o // groups
+    gw = None
     if need_w:
         # cols @ g^T, not g @ cols^T: BLAS streams the long OH*OW axis better this way round
         # (LeNet conv2: 0.39 ms against 0.65 ms)
-        if groups == 1:
-            gw = np.matmul(cols, g.transpose(0, 2, 1)).sum(0).T.reshape(w.shape)
-        else:
-            gw = np.empty((groups, kk, og), dtype=w.dtype)
-            for gi in range(groups):
-                np.matmul(cols[:, gi * kk:(gi + 1) * kk],
-                          g[:, gi * og:(gi + 1) * og].transpose(0, 2, 1)).sum(0, out=gw[gi])
-            gw = gw.transpose(0, 2, 1).reshape(w.shape)
-    del cols
-    if need_x:
-        gx = np.empty(x_shape, dtype=w.dtype)
-        if pointwise:
-            gcols = gx.reshape(n, c, -1)
-        else:
-            gcols = buf if buf is not None else temp(shape, w.dtype)
+        gw = np.empty((groups, kk, og), dtype=w2.dtype)
+        for gi in range(groups):
+            np.matmul(cols[:, gi * kk:(gi + 1) * kk],
+                      g[:, gi * og:(gi + 1) * og].transpose(0, 2, 1)).sum(0, out=gw[gi])
+    if gcols is not None:
         if groups == 1:
             np.matmul(w2.T, g, out=gcols)
         else:
             for gi in range(groups):
                 gcols[:, gi * kk:(gi + 1) * kk] = np.matmul(w2[gi * og:(gi + 1) * og].T,
                                                             g[:, gi * og:(gi + 1) * og])
-        if not pointwise:
-            _col2im_into(gcols, c, h, wd_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, gx)
+    return gw
+
+
+def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
+                    x=None):
+    """``(gx, gw)`` of ``conv2d_forward`` for the output gradient ``g`` (N, O, OH*OW), each
+    ``None`` unless asked for; ``cols`` is what the forward kept, or ``None`` and then the
+    columns are rebuilt from the input ``x``, a slice of samples at a time."""
+    n, c, h, wd_ = x_shape
+    o, cg, kh, kw = w.shape
+    kk = cg * kh * kw
+    w2 = w.reshape(o, kk)
+    pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
+    sample = (c * kh * kw, oh * ow)
+    gx = np.empty(x_shape, dtype=w.dtype) if need_x else None
+    if cols is not None:
+        spans, bufs = [(0, n)], None
+    else:
+        k, spans = _spans(n, w.dtype.itemsize * sample[0] * sample[1])
+        bufs = temp((k,) + sample, w.dtype)
+    if cols is not None and need_x and not pointwise:
+        bufs = temp((n,) + sample, w.dtype)
+    gw = None
+    for lo, hi in spans:
+        if cols is None:
+            cs = _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, bufs[:hi - lo])
+        else:
+            cs = cols[lo:hi]
+        if not need_x:
+            gcols = None
+        elif pointwise:
+            gcols = gx[lo:hi].reshape(hi - lo, c, -1)
+        else:
+            gcols = bufs[:hi - lo]
+        part = _backward_slice(g[lo:hi], cs, w2, groups, need_w, gcols)
+        if need_w:
+            gw = part if gw is None else gw.__iadd__(part)
+        if need_x and not pointwise:
+            _col2im_into(gcols, c, h, wd_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, gx[lo:hi])
+    if need_w:
+        gw = gw.transpose(0, 2, 1).reshape(w.shape)
     return gx, gw

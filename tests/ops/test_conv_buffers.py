@@ -34,6 +34,7 @@ def columns(request, monkeypatch):
     """Both ways the backward gets its columns: kept from the forward, or rebuilt from x."""
     if request.param == "rebuilt":
         monkeypatch.setattr(C, "KEEP_COLS_BYTES", 0)
+        monkeypatch.setattr(C, "CHUNK_BYTES", 1 << 17)  # slices of 1-3 samples, the last short
     return request.param
 
 
