@@ -135,7 +135,10 @@ def densenet(lib, num_convs=4, growth_rate=32, num_classes=10):
         def __init__(self, num_convs, in_channels, num_channels):
             super().__init__()
             self.net = nn.Sequential(
-                *[conv_block(in_channels + i * num_channels, num_channels) for i in range(num_convs)]
+                *[
+                    conv_block(in_channels + i * num_channels, num_channels)
+                    for i in range(num_convs)
+                ]
             )
 
         def forward(self, X):
