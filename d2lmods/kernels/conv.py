@@ -2,7 +2,10 @@
 
 ``im2col`` lays out every receptive field of a padded NCHW input as one column, so a convolution
 becomes ``W (O, C*kh*kw) @ cols (C*kh*kw, N*OH*OW)``; ``col2im`` is its adjoint (it adds columns
-back into image positions). Padding is handled by bounds checks instead of padding copies.
+back into image positions). ``im2col_batched`` keeps the batch first, (N, C*kh*kw, OH*OW), so
+``W @ cols[b]`` is sample b's output in NCHW with no transpose; ``conv2d_forward`` and
+``conv2d_backward`` are the whole convolution on those columns (they choose the layout, keep or
+rebuild the columns, and draw work arrays from ``scratch``/``temp``). Pooling kernels follow.
 """
 import sys
 import threading
@@ -650,6 +653,59 @@ def _spans(n, sample_bytes):
     return k, [(lo, min(n, lo + k)) for lo in range(0, n, k)]
 
 
+def _one_product(p, o, pointwise):
+    """Layers with fewer output positions than channels (ResNet-18's last two stages: 6x6 and
+    3x3) multiply far better as one (O, C*kh*kw) @ (C*kh*kw, N*OH*OW) product than as N small
+    ones, even with the transposed copies that layout costs."""
+    return p < o and not pointwise
+
+
+def _im2col_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    f = im2col_auto if jit_enabled() else im2col_ref
+    return f(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def _conv2d_forward_2d(x, w2, sh, sw, ph, pw, dh, dw, oh, ow, groups, kh, kw):
+    n = x.shape[0]
+    o, kk = w2.shape
+    og = o // groups
+    cols = _im2col_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)      # (C*kh*kw, N*OH*OW)
+    y2 = np.empty((o, cols.shape[1]), dtype=x.dtype)
+    for gi in range(groups):
+        np.matmul(w2[gi * og:(gi + 1) * og], cols[gi * kk:(gi + 1) * kk],
+                  out=y2[gi * og:(gi + 1) * og])
+    y = np.empty((n, o, oh * ow), dtype=x.dtype)
+    y[...] = y2.reshape(o, n, oh * ow).transpose(1, 0, 2)
+    keep = cols.nbytes <= KEEP_COLS_BYTES
+    return y, (cols if keep else None)
+
+
+def _conv2d_backward_2d(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x,
+                        need_w, x):
+    n, c, h, wd_ = x_shape
+    o, cg, kh, kw = w.shape
+    og, kk = o // groups, cg * kh * kw
+    w2 = w.reshape(o, kk)
+    if cols is None:
+        cols = _im2col_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    g2 = np.ascontiguousarray(g.transpose(1, 0, 2)).reshape(o, -1)   # (O, N*OH*OW)
+    gw = gx = None
+    if need_w:
+        gw = np.empty((o, kk), dtype=w.dtype)
+        for gi in range(groups):
+            np.matmul(g2[gi * og:(gi + 1) * og], cols[gi * kk:(gi + 1) * kk].T,
+                      out=gw[gi * og:(gi + 1) * og])
+        gw = gw.reshape(w.shape)
+    if need_x:
+        gcols = np.empty_like(cols)
+        for gi in range(groups):
+            np.matmul(w2[gi * og:(gi + 1) * og].T, g2[gi * og:(gi + 1) * og],
+                      out=gcols[gi * kk:(gi + 1) * kk])
+        f = col2im if jit_enabled() else col2im_ref
+        gx = f(gcols, n, c, h, wd_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return gx, gw
+
+
 def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     """``(y, saved)``: the convolution of C-contiguous ``x`` (N, C, H, W) with ``w`` (O, C/groups,
     kh, kw) as (N, O, OH*OW), and what its backward needs: the batch-major columns when they
@@ -662,6 +718,9 @@ def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     o, cg, kh, kw = w.shape
     kk = cg * kh * kw
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
+    if _one_product(oh * ow, o, pointwise):
+        return _conv2d_forward_2d(x, w.reshape(o, kk), sh, sw, ph, pw, dh, dw, oh, ow, groups,
+                                  kh, kw)
     sample = (c * kh * kw, oh * ow)
     sample_bytes = x.dtype.itemsize * sample[0] * sample[1]
     keep = pointwise or n * sample_bytes <= KEEP_COLS_BYTES
@@ -737,6 +796,9 @@ def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups,
     kk = cg * kh * kw
     w2 = w.reshape(o, kk)
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
+    if _one_product(oh * ow, o, pointwise):
+        return _conv2d_backward_2d(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups,
+                                   need_x, need_w, x)
     sample = (c * kh * kw, oh * ow)
     gx = np.empty(x_shape, dtype=w.dtype) if need_x else None
     if cols is not None:

@@ -85,8 +85,11 @@ def _conv_ref(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     og, kk = o // groups, cg * kh * kw
     y = np.concatenate([w[g * og:(g + 1) * og].reshape(og, kk) @ cols[g * kk:(g + 1) * kk]
                         for g in range(groups)])
-    return y.reshape(o, n, oh * ow).transpose(1, 0, 2), C.im2col_batched_ref(
-        x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    if oh * ow < o and not C._is_pointwise(kh, kw, sh, sw, ph, pw):
+        saved = cols            # few positions: one product on the (C*kh*kw, N*OH*OW) columns
+    else:
+        saved = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return y.reshape(o, n, oh * ow).transpose(1, 0, 2), saved
 
 
 def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
@@ -95,6 +98,8 @@ def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, n
     o, cg, kh, kw = w.shape
     if cols is None:
         cols = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    elif cols.ndim == 2:        # the one-product layout (C*kh*kw, N*OH*OW)
+        cols = cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
     og, kk = o // groups, cg * kh * kw
     gw = np.concatenate([np.einsum("nop,nkp->ok", g[:, i * og:(i + 1) * og],
                                    cols[:, i * kk:(i + 1) * kk]) for i in range(groups)])
@@ -127,7 +132,10 @@ def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True
 
     def make(rng, dt):
         x, w, sh_, sw_, ph_, pw_, dh_, dw_, oh, ow, g_ = fwd(rng, dt)
-        cols = C.im2col_batched_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
+        if oh * ow < w.shape[0] and w.shape[2:] != (1, 1):
+            cols = C.im2col_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
+        else:
+            cols = C.im2col_batched_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
         return (_q(rng, dt, x.shape[0], w.shape[0], oh * ow), None if rebuild else cols, w,
                 x.shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, True, x)
     return make
@@ -200,6 +208,10 @@ KERNELS = [
      _conv_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1)),
     ("conv2d_forward_groups_strided", C.conv2d_forward, _conv_ref,
      _conv_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2)),
+    ("conv2d_forward_few_positions", C.conv2d_forward, _conv_ref,
+     _conv_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1)),
+    ("conv2d_forward_few_positions_groups", C.conv2d_forward, _conv_ref,
+     _conv_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2)),
     ("conv2d_forward_1x1", C.conv2d_forward, _conv_ref,
      _conv_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1)),
     ("conv2d_backward", C.conv2d_backward, _conv_bwd_ref,
@@ -214,6 +226,8 @@ KERNELS = [
      _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1)),
     ("conv2d_backward_few_positions_groups", C.conv2d_backward, _conv_bwd_ref,
      _conv_bwd_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2)),
+    ("conv2d_backward_few_positions_rebuilt", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1, rebuild=True)),
     ("conv2d_backward_rebuilt_columns", C.conv2d_backward, _conv_bwd_ref,
      _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2, rebuild=True)),
     ("sgd_update", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.0, False, False)),

@@ -215,6 +215,11 @@ CASES = [
     ),
     Case("conv2d_1x1", lambda L, x, w: _ops(L).conv2d(x, w), ((2, 3, 4, 5), (4, 3, 1, 1))),
     Case(
+        "conv2d_few_positions",  # fewer output positions than channels: one product
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, stride=2, padding=1),
+        ((2, 3, 4, 4), (10, 3, 3, 3), (10,)),
+    ),
+    Case(
         "conv2d_1x1_stride2",
         lambda L, x, w, b: _ops(L).conv2d(x, w, b, stride=2),
         ((2, 3, 5, 5), (4, 3, 1, 1), (4,)),
