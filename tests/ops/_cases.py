@@ -216,8 +216,26 @@ CASES = [
         ((1, 2, 5, 5), (3, 2, 2, 2)),
     ),
     Case("conv2d_unbatched", lambda L, x, w: _ops(L).conv2d(x, w), ((2, 5, 5), (3, 2, 3, 3))),
+    Case(
+        "conv2d_lenet_first",  # one input channel, padding 2, as in LeNet's first layer
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, padding=2),
+        ((2, 1, 6, 5), (3, 1, 5, 5), (3,)),
+    ),
+    Case("conv2d_1x1", lambda L, x, w: _ops(L).conv2d(x, w), ((2, 3, 4, 5), (4, 3, 1, 1))),
+    Case(
+        "conv2d_few_positions",  # fewer output positions than channels: one product
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, stride=2, padding=1),
+        ((2, 3, 4, 4), (10, 3, 3, 3), (10,)),
+    ),
+    Case(
+        "conv2d_1x1_stride2",
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, stride=2),
+        ((2, 3, 5, 5), (4, 3, 1, 1), (4,)),
+    ),
     Case("max_pool2d", lambda L, x: _ops(L).max_pool2d(x, 2), ((2, 3, 6, 6),), "dist"),
     Case("max_pool2d_pad", lambda L, x: _ops(L).max_pool2d(x, 3, 2, 1), ((2, 3, 7, 6),), "dist"),
+    Case("max_pool2d_3x3_s2", lambda L, x: _ops(L).max_pool2d(x, 3, 2), ((2, 3, 7, 6),), "dist"),
+    Case("max_pool2d_2x2_s1", lambda L, x: _ops(L).max_pool2d(x, 2, 1), ((1, 2, 5, 4),), "dist"),
     Case(
         "max_pool2d_ceil",
         lambda L, x: _ops(L).max_pool2d(x, 3, 2, ceil_mode=True),
@@ -226,6 +244,8 @@ CASES = [
     ),
     Case("avg_pool2d", lambda L, x: _ops(L).avg_pool2d(x, 2), ((2, 3, 6, 6),)),
     Case("avg_pool2d_pad", lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1), ((2, 3, 7, 6),)),
+    Case("avg_pool2d_tiles_2x3", lambda L, x: _ops(L).avg_pool2d(x, (2, 3)), ((2, 3, 4, 6),)),
+    Case("avg_pool2d_leftover", lambda L, x: _ops(L).avg_pool2d(x, 2), ((1, 2, 5, 7),)),
     Case(
         "avg_pool2d_nopadcount",
         lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1, count_include_pad=False),
