@@ -28,7 +28,7 @@ Example::
 
     >>> res = run({"probe.py": b"import json,sys; json.dump({'ok': 1}, open(sys.argv[2]+'/out.json','w'))"},
     ...           Limits(part_seconds=10))            # doctest: +SKIP
-    >>> res.status, res.output
+    >>> res.status, res.output                           # doctest: +SKIP
     ('ok', {'ok': 1})
 """
 from __future__ import annotations
