@@ -7,6 +7,7 @@ importing ``d2lmods`` runs this module once.
 import numpy as np
 
 from . import dtypes as _dt
+from . import typed as T
 from .core import Tensor, wrap
 from ..autograd import engine
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
@@ -67,15 +68,17 @@ def _is_dtype_name(s):
         return False
 
 
-def type_(self, dtype=None, non_blocking=False):
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    """``x.type()`` is PyTorch's type name (``'torch.FloatTensor'``); ``x.type(torch.DoubleTensor)``,
+    ``x.type('torch.DoubleTensor')`` or ``x.type(torch.float64)`` converts."""
     if dtype is None:
-        return f"d2lmods.{self.dtype.torch_name}Tensor"
-    if isinstance(dtype, str) and dtype.endswith("Tensor"):
-        name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
-        for d in _dt.NP_TO_DTYPE.values():
-            if d.torch_name == name:
-                return E.to_dtype(self, d)
-    return E.to_dtype(self, dtype)
+        return T.type_name(self)
+    return E.to_dtype(self, T.typed_dtype(dtype))
+
+
+def equal(self, other):
+    """True if ``other`` has the same shape and values (dtypes may differ, as in PyTorch)."""
+    return self._data.shape == other._data.shape and bool((self._data == other._data).all())
 
 
 def _new_like(fn):
@@ -241,7 +244,7 @@ _METHODS = {
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "dot": L.dot, "mv": L.mv, "outer": L.outer,
     "softmax": _softmax, "log_softmax": _log_softmax,
     # conversion
-    "to": to, "type": type_, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
+    "to": to, "type": type_, "equal": equal, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
     "float": lambda self, memory_format=None: E.to_dtype(self, _dt.float32),
     "double": lambda self, memory_format=None: E.to_dtype(self, _dt.float64),
     "half": lambda self, memory_format=None: E.to_dtype(self, _dt.float16),

@@ -14,7 +14,7 @@ gradient.
 """
 import numpy as np
 
-from .._tensor.core import Tensor, wrap
+from .._tensor.core import RETAINS_GRAD, Tensor, wrap
 from .grad_mode import STATE
 from .node import Node, GraphFreedError, _FREED_MESSAGE
 
@@ -59,11 +59,26 @@ class _GraphRoot(Node):
         return grads
 
 
+def _on_path(order, wanted, wanted_at):
+    """The nodes of ``order`` from which some ``wanted`` tensor can be reached: only those run,
+    so ``autograd.grad(out, [a])`` never calls a backward that leads elsewhere."""
+    needed = set(wanted_at)
+    for node in reversed(order):          # producers before their consumers
+        if node in needed:
+            continue
+        for e in node.inputs:
+            if e is not None and (e[1] in needed if e[1] is not None else e[0] in wanted):
+                needed.add(node)
+                break
+    return needed
+
+
 def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     """Run the graph backwards from ``roots``; return ``{tensor: gradient array}``.
 
-    With ``wanted=None`` the result holds every leaf reached; with a set of tensors, only those
-    (leaves or not; a non-leaf's gradient is the one flowing into its node). Unless
+    With ``wanted=None`` the result holds every leaf reached, and the non-leaf tensors that called
+    ``retain_grad()``; with a set of tensors, only those (leaves or not; a non-leaf's gradient is
+    the one flowing into its node), and only nodes on a path to them run. Unless
     ``retain_graph``, each node's saved values are freed once its backward has run.
     """
     start = _GraphRoot()
@@ -71,17 +86,23 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     start.saved = start._versions = ()
     grads = {start: root_grads}   # node -> summed gradient of its output ({out_nr: g} if several)
     found = {}                    # leaf (or wanted) tensor -> summed gradient
-    wanted_at = {}                # node -> the wanted non-leaf tensors it produced
+    wanted_at = {}                # node -> the wanted (or retained) non-leaf tensors it produced
+    if wanted is None and RETAINS_GRAD:
+        for t in list(RETAINS_GRAD.values()):
+            if t._fn is not None:
+                wanted_at.setdefault(t._fn, []).append(t)
     for t in wanted or ():
         if t._fn is not None:
             wanted_at.setdefault(t._fn, []).append(t)
+    order = _topological_order([start])
+    needed = None if wanted is None else _on_path(order, wanted, wanted_at)
     pop = grads.pop
     prev_enabled = STATE.enabled
     STATE.enabled = False   # backward formulas must not record graphs
     try:
-        for node in _topological_order([start]):
+        for node in order:
             g = pop(node, None)
-            if g is None:
+            if g is None or (needed is not None and node not in needed):
                 continue
             if wanted_at and node in wanted_at:
                 for t in wanted_at[node]:
@@ -175,7 +196,7 @@ def _store_grads(grads):
             t._grad = wrap(g)
         else:
             np.add(old._data, g, out=old._data)
-            old._version[0] += 1
+            old._vcell[0] += 1
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

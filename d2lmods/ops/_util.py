@@ -72,13 +72,16 @@ def out_view(arr, src, node_cls, meta):
         node.saved = ()
         node._versions = ()
         node.meta = meta
-        return wrap(arr, node, True, src._version)
-    return wrap(arr, version=src._version)
+        return wrap(arr, node, True, src._vcell)
+    t = wrap(arr, version=src._vcell)
+    # remembered so that writing through the view is refused once ``src`` requires grad
+    t._view_of = getattr(src, "_view_of", src)
+    return t
 
 
 def ver(t):
     """Version record of ``t``'s array for a node that saves it."""
-    return (t._version, t._version[0], t._data)
+    return (t._vcell, t._vcell[0], t._data)
 
 
 def sum_to(g, shape):

@@ -20,8 +20,23 @@ __all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy
            "normal_", "check_leaf"]
 
 
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _raise_view_of_leaf(t):
+    raise RuntimeError(
+        f"{_VIEW_OF_LEAF} (a view of shape {list(t._data.shape)}). Update parameters only inside "
+        "`with torch.no_grad():`, or write to the leaf itself there (with torch.no_grad(): "
+        "w[0] = 1.0).")
+
+
 def check_leaf(t, what="an in-place operation"):
-    if t._rg and t._fn is None and STATE.enabled:
+    if not STATE.enabled:
+        return
+    base = getattr(t, "_view_of", None)
+    if base is not None and base._rg and base._fn is None:
+        _raise_view_of_leaf(t)
+    if t._rg and t._fn is None:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in {what} (tensor of shape "
             f"{list(t._data.shape)}). Parameters are updated in place only outside gradient "
@@ -51,7 +66,7 @@ def _write(t, res_arr, opname):
                            f"to the desired output type {t.dtype.torch_name} (in-place {opname}); "
                            f"convert first, e.g. x = x.float()")
     np.copyto(d, res_arr, casting="unsafe")
-    t._version[0] += 1
+    t._vcell[0] += 1
 
 
 def _recording(t, other):
@@ -64,7 +79,7 @@ def _view_base(t):
     if fn is None or not fn.inputs or fn.inputs[0] is None:
         return None
     base = fn.inputs[0][0]
-    if base._version is not t._version:
+    if base._vcell is not t._vcell:
         return None
     return base
 
@@ -80,6 +95,8 @@ def _recorded_update(t, compute, opname, copy=True):
     base = _view_base(t)
     if base is not None:
         from .indexing import SelectBackward0
+        if base._fn is None:
+            _raise_view_of_leaf(t)
         fn = t._fn
         if not isinstance(fn, SelectBackward0):
             raise RuntimeError(
@@ -157,27 +174,27 @@ def setitem(t, key, value):
     except (ValueError, IndexError) as e:
         raise RuntimeError(f"cannot assign a value of shape {list(np.shape(vd))} to the indexed "
                            f"region of a tensor of shape {list(t._data.shape)}: {e}") from None
-    t._version[0] += 1
+    t._vcell[0] += 1
 
 
 def _plain_write(t, arr):
     check_leaf(t)
     np.copyto(t._data, arr, casting="unsafe")
-    t._version[0] += 1
+    t._vcell[0] += 1
     return t
 
 
 def zero_(t):
     check_leaf(t)
     t._data[...] = 0
-    t._version[0] += 1
+    t._vcell[0] += 1
     return t
 
 
 def fill_(t, value):
     check_leaf(t)
     t._data[...] = value._data if isinstance(value, Tensor) else value
-    t._version[0] += 1
+    t._vcell[0] += 1
     return t
 
 

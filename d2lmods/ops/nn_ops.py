@@ -157,7 +157,7 @@ def _softmax_like(x, dim, dtype, kernel, node_cls, name):
     if x._rg and STATE.enabled:
         # backward uses the float32/64 result (kernels have no float16 version)
         t = out(y_out, node_cls(), (x,), (y,), meta=axis)
-        t._fn._versions = ((t._version, 0, y_out),)
+        t._fn._versions = ((t._vcell, 0, y_out),)
         return t
     return plain(y_out)
 

@@ -94,8 +94,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             rm += (mean * momentum).astype(rm.dtype, copy=False)
             rv *= rv.dtype.type(1 - momentum)
             rv += (unbiased * momentum).astype(rv.dtype, copy=False)
-            running_mean._version[0] += 1
-            running_var._version[0] += 1
+            running_mean._vcell[0] += 1
+            running_var._vcell[0] += 1
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")

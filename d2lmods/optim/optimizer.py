@@ -140,7 +140,7 @@ class Optimizer:
                         p.grad = None
                     else:
                         _array(p.grad)[...] = 0
-                        p.grad._version[0] += 1
+                        p.grad._vcell[0] += 1
 
     def _check_stale(self, p, index: int) -> None:
         """Warn when ``p.grad`` still carries what was already applied at the last step.
@@ -156,7 +156,7 @@ class Optimizer:
             return
         grad_obj, version = last
         g = p.grad
-        if g is not grad_obj or g._version[0] - version != 1:
+        if g is not grad_obj or g._vcell[0] - version != 1:
             return
         if not _array(g).any():
             return
@@ -169,7 +169,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._stepped_grads[id(p)] = (p.grad, p.grad._version[0])
+                    self._stepped_grads[id(p)] = (p.grad, p.grad._vcell[0])
 
     # ------------------------------------------------------------------ step
     def step(self, closure=None):
@@ -191,7 +191,7 @@ class Optimizer:
                 self._update_group(group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        p._version[0] += 1  # the values changed: graphs that saved p must notice
+                        p._vcell[0] += 1  # the values changed: graphs that saved p must notice
         self._record_grads()
         return loss
 
