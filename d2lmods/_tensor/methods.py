@@ -121,6 +121,15 @@ def _ne(self, other):
     return E.ne(self, other)
 
 
+def _rfloordiv(self, other):
+    return E.floor_divide(E.to_tensor(other, self), self)
+
+
+def _rmod(self, other):
+    # PyTorch has no derivative for ``number % tensor``: the result is not recorded
+    return E.remainder(E.to_tensor(other, self), self.detach())
+
+
 def _rmatmul(self, other):
     if isinstance(other, Tensor):
         return L.matmul(other, self)
@@ -207,6 +216,7 @@ _METHODS = {
     "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
     "__invert__": E.bitwise_not, "__and__": E.bitwise_and, "__or__": E.bitwise_or,
     "__xor__": E.bitwise_xor, "__rand__": E.bitwise_and, "__ror__": E.bitwise_or,
+    "__rxor__": E.bitwise_xor, "__rfloordiv__": _rfloordiv, "__rmod__": _rmod,
     "__getitem__": _getitem, "__setitem__": _setitem,
     "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
     "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),

@@ -172,5 +172,8 @@ def norm_dims(dim, ndim):
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
-        return tuple(sorted(norm_dim(d, ndim) for d in dim))
-    return (norm_dim(dim, ndim),)
+        axes = tuple(sorted(norm_dim(d, ndim) for d in dim))
+    else:
+        axes = (norm_dim(dim, ndim),)
+    # a 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has no axis to reduce
+    return axes if ndim else ()

@@ -150,7 +150,7 @@ def _softmax_like(x, dim, dtype, kernel, node_cls, name):
     xd = x._data
     if dim is None:
         dim = 0 if xd.ndim in (0, 1, 3) else 1    # PyTorch's legacy implicit choice
-    axis = norm_dim(dim, xd.ndim) if xd.ndim else 0
+    axis = norm_dim(dim, xd.ndim) if xd.ndim else norm_dim(dim, 0) - 1   # 0-d: one row of one
     x2, back = _rows(xd, axis)
     y = back(kernel(x2))
     y_out = y.astype(np.float16) if half else y
@@ -685,7 +685,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         y = K.avg_pool2d_fwd(contig(xd), kh, kw, sh, sw, ph, pw, oh, ow,
                              bool(count_include_pad))
     if x._rg and STATE.enabled:
-        return out(y, AvgPool2DBackward0(), (x,),
+        # saves the input as PyTorch does (unused here), so a second backward is refused alike
+        return out(y, AvgPool2DBackward0(), (x,), (xd,),
                    meta=(h, w, kh, kw, sh, sw, ph, pw, bool(count_include_pad), divisor_override))
     return plain(y)
 
@@ -732,5 +733,6 @@ def adaptive_avg_pool2d(input, output_size):
                 y[..., i, j] = xd[..., h0:h1, w0:w1].mean(axis=(-2, -1))
     y = y.astype(xd.dtype, copy=False)
     if x._rg and STATE.enabled:
-        return out(y, AdaptiveAvgPool2DBackward0(), (x,), meta=(xd.shape, bins_h, bins_w))
+        # saves the input as PyTorch does (unused here), so a second backward is refused alike
+        return out(y, AdaptiveAvgPool2DBackward0(), (x,), (xd,), meta=(xd.shape, bins_h, bins_w))
     return plain(y)

@@ -96,6 +96,8 @@ def reshape_as(a, other):
 def flatten(a, start_dim=0, end_dim=-1):
     x = a._data
     if x.ndim == 0:
+        norm_dim(start_dim, 0)
+        norm_dim(end_dim, 0)
         return reshape(a, 1)
     s = norm_dim(start_dim, x.ndim)
     e = norm_dim(end_dim, x.ndim)
@@ -194,8 +196,7 @@ def t(a):
 def T(a):
     """All dimensions reversed (``x.T``)."""
     x = a._data
-    if x.ndim < 2:
-        return a
+    # recorded even for 0-d and 1-d tensors, where it changes nothing (PyTorch's grad_fn too)
     return out_view(x.T, a, PermuteBackward0, tuple(range(x.ndim))[::-1])
 
 
@@ -480,6 +481,8 @@ class FlipBackward0(Node):
 def flip(a, dims):
     x = a._data
     dims = tuple(norm_dim(d, x.ndim) for d in (dims if isinstance(dims, (list, tuple)) else [dims]))
+    if not x.ndim:
+        dims = ()                              # a 0-d tensor has nothing to flip
     res = np.flip(x, dims).copy()
     if a._rg and STATE.enabled:
         return out(res, FlipBackward0(), (a,), meta=dims)
