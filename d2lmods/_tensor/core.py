@@ -150,7 +150,7 @@ class Tensor:
                                 f"{type(value).__name__}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: grad has shape "
-                                   f"{list(value.shape)}, tensor has shape {list(self.shape)}")
+                                   f"{Size(value.shape)}, tensor has shape {Size(self.shape)}")
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} "
                                    f"(tensor is {self.dtype})")
@@ -313,7 +313,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {list(self.shape)}); use .any() or .all()")
+                               f"(shape {Size(self.shape)}); use .any() or .all()")
         return bool(self._data)
 
     def __float__(self):

@@ -274,7 +274,9 @@ _METHODS = {
     "abs_": _inplace_unary(E.abs, "abs_"),
     "masked_fill_": _inplace_unary(I.masked_fill, "masked_fill_"),
     "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_, "uniform_": IP.uniform_,
-    "normal_": IP.normal_, "apply_": _apply_,
+    "normal_": IP.normal_, "bernoulli_": IP.bernoulli_, "random_": IP.random_,
+    "exponential_": IP.exponential_, "geometric_": IP.geometric_, "cauchy_": IP.cauchy_,
+    "log_normal_": IP.log_normal_, "apply_": _apply_,
 }
 
 

@@ -14,7 +14,7 @@ gradient.
 """
 import numpy as np
 
-from .._tensor.core import RETAINS_GRAD, Tensor, wrap
+from .._tensor.core import RETAINS_GRAD, Size, Tensor, wrap
 from .grad_mode import STATE
 from .node import Node, GraphFreedError, _FREED_MESSAGE
 
@@ -142,14 +142,14 @@ def _as_root_grad(t, g):
         if t._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs, but this output has shape "
-                f"{list(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
+                f"{Size(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
                 f"loss.mean().backward()), or pass the upstream gradient: "
                 f"y.backward(gradient=torch.ones_like(y)).")
         return np.ones(t._data.shape, dtype=t._data.dtype)
     arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
     if arr.shape != t._data.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(arr.shape)} and "
-                           f"output[0] has a shape of {list(t._data.shape)}.")
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(arr.shape)} and "
+                           f"output[0] has a shape of {Size(t._data.shape)}.")
     return np.array(arr, dtype=t._data.dtype)  # a private copy: the engine may add into it
 
 
@@ -233,7 +233,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}, shape {list(t.shape)}) appears "
+                    f"One of the differentiated Tensors (input {i}, shape {Size(t.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the "
                     "desired behavior.")
             result.append(None)

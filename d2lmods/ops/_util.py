@@ -5,11 +5,12 @@ import numpy as np
 
 from .._tensor.core import Tensor, as_array, wrap, norm_dim
 from .._tensor import dtypes as _dt
+from .._tensor.dtypes import Size
 from ..kernels import sum_rows, contig
 from ..autograd.grad_mode import STATE
 from ..autograd.node import Node
 
-__all__ = ["Tensor", "Node", "STATE", "out", "out_view", "edge", "plain", "wrap", "sum_to", "ver",
+__all__ = ["Tensor", "Size", "Node", "STATE", "out", "out_view", "edge", "plain", "wrap", "sum_to", "ver",
            "to_tensor", "operands", "OpError", "norm_dim", "norm_dims"]
 
 

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._util import Node, STATE, Tensor, out, out_view, plain, sum_to, norm_dim
+from ._util import Node, STATE, Size, Tensor, out, out_view, plain, sum_to, norm_dim
 
 __all__ = ["getitem", "index_put", "gather", "index_select", "masked_fill", "embedding",
            "convert_key"]
@@ -90,7 +90,7 @@ class UnsqueezeBackward0(SelectBackward0):
 
 
 def _index_error(x, key, err):
-    return IndexError(f"{err} (indexing a tensor of shape {list(x.shape)} with {key!r})")
+    return IndexError(f"{err} (indexing a tensor of shape {Size(x.shape)} with {key!r})")
 
 
 def getitem(a, key):
@@ -144,8 +144,8 @@ def index_put(a, key, value):
     try:
         res[k] = vd
     except (IndexError, ValueError) as e:
-        raise RuntimeError(f"cannot assign a value of shape {list(np.shape(vd))} to the indexed "
-                           f"region of a tensor of shape {list(a._data.shape)}: {e}") from None
+        raise RuntimeError(f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
+                           f"region of a tensor of shape {Size(a._data.shape)}: {e}") from None
     v_rg = isinstance(value, Tensor) and value._rg
     if STATE.enabled and (a._rg or v_rg):
         return out(res, CopySlices(), (a if a._rg else None, value if v_rg else None),
@@ -217,8 +217,8 @@ def masked_fill(a, mask, value):
     v = value._data if isinstance(value, Tensor) else value
     res = np.where(m, np.asarray(v, dtype=a._data.dtype), a._data)
     if res.shape != a._data.shape:
-        raise RuntimeError(f"masked_fill: mask of shape {list(m.shape)} does not broadcast to the "
-                           f"tensor's shape {list(a._data.shape)}")
+        raise RuntimeError(f"masked_fill: mask of shape {Size(m.shape)} does not broadcast to the "
+                           f"tensor's shape {Size(a._data.shape)}")
     if a._rg and STATE.enabled:
         return out(res, MaskedFillBackward0(), (a,), (m,), meta=a._data.shape)
     return plain(res)

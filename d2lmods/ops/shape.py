@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._util import Node, STATE, Tensor, out, out_view, plain, sum_to, norm_dim
+from ._util import Node, STATE, Size, Tensor, out, out_view, plain, sum_to, norm_dim
 
 __all__ = ["reshape", "view", "flatten", "unflatten", "permute", "transpose", "t", "T", "unsqueeze",
            "squeeze", "expand", "expand_as", "broadcast_to", "cat", "stack", "split", "chunk",
@@ -51,7 +51,7 @@ def _infer_shape(shape, numel, src_shape):
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"(the tensor has shape {list(src_shape)})")
+                           f"(the tensor has shape {Size(src_shape)})")
     return shape
 
 
@@ -81,7 +81,7 @@ def view(a, *shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one "
             f"dimension spans across two contiguous subspaces). Use .reshape(...) instead "
-            f"(input shape {list(x.shape)}, requested {list(shape)}).") from None
+            f"(input shape {Size(x.shape)}, requested {Size(shape)}).") from None
     return out_view(res, a, ViewBackward0, x.shape)
 
 
