@@ -49,8 +49,8 @@ class TensorType(type):
         if len(args) == 1 and isinstance(args[0], Size):
             return wrap(np.empty(tuple(args[0]), dtype=np_dtype))
         if len(args) == 1 and not isinstance(args[0], numbers.Number):
-            arr = as_array(args[0])
-            return wrap(np.array(arr, dtype=np_dtype))     # a copy, as PyTorch makes
+            # straight to the dtype (a float32 detour would round DoubleTensor's values)
+            return wrap(np.array(as_array(args[0], cls.dtype), copy=True))
         raise TypeError(f"{cls.__name__}() takes data (a list or array), sizes (ints) or a tensor; "
                         f"got {args!r}")
 

@@ -76,21 +76,24 @@ def _on_path(order, wanted, wanted_at):
 def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     """Run the graph backwards from ``roots``; return ``{tensor: gradient array}``.
 
-    With ``wanted=None`` the result holds every leaf reached, and the non-leaf tensors that called
-    ``retain_grad()``; with a set of tensors, only those (leaves or not; a non-leaf's gradient is
-    the one flowing into its node), and only nodes on a path to them run. Unless
-    ``retain_graph``, each node's saved values are freed once its backward has run.
+    With ``wanted=None`` the result holds every leaf reached; with a set of tensors, only those
+    (leaves or not; a non-leaf's gradient is the one flowing into its node), and only nodes on a
+    path to them run. Non-leaf tensors that called ``retain_grad()`` get the gradient that reached
+    them added into their ``.grad`` here. Unless ``retain_graph``, each node's saved values are
+    freed once its backward has run.
     """
     start = _GraphRoot()
     start.inputs = [(t, t._fn, t._out_nr) for t in roots]
     start.saved = start._versions = ()
     grads = {start: root_grads}   # node -> summed gradient of its output ({out_nr: g} if several)
     found = {}                    # leaf (or wanted) tensor -> summed gradient
-    wanted_at = {}                # node -> the wanted (or retained) non-leaf tensors it produced
-    if wanted is None and RETAINS_GRAD:
+    wanted_at = {}                # node -> the wanted non-leaf tensors it produced
+    retained_at = {}              # node -> the tensors it produced that called retain_grad()
+    kept = {}
+    if RETAINS_GRAD:
         for t in list(RETAINS_GRAD.values()):
             if t._fn is not None:
-                wanted_at.setdefault(t._fn, []).append(t)
+                retained_at.setdefault(t._fn, []).append(t)
     for t in wanted or ():
         if t._fn is not None:
             wanted_at.setdefault(t._fn, []).append(t)
@@ -109,6 +112,11 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                     gt = g if node.n_outputs == 1 else g.get(t._out_nr)
                     if gt is not None:
                         found[t] = gt
+            if retained_at and node in retained_at:
+                for t in retained_at[node]:
+                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                    if gt is not None:
+                        kept[t] = np.array(gt)   # its own copy: leaves may get the same array
             saved = node.saved
             if saved is None:
                 raise GraphFreedError(_FREED_MESSAGE)
@@ -134,6 +142,8 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 store[key] = gi if prev is None else prev + gi
     finally:
         STATE.enabled = prev_enabled
+    if kept:
+        _store_grads(kept)
     return found
 
 

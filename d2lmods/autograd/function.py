@@ -21,7 +21,7 @@ import numpy as np
 
 from .._tensor.core import Tensor, wrap
 from .grad_mode import STATE
-from .node import Node
+from .node import _FREED_MESSAGE, GraphFreedError, Node
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -30,7 +30,22 @@ class FunctionCtx(Node):
     """The ``ctx`` object passed to ``forward``/``backward``; it is also the output's ``grad_fn``."""
 
     __slots__ = ("_fn_cls", "_arg_is_tensor", "needs_input_grad", "_saved_tensors", "n_outputs",
-                 "_non_differentiable", "materialize_grads", "_out_meta", "__dict__")
+                 "_non_differentiable", "materialize_grads", "_out_meta", "_saved_flag", "_freed",
+                 "__dict__")
+
+    # The engine frees a node's saved values after its backward (``node.saved = None``) and
+    # refuses to run a freed node. PyTorch refuses a Function only when its backward reads
+    # ``ctx.saved_tensors`` again, so here freeing just marks the ctx and that read raises.
+    @property
+    def saved(self):
+        return self._saved_flag
+
+    @saved.setter
+    def saved(self, value):
+        if value is None:
+            self._freed = True
+        else:
+            self._saved_flag = value
 
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; a later in-place change to them is detected."""
@@ -40,12 +55,14 @@ class FunctionCtx(Node):
                                 f"{tensors.index(t)} is of type {type(t).__name__}; store other "
                                 "values as attributes of ctx instead (ctx.k = k)")
         self._saved_tensors = tensors
-        self.saved = (True,)   # something to free: a second backward then needs retain_graph
+        self.saved = (True,)   # something to free: reading it in a second backward then raises
         self._versions = tuple((t._vcell, t._vcell[0], t._data)
                                for t in tensors if t is not None)
 
     @property
     def saved_tensors(self):
+        if self._freed:
+            raise GraphFreedError(_FREED_MESSAGE)
         self.check_saved()
         return self._saved_tensors
 
@@ -156,6 +173,7 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved_tensors = ()
         ctx._versions = ()
         ctx.saved = ()
+        ctx._freed = False
         ctx.meta = None
         ctx.n_outputs = 1
         ctx._non_differentiable = ()
