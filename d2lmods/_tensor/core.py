@@ -6,11 +6,14 @@ A tensor holds
 * ``_rg``       -- whether gradients flow to/through it (``requires_grad``),
 * ``_grad``     -- the accumulated gradient (a ``Tensor``) once ``backward`` reached this leaf,
 * ``_fn``       -- the graph node that produced it (``grad_fn``; ``None`` for leaves),
-* ``_version``  -- a one-element list counting in-place writes; shared with ``.data``, ``detach()``
-  and views, so a write through any alias is seen by the graph (see ``autograd.node``),
+* ``_vcell``    -- a one-element list counting in-place writes; shared with ``.data``, ``detach()``
+  and views, so a write through any alias is seen by the graph (see ``autograd.node``);
+  ``x._version`` reads it as an int, as in PyTorch,
 * ``_out_nr``   -- which output of a multi-output node this is (0 almost always).
 
-``wrap`` (at the end of this file) is the one function that sets them.
+``wrap`` (at the end of this file) is the one function that sets them. A view made while no
+gradient was recorded also gets ``_view_of`` (the tensor it views), so an in-place write through it
+is refused once that tensor is a leaf that requires grad, as PyTorch does.
 
 The op methods (``+``, ``sum``, ``reshape``, ...) and ``backward`` are attached in
 ``d2lmods._tensor.methods`` from the functions in ``d2lmods.ops`` and ``d2lmods.autograd``, so this
@@ -22,6 +25,8 @@ file only has what is about the tensor object itself and imports neither (both i
     (d2lmods.Size([2, 2]), d2lmods.float32, True)
 """
 import numbers
+import warnings
+import weakref
 
 import numpy as np
 
@@ -31,6 +36,19 @@ from .dtypes import NP_TO_DTYPE, Size, CPU
 __all__ = ["Tensor", "wrap", "as_array", "norm_dim"]
 
 _new = object.__new__
+_ndarray = np.ndarray
+
+# Non-leaf tensors whose gradient backward stores in ``.grad`` (``retain_grad()``). Kept here, not
+# in a slot, because it is almost always empty and ``wrap`` must stay six assignments.
+# Keyed by id: a set would compare tensors with ``==``, which is elementwise.
+RETAINS_GRAD = weakref.WeakValueDictionary()
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 class Tensor:
@@ -41,7 +59,7 @@ class Tensor:
     integer and bool data as such.
     """
 
-    __slots__ = ("_data", "_rg", "_grad", "_fn", "_version", "_out_nr", "__weakref__")
+    __slots__ = ("_data", "_rg", "_grad", "_fn", "_vcell", "_out_nr", "_view_of", "__weakref__")
     # numpy defers binary operators to Tensor (``ndarray * tensor`` gives a tensor)
     __array_priority__ = 1000
 
@@ -85,7 +103,7 @@ class Tensor:
         if data is None:
             arr, version = np.empty((0,), dtype=_dt.get_default_dtype().np), [0]
         elif isinstance(data, Tensor):
-            arr, version = data._data, data._version
+            arr, version = data._data, data._vcell
         else:
             arr, version = as_array(data), [0]
         t = wrap(arr, version=version, cls=cls)
@@ -119,6 +137,9 @@ class Tensor:
 
     @property
     def grad(self):
+        if self._fn is not None and self._grad is None and id(self) not in RETAINS_GRAD:
+            # PyTorch's one signal for "why is my .grad None": this tensor is not a leaf
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -129,11 +150,15 @@ class Tensor:
                                 f"{type(value).__name__}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: grad has shape "
-                                   f"{list(value.shape)}, tensor has shape {list(self.shape)}")
+                                   f"{Size(value.shape)}, tensor has shape {Size(self.shape)}")
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} "
                                    f"(tensor is {self.dtype})")
         self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def grad_fn(self):
@@ -144,16 +169,23 @@ class Tensor:
         return self._fn is None
 
     @property
-    def _base_version(self):
-        return self._version[0]
+    def _version(self):
+        """How many in-place writes this tensor's storage has had (shared with its views)."""
+        return self._vcell[0]
+
+    _version_count = _version
 
     def retain_grad(self):
-        """Accepted for compatibility; gradients of non-leaf tensors are not kept in d2lmods."""
-        if self._fn is None:
-            return
-        raise RuntimeError("d2lmods keeps .grad only for leaf tensors; to look at the gradient of "
-                           f"an intermediate tensor of shape {list(self.shape)} use "
-                           "d2lmods.autograd.grad(loss, [that_tensor]).")
+        """Keep the gradient backward computes for this non-leaf tensor in its ``.grad``."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._fn is not None:
+            RETAINS_GRAD[id(self)] = self
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor after ``retain_grad()`` (leaves keep ``.grad`` anyway)."""
+        return self._fn is not None and id(self) in RETAINS_GRAD
 
     # -- data and storage ---------------------------------------------------------------------
     @property
@@ -171,12 +203,12 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
         self._data = value._data
-        self._version[0] += 1
+        self._vcell[0] += 1
 
     def detach(self):
         """A tensor with the same storage that is cut off from the graph."""
         # the version counter is shared, so autograd sees in-place writes made through the alias
-        return wrap(self._data, version=self._version)
+        return wrap(self._data, version=self._vcell)
 
     def detach_(self):
         self._fn = None
@@ -186,14 +218,12 @@ class Tensor:
     def numpy(self, force=False):
         """The underlying numpy array (shared storage)."""
         if self._rg and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
+            _check_numpy_allowed()
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         if self._rg:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
+            _check_numpy_allowed()
         if dtype is not None:
             return self._data.astype(dtype, copy=bool(copy))
         return self._data.copy() if copy else self._data
@@ -286,7 +316,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {list(self.shape)}); use .any() or .all()")
+                               f"(shape {Size(self.shape)}); use .any() or .all()")
         return bool(self._data)
 
     def __float__(self):
@@ -329,10 +359,14 @@ class Tensor:
         memo[id(self)] = t
         return t
 
-    # Version counter, as PyTorch exposes it (read-only).
-    @property
-    def _version_count(self):
-        return self._version[0]
+
+def _check_numpy_allowed():
+    """``numpy()`` of a tensor that requires grad: allowed under ``no_grad`` (as in PyTorch)."""
+    # imported here: the autograd package imports this module
+    from ..autograd.grad_mode import STATE
+    if STATE.enabled:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                           "Use tensor.detach().numpy() instead.")
 
 
 def _rebuild(cls, arr, requires_grad):
@@ -358,11 +392,12 @@ def wrap(arr, fn=None, rg=False, version=None, out_nr=0, cls=Tensor, into=None):
     here, so the body stays six assignments.
     """
     t = _new(cls) if into is None else into
-    t._data = arr
+    # a 0-d numpy result is a numpy scalar, which in-place writes cannot target
+    t._data = arr if arr.__class__ is _ndarray or isinstance(arr, _ndarray) else np.asarray(arr)
     t._rg = rg
     t._grad = None
     t._fn = fn
-    t._version = [0] if version is None else version
+    t._vcell = [0] if version is None else version
     t._out_nr = out_nr
     return t
 

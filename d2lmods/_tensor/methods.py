@@ -6,7 +6,9 @@ importing ``d2lmods`` runs this module once.
 """
 import numpy as np
 
-from . import dtypes as _dt, observers
+from . import dtypes as _dt
+from . import observers
+from . import typed as T
 from .core import Tensor, wrap
 from ..autograd import engine
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
@@ -67,15 +69,17 @@ def _is_dtype_name(s):
         return False
 
 
-def type_(self, dtype=None, non_blocking=False):
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    """``x.type()`` is PyTorch's type name (``'torch.FloatTensor'``); ``x.type(torch.DoubleTensor)``,
+    ``x.type('torch.DoubleTensor')`` or ``x.type(torch.float64)`` converts."""
     if dtype is None:
-        return f"d2lmods.{self.dtype.torch_name}Tensor"
-    if isinstance(dtype, str) and dtype.endswith("Tensor"):
-        name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
-        for d in _dt.NP_TO_DTYPE.values():
-            if d.torch_name == name:
-                return E.to_dtype(self, d)
-    return E.to_dtype(self, dtype)
+        return T.type_name(self)
+    return E.to_dtype(self, T.typed_dtype(dtype))
+
+
+def equal(self, other):
+    """True if ``other`` has the same shape and values (dtypes may differ, as in PyTorch)."""
+    return self._data.shape == other._data.shape and bool((self._data == other._data).all())
 
 
 def _new_like(fn):
@@ -126,6 +130,15 @@ def _ne(self, other):
     if other is None:
         return True
     return E.ne(self, other)
+
+
+def _rfloordiv(self, other):
+    return E.floor_divide(E.to_tensor(other, self), self)
+
+
+def _rmod(self, other):
+    # PyTorch has no derivative for ``number % tensor``: the result is not recorded
+    return E.remainder(E.to_tensor(other, self), self.detach())
 
 
 def _rmatmul(self, other):
@@ -214,6 +227,7 @@ _METHODS = {
     "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
     "__invert__": E.bitwise_not, "__and__": E.bitwise_and, "__or__": E.bitwise_or,
     "__xor__": E.bitwise_xor, "__rand__": E.bitwise_and, "__ror__": E.bitwise_or,
+    "__rxor__": E.bitwise_xor, "__rfloordiv__": _rfloordiv, "__rmod__": _rmod,
     "__getitem__": _getitem, "__setitem__": _setitem,
     "__iadd__": _watched(_inplace(E.add, "add_")), "__isub__": _inplace(E.sub, "sub_"),
     "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
@@ -251,7 +265,7 @@ _METHODS = {
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "dot": L.dot, "mv": L.mv, "outer": L.outer,
     "softmax": _softmax, "log_softmax": _log_softmax,
     # conversion
-    "to": to, "type": type_, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
+    "to": to, "type": type_, "equal": equal, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
     "float": lambda self, memory_format=None: E.to_dtype(self, _dt.float32),
     "double": lambda self, memory_format=None: E.to_dtype(self, _dt.float64),
     "half": lambda self, memory_format=None: E.to_dtype(self, _dt.float16),
@@ -271,7 +285,9 @@ _METHODS = {
     "abs_": _inplace_unary(E.abs, "abs_"),
     "masked_fill_": _inplace_unary(I.masked_fill, "masked_fill_"),
     "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_, "uniform_": IP.uniform_,
-    "normal_": IP.normal_, "apply_": _apply_,
+    "normal_": IP.normal_, "bernoulli_": IP.bernoulli_, "random_": IP.random_,
+    "exponential_": IP.exponential_, "geometric_": IP.geometric_, "cauchy_": IP.cauchy_,
+    "log_normal_": IP.log_normal_, "apply_": _apply_,
 }
 
 

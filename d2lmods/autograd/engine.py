@@ -14,8 +14,8 @@ gradient.
 """
 import numpy as np
 
-from .._tensor.core import Tensor, wrap
 from .._tensor import observers
+from .._tensor.core import RETAINS_GRAD, Size, Tensor, wrap
 from .grad_mode import STATE
 from .node import Node, GraphFreedError, _FREED_MESSAGE
 
@@ -60,12 +60,28 @@ class _GraphRoot(Node):
         return grads
 
 
+def _on_path(order, wanted, wanted_at):
+    """The nodes of ``order`` from which some ``wanted`` tensor can be reached: only those run,
+    so ``autograd.grad(out, [a])`` never calls a backward that leads elsewhere."""
+    needed = set(wanted_at)
+    for node in reversed(order):          # producers before their consumers
+        if node in needed:
+            continue
+        for e in node.inputs:
+            if e is not None and (e[1] in needed if e[1] is not None else e[0] in wanted):
+                needed.add(node)
+                break
+    return needed
+
+
 def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     """Run the graph backwards from ``roots``; return ``{tensor: gradient array}``.
 
     With ``wanted=None`` the result holds every leaf reached; with a set of tensors, only those
-    (leaves or not; a non-leaf's gradient is the one flowing into its node). Unless
-    ``retain_graph``, each node's saved values are freed once its backward has run.
+    (leaves or not; a non-leaf's gradient is the one flowing into its node), and only nodes on a
+    path to them run. Non-leaf tensors that called ``retain_grad()`` get the gradient that reached
+    them added into their ``.grad`` here. Unless ``retain_graph``, each node's saved values are
+    freed once its backward has run.
     """
     start = _GraphRoot()
     start.inputs = [(t, t._fn, t._out_nr) for t in roots]
@@ -73,22 +89,35 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     grads = {start: root_grads}   # node -> summed gradient of its output ({out_nr: g} if several)
     found = {}                    # leaf (or wanted) tensor -> summed gradient
     wanted_at = {}                # node -> the wanted non-leaf tensors it produced
+    retained_at = {}              # node -> the tensors it produced that called retain_grad()
+    kept = {}
+    if RETAINS_GRAD:
+        for t in list(RETAINS_GRAD.values()):
+            if t._fn is not None:
+                retained_at.setdefault(t._fn, []).append(t)
     for t in wanted or ():
         if t._fn is not None:
             wanted_at.setdefault(t._fn, []).append(t)
+    order = _topological_order([start])
+    needed = None if wanted is None else _on_path(order, wanted, wanted_at)
     pop = grads.pop
     prev_enabled = STATE.enabled
     STATE.enabled = False   # backward formulas must not record graphs
     try:
-        for node in _topological_order([start]):
+        for node in order:
             g = pop(node, None)
-            if g is None:
+            if g is None or (needed is not None and node not in needed):
                 continue
             if wanted_at and node in wanted_at:
                 for t in wanted_at[node]:
                     gt = g if node.n_outputs == 1 else g.get(t._out_nr)
                     if gt is not None:
                         found[t] = gt
+            if retained_at and node in retained_at:
+                for t in retained_at[node]:
+                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                    if gt is not None:
+                        kept[t] = np.array(gt)   # its own copy: leaves may get the same array
             saved = node.saved
             if saved is None:
                 raise GraphFreedError(_FREED_MESSAGE)
@@ -114,6 +143,8 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 store[key] = gi if prev is None else prev + gi
     finally:
         STATE.enabled = prev_enabled
+    if kept:
+        _store_grads(kept)
     return found
 
 
@@ -122,14 +153,14 @@ def _as_root_grad(t, g):
         if t._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs, but this output has shape "
-                f"{list(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
+                f"{Size(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
                 f"loss.mean().backward()), or pass the upstream gradient: "
                 f"y.backward(gradient=torch.ones_like(y)).")
         return np.ones(t._data.shape, dtype=t._data.dtype)
     arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
     if arr.shape != t._data.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(arr.shape)} and "
-                           f"output[0] has a shape of {list(t._data.shape)}.")
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(arr.shape)} and "
+                           f"output[0] has a shape of {Size(t._data.shape)}.")
     return np.array(arr, dtype=t._data.dtype)  # a private copy: the engine may add into it
 
 
@@ -176,7 +207,7 @@ def _store_grads(grads):
             t._grad = wrap(g)
         else:
             np.add(old._data, g, out=old._data)
-            old._version[0] += 1
+            old._vcell[0] += 1
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -214,7 +245,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}, shape {list(t.shape)}) appears "
+                    f"One of the differentiated Tensors (input {i}, shape {Size(t.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the "
                     "desired behavior.")
             result.append(None)

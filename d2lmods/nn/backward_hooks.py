@@ -30,9 +30,7 @@ __all__ = ["hook_inputs", "hook_outputs"]
 
 
 def _alias(t: Tensor) -> Tensor:
-    out = wrap(t._data)
-    out._version = t._version
-    return out
+    return wrap(t._data, version=t._vcell)
 
 
 def _zeros_like(t: Tensor) -> Tensor:

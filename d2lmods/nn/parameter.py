@@ -36,7 +36,7 @@ def _array(t) -> np.ndarray:
 
 def _bump_version(t) -> None:
     """Record an in-place write so autograd can tell saved values went stale."""
-    t._version[0] += 1
+    t._vcell[0] += 1
 
 
 def _same_storage(a, b) -> bool:
@@ -146,7 +146,7 @@ class UninitializedTensorMixin:
             dtype = _get_pending(self) or _dt.get_default_dtype()
         dtype = _dt.as_dtype(dtype)
         self._data = np.empty(tuple(int(s) for s in shape), dtype=dtype.np)
-        self._version[0] += 1
+        self._vcell[0] += 1
         _PENDING.pop(id(self), None)
         self.__class__ = self.cls_to_become
 

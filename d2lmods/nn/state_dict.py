@@ -112,12 +112,12 @@ class StateDict(OrderedDict):
 def mark_live(sd: StateDict) -> None:
     """``sd`` is handed out by ``Module.state_dict()``: remember how far each tensor was written."""
     sd._live = True
-    sd._versions = {k: v._version[0] for k, v in OrderedDict.items(sd) if isinstance(v, Tensor)}
+    sd._versions = {k: v._version for k, v in OrderedDict.items(sd) if isinstance(v, Tensor)}
 
 
 def _unchanged_since_taken(state_dict, pairs) -> bool:
     versions = state_dict.__dict__.get("_versions") if isinstance(state_dict, StateDict) else None
-    return versions is not None and all(versions.get(k) == v._version[0] for k, v in pairs)
+    return versions is not None and all(versions.get(k) == v._version for k, v in pairs)
 
 
 def _own_tensors(module) -> dict:

@@ -5,11 +5,12 @@ import numpy as np
 
 from .._tensor.core import Tensor, as_array, wrap, norm_dim
 from .._tensor import dtypes as _dt
+from .._tensor.dtypes import Size
 from ..kernels import sum_rows, contig
 from ..autograd.grad_mode import STATE
 from ..autograd.node import Node
 
-__all__ = ["Tensor", "Node", "STATE", "out", "out_view", "edge", "plain", "wrap", "sum_to", "ver",
+__all__ = ["Tensor", "Size", "Node", "STATE", "out", "out_view", "edge", "plain", "wrap", "sum_to", "ver",
            "to_tensor", "operands", "OpError", "norm_dim", "norm_dims"]
 
 
@@ -72,13 +73,16 @@ def out_view(arr, src, node_cls, meta):
         node.saved = ()
         node._versions = ()
         node.meta = meta
-        return wrap(arr, node, True, src._version)
-    return wrap(arr, version=src._version)
+        return wrap(arr, node, True, src._vcell)
+    t = wrap(arr, version=src._vcell)
+    # remembered so that writing through the view is refused once ``src`` requires grad
+    t._view_of = getattr(src, "_view_of", src)
+    return t
 
 
 def ver(t):
     """Version record of ``t``'s array for a node that saves it."""
-    return (t._version, t._version[0], t._data)
+    return (t._vcell, t._vcell[0], t._data)
 
 
 def sum_to(g, shape):
@@ -169,5 +173,8 @@ def norm_dims(dim, ndim):
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
-        return tuple(sorted(norm_dim(d, ndim) for d in dim))
-    return (norm_dim(dim, ndim),)
+        axes = tuple(sorted(norm_dim(d, ndim) for d in dim))
+    else:
+        axes = (norm_dim(dim, ndim),)
+    # a 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has no axis to reduce
+    return axes if ndim else ()

@@ -245,6 +245,8 @@ def pow(a, b):
     if ad.dtype.kind in "iu" and isinstance(b, numbers.Integral) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     res = ad * ad if b == 2 else ad ** b
+    if ad.dtype.kind == "b":
+        res = res.astype(np.bool_)             # bool ** bool stays bool (numpy gives int8)
     if a._rg and STATE.enabled:
         return out(res, PowBackward0(), (a,), (ad,), (ver(a),), meta=b)
     return plain(res)
@@ -638,9 +640,40 @@ def floor_divide(a, b):
     return plain(np.floor_divide(a._data, b._data if isinstance(b, Tensor) else b))
 
 
+class RemainderBackward0(Node):
+    """y = a mod s for a number s: dy/da = 1 (almost everywhere)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g,)
+
+
+class RemainderBackward1(Node):
+    """y = a - b floor(a / b): dy/da = 1, dy/db = -floor(a / b)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        return (sum_to(g, ad.shape) if a is not None else None,
+                sum_to(-g * np.floor(ad / bd), bd.shape) if b is not None else None)
+
+
 def remainder(a, b):
+    """``a % b`` with the sign of ``b`` (Python's rule)."""
     a, b = operands(a, b)
-    return plain(np.remainder(a._data, b._data if isinstance(b, Tensor) else b))
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        res = np.remainder(ad, bd)
+        if STATE.enabled and (a._rg or b._rg):
+            return out(res, RemainderBackward1(), (a if a._rg else None, b if b._rg else None),
+                       (ad, bd), (ver(a), ver(b)))
+        return plain(res)
+    res = np.remainder(ad, b)
+    if a._rg and STATE.enabled:
+        return out(res, RemainderBackward0(), (a,))
+    return plain(res)
 
 
 # ---------------------------------------------------------------------------------------------

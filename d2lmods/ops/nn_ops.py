@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import kernels as K
 from ..kernels import contig
-from ._util import Node, STATE, Tensor, out, plain, ver, norm_dim, OpError
+from ._util import Node, STATE, Size, Tensor, out, plain, ver, norm_dim, OpError
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "softmax",
            "log_softmax", "cross_entropy", "nll_loss", "OpError"]
@@ -76,8 +76,8 @@ def linear(x, weight, bias=None):
         if bd.dtype != xd.dtype:
             raise _dtype_error(x, bias, "self and mat2 must have the same dtype")
         if bd.shape != (wd.shape[0],) and bd.shape != ():
-            raise OpError(f"bias of shape {list(bd.shape)} does not match out_features "
-                          f"{wd.shape[0]} (weight of shape {list(wd.shape)})", op="linear",
+            raise OpError(f"bias of shape {Size(bd.shape)} does not match out_features "
+                          f"{wd.shape[0]} (weight of shape {Size(wd.shape)})", op="linear",
                           shapes=(xd.shape, wd.shape, bd.shape))
         res = xd @ wd.T
         res += bd
@@ -89,7 +89,7 @@ def linear(x, weight, bias=None):
         return plain(res)
     if wd.ndim != 2:
         raise OpError(f"linear(): weight must be 2-D (out_features, in_features), got shape "
-                      f"{list(wd.shape)}", op="linear", shapes=(xd.shape, wd.shape))
+                      f"{Size(wd.shape)}", op="linear", shapes=(xd.shape, wd.shape))
     if xd.ndim == 0:
         raise OpError("linear(): input must have at least 1 dimension, got a 0-d tensor",
                       op="linear", shapes=(xd.shape, wd.shape))
@@ -150,14 +150,14 @@ def _softmax_like(x, dim, dtype, kernel, node_cls, name):
     xd = x._data
     if dim is None:
         dim = 0 if xd.ndim in (0, 1, 3) else 1    # PyTorch's legacy implicit choice
-    axis = norm_dim(dim, xd.ndim) if xd.ndim else 0
+    axis = norm_dim(dim, xd.ndim) if xd.ndim else norm_dim(dim, 0) - 1   # 0-d: one row of one
     x2, back = _rows(xd, axis)
     y = back(kernel(x2))
     y_out = y.astype(np.float16) if half else y
     if x._rg and STATE.enabled:
         # backward uses the float32/64 result (kernels have no float16 version)
         t = out(y_out, node_cls(), (x,), (y,), meta=axis)
-        t._fn._versions = ((t._version, 0, y_out),)
+        t._fn._versions = ((t._vcell, 0, y_out),)
         return t
     return plain(y_out)
 
@@ -215,7 +215,7 @@ def _class_layout(x, target, name):
     if xd.ndim == 1:
         if td.ndim != 0:
             raise OpError(f"{name}: for a 1-D input of {xd.shape[0]} classes the target must be "
-                          f"a single class index (0-d), got shape {list(td.shape)}", op=name,
+                          f"a single class index (0-d), got shape {Size(td.shape)}", op=name,
                           shapes=(xd.shape, td.shape))
         return (contig(xd).reshape(1, -1), td.reshape(1).astype(np.int64),
                 lambda r: r.reshape(()), lambda r: r.reshape(xd.shape))
@@ -227,8 +227,8 @@ def _class_layout(x, target, name):
                          f"({td.shape[0] if td.ndim else 0}).")
     expected = xd.shape[:1] + xd.shape[2:]
     if td.shape != expected:
-        raise OpError(f"{name}: target of shape {list(td.shape)} does not fit input of shape "
-                      f"{list(xd.shape)} (expected target shape {list(expected)}: one class index "
+        raise OpError(f"{name}: target of shape {Size(td.shape)} does not fit input of shape "
+                      f"{Size(xd.shape)} (expected target shape {Size(expected)}: one class index "
                       f"per sample, classes along dim 1)", op=name, shapes=(xd.shape, td.shape))
     if xd.ndim == 2:
         return (contig(xd), contig(td, np.int64),
@@ -261,8 +261,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if isinstance(target, Tensor) and target._data.dtype.kind == "f":
         if target._data.shape != x._data.shape:
             raise OpError(f"cross_entropy: a floating-point target is read as class "
-                          f"probabilities and must have the input's shape {list(x.shape)}, got "
-                          f"{list(target.shape)}; for class indices pass an int64 tensor "
+                          f"probabilities and must have the input's shape {Size(x.shape)}, got "
+                          f"{Size(target.shape)}; for class indices pass an int64 tensor "
                           "(target.long())", op="cross_entropy",
                           shapes=(x._data.shape, target._data.shape))
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
@@ -474,7 +474,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"size: {list(xd.shape)}", op="conv2d", shapes=(xd.shape, wd.shape))
     if wd.ndim != 4:
         raise OpError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, kw), "
-                      f"got shape {list(wd.shape)}", op="conv2d", shapes=(xd.shape, wd.shape))
+                      f"got shape {Size(wd.shape)}", op="conv2d", shapes=(xd.shape, wd.shape))
     n, c, h, wdt = xd.shape
     o, cg, kh, kw = wd.shape
     if c != cg * groups:
@@ -674,7 +674,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         y = K.avg_pool2d_fwd(contig(xd), kh, kw, sh, sw, ph, pw, oh, ow,
                              bool(count_include_pad))
     if x._rg and STATE.enabled:
-        return out(y, AvgPool2DBackward0(), (x,),
+        # saves the input as PyTorch does (unused here), so a second backward is refused alike
+        return out(y, AvgPool2DBackward0(), (x,), (xd,),
                    meta=(h, w, kh, kw, sh, sw, ph, pw, bool(count_include_pad), divisor_override))
     return plain(y)
 
@@ -721,5 +722,6 @@ def adaptive_avg_pool2d(input, output_size):
                 y[..., i, j] = xd[..., h0:h1, w0:w1].mean(axis=(-2, -1))
     y = y.astype(xd.dtype, copy=False)
     if x._rg and STATE.enabled:
-        return out(y, AdaptiveAvgPool2DBackward0(), (x,), meta=(xd.shape, bins_h, bins_w))
+        # saves the input as PyTorch does (unused here), so a second backward is refused alike
+        return out(y, AdaptiveAvgPool2DBackward0(), (x,), (xd,), meta=(xd.shape, bins_h, bins_w))
     return plain(y)

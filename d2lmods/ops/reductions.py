@@ -147,6 +147,8 @@ class MaxBackward0(Node):
     def backward(self, g):
         (idx,) = self.saved
         shape, axis, keepdim = self.meta
+        if not shape:
+            return (g,)
         gx = np.zeros(shape, dtype=g.dtype)
         i = idx if keepdim else np.expand_dims(idx, axis)
         gi = g if keepdim else np.expand_dims(g, axis)
@@ -191,6 +193,12 @@ def _extreme(a, dim, keepdim, fn, argfn, full_node, dim_node, ret_cls, name):
     if isinstance(dim, Tensor):
         return maximum_other(a, dim, fn)
     axis = norm_dim(dim, x.ndim)
+    if not x.ndim:                          # a 0-d tensor is its own max, at index 0
+        vals, idx, keepdim = x.copy(), np.zeros((), np.int64), True
+        if a._rg and STATE.enabled:
+            return ret_cls(out(vals, dim_node(), (a,), (idx,), meta=(x.shape, axis, True)),
+                           plain(idx))
+        return ret_cls(plain(vals), plain(idx))
     idx = argfn(x, axis=axis, keepdims=True)
     vals = np.take_along_axis(x, idx, axis)
     if not keepdim:
@@ -244,7 +252,10 @@ def argmax(a, dim=None, keepdim=False):
     if dim is None:
         r = np.asarray(np.argmax(x), dtype=np.int64)
         return plain(r.reshape((1,) * x.ndim) if keepdim else r)
-    return plain(np.argmax(x, axis=norm_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    axis = norm_dim(dim, x.ndim)
+    if not x.ndim:
+        return plain(np.zeros((), np.int64))
+    return plain(np.argmax(x, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(a, dim=None, keepdim=False):
@@ -252,7 +263,10 @@ def argmin(a, dim=None, keepdim=False):
     if dim is None:
         r = np.asarray(np.argmin(x), dtype=np.int64)
         return plain(r.reshape((1,) * x.ndim) if keepdim else r)
-    return plain(np.argmin(x, axis=norm_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    axis = norm_dim(dim, x.ndim)
+    if not x.ndim:
+        return plain(np.zeros((), np.int64))
+    return plain(np.argmin(x, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 class VarBackward0(Node):
@@ -263,7 +277,8 @@ class VarBackward0(Node):
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
         gg = _expand_back(g, shape, axes, keepdim)
-        return (gg * (2.0 / (n - corr)) * (x - mu),)
+        with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom: nan
+            return (gg * (2.0 / np.float64(n - corr)) * (x - mu),)
 
 
 class StdBackward0(Node):
@@ -274,8 +289,9 @@ class StdBackward0(Node):
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
         r = _unreduce(res, x.ndim, axes, keepdim)
-        gg = _expand_back(g, shape, axes, keepdim) / r
-        return (gg * (x - mu) / (n - corr),)
+        with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom: nan
+            gg = _expand_back(g, shape, axes, keepdim) / r
+            return (gg * (x - mu) / np.float64(n - corr),)
 
 
 def _correction(unbiased, correction):
@@ -441,6 +457,8 @@ class CumsumBackward0(Node):
 
     def backward(self, g):
         axis = self.meta
+        if axis is None:                       # a 0-d input: cumsum is the identity
+            return (g,)
         return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
 
 
@@ -449,7 +467,9 @@ def cumsum(a, dim, dtype=None):
     if x.dtype.kind in "biu":
         x = x.astype(np.int64)
     axis = norm_dim(dim, x.ndim)
-    res = np.cumsum(x, axis=axis)
+    if not x.ndim:
+        axis = None           # numpy's cumsum flattens then; reshaped back to 0-d below
+    res = np.cumsum(x, axis=axis).reshape(x.shape)
     if a._rg and STATE.enabled:
         return out(res, CumsumBackward0(), (a,), meta=axis)
     return plain(res)

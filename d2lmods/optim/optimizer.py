@@ -153,8 +153,8 @@ class Optimizer:
                         p.grad = None
                     else:
                         _array(p.grad)[...] = 0
-                        p.grad._version[0] += 1
-                        self._zeroed[id(p)] = p.grad._version[0]
+                        p.grad._vcell[0] += 1
+                        self._zeroed[id(p)] = p.grad._version
 
     def _check_stale(self, p, index: int) -> None:
         """Warn when ``p.grad`` still carries what was already applied at the last step.
@@ -170,7 +170,7 @@ class Optimizer:
             return
         grad_obj, version = last
         g = p.grad
-        if g is not grad_obj or g._version[0] - version != 1:
+        if g is not grad_obj or g._vcell[0] - version != 1:
             return
         if not _array(g).any():
             return
@@ -191,7 +191,7 @@ class Optimizer:
         zeroed = self._zeroed or {}
         params = [p for g in self.param_groups for p in g["params"]]
         fresh = [p for p in params if p.grad is not None
-                 and zeroed.get(id(p)) != p.grad._version[0]]
+                 and zeroed.get(id(p)) != p.grad._version]
         if params and not fresh and "no_grad" not in self._loop_warned:
             self._loop_warned.add("no_grad")
             _warn(texts.step_without_gradients(type(self).__name__, self._wiped), TrainingWarning)
@@ -200,7 +200,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._stepped_grads[id(p)] = (p.grad, p.grad._version[0])
+                    self._stepped_grads[id(p)] = (p.grad, p.grad._vcell[0])
 
     # ------------------------------------------------------------------ step
     def step(self, closure=None):
@@ -223,7 +223,7 @@ class Optimizer:
                 self._update_group(group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        p._version[0] += 1  # the values changed: graphs that saved p must notice
+                        p._vcell[0] += 1  # the values changed: graphs that saved p must notice
         self._record_grads()
         return loss
 

@@ -80,7 +80,9 @@ def test_grad_is_none_before_backward_and_for_non_leaves_after():
     y = x * 2
     assert x.grad is None and x.is_leaf and not y.is_leaf
     y.sum().backward()
-    assert y.grad is None and x.grad is not None
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert y.grad is None
+    assert x.grad is not None
 
 
 def test_graph_is_freed_after_backward_and_second_backward_explains_the_real_fix():
@@ -393,7 +395,9 @@ def test_nodes_recorded_before_an_inplace_op_keep_the_old_history(torch_oracle):
 
 def test_inplace_on_other_views_of_grad_tensors_is_refused_clearly():
     x = leaf(1.0, 2.0, 3.0, 4.0) * 1
-    with pytest.raises(RuntimeError, match="on a view \\(ViewBackward0, shape \\[2, 2\\]\\)"):
+    with pytest.raises(
+        RuntimeError, match=r"on a view \(ViewBackward0, shape d2lmods\.Size\(\[2, 2\]\)\)"
+    ):
         x.reshape(2, 2).mul_(2)
     w = leaf(1.0, 2.0)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):

@@ -52,6 +52,8 @@ CASES = [
     Case("pow_tensor", lambda L, a, b: a**b, ((3,), (3,)), "pos"),
     Case("rpow", lambda L, a: 2**a, ((4,),)),
     Case("neg", lambda L, a: -a, ((3,),)),
+    Case("remainder", lambda L, a, b: a % (b + 1), ((3, 4), (4,)), "pos"),
+    Case("remainder_scalar", lambda L, a: a % 0.7, ((3, 4),), "pos"),
     Case("self_reuse", lambda L, a: a * a + a, ((3,),)),
     # math and activations
     Case("exp", lambda L, a: a.exp(), ((3, 2),)),
