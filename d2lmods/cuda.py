@@ -4,6 +4,7 @@ Lets the usual device-selection code run unchanged::
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")   # -> cpu
 """
+
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "synchronize"]
 
 

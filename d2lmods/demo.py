@@ -5,6 +5,7 @@
 The data (three noisy spirals) is generated here, so nothing is downloaded. The model is
 written exactly as it would be with PyTorch (``import d2lmods as torch``).
 """
+
 import sys
 import time
 
@@ -24,15 +25,13 @@ def spirals(n_per_class=200, classes=3, noise=0.2, seed=0):
         theta = theta + rng.normal(0, noise, n_per_class)
         xs.append(np.stack([r * np.sin(theta), r * np.cos(theta)], 1))
         ys.append(np.full(n_per_class, c))
-    return (torch.tensor(np.concatenate(xs).astype(np.float32)),
-            torch.tensor(np.concatenate(ys)))
+    return (torch.tensor(np.concatenate(xs).astype(np.float32)), torch.tensor(np.concatenate(ys)))
 
 
 def main(epochs=300, lr=0.5, out=sys.stdout):
     torch.manual_seed(0)
     X, y = spirals()
-    net = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
-                        nn.Linear(64, 3))
+    net = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3))
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
     print(net, file=out)
@@ -48,8 +47,10 @@ def main(epochs=300, lr=0.5, out=sys.stdout):
             with torch.no_grad():
                 acc = (net(X).argmax(dim=1) == y).float().mean().item()
             print(f"epoch {epoch:4d}  loss {loss.item():.4f}  train accuracy {acc:.3f}", file=out)
-    print(f"{epochs} full-batch steps on {len(y)} points in {time.perf_counter() - t0:.2f} s",
-          file=out)
+    print(
+        f"{epochs} full-batch steps on {len(y)} points in {time.perf_counter() - t0:.2f} s",
+        file=out,
+    )
     return losses
 
 

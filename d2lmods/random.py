@@ -12,10 +12,18 @@ Library code must draw from ``default_generator()`` (never from ``np.random`` di
 ``manual_seed`` reseeds that same Generator object in place, so a reference kept by a module
 stays valid.
 """
+
 import numpy as np
 
-__all__ = ["manual_seed", "seed", "default_generator", "get_rng_state", "set_rng_state",
-           "initial_seed", "Generator"]
+__all__ = [
+    "manual_seed",
+    "seed",
+    "default_generator",
+    "get_rng_state",
+    "set_rng_state",
+    "initial_seed",
+    "Generator",
+]
 
 _state = {"gen": np.random.default_rng(), "seed": None}
 
@@ -38,7 +46,7 @@ def manual_seed(seed):
 
 def seed():
     """Reseed from fresh entropy; returns the seed used."""
-    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    s = int(np.random.SeedSequence().entropy % (2**63))
     manual_seed(s)
     return s
 

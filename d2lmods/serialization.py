@@ -27,6 +27,7 @@ memory than its own size: compressed, duplicate or unlisted members are
 refused, every member must have the size its manifest entry implies, and
 the manifest itself is capped (``MAX_MANIFEST_BYTES``).
 """
+
 from __future__ import annotations
 
 import io
@@ -90,11 +91,14 @@ def _check_file_object(f, verb: str, mode: str) -> None:
     """``f`` (not a path) must be a binary file object with ``write``/``read`` for ``mode``."""
     method = "write" if "w" in mode else "read"
     if not hasattr(f, method):
-        raise TypeError(f"d2lmods.{verb}: f must be a path or a binary file object, got "
-                        f"{type(f).__name__}")
+        raise TypeError(
+            f"d2lmods.{verb}: f must be a path or a binary file object, got {type(f).__name__}"
+        )
     if isinstance(f, io.TextIOBase):
-        raise TypeError(f"d2lmods.{verb}: {_path_name(f)!r} is open in text mode; open it "
-                        f"with open(path, {mode!r})")
+        raise TypeError(
+            f"d2lmods.{verb}: {_path_name(f)!r} is open in text mode; open it "
+            f"with open(path, {mode!r})"
+        )
 
 
 # ----------------------------------------------------------------------------- encode
@@ -117,8 +121,10 @@ class _Encoder:
             return self._tensor(obj, where)
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
-                raise TypeError(f"d2lmods.save: {where} is a numpy array of Python objects; "
-                                f"only numeric/bool arrays can be saved")
+                raise TypeError(
+                    f"d2lmods.save: {where} is a numpy array of Python objects; "
+                    f"only numeric/bool arrays can be saved"
+                )
             return {"kind": "ndarray", "array": self._add(obj, obj)}
         if isinstance(obj, np.generic):
             return self.encode(obj.item(), where)
@@ -126,8 +132,10 @@ class _Encoder:
             items = []
             for k, v in obj.items():
                 if not (k is None or isinstance(k, (str, int, float, bool))):
-                    raise TypeError(f"d2lmods.save: {where} has a key of type {type(k).__name__} "
-                                    f"({k!r}); dict keys must be str, int, float, bool or None")
+                    raise TypeError(
+                        f"d2lmods.save: {where} has a key of type {type(k).__name__} "
+                        f"({k!r}); dict keys must be str, int, float, bool or None"
+                    )
                 items.append([self.encode(k, where), self.encode(v, f"{where}[{k!r}]")])
             node = {"kind": "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
             meta = getattr(obj, "_metadata", None)
@@ -135,23 +143,38 @@ class _Encoder:
                 node["metadata"] = self.encode(meta, f"{where}._metadata")
             return node
         if isinstance(obj, (list, tuple)):
-            return {"kind": "list" if isinstance(obj, list) else "tuple",
-                    "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+            return {
+                "kind": "list" if isinstance(obj, list) else "tuple",
+                "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)],
+            }
         self._reject(obj, where)
 
     def _tensor(self, t, where):
         if is_lazy(t):
-            raise TypeError(f"d2lmods.save: {where} is an uninitialized lazy parameter; run one "
-                            f"forward pass through the model before saving it")
+            raise TypeError(
+                f"d2lmods.save: {where} is an uninitialized lazy parameter; run one "
+                f"forward pass through the model before saving it"
+            )
         arr = _tensor_to_numpy(t)
         # state_dict() hands out detached views, so tied weights are different tensor objects
         # over the same memory: key them by what they read.
         parameter = isinstance(t, Parameter)
-        key = ("tensor", arr.__array_interface__["data"][0], arr.shape, arr.strides, arr.dtype.str,
-               bool(t.requires_grad), parameter)
+        key = (
+            "tensor",
+            arr.__array_interface__["data"][0],
+            arr.shape,
+            arr.strides,
+            arr.dtype.str,
+            bool(t.requires_grad),
+            parameter,
+        )
         index = self._add(key, arr)
-        return {"kind": "tensor", "array": index, "requires_grad": bool(t.requires_grad),
-                "parameter": parameter}
+        return {
+            "kind": "tensor",
+            "array": index,
+            "requires_grad": bool(t.requires_grad),
+            "parameter": parameter,
+        }
 
     def _add(self, key, array) -> int:
         if not isinstance(key, tuple):
@@ -169,14 +192,19 @@ class _Encoder:
             raise TypeError(
                 f"d2lmods.save cannot save a whole module ({cls} at {where}): the file format "
                 f"stores data, never code, so the class could not be rebuilt on load.\n"
-                + _SAVE_MODULE_HINT.format(cls=cls))
+                + _SAVE_MODULE_HINT.format(cls=cls)
+            )
         if hasattr(obj, "state_dict") and hasattr(obj, "param_groups"):
-            raise TypeError(f"d2lmods.save cannot save an optimizer object ({where}); "
-                            f"save optimizer.state_dict() and restore it with "
-                            f"optimizer.load_state_dict(d2lmods.load(path))")
-        raise TypeError(f"d2lmods.save: {where} is a {type(obj).__module__}.{type(obj).__name__}, "
-                        f"which cannot be saved. Supported: tensors, numpy arrays, dict/OrderedDict, "
-                        f"list, tuple, int, float, bool, str, None")
+            raise TypeError(
+                f"d2lmods.save cannot save an optimizer object ({where}); "
+                f"save optimizer.state_dict() and restore it with "
+                f"optimizer.load_state_dict(d2lmods.load(path))"
+            )
+        raise TypeError(
+            f"d2lmods.save: {where} is a {type(obj).__module__}.{type(obj).__name__}, "
+            f"which cannot be saved. Supported: tensors, numpy arrays, dict/OrderedDict, "
+            f"list, tuple, int, float, bool, str, None"
+        )
 
 
 def _write_archive(fileobj, manifest, arrays):
@@ -201,8 +229,11 @@ def save(obj, f) -> None:
     tensor([0, 1, 2, 3])
     """
     enc = _Encoder()
-    manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
-                "root": enc.encode(obj, "the saved object")}
+    manifest = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "root": enc.encode(obj, "the saved object"),
+    }
     arrays = enc.arrays
     manifest["arrays"] = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
 
@@ -214,12 +245,15 @@ def save(obj, f) -> None:
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"d2lmods.save: directory {directory!r} does not exist "
-                                f"(create it first, e.g. os.makedirs({directory!r}))")
+        raise FileNotFoundError(
+            f"d2lmods.save: directory {directory!r} does not exist "
+            f"(create it first, e.g. os.makedirs({directory!r}))"
+        )
     if os.path.isdir(path):
         raise IsADirectoryError(f"d2lmods.save: {path!r} is a directory; give a file name")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+    fd, tmp = tempfile.mkstemp(
+        prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
+    )
     try:
         with os.fdopen(fd, "wb") as out:
             _write_archive(out, manifest, arrays)
@@ -264,20 +298,23 @@ class _Decoder:
         self.name = name
         self.zf = zf
         self.specs = specs
-        self.cache: dict[int, object] = {}    # array index -> tensor built from it
+        self.cache: dict[int, object] = {}  # array index -> tensor built from it
         self.arrays: dict[int, np.ndarray] = {}
 
     def fail(self, why):
         raise SerializationError(f"d2lmods.load({self.name!r}): {why}")
 
     def array(self, index):
-        if isinstance(index, bool) or not isinstance(index, int) or \
-                not 0 <= index < len(self.specs):
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, int)
+            or not 0 <= index < len(self.specs)
+        ):
             self.fail(f"manifest refers to array {repr(index)[:40]}, which is not in the file")
         # Read each member once: a manifest naming one array a million times must not make
         # a million copies (the same array saved twice is one member and loads as one object).
         if index not in self.arrays:
-            with self.zf.open(_array_member(index)) as fp:   # checked by _check_arrays
+            with self.zf.open(_array_member(index)) as fp:  # checked by _check_arrays
                 self.arrays[index] = np.lib.format.read_array(fp, allow_pickle=False)
         return self.arrays[index]
 
@@ -305,8 +342,9 @@ class _Decoder:
         if kind == "tensor":
             idx = node.get("array")
             if idx not in self.cache:
-                self.cache[idx] = _numpy_to_tensor(self.array(idx), bool(node.get("requires_grad")),
-                                                   bool(node.get("parameter")))
+                self.cache[idx] = _numpy_to_tensor(
+                    self.array(idx), bool(node.get("requires_grad")), bool(node.get("parameter"))
+                )
             return self.cache[idx]
         if kind in ("list", "tuple"):
             items = [self.decode(n) for n in self._items(node)]
@@ -361,11 +399,19 @@ def _open_regular_file(path, name):
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(f"d2lmods.load: {name!r} is a directory, not a saved file")
         if not stat.S_ISREG(mode):
-            what = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if
-                    stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if
-                    stat.S_ISSOCK(mode) else "not a regular file")
-            raise SerializationError(f"d2lmods.load({name!r}): this is {what}; files written "
-                                     f"by d2lmods.save are regular files")
+            what = (
+                "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket"
+                if stat.S_ISSOCK(mode)
+                else "not a regular file"
+            )
+            raise SerializationError(
+                f"d2lmods.load({name!r}): this is {what}; files written "
+                f"by d2lmods.save are regular files"
+            )
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -379,9 +425,11 @@ def _load_file(name, fh, size):
     if not zipfile.is_zipfile(fh):
         fh.seek(0)
         what = _sniff(fh.read(8))
-        fail(f"this is not a d2lmods file ({what}; {size} bytes). Files written by "
-             f"d2lmods.save are zip archives with a manifest; the file may be truncated, "
-             f"corrupted, or written by another program")
+        fail(
+            f"this is not a d2lmods file ({what}; {size} bytes). Files written by "
+            f"d2lmods.save are zip archives with a manifest; the file may be truncated, "
+            f"corrupted, or written by another program"
+        )
     fh.seek(0)
     try:
         return _load_archive(name, fh, size, fail)
@@ -408,19 +456,25 @@ def _check_layout(zf: zipfile.ZipFile, size: int, fail) -> None:
     for info in zf.infolist():
         member = info.filename
         if member in seen:
-            fail(f"the archive holds two members named {member!r}; d2lmods.save writes each "
-                 f"once, so the file was altered")
+            fail(
+                f"the archive holds two members named {member!r}; d2lmods.save writes each "
+                f"once, so the file was altered"
+            )
         seen.add(member)
         if info.compress_type != zipfile.ZIP_STORED:
-            fail(f"member {member} is compressed (zip method {info.compress_type}, "
-                 f"{info.compress_size:,} bytes declaring {info.file_size:,}); d2lmods.save "
-                 f"never compresses, so this file was not written by it or was altered")
+            fail(
+                f"member {member} is compressed (zip method {info.compress_type}, "
+                f"{info.compress_size:,} bytes declaring {info.file_size:,}); d2lmods.save "
+                f"never compresses, so this file was not written by it or was altered"
+            )
         if info.flag_bits & 0x1:
             fail(f"member {member} is encrypted; d2lmods.save never encrypts")
         if info.file_size != info.compress_size or info.header_offset + info.file_size > size:
-            fail(f"member {member} declares {info.file_size:,} bytes ({info.compress_size:,} "
-                 f"stored at offset {info.header_offset:,}) but the whole file has {size:,}; "
-                 f"the file is truncated or corrupted")
+            fail(
+                f"member {member} declares {info.file_size:,} bytes ({info.compress_size:,} "
+                f"stored at offset {info.header_offset:,}) but the whole file has {size:,}; "
+                f"the file is truncated or corrupted"
+            )
 
 
 def _check_arrays(specs, names: set, zf: zipfile.ZipFile, fail) -> None:
@@ -433,54 +487,74 @@ def _check_arrays(specs, names: set, zf: zipfile.ZipFile, fail) -> None:
     expected = {MANIFEST} | {_array_member(i) for i in range(len(specs))}
     extra = sorted(names - expected)
     if extra:
-        fail(f"the archive holds {len(extra)} member(s) the manifest does not list "
-             f"({', '.join(repr(n) for n in extra[:3])}); the file was altered")
+        fail(
+            f"the archive holds {len(extra)} member(s) the manifest does not list "
+            f"({', '.join(repr(n) for n in extra[:3])}); the file was altered"
+        )
     for i, spec in enumerate(specs):
         member = _array_member(i)
         dtype, shape = spec.get("dtype"), spec.get("shape")
-        ok = isinstance(dtype, str) and isinstance(shape, list) and all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        ok = (
+            isinstance(dtype, str)
+            and isinstance(shape, list)
+            and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        )
         try:
             ok = ok and not np.dtype(dtype).hasobject
         except (TypeError, ValueError, SyntaxError):
             ok = False
         if not ok:
-            fail(f"the manifest's entry for {member} is malformed (dtype {str(dtype)[:40]!r}, "
-                 f"shape {str(shape)[:80]})")
+            fail(
+                f"the manifest's entry for {member} is malformed (dtype {str(dtype)[:40]!r}, "
+                f"shape {str(shape)[:80]})"
+            )
         if member not in names:
             fail(f"the file is incomplete: {member} is missing (truncated or damaged file)")
         with zf.open(member) as fp:
             try:
                 version = np.lib.format.read_magic(fp)
                 if version not in ((1, 0), (2, 0)):
-                    fail(f"{member} is a .npy file of version {version}, which d2lmods.save "
-                         f"never writes")
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
+                    fail(
+                        f"{member} is a .npy file of version {version}, which d2lmods.save "
+                        f"never writes"
+                    )
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
                 got_shape, _fortran, got_dtype = read_header(fp)
                 header = fp.tell()
             except ValueError as e:
                 fail(f"{member} is not a plain numeric array ({e})")
         if got_dtype.hasobject:
-            fail(f"{member} is not a plain numeric array (it holds Python objects, which "
-                 f"only unpickling could rebuild)")
+            fail(
+                f"{member} is not a plain numeric array (it holds Python objects, which "
+                f"only unpickling could rebuild)"
+            )
         if got_dtype.str != dtype or list(got_shape) != shape:
-            fail(f"{member} has dtype {got_dtype.str} shape {list(got_shape)} but the manifest "
-                 f"says dtype {dtype} shape {shape}")
+            fail(
+                f"{member} has dtype {got_dtype.str} shape {list(got_shape)} but the manifest "
+                f"says dtype {dtype} shape {shape}"
+            )
         need, have = _nbytes(spec), zf.getinfo(member).file_size
         if header + need != have:
-            fail(f"member {member} holds {have:,} bytes but the manifest's {dtype} array of "
-                 f"shape {shape} needs {need:,} (plus its {header}-byte header); the file is "
-                 f"truncated, corrupted or not written by d2lmods.save")
+            fail(
+                f"member {member} holds {have:,} bytes but the manifest's {dtype} array of "
+                f"shape {shape} needs {need:,} (plus its {header}-byte header); the file is "
+                f"truncated, corrupted or not written by d2lmods.save"
+            )
 
 
 def _read_manifest(zf: zipfile.ZipFile, fail):
     declared = zf.getinfo(MANIFEST).file_size
     if declared > MAX_MANIFEST_BYTES:
-        fail(f"{MANIFEST} declares {declared:,} bytes; a d2lmods manifest is at most "
-             f"{MAX_MANIFEST_BYTES:,} bytes, so the file is corrupted or not from d2lmods.save")
+        fail(
+            f"{MANIFEST} declares {declared:,} bytes; a d2lmods manifest is at most "
+            f"{MAX_MANIFEST_BYTES:,} bytes, so the file is corrupted or not from d2lmods.save"
+        )
     with zf.open(MANIFEST) as fp:
-        raw = fp.read(MAX_MANIFEST_BYTES + 1)   # bounded even if the declared size lies
+        raw = fp.read(MAX_MANIFEST_BYTES + 1)  # bounded even if the declared size lies
     if len(raw) > MAX_MANIFEST_BYTES:
         fail(f"{MANIFEST} is longer than {MAX_MANIFEST_BYTES:,} bytes")
     try:
@@ -494,17 +568,23 @@ def _load_archive(name, fh, size, fail):
         names = set(zf.namelist())
         if MANIFEST not in names:
             if any(n.endswith("data.pkl") for n in names):
-                fail("this is a PyTorch file (torch.save); load it with torch.load, or re-save "
-                     "its tensors with d2lmods.save")
-            fail(f"this zip archive has no {MANIFEST}, so it was not written by d2lmods.save "
-                 f"(or its directory is damaged)")
+                fail(
+                    "this is a PyTorch file (torch.save); load it with torch.load, or re-save "
+                    "its tensors with d2lmods.save"
+                )
+            fail(
+                f"this zip archive has no {MANIFEST}, so it was not written by d2lmods.save "
+                f"(or its directory is damaged)"
+            )
         _check_layout(zf, size, fail)
         manifest = _read_manifest(zf, fail)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
             fail("the manifest does not describe a d2lmods file")
         if manifest.get("version") != FORMAT_VERSION:
-            fail(f"format version {repr(manifest.get('version'))[:40]} is not supported by this "
-                 f"d2lmods (reads version {FORMAT_VERSION}); upgrade d2lmods")
+            fail(
+                f"format version {repr(manifest.get('version'))[:40]} is not supported by this "
+                f"d2lmods (reads version {FORMAT_VERSION}); upgrade d2lmods"
+            )
         specs = manifest.get("arrays")
         if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
             fail("the manifest's array table is malformed")

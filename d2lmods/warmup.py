@@ -10,6 +10,7 @@ depends on (kernel sources, numba and Python versions, CPU, numba settings); whi
 and the cache index files are present, later runs return without loading any kernel, so
 ``make test`` and ``make demo`` can run this every time.
 """
+
 import hashlib
 import importlib.metadata
 import json
@@ -42,15 +43,21 @@ def fingerprint():
         if name.endswith(".py"):
             with open(os.path.join(_KERNEL_DIR, name), "rb") as f:
                 h.update(name.encode() + f.read())
-    for part in (sys.version, platform.machine(), _cpu_name(),
-                 importlib.metadata.version("numba"), np.__version__,
-                 *(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("NUMBA_"))):
+    for part in (
+        sys.version,
+        platform.machine(),
+        _cpu_name(),
+        importlib.metadata.version("numba"),
+        np.__version__,
+        *(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("NUMBA_")),
+    ):
         h.update(str(part).encode())
     return h.hexdigest()
 
 
 def _cache_folder():
     from .kernels import choose_cache_dir
+
     d = choose_cache_dir()
     return d if d is not None else os.path.join(_KERNEL_DIR, "__pycache__")
 
@@ -68,14 +75,15 @@ def is_warm(folder=None):
     if stamp.get("fingerprint") != fingerprint():
         return False
     have = set()
-    for root, _dirs, files in os.walk(folder):
+    for _root, _dirs, files in os.walk(folder):
         have.update(n for n in files if n.endswith(".nbi"))
     return set(stamp.get("index_files", [])) <= have and bool(have)
 
 
 def warm(verbose=False):
     """Call each kernel once per dtype; returns the number of calls made."""
-    from .kernels import examples, cache_dir, jit_enabled
+    from .kernels import cache_dir, examples, jit_enabled
+
     rng = np.random.default_rng(0)
     n = 0
     for name, kernel, _ref, make_args in examples.KERNELS:
@@ -86,14 +94,16 @@ def warm(verbose=False):
             if verbose:
                 print(f"  {name:<28} {np.dtype(dt).name:<8} {time.perf_counter() - t0:7.3f} s")
     if verbose:
-        print(f"cache: {cache_dir() or 'beside the kernel sources (__pycache__)'}; "
-              f"jit {'on' if jit_enabled() else 'off (NUMBA_DISABLE_JIT)'}")
+        print(
+            f"cache: {cache_dir() or 'beside the kernel sources (__pycache__)'}; "
+            f"jit {'on' if jit_enabled() else 'off (NUMBA_DISABLE_JIT)'}"
+        )
     return n
 
 
 def _write_stamp(folder):
     index = set()
-    for root, _dirs, files in os.walk(folder):
+    for _root, _dirs, files in os.walk(folder):
         index.update(n for n in files if n.endswith(".nbi"))
     tmp = os.path.join(folder, _STAMP + ".tmp")
     try:
@@ -101,7 +111,7 @@ def _write_stamp(folder):
             json.dump({"fingerprint": fingerprint(), "index_files": sorted(index)}, f)
         os.replace(tmp, os.path.join(folder, _STAMP))
     except OSError:
-        pass    # no stamp: the next run simply loads the cache again
+        pass  # no stamp: the next run simply loads the cache again
 
 
 def main(argv=None):
@@ -113,6 +123,7 @@ def main(argv=None):
         return
     n = warm(verbose="-v" in argv or "--verbose" in argv)
     from .kernels import jit_enabled
+
     if jit_enabled():
         _write_stamp(folder)
     print(f"d2lmods kernels ready: {n} kernel signatures in {time.perf_counter() - t0:.2f} s")

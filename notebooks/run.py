@@ -44,8 +44,13 @@ def scrub_outputs(nb) -> None:
 
 def run(path: pathlib.Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(HERE)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(HERE)}},
+    ).execute()
     scrub_outputs(nb)
     nbformat.write(nb, path)
 

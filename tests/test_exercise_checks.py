@@ -1,4 +1,5 @@
 """The visible checks of the "modules" exercise speak in the student's terms."""
+
 import importlib.util
 import pathlib
 

@@ -1,4 +1,5 @@
 """d2lmods.save / d2lmods.load: round trips, safety (no code on load), damaged files, atomic writes."""
+
 import io
 import json
 import os
@@ -11,8 +12,7 @@ import numpy as np
 import pytest
 
 import d2lmods
-from d2lmods import nn
-from d2lmods import serialization as ser
+from d2lmods import nn, serialization as ser
 from d2lmods.serialization import MANIFEST, SerializationError
 
 
@@ -54,11 +54,21 @@ def test_dtypes_and_shapes_survive(tmp_path, dtype):
 def test_nested_containers_and_scalars(tmp_path):
     obj = {
         "state": {0: {"step": d2lmods.tensor(3.0), "buf": d2lmods.ones(2, 2)}, 1: {}},
-        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "nesterov": False, "foreach": None,
-                          "name": "head", "params": [0, 1]}],
+        "param_groups": [
+            {
+                "lr": 0.1,
+                "betas": (0.9, 0.999),
+                "nesterov": False,
+                "foreach": None,
+                "name": "head",
+                "params": [0, 1],
+            }
+        ],
         "floats": [float("inf"), -0.0, 1e-300, float("nan")],
         "tuple": (1, "two", None, True),
-        3.5: "float key", None: "none key", False: "bool key",
+        3.5: "float key",
+        None: "none key",
+        False: "bool key",
         "array": np.arange(3.0),
         "np_scalar": np.float32(2.5),
     }
@@ -133,7 +143,7 @@ def test_file_objects_and_pathlike(tmp_path):
         _same(d2lmods.load(fh), d2lmods.arange(3))
     with open(tmp_path / "text", "w") as fh, pytest.raises(TypeError, match="'wb'"):
         d2lmods.save(d2lmods.arange(3), fh)
-    with open(path, "r") as fh, pytest.raises(TypeError, match="'rb'"):
+    with open(path) as fh, pytest.raises(TypeError, match="'rb'"):
         d2lmods.load(fh)
     # torch-compatible keyword arguments are accepted
     _same(d2lmods.load(path, map_location="cpu", weights_only=True), d2lmods.arange(3))
@@ -274,6 +284,7 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
     before = path.read_bytes()
 
     import d2lmods.serialization as ser
+
     real_save = np.save
     calls = {"n": 0}
 
@@ -309,15 +320,29 @@ def test_lazy_parameters_cannot_be_saved_before_first_forward(tmp_path):
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 62, 2 ** 62),
-                     st.floats(allow_nan=False), st.text(max_size=8))
-_arrays = st.builds(lambda shape, kind: d2lmods.tensor(
-    (np.arange(int(np.prod(shape))).reshape(shape) % 7).astype(kind)),
-    st.lists(st.integers(0, 3), max_size=3), st.sampled_from(["float32", "float64", "int64", "bool"]))
-_trees = st.recursive(_scalars | _arrays, lambda kids: st.one_of(
-    st.lists(kids, max_size=4), st.tuples(kids, kids),
-    st.dictionaries(st.one_of(st.text(max_size=5), st.integers(0, 9)), kids, max_size=4)),
-    max_leaves=12)
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**62), 2**62),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+)
+_arrays = st.builds(
+    lambda shape, kind: d2lmods.tensor(
+        (np.arange(int(np.prod(shape))).reshape(shape) % 7).astype(kind)
+    ),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.sampled_from(["float32", "float64", "int64", "bool"]),
+)
+_trees = st.recursive(
+    _scalars | _arrays,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4),
+        st.tuples(kids, kids),
+        st.dictionaries(st.one_of(st.text(max_size=5), st.integers(0, 9)), kids, max_size=4),
+    ),
+    max_leaves=12,
+)
 
 
 def _equal(a, b):
@@ -376,8 +401,14 @@ def _load_in_child(path, headroom_mb=400, timeout=120):
     import sys
 
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(d2lmods.__file__).parents[1]))
-    run = subprocess.run([sys.executable, "-c", _LOAD_IN_CHILD, str(path), str(headroom_mb)],
-                         check=False, capture_output=True, text=True, timeout=timeout, env=env)
+    run = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_CHILD, str(path), str(headroom_mb)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -397,13 +428,14 @@ def _npy(array) -> bytes:
 def test_deflated_member_declaring_gigabytes_is_refused_before_it_is_read(tmp_path):
     path = tmp_path / "bomb.params"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [2]}]),
-                    compress_type=zipfile.ZIP_STORED)
-        with zf.open("arrays/0.npy", "w", force_zip64=True) as out:   # 1.5 GiB of zeros
+        zf.writestr(
+            MANIFEST, _manifest([{"dtype": "<f4", "shape": [2]}]), compress_type=zipfile.ZIP_STORED
+        )
+        with zf.open("arrays/0.npy", "w", force_zip64=True) as out:  # 1.5 GiB of zeros
             chunk = bytes(1 << 24)
             for _ in range(96):
                 out.write(chunk)
-    assert path.stat().st_size < 10 * 2 ** 20
+    assert path.stat().st_size < 10 * 2**20
     got = _load_in_child(path)
     assert got["error"].startswith("SerializationError"), got
     assert str(path) in got["error"] and "arrays/0.npy" in got["error"]
@@ -421,7 +453,7 @@ def test_manifest_padded_with_a_gigabyte_of_spaces_is_refused(tmp_path):
                 out.write(chunk)
             out.write(_manifest([{"dtype": "<f4", "shape": [2]}]).encode())
         zf.writestr("arrays/0.npy", _npy(np.ones(2, np.float32)), zipfile.ZIP_STORED)
-    assert path.stat().st_size < 8 * 2 ** 20
+    assert path.stat().st_size < 8 * 2**20
     got = _load_in_child(path)
     assert got["error"].startswith("SerializationError"), got
     assert str(path) in got["error"] and MANIFEST in got["error"] and "compressed" in got["error"]
@@ -433,9 +465,13 @@ def test_one_array_named_thousands_of_times_is_read_once(tmp_path):
     path = tmp_path / "fanout"
     node = {"kind": "ndarray", "array": 0}
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(MANIFEST, _manifest([{"dtype": "<f8", "shape": [2 ** 17]}],
-                                        {"kind": "list", "items": [node] * 3000}))
-        zf.writestr("arrays/0.npy", _npy(np.zeros(2 ** 17)))           # 1 MiB, loaded 3,000 times
+        zf.writestr(
+            MANIFEST,
+            _manifest(
+                [{"dtype": "<f8", "shape": [2**17]}], {"kind": "list", "items": [node] * 3000}
+            ),
+        )
+        zf.writestr("arrays/0.npy", _npy(np.zeros(2**17)))  # 1 MiB, loaded 3,000 times
     got = _load_in_child(path)
     assert got["error"] is None and got["grown_mb"] < 64, got
     items = d2lmods.load(path)
@@ -466,7 +502,7 @@ def test_a_member_larger_than_its_manifest_entry_is_refused_before_reading(tmp_p
     msg = str(err.value)
     assert str(path) in msg and "arrays/0.npy" in msg
     assert f"{len(member):,} bytes" in msg and "shape [2] needs 8" in msg
-    with zipfile.ZipFile(path, "w") as zf:   # the header disagrees with the manifest
+    with zipfile.ZipFile(path, "w") as zf:  # the header disagrees with the manifest
         zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [2]}]))
         zf.writestr("arrays/0.npy", _npy(np.ones(1000, np.float32)))
     with pytest.raises(SerializationError, match=r"shape \[1000\] but the manifest says"):
@@ -476,12 +512,12 @@ def test_a_member_larger_than_its_manifest_entry_is_refused_before_reading(tmp_p
 def test_a_header_declaring_a_huge_array_is_refused_without_allocating_it(tmp_path):
     path = tmp_path / "huge_header"
     header = np.lib.format.header_data_from_array_1_0(np.ones(2, np.float32))
-    header["shape"] = (10 ** 12,)      # 4 TB declared, 8 bytes present
+    header["shape"] = (10**12,)  # 4 TB declared, 8 bytes present
     b = io.BytesIO()
     np.lib.format.write_array_header_1_0(b, header)
     huge = b.getvalue() + np.ones(2, np.float32).tobytes()
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [10 ** 12]}]))
+        zf.writestr(MANIFEST, _manifest([{"dtype": "<f4", "shape": [10**12]}]))
         zf.writestr("arrays/0.npy", huge)
     with pytest.raises(SerializationError) as err:
         d2lmods.load(path)
@@ -497,7 +533,7 @@ def test_duplicate_member_names_are_refused(tmp_path):
     with zipfile.ZipFile(good) as zin, zipfile.ZipFile(evil, "w") as zout:
         for name in zin.namelist():
             zout.writestr(name, zin.read(name))
-        with pytest.warns(UserWarning, match="Duplicate name"):   # zipfile would read this one
+        with pytest.warns(UserWarning, match="Duplicate name"):  # zipfile would read this one
             zout.writestr("arrays/0.npy", _npy(np.zeros(2, np.float32)))
     with pytest.raises(SerializationError) as err:
         d2lmods.load(evil)
@@ -528,9 +564,9 @@ def test_compressed_files_are_refused_even_when_small(tmp_path):
 def test_fifos_and_devices_are_refused_without_reading(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    got = _load_in_child(fifo, timeout=60)        # a loader that opens it blocks forever
+    got = _load_in_child(fifo, timeout=60)  # a loader that opens it blocks forever
     assert got["error"].startswith("SerializationError") and "FIFO" in got["error"], got
-    if os.path.exists("/dev/zero"):               # ...or reads until memory runs out
+    if os.path.exists("/dev/zero"):  # ...or reads until memory runs out
         got = _load_in_child("/dev/zero", timeout=60)
         assert got["error"].startswith("SerializationError") and "device" in got["error"], got
         assert got["grown_mb"] < 64, got

@@ -22,16 +22,29 @@ use it as well as ``nn``. Warnings can be silenced with the standard :mod:`warni
 
 or, for the unregistered-module checks only, ``d2lmods.set_warn_unregistered(False)``.
 """
+
 from __future__ import annotations
 
 import os
 import sys
 import warnings
 
-__all__ = ["ModuleUsageWarning", "UnregisteredModuleWarning", "SharedInstanceWarning",
-           "StateDictWarning", "TrainingWarning", "StaleGradientWarning", "CATEGORIES", "typename",
-           "user_frame", "user_stacklevel", "warn", "who", "install_short_warnings",
-           "uninstall_short_warnings"]
+__all__ = [
+    "ModuleUsageWarning",
+    "UnregisteredModuleWarning",
+    "SharedInstanceWarning",
+    "StateDictWarning",
+    "TrainingWarning",
+    "StaleGradientWarning",
+    "CATEGORIES",
+    "typename",
+    "user_frame",
+    "user_stacklevel",
+    "warn",
+    "who",
+    "install_short_warnings",
+    "uninstall_short_warnings",
+]
 
 
 class ModuleUsageWarning(UserWarning):
@@ -104,15 +117,18 @@ def warn(message: str, category=ModuleUsageWarning, stacklevel: int = 2) -> None
         warnings.warn(message, category, stacklevel=stacklevel + 1)
         return
     g = frame.f_globals
-    kwargs = dict(module=g.get("__name__", "__main__"),
-                  registry=g.setdefault("__warningregistry__", {}))
+    kwargs = dict(
+        module=g.get("__name__", "__main__"), registry=g.setdefault("__warningregistry__", {})
+    )
     try:
-        warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
-                               module_globals=g, **kwargs)
+        warnings.warn_explicit(
+            message, category, frame.f_code.co_filename, frame.f_lineno, module_globals=g, **kwargs
+        )
     except ImportError:
         # Code from `python -c` or stdin: its __main__ cannot give the source line.
-        warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
-                               **kwargs)
+        warnings.warn_explicit(
+            message, category, frame.f_code.co_filename, frame.f_lineno, **kwargs
+        )
 
 
 def typename(obj) -> str:
@@ -120,8 +136,12 @@ def typename(obj) -> str:
     dtype = getattr(obj, "dtype", None)
     if dtype is not None and any(c.__name__ == "Tensor" for c in type(obj).__mro__):
         short = {
-            "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-            "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor",
+            "float32": "FloatTensor",
+            "float64": "DoubleTensor",
+            "float16": "HalfTensor",
+            "int64": "LongTensor",
+            "int32": "IntTensor",
+            "bool": "BoolTensor",
         }.get(str(dtype).split(".")[-1])
         if short:
             return "d2lmods." + short
@@ -142,6 +162,7 @@ def who(cls_name: str, where: str) -> str:
 # just wrote, so d2lmods' categories (CATEGORIES) are printed as `<Category>: <message>` only.
 # Every other warning keeps Python's format; filters, catch_warnings(record=True) and pytest see
 # the same warning objects as before: only the text written to stderr changes.
+
 
 def short_format(message, category, filename, lineno, line=None) -> str:
     return f"{category.__name__}: {message}\n"

@@ -24,6 +24,7 @@ file only has what is about the tensor object itself and imports neither (both i
     >>> x.shape, x.dtype, x.is_leaf
     (d2lmods.Size([2, 2]), d2lmods.float32, True)
 """
+
 import numbers
 import warnings
 import weakref
@@ -31,7 +32,7 @@ import weakref
 import numpy as np
 
 from . import dtypes as _dt, observers
-from .dtypes import NP_TO_DTYPE, Size, CPU
+from .dtypes import CPU, NP_TO_DTYPE, Size
 
 __all__ = ["Tensor", "wrap", "as_array", "norm_dim"]
 
@@ -48,7 +49,8 @@ _NON_LEAF_GRAD = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more information.")
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 class Tensor:
@@ -74,11 +76,11 @@ class Tensor:
         if len(args) == 1 and isinstance(args[0], Tensor):
             arr = args[0]._data.astype(default)
         elif args and all(isinstance(a, numbers.Integral) for a in args):
-            arr = np.empty(tuple(int(a) for a in args), dtype=default)        # Tensor(2, 3)
+            arr = np.empty(tuple(int(a) for a in args), dtype=default)  # Tensor(2, 3)
         elif len(args) == 1 and isinstance(args[0], Size):
-            arr = np.empty(tuple(args[0]), dtype=default)                     # Tensor(x.shape)
+            arr = np.empty(tuple(args[0]), dtype=default)  # Tensor(x.shape)
         elif len(args) == 1:
-            arr = np.array(args[0], dtype=default)                            # Tensor([1, 2])
+            arr = np.array(args[0], dtype=default)  # Tensor([1, 2])
         elif not args:
             arr = np.empty((0,), dtype=default)
         else:
@@ -127,11 +129,13 @@ class Tensor:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach().")
+                "var_no_grad = var.detach()."
+            )
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
-                "convert first, e.g. x = x.float()")
+                "convert first, e.g. x = x.float()"
+            )
         self._rg = requires_grad
         return self
 
@@ -146,14 +150,20 @@ class Tensor:
     def grad(self, value):
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
             if value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: grad has shape "
-                                   f"{Size(value.shape)}, tensor has shape {Size(self.shape)}")
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: grad has shape "
+                    f"{Size(value.shape)}, tensor has shape {Size(self.shape)}"
+                )
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} "
-                                   f"(tensor is {self.dtype})")
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: {value.dtype} "
+                    f"(tensor is {self.dtype})"
+                )
         self._grad = value
 
     @grad.deleter
@@ -193,7 +203,7 @@ class Tensor:
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
         t = self.detach()
         if self._fn is not None:
-            observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
+            observers.data_of_nonleaf(self, t)  # d2lmods.nn explains writes autograd misses
         return t
 
     @data.setter
@@ -233,8 +243,10 @@ class Tensor:
 
     def item(self):
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
-                               "Scalar; use .tolist() or index a single element first")
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to "
+                "Scalar; use .tolist() or index a single element first"
+            )
         return self._data.item()
 
     # -- shape and type -----------------------------------------------------------------------
@@ -283,8 +295,10 @@ class Tensor:
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("d2lmods runs on the CPU only; .cuda() is not available. Remove the call "
-                           "or use .to('cpu').")
+        raise RuntimeError(
+            "d2lmods runs on the CPU only; .cuda() is not available. Remove the call "
+            "or use .to('cpu')."
+        )
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -315,8 +329,10 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {Size(self.shape)}); use .any() or .all()")
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous "
+                f"(shape {Size(self.shape)}); use .any() or .all()"
+            )
         return bool(self._data)
 
     def __float__(self):
@@ -342,6 +358,7 @@ class Tensor:
 
     def __repr__(self):
         from .printing import tensor_repr
+
         return tensor_repr(self)
 
     def __reduce_ex__(self, protocol):
@@ -350,8 +367,10 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         if self._fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
-                               "the deepcopy protocol at the moment; call .detach() first")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support "
+                "the deepcopy protocol at the moment; call .detach() first"
+            )
         cls = type(self)
         t = Tensor._make_subclass(cls, Tensor._make_subclass(Tensor, self._data.copy()), self._rg)
         if self._grad is not None:
@@ -364,9 +383,11 @@ def _check_numpy_allowed():
     """``numpy()`` of a tensor that requires grad: allowed under ``no_grad`` (as in PyTorch)."""
     # imported here: the autograd package imports this module
     from ..autograd.grad_mode import STATE
+
     if STATE.enabled:
-        raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                           "Use tensor.detach().numpy() instead.")
+        raise RuntimeError(
+            "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+        )
 
 
 def _rebuild(cls, arr, requires_grad):
@@ -377,8 +398,9 @@ def norm_dim(dim, ndim):
     """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor (``-1`` is the last)."""
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
     return dim + n if dim < 0 else dim
 
 
@@ -412,7 +434,11 @@ def as_array(data, dtype=None):
     if isinstance(data, np.ndarray):
         arr = data
     else:
-        if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in _flat(data)):
+        if (
+            isinstance(data, (list, tuple))
+            and data
+            and any(isinstance(x, Tensor) for x in _flat(data))
+        ):
             data = _tensors_to_lists(data)
         arr = np.array(data)
     kind = arr.dtype.kind
@@ -425,11 +451,15 @@ def as_array(data, dtype=None):
     elif kind == "b":
         pass
     elif kind == "O" or kind in "USV":
-        raise TypeError(f"can't convert {type(data).__name__} of {arr.dtype} to a tensor; only "
-                        "numbers, nested lists of numbers and numpy arrays are supported")
+        raise TypeError(
+            f"can't convert {type(data).__name__} of {arr.dtype} to a tensor; only "
+            "numbers, nested lists of numbers and numpy arrays are supported"
+        )
     if arr.dtype not in NP_TO_DTYPE:
-        raise TypeError(f"can't convert numpy array of type {arr.dtype} to a tensor. The supported "
-                        "types are float64, float32, float16, int64, int32, int16, int8, uint8, bool.")
+        raise TypeError(
+            f"can't convert numpy array of type {arr.dtype} to a tensor. The supported "
+            "types are float64, float32, float16, int64, int32, int16, int8, uint8, bool."
+        )
     return arr
 
 
@@ -442,5 +472,11 @@ def _flat(seq):
 
 
 def _tensors_to_lists(seq):
-    return [(_tensors_to_lists(x) if isinstance(x, (list, tuple)) else
-             (x._data if isinstance(x, Tensor) else x)) for x in seq]
+    return [
+        (
+            _tensors_to_lists(x)
+            if isinstance(x, (list, tuple))
+            else (x._data if isinstance(x, Tensor) else x)
+        )
+        for x in seq
+    ]

@@ -6,18 +6,42 @@
 
 Random functions draw from the global generator that ``manual_seed`` reseeds.
 """
+
 import numbers
 
 import numpy as np
 
+from .. import random as _random
 from . import dtypes as _dt
 from .core import Tensor, as_array, wrap
-from .. import random as _random
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
-           "linspace", "logspace", "rand", "randn", "randint", "normal", "randperm", "zeros_like",
-           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like",
-           "bernoulli", "multinomial"]
+__all__ = [
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "eye",
+    "arange",
+    "linspace",
+    "logspace",
+    "rand",
+    "randn",
+    "randint",
+    "normal",
+    "randperm",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "bernoulli",
+    "multinomial",
+]
 
 
 def _finish(arr, requires_grad):
@@ -35,7 +59,10 @@ def _check_device(device):
 def _size(size, keyword=None):
     if keyword is not None:
         if size:
-            raise TypeError(f"give the shape either as arguments or as size=, not both (got {size!r} and size={keyword!r})")
+            raise TypeError(
+                f"give the shape either as arguments or as size=, not both "
+                f"(got {size!r} and size={keyword!r})"
+            )
         size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -87,8 +114,10 @@ def from_numpy(arr):
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     if arr.dtype not in _dt.NP_TO_DTYPE:
-        raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported types "
-                        "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
+        raise TypeError(
+            f"can't convert np.ndarray of type {arr.dtype}. The only supported types "
+            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        )
     return wrap(arr)
 
 
@@ -121,8 +150,14 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     _check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(np.full(_size((size,) if isinstance(size, numbers.Integral) else (size,)),
-                           fill_value, dtype=_fill_dtype(fill_value, dtype).np), requires_grad)
+    return _finish(
+        np.full(
+            _size((size,) if isinstance(size, numbers.Integral) else (size,)),
+            fill_value,
+            dtype=_fill_dtype(fill_value, dtype).np,
+        ),
+        requires_grad,
+    )
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -144,41 +179,49 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (vals[0] + np.arange(max(n, 0), dtype=np.float64) * vals[2]) \
-        if dtype.is_floating_point or not all(isinstance(v, numbers.Integral) for v in vals) \
+    arr = (
+        (vals[0] + np.arange(max(n, 0), dtype=np.float64) * vals[2])
+        if dtype.is_floating_point or not all(isinstance(v, numbers.Integral) for v in vals)
         else np.arange(vals[0], vals[1], vals[2])
+    )
     return _finish(arr.astype(dtype.np), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     _check_device(device)
-    return _finish(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype).np),
-                   requires_grad)
+    return _finish(
+        np.linspace(start, end, int(steps)).astype(_float_dtype(dtype).np), requires_grad
+    )
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
     _check_device(device)
-    return _finish(np.logspace(start, end, int(steps), base=base).astype(_float_dtype(dtype).np),
-                   requires_grad)
+    return _finish(
+        np.logspace(start, end, int(steps), base=base).astype(_float_dtype(dtype).np), requires_grad
+    )
 
 
 def rand(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples from [0, 1)."""
     _check_device(device)
     g = _random.rng(generator)
-    return _finish(g.random(_size(dims, size), dtype=np.float64).astype(_float_dtype(dtype).np),
-                   requires_grad)
+    return _finish(
+        g.random(_size(dims, size), dtype=np.float64).astype(_float_dtype(dtype).np), requires_grad
+    )
 
 
 def randn(*dims, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     _check_device(device)
     g = _random.rng(generator)
-    return _finish(g.standard_normal(_size(dims, size)).astype(_float_dtype(dtype).np), requires_grad)
+    return _finish(
+        g.standard_normal(_size(dims, size)).astype(_float_dtype(dtype).np), requires_grad
+    )
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
-            requires_grad=False):
+def randint(
+    low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False
+):
     """Random integers in [low, high); ``randint(high, size)`` starts at 0."""
     _check_device(device)
     if size is None:
@@ -188,12 +231,17 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
             raise TypeError("randint() missing required argument 'size'")
     g = _random.rng(generator)
     dt = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
-    return _finish(g.integers(low, high, size=_size((size,) if isinstance(size, int) else (size,)))
-                   .astype(dt.np), requires_grad)
+    return _finish(
+        g.integers(low, high, size=_size((size,) if isinstance(size, int) else (size,))).astype(
+            dt.np
+        ),
+        requires_grad,
+    )
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None,
-           requires_grad=False):
+def normal(
+    mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None, requires_grad=False
+):
     """Normal samples; ``mean``/``std`` may be tensors (elementwise) or numbers with ``size``."""
     _check_device(device)
     g = _random.rng(generator)
@@ -214,8 +262,10 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
     _check_device(device)
     g = _random.rng(generator)
-    return _finish(g.permutation(int(n)).astype((_dt.int64 if dtype is None else
-                                                 _dt.as_dtype(dtype)).np), requires_grad)
+    return _finish(
+        g.permutation(int(n)).astype((_dt.int64 if dtype is None else _dt.as_dtype(dtype)).np),
+        requires_grad,
+    )
 
 
 def bernoulli(p, generator=None):
@@ -229,8 +279,12 @@ def multinomial(probs, num_samples, replacement=False, generator=None):
     g = _random.rng(generator)
     pd = probs._data.astype(np.float64)
     rows = pd.reshape(-1, pd.shape[-1])
-    res = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows])
+    res = np.stack(
+        [
+            g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / r.sum())
+            for r in rows
+        ]
+    )
     return wrap(res.reshape(pd.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
@@ -252,8 +306,9 @@ def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=No
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.full(t._data.shape, fill_value, dtype=_like_dtype(t, dtype).np),
-                   requires_grad)
+    return _finish(
+        np.full(t._data.shape, fill_value, dtype=_like_dtype(t, dtype).np), requires_grad
+    )
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):

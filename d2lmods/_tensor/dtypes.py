@@ -6,14 +6,35 @@ A ``dtype`` wraps a numpy dtype and prints like PyTorch's (``d2lmods.float32``):
     >>> d2lmods.float32, d2lmods.float32.is_floating_point
     (d2lmods.float32, True)
 """
+
 import builtins
 
 import numpy as np
 
-__all__ = ["dtype", "float16", "float32", "float64", "int32", "int64", "bool", "uint8", "int8", "int16",
-           "half", "float", "double", "long", "int", "short", "Size", "device", "get_default_dtype",
-           "set_default_dtype", "as_dtype", "result_type"]
-
+__all__ = [
+    "dtype",
+    "float16",
+    "float32",
+    "float64",
+    "int32",
+    "int64",
+    "bool",
+    "uint8",
+    "int8",
+    "int16",
+    "half",
+    "float",
+    "double",
+    "long",
+    "int",
+    "short",
+    "Size",
+    "device",
+    "get_default_dtype",
+    "set_default_dtype",
+    "as_dtype",
+    "result_type",
+]
 
 
 class dtype:
@@ -26,8 +47,8 @@ class dtype:
         self.np = np.dtype(np_dtype)
         self.is_floating_point = self.np.kind == "f"
         self.itemsize = self.np.itemsize
-        self.torch_name = torch_name     # PyTorch's short name, used in error messages ("Float")
-        self._rank = rank                # position in the promotion lattice
+        self.torch_name = torch_name  # PyTorch's short name, used in error messages ("Float")
+        self._rank = rank  # position in the promotion lattice
 
     @property
     def is_signed(self):
@@ -146,12 +167,17 @@ class device:
         if type != "cpu":
             raise RuntimeError(
                 f"d2lmods runs on the CPU only; device {type!r} is not available. "
-                "Use device='cpu' (or drop the .to(device)/.cuda() call).")
+                "Use device='cpu' (or drop the .to(device)/.cuda() call)."
+            )
         self.type = type
         self.index = index
 
     def __repr__(self):
-        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
+        return (
+            "device(type='cpu')"
+            if self.index is None
+            else f"device(type='cpu', index={self.index})"
+        )
 
     def __str__(self):
         return "cpu" if self.index is None else f"cpu:{self.index}"

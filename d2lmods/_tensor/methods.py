@@ -4,21 +4,32 @@ and ``x.backward()``.
 Kept apart from ``core`` so the ops and the autograd engine can import ``Tensor`` without a cycle;
 importing ``d2lmods`` runs this module once.
 """
+
 import numpy as np
 
-from . import dtypes as _dt
-from . import observers
-from . import typed as T
-from .core import Tensor, wrap
 from ..autograd import engine
-from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
-from ..ops import nn_ops as N, inplace as IP
+from ..ops import (
+    elementwise as E,
+    indexing as I,
+    inplace as IP,
+    linalg as L,
+    nn_ops as N,
+    reductions as R,
+    shape as S,
+)
+from . import dtypes as _dt, observers, typed as T
+from .core import Tensor, wrap
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
-    engine.backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
-                    create_graph=create_graph, inputs=inputs)
+    engine.backward(
+        [self],
+        None if gradient is None else [gradient],
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        inputs=inputs,
+    )
 
 
 # -- dtype conversion (``elementwise.to_dtype``) ----------------------------------------------
@@ -44,12 +55,12 @@ def parse_to(args, kwargs):
             dtype = a
         elif isinstance(a, (str, _dt.device)):
             device = a
-        elif a is None or isinstance(a, bool):   # positional non_blocking
+        elif a is None or isinstance(a, bool):  # positional non_blocking
             continue
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
     if device is not None:
-        _dt.device(device)        # raises the CPU-only error for anything else
+        _dt.device(device)  # raises the CPU-only error for anything else
     return (None if dtype is None else _dt.as_dtype(dtype)), copy
 
 
@@ -85,19 +96,25 @@ def equal(self, other):
 def _new_like(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         from . import creation as C
-        return getattr(C, fn)(*size, dtype=self.dtype if dtype is None else dtype,
-                              requires_grad=requires_grad)
+
+        return getattr(C, fn)(
+            *size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad
+        )
+
     return method
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     from .creation import full
-    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
-                requires_grad=requires_grad)
+
+    return full(
+        size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad
+    )
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     from .creation import tensor
+
     return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
@@ -112,6 +129,7 @@ def _watched(op):
         if observers.consumed:
             observers.check_sum(self, other)
         return op(self, other, *args, **kwargs)
+
     method.__name__ = getattr(op, "__name__", "add")
     return method
 
@@ -152,6 +170,7 @@ def _inplace(op, name):
         if args or kwargs:
             return IP.inplace_binary(self, other, lambda a, b: op(a, b, *args, **kwargs), name)
         return IP.inplace_binary(self, other, op, name)
+
     method.__name__ = name
     return method
 
@@ -159,6 +178,7 @@ def _inplace(op, name):
 def _inplace_unary(op, name):
     def method(self, *args, **kwargs):
         return IP.inplace_unary(self, op, name, *args, **kwargs)
+
     method.__name__ = name
     return method
 
@@ -219,75 +239,203 @@ def _log_softmax(self, dim, dtype=None):
 _METHODS = {
     "backward": backward,
     # arithmetic
-    "__add__": _watched(E.add), "__radd__": _watched(_radd), "__sub__": E.sub, "__rsub__": E.rsub,
-    "__mul__": E.mul, "__rmul__": _rmul, "__truediv__": E.div, "__rtruediv__": E.rdiv,
-    "__pow__": E.pow, "__rpow__": E.rpow, "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
-    "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__floordiv__": E.floor_divide,
+    "__add__": _watched(E.add),
+    "__radd__": _watched(_radd),
+    "__sub__": E.sub,
+    "__rsub__": E.rsub,
+    "__mul__": E.mul,
+    "__rmul__": _rmul,
+    "__truediv__": E.div,
+    "__rtruediv__": E.rdiv,
+    "__pow__": E.pow,
+    "__rpow__": E.rpow,
+    "__neg__": E.neg,
+    "__pos__": _pos,
+    "__abs__": E.abs,
+    "__matmul__": L.matmul,
+    "__rmatmul__": _rmatmul,
+    "__floordiv__": E.floor_divide,
     "__mod__": E.remainder,
-    "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
-    "__invert__": E.bitwise_not, "__and__": E.bitwise_and, "__or__": E.bitwise_or,
-    "__xor__": E.bitwise_xor, "__rand__": E.bitwise_and, "__ror__": E.bitwise_or,
-    "__rxor__": E.bitwise_xor, "__rfloordiv__": _rfloordiv, "__rmod__": _rmod,
-    "__getitem__": _getitem, "__setitem__": _setitem,
-    "__iadd__": _watched(_inplace(E.add, "add_")), "__isub__": _inplace(E.sub, "sub_"),
-    "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
+    "__eq__": _eq,
+    "__ne__": _ne,
+    "__lt__": E.lt,
+    "__le__": E.le,
+    "__gt__": E.gt,
+    "__ge__": E.ge,
+    "__invert__": E.bitwise_not,
+    "__and__": E.bitwise_and,
+    "__or__": E.bitwise_or,
+    "__xor__": E.bitwise_xor,
+    "__rand__": E.bitwise_and,
+    "__ror__": E.bitwise_or,
+    "__rxor__": E.bitwise_xor,
+    "__rfloordiv__": _rfloordiv,
+    "__rmod__": _rmod,
+    "__getitem__": _getitem,
+    "__setitem__": _setitem,
+    "__iadd__": _watched(_inplace(E.add, "add_")),
+    "__isub__": _inplace(E.sub, "sub_"),
+    "__imul__": _inplace(E.mul, "mul_"),
+    "__itruediv__": _inplace(E.div, "div_"),
     "__ipow__": _inplace(E.pow, "pow_"),
-    "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
-    "divide": E.div, "true_divide": E.div, "pow": E.pow, "neg": E.neg, "negative": E.neg,
-    "exp": E.exp, "log": E.log, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "abs": E.abs,
-    "absolute": E.abs, "tanh": E.tanh, "sigmoid": E.sigmoid, "relu": E.relu, "sin": E.sin,
-    "cos": E.cos, "log1p": E.log1p, "expm1": E.expm1, "square": E.square, "sign": E.sign,
-    "reciprocal": E.reciprocal, "erf": E.erf, "floor": E.floor, "ceil": E.ceil,
-    "round": E.round, "trunc": E.trunc, "clamp": E.clamp, "clip": E.clamp,
-    "maximum": E.maximum, "minimum": E.minimum, "where": _where,
-    "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
-    "greater": E.gt, "less": E.lt, "logical_not": E.logical_not, "logical_and": E.logical_and,
-    "logical_or": E.logical_or, "logical_xor": E.logical_xor, "isnan": E.isnan,
-    "isinf": E.isinf, "isfinite": E.isfinite, "floor_divide": E.floor_divide,
+    "add": E.add,
+    "sub": E.sub,
+    "subtract": E.sub,
+    "mul": E.mul,
+    "multiply": E.mul,
+    "div": E.div,
+    "divide": E.div,
+    "true_divide": E.div,
+    "pow": E.pow,
+    "neg": E.neg,
+    "negative": E.neg,
+    "exp": E.exp,
+    "log": E.log,
+    "sqrt": E.sqrt,
+    "rsqrt": E.rsqrt,
+    "abs": E.abs,
+    "absolute": E.abs,
+    "tanh": E.tanh,
+    "sigmoid": E.sigmoid,
+    "relu": E.relu,
+    "sin": E.sin,
+    "cos": E.cos,
+    "log1p": E.log1p,
+    "expm1": E.expm1,
+    "square": E.square,
+    "sign": E.sign,
+    "reciprocal": E.reciprocal,
+    "erf": E.erf,
+    "floor": E.floor,
+    "ceil": E.ceil,
+    "round": E.round,
+    "trunc": E.trunc,
+    "clamp": E.clamp,
+    "clip": E.clamp,
+    "maximum": E.maximum,
+    "minimum": E.minimum,
+    "where": _where,
+    "eq": E.eq,
+    "ne": E.ne,
+    "lt": E.lt,
+    "le": E.le,
+    "gt": E.gt,
+    "ge": E.ge,
+    "greater": E.gt,
+    "less": E.lt,
+    "logical_not": E.logical_not,
+    "logical_and": E.logical_and,
+    "logical_or": E.logical_or,
+    "logical_xor": E.logical_xor,
+    "isnan": E.isnan,
+    "isinf": E.isinf,
+    "isfinite": E.isfinite,
+    "floor_divide": E.floor_divide,
     "remainder": E.remainder,
     # reductions
-    "sum": _sum, "mean": _mean, "max": _max, "min": _min, "amax": R.amax, "amin": R.amin,
-    "argmax": R.argmax, "argmin": R.argmin, "var": R.var, "std": R.std, "prod": R.prod,
-    "all": R.all, "any": R.any, "norm": _norm, "logsumexp": R.logsumexp, "cumsum": R.cumsum,
+    "sum": _sum,
+    "mean": _mean,
+    "max": _max,
+    "min": _min,
+    "amax": R.amax,
+    "amin": R.amin,
+    "argmax": R.argmax,
+    "argmin": R.argmin,
+    "var": R.var,
+    "std": R.std,
+    "prod": R.prod,
+    "all": R.all,
+    "any": R.any,
+    "norm": _norm,
+    "logsumexp": R.logsumexp,
+    "cumsum": R.cumsum,
     "count_nonzero": R.count_nonzero,
     # shape
-    "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as,
-    "flatten": S.flatten, "unflatten": S.unflatten, "permute": S.permute,
-    "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t, "unsqueeze": S.unsqueeze,
-    "squeeze": S.squeeze, "expand": S.expand, "expand_as": S.expand_as,
-    "broadcast_to": S.broadcast_to, "split": S.split, "chunk": S.chunk, "unbind": S.unbind,
-    "contiguous": S.contiguous, "clone": S.clone, "flip": S.flip, "repeat": S.repeat,
-    "tile": S.tile, "roll": S.roll, "movedim": S.movedim, "narrow": S.narrow, "tril": S.tril,
+    "reshape": S.reshape,
+    "view": S.view,
+    "view_as": S.view_as,
+    "reshape_as": S.reshape_as,
+    "flatten": S.flatten,
+    "unflatten": S.unflatten,
+    "permute": S.permute,
+    "transpose": S.transpose,
+    "swapaxes": S.transpose,
+    "t": S.t,
+    "unsqueeze": S.unsqueeze,
+    "squeeze": S.squeeze,
+    "expand": S.expand,
+    "expand_as": S.expand_as,
+    "broadcast_to": S.broadcast_to,
+    "split": S.split,
+    "chunk": S.chunk,
+    "unbind": S.unbind,
+    "contiguous": S.contiguous,
+    "clone": S.clone,
+    "flip": S.flip,
+    "repeat": S.repeat,
+    "tile": S.tile,
+    "roll": S.roll,
+    "movedim": S.movedim,
+    "narrow": S.narrow,
+    "tril": S.tril,
     "triu": S.triu,
     # indexing
-    "gather": I.gather, "index_select": I.index_select, "masked_fill": I.masked_fill,
+    "gather": I.gather,
+    "index_select": I.index_select,
+    "masked_fill": I.masked_fill,
     # linear algebra, nn
-    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "dot": L.dot, "mv": L.mv, "outer": L.outer,
-    "softmax": _softmax, "log_softmax": _log_softmax,
+    "matmul": L.matmul,
+    "mm": L.mm,
+    "bmm": L.bmm,
+    "dot": L.dot,
+    "mv": L.mv,
+    "outer": L.outer,
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
     # conversion
-    "to": to, "type": type_, "equal": equal, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
+    "to": to,
+    "type": type_,
+    "equal": equal,
+    "type_as": lambda self, other: E.to_dtype(self, other.dtype),
     "float": lambda self, memory_format=None: E.to_dtype(self, _dt.float32),
     "double": lambda self, memory_format=None: E.to_dtype(self, _dt.float64),
     "half": lambda self, memory_format=None: E.to_dtype(self, _dt.float16),
     "long": lambda self, memory_format=None: E.to_dtype(self, _dt.int64),
     "int": lambda self, memory_format=None: E.to_dtype(self, _dt.int32),
     "bool": lambda self, memory_format=None: E.to_dtype(self, _dt.bool),
-    "new_zeros": _new_like("zeros"), "new_ones": _new_like("ones"),
-    "new_empty": _new_like("empty"), "new_full": new_full, "new_tensor": new_tensor,
+    "new_zeros": _new_like("zeros"),
+    "new_ones": _new_like("ones"),
+    "new_empty": _new_like("empty"),
+    "new_full": new_full,
+    "new_tensor": new_tensor,
     # in place
-    "add_": _inplace(E.add, "add_"), "sub_": _inplace(E.sub, "sub_"),
-    "mul_": _inplace(E.mul, "mul_"), "div_": _inplace(E.div, "div_"),
+    "add_": _inplace(E.add, "add_"),
+    "sub_": _inplace(E.sub, "sub_"),
+    "mul_": _inplace(E.mul, "mul_"),
+    "div_": _inplace(E.div, "div_"),
     "pow_": _inplace(E.pow, "pow_"),
-    "clamp_": _inplace_unary(E.clamp, "clamp_"), "clip_": _inplace_unary(E.clamp, "clamp_"),
-    "relu_": _inplace_unary(E.relu, "relu_"), "sigmoid_": _inplace_unary(E.sigmoid, "sigmoid_"),
-    "tanh_": _inplace_unary(E.tanh, "tanh_"), "exp_": _inplace_unary(E.exp, "exp_"),
-    "neg_": _inplace_unary(E.neg, "neg_"), "sqrt_": _inplace_unary(E.sqrt, "sqrt_"),
+    "clamp_": _inplace_unary(E.clamp, "clamp_"),
+    "clip_": _inplace_unary(E.clamp, "clamp_"),
+    "relu_": _inplace_unary(E.relu, "relu_"),
+    "sigmoid_": _inplace_unary(E.sigmoid, "sigmoid_"),
+    "tanh_": _inplace_unary(E.tanh, "tanh_"),
+    "exp_": _inplace_unary(E.exp, "exp_"),
+    "neg_": _inplace_unary(E.neg, "neg_"),
+    "sqrt_": _inplace_unary(E.sqrt, "sqrt_"),
     "abs_": _inplace_unary(E.abs, "abs_"),
     "masked_fill_": _inplace_unary(I.masked_fill, "masked_fill_"),
-    "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_, "uniform_": IP.uniform_,
-    "normal_": IP.normal_, "bernoulli_": IP.bernoulli_, "random_": IP.random_,
-    "exponential_": IP.exponential_, "geometric_": IP.geometric_, "cauchy_": IP.cauchy_,
-    "log_normal_": IP.log_normal_, "apply_": _apply_,
+    "zero_": IP.zero_,
+    "fill_": IP.fill_,
+    "copy_": IP.copy_,
+    "uniform_": IP.uniform_,
+    "normal_": IP.normal_,
+    "bernoulli_": IP.bernoulli_,
+    "random_": IP.random_,
+    "exponential_": IP.exponential_,
+    "geometric_": IP.geometric_,
+    "cauchy_": IP.cauchy_,
+    "log_normal_": IP.log_normal_,
+    "apply_": _apply_,
 }
 
 
@@ -310,8 +458,9 @@ def _install():
     for name, fn in _METHODS.items():
         setattr(Tensor, name, fn)
     Tensor.T = property(S.T, doc="All dimensions reversed.")
-    Tensor.mT = property(lambda self: S.transpose(self, -2, -1),
-                         doc="The last two dimensions swapped.")
+    Tensor.mT = property(
+        lambda self: S.transpose(self, -2, -1), doc="The last two dimensions swapped."
+    )
     Tensor.__hash__ = object.__hash__
 
 

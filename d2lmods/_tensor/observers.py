@@ -5,6 +5,7 @@ facts here and calls back; ``d2lmods.nn._loop`` decides whether a learner made a
 says so. Nothing here changes what the core computes. Each hook costs one truth test while no
 observer is armed.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -17,9 +18,9 @@ consumed: weakref.WeakSet = weakref.WeakSet()
 data_aliases: dict = {}
 
 # Set by d2lmods.nn._loop when it is imported.
-on_scalar_sum = None        # () -> None: a consumed loss was summed into another tensor
-on_data_of_nonleaf = None   # (source, alias) -> payload or None
-on_alias_write = None       # (payload) -> None
+on_scalar_sum = None  # () -> None: a consumed loss was summed into another tensor
+on_data_of_nonleaf = None  # (source, alias) -> payload or None
+on_alias_write = None  # (payload) -> None
 on_root_without_grad = None  # (index) -> message or None
 
 
@@ -53,8 +54,10 @@ def data_of_nonleaf(source, alias) -> None:
     payload = on_data_of_nonleaf(source, alias)
     if payload is not None:
         key = id(alias)
-        data_aliases[key] = (weakref.ref(alias, lambda _r, k=key: data_aliases.pop(k, None)),
-                             payload)
+        data_aliases[key] = (
+            weakref.ref(alias, lambda _r, k=key: data_aliases.pop(k, None)),
+            payload,
+        )
 
 
 def alias_written(t) -> None:

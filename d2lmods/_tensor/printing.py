@@ -16,6 +16,7 @@ The rules, as PyTorch applies them:
     tensor([[1.0000, 2.5000],
             [3.0000, 4.0000]])
 """
+
 import math
 
 import numpy as np
@@ -36,8 +37,9 @@ class _PrintOptions:
 PRINT_OPTS = _PrintOptions()
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
-                     sci_mode=None):
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+):
     """Change how tensors print (same arguments as ``torch.set_printoptions``)."""
     if profile == "default":
         PRINT_OPTS.precision, PRINT_OPTS.threshold = 4, 1000
@@ -80,8 +82,11 @@ class _Formatter:
         mags = np.abs(shown)
         lo, hi = mags.min(), mags.max()
         self.int_mode = bool(np.all(shown == np.ceil(shown)))
-        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) \
-            if PRINT_OPTS.sci_mode is None else PRINT_OPTS.sci_mode
+        self.sci_mode = (
+            (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+            if PRINT_OPTS.sci_mode is None
+            else PRINT_OPTS.sci_mode
+        )
         vals = shown.tolist()
         if self.sci_mode:
             self.max_width = max(len(f"{v:.{p}e}") for v in vals)
@@ -124,11 +129,14 @@ def _vector(x, indent, summarize, fmt):
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / (fmt.max_width + 2)))
     e = PRINT_OPTS.edgeitems
     if summarize and x.shape[0] > 2 * e:
-        items = [fmt.format(v) for v in x[:e].tolist()] + [" ..."] + \
-                [fmt.format(v) for v in x[-e:].tolist()]
+        items = (
+            [fmt.format(v) for v in x[:e].tolist()]
+            + [" ..."]
+            + [fmt.format(v) for v in x[-e:].tolist()]
+        )
     else:
         items = [fmt.format(v) for v in x.tolist()]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
@@ -139,8 +147,11 @@ def _body(x, indent, summarize, fmt):
         return _vector(x, indent, summarize, fmt)
     e = PRINT_OPTS.edgeitems
     if summarize and x.shape[0] > 2 * e:
-        parts = [_body(x[i], indent + 1, summarize, fmt) for i in range(e)] + ["..."] + \
-                [_body(x[i], indent + 1, summarize, fmt) for i in range(x.shape[0] - e, x.shape[0])]
+        parts = (
+            [_body(x[i], indent + 1, summarize, fmt) for i in range(e)]
+            + ["..."]
+            + [_body(x[i], indent + 1, summarize, fmt) for i in range(x.shape[0] - e, x.shape[0])]
+        )
     else:
         parts = [_body(x[i], indent + 1, summarize, fmt) for i in range(x.shape[0])]
     return "[" + ("," + "\n" * (x.ndim - 1) + " " * (indent + 1)).join(parts) + "]"

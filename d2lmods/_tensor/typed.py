@@ -11,6 +11,7 @@ they are not subclasses of ``Tensor`` either::
     >>> torch.ones(1).type()
     'torch.FloatTensor'
 """
+
 import numbers
 
 import numpy as np
@@ -39,8 +40,10 @@ class TensorType(type):
         if len(args) == 1 and isinstance(args[0], Tensor):
             t = args[0]
             if t._data.dtype != np_dtype:
-                raise TypeError(f"{cls.__name__}(t) needs a tensor of dtype {cls.dtype}, got "
-                                f"{t.dtype}; convert it with t.to({cls.dtype})")
+                raise TypeError(
+                    f"{cls.__name__}(t) needs a tensor of dtype {cls.dtype}, got "
+                    f"{t.dtype}; convert it with t.to({cls.dtype})"
+                )
             return wrap(t._data, version=t._vcell)
         if not args:
             return wrap(np.empty((0,), dtype=np_dtype))
@@ -51,8 +54,9 @@ class TensorType(type):
         if len(args) == 1 and not isinstance(args[0], numbers.Number):
             # straight to the dtype (a float32 detour would round DoubleTensor's values)
             return wrap(np.array(as_array(args[0], cls.dtype), copy=True))
-        raise TypeError(f"{cls.__name__}() takes data (a list or array), sizes (ints) or a tensor; "
-                        f"got {args!r}")
+        raise TypeError(
+            f"{cls.__name__}() takes data (a list or array), sizes (ints) or a tensor; got {args!r}"
+        )
 
     def __repr__(cls):
         return f"<class 'd2lmods.{cls.__name__}'>"
@@ -63,9 +67,23 @@ def _typed(dtype):
 
 
 # name -> class, in PyTorch's order
-TYPED = {c.__name__: c for c in map(_typed, (
-    _dt.float32, _dt.float64, _dt.float16, _dt.int64, _dt.int32, _dt.int16, _dt.int8, _dt.uint8,
-    _dt.bool))}
+TYPED = {
+    c.__name__: c
+    for c in map(
+        _typed,
+        (
+            _dt.float32,
+            _dt.float64,
+            _dt.float16,
+            _dt.int64,
+            _dt.int32,
+            _dt.int16,
+            _dt.int8,
+            _dt.uint8,
+            _dt.bool,
+        ),
+    )
+}
 
 
 def type_name(t):
@@ -80,7 +98,8 @@ def typed_dtype(spec):
     if isinstance(spec, str) and spec.endswith("Tensor"):
         cls = TYPED.get(spec.rsplit(".", 1)[-1])
         if cls is None:
-            raise ValueError(f"invalid type: {spec!r}; use one of "
-                             f"{', '.join('torch.' + n for n in TYPED)}")
+            raise ValueError(
+                f"invalid type: {spec!r}; use one of {', '.join('torch.' + n for n in TYPED)}"
+            )
         return cls.dtype
     return _dt.as_dtype(spec)

@@ -12,12 +12,13 @@ gradient.
     >>> w.grad
     tensor([2., 4.])
 """
+
 import numpy as np
 
 from .._tensor import observers
 from .._tensor.core import RETAINS_GRAD, Size, Tensor, wrap
 from .grad_mode import STATE
-from .node import Node, GraphFreedError, _FREED_MESSAGE
+from .node import _FREED_MESSAGE, GraphFreedError, Node
 
 __all__ = ["backward", "grad"]
 
@@ -54,6 +55,7 @@ def _topological_order(roots):
 class _GraphRoot(Node):
     """Where backward starts: its inputs are the output tensors and its backward hands each its
     root gradient (PyTorch's engine has the same node), so one loop delivers every gradient."""
+
     __slots__ = ()
 
     def backward(self, grads):
@@ -64,7 +66,7 @@ def _on_path(order, wanted, wanted_at):
     """The nodes of ``order`` from which some ``wanted`` tensor can be reached: only those run,
     so ``autograd.grad(out, [a])`` never calls a backward that leads elsewhere."""
     needed = set(wanted_at)
-    for node in reversed(order):          # producers before their consumers
+    for node in reversed(order):  # producers before their consumers
         if node in needed:
             continue
         for e in node.inputs:
@@ -86,10 +88,10 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     start = _GraphRoot()
     start.inputs = [(t, t._fn, t._out_nr) for t in roots]
     start.saved = start._versions = ()
-    grads = {start: root_grads}   # node -> summed gradient of its output ({out_nr: g} if several)
-    found = {}                    # leaf (or wanted) tensor -> summed gradient
-    wanted_at = {}                # node -> the wanted non-leaf tensors it produced
-    retained_at = {}              # node -> the tensors it produced that called retain_grad()
+    grads = {start: root_grads}  # node -> summed gradient of its output ({out_nr: g} if several)
+    found = {}  # leaf (or wanted) tensor -> summed gradient
+    wanted_at = {}  # node -> the wanted non-leaf tensors it produced
+    retained_at = {}  # node -> the tensors it produced that called retain_grad()
     kept = {}
     if RETAINS_GRAD:
         for t in list(RETAINS_GRAD.values()):
@@ -102,7 +104,7 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     needed = None if wanted is None else _on_path(order, wanted, wanted_at)
     pop = grads.pop
     prev_enabled = STATE.enabled
-    STATE.enabled = False   # backward formulas must not record graphs
+    STATE.enabled = False  # backward formulas must not record graphs
     try:
         for node in order:
             g = pop(node, None)
@@ -117,7 +119,7 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 for t in retained_at[node]:
                     gt = g if node.n_outputs == 1 else g.get(t._out_nr)
                     if gt is not None:
-                        kept[t] = np.array(gt)   # its own copy: leaves may get the same array
+                        kept[t] = np.array(gt)  # its own copy: leaves may get the same array
             saved = node.saved
             if saved is None:
                 raise GraphFreedError(_FREED_MESSAGE)
@@ -125,12 +127,12 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 node.check_saved()
             in_grads = node.backward(g)
             if saved and not retain_graph:
-                node.saved = None      # free what backward needed
+                node.saved = None  # free what backward needed
             for e, gi in zip(node.inputs, in_grads):
                 if e is None or gi is None:
                     continue
                 t, fn, out_nr = e
-                if fn is None:                  # a leaf
+                if fn is None:  # a leaf
                     if wanted is not None and t not in wanted:
                         continue
                     store, key = found, t
@@ -155,12 +157,15 @@ def _as_root_grad(t, g):
                 f"grad can be implicitly created only for scalar outputs, but this output has shape "
                 f"{Size(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
                 f"loss.mean().backward()), or pass the upstream gradient: "
-                f"y.backward(gradient=torch.ones_like(y)).")
+                f"y.backward(gradient=torch.ones_like(y))."
+            )
         return np.ones(t._data.shape, dtype=t._data.dtype)
     arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
     if arr.shape != t._data.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(arr.shape)} and "
-                           f"output[0] has a shape of {Size(t._data.shape)}.")
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {Size(arr.shape)} and "
+            f"output[0] has a shape of {Size(t._data.shape)}."
+        )
     return np.array(arr, dtype=t._data.dtype)  # a private copy: the engine may add into it
 
 
@@ -172,24 +177,29 @@ def _prepare(tensors, grad_tensors, create_graph, inputs=None):
     elif isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors]
     if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by "
-                                  "d2lmods")
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by d2lmods"
+        )
     for i, t in enumerate(tensors):
         if not t._rg:
-            raise RuntimeError(observers.root_text(i) or
-                f"element {i} of tensors does not require grad and does not have a grad_fn. "
+            raise RuntimeError(
+                observers.root_text(i)
+                or f"element {i} of tensors does not require grad and does not have a grad_fn. "
                 "Nothing it depends on requires grad: create the parameters with "
                 "requires_grad=True (or call w.requires_grad_()), and don't compute the output "
-                "inside `with torch.no_grad():` or from .detach()/.data/.numpy() values.")
+                "inside `with torch.no_grad():` or from .detach()/.data/.numpy() values."
+            )
     for i, t in enumerate(inputs or ()):
         if not t._rg:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) does not require grad"
+            )
     return tensors, [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
 
 
 def _store_grads(grads):
     """Add each tensor's gradient into its ``.grad``."""
-    handed_out = set()    # arrays already given to a tensor: a second one gets a copy
+    handed_out = set()  # arrays already given to a tensor: a second one gets a copy
     for t, g in grads.items():
         if not t._rg:
             continue
@@ -224,14 +234,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     observers.backward_done(tensors, bool(retain_graph))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
     """Return the gradients of ``outputs`` w.r.t. ``inputs`` (a tuple), leaving ``.grad`` untouched.
 
-        >>> import d2lmods as torch
-        >>> x = torch.tensor(3., requires_grad=True)
-        >>> torch.autograd.grad(x ** 2, x)
-        (tensor(6.),)
+    >>> import d2lmods as torch
+    >>> x = torch.tensor(3., requires_grad=True)
+    >>> torch.autograd.grad(x ** 2, x)
+    (tensor(6.),)
     """
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     outputs, root_grads = _prepare(outputs, grad_outputs, create_graph, inputs)
@@ -247,7 +264,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(
                     f"One of the differentiated Tensors (input {i}, shape {Size(t.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the "
-                    "desired behavior.")
+                    "desired behavior."
+                )
             result.append(None)
         else:
             result.append(wrap(np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype)))

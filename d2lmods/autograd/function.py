@@ -17,6 +17,7 @@
 ``forward`` runs with gradient recording off and sees plain tensors; ``backward`` gets one gradient
 per output and returns one gradient (or ``None``) per ``forward`` argument.
 """
+
 import numpy as np
 
 from .._tensor.core import Tensor, wrap
@@ -29,9 +30,19 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 class FunctionCtx(Node):
     """The ``ctx`` object passed to ``forward``/``backward``; it is also the output's ``grad_fn``."""
 
-    __slots__ = ("_fn_cls", "_arg_is_tensor", "needs_input_grad", "_saved_tensors", "n_outputs",
-                 "_non_differentiable", "materialize_grads", "_out_meta", "_saved_flag", "_freed",
-                 "__dict__")
+    __slots__ = (
+        "_fn_cls",
+        "_arg_is_tensor",
+        "needs_input_grad",
+        "_saved_tensors",
+        "n_outputs",
+        "_non_differentiable",
+        "materialize_grads",
+        "_out_meta",
+        "_saved_flag",
+        "_freed",
+        "__dict__",
+    )
 
     # The engine frees a node's saved values after its backward (``node.saved = None``) and
     # refuses to run a freed node. PyTorch refuses a Function only when its backward reads
@@ -51,13 +62,14 @@ class FunctionCtx(Node):
         """Keep tensors for ``backward``; a later in-place change to them is detected."""
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save tensors (or None), but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}; store other "
-                                "values as attributes of ctx instead (ctx.k = k)")
+                raise TypeError(
+                    "save_for_backward can only save tensors (or None), but argument "
+                    f"{tensors.index(t)} is of type {type(t).__name__}; store other "
+                    "values as attributes of ctx instead (ctx.k = k)"
+                )
         self._saved_tensors = tensors
-        self.saved = (True,)   # something to free: reading it in a second backward then raises
-        self._versions = tuple((t._vcell, t._vcell[0], t._data)
-                               for t in tensors if t is not None)
+        self.saved = (True,)  # something to free: reading it in a second backward then raises
+        self._versions = tuple((t._vcell, t._vcell[0], t._data) for t in tensors if t is not None)
 
     @property
     def saved_tensors(self):
@@ -87,19 +99,23 @@ class FunctionCtx(Node):
             result = (result,)
         n_args = len(self._arg_is_tensor)
         name = type(self).__name__
-        if len(result) != n_args and not (len(result) > n_args
-                                          and all(g is None for g in result[n_args:])):
+        if len(result) != n_args and not (
+            len(result) > n_args and all(g is None for g in result[n_args:])
+        ):
             # PyTorch accepts extra trailing Nones, nothing else
-            raise RuntimeError(f"function {name} returned an incorrect number of gradients "
-                               f"(expected {n_args}, got {len(result)})")
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients "
+                f"(expected {n_args}, got {len(result)})"
+            )
         out = []
-        index = 0          # PyTorch counts the tensor inputs only when naming a bad gradient
+        index = 0  # PyTorch counts the tensor inputs only when naming a bad gradient
         for pos, (is_tensor, edge, g) in enumerate(zip(self._arg_is_tensor, self.inputs, result)):
             if not is_tensor:
                 if g is not None:
                     raise RuntimeError(
                         f"function {name} returned a gradient different than None at position "
-                        f"{pos + 1}, but the corresponding forward input was not a Variable")
+                        f"{pos + 1}, but the corresponding forward input was not a Variable"
+                    )
                 out.append(None)
                 continue
             index += 1
@@ -125,10 +141,13 @@ def _reduce_to(arr, shape, name, index):
     PyTorch's error."""
     lead = arr.ndim - len(shape)
     if lead < 0 or any(s != 1 and s != a for s, a in zip(shape, arr.shape[lead:])):
-        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got "
-                           f"{list(arr.shape)} but expected shape compatible with {list(shape)}")
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and arr.shape[lead + i] != 1)
+        raise RuntimeError(
+            f"Function {name} returned an invalid gradient at index {index} - got "
+            f"{list(arr.shape)} but expected shape compatible with {list(shape)}"
+        )
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and arr.shape[lead + i] != 1
+    )
     return arr.sum(axis=axes).reshape(shape)
 
 
@@ -145,13 +164,16 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("You must implement the forward function for custom "
-                                  "autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your "
-                                  "custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your "
+            "custom autograd.Function to use it with backward mode AD."
+        )
 
     @staticmethod
     def setup_context(ctx, inputs, output):  # pragma: no cover - only used when overridden
@@ -160,8 +182,10 @@ class Function(metaclass=_FunctionMeta):
     vjp = backward
 
     def __init__(self, *args, **kwargs):
-        raise RuntimeError("Function objects are not instantiated: call the class's apply() "
-                           f"instead ({type(self).__name__}.apply(x))")
+        raise RuntimeError(
+            "Function objects are not instantiated: call the class's apply() "
+            f"instead ({type(self).__name__}.apply(x))"
+        )
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -195,8 +219,9 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return output
         outputs = output if isinstance(output, tuple) else (output,)
-        ctx.inputs = tuple((a, a._fn, a._out_nr) if (t and a._rg) else None
-                           for t, a in zip(is_tensor, args))
+        ctx.inputs = tuple(
+            (a, a._fn, a._out_nr) if (t and a._rg) else None for t, a in zip(is_tensor, args)
+        )
         ctx.n_outputs = len(outputs)
         ctx._out_meta = []
         for i, o in enumerate(outputs):
@@ -210,7 +235,7 @@ class Function(metaclass=_FunctionMeta):
                 # forward returned an input or a tensor that already has a graph: alias it so the
                 # caller's tensor keeps its own history.
                 o = o.detach()
-                outputs = outputs[:i] + (o,) + outputs[i + 1:]
+                outputs = outputs[:i] + (o,) + outputs[i + 1 :]
             o._rg = True
             o._fn = ctx
             o._out_nr = i

@@ -9,6 +9,7 @@ Every op asks ``STATE.enabled`` before recording a graph node, so the check is o
     >>> y.requires_grad
     False
 """
+
 import functools
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
@@ -58,6 +59,7 @@ class _GradModeContext:
         def wrapper(*args, **kwargs):
             with self.__class__():
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -118,4 +120,5 @@ class set_grad_enabled(_GradModeContext):
         def wrapper(*args, **kwargs):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
+
         return wrapper

@@ -14,6 +14,7 @@ Every differentiable op creates one ``Node`` subclass instance, named like PyTor
 outputs gets ``{output number: array}`` for the outputs that received one) and returns one array
 (or ``None``) per input. It never loops over elements in Python: kernels do that.
 """
+
 from .._messages.core import INPLACE_MODIFIED
 from .._tensor.dtypes import NP_TO_DTYPE
 
@@ -36,7 +37,8 @@ _FREED_MESSAGE = (
     "In a training loop the usual cause is a loss (or an output such as y_hat = net(X)) computed "
     "once, before the loop, and reused: compute the forward pass and the loss again inside every "
     "iteration, so each backward() gets a fresh graph. retain_graph=True is rarely the right fix; "
-    "it keeps the old graph and its stale values alive.")
+    "it keeps the old graph and its stale values alive."
+)
 
 
 class Node:
@@ -74,8 +76,9 @@ class Node:
             raise GraphFreedError(_FREED_MESSAGE)
         for counter, version, arr in self._versions:
             if counter[0] != version:
-                raise SavedTensorModifiedError(_modified_message(self, arr.shape, arr.dtype,
-                                                                 counter[0], version))
+                raise SavedTensorModifiedError(
+                    _modified_message(self, arr.shape, arr.dtype, counter[0], version)
+                )
 
 
 def _modified_message(node, shape, np_dtype, now, expected):
@@ -85,7 +88,8 @@ def _modified_message(node, shape, np_dtype, now, expected):
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [d2lmods.{dtype.torch_name}Tensor [{shape_s}]], "
         f"which {node.name()} saved for its backward, is at version {now}; expected version "
-        f"{expected} instead.\n" + INPLACE_MODIFIED)
+        f"{expected} instead.\n" + INPLACE_MODIFIED
+    )
 
 
 class AccumulateGrad:

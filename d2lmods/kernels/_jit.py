@@ -8,6 +8,7 @@ defined we check and, if needed, point numba at a writable folder of our own.
 Kernels are module-level ``@njit(cache=True)`` functions: functions built inside factories are
 closures, and numba keys closures by their captured values, which never hit the cache again.
 """
+
 import functools
 import os
 import tempfile
@@ -33,8 +34,10 @@ def choose_cache_dir(here=None, writable=_writable):
     here = here or os.path.dirname(os.path.abspath(__file__))
     if writable(os.path.join(here, "__pycache__")):
         return None
-    for folder in (os.path.join(os.path.expanduser("~"), ".cache", "d2lmods", "numba"),
-                   os.path.join(tempfile.gettempdir(), f"d2lmods-numba-{_uid()}")):
+    for folder in (
+        os.path.join(os.path.expanduser("~"), ".cache", "d2lmods", "numba"),
+        os.path.join(tempfile.gettempdir(), f"d2lmods-numba-{_uid()}"),
+    ):
         if writable(folder):
             return folder
     return None
@@ -51,7 +54,6 @@ def _uid():
 _dir = choose_cache_dir()
 if _dir is not None:
     os.environ["NUMBA_CACHE_DIR"] = _dir
-
 
 
 def cache_dir():
@@ -79,7 +81,8 @@ class _LazyKernel:
     def _load(self):
         if self._dispatcher is None:
             import numba
-            if _dir is not None:      # numba may have been imported before us
+
+            if _dir is not None:  # numba may have been imported before us
                 numba.config.CACHE_DIR = _dir
             self._dispatcher = numba.njit(cache=True, nogil=True)(self._fn)
         return self._dispatcher

@@ -7,6 +7,7 @@ back into image positions). ``im2col_batched`` keeps the batch first, (N, C*kh*k
 ``conv2d_backward`` are the whole convolution on those columns (they choose the layout, keep or
 rebuild the columns, and draw work arrays from ``scratch``/``temp``). Pooling kernels follow.
 """
+
 import sys
 import threading
 
@@ -49,7 +50,7 @@ def im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, fill=0.0):
     for ki in range(kh):
         for kj in range(kw):
             hs, ws = ki * dh, kj * dw
-            patch = xp[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw]
+            patch = xp[:, :, hs : hs + sh * (oh - 1) + 1 : sh, ws : ws + sw * (ow - 1) + 1 : sw]
             cols[:, ki, kj] = patch.transpose(1, 0, 2, 3)
     return cols.reshape(c * kh * kw, n * oh * ow)
 
@@ -94,9 +95,10 @@ def col2im_ref(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     for ki in range(kh):
         for kj in range(kw):
             hs, ws = ki * dh, kj * dw
-            xp[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw] += \
-                cols[:, ki, kj].transpose(1, 0, 2, 3)
-    return xp[:, :, ph:ph + h, pw:pw + w].copy()
+            xp[:, :, hs : hs + sh * (oh - 1) + 1 : sh, ws : ws + sw * (ow - 1) + 1 : sw] += cols[
+                :, ki, kj
+            ].transpose(1, 0, 2, 3)
+    return xp[:, :, ph : ph + h, pw : pw + w].copy()
 
 
 @njit
@@ -132,8 +134,9 @@ def max_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow):
 
 def max_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow):
     n, c, h, w = x.shape
-    cols = im2col_ref(x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow,
-                      fill=-np.inf)                      # (kh*kw, n*c*oh*ow)
+    cols = im2col_ref(
+        x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow, fill=-np.inf
+    )  # (kh*kw, n*c*oh*ow)
     a = cols.argmax(axis=0)
     out = cols[a, np.arange(cols.shape[1])].reshape(n, c, oh, ow)
     ki, kj = (a // kw).reshape(n, c, oh, ow), (a % kw).reshape(n, c, oh, ow)
@@ -241,7 +244,8 @@ def avg_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad):
     cols = im2col_ref(x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
     s = cols.sum(axis=0).reshape(n, c, oh, ow)
     return (s / _avg_counts(h, w, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad)).astype(
-        x.dtype)
+        x.dtype
+    )
 
 
 def avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
@@ -251,8 +255,11 @@ def avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad):
     cnt = _avg_counts(h, w, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad)
     v = (g / cnt).reshape(1, n * c * oh * ow)
     cols = np.repeat(v, kh * kw, axis=0)
-    return col2im_ref(cols, n * c, 1, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow).reshape(
-        n, c, h, w).astype(g.dtype)
+    return (
+        col2im_ref(cols, n * c, 1, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+        .reshape(n, c, h, w)
+        .astype(g.dtype)
+    )
 
 
 def windows_inside(h, w, kh, kw, sh, sw, ph, pw, oh, ow):
@@ -275,7 +282,7 @@ def avg_pool2d_fwd_inside(x, kh, kw, sh, sw, oh, ow):
     for ki in range(kh):
         for kj in range(kw):
             if ki or kj:
-                out += x[:, :, ki:ki + he:sh, kj:kj + we:sw]
+                out += x[:, :, ki : ki + he : sh, kj : kj + we : sw]
     out /= x.dtype.type(kh * kw)
     return out
 
@@ -288,7 +295,7 @@ def avg_pool2d_bwd_inside(g, h, w, kh, kw, sh, sw):
     gx = np.zeros((n, c, h, w), dtype=g.dtype)
     for ki in range(kh):
         for kj in range(kw):
-            gx[:, :, ki:ki + he:sh, kj:kj + we:sw] += v
+            gx[:, :, ki : ki + he : sh, kj : kj + we : sw] += v
     return gx
 
 
@@ -306,8 +313,8 @@ def avg_pool2d_bwd_inside(g, h, w, kh, kw, sh, sw):
 # and their gradients have the same shapes every step, so they come from this pool. An array is
 # handed out again only when the pool holds its sole reference (the backward engine drops a
 # node's saved columns when it has used them), so nothing still in use is ever overwritten.
-SCRATCH_FROM = 1 << 18          # smaller arrays come from malloc's own free lists quickly
-SCRATCH_MAX_BYTES = 1 << 30     # above this the pool stops growing; arrays are then plain
+SCRATCH_FROM = 1 << 18  # smaller arrays come from malloc's own free lists quickly
+SCRATCH_MAX_BYTES = 1 << 30  # above this the pool stops growing; arrays are then plain
 SCRATCH_PER_SHAPE = 16
 _scratch = {}
 _temps = {}
@@ -325,7 +332,7 @@ def scratch(shape, dtype):
     with _scratch_lock:
         bufs = _scratch.setdefault(key, [])
         for a in bufs:
-            if sys.getrefcount(a) <= 3:     # the list, the loop variable, getrefcount's argument
+            if sys.getrefcount(a) <= 3:  # the list, the loop variable, getrefcount's argument
                 return a
         a = np.empty(shape, dtype)
         if len(bufs) < SCRATCH_PER_SHAPE and _scratch_bytes[0] + nbytes <= SCRATCH_MAX_BYTES:
@@ -365,7 +372,7 @@ def _pad_hw(x, ph, pw):
         return x
     n, c, h, w = x.shape
     xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    xp[:, :, ph:ph + h, pw:pw + w] = x
+    xp[:, :, ph : ph + h, pw : pw + w] = x
     return xp
 
 
@@ -404,7 +411,7 @@ def _im2col_batched_strided(xp, kh, kw, sh, sw, dh, dw, oh, ow, cols):
 def im2col_batched(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Columns of every receptive field, sample by sample: (N, C*kh*kw, OH*OW)."""
     if kh == kw == 1 and sh == sw == 1 and not (ph or pw):
-        return x.reshape(x.shape[0], x.shape[1], -1)        # a 1x1 convolution needs no copy
+        return x.reshape(x.shape[0], x.shape[1], -1)  # a 1x1 convolution needs no copy
     cols = scratch((x.shape[0], x.shape[1] * kh * kw, oh * ow), x.dtype)
     return _im2col_into(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, cols)
 
@@ -426,7 +433,9 @@ def im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     for ki in range(kh):
         for kj in range(kw):
             hs, ws = ki * dh, kj * dw
-            cols[:, :, ki, kj] = xp[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw]
+            cols[:, :, ki, kj] = xp[
+                :, :, hs : hs + sh * (oh - 1) + 1 : sh, ws : ws + sw * (ow - 1) + 1 : sw
+            ]
     return cols.reshape(n, c * kh * kw, oh * ow)
 
 
@@ -456,8 +465,9 @@ def _col2im_batched_strided(cols, c, kh, kw, sh, sw, dh, dw, oh, ow, xp):
                     row = (ci * kh + ki) * kw + kj
                     for i in range(oh):
                         for j in range(ow):
-                            xp[b, ci, i * sh + ki * dh, j * sw + kj * dw] += \
-                                cols[b, row, i * ow + j]
+                            xp[b, ci, i * sh + ki * dh, j * sw + kj * dw] += cols[
+                                b, row, i * ow + j
+                            ]
     return xp
 
 
@@ -466,8 +476,23 @@ def col2im_batched(cols, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n = cols.shape[0]
     if kh == kw == 1 and sh == sw == 1 and not (ph or pw):
         return cols.reshape(n, c, h, w)
-    return _col2im_into(cols, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
-                        np.empty((n, c, h, w), dtype=cols.dtype))
+    return _col2im_into(
+        cols,
+        c,
+        h,
+        w,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        dh,
+        dw,
+        oh,
+        ow,
+        np.empty((n, c, h, w), dtype=cols.dtype),
+    )
 
 
 def _col2im_into(cols, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out):
@@ -481,7 +506,7 @@ def _col2im_into(cols, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out):
     else:
         _col2im_batched_strided(cols, c, kh, kw, sh, sw, dh, dw, oh, ow, xp)
     if ph or pw:
-        out[...] = xp[:, :, ph:ph + h, pw:pw + w]
+        out[...] = xp[:, :, ph : ph + h, pw : pw + w]
     return out
 
 
@@ -492,8 +517,10 @@ def col2im_batched_ref(cols, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     for ki in range(kh):
         for kj in range(kw):
             hs, ws = ki * dh, kj * dw
-            xp[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw] += cols[:, :, ki, kj]
-    return xp[:, :, ph:ph + h, pw:pw + w].copy() if ph or pw else xp
+            xp[:, :, hs : hs + sh * (oh - 1) + 1 : sh, ws : ws + sw * (ow - 1) + 1 : sw] += cols[
+                :, :, ki, kj
+            ]
+    return xp[:, :, ph : ph + h, pw : pw + w].copy() if ph or pw else xp
 
 
 # -- pooling when every window lies inside the input (no padding, no ceil overhang) -------------
@@ -592,7 +619,7 @@ def max_pool2d_fwd_inside(x, kh, kw, sh, sw, oh, ow):
     0.10 ms (0.42 ms with NaNs in x) against 1.2 ms.
     """
     if kh == kw == sh == sw == 2:
-        if not np.isnan(x).any():    # 20 us for 64x6x28x28: cheaper than NaN-aware compares
+        if not np.isnan(x).any():  # 20 us for 64x6x28x28: cheaper than NaN-aware compares
             return _max_pool2d_fwd_2x2_finite(x, oh, ow)
         return _max_pool2d_fwd_2x2(x, oh, ow)
     return _max_pool2d_fwd_inside_any(x, kh, kw, sh, sw, oh, ow)
@@ -669,38 +696,48 @@ def _conv2d_forward_2d(x, w2, sh, sw, ph, pw, dh, dw, oh, ow, groups, kh, kw):
     n = x.shape[0]
     o, kk = w2.shape
     og = o // groups
-    cols = _im2col_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)      # (C*kh*kw, N*OH*OW)
+    cols = _im2col_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)  # (C*kh*kw, N*OH*OW)
     y2 = np.empty((o, cols.shape[1]), dtype=x.dtype)
     for gi in range(groups):
-        np.matmul(w2[gi * og:(gi + 1) * og], cols[gi * kk:(gi + 1) * kk],
-                  out=y2[gi * og:(gi + 1) * og])
+        np.matmul(
+            w2[gi * og : (gi + 1) * og],
+            cols[gi * kk : (gi + 1) * kk],
+            out=y2[gi * og : (gi + 1) * og],
+        )
     y = np.empty((n, o, oh * ow), dtype=x.dtype)
     y[...] = y2.reshape(o, n, oh * ow).transpose(1, 0, 2)
     keep = cols.nbytes <= KEEP_COLS_BYTES
     return y, (cols if keep else None)
 
 
-def _conv2d_backward_2d(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x,
-                        need_w, x):
+def _conv2d_backward_2d(
+    g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w, x
+):
     n, c, h, wd_ = x_shape
     o, cg, kh, kw = w.shape
     og, kk = o // groups, cg * kh * kw
     w2 = w.reshape(o, kk)
     if cols is None:
         cols = _im2col_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    g2 = np.ascontiguousarray(g.transpose(1, 0, 2)).reshape(o, -1)   # (O, N*OH*OW)
+    g2 = np.ascontiguousarray(g.transpose(1, 0, 2)).reshape(o, -1)  # (O, N*OH*OW)
     gw = gx = None
     if need_w:
         gw = np.empty((o, kk), dtype=w.dtype)
         for gi in range(groups):
-            np.matmul(g2[gi * og:(gi + 1) * og], cols[gi * kk:(gi + 1) * kk].T,
-                      out=gw[gi * og:(gi + 1) * og])
+            np.matmul(
+                g2[gi * og : (gi + 1) * og],
+                cols[gi * kk : (gi + 1) * kk].T,
+                out=gw[gi * og : (gi + 1) * og],
+            )
         gw = gw.reshape(w.shape)
     if need_x:
         gcols = np.empty_like(cols)
         for gi in range(groups):
-            np.matmul(w2[gi * og:(gi + 1) * og].T, g2[gi * og:(gi + 1) * og],
-                      out=gcols[gi * kk:(gi + 1) * kk])
+            np.matmul(
+                w2[gi * og : (gi + 1) * og].T,
+                g2[gi * og : (gi + 1) * og],
+                out=gcols[gi * kk : (gi + 1) * kk],
+            )
         f = col2im if jit_enabled() else col2im_ref
         gx = f(gcols, n, c, h, wd_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return gx, gw
@@ -719,8 +756,9 @@ def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     kk = cg * kh * kw
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
     if _one_product(oh * ow, o, pointwise):
-        return _conv2d_forward_2d(x, w.reshape(o, kk), sh, sw, ph, pw, dh, dw, oh, ow, groups,
-                                  kh, kw)
+        return _conv2d_forward_2d(
+            x, w.reshape(o, kk), sh, sw, ph, pw, dh, dw, oh, ow, groups, kh, kw
+        )
     sample = (c * kh * kw, oh * ow)
     sample_bytes = x.dtype.itemsize * sample[0] * sample[1]
     keep = pointwise or n * sample_bytes <= KEEP_COLS_BYTES
@@ -730,14 +768,15 @@ def conv2d_forward(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
         _matmul_groups(w.reshape(o, kk), cols, y, groups)
         return y, cols
     if keep:
-        cols = _im2col_into(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
-                            scratch((n,) + sample, x.dtype))
+        cols = _im2col_into(
+            x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, scratch((n,) + sample, x.dtype)
+        )
         _matmul_groups(w.reshape(o, kk), cols, y, groups)
         return y, cols
     k, spans = _spans(n, sample_bytes)
     buf = temp((k,) + sample, x.dtype)
     for lo, hi in spans:
-        cols = _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, buf[:hi - lo])
+        cols = _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, buf[: hi - lo])
         _matmul_groups(w.reshape(o, kk), cols, y[lo:hi], groups)
     return y, None
 
@@ -749,8 +788,9 @@ def _matmul_groups(w2, cols, out, groups):
         return
     og, kk = w2.shape[0] // groups, w2.shape[1]
     for gi in range(groups):
-        out[:, gi * og:(gi + 1) * og] = np.matmul(w2[gi * og:(gi + 1) * og],
-                                                  cols[:, gi * kk:(gi + 1) * kk])
+        out[:, gi * og : (gi + 1) * og] = np.matmul(
+            w2[gi * og : (gi + 1) * og], cols[:, gi * kk : (gi + 1) * kk]
+        )
 
 
 def _backward_slice(g, cols, w2, groups, need_w, gcols):
@@ -765,8 +805,9 @@ def _backward_slice(g, cols, w2, groups, need_w, gcols):
         # OH*OW axis better this way round (LeNet conv2: 0.39 ms against 0.65 ms)
         gw = np.empty((groups, kk, og), dtype=w2.dtype)
         for gi in range(groups):
-            np.matmul(cols[:, gi * kk:(gi + 1) * kk],
-                      g[:, gi * og:(gi + 1) * og].transpose(0, 2, 1)).sum(0, out=gw[gi])
+            np.matmul(
+                cols[:, gi * kk : (gi + 1) * kk], g[:, gi * og : (gi + 1) * og].transpose(0, 2, 1)
+            ).sum(0, out=gw[gi])
     elif need_w:
         # few output positions (ResNet's deep layers: 3x3 to 6x6): per-sample products would
         # each write a (C*kh*kw, O) block larger than their inputs, so the samples go into the
@@ -775,19 +816,21 @@ def _backward_slice(g, cols, w2, groups, need_w, gcols):
         b = g.transpose(0, 2, 1).reshape(m * p, o)
         gw = np.empty((groups, kk, og), dtype=w2.dtype)
         for gi in range(groups):
-            np.matmul(a[gi * kk:(gi + 1) * kk], b[:, gi * og:(gi + 1) * og], out=gw[gi])
+            np.matmul(a[gi * kk : (gi + 1) * kk], b[:, gi * og : (gi + 1) * og], out=gw[gi])
     if gcols is not None:
         if groups == 1:
             np.matmul(w2.T, g, out=gcols)
         else:
             for gi in range(groups):
-                gcols[:, gi * kk:(gi + 1) * kk] = np.matmul(w2[gi * og:(gi + 1) * og].T,
-                                                            g[:, gi * og:(gi + 1) * og])
+                gcols[:, gi * kk : (gi + 1) * kk] = np.matmul(
+                    w2[gi * og : (gi + 1) * og].T, g[:, gi * og : (gi + 1) * og]
+                )
     return gw
 
 
-def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
-                    x=None):
+def conv2d_backward(
+    g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w, x=None
+):
     """``(gx, gw)`` of ``conv2d_forward`` for the output gradient ``g`` (N, O, OH*OW), each
     ``None`` unless asked for; ``cols`` is what the forward kept, or ``None`` and then the
     columns are rebuilt from the input ``x``, a slice of samples at a time."""
@@ -797,8 +840,9 @@ def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups,
     w2 = w.reshape(o, kk)
     pointwise = _is_pointwise(kh, kw, sh, sw, ph, pw)
     if _one_product(oh * ow, o, pointwise):
-        return _conv2d_backward_2d(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups,
-                                   need_x, need_w, x)
+        return _conv2d_backward_2d(
+            g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w, x
+        )
     sample = (c * kh * kw, oh * ow)
     gx = np.empty(x_shape, dtype=w.dtype) if need_x else None
     if cols is not None:
@@ -811,7 +855,7 @@ def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups,
     gw = None
     for lo, hi in spans:
         if cols is None:
-            cs = _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, bufs[:hi - lo])
+            cs = _im2col_into(x[lo:hi], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, bufs[: hi - lo])
         else:
             cs = cols[lo:hi]
         if not need_x:
@@ -819,7 +863,7 @@ def conv2d_backward(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups,
         elif pointwise:
             gcols = gx[lo:hi].reshape(hi - lo, c, -1)
         else:
-            gcols = bufs[:hi - lo]
+            gcols = bufs[: hi - lo]
         part = _backward_slice(g[lo:hi], cs, w2, groups, need_w, gcols)
         if need_w:
             gw = part if gw is None else gw.__iadd__(part)

@@ -7,6 +7,7 @@ function beside each one is the plain-numpy definition the tests compare against
 ``sigmoid_fwd`` and ``tanh_fwd`` are plain numpy: they are dominated by ``exp``/``tanh``, which
 numpy evaluates with SIMD and numba only as scalar libm calls.
 """
+
 import numpy as np
 
 from ._jit import njit
@@ -58,7 +59,7 @@ def sigmoid_fwd(x):
 
 def sigmoid_fwd_ref(x):
     x64 = x.astype(np.float64)
-    e = np.exp(-np.abs(x64))          # never overflows
+    e = np.exp(-np.abs(x64))  # never overflows
     return np.where(x64 >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
 
 

@@ -4,9 +4,10 @@ compare each kernel with its numpy reference on them.
 Each entry is ``(name, kernel, reference, make_args)``; ``make_args(rng, dtype)`` returns fresh
 arguments (kernels may write into them), typed exactly as the ops layer passes them.
 """
+
 import numpy as np
 
-from . import elementwise as E, softmax as S, conv as C, optim as O
+from . import conv as C, elementwise as E, optim as O, softmax as S
 
 __all__ = ["KERNELS", "DTYPES"]
 
@@ -23,7 +24,7 @@ def _pos(rng, dt, *shape):
 
 def _targets(rng, n, c):
     t = rng.integers(0, c, n).astype(np.int64)
-    t[0] = -100                      # one ignored row
+    t[0] = -100  # one ignored row
     return t
 
 
@@ -46,15 +47,39 @@ def _maxpool_bwd_args(rng, dt):
 
 def _sgd_args(momentum, nesterov, first):
     def make(rng, dt):
-        return (_a(rng, dt, 7), _a(rng, dt, 7), 0.1, _a(rng, dt, 7) if momentum else None,
-                momentum, 0.1 if momentum and not nesterov else 0.0, 0.01, nesterov, first)
+        return (
+            _a(rng, dt, 7),
+            _a(rng, dt, 7),
+            0.1,
+            _a(rng, dt, 7) if momentum else None,
+            momentum,
+            0.1 if momentum and not nesterov else 0.0,
+            0.01,
+            nesterov,
+            first,
+        )
+
     return make
 
 
 def _adam_args(amsgrad, decoupled):
     def make(rng, dt):
-        return (_a(rng, dt, 7), _a(rng, dt, 7), _a(rng, dt, 7), _pos(rng, dt, 7), 0.01, 0.9, 0.999,
-                1e-8, 0.01, 3, amsgrad, _pos(rng, dt, 7) if amsgrad else None, decoupled)
+        return (
+            _a(rng, dt, 7),
+            _a(rng, dt, 7),
+            _a(rng, dt, 7),
+            _pos(rng, dt, 7),
+            0.01,
+            0.9,
+            0.999,
+            1e-8,
+            0.01,
+            3,
+            amsgrad,
+            _pos(rng, dt, 7) if amsgrad else None,
+            decoupled,
+        )
+
     return make
 
 
@@ -83,28 +108,42 @@ def _conv_ref(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
     o, cg, kh, kw = w.shape
     cols = C.im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     og, kk = o // groups, cg * kh * kw
-    y = np.concatenate([w[g * og:(g + 1) * og].reshape(og, kk) @ cols[g * kk:(g + 1) * kk]
-                        for g in range(groups)])
+    y = np.concatenate(
+        [
+            w[g * og : (g + 1) * og].reshape(og, kk) @ cols[g * kk : (g + 1) * kk]
+            for g in range(groups)
+        ]
+    )
     if oh * ow < o and not C._is_pointwise(kh, kw, sh, sw, ph, pw):
-        saved = cols            # few positions: one product on the (C*kh*kw, N*OH*OW) columns
+        saved = cols  # few positions: one product on the (C*kh*kw, N*OH*OW) columns
     else:
         saved = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return y.reshape(o, n, oh * ow).transpose(1, 0, 2), saved
 
 
-def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
-                  x):
+def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w, x):
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     if cols is None:
         cols = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    elif cols.ndim == 2:        # the one-product layout (C*kh*kw, N*OH*OW)
+    elif cols.ndim == 2:  # the one-product layout (C*kh*kw, N*OH*OW)
         cols = cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
     og, kk = o // groups, cg * kh * kw
-    gw = np.concatenate([np.einsum("nop,nkp->ok", g[:, i * og:(i + 1) * og],
-                                   cols[:, i * kk:(i + 1) * kk]) for i in range(groups)])
-    gcols = np.concatenate([np.einsum("ok,nop->nkp", w[i * og:(i + 1) * og].reshape(og, kk),
-                                      g[:, i * og:(i + 1) * og]) for i in range(groups)], axis=1)
+    gw = np.concatenate(
+        [
+            np.einsum("nop,nkp->ok", g[:, i * og : (i + 1) * og], cols[:, i * kk : (i + 1) * kk])
+            for i in range(groups)
+        ]
+    )
+    gcols = np.concatenate(
+        [
+            np.einsum(
+                "ok,nop->nkp", w[i * og : (i + 1) * og].reshape(og, kk), g[:, i * og : (i + 1) * og]
+            )
+            for i in range(groups)
+        ],
+        axis=1,
+    )
     gx = C.col2im_batched_ref(gcols, c, h, wd, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return (gx if need_x else None, gw.reshape(w.shape) if need_w else None)
 
@@ -121,13 +160,24 @@ def _conv_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups):
         kh, kw = w_shape[2:]
         oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
         ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-        return (_q(rng, dt, *x_shape), _q(rng, dt, *w_shape), sh, sw, ph, pw, dh, dw, oh, ow,
-                groups)
+        return (
+            _q(rng, dt, *x_shape),
+            _q(rng, dt, *w_shape),
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            oh,
+            ow,
+            groups,
+        )
+
     return make
 
 
-def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True,
-                   rebuild=False):
+def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True, rebuild=False):
     fwd = _conv_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups)
 
     def make(rng, dt):
@@ -136,8 +186,25 @@ def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True
             cols = C.im2col_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
         else:
             cols = C.im2col_batched_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
-        return (_q(rng, dt, x.shape[0], w.shape[0], oh * ow), None if rebuild else cols, w,
-                x.shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, True, x)
+        return (
+            _q(rng, dt, x.shape[0], w.shape[0], oh * ow),
+            None if rebuild else cols,
+            w,
+            x.shape,
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            oh,
+            ow,
+            groups,
+            need_x,
+            True,
+            x,
+        )
+
     return make
 
 
@@ -150,88 +217,241 @@ KERNELS = [
     ("tanh_bwd", E.tanh_bwd, E.tanh_bwd_ref, lambda r, d: (_a(r, d, 11), _a(r, d, 11))),
     ("sum_rows", E.sum_rows, E.sum_rows_ref, lambda r, d: (_a(r, d, 6, 5),)),
     ("softmax_fwd", S.softmax_fwd, S.softmax_fwd_ref, lambda r, d: (_a(r, d, 5, 4) * 10,)),
-    ("log_softmax_fwd", S.log_softmax_fwd, S.log_softmax_fwd_ref,
-     lambda r, d: (_a(r, d, 5, 4) * 10,)),
-    ("softmax_bwd", S.softmax_bwd, S.softmax_bwd_ref,
-     lambda r, d: (_a(r, d, 5, 4), S.softmax_fwd_ref(_a(r, d, 5, 4)))),
-    ("log_softmax_bwd", S.log_softmax_bwd, S.log_softmax_bwd_ref,
-     lambda r, d: (_a(r, d, 5, 4), S.log_softmax_fwd_ref(_a(r, d, 5, 4)))),
-    ("cross_entropy_fwd", S.cross_entropy_fwd, S.cross_entropy_fwd_ref,
-     lambda r, d: (_a(r, d, 5, 4), _targets(r, 5, 4), -100)),
+    (
+        "log_softmax_fwd",
+        S.log_softmax_fwd,
+        S.log_softmax_fwd_ref,
+        lambda r, d: (_a(r, d, 5, 4) * 10,),
+    ),
+    (
+        "softmax_bwd",
+        S.softmax_bwd,
+        S.softmax_bwd_ref,
+        lambda r, d: (_a(r, d, 5, 4), S.softmax_fwd_ref(_a(r, d, 5, 4))),
+    ),
+    (
+        "log_softmax_bwd",
+        S.log_softmax_bwd,
+        S.log_softmax_bwd_ref,
+        lambda r, d: (_a(r, d, 5, 4), S.log_softmax_fwd_ref(_a(r, d, 5, 4))),
+    ),
+    (
+        "cross_entropy_fwd",
+        S.cross_entropy_fwd,
+        S.cross_entropy_fwd_ref,
+        lambda r, d: (_a(r, d, 5, 4), _targets(r, 5, 4), -100),
+    ),
     ("cross_entropy_bwd", S.cross_entropy_bwd, S.cross_entropy_bwd_ref, _ce_bwd_args),
-    ("im2col", C.im2col, C.im2col_ref,
-     lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2, 4, 6)),
-    ("col2im", C.col2im, C.col2im_ref,
-     lambda r, d: (_a(r, d, 3 * 3 * 2, 2 * 4 * 6), 2, 3, 7, 6, 3, 2, 2, 1, 1, 1, 1, 2, 4, 6)),
-    ("max_pool2d_fwd", C.max_pool2d_fwd, C.max_pool2d_fwd_ref,
-     lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4)),
+    (
+        "im2col",
+        C.im2col,
+        C.im2col_ref,
+        lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2, 4, 6),
+    ),
+    (
+        "col2im",
+        C.col2im,
+        C.col2im_ref,
+        lambda r, d: (_a(r, d, 3 * 3 * 2, 2 * 4 * 6), 2, 3, 7, 6, 3, 2, 2, 1, 1, 1, 1, 2, 4, 6),
+    ),
+    (
+        "max_pool2d_fwd",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4),
+    ),
     ("max_pool2d_bwd", C.max_pool2d_bwd, C.max_pool2d_bwd_ref, _maxpool_bwd_args),
-    ("avg_pool2d_fwd", C.avg_pool2d_fwd, C.avg_pool2d_fwd_ref,
-     lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4, True)),
-    ("avg_pool2d_fwd_nopad", C.avg_pool2d_fwd, C.avg_pool2d_fwd_ref,
-     lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4, False)),
-    ("avg_pool2d_bwd", C.avg_pool2d_bwd, C.avg_pool2d_bwd_ref,
-     lambda r, d: (_a(r, d, 2, 3, 4, 4), 7, 6, 3, 2, 2, 2, 1, 1, True)),
-    ("avg_pool2d_bwd_nopad", C.avg_pool2d_bwd, C.avg_pool2d_bwd_ref,
-     lambda r, d: (_a(r, d, 2, 3, 4, 4), 7, 6, 3, 2, 2, 2, 1, 1, False)),
-    ("im2col_auto_small", C.im2col_auto, C.im2col_ref,
-     lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2, 4, 6)),
-    ("im2col_auto_large", C.im2col_auto, C.im2col,
-     lambda r, d: (_a(r, d, 4, 3, 30, 29), 5, 5, 1, 1, 2, 2, 1, 1, 30, 29)),
-    ("avg_pool2d_fwd_inside", C.avg_pool2d_fwd_inside,
-     lambda x, kh, kw, sh, sw, oh, ow: C.avg_pool2d_fwd_ref(x, kh, kw, sh, sw, 0, 0, oh, ow, True),
-     lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 3, 3)),
-    ("avg_pool2d_bwd_inside", C.avg_pool2d_bwd_inside,
-     lambda g, h, w, kh, kw, sh, sw: C.avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, 0, 0, True),
-     lambda r, d: (_a(r, d, 2, 3, 3, 3), 7, 6, 3, 2, 2, 2)),
+    (
+        "avg_pool2d_fwd",
+        C.avg_pool2d_fwd,
+        C.avg_pool2d_fwd_ref,
+        lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4, True),
+    ),
+    (
+        "avg_pool2d_fwd_nopad",
+        C.avg_pool2d_fwd,
+        C.avg_pool2d_fwd_ref,
+        lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4, False),
+    ),
+    (
+        "avg_pool2d_bwd",
+        C.avg_pool2d_bwd,
+        C.avg_pool2d_bwd_ref,
+        lambda r, d: (_a(r, d, 2, 3, 4, 4), 7, 6, 3, 2, 2, 2, 1, 1, True),
+    ),
+    (
+        "avg_pool2d_bwd_nopad",
+        C.avg_pool2d_bwd,
+        C.avg_pool2d_bwd_ref,
+        lambda r, d: (_a(r, d, 2, 3, 4, 4), 7, 6, 3, 2, 2, 2, 1, 1, False),
+    ),
+    (
+        "im2col_auto_small",
+        C.im2col_auto,
+        C.im2col_ref,
+        lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 1, 2, 4, 6),
+    ),
+    (
+        "im2col_auto_large",
+        C.im2col_auto,
+        C.im2col,
+        lambda r, d: (_a(r, d, 4, 3, 30, 29), 5, 5, 1, 1, 2, 2, 1, 1, 30, 29),
+    ),
+    (
+        "avg_pool2d_fwd_inside",
+        C.avg_pool2d_fwd_inside,
+        lambda x, kh, kw, sh, sw, oh, ow: C.avg_pool2d_fwd_ref(
+            x, kh, kw, sh, sw, 0, 0, oh, ow, True
+        ),
+        lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 3, 3),
+    ),
+    (
+        "avg_pool2d_bwd_inside",
+        C.avg_pool2d_bwd_inside,
+        lambda g, h, w, kh, kw, sh, sw: C.avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, 0, 0, True),
+        lambda r, d: (_a(r, d, 2, 3, 3, 3), 7, 6, 3, 2, 2, 2),
+    ),
     # batch-major columns: padded unit stride (LeNet's conv1), strided + dilated, 1x1 (a view)
-    ("im2col_batched", C.im2col_batched, C.im2col_batched_ref,
-     lambda r, d: (_a(r, d, 3, 2, 9, 8), 5, 5, 1, 1, 2, 2, 1, 1, 9, 8)),
-    ("im2col_batched_strided", C.im2col_batched, C.im2col_batched_ref,
-     lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 2, 1, 3, 5)),
-    ("im2col_batched_1x1", C.im2col_batched, C.im2col_batched_ref,
-     lambda r, d: (_a(r, d, 2, 3, 4, 5), 1, 1, 1, 1, 0, 0, 1, 1, 4, 5)),
-    ("col2im_batched", C.col2im_batched, C.col2im_batched_ref,
-     lambda r, d: (_a(r, d, 3, 2 * 25, 72), 2, 9, 8, 5, 5, 1, 1, 2, 2, 1, 1, 9, 8)),
-    ("col2im_batched_strided", C.col2im_batched, C.col2im_batched_ref,
-     lambda r, d: (_a(r, d, 2, 3 * 6, 15), 3, 7, 6, 3, 2, 2, 1, 1, 1, 2, 1, 3, 5)),
-    ("max_pool2d_fwd_inside_2x2", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
-     lambda r, d: (_ties_and_nans(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3)),
-    ("max_pool2d_fwd_inside_2x2_finite", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
-     lambda r, d: (_ties(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3)),
-    ("max_pool2d_fwd_inside_3x2", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
-     lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 3, 5)),
-    ("avg_pool2d_bwd_tiles", C.avg_pool2d_bwd_tiles, C.avg_pool2d_bwd_tiles_ref,
-     lambda r, d: (_a(r, d, 2, 3, 4, 3), 2, 3)),
+    (
+        "im2col_batched",
+        C.im2col_batched,
+        C.im2col_batched_ref,
+        lambda r, d: (_a(r, d, 3, 2, 9, 8), 5, 5, 1, 1, 2, 2, 1, 1, 9, 8),
+    ),
+    (
+        "im2col_batched_strided",
+        C.im2col_batched,
+        C.im2col_batched_ref,
+        lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 2, 1, 3, 5),
+    ),
+    (
+        "im2col_batched_1x1",
+        C.im2col_batched,
+        C.im2col_batched_ref,
+        lambda r, d: (_a(r, d, 2, 3, 4, 5), 1, 1, 1, 1, 0, 0, 1, 1, 4, 5),
+    ),
+    (
+        "col2im_batched",
+        C.col2im_batched,
+        C.col2im_batched_ref,
+        lambda r, d: (_a(r, d, 3, 2 * 25, 72), 2, 9, 8, 5, 5, 1, 1, 2, 2, 1, 1, 9, 8),
+    ),
+    (
+        "col2im_batched_strided",
+        C.col2im_batched,
+        C.col2im_batched_ref,
+        lambda r, d: (_a(r, d, 2, 3 * 6, 15), 3, 7, 6, 3, 2, 2, 1, 1, 1, 2, 1, 3, 5),
+    ),
+    (
+        "max_pool2d_fwd_inside_2x2",
+        C.max_pool2d_fwd_inside,
+        C.max_pool2d_fwd_inside_ref,
+        lambda r, d: (_ties_and_nans(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3),
+    ),
+    (
+        "max_pool2d_fwd_inside_2x2_finite",
+        C.max_pool2d_fwd_inside,
+        C.max_pool2d_fwd_inside_ref,
+        lambda r, d: (_ties(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3),
+    ),
+    (
+        "max_pool2d_fwd_inside_3x2",
+        C.max_pool2d_fwd_inside,
+        C.max_pool2d_fwd_inside_ref,
+        lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 3, 5),
+    ),
+    (
+        "avg_pool2d_bwd_tiles",
+        C.avg_pool2d_bwd_tiles,
+        C.avg_pool2d_bwd_tiles_ref,
+        lambda r, d: (_a(r, d, 2, 3, 4, 3), 2, 3),
+    ),
     # the whole convolution against plain matrix products on the (C*kh*kw, N*OH*OW) columns
-    ("conv2d_forward", C.conv2d_forward, _conv_ref,
-     _conv_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1)),
-    ("conv2d_forward_groups_strided", C.conv2d_forward, _conv_ref,
-     _conv_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2)),
-    ("conv2d_forward_few_positions", C.conv2d_forward, _conv_ref,
-     _conv_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1)),
-    ("conv2d_forward_few_positions_groups", C.conv2d_forward, _conv_ref,
-     _conv_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2)),
-    ("conv2d_forward_1x1", C.conv2d_forward, _conv_ref,
-     _conv_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1)),
-    ("conv2d_backward", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1)),
-    ("conv2d_backward_groups_strided", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2)),
-    ("conv2d_backward_1x1", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1)),
-    ("conv2d_backward_weight_only", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((3, 1, 9, 8), (4, 1, 5, 5), 1, 1, 2, 2, 1, 1, 1, need_x=False)),
-    ("conv2d_backward_few_positions", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1)),
-    ("conv2d_backward_few_positions_groups", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2)),
-    ("conv2d_backward_few_positions_rebuilt", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1, rebuild=True)),
-    ("conv2d_backward_rebuilt_columns", C.conv2d_backward, _conv_bwd_ref,
-     _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2, rebuild=True)),
+    (
+        "conv2d_forward",
+        C.conv2d_forward,
+        _conv_ref,
+        _conv_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1),
+    ),
+    (
+        "conv2d_forward_groups_strided",
+        C.conv2d_forward,
+        _conv_ref,
+        _conv_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2),
+    ),
+    (
+        "conv2d_forward_few_positions",
+        C.conv2d_forward,
+        _conv_ref,
+        _conv_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1),
+    ),
+    (
+        "conv2d_forward_few_positions_groups",
+        C.conv2d_forward,
+        _conv_ref,
+        _conv_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2),
+    ),
+    (
+        "conv2d_forward_1x1",
+        C.conv2d_forward,
+        _conv_ref,
+        _conv_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1),
+    ),
+    (
+        "conv2d_backward",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1),
+    ),
+    (
+        "conv2d_backward_groups_strided",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2),
+    ),
+    (
+        "conv2d_backward_1x1",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1),
+    ),
+    (
+        "conv2d_backward_weight_only",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((3, 1, 9, 8), (4, 1, 5, 5), 1, 1, 2, 2, 1, 1, 1, need_x=False),
+    ),
+    (
+        "conv2d_backward_few_positions",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1),
+    ),
+    (
+        "conv2d_backward_few_positions_groups",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2),
+    ),
+    (
+        "conv2d_backward_few_positions_rebuilt",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1, rebuild=True),
+    ),
+    (
+        "conv2d_backward_rebuilt_columns",
+        C.conv2d_backward,
+        _conv_bwd_ref,
+        _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2, rebuild=True),
+    ),
     ("sgd_update", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.0, False, False)),
-    ("sgd_update_momentum_first", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, False, True)),
+    (
+        "sgd_update_momentum_first",
+        O.sgd_update_kernel,
+        O.sgd_update_ref,
+        _sgd_args(0.9, False, True),
+    ),
     ("sgd_update_momentum", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, False, False)),
     ("sgd_update_nesterov", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, True, False)),
     ("adam_update", O.adam_update_kernel, O.adam_update_ref, _adam_args(False, False)),

@@ -7,12 +7,19 @@
 Arguments follow PyTorch's ``torch.optim.SGD``/``Adam`` definitions; arrays must be contiguous
 and ``p``, ``g`` and the state buffers must have the same shape and dtype.
 """
+
 import numpy as np
 
-from ._jit import njit, jit_enabled
+from ._jit import jit_enabled, njit
 
-__all__ = ["sgd_update", "adam_update", "sgd_update_ref", "adam_update_ref", "sgd_update_kernel",
-           "adam_update_kernel"]
+__all__ = [
+    "sgd_update",
+    "adam_update",
+    "sgd_update_ref",
+    "adam_update_ref",
+    "sgd_update_kernel",
+    "adam_update_kernel",
+]
 
 
 @njit
@@ -37,7 +44,9 @@ def _sgd_momentum(p, g, lr, buf, momentum, dampening, weight_decay, nesterov, fi
         p[i] -= lr * d
 
 
-def sgd_update_kernel(p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False):
+def sgd_update_kernel(
+    p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False
+):
     """One SGD step on ``p`` in place. ``momentum_buf`` (same shape as ``p``) is updated in place;
     pass ``first=True`` on the first step with momentum (the buffer is then set to the gradient),
     and ``momentum_buf=None`` when ``momentum == 0``."""
@@ -45,8 +54,17 @@ def sgd_update_kernel(p, g, lr, momentum_buf, momentum, dampening, weight_decay,
     if momentum == 0 or momentum_buf is None:
         _sgd_plain(pf, gf, float(lr), float(weight_decay))
     else:
-        _sgd_momentum(pf, gf, float(lr), _flat(momentum_buf, "momentum_buf"), float(momentum),
-                      float(dampening), float(weight_decay), bool(nesterov), bool(first))
+        _sgd_momentum(
+            pf,
+            gf,
+            float(lr),
+            _flat(momentum_buf, "momentum_buf"),
+            float(momentum),
+            float(dampening),
+            float(weight_decay),
+            bool(nesterov),
+            bool(first),
+        )
 
 
 def _flat(a, name, dtype=None):
@@ -56,12 +74,16 @@ def _flat(a, name, dtype=None):
     if not (a.flags.c_contiguous and a.flags.writeable):
         if name == "g":
             return np.array(a, order="C").reshape(-1)
-        raise ValueError(f"{name} must be a C-contiguous writeable array to be updated in place "
-                         f"(got strides {a.strides} for shape {a.shape})")
+        raise ValueError(
+            f"{name} must be a C-contiguous writeable array to be updated in place "
+            f"(got strides {a.strides} for shape {a.shape})"
+        )
     return a.reshape(-1)
 
 
-def sgd_update_ref(p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False):
+def sgd_update_ref(
+    p, g, lr, momentum_buf, momentum, dampening, weight_decay, nesterov, first=False
+):
     d = g + weight_decay * p
     if momentum != 0 and momentum_buf is not None:
         if first:
@@ -74,8 +96,8 @@ def sgd_update_ref(p, g, lr, momentum_buf, momentum, dampening, weight_decay, ne
 
 @njit
 def _adam(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad, decoupled):
-    bc1 = 1 - beta1 ** step
-    bc2 = 1 - beta2 ** step
+    bc1 = 1 - beta1**step
+    bc2 = 1 - beta2**step
     step_size = lr / bc1
     sq_bc2 = np.sqrt(bc2)
     for i in range(p.size):
@@ -95,26 +117,63 @@ def _adam(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad, 
         p[i] -= step_size * m[i] / denom
 
 
-def adam_update_kernel(p, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
-                amsgrad=False, max_exp_avg_sq=None, decoupled_weight_decay=False):
+def adam_update_kernel(
+    p,
+    g,
+    exp_avg,
+    exp_avg_sq,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step,
+    amsgrad=False,
+    max_exp_avg_sq=None,
+    decoupled_weight_decay=False,
+):
     """One Adam (or AdamW with ``decoupled_weight_decay=True``) step in place; ``step`` counts from 1."""
     vmax = exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq
-    _adam(_flat(p, "p"), _flat(g, "g", p.dtype), _flat(exp_avg, "exp_avg"),
-          _flat(exp_avg_sq, "exp_avg_sq"), _flat(vmax, "max_exp_avg_sq"), float(lr), float(beta1),
-          float(beta2), float(eps), float(weight_decay), float(step), bool(amsgrad),
-          bool(decoupled_weight_decay))
+    _adam(
+        _flat(p, "p"),
+        _flat(g, "g", p.dtype),
+        _flat(exp_avg, "exp_avg"),
+        _flat(exp_avg_sq, "exp_avg_sq"),
+        _flat(vmax, "max_exp_avg_sq"),
+        float(lr),
+        float(beta1),
+        float(beta2),
+        float(eps),
+        float(weight_decay),
+        float(step),
+        bool(amsgrad),
+        bool(decoupled_weight_decay),
+    )
 
 
-def adam_update_ref(p, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
-                    amsgrad=False, max_exp_avg_sq=None, decoupled_weight_decay=False):
+def adam_update_ref(
+    p,
+    g,
+    exp_avg,
+    exp_avg_sq,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step,
+    amsgrad=False,
+    max_exp_avg_sq=None,
+    decoupled_weight_decay=False,
+):
     if decoupled_weight_decay:
         p *= 1 - lr * weight_decay
     else:
         g = g + weight_decay * p
     exp_avg[...] = beta1 * exp_avg + (1 - beta1) * g
     exp_avg_sq[...] = beta2 * exp_avg_sq + (1 - beta2) * g * g
-    bc1 = 1 - beta1 ** step
-    bc2 = 1 - beta2 ** step
+    bc1 = 1 - beta1**step
+    bc2 = 1 - beta2**step
     v = exp_avg_sq
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

@@ -3,6 +3,7 @@
 All kernels take 2-D C-contiguous arrays whose rows are the distributions (the op layer moves
 the softmax dimension last). Sums are accumulated in float64 so float32 inputs keep accuracy.
 """
+
 import numpy as np
 
 from ._jit import njit

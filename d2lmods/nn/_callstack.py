@@ -4,6 +4,7 @@
 it sits (``MLP.net.0``) when it explains a mistake, and an exception raised inside a forward
 gets the path of the innermost module added once.
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,10 +17,10 @@ __all__ = ["current_module_path"]
 
 class _CallState(threading.local):
     def __init__(self):
-        self.stack: list = []        # modules inside __call__, outermost first
-        self.calls: list = []        # a number for each of those calls (tells two calls apart)
-        self.count = 0               # calls started in this thread
-        self.apply_depth = 0         # nesting of Module.apply (warn once, at the top)
+        self.stack: list = []  # modules inside __call__, outermost first
+        self.calls: list = []  # a number for each of those calls (tells two calls apart)
+        self.count = 0  # calls started in this thread
+        self.apply_depth = 0  # nesting of Module.apply (warn once, at the top)
 
 
 call_state = _CallState()
@@ -90,8 +91,12 @@ def annotate(exc: BaseException, stack: list) -> None:
     except Exception:
         return
     where = texts.raised_inside(type(stack[-1]).__name__, path)
-    if (len(exc.args) == 1 and isinstance(exc.args[0], str) and not isinstance(exc, KeyError)
-            and type(exc).__str__ is BaseException.__str__):
+    if (
+        len(exc.args) == 1
+        and isinstance(exc.args[0], str)
+        and not isinstance(exc, KeyError)
+        and type(exc).__str__ is BaseException.__str__
+    ):
         # Part of the message itself, so str(err) (and a grader's feedback) shows the place.
         exc.args = (f"{exc.args[0]}\n{where}",)
     elif hasattr(exc, "add_note"):

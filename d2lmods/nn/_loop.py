@@ -10,6 +10,7 @@ it keeps a used graph alive while ``loss = a + b`` before one backward does not.
 Structural findings (one BatchNorm at two places of a model) are also returned as data by
 :func:`shared_norms`, for ``d2lmods.nn.utils`` and the viewer.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -29,12 +30,14 @@ __all__ = ["root_call", "shared_norms"]
 
 class _LoopState(threading.local):
     def __init__(self):
-        self.no_grad_model = None    # the last outermost model with parameters called, if under no_grad
-        self.norm_calls: dict = {}   # id(norm layer) -> (parent's call number, path), last call
+        self.no_grad_model = (
+            None  # the last outermost model with parameters called, if under no_grad
+        )
+        self.norm_calls: dict = {}  # id(norm layer) -> (parent's call number, path), last call
 
 
 state = _LoopState()
-_spoken: dict = {}                   # (check, id(code), lineno) -> code, already warned about
+_spoken: dict = {}  # (check, id(code), lineno) -> code, already warned about
 
 
 def _once_at_user_line(check: str) -> bool:
@@ -48,7 +51,7 @@ def _once_at_user_line(check: str) -> bool:
     key = (check, id(code), frame.f_lineno if frame is not None else 0)
     if key in _spoken:
         return False
-    _spoken[key] = code               # kept alive, so its id is not reused
+    _spoken[key] = code  # kept alive, so its id is not reused
     return True
 
 
@@ -61,8 +64,11 @@ def _once_per(obj, check: str) -> bool:
 
 
 def _has_parameters(module) -> bool:
-    return any(p is not None for m in unregistered.iter_modules(module)
-               for p in m.__dict__.get("_parameters", {}).values())
+    return any(
+        p is not None
+        for m in unregistered.iter_modules(module)
+        for p in m.__dict__.get("_parameters", {}).values()
+    )
 
 
 def _stochastic_layers(module) -> list:
@@ -81,11 +87,12 @@ def _stochastic_layers(module) -> list:
 
 # ---- Module.__call__ ---------------------------------------------------------------------------
 
+
 def root_call(module) -> None:
     """An outermost ``module(...)`` call starts (nothing else of d2lmods is running)."""
     if STATE.enabled:
         d = module.__dict__
-        if d.get("_modules") or d.get("_parameters"):   # a model, not a loss or an activation
+        if d.get("_modules") or d.get("_parameters"):  # a model, not a loss or an activation
             state.no_grad_model = None
         return
     if unregistered.warn_unregistered_enabled() and _has_parameters(module):
@@ -93,8 +100,9 @@ def root_call(module) -> None:
         if module.training and "eval" not in unregistered.marks(module).flags:
             layers = _stochastic_layers(module)
             if layers and _once_per(module, "eval"):
-                msg.warn(texts.eval_in_train_mode(type(module).__name__, layers),
-                         msg.TrainingWarning)
+                msg.warn(
+                    texts.eval_in_train_mode(type(module).__name__, layers), msg.TrainingWarning
+                )
 
 
 def created(module) -> None:
@@ -109,21 +117,27 @@ def first_call(module, stack) -> None:
     if born is None or not stack:
         return
     unregistered.marks(module).born = None
-    own = [p for m in unregistered.iter_modules(module)
-           for p in m.__dict__.get("_parameters", {}).values() if p is not None]
+    own = [
+        p
+        for m in unregistered.iter_modules(module)
+        for p in m.__dict__.get("_parameters", {}).values()
+        if p is not None
+    ]
     if not own:
-        return   # nn.ReLU()(X), a Sequential slice of registered layers: nothing to train
+        return  # nn.ReLU()(X), a Sequential slice of registered layers: nothing to train
     registered = unregistered.registered_ids(stack[0])
     if all(id(p) in registered for p in own):
         return
     owner, where = born
     if _once_at_user_line("created"):
-        msg.warn(texts.layer_created_in_forward(type(module).__name__, where, owner,
-                                                _ctor(module)),
-                 msg.TrainingWarning)
+        msg.warn(
+            texts.layer_created_in_forward(type(module).__name__, where, owner, _ctor(module)),
+            msg.TrainingWarning,
+        )
 
 
 # ---- attributes and classes ---------------------------------------------------------------------
+
 
 def requires_grad_attribute(module, value) -> None:
     msg.warn(texts.requires_grad_attribute(type(module).__name__, value), msg.ModuleUsageWarning)
@@ -164,12 +178,18 @@ def check_mode_methods(cls) -> None:
         code = fn.__code__
         g = sys.modules.get(cls.__module__)
         g = vars(g) if g is not None else {}
-        warnings.warn_explicit(text, msg.ModuleUsageWarning, code.co_filename, code.co_firstlineno,
-                               module=g.get("__name__", cls.__module__),
-                               registry=g.setdefault("__warningregistry__", {}) if g else None)
+        warnings.warn_explicit(
+            text,
+            msg.ModuleUsageWarning,
+            code.co_filename,
+            code.co_firstlineno,
+            module=g.get("__name__", cls.__module__),
+            registry=g.setdefault("__warningregistry__", {}) if g else None,
+        )
 
 
 # ---- nn.functional and losses --------------------------------------------------------------------
+
 
 def functional_dropout(p: float) -> None:
     """``F.dropout(X, p)`` with the default ``training=True`` inside a forward."""
@@ -189,22 +209,29 @@ def loss_input(fn: str, input, target, where: str) -> None:
     """Check what a classification loss was given before it computes anything."""
     t_kind, i_kind = target._data.dtype.kind, input._data.dtype.kind
     if i_kind in "iub" and t_kind == "f" and target.dim() == input.dim() + 1:
-        raise ValueError(layer_texts.loss_arguments_swapped(fn, tuple(input.shape),
-                                                            tuple(target.shape), where))
+        raise ValueError(
+            layer_texts.loss_arguments_swapped(fn, tuple(input.shape), tuple(target.shape), where)
+        )
     if target._rg and not input._rg and STATE.enabled:
         if _once_at_user_line("swapped"):
-            msg.warn(layer_texts.loss_arguments_swapped(fn, tuple(input.shape),
-                                                        tuple(target.shape), where),
-                     msg.TrainingWarning)
+            msg.warn(
+                layer_texts.loss_arguments_swapped(
+                    fn, tuple(input.shape), tuple(target.shape), where
+                ),
+                msg.TrainingWarning,
+            )
         return
     node = input._fn
     op = _SQUASHED.get(type(node).__name__) if node is not None else None
     if op is not None and fn != "nll_loss" and _once_at_user_line(op):
-        msg.warn(layer_texts.softmax_before_cross_entropy(fn, op, tuple(input.shape), where),
-                 msg.TrainingWarning)
+        msg.warn(
+            layer_texts.softmax_before_cross_entropy(fn, op, tuple(input.shape), where),
+            msg.TrainingWarning,
+        )
 
 
 # ---- normalization layers --------------------------------------------------------------------
+
 
 def norm_called(layer) -> None:
     """A BatchNorm runs in training mode: twice within one call of the module that holds it means
@@ -212,7 +239,7 @@ def norm_called(layer) -> None:
     calls its parent twice and stays silent)."""
     calls = call_state.calls
     if len(calls) < 2:
-        return                      # called on its own: each call is a forward pass of its own
+        return  # called on its own: each call is a forward pass of its own
     path = current_module_path()
     last = state.norm_calls.get(id(layer))
     state.norm_calls[id(layer)] = (calls[-2], path)
@@ -220,10 +247,12 @@ def norm_called(layer) -> None:
         return
     if _once_per(layer, "shared"):
         root = call_state.stack[0]
-        paths = [f"{type(root).__name__}.{p}" for m, ps in shared_norms(root) if m is layer
-                 for p in ps] or [path + " (twice)"]
-        msg.warn(texts.shared_batchnorm(type(layer).__name__, paths, _ctor(layer)),
-                 msg.TrainingWarning)
+        paths = [
+            f"{type(root).__name__}.{p}" for m, ps in shared_norms(root) if m is layer for p in ps
+        ] or [path + " (twice)"]
+        msg.warn(
+            texts.shared_batchnorm(type(layer).__name__, paths, _ctor(layer)), msg.TrainingWarning
+        )
 
 
 def _ctor(layer) -> str:
@@ -250,6 +279,7 @@ def shared_norms(model) -> list[tuple[object, list[str]]]:
 
 
 # ---- the core's observations -----------------------------------------------------------------
+
 
 def _scalar_sum() -> None:
     if _once_at_user_line("total_loss"):
@@ -283,6 +313,7 @@ observers.on_root_without_grad = _root_without_grad
 
 # ---- parameters replaced behind an optimizer's back -----------------------------------------------
 
+
 def replaced(module, name: str, old, kind: str) -> None:
     """``module.name`` (a parameter or a child module) was replaced: optimizers holding the old
     weights are told, and say so at their next ``step()``."""
@@ -293,8 +324,12 @@ def replaced(module, name: str, old, kind: str) -> None:
     if kind == "parameter":
         old_ids = {id(old)}
     else:
-        old_ids = {id(p) for m in unregistered.iter_modules(old)
-                   for p in m.__dict__.get("_parameters", {}).values() if p is not None}
+        old_ids = {
+            id(p)
+            for m in unregistered.iter_modules(old)
+            for p in m.__dict__.get("_parameters", {}).values()
+            if p is not None
+        }
     if not old_ids:
         return
     where = f"{kind} '{name}' of {type(module).__name__}"

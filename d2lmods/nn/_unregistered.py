@@ -16,6 +16,7 @@ When the checks speak: an assignment inside ``__init__`` is judged when the oute
 ``__init__`` at once; a list filled after assignment at the model's first call, or when
 ``parameters()``/``state_dict()``/``.to()`` first look at the model.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,20 +33,43 @@ from ._callstack import call_state
 from ._plain_containers import CONTAINERS, MAX_DEPTH, MAX_ITEMS, container_items, container_kind
 from .parameter import Parameter, Tensor
 
-__all__ = ["set_warn_unregistered", "warn_unregistered_enabled", "paused", "hidden_in", "Kinds",
-           "kinds_of"]
+__all__ = [
+    "set_warn_unregistered",
+    "warn_unregistered_enabled",
+    "paused",
+    "hidden_in",
+    "Kinds",
+    "kinds_of",
+]
 
 # Module's own bookkeeping attributes: never checked for hidden modules.
-INTERNAL_ATTRS = frozenset({
-    "training", "_parameters", "_buffers", "_non_persistent_buffers_set", "_modules",
-    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
-    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
-    "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-    "_backward_hooks", "_backward_pre_hooks", "_load_hook", "_initialize_hook", "_d2l",
-})
+INTERNAL_ATTRS = frozenset(
+    {
+        "training",
+        "_parameters",
+        "_buffers",
+        "_non_persistent_buffers_set",
+        "_modules",
+        "_forward_pre_hooks",
+        "_forward_pre_hooks_with_kwargs",
+        "_forward_hooks",
+        "_forward_hooks_with_kwargs",
+        "_forward_hooks_always_called",
+        "_state_dict_hooks",
+        "_state_dict_pre_hooks",
+        "_load_state_dict_pre_hooks",
+        "_load_state_dict_post_hooks",
+        "_backward_hooks",
+        "_backward_pre_hooks",
+        "_load_hook",
+        "_initialize_hook",
+        "_d2l",
+    }
+)
 
 
 # ---- which library's objects are scanned -------------------------------------------------------
+
 
 class Kinds(NamedTuple):
     """The classes the scan tells apart, for the library a model is built with (d2lmods or torch)."""
@@ -53,9 +77,9 @@ class Kinds(NamedTuple):
     module: type
     parameter: type
     tensor: type
-    internal: frozenset        # a Module's own bookkeeping attributes
-    is_lazy: object            # tensor -> True while uninitialized
-    numel: object              # tensor -> element count
+    internal: frozenset  # a Module's own bookkeeping attributes
+    is_lazy: object  # tensor -> True while uninitialized
+    numel: object  # tensor -> element count
 
 
 def _d2lmods_numel(t) -> int:
@@ -75,9 +99,16 @@ def kinds_of(model) -> Kinds:
     if torch is not None and issubclass(type(model), torch.nn.Module):
         if not _torch_kinds:
             internal = frozenset(torch.nn.Module().__dict__) | INTERNAL_ATTRS
-            _torch_kinds.append(Kinds(torch.nn.Module, torch.nn.Parameter, torch.Tensor,
-                                      internal, torch.nn.parameter.is_lazy,
-                                      lambda t: int(t.numel())))
+            _torch_kinds.append(
+                Kinds(
+                    torch.nn.Module,
+                    torch.nn.Parameter,
+                    torch.Tensor,
+                    internal,
+                    torch.nn.parameter.is_lazy,
+                    lambda t: int(t.numel()),
+                )
+            )
         return _torch_kinds[0]
     from .parameter import is_lazy
 
@@ -90,8 +121,8 @@ _settings = {"warn_unregistered": True}
 
 
 class _Paused(threading.local):
-    depth = 0        # nesting of paused() blocks in this thread
-    observers = ()   # callables(module, stack) told of every module's first call (first_calls_seen)
+    depth = 0  # nesting of paused() blocks in this thread
+    observers = ()  # callables(module, stack) told of every module's first call (first_calls_seen)
     constructing = 0  # nesting of wrapped __init__ calls running in this thread, any module
 
 
@@ -149,19 +180,20 @@ def first_calls_seen(observer):
 
 # ---- per-module markers ------------------------------------------------------------------------
 
+
 class Marks:
     """What the checks remember about one module, kept in its ``__dict__`` under ``_d2l``."""
 
     __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending", "flags", "born")
 
     def __init__(self, called: bool = False, scanned: bool = False):
-        self.called = called          # __call__ ran its first-call checks
-        self.scanned = scanned        # parameters()/state_dict()/to() scanned it
+        self.called = called  # __call__ ran its first-call checks
+        self.scanned = scanned  # parameters()/state_dict()/to() scanned it
         self.warned_ids: set = set()  # ids of objects already warned about
-        self.init_depth = 0           # nesting of wrapped __init__ calls running
-        self.pending: dict = {}       # attribute -> where it was assigned, judged after __init__
-        self.flags: set = set()       # training-loop checks that already spoke (nn._loop)
-        self.born = None              # (owner, path) if created while a forward ran (nn._loop)
+        self.init_depth = 0  # nesting of wrapped __init__ calls running
+        self.pending: dict = {}  # attribute -> where it was assigned, judged after __init__
+        self.flags: set = set()  # training-loop checks that already spoke (nn._loop)
+        self.born = None  # (owner, path) if created while a forward ran (nn._loop)
 
     def __reduce__(self):
         # Object ids mean nothing in another process (pickle) or for another object (deepcopy).
@@ -177,6 +209,7 @@ def marks(module) -> Marks:
 
 
 # ---- the walk ----------------------------------------------------------------------------------
+
 
 def is_trainable_leaf(t, parameter=Parameter) -> bool:
     try:
@@ -207,7 +240,7 @@ def hidden_in(value, path: str = "", kinds: Kinds | None = None):
         budget[0] -= len(items)
         for sub, x in items:
             sub = path + sub
-            t = type(x)   # not isinstance(): an object can claim any __class__
+            t = type(x)  # not isinstance(): an object can claim any __class__
             if issubclass(t, Module):
                 yield sub, x, "module"
             elif issubclass(t, Parameter_):
@@ -254,6 +287,7 @@ def registered_ids(module) -> set[int]:
 
 # ---- the checks behind UnregisteredModuleWarning ---------------------------------------------------
 
+
 def _hides_something(value) -> bool:
     return isinstance(value, CONTAINERS) or (isinstance(value, Tensor) and is_trainable_leaf(value))
 
@@ -265,7 +299,7 @@ def note_assignment(module, name: str, value) -> None:
     """
     if name in INTERNAL_ATTRS or not _hides_something(value) or not warn_unregistered_enabled():
         return
-    frame = sys._getframe(2)       # 0: here, 1: Module.__setattr__, 2: the assignment
+    frame = sys._getframe(2)  # 0: here, 1: Module.__setattr__, 2: the assignment
     where = (frame.f_code.co_filename, frame.f_lineno, frame.f_globals)
     m = marks(module)
     if m.init_depth:
@@ -297,18 +331,28 @@ def _warn_hidden_attribute(module, name: str, value, where) -> None:
         text = texts.unregistered(type(module).__name__, name, lost, container_kind(value))
         ids = [id(f[1]) for f in lost]
     elif isinstance(value, Tensor) and is_trainable_leaf(value) and id(value) not in warned:
-        text = texts.tensor_attribute(type(module).__name__, name, tuple(getattr(value, "shape", ())))
+        text = texts.tensor_attribute(
+            type(module).__name__, name, tuple(getattr(value, "shape", ()))
+        )
         ids = [id(value)]
     else:
         return
     if "_modules" in d:
         marks(module).warned_ids.update(ids)
     filename, lineno, module_globals = where
-    kwargs = dict(module=module_globals.get("__name__", "__main__"),
-                  registry=module_globals.setdefault("__warningregistry__", {}))
+    kwargs = dict(
+        module=module_globals.get("__name__", "__main__"),
+        registry=module_globals.setdefault("__warningregistry__", {}),
+    )
     try:
-        warnings.warn_explicit(text, msg.UnregisteredModuleWarning, filename, lineno,
-                               module_globals=module_globals, **kwargs)
+        warnings.warn_explicit(
+            text,
+            msg.UnregisteredModuleWarning,
+            filename,
+            lineno,
+            module_globals=module_globals,
+            **kwargs,
+        )
     except ImportError:
         # Code read from stdin (`python -`) has a __main__ whose loader cannot give the
         # source line; warn without it rather than fail the user's model.
@@ -359,14 +403,20 @@ def scan_own_attributes(module, registered, stacklevel: int, root=None) -> None:
             lost = [f for f in found if id(f[1]) not in registered]
             if lost:
                 warned.update(id(f[1]) for f in lost)
-                msg.warn(texts.unregistered(type(module).__name__, name, lost, container_kind(value)),
-                         msg.UnregisteredModuleWarning, stacklevel=stacklevel + 1)
+                msg.warn(
+                    texts.unregistered(type(module).__name__, name, lost, container_kind(value)),
+                    msg.UnregisteredModuleWarning,
+                    stacklevel=stacklevel + 1,
+                )
         elif isinstance(value, Tensor) and is_trainable_leaf(value):
             warned = marks(module).warned_ids if warned is None else warned
             if id(value) not in warned:
                 warned.add(id(value))
-                msg.warn(texts.tensor_attribute(type(module).__name__, name, tuple(value.shape)),
-                         msg.UnregisteredModuleWarning, stacklevel=stacklevel + 1)
+                msg.warn(
+                    texts.tensor_attribute(type(module).__name__, name, tuple(value.shape)),
+                    msg.UnregisteredModuleWarning,
+                    stacklevel=stacklevel + 1,
+                )
 
 
 def first_call(module, stack) -> None:
@@ -392,8 +442,9 @@ def check_tree_once(root, stacklevel: int) -> None:
     """
     if not warn_unregistered_enabled() or "_modules" not in root.__dict__:
         return
-    pending = [m for m in iter_modules(root)
-               if not ("_d2l" in m.__dict__ and m.__dict__["_d2l"].scanned)]
+    pending = [
+        m for m in iter_modules(root) if not ("_d2l" in m.__dict__ and m.__dict__["_d2l"].scanned)
+    ]
     if not pending:
         return
     registered = registered_ids(root)

@@ -12,6 +12,7 @@ They are thin ``Module`` subclasses whose children are named ``"0"``, ``"1"``, .
       (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)
     )
 """
+
 from __future__ import annotations
 
 import operator
@@ -19,8 +20,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
-from .._messages import ModuleUsageWarning, SharedInstanceWarning, typename, warn
-from .._messages import modules as texts
+from .._messages import ModuleUsageWarning, SharedInstanceWarning, modules as texts, typename, warn
 from ._callstack import call_state, current_module_path, located
 from .module import Module, _addindent
 from .parameter import Parameter, Tensor
@@ -32,6 +32,7 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "Parameter
 # Checks shared by the containers
 # --------------------------------------------------------------------------------------------
 
+
 def _check_module(container: str, where: str, value) -> None:
     """Raise a TypeError explaining what was passed instead of a Module instance."""
     if isinstance(value, Module):
@@ -41,7 +42,9 @@ def _check_module(container: str, where: str, value) -> None:
     if isinstance(value, dict) and value and all(isinstance(v, Module) for v in value.values()):
         raise TypeError(texts.container_got_dict(container, len(value), where))
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
-        raise TypeError(texts.container_got_list(container, type(value).__name__, len(value), where))
+        raise TypeError(
+            texts.container_got_list(container, type(value).__name__, len(value), where)
+        )
     raise TypeError(texts.container_not_module(container, typename(value), where))
 
 
@@ -55,8 +58,18 @@ def _put(container, key: str, module, method: str) -> None:
     old = container._modules.get(key)
     if old is not None and old is not module:
         name = type(container).__name__
-        warn(texts.key_replaced(name, method, type(module).__name__, key, type(old).__name__,
-                                list(container._modules)), ModuleUsageWarning, stacklevel=3)
+        warn(
+            texts.key_replaced(
+                name,
+                method,
+                type(module).__name__,
+                key,
+                type(old).__name__,
+                list(container._modules),
+            ),
+            ModuleUsageWarning,
+            stacklevel=3,
+        )
     container._modules[key] = module
 
 
@@ -100,12 +113,27 @@ def _warn_repeated(container: str, modules: list, stacklevel: int = 3) -> None:
     if not positions:
         return
     layer = modules[positions[0]]
-    period = next((p for p in range(1, n // 2 + 1) if n % p == 0
-                   and all(modules[j] is modules[j % p] for j in range(n))), None)
+    period = next(
+        (
+            p
+            for p in range(1, n // 2 + 1)
+            if n % p == 0 and all(modules[j] is modules[j % p] for j in range(n))
+        ),
+        None,
+    )
     block = [_constructor(m) for m in modules[:period]] if period else None
-    warn(texts.repeated_instance(container, type(layer).__name__, positions, block,
-                                 n // period if period else 0, _constructor(layer)),
-         SharedInstanceWarning, stacklevel=stacklevel)
+    warn(
+        texts.repeated_instance(
+            container,
+            type(layer).__name__,
+            positions,
+            block,
+            n // period if period else 0,
+            _constructor(layer),
+        ),
+        SharedInstanceWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _constructor(module: Module) -> str:
@@ -116,7 +144,7 @@ def _constructor(module: Module) -> str:
         from d2lmods import nn as nn_package
 
         try:
-            eval(code, {"nn": nn_package, "__builtins__": {}})   # only offered if it builds
+            eval(code, {"nn": nn_package, "__builtins__": {}})  # only offered if it builds
             return code
         except Exception:
             pass
@@ -132,6 +160,7 @@ def _has_weights(module: Module) -> bool:
 # --------------------------------------------------------------------------------------------
 # Sequential
 # --------------------------------------------------------------------------------------------
+
 
 class Sequential(Module):
     """Runs its modules one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
@@ -192,10 +221,12 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __add__(self, other) -> "Sequential":
+    def __add__(self, other) -> Sequential:
         if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
         ret = Sequential()
         for layer in self:
             ret.append(layer)
@@ -203,16 +234,18 @@ class Sequential(Module):
             ret.append(layer)
         return ret
 
-    def __iadd__(self, other) -> "Sequential":
+    def __iadd__(self, other) -> Sequential:
         if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
         offset = len(self)
         for i, module in enumerate(other):
             _put(self, str(i + offset), module, "+=")
         return self
 
-    def __mul__(self, other: int) -> "Sequential":
+    def __mul__(self, other: int) -> Sequential:
         if not isinstance(other, int):
             raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
         if other <= 0:
@@ -238,13 +271,13 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
-    def append(self, module) -> "Sequential":
+    def append(self, module) -> Sequential:
         """Add ``module`` at the end; returns the Sequential."""
         _check_module("nn.Sequential.append", f"position {len(self)}", module)
         _put(self, str(len(self)), module, "append")
         return self
 
-    def insert(self, index: int, module) -> "Sequential":
+    def insert(self, index: int, module) -> Sequential:
         _check_module("nn.Sequential.insert", f"index {index}", module)
         n = len(self._modules)
         if not (-n <= index <= n):
@@ -256,7 +289,7 @@ class Sequential(Module):
         self._modules[str(index)] = module
         return self
 
-    def extend(self, sequential) -> "Sequential":
+    def extend(self, sequential) -> Sequential:
         for layer in sequential:
             self.append(layer)
         return self
@@ -274,13 +307,14 @@ class Sequential(Module):
 # ModuleList
 # --------------------------------------------------------------------------------------------
 
+
 class ModuleList(Module):
     """A list of registered modules. It has no ``forward``: loop over it in your own forward.
 
-        >>> from d2lmods import nn
-        >>> blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
-        >>> len(list(blocks.parameters()))
-        4
+    >>> from d2lmods import nn
+    >>> blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+    >>> len(list(blocks.parameters()))
+    4
     """
 
     _is_container_without_forward = True
@@ -326,10 +360,10 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
-    def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
-    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
         combined = ModuleList()
         for i, module in enumerate(chain(self, other)):
             combined.add_module(str(i), module)
@@ -370,7 +404,7 @@ class ModuleList(Module):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
 
-    def append(self, module) -> "ModuleList":
+    def append(self, module) -> ModuleList:
         _check_module("nn.ModuleList.append", f"position {len(self)}", module)
         _put(self, str(len(self)), module, "append")
         return self
@@ -380,12 +414,18 @@ class ModuleList(Module):
         del self[key]
         return v
 
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
-        if not isinstance(modules, Iterable) or isinstance(modules, Module) and not isinstance(
-                modules, (ModuleList, Sequential)):
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if (
+            not isinstance(modules, Iterable)
+            or isinstance(modules, Module)
+            and not isinstance(modules, (ModuleList, Sequential))
+        ):
             hint = texts.EXTEND_WITH_MODULE if isinstance(modules, Module) else ""
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__ + ("." + hint if hint else ""))
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable, but got "
+                + type(modules).__name__
+                + ("." + hint if hint else "")
+            )
         offset = len(self)
         for i, module in enumerate(modules):
             _check_module("nn.ModuleList.extend", f"position {i}", module)
@@ -399,6 +439,7 @@ class ModuleList(Module):
 # --------------------------------------------------------------------------------------------
 # ModuleDict
 # --------------------------------------------------------------------------------------------
+
 
 class ModuleDict(Module):
     """A dict of registered modules, in insertion order: ``nn.ModuleDict({'act': nn.ReLU()})``."""
@@ -454,6 +495,7 @@ class ModuleDict(Module):
 # ParameterList / ParameterDict
 # --------------------------------------------------------------------------------------------
 
+
 def _as_parameter(value):
     """Tensors become Parameters (as in PyTorch); anything else is stored as it is."""
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
@@ -465,6 +507,7 @@ def _param_repr_line(key, p, type_name) -> str:
     """One line of ParameterList/ParameterDict's repr, in PyTorch's format."""
     if isinstance(p, Tensor):
         from .parameter import is_lazy
+
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
         if is_lazy(p):
             return f"  ({key}): {kind} containing: [{type_name(p)} of size ]"
@@ -512,22 +555,26 @@ class ParameterList(Module):
     def __dir__(self):
         return [key for key in super().__dir__() if not key.isdigit()]
 
-    def append(self, value) -> "ParameterList":
+    def append(self, value) -> ParameterList:
         new_idx = len(self)
         self._size += 1
         setattr(self, str(new_idx), _as_parameter(value))
         return self
 
-    def extend(self, values) -> "ParameterList":
+    def extend(self, values) -> ParameterList:
         if not isinstance(values, Iterable) or isinstance(values, Tensor):
-            raise TypeError("ParameterList.extend should be called with an iterable, but got "
-                            + type(values).__name__)
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                + type(values).__name__
+            )
         for value in values:
             self.append(value)
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_repr_line(k, p, lambda t: repr(t.dtype)) for k, p in enumerate(self))
+        return "\n".join(
+            _param_repr_line(k, p, lambda t: repr(t.dtype)) for k, p in enumerate(self)
+        )
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(texts.PARAMETER_LIST_CALLED)
@@ -546,9 +593,11 @@ class ParameterDict(Module):
 
     def _key_to_attr(self, key: str) -> str:
         if not isinstance(key, str):
-            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a "
-                            f"string (type is '{type(key).__name__}'). Open an issue on github if "
-                            "you need non-string keys.")
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a "
+                f"string (type is '{type(key).__name__}'). Open an issue on github if "
+                "you need non-string keys."
+            )
         return key
 
     def __getitem__(self, key: str):
@@ -598,7 +647,7 @@ class ParameterDict(Module):
         for k in list(self._keys):
             del self[k]
 
-    def copy(self) -> "ParameterDict":
+    def copy(self) -> ParameterDict:
         """A new ParameterDict holding the same Parameter objects, in the same order."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
@@ -615,7 +664,7 @@ class ParameterDict(Module):
         key = next(reversed(self._keys))
         return key, self.pop(key)
 
-    def fromkeys(self, keys, default=None) -> "ParameterDict":
+    def fromkeys(self, keys, default=None) -> ParameterDict:
         """A new ParameterDict with ``keys``, each set to ``default`` (a tensor becomes a Parameter)."""
         return ParameterDict((k, default) for k in keys)
 
@@ -624,12 +673,14 @@ class ParameterDict(Module):
 
         An ``OrderedDict``, a ParameterDict or a sequence of pairs keeps its own order.
         """
-        if isinstance(parameters, Mapping) and not isinstance(parameters, (OrderedDict, ParameterDict)):
+        if isinstance(parameters, Mapping) and not isinstance(
+            parameters, (OrderedDict, ParameterDict)
+        ):
             parameters = sorted(parameters.items())
         # torch's own message says "ParametersDict" here; keep its text.
         _update_from(self, parameters, "ParametersDict.update", "ParameterDict")
 
-    def __or__(self, other) -> "ParameterDict":
+    def __or__(self, other) -> ParameterDict:
         merged = self.copy()
         merged.update(other)
         return merged
@@ -639,7 +690,7 @@ class ParameterDict(Module):
         merged.update(self)
         return merged
 
-    def __ior__(self, other) -> "ParameterDict":
+    def __ior__(self, other) -> ParameterDict:
         self.update(other)
         return self
 
@@ -653,18 +704,23 @@ class ParameterDict(Module):
 def _update_from(container, items, method: str, kind: str) -> None:
     """``dict.update`` semantics with torch's messages: a mapping, or an iterable of (key, value)."""
     if not isinstance(items, Iterable):
-        raise TypeError(f"{method} should be called with an iterable of key/value pairs, "
-                        f"but got {type(items).__name__}")
+        raise TypeError(
+            f"{method} should be called with an iterable of key/value pairs, "
+            f"but got {type(items).__name__}"
+        )
     if isinstance(items, (Mapping, type(container))):
         for key, value in items.items():
             container[key] = value
         return
     for j, pair in enumerate(items):
         if not isinstance(pair, Iterable):
-            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is"
-                            f"{type(pair).__name__}")
+            raise TypeError(
+                f"{kind} update sequence element #{j} should be Iterable; is{type(pair).__name__}"
+            )
         if not len(pair) == 2:
-            raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required")
+            raise ValueError(
+                f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required"
+            )
         container[pair[0]] = pair[1]
 
 

@@ -10,6 +10,7 @@ cross-entropy) are the core's autograd ops with compiled kernels; the others are
 composed here from tensor ops, so autograd differentiates them. Each function checks the inputs a
 learner most often gets wrong and says what to change.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,17 +18,39 @@ import warnings
 
 import numpy as np
 
-from d2lmods._messages import layers as texts
-from d2lmods._messages import user_stacklevel
+from d2lmods._messages import layers as texts, user_stacklevel
 from d2lmods.nn import _loop
 from d2lmods.nn._callstack import where_suffix as _where
 from d2lmods.ops.indexing import embedding as _embedding
 
-__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-           "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
-           "layer_norm", "embedding", "mse_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy_with_logits", "one_hot"]
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "batch_norm",
+    "layer_norm",
+    "embedding",
+    "mse_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy_with_logits",
+    "one_hot",
+]
 
 
 def _ops():
@@ -47,8 +70,9 @@ def _reduce(loss, reduction: str, fn: str):
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{fn}: {reduction} is not a valid value for reduction (use 'mean', 'sum' "
-                     f"or 'none')")
+    raise ValueError(
+        f"{fn}: {reduction} is not a valid value for reduction (use 'mean', 'sum' or 'none')"
+    )
 
 
 # ----------------------------------------------------------------------------- activations
@@ -84,8 +108,12 @@ def tanh(input):
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  f"include dim=X as an argument.", UserWarning, stacklevel=user_stacklevel())
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+        f"include dim=X as an argument.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -163,28 +191,40 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return conv.conv1d(input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     """Transposed 2-D convolution (the adjoint of ``conv2d``) of ``(N, C_in, H, W)`` with
     ``weight`` of shape ``(C_in, out_channels // groups, kH, kW)``."""
     from d2lmods.ops import conv
 
-    return conv.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
-                                 dilation)
+    return conv.conv_transpose2d(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """Maximum over ``kernel_size`` windows (``stride`` defaults to ``kernel_size``)."""
-    return _ops().max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
-                             return_indices)
+    return _ops().max_pool2d(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """Mean over ``kernel_size`` windows (``stride`` defaults to ``kernel_size``)."""
-    return _ops().avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                             divisor_override)
+    return _ops().avg_pool2d(
+        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -202,50 +242,64 @@ def _single(v, name):
 
 def _pool1d_input(input, fn):
     if input.dim() not in (2, 3):
-        raise RuntimeError(f"{fn}() Expected 2D or 3D input tensor, but got "
-                           f"{list(input.shape)}{_where()}")
+        raise RuntimeError(
+            f"{fn}() Expected 2D or 3D input tensor, but got {list(input.shape)}{_where()}"
+        )
     return input.unsqueeze(-2)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """Maximum over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
     k = _single(kernel_size, "kernel_size")
     s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
-    r = max_pool2d(_pool1d_input(input, "max_pool1d"), (1, k), (1, s),
-                   (0, _single(padding, "padding")), (1, _single(dilation, "dilation")),
-                   ceil_mode, return_indices)
+    r = max_pool2d(
+        _pool1d_input(input, "max_pool1d"),
+        (1, k),
+        (1, s),
+        (0, _single(padding, "padding")),
+        (1, _single(dilation, "dilation")),
+        ceil_mode,
+        return_indices,
+    )
     if return_indices:
         return r[0].squeeze(-2), r[1].squeeze(-2)
     return r.squeeze(-2)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over ``kernel_size`` windows of ``(N, C, L)`` (a 2-D pool over height 1)."""
     k = _single(kernel_size, "kernel_size")
     s = k if stride is None or stride == () or stride == [] else _single(stride, "stride")
-    return avg_pool2d(_pool1d_input(input, "avg_pool1d"), (1, k), (1, s),
-                      (0, _single(padding, "padding")), ceil_mode,
-                      count_include_pad).squeeze(-2)
+    return avg_pool2d(
+        _pool1d_input(input, "avg_pool1d"),
+        (1, k),
+        (1, s),
+        (0, _single(padding, "padding")),
+        ceil_mode,
+        count_include_pad,
+    ).squeeze(-2)
 
 
 def adaptive_avg_pool1d(input, output_size):
     """Average-pool ``(N, C, L)`` to length ``output_size``."""
     size = _single(output_size, "output_size")
-    return adaptive_avg_pool2d(_pool1d_input(input, "adaptive_avg_pool1d"),
-                               (1, size)).squeeze(-2)
+    return adaptive_avg_pool2d(_pool1d_input(input, "adaptive_avg_pool1d"), (1, size)).squeeze(-2)
 
 
 # ----------------------------------------------------------------------------- normalization
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):
     """Normalize each channel (dim 1) with the batch's statistics when ``training``
     (updating ``running_mean``/``running_var`` in place) or with the running ones."""
     shape = _shape(input)
     if len(shape) < 2:
-        raise ValueError(f"batch_norm expects an input with a batch and a channel dimension "
-                         f"(N, C, ...), got shape {shape}")
+        raise ValueError(
+            f"batch_norm expects an input with a batch and a channel dimension "
+            f"(N, C, ...), got shape {shape}"
+        )
     axes = (0,) + tuple(range(2, len(shape)))
     if training:
         count = int(np.prod([shape[a] for a in axes]))
@@ -262,7 +316,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing dimensions ``normalized_shape`` of each sample."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = _shape(input)
-    if shape[len(shape) - len(ns):] != ns:
+    if shape[len(shape) - len(ns) :] != ns:
         raise RuntimeError(texts.layer_norm_shape(ns, shape, _where()))
     axes = tuple(range(len(shape) - len(ns), len(shape)))
     mean = input.mean(axes, keepdim=True)
@@ -277,8 +331,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ----------------------------------------------------------------------------- embedding
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
-              scale_grad_by_freq=False, sparse=False):
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
     """Rows of ``weight`` picked by the integer ids in ``input``."""
     idx = np.asarray(input._data if hasattr(input, "_data") else input)
     if idx.dtype.kind not in "iu":
@@ -306,8 +367,15 @@ def one_hot(tensor, num_classes: int = -1):
 
 
 # ----------------------------------------------------------------------------- losses
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None,
-             _stacklevel: int = 2):
+def mse_loss(
+    input,
+    target,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+    weight=None,
+    _stacklevel: int = 2,
+):
     """Mean squared error; warns (like PyTorch, plus the fix) when the shapes differ and
     would broadcast into an (N, N) matrix of wrong differences."""
     si, st = _shape(input), _shape(target)
@@ -332,8 +400,10 @@ def _check_class_targets(input, target, fn: str):
             raise RuntimeError(texts.float_indices(fn, st, target.dtype, _where()))
         raise RuntimeError(texts.probs_shape(fn, si, st, _where()))
     if tkind not in "iu":
-        raise RuntimeError(f"{fn}: target must be integer class indices or float probabilities, "
-                           f"got {target.dtype}{_where()}")
+        raise RuntimeError(
+            f"{fn}: target must be integer class indices or float probabilities, "
+            f"got {target.dtype}{_where()}"
+        )
     if st == si and len(si) >= 2:
         raise RuntimeError(texts.one_hot_ints(fn, si, _where()))
     expected = si[:1] + si[2:] if len(si) >= 2 else ()
@@ -355,32 +425,50 @@ def _check_range(target, n_classes: int, ignore_index: int, fn: str) -> None:
         raise IndexError(texts.target_range(fn, n_classes, lo, hi, n_bad, _where()))
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
     """Softmax cross-entropy between raw scores ``(N, C)`` and class indices ``(N,)`` (or
     class probabilities of shape ``(N, C)``)."""
     _loop.loss_input("cross_entropy", input, target, _where())
     kind = _check_class_targets(input, target, "cross_entropy")
     if kind == "indices":
-        _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index,
-                     "cross_entropy")
-    return _ops().cross_entropy(input, target, weight=weight, ignore_index=ignore_index,
-                                reduction=reduction, label_smoothing=label_smoothing)
+        _check_range(
+            target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "cross_entropy"
+        )
+    return _ops().cross_entropy(
+        input,
+        target,
+        weight=weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+):
     """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
     _loop.loss_input("nll_loss", input, target, _where())
     if _check_class_targets(input, target, "nll_loss") == "probs":
         raise RuntimeError(texts.nll_probs(_shape(input), _where()))
     _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
-    return _ops().nll_loss(input, target, weight=weight, ignore_index=ignore_index,
-                           reduction=reduction)
+    return _ops().nll_loss(
+        input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
+    )
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` computed stably from logits."""
     _loop.loss_input("binary_cross_entropy_with_logits", input, target, _where())
     si, st = _shape(input), _shape(target)

@@ -11,6 +11,7 @@ return a :class:`RemovableHandle` that can take it out again::
     >>> handle.remove(); len(layer._forward_hooks)
     0
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,11 @@ class RemovableHandle:
 
     def __getstate__(self):
         # Weak references cannot be pickled: store the dicts themselves (the module pickles them too).
-        return (self.hooks_dict_ref(), self.id,
-                self.extra_dict_ref() if self.extra_dict_ref is not None else None)
+        return (
+            self.hooks_dict_ref(),
+            self.id,
+            self.extra_dict_ref() if self.extra_dict_ref is not None else None,
+        )
 
     def __setstate__(self, state):
         hooks, self.id, extra = state

@@ -14,6 +14,7 @@ the same tensor, so it works on parameters that require grad::
 Random draws come from d2lmods' global generator: ``d2lmods.manual_seed(0)``
 makes them repeatable.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,9 +26,20 @@ from .._messages import layers as texts
 from .._tensor.core import Tensor
 from .parameter import is_lazy
 
-__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
-           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "trunc_normal_"]
+__all__ = [
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "trunc_normal_",
+]
 
 
 def _array(tensor, fn: str) -> np.ndarray:
@@ -35,8 +47,9 @@ def _array(tensor, fn: str) -> np.ndarray:
     if is_lazy(tensor):
         raise RuntimeError(texts.init_lazy(fn))
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"nn.init.{fn} expects a d2lmods Tensor or Parameter, got "
-                        f"{type(tensor).__name__}")
+        raise TypeError(
+            f"nn.init.{fn} expects a d2lmods Tensor or Parameter, got {type(tensor).__name__}"
+        )
     return tensor._data
 
 
@@ -79,8 +92,15 @@ def calculate_gain(nonlinearity, param=None):
     >>> round(calculate_gain("relu"), 4)
     1.4142
     """
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                  "conv_transpose2d", "conv_transpose3d"]
+    linear_fns = [
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+    ]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
         return 1
     if nonlinearity == "tanh":
@@ -94,7 +114,7 @@ def calculate_gain(nonlinearity, param=None):
             negative_slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+        return math.sqrt(2.0 / (1 + negative_slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
@@ -103,8 +123,10 @@ def calculate_gain(nonlinearity, param=None):
 def _calculate_fan_in_and_fan_out(tensor):
     shape = tuple(tensor.shape)
     if len(shape) < 2:
-        raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than 2 "
-                         f"dimensions (got shape {shape}); use uniform_/normal_/zeros_ for biases")
+        raise ValueError(
+            f"Fan in and fan out can not be computed for tensor with fewer than 2 "
+            f"dimensions (got shape {shape}); use uniform_/normal_/zeros_ for biases"
+        )
     receptive = 1
     for s in shape[2:]:
         receptive *= s
@@ -135,8 +157,11 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std^2) values, redrawing any that fall outside [a, b]."""
     arr = _array(tensor, "trunc_normal_")
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-                      "The distribution of values may be incorrect.", stacklevel=2)
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
     rng = _rng(generator)
     values = rng.normal(mean, std, arr.shape)
     for _ in range(1000):  # rejection sampling: same distribution as PyTorch's inverse CDF
@@ -167,8 +192,9 @@ def eye_(tensor):
     """Fill a 2-D tensor with the identity (ones on the diagonal)."""
     arr = _array(tensor, "eye_")
     if arr.ndim != 2:
-        raise ValueError(f"Only tensors with 2 dimensions are supported (got shape "
-                         f"{tuple(arr.shape)})")
+        raise ValueError(
+            f"Only tensors with 2 dimensions are supported (got shape {tuple(arr.shape)})"
+        )
     return _fill(tensor, np.eye(*arr.shape), "eye_")
 
 

@@ -20,6 +20,7 @@ placeholders in ``__init__``, and implement ``initialize_parameters(self, input)
 that calls ``materialize(shape)`` on each placeholder (under ``no_grad``) and then
 ``self.reset_parameters()``.
 """
+
 from __future__ import annotations
 
 from .._messages import modules as texts
@@ -36,10 +37,13 @@ class LazyModuleMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
-        self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)
+        self._initialize_hook = self.register_forward_pre_hook(
+            self._infer_parameters, with_kwargs=True
+        )
 
-    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                        unexpected_keys, error_msgs):
+    def _lazy_load_hook(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         """Give placeholders the checkpoint's shapes, so ``load_state_dict`` can copy into them.
 
         The layer keeps its lazy class (and ``in_features=0`` in its repr) until its first
@@ -58,7 +62,9 @@ class LazyModuleMixin:
 
     def initialize_parameters(self, *args, **kwargs):
         """Materialize the placeholders from the first input (each lazy layer implements this)."""
-        raise NotImplementedError(f"initialize_parameters is not implemented for {self.__class__.__name__}")
+        raise NotImplementedError(
+            f"initialize_parameters is not implemented for {self.__class__.__name__}"
+        )
 
     def has_uninitialized_params(self) -> bool:
         """True while any own parameter or buffer is still a placeholder."""
@@ -85,4 +91,6 @@ class LazyModuleMixin:
         return super().forward(*args, **kwargs)
 
     def _replicate_for_data_parallel(self):  # pragma: no cover - API parity only
-        raise RuntimeError("Modules with uninitialized parameters can't be used with `DataParallel`.")
+        raise RuntimeError(
+            "Modules with uninitialized parameters can't be used with `DataParallel`."
+        )

@@ -31,6 +31,7 @@ a helper module, so the class reads as PyTorch's:
 
 and every text comes from ``d2lmods._messages``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,22 +39,38 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
-from .._messages import ModuleUsageWarning, typename, warn
-from .._messages import modules as _texts
-from .._messages import state_dict as _sd_texts
-from . import _explain, _loop
-from . import backward_hooks as _backward_hooks
-from . import _unregistered as unregistered
-from . import state_dict as _state_dict
+from .._messages import (
+    ModuleUsageWarning,
+    modules as _texts,
+    state_dict as _sd_texts,
+    typename,
+    warn,
+)
+from ..autograd.grad_mode import STATE as _GRAD_STATE
+from . import (
+    _explain,
+    _loop,
+    _unregistered as unregistered,
+    backward_hooks as _backward_hooks,
+    state_dict as _state_dict,
+)
 from ._callstack import annotate, call_state
 from .hooks import RemovableHandle, _HookDict
-from ..autograd.grad_mode import STATE as _GRAD_STATE
-from .parameter import (Buffer, Parameter, Tensor, _array, _bump_version, buffer_persistent,
-                        is_lazy, no_grad)
+from .parameter import (
+    Buffer,
+    Parameter,
+    Tensor,
+    _array,
+    _bump_version,
+    buffer_persistent,
+    is_lazy,
+    no_grad,
+)
 from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]
@@ -70,9 +87,17 @@ def _addindent(s: str, num_spaces: int) -> str:
 
 
 # ``module.type("torch.DoubleTensor")``: torch's tensor type names and their dtypes.
-_TENSOR_TYPE_DTYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
-                       "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
-                       "ByteTensor": "uint8", "CharTensor": "int8", "BoolTensor": "bool"}
+_TENSOR_TYPE_DTYPES = {
+    "FloatTensor": "float32",
+    "DoubleTensor": "float64",
+    "HalfTensor": "float16",
+    "LongTensor": "int64",
+    "IntTensor": "int32",
+    "ShortTensor": "int16",
+    "ByteTensor": "uint8",
+    "CharTensor": "int8",
+    "BoolTensor": "bool",
+}
 
 
 def _forward_unimplemented(self, *input: Any) -> None:
@@ -116,7 +141,7 @@ class Module:
         setattr_(self, "_backward_pre_hooks", _HookDict())
         setattr_(self, "_modules", {})
         if call_state.stack:
-            _loop.created(self)   # a layer built inside a forward: a new one at every call
+            _loop.created(self)  # a layer built inside a forward: a new one at every call
 
     forward: Callable[..., Any] = _forward_unimplemented
 
@@ -128,7 +153,7 @@ class Module:
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_d2l_wrapped", False):
             cls.__init__ = unregistered.wrap_init(init)
-        _loop.check_mode_methods(cls)   # train()/eval() that nn.Module's callers cannot call
+        _loop.check_mode_methods(cls)  # train()/eval() that nn.Module's callers cannot call
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -148,8 +173,10 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
-                            "(torch Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
+                "(torch Tensor or None required)"
+            )
         # As in torch, the object itself is stored (``m.buf = b; m.buf is b``) and ``persistent``
         # comes from the argument: ``__setattr__`` passes a Buffer's own flag.
         self._buffers[name] = tensor
@@ -176,13 +203,15 @@ class Module:
         if not isinstance(param, Parameter):
             raise TypeError(_texts.not_a_parameter(typename(param), name))
         if param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
-                             "must be created explicitly. To express '{name}' as a function of another "
-                             "Tensor, compute the value in the forward() method.")
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
+                "must be created explicitly. To express '{name}' as a function of another "
+                "Tensor, compute the value in the forward() method."
+            )
         old = self._parameters.get(name)
         self._parameters[name] = param
         if old is not None and old is not param:
-            _loop.replaced(self, name, old, "parameter")   # an optimizer may still hold the old one
+            _loop.replaced(self, name, old, "parameter")  # an optimizer may still hold the old one
 
     def add_module(self, name: str, module) -> None:
         """Register ``module`` as a child called ``name`` (any string without ``.``; spaces are fine)."""
@@ -208,17 +237,22 @@ class Module:
             # One name used again while a model is being built (add_module('block', ...) in a
             # loop of __init__) drops a layer by mistake; outside __init__, replacing a child by
             # name (md['conv'] = new, update()) is what the learner asked for.
-            warn(_texts.add_module_replaces(type(self).__name__, name, type(module).__name__,
-                                            type(old).__name__), ModuleUsageWarning, stacklevel=2)
+            warn(
+                _texts.add_module_replaces(
+                    type(self).__name__, name, type(module).__name__, type(old).__name__
+                ),
+                ModuleUsageWarning,
+                stacklevel=2,
+            )
         self._modules[name] = module
         if replaces:
-            _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
+            _loop.replaced(self, name, old, "module")  # an optimizer may still hold its weights
 
     def register_module(self, name: str, module) -> None:
         """Alias of :meth:`add_module`."""
         self.add_module(name, module)
 
-    def get_submodule(self, target: str) -> "Module":
+    def get_submodule(self, target: str) -> Module:
         """The module at dotted path ``target`` (``""`` is ``self``), e.g. ``net.get_submodule("0.1")``."""
         if target == "":
             return self
@@ -227,9 +261,15 @@ class Module:
         for item in target.split("."):
             if not isinstance(mod, Module) or item not in mod._modules:
                 where = ".".join(walked) or type(self).__name__
-                raise AttributeError(_texts.no_submodule(
-                    type(mod).__name__, item, target, where,
-                    list(mod._modules) if isinstance(mod, Module) else []))
+                raise AttributeError(
+                    _texts.no_submodule(
+                        type(mod).__name__,
+                        item,
+                        target,
+                        where,
+                        list(mod._modules) if isinstance(mod, Module) else [],
+                    )
+                )
             mod = mod._modules[item]
             walked.append(item)
             if mod is None:
@@ -323,19 +363,23 @@ class Module:
             old = modules.get(name)
             modules[name] = value
             if old is not None and old is not value:
-                _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
+                _loop.replaced(self, name, old, "module")  # an optimizer may still hold its weights
             return
         if modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
-                                "(torch.nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{typename(value)}' as child module '{name}' "
+                    "(torch.nn.Module or None expected)"
+                )
             modules[name] = value
             return
         buffers = d.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, (Tensor, Buffer)):
-                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
-                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{typename(value)}' as buffer '{name}' "
+                    "(torch.nn.Buffer, torch.Tensor or None expected)"
+                )
             if buffers is None:
                 raise AttributeError(_texts.before_init("buffer", name, type(self).__name__))
             if isinstance(value, Buffer):
@@ -349,7 +393,7 @@ class Module:
         if isinstance(value, Tensor) and params is None:
             raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
         if name == "requires_grad" and isinstance(value, bool):
-            _loop.requires_grad_attribute(self, value)   # a plain attribute, not a switch
+            _loop.requires_grad_attribute(self, value)  # a plain attribute, not a switch
         # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
         # note_assignment reads the caller's frame (sys._getframe) so that the warning, even one
         # deferred to the end of __init__, points at this assignment's line in the learner's code.
@@ -380,13 +424,23 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_forward_pre_hooks", "_forward_hooks", "_state_dict_hooks",
-                     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
-                     "_load_state_dict_post_hooks"):
+        for name in (
+            "_forward_pre_hooks",
+            "_forward_hooks",
+            "_state_dict_hooks",
+            "_state_dict_pre_hooks",
+            "_load_state_dict_pre_hooks",
+            "_load_state_dict_post_hooks",
+        ):
             if name not in self.__dict__:
                 self.__dict__[name] = _HookDict()
-        for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
-                     "_forward_hooks_always_called", "_backward_hooks", "_backward_pre_hooks"):
+        for name in (
+            "_forward_pre_hooks_with_kwargs",
+            "_forward_hooks_with_kwargs",
+            "_forward_hooks_always_called",
+            "_backward_hooks",
+            "_backward_pre_hooks",
+        ):
             self.__dict__.setdefault(name, _HookDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
@@ -399,15 +453,19 @@ class Module:
             unregistered.first_call(self, call_state.stack)
         stack = call_state.stack
         if not stack:
-            _loop.root_call(self)   # evaluation under no_grad in training mode, and the like
+            _loop.root_call(self)  # evaluation under no_grad in training mode, and the like
         stack.append(self)
         call_state.count += 1
         call_state.calls.append(call_state.count)
         try:
             if args and args[0].__class__ is np.ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
-            if d["_forward_pre_hooks"] or d["_forward_hooks"] or d.get("_backward_hooks") \
-                    or d.get("_backward_pre_hooks"):
+            if (
+                d["_forward_pre_hooks"]
+                or d["_forward_hooks"]
+                or d.get("_backward_hooks")
+                or d.get("_backward_pre_hooks")
+            ):
                 result = self._call_with_hooks(args, kwargs)
             else:
                 result = self.forward(*args, **kwargs)
@@ -415,9 +473,14 @@ class Module:
                 raise _explain.returned_module(self, result, stack)
             return result
         except Exception as exc:
-            if isinstance(exc, TypeError) and exc.__traceback__ is not None \
-                    and exc.__traceback__.tb_next is None:
-                _explain.call_signature(self, exc, args, kwargs)   # the arguments did not fit forward
+            if (
+                isinstance(exc, TypeError)
+                and exc.__traceback__ is not None
+                and exc.__traceback__.tb_next is None
+            ):
+                _explain.call_signature(
+                    self, exc, args, kwargs
+                )  # the arguments did not fit forward
             annotate(exc, stack)
             raise
         finally:
@@ -435,8 +498,10 @@ class Module:
                     if isinstance(result, tuple) and len(result) == 2:
                         args, kwargs = result
                     else:
-                        raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {result}.")
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of "
+                            f"(new_args, new_kwargs), but got {result}."
+                        )
             else:
                 result = hook(self, args)
                 if result is not None:
@@ -475,7 +540,9 @@ class Module:
 
         A non-``None`` return value replaces the input. Returns a handle with ``.remove()``.
         """
-        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
+        handle = RemovableHandle(
+            self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs
+        )
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -483,9 +550,12 @@ class Module:
             self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False):
-        """Run ``hook(module, args, output)`` after every forward; a non-``None`` return replaces the output."""
+    def register_forward_hook(
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
+    ):
+        """Run ``hook(module, args, output)`` after every forward.
+
+        A non-``None`` return replaces the output."""
         handle = RemovableHandle(self._forward_hooks, extra_dict=self._forward_hooks_with_kwargs)
         handle.extra_dict_refs = (weakref.ref(self._forward_hooks_always_called),)
         self._forward_hooks[handle.id] = hook
@@ -522,7 +592,9 @@ class Module:
 
     def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        self._load_state_dict_pre_hooks[handle.id] = (
+            functools.partial(hook, self) if with_module else hook
+        )
         return handle
 
     def register_load_state_dict_pre_hook(self, hook):
@@ -554,18 +626,20 @@ class Module:
     def _get_name(self) -> str:
         return self.__class__.__name__
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         memo = set()
         for name, module in self._modules.items():
             if module is not None and module not in memo:
                 memo.add(module)
                 yield name, module
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ):
         """Yield ``(qualified_name, module)`` for this module and all below it, depth first.
 
         A module object reachable at two places is yielded once unless ``remove_duplicate=False``.
@@ -582,14 +656,17 @@ class Module:
                 submodule_prefix = prefix + ("." if prefix else "") + name
                 yield from module.named_modules(memo, submodule_prefix, remove_duplicate)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
         memo = set()
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for k, v in get_members_fn(module):
                 if v is None or id(v) in memo:
@@ -598,21 +675,35 @@ class Module:
                     memo.add(id(v))
                 yield module_prefix + ("." if module_prefix else "") + k, v
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ):
         """Yield ``(name, Parameter)``; a tied parameter appears once unless ``remove_duplicate=False``."""
         unregistered.check_tree_once(self, stacklevel=2)
-        return self._named_members(lambda m: m._parameters.items(), prefix=prefix,
-                                   recurse=recurse, remove_duplicate=remove_duplicate)
+        return self._named_members(
+            lambda m: m._parameters.items(),
+            prefix=prefix,
+            recurse=recurse,
+            remove_duplicate=remove_duplicate,
+        )
 
     def parameters(self, recurse: bool = True):
-        """Yield every parameter once (what an optimizer should train): ``optim.SGD(net.parameters(), lr)``."""
+        """Yield every parameter once (what an optimizer should train).
+
+        E.g. ``optim.SGD(net.parameters(), lr)``."""
         unregistered.check_tree_once(self, stacklevel=2)
-        return (param for _, param in self._named_members(lambda m: m._parameters.items(),
-                                                          recurse=recurse))
+        return (
+            param
+            for _, param in self._named_members(lambda m: m._parameters.items(), recurse=recurse)
+        )
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
-        yield from self._named_members(lambda m: m._buffers.items(), prefix=prefix,
-                                       recurse=recurse, remove_duplicate=remove_duplicate)
+        yield from self._named_members(
+            lambda m: m._buffers.items(),
+            prefix=prefix,
+            recurse=recurse,
+            remove_duplicate=remove_duplicate,
+        )
 
     def buffers(self, recurse: bool = True):
         for _, buf in self.named_buffers(recurse=recurse):
@@ -620,7 +711,7 @@ class Module:
 
     # ---- modes, gradients, conversion ----------------------------------------------------------
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -628,10 +719,10 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         unregistered.check_tree_once(self, stacklevel=2)
         for _, p in self._named_members(lambda m: m._parameters.items()):
             p.requires_grad_(requires_grad)
@@ -648,12 +739,14 @@ class Module:
                 g = _array(p.grad)
                 if isinstance(g, np.ndarray):
                     g[...] = 0
-                else:   # a 0-dim gradient held as a numpy scalar
+                else:  # a 0-dim gradient held as a numpy scalar
                     p.grad._data = np.zeros((), dtype=g.dtype)
                 _bump_version(p.grad)
 
-    def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        """Call ``fn`` on every submodule (children first) and then on ``self``; e.g. ``net.apply(init_weights)``.
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and then on ``self``.
+
+        E.g. ``net.apply(init_weights)``.
 
         Run it after the first forward when the model has lazy layers: before that they
         have no weights to initialize (d2lmods warns).
@@ -675,10 +768,10 @@ class Module:
             _explain.warn_lazy_before_apply(self, fn, lazy)
         return self
 
-    def _apply(self, fn, lazy_fn=None) -> "Module":
+    def _apply(self, fn, lazy_fn=None) -> Module:
         for module in self.children():
             module._apply(fn, lazy_fn)
-        for key, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None:
                 continue
             if is_lazy(param):
@@ -702,7 +795,7 @@ class Module:
             self._buffers[key] = fn(buf)
         return self
 
-    def to(self, *args, **kwargs) -> "Module":
+    def to(self, *args, **kwargs) -> Module:
         """Convert floating-point parameters and buffers: ``net.to(torch.float64)``, ``net.to('cpu')``.
 
         Integer buffers keep their dtype; the Parameter objects stay the same (only their data changes).
@@ -717,48 +810,57 @@ class Module:
             raise TypeError(_texts.to_integer_dtype(dtype))
         return self._convert_floats(dtype)
 
-    def _convert_floats(self, dtype) -> "Module":
+    def _convert_floats(self, dtype) -> Module:
         def convert(t):
             return t.to(dtype) if t.dtype.is_floating_point else t
 
         def convert_lazy(t):
-            t.to(dtype)   # a placeholder remembers the dtype for its materialization
+            t.to(dtype)  # a placeholder remembers the dtype for its materialization
 
         return self._apply(convert, convert_lazy)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         from .._tensor.dtypes import float32
+
         unregistered.check_tree_once(self, stacklevel=2)
         return self._convert_floats(float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         from .._tensor.dtypes import float64
+
         unregistered.check_tree_once(self, stacklevel=2)
         return self._convert_floats(float64)
 
-    def half(self) -> "Module":
+    def half(self) -> Module:
         from .._tensor.dtypes import float16
+
         return self._convert_floats(float16)
 
-    def type(self, dst_type) -> "Module":
-        """Cast every parameter and buffer: ``net.type(torch.float64)``, ``net.type("torch.DoubleTensor")``."""
+    def type(self, dst_type) -> Module:
+        """Cast every parameter and buffer.
+
+        E.g. ``net.type(torch.float64)`` or ``net.type("torch.DoubleTensor")``."""
         from .._tensor.dtypes import as_dtype
+
         if isinstance(dst_type, str) and dst_type.endswith("Tensor"):
             dst_type = _TENSOR_TYPE_DTYPES.get(dst_type.rsplit(".", 1)[-1], dst_type)
-        elif isinstance(dst_type, type) and not isinstance(getattr(dst_type, "dtype", None), property):
-            dst_type = getattr(dst_type, "dtype", dst_type)   # a typed tensor class (LongTensor)
+        elif isinstance(dst_type, type) and not isinstance(
+            getattr(dst_type, "dtype", None), property
+        ):
+            dst_type = getattr(dst_type, "dtype", dst_type)  # a typed tensor class (LongTensor)
         dtype = as_dtype(dst_type)
         return self._apply(lambda t: t.to(dtype))
 
-    def cpu(self) -> "Module":
+    def cpu(self) -> Module:
         return self
 
-    def cuda(self, device=None) -> "Module":
+    def cuda(self, device=None) -> Module:
         from .._tensor.dtypes import device as _device
+
         _device("cuda")
         return self
 
-    def share_memory(self) -> "Module":
+    def share_memory(self) -> Module:
         """No-op returning ``self``: d2lmods tensors live in one process's memory."""
         return self
 
@@ -771,7 +873,9 @@ class Module:
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
+                destination[prefix + name] = (
+                    param if keep_vars or is_lazy(param) else param.detach()
+                )
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars or is_lazy(buf) else buf.detach()
@@ -779,10 +883,14 @@ class Module:
             destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def get_extra_state(self):
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called."
+        )
 
     def set_extra_state(self, state):
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called."
+        )
 
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered ``{dotted_name: tensor}`` of parameters and persistent buffers.
@@ -791,8 +899,11 @@ class Module:
         weights so far) copy it: ``copy.deepcopy(net.state_dict())``.
         """
         if args:
-            warnings.warn("Positional args are being deprecated, use kwargs instead.", FutureWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead.",
+                FutureWarning,
+                stacklevel=2,
+            )
             names = ["destination", "prefix", "keep_vars"]
             values = dict(zip(names, args))
             destination = values.get("destination", destination)
@@ -810,7 +921,9 @@ class Module:
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, {"version": self._version})
             if result is not None:
@@ -819,14 +932,27 @@ class Module:
             _state_dict.mark_live(destination)
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         for hook in list(self._load_state_dict_pre_hooks.values()):
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        persistent_buffers = {k: v for k, v in self._buffers.items()
-                              if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
-                       if v is not None}
+            hook(
+                state_dict,
+                prefix,
+                local_metadata,
+                strict,
+                missing_keys,
+                unexpected_keys,
+                error_msgs,
+            )
+        persistent_buffers = {
+            k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
+        }
+        local_state = {
+            k: v
+            for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
+            if v is not None
+        }
         for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
@@ -836,15 +962,18 @@ class Module:
             input_param = state_dict[key]
             if not isinstance(input_param, Tensor):
                 fix = _sd_texts.NUMPY_ENTRY if isinstance(input_param, np.ndarray) else ""
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                  f'Tensor-like object from checkpoint but received {type(input_param)}'
-                                  + fix)
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(input_param)}" + fix
+                )
                 continue
             if is_lazy(param) and is_lazy(input_param):
-                continue   # nothing to copy between two placeholders
+                continue  # nothing to copy between two placeholders
             if not is_lazy(param) and tuple(input_param.shape) != tuple(param.shape):
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} "
-                                  f"from checkpoint, the shape in current model is {param.shape}.")
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {input_param.shape} "
+                    f"from checkpoint, the shape in current model is {param.shape}."
+                )
                 continue
             if local_metadata.get("assign_to_params_buffers", False):
                 # load_state_dict(assign=True): take the checkpoint's tensors themselves.
@@ -862,9 +991,11 @@ class Module:
                     np.copyto(dst, src.astype(dst.dtype, copy=False))
                     _bump_version(param)
             except Exception as ex:
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the '
-                                  f"model are {param.shape} and whose dimensions in the checkpoint are "
-                                  f"{input_param.shape}, an exception occurred : {ex.args}.")
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in the '
+                    f"model are {param.shape} and whose dimensions in the checkpoint are "
+                    f"{input_param.shape}, an exception occurred : {ex.args}."
+                )
         extra_state_key = prefix + "_extra_state"
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_state_key in state_dict:
@@ -876,7 +1007,7 @@ class Module:
         if strict:
             for key in state_dict.keys():
                 if key.startswith(prefix) and key != extra_state_key:
-                    input_name = key[len(prefix):].split(".", 1)
+                    input_name = key[len(prefix) :].split(".", 1)
                     if len(input_name) > 1:
                         if input_name[0] not in self._modules:
                             unexpected_keys.append(key)
@@ -907,13 +1038,21 @@ class Module:
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
             if assign:
                 local_metadata = dict(local_metadata, assign_to_params_buffers=assign)
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
-                                         missing_keys, unexpected_keys, error_msgs)
+            module._load_from_state_dict(
+                local_state_dict,
+                prefix,
+                local_metadata,
+                True,
+                missing_keys,
+                unexpected_keys,
+                error_msgs,
+            )
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
-                    child_state_dict = {k: v for k, v in local_state_dict.items()
-                                        if k.startswith(child_prefix)}
+                    child_state_dict = {
+                        k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)
+                    }
                     load(child, child_state_dict, child_prefix)
             incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
             for hook in module._load_state_dict_post_hooks.values():
@@ -922,25 +1061,37 @@ class Module:
         load(self, state_dict)
         if strict:
             if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
+                error_msgs.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in unexpected_keys)
+                    ),
+                )
             if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
+                error_msgs.insert(
+                    0,
+                    "Missing key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in missing_keys)
+                    ),
+                )
         if not strict and state_dict and not error_msgs:
             _state_dict.warn_if_nothing_loaded(self, state_dict)
         if error_msgs:
             text = "Error(s) in loading state_dict for {}:\n\t{}".format(
-                self.__class__.__name__, "\n\t".join(error_msgs))
-            hint = _state_dict.load_hint(missing_keys if strict else [],
-                                         unexpected_keys if strict else [], error_msgs)
+                self.__class__.__name__, "\n\t".join(error_msgs)
+            )
+            hint = _state_dict.load_hint(
+                missing_keys if strict else [], unexpected_keys if strict else [], error_msgs
+            )
             raise RuntimeError(text + ("\n" + hint if hint else ""))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # ---- repr ---------------------------------------------------------------------------------
 
     def extra_repr(self) -> str:
-        """Extra text shown inside ``Name(...)`` in the repr; override in layers (e.g. ``in_features=2, ...``)."""
+        """Extra text shown inside ``Name(...)`` in the repr.
+
+        Override it in layers (e.g. ``in_features=2, ...``)."""
         return ""
 
     def __repr__(self) -> str:
@@ -961,4 +1112,3 @@ class Module:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         main_str += ")"
         return main_str
-

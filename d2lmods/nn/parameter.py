@@ -14,6 +14,7 @@ known until the first forward of a lazy layer (``nn.LazyLinear``). It is filled
 *in place* (``materialize``), so an optimizer built before the first call keeps
 training the very same object.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -23,8 +24,10 @@ import numpy as np
 from .._messages import modules as texts
 from .._tensor import dtypes as _dt
 from .._tensor.core import Tensor
-from ..autograd.grad_mode import STATE as _GRAD_STATE
-from ..autograd.grad_mode import no_grad  # noqa: F401  (re-exported for module.py, lazy.py)
+from ..autograd.grad_mode import (
+    STATE as _GRAD_STATE,
+    no_grad,  # noqa: F401  (re-exported for module.py, lazy.py)
+)
 
 __all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "is_lazy"]
 
@@ -243,9 +246,9 @@ def _rebuild_uninitialized(cls, requires_grad, pending_dtype):
 class UninitializedParameter(UninitializedTensorMixin, Parameter):
     """A parameter whose shape is not known yet; ``materialize(shape)`` turns it into a Parameter.
 
-        >>> from d2lmods import nn
-        >>> nn.parameter.UninitializedParameter()
-        <UninitializedParameter>
+    >>> from d2lmods import nn
+    >>> nn.parameter.UninitializedParameter()
+    <UninitializedParameter>
     """
 
     cls_to_become = Parameter
@@ -287,8 +290,10 @@ class Buffer(Tensor, metaclass=_BufferMeta):
             data = Tensor()
         t = Tensor._make_subclass(Tensor, data, data.requires_grad)
         key = id(t)
-        _BUFFER_MARKS[key] = (weakref.ref(t, lambda _r, key=key: _BUFFER_MARKS.pop(key, None)),
-                              bool(persistent))
+        _BUFFER_MARKS[key] = (
+            weakref.ref(t, lambda _r, key=key: _BUFFER_MARKS.pop(key, None)),
+            bool(persistent),
+        )
         return t
 
 
@@ -307,7 +312,9 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         obj = super().__new__(cls, requires_grad, device, dtype)
         if not persistent:
             key = id(obj)
-            _NON_PERSISTENT[key] = weakref.ref(obj, lambda _r, key=key: _NON_PERSISTENT.pop(key, None))
+            _NON_PERSISTENT[key] = weakref.ref(
+                obj, lambda _r, key=key: _NON_PERSISTENT.pop(key, None)
+            )
         return obj
 
     @property

@@ -4,6 +4,7 @@
 teaching aid: it notices an entry replaced in a dict that can never be loaded. The helpers
 below the class explain a load that restores nothing or fails.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,7 +26,10 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+        return (
+            f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+            f"unexpected_keys={self.unexpected_keys!r})"
+        )
 
     __str__ = __repr__
 
@@ -44,8 +48,8 @@ class StateDict(OrderedDict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._metadata = OrderedDict()
-        self._live = False           # True once handed out by Module.state_dict
-        self._versions = None        # key -> the tensor's version when it was handed out
+        self._live = False  # True once handed out by Module.state_dict
+        self._versions = None  # key -> the tensor's version when it was handed out
         self._edited: list[str] = []
         self._loaded = False
 
@@ -93,7 +97,7 @@ class StateDict(OrderedDict):
     def __repr__(self):
         # Print exactly as the OrderedDict PyTorch returns.
         text = OrderedDict.__repr__(self)
-        return "OrderedDict" + text[len(type(self).__name__):]
+        return "OrderedDict" + text[len(type(self).__name__) :]
 
     def __reduce__(self):
         # Pickle/deepcopy as a plain OrderedDict snapshot (plus metadata).
@@ -122,9 +126,12 @@ def _unchanged_since_taken(state_dict, pairs) -> bool:
 
 def _own_tensors(module) -> dict:
     """``{qualified name: tensor}`` of every parameter and buffer, tied ones under each name."""
-    return dict(itertools.chain(
-        module._named_members(lambda m: m._parameters.items(), remove_duplicate=False),
-        module._named_members(lambda m: m._buffers.items(), remove_duplicate=False)))
+    return dict(
+        itertools.chain(
+            module._named_members(lambda m: m._parameters.items(), remove_duplicate=False),
+            module._named_members(lambda m: m._buffers.items(), remove_duplicate=False),
+        )
+    )
 
 
 def note_load(module, state_dict) -> None:
@@ -133,14 +140,23 @@ def note_load(module, state_dict) -> None:
     if isinstance(state_dict, StateDict):
         state_dict._loaded = True
     own = _own_tensors(module)
-    pairs = [(k, v) for k, v in state_dict.items() if k in own and isinstance(v, Tensor)
-             and not is_lazy(own[k])]
-    if pairs and all(_same_storage(v, own[k]) for k, v in pairs) \
-            and not _unchanged_since_taken(state_dict, pairs):
+    pairs = [
+        (k, v)
+        for k, v in state_dict.items()
+        if k in own and isinstance(v, Tensor) and not is_lazy(own[k])
+    ]
+    if (
+        pairs
+        and all(_same_storage(v, own[k]) for k, v in pairs)
+        and not _unchanged_since_taken(state_dict, pairs)
+    ):
         # Loading a dict taken a moment ago (nothing trained since) is a harmless no-op; the
         # mistake is a "best weights" dict that followed the model while it trained.
-        msg.warn(texts.loading_itself(type(module).__name__, pairs[0][0]), msg.StateDictWarning,
-                 stacklevel=3)
+        msg.warn(
+            texts.loading_itself(type(module).__name__, pairs[0][0]),
+            msg.StateDictWarning,
+            stacklevel=3,
+        )
 
 
 def warn_if_nothing_loaded(module, state_dict) -> None:
@@ -150,8 +166,11 @@ def warn_if_nothing_loaded(module, state_dict) -> None:
     if not own_keys or any(k in own_keys for k in given):
         return
     hint = common_prefix_fix(sorted(own_keys), given) or texts.COMPARE_KEYS
-    msg.warn(texts.nothing_loaded(len(given), given[0], type(module).__name__, hint),
-             msg.StateDictWarning, stacklevel=3)
+    msg.warn(
+        texts.nothing_loaded(len(given), given[0], type(module).__name__, hint),
+        msg.StateDictWarning,
+        stacklevel=3,
+    )
 
 
 def common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:
@@ -163,7 +182,7 @@ def common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:
         parts = key.split(".")
         for i in range(1, len(parts)):
             pre = ".".join(parts[:i]) + "."
-            stripped = {k[len(pre):] for k in unexpected if k.startswith(pre)}
+            stripped = {k[len(pre) :] for k in unexpected if k.startswith(pre)}
             if miss <= stripped:
                 return texts.strip_prefix(pre)
         break
@@ -171,7 +190,7 @@ def common_prefix_fix(missing: list[str], unexpected: list[str]) -> str:
         parts = key.split(".")
         for i in range(1, len(parts)):
             pre = ".".join(parts[:i]) + "."
-            stripped = {k[len(pre):] for k in missing if k.startswith(pre)}
+            stripped = {k[len(pre) :] for k in missing if k.startswith(pre)}
             if set(unexpected) <= stripped and len(stripped) == len(missing):
                 return texts.add_prefix(pre)
         break

@@ -34,13 +34,14 @@ unless the model is a torch model).
 ``set_warn_unregistered`` turns those checks off for the process;
 ``unregistered_checks_paused()`` pauses them for the current thread only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import clip_grad, convert_parameters
 from ._loop import mode_overrides, shared_norms
 from ._plain_containers import CONTAINERS, container_kind
-from . import clip_grad, convert_parameters
 from ._unregistered import (
     Kinds,
     first_calls_seen,
@@ -62,13 +63,29 @@ from .clip_grad import (
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .module import Module
 
-__all__ = ["UnregisteredFinding", "find_unregistered", "set_warn_unregistered",
-           "unregistered_checks_paused", "Kinds", "kinds_of", "first_calls_seen",
-           "SharedNormFinding", "find_shared_norms", "ModeOverrideFinding", "find_mode_overrides",
-           # torch.nn.utils
-           "clip_grad", "convert_parameters", "clip_grad_norm", "clip_grad_norm_",
-           "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
-           "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "UnregisteredFinding",
+    "find_unregistered",
+    "set_warn_unregistered",
+    "unregistered_checks_paused",
+    "Kinds",
+    "kinds_of",
+    "first_calls_seen",
+    "SharedNormFinding",
+    "find_shared_norms",
+    "ModeOverrideFinding",
+    "find_mode_overrides",
+    # torch.nn.utils
+    "clip_grad",
+    "convert_parameters",
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
 
 #: ``with unregistered_checks_paused(): ...`` walks a model in this thread without setting off
 #: the one-time unregistered-module warnings (they stay armed for later calls).
@@ -79,15 +96,17 @@ unregistered_checks_paused = paused
 class UnregisteredFinding:
     """One object a model holds without registering it."""
 
-    path: str                 # full attribute path from the root, e.g. "heads[0]", "layers[1][0]"
-    owner: str                # qualified name of the module whose attribute holds it ("" = root)
-    attribute: str            # the attribute name on the owner, e.g. "heads"
-    container: str            # 'list' | 'tuple' | 'dict' | 'set' | 'attribute' (plain tensor attribute)
-    kind: str                 # 'module' | 'parameter' | 'tensor'
-    obj: object               # the Module / Parameter / Tensor itself
-    type_name: str            # e.g. "Linear"
-    num_params: int           # parameter elements hidden (0 if lazy/unknown)
-    registered_as: str | None  # qualified name if the object is ALSO registered elsewhere in the tree
+    path: str  # full attribute path from the root, e.g. "heads[0]", "layers[1][0]"
+    owner: str  # qualified name of the module whose attribute holds it ("" = root)
+    attribute: str  # the attribute name on the owner, e.g. "heads"
+    container: str  # 'list' | 'tuple' | 'dict' | 'set' | 'attribute' (plain tensor attribute)
+    kind: str  # 'module' | 'parameter' | 'tensor'
+    obj: object  # the Module / Parameter / Tensor itself
+    type_name: str  # e.g. "Linear"
+    num_params: int  # parameter elements hidden (0 if lazy/unknown)
+    registered_as: (
+        str | None
+    )  # qualified name if the object is ALSO registered elsewhere in the tree
 
 
 def _join(prefix: str, name: str) -> str:
@@ -127,7 +146,9 @@ def find_unregistered(module) -> list[UnregisteredFinding]:
     for name, m in Module.named_modules(module):
         reg_modules.setdefault(id(m), name)
     reg_params: dict[int, str] = {}
-    for name, p in Module._named_members(module, lambda m: m._parameters.items(), remove_duplicate=False):
+    for name, p in Module._named_members(
+        module, lambda m: m._parameters.items(), remove_duplicate=False
+    ):
         reg_params.setdefault(id(p), name)
 
     findings: list[UnregisteredFinding] = []
@@ -140,8 +161,11 @@ def find_unregistered(module) -> list[UnregisteredFinding]:
             kind, registered, n = "parameter", reg_params.get(id(obj)), _numel(obj, kinds)
         else:
             kind, registered, n = "tensor", None, _numel(obj, kinds)
-        findings.append(UnregisteredFinding(path, owner, attribute, container, kind, obj,
-                                            type(obj).__name__, n, registered))
+        findings.append(
+            UnregisteredFinding(
+                path, owner, attribute, container, kind, obj, type(obj).__name__, n, registered
+            )
+        )
         if kind == "module" and registered is None:
             # Look inside the hidden module too: its own hidden lists, at paths below it.
             for sub, m in Module.named_modules(obj):
@@ -172,10 +196,10 @@ def find_unregistered(module) -> list[UnregisteredFinding]:
 class SharedNormFinding:
     """One normalization layer registered at several places of a model."""
 
-    obj: object               # the layer itself
-    type_name: str            # e.g. "BatchNorm1d"
-    paths: list               # its qualified names, e.g. ["1", "4"]
-    problem: str              # what goes wrong, and the fix (the warning's text)
+    obj: object  # the layer itself
+    type_name: str  # e.g. "BatchNorm1d"
+    paths: list  # its qualified names, e.g. ["1", "4"]
+    problem: str  # what goes wrong, and the fix (the warning's text)
 
 
 def find_shared_norms(module: Module) -> list[SharedNormFinding]:
@@ -189,19 +213,22 @@ def find_shared_norms(module: Module) -> list[SharedNormFinding]:
     from .._messages import modules as texts
     from ._loop import _ctor
 
-    return [SharedNormFinding(m, type(m).__name__, paths,
-                              texts.shared_batchnorm(type(m).__name__, paths, _ctor(m)))
-            for m, paths in shared_norms(module)]
+    return [
+        SharedNormFinding(
+            m, type(m).__name__, paths, texts.shared_batchnorm(type(m).__name__, paths, _ctor(m))
+        )
+        for m, paths in shared_norms(module)
+    ]
 
 
 @dataclass(frozen=True)
 class ModeOverrideFinding:
     """A ``train``/``eval`` method defined by a model's class that replaces nn.Module's."""
 
-    path: str                 # qualified name of a module of that class ("" = the root)
-    type_name: str            # the class, e.g. "Model"
-    method: str               # "train" or "eval"
-    problem: str              # what goes wrong, and the fix (the warning's text)
+    path: str  # qualified name of a module of that class ("" = the root)
+    type_name: str  # the class, e.g. "Model"
+    method: str  # "train" or "eval"
+    problem: str  # what goes wrong, and the fix (the warning's text)
 
 
 def find_mode_overrides(module: Module) -> list[ModeOverrideFinding]:
@@ -211,6 +238,8 @@ def find_mode_overrides(module: Module) -> list[ModeOverrideFinding]:
         for klass in type(m).__mro__:
             if klass is Module:
                 break
-            out.extend(ModeOverrideFinding(name, type(m).__name__, method, text)
-                       for method, _fn, text in mode_overrides(klass))
+            out.extend(
+                ModeOverrideFinding(name, type(m).__name__, method, text)
+                for method, _fn, text in mode_overrides(klass)
+            )
     return out

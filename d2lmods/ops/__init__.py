@@ -10,9 +10,29 @@
 
 Errors about bad inputs are ``OpError`` (a ``RuntimeError`` subclass with ``op`` and ``shapes``).
 """
-from ._util import OpError
-from .nn_ops import (linear, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, softmax,
-                     log_softmax, cross_entropy, nll_loss)
 
-__all__ = ["OpError", "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "softmax", "log_softmax", "cross_entropy", "nll_loss"]
+from ._util import OpError
+from .nn_ops import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    cross_entropy,
+    linear,
+    log_softmax,
+    max_pool2d,
+    nll_loss,
+    softmax,
+)
+
+__all__ = [
+    "OpError",
+    "linear",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "nll_loss",
+]

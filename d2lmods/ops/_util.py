@@ -1,17 +1,34 @@
 """Helpers shared by the op families: building outputs, un-broadcasting, dtype promotion."""
+
 import numbers
 
 import numpy as np
 
-from .._tensor.core import Tensor, as_array, wrap, norm_dim
 from .._tensor import dtypes as _dt
+from .._tensor.core import Tensor, as_array, norm_dim, wrap
 from .._tensor.dtypes import Size
-from ..kernels import sum_rows, contig
 from ..autograd.grad_mode import STATE
 from ..autograd.node import Node
+from ..kernels import contig, sum_rows
 
-__all__ = ["Tensor", "Size", "Node", "STATE", "out", "out_view", "edge", "plain", "wrap", "sum_to", "ver",
-           "to_tensor", "operands", "OpError", "norm_dim", "norm_dims"]
+__all__ = [
+    "Tensor",
+    "Size",
+    "Node",
+    "STATE",
+    "out",
+    "out_view",
+    "edge",
+    "plain",
+    "wrap",
+    "sum_to",
+    "ver",
+    "to_tensor",
+    "operands",
+    "OpError",
+    "norm_dim",
+    "norm_dims",
+]
 
 
 class OpError(RuntimeError):
@@ -54,8 +71,10 @@ def out(arr, node, inputs, saved=(), versions=(), meta=None):
         node.inputs = (None if t is None else (t, t._fn, t._out_nr),)
     elif len(inputs) == 2:
         a, b = inputs
-        node.inputs = (None if a is None else (a, a._fn, a._out_nr),
-                       None if b is None else (b, b._fn, b._out_nr))
+        node.inputs = (
+            None if a is None else (a, a._fn, a._out_nr),
+            None if b is None else (b, b._fn, b._out_nr),
+        )
     else:
         node.inputs = tuple(map(edge, inputs))
     node.saved = saved
@@ -93,7 +112,9 @@ def sum_to(g, shape):
     # a bias's gradient, (N, M) -> (M,): kernels.sum_rows
     if nd == 1 and g.ndim == 2 and g.shape[1] == shape[0] and g.dtype.itemsize >= 4:
         return sum_rows(contig(g))
-    axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1)
+    axes = tuple(range(nd)) + tuple(
+        i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1
+    )
     r = g.sum(axis=axes, keepdims=True) if axes else g
     if nd:
         r = r.reshape(r.shape[nd:])

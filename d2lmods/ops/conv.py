@@ -11,6 +11,7 @@ convolution is the adjoint of a convolution, so the two swap their halves::
 (per group, with ``W`` reshaped to a matrix). PyTorch records both as ``ConvolutionBackward0``.
 ``d2lmods.nn.functional`` wraps these.
 """
+
 import numbers
 
 import numpy as np
@@ -40,14 +41,25 @@ def _out_size(n, k, s, p, d):
 def _check_types(op, x, w, bias):
     xd, wd = x._data, w._data
     if xd.dtype != wd.dtype:
-        raise OpError(f"Input type ({x.dtype.torch_name}) and weight type ({w.dtype.torch_name}) "
-                      f"should be the same", op=op, shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Input type ({x.dtype.torch_name}) and weight type ({w.dtype.torch_name}) "
+            f"should be the same",
+            op=op,
+            shapes=(xd.shape, wd.shape),
+        )
     if bias is not None and bias._data.dtype != wd.dtype:
-        raise OpError(f"Input type ({x.dtype.torch_name}) and bias type ({bias.dtype.torch_name}) "
-                      f"should be the same", op=op, shapes=(xd.shape, bias._data.shape))
+        raise OpError(
+            f"Input type ({x.dtype.torch_name}) and bias type ({bias.dtype.torch_name}) "
+            f"should be the same",
+            op=op,
+            shapes=(xd.shape, bias._data.shape),
+        )
     if xd.dtype.kind != "f":
-        raise OpError(f"{op} expects floating-point tensors, got {x.dtype}", op=op,
-                      shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"{op} expects floating-point tensors, got {x.dtype}",
+            op=op,
+            shapes=(xd.shape, wd.shape),
+        )
 
 
 def _grouped_matmul(a, b, groups, transpose_a=False):
@@ -57,8 +69,8 @@ def _grouped_matmul(a, b, groups, transpose_a=False):
     ra, rb = a.shape[0] // groups, b.shape[0] // groups
     blocks = []
     for gi in range(groups):
-        ag = a[gi * ra:(gi + 1) * ra]
-        blocks.append((ag.T if transpose_a else ag) @ b[gi * rb:(gi + 1) * rb])
+        ag = a[gi * ra : (gi + 1) * ra]
+        blocks.append((ag.T if transpose_a else ag) @ b[gi * rb : (gi + 1) * rb])
     return np.concatenate(blocks, axis=0)
 
 
@@ -68,6 +80,7 @@ class ConvolutionBackward0(Node):
     ``saved`` holds the im2col columns of the input (convolution) or the input as a
     (C_in, N*H*W) matrix (transposed), and the weight as a 4-D array.
     """
+
     __slots__ = ()
 
     def backward(self, g):
@@ -77,33 +90,41 @@ class ConvolutionBackward0(Node):
         (n, c, h, wdt), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = geo
         g4 = contig(g, dtype=w4.dtype).reshape(n, -1, oh, ow)
         o = g4.shape[1]
-        g2 = g4.transpose(1, 0, 2, 3).reshape(o, -1)            # (C_out, N*OH*OW)
+        g2 = g4.transpose(1, 0, 2, 3).reshape(o, -1)  # (C_out, N*OH*OW)
         gx = gw = gb = None
         if not transposed:
             og, kk = o // groups, (c // groups) * kh * kw
             w2 = w4.reshape(o, kk)
             if w is not None:
-                gw = np.concatenate([g2[gi * og:(gi + 1) * og] @ a[gi * kk:(gi + 1) * kk].T
-                                     for gi in range(groups)]).reshape(w4.shape)
+                gw = np.concatenate(
+                    [
+                        g2[gi * og : (gi + 1) * og] @ a[gi * kk : (gi + 1) * kk].T
+                        for gi in range(groups)
+                    ]
+                ).reshape(w4.shape)
             if x is not None:
                 gcols = _grouped_matmul(w2, g2, groups, transpose_a=True)
                 gx = K.col2im(contig(gcols), n, c, h, wdt, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
                 if crop is not None:
                     left, length = crop
-                    gx = gx[..., left:left + length]
+                    gx = gx[..., left : left + length]
         elif x is not None or w is not None:
             # here (n, c, h, w) is the input and (oh, ow) the output of the transposed conv
             cin, og = w4.shape[0], w4.shape[1]
             kk = og * kh * kw
-            gcols = K.im2col(g4, kh, kw, sh, sw, ph, pw, dh, dw, h, wdt)   # (C_out*kh*kw, N*H*W)
+            gcols = K.im2col(g4, kh, kw, sh, sw, ph, pw, dh, dw, h, wdt)  # (C_out*kh*kw, N*H*W)
             w2 = w4.reshape(cin, kk)
             if x is not None:
-                gx2 = _grouped_matmul(w2, gcols, groups)                     # (C_in, N*H*W)
+                gx2 = _grouped_matmul(w2, gcols, groups)  # (C_in, N*H*W)
                 gx = gx2.reshape(cin, n, h, wdt).transpose(1, 0, 2, 3)
             if w is not None:
                 cg = cin // groups
-                gw = np.concatenate([a[gi * cg:(gi + 1) * cg] @ gcols[gi * kk:(gi + 1) * kk].T
-                                     for gi in range(groups)]).reshape(w4.shape)
+                gw = np.concatenate(
+                    [
+                        a[gi * cg : (gi + 1) * cg] @ gcols[gi * kk : (gi + 1) * kk].T
+                        for gi in range(groups)
+                    ]
+                ).reshape(w4.shape)
         if b is not None:
             gb = g4.sum(axis=(0, 2, 3))
         if gx is not None:
@@ -116,9 +137,14 @@ class ConvolutionBackward0(Node):
 def _record(y, x, w, bias, saved, meta):
     b_rg = bias is not None and bias._rg
     if STATE.enabled and (x._rg or w._rg or b_rg):
-        return out(y, ConvolutionBackward0(),
-                   (x if x._rg else None, w if w._rg else None, bias if b_rg else None),
-                   saved, (ver(w),), meta=meta)
+        return out(
+            y,
+            ConvolutionBackward0(),
+            (x if x._rg else None, w if w._rg else None, bias if b_rg else None),
+            saved,
+            (ver(w),),
+            meta=meta,
+        )
     return plain(y)
 
 
@@ -130,26 +156,48 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     xd, wd = x._data, w._data
     if xd.dtype == np.float16 and wd.dtype == np.float16:
         # kernels have no float16 version: compute in float32, recorded as conversions
-        return conv1d(x.float(), w.float(), None if bias is None else bias.float(), stride,
-                      padding, dilation, groups).half()
+        return conv1d(
+            x.float(),
+            w.float(),
+            None if bias is None else bias.float(),
+            stride,
+            padding,
+            dilation,
+            groups,
+        ).half()
     if xd.ndim == 2:
         return conv1d(x.unsqueeze(0), w, bias, stride, padding, dilation, groups).squeeze(0)
     if xd.ndim != 3:
-        raise OpError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of "
-                      f"size: {list(xd.shape)}", op="conv1d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of "
+            f"size: {list(xd.shape)}",
+            op="conv1d",
+            shapes=(xd.shape, wd.shape),
+        )
     if wd.ndim != 3:
-        raise OpError(f"conv1d: weight must be 3-D (out_channels, in_channels/groups, k), got "
-                      f"shape {list(wd.shape)}", op="conv1d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"conv1d: weight must be 3-D (out_channels, in_channels/groups, k), got "
+            f"shape {list(wd.shape)}",
+            op="conv1d",
+            shapes=(xd.shape, wd.shape),
+        )
     n, c, length = xd.shape
     o, cg, k = wd.shape
     if c != cg * groups:
-        raise OpError(f"Given groups={groups}, weight of size {list(wd.shape)}, expected "
-                      f"input{list(xd.shape)} to have {cg * groups} channels, but got {c} channels "
-                      f"instead", op="conv1d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Given groups={groups}, weight of size {list(wd.shape)}, expected "
+            f"input{list(xd.shape)} to have {cg * groups} channels, but got {c} channels "
+            f"instead",
+            op="conv1d",
+            shapes=(xd.shape, wd.shape),
+        )
     if o % groups:
-        raise OpError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                      f"dimension 0, but got weight of size {list(wd.shape)} instead",
-                      op="conv1d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {list(wd.shape)} instead",
+            op="conv1d",
+            shapes=(xd.shape, wd.shape),
+        )
     _check_types("conv1d", x, w, bias)
     (s,) = _tuple(stride, 1, "stride")
     (d,) = _tuple(dilation, 1, "dilation")
@@ -168,29 +216,40 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                 x4 = np.pad(x4, ((0, 0), (0, 0), (0, 0), (p, total - p)))
                 crop, p = (p, length), 0
         else:
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                             "{'valid', 'same'}")
+            raise ValueError(
+                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+            )
     else:
         (p,) = _tuple(padding, 1, "padding")
     width = x4.shape[3]
     ol = _out_size(width, k, s, p, d)
     if ol <= 0:
-        raise OpError(f"Calculated padded input size per channel: ({width + 2 * p}). Kernel size: "
-                      f"({d * (k - 1) + 1}). Kernel size can't be greater than actual input size",
-                      op="conv1d", shapes=(xd.shape, wd.shape))
-    cols = K.im2col(contig(x4), 1, k, 1, s, 0, p, 1, d, 1, ol)      # (C*k, N*OL)
+        raise OpError(
+            f"Calculated padded input size per channel: ({width + 2 * p}). Kernel size: "
+            f"({d * (k - 1) + 1}). Kernel size can't be greater than actual input size",
+            op="conv1d",
+            shapes=(xd.shape, wd.shape),
+        )
+    cols = K.im2col(contig(x4), 1, k, 1, s, 0, p, 1, d, 1, ol)  # (C*k, N*OL)
     w2 = wd.reshape(o, cg * k)
-    y2 = _grouped_matmul(w2, cols, groups)                            # (O, N*OL)
+    y2 = _grouped_matmul(w2, cols, groups)  # (O, N*OL)
     y = contig(y2.reshape(o, n, ol).transpose(1, 0, 2))
     if bias is not None:
         y += bias._data.reshape(1, o, 1)
     geo = ((n, c, 1, width), (1, k), (1, s), (0, p), (1, d), (1, ol))
-    return _record(y, x, w, bias, (cols, wd.reshape(o, cg, 1, k)),
-                   (False, xd.shape, wd.shape, geo, groups, crop))
+    return _record(
+        y,
+        x,
+        w,
+        bias,
+        (cols, wd.reshape(o, cg, 1, k)),
+        (False, xd.shape, wd.shape, geo, groups, crop),
+    )
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     """Transposed 2-D convolution of ``input`` (N, C_in, H, W) with ``weight``
     (C_in, C_out/groups, kh, kw): the gradient of ``conv2d`` with respect to its input.
 
@@ -201,48 +260,78 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, w = input, weight
     xd, wd = x._data, w._data
     if xd.dtype == np.float16 and wd.dtype == np.float16:
-        return conv_transpose2d(x.float(), w.float(), None if bias is None else bias.float(),
-                                stride, padding, output_padding, groups, dilation).half()
+        return conv_transpose2d(
+            x.float(),
+            w.float(),
+            None if bias is None else bias.float(),
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
+        ).half()
     if xd.ndim == 3:
-        return conv_transpose2d(x.unsqueeze(0), w, bias, stride, padding, output_padding, groups,
-                                dilation).squeeze(0)
+        return conv_transpose2d(
+            x.unsqueeze(0), w, bias, stride, padding, output_padding, groups, dilation
+        ).squeeze(0)
     if xd.ndim != 4:
-        raise OpError(f"Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got "
-                      f"input of size: {list(xd.shape)}", op="conv_transpose2d",
-                      shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got "
+            f"input of size: {list(xd.shape)}",
+            op="conv_transpose2d",
+            shapes=(xd.shape, wd.shape),
+        )
     if wd.ndim != 4:
-        raise OpError(f"conv_transpose2d: weight must be 4-D (in_channels, out_channels/groups, "
-                      f"kh, kw), got shape {list(wd.shape)}", op="conv_transpose2d",
-                      shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"conv_transpose2d: weight must be 4-D (in_channels, out_channels/groups, "
+            f"kh, kw), got shape {list(wd.shape)}",
+            op="conv_transpose2d",
+            shapes=(xd.shape, wd.shape),
+        )
     if isinstance(padding, str):
-        raise ValueError(f"conv_transpose2d: padding must be an int or a pair of ints, got "
-                         f"{padding!r} (string padding is only for convolutions)")
+        raise ValueError(
+            f"conv_transpose2d: padding must be an int or a pair of ints, got "
+            f"{padding!r} (string padding is only for convolutions)"
+        )
     n, cin, h, wdt = xd.shape
     wc, og, kh, kw = wd.shape
     if cin != wc:
-        raise OpError(f"Given transposed=1, weight of size {list(wd.shape)}, expected "
-                      f"input{list(xd.shape)} to have {wc} channels, but got {cin} channels "
-                      f"instead", op="conv_transpose2d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Given transposed=1, weight of size {list(wd.shape)}, expected "
+            f"input{list(xd.shape)} to have {wc} channels, but got {cin} channels "
+            f"instead",
+            op="conv_transpose2d",
+            shapes=(xd.shape, wd.shape),
+        )
     if cin % groups:
-        raise OpError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                      f"dimension 0, but got weight of size {list(wd.shape)} instead",
-                      op="conv_transpose2d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {list(wd.shape)} instead",
+            op="conv_transpose2d",
+            shapes=(xd.shape, wd.shape),
+        )
     _check_types("conv_transpose2d", x, w, bias)
     sh, sw = _tuple(stride, 2, "stride")
     ph, pw = _tuple(padding, 2, "padding")
     dh, dw = _tuple(dilation, 2, "dilation")
     oph, opw = _tuple(output_padding, 2, "output_padding")
     if not (oph < max(sh, dh) and opw < max(sw, dw)):
-        raise OpError(f"output padding must be smaller than either stride or dilation, but got "
-                      f"output_padding_height: {oph} output_padding_width: {opw} stride_height: "
-                      f"{sh} stride_width: {sw} dilation_height: {dh} dilation_width: {dw}",
-                      op="conv_transpose2d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"output padding must be smaller than either stride or dilation, but got "
+            f"output_padding_height: {oph} output_padding_width: {opw} stride_height: "
+            f"{sh} stride_width: {sw} dilation_height: {dh} dilation_width: {dw}",
+            op="conv_transpose2d",
+            shapes=(xd.shape, wd.shape),
+        )
     oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
     ow = (wdt - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
     if oh <= 0 or ow <= 0:
-        raise OpError(f"conv_transpose2d: the output would be {oh}x{ow} (input {h}x{wdt}, kernel "
-                      f"{kh}x{kw}, stride {sh}x{sw}, padding {ph}x{pw}); reduce the padding",
-                      op="conv_transpose2d", shapes=(xd.shape, wd.shape))
+        raise OpError(
+            f"conv_transpose2d: the output would be {oh}x{ow} (input {h}x{wdt}, kernel "
+            f"{kh}x{kw}, stride {sh}x{sw}, padding {ph}x{pw}); reduce the padding",
+            op="conv_transpose2d",
+            shapes=(xd.shape, wd.shape),
+        )
     cout = og * groups
     x2 = contig(xd.transpose(1, 0, 2, 3)).reshape(cin, n * h * wdt)
     cols = _grouped_matmul(wd.reshape(cin, og * kh * kw), x2, groups, transpose_a=True)

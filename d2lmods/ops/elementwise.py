@@ -7,6 +7,7 @@ Each op computes its forward with numpy (or a fused kernel) and records a node w
 
 Broadcast gradients are summed back to each operand's shape with ``sum_to``.
 """
+
 import numbers
 
 import numpy as np
@@ -14,15 +15,71 @@ import numpy as np
 from .. import kernels as K
 from .._tensor import dtypes as _dt
 from ..kernels import contig
-from ._util import Node, STATE, Tensor, out, plain, sum_to, ver, operands, to_tensor
+from ._util import STATE, Node, Tensor, operands, out, plain, sum_to, to_tensor, ver
 
-__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "exp", "log", "sqrt",
-           "abs", "tanh", "sigmoid", "relu", "clamp", "maximum", "minimum", "where", "sin", "cos",
-           "log1p", "expm1", "sign", "square", "rsqrt", "reciprocal", "eq", "ne", "lt", "le", "gt",
-           "ge", "logical_not", "logical_and", "logical_or", "isnan", "isinf", "isfinite", "floor",
-           "ceil", "round", "trunc", "floor_divide", "remainder", "erf", "gelu", "silu",
-           "leaky_relu", "softplus", "elu", "relu6", "hardtanh", "clip",
-           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "to_dtype"]
+__all__ = [
+    "add",
+    "sub",
+    "rsub",
+    "mul",
+    "div",
+    "rdiv",
+    "pow",
+    "rpow",
+    "neg",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "clamp",
+    "maximum",
+    "minimum",
+    "where",
+    "sin",
+    "cos",
+    "log1p",
+    "expm1",
+    "sign",
+    "square",
+    "rsqrt",
+    "reciprocal",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "logical_not",
+    "logical_and",
+    "logical_or",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "floor_divide",
+    "remainder",
+    "erf",
+    "gelu",
+    "silu",
+    "leaky_relu",
+    "softplus",
+    "elu",
+    "relu6",
+    "hardtanh",
+    "clip",
+    "logical_xor",
+    "bitwise_not",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "to_dtype",
+]
 
 
 def _binary_operands(a, b):
@@ -36,7 +93,7 @@ def _binary_operands(a, b):
         return a, b
     tb = type(b)
     if (tb is float or tb is int) and a._data.dtype.kind == "f":
-        return a, b      # the common ``x * 2.0``: the dtype stays, skip the promotion rules
+        return a, b  # the common ``x * 2.0``: the dtype stays, skip the promotion rules
     return operands(a, b)
 
 
@@ -45,13 +102,16 @@ def _binary_operands(a, b):
 # ---------------------------------------------------------------------------------------------
 class AddBackward0(Node):
     """y = a + alpha b: dy/da = 1, dy/db = alpha (summed back over broadcast axes)."""
+
     __slots__ = ()
 
     def backward(self, g):
         sa, sb, alpha = self.meta
         a, b = self.inputs
-        return (sum_to(g, sa) if a is not None else None,
-                (sum_to(g if alpha == 1 else g * alpha, sb) if b is not None else None))
+        return (
+            sum_to(g, sa) if a is not None else None,
+            (sum_to(g if alpha == 1 else g * alpha, sb) if b is not None else None),
+        )
 
 
 def add(a, b, alpha=1):
@@ -61,8 +121,12 @@ def add(a, b, alpha=1):
         ad, bd = a._data, b._data
         res = ad + bd if alpha == 1 else ad + alpha * bd
         if STATE.enabled and (a._rg or b._rg):
-            return out(res, AddBackward0(), (a if a._rg else None, b if b._rg else None),
-                       meta=(ad.shape, bd.shape, alpha))
+            return out(
+                res,
+                AddBackward0(),
+                (a if a._rg else None, b if b._rg else None),
+                meta=(ad.shape, bd.shape, alpha),
+            )
         return plain(res)
     res = a._data + (b if alpha == 1 else alpha * b)
     if a._rg and STATE.enabled:
@@ -72,27 +136,36 @@ def add(a, b, alpha=1):
 
 class SubBackward0(Node):
     """y = a - alpha b: dy/da = 1, dy/db = -alpha."""
+
     __slots__ = ()
 
     def backward(self, g):
         sa, sb, alpha = self.meta
         a, b = self.inputs
-        return (sum_to(g, sa) if a is not None else None,
-                sum_to(-g if alpha == 1 else -alpha * g, sb) if b is not None else None)
+        return (
+            sum_to(g, sa) if a is not None else None,
+            sum_to(-g if alpha == 1 else -alpha * g, sb) if b is not None else None,
+        )
 
 
 def sub(a, b, alpha=1):
     """``a - alpha * b``."""
     a, b = _binary_operands(a, b)
     if a._data.dtype.kind == "b":
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
         res = ad - bd if alpha == 1 else ad - alpha * bd
         if STATE.enabled and (a._rg or b._rg):
-            return out(res, SubBackward0(), (a if a._rg else None, b if b._rg else None),
-                       meta=(ad.shape, bd.shape, alpha))
+            return out(
+                res,
+                SubBackward0(),
+                (a if a._rg else None, b if b._rg else None),
+                meta=(ad.shape, bd.shape, alpha),
+            )
         return plain(res)
     res = a._data - (b if alpha == 1 else alpha * b)
     if a._rg and STATE.enabled:
@@ -102,6 +175,7 @@ def sub(a, b, alpha=1):
 
 class RsubBackward1(Node):
     """y = s - a for a number s: dy/da = -1."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -121,15 +195,18 @@ def rsub(a, s):
 
 class MulBackward0(Node):
     """y = a b: dy/da = b, dy/db = a."""
+
     __slots__ = ()
 
     def backward(self, g):
         a, b = self.inputs
         ad, bd = self.saved
-        if bd is None:                       # b was a Python scalar
+        if bd is None:  # b was a Python scalar
             return (g * self.meta,)
-        return (sum_to(g * bd, ad.shape) if a is not None else None,
-                sum_to(g * ad, bd.shape) if b is not None else None)
+        return (
+            sum_to(g * bd, ad.shape) if a is not None else None,
+            sum_to(g * ad, bd.shape) if b is not None else None,
+        )
 
 
 def mul(a, b):
@@ -146,8 +223,9 @@ def mul(a, b):
                 vers = (ver(b),)
             else:
                 vers = (ver(a),)
-            return out(res, MulBackward0(), (a if a._rg else None, b if b._rg else None),
-                       (ad, bd), vers)
+            return out(
+                res, MulBackward0(), (a if a._rg else None, b if b._rg else None), (ad, bd), vers
+            )
         return plain(res)
     res = a._data * b
     if a._rg and STATE.enabled:
@@ -157,6 +235,7 @@ def mul(a, b):
 
 class DivBackward0(Node):
     """y = a / b: dy/da = 1 / b, dy/db = -a / b^2."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -176,16 +255,20 @@ def div(a, b, rounding_mode=None):
     if not isinstance(a, Tensor):
         a = to_tensor(a, b if isinstance(b, Tensor) else None)
     if a._data.dtype.kind != "f":
-        a = a.to(_dt.get_default_dtype() if not (isinstance(b, Tensor) and b._data.dtype.kind == "f")
-                 else b.dtype)
+        a = a.to(
+            _dt.get_default_dtype()
+            if not (isinstance(b, Tensor) and b._data.dtype.kind == "f")
+            else b.dtype
+        )
     a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
         res = ad / bd
         if STATE.enabled and (a._rg or b._rg):
             vers = (ver(b),) if not b._rg else (ver(a), ver(b))
-            return out(res, DivBackward0(), (a if a._rg else None, b if b._rg else None),
-                       (ad, bd), vers)
+            return out(
+                res, DivBackward0(), (a if a._rg else None, b if b._rg else None), (ad, bd), vers
+            )
         return plain(res)
     res = a._data / b
     if a._rg and STATE.enabled:
@@ -202,6 +285,7 @@ def rdiv(a, s):
 
 class PowBackward0(Node):
     """``a ** p`` with a number ``p``: d/da = p a^(p-1)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -214,6 +298,7 @@ class PowBackward0(Node):
 
 class PowBackward1(Node):
     """``a ** b`` with tensors: d/da = b a^(b-1), d/db = a^b log a."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -235,18 +320,23 @@ def pow(a, b):
     if isinstance(b, Tensor):
         a, b = operands(a, b)
         ad, bd = a._data, b._data
-        res = ad ** bd
+        res = ad**bd
         if STATE.enabled and (a._rg or b._rg):
-            return out(res, PowBackward1(), (a if a._rg else None, b if b._rg else None),
-                       (ad, bd, res), (ver(a), ver(b)))
+            return out(
+                res,
+                PowBackward1(),
+                (a if a._rg else None, b if b._rg else None),
+                (ad, bd, res),
+                (ver(a), ver(b)),
+            )
         return plain(res)
     a, b = operands(a, b)
     ad = a._data
     if ad.dtype.kind in "iu" and isinstance(b, numbers.Integral) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    res = ad * ad if b == 2 else ad ** b
+    res = ad * ad if b == 2 else ad**b
     if ad.dtype.kind == "b":
-        res = res.astype(np.bool_)             # bool ** bool stays bool (numpy gives int8)
+        res = res.astype(np.bool_)  # bool ** bool stays bool (numpy gives int8)
     if a._rg and STATE.enabled:
         return out(res, PowBackward0(), (a,), (ad,), (ver(a),), meta=b)
     return plain(res)
@@ -254,6 +344,7 @@ def pow(a, b):
 
 class PowBackward2(Node):
     """``s ** a`` with a number ``s``: d/da = s^a log s."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -274,6 +365,7 @@ def rpow(a, s):
 
 class NegBackward0(Node):
     """y = -a: dy/da = -1."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -282,9 +374,11 @@ class NegBackward0(Node):
 
 def neg(a):
     if a._data.dtype.kind == "b":
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
-                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
-                           "instead.")
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you "
+            "are trying to invert a mask, use the `~` or `logical_not()` operator "
+            "instead."
+        )
     res = -a._data
     if a._rg and STATE.enabled:
         return out(res, NegBackward0(), (a,))
@@ -293,6 +387,7 @@ def neg(a):
 
 class ToCopyBackward0(Node):
     """y = a converted to another dtype: dy/da = 1, converted back to a's dtype."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -335,6 +430,7 @@ def _unary_out(a, y, node_cls, save="x"):
 
 class ExpBackward0(Node):
     """y = exp(x): dy/dx = y."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -349,6 +445,7 @@ def exp(a):
 
 class LogBackward0(Node):
     """y = log(x): dy/dx = 1 / x."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -363,6 +460,7 @@ def log(a):
 
 class SqrtBackward0(Node):
     """y = sqrt(x): dy/dx = 1 / (2 y)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -377,6 +475,7 @@ def sqrt(a):
 
 class RsqrtBackward0(Node):
     """y = 1 / sqrt(x): dy/dx = -y^3 / 2."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -391,6 +490,7 @@ def rsqrt(a):
 
 class ReciprocalBackward0(Node):
     """y = 1 / x: dy/dx = -y^2."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -405,6 +505,7 @@ def reciprocal(a):
 
 class SinBackward0(Node):
     """y = sin(x): dy/dx = cos(x)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -419,6 +520,7 @@ def sin(a):
 
 class CosBackward0(Node):
     """y = cos(x): dy/dx = -sin(x)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -433,6 +535,7 @@ def cos(a):
 
 class Log1PBackward0(Node):
     """y = log(1 + x): dy/dx = 1 / (1 + x)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -447,6 +550,7 @@ def log1p(a):
 
 class Expm1Backward0(Node):
     """y = exp(x) - 1: dy/dx = y + 1."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -467,6 +571,7 @@ def square(a):
 
 class AbsBackward0(Node):
     """y = |x|: dy/dx = sign(x)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -487,12 +592,14 @@ def _erf_np(x):
         from scipy.special import erf as _erf
     except ImportError:
         import math
+
         return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
     return _erf(x).astype(x.dtype, copy=False)
 
 
 class ErfBackward0(Node):
     """y = erf(x): dy/dx = 2/sqrt(pi) exp(-x^2)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -518,13 +625,17 @@ def _kern2(kernel, g, y):
     if g.dtype != y.dtype:
         g = g.astype(y.dtype)
     if y.dtype.itemsize < 4:
-        return kernel(contig(g, np.float32).reshape(-1),
-                      contig(y, np.float32).reshape(-1)).reshape(y.shape).astype(y.dtype)
+        return (
+            kernel(contig(g, np.float32).reshape(-1), contig(y, np.float32).reshape(-1))
+            .reshape(y.shape)
+            .astype(y.dtype)
+        )
     return kernel(contig(g).reshape(-1), contig(y).reshape(-1)).reshape(y.shape)
 
 
 class TanhBackward0(Node):
     """y = tanh(x): dy/dx = 1 - y^2 (``kernels.tanh_bwd``)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -540,6 +651,7 @@ def tanh(a):
 
 class SigmoidBackward0(Node):
     """y = 1 / (1 + exp(-x)): dy/dx = y (1 - y) (``kernels.sigmoid_bwd``)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -555,6 +667,7 @@ def sigmoid(a):
 
 class ReluBackward0(Node):
     """y = max(x, 0): dy/dx = 1 where y > 0, else 0 (``kernels.relu_bwd``)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -607,6 +720,7 @@ def hardtanh(a, min_val=-1.0, max_val=1.0):
 
 class SignBackward0(Node):
     """y = sign(a): dy/da = 0."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -623,6 +737,7 @@ def sign(a):
 def _no_grad_unary(fn):
     def op(a):
         return plain(fn(a._data))
+
     return op
 
 
@@ -642,6 +757,7 @@ def floor_divide(a, b):
 
 class RemainderBackward0(Node):
     """y = a mod s for a number s: dy/da = 1 (almost everywhere)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -650,13 +766,16 @@ class RemainderBackward0(Node):
 
 class RemainderBackward1(Node):
     """y = a - b floor(a / b): dy/da = 1, dy/db = -floor(a / b)."""
+
     __slots__ = ()
 
     def backward(self, g):
         a, b = self.inputs
         ad, bd = self.saved
-        return (sum_to(g, ad.shape) if a is not None else None,
-                sum_to(-g * np.floor(ad / bd), bd.shape) if b is not None else None)
+        return (
+            sum_to(g, ad.shape) if a is not None else None,
+            sum_to(-g * np.floor(ad / bd), bd.shape) if b is not None else None,
+        )
 
 
 def remainder(a, b):
@@ -667,8 +786,13 @@ def remainder(a, b):
         bd = b._data
         res = np.remainder(ad, bd)
         if STATE.enabled and (a._rg or b._rg):
-            return out(res, RemainderBackward1(), (a if a._rg else None, b if b._rg else None),
-                       (ad, bd), (ver(a), ver(b)))
+            return out(
+                res,
+                RemainderBackward1(),
+                (a if a._rg else None, b if b._rg else None),
+                (ad, bd),
+                (ver(a), ver(b)),
+            )
         return plain(res)
     res = np.remainder(ad, b)
     if a._rg and STATE.enabled:
@@ -681,6 +805,7 @@ def remainder(a, b):
 # ---------------------------------------------------------------------------------------------
 class ClampBackward1(Node):
     """y = clamp(a, min, max): dy/da = 1 inside [min, max], else 0."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -720,15 +845,18 @@ clip = clamp
 class MaximumBackward0(Node):
     """y = max(a, b): dy/da = 1 where a wins, dy/db = 1 where b wins; a tie splits the gradient
     in half, as PyTorch does."""
+
     __slots__ = ()
-    wins = np.greater     # does ``a`` win? (``MinimumBackward0`` asks np.less)
+    wins = np.greater  # does ``a`` win? (``MinimumBackward0`` asks np.less)
 
     def backward(self, g):
         a, b = self.inputs
         ad, bd = self.saved
         wa = self.wins(ad, bd) + 0.5 * (ad == bd)
-        return (sum_to(g * wa, ad.shape) if a is not None else None,
-                sum_to(g * (1 - wa), bd.shape) if b is not None else None)
+        return (
+            sum_to(g * wa, ad.shape) if a is not None else None,
+            sum_to(g * (1 - wa), bd.shape) if b is not None else None,
+        )
 
 
 class MinimumBackward0(MaximumBackward0):
@@ -743,8 +871,13 @@ def _binary_select(a, b, fn, node_cls):
     a, b = operands(a, b)
     res = fn(a._data, b._data)
     if STATE.enabled and (a._rg or b._rg):
-        return out(res, node_cls(), (a if a._rg else None, b if b._rg else None),
-                   (a._data, b._data), (ver(a), ver(b)))
+        return out(
+            res,
+            node_cls(),
+            (a if a._rg else None, b if b._rg else None),
+            (a._data, b._data),
+            (ver(a), ver(b)),
+        )
     return plain(res)
 
 
@@ -758,14 +891,17 @@ def minimum(a, b):
 
 class WhereBackward0(Node):
     """y = where(cond, a, b): dy/da = cond, dy/db = not cond."""
+
     __slots__ = ()
 
     def backward(self, g):
         a, b = self.inputs
         (cond,) = self.saved
         sa, sb = self.meta
-        return (sum_to(np.where(cond, g, 0), sa) if a is not None else None,
-                sum_to(np.where(cond, 0, g), sb) if b is not None else None)
+        return (
+            sum_to(np.where(cond, g, 0), sa) if a is not None else None,
+            sum_to(np.where(cond, 0, g), sb) if b is not None else None,
+        )
 
 
 def where(condition, a=None, b=None):
@@ -774,16 +910,23 @@ def where(condition, a=None, b=None):
         return tuple(plain(i) for i in np.nonzero(condition._data))
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {to_tensor(condition).dtype}; compare first, e.g. x > 0")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor "
+            f"with dtype {to_tensor(condition).dtype}; compare first, e.g. x > 0"
+        )
     if not isinstance(a, Tensor):
         a = to_tensor(a, b if isinstance(b, Tensor) else None)
     b = to_tensor(b, a)
     a, b = operands(a, b)
     res = np.where(cond, a._data, b._data)
     if STATE.enabled and (a._rg or b._rg):
-        return out(res, WhereBackward0(), (a if a._rg else None, b if b._rg else None), (cond,),
-                   meta=(a._data.shape, b._data.shape))
+        return out(
+            res,
+            WhereBackward0(),
+            (a if a._rg else None, b if b._rg else None),
+            (cond,),
+            meta=(a._data.shape, b._data.shape),
+        )
     return plain(res)
 
 
@@ -798,6 +941,7 @@ def _compare(fn):
         if isinstance(bd, (list, tuple)):
             bd = np.asarray(bd)
         return plain(fn(a._data, bd))
+
     return op
 
 
@@ -838,6 +982,7 @@ def _bitwise(fn):
     def op(a, b):
         bd = b._data if isinstance(b, Tensor) else b
         return plain(fn(a._data, bd))
+
     return op
 
 

@@ -4,14 +4,22 @@
 
     y = x[idx]          dx = zeros, then dy scatter-added at idx (repeated indices add up)
 """
+
 import numbers
 
 import numpy as np
 
-from ._util import Node, STATE, Size, Tensor, out, out_view, plain, sum_to, norm_dim
+from ._util import STATE, Node, Size, Tensor, norm_dim, out, out_view, plain, sum_to
 
-__all__ = ["getitem", "index_put", "gather", "index_select", "masked_fill", "embedding",
-           "convert_key"]
+__all__ = [
+    "getitem",
+    "index_put",
+    "gather",
+    "index_select",
+    "masked_fill",
+    "embedding",
+    "convert_key",
+]
 
 
 def _conv(i):
@@ -29,17 +37,26 @@ def convert_key(key):
     """A numpy index for ``key`` (tensors become arrays) and whether it is basic (a view)."""
     if isinstance(key, tuple):
         k = tuple(_conv(i) for i in key)
-        basic = all(i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral))
-                    and not isinstance(i, bool) for i in k)
+        basic = all(
+            i is None
+            or i is Ellipsis
+            or isinstance(i, (slice, numbers.Integral))
+            and not isinstance(i, bool)
+            for i in k
+        )
         return k, basic
     k = _conv(key)
-    basic = k is None or k is Ellipsis or (isinstance(k, (slice, numbers.Integral))
-                                           and not isinstance(k, bool))
+    basic = (
+        k is None
+        or k is Ellipsis
+        or (isinstance(k, (slice, numbers.Integral)) and not isinstance(k, bool))
+    )
     return k, basic
 
 
 class SelectBackward0(Node):
     """Basic indexing (ints, slices, None, ...): the gradient fills the indexed region."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -59,6 +76,7 @@ class AliasBackward0(SelectBackward0):
 
 class IndexBackward0(Node):
     """Advanced indexing: indices may repeat, so gradients are scatter-added."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -86,6 +104,7 @@ def _basic_node(key):
 class UnsqueezeBackward0(SelectBackward0):
     """``x[None]``: PyTorch records indexing with ``None`` as an unsqueeze (``shape.py`` has the
     node of ``unsqueeze`` itself); the gradient is a select's."""
+
     __slots__ = ()
 
 
@@ -105,8 +124,12 @@ def getitem(a, key):
             # integers for every axis give a numpy scalar (a copy); "..." keeps a 0-d view
             res = x[(k if isinstance(k, tuple) else (k,)) + (Ellipsis,)]
         return out_view(res, a, _basic_node(k), (x.shape, k))
-    if isinstance(k, np.ndarray) and k.dtype.kind == "f" or isinstance(k, tuple) and any(
-            isinstance(i, np.ndarray) and i.dtype.kind == "f" for i in k):
+    if (
+        isinstance(k, np.ndarray)
+        and k.dtype.kind == "f"
+        or isinstance(k, tuple)
+        and any(isinstance(i, np.ndarray) and i.dtype.kind == "f" for i in k)
+    ):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     try:
         res = x[k]
@@ -120,6 +143,7 @@ def getitem(a, key):
 
 class CopySlices(Node):
     """``x[idx] = v`` with gradients: x's gradient is zero at idx; v's is the gradient there."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -144,12 +168,18 @@ def index_put(a, key, value):
     try:
         res[k] = vd
     except (IndexError, ValueError) as e:
-        raise RuntimeError(f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
-                           f"region of a tensor of shape {Size(a._data.shape)}: {e}") from None
+        raise RuntimeError(
+            f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
+            f"region of a tensor of shape {Size(a._data.shape)}: {e}"
+        ) from None
     v_rg = isinstance(value, Tensor) and value._rg
     if STATE.enabled and (a._rg or v_rg):
-        return out(res, CopySlices(), (a if a._rg else None, value if v_rg else None),
-                   meta=(k, np.shape(vd), basic))
+        return out(
+            res,
+            CopySlices(),
+            (a if a._rg else None, value if v_rg else None),
+            meta=(k, np.shape(vd), basic),
+        )
     return plain(res)
 
 
@@ -217,8 +247,10 @@ def masked_fill(a, mask, value):
     v = value._data if isinstance(value, Tensor) else value
     res = np.where(m, np.asarray(v, dtype=a._data.dtype), a._data)
     if res.shape != a._data.shape:
-        raise RuntimeError(f"masked_fill: mask of shape {Size(m.shape)} does not broadcast to the "
-                           f"tensor's shape {Size(a._data.shape)}")
+        raise RuntimeError(
+            f"masked_fill: mask of shape {Size(m.shape)} does not broadcast to the "
+            f"tensor's shape {Size(a._data.shape)}"
+        )
     if a._rg and STATE.enabled:
         return out(res, MaskedFillBackward0(), (a,), (m,), meta=a._data.shape)
     return plain(res)
@@ -227,6 +259,7 @@ def masked_fill(a, mask, value):
 class EmbeddingBackward0(Node):
     """y = weight[idx]: d weight = zeros, then dy scatter-added at the looked-up rows (a row
     looked up twice gets both gradients); the ``padding_idx`` row gets none."""
+
     __slots__ = ()
 
     def backward(self, g):

@@ -11,30 +11,47 @@ Rules (PyTorch's):
 * Every in-place write bumps the tensor's version counter (shared with views, ``.data`` and
   ``detach()``), so backward notices when a value it saved has been overwritten.
 """
+
 import numpy as np
 
-from .._tensor import dtypes as _dt
-from .._tensor import observers
+from .._tensor import dtypes as _dt, observers
 from ._util import STATE, Size, Tensor, plain, wrap
 
-__all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy_", "uniform_",
-           "normal_", "bernoulli_", "random_", "exponential_", "geometric_", "cauchy_",
-           "log_normal_", "check_leaf"]
+__all__ = [
+    "inplace_binary",
+    "inplace_unary",
+    "setitem",
+    "zero_",
+    "fill_",
+    "copy_",
+    "uniform_",
+    "normal_",
+    "bernoulli_",
+    "random_",
+    "exponential_",
+    "geometric_",
+    "cauchy_",
+    "log_normal_",
+    "check_leaf",
+]
 
 
-_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF = (
+    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+)
 
 
 def _raise_view_of_leaf(t):
     raise RuntimeError(
         f"{_VIEW_OF_LEAF} (a view of shape {Size(t._data.shape)}). Update parameters only inside "
         "`with torch.no_grad():`, or write to the leaf itself there (with torch.no_grad(): "
-        "w[0] = 1.0).")
+        "w[0] = 1.0)."
+    )
 
 
 def check_leaf(t, what="an in-place operation"):
     if observers.data_aliases:
-        observers.alias_written(t)   # a write through .data of a non-leaf (d2lmods.nn explains)
+        observers.alias_written(t)  # a write through .data of a non-leaf (d2lmods.nn explains)
     if not STATE.enabled:
         return
     base = getattr(t, "_view_of", None)
@@ -45,7 +62,8 @@ def check_leaf(t, what="an in-place operation"):
             f"a leaf Variable that requires grad is being used in {what} (tensor of shape "
             f"{list(t._data.shape)}). Parameters are updated in place only outside gradient "
             "recording: wrap the update in `with torch.no_grad():` (e.g. `with torch.no_grad(): "
-            "w -= lr * w.grad`), or use an out-of-place op (w2 = w * 2).")
+            "w -= lr * w.grad`), or use an out-of-place op (w2 = w * 2)."
+        )
 
 
 def _snapshot(t, copy=True):
@@ -59,18 +77,22 @@ def _snapshot(t, copy=True):
 
 def _write(t, res_arr, opname):
     d = t._data
-    if not isinstance(d, np.ndarray):   # a 0-d result held as a numpy scalar (`loss += reg`)
+    if not isinstance(d, np.ndarray):  # a 0-d result held as a numpy scalar (`loss += reg`)
         d = t._data = np.array(d)
     if res_arr.shape != d.shape:
         try:
             res_arr = np.broadcast_to(res_arr, d.shape)
         except ValueError:
-            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast "
-                               f"shape {list(res_arr.shape)} (in-place {opname})") from None
+            raise RuntimeError(
+                f"output with shape {list(d.shape)} doesn't match the broadcast "
+                f"shape {list(res_arr.shape)} (in-place {opname})"
+            ) from None
     if res_arr.dtype != d.dtype and not np.can_cast(res_arr.dtype, d.dtype, "same_kind"):
-        raise RuntimeError(f"result type {_dt.NP_TO_DTYPE[res_arr.dtype].torch_name} can't be cast "
-                           f"to the desired output type {t.dtype.torch_name} (in-place {opname}); "
-                           f"convert first, e.g. x = x.float()")
+        raise RuntimeError(
+            f"result type {_dt.NP_TO_DTYPE[res_arr.dtype].torch_name} can't be cast "
+            f"to the desired output type {t.dtype.torch_name} (in-place {opname}); "
+            f"convert first, e.g. x = x.float()"
+        )
     np.copyto(d, res_arr, casting="unsafe")
     t._vcell[0] += 1
 
@@ -101,6 +123,7 @@ def _recorded_update(t, compute, opname, copy=True):
     base = _view_base(t)
     if base is not None:
         from .indexing import SelectBackward0
+
         if base._fn is None:
             _raise_view_of_leaf(t)
         fn = t._fn
@@ -109,7 +132,8 @@ def _recorded_update(t, compute, opname, copy=True):
                 f"in-place {opname} on a view ({fn.name()}, shape {Size(t._data.shape)}) of a "
                 f"tensor that requires grad is not supported by d2lmods: the base tensor's "
                 f"gradient could not account for it. Use an out-of-place op (y = y * 2), or "
-                f"index the base tensor directly (x[idx] = ...).")
+                f"index the base tensor directly (x[idx] = ...)."
+            )
         new_value = compute(_snapshot(t))
         setitem(base, fn.meta[1], new_value)
         node = type(fn)()
@@ -135,8 +159,10 @@ def inplace_binary(t, other, op, opname):
     """``t = op(t, other)`` written into ``t``'s storage; ``op`` is the out-of-place op."""
     check_leaf(t)
     if _recording(t, other):
-        copy = not (opname in _NO_OLD_VALUES or (opname in ("mul_", "div_")
-                                                   and not isinstance(other, Tensor)))
+        copy = not (
+            opname in _NO_OLD_VALUES
+            or (opname in ("mul_", "div_") and not isinstance(other, Tensor))
+        )
         return _recorded_update(t, lambda old: op(old, other), opname, copy)
     d = t._data
     od = other._data if isinstance(other, Tensor) else other
@@ -169,6 +195,7 @@ def inplace_unary(t, op, opname, *args, **kwargs):
 def setitem(t, key, value):
     """``t[key] = value``."""
     from .indexing import convert_key, index_put
+
     check_leaf(t, "an in-place operation (indexed assignment)")
     if _recording(t, value):
         _recorded_update(t, lambda old: index_put(old, key, value), "index assignment")
@@ -178,8 +205,10 @@ def setitem(t, key, value):
     try:
         t._data[k] = vd
     except (ValueError, IndexError) as e:
-        raise RuntimeError(f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
-                           f"region of a tensor of shape {Size(t._data.shape)}: {e}") from None
+        raise RuntimeError(
+            f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
+            f"region of a tensor of shape {Size(t._data.shape)}: {e}"
+        ) from None
     t._vcell[0] += 1
 
 
@@ -207,21 +236,25 @@ def fill_(t, value):
 def copy_(t, src, non_blocking=False):
     """Copy ``src``'s values into ``t`` (broadcasting, converting dtype)."""
     if isinstance(src, Tensor) and src._rg and STATE.enabled:
-        from .shape import expand
         from .._tensor.dtypes import NP_TO_DTYPE
+        from .shape import expand
+
         conv = src.to(NP_TO_DTYPE[t._data.dtype]) if src._data.dtype != t._data.dtype else src
         return inplace_binary(t, conv, lambda a, b: expand(b, a._data.shape) + a * 0, "copy_")
     sd = src._data if isinstance(src, Tensor) else np.asarray(src)
     try:
         b = np.broadcast_to(sd, t._data.shape)
     except ValueError:
-        raise RuntimeError(f"The size of tensor a ({list(t._data.shape)}) must match the size of "
-                           f"tensor b ({list(np.shape(sd))}) in copy_") from None
+        raise RuntimeError(
+            f"The size of tensor a ({list(t._data.shape)}) must match the size of "
+            f"tensor b ({list(np.shape(sd))}) in copy_"
+        ) from None
     return _plain_write(t, b)
 
 
 def _rng(generator):
     from ..random import rng
+
     return rng(generator)
 
 

@@ -13,6 +13,7 @@ In eval mode they are the running estimates, constants: ``dx = weight * invstd *
 Always ``dweight = sum(dy * xhat)`` and ``dbias = sum(dy)``.
 The running estimates are updated in place with the unbiased batch variance, as PyTorch does.
 """
+
 import numpy as np
 
 from .._messages import core as texts
@@ -31,14 +32,16 @@ class NativeBatchNormBackward0(Node):
         g = np.asarray(g, dtype=xhat.dtype)
         gx = gw = gb = None
         gsum = g.sum(axis=axes) if (b is not None or (x is not None and training)) else None
-        gdot = (g * xhat).sum(axis=axes) if (w is not None or (x is not None and training)) \
-            else None
+        gdot = (
+            (g * xhat).sum(axis=axes) if (w is not None or (x is not None and training)) else None
+        )
         if x is not None:
             scale = invstd if wd is None else invstd * wd
             if training:
                 m = xhat.size // xhat.shape[1]
-                gx = scale.reshape(bshape) * (g - (gsum / m).reshape(bshape)
-                                              - xhat * (gdot / m).reshape(bshape))
+                gx = scale.reshape(bshape) * (
+                    g - (gsum / m).reshape(bshape) - xhat * (gdot / m).reshape(bshape)
+                )
             else:
                 gx = g * scale.reshape(bshape)
             gx = gx.astype(x[0]._data.dtype, copy=False)
@@ -49,33 +52,54 @@ class NativeBatchNormBackward0(Node):
         return gx, gw, gb
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):
     """Normalize each channel of ``input`` (N, C, ...) by the batch's statistics when
     ``training`` (updating ``running_mean``/``running_var`` in place if given), else by the
     running ones."""
     x = input
     xd = x._data
     if xd.ndim < 2:
-        raise OpError(f"batch_norm: expected an input with a batch and a channel dimension "
-                      f"(N, C, ...), got shape {Size(xd.shape)}", op="batch_norm",
-                      shapes=(xd.shape,))
+        raise OpError(
+            f"batch_norm: expected an input with a batch and a channel dimension "
+            f"(N, C, ...), got shape {Size(xd.shape)}",
+            op="batch_norm",
+            shapes=(xd.shape,),
+        )
     if xd.dtype.kind != "f":
-        raise OpError(f"batch_norm expects a floating-point input, got {x.dtype}",
-                      op="batch_norm", shapes=(xd.shape,))
+        raise OpError(
+            f"batch_norm expects a floating-point input, got {x.dtype}",
+            op="batch_norm",
+            shapes=(xd.shape,),
+        )
     c = xd.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (
+        ("weight", weight),
+        ("bias", bias),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
         if t is not None and t._data.shape != (c,):
-            raise OpError(f"batch_norm: {name} of shape {Size(t._data.shape)} does not match the "
-                          f"input's {c} channels (input of shape {Size(xd.shape)})",
-                          op="batch_norm", shapes=(xd.shape, t._data.shape))
-    if xd.dtype != np.float16:   # half inputs may use float32 statistics, as on PyTorch's CPU
-        for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                        ("running_var", running_var)):
+            raise OpError(
+                f"batch_norm: {name} of shape {Size(t._data.shape)} does not match the "
+                f"input's {c} channels (input of shape {Size(xd.shape)})",
+                op="batch_norm",
+                shapes=(xd.shape, t._data.shape),
+            )
+    if xd.dtype != np.float16:  # half inputs may use float32 statistics, as on PyTorch's CPU
+        for name, t in (
+            ("weight", weight),
+            ("bias", bias),
+            ("running_mean", running_mean),
+            ("running_var", running_var),
+        ):
             if t is not None and t._data.dtype != xd.dtype:
-                raise OpError(texts.mixed_dtype("batch_norm", x.dtype, name, t.dtype),
-                              op="batch_norm", shapes=(xd.shape, t._data.shape))
+                raise OpError(
+                    texts.mixed_dtype("batch_norm", x.dtype, name, t.dtype),
+                    op="batch_norm",
+                    shapes=(xd.shape, t._data.shape),
+                )
     axes = (0,) + tuple(range(2, xd.ndim))
     bshape = (1, c) + (1,) * (xd.ndim - 2)
     work = np.float32 if xd.dtype == np.float16 else xd.dtype
@@ -101,7 +125,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
         rm = running_mean._data.astype(work, copy=False)
         invstd = (1.0 / np.sqrt(running_var._data.astype(work, copy=False) + eps)).astype(
-            work, copy=False)
+            work, copy=False
+        )
         xhat = (xw - rm.reshape(bshape)) * invstd.reshape(bshape)
     wd = None if weight is None else weight._data
     y = xhat * wd.reshape(bshape) if wd is not None else xhat.copy()
@@ -113,8 +138,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if STATE.enabled and (x._rg or w_rg or b_rg):
         versions = (ver(weight),) if weight is not None else ()
         node = NativeBatchNormBackward0()
-        res = out(y, node, (x if x._rg else None, weight if w_rg else None,
-                            bias if b_rg else None),
-                  (xhat, invstd, wd), versions, meta=(bool(training), axes, bshape))
+        res = out(
+            y,
+            node,
+            (x if x._rg else None, weight if w_rg else None, bias if b_rg else None),
+            (xhat, invstd, wd),
+            versions,
+            meta=(bool(training), axes, bshape),
+        )
         return res
     return plain(y)

@@ -6,15 +6,34 @@ The backward of a reduction broadcasts the gradient back over the reduced axes::
     y = x.sum(dim)     dy/dx = 1 (spread over dim)
     y = x.max(dim)     dy/dx = 1 at the arg-max only
 """
+
 import collections
 
 import numpy as np
 
 from .._tensor import dtypes as _dt
-from ._util import Node, STATE, Tensor, out, plain, ver, norm_dims, norm_dim
+from ._util import STATE, Node, Tensor, norm_dim, norm_dims, out, plain, ver
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "prod",
-           "all", "any", "norm", "logsumexp", "cumsum", "count_nonzero", "max_values"]
+__all__ = [
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "var",
+    "std",
+    "prod",
+    "all",
+    "any",
+    "norm",
+    "logsumexp",
+    "cumsum",
+    "count_nonzero",
+    "max_values",
+]
 
 
 def _unreduce(r, ndim, axes, keepdim):
@@ -57,8 +76,12 @@ def sum(a, dim=None, keepdim=False, dtype=None):
         if keepdim:
             res = res.reshape((1,) * x.ndim)
         if a._rg and STATE.enabled:
-            return out(res, SumBackward0() if not keepdim else SumBackward1(), (a,),
-                       meta=x.shape if not keepdim else (x.shape, None, True))
+            return out(
+                res,
+                SumBackward0() if not keepdim else SumBackward1(),
+                (a,),
+                meta=x.shape if not keepdim else (x.shape, None, True),
+            )
         return plain(res)
     axes = norm_dims(dim, x.ndim)
     res = np.asarray(x.sum(axis=axes, keepdims=keepdim), dtype=x.dtype)
@@ -91,7 +114,8 @@ def mean(a, dim=None, keepdim=False, dtype=None):
     if x.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {a.dtype.torch_name}. Convert first, e.g. x.float().mean()")
+            f"or complex dtype. Got: {a.dtype.torch_name}. Convert first, e.g. x.float().mean()"
+        )
     if dim is None:
         res = np.asarray(x.mean(), dtype=x.dtype)
         if keepdim:
@@ -113,6 +137,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
 
 class _ExtremeBackward(Node):
     """Gradient of max/min/amax/amin: shared equally among the tied extreme positions."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -142,6 +167,7 @@ class AminBackward0(_ExtremeBackward):
 
 class MaxBackward0(Node):
     """``max(dim)``: the gradient goes to the returned index only."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -183,8 +209,10 @@ _MinRet = _named_return("min")
 def _extreme(a, dim, keepdim, fn, argfn, full_node, dim_node, ret_cls, name):
     x = a._data
     if x.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                           "== 0. Specify the reduction dim with the 'dim' argument.")
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() "
+            "== 0. Specify the reduction dim with the 'dim' argument."
+        )
     if dim is None:
         res = np.asarray(fn(x))
         if a._rg and STATE.enabled:
@@ -193,11 +221,12 @@ def _extreme(a, dim, keepdim, fn, argfn, full_node, dim_node, ret_cls, name):
     if isinstance(dim, Tensor):
         return maximum_other(a, dim, fn)
     axis = norm_dim(dim, x.ndim)
-    if not x.ndim:                          # a 0-d tensor is its own max, at index 0
+    if not x.ndim:  # a 0-d tensor is its own max, at index 0
         vals, idx, keepdim = x.copy(), np.zeros((), np.int64), True
         if a._rg and STATE.enabled:
-            return ret_cls(out(vals, dim_node(), (a,), (idx,), meta=(x.shape, axis, True)),
-                           plain(idx))
+            return ret_cls(
+                out(vals, dim_node(), (a,), (idx,), meta=(x.shape, axis, True)), plain(idx)
+            )
         return ret_cls(plain(vals), plain(idx))
     idx = argfn(x, axis=axis, keepdims=True)
     vals = np.take_along_axis(x, idx, axis)
@@ -213,6 +242,7 @@ def _extreme(a, dim, keepdim, fn, argfn, full_node, dim_node, ret_cls, name):
 
 def maximum_other(a, b, fn):
     from .elementwise import maximum, minimum
+
     return maximum(a, b) if fn is np.max else minimum(a, b)
 
 
@@ -277,7 +307,7 @@ class VarBackward0(Node):
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
         gg = _expand_back(g, shape, axes, keepdim)
-        with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom: nan
+        with np.errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: nan
             return (gg * (2.0 / np.float64(n - corr)) * (x - mu),)
 
 
@@ -289,7 +319,7 @@ class StdBackward0(Node):
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
         r = _unreduce(res, x.ndim, axes, keepdim)
-        with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom: nan
+        with np.errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: nan
             gg = _expand_back(g, shape, axes, keepdim) / r
             return (gg * (x - mu) / np.float64(n - corr),)
 
@@ -301,7 +331,7 @@ def _correction(unbiased, correction):
 
 
 def _var_args(a, dim, unbiased, keepdim, correction):
-    if isinstance(dim, bool):          # var(x, False): positional 'unbiased'
+    if isinstance(dim, bool):  # var(x, False): positional 'unbiased'
         unbiased, dim = dim, None
     x = a._data
     if x.dtype.kind != "f":
@@ -316,8 +346,9 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
     res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
     if a._rg and STATE.enabled:
-        return out(res, VarBackward0(), (a,), (x,), (ver(a),),
-                   meta=(x.shape, axes, keepdim, n, corr))
+        return out(
+            res, VarBackward0(), (a,), (x,), (ver(a),), meta=(x.shape, axes, keepdim, n, corr)
+        )
     return plain(res)
 
 
@@ -325,13 +356,15 @@ def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
     res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
     if a._rg and STATE.enabled:
-        return out(res, StdBackward0(), (a,), (x, res), (ver(a),),
-                   meta=(x.shape, axes, keepdim, n, corr))
+        return out(
+            res, StdBackward0(), (a,), (x, res), (ver(a),), meta=(x.shape, axes, keepdim, n, corr)
+        )
     return plain(res)
 
 
 class ProdBackward0(Node):
     """Gradient of a product: the product of all the other elements (no division, zeros are fine)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -341,11 +374,12 @@ class ProdBackward0(Node):
         # product of all other elements, computed without dividing (zeros are fine)
         ax = axes if axes is not None else tuple(range(x.ndim))
         flat = np.moveaxis(x, ax, tuple(range(-len(ax), 0))) if ax else x
-        lead = flat.shape[:flat.ndim - len(ax)]
+        lead = flat.shape[: flat.ndim - len(ax)]
         f2 = flat.reshape(lead + (-1,))
         left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., :-1]], -1), -1)
-        right = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., ::-1][..., :-1]],
-                                          -1), -1)[..., ::-1]
+        right = np.cumprod(
+            np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., ::-1][..., :-1]], -1), -1
+        )[..., ::-1]
         others = (left * right).reshape(flat.shape)
         others = np.moveaxis(others, tuple(range(-len(ax), 0)), ax) if ax else others
         return (gg * others,)
@@ -376,12 +410,14 @@ def any(a, dim=None, keepdim=False):
 
 
 def count_nonzero(a, dim=None):
-    return plain(np.asarray(np.count_nonzero(a._data, axis=norm_dims(dim, a._data.ndim)),
-                            dtype=np.int64))
+    return plain(
+        np.asarray(np.count_nonzero(a._data, axis=norm_dims(dim, a._data.ndim)), dtype=np.int64)
+    )
 
 
 class LinalgVectorNormBackward0(Node):
     """d||x||_p: 2-norm x/||x||; 1-norm sign(x); inf-norm at the largest |x| (ties share)."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -405,8 +441,10 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default); "fro" is the 2-norm."""
     x = a._data if dtype is None else a._data.astype(_dt.as_dtype(dtype).np)
     if x.dtype.kind != "f":
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got "
-                           f"{a.dtype.torch_name}")
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point tensor as input. Got "
+            f"{a.dtype.torch_name}"
+        )
     p = 2 if p in ("fro", None) else (np.inf if p == "inf" else p)
     axes = norm_dims(dim, x.ndim)
     ax = np.abs(x)
@@ -417,16 +455,23 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
     elif p == np.inf:
         res = ax.max(axis=axes, keepdims=keepdim)
     else:
-        res = (ax ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+        res = (ax**p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
     res = np.asarray(res, dtype=x.dtype)
     if a._rg and STATE.enabled:
-        return out(res, LinalgVectorNormBackward0(), (a,), (x, res), (ver(a),),
-                   meta=(x.shape, axes, keepdim, p))
+        return out(
+            res,
+            LinalgVectorNormBackward0(),
+            (a,),
+            (x, res),
+            (ver(a),),
+            meta=(x.shape, axes, keepdim, p),
+        )
     return plain(res)
 
 
 class LogsumexpBackward0(Node):
     """d logsumexp(x) = softmax(x) along the reduced dims."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -447,8 +492,9 @@ def logsumexp(a, dim, keepdim=False):
         res = np.squeeze(res, axes)
     res = np.asarray(res, dtype=x.dtype)
     if a._rg and STATE.enabled:
-        return out(res, LogsumexpBackward0(), (a,), (x, res), (ver(a),),
-                   meta=(x.shape, axes, keepdim))
+        return out(
+            res, LogsumexpBackward0(), (a,), (x, res), (ver(a),), meta=(x.shape, axes, keepdim)
+        )
     return plain(res)
 
 
@@ -457,7 +503,7 @@ class CumsumBackward0(Node):
 
     def backward(self, g):
         axis = self.meta
-        if axis is None:                       # a 0-d input: cumsum is the identity
+        if axis is None:  # a 0-d input: cumsum is the identity
             return (g,)
         return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
 
@@ -468,7 +514,7 @@ def cumsum(a, dim, dtype=None):
         x = x.astype(np.int64)
     axis = norm_dim(dim, x.ndim)
     if not x.ndim:
-        axis = None           # numpy's cumsum flattens then; reshaped back to 0-d below
+        axis = None  # numpy's cumsum flattens then; reshaped back to 0-d below
     res = np.cumsum(x, axis=axis).reshape(x.shape)
     if a._rg and STATE.enabled:
         return out(res, CumsumBackward0(), (a,), meta=axis)

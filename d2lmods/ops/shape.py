@@ -6,16 +6,49 @@ the version counter with their source; their backward just undoes the rearrangem
     y = x.permute(p)     dx = dy.permute(inverse(p))
     y = x.expand(s)      dx = dy summed over the expanded axes
 """
+
 import numbers
 
 import numpy as np
 
-from ._util import Node, STATE, Size, Tensor, out, out_view, plain, sum_to, norm_dim
+from ._util import STATE, Node, Size, Tensor, norm_dim, out, out_view, plain, sum_to
 
-__all__ = ["reshape", "view", "flatten", "unflatten", "permute", "transpose", "t", "T", "unsqueeze",
-           "squeeze", "expand", "expand_as", "broadcast_to", "cat", "stack", "split", "chunk",
-           "unbind", "contiguous", "flip", "repeat", "tile", "movedim", "view_as", "reshape_as",
-           "hstack", "vstack", "roll", "tril", "triu", "narrow", "clone", "swapaxes", "concat"]
+__all__ = [
+    "reshape",
+    "view",
+    "flatten",
+    "unflatten",
+    "permute",
+    "transpose",
+    "t",
+    "T",
+    "unsqueeze",
+    "squeeze",
+    "expand",
+    "expand_as",
+    "broadcast_to",
+    "cat",
+    "stack",
+    "split",
+    "chunk",
+    "unbind",
+    "contiguous",
+    "flip",
+    "repeat",
+    "tile",
+    "movedim",
+    "view_as",
+    "reshape_as",
+    "hstack",
+    "vstack",
+    "roll",
+    "tril",
+    "triu",
+    "narrow",
+    "clone",
+    "swapaxes",
+    "concat",
+]
 
 
 def _shape_arg(shape):
@@ -50,8 +83,10 @@ def _infer_shape(shape, numel, src_shape):
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"(the tensor has shape {Size(src_shape)})")
+        raise RuntimeError(
+            f"shape '{list(shape)}' is invalid for input of size {numel} "
+            f"(the tensor has shape {Size(src_shape)})"
+        )
     return shape
 
 
@@ -81,7 +116,8 @@ def view(a, *shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one "
             f"dimension spans across two contiguous subspaces). Use .reshape(...) instead "
-            f"(input shape {Size(x.shape)}, requested {Size(shape)}).") from None
+            f"(input shape {Size(x.shape)}, requested {Size(shape)})."
+        ) from None
     return out_view(res, a, ViewBackward0, x.shape)
 
 
@@ -106,9 +142,9 @@ def flatten(a, start_dim=0, end_dim=-1):
     if s == e:
         return a
     n = 1
-    for d in x.shape[s:e + 1]:
+    for d in x.shape[s : e + 1]:
         n *= d
-    return reshape(a, x.shape[:s] + (n,) + x.shape[e + 1:])
+    return reshape(a, x.shape[:s] + (n,) + x.shape[e + 1 :])
 
 
 def unflatten(a, dim, sizes):
@@ -118,7 +154,7 @@ def unflatten(a, dim, sizes):
     if -1 in sizes:
         known = int(np.prod([s for s in sizes if s != -1]))
         sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
-    return reshape(a, x.shape[:d] + sizes + x.shape[d + 1:])
+    return reshape(a, x.shape[:d] + sizes + x.shape[d + 1 :])
 
 
 def contiguous(a, memory_format=None):
@@ -152,9 +188,11 @@ def permute(a, *dims):
     dims = _shape_arg(dims)
     x = a._data
     if len(dims) != x.ndim:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
-                           f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does "
+            f"not match the length of the desired ordering of dimensions i.e. "
+            f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}"
+        )
     dims = tuple(norm_dim(d, x.ndim) for d in dims)
     if sorted(dims) != list(range(x.ndim)):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -245,18 +283,22 @@ def expand(a, *sizes):
     sizes = _shape_arg(sizes)
     x = a._data
     if len(sizes) < x.ndim:
-        raise RuntimeError(f"expand(d2lmods.{a.dtype.torch_name}Tensor{{{list(x.shape)}}}, "
-                           f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must "
-                           f"be greater or equal to the number of dimensions in the tensor "
-                           f"({x.ndim})")
+        raise RuntimeError(
+            f"expand(d2lmods.{a.dtype.torch_name}Tensor{{{list(x.shape)}}}, "
+            f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must "
+            f"be greater or equal to the number of dimensions in the tensor "
+            f"({x.ndim})"
+        )
     lead = len(sizes) - x.ndim
     target = tuple(x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
     try:
         res = np.broadcast_to(x, target)
     except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor must match the existing size at "
-                           f"non-singleton dimensions. Target sizes: {list(sizes)}. Tensor "
-                           f"sizes: {list(x.shape)}") from None
+        raise RuntimeError(
+            f"The expanded size of the tensor must match the existing size at "
+            f"non-singleton dimensions. Target sizes: {list(sizes)}. Tensor "
+            f"sizes: {list(x.shape)}"
+        ) from None
     return out_view(res, a, ExpandBackward0, x.shape)
 
 
@@ -279,8 +321,9 @@ class CatBackward0(Node):
 
 def _as_list(tensors, name):
     if isinstance(tensors, Tensor):
-        raise TypeError(f"{name}(): argument 'tensors' must be a tuple or list of Tensors, "
-                        "not a Tensor")
+        raise TypeError(
+            f"{name}(): argument 'tensors' must be a tuple or list of Tensors, not a Tensor"
+        )
     return list(tensors)
 
 
@@ -297,6 +340,7 @@ def cat(tensors, dim=0):
     axis = norm_dim(dim, nd)
     from .._tensor.dtypes import NP_TO_DTYPE
     from ._util import promote
+
     dt = ts[0]._data.dtype
     for t in ts[1:]:
         if t._data.dtype != dt:
@@ -304,17 +348,21 @@ def cat(tensors, dim=0):
     ts = [t if t._data.dtype == dt else t.to(NP_TO_DTYPE[dt]) for t in ts]
     arrays = [t._data for t in ts]
     for i, arr in enumerate(arrays):
-        if arr.ndim != nd or any(arr.shape[k] != arrays[0].shape[k] for k in range(nd) if k != axis):
+        if arr.ndim != nd or any(
+            arr.shape[k] != arrays[0].shape[k] for k in range(nd) if k != axis
+        ):
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {axis}. Expected size "
                 f"{[s for k, s in enumerate(arrays[0].shape) if k != axis]} but got size "
                 f"{[s for k, s in enumerate(arr.shape) if k != axis]} for tensor number {i} in the "
-                f"list (shapes: {[list(a.shape) for a in arrays]}).")
+                f"list (shapes: {[list(a.shape) for a in arrays]})."
+            )
     res = np.concatenate(arrays, axis=axis)
     if STATE.enabled and any(t._rg for t in ts):
         bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return out(res, CatBackward0(), tuple(t if t._rg else None for t in ts),
-                   meta=(axis, bounds))
+        return out(
+            res, CatBackward0(), tuple(t if t._rg else None for t in ts), meta=(axis, bounds)
+        )
     return plain(res)
 
 
@@ -327,8 +375,9 @@ class StackBackward0(Node):
 
     def backward(self, g):
         axis = self.meta
-        return tuple(np.take(g, i, axis=axis) if t is not None else None
-                     for i, t in enumerate(self.inputs))
+        return tuple(
+            np.take(g, i, axis=axis) if t is not None else None for i, t in enumerate(self.inputs)
+        )
 
 
 def stack(tensors, dim=0):
@@ -340,11 +389,14 @@ def stack(tensors, dim=0):
     s0 = ts[0]._data.shape
     for i, t in enumerate(ts):
         if t._data.shape != s0:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(s0)} at "
-                               f"entry 0 and {list(t._data.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(s0)} at "
+                f"entry 0 and {list(t._data.shape)} at entry {i}"
+            )
     axis = norm_dim(dim, len(s0) + 1)
-    from ._util import promote
     from .._tensor.dtypes import NP_TO_DTYPE
+    from ._util import promote
+
     dt = ts[0]._data.dtype
     for t in ts[1:]:
         if t._data.dtype != dt:
@@ -368,6 +420,7 @@ def vstack(tensors):
 
 class SplitBackward0(Node):
     """One piece of a split: its gradient lands in its slice of a zero gradient."""
+
     __slots__ = ()
 
     def backward(self, g):
@@ -413,17 +466,24 @@ def split(a, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, numbers.Integral):
         s = int(split_size_or_sections)
         if s <= 0 and n:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
-                               f"dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         bounds = [(i, min(i + s, n)) for i in range(0, n, s)] or [(0, 0)]
         return _pieces(a, bounds, axis, SplitBackward0)
     sizes = list(split_size_or_sections)
     if builtin_sum(sizes) != n:
-        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
-                           f"tensor's size at dimension {axis}), but got split_sizes={sizes}")
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+            f"tensor's size at dimension {axis}), but got split_sizes={sizes}"
+        )
     starts = np.cumsum([0] + sizes)
-    return _pieces(a, [(int(starts[i]), int(starts[i + 1])) for i in range(len(sizes))], axis,
-                   SplitWithSizesBackward0)
+    return _pieces(
+        a,
+        [(int(starts[i]), int(starts[i + 1])) for i in range(len(sizes))],
+        axis,
+        SplitWithSizesBackward0,
+    )
 
 
 builtin_sum = sum
@@ -443,8 +503,9 @@ def unbind(a, dim=0):
     axis = norm_dim(dim, x.ndim)
     res = []
     for i in range(x.shape[axis]):
-        res.append(out_view(x[(slice(None),) * axis + (i,)], a, UnbindBackward0,
-                            (x.shape, axis, i, i + 1)))
+        res.append(
+            out_view(x[(slice(None),) * axis + (i,)], a, UnbindBackward0, (x.shape, axis, i, i + 1))
+        )
     return tuple(res)
 
 
@@ -462,8 +523,10 @@ def movedim(a, source, destination):
     """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others' order."""
     x = a._data
     src = [norm_dim(d, x.ndim) for d in (source if isinstance(source, (list, tuple)) else [source])]
-    dst = [norm_dim(d, x.ndim) for d in
-           (destination if isinstance(destination, (list, tuple)) else [destination])]
+    dst = [
+        norm_dim(d, x.ndim)
+        for d in (destination if isinstance(destination, (list, tuple)) else [destination])
+    ]
     perm = [None] * x.ndim
     for s_, d in zip(src, dst):
         perm[d] = s_
@@ -482,7 +545,7 @@ def flip(a, dims):
     x = a._data
     dims = tuple(norm_dim(d, x.ndim) for d in (dims if isinstance(dims, (list, tuple)) else [dims]))
     if not x.ndim:
-        dims = ()                              # a 0-d tensor has nothing to flip
+        dims = ()  # a 0-d tensor has nothing to flip
     res = np.flip(x, dims).copy()
     if a._rg and STATE.enabled:
         return out(res, FlipBackward0(), (a,), meta=dims)
@@ -505,8 +568,10 @@ def repeat(a, *sizes):
     reps = _shape_arg(sizes)
     x = a._data
     if len(reps) < x.ndim:
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
-                           "dimensions of tensor")
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of "
+            "dimensions of tensor"
+        )
     res = np.tile(x, reps)
     if a._rg and STATE.enabled:
         return out(res, RepeatBackward0(), (a,), meta=(x.shape, reps))

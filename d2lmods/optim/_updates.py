@@ -4,6 +4,7 @@ The kernels (``d2lmods.kernels.optim``) update flat contiguous arrays in one
 pass; parameters are contiguous almost always, and the numpy reference
 versions beside the kernels handle the rest.
 """
+
 from __future__ import annotations
 
 from d2lmods.kernels import optim as _k
@@ -27,5 +28,18 @@ def adam(w, g, m, v, vmax, step, lr, b1, b2, eps, wd, decoupled, maximize):
     if maximize:
         g = -g
     fn = _k.adam_update if _contiguous(w, g, m, v, vmax) else _k.adam_update_ref
-    fn(w, g, m, v, lr, b1, b2, eps, wd, step, amsgrad=vmax is not None, max_exp_avg_sq=vmax,
-       decoupled_weight_decay=decoupled)
+    fn(
+        w,
+        g,
+        m,
+        v,
+        lr,
+        b1,
+        b2,
+        eps,
+        wd,
+        step,
+        amsgrad=vmax is not None,
+        max_exp_avg_sq=vmax,
+        decoupled_weight_decay=decoupled,
+    )

@@ -7,6 +7,7 @@
 >>> loss = net(d2lmods.ones(4, 2)).sum()
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
+
 from __future__ import annotations
 
 from d2lmods.optim import _updates
@@ -18,14 +19,27 @@ __all__ = ["Adam", "AdamW"]
 class Adam(Optimizer):
     r"""Adam with PyTorch's update rule::
 
-        g = grad (+ weight_decay * p, or p *= 1 - lr * weight_decay when decoupled)
-        m = b1 * m + (1 - b1) * g ;  v = b2 * v + (1 - b2) * g * g
-        p = p - lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)
+    g = grad (+ weight_decay * p, or p *= 1 - lr * weight_decay when decoupled)
+    m = b1 * m + (1 - b1) * g ;  v = b2 * v + (1 - b2) * g * g
+    p = p - lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False, fused=None, decoupled_weight_decay=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+        decoupled_weight_decay=False,
+    ):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -36,10 +50,19 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
-                        differentiable=differentiable, fused=fused,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
 
     def _update_group(self, group):
@@ -62,17 +85,52 @@ class Adam(Optimizer):
             step[...] = step + 1
             t = float(step)
             max_sq = _array(state["max_exp_avg_sq"]) if amsgrad else None
-            _updates.adam(_array(p), _array(p.grad), _array(state["exp_avg"]),
-                          _array(state["exp_avg_sq"]), max_sq, t, lr, b1, b2, eps, wd,
-                          decoupled, maximize)
+            _updates.adam(
+                _array(p),
+                _array(p.grad),
+                _array(state["exp_avg"]),
+                _array(state["exp_avg_sq"]),
+                max_sq,
+                t,
+                lr,
+                b1,
+                b2,
+                eps,
+                wd,
+                decoupled,
+                maximize,
+            )
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (default ``weight_decay=0.01``)."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
-                 differentiable=False, fused=None):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, foreach=foreach, maximize=maximize, capturable=capturable,
-                         differentiable=differentiable, fused=fused, decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

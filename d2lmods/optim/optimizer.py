@@ -12,6 +12,7 @@ The base class also catches two classic training-loop mistakes:
   ``zero_grad()`` between ``backward()`` and ``step()``), and a ``step()`` after a parameter
   it holds was replaced in the model -- a ``TrainingWarning``, once per optimizer.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -21,9 +22,13 @@ from copy import deepcopy
 
 import numpy as np
 
-from d2lmods._messages import StaleGradientWarning, TrainingWarning, typename
-from d2lmods._messages import training as texts
-from d2lmods._messages import warn as _warn
+from d2lmods._messages import (
+    StaleGradientWarning,
+    TrainingWarning,
+    training as texts,
+    typename,
+    warn as _warn,
+)
 
 __all__ = ["Optimizer", "StaleGradientWarning", "required"]
 
@@ -64,32 +69,35 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self._stale_warned = False
         self._stepped_grads: dict[int, object] = {}  # id(param) -> the grad used at the last step
-        self._zeroed: dict[int, int] | None = None   # id(param) -> grad version after zero_grad()
-        self._wiped = False           # the last zero_grad() reset gradients that existed
-        self._replaced: list = []     # (where, kind) replaced in the model since (nn._loop)
+        self._zeroed: dict[int, int] | None = None  # id(param) -> grad version after zero_grad()
+        self._wiped = False  # the last zero_grad() reset gradients that existed
+        self._replaced: list = []  # (where, kind) replaced in the model since (nn._loop)
         self._loop_warned: set = set()
 
         cls = type(self).__name__
         if callable(params) and not _is_tensor(params) and not hasattr(params, "__iter__"):
             owner = getattr(params, "__self__", None)
             name = getattr(params, "__name__", "parameters")
-            raise TypeError(texts.method_passed(cls, name, type(owner).__name__ if owner is not None
-                                                else None))
+            raise TypeError(
+                texts.method_passed(cls, name, type(owner).__name__ if owner is not None else None)
+            )
         if _is_tensor(params):
             raise TypeError(texts.single_tensor(typename(params), cls))
         if isinstance(params, (set, frozenset)):
             raise TypeError(texts.SET_OF_PARAMETERS)
-        exhausted = inspect.isgenerator(params) and inspect.getgeneratorstate(params) == "GEN_CLOSED"
+        exhausted = (
+            inspect.isgenerator(params) and inspect.getgeneratorstate(params) == "GEN_CLOSED"
+        )
         try:
             param_groups = list(params)
         except TypeError:
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                f"but got {type(params).__name__}. Pass net.parameters()") from None
+                f"but got {type(params).__name__}. Pass net.parameters()"
+            ) from None
         if len(param_groups) == 0:
             if exhausted or inspect.isgenerator(params):
-                raise ValueError(
-                    texts.parameters_generator_used(cls, _arguments(defaults)))
+                raise ValueError(texts.parameters_generator_used(cls, _arguments(defaults)))
             raise ValueError(texts.NO_PARAMETERS)
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
@@ -106,29 +114,40 @@ class Optimizer:
         if _is_tensor(params):
             param_group["params"] = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
-                            "the ordering of tensors in sets will change between runs. Please use "
-                            "a list instead.")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs. Please use "
+                "a list instead."
+            )
         else:
             param_group["params"] = list(params)
         for p in param_group["params"]:
             if not _is_tensor(p):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{typename(p)}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {typename(p)}"
+                )
             if p.grad_fn is not None:
-                raise ValueError("can't optimize a non-leaf Tensor: it is the result of an "
-                                 "operation. Optimize the leaf it came from, or create it with "
-                                 "requires_grad=True (or as nn.Parameter)")
+                raise ValueError(
+                    "can't optimize a non-leaf Tensor: it is the result of an "
+                    "operation. Optimize the leaf it came from, or create it with "
+                    "requires_grad=True (or as nn.Parameter)"
+                )
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization "
-                                 f"parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
             param_group.setdefault(name, default)
         seen = set()
         for p in param_group["params"]:
             if id(p) in seen:
-                warnings.warn("optimizer contains a parameter group with duplicate parameters; "
-                              "each parameter will be updated once", UserWarning, stacklevel=3)
+                warnings.warn(
+                    "optimizer contains a parameter group with duplicate parameters; "
+                    "each parameter will be updated once",
+                    UserWarning,
+                    stacklevel=3,
+                )
             seen.add(id(p))
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if existing & seen:
@@ -177,7 +196,9 @@ class Optimizer:
         self._stale_warned = True
         warnings.warn(
             texts.stale_gradient(type(self).__name__, _param_name(p, index)),
-            StaleGradientWarning, stacklevel=3)  # _check_stale -> step -> the loop's line
+            StaleGradientWarning,
+            stacklevel=3,
+        )  # _check_stale -> step -> the loop's line
 
     def _check_loop(self) -> None:
         """A step that cannot do what the loop means: no gradient at all, or replaced weights."""
@@ -186,12 +207,15 @@ class Optimizer:
             self._replaced.clear()
             if "replaced" not in self._loop_warned:
                 self._loop_warned.add("replaced")
-                _warn(texts.parameter_replaced(type(self).__name__, where, kind,
-                                              _arguments(self.defaults)), TrainingWarning)
+                _warn(
+                    texts.parameter_replaced(
+                        type(self).__name__, where, kind, _arguments(self.defaults)
+                    ),
+                    TrainingWarning,
+                )
         zeroed = self._zeroed or {}
         params = [p for g in self.param_groups for p in g["params"]]
-        fresh = [p for p in params if p.grad is not None
-                 and zeroed.get(id(p)) != p.grad._version]
+        fresh = [p for p in params if p.grad is not None and zeroed.get(id(p)) != p.grad._version]
         if params and not fresh and "no_grad" not in self._loop_warned:
             self._loop_warned.add("no_grad")
             _warn(texts.step_without_gradients(type(self).__name__, self._wiped), TrainingWarning)
@@ -253,27 +277,38 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyper-parameters and buffers saved by :meth:`state_dict`."""
-        if not isinstance(state_dict, dict) or "param_groups" not in state_dict \
-                or "state" not in state_dict:
+        if (
+            not isinstance(state_dict, dict)
+            or "param_groups" not in state_dict
+            or "state" not in state_dict
+        ):
             got = type(state_dict).__name__
             hint = ""
-            if isinstance(state_dict, dict) and any(isinstance(k, str) and "." in k
-                                                    for k in state_dict):
-                hint = (" It looks like a model's state_dict; load that with "
-                        "net.load_state_dict(...)")
-            raise ValueError(f"{type(self).__name__}.load_state_dict expects the dict returned by "
-                             f"optimizer.state_dict() (with 'state' and 'param_groups'), got "
-                             f"{got}.{hint}")
+            if isinstance(state_dict, dict) and any(
+                isinstance(k, str) and "." in k for k in state_dict
+            ):
+                hint = (
+                    " It looks like a model's state_dict; load that with net.load_state_dict(...)"
+                )
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict expects the dict returned by "
+                f"optimizer.state_dict() (with 'state' and 'param_groups'), got "
+                f"{got}.{hint}"
+            )
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups "
-                             f"({len(saved_groups)} saved, {len(groups)} in this optimizer)")
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)} saved, {len(groups)} in this optimizer)"
+            )
         for g, sg in zip(groups, saved_groups):
             if len(g["params"]) != len(sg["params"]):
-                raise ValueError("loaded state dict contains a parameter group that doesn't match "
-                                 f"the size of optimizer's group ({len(sg['params'])} saved, "
-                                 f"{len(g['params'])} here)")
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match "
+                    f"the size of optimizer's group ({len(sg['params'])} saved, "
+                    f"{len(g['params'])} here)"
+                )
         id_map = {}
         for g, sg in zip(groups, saved_groups):
             for old, p in zip(sg["params"], g["params"]):
@@ -283,8 +318,10 @@ class Optimizer:
         new_state = {}
         for k, v in state_dict["state"].items():
             if k not in id_map:
-                raise ValueError(f"loaded state dict has state for parameter {k!r}, which is not "
-                                 f"in any parameter group")
+                raise ValueError(
+                    f"loaded state dict has state for parameter {k!r}, which is not "
+                    f"in any parameter group"
+                )
             p = id_map[k]
             entry = {}
             for name, value in v.items():
@@ -293,9 +330,11 @@ class Optimizer:
                     if name != "step" and arr.dtype.kind == "f":
                         arr = arr.astype(_array(p).dtype, copy=False)
                     if name != "step" and arr.shape != _array(p).shape:
-                        raise ValueError(f"loaded state for parameter {k} has {name} of shape "
-                                         f"{tuple(arr.shape)}, but the parameter has shape "
-                                         f"{tuple(_array(p).shape)}")
+                        raise ValueError(
+                            f"loaded state for parameter {k} has {name} of shape "
+                            f"{tuple(arr.shape)}, but the parameter has shape "
+                            f"{tuple(_array(p).shape)}"
+                        )
                     value = d2lmods.tensor(arr)
                 else:
                     value = deepcopy(value)
@@ -327,8 +366,14 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.__dict__.update(_stale_warned=False, _stepped_grads={}, _zeroed=None, _wiped=False,
-                             _replaced=[], _loop_warned=set())
+        self.__dict__.update(
+            _stale_warned=False,
+            _stepped_grads={},
+            _zeroed=None,
+            _wiped=False,
+            _replaced=[],
+            _loop_warned=set(),
+        )
         LIVE.add(self)
 
 
@@ -352,6 +397,5 @@ def _param_name(p, index: int) -> str:
                 if isinstance(owner, dict) and owner.get("_parameters") is ref:
                     for mod in gc.get_referrers(owner):
                         if getattr(mod, "__dict__", None) is owner:
-                            return (f"parameter '{names[0]}' of {type(mod).__name__} "
-                                    f"(shape {shape})")
+                            return f"parameter '{names[0]}' of {type(mod).__name__} (shape {shape})"
     return f"parameter {index} of the optimizer (shape {shape})"

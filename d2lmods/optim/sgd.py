@@ -7,6 +7,7 @@
 >>> loss = net(d2lmods.ones(4, 2)).sum()
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
+
 from __future__ import annotations
 
 from d2lmods.optim import _updates
@@ -18,14 +19,26 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     r"""Implements (optionally Nesterov) momentum SGD exactly as PyTorch does::
 
-        g = grad + weight_decay * p
-        buf = momentum * buf + (1 - dampening) * g      (buf = g at the first step)
-        g = g + momentum * buf if nesterov else buf
-        p = p - lr * g
+    g = grad + weight_decay * p
+    buf = momentum * buf + (1 - dampening) * g      (buf = g at the first step)
+    g = g + momentum * buf if nesterov else buf
+    p = p - lr * g
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
+    ):
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -34,9 +47,17 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize, foreach=foreach,
-                        differentiable=differentiable, fused=fused)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
         super().__init__(params, defaults)
 
     def _update_group(self, group):

@@ -10,6 +10,7 @@
 ``shuffle=True`` draws a fresh permutation each epoch from d2lmods' global
 random generator, so ``d2lmods.manual_seed(0)`` makes the order repeatable.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,8 @@ class Dataset:
 
     def __getitem__(self, index):
         raise NotImplementedError(
-            f"{type(self).__name__} must implement __getitem__(self, index) returning one sample")
+            f"{type(self).__name__} must implement __getitem__(self, index) returning one sample"
+        )
 
     def __add__(self, other):
         raise NotImplementedError("concatenating datasets is not supported by d2lmods")
@@ -50,7 +52,8 @@ class TensorDataset(Dataset):
                 raise ValueError(
                     f"Size mismatch between tensors: TensorDataset needs every tensor to have the "
                     f"same first dimension (the number of samples), got shapes {shapes} "
-                    f"(tensor {i} differs). Check that X and y hold the same number of rows.")
+                    f"(tensor {i} differs). Check that X and y hold the same number of rows."
+                )
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -90,12 +93,14 @@ def random_split(dataset, lengths):
             counts[i % len(counts)] += 1
         lengths = counts
     if sum(lengths) != n:
-        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the "
-                         f"input dataset ({n})")
+        raise ValueError(
+            f"Sum of input lengths ({sum(lengths)}) does not equal the length of the "
+            f"input dataset ({n})"
+        )
     perm = _randperm(n).tolist()
     out, start = [], 0
     for length in lengths:
-        out.append(Subset(dataset, perm[start:start + length]))
+        out.append(Subset(dataset, perm[start : start + length]))
         start += length
     return out
 
@@ -123,8 +128,10 @@ def default_collate(batch):
         if len(sizes) != 1:
             raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
-                    f"or lists; found {type(first).__name__}")
+    raise TypeError(
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+        f"or lists; found {type(first).__name__}"
+    )
 
 
 class DataLoader:
@@ -135,15 +142,27 @@ class DataLoader:
     ignored (loading happens in the main process).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 num_workers=0, **kwargs):
-        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
-                                       or batch_size <= 0):
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        drop_last=False,
+        collate_fn=None,
+        num_workers=0,
+        **kwargs,
+    ):
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0
+        ):
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
         if not hasattr(dataset, "__getitem__"):
-            raise TypeError(f"DataLoader needs a dataset with __getitem__ and __len__ (e.g. "
-                            f"TensorDataset(X, y)); got {type(dataset).__name__}")
+            raise TypeError(
+                f"DataLoader needs a dataset with __getitem__ and __len__ (e.g. "
+                f"TensorDataset(X, y)); got {type(dataset).__name__}"
+            )
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
@@ -171,7 +190,7 @@ class DataLoader:
         stop = (len(order) // bs) * bs if self.drop_last else len(order)
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         for start in range(0, stop, bs):
-            idx = order[start:start + bs]
+            idx = order[start : start + bs]
             if fast:  # one fancy-index per tensor instead of stacking rows one by one
                 import d2lmods
 

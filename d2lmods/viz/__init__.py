@@ -33,6 +33,7 @@ everywhere) is a sample input: a tensor, a tuple of positional arguments or a di
 arguments; one forward runs under ``no_grad`` in eval mode (flags restored) and lazy layers
 materialize. When it fails, ``draw``, ``summary`` and ``explore`` show the model up to the error.
 """
+
 from .check import CheckResult, Problem, check
 from .diff import ModelDiff, diff, diff_html, diff_text
 from .dot import ModuleDrawing, build, draw, have_dot
@@ -40,10 +41,30 @@ from .summary import Summary, summary
 from .text import text_tree
 from .tree import ForwardPassError, ModelTree, ModuleInfo, ParamInfo, Totals, analyze
 
-__all__ = ["analyze", "draw", "summary", "explore", "check", "diff", "build", "text_tree", "have_dot",
-           "diff_text", "diff_html", "CheckResult", "Problem", "ModelDiff",
-           "ModelTree", "ModuleInfo", "ParamInfo", "Totals", "ModuleDrawing", "Summary",
-           "ModelExplorer", "ForwardPassError"]
+__all__ = [
+    "analyze",
+    "draw",
+    "summary",
+    "explore",
+    "check",
+    "diff",
+    "build",
+    "text_tree",
+    "have_dot",
+    "diff_text",
+    "diff_html",
+    "CheckResult",
+    "Problem",
+    "ModelDiff",
+    "ModelTree",
+    "ModuleInfo",
+    "ParamInfo",
+    "Totals",
+    "ModuleDrawing",
+    "Summary",
+    "ModelExplorer",
+    "ForwardPassError",
+]
 
 
 def explore(model, input=None, **kwargs):
@@ -54,7 +75,7 @@ def explore(model, input=None, **kwargs):
 
 
 def __getattr__(name):
-    if name == "ModelExplorer":   # imported on demand: anywidget is only needed for the widget
+    if name == "ModelExplorer":  # imported on demand: anywidget is only needed for the widget
         from .widget import ModelExplorer
 
         return ModelExplorer

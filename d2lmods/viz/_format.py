@@ -4,6 +4,7 @@ Names come from the learner's code (attribute names, dict keys, class names) and
 character; every renderer passes them through :func:`printable` so that a control character can
 neither break a line of the text tree nor make Graphviz reject the drawing.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,9 @@ import re
 # allowed in XML, so not in Graphviz's HTML labels or an SVG), the Unicode line and paragraph
 # separators (line breaks to Graphviz and browsers) and the bidirectional overrides (which can
 # make a name read as another one)
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                          "\ud800-\udfff\ufffe\uffff]")
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -26,9 +28,15 @@ def printable(text) -> str:
     text = str(text)
     if not _UNPRINTABLE.search(text):
         return text
-    return _UNPRINTABLE.sub(lambda m: _SHORT_ESCAPES.get(m.group()) or
-                            (f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                             else f"\\u{ord(m.group()):04x}"), text)
+    return _UNPRINTABLE.sub(
+        lambda m: (
+            _SHORT_ESCAPES.get(m.group())
+            or (
+                f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+            )
+        ),
+        text,
+    )
 
 
 def clip(text: str, limit: int) -> str:
@@ -76,8 +84,13 @@ def fmt_others(names, total: int) -> str:
 def html(text) -> str:
     """Escape text for HTML and for Graphviz HTML-like labels (``& < > "``, control characters)."""
     # Graphviz 2.43 knows the named entities below; keep to them (no &#x27; for quotes).
-    return (printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    return (
+        printable(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+    )
 
 
 def dot_id(text: str) -> str:
@@ -86,5 +99,6 @@ def dot_id(text: str) -> str:
     ``&`` is written ``&amp;``: Graphviz copies an ``id`` into the SVG as it is when it looks like
     an entity already, so a name holding ``&amp;`` would otherwise arrive as ``&``.
     """
-    return ('"' + printable(text).replace("&", "&amp;").replace("\\", "\\\\")
-            .replace('"', '\\"') + '"')
+    return (
+        '"' + printable(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"') + '"'
+    )

@@ -33,6 +33,7 @@ characters in a path are written as escapes (``"a\\nb"``), in the ids as in the 
 Rendering needs Graphviz's ``dot``. When it is missing, fails on the drawing or runs longer
 than ``DOT_TIMEOUT`` seconds, a notebook shows the text tree with a one-line hint instead.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,13 +52,15 @@ RED = "#d62728"
 RED_FILL = "#fde0e0"
 BLUE_FILL = "#e3ecf7"
 GREY = "#8a8a8a"
-FAILED = "#e65100"    # the module where the sample forward failed
-MARK = "#c2185b"      # a difference between two models (diff)
+FAILED = "#e65100"  # the module where the sample forward failed
+MARK = "#c2185b"  # a difference between two models (diff)
 TIE = "#8a2be2"
-INSTALL_HINT = ("Graphviz's `dot` program is not on PATH, so this is a text tree; install Graphviz "
-                "to see the drawing (Debian/Ubuntu: apt-get install graphviz, macOS: brew install "
-                "graphviz, conda: conda install graphviz).")
-DOT_TIMEOUT = 60    # seconds dot may take to lay out one drawing before the text tree is shown
+INSTALL_HINT = (
+    "Graphviz's `dot` program is not on PATH, so this is a text tree; install Graphviz "
+    "to see the drawing (Debian/Ubuntu: apt-get install graphviz, macOS: brew install "
+    "graphviz, conda: conda install graphviz)."
+)
+DOT_TIMEOUT = 60  # seconds dot may take to lay out one drawing before the text tree is shown
 
 
 def have_dot() -> bool:
@@ -67,8 +70,10 @@ def have_dot() -> bool:
 
 def failure_hint(reason: str) -> str:
     """The one line shown above the text tree when ``dot`` is installed but did not render."""
-    return (f"Graphviz's `dot` could not render this drawing ({reason}), so this is a text tree; "
-            "the DOT text is in `.source`.")
+    return (
+        f"Graphviz's `dot` could not render this drawing ({reason}), so this is a text tree; "
+        "the DOT text is in `.source`."
+    )
 
 
 class ModuleDrawing:
@@ -82,24 +87,37 @@ class ModuleDrawing:
     with any Graphviz object; ``graph_attr`` can be changed before rendering (e.g. ``dpi``).
     """
 
-    def __init__(self, name: str, body: list, tree: ModelTree, targets: dict, drawn: dict, *,
-                 graph_attr: dict, node_attr: dict, edge_attr: dict):
+    def __init__(
+        self,
+        name: str,
+        body: list,
+        tree: ModelTree,
+        targets: dict,
+        drawn: dict,
+        *,
+        graph_attr: dict,
+        node_attr: dict,
+        edge_attr: dict,
+    ):
         self.name = name
-        self.body = list(body)            # DOT statements, one per line, already indented
+        self.body = list(body)  # DOT statements, one per line, already indented
         self.tree = tree
         self.targets = dict(targets)
         self.drawn = dict(drawn)
         self.graph_attr = dict(graph_attr)
         self.node_attr = dict(node_attr)
         self.edge_attr = dict(edge_attr)
-        self.hint: str | None = None      # why the last svg() returned None
+        self.hint: str | None = None  # why the last svg() returned None
 
     @property
     def source(self) -> str:
         """The DOT text of the drawing (deterministic: the same model gives the same text)."""
         lines = [f"digraph {_dot_name(self.name)} {{"]
-        for kind, attrs in (("graph", self.graph_attr), ("node", self.node_attr),
-                            ("edge", self.edge_attr)):
+        for kind, attrs in (
+            ("graph", self.graph_attr),
+            ("node", self.node_attr),
+            ("edge", self.edge_attr),
+        ):
             if attrs:
                 lines.append(f"\t{kind} [{_dot_attrs(attrs)}]")
         return "\n".join(lines + self.body + ["}"]) + "\n"
@@ -109,9 +127,16 @@ class ModuleDrawing:
 
     def copy(self) -> ModuleDrawing:
         """A drawing of the same tree whose attributes can be changed on their own."""
-        return ModuleDrawing(self.name, self.body, self.tree, self.targets, self.drawn,
-                             graph_attr=self.graph_attr, node_attr=self.node_attr,
-                             edge_attr=self.edge_attr)
+        return ModuleDrawing(
+            self.name,
+            self.body,
+            self.tree,
+            self.targets,
+            self.drawn,
+            graph_attr=self.graph_attr,
+            node_attr=self.node_attr,
+            edge_attr=self.edge_attr,
+        )
 
     @property
     def graphviz(self) -> graphviz.Source:
@@ -143,19 +168,27 @@ class ModuleDrawing:
             return None
         timeout = DOT_TIMEOUT if timeout is None else timeout
         try:
-            run = subprocess.run([exe, "-Tsvg"], input=self.source.encode("utf-8"),
-                                 capture_output=True, timeout=timeout, check=False)
+            run = subprocess.run(
+                [exe, "-Tsvg"],
+                input=self.source.encode("utf-8"),
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             self.hint = failure_hint(f"it ran longer than {timeout:g} s")
             return None
-        except (OSError, ValueError) as err:   # vanished, not executable, unencodable text
+        except (OSError, ValueError) as err:  # vanished, not executable, unencodable text
             self.hint = failure_hint(f"{type(err).__name__}: {clip(printable(err), 200)}")
             return None
         if run.returncode != 0:
-            first = next((ln for ln in run.stderr.decode("utf-8", "replace").splitlines()
-                          if ln.strip()), "no message")
-            self.hint = failure_hint(f"exit status {run.returncode}: "
-                                     f"{clip(printable(first.strip()), 200)}")
+            first = next(
+                (ln for ln in run.stderr.decode("utf-8", "replace").splitlines() if ln.strip()),
+                "no message",
+            )
+            self.hint = failure_hint(
+                f"exit status {run.returncode}: {clip(printable(first.strip()), 200)}"
+            )
             return None
         return run.stdout.decode("utf-8", "replace")
 
@@ -192,8 +225,9 @@ def draw(model, input=None, depth=None, *, collapse=3, rankdir="TB") -> ModuleDr
     ``depth``: draw at most this many levels below the root (``None``: all).
     ``collapse``: draw runs of at least this many identical siblings once (``0``/``None``: never).
     """
-    return build(analyze(model, input, on_error="keep"), depth=depth, collapse=collapse,
-                 rankdir=rankdir)
+    return build(
+        analyze(model, input, on_error="keep"), depth=depth, collapse=collapse, rankdir=rankdir
+    )
 
 
 def holder_text(m) -> str:
@@ -222,15 +256,15 @@ def svg_id(path: str) -> str:
 class _Builder:
     def __init__(self, tree: ModelTree, depth, collapse, prefix="", marks=None):
         self.tree = tree
-        self.prefix = prefix        # before every SVG id (two models in one drawing: diff)
-        self.marks = marks or {}    # module path -> notes drawn on it in MARK colour (diff)
+        self.prefix = prefix  # before every SVG id (two models in one drawing: diff)
+        self.marks = marks or {}  # module path -> notes drawn on it in MARK colour (diff)
         self.depth = depth
         self.collapse = collapse or 0
         self.lines: list = []
-        self.targets: dict = {}     # svg id -> module path
-        self.ports: dict = {}       # parameter path -> (node id, port)
-        self.drawn: dict = {}       # module path -> svg id of the node/cluster showing it
-        self.anchor: dict = {}      # module path -> (first node id, last node id)
+        self.targets: dict = {}  # svg id -> module path
+        self.ports: dict = {}  # parameter path -> (node id, port)
+        self.drawn: dict = {}  # module path -> svg id of the node/cluster showing it
+        self.anchor: dict = {}  # module path -> (first node id, last node id)
         self.clusters: set = set()
 
     def sid(self, path: str) -> str:
@@ -261,15 +295,23 @@ class _Builder:
         for note in self.marks.get(path, ()):
             label += f' <FONT COLOR="{MARK}"><B>{html(note)}</B></FONT>'
         if m.failed is not None:
-            label += (f' <FONT COLOR="{FAILED}"><B>failed in its own forward: input '
-                      f"{html(fmt_shape(m.failed_inputs))} did not fit</B> "
-                      f"{html(clip(m.failed, 160))}</FONT>")
+            label += (
+                f' <FONT COLOR="{FAILED}"><B>failed in its own forward: input '
+                f"{html(fmt_shape(m.failed_inputs))} did not fit</B> "
+                f"{html(clip(m.failed, 160))}</FONT>"
+            )
         self.lines.append(f"{indent}subgraph {dot_id('cluster_' + cid)} {{")
         inner = indent + "\t"
-        attrs = {"id": cid, "class": self.classes(m, "container"), "label": f"<{label}>",
-                 "style": style, "color": color, "fontcolor": RED if m.status == UNREGISTERED
-                 else "black", "labeljust": "l", "penwidth": "1.5" if m.status == UNREGISTERED
-                 else "1"}
+        attrs = {
+            "id": cid,
+            "class": self.classes(m, "container"),
+            "label": f"<{label}>",
+            "style": style,
+            "color": color,
+            "fontcolor": RED if m.status == UNREGISTERED else "black",
+            "labeljust": "l",
+            "penwidth": "1.5" if m.status == UNREGISTERED else "1",
+        }
         if m.failed is not None:
             attrs["color"], attrs["penwidth"] = FAILED, "2.5"
         if path in self.marks:
@@ -281,8 +323,13 @@ class _Builder:
         first = last = None
         if m.params or m.buffers or m.also_held_at:
             node = f"{cid}#params"
-            self.table(m, node, inner, header=f"own parameters of {m.label}",
-                       classes="params " + self.classes(m, "container"))
+            self.table(
+                m,
+                node,
+                inner,
+                header=f"own parameters of {m.label}",
+                classes="params " + self.classes(m, "container"),
+            )
             self.targets[node] = path
             first = last = node
         for group in self.runs(m.children):
@@ -295,7 +342,7 @@ class _Builder:
                 for child in group:
                     self.module(child, inner)
                     ends.append(self.anchor[child])
-            for a, b in ends:   # invisible edges keep siblings in order, top to bottom
+            for a, b in ends:  # invisible edges keep siblings in order, top to bottom
                 if last is not None:
                     self.lines.append(f"{inner}{dot_id(last)} -> {dot_id(a)} [style=invis];")
                 first = first or a
@@ -319,8 +366,13 @@ class _Builder:
     def signature(self, path):
         """Structure of a subtree, or None when it must not be merged with its neighbours."""
         m = self.tree.modules[path]
-        if m.alias_of or m.also_held_at or any(p.tied_with or p.problem for p in m.params) \
-                or m.failed is not None or m.unfinished:
+        if (
+            m.alias_of
+            or m.also_held_at
+            or any(p.tied_with or p.problem for p in m.params)
+            or m.failed is not None
+            or m.unfinished
+        ):
             return None
         kids = []
         for c in m.children:
@@ -328,9 +380,15 @@ class _Builder:
             if s is None:
                 return None
             kids.append((self.tree.modules[c].name if not c[-1:].isdigit() else "#", s))
-        return (m.class_name, m.status, m.holder and m.holder.split(" '")[0],
-                tuple((p.name, p.shape, p.lazy, p.requires_grad) for p in m.params),
-                tuple((b.name, b.shape) for b in m.buffers), bool(m.calls), tuple(kids))
+        return (
+            m.class_name,
+            m.status,
+            m.holder and m.holder.split(" '")[0],
+            tuple((p.name, p.shape, p.lazy, p.requires_grad) for p in m.params),
+            tuple((b.name, b.shape) for b in m.buffers),
+            bool(m.calls),
+            tuple(kids),
+        )
 
     def subtree(self, path) -> list:
         """``path`` and every module path below it, in tree order."""
@@ -369,8 +427,10 @@ class _Builder:
         rows = []
         head_fill = RED_FILL if unreg else BLUE_FILL
         head_font = RED if unreg else "black"
-        rows.append(f'<TR><TD COLSPAN="3" BGCOLOR="{head_fill}"><FONT COLOR="{head_font}">'
-                    f"<B>{html(header)}</B></FONT></TD></TR>")
+        rows.append(
+            f'<TR><TD COLSPAN="3" BGCOLOR="{head_fill}"><FONT COLOR="{head_font}">'
+            f"<B>{html(header)}</B></FONT></TD></TR>"
+        )
         for i, p in enumerate(m.params + m.buffers):
             port = f"p{i}"
             self.ports[p.path] = (node, port)
@@ -385,49 +445,71 @@ class _Builder:
                 count = f'<FONT COLOR="{RED}">{count} not registered</FONT>'
             elif not p.requires_grad and p.kind == "parameter":
                 count += " frozen"
-            rows.append(f'<TR><TD ALIGN="LEFT" PORT="{port}">{name}</TD><TD>{shape}</TD>'
-                        f'<TD ALIGN="RIGHT">{count}</TD></TR>')
+            rows.append(
+                f'<TR><TD ALIGN="LEFT" PORT="{port}">{name}</TD><TD>{shape}</TD>'
+                f'<TD ALIGN="RIGHT">{count}</TD></TR>'
+            )
         if m.children and m.alias_of is None and m.path not in self.clusters:
-            below = self.subtree(m.path)[1:]     # cut by the depth limit: summarise
+            below = self.subtree(m.path)[1:]  # cut by the depth limit: summarise
             n_sub, hidden = len(below), sum(self.tree.modules[p].own_numel for p in below)
-            rows.append(f'<TR><TD COLSPAN="3"><I>{n_sub} submodule{"s" * (n_sub != 1)}, '
-                        f"{fmt_count(hidden)} parameters (depth limit)</I></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><I>{n_sub} submodule{"s" * (n_sub != 1)}, '
+                f"{fmt_count(hidden)} parameters (depth limit)</I></TD></TR>"
+            )
             lost = [p for p in below if self.tree.modules[p].status == UNREGISTERED]
-            if lost:   # the depth limit must not hide the very bug this drawing is for
-                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">inside, not registered: '
-                            f"{html(fmt_others(lost[:NAMES_SHOWN], len(lost)))}</FONT></TD></TR>")
+            if lost:  # the depth limit must not hide the very bug this drawing is for
+                rows.append(
+                    f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">inside, not registered: '
+                    f"{html(fmt_others(lost[:NAMES_SHOWN], len(lost)))}</FONT></TD></TR>"
+                )
                 classes += " contains-unregistered"
             for p in below:
                 self.drawn[p] = node
         if m.alias_of is not None:
-            rows.append(f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}'
-                        "</I></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><I>same module as {html(m.alias_of or ROOT_ID)}</I></TD></TR>'
+            )
         for held in m.also_held_at[:NAMES_SHOWN]:
-            rows.append(f'<TR><TD COLSPAN="3"><I>also held in {html(held)} '
-                        "(harmless: it is registered)</I></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><I>also held in {html(held)} '
+                "(harmless: it is registered)</I></TD></TR>"
+            )
         if len(m.also_held_at) > NAMES_SHOWN:
-            rows.append(f'<TR><TD COLSPAN="3"><I>also held in '
-                        f"{fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places</I></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><I>also held in '
+                f"{fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places</I></TD></TR>"
+            )
         if m.calls is not None and m.path not in self.clusters and m.failed is None:
-            rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
-                        "</FONT></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}</FONT></TD></TR>'
+            )
         if m.path not in self.clusters:
             for note in self.marks.get(m.path, ()):
-                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{MARK}"><B>{html(note)}</B>'
-                            "</FONT></TD></TR>")
+                rows.append(
+                    f'<TR><TD COLSPAN="3"><FONT COLOR="{MARK}"><B>{html(note)}</B></FONT></TD></TR>'
+                )
         if m.failed is not None and m.path not in self.clusters:
-            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}"><B>failed here: input '
-                        f"{html(fmt_shape(m.failed_inputs))} did not fit</B></FONT></TD></TR>")
-            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}">{html(clip(m.failed, 120))}'
-                        "</FONT></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}"><B>failed here: input '
+                f"{html(fmt_shape(m.failed_inputs))} did not fit</B></FONT></TD></TR>"
+            )
+            rows.append(
+                f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}">{html(clip(m.failed, 120))}'
+                "</FONT></TD></TR>"
+            )
         if m.holder and m.path not in self.clusters:
-            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">{html(holder_text(m))}'
-                        "</FONT></TD></TR>")
+            rows.append(
+                f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">{html(holder_text(m))}</FONT></TD></TR>'
+            )
             if m.calls:
-                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}"><B>used by forward, '
-                            "never trained</B></FONT></TD></TR>")
-        label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
-                 f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>")
+                rows.append(
+                    f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}"><B>used by forward, '
+                    "never trained</B></FONT></TD></TR>"
+                )
+        label = (
+            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+            f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>"
+        )
         attrs = [f"id={dot_id(node)}", f"class={dot_id(classes)}", f"label={label}"]
         style = ["rounded"]
         if unreg and m.path not in self.clusters:
@@ -437,7 +519,7 @@ class _Builder:
             attrs += [f'color="{FAILED}"', "penwidth=2.5"]
         if m.path in self.marks and m.path not in self.clusters:
             attrs += [f'color="{MARK}"', "penwidth=2.5"]
-        if m.calls == 0 and not m.ran:        # the sample forward never called it: faded
+        if m.calls == 0 and not m.ran:  # the sample forward never called it: faded
             style.append("filled")
             attrs.append('fillcolor="#f4f4f4"')
         if style != ["rounded"]:
@@ -450,21 +532,29 @@ class _Builder:
         sub_each = sum(self.tree.modules[p].own_numel for p in self.subtree(first.path))
         unreg = first.status != REGISTERED
         name = f"{first.name} \u2026 {last.name}"
-        rows = [f'<TR><TD BGCOLOR="{RED_FILL if unreg else BLUE_FILL}"><FONT COLOR='
-                f'"{RED if unreg else "black"}"><B>{html(name)}: {html(first.class_name)} '
-                f"\u00d7 {len(ms)}</B></FONT></TD></TR>",
-                f"<TR><TD>{fmt_count(sub_each)} parameters each, "
-                f"{fmt_count(sub_each * len(ms))} in all</TD></TR>"]
+        rows = [
+            f'<TR><TD BGCOLOR="{RED_FILL if unreg else BLUE_FILL}"><FONT COLOR='
+            f'"{RED if unreg else "black"}"><B>{html(name)}: {html(first.class_name)} '
+            f"\u00d7 {len(ms)}</B></FONT></TD></TR>",
+            f"<TR><TD>{fmt_count(sub_each)} parameters each, "
+            f"{fmt_count(sub_each * len(ms))} in all</TD></TR>",
+        ]
         if first.calls is not None:
             rows.append(f'<TR><TD><FONT POINT-SIZE="9">{html(self.io(first))}</FONT></TD></TR>')
         if first.holder:
-            rows.append(f'<TR><TD><FONT COLOR="{RED}">{html(holder_text(first))}'
-                        "</FONT></TD></TR>")
-        label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
-                 f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>")
+            rows.append(f'<TR><TD><FONT COLOR="{RED}">{html(holder_text(first))}</FONT></TD></TR>')
+        label = (
+            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+            f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>"
+        )
         classes = self.classes(first, "leaf") + " collapsed"
-        attrs = [f"id={dot_id(node)}", f"class={dot_id(classes)}", f"label={label}",
-                 'style="rounded"', "peripheries=2"]
+        attrs = [
+            f"id={dot_id(node)}",
+            f"class={dot_id(classes)}",
+            f"label={label}",
+            'style="rounded"',
+            "peripheries=2",
+        ]
         if unreg:
             attrs += [f'color="{RED}"', 'style="rounded,dashed"']
         self.lines.append(f"{indent}{dot_id(node)} [{' '.join(attrs)}];")
@@ -481,9 +571,10 @@ class _Builder:
                 if n1 == n2 and p1 == p2:
                     continue
                 self.lines.append(
-                    f"\t{dot_id(n1)}:{p1} -> {dot_id(n2)}:{p2} [class=\"tied\" style=dotted "
+                    f'\t{dot_id(n1)}:{p1} -> {dot_id(n2)}:{p2} [class="tied" style=dotted '
                     f'color="{TIE}" fontcolor="{TIE}" dir=both arrowhead=dot arrowtail=dot '
-                    'constraint=false label="tied"];')
+                    'constraint=false label="tied"];'
+                )
 
     def aliases(self):
         for m in self.tree.modules.values():
@@ -495,9 +586,11 @@ class _Builder:
             extra = ""
             if m.alias_of in self.clusters:
                 extra = f" lhead={dot_id('cluster_' + self.sid(m.alias_of))}"
-            self.lines.append(f"\t{dot_id(self.drawn[m.path])} -> {dot_id(target)} "
-                              f'[class="alias" style=dotted color="{GREY}" constraint=false '
-                              f'label="same module"{extra}];')
+            self.lines.append(
+                f"\t{dot_id(self.drawn[m.path])} -> {dot_id(target)} "
+                f'[class="alias" style=dotted color="{GREY}" constraint=false '
+                f'label="same module"{extra}];'
+            )
 
 
 def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawing:
@@ -505,23 +598,40 @@ def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawin
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise ValueError(f"depth must be None (everything) or an int >= 0, got {depth!r}")
     if collapse and (isinstance(collapse, bool) or not isinstance(collapse, int) or collapse < 2):
-        raise ValueError(f"collapse must be 0/None (never) or an int >= 2 (shortest run drawn "
-                         f"once), got {collapse!r}")
+        raise ValueError(
+            f"collapse must be 0/None (never) or an int >= 2 (shortest run drawn "
+            f"once), got {collapse!r}"
+        )
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"rankdir must be 'TB', 'LR', 'BT' or 'RL', got {rankdir!r}")
     b = _Builder(tree, depth, collapse)
     b.module(tree.root.path, "\t")
     b.ties()
     b.aliases()
-    return ModuleDrawing(tree.root.class_name, b.lines, tree, b.targets, b.drawn,
-                         **drawing_attrs(rankdir))
+    return ModuleDrawing(
+        tree.root.class_name, b.lines, tree, b.targets, b.drawn, **drawing_attrs(rankdir)
+    )
 
 
 def drawing_attrs(rankdir="TB") -> dict:
     """The graph, node and edge attributes of every drawing (``ModuleDrawing`` keywords)."""
     return dict(
-        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "compound": "true",
-                    "nodesep": "0.25", "ranksep": "0.25", "newrank": "true"},
-        node_attr={"shape": "box", "style": "rounded", "color": "#6b7d95", "fontname": FONT,
-                   "fontsize": "10", "margin": "0.04"},
-        edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"})
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": FONT,
+            "fontsize": "11",
+            "compound": "true",
+            "nodesep": "0.25",
+            "ranksep": "0.25",
+            "newrank": "true",
+        },
+        node_attr={
+            "shape": "box",
+            "style": "rounded",
+            "color": "#6b7d95",
+            "fontname": FONT,
+            "fontsize": "10",
+            "margin": "0.04",
+        },
+        edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"},
+    )

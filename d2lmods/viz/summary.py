@@ -19,6 +19,7 @@ Columns: module path (indented by depth), class, output shape (with a sample ``i
 parameters the module itself holds, and its status (``NOT REGISTERED (plain list 'heads')``,
 ``inside unregistered``, ``lazy``, ``tied: other.weight``, ``not called``).
 """
+
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_others, fmt_shape, html, printable
@@ -64,7 +65,7 @@ class Summary:
         """``(path, class, output, params, status, flagged)`` per module, in tree order."""
         out = []
         for m in self.tree.modules.values():
-            name = ("  " * m.depth + (m.name or "(root)"))
+            name = "  " * m.depth + (m.name or "(root)")
             output = fmt_shape(m.output_shapes) if m.calls else ("-" if m.calls == 0 else "")
             n = sum(p.numel for p in m.params if p.kind == "parameter")
             params = fmt_count(n) if n or m.params else ""
@@ -86,8 +87,10 @@ class Summary:
         numeric = {keep.index(3)}
 
         def fmt(row):
-            cells = [c.rjust(w) if j in numeric else c.ljust(w)
-                     for j, (c, w) in enumerate(zip(row, widths))]
+            cells = [
+                c.rjust(w) if j in numeric else c.ljust(w)
+                for j, (c, w) in enumerate(zip(row, widths))
+            ]
             return "  ".join(cells).rstrip()
 
         rule = "=" * len(fmt(table[0]).ljust(sum(widths) + 2 * (len(widths) - 1)))
@@ -115,11 +118,17 @@ class Summary:
                 cells.append(f"<td style='text-align:{align};font-family:monospace'>{text}</td>")
             body.append(f"<tr class='{'flagged' if r[5] else 'ok'}'{style}>{''.join(cells)}</tr>")
         notes = "".join(f"<li>{html(t)}</li>" for t in self.tree.totals.lines())
-        fixes = "".join(f"<li style='color:#d62728'>{html(p)}" + (f" <b>Fix:</b> <code>{html(f)}"
-                        "</code>" if f else "") + "</li>" for _x, p, f in self.tree.problems)
+        fixes = "".join(
+            f"<li style='color:#d62728'>{html(p)}"
+            + (f" <b>Fix:</b> <code>{html(f)}</code>" if f else "")
+            + "</li>"
+            for _x, p, f in self.tree.problems
+        )
         extra = "".join(f"<li><i>{html(n)}</i></li>" for n in self.tree.notes)
-        return (f"<div class='d2lmods-summary'><table><thead><tr>{head}</tr></thead><tbody>"
-                f"{''.join(body)}</tbody></table><ul>{notes}{fixes}{extra}</ul></div>")
+        return (
+            f"<div class='d2lmods-summary'><table><thead><tr>{head}</tr></thead><tbody>"
+            f"{''.join(body)}</tbody></table><ul>{notes}{fixes}{extra}</ul></div>"
+        )
 
 
 def summary(model, input=None) -> Summary:

@@ -10,12 +10,13 @@ Sequential
 <BLANKLINE>
 registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2 keys)
 """
+
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_shape, printable
 from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree
 
-FIX_LABEL = "Fix:"   # the label every renderer puts before a problem's fix
+FIX_LABEL = "Fix:"  # the label every renderer puts before a problem's fix
 
 
 def with_fix(problem: str, fix: str | None) -> str:
@@ -42,11 +43,16 @@ def module_line(m) -> str:
     parts += [_param_text(p) for p in m.params + m.buffers]
     if m.calls is not None:
         if m.failed is not None or m.unfinished:
-            parts.append(f"{fmt_shape(m.failed_inputs)} -> (failed "
-                         f"{'here' if m.failed is not None else 'inside'})")
+            parts.append(
+                f"{fmt_shape(m.failed_inputs)} -> (failed "
+                f"{'here' if m.failed is not None else 'inside'})"
+            )
         else:
-            parts.append(f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
-                         if m.calls else "not called")
+            parts.append(
+                f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
+                if m.calls
+                else "not called"
+            )
     if m.alias_of is not None:
         parts.append(f"[same module as {m.alias_of or '(root)'}]")
     for held in m.also_held_at[:NAMES_SHOWN]:
@@ -75,8 +81,11 @@ def text_tree(tree: ModelTree, fixes: bool = True) -> str:
         kids = tree.modules[path].children
         for i, c in enumerate(kids):
             last = i == len(kids) - 1
-            lines.append(prefix + ("\u2514\u2500\u2500 " if last else "\u251c\u2500\u2500 ")
-                         + module_line(tree.modules[c]))
+            lines.append(
+                prefix
+                + ("\u2514\u2500\u2500 " if last else "\u251c\u2500\u2500 ")
+                + module_line(tree.modules[c])
+            )
             walk(c, prefix + ("    " if last else "\u2502   "))
 
     walk(tree.root.path, "")

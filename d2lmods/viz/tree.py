@@ -29,6 +29,7 @@ modules reached only through a plain container use their attribute path from the
 (``"heads[0].0"``). Modules a sample forward calls that the model does not hold at all (a layer
 created inside ``forward``) hang below the module that called them as ``"<forward #0>"``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,42 +40,47 @@ from dataclasses import dataclass, field
 from ._format import clip, fmt_count, fmt_others, fmt_shape
 
 REGISTERED = "registered"
-UNREGISTERED = "unregistered"            # held in a plain container, not registered anywhere
+UNREGISTERED = "unregistered"  # held in a plain container, not registered anywhere
 INSIDE_UNREGISTERED = "inside-unregistered"  # registered on a module that is itself unregistered
-NOT_IN_MODEL = "not-in-model"            # called by forward, held by nothing in the model
+NOT_IN_MODEL = "not-in-model"  # called by forward, held by nothing in the model
 _TOP_LOST = (UNREGISTERED, NOT_IN_MODEL)  # the top module of a subtree the model does not see
 
-_CONTAINER_WORDS = {"list": "plain list", "tuple": "plain tuple", "dict": "plain dict",
-                    "set": "plain set", "attribute": "plain attribute"}
+_CONTAINER_WORDS = {
+    "list": "plain list",
+    "tuple": "plain tuple",
+    "dict": "plain dict",
+    "set": "plain set",
+    "attribute": "plain attribute",
+}
 
 # Bounds on every read of the learner's objects (outputs, shapes, names): a hostile or broken
 # object costs at most this much, never an endless loop or gigabytes of text.
-NAMES_SHOWN = 3         # names listed before "and N more" (ParamInfo.tied_with, also_held_at)
-MAX_DIMS = 64           # numpy's own limit on the number of dimensions
-MAX_ITEMS = 8           # items of a list/tuple/dict output described one by one
-MAX_DEPTH = 4           # nesting of output containers described
-MAX_NAME = 80           # characters kept of a class name, dtype or short text
-MAX_CREATED = 64        # modules created inside forward that are drawn (the rest are counted)
+NAMES_SHOWN = 3  # names listed before "and N more" (ParamInfo.tied_with, also_held_at)
+MAX_DIMS = 64  # numpy's own limit on the number of dimensions
+MAX_ITEMS = 8  # items of a list/tuple/dict output described one by one
+MAX_DEPTH = 4  # nesting of output containers described
+MAX_NAME = 80  # characters kept of a class name, dtype or short text
+MAX_CREATED = 64  # modules created inside forward that are drawn (the rest are counted)
 
 
 @dataclass
 class ParamInfo:
     """One parameter, buffer or plain tensor as a module holds it."""
 
-    name: str                 # on its owner: "weight", or the attribute path "ws[0]" if unregistered
-    path: str                 # from the root: "fc.weight", "heads[0].weight"
-    kind: str                 # 'parameter' | 'buffer' | 'tensor'
-    shape: tuple | None       # None while lazy (uninitialized)
+    name: str  # on its owner: "weight", or the attribute path "ws[0]" if unregistered
+    path: str  # from the root: "fc.weight", "heads[0].weight"
+    kind: str  # 'parameter' | 'buffer' | 'tensor'
+    shape: tuple | None  # None while lazy (uninitialized)
     dtype: str
-    numel: int                # 0 while lazy
+    numel: int  # 0 while lazy
     requires_grad: bool
     lazy: bool
-    visible: bool             # True if parameters()/state_dict() reach this very object
-    tied_with: tuple = ()     # other paths of the same object: the first NAMES_SHOWN of them
-    tied_count: int = 0       # how many other paths there are (ModelTree.tied lists them all)
+    visible: bool  # True if parameters()/state_dict() reach this very object
+    tied_with: tuple = ()  # other paths of the same object: the first NAMES_SHOWN of them
+    tied_count: int = 0  # how many other paths there are (ModelTree.tied lists them all)
     problem: str | None = None
     fix: str | None = None
-    obj_id: int = field(default=0, repr=False, compare=False)   # id() of the tensor object
+    obj_id: int = field(default=0, repr=False, compare=False)  # id() of the tensor object
 
     @property
     def tied_text(self) -> str:
@@ -82,11 +88,21 @@ class ParamInfo:
         return fmt_others(self.tied_with, self.tied_count)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "path": self.path, "kind": self.kind,
-                "shape": fmt_shape(self.shape), "dtype": self.dtype, "numel": self.numel,
-                "requires_grad": self.requires_grad, "lazy": self.lazy, "visible": self.visible,
-                "tied_with": list(self.tied_with), "tied_count": self.tied_count,
-                "problem": self.problem, "fix": self.fix}
+        return {
+            "name": self.name,
+            "path": self.path,
+            "kind": self.kind,
+            "shape": fmt_shape(self.shape),
+            "dtype": self.dtype,
+            "numel": self.numel,
+            "requires_grad": self.requires_grad,
+            "lazy": self.lazy,
+            "visible": self.visible,
+            "tied_with": list(self.tied_with),
+            "tied_count": self.tied_count,
+            "problem": self.problem,
+            "fix": self.fix,
+        }
 
 
 @dataclass
@@ -94,27 +110,27 @@ class ModuleInfo:
     """One module occurrence in the tree (a module registered twice appears twice, see ``alias_of``)."""
 
     path: str
-    name: str                 # last part of the path: "fc", "0", "heads[0]"; "" for the root
+    name: str  # last part of the path: "fc", "0", "heads[0]"; "" for the root
     class_name: str
     depth: int
-    status: str               # REGISTERED | UNREGISTERED | INSIDE_UNREGISTERED
+    status: str  # REGISTERED | UNREGISTERED | INSIDE_UNREGISTERED
     parent: str | None
     module: object = field(repr=False)
-    params: list = field(default_factory=list)    # own parameters (+ unregistered ones held here)
+    params: list = field(default_factory=list)  # own parameters (+ unregistered ones held here)
     buffers: list = field(default_factory=list)
     children: list = field(default_factory=list)  # child paths: registered first, then held ones
-    holder: str | None = None                     # "plain list 'heads'" for UNREGISTERED modules
-    alias_of: str | None = None                   # same object already drawn at this path
+    holder: str | None = None  # "plain list 'heads'" for UNREGISTERED modules
+    alias_of: str | None = None  # same object already drawn at this path
     also_held_at: list = field(default_factory=list)  # plain-container paths that hold it too
-    calls: int | None = None                      # None without a sample input
+    calls: int | None = None  # None without a sample input
     input_shapes: object = None
     output_shapes: object = None
     problem: str | None = None
     fix: str | None = None
     finding: object = field(default=None, repr=False, compare=False)
-    failed: str | None = None                     # the sample forward failed here: one-line cause
-    failed_inputs: object = None                  # the input shapes it was given
-    unfinished: bool = False                      # the forward failed inside it (in a submodule)
+    failed: str | None = None  # the sample forward failed here: one-line cause
+    failed_inputs: object = None  # the input shapes it was given
+    unfinished: bool = False  # the forward failed inside it (in a submodule)
 
     @property
     def label(self) -> str:
@@ -123,8 +139,11 @@ class ModuleInfo:
 
     @property
     def flagged(self) -> bool:
-        return (self.status != REGISTERED or any(not p.visible for p in self.params)
-                or self.failed is not None)
+        return (
+            self.status != REGISTERED
+            or any(not p.visible for p in self.params)
+            or self.failed is not None
+        )
 
     @property
     def ran(self) -> bool:
@@ -136,57 +155,78 @@ class ModuleInfo:
         return sum(p.numel for p in self.params)
 
     def to_json(self) -> dict:
-        return {"path": self.path, "name": self.name, "class_name": self.class_name,
-                "label": self.label, "depth": self.depth, "status": self.status,
-                "parent": self.parent, "children": list(self.children), "holder": self.holder,
-                "alias_of": self.alias_of, "also_held_at": list(self.also_held_at),
-                "calls": self.calls,
-                "input_shapes": None if self.calls is None else fmt_shape(self.input_shapes),
-                "output_shapes": None if self.calls is None else fmt_shape(self.output_shapes),
-                "params": [p.to_json() for p in self.params],
-                "buffers": [b.to_json() for b in self.buffers],
-                "problem": self.problem, "fix": self.fix, "flagged": self.flagged,
-                "failed": self.failed, "unfinished": self.unfinished,
-                "failed_inputs": None if self.failed is None else fmt_shape(self.failed_inputs)}
+        return {
+            "path": self.path,
+            "name": self.name,
+            "class_name": self.class_name,
+            "label": self.label,
+            "depth": self.depth,
+            "status": self.status,
+            "parent": self.parent,
+            "children": list(self.children),
+            "holder": self.holder,
+            "alias_of": self.alias_of,
+            "also_held_at": list(self.also_held_at),
+            "calls": self.calls,
+            "input_shapes": None if self.calls is None else fmt_shape(self.input_shapes),
+            "output_shapes": None if self.calls is None else fmt_shape(self.output_shapes),
+            "params": [p.to_json() for p in self.params],
+            "buffers": [b.to_json() for b in self.buffers],
+            "problem": self.problem,
+            "fix": self.fix,
+            "flagged": self.flagged,
+            "failed": self.failed,
+            "unfinished": self.unfinished,
+            "failed_inputs": None if self.failed is None else fmt_shape(self.failed_inputs),
+        }
 
 
 @dataclass
 class Totals:
     """Counts a learner can check against ``sum(p.numel() for p in model.parameters())``."""
 
-    registered_params: int = 0     # elements parameters() yields, each tied tensor once, lazy = 0
-    registered_tensors: int = 0    # len(list(model.parameters()))
-    trainable_params: int = 0      # of which requires_grad
-    lazy_tensors: int = 0          # registered but still uninitialized
-    buffers: int = 0               # buffer elements (registered)
-    state_dict_keys: int = 0       # len(model.state_dict())
-    hidden_params: int = 0         # elements only reachable through plain containers
+    registered_params: int = 0  # elements parameters() yields, each tied tensor once, lazy = 0
+    registered_tensors: int = 0  # len(list(model.parameters()))
+    trainable_params: int = 0  # of which requires_grad
+    lazy_tensors: int = 0  # registered but still uninitialized
+    buffers: int = 0  # buffer elements (registered)
+    state_dict_keys: int = 0  # len(model.state_dict())
+    hidden_params: int = 0  # elements only reachable through plain containers
     hidden_tensors: int = 0
     used_hidden_params: int | None = None  # of which in modules the sample forward called
     unregistered_modules: int = 0  # modules held in plain containers (top level of each)
     tied_groups: int = 0
-    not_in_model: int = 0          # modules forward called that the model does not hold
+    not_in_model: int = 0  # modules forward called that the model does not hold
 
     def lines(self) -> list[str]:
         """The totals as short sentences (used by the text tree and the summary)."""
-        out = [f"registered: {fmt_count(self.registered_params)} parameters in "
-               f"{self.registered_tensors} tensors (what parameters(), state_dict(), .to() and "
-               f"optimizers see; state_dict has {self.state_dict_keys} keys)"]
+        out = [
+            f"registered: {fmt_count(self.registered_params)} parameters in "
+            f"{self.registered_tensors} tensors (what parameters(), state_dict(), .to() and "
+            f"optimizers see; state_dict has {self.state_dict_keys} keys)"
+        ]
         if self.lazy_tensors:
-            out.append(f"lazy: {self.lazy_tensors} parameter tensors not initialized yet "
-                       "(shapes appear after the first forward)")
+            out.append(
+                f"lazy: {self.lazy_tensors} parameter tensors not initialized yet "
+                "(shapes appear after the first forward)"
+            )
         if self.unregistered_modules or self.hidden_tensors:
             used = ""
             if self.used_hidden_params is not None:
                 used = f", {fmt_count(self.used_hidden_params)} of them used by forward"
-            out.append(f"NOT registered: {fmt_count(self.hidden_params)} parameters in "
-                       f"{self.hidden_tensors} tensors{used} -- never trained, saved or moved")
+            out.append(
+                f"NOT registered: {fmt_count(self.hidden_params)} parameters in "
+                f"{self.hidden_tensors} tensors{used} -- never trained, saved or moved"
+            )
         if self.tied_groups:
-            out.append(f"tied: {self.tied_groups} parameter(s) shared under several names, "
-                       "counted once")
+            out.append(
+                f"tied: {self.tied_groups} parameter(s) shared under several names, counted once"
+            )
         if self.not_in_model:
-            out.append(f"NOT in the model: forward called {self.not_in_model} module(s) the "
-                       "model does not hold (created inside forward?) -- never trained or saved")
+            out.append(
+                f"NOT in the model: forward called {self.not_in_model} module(s) the "
+                "model does not hold (created inside forward?) -- never trained or saved"
+            )
         return out
 
 
@@ -195,14 +235,14 @@ class ModelTree:
     """Everything :func:`analyze` found out about a model."""
 
     root: ModuleInfo
-    modules: dict                 # path -> ModuleInfo, in drawing (pre-)order
-    findings: list                # what find_unregistered returned
-    tied: list                    # tuples of paths naming the same Parameter
+    modules: dict  # path -> ModuleInfo, in drawing (pre-)order
+    findings: list  # what find_unregistered returned
+    tied: list  # tuples of paths naming the same Parameter
     totals: Totals
-    dynamic: bool                 # a sample forward was run
+    dynamic: bool  # a sample forward was run
     notes: list = field(default_factory=list)
-    error: str | None = None      # the sample forward failed: what ForwardPassError says
-    library: str = "d2lmods"      # 'd2lmods' or 'torch'
+    error: str | None = None  # the sample forward failed: what ForwardPassError says
+    library: str = "d2lmods"  # 'd2lmods' or 'torch'
 
     @property
     def unregistered(self) -> list:
@@ -222,15 +262,14 @@ class ModelTree:
     @property
     def used_unregistered(self) -> list:
         """Modules the sample forward called although no optimizer can see them."""
-        return [m for m in self.modules.values()
-                if m.status != REGISTERED and m.calls]
+        return [m for m in self.modules.values() if m.status != REGISTERED and m.calls]
 
     @property
     def problems(self) -> list:
         """``(path, problem, fix)`` for every flagged module and parameter, in tree order."""
         out = []
         for m in self.modules.values():
-            if m.problem and m.status != INSIDE_UNREGISTERED:   # explained by its top module
+            if m.problem and m.status != INSIDE_UNREGISTERED:  # explained by its top module
                 out.append((m.path, m.problem, m.fix))
             for p in m.params + m.buffers:
                 if p.problem:
@@ -239,9 +278,11 @@ class ModelTree:
 
     def __repr__(self) -> str:
         t = self.totals
-        return (f"<ModelTree of {self.root.class_name}: {len(self.modules)} modules, "
-                f"{t.registered_params:,} registered parameters, {t.unregistered_modules} "
-                f"unregistered modules, {t.hidden_params:,} hidden parameters>")
+        return (
+            f"<ModelTree of {self.root.class_name}: {len(self.modules)} modules, "
+            f"{t.registered_params:,} registered parameters, {t.unregistered_modules} "
+            f"unregistered modules, {t.hidden_params:,} hidden parameters>"
+        )
 
     def __str__(self) -> str:
         from .text import text_tree
@@ -249,11 +290,17 @@ class ModelTree:
         return text_tree(self)
 
     def to_json(self) -> dict:
-        return {"root": self.root.path, "dynamic": self.dynamic, "notes": list(self.notes),
-                "error": self.error, "library": self.library,
-                "modules": {k: m.to_json() for k, m in self.modules.items()},
-                "tied": [list(g) for g in self.tied], "totals": self.totals.lines(),
-                "counts": dataclasses.asdict(self.totals)}
+        return {
+            "root": self.root.path,
+            "dynamic": self.dynamic,
+            "notes": list(self.notes),
+            "error": self.error,
+            "library": self.library,
+            "modules": {k: m.to_json() for k, m in self.modules.items()},
+            "tied": [list(g) for g in self.tied],
+            "totals": self.totals.lines(),
+            "counts": dataclasses.asdict(self.totals),
+        }
 
     @classmethod
     def from_json(cls, data, **limits) -> ModelTree:
@@ -267,11 +314,12 @@ class ModelTree:
 # ---------------------------------------------------------------------------------------
 # helpers that only look at the public API of a module or tensor
 
+
 def _text_of(value) -> str:
     """``str(value)`` cut to ``MAX_NAME`` characters; never raises."""
     try:
         return clip(str(value), MAX_NAME)
-    except Exception:   # a broken __str__ must not stop the analysis
+    except Exception:  # a broken __str__ must not stop the analysis
         return f"<{_type_name(value)}>"
 
 
@@ -293,9 +341,9 @@ def _read_shape(value):
         if len(dims) > MAX_DIMS:
             return None
         out = tuple(int(d) for d in dims)
-    except Exception:   # no shape, a property that raises, entries that are not numbers
+    except Exception:  # no shape, a property that raises, entries that are not numbers
         return None
-    return out if all(0 <= d < 2 ** 63 for d in out) else None
+    return out if all(0 <= d < 2**63 for d in out) else None
 
 
 def _tensor_info(name, path, t, kind, visible, is_lazy) -> ParamInfo:
@@ -306,9 +354,18 @@ def _tensor_info(name, path, t, kind, visible, is_lazy) -> ParamInfo:
         numel = 1
         for d in shape:
             numel *= d
-    return ParamInfo(name=name, path=path, kind=kind, shape=shape, dtype=_dtype(t), numel=numel,
-                     requires_grad=bool(getattr(t, "requires_grad", False)), lazy=lazy,
-                     visible=visible, obj_id=id(t))
+    return ParamInfo(
+        name=name,
+        path=path,
+        kind=kind,
+        shape=shape,
+        dtype=_dtype(t),
+        numel=numel,
+        requires_grad=bool(getattr(t, "requires_grad", False)),
+        lazy=lazy,
+        visible=visible,
+        obj_id=id(t),
+    )
 
 
 def _join(prefix: str, name: str) -> str:
@@ -317,9 +374,9 @@ def _join(prefix: str, name: str) -> str:
 
 def _relative(path: str, owner: str) -> str:
     if owner and path.startswith(owner + "."):
-        return path[len(owner) + 1:]
-    if owner and path.startswith(owner) and path[len(owner):][:1] == "[":
-        return path[len(owner):]
+        return path[len(owner) + 1 :]
+    if owner and path.startswith(owner) and path[len(owner) :][:1] == "[":
+        return path[len(owner) :]
     return path
 
 
@@ -358,7 +415,7 @@ def _describe(value, depth=0):
         return out
     try:
         has_shape = hasattr(value, "shape")
-    except Exception:   # a shape property that raises something else than AttributeError
+    except Exception:  # a shape property that raises something else than AttributeError
         has_shape = True
     if has_shape:
         shape = _read_shape(value)
@@ -373,16 +430,20 @@ def _fix_for(finding) -> str:
             if getattr(finding.obj, "requires_grad", False):
                 return f"self.{attr} = nn.Parameter(...) so optimizers train it"
             return f"self.register_buffer('{attr}', tensor) so state_dict() and .to() see it"
-        return (f"assign it as self.{attr} = ... after super().__init__() "
-                "(it was stored past Module.__setattr__)")
+        return (
+            f"assign it as self.{attr} = ... after super().__init__() "
+            "(it was stored past Module.__setattr__)"
+        )
     if finding.kind == "module":
         cls = "nn.ModuleDict" if finding.container == "dict" else "nn.ModuleList"
         return f"self.{attr} = {cls}(...)"
     if finding.kind == "parameter":
         cls = "nn.ParameterDict" if finding.container == "dict" else "nn.ParameterList"
         return f"self.{attr} = {cls}(...)"
-    return (f"register each tensor of self.{attr} with self.register_buffer(name, tensor) "
-            "(or stack them into one buffer)")
+    return (
+        f"register each tensor of self.{attr} with self.register_buffer(name, tensor) "
+        "(or stack them into one buffer)"
+    )
 
 
 def _holder(finding) -> str:
@@ -394,6 +455,7 @@ def _holder(finding) -> str:
 
 # ---------------------------------------------------------------------------------------
 # the dynamic pass
+
 
 class ForwardPassError(RuntimeError):
     """The sample forward given to ``analyze``/``draw``/``explore`` failed inside a module."""
@@ -461,7 +523,7 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
     records: dict = {}
     stack: list = []
     handles = []
-    extra: list = []          # strong references: their ids stay unique during the pass
+    extra: list = []  # strong references: their ids stay unique during the pass
     extra_ids: set = set()
     overflow = [0]
 
@@ -485,12 +547,12 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
     def seen(mod):
         if id(mod) in objects or id(mod) in extra_ids:
             return
-        if len(extra) >= MAX_CREATED:   # a forward making thousands of layers: count the rest
+        if len(extra) >= MAX_CREATED:  # a forward making thousands of layers: count the rest
             overflow[0] += 1
             return
         extra_ids.add(id(mod))
         extra.append((mod, stack[-1] if stack else None))
-        if library != "torch":   # torch's global hooks below already see it
+        if library != "torch":  # torch's global hooks below already see it
             handles.append(mod.register_forward_pre_hook(pre))
             handles.append(mod.register_forward_hook(post))
 
@@ -508,9 +570,11 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
             if hasattr(mod, "register_forward_pre_hook"):
                 handles.append(mod.register_forward_pre_hook(pre))
             handles.append(mod.register_forward_hook(post))
-        with _eval_no_grad([m for _p, m in objects.values()], library), \
-                _unknown_modules_seen(library, seen), _global_hooks(library, global_pre,
-                                                                    global_post):
+        with (
+            _eval_no_grad([m for _p, m in objects.values()], library),
+            _unknown_modules_seen(library, seen),
+            _global_hooks(library, global_pre, global_post),
+        ):
             try:
                 if isinstance(sample, dict):
                     model(**sample)
@@ -522,15 +586,20 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
                 known = {**objects, **{id(m): ("", m) for m, _c in extra}}
                 where = known.get(stack[-1], ("", model))[0] if stack else ""
                 mod = known.get(stack[-1], ("", model))[1] if stack else model
-                place = f"module '{where}' ({_type_name(mod)})" if where else \
-                    f"the model's own forward ({_type_name(model)})"
+                place = (
+                    f"module '{where}' ({_type_name(mod)})"
+                    if where
+                    else f"the model's own forward ({_type_name(model)})"
+                )
                 if stack and mod is not model and not where:
                     place = f"a {_type_name(mod)} the model does not hold"
-                error = (f"the sample forward failed in {place} with input "
-                         f"{fmt_shape(_describe(sample))}: {_type_name(err)}: {_error_text(err)}. "
-                         "Pass an `input` the model accepts (a tensor, a tuple of positional "
-                         "arguments or a dict of keyword arguments), or leave it out to draw "
-                         "without shapes.")
+                error = (
+                    f"the sample forward failed in {place} with input "
+                    f"{fmt_shape(_describe(sample))}: {_type_name(err)}: {_error_text(err)}. "
+                    "Pass an `input` the model accepts (a tensor, a tuple of positional "
+                    "arguments or a dict of keyword arguments), or leave it out to draw "
+                    "without shapes."
+                )
                 if not keep_going:
                     raise ForwardPassError(error) from err
                 cause = f"{_type_name(err)}: {_first_line(err)}"
@@ -538,7 +607,7 @@ def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
                 records.setdefault(innermost, {"calls": 0})["failed"] = cause
                 for other in stack[:-1]:
                     records[other]["unfinished"] = True
-                if not stack:   # failed before any hooked module ran (e.g. in a pre-hook)
+                if not stack:  # failed before any hooked module ran (e.g. in a pre-hook)
                     records[innermost].setdefault("entered", _describe(sample))
     finally:
         for h in handles:
@@ -555,8 +624,10 @@ def _global_hooks(library, pre, post):
     import sys
 
     hooks = sys.modules["torch"].nn.modules.module
-    handles = [hooks.register_module_forward_pre_hook(pre),
-               hooks.register_module_forward_hook(post)]
+    handles = [
+        hooks.register_module_forward_pre_hook(pre),
+        hooks.register_module_forward_hook(post),
+    ]
     try:
         yield
     finally:
@@ -580,6 +651,7 @@ def _error_text(err) -> str:
 
 # ---------------------------------------------------------------------------------------
 # building the tree
+
 
 def _module_objects(model, findings) -> dict:
     """id -> (path, module) for every module reachable by registration or by a finding."""
@@ -621,8 +693,10 @@ def analyze(model, input=None, *, on_error="raise") -> ModelTree:
         hint = ""
         if hasattr(model, "shape"):
             hint = " (this looks like a tensor: pass the model, not model(X))"
-        raise TypeError(f"expected an nn.Module (a model or a layer), got {_type_name(model)}"
-                        f"{hint}; e.g. draw(model), summary(model), explore(model)")
+        raise TypeError(
+            f"expected an nn.Module (a model or a layer), got {_type_name(model)}"
+            f"{hint}; e.g. draw(model), summary(model), explore(model)"
+        )
     from d2lmods.nn.utils import kinds_of
 
     kinds = kinds_of(model)
@@ -639,23 +713,31 @@ def analyze(model, input=None, *, on_error="raise") -> ModelTree:
             objects = _module_objects(model, _find_unregistered(model))
         # the forward is the learner's model running as usual: its own first-call warnings
         # (if any) are the model's, and are not suppressed
-        records, extra, error, not_drawn = _run_forward(model, input, objects, library,
-                                                        keep_going=on_error == "keep")
-        notes.append("Shapes come from one sample forward run under no_grad with every module "
-                     "in eval mode; each module's train/eval flag was restored afterwards.")
+        records, extra, error, not_drawn = _run_forward(
+            model, input, objects, library, keep_going=on_error == "keep"
+        )
+        notes.append(
+            "Shapes come from one sample forward run under no_grad with every module "
+            "in eval mode; each module's train/eval flag was restored afterwards."
+        )
         if not_drawn:
-            notes.append(f"forward created {fmt_count(not_drawn)} more modules "
-                         f"than the {MAX_CREATED} drawn (a new module each call is never trained).")
+            notes.append(
+                f"forward created {fmt_count(not_drawn)} more modules "
+                f"than the {MAX_CREATED} drawn (a new module each call is never trained)."
+            )
         if error is not None:
-            notes.append("The sample forward FAILED; the drawing shows it up to the error: "
-                         + error)
+            notes.append(
+                "The sample forward FAILED; the drawing shows it up to the error: " + error
+            )
     with _checks_paused():
         if dynamic:
             after = {n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p)}
             done = [n for n in before if n not in after]
             if done:
-                notes.append("The sample forward materialized lazy parameters (the model now "
-                             "has their shapes): " + ", ".join(done))
+                notes.append(
+                    "The sample forward materialized lazy parameters (the model now "
+                    "has their shapes): " + ", ".join(done)
+                )
         tree = _build(model, _find_unregistered(model), records, dynamic, notes, kinds, extra)
     tree.error, tree.library = error, library
     return tree
@@ -676,12 +758,19 @@ def _checks_paused():
 
 def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTree:
     modules: dict = {}
-    by_id: dict = {}   # id(module) -> first path where it is drawn
+    by_id: dict = {}  # id(module) -> first path where it is drawn
     registered_ids = {id(p) for _n, p in model.named_parameters(remove_duplicate=False)}
 
     def visit(mod, path, name, depth, parent, status):
-        info = ModuleInfo(path=path, name=name, class_name=_type_name(mod), depth=depth,
-                          status=status, parent=parent, module=mod)
+        info = ModuleInfo(
+            path=path,
+            name=name,
+            class_name=_type_name(mod),
+            depth=depth,
+            status=status,
+            parent=parent,
+            module=mod,
+        )
         modules[path] = info
         if parent is not None:
             modules[parent].children.append(path)
@@ -693,22 +782,39 @@ def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTr
                 info.failed, info.unfinished = rec.get("failed"), bool(rec.get("unfinished"))
                 if info.failed is not None or info.unfinished:
                     info.failed_inputs = rec.get("entered")
-        if id(mod) in by_id:            # the same object already drawn: do not expand twice
+        if id(mod) in by_id:  # the same object already drawn: do not expand twice
             info.alias_of = by_id[id(mod)]
             return info
         by_id[id(mod)] = path
         for pname, p in mod.named_parameters(recurse=False, remove_duplicate=False):
             if p is not None:
-                info.params.append(_tensor_info(pname, _join(path, pname), p, "parameter",
-                                                id(p) in registered_ids, kinds.is_lazy))
+                info.params.append(
+                    _tensor_info(
+                        pname,
+                        _join(path, pname),
+                        p,
+                        "parameter",
+                        id(p) in registered_ids,
+                        kinds.is_lazy,
+                    )
+                )
         for bname, b in mod.named_buffers(recurse=False):
             if b is not None:
-                info.buffers.append(_tensor_info(bname, _join(path, bname), b, "buffer",
-                                                 status == REGISTERED, kinds.is_lazy))
+                info.buffers.append(
+                    _tensor_info(
+                        bname, _join(path, bname), b, "buffer", status == REGISTERED, kinds.is_lazy
+                    )
+                )
         for cname, child in mod._modules.items():
             if child is not None:
-                visit(child, _join(path, cname), cname, depth + 1, path,
-                      REGISTERED if status == REGISTERED else INSIDE_UNREGISTERED)
+                visit(
+                    child,
+                    _join(path, cname),
+                    cname,
+                    depth + 1,
+                    path,
+                    REGISTERED if status == REGISTERED else INSIDE_UNREGISTERED,
+                )
         return info
 
     root = visit(model, "", "", 0, None, REGISTERED)
@@ -724,9 +830,16 @@ def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTr
             if owner is None and f.owner and _owner_may_come(f, pending):
                 rest.append(f)
                 continue
-            _attach(f, modules.get(owner, root) if owner is not None else root,
-                    modules, by_id, visit, registered_ids, kinds)
-        if len(rest) == len(pending):   # owners that never appear: hang them on the root
+            _attach(
+                f,
+                modules.get(owner, root) if owner is not None else root,
+                modules,
+                by_id,
+                visit,
+                registered_ids,
+                kinds,
+            )
+        if len(rest) == len(pending):  # owners that never appear: hang them on the root
             for f in rest:
                 _attach(f, root, modules, by_id, visit, registered_ids, kinds)
             break
@@ -735,11 +848,17 @@ def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTr
     # Modules the forward called that nothing in the model holds, below the module calling them.
     made = 0
     for mod, caller in extra:
-        if id(mod) in by_id:    # the forward stored it somewhere the scan found: drawn there
+        if id(mod) in by_id:  # the forward stored it somewhere the scan found: drawn there
             continue
         parent = modules.get(by_id.get(caller, ""), root)
-        info = visit(mod, _join(parent.path, f"<forward #{made}>"), f"<forward #{made}>",
-                     parent.depth + 1, parent.path, NOT_IN_MODEL)
+        info = visit(
+            mod,
+            _join(parent.path, f"<forward #{made}>"),
+            f"<forward #{made}>",
+            parent.depth + 1,
+            parent.path,
+            NOT_IN_MODEL,
+        )
         info.holder = "created inside forward"
         made += 1
 
@@ -749,9 +868,10 @@ def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTr
     for m in modules.values():
         for p in m.params:
             group = group_of.get(p.path)
-            if group is not None:   # a few names each: N tied names must not cost N * N
-                p.tied_with = tuple(itertools.islice((x for x in group if x != p.path),
-                                                     NAMES_SHOWN))
+            if group is not None:  # a few names each: N tied names must not cost N * N
+                p.tied_with = tuple(
+                    itertools.islice((x for x in group if x != p.path), NAMES_SHOWN)
+                )
                 p.tied_count = len(group) - 1
     totals = _totals(model, modules, findings, tied, dynamic, kinds.is_lazy)
     # pre-order: children right after their parent, registered before held ones
@@ -763,14 +883,28 @@ def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTr
             order(c)
 
     order(root.path)
-    return ModelTree(root=root, modules=ordered, findings=list(findings), tied=tied,
-                     totals=totals, dynamic=dynamic, notes=notes)
+    return ModelTree(
+        root=root,
+        modules=ordered,
+        findings=list(findings),
+        tied=tied,
+        totals=totals,
+        dynamic=dynamic,
+        notes=notes,
+    )
 
 
 def _owner_may_come(f, pending) -> bool:
-    return any(g is not f and g.kind == "module" and
-               (f.owner == g.path or f.owner.startswith(g.path + ".") or
-                f.owner.startswith(g.path + "[")) for g in pending)
+    return any(
+        g is not f
+        and g.kind == "module"
+        and (
+            f.owner == g.path
+            or f.owner.startswith(g.path + ".")
+            or f.owner.startswith(g.path + "[")
+        )
+        for g in pending
+    )
 
 
 def _attach(f, owner_info, modules, by_id, visit, registered_ids, kinds):
@@ -781,8 +915,14 @@ def _attach(f, owner_info, modules, by_id, visit, registered_ids, kinds):
             if target is not None:
                 target.also_held_at.append(f.path)
             return
-        info = visit(f.obj, f.path, _relative(f.path, owner_info.path), owner_info.depth + 1,
-                     owner_info.path, UNREGISTERED)
+        info = visit(
+            f.obj,
+            f.path,
+            _relative(f.path, owner_info.path),
+            owner_info.depth + 1,
+            owner_info.path,
+            UNREGISTERED,
+        )
         info.holder = _holder(f)
         info.finding = f
         return
@@ -791,15 +931,26 @@ def _attach(f, owner_info, modules, by_id, visit, registered_ids, kinds):
         # nothing is lost, and a second row would read as a tied copy
         return
     kind = "parameter" if f.kind == "parameter" else "tensor"
-    p = _tensor_info(_relative(f.path, owner_info.path), f.path, f.obj, kind,
-                     id(f.obj) in registered_ids, kinds.is_lazy)
+    p = _tensor_info(
+        _relative(f.path, owner_info.path),
+        f.path,
+        f.obj,
+        kind,
+        id(f.obj) in registered_ids,
+        kinds.is_lazy,
+    )
     if not p.visible:
         word = "parameter" if kind == "parameter" else "tensor"
         where = f"'{owner_info.path}'" if owner_info.path else "the model"
-        held = (f"a plain tensor attribute of {where}" if f.container == "attribute"
-                else f"a {word} held in a {_holder(f)} of {where}")
-        p.problem = (f"'{f.path}' is {held}, so it is not registered: parameters(), "
-                     "state_dict() and optimizers never see it and .to() does not move it.")
+        held = (
+            f"a plain tensor attribute of {where}"
+            if f.container == "attribute"
+            else f"a {word} held in a {_holder(f)} of {where}"
+        )
+        p.problem = (
+            f"'{f.path}' is {held}, so it is not registered: parameters(), "
+            "state_dict() and optimizers never see it and .to() does not move it."
+        )
         p.fix = _fix_for(f)
     owner_info.params.append(p)
 
@@ -810,7 +961,7 @@ def _flag(modules, dynamic):
         if m.status != REGISTERED:
             for p in m.params:
                 if not p.visible:
-                    p.problem = None   # explained once, on the module that hides it
+                    p.problem = None  # explained once, on the module that hides it
     for m in modules.values():
         if m.status != UNREGISTERED:
             continue
@@ -819,11 +970,16 @@ def _flag(modules, dynamic):
         hidden_numel[m.path] = n
         owner = m.parent or ""
         where = f"'{owner}'" if owner else "the model"
-        held = (f"stored on {where} past Module.__setattr__" if f.container == "attribute"
-                else f"held in a {m.holder} of {where}")
-        text = (f"'{m.path}' is {held}, so it is not a registered "
-                f"submodule: parameters(), state_dict(), .to(), .train()/.eval() and optimizers "
-                f"never see its {fmt_count(n)} parameters.")
+        held = (
+            f"stored on {where} past Module.__setattr__"
+            if f.container == "attribute"
+            else f"held in a {m.holder} of {where}"
+        )
+        text = (
+            f"'{m.path}' is {held}, so it is not a registered "
+            f"submodule: parameters(), state_dict(), .to(), .train()/.eval() and optimizers "
+            f"never see its {fmt_count(n)} parameters."
+        )
         if dynamic and m.calls:
             text += " The sample forward called it: it is used, but never trained."
         elif dynamic:
@@ -833,12 +989,16 @@ def _flag(modules, dynamic):
     for m in modules.values():
         if m.status == NOT_IN_MODEL:
             n = _subtree_hidden(m, modules)
-            m.problem = (f"forward called '{m.path}' ({m.class_name}), which the model does not "
-                         "hold: a module created inside forward is a new one, with new random "
-                         f"parameters, at every call, so its {fmt_count(n)} parameters are never "
-                         "trained or saved.")
-            m.fix = ("create it once in __init__ (self.name = nn.Something(...)) and call "
-                     "self.name in forward")
+            m.problem = (
+                f"forward called '{m.path}' ({m.class_name}), which the model does not "
+                "hold: a module created inside forward is a new one, with new random "
+                f"parameters, at every call, so its {fmt_count(n)} parameters are never "
+                "trained or saved."
+            )
+            m.fix = (
+                "create it once in __init__ (self.name = nn.Something(...)) and call "
+                "self.name in forward"
+            )
     for m in modules.values():
         if m.status == INSIDE_UNREGISTERED:
             top = _top_unregistered(m, modules)
@@ -848,8 +1008,10 @@ def _flag(modules, dynamic):
             m.fix = modules[top].fix
     for m in modules.values():
         if m.failed is not None:
-            text = (f"The sample forward failed here: input {fmt_shape(m.failed_inputs)} did "
-                    f"not fit ({m.failed}).")
+            text = (
+                f"The sample forward failed here: input {fmt_shape(m.failed_inputs)} did "
+                f"not fit ({m.failed})."
+            )
             m.problem = f"{m.problem} {text}" if m.problem else text
 
 
@@ -876,7 +1038,7 @@ def _subtree_hidden(m, modules) -> int:
 def _tied_groups(modules) -> list:
     groups: dict = {}
     for m in modules.values():
-        if m.alias_of is not None:   # its parameters are listed under the first occurrence
+        if m.alias_of is not None:  # its parameters are listed under the first occurrence
             continue
         for p in m.params:
             if p.kind == "parameter":
@@ -904,7 +1066,7 @@ def _totals(model, modules, findings, tied, dynamic, is_lazy) -> Totals:
             t.buffers += int(b.numel())
     try:
         t.state_dict_keys = len(model.state_dict())
-    except Exception:   # a broken custom state_dict must not stop the drawing
+    except Exception:  # a broken custom state_dict must not stop the drawing
         t.state_dict_keys = 0
     hidden: dict = {}
     used: dict = {}
@@ -916,7 +1078,7 @@ def _totals(model, modules, findings, tied, dynamic, is_lazy) -> Totals:
                 for p in sub.parameters(recurse=False):
                     objs.append((p, sub))
         elif f.kind == "parameter" and f.registered_as is None:
-            holder = modules.get(f.owner)     # used if the module holding it was called
+            holder = modules.get(f.owner)  # used if the module holding it was called
             objs = [(f.obj, holder.module if holder is not None else None)]
         for p, owner in objs:
             if id(p) in seen or is_lazy(p):

@@ -26,6 +26,7 @@ the output says what it is: ``text/plain`` names the model and asks to run the c
 text tree, and ``text/html`` is a static copy (drawing, tree and problems; see
 :mod:`d2lmods.viz.static`).
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -48,12 +49,12 @@ class ModelExplorer(anywidget.AnyWidget):
     _esm = _HERE / "widget.js"
     _css = _HERE / "widget.css"
 
-    svg = traitlets.Unicode("").tag(sync=True)        # kernel-rendered drawing, "" without dot
-    text = traitlets.Unicode("").tag(sync=True)       # text tree (always sent; shown without dot)
-    hint = traitlets.Unicode("").tag(sync=True)       # why there is no SVG (dot missing or failed)
-    tree = traitlets.Dict().tag(sync=True)            # ModelTree.to_json() + svg id maps
-    selected = traitlets.Unicode("").tag(sync=True)   # module path; "" is the root
-    version = traitlets.Int(0).tag(sync=True)         # bumped by every refresh()
+    svg = traitlets.Unicode("").tag(sync=True)  # kernel-rendered drawing, "" without dot
+    text = traitlets.Unicode("").tag(sync=True)  # text tree (always sent; shown without dot)
+    hint = traitlets.Unicode("").tag(sync=True)  # why there is no SVG (dot missing or failed)
+    tree = traitlets.Dict().tag(sync=True)  # ModelTree.to_json() + svg id maps
+    selected = traitlets.Unicode("").tag(sync=True)  # module path; "" is the root
+    version = traitlets.Int(0).tag(sync=True)  # bumped by every refresh()
 
     def __init__(self, model, input=None, depth=None, collapse=3, **kwargs):
         self._model = model
@@ -75,8 +76,8 @@ class ModelExplorer(anywidget.AnyWidget):
         self.drawing = build(self.analysis, depth=self.depth, collapse=self.collapse)
         svg = self.drawing.svg()
         data = self.analysis.to_json()
-        data["targets"] = dict(self.drawing.targets)   # svg id -> module path
-        data["drawn"] = dict(self.drawing.drawn)       # module path -> svg id showing it
+        data["targets"] = dict(self.drawing.targets)  # svg id -> module path
+        data["drawn"] = dict(self.drawing.drawn)  # module path -> svg id showing it
         data["problems"] = [list(p) for p in self.analysis.problems]
         keep = self.selected if self.selected in self.analysis.modules else ""
         with self.hold_sync():
@@ -95,7 +96,8 @@ class ModelExplorer(anywidget.AnyWidget):
             known = ", ".join(repr(p) for p in list(self.analysis.modules)[:12])
             raise traitlets.TraitError(
                 f"no module {path!r} in this {self.analysis.root.class_name}; module paths are "
-                f"{known}{', ...' if len(self.analysis.modules) > 12 else ''} ('' is the root)")
+                f"{known}{', ...' if len(self.analysis.modules) > 12 else ''} ('' is the root)"
+            )
         return path
 
     def _on_front_end_message(self, _widget, content, _buffers):
@@ -104,8 +106,10 @@ class ModelExplorer(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         name = self.analysis.root.class_name if self.analysis is not None else "a model"
-        return (f"<ModelExplorer of {printable(name)}: an interactive widget; run this cell in "
-                "Jupyter to explore the drawing, the tree and the details>")
+        return (
+            f"<ModelExplorer of {printable(name)}: an interactive widget; run this cell in "
+            "Jupyter to explore the drawing, the tree and the details>"
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -115,9 +119,12 @@ class ModelExplorer(anywidget.AnyWidget):
         data = dict(data)
         data["text/plain"] = repr(self) + "\n" + self.text
         data["text/html"] = static_html(
-            self.analysis, self.svg, self.hint,
+            self.analysis,
+            self.svg,
+            self.hint,
             note=f"Model explorer of {self.analysis.root.class_name} (a static copy: run the "
-                 "notebook in Jupyter to click through it)")
+            "notebook in Jupyter to click through it)",
+        )
         return data, metadata
 
     @property

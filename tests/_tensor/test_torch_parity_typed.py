@@ -6,8 +6,17 @@ import pytest
 
 import d2lmods
 
-_NAMES = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-          "CharTensor", "ByteTensor", "BoolTensor"]
+_NAMES = [
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
+]
 
 
 def _dtype_name(t):
@@ -17,9 +26,13 @@ def _dtype_name(t):
 @pytest.mark.oracle
 @pytest.mark.parametrize("name", _NAMES)
 def test_typed_constructors_build_their_dtype(torch, name):
-    cases = [(lambda L: ([0, 2, 1],), True), (lambda L: ([[1.7, 0.0], [2.2, 3.9]],), True),
-             (lambda L: (np.array([3, 0]),), True), (lambda L: (2, 3), False),
-             (lambda L: (L.Size([4]),), False)]
+    cases = [
+        (lambda L: ([0, 2, 1],), True),
+        (lambda L: ([[1.7, 0.0], [2.2, 3.9]],), True),
+        (lambda L: (np.array([3, 0]),), True),
+        (lambda L: (2, 3), False),
+        (lambda L: (L.Size([4]),), False),
+    ]
     for args, initialised in cases:
         ours, theirs = getattr(d2lmods, name)(*args(d2lmods)), getattr(torch, name)(*args(torch))
         assert _dtype_name(ours) == _dtype_name(theirs)
@@ -35,12 +48,23 @@ def test_typed_constructors_build_their_dtype(torch, name):
 def test_isinstance_checks_the_dtype(torch, name):
     def verdicts(lib):
         cls = getattr(lib, name)
-        samples = [lib.tensor([1]), lib.tensor([1.0]), lib.tensor([True]),
-                   lib.tensor([1.0], dtype=lib.float64), lib.tensor([1], dtype=lib.int32),
-                   lib.tensor([1.0], dtype=lib.float16), lib.tensor([1], dtype=lib.uint8),
-                   lib.nn.Parameter(lib.tensor(1.0)), cls([1]), 3, [1]]
-        return [isinstance(s, cls) for s in samples] + [issubclass(cls, lib.Tensor),
-                                                       isinstance(cls, type)]
+        samples = [
+            lib.tensor([1]),
+            lib.tensor([1.0]),
+            lib.tensor([True]),
+            lib.tensor([1.0], dtype=lib.float64),
+            lib.tensor([1], dtype=lib.int32),
+            lib.tensor([1.0], dtype=lib.float16),
+            lib.tensor([1], dtype=lib.uint8),
+            lib.nn.Parameter(lib.tensor(1.0)),
+            cls([1]),
+            3,
+            [1],
+        ]
+        return [isinstance(s, cls) for s in samples] + [
+            issubclass(cls, lib.Tensor),
+            isinstance(cls, type),
+        ]
 
     assert verdicts(d2lmods) == verdicts(torch)
 
@@ -51,7 +75,7 @@ def test_typed_constructor_of_a_tensor(torch):
         t = lib.tensor([1.0, 2.0])
         same = lib.FloatTensor(t)
         same[0] = 5.0
-        assert t[0].item() == 5.0           # the same storage, as in PyTorch
+        assert t[0].item() == 5.0  # the same storage, as in PyTorch
         with pytest.raises(TypeError):
             lib.LongTensor(t)
 
@@ -60,13 +84,25 @@ def test_typed_constructor_of_a_tensor(torch):
 def test_type_names_and_conversions(torch):
     def run(lib):
         x = lib.tensor([1.5, -2.0])
-        out = [x.type(), lib.tensor([1]).type(), lib.tensor([True]).type(),
-               lib.tensor([1.0], dtype=lib.float64).type(),
-               lib.tensor([1.0], dtype=lib.float16).type(),
-               lib.tensor([1], dtype=lib.uint8).type(), lib.tensor([1], dtype=lib.int8).type(),
-               lib.tensor([1], dtype=lib.int16).type(), lib.tensor([1], dtype=lib.int32).type()]
-        for spec in (lib.DoubleTensor, "torch.DoubleTensor", "torch.IntTensor", lib.float64,
-                     lib.LongTensor, lib.BoolTensor):
+        out = [
+            x.type(),
+            lib.tensor([1]).type(),
+            lib.tensor([True]).type(),
+            lib.tensor([1.0], dtype=lib.float64).type(),
+            lib.tensor([1.0], dtype=lib.float16).type(),
+            lib.tensor([1], dtype=lib.uint8).type(),
+            lib.tensor([1], dtype=lib.int8).type(),
+            lib.tensor([1], dtype=lib.int16).type(),
+            lib.tensor([1], dtype=lib.int32).type(),
+        ]
+        for spec in (
+            lib.DoubleTensor,
+            "torch.DoubleTensor",
+            "torch.IntTensor",
+            lib.float64,
+            lib.LongTensor,
+            lib.BoolTensor,
+        ):
             y = x.type(spec)
             out.append((_dtype_name(y), y.tolist()))
         out.append(x.type(lib.FloatTensor) is x)
@@ -124,7 +160,7 @@ def test_random_fills_have_the_right_distribution():
     assert set(np.unique(r)) == set(range(10))
     r = fill("random_from_to")
     assert r.min() == -3 and r.max() == 3 and np.all(r == np.round(r))
-    assert 0 <= fill("random_").min() and fill("random_").max() <= 2 ** 53
+    assert 0 <= fill("random_").min() and fill("random_").max() <= 2**53
     assert abs(fill("exponential_").mean() - 0.5) < 0.03
     g = fill("geometric_")
     assert g.min() == 1 and abs(g.mean() - 4.0) < 0.15
@@ -150,7 +186,8 @@ def test_random_fill_of_other_dtypes_stays_in_range(torch, dtype):
 @pytest.mark.parametrize("name", sorted(_FILLS))
 def test_random_fill_of_a_leaf_that_requires_grad_is_torchs_error(torch, name):
     torch_fill = {"bernoulli_tensor": lambda t: t.bernoulli_(torch.full(t.shape, 0.7))}.get(
-        name, _FILLS[name])
+        name, _FILLS[name]
+    )
     with pytest.raises(RuntimeError) as theirs:
         torch_fill(torch.empty(3, requires_grad=True))
     with pytest.raises(RuntimeError) as ours:
@@ -158,5 +195,5 @@ def test_random_fill_of_a_leaf_that_requires_grad_is_torchs_error(torch, name):
     assert str(ours.value).startswith(str(theirs.value).rstrip("."))
     w = d2lmods.empty(3, requires_grad=True)
     with d2lmods.no_grad():
-        _FILLS[name](w)                 # the way nn.init fills parameters
+        _FILLS[name](w)  # the way nn.init fills parameters
     assert w.is_leaf and w.requires_grad

@@ -48,8 +48,13 @@ def _scaled_sum(lib):
     b = lib.tensor([0.5, 3.0], dtype=lib.float64, requires_grad=True)
     y = F.apply(a, 5, b, False)
     y.sum().backward()
-    return (y.detach().numpy(), a.grad.numpy(), b.grad.numpy(), y.grad_fn.needs,
-            type(y.grad_fn).__name__)
+    return (
+        y.detach().numpy(),
+        a.grad.numpy(),
+        b.grad.numpy(),
+        y.grad_fn.needs,
+        type(y.grad_fn).__name__,
+    )
 
 
 def test_non_tensor_arguments_in_any_position_keep_every_gradient(torch):
@@ -88,8 +93,7 @@ def _outputs_of_every_kind(lib, materialize):
         return a * 2, idx, None, 3, a * 3
 
     def backward(ctx, g1, gi, gn, g3, g4):
-        seen.append(tuple(None if g is None else g.numpy().tolist() for g in
-                          (g1, gi, gn, g3, g4)))
+        seen.append(tuple(None if g is None else g.numpy().tolist() for g in (g1, gi, gn, g3, g4)))
         return (0 if g1 is None else g1 * 2) + 3 * g4
 
     F = _fn(lib, "Mixed", forward, backward)
@@ -187,13 +191,16 @@ def _returning(lib, name, n_args, grads, in_shape=(2,)):
     return a.grad
 
 
-@pytest.mark.parametrize("name, n_args, grads", [
-    ("TooFew", 2, lambda L: L.ones(2)),
-    ("TooMany", 1, lambda L: (L.ones(2), L.ones(2))),
-    ("BadShape", 1, lambda L: L.ones(3)),
-    ("NotBroadcastBack", 1, lambda L: L.ones(1)),
-    ("ScalarGrad", 1, lambda L: L.ones(())),
-])
+@pytest.mark.parametrize(
+    "name, n_args, grads",
+    [
+        ("TooFew", 2, lambda L: L.ones(2)),
+        ("TooMany", 1, lambda L: (L.ones(2), L.ones(2))),
+        ("BadShape", 1, lambda L: L.ones(3)),
+        ("NotBroadcastBack", 1, lambda L: L.ones(1)),
+        ("ScalarGrad", 1, lambda L: L.ones(())),
+    ],
+)
 def test_wrong_gradients_give_torchs_error(torch, name, n_args, grads):
     ours = _error(d2lmods, lambda L: _returning(L, name, n_args, grads))
     theirs = _error(torch, lambda L: _returning(L, name, n_args, grads))
@@ -216,10 +223,13 @@ def test_gradient_for_a_non_tensor_argument_is_an_error(torch):
     assert _error(d2lmods, _gradient_for_a_number) == _error(torch, _gradient_for_a_number)
 
 
-@pytest.mark.parametrize("grads, shape", [
-    (lambda L: (L.ones(3, 2), None, None), (2,)),        # broadcast: summed back to the input
-    (lambda L: L.ones(2, 1), (1,)),
-])
+@pytest.mark.parametrize(
+    "grads, shape",
+    [
+        (lambda L: (L.ones(3, 2), None, None), (2,)),  # broadcast: summed back to the input
+        (lambda L: L.ones(2, 1), (1,)),
+    ],
+)
 def test_accepted_gradients_match_torch(torch, grads, shape):
     ours = _returning(d2lmods, "Accepted", 1, grads, shape)
     theirs = _returning(torch, "Accepted", 1, grads, shape)

@@ -29,20 +29,27 @@ def _retained(lib):
     b = a * 2
     b.retain_grad()
     flags = [b.retains_grad, a.retains_grad]
-    b.mul_(3)                      # the retained gradient is the one of b's new value
+    b.mul_(3)  # the retained gradient is the one of b's new value
     flags.append(b.retains_grad)
     (b * b).sum().backward(retain_graph=True)
     first = b.grad.numpy().copy()
-    (b * b).sum().backward()       # accumulates, like a leaf's
+    (b * b).sum().backward()  # accumulates, like a leaf's
     c = a * 3
     c.retain_grad()
     lib.autograd.grad(c.sum(), a)
     d = a * 4
     d.retain_grad()
     (d * 2).sum().backward(inputs=[a])
-    a.retain_grad()                # a no-op on a leaf
-    return flags, first.tolist(), b.grad.numpy().tolist(), a.grad.numpy().tolist(), \
-        c.grad.numpy().tolist(), d.grad.numpy().tolist(), a.retains_grad
+    a.retain_grad()  # a no-op on a leaf
+    return (
+        flags,
+        first.tolist(),
+        b.grad.numpy().tolist(),
+        a.grad.numpy().tolist(),
+        c.grad.numpy().tolist(),
+        d.grad.numpy().tolist(),
+        a.retains_grad,
+    )
 
 
 def test_retain_grad_and_retains_grad(torch):
@@ -51,8 +58,9 @@ def test_retain_grad_and_retains_grad(torch):
 
 
 def test_retain_grad_on_a_tensor_without_grad_is_torchs_error(torch):
-    assert _message(d2lmods, lambda L: L.ones(2).retain_grad()) == \
-        _message(torch, lambda L: L.ones(2).retain_grad())
+    assert _message(d2lmods, lambda L: L.ones(2).retain_grad()) == _message(
+        torch, lambda L: L.ones(2).retain_grad()
+    )
 
 
 def _non_leaf_grad_warnings(lib):
@@ -69,9 +77,10 @@ def test_reading_grad_of_a_non_leaf_warns_with_torchs_text(torch):
     ours, theirs = _both(torch, _non_leaf_grad_warnings)
     assert len(ours) == len(theirs) == 1
     assert ours[0][0] is theirs[0][0] is UserWarning
-    assert theirs[0][1].startswith(ours[0][1])          # torch adds "(Triggered internally ...)"
-    assert ours[0][1].startswith("The .grad attribute of a Tensor that is not a leaf Tensor is "
-                                 "being accessed")
+    assert theirs[0][1].startswith(ours[0][1])  # torch adds "(Triggered internally ...)"
+    assert ours[0][1].startswith(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"
+    )
 
 
 def test_warning_points_at_the_line_that_reads_grad():
@@ -144,8 +153,10 @@ def test_only_graphs_whose_nodes_saved_tensors_refuse_a_second_backward(torch, c
     arrays = draw(case.shapes, case.kind, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours, theirs = _second_backward(d2lmods, case, arrays), _second_backward(torch, case,
-                                                                                 arrays)
+        ours, theirs = (
+            _second_backward(d2lmods, case, arrays),
+            _second_backward(torch, case, arrays),
+        )
     assert ours[0] == theirs[0]
     for a, b in zip(ours[1] or (), theirs[1] or ()):
         np.testing.assert_allclose(a, b, rtol=1e-10)
@@ -194,16 +205,22 @@ def _numpy_of_grad_tensor(lib):
 def test_numpy_of_a_tensor_that_requires_grad(torch):
     ours, theirs = _both(torch, _numpy_of_grad_tensor)
     assert ours == theirs
-    assert _message(d2lmods, lambda L: L.ones(2, requires_grad=True).numpy()) == \
-        _message(torch, lambda L: L.ones(2, requires_grad=True).numpy())
+    assert _message(d2lmods, lambda L: L.ones(2, requires_grad=True).numpy()) == _message(
+        torch, lambda L: L.ones(2, requires_grad=True).numpy()
+    )
 
 
 def _equal(lib):
     t = lib.tensor
-    return [t([1, 2]).equal(t([1, 2])), lib.equal(t([1, 2]), t([1.0, 2.0])),
-            t([1, 2]).equal(t([1, 2, 3])), lib.equal(t([1.0]), t([[1.0]])),
-            t(2.0).equal(t(2.0)), t([1.0, 2.0]).equal(t([1.0, 2.5])),
-            lib.equal(t([]), t([]))]
+    return [
+        t([1, 2]).equal(t([1, 2])),
+        lib.equal(t([1, 2]), t([1.0, 2.0])),
+        t([1, 2]).equal(t([1, 2, 3])),
+        lib.equal(t([1.0]), t([[1.0]])),
+        t(2.0).equal(t(2.0)),
+        t([1.0, 2.0]).equal(t([1.0, 2.5])),
+        lib.equal(t([]), t([])),
+    ]
 
 
 def test_equal(torch):
@@ -221,9 +238,13 @@ def _view_of_leaf_that_later_requires_grad(lib, op):
 
 
 _VIEW_OPS = {
-    "mul_": lambda v: v.mul_(2), "fill_": lambda v: v.fill_(1.0), "add_": lambda v: v.add_(1),
-    "zero_": lambda v: v.zero_(), "uniform_": lambda v: v.uniform_(),
-    "setitem": lambda v: v.__setitem__(0, 3.0), "copy_": lambda v: v.copy_(v * 0 + 1),
+    "mul_": lambda v: v.mul_(2),
+    "fill_": lambda v: v.fill_(1.0),
+    "add_": lambda v: v.add_(1),
+    "zero_": lambda v: v.zero_(),
+    "uniform_": lambda v: v.uniform_(),
+    "setitem": lambda v: v.__setitem__(0, 3.0),
+    "copy_": lambda v: v.copy_(v * 0 + 1),
 }
 
 
@@ -264,8 +285,9 @@ def test_writing_through_a_view_before_requires_grad_is_fine(torch):
     assert ours == theirs
 
 
-@pytest.mark.parametrize("make_view", [lambda x: x.view(4), lambda x: x[0], lambda x: x.t(),
-                                       lambda x: x[:, 1:]])
+@pytest.mark.parametrize(
+    "make_view", [lambda x: x.view(4), lambda x: x[0], lambda x: x.t(), lambda x: x[:, 1:]]
+)
 def test_in_place_on_a_view_of_a_leaf_that_requires_grad_raises(torch, make_view):
     def run(lib):
         x = lib.ones(2, 2, requires_grad=True)

@@ -56,10 +56,12 @@ def test_op_table_on_0d_operands_matches_torch(torch, case):
     assert _is_array(ours)
     assert tuple(ours.shape) == tuple(theirs.shape)
     assert _name(ours.dtype) == _name(theirs.dtype)
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, equal_nan=True
+    )
     assert (ours.grad_fn and ours.grad_fn.name()) == (
-        theirs.grad_fn and type(theirs.grad_fn).__name__)
+        theirs.grad_fn and type(theirs.grad_fn).__name__
+    )
     for a, b in zip(g_ours, g_theirs):
         assert (a is None) == (b is None)
         if a is not None:
@@ -68,13 +70,58 @@ def test_op_table_on_0d_operands_matches_torch(torch, case):
 
 
 # ops of the table that are defined on 0-d inputs, checked by finite differences as well
-_0D_FD = [c for c in CASES if c.name in {
-    "add", "add_scalar", "sub", "rsub", "mul", "mul_scalar", "div", "div_scalar", "rdiv",
-    "pow_scalar", "pow_tensor", "rpow", "neg", "self_reuse", "exp", "log", "sqrt", "tanh",
-    "sigmoid", "maximum", "minimum", "where", "sin_cos", "rsqrt", "reciprocal", "log1p", "expm1",
-    "erf", "square", "sum", "mean", "mean_dim", "max", "max_dim_keep", "amax", "norm", "clone",
-    "flip", "softmax_dim0", "log_softmax", "inplace_div_loop", "inplace_mul_tensor",
-    "inplace_add_", "remainder", "remainder_scalar"}]
+_0D_FD = [
+    c
+    for c in CASES
+    if c.name
+    in {
+        "add",
+        "add_scalar",
+        "sub",
+        "rsub",
+        "mul",
+        "mul_scalar",
+        "div",
+        "div_scalar",
+        "rdiv",
+        "pow_scalar",
+        "pow_tensor",
+        "rpow",
+        "neg",
+        "self_reuse",
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sigmoid",
+        "maximum",
+        "minimum",
+        "where",
+        "sin_cos",
+        "rsqrt",
+        "reciprocal",
+        "log1p",
+        "expm1",
+        "erf",
+        "square",
+        "sum",
+        "mean",
+        "mean_dim",
+        "max",
+        "max_dim_keep",
+        "amax",
+        "norm",
+        "clone",
+        "flip",
+        "softmax_dim0",
+        "log_softmax",
+        "inplace_div_loop",
+        "inplace_mul_tensor",
+        "inplace_add_",
+        "remainder",
+        "remainder_scalar",
+    }
+]
 
 
 @pytest.mark.parametrize("case", _0D_FD, ids=repr)
@@ -84,10 +131,22 @@ def test_0d_gradients_match_finite_differences(case):
 
 # -- operators with Python numbers on either side ----------------------------------------------
 _OPERATORS = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
-    "pow": operator.pow, "floordiv": operator.floordiv, "mod": operator.mod, "lt": operator.lt,
-    "le": operator.le, "gt": operator.gt, "ge": operator.ge, "eq": operator.eq,
-    "ne": operator.ne, "and": operator.and_, "or": operator.or_, "xor": operator.xor,
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "truediv": operator.truediv,
+    "pow": operator.pow,
+    "floordiv": operator.floordiv,
+    "mod": operator.mod,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "and": operator.and_,
+    "or": operator.or_,
+    "xor": operator.xor,
 }
 _KINDS = ["f32_0d", "f64_0d", "i64_0d", "bool_0d", "f32_1d", "int", "float", "bool"]
 
@@ -125,20 +184,21 @@ def test_operators_with_0d_tensors_and_python_numbers_match_torch(torch, name):
     checked = 0
     for ka, kb in itertools.product(_KINDS, _KINDS):
         if not (ka.endswith("d") or kb.endswith("d")):
-            continue                       # two Python numbers: not a tensor op
+            continue  # two Python numbers: not a tensor op
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 theirs, g_theirs = _apply(torch, op, ka, kb)
         except (RuntimeError, TypeError, NotImplementedError):
-            continue          # torch refuses (bool subtraction, ...); we may be more lenient
+            continue  # torch refuses (bool subtraction, ...); we may be more lenient
         ours, g_ours = _apply(d2lmods, op, ka, kb)
         where = f"{ka} {name} {kb}"
         assert _is_array(ours), where
         assert tuple(ours.shape) == tuple(theirs.shape), where
         assert _name(ours.dtype) == _name(theirs.dtype), where
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6,
-                                   err_msg=where)
+        np.testing.assert_allclose(
+            ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, err_msg=where
+        )
         assert ours.requires_grad == theirs.requires_grad, where
         for a, b in zip(g_ours or (), g_theirs or ()):
             assert _is_array(a), where
@@ -152,20 +212,43 @@ def _zero_dim_results(lib):
     x = lib.tensor([1.5, -2.0, 0.25])
     y = lib.tensor(0.5)
     return {
-        "sum": x.sum(), "mean": x.mean(), "max": x.max(), "dot": lib.dot(x, x),
-        "index_mul": x[0] * 2, "rmul": 2 * x[0], "radd": 1 + y, "rsub": 1 - y, "rdiv": 2 / y,
-        "rpow": 2 ** y, "0d_mul": y * y, "exp": y.exp(), "neg": -y, "item_add": y + y.item(),
-        "norm": x.norm(), "var": x.var(), "python_sum": sum([y, y * 2]),
+        "sum": x.sum(),
+        "mean": x.mean(),
+        "max": x.max(),
+        "dot": lib.dot(x, x),
+        "index_mul": x[0] * 2,
+        "rmul": 2 * x[0],
+        "radd": 1 + y,
+        "rsub": 1 - y,
+        "rdiv": 2 / y,
+        "rpow": 2**y,
+        "0d_mul": y * y,
+        "exp": y.exp(),
+        "neg": -y,
+        "item_add": y + y.item(),
+        "norm": x.norm(),
+        "var": x.var(),
+        "python_sum": sum([y, y * 2]),
     }
 
 
 _INPLACE = {
-    "add_": lambda t: t.add_(1), "sub_": lambda t: t.sub_(0.5), "mul_": lambda t: t.mul_(3),
-    "div_": lambda t: t.div_(4), "pow_": lambda t: t.pow_(2), "iadd": lambda t: _iadd(t),
-    "clamp_": lambda t: t.clamp_(-1, 1), "zero_": lambda t: t.zero_(),
-    "fill_": lambda t: t.fill_(7), "copy_": lambda t: t.copy_(t * 0 + 2),
-    "abs_": lambda t: t.abs_(), "neg_": lambda t: t.neg_(), "exp_": lambda t: t.exp_(),
-    "tanh_": lambda t: t.tanh_(), "relu_": lambda t: t.relu_(), "sigmoid_": lambda t: t.sigmoid_(),
+    "add_": lambda t: t.add_(1),
+    "sub_": lambda t: t.sub_(0.5),
+    "mul_": lambda t: t.mul_(3),
+    "div_": lambda t: t.div_(4),
+    "pow_": lambda t: t.pow_(2),
+    "iadd": lambda t: _iadd(t),
+    "clamp_": lambda t: t.clamp_(-1, 1),
+    "zero_": lambda t: t.zero_(),
+    "fill_": lambda t: t.fill_(7),
+    "copy_": lambda t: t.copy_(t * 0 + 2),
+    "abs_": lambda t: t.abs_(),
+    "neg_": lambda t: t.neg_(),
+    "exp_": lambda t: t.exp_(),
+    "tanh_": lambda t: t.tanh_(),
+    "relu_": lambda t: t.relu_(),
+    "sigmoid_": lambda t: t.sigmoid_(),
 }
 
 
@@ -198,8 +281,13 @@ def test_running_total_starting_from_python_zero_matches_torch(torch):
             total += loss
         total.backward()
         assert isinstance(total, lib.Tensor)
-        totals.append((total.item(), w.grad.numpy().copy(), total.grad_fn.name()
-                       if lib is d2lmods else type(total.grad_fn).__name__))
+        totals.append(
+            (
+                total.item(),
+                w.grad.numpy().copy(),
+                total.grad_fn.name() if lib is d2lmods else type(total.grad_fn).__name__,
+            )
+        )
     assert totals[0][0] == pytest.approx(totals[1][0])
     np.testing.assert_allclose(totals[0][1], totals[1][1], rtol=1e-6)
     assert totals[0][2] == totals[1][2]
@@ -248,7 +336,7 @@ def test_scalar_parameter_grad_zero_and_zero_grad_keep_a_0d_array(torch):
         opt.step()
         opt.zero_grad(set_to_none=False)
         assert p.grad is not None and p.grad.item() == 0.0
-        (p ** 2).backward()
+        (p**2).backward()
         got.append((g0, g1, p.grad.item(), p.item()))
         if lib is d2lmods:
             assert _is_array(p.grad) and _is_array(p)
@@ -259,7 +347,7 @@ def test_grad_of_every_0d_leaf_is_a_0d_array_that_in_place_ops_accept():
     for dtype in (d2lmods.float16, d2lmods.float32, d2lmods.float64):
         a = d2lmods.tensor(1.5, dtype=dtype, requires_grad=True)
         b = d2lmods.tensor(-0.5, dtype=dtype, requires_grad=True)
-        (a * b + 2 * a - b / 3 + a ** 2).backward()
+        (a * b + 2 * a - b / 3 + a**2).backward()
         for t in (a, b):
             assert _is_array(t.grad) and t.grad.shape == () and t.grad.dtype == dtype
             t.grad.mul_(2).add_(1)

@@ -52,7 +52,7 @@ def cnn_models(lib):
 
     def init_cnn(module):
         """d2l.init_cnn: Xavier weights (a no-op on lazy layers, which are not yet Conv2d)."""
-        if type(module) == nn.Linear or type(module) == nn.Conv2d:
+        if type(module) == nn.Linear or type(module) == nn.Conv2d:  # noqa: E721 (the book's test)
             nn.init.xavier_uniform_(module.weight)
 
     class Classifier(nn.Module):
@@ -66,14 +66,19 @@ def cnn_models(lib):
             L = Layers(lazy)
             s = _side(size, (5, 1, 2), (2, 2, 0), (5, 1, 0), (2, 2, 0))
             self.net = nn.Sequential(
-                L.conv(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+                L.conv(1, 6, kernel_size=5, padding=2),
+                nn.Sigmoid(),
                 nn.AvgPool2d(kernel_size=2, stride=2),
-                L.conv(6, 16, kernel_size=5), nn.Sigmoid(),
+                L.conv(6, 16, kernel_size=5),
+                nn.Sigmoid(),
                 nn.AvgPool2d(kernel_size=2, stride=2),
                 nn.Flatten(),
-                L.linear(16 * s * s, 120), nn.Sigmoid(),
-                L.linear(120, 84), nn.Sigmoid(),
-                L.linear(84, num_classes))
+                L.linear(16 * s * s, 120),
+                nn.Sigmoid(),
+                L.linear(120, 84),
+                nn.Sigmoid(),
+                L.linear(84, num_classes),
+            )
 
     # ------------------------------------------------------------------ 8.1 AlexNet
     class AlexNet(Classifier):
@@ -83,16 +88,27 @@ def cnn_models(lib):
             s = _side(size, (11, 4, 1), (3, 2, 0), (5, 1, 2), (3, 2, 0), (3, 2, 0))
             self.net = nn.Sequential(
                 L.conv(1, 96, kernel_size=11, stride=4, padding=1),
-                nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
-                L.conv(96, 256, kernel_size=5, padding=2), nn.ReLU(),
+                nn.ReLU(),
                 nn.MaxPool2d(kernel_size=3, stride=2),
-                L.conv(256, 384, kernel_size=3, padding=1), nn.ReLU(),
-                L.conv(384, 384, kernel_size=3, padding=1), nn.ReLU(),
-                L.conv(384, 256, kernel_size=3, padding=1), nn.ReLU(),
-                nn.MaxPool2d(kernel_size=3, stride=2), nn.Flatten(),
-                L.linear(256 * s * s, hidden), nn.ReLU(), nn.Dropout(p=0.5),
-                L.linear(hidden, hidden), nn.ReLU(), nn.Dropout(p=0.5),
-                L.linear(hidden, num_classes))
+                L.conv(96, 256, kernel_size=5, padding=2),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=3, stride=2),
+                L.conv(256, 384, kernel_size=3, padding=1),
+                nn.ReLU(),
+                L.conv(384, 384, kernel_size=3, padding=1),
+                nn.ReLU(),
+                L.conv(384, 256, kernel_size=3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=3, stride=2),
+                nn.Flatten(),
+                L.linear(256 * s * s, hidden),
+                nn.ReLU(),
+                nn.Dropout(p=0.5),
+                L.linear(hidden, hidden),
+                nn.ReLU(),
+                nn.Dropout(p=0.5),
+                L.linear(hidden, num_classes),
+            )
 
     # ------------------------------------------------------------------ 8.2 VGG
     def vgg_block(L, num_convs, in_channels, out_channels):
@@ -105,29 +121,46 @@ def cnn_models(lib):
         return nn.Sequential(*layers)
 
     class VGG(Classifier):
-        def __init__(self, arch=((1, 16), (1, 32), (2, 64), (2, 128), (2, 128)), lazy=True,
-                     num_classes=10, size=224, hidden=4096):
+        def __init__(
+            self,
+            arch=((1, 16), (1, 32), (2, 64), (2, 128), (2, 128)),
+            lazy=True,
+            num_classes=10,
+            size=224,
+            hidden=4096,
+        ):
             super().__init__()
             L = Layers(lazy)
             conv_blks = []
             in_channels = 1
-            for (num_convs, out_channels) in arch:
+            for num_convs, out_channels in arch:
                 conv_blks.append(vgg_block(L, num_convs, in_channels, out_channels))
                 in_channels = out_channels
             s = size // 2 ** len(arch)
             self.net = nn.Sequential(
-                *conv_blks, nn.Flatten(),
-                L.linear(in_channels * s * s, hidden), nn.ReLU(), nn.Dropout(0.5),
-                L.linear(hidden, hidden), nn.ReLU(), nn.Dropout(0.5),
-                L.linear(hidden, num_classes))
+                *conv_blks,
+                nn.Flatten(),
+                L.linear(in_channels * s * s, hidden),
+                nn.ReLU(),
+                nn.Dropout(0.5),
+                L.linear(hidden, hidden),
+                nn.ReLU(),
+                nn.Dropout(0.5),
+                L.linear(hidden, num_classes),
+            )
 
     # ------------------------------------------------------------------ 8.3 NiN
     def nin_block(L, in_channels, out_channels, kernel_size, strides, padding):
         return nn.Sequential(
-            L.conv(in_channels, out_channels, kernel_size=kernel_size, stride=strides,
-                   padding=padding), nn.ReLU(),
-            L.conv(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-            L.conv(out_channels, out_channels, kernel_size=1), nn.ReLU())
+            L.conv(
+                in_channels, out_channels, kernel_size=kernel_size, stride=strides, padding=padding
+            ),
+            nn.ReLU(),
+            L.conv(out_channels, out_channels, kernel_size=1),
+            nn.ReLU(),
+            L.conv(out_channels, out_channels, kernel_size=1),
+            nn.ReLU(),
+        )
 
     class NiN(Classifier):
         def __init__(self, lazy=True, num_classes=10):
@@ -143,7 +176,8 @@ def cnn_models(lib):
                 nn.Dropout(0.5),
                 nin_block(L, 384, num_classes, kernel_size=3, strides=1, padding=1),
                 nn.AdaptiveAvgPool2d((1, 1)),
-                nn.Flatten())
+                nn.Flatten(),
+            )
 
     # ------------------------------------------------------------------ 8.4 GoogLeNet
     class Inception(nn.Module):
@@ -177,37 +211,55 @@ def cnn_models(lib):
         def b1(self):
             return nn.Sequential(
                 self.L.conv(1, 64, kernel_size=7, stride=2, padding=3),
-                nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
 
         def b2(self):
             return nn.Sequential(
-                self.L.conv(64, 64, kernel_size=1), nn.ReLU(),
-                self.L.conv(64, 192, kernel_size=3, padding=1), nn.ReLU(),
-                nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+                self.L.conv(64, 64, kernel_size=1),
+                nn.ReLU(),
+                self.L.conv(64, 192, kernel_size=3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
 
         def b3(self):
-            return nn.Sequential(self.inception(192, 64, (96, 128), (16, 32), 32),
-                                 self.inception(256, 128, (128, 192), (32, 96), 64),
-                                 nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+            return nn.Sequential(
+                self.inception(192, 64, (96, 128), (16, 32), 32),
+                self.inception(256, 128, (128, 192), (32, 96), 64),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
 
         def b4(self):
-            return nn.Sequential(self.inception(480, 192, (96, 208), (16, 48), 64),
-                                 self.inception(512, 160, (112, 224), (24, 64), 64),
-                                 self.inception(512, 128, (128, 256), (24, 64), 64),
-                                 self.inception(512, 112, (144, 288), (32, 64), 64),
-                                 self.inception(528, 256, (160, 320), (32, 128), 128),
-                                 nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+            return nn.Sequential(
+                self.inception(480, 192, (96, 208), (16, 48), 64),
+                self.inception(512, 160, (112, 224), (24, 64), 64),
+                self.inception(512, 128, (128, 256), (24, 64), 64),
+                self.inception(512, 112, (144, 288), (32, 64), 64),
+                self.inception(528, 256, (160, 320), (32, 128), 128),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
 
         def b5(self):
-            return nn.Sequential(self.inception(832, 256, (160, 320), (32, 128), 128),
-                                 self.inception(832, 384, (192, 384), (48, 128), 128),
-                                 nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+            return nn.Sequential(
+                self.inception(832, 256, (160, 320), (32, 128), 128),
+                self.inception(832, 384, (192, 384), (48, 128), 128),
+                nn.AdaptiveAvgPool2d((1, 1)),
+                nn.Flatten(),
+            )
 
         def __init__(self, lazy=True, num_classes=10):
             super().__init__()
             self.lazy, self.L = lazy, Layers(lazy)
-            self.net = nn.Sequential(self.b1(), self.b2(), self.b3(), self.b4(),
-                                     self.b5(), self.L.linear(1024, num_classes))
+            self.net = nn.Sequential(
+                self.b1(),
+                self.b2(),
+                self.b3(),
+                self.b4(),
+                self.b5(),
+                self.L.linear(1024, num_classes),
+            )
             self.net.apply(init_cnn)
 
     # ------------------------------------------------------------------ 8.5 batch normalization
@@ -262,8 +314,8 @@ def cnn_models(lib):
                 self.moving_var = self.moving_var.to(X.device)
             # Save the updated moving_mean and moving_var
             Y, self.moving_mean, self.moving_var = batch_norm(
-                X, self.gamma, self.beta, self.moving_mean,
-                self.moving_var, eps=1e-5, momentum=0.1)
+                X, self.gamma, self.beta, self.moving_mean, self.moving_var, eps=1e-5, momentum=0.1
+            )
             return Y
 
     class BNLeNetScratch(Classifier):
@@ -272,14 +324,23 @@ def cnn_models(lib):
             L = Layers(lazy)
             s = _side(size, (5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0))
             self.net = nn.Sequential(
-                L.conv(1, 6, kernel_size=5), BatchNorm(6, num_dims=4),
-                nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-                L.conv(6, 16, kernel_size=5), BatchNorm(16, num_dims=4),
-                nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-                nn.Flatten(), L.linear(16 * s * s, 120),
-                BatchNorm(120, num_dims=2), nn.Sigmoid(), L.linear(120, 84),
-                BatchNorm(84, num_dims=2), nn.Sigmoid(),
-                L.linear(84, num_classes))
+                L.conv(1, 6, kernel_size=5),
+                BatchNorm(6, num_dims=4),
+                nn.Sigmoid(),
+                nn.AvgPool2d(kernel_size=2, stride=2),
+                L.conv(6, 16, kernel_size=5),
+                BatchNorm(16, num_dims=4),
+                nn.Sigmoid(),
+                nn.AvgPool2d(kernel_size=2, stride=2),
+                nn.Flatten(),
+                L.linear(16 * s * s, 120),
+                BatchNorm(120, num_dims=2),
+                nn.Sigmoid(),
+                L.linear(120, 84),
+                BatchNorm(84, num_dims=2),
+                nn.Sigmoid(),
+                L.linear(84, num_classes),
+            )
 
     class BNLeNet(Classifier):
         def __init__(self, lazy=True, num_classes=10, size=28):
@@ -287,20 +348,29 @@ def cnn_models(lib):
             L = Layers(lazy)
             s = _side(size, (5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0))
             self.net = nn.Sequential(
-                L.conv(1, 6, kernel_size=5), L.bn2d(6),
-                nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-                L.conv(6, 16, kernel_size=5), L.bn2d(16),
-                nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-                nn.Flatten(), L.linear(16 * s * s, 120), L.bn1d(120),
-                nn.Sigmoid(), L.linear(120, 84), L.bn1d(84),
-                nn.Sigmoid(), L.linear(84, num_classes))
+                L.conv(1, 6, kernel_size=5),
+                L.bn2d(6),
+                nn.Sigmoid(),
+                nn.AvgPool2d(kernel_size=2, stride=2),
+                L.conv(6, 16, kernel_size=5),
+                L.bn2d(16),
+                nn.Sigmoid(),
+                nn.AvgPool2d(kernel_size=2, stride=2),
+                nn.Flatten(),
+                L.linear(16 * s * s, 120),
+                L.bn1d(120),
+                nn.Sigmoid(),
+                L.linear(120, 84),
+                L.bn1d(84),
+                nn.Sigmoid(),
+                L.linear(84, num_classes),
+            )
 
     # ------------------------------------------------------------------ 8.6 ResNet
     class Residual(nn.Module):
         """The Residual block of ResNet models."""
 
-        def __init__(self, num_channels, use_1x1conv=False, strides=1, lazy=True,
-                     in_channels=None):
+        def __init__(self, num_channels, use_1x1conv=False, strides=1, lazy=True, in_channels=None):
             super().__init__()
             L, cin = Layers(lazy), in_channels
             self.conv1 = L.conv(cin, num_channels, kernel_size=3, padding=1, stride=strides)
@@ -323,14 +393,28 @@ def cnn_models(lib):
     class ResNeXtBlock(nn.Module):
         """The ResNeXt block."""
 
-        def __init__(self, num_channels, groups, bot_mul, use_1x1conv=False, strides=1,
-                     lazy=True, in_channels=None):
+        def __init__(
+            self,
+            num_channels,
+            groups,
+            bot_mul,
+            use_1x1conv=False,
+            strides=1,
+            lazy=True,
+            in_channels=None,
+        ):
             super().__init__()
             L, cin = Layers(lazy), in_channels
             bot_channels = int(round(num_channels * bot_mul))
             self.conv1 = L.conv(cin, bot_channels, kernel_size=1, stride=1)
-            self.conv2 = L.conv(bot_channels, bot_channels, kernel_size=3, stride=strides,
-                                padding=1, groups=bot_channels // groups)
+            self.conv2 = L.conv(
+                bot_channels,
+                bot_channels,
+                kernel_size=3,
+                stride=strides,
+                padding=1,
+                groups=bot_channels // groups,
+            )
             self.conv3 = L.conv(bot_channels, num_channels, kernel_size=1, stride=1)
             self.bn1 = L.bn2d(bot_channels)
             self.bn2 = L.bn2d(bot_channels)
@@ -353,15 +437,24 @@ def cnn_models(lib):
         def b1(self):
             return nn.Sequential(
                 self.L.conv(1, 64, kernel_size=7, stride=2, padding=3),
-                self.L.bn2d(64), nn.ReLU(),
-                nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+                self.L.bn2d(64),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
 
         def block(self, num_residuals, num_channels, first_block=False, in_channels=64):
             blk = []
             for i in range(num_residuals):
                 if i == 0 and not first_block:
-                    blk.append(Residual(num_channels, use_1x1conv=True, strides=2,
-                                        lazy=self.lazy, in_channels=in_channels))
+                    blk.append(
+                        Residual(
+                            num_channels,
+                            use_1x1conv=True,
+                            strides=2,
+                            lazy=self.lazy,
+                            in_channels=in_channels,
+                        )
+                    )
                 else:
                     blk.append(Residual(num_channels, lazy=self.lazy, in_channels=num_channels))
             return nn.Sequential(*blk)
@@ -372,12 +465,16 @@ def cnn_models(lib):
             self.net = nn.Sequential(self.b1())
             channels = 64
             for i, b in enumerate(arch):
-                self.net.add_module(f'b{i+2}', self.block(*b, first_block=(i == 0),
-                                                          in_channels=channels))
+                self.net.add_module(
+                    f"b{i + 2}", self.block(*b, first_block=(i == 0), in_channels=channels)
+                )
                 channels = b[1]
-            self.net.add_module('last', nn.Sequential(
-                nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
-                self.L.linear(channels, num_classes)))
+            self.net.add_module(
+                "last",
+                nn.Sequential(
+                    nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), self.L.linear(channels, num_classes)
+                ),
+            )
             self.net.apply(init_cnn)
 
     class ResNet18(ResNet):
@@ -387,17 +484,26 @@ def cnn_models(lib):
     class AnyNetResNeXt(Classifier):
         """A small network of ResNeXt blocks (the chapter's block, stacked as its stages)."""
 
-        def __init__(self, lazy=True, num_classes=10, arch=((2, 32), (2, 64)), groups=16,
-                     bot_mul=1):
+        def __init__(
+            self, lazy=True, num_classes=10, arch=((2, 32), (2, 64)), groups=16, bot_mul=1
+        ):
             super().__init__()
             L = Layers(lazy)
             layers = [L.conv(1, 32, kernel_size=3, padding=1), L.bn2d(32), nn.ReLU()]
             cin = 32
             for depth, channels in arch:
                 for i in range(depth):
-                    layers.append(ResNeXtBlock(channels, groups, bot_mul, use_1x1conv=(i == 0),
-                                               strides=2 if i == 0 else 1, lazy=lazy,
-                                               in_channels=cin))
+                    layers.append(
+                        ResNeXtBlock(
+                            channels,
+                            groups,
+                            bot_mul,
+                            use_1x1conv=(i == 0),
+                            strides=2 if i == 0 else 1,
+                            lazy=lazy,
+                            in_channels=cin,
+                        )
+                    )
                     cin = channels
             layers += [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), L.linear(cin, num_classes)]
             self.net = nn.Sequential(*layers)
@@ -405,17 +511,20 @@ def cnn_models(lib):
     # ------------------------------------------------------------------ 8.7 DenseNet
     def conv_block(L, in_channels, num_channels):
         return nn.Sequential(
-            L.bn2d(in_channels), nn.ReLU(),
-            L.conv(in_channels, num_channels, kernel_size=3, padding=1))
+            L.bn2d(in_channels),
+            nn.ReLU(),
+            L.conv(in_channels, num_channels, kernel_size=3, padding=1),
+        )
 
     class DenseBlock(nn.Module):
         def __init__(self, num_convs, num_channels, lazy=True, in_channels=None):
-            super(DenseBlock, self).__init__()
+            super().__init__()
             L = Layers(lazy)
             layer = []
             for i in range(num_convs):
-                layer.append(conv_block(L, None if lazy else in_channels + i * num_channels,
-                                        num_channels))
+                layer.append(
+                    conv_block(L, None if lazy else in_channels + i * num_channels, num_channels)
+                )
             self.net = nn.Sequential(*layer)
 
         def forward(self, X):
@@ -427,42 +536,66 @@ def cnn_models(lib):
 
     def transition_block(L, in_channels, num_channels):
         return nn.Sequential(
-            L.bn2d(in_channels), nn.ReLU(),
+            L.bn2d(in_channels),
+            nn.ReLU(),
             L.conv(in_channels, num_channels, kernel_size=1),
-            nn.AvgPool2d(kernel_size=2, stride=2))
+            nn.AvgPool2d(kernel_size=2, stride=2),
+        )
 
     class DenseNet(Classifier):
         def b1(self):
             return nn.Sequential(
                 self.L.conv(1, 64, kernel_size=7, stride=2, padding=3),
-                self.L.bn2d(64), nn.ReLU(),
-                nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+                self.L.bn2d(64),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            )
 
-        def __init__(self, num_channels=64, growth_rate=32, arch=(4, 4, 4, 4), lazy=True,
-                     num_classes=10):
-            super(DenseNet, self).__init__()
+        def __init__(
+            self, num_channels=64, growth_rate=32, arch=(4, 4, 4, 4), lazy=True, num_classes=10
+        ):
+            super().__init__()
             self.L = L = Layers(lazy)
             self.net = nn.Sequential(self.b1())
             for i, num_convs in enumerate(arch):
-                self.net.add_module(f'dense_blk{i+1}', DenseBlock(num_convs, growth_rate, lazy,
-                                                                   in_channels=num_channels))
+                self.net.add_module(
+                    f"dense_blk{i + 1}",
+                    DenseBlock(num_convs, growth_rate, lazy, in_channels=num_channels),
+                )
                 before = num_channels + num_convs * growth_rate
                 num_channels = before
                 if i != len(arch) - 1:
                     num_channels //= 2
-                    self.net.add_module(f'tran_blk{i+1}',
-                                        transition_block(L, before, num_channels))
-            self.net.add_module('last', nn.Sequential(
-                L.bn2d(num_channels), nn.ReLU(),
-                nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
-                L.linear(num_channels, num_classes)))
+                    self.net.add_module(
+                        f"tran_blk{i + 1}", transition_block(L, before, num_channels)
+                    )
+            self.net.add_module(
+                "last",
+                nn.Sequential(
+                    L.bn2d(num_channels),
+                    nn.ReLU(),
+                    nn.AdaptiveAvgPool2d((1, 1)),
+                    nn.Flatten(),
+                    L.linear(num_channels, num_classes),
+                ),
+            )
             self.net.apply(init_cnn)
 
     return {
-        "LeNet": LeNet, "AlexNet": AlexNet, "VGG": VGG, "NiN": NiN, "GoogleNet": GoogleNet,
-        "BNLeNetScratch": BNLeNetScratch, "BNLeNet": BNLeNet, "ResNet18": ResNet18,
-        "ResNeXt": AnyNetResNeXt, "DenseNet": DenseNet, "Inception": Inception,
-        "Residual": Residual, "ResNeXtBlock": ResNeXtBlock, "DenseBlock": DenseBlock,
+        "LeNet": LeNet,
+        "AlexNet": AlexNet,
+        "VGG": VGG,
+        "NiN": NiN,
+        "GoogleNet": GoogleNet,
+        "BNLeNetScratch": BNLeNetScratch,
+        "BNLeNet": BNLeNet,
+        "ResNet18": ResNet18,
+        "ResNeXt": AnyNetResNeXt,
+        "DenseNet": DenseNet,
+        "Inception": Inception,
+        "Residual": Residual,
+        "ResNeXtBlock": ResNeXtBlock,
+        "DenseBlock": DenseBlock,
     }
 
 
@@ -479,7 +612,7 @@ def chapter7_snippets(lib):
         Y = lib.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
         for i in range(Y.shape[0]):
             for j in range(Y.shape[1]):
-                Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+                Y[i, j] = (X[i : i + h, j : j + w] * K).sum()
         return Y
 
     class Conv2D(nn.Module):
@@ -527,7 +660,7 @@ def chapter7_snippets(lib):
         X = X.reshape((1, 1, 6, 8))
         Y = Y.reshape((1, 1, 6, 7))
         lr = 3e-2  # Learning rate
-        conv2d(X)   # not in the book: materialize, then start both libraries from one kernel
+        conv2d(X)  # not in the book: materialize, then start both libraries from one kernel
         conv2d.weight.data[:] = lib.tensor([[[[0.3, -0.2]]]])
         losses = []
         for i in range(10):
@@ -538,7 +671,7 @@ def chapter7_snippets(lib):
             # Update the kernel
             conv2d.weight.data[:] -= lr * conv2d.weight.grad
             if (i + 1) % 2 == 0:
-                losses.append(f'epoch {i + 1}, loss {l.sum():.3f}')
+                losses.append(f"epoch {i + 1}, loss {l.sum():.3f}")
         return [conv2d.weight.data.reshape((1, 2)), losses]
 
     def comp_conv2d(conv2d, X):
@@ -551,10 +684,12 @@ def chapter7_snippets(lib):
     def s73_padding_and_stride():
         X = lib.rand(size=(8, 8))
         shapes = []
-        for conv2d in (nn.LazyConv2d(1, kernel_size=3, padding=1),
-                       nn.LazyConv2d(1, kernel_size=(5, 3), padding=(2, 1)),
-                       nn.LazyConv2d(1, kernel_size=3, padding=1, stride=2),
-                       nn.LazyConv2d(1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))):
+        for conv2d in (
+            nn.LazyConv2d(1, kernel_size=3, padding=1),
+            nn.LazyConv2d(1, kernel_size=(5, 3), padding=(2, 1)),
+            nn.LazyConv2d(1, kernel_size=3, padding=1, stride=2),
+            nn.LazyConv2d(1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4)),
+        ):
             shapes.append(tuple(comp_conv2d(conv2d, X).shape))
         return [shapes]
 
@@ -578,8 +713,12 @@ def chapter7_snippets(lib):
         return Y.reshape((c_o, h, w))
 
     def s74_multiple_channels():
-        X = lib.tensor([[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
-                        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]])
+        X = lib.tensor(
+            [
+                [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
+                [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+            ]
+        )
         K = lib.tensor([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
         first = corr2d_multi_in(X, K)
         K = lib.stack((K, K + 1, K + 2), 0)
@@ -591,20 +730,20 @@ def chapter7_snippets(lib):
         assert float(lib.abs(Y1 - Y2).sum()) < 1e-6
         return [first, tuple(K.shape), out, Y1]
 
-    def pool2d_scratch(X, pool_size, mode='max'):
+    def pool2d_scratch(X, pool_size, mode="max"):
         p_h, p_w = pool_size
         Y = lib.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
         for i in range(Y.shape[0]):
             for j in range(Y.shape[1]):
-                if mode == 'max':
-                    Y[i, j] = X[i: i + p_h, j: j + p_w].max()
-                elif mode == 'avg':
-                    Y[i, j] = X[i: i + p_h, j: j + p_w].mean()
+                if mode == "max":
+                    Y[i, j] = X[i : i + p_h, j : j + p_w].max()
+                elif mode == "avg":
+                    Y[i, j] = X[i : i + p_h, j : j + p_w].mean()
         return Y
 
     def s75_pooling():
         X = lib.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
-        res = [pool2d_scratch(X, (2, 2)), pool2d_scratch(X, (2, 2), 'avg')]
+        res = [pool2d_scratch(X, (2, 2)), pool2d_scratch(X, (2, 2), "avg")]
         X = lib.arange(16, dtype=lib.float32).reshape((1, 1, 4, 4))
         pool2d = nn.MaxPool2d(3)
         # Pooling has no model parameters, hence it needs no initialization
@@ -617,13 +756,24 @@ def chapter7_snippets(lib):
         res.append(X)
         pool2d = nn.MaxPool2d(3, padding=1, stride=2)
         res.append(pool2d(X))
-        res.append([repr(p) for p in (nn.MaxPool2d(3), nn.MaxPool2d(3, padding=1, stride=2),
-                                      nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)))])
+        res.append(
+            [
+                repr(p)
+                for p in (
+                    nn.MaxPool2d(3),
+                    nn.MaxPool2d(3, padding=1, stride=2),
+                    nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1)),
+                )
+            ]
+        )
         return res
 
     return {
-        "7.2 corr2d": s72_corr2d, "7.2 Conv2D from scratch": s72_conv2d_scratch,
-        "7.2 edge detection": s72_edge_detection, "7.2 learning a kernel": s72_learn_kernel,
+        "7.2 corr2d": s72_corr2d,
+        "7.2 Conv2D from scratch": s72_conv2d_scratch,
+        "7.2 edge detection": s72_edge_detection,
+        "7.2 learning a kernel": s72_learn_kernel,
         "7.3 padding and stride": s73_padding_and_stride,
-        "7.4 multiple channels": s74_multiple_channels, "7.5 pooling": s75_pooling,
+        "7.4 multiple channels": s74_multiple_channels,
+        "7.5 pooling": s75_pooling,
     }

@@ -11,6 +11,7 @@ first layer's gradient by several percent (in torch as much as in d2lmods).
 AlexNet and VGG train here with 512 instead of 4096 hidden units (the 4096 x 4096 layer alone
 would take most of the time); their book-sized definitions are compared by repr.
 """
+
 import numpy as np
 import pytest
 
@@ -45,8 +46,10 @@ def ours():
     return cnn_models(d2lmods)
 
 
-TOLERANCE = {"float64": dict(rtol=1e-7, rel_atol=1e-9, floor=1e-12),
-             "float32": dict(rtol=1e-2, rel_atol=2e-3, floor=1e-5)}
+TOLERANCE = {
+    "float64": dict(rtol=1e-7, rel_atol=1e-9, floor=1e-12),
+    "float32": dict(rtol=1e-2, rel_atol=2e-3, floor=1e-5),
+}
 
 
 def _close(ours, theirs, what, dtype, scale=None):
@@ -55,8 +58,9 @@ def _close(ours, theirs, what, dtype, scale=None):
     theirs = np.asarray(theirs)
     if scale is None:
         scale = float(np.abs(theirs).max()) if theirs.size else 0.0
-    np.testing.assert_allclose(ours, theirs, rtol=tol["rtol"],
-                               atol=tol["rel_atol"] * scale + tol["floor"], err_msg=what)
+    np.testing.assert_allclose(
+        ours, theirs, rtol=tol["rtol"], atol=tol["rel_atol"] * scale + tol["floor"], err_msg=what
+    )
 
 
 def _no_dropout(net, lib):
@@ -77,9 +81,10 @@ def _build_pair(torch, both, build, shape, lazy):
             mine(d2lmods.tensor(x))
         with torch.no_grad():
             theirs(torch.tensor(x))
-        assert repr(mine) == repr(theirs)        # every lazy layer became its eager class
-        assert [type(m).__name__ for m in mine.modules()] == \
-            [type(m).__name__ for m in theirs.modules()]
+        assert repr(mine) == repr(theirs)  # every lazy layer became its eager class
+        assert [type(m).__name__ for m in mine.modules()] == [
+            type(m).__name__ for m in theirs.modules()
+        ]
     sd_t = theirs.state_dict()
     sd_m = mine.state_dict()
     assert list(sd_m) == list(sd_t)
@@ -127,8 +132,9 @@ def test_model_trains_like_torch(torch, both, name, build, shape, lazy, dtype):
         # A convolution's bias followed by BatchNorm has a zero gradient up to rounding, so
         # each gradient is compared at the scale of its layer's weight gradient too.
         layer = k.rsplit(".", 1)[0]
-        scale = max(float(np.abs(g).max()) for n, g in grads_t.items()
-                    if n.rsplit(".", 1)[0] == layer)
+        scale = max(
+            float(np.abs(g).max()) for n, g in grads_t.items() if n.rsplit(".", 1)[0] == layer
+        )
         _close(params_m[k].grad.numpy(), g_t, f"gradient of {k}", dtype, scale)
     opt_m.step()
     opt_t.step()
@@ -165,11 +171,16 @@ def test_blocks_give_the_chapters_output_shapes(ours):
     X = d2lmods.randn(4, 3, 6, 6)
     assert M["Residual"](3)(X).shape == (4, 3, 6, 6)
     assert M["Residual"](6, use_1x1conv=True, strides=2)(X).shape == (4, 6, 3, 3)
-    assert M["ResNeXtBlock"](32, 16, 1, use_1x1conv=True)(d2lmods.randn(4, 64, 96, 96)[:, :, :8, :8]) \
-        .shape == (4, 32, 8, 8)
+    assert M["ResNeXtBlock"](32, 16, 1, use_1x1conv=True)(
+        d2lmods.randn(4, 64, 96, 96)[:, :, :8, :8]
+    ).shape == (4, 32, 8, 8)
     assert M["DenseBlock"](2, 10)(d2lmods.randn(4, 3, 8, 8)).shape == (4, 23, 8, 8)
-    assert M["Inception"](64, (96, 128), (16, 32), 32)(d2lmods.randn(1, 192, 4, 4)).shape == \
-        (1, 256, 4, 4)
+    assert M["Inception"](64, (96, 128), (16, 32), 32)(d2lmods.randn(1, 192, 4, 4)).shape == (
+        1,
+        256,
+        4,
+        4,
+    )
 
 
 # The book's GoogleNet, ResNet and DenseNet call net.apply(d2l.init_cnn) in __init__, before
@@ -179,11 +190,20 @@ def test_blocks_give_the_chapters_output_shapes(ours):
 # net.apply(init_cnn)); an init function that handles lazy layers (a forward hook) is silent,
 # see tests/nn/test_silent_corpus.py::lazy_aware_init_in_init.
 INIT_BEFORE_FORWARD = {"GoogleNet", "ResNet18", "DenseNet"}
-SILENT = [pytest.param(*c, id=i, marks=pytest.mark.xfail(
-    strict=True, raises=UserWarning,
-    reason="the book's net.apply(init_cnn) in __init__ skips the lazy layers: a mistake, warned"))
-    if c[3] and c[0] in INIT_BEFORE_FORWARD else pytest.param(*c, id=i)
-    for c, i in zip(CASES, IDS)]
+SILENT = [
+    pytest.param(
+        *c,
+        id=i,
+        marks=pytest.mark.xfail(
+            strict=True,
+            raises=UserWarning,
+            reason="the book's net.apply(init_cnn) in __init__ skips the lazy layers: a mistake, warned",
+        ),
+    )
+    if c[3] and c[0] in INIT_BEFORE_FORWARD
+    else pytest.param(*c, id=i)
+    for c, i in zip(CASES, IDS)
+]
 
 
 @pytest.mark.parametrize("name,build,shape,lazy", SILENT)
@@ -236,8 +256,10 @@ def test_chapter7_code_gives_torchs_results(torch, name):
 
 @pytest.mark.oracle
 @pytest.mark.filterwarnings("ignore::d2lmods.nn.ModuleUsageWarning")
-@pytest.mark.parametrize("name,size", [("LeNet", 28), ("NiN", 224), ("GoogleNet", 96),
-                                       ("ResNet18", 96), ("DenseNet", 96)])
+@pytest.mark.parametrize(
+    "name,size",
+    [("LeNet", 28), ("NiN", 224), ("GoogleNet", 96), ("ResNet18", 96), ("DenseNet", 96)],
+)
 def test_layer_summary_prints_the_books_shapes(torch, both, name, size):
     """``model.layer_summary((1, 1, size, size))`` at the sizes the chapters use."""
     lines = {}
@@ -245,5 +267,6 @@ def test_layer_summary_prints_the_books_shapes(torch, both, name, size):
         net = both[lib.__name__][name]()
         with lib.no_grad():
             lines[lib.__name__] = layer_summary(lib, net, (1, 1, size, size))
-    assert lines["d2lmods"] == [line.replace("torch.Size", "d2lmods.Size")
-                                for line in lines["torch"]]
+    assert lines["d2lmods"] == [
+        line.replace("torch.Size", "d2lmods.Size") for line in lines["torch"]
+    ]

@@ -2,6 +2,7 @@
 batch norms and convolutions, MaxPool2d(return_indices=True), the 1-D pools) against torch 2.13: reprs,
 parameter and buffer names/shapes/dtypes, initialization ranges, lazy materialization,
 outputs and gradients for the same weights in train and eval mode."""
+
 import math
 
 import numpy as np
@@ -13,34 +14,71 @@ from d2lmods import nn
 # (name, builder taking an nn namespace, input shape, train mode)
 LAYERS = [
     ("Conv1d", lambda nn: nn.Conv1d(3, 4, 3), (2, 3, 9), True),
-    ("Conv1d(stride,pad,nobias)", lambda nn: nn.Conv1d(2, 4, 5, stride=2, padding=2, bias=False),
-     (2, 2, 11), True),
-    ("Conv1d(groups,dilation)", lambda nn: nn.Conv1d(4, 6, 3, dilation=2, groups=2, padding=2),
-     (1, 4, 8), True),
+    (
+        "Conv1d(stride,pad,nobias)",
+        lambda nn: nn.Conv1d(2, 4, 5, stride=2, padding=2, bias=False),
+        (2, 2, 11),
+        True,
+    ),
+    (
+        "Conv1d(groups,dilation)",
+        lambda nn: nn.Conv1d(4, 6, 3, dilation=2, groups=2, padding=2),
+        (1, 4, 8),
+        True,
+    ),
     ("Conv1d(same)", lambda nn: nn.Conv1d(2, 3, 5, padding="same"), (2, 2, 7), True),
     ("Conv1d(unbatched)", lambda nn: nn.Conv1d(3, 2, 3), (3, 6), True),
     ("ConvTranspose2d", lambda nn: nn.ConvTranspose2d(3, 2, 3), (2, 3, 4, 4), True),
-    ("ConvTranspose2d(2x up)", lambda nn: nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1),
-     (2, 4, 5, 5), True),
-    ("ConvTranspose2d(output_padding,groups)",
-     lambda nn: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2,
-                                   bias=False), (1, 4, 3, 3), True),
-    ("ConvTranspose2d(unbatched)", lambda nn: nn.ConvTranspose2d(2, 3, 2, stride=2),
-     (2, 3, 3), True),
+    (
+        "ConvTranspose2d(2x up)",
+        lambda nn: nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1),
+        (2, 4, 5, 5),
+        True,
+    ),
+    (
+        "ConvTranspose2d(output_padding,groups)",
+        lambda nn: nn.ConvTranspose2d(
+            4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, bias=False
+        ),
+        (1, 4, 3, 3),
+        True,
+    ),
+    (
+        "ConvTranspose2d(unbatched)",
+        lambda nn: nn.ConvTranspose2d(2, 3, 2, stride=2),
+        (2, 3, 3),
+        True,
+    ),
     ("BatchNorm3d(train)", lambda nn: nn.BatchNorm3d(3), (2, 3, 2, 3, 3), True),
     ("BatchNorm3d(eval)", lambda nn: nn.BatchNorm3d(3), (2, 3, 2, 3, 3), False),
-    ("BatchNorm3d(momentum None)", lambda nn: nn.BatchNorm3d(2, momentum=None),
-     (3, 2, 2, 2, 2), True),
+    (
+        "BatchNorm3d(momentum None)",
+        lambda nn: nn.BatchNorm3d(2, momentum=None),
+        (3, 2, 2, 2, 2),
+        True,
+    ),
     ("MaxPool2d(3,2,1)", lambda nn: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 7), True),
-    ("MaxPool2d(rect pad)", lambda nn: nn.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 1)),
-     (1, 2, 6, 5), True),
+    (
+        "MaxPool2d(rect pad)",
+        lambda nn: nn.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 1)),
+        (1, 2, 6, 5),
+        True,
+    ),
     ("MaxPool1d", lambda nn: nn.MaxPool1d(2), (2, 3, 9), True),
-    ("MaxPool1d(3,2,1,indices)", lambda nn: nn.MaxPool1d(3, 2, 1, return_indices=True),
-     (2, 3, 9), True),
+    (
+        "MaxPool1d(3,2,1,indices)",
+        lambda nn: nn.MaxPool1d(3, 2, 1, return_indices=True),
+        (2, 3, 9),
+        True,
+    ),
     ("MaxPool1d(unbatched,ceil)", lambda nn: nn.MaxPool1d(2, ceil_mode=True), (3, 7), True),
     ("AvgPool1d", lambda nn: nn.AvgPool1d(2), (2, 3, 8), True),
-    ("AvgPool1d(pad,no count)", lambda nn: nn.AvgPool1d(3, 2, 1, count_include_pad=False),
-     (2, 3, 8), True),
+    (
+        "AvgPool1d(pad,no count)",
+        lambda nn: nn.AvgPool1d(3, 2, 1, count_include_pad=False),
+        (2, 3, 8),
+        True,
+    ),
     ("AdaptiveAvgPool1d(1)", lambda nn: nn.AdaptiveAvgPool1d(1), (2, 3, 7), True),
     ("AdaptiveAvgPool1d(3)", lambda nn: nn.AdaptiveAvgPool1d(3), (2, 3, 7), True),
 ]
@@ -48,15 +86,24 @@ LAYERS = [
 LAZY = [
     ("LazyConv1d", lambda nn: nn.LazyConv1d(4, 3, padding=1), (2, 3, 8)),
     ("LazyConv1d(groups)", lambda nn: nn.LazyConv1d(4, 3, groups=2, bias=False), (2, 6, 8)),
-    ("LazyConvTranspose2d", lambda nn: nn.LazyConvTranspose2d(2, 4, stride=2, padding=1),
-     (2, 3, 4, 4)),
-    ("LazyConvTranspose2d(groups)", lambda nn: nn.LazyConvTranspose2d(4, 3, groups=2),
-     (1, 4, 3, 3)),
+    (
+        "LazyConvTranspose2d",
+        lambda nn: nn.LazyConvTranspose2d(2, 4, stride=2, padding=1),
+        (2, 3, 4, 4),
+    ),
+    (
+        "LazyConvTranspose2d(groups)",
+        lambda nn: nn.LazyConvTranspose2d(4, 3, groups=2),
+        (1, 4, 3, 3),
+    ),
     ("LazyBatchNorm1d", lambda nn: nn.LazyBatchNorm1d(), (4, 5)),
     ("LazyBatchNorm2d", lambda nn: nn.LazyBatchNorm2d(), (2, 3, 4, 4)),
     ("LazyBatchNorm2d(no affine)", lambda nn: nn.LazyBatchNorm2d(affine=False), (2, 3, 4, 4)),
-    ("LazyBatchNorm2d(no stats)", lambda nn: nn.LazyBatchNorm2d(track_running_stats=False),
-     (2, 3, 4, 4)),
+    (
+        "LazyBatchNorm2d(no stats)",
+        lambda nn: nn.LazyBatchNorm2d(track_running_stats=False),
+        (2, 3, 4, 4),
+    ),
     ("LazyBatchNorm3d", lambda nn: nn.LazyBatchNorm3d(momentum=0.3), (2, 3, 2, 2, 3)),
 ]
 
@@ -93,7 +140,7 @@ def _run(mine, theirs, torch, shape, train, seed=0):
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     x_m, x_t = d2lmods.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y_m, y_t = mine(x_m), theirs(x_t)
-    if isinstance(y_t, tuple):      # MaxPool2d(return_indices=True)
+    if isinstance(y_t, tuple):  # MaxPool2d(return_indices=True)
         np.testing.assert_array_equal(y_m[1].numpy(), y_t[1].numpy())
         y_m, y_t = y_m[0], y_t[0]
     assert tuple(y_m.shape) == tuple(y_t.shape)
@@ -104,11 +151,13 @@ def _run(mine, theirs, torch, shape, train, seed=0):
     (y_t * torch.tensor(g)).sum().backward()
     np.testing.assert_allclose(x_m.grad.numpy(), x_t.grad.numpy(), rtol=1e-4, atol=1e-5)
     for k, p_t in theirs.named_parameters():
-        np.testing.assert_allclose(mine.get_parameter(k).grad.numpy(), p_t.grad.numpy(),
-                                   rtol=1e-4, atol=1e-4, err_msg=k)
+        np.testing.assert_allclose(
+            mine.get_parameter(k).grad.numpy(), p_t.grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=k
+        )
     for k, b_t in theirs.named_buffers():
-        np.testing.assert_allclose(mine.get_buffer(k).numpy(), b_t.numpy(), rtol=1e-5,
-                                   atol=1e-6, err_msg=k)
+        np.testing.assert_allclose(
+            mine.get_buffer(k).numpy(), b_t.numpy(), rtol=1e-5, atol=1e-6, err_msg=k
+        )
 
 
 @pytest.mark.oracle
@@ -119,7 +168,7 @@ def test_layer_matches_torch(torch, name, build, shape, train):
     _same_state(mine, theirs)
     _copy_weights(mine, theirs, torch)
     _run(mine, theirs, torch, shape, train)
-    if name.startswith("BatchNorm"):      # a second step keeps following torch's statistics
+    if name.startswith("BatchNorm"):  # a second step keeps following torch's statistics
         _run(mine, theirs, torch, shape, train, seed=7)
         assert int(mine.num_batches_tracked) == int(theirs.num_batches_tracked)
 
@@ -136,8 +185,9 @@ def test_max_pool2d_module_returns_torch_indices(torch):
 def test_lazy_layer_materializes_like_torch(torch, name, build, shape):
     mine, theirs = build(nn), build(torch.nn)
     assert repr(mine) == repr(theirs)
-    assert [(k, repr(v)) for k, v in mine.state_dict().items()] == \
-        [(k, repr(v).replace("torch", "d2lmods")) for k, v in theirs.state_dict().items()]
+    assert [(k, repr(v)) for k, v in mine.state_dict().items()] == [
+        (k, repr(v).replace("torch", "d2lmods")) for k, v in theirs.state_dict().items()
+    ]
     params = list(mine.parameters())
     opt = d2lmods.optim.SGD(mine.parameters(), lr=0.1) if params else None
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
@@ -149,8 +199,7 @@ def test_lazy_layer_materializes_like_torch(torch, name, build, shape):
     _same_state(mine, theirs)
     # the optimizer built before the first call still holds the module's parameters
     if opt is not None:
-        assert [id(p) for p in opt.param_groups[0]["params"]] == \
-            [id(p) for p in mine.parameters()]
+        assert [id(p) for p in opt.param_groups[0]["params"]] == [id(p) for p in mine.parameters()]
     fresh_m, fresh_t = build(nn), build(torch.nn)
     fresh_m(d2lmods.tensor(x))
     fresh_t(torch.tensor(x))
@@ -159,12 +208,15 @@ def test_lazy_layer_materializes_like_torch(torch, name, build, shape):
     _run(fresh_m, fresh_t, torch, shape, False, seed=4)
 
 
-@pytest.mark.parametrize("build,shape", [
-    (lambda: nn.LazyConv1d(4, 3), (2, 3, 8)),
-    (lambda: nn.LazyConvTranspose2d(2, 3, stride=2), (2, 3, 4, 4)),
-    (lambda: nn.LazyBatchNorm2d(), (2, 3, 4, 4)),
-    (lambda: nn.LazyBatchNorm3d(), (2, 3, 2, 2, 2)),
-])
+@pytest.mark.parametrize(
+    "build,shape",
+    [
+        (lambda: nn.LazyConv1d(4, 3), (2, 3, 8)),
+        (lambda: nn.LazyConvTranspose2d(2, 3, stride=2), (2, 3, 4, 4)),
+        (lambda: nn.LazyBatchNorm2d(), (2, 3, 4, 4)),
+        (lambda: nn.LazyBatchNorm3d(), (2, 3, 2, 2, 2)),
+    ],
+)
 def test_lazy_layer_loads_a_state_dict_before_its_first_call(build, shape):
     src = build()
     x = d2lmods.randn(*shape)
@@ -173,27 +225,36 @@ def test_lazy_layer_loads_a_state_dict_before_its_first_call(build, shape):
     clone = build()
     clone.load_state_dict(src.state_dict())
     clone.eval()
-    assert type(clone).__name__.startswith("Lazy")       # as torch: the class changes on call
+    assert type(clone).__name__.startswith("Lazy")  # as torch: the class changes on call
     np.testing.assert_allclose(clone(x).detach().numpy(), src(x).detach().numpy(), rtol=1e-6)
     assert repr(clone) == repr(src)
 
 
-@pytest.mark.parametrize("layer,shape", [
-    (lambda: nn.LazyConv1d(4, 3), (2, 3, 4, 5)),
-    (lambda: nn.LazyConvTranspose2d(4, 3), (2, 3)),
-    (lambda: nn.LazyBatchNorm2d(), (2, 3)),
-    (lambda: nn.LazyBatchNorm3d(), (2, 3, 4, 4)),
-])
+@pytest.mark.parametrize(
+    "layer,shape",
+    [
+        (lambda: nn.LazyConv1d(4, 3), (2, 3, 4, 5)),
+        (lambda: nn.LazyConvTranspose2d(4, 3), (2, 3)),
+        (lambda: nn.LazyBatchNorm2d(), (2, 3)),
+        (lambda: nn.LazyBatchNorm3d(), (2, 3, 4, 4)),
+    ],
+)
 def test_lazy_layer_rejects_an_input_of_the_wrong_rank(layer, shape):
     with pytest.raises((RuntimeError, ValueError), match="input"):
         layer()(d2lmods.randn(*shape))
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("build", [
-    lambda nn: nn.Conv1d(16, 32, 5), lambda nn: nn.ConvTranspose2d(16, 24, 3),
-    lambda nn: nn.ConvTranspose2d(8, 24, 3, groups=4), lambda nn: nn.Conv1d(8, 16, 3, groups=2),
-], ids=["Conv1d", "ConvTranspose2d", "ConvTranspose2d(groups)", "Conv1d(groups)"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda nn: nn.Conv1d(16, 32, 5),
+        lambda nn: nn.ConvTranspose2d(16, 24, 3),
+        lambda nn: nn.ConvTranspose2d(8, 24, 3, groups=4),
+        lambda nn: nn.Conv1d(8, 16, 3, groups=2),
+    ],
+    ids=["Conv1d", "ConvTranspose2d", "ConvTranspose2d(groups)", "Conv1d(groups)"],
+)
 def test_initialization_follows_torchs_distribution(torch, build):
     """kaiming_uniform_(a=sqrt(5)) on the weight: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), where
     fan_in = weight.shape[1] * kernel elements (also for transposed weights); same for the bias."""
@@ -228,7 +289,9 @@ def test_new_batchnorm_layers_count_batches_only_while_training():
 def test_conv_layers_explain_a_channel_mismatch():
     with pytest.raises(RuntimeError, match=r"expected input\[2, 5, 8\] to have 3 channels.*Fix"):
         nn.Conv1d(3, 4, 3)(d2lmods.randn(2, 5, 8))
-    with pytest.raises(RuntimeError, match=r"transposed=1.*to have 3 channels.*LazyConvTranspose2d"):
+    with pytest.raises(
+        RuntimeError, match=r"transposed=1.*to have 3 channels.*LazyConvTranspose2d"
+    ):
         nn.ConvTranspose2d(3, 4, 3)(d2lmods.randn(2, 4, 5, 5))
     with pytest.raises(RuntimeError, match=r"Expected 2D \(unbatched\) or 3D \(batched\) input"):
         nn.Conv1d(3, 4, 3)(d2lmods.randn(2, 3, 8, 8))
@@ -237,7 +300,10 @@ def test_conv_layers_explain_a_channel_mismatch():
 @pytest.mark.oracle
 def test_conv_transpose2d_output_size_matches_torch(torch):
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
-    mine, theirs = nn.ConvTranspose2d(3, 4, 3, stride=2), torch.nn.ConvTranspose2d(3, 4, 3, stride=2)
+    mine, theirs = (
+        nn.ConvTranspose2d(3, 4, 3, stride=2),
+        torch.nn.ConvTranspose2d(3, 4, 3, stride=2),
+    )
     _copy_weights(mine, theirs, torch)
     y_m = mine(d2lmods.tensor(x), output_size=[12, 12])
     y_t = theirs(torch.tensor(x), output_size=[12, 12])
@@ -254,26 +320,51 @@ def test_new_layers_are_exported_as_in_torch():
     from d2lmods.nn import functional as F
     from d2lmods.nn.modules import conv, normalization
 
-    for name in ["Conv1d", "LazyConv1d", "ConvTranspose2d", "LazyConvTranspose2d", "BatchNorm3d",
-                 "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"]:
+    for name in [
+        "Conv1d",
+        "LazyConv1d",
+        "ConvTranspose2d",
+        "LazyConvTranspose2d",
+        "BatchNorm3d",
+        "LazyBatchNorm1d",
+        "LazyBatchNorm2d",
+        "LazyBatchNorm3d",
+    ]:
         assert getattr(nn, name).__name__ == name
     assert issubclass(nn.Conv1d, conv._ConvNd) and issubclass(nn.ConvTranspose2d, conv._ConvNd)
     assert issubclass(nn.LazyBatchNorm2d, normalization._LazyNormBase)
-    for name in ["conv1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
-                 "adaptive_avg_pool1d", "adaptive_avg_pool2d"]:
+    for name in [
+        "conv1d",
+        "conv_transpose2d",
+        "max_pool1d",
+        "max_pool2d",
+        "avg_pool1d",
+        "adaptive_avg_pool1d",
+        "adaptive_avg_pool2d",
+    ]:
         assert callable(getattr(F, name))
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("build,shape", [
-    (lambda nn: nn.LazyConv1d(4, 3), (2, 3, 4, 5)),
-    (lambda nn: nn.LazyConv2d(4, 3), (2, 3)),
-    (lambda nn: nn.LazyConvTranspose2d(4, 3), (2, 3, 4, 5, 6)),
-    (lambda nn: nn.LazyBatchNorm2d(), (2, 3)),
-    (lambda nn: nn.LazyBatchNorm3d(), (2, 3, 4, 4)),
-    (lambda nn: nn.BatchNorm3d(3), (2, 3, 4, 4)),
-], ids=["LazyConv1d", "LazyConv2d", "LazyConvTranspose2d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-        "BatchNorm3d"])
+@pytest.mark.parametrize(
+    "build,shape",
+    [
+        (lambda nn: nn.LazyConv1d(4, 3), (2, 3, 4, 5)),
+        (lambda nn: nn.LazyConv2d(4, 3), (2, 3)),
+        (lambda nn: nn.LazyConvTranspose2d(4, 3), (2, 3, 4, 5, 6)),
+        (lambda nn: nn.LazyBatchNorm2d(), (2, 3)),
+        (lambda nn: nn.LazyBatchNorm3d(), (2, 3, 4, 4)),
+        (lambda nn: nn.BatchNorm3d(3), (2, 3, 4, 4)),
+    ],
+    ids=[
+        "LazyConv1d",
+        "LazyConv2d",
+        "LazyConvTranspose2d",
+        "LazyBatchNorm2d",
+        "LazyBatchNorm3d",
+        "BatchNorm3d",
+    ],
+)
 def test_wrong_rank_messages_start_like_torchs(torch, build, shape):
     with pytest.raises((RuntimeError, ValueError)) as theirs:
         build(torch.nn)(torch.zeros(shape))

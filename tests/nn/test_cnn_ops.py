@@ -1,5 +1,6 @@
 """conv1d, conv_transpose2d, batch_norm and max_pool2d(return_indices): gradients against finite
 differences in float64, values, gradients and grad_fn names against torch 2.13."""
+
 import numpy as np
 import pytest
 
@@ -38,36 +39,84 @@ def _fd_check(fn, *arrays, eps=1e-6, rtol=1e-5, atol=1e-7):
             args_m = [d2lmods.tensor(x.astype(np.float64)) for x in arrays]
             args_p[i], args_m[i] = d2lmods.tensor(plus), d2lmods.tensor(minus)
             numeric[idx] = (float(scalar(args_p)) - float(scalar(args_m))) / (2 * eps)
-        np.testing.assert_allclose(tensors[i].grad.numpy(), numeric, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of argument {i}")
+        np.testing.assert_allclose(
+            tensors[i].grad.numpy(),
+            numeric,
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"gradient of argument {i}",
+        )
 
 
 # (name, d2lmods/torch function of (lib_F, x, w, b), x shape, w shape, b shape or None)
 CONV_CASES = [
     ("conv1d", lambda F, x, w, b: F.conv1d(x, w, b), (2, 3, 7), (4, 3, 3), (4,)),
-    ("conv1d(stride,pad)", lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1),
-     (2, 2, 8), (3, 2, 3), (3,)),
-    ("conv1d(dilation,groups)", lambda F, x, w, b: F.conv1d(x, w, b, dilation=2, groups=2),
-     (1, 4, 9), (6, 2, 3), None),
-    ("conv1d(same,even k)", lambda F, x, w, b: F.conv1d(x, w, b, padding="same"),
-     (2, 2, 6), (3, 2, 4), (3,)),
-    ("conv1d(same,odd k)", lambda F, x, w, b: F.conv1d(x, w, b, padding="same"),
-     (1, 2, 6), (2, 2, 3), (2,)),
+    (
+        "conv1d(stride,pad)",
+        lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1),
+        (2, 2, 8),
+        (3, 2, 3),
+        (3,),
+    ),
+    (
+        "conv1d(dilation,groups)",
+        lambda F, x, w, b: F.conv1d(x, w, b, dilation=2, groups=2),
+        (1, 4, 9),
+        (6, 2, 3),
+        None,
+    ),
+    (
+        "conv1d(same,even k)",
+        lambda F, x, w, b: F.conv1d(x, w, b, padding="same"),
+        (2, 2, 6),
+        (3, 2, 4),
+        (3,),
+    ),
+    (
+        "conv1d(same,odd k)",
+        lambda F, x, w, b: F.conv1d(x, w, b, padding="same"),
+        (1, 2, 6),
+        (2, 2, 3),
+        (2,),
+    ),
     ("conv1d(unbatched)", lambda F, x, w, b: F.conv1d(x, w, b), (3, 6), (2, 3, 3), (2,)),
-    ("conv_transpose2d", lambda F, x, w, b: F.conv_transpose2d(x, w, b), (2, 3, 4, 4),
-     (3, 2, 3, 3), (2,)),
-    ("conv_transpose2d(stride,pad)",
-     lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1), (2, 2, 3, 3),
-     (2, 3, 4, 4), (3,)),
-    ("conv_transpose2d(output_padding)",
-     lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=(2, 3), padding=(1, 0),
-                                           output_padding=(1, 2)),
-     (1, 2, 3, 2), (2, 2, 3, 3), (2,)),
-    ("conv_transpose2d(groups,dilation)",
-     lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, groups=2, dilation=2),
-     (1, 4, 3, 3), (4, 1, 2, 3), None),
-    ("conv_transpose2d(unbatched)", lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2),
-     (2, 3, 3), (2, 1, 2, 2), (1,)),
+    (
+        "conv_transpose2d",
+        lambda F, x, w, b: F.conv_transpose2d(x, w, b),
+        (2, 3, 4, 4),
+        (3, 2, 3, 3),
+        (2,),
+    ),
+    (
+        "conv_transpose2d(stride,pad)",
+        lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
+        (2, 2, 3, 3),
+        (2, 3, 4, 4),
+        (3,),
+    ),
+    (
+        "conv_transpose2d(output_padding)",
+        lambda F, x, w, b: F.conv_transpose2d(
+            x, w, b, stride=(2, 3), padding=(1, 0), output_padding=(1, 2)
+        ),
+        (1, 2, 3, 2),
+        (2, 2, 3, 3),
+        (2,),
+    ),
+    (
+        "conv_transpose2d(groups,dilation)",
+        lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, groups=2, dilation=2),
+        (1, 4, 3, 3),
+        (4, 1, 2, 3),
+        None,
+    ),
+    (
+        "conv_transpose2d(unbatched)",
+        lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2),
+        (2, 3, 3),
+        (2, 1, 2, 2),
+        (1,),
+    ),
 ]
 IDS = [c[0] for c in CONV_CASES]
 
@@ -114,8 +163,9 @@ def test_conv_errors_use_torch_wording(torch):
         lambda F, L: F.conv1d(L.zeros(2, 3, 8, 1), L.zeros(4, 3, 3)),
         lambda F, L: F.conv1d(L.zeros(2, 3, 2), L.zeros(4, 3, 3)),
         lambda F, L: F.conv_transpose2d(L.zeros(2, 3, 8, 8), L.zeros(2, 3, 3, 3)),
-        lambda F, L: F.conv_transpose2d(L.zeros(2, 3, 8, 8), L.zeros(3, 2, 3, 3), stride=2,
-                                        output_padding=2),
+        lambda F, L: F.conv_transpose2d(
+            L.zeros(2, 3, 8, 8), L.zeros(3, 2, 3, 3), stride=2, output_padding=2
+        ),
     ]
     for case in cases:
         with pytest.raises(RuntimeError) as theirs:
@@ -132,6 +182,7 @@ def _bn(training):
         rm = d2lmods.tensor(np.linspace(-0.5, 0.5, c))
         rv = d2lmods.tensor(np.linspace(0.5, 2.0, c))
         return F.batch_norm(x, rm, rv, w, b, training=training, momentum=0.1, eps=1e-5)
+
     return fn
 
 
@@ -165,8 +216,13 @@ def test_batch_norm_matches_torch(torch, shape, training, affine):
         y = Fn.batch_norm(xt, rmt, rvt, wt, bt, training=training, momentum=0.3, eps=1e-3)
         y.backward(lib.tensor(np.cos(np.arange(y.numel())).reshape(shape).astype(np.float32)))
         grads = [t.grad.numpy() for t in (xt, wt, bt) if t is not None]
-        res[lib.__name__] = (type(y.grad_fn).__name__, y.detach().numpy(), grads,
-                             rmt.numpy(), rvt.numpy())
+        res[lib.__name__] = (
+            type(y.grad_fn).__name__,
+            y.detach().numpy(),
+            grads,
+            rmt.numpy(),
+            rvt.numpy(),
+        )
     ours, theirs = res["d2lmods"], res["torch"]
     assert ours[0] == theirs[0] == "NativeBatchNormBackward0"
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-5)
@@ -196,10 +252,16 @@ def test_batch_norm_refuses_a_second_backward_after_the_weight_changed_in_place(
 
 # ------------------------------------------------------------------------------ max_pool2d
 @pytest.mark.oracle
-@pytest.mark.parametrize("args", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
-                                  dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 1)),
-                                  dict(kernel_size=2, ceil_mode=True)],
-                         ids=["2", "3-2-1", "rect", "ceil"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 1)),
+        dict(kernel_size=2, ceil_mode=True),
+    ],
+    ids=["2", "3-2-1", "rect", "ceil"],
+)
 def test_max_pool2d_indices_match_torch(torch, args):
     x = _x(2, 3, 7, 7).astype(np.float32)
     xo, xt = d2lmods.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -217,6 +279,7 @@ def test_max_pool2d_indices_match_torch(torch, args):
 def test_new_ops_use_only_the_signatures_warmup_compiles():
     from d2lmods import warmup
     from d2lmods.kernels import conv as kconv, jit_enabled
+
     if not jit_enabled():
         pytest.skip("NUMBA_DISABLE_JIT=1: nothing is compiled")
     warmup.warm()

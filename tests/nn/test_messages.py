@@ -1,4 +1,5 @@
 """Where the learner-facing texts live: ``d2lmods._messages``, which sits below every layer."""
+
 import ast
 import pathlib
 
@@ -21,8 +22,11 @@ def test_messages_import_nothing_from_d2lmods():
 
 
 def test_every_fix_text_lives_in_messages():
-    outside = [f"{path.relative_to(PACKAGE)}:{i}"
-               for path in PACKAGE.rglob("*.py")
-               if MESSAGES not in path.parents and path not in RENDERERS
-               for i, line in enumerate(path.read_text().splitlines(), 1) if "Fix:" in line]
+    outside = [
+        f"{path.relative_to(PACKAGE)}:{i}"
+        for path in PACKAGE.rglob("*.py")
+        if MESSAGES not in path.parents and path not in RENDERERS
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if "Fix:" in line
+    ]
     assert outside == []

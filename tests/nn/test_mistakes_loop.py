@@ -3,6 +3,7 @@
 Each mistake warns or raises once, naming the cause, the place and a fix; its corrected twin
 runs with every warning turned into an error.
 """
+
 import warnings
 
 import pytest
@@ -39,8 +40,10 @@ def _classifier(*extra):
 
 # ---- softmax before the cross-entropy loss ----------------------------------------------------
 
-@pytest.mark.parametrize("squash,name", [(nn.Softmax(dim=1), "softmax"),
-                                         (nn.LogSoftmax(dim=1), "log_softmax")])
+
+@pytest.mark.parametrize(
+    "squash,name", [(nn.Softmax(dim=1), "softmax"), (nn.LogSoftmax(dim=1), "log_softmax")]
+)
 def test_softmax_before_cross_entropy(squash, name):
     X, y = _data()
     net = nn.Sequential(_classifier(), squash)
@@ -60,23 +63,28 @@ def test_softmax_before_cross_entropy(squash, name):
         plain = _classifier()
         loss_fn(plain(X), y).backward()
         F.cross_entropy(plain(X), y).backward()
-        F.nll_loss(F.log_softmax(plain(X), dim=1), y).backward()   # NLLLoss wants log-probs
-        F.softmax(plain(X), dim=1).argmax(dim=1)                    # probabilities to show
+        F.nll_loss(F.log_softmax(plain(X), dim=1), y).backward()  # NLLLoss wants log-probs
+        F.softmax(plain(X), dim=1).argmax(dim=1)  # probabilities to show
 
     silent(correct)
 
 
 def test_functional_cross_entropy_after_softmax():
     X, y = _data()
-    with pytest.warns(TW, match=r"cross_entropy got an input of shape \(8, 3\) that already went "
-                                r"through softmax"):
+    with pytest.warns(
+        TW,
+        match=r"cross_entropy got an input of shape \(8, 3\) that already went "
+        r"through softmax",
+    ):
         F.cross_entropy(F.softmax(_classifier()(X), dim=1), y)
 
 
 # ---- evaluation in training mode -----------------------------------------------------------
 
-@pytest.mark.parametrize("layer,name", [(nn.Dropout(0.5), "Dropout at 2"),
-                                        (nn.BatchNorm1d(8), "BatchNorm1d at 2")])
+
+@pytest.mark.parametrize(
+    "layer,name", [(nn.Dropout(0.5), "Dropout at 2"), (nn.BatchNorm1d(8), "BatchNorm1d at 2")]
+)
 def test_evaluation_without_eval(layer, name):
     X, y = _data()
     net = _classifier(layer)
@@ -97,7 +105,7 @@ def test_evaluation_without_eval(layer, name):
         evaluate()
         net.train()
         F.cross_entropy(net(X), y).backward()
-        with torch.no_grad():                       # no Dropout/BatchNorm: the mode is irrelevant
+        with torch.no_grad():  # no Dropout/BatchNorm: the mode is irrelevant
             _classifier()(X)
 
     silent(correct)
@@ -118,7 +126,7 @@ class FunctionalDropout(nn.Module):
 def test_functional_dropout_without_training_flag():
     X, _ = _data()
     net = FunctionalDropout(False)
-    silent(net, X)                                   # training mode: same as intended
+    silent(net, X)  # training mode: same as intended
     net.eval()
     caught = record(lambda: [net(X) for _ in range(3)])
     assert len(caught) == 1
@@ -129,10 +137,11 @@ def test_functional_dropout_without_training_flag():
     silent(good, X)
     good.eval()
     out = silent(lambda: (good(X), good(X)))
-    assert torch.equal(out[0], out[1])               # eval() turned it off
+    assert torch.equal(out[0], out[1])  # eval() turned it off
 
 
 # ---- total_loss += loss -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("after_backward", [True, False])
 def test_summing_losses_across_batches(after_backward):
@@ -167,9 +176,9 @@ def test_loss_terms_summed_before_one_backward_are_silent():
         total_loss = 0.0
         for _ in range(3):
             out = net(X)
-            a, b = F.cross_entropy(out, y), (out ** 2).mean()
+            a, b = F.cross_entropy(out, y), (out**2).mean()
             loss = a + b
-            reg = sum((p ** 2).sum() for p in net.parameters())
+            reg = sum((p**2).sum() for p in net.parameters())
             loss += 0.01 * reg
             opt.zero_grad()
             loss.backward()
@@ -182,6 +191,7 @@ def test_loss_terms_summed_before_one_backward_are_silent():
 
 
 # ---- in-place writes through .data on a non-leaf in forward ---------------------------------
+
 
 class Rescale(nn.Module):
     def __init__(self, through_data):
@@ -210,15 +220,16 @@ def test_data_write_on_a_non_leaf_in_forward():
     def correct():
         Rescale(False)(X).sum().backward()
         lin = nn.Linear(4, 4)
-        lin.weight.data.clamp_(-1, 1)                  # a parameter (leaf) through .data: fine
+        lin.weight.data.clamp_(-1, 1)  # a parameter (leaf) through .data: fine
         with torch.no_grad():
-            lin(X).data.mul_(2)                        # no graph recorded: nothing to miss
-        lin(X).data.numpy()                            # reading is fine
+            lin(X).data.mul_(2)  # no graph recorded: nothing to miss
+        lin(X).data.numpy()  # reading is fine
 
     silent(correct)
 
 
 # ---- step() without gradients -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("order", ["no_backward", "zero_after_backward"])
 def test_step_without_gradients(order):
@@ -260,7 +271,7 @@ def test_usual_step_orders_are_silent(set_to_none):
             F.cross_entropy(net(X), y).backward()
             opt.step()
         opt.zero_grad(set_to_none=set_to_none)
-        for _ in range(2):                              # backward; step; zero_grad
+        for _ in range(2):  # backward; step; zero_grad
             F.cross_entropy(net(X), y).backward()
             opt.step()
             opt.zero_grad(set_to_none=set_to_none)
@@ -277,6 +288,7 @@ def test_usual_step_orders_are_silent(set_to_none):
 
 
 # ---- a layer created inside forward --------------------------------------------------------
+
 
 def test_layer_created_inside_forward():
     class Net(nn.Module):
@@ -301,14 +313,15 @@ def test_layer_created_inside_forward():
             self.body = nn.Sequential(nn.Linear(20, 20), nn.ReLU(), nn.Linear(20, 10))
 
         def forward(self, X):
-            H = nn.ReLU()(self.hidden(X))              # no weights: nothing to train
-            H = self.body[:2](H)                       # a slice of registered layers
+            H = nn.ReLU()(self.hidden(X))  # no weights: nothing to train
+            H = self.body[:2](H)  # a slice of registered layers
             return self.out(H) + nn.Flatten()(X)[:, :10]
 
     silent(lambda: Good()(torch.randn(2, 20)))
 
 
 # ---- the parameters() generator used up ---------------------------------------------------
+
 
 def test_parameters_generator_used_up():
     net = _classifier()
@@ -317,19 +330,23 @@ def test_parameters_generator_used_up():
     with pytest.raises(ValueError) as err:
         torch.optim.SGD(params, lr=0.1)
     text = str(err.value)
-    assert "already used up" in text and "optimizer = torch.optim.SGD(net.parameters(), lr=0.1)" in text
+    assert (
+        "already used up" in text
+        and "optimizer = torch.optim.SGD(net.parameters(), lr=0.1)" in text
+    )
     params = list(net.parameters())
     silent(lambda: (sum(p.numel() for p in params), torch.optim.SGD(params, lr=0.1)))
 
 
 # ---- a loss computed under no_grad, then backward ----------------------------------------
 
+
 def test_backward_of_a_loss_computed_under_no_grad():
     X, y = _data()
     net = _classifier()
     with torch.no_grad():
         out = net(X)
-    loss = nn.CrossEntropyLoss()(out, y)        # the loss outside, the forward inside no_grad
+    loss = nn.CrossEntropyLoss()(out, y)  # the loss outside, the forward inside no_grad
     with pytest.raises(RuntimeError) as err:
         loss.backward()
     text = str(err.value)
@@ -339,13 +356,14 @@ def test_backward_of_a_loss_computed_under_no_grad():
 
     def correct():
         with torch.no_grad():
-            F.cross_entropy(net(X), y)                  # validation
+            F.cross_entropy(net(X), y)  # validation
         F.cross_entropy(net(X), y).backward()
 
     silent(correct)
 
 
 # ---- a parameter or layer replaced after the optimizer was built -----------------------------
+
 
 def test_parameter_replaced_after_the_optimizer():
     X, y = _data()
@@ -355,7 +373,7 @@ def test_parameter_replaced_after_the_optimizer():
     F.cross_entropy(net(X), y).backward()
     with pytest.warns(TW, match=r"SGD.step\(\) still updates the old parameter 'weight' of Linear"):
         opt.step()
-    assert float(net[0].weight.detach().abs().sum()) == 0.0     # indeed never trained
+    assert float(net[0].weight.detach().abs().sum()) == 0.0  # indeed never trained
 
 
 def test_layer_replaced_after_the_optimizer():
@@ -378,13 +396,13 @@ def test_replacement_before_the_optimizer_is_silent():
         opt = torch.optim.SGD(net.parameters(), lr=0.1)
         F.cross_entropy(net(X), y).backward()
         opt.step()
-        old = torch.optim.SGD(net.parameters(), lr=0.1)       # transfer learning: new head,
-        net[2] = nn.Linear(8, 3)                               # new optimizer, old one unused
+        old = torch.optim.SGD(net.parameters(), lr=0.1)  # transfer learning: new head,
+        net[2] = nn.Linear(8, 3)  # new optimizer, old one unused
         opt = torch.optim.SGD(net.parameters(), lr=0.1)
         F.cross_entropy(net(X), y).backward()
         opt.step()
         with torch.no_grad():
-            net[0].weight.copy_(torch.ones(8, 4))              # in place: the optimizer sees it
+            net[0].weight.copy_(torch.ones(8, 4))  # in place: the optimizer sees it
         old.zero_grad()
 
     silent(correct)
@@ -392,12 +410,16 @@ def test_replacement_before_the_optimizer_is_silent():
 
 # ---- module.requires_grad = False ----------------------------------------------------------
 
+
 def test_requires_grad_attribute_on_a_module():
     net = _classifier()
-    with pytest.warns(nn.ModuleUsageWarning, match=r"Linear.requires_grad = False sets a plain "
-                                                   r"Python attribute.*requires_grad_\(False\)"):
+    with pytest.warns(
+        nn.ModuleUsageWarning,
+        match=r"Linear.requires_grad = False sets a plain "
+        r"Python attribute.*requires_grad_\(False\)",
+    ):
         net[0].requires_grad = False
-    assert net[0].weight.requires_grad                          # nothing was frozen
+    assert net[0].weight.requires_grad  # nothing was frozen
 
     def correct():
         net[0].requires_grad_(False)
@@ -410,8 +432,10 @@ def test_requires_grad_attribute_on_a_module():
 
 # ---- train()/eval() shadowed --------------------------------------------------------------
 
+
 def test_model_defining_its_own_train():
     with pytest.warns(nn.ModuleUsageWarning) as rec:
+
         class Model(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -422,15 +446,16 @@ def test_model_defining_its_own_train():
 
     text = str(rec[0].message)
     findings = utils.find_mode_overrides(nn.Sequential(Model()))
-    assert [(f.path, f.type_name, f.method, f.problem) for f in findings] == \
-        [("0", "Model", "train", text)]
+    assert [(f.path, f.type_name, f.method, f.problem) for f in findings] == [
+        ("0", "Model", "train", text)
+    ]
     assert "Model defines its own train(X, y, epochs=10)" in text
     assert "`def fit(self, X, y, epochs=10):`" in text
     assert rec[0].filename == __file__
 
     def correct():
         class Model(nn.Module):
-            def train(self, mode=True):                 # an override that keeps the contract
+            def train(self, mode=True):  # an override that keeps the contract
                 super().train(mode)
                 return self
 
@@ -450,6 +475,7 @@ def test_model_defining_its_own_train():
 
 # ---- loss arguments swapped ----------------------------------------------------------------
 
+
 def test_cross_entropy_arguments_swapped():
     X, y = _data()
     net = _classifier()
@@ -465,28 +491,37 @@ def test_bce_arguments_swapped():
     X, _ = _data()
     net = nn.Linear(4, 1)
     y = (torch.rand(8, 1) > 0.5).float()
-    with pytest.warns(TW, match=r"binary_cross_entropy_with_logits got its arguments the other way"):
+    with pytest.warns(
+        TW, match=r"binary_cross_entropy_with_logits got its arguments the other way"
+    ):
         nn.BCEWithLogitsLoss()(y, net(X))
     silent(lambda: nn.BCEWithLogitsLoss()(net(X), y).backward())
 
 
 # ---- cross-entropy targets of the wrong kind ------------------------------------------------
 
-@pytest.mark.parametrize("target,exc,expected", [
-    (torch.tensor([0.0, 2.0, 1.0, 1.0]), RuntimeError, "y.long()"),
-    (torch.zeros(4, 5), RuntimeError, "argmax"),
-    (torch.tensor([[0], [2], [1], [1]]), ValueError, "y.reshape(-1)"),
-])
+
+@pytest.mark.parametrize(
+    "target,exc,expected",
+    [
+        (torch.tensor([0.0, 2.0, 1.0, 1.0]), RuntimeError, "y.long()"),
+        (torch.zeros(4, 5), RuntimeError, "argmax"),
+        (torch.tensor([[0], [2], [1], [1]]), ValueError, "y.reshape(-1)"),
+    ],
+)
 def test_cross_entropy_targets_of_the_wrong_kind(target, exc, expected):
     with pytest.raises(exc) as err:
         F.cross_entropy(torch.randn(4, 3), target)
     text = str(err.value)
-    assert ("cross_entropy expects either class indices (int64) of shape (N,), one label per "
-            "sample, or class probabilities (float) of the input's shape (N, C)") in text
+    assert (
+        "cross_entropy expects either class indices (int64) of shape (N,), one label per "
+        "sample, or class probabilities (float) of the input's shape (N, C)"
+    ) in text
     assert expected in text
 
 
 # ---- one BatchNorm at two places -------------------------------------------------------------
+
 
 def test_one_batchnorm_at_two_places():
     bn = nn.BatchNorm1d(8)
@@ -496,10 +531,13 @@ def test_one_batchnorm_at_two_places():
     assert len(caught) == 1
     text = str(caught[0].message)
     assert "The same BatchNorm1d instance runs at Sequential.1, Sequential.4" in text
-    assert "`nn.BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, " \
-           "track_running_stats=True)` for each" in text
-    assert [(type(f.obj).__name__, f.paths) for f in utils.find_shared_norms(net)] == \
-        [("BatchNorm1d", ["1", "4"])]
+    assert (
+        "`nn.BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+        "track_running_stats=True)` for each" in text
+    )
+    assert [(type(f.obj).__name__, f.paths) for f in utils.find_shared_norms(net)] == [
+        ("BatchNorm1d", ["1", "4"])
+    ]
 
     class Twice(nn.Module):
         def __init__(self):
@@ -513,12 +551,18 @@ def test_one_batchnorm_at_two_places():
         Twice()(torch.randn(4, 8))
 
     def correct():
-        good = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
-                             nn.BatchNorm1d(8), nn.Linear(8, 3))
+        good = nn.Sequential(
+            nn.Linear(4, 8),
+            nn.BatchNorm1d(8),
+            nn.ReLU(),
+            nn.Linear(8, 8),
+            nn.BatchNorm1d(8),
+            nn.Linear(8, 3),
+        )
         for _ in range(2):
             good(X)
         assert utils.find_shared_norms(good) == []
-        tied = nn.Linear(8, 8)                           # weight tying of a Linear is fine
+        tied = nn.Linear(8, 8)  # weight tying of a Linear is fine
         nn.Sequential(nn.Linear(4, 8), tied, nn.ReLU(), tied)(X)
         net.eval()
         net(X)

@@ -3,6 +3,7 @@
 Every mistake has its correct variant next to it, run with all warnings turned
 into errors: correct code must stay completely silent.
 """
+
 import copy
 import warnings
 
@@ -29,6 +30,7 @@ def quiet(fn, *args):
 
 # ---- 1. modules kept in a plain list / dict / tuple ----------------------------------------------
 
+
 class ListNet(nn.Module):
     def __init__(self, container):
         super().__init__()
@@ -40,11 +42,14 @@ class ListNet(nn.Module):
         return X
 
 
-@pytest.mark.parametrize("container,word,fix", [(list, "list", "nn.ModuleList"),
-                                                (tuple, "tuple", "nn.ModuleList")])
+@pytest.mark.parametrize(
+    "container,word,fix", [(list, "list", "nn.ModuleList"), (tuple, "tuple", "nn.ModuleList")]
+)
 def test_modules_in_plain_list_or_tuple(container, word, fix):
-    with pytest.warns(nn.UnregisteredModuleWarning,
-                      match=rf"ListNet\.layers\[0\] \(Linear\), ListNet\.layers\[1\].*plain Python {word}.*{fix}"):
+    with pytest.warns(
+        nn.UnregisteredModuleWarning,
+        match=rf"ListNet\.layers\[0\] \(Linear\), ListNet\.layers\[1\].*plain Python {word}.*{fix}",
+    ):
         ListNet(container)
     net = silent(ListNet, nn.ModuleList)
     assert len(list(net.parameters())) == 4
@@ -56,9 +61,13 @@ def test_modules_in_plain_dict():
             super().__init__()
             self.heads = wrap({"cls": nn.Linear(4, 3), "box": nn.Linear(4, 4)})
 
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"DictNet\.heads\['cls'\].*nn\.ModuleDict"):
+    with pytest.warns(
+        nn.UnregisteredModuleWarning, match=r"DictNet\.heads\['cls'\].*nn\.ModuleDict"
+    ):
         DictNet(dict)
-    assert [n for n, _ in silent(DictNet, nn.ModuleDict).named_parameters()][0] == "heads.cls.weight"
+    assert [n for n, _ in silent(DictNet, nn.ModuleDict).named_parameters()][
+        0
+    ] == "heads.cls.weight"
 
 
 def test_list_appended_after_assignment():
@@ -74,18 +83,19 @@ def test_list_appended_after_assignment():
                 X = b(X)
             return X
 
-    net = MySequential(nn.Linear(2, 2), nn.Linear(2, 1))     # empty when assigned: silent here ...
+    net = MySequential(nn.Linear(2, 2), nn.Linear(2, 1))  # empty when assigned: silent here ...
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.blocks\[1\] \(Linear\)"):
-        net(d2lmods.randn(3, 2))                                 # ... reported at the first call
+        net(d2lmods.randn(3, 2))  # ... reported at the first call
     net = MySequential()
-    net.blocks.append(nn.Linear(2, 1))                           # filled after construction ...
+    net.blocks.append(nn.Linear(2, 1))  # filled after construction ...
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.blocks\[0\] \(Linear\)"):
-        net(d2lmods.randn(3, 2))                                 # ... reported at the first call
+        net(d2lmods.randn(3, 2))  # ... reported at the first call
     good = silent(MySequential, nn.Linear(2, 2), nn.Linear(2, 1), registered=True)
     silent(good, d2lmods.randn(3, 2))
 
 
 # ---- 2. plain tensors instead of nn.Parameter ---------------------------------------------------
+
 
 def test_plain_tensor_instead_of_parameter():
     class MyLinear(nn.Module):
@@ -94,8 +104,10 @@ def test_plain_tensor_instead_of_parameter():
             w = d2lmods.randn(3, 2, requires_grad=not as_param)
             self.weight = nn.Parameter(w) if as_param else w
 
-    with pytest.warns(nn.UnregisteredModuleWarning,
-                      match=r"MyLinear\.weight is a plain tensor with requires_grad=True.*nn\.Parameter"):
+    with pytest.warns(
+        nn.UnregisteredModuleWarning,
+        match=r"MyLinear\.weight is a plain tensor with requires_grad=True.*nn\.Parameter",
+    ):
         MyLinear(False)
     assert [n for n, _ in silent(MyLinear, True).named_parameters()] == ["weight"]
 
@@ -106,26 +118,31 @@ def test_parameters_in_plain_list():
             super().__init__()
             self.ws = wrap([nn.Parameter(d2lmods.randn(2, 2)) for _ in range(2)])
 
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"P\.ws\[0\] \(Parameter\).*nn\.ParameterList"):
+    with pytest.warns(
+        nn.UnregisteredModuleWarning, match=r"P\.ws\[0\] \(Parameter\).*nn\.ParameterList"
+    ):
         P(list)
     assert len(list(silent(P, nn.ParameterList).parameters())) == 2
 
 
 # ---- 3. add_module replacing a child -------------------------------------------------------------
 
+
 def test_add_module_replacing_a_child_warns():
     class Blocks(nn.Sequential):
         def __init__(self, name):
             super().__init__()
-            for i in range(2):                   # one name in the loop of __init__
+            for i in range(2):  # one name in the loop of __init__
                 self.add_module(name(i), nn.Linear(2, 2))
 
-    with pytest.warns(nn.ModuleUsageWarning, match=r"add_module\('block', Linear\) replaces the child"):
+    with pytest.warns(
+        nn.ModuleUsageWarning, match=r"add_module\('block', Linear\) replaces the child"
+    ):
         Blocks(lambda i: "block")
     assert len(silent(Blocks, lambda i: f"block{i}")) == 2
     net = nn.Sequential()
     net.add_module("block", nn.Linear(2, 2))
-    silent(net.add_module, "block", nn.Linear(2, 2))   # outside __init__: replacing by name
+    silent(net.add_module, "block", nn.Linear(2, 2))  # outside __init__: replacing by name
     good = nn.Sequential()
     for i in range(3):
         silent(good.add_module, f"block {i}", nn.Linear(2, 2))
@@ -136,17 +153,22 @@ def test_add_module_replacing_a_child_warns():
 
 # ---- 4. forgetting super().__init__() ------------------------------------------------------------
 
+
 def test_forgetting_super_init():
     class Net(nn.Module):
         def __init__(self):
             self.hidden = nn.Linear(2, 2)
 
-    with pytest.raises(AttributeError, match=r"cannot assign module before Module.__init__\(\) call.*"
-                                             r"call super\(\).__init__\(\) as the first line of Net.__init__"):
+    with pytest.raises(
+        AttributeError,
+        match=r"cannot assign module before Module.__init__\(\) call.*"
+        r"call super\(\).__init__\(\) as the first line of Net.__init__",
+    ):
         Net()
 
 
 # ---- 5. misspelled forward -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("typo", ["foward", "forwad", "Forward", "forwrd"])
 def test_misspelled_forward(typo):
@@ -156,7 +178,9 @@ def test_misspelled_forward(typo):
     with pytest.raises(NotImplementedError) as err:
         Net()(d2lmods.ones(1))
     assert str(err.value).startswith(
-        f'Module [Net] is missing the required "forward" function \u2014 did you mean to name `{typo}` forward?')
+        f'Module [Net] is missing the required "forward" function \u2014 '
+        f"did you mean to name `{typo}` forward?"
+    )
 
 
 def test_missing_forward_without_close_name():
@@ -164,11 +188,14 @@ def test_missing_forward_without_close_name():
         def compute(self, X):
             return X
 
-    with pytest.raises(NotImplementedError, match=r"Fix: define `def forward\(self, X\): \.\.\.` in Net"):
+    with pytest.raises(
+        NotImplementedError, match=r"Fix: define `def forward\(self, X\): \.\.\.` in Net"
+    ):
         Net()(d2lmods.ones(1))
 
 
 # ---- 6. calling .forward() directly on a lazy layer -------------------------------------------
+
 
 def test_forward_called_directly_on_lazy_layer():
     class Net(nn.Module):
@@ -177,9 +204,11 @@ def test_forward_called_directly_on_lazy_layer():
             self.hidden = nn.LazyLinear(4)
 
         def forward(self, X):
-            return self.hidden.forward(X)            # skips the hook that sizes the layer
+            return self.hidden.forward(X)  # skips the hook that sizes the layer
 
-    with pytest.raises(RuntimeError, match=r"(?s)LazyLinear.forward\(\) was called directly.*net\(X\)"):
+    with pytest.raises(
+        RuntimeError, match=r"(?s)LazyLinear.forward\(\) was called directly.*net\(X\)"
+    ):
         Net()(d2lmods.randn(2, 3))
     layer = nn.LazyLinear(4)
     with pytest.raises(RuntimeError, match=r"called directly"):
@@ -189,9 +218,13 @@ def test_forward_called_directly_on_lazy_layer():
 
 # ---- 7. a layer class instead of an instance ---------------------------------------------------
 
+
 def test_layer_class_instead_of_instance():
-    with pytest.raises(TypeError, match=r"nn.Sequential got the class nn.Identity at position 1.*"
-                                        r"did you mean nn.Identity\(\)\?"):
+    with pytest.raises(
+        TypeError,
+        match=r"nn.Sequential got the class nn.Identity at position 1.*"
+        r"did you mean nn.Identity\(\)\?",
+    ):
         nn.Sequential(nn.Linear(2, 3), nn.Identity)
     with pytest.raises(TypeError, match=r"did you mean nn.Linear\(\)\?"):
         nn.ModuleList([nn.Linear])
@@ -202,19 +235,25 @@ def test_layer_class_instead_of_instance():
 
 # ---- 8. a list passed to Sequential ---------------------------------------------------------------
 
+
 def test_list_passed_to_sequential():
     layers = [nn.Linear(2, 3), nn.Linear(3, 1)]
-    with pytest.raises(TypeError, match=r"got a list of 2 modules at position 0.*nn.Sequential\(\*layers\)"):
+    with pytest.raises(
+        TypeError, match=r"got a list of 2 modules at position 0.*nn.Sequential\(\*layers\)"
+    ):
         nn.Sequential(layers)
     assert len(silent(nn.Sequential, *layers)) == 2
 
 
 # ---- 9. calling a ModuleList like a Sequential ---------------------------------------------------
 
+
 def test_calling_a_modulelist():
     blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
-    with pytest.raises(NotImplementedError,
-                       match=r'missing the required "forward" function.*for layer in self.layers.*nn.Sequential'):
+    with pytest.raises(
+        NotImplementedError,
+        match=r'missing the required "forward" function.*for layer in self.layers.*nn.Sequential',
+    ):
         blocks(d2lmods.ones(1, 2))
     with pytest.raises(NotImplementedError, match="ModuleDict only holds modules"):
         nn.ModuleDict({"a": nn.Linear(1, 1)})(d2lmods.ones(1, 1))
@@ -223,23 +262,32 @@ def test_calling_a_modulelist():
 
 # ---- 10. layer sizes that do not chain -----------------------------------------------------------
 
+
 def test_linear_sizes_that_do_not_chain(torch):
     net = nn.Sequential(nn.Linear(20, 256), nn.Identity(), nn.Linear(128, 10))
     with pytest.raises(RuntimeError) as err:
         net(d2lmods.randn(2, 20))
     text = str(err.value)
     with pytest.raises(RuntimeError) as t_err:
-        torch.nn.Sequential(torch.nn.Linear(20, 256), torch.nn.Identity(), torch.nn.Linear(128, 10))(
-            torch.randn(2, 20))
-    assert text.startswith(str(t_err.value))            # torch's line first ...
-    assert "Linear at Sequential.2 expects in_features=128" in text   # ... then the place
-    assert "last dimension is 256" in text and "nn.Linear(256, 10)" in text and "nn.LazyLinear(10)" in text
-    assert silent(nn.Sequential(nn.Linear(20, 256), nn.Linear(256, 10)), d2lmods.randn(2, 20)).shape == \
-        d2lmods.Size([2, 10])
+        torch.nn.Sequential(
+            torch.nn.Linear(20, 256), torch.nn.Identity(), torch.nn.Linear(128, 10)
+        )(torch.randn(2, 20))
+    assert text.startswith(str(t_err.value))  # torch's line first ...
+    assert "Linear at Sequential.2 expects in_features=128" in text  # ... then the place
+    assert (
+        "last dimension is 256" in text
+        and "nn.Linear(256, 10)" in text
+        and "nn.LazyLinear(10)" in text
+    )
+    assert silent(
+        nn.Sequential(nn.Linear(20, 256), nn.Linear(256, 10)), d2lmods.randn(2, 20)
+    ).shape == d2lmods.Size([2, 10])
 
 
 def test_image_batch_into_linear_suggests_flatten():
-    with pytest.raises(RuntimeError, match=r"flatten it first with nn.Flatten\(\) and use in_features=784"):
+    with pytest.raises(
+        RuntimeError, match=r"flatten it first with nn.Flatten\(\) and use in_features=784"
+    ):
         nn.Linear(784, 10)(d2lmods.randn(2, 1, 28, 28))
 
 
@@ -248,7 +296,7 @@ def test_shape_error_inside_custom_module_names_the_attribute_path():
         def __init__(self):
             super().__init__()
             self.hidden = nn.Linear(20, 256)
-            self.out = nn.Linear(265, 10)          # typo
+            self.out = nn.Linear(265, 10)  # typo
 
         def forward(self, X):
             return self.out(self.hidden(X))
@@ -269,7 +317,7 @@ def test_error_from_a_non_linear_child_names_the_path():
 
     class BadKey(nn.Module):
         def forward(self, X):
-            raise KeyError("k")                  # KeyError prints its repr: the place goes in a note
+            raise KeyError("k")  # KeyError prints its repr: the place goes in a note
 
     with pytest.raises(KeyError) as err:
         nn.Sequential(BadKey())(d2lmods.ones(1))
@@ -285,23 +333,26 @@ def test_shape_error_from_an_op_inside_a_custom_layer_names_the_path():
         def forward(self, X):
             return d2lmods.matmul(X, self.weight)
 
-    net = nn.Sequential(MyLinear(64, 8), MyLinear(16, 1))     # 8 outputs feed 16 inputs
+    net = nn.Sequential(MyLinear(64, 8), MyLinear(16, 1))  # 8 outputs feed 16 inputs
     with pytest.raises(RuntimeError, match=r"(?s)\(raised inside MyLinear at Sequential.1\)"):
         net(d2lmods.rand(2, 64))
 
 
 # ---- 11. float64 or numpy inputs into a float32 model ------------------------------------------
 
+
 def test_float64_input_into_float32_model(torch):
     net = nn.Sequential(nn.Linear(3, 2))
-    x64 = d2lmods.from_numpy(np.random.rand(4, 3))          # numpy defaults to float64
+    x64 = d2lmods.from_numpy(np.random.rand(4, 3))  # numpy defaults to float64
     with pytest.raises(RuntimeError) as err:
         net(x64)
     with pytest.raises(RuntimeError) as t_err:
         torch.nn.Sequential(torch.nn.Linear(3, 2))(torch.from_numpy(np.random.rand(4, 3)))
     text = str(err.value)
     assert text.startswith(str(t_err.value))
-    assert "Linear at Sequential.0" in text and "d2lmods.float64" in text and "d2lmods.float32" in text
+    assert (
+        "Linear at Sequential.0" in text and "d2lmods.float64" in text and "d2lmods.float32" in text
+    )
     assert "X.float()" in text
     silent(net, x64.float())
 
@@ -317,10 +368,13 @@ class Net(nn.Module):
 
 def test_numpy_array_into_a_module():
     x = np.random.rand(4, 3)
-    with pytest.raises(TypeError, match=r"^Sequential got a numpy.ndarray.*"
-                                        r"torch.from_numpy\(x\).float\(\)") as err:
+    with pytest.raises(
+        TypeError,
+        match=r"^Sequential got a numpy.ndarray.*"
+        r"torch.from_numpy\(x\).float\(\)",
+    ) as err:
         nn.Sequential(nn.Linear(3, 2))(x)
-    assert "\n" not in str(err.value)                 # one message, nothing appended
+    assert "\n" not in str(err.value)  # one message, nothing appended
     with pytest.raises(TypeError, match=r"^LazyLinear got a numpy.ndarray"):
         nn.LazyLinear(2)(x)
     with pytest.raises(TypeError, match=r"Linear at Net.fc got a numpy.ndarray"):
@@ -337,9 +391,12 @@ def test_double_model_with_float_input():
 
 # ---- 12. lazy parameters read or initialized before the first call ------------------------------
 
+
 def test_lazy_parameters_read_too_early():
     net = nn.Sequential(nn.LazyLinear(8), nn.LazyLinear(1))
-    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter.*sample batch"):
+    with pytest.raises(
+        RuntimeError, match="Can't access the shape of an uninitialized parameter.*sample batch"
+    ):
         net[0].weight.shape
     with pytest.raises(ValueError, match="run one forward with a sample batch first"):
         sum(p.numel() for p in net.parameters())
@@ -360,6 +417,7 @@ def test_lazy_parameters_initialized_too_early():
 
 # ---- 13. load_state_dict mistakes ------------------------------------------------------------
 
+
 def test_load_state_dict_with_prefixed_keys():
     sd = {"module." + k: v for k, v in copy.deepcopy(nn.Linear(2, 2).state_dict()).items()}
     with pytest.raises(RuntimeError, match=r"start with 'module\.'.*removeprefix\('module\.'\)"):
@@ -367,7 +425,9 @@ def test_load_state_dict_with_prefixed_keys():
 
 
 def test_load_state_dict_with_wrong_shapes():
-    with pytest.raises(RuntimeError, match=r"(?s)size mismatch for 0\.weight.*How to fix: .*different layer sizes"):
+    with pytest.raises(
+        RuntimeError, match=r"(?s)size mismatch for 0\.weight.*How to fix: .*different layer sizes"
+    ):
         nn.Sequential(nn.Linear(4, 2)).load_state_dict(nn.Sequential(nn.Linear(3, 2)).state_dict())
 
 
@@ -379,31 +439,50 @@ def test_load_state_dict_given_a_module():
 
 
 def test_load_state_dict_missing_and_unexpected():
-    with pytest.raises(RuntimeError, match='(?s)Missing key\\(s\\) in state_dict: "1.weight", "1.bias".*strict=False'):
+    with pytest.raises(
+        RuntimeError,
+        match='(?s)Missing key\\(s\\) in state_dict: "1.weight", "1.bias".*strict=False',
+    ):
         nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)).load_state_dict(
-            nn.Sequential(nn.Linear(2, 2)).state_dict())
-    with pytest.raises(RuntimeError, match='(?s)Unexpected key\\(s\\) in state_dict: "1.weight", "1.bias".*strict=False'):
+            nn.Sequential(nn.Linear(2, 2)).state_dict()
+        )
+    with pytest.raises(
+        RuntimeError,
+        match='(?s)Unexpected key\\(s\\) in state_dict: "1.weight", "1.bias".*strict=False',
+    ):
         nn.Sequential(nn.Linear(2, 2)).load_state_dict(
-            nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)).state_dict())
+            nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)).state_dict()
+        )
 
 
 # ---- 14. [layer] * n ---------------------------------------------------------------------------
 
+
 def test_repeated_instance_from_list_multiplication():
-    with pytest.warns(nn.SharedInstanceWarning,
-                      match=r"same Linear instance at positions 0, 1, 2.*list comprehension") as rec:
+    with pytest.warns(
+        nn.SharedInstanceWarning,
+        match=r"same Linear instance at positions 0, 1, 2.*list comprehension",
+    ) as rec:
         nn.Sequential(*[nn.Linear(8, 8)] * 3)
-    assert rec[0].filename == __file__                       # the learner's line, not the library's
+    assert rec[0].filename == __file__  # the learner's line, not the library's
     with pytest.warns(nn.SharedInstanceWarning, match="positions 0, 2, 4"):
         nn.ModuleList([nn.Linear(8, 8), nn.Identity()] * 3)
     silent(nn.Sequential, *[nn.Linear(8, 8) for _ in range(3)])
-    silent(nn.ModuleList, [nn.Identity()] * 3)               # no weights: sharing is harmless
+    silent(nn.ModuleList, [nn.Identity()] * 3)  # no weights: sharing is harmless
 
 
 def test_intentional_tying_is_silent():
     shared = nn.Linear(8, 8)
-    silent(nn.Sequential, nn.Linear(4, 8), nn.Identity(), shared, nn.Identity(), shared, nn.Identity(),
-           nn.Linear(8, 1))
+    silent(
+        nn.Sequential,
+        nn.Linear(4, 8),
+        nn.Identity(),
+        shared,
+        nn.Identity(),
+        shared,
+        nn.Identity(),
+        nn.Linear(8, 1),
+    )
     net = nn.Sequential()
     silent(net.add_module, "a", shared)
     silent(net.add_module, "b", shared)
@@ -411,9 +490,12 @@ def test_intentional_tying_is_silent():
 
 # ---- 15. item assignment into a parameter that requires grad -----------------------------------
 
+
 def test_item_assignment_into_parameter():
     lin = nn.Linear(2, 2)
-    with pytest.raises(RuntimeError, match=r"in-place operation.*Parameter of shape \(2, 2\).*no_grad"):
+    with pytest.raises(
+        RuntimeError, match=r"in-place operation.*Parameter of shape \(2, 2\).*no_grad"
+    ):
         lin.weight[0, 0] = 1.0
     with d2lmods.no_grad():
         silent(lin.weight.__setitem__, (0, 0), 1.0)
@@ -423,11 +505,14 @@ def test_item_assignment_into_parameter():
 
 # ---- 16. assigning into the dict returned by state_dict() --------------------------------------
 
+
 def test_assigning_into_a_throwaway_state_dict_warns():
     lin = nn.Linear(2, 2)
-    with pytest.warns(nn.StateDictWarning, match=r"changes only that dict, not the model.*load_state_dict"):
+    with pytest.warns(
+        nn.StateDictWarning, match=r"changes only that dict, not the model.*load_state_dict"
+    ):
         lin.state_dict()["weight"] = d2lmods.zeros(2, 2)
-    assert float(lin.weight.detach().abs().sum()) > 0          # indeed unchanged
+    assert float(lin.weight.detach().abs().sum()) > 0  # indeed unchanged
 
 
 def test_edited_state_dict_dropped_without_loading_warns():
@@ -435,7 +520,7 @@ def test_edited_state_dict_dropped_without_loading_warns():
 
     def zero_weights(model):
         sd = model.state_dict()
-        sd["weight"] = d2lmods.zeros(2, 2)       # ... and forgets load_state_dict
+        sd["weight"] = d2lmods.zeros(2, 2)  # ... and forgets load_state_dict
 
     with pytest.warns(nn.StateDictWarning, match=r"state_dict\(\)\['weight'\]"):
         zero_weights(lin)
@@ -458,12 +543,15 @@ def test_edit_then_load_is_silent():
 
 # ---- 17. "saving" the best weights without a copy -------------------------------------------------
 
+
 def test_best_weights_without_copy():
     net = nn.Linear(2, 1)
-    best = net.state_dict()                  # aliases the live parameters
+    best = net.state_dict()  # aliases the live parameters
     with d2lmods.no_grad():
-        net.weight += 1                      # "training" continues
-    with pytest.warns(nn.StateDictWarning, match=r"nothing is restored.*copy.deepcopy\(net.state_dict\(\)\)"):
+        net.weight += 1  # "training" continues
+    with pytest.warns(
+        nn.StateDictWarning, match=r"nothing is restored.*copy.deepcopy\(net.state_dict\(\)\)"
+    ):
         net.load_state_dict(best)
 
 
@@ -475,10 +563,11 @@ def test_best_weights_with_copy_is_silent():
         net.weight += 1
     silent(net.load_state_dict, best)
     silent(net.load_state_dict, snapshot)
-    silent(nn.Linear(2, 1).load_state_dict, net.state_dict())   # another model's live dict: fine
+    silent(nn.Linear(2, 1).load_state_dict, net.state_dict())  # another model's live dict: fine
 
 
 # ---- 18. a forward without `return` --------------------------------------------------------------
+
 
 def test_forward_without_return():
     class Block(nn.Module):
@@ -490,7 +579,7 @@ def test_forward_without_return():
         def forward(self, X):
             if self.fixed:
                 return self.fc(X)
-            X = self.fc(X)                       # forgot `return X`
+            X = self.fc(X)  # forgot `return X`
 
     with pytest.raises(RuntimeError, match=r"Block at Sequential.0 returned None.*`return X`"):
         nn.Sequential(Block(False), nn.Linear(2, 1))(d2lmods.randn(1, 2))
@@ -510,6 +599,7 @@ def test_forward_without_return():
 
 # ---- 19. a layer class stored instead of an instance -------------------------------------------
 
+
 def test_layer_class_stored_as_attribute_then_called():
     class Net(nn.Module):
         def __init__(self, act):
@@ -526,6 +616,7 @@ def test_layer_class_stored_as_attribute_then_called():
 
 # ---- 20. integer inputs ------------------------------------------------------------------------
 
+
 def test_integer_input_into_linear():
     X = d2lmods.arange(6).reshape(2, 3)
     with pytest.raises(RuntimeError, match=r"Long and Float.*X.float\(\)"):
@@ -535,35 +626,44 @@ def test_integer_input_into_linear():
 
 # ---- 21. attribute typos and parameters of children -------------------------------------------
 
+
 def test_attribute_typo_suggests_the_name():
     class MLP(nn.Module):
         def __init__(self):
             super().__init__()
             self.hidden = nn.Linear(2, 2)
 
-    with pytest.raises(AttributeError, match=r"'MLP' object has no attribute 'hiden'. Did you mean 'hidden'\?"):
+    with pytest.raises(
+        AttributeError, match=r"'MLP' object has no attribute 'hiden'. Did you mean 'hidden'\?"
+    ):
         MLP().hiden
     assert silent(lambda: MLP().hidden.out_features) == 2
 
 
 def test_parameter_of_a_child_read_on_the_container():
     net = nn.Sequential(nn.Linear(4, 8), nn.Identity(), nn.Linear(8, 1))
-    with pytest.raises(AttributeError, match=r"belongs to its submodules: use net\[0\].weight, net\[2\].weight"):
+    with pytest.raises(
+        AttributeError, match=r"belongs to its submodules: use net\[0\].weight, net\[2\].weight"
+    ):
         net.weight
     assert silent(lambda: net[2].weight.shape) == d2lmods.Size([1, 8])
-    assert not hasattr(nn.Identity(), "weight")              # hasattr still works
+    assert not hasattr(nn.Identity(), "weight")  # hasattr still works
 
 
 # ---- 22. initializing before the first forward with lazy layers ------------------------------
 
+
 def test_apply_init_before_first_forward_of_lazy_layers():
     def init_normal(m):
-        if type(m) == nn.Linear:
+        if type(m) == nn.Linear:  # noqa: E721 (as the book writes it)
             nn.init.normal_(m.weight, mean=0, std=0.01)
 
     net = nn.Sequential(nn.LazyLinear(8), nn.Identity(), nn.LazyLinear(1))
-    with pytest.warns(nn.ModuleUsageWarning, match=r"apply\(init_normal\) was called before the first forward.*"
-                                                    r"lazy layer '0' \(and 1 more\)"):
+    with pytest.warns(
+        nn.ModuleUsageWarning,
+        match=r"apply\(init_normal\) was called before the first forward.*"
+        r"lazy layer '0' \(and 1 more\)",
+    ):
         net.apply(init_normal)
     silent(net, d2lmods.rand(2, 4))
     silent(net.apply, init_normal)
@@ -572,23 +672,33 @@ def test_apply_init_before_first_forward_of_lazy_layers():
 
 # ---- 23-24. load_state_dict given the method or numpy arrays -------------------------------------
 
+
 def test_load_state_dict_given_the_method():
     src = nn.Linear(2, 2)
-    with pytest.raises(TypeError, match=r"the method state_dict itself was passed.*other.state_dict\(\)"):
+    with pytest.raises(
+        TypeError, match=r"the method state_dict itself was passed.*other.state_dict\(\)"
+    ):
         nn.Linear(2, 2).load_state_dict(src.state_dict)
 
 
 def test_load_state_dict_with_numpy_values():
     sd = {k: v.numpy().copy() for k, v in nn.Linear(2, 2).state_dict().items()}
-    with pytest.raises(RuntimeError, match=r"received <class 'numpy.ndarray'> \(convert numpy arrays with torch.from_numpy"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"received <class 'numpy.ndarray'> \(convert numpy arrays with torch.from_numpy",
+    ):
         nn.Linear(2, 2).load_state_dict(sd)
     silent(nn.Linear(2, 2).load_state_dict, {k: d2lmods.from_numpy(v) for k, v in sd.items()})
 
 
 # ---- 25-27. container constructors called the wrong way ------------------------------------------
 
+
 def test_modulelist_given_several_arguments():
-    with pytest.raises(TypeError, match=r"ModuleList takes one iterable of modules, but got 2 arguments.*nn.ModuleList\(\[a, b, c\]\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"ModuleList takes one iterable of modules, but got 2 arguments.*nn.ModuleList\(\[a, b, c\]\)",
+    ):
         nn.ModuleList(nn.Linear(1, 1), nn.Linear(1, 1))
     silent(nn.ModuleList, [nn.Linear(1, 1), nn.Linear(1, 1)])
 
@@ -603,13 +713,17 @@ def test_sequential_given_a_plain_dict():
     with pytest.raises(TypeError, match=r"got a dict of 2 modules.*OrderedDict\(d\)"):
         nn.Sequential(layers)
     from collections import OrderedDict
+
     assert list(silent(nn.Sequential, OrderedDict(layers))._modules) == ["hidden", "out"]
 
 
 # ---- 28-29. parameters and sizes of the wrong type --------------------------------------------
 
+
 def test_parameter_from_numpy_array():
-    with pytest.raises(TypeError, match=r"nn.Parameter expects a Tensor, got ndarray.*torch.tensor"):
+    with pytest.raises(
+        TypeError, match=r"nn.Parameter expects a Tensor, got ndarray.*torch.tensor"
+    ):
         nn.Parameter(np.zeros(3))
     silent(nn.Parameter, d2lmods.from_numpy(np.zeros(3, np.float32)))
 
@@ -627,7 +741,7 @@ def test_edited_state_dict_that_is_saved_is_silent(tmp_path):
 
     def export_zeroed(model, path):
         sd = model.state_dict()
-        sd["weight"] = d2lmods.zeros(2, 2)       # editing a copy for export is fine
+        sd["weight"] = d2lmods.zeros(2, 2)  # editing a copy for export is fine
         d2lmods.save(sd, path)
 
     silent(export_zeroed, lin, tmp_path / "zeroed.pt")
@@ -635,6 +749,7 @@ def test_edited_state_dict_that_is_saved_is_silent(tmp_path):
 
 
 # ---- 30. forward returns the layer instead of calling it ---------------------------------------
+
 
 def test_forward_returns_a_module_instead_of_calling_it():
     class Net(nn.Module):
@@ -646,7 +761,9 @@ def test_forward_returns_a_module_instead_of_calling_it():
         def forward(self, X):
             return self.net(X) if self.call else self.net
 
-    with pytest.raises(TypeError, match=r"forward returned a Sequential module.*`return self.net\(X\)`") as err:
+    with pytest.raises(
+        TypeError, match=r"forward returned a Sequential module.*`return self.net\(X\)`"
+    ) as err:
         Net(False)(d2lmods.ones(1, 2))
     assert "\n" not in str(err.value)
     silent(Net(True), d2lmods.ones(1, 2))
@@ -654,13 +771,17 @@ def test_forward_returns_a_module_instead_of_calling_it():
 
 # ---- 31. forward without self / wrong number of inputs ----------------------------------------
 
+
 def test_forward_defined_without_self():
     class Net(nn.Module):
-        def forward(X):                                    # noqa: N805
+        def forward(X):  # noqa: N805
             return X
 
-    with pytest.raises(TypeError, match=r"Net.forward is defined as forward\(X\) without `self`.*"
-                                        r"def forward\(self, X\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"Net.forward is defined as forward\(X\) without `self`.*"
+        r"def forward\(self, X\)",
+    ):
         Net()(d2lmods.ones(1))
 
 
@@ -669,23 +790,29 @@ def test_module_called_with_too_many_inputs():
         def forward(self, X, Y):
             return X + Y
 
-    with pytest.raises(TypeError, match=r"Add was called with 1 input\(s\), but its forward takes \(X, Y\)"):
+    with pytest.raises(
+        TypeError, match=r"Add was called with 1 input\(s\), but its forward takes \(X, Y\)"
+    ):
         Add()(d2lmods.ones(1))
     silent(Add(), d2lmods.ones(1), d2lmods.ones(1))
 
 
 # ---- 32. __init__ misspelled -------------------------------------------------------------------
 
+
 def test_misspelled_init():
     class MLP(nn.Module):
-        def __int__(self):                                 # typo: __int__
+        def __int__(self):  # typo: __int__
             super().__init__()
             self.hidden = nn.Linear(2, 2)
 
         def forward(self, X):
             return self.hidden(X)
 
-    with pytest.raises(AttributeError, match=r"MLP defines `__int__` but no `__init__`.*def __init__\(self, \.\.\.\)"):
+    with pytest.raises(
+        AttributeError,
+        match=r"MLP defines `__int__` but no `__init__`.*def __init__\(self, \.\.\.\)",
+    ):
         MLP()(d2lmods.ones(1, 2))
 
     class Wide(nn.Module):
@@ -698,18 +825,22 @@ def test_misspelled_init():
 
 # ---- 33. an init function applied to every module -------------------------------------------
 
+
 def test_apply_init_without_type_check():
     def init_weights(m):
-        m.weight.data.fill_(0.0)                           # ReLU has no weight
+        m.weight.data.fill_(0.0)  # ReLU has no weight
 
     net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
-    with pytest.raises(AttributeError, match=r"(?s)'ReLU' object has no attribute 'weight'.*"
-                                             r"apply\(init_weights\) calls init_weights on every module.*"
-                                             r"if type\(m\) == nn.Linear:"):
+    with pytest.raises(
+        AttributeError,
+        match=r"(?s)'ReLU' object has no attribute 'weight'.*"
+        r"apply\(init_weights\) calls init_weights on every module.*"
+        r"if type\(m\) == nn.Linear:",
+    ):
         net.apply(init_weights)
 
     def init_checked(m):
-        if type(m) == nn.Linear:
+        if type(m) == nn.Linear:  # noqa: E721 (as the book writes it)
             m.weight.data.fill_(0.0)
 
     silent(net.apply, init_checked)
@@ -717,9 +848,12 @@ def test_apply_init_without_type_check():
 
 # ---- 34. strict=False that loads nothing ------------------------------------------------------
 
+
 def test_non_strict_load_that_matches_nothing_warns():
     sd = {"module." + k: v for k, v in copy.deepcopy(nn.Linear(2, 2).state_dict()).items()}
-    with pytest.warns(nn.StateDictWarning, match=r"matched none of the 2 entries.*removeprefix\('module\.'\)"):
+    with pytest.warns(
+        nn.StateDictWarning, match=r"matched none of the 2 entries.*removeprefix\('module\.'\)"
+    ):
         nn.Linear(2, 2).load_state_dict(sd, strict=False)
     partial = {"weight": d2lmods.zeros(2, 2)}
     result = silent(nn.Linear(2, 2).load_state_dict, partial, strict=False)
@@ -728,9 +862,13 @@ def test_non_strict_load_that_matches_nothing_warns():
 
 # ---- 35. += a single module onto a ModuleList ---------------------------------------------------
 
+
 def test_iadd_single_module_onto_modulelist():
     layers = nn.ModuleList()
-    with pytest.raises(TypeError, match=r"should be called with an iterable, but got Linear. Fix: .*\.append\(module\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"should be called with an iterable, but got Linear. Fix: .*\.append\(module\)",
+    ):
         layers += nn.Linear(1, 1)
     layers.append(nn.Linear(1, 1))
     assert len(layers) == 1

@@ -1,4 +1,5 @@
 """Learner mistakes in training code: each is explained (cause, place, fix); correct code is silent."""
+
 import warnings
 
 import numpy as np
@@ -200,8 +201,9 @@ def test_mse_broadcasting_shapes_warn_with_the_fix():
 
 
 def test_bce_with_logits_shape_mismatch():
-    with pytest.raises(ValueError,
-                       match=r"Target size \(d2lmods.Size\(\[8\]\)\) must be the same as input"):
+    with pytest.raises(
+        ValueError, match=r"Target size \(d2lmods.Size\(\[8\]\)\) must be the same as input"
+    ):
         nn.BCEWithLogitsLoss()(d2lmods.randn(8, 1), d2lmods.ones(8))
 
 
@@ -242,7 +244,9 @@ def test_conv2d_wrong_number_of_channels():
     with pytest.raises(RuntimeError) as err:
         net(d2lmods.randn(2, 1, 12, 12))
     text = str(err.value)
-    assert "Sequential.2" in text and "in_channels=16" in text and "6 channels instead of 16" in text
+    assert (
+        "Sequential.2" in text and "in_channels=16" in text and "6 channels instead of 16" in text
+    )
 
 
 def test_conv2d_correct_inputs_are_silent():
@@ -254,8 +258,9 @@ def test_conv2d_correct_inputs_are_silent():
 
 
 def test_flatten_linear_mismatch_after_conv_says_in_features():
-    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.MaxPool2d(2), nn.Flatten(),
-                        nn.Linear(6 * 5 * 5, 10))
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 5 * 5, 10)
+    )
     with pytest.raises(RuntimeError) as err:
         net(d2lmods.randn(2, 1, 28, 28))
     text = str(err.value)

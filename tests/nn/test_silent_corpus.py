@@ -6,6 +6,7 @@ around the mistakes d2lmods explains: training loops with evaluation, validation
 after eval(), loss terms summed before one backward, gradient accumulation, parameters replaced
 before the optimizer exists, weight tying, state_dict round trips, container edits.
 """
+
 import copy
 import warnings
 from collections import OrderedDict
@@ -43,17 +44,17 @@ def training_loop_with_evaluation():
         net.train()
         total_loss, correct = 0.0, 0
         for i in range(0, 16, 4):
-            out = net(X[i:i + 4])
-            loss = loss_fn(out, y[i:i + 4])
+            out = net(X[i : i + 4])
+            loss = loss_fn(out, y[i : i + 4])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total_loss += loss.item()
-            correct += int((out.argmax(dim=1) == y[i:i + 4]).sum())
+            correct += int((out.argmax(dim=1) == y[i : i + 4]).sum())
         net.eval()
         with torch.no_grad():
             val_loss = loss_fn(net(X), y).item()
-            probs = F.softmax(net(X), dim=1)           # probabilities to show, not to train on
+            probs = F.softmax(net(X), dim=1)  # probabilities to show, not to train on
         assert val_loss > 0 and probs.shape == (16, 3)
 
 
@@ -87,8 +88,8 @@ def loss_terms_summed_before_one_backward():
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1, weight_decay=1e-4)
     for _ in range(2):
         out = net(X)
-        loss = F.cross_entropy(out, y) + 0.1 * (out ** 2).mean()
-        loss += 1e-3 * sum((p ** 2).sum() for p in net.parameters())
+        loss = F.cross_entropy(out, y) + 0.1 * (out**2).mean()
+        loss += 1e-3 * sum((p**2).sum() for p in net.parameters())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -102,7 +103,7 @@ def gradient_accumulation_over_micro_batches():
     steps = 4
     optimizer.zero_grad()
     for i in range(16):
-        loss = F.cross_entropy(net(X[i:i + 1]), y[i:i + 1]) / steps
+        loss = F.cross_entropy(net(X[i : i + 1]), y[i : i + 1]) / steps
         loss.backward()
         if (i + 1) % steps == 0:
             optimizer.step()
@@ -129,13 +130,13 @@ def closure_optimizer_step():
 def parameters_replaced_before_the_optimizer():
     X, y = _data()
     net = _mlp()
-    net[0].weight = nn.Parameter(torch.zeros(8, 4))       # deliberate, before training
-    net[2] = nn.Linear(8, 3)                              # a new head
+    net[0].weight = nn.Parameter(torch.zeros(8, 4))  # deliberate, before training
+    net[2] = nn.Linear(8, 3)  # a new head
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
     F.cross_entropy(net(X), y).backward()
     optimizer.step()
     net.requires_grad_(False)
-    net[2] = nn.Linear(8, 3)                              # fine-tuning: only the new head
+    net[2] = nn.Linear(8, 3)  # fine-tuning: only the new head
     head_optimizer = torch.optim.SGD(net[2].parameters(), lr=0.1)
     F.cross_entropy(net(X), y).backward()
     head_optimizer.step()
@@ -145,8 +146,9 @@ def parameters_replaced_before_the_optimizer():
 def weight_tying():
     X, _ = _data()
     shared = nn.Linear(8, 8)
-    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(),
-                        nn.Linear(8, 1))
+    net = nn.Sequential(
+        nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1)
+    )
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
     net(X).sum().backward()
     optimizer.step()
@@ -158,6 +160,7 @@ def weight_tying():
             self.emb = nn.Embedding(10, 4)
             self.out = nn.Linear(4, 10, bias=False)
             self.out.weight = self.emb.weight
+
         def forward(self, ids):
             return self.out(self.emb(ids))
 
@@ -167,7 +170,7 @@ def weight_tying():
 @program
 def state_dict_round_trips(tmp_path):
     net = _mlp(nn.BatchNorm1d(8))
-    net.load_state_dict(net.state_dict())                 # a no-op, not a mistake
+    net.load_state_dict(net.state_dict())  # a no-op, not a mistake
     best = copy.deepcopy(net.state_dict())
     snapshot = {k: v.clone() for k, v in net.state_dict().items()}
     X, y = _data()
@@ -179,7 +182,7 @@ def state_dict_round_trips(tmp_path):
     torch.save(net.state_dict(), tmp_path / "net.pt")
     clone = _mlp(nn.BatchNorm1d(8))
     clone.load_state_dict(torch.load(tmp_path / "net.pt"))
-    clone.load_state_dict(net.state_dict())               # another model's live dict
+    clone.load_state_dict(net.state_dict())  # another model's live dict
     opt_state = optimizer.state_dict()
     optimizer.load_state_dict(opt_state)
 
@@ -187,11 +190,11 @@ def state_dict_round_trips(tmp_path):
 @program
 def container_edits():
     md = nn.ModuleDict({"conv": nn.Conv2d(1, 2, 3), "act": nn.ReLU()})
-    md["conv"] = nn.Conv2d(1, 4, 3)                       # deliberate replacement
+    md["conv"] = nn.Conv2d(1, 4, 3)  # deliberate replacement
     md.update({"act": nn.Sigmoid()})
     md.update([("act", nn.Tanh())])
     net = nn.Sequential(nn.Linear(2, 2))
-    net.add_module("0", nn.Linear(2, 3))                  # re-using a name outside __init__
+    net.add_module("0", nn.Linear(2, 3))  # re-using a name outside __init__
     net[0] = nn.Linear(2, 2)
     layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     layers.append(nn.ReLU())
@@ -208,7 +211,7 @@ def sequential_repetition():
     seq *= 2
     assert len(twice) == len(also) == len(seq) == 4
     nn.Sequential(*[nn.Linear(8, 8) for _ in range(3)])
-    nn.ModuleList([nn.ReLU()] * 3)                        # no weights: sharing is harmless
+    nn.ModuleList([nn.ReLU()] * 3)  # no weights: sharing is harmless
 
 
 @program
@@ -228,16 +231,19 @@ def lazy_model_initialized_after_the_first_forward():
 def lazy_aware_init_in_init():
     def init_lazily(m):
         if isinstance(m, nn.LazyLinear):
+
             def hook(module, args, output):
                 nn.init.zeros_(module.bias)
                 handle.remove()
+
             handle = m.register_forward_hook(hook)
 
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
             self.net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(3))
-            self.net.apply(init_lazily)               # registers hooks: the lazy layers are handled
+            self.net.apply(init_lazily)  # registers hooks: the lazy layers are handled
+
         def forward(self, X):
             return self.net(X)
 
@@ -252,6 +258,7 @@ def siamese_network_shares_its_encoder():
         def __init__(self):
             super().__init__()
             self.encoder = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+
         def forward(self, a, b):
             return (self.encoder(a) - self.encoder(b)).abs().sum(dim=1)
 
@@ -265,6 +272,7 @@ def functional_dropout_with_the_mode():
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(4, 4)
+
         def forward(self, X):
             return F.dropout(self.fc(X), 0.5, training=self.training)
 
@@ -280,10 +288,12 @@ def freezing_and_custom_mode_methods():
         def __init__(self):
             super().__init__()
             self.body, self.bn = nn.Linear(4, 8), nn.BatchNorm1d(8)
+
         def train(self, mode=True):
             super().train(mode)
-            self.bn.eval()                         # keep BatchNorm statistics frozen
+            self.bn.eval()  # keep BatchNorm statistics frozen
             return self
+
         def forward(self, X):
             return self.bn(self.body(X))
 
@@ -321,10 +331,11 @@ def custom_layers_reading_data():
         def __init__(self):
             super().__init__()
             self.weight = nn.Parameter(torch.ones(4))
+
         def forward(self, X):
-            self.weight.data.clamp_(0, 2)              # a parameter (leaf) through .data: fine
+            self.weight.data.clamp_(0, 2)  # a parameter (leaf) through .data: fine
             Y = X * self.weight
-            _ = Y.data.abs().max()                     # reading through .data
+            _ = Y.data.abs().max()  # reading through .data
             return Y / Y.norm()
 
     Normalize()(torch.randn(3, 4)).sum().backward()
@@ -345,8 +356,14 @@ def test_every_d2lmods_warning_class_is_an_error_here():
     # The corpus runs under simplefilter("error"): each of these would fail it.
     from d2lmods import _messages
 
-    for cls in (nn.UnregisteredModuleWarning, nn.SharedInstanceWarning, nn.StateDictWarning,
-                nn.TrainingWarning, torch.optim.StaleGradientWarning, nn.ModuleUsageWarning):
+    for cls in (
+        nn.UnregisteredModuleWarning,
+        nn.SharedInstanceWarning,
+        nn.StateDictWarning,
+        nn.TrainingWarning,
+        torch.optim.StaleGradientWarning,
+        nn.ModuleUsageWarning,
+    ):
         assert issubclass(cls, _messages.CATEGORIES)
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -1,5 +1,7 @@
 """Unregistered modules/parameters: the warnings and ``nn.utils.find_unregistered``."""
+
 import copy
+import dataclasses
 import pickle
 import threading
 import time
@@ -73,6 +75,7 @@ class Heads(nn.Module):
 
 # ---- warnings ----------------------------------------------------------------------------------
 
+
 def test_assigning_a_list_of_modules_warns_with_path_loss_and_fix():
     with pytest.warns(nn.UnregisteredModuleWarning) as rec:
         Heads()
@@ -82,34 +85,37 @@ def test_assigning_a_list_of_modules_warns_with_path_loss_and_fix():
     assert "parameters() or state_dict()" in text and "optimizer" in text
     assert ".to()/.double()" in text and "train()/eval()" in text
     assert "nn.ModuleList" in text
-    assert rec[0].filename == __file__            # points at the user's assignment line
+    assert rec[0].filename == __file__  # points at the user's assignment line
     assert issubclass(nn.UnregisteredModuleWarning, UserWarning)
 
 
 def test_list_filled_in_init_warns_once_at_first_call():
-    net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))      # empty list assigned: silent
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[1\] \(Linear\)") as rec:
+    net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))  # empty list assigned: silent
+    with pytest.warns(
+        nn.UnregisteredModuleWarning, match=r"MySequential\.modules\[1\] \(Linear\)"
+    ) as rec:
         net(d2lmods.randn(1, 2))
     assert len(rec) == 1
-    net(d2lmods.randn(1, 2))                                     # second call: silent
+    net(d2lmods.randn(1, 2))  # second call: silent
 
 
 def test_list_of_layers_in_init_warns_at_construction_pointing_at_the_assignment():
     import inspect
+
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"Heads\.heads\[0\]") as rec:
         net = Heads()
     src, first = inspect.getsourcelines(Heads.__init__)
     assignment = first + next(i for i, line in enumerate(src) if "self.heads = [" in line)
     assert (rec[0].filename, rec[0].lineno) == (__file__, assignment)
-    net(d2lmods.randn(1, 4))                                     # already reported: calls are silent
+    net(d2lmods.randn(1, 4))  # already reported: calls are silent
 
 
 def test_list_registered_a_line_later_is_silent():
     class Net(nn.Module):
         def __init__(self, layers):
             super().__init__()
-            self.layer_list = layers                         # hidden for one line ...
-            self.body = nn.Sequential(*layers)               # ... then registered: nothing lost
+            self.layer_list = layers  # hidden for one line ...
+            self.body = nn.Sequential(*layers)  # ... then registered: nothing lost
 
         def forward(self, X):
             return self.body(X)
@@ -120,11 +126,13 @@ def test_list_registered_a_line_later_is_silent():
 
 
 def test_list_filled_after_construction_warns_once_at_first_call():
-    net = late(nn.Linear(2, 3), nn.Linear(3, 1))                 # empty list at construction: silent
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"LateFill\.modules\[1\] \(Linear\)") as rec:
+    net = late(nn.Linear(2, 3), nn.Linear(3, 1))  # empty list at construction: silent
+    with pytest.warns(
+        nn.UnregisteredModuleWarning, match=r"LateFill\.modules\[1\] \(Linear\)"
+    ) as rec:
         net(d2lmods.randn(1, 2))
     assert len(rec) == 1
-    net(d2lmods.randn(1, 2))                                     # second call: silent
+    net(d2lmods.randn(1, 2))  # second call: silent
 
 
 def test_dict_tuple_set_and_nested_containers_warn():
@@ -154,7 +162,9 @@ def test_plain_tensor_that_requires_grad_warns():
             super().__init__()
             self.weight = d2lmods.randn(3, 2, requires_grad=True)
 
-    with pytest.warns(nn.UnregisteredModuleWarning, match=r"MyLinear.weight is a plain tensor.*nn.Parameter"):
+    with pytest.warns(
+        nn.UnregisteredModuleWarning, match=r"MyLinear.weight is a plain tensor.*nn.Parameter"
+    ):
         MyLinear()
 
 
@@ -163,17 +173,17 @@ def test_correct_code_is_silent():
         def __init__(self):
             super().__init__()
             self.layers = nn.ModuleList([nn.Linear(2, 2)])
-            self.rand_weight = d2lmods.rand(2, 2)          # constant, no grad: fine (D2L FixedHiddenMLP)
+            self.rand_weight = d2lmods.rand(2, 2)  # constant, no grad: fine (D2L FixedHiddenMLP)
             self.sizes = [2, 2]
             self.kernel = (3, 3)
             self.names = {"a": 1}
-            self.alias = [self.layers[0]]                   # also registered: nothing lost
+            self.alias = [self.layers[0]]  # also registered: nothing lost
 
         def forward(self, X):
-            cache = [X]                                     # locals are none of our business
+            cache = [X]  # locals are none of our business
             for layer in self.layers:
                 X = layer(X)
-            self.last = X                                   # non-leaf tensor cached: fine
+            self.last = X  # non-leaf tensor cached: fine
             return X + cache[0]
 
     net = Fine()
@@ -185,7 +195,7 @@ def test_silenced_with_filters_and_switch():
     with warnings.catch_warnings(record=True) as control:
         warnings.simplefilter("always")
         Heads()
-    assert [w.category for w in control] == [nn.UnregisteredModuleWarning]   # it would warn
+    assert [w.category for w in control] == [nn.UnregisteredModuleWarning]  # it would warn
     with warnings.catch_warnings(record=True) as filtered:
         warnings.simplefilter("always")
         warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
@@ -221,17 +231,30 @@ def test_torch_is_silent_about_the_same_code(torch):
 
 # ---- find_unregistered ---------------------------------------------------------------------------
 
+
 def test_find_unregistered_contract():
     net = quiet(Heads)
     found = find_unregistered(net)
     assert all(isinstance(f, UnregisteredFinding) for f in found)
-    assert [(f.path, f.owner, f.attribute, f.container, f.kind, f.type_name, f.num_params,
-             f.registered_as) for f in found] == [
+    assert [
+        (
+            f.path,
+            f.owner,
+            f.attribute,
+            f.container,
+            f.kind,
+            f.type_name,
+            f.num_params,
+            f.registered_as,
+        )
+        for f in found
+    ] == [
         ("heads[0]", "", "heads", "list", "module", "Linear", 18, None),
-        ("heads[1]", "", "heads", "list", "module", "Linear", 27, None)]
+        ("heads[1]", "", "heads", "list", "module", "Linear", 27, None),
+    ]
     assert found[0].obj is net.heads[0]
-    with pytest.raises(Exception):
-        found[0].path = "x"                                   # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        found[0].path = "x"
 
 
 def test_find_unregistered_nested_paths_and_owners():
@@ -270,13 +293,16 @@ def test_find_unregistered_looks_inside_unregistered_modules_and_is_cycle_safe()
         def __init__(self):
             super().__init__()
             self.things = [Inner()]
-            self.things.append(self.things)                  # a list containing itself
-            self.me = [self]                                # a cycle back to the root
+            self.things.append(self.things)  # a list containing itself
+            self.me = [self]  # a cycle back to the root
 
     found = quiet(lambda: find_unregistered(Root()))
     # Depth first, in attribute order; the self-containing list and the cycle to the root end.
     assert [(f.path, f.owner, f.registered_as) for f in found] == [
-        ("things[0]", "", None), ("things[0].hidden[0]", "things[0]", None), ("me[0]", "", "")]
+        ("things[0]", "", None),
+        ("things[0].hidden[0]", "things[0]", None),
+        ("me[0]", "", ""),
+    ]
 
 
 def test_find_unregistered_lazy_and_tied():
@@ -291,7 +317,9 @@ def test_find_unregistered_lazy_and_tied():
 
     found = quiet(lambda: find_unregistered(Net()))
     assert [(f.path, f.registered_as, f.num_params) for f in found] == [
-        ("again[0]", "shared", 6), ("lazy[0]", None, 0)]
+        ("again[0]", "shared", 6),
+        ("lazy[0]", None, 0),
+    ]
 
 
 def test_find_unregistered_survives_pickling_of_model():
@@ -332,28 +360,32 @@ def test_pausing_the_checks_is_per_thread():
         thread.join()
     assert here == []
     assert other["categories"] == [nn.UnregisteredModuleWarning]
-    with pytest.warns(nn.UnregisteredModuleWarning):    # still armed once the pause ends
+    with pytest.warns(nn.UnregisteredModuleWarning):  # still armed once the pause ends
         net(d2lmods.randn(1, 4))
 
 
 def test_dtype_error_names_path_of_module_missed_by_double():
     net = MySequential(nn.Linear(2, 3), nn.Linear(3, 1))
     quiet(net, d2lmods.randn(1, 2))
-    net.double()                                             # reaches nothing: the list is invisible
+    net.double()  # reaches nothing: the list is invisible
     with pytest.raises(RuntimeError) as err:
         net(d2lmods.randn(1, 2, dtype=d2lmods.float64))
     text = str(err.value)
-    assert "MySequential.modules[0]" in text and "d2lmods.float64" in text and "d2lmods.float32" in text
+    assert (
+        "MySequential.modules[0]" in text
+        and "d2lmods.float64" in text
+        and "d2lmods.float32" in text
+    )
     assert "plain Python list" in text and "X.float()" in text
 
 
 def test_list_filled_later_warns_when_parameters_are_collected_before_any_call():
     net = late(nn.Linear(2, 3), nn.Linear(3, 1))
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"LateFill\.modules\[0\]") as rec:
-        params = list(net.parameters())                 # e.g. handed to an optimizer
+        params = list(net.parameters())  # e.g. handed to an optimizer
     assert params == [] and len(rec) == 1
     assert rec[0].filename == __file__
-    net(d2lmods.randn(1, 2))                            # already reported: silent now
+    net(d2lmods.randn(1, 2))  # already reported: silent now
     net.state_dict()
 
 
@@ -377,7 +409,7 @@ def test_reference_to_a_module_registered_elsewhere_in_the_model_is_silent_at_ca
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(2, 2)
-            self.peers = []                                  # filled by the parent, after creation
+            self.peers = []  # filled by the parent, after creation
 
         def forward(self, X):
             return self.fc(X)
@@ -386,7 +418,7 @@ def test_reference_to_a_module_registered_elsewhere_in_the_model_is_silent_at_ca
         def __init__(self):
             super().__init__()
             self.a, self.b = Block(), Block()
-            self.a.peers.append(self.b)                      # b is registered on Net: nothing lost
+            self.a.peers.append(self.b)  # b is registered on Net: nothing lost
 
         def forward(self, X):
             return self.b(self.a(X))
@@ -404,7 +436,7 @@ def test_input_kept_during_forward_is_not_mistaken_for_a_parameter():
             self.fc = nn.Linear(3, 1)
 
         def forward(self, X):
-            self.last_input = X                              # X is a leaf that requires grad
+            self.last_input = X  # X is a leaf that requires grad
             return self.fc(X)
 
     net = Saliency()
@@ -419,6 +451,7 @@ def test_warning_from_code_read_on_stdin():
     """`python -` has a __main__ whose loader cannot give source lines; still warn, don't crash."""
     import subprocess
     import sys
+
     src = (
         "from d2lmods import nn\n"
         "class MySequential(nn.Module):\n"
@@ -428,13 +461,16 @@ def test_warning_from_code_read_on_stdin():
         "net = MySequential(nn.Linear(2, 3), nn.ReLU())\n"
         "print(len(list(net.parameters())))\n"
     )
-    proc = subprocess.run([sys.executable, "-"], input=src, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-"], input=src, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0"
     assert "UnregisteredModuleWarning" in proc.stderr and "MySequential.layers[0]" in proc.stderr
 
 
 # ---- the scan is bounded: hostile or broken containers -------------------------------------------
+
 
 class EndlessList(list):
     """A list subclass whose ``__iter__`` never ends (hostile, or a buggy lazy sequence)."""
@@ -470,16 +506,19 @@ class HoldsEndless(nn.Module):
         return self.body(X)
 
 
-@pytest.mark.parametrize("make, path", [
-    (lambda m: EndlessList([m]), "junk[0]"),
-    (lambda m: EndlessDict(head=m), "junk['head']"),
-    (lambda m: EndlessSet([m]), "junk{0}"),
-    (lambda m: (EndlessList([m]),), "junk[0][0]"),
-])
+@pytest.mark.parametrize(
+    "make, path",
+    [
+        (lambda m: EndlessList([m]), "junk[0]"),
+        (lambda m: EndlessDict(head=m), "junk['head']"),
+        (lambda m: EndlessSet([m]), "junk{0}"),
+        (lambda m: (EndlessList([m]),), "junk[0][0]"),
+    ],
+)
 def test_scan_never_calls_a_container_subclass_iter(make, path):
     hidden = nn.Linear(2, 3)
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"HoldsEndless\.junk"):
-        net = HoldsEndless(make(hidden))          # judged at the end of __init__
+        net = HoldsEndless(make(hidden))  # judged at the end of __init__
     assert [(f.path, f.obj) for f in find_unregistered(net)] == [(path, hidden)]
     assert len(list(net.parameters())) == 2
     net(d2lmods.randn(1, 2))
@@ -492,7 +531,7 @@ def test_scan_of_an_attribute_set_later_is_bounded_too():
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"junk\[0\]"):
         net.junk = EndlessList([nn.Linear(2, 2)])
     net.later = EndlessList()
-    net.later.append(nn.Linear(2, 2))                # filled after assignment: found at first call
+    net.later.append(nn.Linear(2, 2))  # filled after assignment: found at first call
     with pytest.warns(nn.UnregisteredModuleWarning, match=r"later\[0\]"):
         net(d2lmods.randn(1, 2))
 
@@ -511,7 +550,7 @@ class Impostor:
 def test_scan_is_not_fooled_by_objects_that_fake_their_class():
     net = HoldsEndless(Impostor(list))
     net.more = [Impostor(nn.Linear), Impostor(dict)]
-    assert isinstance(net.junk, list) and isinstance(net.more[0], nn.Module)   # the pretence
+    assert isinstance(net.junk, list) and isinstance(net.more[0], nn.Module)  # the pretence
     assert find_unregistered(net) == []
     assert len(list(net.parameters())) == 2
     net(d2lmods.randn(1, 2))
@@ -537,11 +576,11 @@ def test_scan_reads_a_bounded_number_of_elements_and_levels():
 
     big = [0] * (3 * pc.MAX_ITEMS) + [nn.Linear(1, 1)]
     assert len(pc.container_items(big)) == pc.MAX_ITEMS
-    assert list(hidden_in(big)) == []                 # past the cap: not read at all
+    assert list(hidden_in(big)) == []  # past the cap: not read at all
     nested = [[0] * (pc.MAX_ITEMS // 2) for _ in range(4)] + [[nn.Linear(1, 1)]]
-    assert list(hidden_in(nested)) == []              # the cap counts all levels together
+    assert list(hidden_in(nested)) == []  # the cap counts all levels together
     deep = inner = []
-    for _ in range(10_000):                           # far deeper than the recursion limit
+    for _ in range(10_000):  # far deeper than the recursion limit
         inner.append([])
         inner = inner[0]
     inner.append(nn.Linear(1, 1))
@@ -555,9 +594,9 @@ def test_huge_plain_list_attribute_does_not_slow_parameters_down():
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(2, 2)
-            self.history = list(range(2_000_000))     # e.g. a loss log kept on the model
+            self.history = list(range(2_000_000))  # e.g. a loss log kept on the model
 
     net = Net()
     start = time.perf_counter()
     assert len(list(net.parameters())) == 2
-    assert time.perf_counter() - start < 1.0          # reading 2M elements would take longer
+    assert time.perf_counter() - start < 1.0  # reading 2M elements would take longer

@@ -1,4 +1,5 @@
 """d2lmods' own warnings print as ``Category: message``; every other warning keeps Python's format."""
+
 import subprocess
 import sys
 import warnings
@@ -9,13 +10,19 @@ from d2lmods import _messages, nn
 def _shown(category, text="the message"):
     # What showwarning writes to stderr (pytest replaces showwarning itself while it records;
     # the subprocess test below goes through the real one).
-    return warnings.formatwarning(text, category, "/tmp/ipykernel_1234/5678.py", 7,
-                                  line="net = Net()")
+    return warnings.formatwarning(
+        text, category, "/tmp/ipykernel_1234/5678.py", 7, line="net = Net()"
+    )
 
 
 def test_d2lmods_categories_print_short():
-    for category in (nn.UnregisteredModuleWarning, nn.SharedInstanceWarning, nn.StateDictWarning,
-                     nn.TrainingWarning, nn.ModuleUsageWarning):
+    for category in (
+        nn.UnregisteredModuleWarning,
+        nn.SharedInstanceWarning,
+        nn.StateDictWarning,
+        nn.TrainingWarning,
+        nn.ModuleUsageWarning,
+    ):
         assert _shown(category) == f"{category.__name__}: the message\n"
 
 
@@ -48,10 +55,15 @@ def test_a_learners_script_shows_the_short_form_on_stderr(tmp_path):
         "        super().__init__()\n"
         "        self.layers = [nn.Linear(2, 2)]\n"
         "Net()\n"
-        "warnings.warn('plain')\n")
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            env={"PYTHONPATH": ":".join(sys.path)},
-                            check=True)
+        "warnings.warn('plain')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": ":".join(sys.path)},
+        check=True,
+    )
     lines = result.stderr.splitlines()
     assert lines[0].startswith("UnregisteredModuleWarning: Net.layers[0] (Linear) is kept in a ")
     assert str(script) not in lines[0] and "self.layers = [" not in result.stderr

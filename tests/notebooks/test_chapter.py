@@ -108,7 +108,7 @@ def test_stored_outputs_hold_no_machine_paths(path):
         for text in output_texts(cell):
             text = ANSI.sub("", text)
             hit = MACHINE_PATH.search(text)
-            assert hit is None, f"{path.name}: {text[max(0, hit.start() - 40):hit.end() + 40]!r}"
+            assert hit is None, f"{path.name}: {text[max(0, hit.start() - 40) : hit.end() + 40]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTER, ids=lambda p: p.stem)

@@ -152,8 +152,11 @@ CASES = [
     Case("softmax_dim0", lambda L, a: a.softmax(0), ((3, 4),)),
     Case("log_softmax", lambda L, a: L.log_softmax(a, -1), ((3, 4),)),
     Case("log_softmax_3d", lambda L, a: a.log_softmax(1), ((2, 3, 4),)),
-    Case("embedding", lambda L, w: L.nn.functional.embedding(_t(L, [[0, 2, 2], [3, 0, 1]]), w),
-         ((4, 3),)),
+    Case(
+        "embedding",
+        lambda L, w: L.nn.functional.embedding(_t(L, [[0, 2, 2], [3, 0, 1]]), w),
+        ((4, 3),),
+    ),
     Case("linear", lambda L, x, w, b: _ops(L).linear(x, w, b), ((5, 4), (3, 4), (3,))),
     Case("linear_nobias", lambda L, x, w: _ops(L).linear(x, w), ((5, 4), (3, 4))),
     Case("linear_3d", lambda L, x, w, b: _ops(L).linear(x, w, b), ((2, 5, 4), (3, 4), (3,))),

@@ -180,7 +180,7 @@ def test_drawing_hands_its_source_to_graphviz_and_keeps_its_own_maps():
     g = draw(build(M.PlainList))
     assert isinstance(g, ModuleDrawing) and g.tree.root.class_name == "PlainList"
     assert isinstance(g.graphviz, graphviz.Source) and g.graphviz.source == g.source == str(g)
-    other = draw(nn.Linear(2, 2))          # no state shared between drawings
+    other = draw(nn.Linear(2, 2))  # no state shared between drawings
     assert other.targets == {"(root)": ""} and "heads[0]" in g.targets
     sharp = g.copy()
     sharp.graph_attr["dpi"] = "144"

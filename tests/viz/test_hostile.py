@@ -1,5 +1,6 @@
 """The viewer on hostile or broken models: every read of the learner's objects is bounded, and a
 drawing `dot` cannot render falls back to the text tree instead of raising."""
+
 import itertools
 import json
 import os
@@ -58,14 +59,14 @@ def test_one_parameter_shared_by_4000_modules_gives_a_bounded_summary():
     data = json.dumps(tree.to_json())
     assert time.perf_counter() - start < 60
     # each of the 4,000 lines names a few others, not all 3,999 (that was 194 MiB)
-    for out in (text, table, data):      # linear in the number of modules
+    for out in (text, table, data):  # linear in the number of modules
         assert len(out) < 1_500 * 4000, len(out)
     assert "0.weight tied: 1.weight, 2.weight, 3.weight and 3,996 more" not in table
     assert "weight tied: 1.weight, 2.weight, 3.weight and 3,996 more" in table
     assert "(tied: 0.weight, 1.weight, 2.weight and 3,996 more)" in text
     p = tree.modules["5"].params[0]
     assert p.tied_with == ("0.weight", "1.weight", "2.weight") and p.tied_count == 3999
-    assert len(tree.tied) == 1 and len(tree.tied[0]) == 4000   # the full group is still there
+    assert len(tree.tied) == 1 and len(tree.tied[0]) == 4000  # the full group is still there
     assert tree.totals.registered_params == 2
 
 
@@ -74,7 +75,7 @@ def test_module_held_in_thousands_of_places_lists_a_few():
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(2, 2)
-            self.refs = [self.fc] * 3000     # harmless: fc is registered
+            self.refs = [self.fc] * 3000  # harmless: fc is registered
 
     model = Many()
     tree = analyze(model)
@@ -82,7 +83,9 @@ def test_module_held_in_thousands_of_places_lists_a_few():
     line = next(ln for ln in str(summary(model)).splitlines() if ln.startswith("  fc"))
     assert line.endswith("also in refs[0], refs[1], refs[2] and 2,997 more")
     text = text_tree(tree)
-    assert "[also held in refs[2]; registered, so harmless]  [also held in 2,997 more places]" in text
+    assert (
+        "[also held in refs[2]; registered, so harmless]  [also held in 2,997 more places]" in text
+    )
     assert len(text) < 10_000
     assert "also held in 2,997 more places" in draw(model).source
 
@@ -112,7 +115,7 @@ def test_shapes_that_are_not_shapes_are_described_not_raised():
                 raise RuntimeError("no shape today")
             return self._shape
 
-    for shape in [None, (10 ** 5000,), (-1, 2), ("a",), tuple(range(MAX_DIMS + 1))]:
+    for shape in [None, (10**5000,), (-1, 2), ("a",), tuple(range(MAX_DIMS + 1))]:
         tree = analyze(Returns(Odd(shape)), d2lmods.ones(1, 2))
         assert tree.root.output_shapes == "Odd (shape unreadable)", shape
     tree = analyze(Returns(Odd(tuple(range(1, MAX_DIMS + 1)))), d2lmods.ones(1, 2))
@@ -125,7 +128,7 @@ def test_endless_wide_and_deep_output_containers_are_cut_short():
             return limited(itertools.repeat(d2lmods.ones(1)))
 
         def __len__(self):
-            return 10 ** 18
+            return 10**18
 
     class EndlessDict(dict):
         def items(self):
@@ -140,7 +143,9 @@ def test_endless_wide_and_deep_output_containers_are_cut_short():
     cases = {
         "endless list": EndlessList([d2lmods.ones(2)]),
         "endless dict": EndlessDict(a=d2lmods.ones(2)),
-        "deep": deep, "loop": loop, "wide": wide,
+        "deep": deep,
+        "loop": loop,
+        "wide": wide,
     }
     for what, value in cases.items():
         tree = analyze(Returns(value), d2lmods.ones(1, 2))
@@ -166,6 +171,7 @@ def test_huge_names_and_messages_are_clipped():
             raise ValueError("no message for you")
 
     for exc, expected in [(Loud, "xxxx\u2026"), (Broken, "could not be read")]:
+
         class Fails(nn.Module):
             def forward(self, X, exc=exc):
                 raise exc()
@@ -186,8 +192,23 @@ def control_named():
 
 
 @needs_dot
-@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x85", "\ud800", "\ufffe", "\uffff", "\u202e",
-                                  "\\N", "&amp;", "<b>", "]]>", "\U0001f600"])
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\x00",
+        "\x1b",
+        "\x85",
+        "\ud800",
+        "\ufffe",
+        "\uffff",
+        "\u202e",
+        "\\N",
+        "&amp;",
+        "<b>",
+        "]]>",
+        "\U0001f600",
+    ],
+)
 def test_any_character_in_a_name_renders_as_valid_svg(char):
     net = nn.Sequential()
     net.add_module(f"a{char}b", nn.Linear(1, 1))
@@ -207,7 +228,7 @@ def test_control_characters_in_names_stay_on_one_line_in_text():
         "\u251c\u2500\u2500 line\\nbreak: Sequential",
         "\u2502   \u2514\u2500\u2500 0: Linear  weight (2, 2)  bias (2,)",
         "\u251c\u2500\u2500 tab\\there\\u2028: ReLU",
-        "\u2514\u2500\u2500 quote\"back\\slash: Linear  weight (2, 2)  bias (2,)",
+        '\u2514\u2500\u2500 quote"back\\slash: Linear  weight (2, 2)  bias (2,)',
     ]
     rows = str(summary(net)).splitlines()
     assert len(rows) == 3 + 6 + 2 and any(r.startswith("  line\\nbreak ") for r in rows)
@@ -218,7 +239,7 @@ def test_control_characters_in_names_render_with_dot():
     g = draw(control_named())
     svg = g._repr_mimebundle_()["image/svg+xml"]
     ids = {e.get("id") for e in ET.fromstring(svg).iter(f"{SVG_NS}g") if e.get("id")}
-    assert set(g.targets) <= ids         # the explorer can map every SVG id back to a module
+    assert set(g.targets) <= ids  # the explorer can map every SVG id back to a module
     assert g.targets["a\\x01b"] == "a\x01b" and g.targets["line\\nbreak"] == "line\nbreak"
     assert g.drawn["line\nbreak.0"] == "line\\nbreak.0"
     assert 'quote"back\\slash' in g.targets
@@ -227,6 +248,7 @@ def test_control_characters_in_names_render_with_dot():
 @pytest.fixture
 def fake_dot(tmp_path, monkeypatch):
     """``fake_dot(code)``: put a ``dot`` running this Python code first on PATH."""
+
     def install(code, interpreter=sys.executable):
         exe = tmp_path / "bin" / "dot"
         exe.parent.mkdir(exist_ok=True)
@@ -234,11 +256,12 @@ def fake_dot(tmp_path, monkeypatch):
         exe.chmod(0o755)
         monkeypatch.setenv("PATH", f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}")
         assert shutil.which("dot") == str(exe)
+
     return install
 
 
 def check_fallback(g, reason):
-    bundle = g._repr_mimebundle_()     # what Jupyter calls; must never raise
+    bundle = g._repr_mimebundle_()  # what Jupyter calls; must never raise
     assert "image/svg+xml" not in bundle
     text = bundle["text/plain"]
     tree, hint = text.rsplit("\n\n", 1)
@@ -256,7 +279,7 @@ def plain_list():
 
 
 def test_dot_that_fails_gives_the_text_tree_and_a_one_line_hint(fake_dot):
-    fake_dot('sys.stderr.write("Error: syntax error in line 3 near \'x\'\\nmore\\n"); sys.exit(1)')
+    fake_dot("sys.stderr.write(\"Error: syntax error in line 3 near 'x'\\nmore\\n\"); sys.exit(1)")
     g = draw(plain_list())
     check_fallback(g, "exit status 1: Error: syntax error in line 3")
     assert g.hint == failure_hint("exit status 1: Error: syntax error in line 3 near 'x'")
@@ -283,7 +306,7 @@ def test_dot_that_hangs_is_timed_out(fake_dot, monkeypatch):
 
 
 def test_dot_that_cannot_start_gives_the_text_tree(fake_dot, tmp_path):
-    fake_dot("", interpreter=tmp_path / "no-such-interpreter")   # on PATH, but exec fails
+    fake_dot("", interpreter=tmp_path / "no-such-interpreter")  # on PATH, but exec fails
     check_fallback(draw(plain_list()), "FileNotFoundError")
 
 
@@ -296,8 +319,9 @@ def test_without_dot_the_hint_is_the_install_hint(no_dot):
 @needs_dot
 def test_a_drawing_dot_rejects_falls_back():
     g = draw(plain_list())
-    g.body.append("\tthis is not DOT {")      # what a future bug in the builder would do
+    g.body.append("\tthis is not DOT {")  # what a future bug in the builder would do
     check_fallback(g, "exit status 1")
-    real = subprocess.run(["dot", "-Tsvg"], input=g.source, capture_output=True, text=True,
-                          check=False, timeout=60)
+    real = subprocess.run(
+        ["dot", "-Tsvg"], input=g.source, capture_output=True, text=True, check=False, timeout=60
+    )
     assert real.returncode != 0

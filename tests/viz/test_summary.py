@@ -1,4 +1,5 @@
 """The text/HTML summary table."""
+
 import pytest
 
 import d2lmods
@@ -9,7 +10,7 @@ M = registration_models(d2lmods)
 build = M.build
 
 
-@pytest.mark.filterwarnings("ignore::d2lmods.nn.UnregisteredModuleWarning")   # the models' own
+@pytest.mark.filterwarnings("ignore::d2lmods.nn.UnregisteredModuleWarning")  # the models' own
 @pytest.mark.parametrize("name", sorted(M.TEXT_GOLDEN_MODELS))
 def test_golden_summary_table(name, golden):
     factory, sample = M.TEXT_GOLDEN_MODELS[name]

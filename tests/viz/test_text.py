@@ -1,4 +1,5 @@
 """The plain-text module tree: golden files for every fixture model, and the line format."""
+
 import pytest
 
 import d2lmods
@@ -15,7 +16,7 @@ def analysed(name):
     return analyze(build(factory), None if sample is None else sample())
 
 
-@pytest.mark.filterwarnings("ignore::d2lmods.nn.UnregisteredModuleWarning")   # the models' own
+@pytest.mark.filterwarnings("ignore::d2lmods.nn.UnregisteredModuleWarning")  # the models' own
 @pytest.mark.parametrize("name", sorted(M.TEXT_GOLDEN_MODELS))
 def test_golden_text_tree(name, golden):
     tree = analysed(name)
@@ -27,7 +28,7 @@ def test_golden_text_tree(name, golden):
 def test_one_line_per_module_then_totals_and_fixes():
     text = text_tree(analysed("plain_list"))
     head, rest = text.split("\n\n", 1)
-    assert len(head.splitlines()) == 4                       # root, body, heads[0], heads[1]
+    assert len(head.splitlines()) == 4  # root, body, heads[0], heads[1]
     assert rest.splitlines()[0].startswith("registered: 40 parameters")
     assert "Fix: self.heads = nn.ModuleList(...)" in rest
     assert "Fix:" not in text_tree(analysed("plain_list"), fixes=False)

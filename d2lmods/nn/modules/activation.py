@@ -5,6 +5,7 @@
 >>> nn.ReLU()(d2lmods.tensor([-1., 2.]))
 tensor([0., 2.])
 """
+
 from __future__ import annotations
 
 from d2lmods.nn import functional as F
@@ -48,8 +49,9 @@ class GELU(Module):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"approximate argument must be either none or tanh, got "
-                             f"{approximate!r}")
+            raise ValueError(
+                f"approximate argument must be either none or tanh, got {approximate!r}"
+            )
         self.approximate = approximate
 
     def forward(self, input):

@@ -10,18 +10,17 @@ d2lmods.Size([2, 6, 28, 28])
 >>> nn.ConvTranspose2d(6, 1, kernel_size=4, stride=2, padding=1)(d2lmods.zeros(2, 6, 7, 7)).shape
 d2lmods.Size([2, 1, 14, 14])
 """
+
 from __future__ import annotations
 
 import math
 
-from d2lmods.nn import functional as F
-from d2lmods.nn import init
+from d2lmods.nn import functional as F, init
 from d2lmods.nn.lazy import LazyModuleMixin
 from d2lmods.nn.module import Module
 from d2lmods.nn.parameter import Parameter, UninitializedParameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d",
-           "LazyConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d"]
 
 
 def _ntuple(x, n, name="kernel_size"):
@@ -48,8 +47,22 @@ class _ConvNd(Module):
 
     _dims = 2
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 transposed, output_padding, groups, bias, padding_mode, device=None, dtype=None):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        bias,
+        padding_mode,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         n = self._dims
         if groups <= 0:
@@ -59,8 +72,9 @@ class _ConvNd(Module):
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
         if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode={padding_mode!r} is not supported by d2lmods "
-                                      f"(only 'zeros')")
+            raise NotImplementedError(
+                f"padding_mode={padding_mode!r} is not supported by d2lmods (only 'zeros')"
+            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _ntuple(kernel_size, n)
@@ -68,11 +82,14 @@ class _ConvNd(Module):
         self.dilation = _ntuple(dilation, n, "dilation")
         if isinstance(padding, str):
             if transposed:
-                raise ValueError(f"padding={padding!r} is not supported by "
-                                 f"{type(self).__name__}: give the padding as an int or a tuple")
+                raise ValueError(
+                    f"padding={padding!r} is not supported by "
+                    f"{type(self).__name__}: give the padding as an int or a tuple"
+                )
             if padding not in ("valid", "same"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 f"{{'valid', 'same'}}")
+                raise ValueError(
+                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+                )
             if padding == "same" and self.stride != (1,) * n:
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
@@ -106,8 +123,10 @@ class _ConvNd(Module):
 
     def extra_repr(self) -> str:
         n = self._dims
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
+        )
         if isinstance(self.padding, str):
             s += f", padding={self.padding}"
         elif self.padding != (0,) * n:
@@ -128,15 +147,41 @@ class Conv1d(_ConvNd):
 
     _dims = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, device, dtype)
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            False,
+            0,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def forward(self, input):
         _check_nd_input(self, input, 1)
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return F.conv1d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class Conv2d(_ConvNd):
@@ -147,15 +192,41 @@ class Conv2d(_ConvNd):
     as in PyTorch.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, device, dtype)
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            False,
+            0,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def forward(self, input):
         _check_conv_input(self, input)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return F.conv2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class ConvTranspose2d(_ConvNd):
@@ -164,11 +235,36 @@ class ConvTranspose2d(_ConvNd):
     output_padding + 1``). The weight is ``(in_channels, out_channels // groups, kH, kW)``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, device, dtype)
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            True,
+            output_padding,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def _output_padding(self, input, output_size):
         """The output_padding that gives ``output_size`` (PyTorch's rule and message)."""
@@ -181,36 +277,51 @@ class ConvTranspose2d(_ConvNd):
         elif len(output_size) == n + 1 and input.dim() == n + 1:
             output_size = output_size[1:]
         if len(output_size) != n:
-            raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have "
-                             f"{n} or {n + 2} elements (got {len(output_size)})")
+            raise ValueError(
+                f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have "
+                f"{n} or {n + 2} elements (got {len(output_size)})"
+            )
         spatial = tuple(input.shape[-n:])
         lo, hi = [], []
         for d in range(n):
-            size = ((spatial[d] - 1) * self.stride[d] - 2 * self.padding[d]
-                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            size = (
+                (spatial[d] - 1) * self.stride[d]
+                - 2 * self.padding[d]
+                + self.dilation[d] * (self.kernel_size[d] - 1)
+                + 1
+            )
             lo.append(size)
             hi.append(size + self.stride[d] - 1)
         for d in range(n):
             if not lo[d] <= output_size[d] <= hi[d]:
                 import d2lmods
 
-                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
-                                 f"range from {lo} to {hi} (for an input of "
-                                 f"{d2lmods.Size(spatial)!r})")
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes "
+                    f"range from {lo} to {hi} (for an input of "
+                    f"{d2lmods.Size(spatial)!r})"
+                )
         return tuple(output_size[d] - lo[d] for d in range(n))
 
     def forward(self, input, output_size=None):
         _check_nd_input(self, input, 2)
         output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)
+        return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
 
 
 def _check_nd_input(conv, x, dims) -> None:
     """The input is a tensor with ``dims`` (unbatched) or ``dims + 1`` spatial-plus-channel
     dimensions; the op itself reports channel mismatches, with the module's place added."""
-    from d2lmods._messages import layers as texts
-    from d2lmods._messages import who
+    from d2lmods._messages import layers as texts, who
     from d2lmods.nn._callstack import located, module_where
     from d2lmods.nn.modules.linear import check_input
 
@@ -223,12 +334,24 @@ def _check_nd_input(conv, x, dims) -> None:
             return
         where = module_where(conv)
         detail = "transposed=1" if conv.transposed else f"groups={conv.groups}"
-        raise located(RuntimeError(texts.conv_channels(
-            who(cls, where), cls, detail, list(conv.weight._data.shape), list(x._data.shape),
-            conv.in_channels, c)), where)
+        raise located(
+            RuntimeError(
+                texts.conv_channels(
+                    who(cls, where),
+                    cls,
+                    detail,
+                    list(conv.weight._data.shape),
+                    list(x._data.shape),
+                    conv.in_channels,
+                    c,
+                )
+            ),
+            where,
+        )
     where = module_where(conv)
-    raise located(RuntimeError(texts.conv_rank(who(cls, where), cls, dims,
-                                               list(x._data.shape))), where)
+    raise located(
+        RuntimeError(texts.conv_rank(who(cls, where), cls, dims, list(x._data.shape))), where
+    )
 
 
 def _check_conv_input(conv, x) -> None:
@@ -244,8 +367,7 @@ def _check_conv_input(conv, x) -> None:
 
 
 def _explain_conv_input(conv, shape, c) -> None:
-    from d2lmods._messages import layers as texts
-    from d2lmods._messages import who
+    from d2lmods._messages import layers as texts, who
     from d2lmods.nn._callstack import located, module_where
 
     where = module_where(conv)
@@ -276,9 +398,11 @@ class _LazyConvXdMixin(LazyModuleMixin):
                 if len(shape) not in (n + 1, n + 2):
                     import d2lmods
 
-                    raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input "
-                                       f"to {self._get_name()}, but got input of size: "
-                                       f"{d2lmods.Size(shape)!r}")
+                    raise RuntimeError(
+                        f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input "
+                        f"to {self._get_name()}, but got input of size: "
+                        f"{d2lmods.Size(shape)!r}"
+                    )
                 self.in_channels = shape[1] if len(shape) == n + 2 else shape[0]
                 if self.in_channels % self.groups != 0:
                     raise ValueError("in_channels must be divisible by groups")
@@ -297,10 +421,22 @@ class LazyConv1d(_LazyConvXdMixin, Conv1d):
 
     cls_to_become = Conv1d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
-                         dtype=dtype)
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, dtype=dtype
+        )
         self.weight = UninitializedParameter(dtype=dtype)
         self.out_channels = out_channels
         if bias:
@@ -319,10 +455,22 @@ class LazyConv2d(_LazyConvXdMixin, Conv2d):
 
     cls_to_become = Conv2d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
-                         dtype=dtype)
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, dtype=dtype
+        )
         self.weight = UninitializedParameter(dtype=dtype)
         self.out_channels = out_channels
         if bias:
@@ -334,10 +482,33 @@ class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
 
     cls_to_become = ConvTranspose2d
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
-                         dilation, padding_mode, dtype=dtype)
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            0,
+            0,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            False,
+            dilation,
+            padding_mode,
+            dtype=dtype,
+        )
         self.weight = UninitializedParameter(dtype=dtype)
         self.out_channels = out_channels
         if bias:

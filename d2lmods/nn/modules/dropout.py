@@ -6,6 +6,7 @@
 >>> drop(d2lmods.ones(3))
 tensor([1., 1., 1.])
 """
+
 from __future__ import annotations
 
 from d2lmods.nn import functional as F

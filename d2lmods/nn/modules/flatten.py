@@ -5,6 +5,7 @@
 >>> nn.Flatten()(d2lmods.zeros(2, 3, 4, 4)).shape
 d2lmods.Size([2, 48])
 """
+
 from __future__ import annotations
 
 from d2lmods.nn.module import Module
@@ -33,8 +34,10 @@ class Unflatten(Module):
     def __init__(self, dim, unflattened_size):
         super().__init__()
         if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
-                            f"{type(unflattened_size).__name__}")
+            raise TypeError(
+                f"unflattened_size must be a tuple of ints, but found type "
+                f"{type(unflattened_size).__name__}"
+            )
         self.dim = dim
         self.unflattened_size = tuple(unflattened_size)
 

@@ -11,14 +11,14 @@ the layer's place in the model and the fix, not as a bare matrix error:
 numpy arrays, a dtype that differs from the weight's, and an input whose last
 dimension is not ``in_features``.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from ..._messages import layers as texts
-from ..._messages import who
+from ..._messages import layers as texts, who
 from ..._tensor import dtypes as _dt
 from ..._tensor.core import wrap
 from ...ops.nn_ops import linear as _linear
@@ -53,8 +53,9 @@ class Linear(Module):
     in_features: int
     out_features: int
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device=None, dtype=None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
         super().__init__()
         _check_features("Linear", in_features=in_features, out_features=out_features)
         if device is not None:
@@ -93,11 +94,16 @@ class Linear(Module):
     def _shape_error(self, input):
         where = module_where(self)
         w_out, w_in = self.weight._data.shape
-        text = texts.linear_shape(who(type(self).__name__, where), tuple(input._data.shape), w_in, w_out)
+        text = texts.linear_shape(
+            who(type(self).__name__, where), tuple(input._data.shape), w_in, w_out
+        )
         return located(RuntimeError(text), where)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class LazyLinear(LazyModuleMixin, Linear):
@@ -130,7 +136,9 @@ class LazyLinear(LazyModuleMixin, Linear):
             with no_grad():
                 if input._data.ndim == 0:
                     where = module_where(self)
-                    raise located(RuntimeError(texts.lazy_zero_dim(who("LazyLinear", where))), where)
+                    raise located(
+                        RuntimeError(texts.lazy_zero_dim(who("LazyLinear", where))), where
+                    )
                 self.in_features = input._data.shape[-1]
                 self.weight.materialize((self.out_features, self.in_features))
                 if self.bias is not None:
@@ -144,6 +152,7 @@ class LazyLinear(LazyModuleMixin, Linear):
 # --------------------------------------------------------------------------------------------
 # Input checks shared with the other layers
 # --------------------------------------------------------------------------------------------
+
 
 def check_input(module, input, name: str = "input") -> None:
     """Raise a clear TypeError if ``input`` is not a d2lmods Tensor (numpy arrays, lists, ...)."""
@@ -169,9 +178,13 @@ def dtype_mismatch(module, input, weight):
     """The RuntimeError for an input whose dtype differs from the layer's weight."""
     where = module_where(module)
     a, b = input.dtype, weight.dtype
-    text = texts.dtype_mismatch(who(type(module).__name__, where), a, b,
-                                float64_into_float32=a == _dt.float64 and b == _dt.float32,
-                                float32_into_float64=a == _dt.float32 and b == _dt.float64)
+    text = texts.dtype_mismatch(
+        who(type(module).__name__, where),
+        a,
+        b,
+        float64_into_float32=a == _dt.float64 and b == _dt.float32,
+        float32_into_float64=a == _dt.float32 and b == _dt.float64,
+    )
     return located(RuntimeError(text), where)
 
 

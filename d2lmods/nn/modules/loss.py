@@ -8,6 +8,7 @@
     >>> float(loss(d2lmods.zeros(2, 4), d2lmods.tensor([0, 3])))  # log(4)
     1.3862943649291992
 """
+
 from __future__ import annotations
 
 from d2lmods.nn import functional as F
@@ -22,11 +23,14 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            raise NotImplementedError("size_average and reduce are deprecated in PyTorch; use "
-                                      "reduction='mean' | 'sum' | 'none'")
+            raise NotImplementedError(
+                "size_average and reduce are deprecated in PyTorch; use "
+                "reduction='mean' | 'sum' | 'none'"
+            )
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{reduction} is not a valid value for reduction (use 'mean', "
-                             f"'sum' or 'none')")
+            raise ValueError(
+                f"{reduction} is not a valid value for reduction (use 'mean', 'sum' or 'none')"
+            )
         self.reduction = reduction
 
 
@@ -47,40 +51,60 @@ class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy from raw scores (logits) ``(N, C)`` and class indices ``(N,)``
     (or class probabilities ``(N, C)``)."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean", label_smoothing=0.0):
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index=-100,
+        reduce=None,
+        reduction="mean",
+        label_smoothing=0.0,
+    ):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+        return F.cross_entropy(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood from log-probabilities ``(N, C)`` and class indices ``(N,)``."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+    ):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                          reduction=self.reduction)
+        return F.nll_loss(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
 
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy from logits (sigmoid folded in, numerically stable)."""
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
-                 pos_weight=None):
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+    ):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, self.weight,
-                                                  reduction=self.reduction,
-                                                  pos_weight=self.pos_weight)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )

@@ -10,26 +10,42 @@ running estimates (buffers ``running_mean``, ``running_var``,
     >>> [name for name, _ in bn.named_buffers()]
     ['running_mean', 'running_var', 'num_batches_tracked']
 """
+
 from __future__ import annotations
 
 import numbers
 
-from d2lmods.nn import _loop
-from d2lmods.nn import functional as F
-from d2lmods.nn import init
+from d2lmods.nn import _loop, functional as F, init
 from d2lmods.nn.lazy import LazyModuleMixin
 from d2lmods.nn.module import Module
 from d2lmods.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-           "LazyBatchNorm3d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LayerNorm",
+]
 
 
 class _BatchNorm(Module):
     _expected_dims: tuple = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None, *, bias=True):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__()
         import d2lmods
 
@@ -79,7 +95,7 @@ class _BatchNorm(Module):
     def forward(self, input):
         self._check_input_dim(input)
         if self.training:
-            _loop.norm_called(self)   # one instance at two places mixes their statistics
+            _loop.norm_called(self)  # one instance at two places mixes their statistics
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1
@@ -91,14 +107,23 @@ class _BatchNorm(Module):
         else:
             bn_training = self.running_mean is None and self.running_var is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            bn_training, factor, self.eps)
+        return F.batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            bn_training,
+            factor,
+            self.eps,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -122,8 +147,9 @@ class BatchNorm3d(_BatchNorm):
 class _LazyNormBase(LazyModuleMixin):
     """Batch normalization whose ``num_features`` is read from the first input (dim 1)."""
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None):
+    def __init__(
+        self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None
+    ):
         super().__init__(0, eps, momentum, False, False, dtype=dtype)
         self.affine = affine
         self.track_running_stats = track_running_stats
@@ -188,8 +214,15 @@ class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
 class LayerNorm(Module):
     """Normalize over the last ``len(normalized_shape)`` dimensions of each sample."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
-                 dtype=None):
+    def __init__(
+        self,
+        normalized_shape,
+        eps=1e-5,
+        elementwise_affine=True,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         import d2lmods
 
@@ -220,5 +253,7 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )

@@ -6,10 +6,10 @@
 >>> emb(d2lmods.tensor([[1, 2], [4, 9]])).shape
 d2lmods.Size([2, 2, 3])
 """
+
 from __future__ import annotations
 
-from d2lmods.nn import functional as F
-from d2lmods.nn import init
+from d2lmods.nn import functional as F, init
 from d2lmods.nn.module import Module
 from d2lmods.nn.parameter import Parameter
 
@@ -20,9 +20,20 @@ class Embedding(Module):
     """Row ``i`` of ``weight`` (``num_embeddings x embedding_dim``, drawn from N(0, 1)) is the
     vector for id ``i``; the row at ``padding_idx`` starts at zero and gets no gradient."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, device=None, dtype=None):
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+        _weight=None,
+        _freeze=False,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         import d2lmods
 
@@ -35,8 +46,9 @@ class Embedding(Module):
                 assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
                 padding_idx = num_embeddings + padding_idx
         if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                      "supported by d2lmods")
+            raise NotImplementedError(
+                "Embedding: max_norm, scale_grad_by_freq and sparse are not supported by d2lmods"
+            )
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type
@@ -44,8 +56,9 @@ class Embedding(Module):
         self.sparse = sparse
         if _weight is None:
             kw = {} if dtype is None else {"dtype": dtype}
-            self.weight = Parameter(d2lmods.empty((num_embeddings, embedding_dim), **kw),
-                                    requires_grad=not _freeze)
+            self.weight = Parameter(
+                d2lmods.empty((num_embeddings, embedding_dim), **kw), requires_grad=not _freeze
+            )
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:
@@ -72,5 +85,6 @@ class Embedding(Module):
         if embeddings.dim() != 2:
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze,
-                   **kwargs)
+        return cls(
+            rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze, **kwargs
+        )
