@@ -27,12 +27,13 @@ MAX_TEXT = 80
 HEADER = "Your model's registered tree next to what the check expected (module names and classes only):"
 NAMES = ("the check", "your model")
 
-#: part -> (structure check, root class, expected child classes of each input module k)
+#: part -> (structure check, root class, (class, its own children) of input module k (the last one
+#: repeats), whether the input modules may sit inside a registered container of the student's)
 STRUCTURE = {
     "my_sequential": ("registers_children", "MySequential",
-                      [("Linear", {}), ("Tag", {}), ("ReLU", {}), ("Linear", {}), ("Tag", {})]),
+                      [("Linear", {}), ("Tag", {}), ("ReLU", {}), ("Linear", {}), ("Tag", {})], False),
     "parallel_module": ("registers_branches", "ParallelModule",
-                        [("Branch", {"lin": "Linear"}), ("Branch", {"lin": "Linear"})]),
+                        [("Branch", {"lin": "Linear"})], True),
 }
 
 
@@ -75,17 +76,26 @@ def registered_tree(raw) -> tuple[dict, dict[int, str]] | None:
     return {"root": "", "modules": modules}, where
 
 
-def expected_tree(part: str, root_class: str, where: dict[int, str], n: int) -> dict:
+def expected_tree(part: str, theirs: dict, where: dict[int, str], n: int) -> dict:
     """What the check passed in, one child per input module. A module the student registered is
-    expected where they registered it (its name is theirs to choose); a missing one at its index."""
-    _, _, kinds = STRUCTURE[part]
-    children = [kinds[min(k, len(kinds) - 1)] for k in range(n)]
-    modules = {"": _entry("", root_class, None)}
-    for k, (cls, inner) in enumerate(children):
+    expected where they registered it (its name is theirs to choose, and for ``ParallelModule``
+    so is a registered container around it); a missing one at its index."""
+    _, _, kinds, nested_ok = STRUCTURE[part]
+    mods = theirs["modules"]
+    modules = {"": _entry("", mods[""]["class_name"], None)}
+    for k in range(n):
+        cls, inner = kinds[min(k, len(kinds) - 1)]
         path = where.get(k, "")
-        if not path or "." in path or path in modules:
+        if path and "." in path and nested_ok:
+            head = ""
+            for name in path.split(".")[:-1]:  # the student's own containers on the way
+                head = f"{head}.{name}" if head else name
+                if head not in modules and head in mods:
+                    modules[head] = _entry(head, mods[head]["class_name"], _parent(head, modules))
+        inside = "." in path and nested_ok and _parent(path, modules) in mods
+        if not path or path in modules or ("." in path and not inside):
             path = str(k) if str(k) not in modules else f"{k}_"
-        modules[path] = _entry(path, cls, "")
+        modules[path] = _entry(path, cls, _parent(path, modules))
         for name, inner_cls in inner.items():
             modules[f"{path}.{name}"] = _entry(f"{path}.{name}", inner_cls, path)
     return {"root": "", "modules": modules}
@@ -118,7 +128,7 @@ def structure_diff(part: str, obs) -> list[str] | None:
         root = theirs["modules"][""]["class_name"]
         from d2lmods.viz import diff
 
-        expected = expected_tree(part, root, where, n)
+        expected = expected_tree(part, theirs, where, n)
         d = diff(expected, theirs, names=NAMES)
         lines = [c.text for c in d.changes[:MAX_MODULES]]
         if not lines:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..feedback_diff import STRUCTURE, structure_diff
-from ..feedback_diff import as_text as diff_as_text
+from ..feedback_diff import STRUCTURE, as_text as diff_as_text, structure_diff
 from ..results import Category, PartResult, Status, TestResult
 from .common import Verdict, error_of, fail
 from .factory import judge as factory
