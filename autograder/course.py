@@ -443,7 +443,7 @@ def feedback_text(part: PartResult, result: SubmissionResult) -> str:
         mark = "PASS" if t.passed else "FAIL"
         lines.append(f"  [{mark}] {t.name} ({t.score:g}/{t.max_score:g})")
         if not t.passed:
-            lines.append(f"         {t.output}")
+            lines.append("         " + t.output.replace("\n", "\n         "))  # messages may have lines
     if Flag.TAMPERED_TESTS in result.flags:
         lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
     return "\n".join(lines) + "\n"

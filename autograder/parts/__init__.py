@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..feedback_diff import STRUCTURE, as_text as diff_as_text, structure_diff
 from ..results import Category, PartResult, Status, TestResult
 from .common import Verdict, error_of, fail
 from .factory import judge as factory
@@ -77,6 +78,17 @@ def no_solution(part: str) -> PartResult:
                    Category.NO_SOLUTION)
 
 
+def _add_structure_diff(part: str, tests: list[TestResult], inner: dict) -> None:
+    """A failed structure check's message gains the registered tree next to what the check expected.
+    Text only, after the verdicts: the tree data can change what the student reads, never a score."""
+    check = STRUCTURE.get(part, (None,))[0]
+    for t in tests:
+        if t.check == check and t.outcome is Status.FAILED:
+            lines = structure_diff(part, inner)
+            if lines:
+                t.output = t.output + "\n" + diff_as_text(lines)
+
+
 def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None) -> PartResult:
     """Judge one sandbox run.  ``status`` is how the sandbox ended; ``obs`` the verified observations
     (``exec``, ``probes``, ``timings``, ``import_error``), or None when nothing came back."""
@@ -117,6 +129,7 @@ def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None)
     except Exception as e:  # observations of an unexpected shape: the student's, never ours
         verdicts = every(fail(Category.CRASH, f"Could not read what the code produced ({type(e).__name__})."))
     result.tests = _tests(part, verdicts)
+    _add_structure_diff(part, result.tests, inner)
     finished = isinstance(obs.get("timings"), dict) and "total" in obs["timings"]
     if any(t.category is Category.MEMORY_LIMIT for t in result.tests):
         result.status = Status.MEMORY

@@ -328,3 +328,22 @@ def test_observations_written_by_the_cell_cost_that_part_only(graded, name):
     assert part["status"] == "held" and part["score"] == 0 and part["held_score"] == 0
     assert part["flags"] == ["grader_tampering"] and "os._exit" in " ".join(part["review"])
     assert r["parts"]["parallel_module"]["status"] == r["parts"]["factory"]["status"] == "ok"
+
+
+def test_feedback_shows_the_registered_tree_only_where_the_structure_check_failed(graded):
+    course, results = graded
+
+    def feedback(student):
+        return (course.root / "feedback" / student / "modules" / "modules.html").read_text()
+
+    marker = "registered tree next to what the check expected"
+    html = feedback("seq_plain_list")
+    assert marker in html and "0: Linear in the check, missing in your model" in html
+    assert "4: Tag in the check, missing in your model" in html
+    assert "1: Branch in the check, missing in your model" in feedback("par_plain_list")
+    for student in ("correct", "correct_alt", "seq_wrong_order", "par_wrong_dim"):
+        assert marker not in feedback(student)
+    test = next(t for t in results["seq_plain_list"]["tests"] if t["check"] == "registers_children")
+    assert marker in test["output"]
+    assert not any(marker in t["output"] for r in results.values() for t in r["tests"]
+                   if t["check"] not in ("registers_children", "registers_branches"))

@@ -32,6 +32,7 @@ def probe(L, I, ns, make_tag=make_tag):
     Module, Sequential, ModuleList, ModuleDict = L.Module, L.Sequential, L.ModuleList, L.ModuleDict
     Linear, LazyLinear, ReLU = L.Linear, L.LazyLinear, L.ReLU
     raw_modules, raw_named_parameters, training = L.raw_modules, L.raw_named_parameters, L.training
+    raw_named_modules, name_of, type_ = L.raw_named_modules, L.name_of, L.type
     tensor, contiguous, f64 = L.tensor, L.ascontiguousarray, L.float64_
     load_state_dict, state_dict, train, double = L.load_state_dict, L.state_dict, L.train, L.double
     Tag = make_tag(Module, L.float)
@@ -76,6 +77,10 @@ def probe(L, I, ns, make_tag=make_tag):
     def children():
         return [[str_(n), index_of(c, mods)] for n, c in raw_modules(seq) or []]
     step("children", children)
+    # the registered tree for the feedback's diff (what the student sees, never scored): at most
+    # 64 modules, paths from the registration data, class names through type's own descriptor
+    step("tree", lambda: [[str_(p), name_of(type_(m)), index_of(m, mods)]
+                          for p, m in raw_named_modules(seq)[:64]])
 
     def claims():
         """What the student's class answers when asked (the judge holds it against the registration)."""

@@ -28,6 +28,7 @@ def probe(L, I, ns, make_branch=make_branch):
     int_, str_, id_, list_, sorted_, enumerate_, set_ = L.int, L.str, L.id, L.list, L.sorted, L.enumerate, L.set
     step, arr, grad, err = L.step, L.arr, L.grad, L.err
     raw_named_modules, raw_named_parameters = L.raw_named_modules, L.raw_named_parameters
+    name_of, type_ = L.name_of, L.type
     tensor, contiguous, load_state_dict = L.tensor, L.ascontiguousarray, L.load_state_dict
     Branch = make_branch(L.Module, L.Linear)
     ParallelModule = ns["ParallelModule"]
@@ -53,6 +54,9 @@ def probe(L, I, ns, make_branch=make_branch):
                    # branches may sit directly in par or inside a registered container
                    "registered": sorted_(set_(index_of(m, branches) for _, m in raw_named_modules(par)) - {-1}),
                    "parameters": [labels.get(id_(p), "?") for p in params],
+                   # the registered tree for the feedback's diff only (never scored), at most 64 modules
+                   "tree": [[str_(p), name_of(type_(m)), index_of(m, branches)]
+                            for p, m in raw_named_modules(par)[:64]],
                    "param_values": [arr(p) for p in params]}
             try:
                 out["claims"] = {"modules": sorted_(set_(index_of(m, branches) for m in list_(par.modules())) - {-1}),
