@@ -354,7 +354,15 @@ def grade_submission(job: dict) -> SubmissionResult:
     except Exception as e:  # a grader bug: the student still gets a result that says why
         return crash_result(job, f"grading failed: {type(e).__name__}: {e}")
     g.result.extra["grading_seconds"] = round(time.perf_counter() - g.t0, 3)
+    g.result.extra["peak_rss_mb"] = _peak_rss_mb()
     return g.result
+
+
+def _peak_rss_mb() -> dict:
+    """Largest resident size so far of this worker and of any sandbox process it waited for."""
+    import resource
+    return {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "sandbox": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def crash_result(job: dict, why: str) -> SubmissionResult:
