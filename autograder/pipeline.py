@@ -35,6 +35,7 @@ import os
 import secrets
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -397,7 +398,10 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
     results, recorded, todo, running = [], set(), list(reversed(jobs)), {}
     window = 4 * n_workers
     interrupted = False
+    gradebook = ExitStack()  # one gradebook connection for the batch's writes, when the course offers it
     try:
+        if jobs and hasattr(course, "gradebook_open"):
+            gradebook.enter_context(course.gradebook_open())
         while todo or running:
             while todo and len(running) < window:
                 job = todo.pop()
@@ -427,6 +431,7 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
         interrupted = True
         raise
     finally:
+        gradebook.close()
         if progress is not None:
             progress.close()
         if own:
