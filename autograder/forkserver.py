@@ -175,7 +175,8 @@ def main():
                     break
                 time.sleep(0.005)
         reap()
-        clear("/tmp")
+        if plan.get("private_tmp"):  # bubblewrap's own tmpfs, never the host's /tmp
+            clear("/tmp")
         print(part, os.waitstatus_to_exitcode(status), round(ru.ru_utime + ru.ru_stime, 3), round(wall, 3),
               int(timed_out), left, flush=True)
 

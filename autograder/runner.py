@@ -127,7 +127,8 @@ def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, 
         plan = {"parts": [[part, p.in_r, p.rep_w] for part, p in pipes.items()],
                 "cpu_seconds": limits.cpu_seconds, "part_seconds": limits.part_seconds,
                 # kill(-1) reaches only the job's processes: a pid namespace, or a uid of its own
-                "kill_all": kind == "bwrap" or run_uid is not None}
+                "kill_all": kind == "bwrap" or run_uid is not None,
+                "private_tmp": kind == "bwrap"}
         root = "/job" if kind == "bwrap" else str(job)
         py = [sys.executable, "-I", "-B", f"{root}/in/forkserver.py", f"{root}/in", f"{root}/out", lib_parent,
               json.dumps(plan)]
