@@ -128,6 +128,7 @@ def main():
     all_fds = [fd for _, i, r in parts for fd in (i, r)]
     for part, in_fd, report_fd in parts:
         t0 = time.monotonic()
+        exit_now = os._exit  # a local: the student's code may rebind this module's globals
         pid = os.fork()
         if pid == 0:
             code = 70
@@ -136,11 +137,7 @@ def main():
                 child(part, in_fd, report_fd, all_fds, in_dir, out_dir, lib, cpu, probe_main)
                 code = 0
             finally:
-                try:
-                    sys.stdout.flush()
-                except BaseException:
-                    pass
-                os._exit(code)
+                exit_now(code)  # skip atexit handlers and buffered output the student left
         os.close(in_fd)  # this part's: the child has them now
         os.close(report_fd)
         deadline = t0 + float(plan["part_seconds"])
