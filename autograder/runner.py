@@ -189,45 +189,54 @@ def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, 
 
 
 def grade_parts_together(g) -> None:
-    """:func:`autograder.pipeline.grade_parts` with every part of the notebook in one sandbox
-    (a part the server never ran is graded in a sandbox of its own, as before)."""
+    """:func:`autograder.pipeline.grade_parts` with every part of the notebook in one sandbox: each
+    part goes through :data:`~autograder.pipeline.PART_STEPS` as before, except that the step
+    ``run_sandbox`` of all parts happens at once, here (a part the server never ran gets a sandbox
+    of its own, with a fresh key)."""
     import secrets
 
     import numpy as np
 
-    from . import notebook, parts
-    from .pipeline import (
-        PART_ORDER,
-        PartRun,
-        hold_for_review,
-        judge,
-        probe_files,
-        probe_stdin,
-        run_sandbox,
-        scan_cell,
-        verify_report,
-    )
+    from . import notebook, parts, pipeline
     from .results import Flag, Status
 
+    steps = pipeline.PART_STEPS
+    if pipeline.run_sandbox not in steps:  # a chain without the sandbox step: part by part
+        g.job = {**g.job, "runner": "separate"}
+        return pipeline.grade_parts(g)
+    at = steps.index(pipeline.run_sandbox)
     kind, left = g.job.get("sandbox", "auto"), g.t0 + g.limits.notebook_seconds - time.perf_counter()
     limits = Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
-    runs = []
-    for part in PART_ORDER:
+    skip = Status.NOT_RUN if left < 1.0 else None
+
+    def failed(part, e):  # a grader failure costs this part only, and says so
+        r = parts.not_run(part, Status.CRASH)
+        r.flags.append(Flag.CRASH)
+        r.run["detail"] = f"grading this part failed: {type(e).__name__}: {e}"[:300]
+        return r
+
+    runs, results = [], {}
+    for part in pipeline.PART_ORDER:
         src = g.sources[part]
-        source = None if src is None else notebook.to_python(src)
-        skip = Status.NOT_RUN if left < 1.0 else None
-        p = PartRun(part, source, limits, kind, None, g.job.get("seed"), skip=skip)
-        scan_cell(p)
-        if p.source is not None and p.skip is None:
-            p.seed = secrets.randbits(63) if p.seed is None else p.seed
-            p.inputs = parts.PARTS[part].make_inputs(np.random.default_rng(p.seed))
-            p.key = secrets.token_bytes(32)
-        runs.append(p)
+        p = pipeline.PartRun(part, None if src is None else notebook.to_python(src), limits, kind, None,
+                             g.job.get("seed"), skip=skip)
+        try:
+            for step in steps[:at]:
+                step(p)
+            if p.source is not None and p.skip is None:
+                p.seed = secrets.randbits(63) if p.seed is None else p.seed
+                p.inputs = parts.PARTS[part].make_inputs(np.random.default_rng(p.seed))
+                p.key = secrets.token_bytes(32)
+            runs.append(p)
+        except Exception as e:
+            results[part] = failed(part, e)
+
+    def secrets_of(p):
+        return lambda fd: pipeline.probe_stdin(p.part, p.inputs, p.key, fd)
     todo = [p for p in runs if p.key]
     try:
-        def secrets_of(p):
-            return lambda fd: probe_stdin(p.part, p.inputs, p.key, fd)
-        done = run_parts([(p.part, probe_files(p.part, p.source), secrets_of(p)) for p in todo], limits, kind)
+        planned = [(p.part, pipeline.probe_files(p.part, p.source), secrets_of(p)) for p in todo]
+        done = run_parts(planned, limits, kind)
     except Exception:  # the shared sandbox could not start: each part in its own
         done = {}
     for p in runs:
@@ -236,15 +245,15 @@ def grade_parts_together(g) -> None:
                 p.run = done.get(p.part)
                 if p.run is None or not p.run.report:
                     p.run, p.key = None, b""
-                    run_sandbox(p)  # the server never ran it: a fresh sandbox, fresh key
-            for step in (verify_report, judge, hold_for_review):
+                    pipeline.run_sandbox(p)
+            for step in steps[at + 1:]:
                 step(p)
-            r = p.result
-        except Exception as e:  # a grader failure costs this part only, and says so
-            r = parts.not_run(p.part, Status.CRASH)
-            r.flags.append(Flag.CRASH)
-            r.run["detail"] = f"grading this part failed: {type(e).__name__}: {e}"[:300]
-        g.result.parts[p.part] = r
+            results[p.part] = p.result
+        except Exception as e:
+            results[p.part] = failed(p.part, e)
+    for part in pipeline.PART_ORDER:
+        r = results[part]
+        g.result.parts[part] = r
         if r.run.get("sandbox"):
             g.result.extra["sandbox"] = r.run["sandbox"]
         for k, v in r.timings.items():
