@@ -46,6 +46,8 @@ def cmd_grade(a: argparse.Namespace) -> int:
                                students=a.student, import_from=a.import_from, sandbox_kind=a.sandbox,
                                limits=limits, feedback=not a.no_feedback, progress=not a.no_progress,
                                regrade=True if a.regrade else None)
+    except KeyboardInterrupt:  # grade_course said what is recorded; the same command resumes
+        return 130
     finally:
         if executor is not None:
             executor.shutdown()

@@ -175,7 +175,8 @@ def _results(course):
     return {p.stem: p.read_bytes() for p in d.glob("*.json")} if d.exists() else {}
 
 
-def test_a_batch_killed_with_sigkill_resumes_without_grading_twice(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_an_interrupted_batch_resumes_without_grading_twice(tmp_path, sig):
     from nbgrader.api import Gradebook
 
     names = list(SCORES)
@@ -184,14 +185,17 @@ def test_a_batch_killed_with_sigkill_resumes_without_grading_twice(tmp_path):
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and len(_results(course)) < 2 and proc.poll() is None:
         time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)  # the parent only, mid-batch
-    proc.wait(timeout=60)
+    os.kill(proc.pid, sig)  # the parent only, mid-batch
+    code = proc.wait(timeout=120)
+    assert code == (-signal.SIGKILL if sig == signal.SIGKILL else 130)
     time.sleep(1.0)
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # its pool's workers, if any are still there
     except ProcessLookupError:
         pass
-    proc.communicate(timeout=60)
+    out, _ = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert "interrupted: every submission graded so far is recorded" in out
     first = _results(course)
     assert 2 <= len(first) < len(names), "the batch was not killed mid-way"
 
