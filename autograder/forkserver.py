@@ -13,6 +13,7 @@ signed reports.
 
 Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
 """
+
 import ctypes
 import json
 import os
@@ -44,6 +45,7 @@ def warm():
 
         import d2lmods as torch
         from d2lmods import nn  # noqa: F401
+
         try:
             from d2lmods.nn import functional  # noqa: F401
         except ImportError:
@@ -105,7 +107,9 @@ def child(part, in_fd, report_fd, all_fds, in_dir, out_dir, lib, cpu, probe_main
                 pass
     os.dup2(in_fd, 0)
     os.close(in_fd)
-    log = os.open(os.path.join(out_dir, f".{part}.stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    log = os.open(
+        os.path.join(out_dir, f".{part}.stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+    )
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
@@ -161,7 +165,8 @@ def main():
         except OSError:
             pass
         left = leftovers()
-        if plan.get("kill_all"):  # a uid (or pid namespace) of the job's own: whatever the part left
+        # a uid (or pid namespace) of the job's own: whatever the part left
+        if plan.get("kill_all"):
             for _ in range(100):  # until they are gone (the sandbox's init reaps what is not ours)
                 try:
                     os.kill(-1, signal.SIGKILL)  # every process we may signal, but ourselves
@@ -174,8 +179,15 @@ def main():
         reap()
         if plan.get("private_tmp"):  # bubblewrap's own tmpfs, never the host's /tmp
             clear("/tmp")
-        print(part, os.waitstatus_to_exitcode(status), round(ru.ru_utime + ru.ru_stime, 3), round(wall, 3),
-              int(timed_out), left, flush=True)
+        print(
+            part,
+            os.waitstatus_to_exitcode(status),
+            round(ru.ru_utime + ru.ru_stime, 3),
+            round(wall, 3),
+            int(timed_out),
+            left,
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

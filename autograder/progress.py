@@ -8,6 +8,7 @@ course of a thousand submissions does not write a thousand progress lines::
     >>> p.advance(); p.stream.getvalue().strip()
     'graded 1/4 (25%), 60.0/min, about 3 s left'
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,8 +26,15 @@ def _duration(seconds: float) -> str:
 class Progress:
     """Counts graded submissions; ``advance()`` after each one, ``close()`` at the end."""
 
-    def __init__(self, total: int, stream=None, every: float = 5.0, clock=time.monotonic,
-                 tty: bool | None = None, listeners=()):
+    def __init__(
+        self,
+        total: int,
+        stream=None,
+        every: float = 5.0,
+        clock=time.monotonic,
+        tty: bool | None = None,
+        listeners=(),
+    ):
         self.total, self.done = total, 0
         self.stream = sys.stderr if stream is None else stream
         self.every, self.clock = every, clock

@@ -8,6 +8,7 @@ parent grades only the submissions without a results file for the same bytes::
 
     >>> jobs = pending(course, "modules", make_jobs(course, "modules"))   # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,9 @@ def wire_job(job: dict, release_bytes: bytes) -> dict:
     """What a worker gets for ``job``: the notebook's and the release's bytes instead of paths."""
     data = read_capped(job["notebook"])
     out = {k: v for k, v in job.items() if k not in LOCAL_KEYS}
-    out.update(notebook_bytes=data, release_bytes=release_bytes, sha256=submission_key(data, "")["sha256"])
+    out.update(
+        notebook_bytes=data, release_bytes=release_bytes, sha256=submission_key(data, "")["sha256"]
+    )
     return out
 
 

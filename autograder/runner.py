@@ -12,6 +12,7 @@ in a sandbox of its own by the caller.
 
     >>> runs = run_parts([("factory", files, stdin_bytes)], Limits())   # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import json
@@ -53,11 +54,12 @@ class _Pipes:
             try:
                 view = memoryview(self.data)
                 while view:
-                    view = view[os.write(self.in_w, view):]
+                    view = view[os.write(self.in_w, view) :]
             except OSError:
                 pass
             finally:
                 os.close(self.in_w)
+
         threading.Thread(target=write, daemon=True).start()
 
     def _drain(self) -> None:
@@ -83,13 +85,20 @@ def _status(exit_code, cpu: float, wall: float, timed_out: bool, limits: Limits)
         return "timeout"
     if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         return "timeout"
-    if exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL) and max(cpu, wall) >= limits.cpu_seconds:
+    if (
+        exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL)
+        and max(cpu, wall) >= limits.cpu_seconds
+    ):
         return "timeout"
     return "ok"
 
 
-def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, kind: str = "auto",
-              uid: int | None = None) -> dict[str, RunResult]:
+def run_parts(
+    jobs: list[tuple[str, dict[str, bytes], object]],
+    limits: Limits,
+    kind: str = "auto",
+    uid: int | None = None,
+) -> dict[str, RunResult]:
     """Run each ``(part, files, stdin)`` (``files``: ``probe.py``, ``part_probe.py``, ``student.py``;
     ``stdin``: a function of the report fd's number returning the part's secrets) in one sandbox.
 
@@ -99,7 +108,11 @@ def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, 
     lib_parent = os.path.dirname(sandbox.package_dir("d2lmods"))
     uid = sandbox.job_uid() if uid is None else uid
     run_uid = uid if os.geteuid() == 0 else None
-    if kind == "unsandboxed" and run_uid is not None and not sandbox._world_reachable(sys.executable):
+    if (
+        kind == "unsandboxed"
+        and run_uid is not None
+        and not sandbox._world_reachable(sys.executable)
+    ):
         run_uid = None
     job = Path(tempfile.mkdtemp(prefix="d2lmods-sub-"))
     pipes: dict[str, _Pipes] = {}
@@ -124,25 +137,46 @@ def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, 
         cap = limits.output_kb * 1024
         for part, _, stdin in jobs:
             pipes[part] = _Pipes(stdin, cap)
-        plan = {"parts": [[part, p.in_r, p.rep_w] for part, p in pipes.items()],
-                "cpu_seconds": limits.cpu_seconds, "part_seconds": limits.part_seconds,
-                # kill(-1) reaches only the job's processes: a pid namespace, or a uid of its own
-                "kill_all": kind == "bwrap" or run_uid is not None,
-                "private_tmp": kind == "bwrap"}
+        plan = {
+            "parts": [[part, p.in_r, p.rep_w] for part, p in pipes.items()],
+            "cpu_seconds": limits.cpu_seconds,
+            "part_seconds": limits.part_seconds,
+            # kill(-1) reaches only the job's processes: a pid namespace, or a uid of its own
+            "kill_all": kind == "bwrap" or run_uid is not None,
+            "private_tmp": kind == "bwrap",
+        }
         root = "/job" if kind == "bwrap" else str(job)
-        py = [sys.executable, "-I", "-B", f"{root}/in/forkserver.py", f"{root}/in", f"{root}/out", lib_parent,
-              json.dumps(plan)]
+        py = [
+            sys.executable,
+            "-I",
+            "-B",
+            f"{root}/in/forkserver.py",
+            f"{root}/in",
+            f"{root}/out",
+            lib_parent,
+            json.dumps(plan),
+        ]
         if kind == "bwrap":
-            argv = sandbox._limited(sandbox._bwrap_argv(job, run_uid, py, sandbox._env(root)), limits, None)
+            argv = sandbox._limited(
+                sandbox._bwrap_argv(job, run_uid, py, sandbox._env(root)), limits, None
+            )
         else:
             argv = sandbox._limited(py, limits, run_uid)
         fds = tuple(fd for p in pipes.values() for fd in (p.in_r, p.rep_w))
         t0 = time.perf_counter()
         with open(job / "stdout.txt", "wb") as so, open(job / "stderr.txt", "wb") as se:
             try:
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
-                                        env=sandbox._env(root), cwd=str(job / "out"), start_new_session=True,
-                                        close_fds=True, pass_fds=fds)
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=so,
+                    stderr=se,
+                    env=sandbox._env(root),
+                    cwd=str(job / "out"),
+                    start_new_session=True,
+                    close_fds=True,
+                    pass_fds=fds,
+                )
             finally:
                 for p in pipes.values():
                     p.started()
@@ -164,7 +198,9 @@ def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, 
             pass
         leftovers = sandbox.kill_uid(run_uid) if run_uid is not None else 0
         lines = {}
-        for line in (job / "stdout.txt").read_bytes()[:65536].decode("utf-8", "replace").splitlines():
+        for line in (
+            (job / "stdout.txt").read_bytes()[:65536].decode("utf-8", "replace").splitlines()
+        ):
             f = line.split()
             if len(f) == 6 and f[0] in pipes:
                 try:
@@ -176,11 +212,19 @@ def run_parts(jobs: list[tuple[str, dict[str, bytes], object]], limits: Limits, 
             report = p.collect()
             if part not in lines and not report:
                 continue  # never started
-            code, cpu, wall, timed_out, left = lines.get(part, (None, 0.0, total_wall, exit_code is None, 0))
-            out[part] = RunResult(status=_status(code, cpu, wall, timed_out, limits), output=None,
-                                  exit_code=code, wall_seconds=wall, sandbox=kind,
-                                  stderr_tail=sandbox._tail(job / "out" / f".{part}.stderr", 1500),
-                                  leftovers_killed=left if part in lines else leftovers, report=report)
+            code, cpu, wall, timed_out, left = lines.get(
+                part, (None, 0.0, total_wall, exit_code is None, 0)
+            )
+            out[part] = RunResult(
+                status=_status(code, cpu, wall, timed_out, limits),
+                output=None,
+                exit_code=code,
+                wall_seconds=wall,
+                sandbox=kind,
+                stderr_tail=sandbox._tail(job / "out" / f".{part}.stderr", 1500),
+                leftovers_killed=left if part in lines else leftovers,
+                report=report,
+            )
         return out
     finally:
         if run_uid is not None:
@@ -205,8 +249,13 @@ def grade_parts_together(g) -> None:
         g.job = {**g.job, "runner": "separate"}
         return pipeline.grade_parts(g)
     at = steps.index(pipeline.run_sandbox)
-    kind, left = g.job.get("sandbox", "auto"), g.t0 + g.limits.notebook_seconds - time.perf_counter()
-    limits = Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
+    kind, left = (
+        g.job.get("sandbox", "auto"),
+        g.t0 + g.limits.notebook_seconds - time.perf_counter(),
+    )
+    limits = Limits.from_dict(
+        {**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)}
+    )
     skip = Status.NOT_RUN if left < 1.0 else None
 
     def failed(part, e):  # a grader failure costs this part only, and says so
@@ -218,8 +267,15 @@ def grade_parts_together(g) -> None:
     runs, results = [], {}
     for part in pipeline.PART_ORDER:
         src = g.sources[part]
-        p = pipeline.PartRun(part, None if src is None else notebook.to_python(src), limits, kind, None,
-                             g.job.get("seed"), skip=skip)
+        p = pipeline.PartRun(
+            part,
+            None if src is None else notebook.to_python(src),
+            limits,
+            kind,
+            None,
+            g.job.get("seed"),
+            skip=skip,
+        )
         try:
             for step in steps[:at]:
                 step(p)
@@ -233,6 +289,7 @@ def grade_parts_together(g) -> None:
 
     def secrets_of(p):
         return lambda fd: pipeline.probe_stdin(p.part, p.inputs, p.key, fd)
+
     todo = [p for p in runs if p.key]
     try:
         planned = [(p.part, pipeline.probe_files(p.part, p.source), secrets_of(p)) for p in todo]
@@ -246,7 +303,7 @@ def grade_parts_together(g) -> None:
                 if p.run is None or not p.run.report:
                     p.run, p.key = None, b""
                     pipeline.run_sandbox(p)
-            for step in steps[at + 1:]:
+            for step in steps[at + 1 :]:
                 step(p)
             results[p.part] = p.result
         except Exception as e:

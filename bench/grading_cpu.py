@@ -8,6 +8,7 @@ process and reports the CPU time of the process and of its children per submissi
 ``RUSAGE_CHILDREN`` (the interpreter and the probes are the same).  ``fork``: one sandbox per
 submission, a forked process per part; ``separate``: a sandbox per part.
 """
+
 from __future__ import annotations
 
 import resource
@@ -26,7 +27,7 @@ def _cpu() -> tuple[float, float]:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    runner, kind = (argv + ["fork", "unsandboxed"][len(argv):])[:2]
+    runner, kind = (argv + ["fork", "unsandboxed"][len(argv) :])[:2]
     from autograder import pipeline
     from autograder.batch import make_jobs
     from autograder.demo import build_course
@@ -46,8 +47,10 @@ def main(argv=None) -> int:
     for job in jobs:
         pipeline.grade_submission(wire_job(job, release))
     b, n = _cpu(), len(jobs)
-    print(f"{runner}/{kind}, {n} submissions: wall {(time.perf_counter() - t0) / n:.3f} s, CPU: worker "
-          f"{(b[0] - a[0]) / n:.3f} s + sandboxes {(b[1] - a[1]) / n:.3f} s per submission")
+    print(
+        f"{runner}/{kind}, {n} submissions: wall {(time.perf_counter() - t0) / n:.3f} s, CPU: worker "
+        f"{(b[0] - a[0]) / n:.3f} s + sandboxes {(b[1] - a[1]) / n:.3f} s per submission"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ has been written.
 Checking costs one directory listing every ``every`` seconds; the dashboard is re-read only when
 the listing changed (a results file was added or replaced), and at most that often.
 """
+
 from __future__ import annotations
 
 import os

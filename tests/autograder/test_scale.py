@@ -1,5 +1,6 @@
 """Grading at course scale: workers that see no course, a worker killed mid-batch, an interrupted
 batch that resumes, progress on stderr."""
+
 import io
 import json
 import os
@@ -19,9 +20,16 @@ from autograder.progress import Progress
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 # sample -> scores of (my_sequential, parallel_module, factory), as in test_roundtrip.EXPECTED
-SCORES = {"correct": (4, 3, 3), "seq_plain_list": (1.5, 3, 3), "par_wrong_dim": (4, 2, 3),
-          "fac_shared": (4, 3, 1), "exits": (0, 0, 0), "correct_alt": (4, 3, 3),
-          "seq_wrong_order": (2.5, 3, 3), "fac_n_zero": (4, 3, 2.5)}
+SCORES = {
+    "correct": (4, 3, 3),
+    "seq_plain_list": (1.5, 3, 3),
+    "par_wrong_dim": (4, 2, 3),
+    "fac_shared": (4, 3, 1),
+    "exits": (0, 0, 0),
+    "correct_alt": (4, 3, 3),
+    "seq_wrong_order": (2.5, 3, 3),
+    "fac_n_zero": (4, 3, 2.5),
+}
 
 
 def _scores(result) -> tuple:
@@ -48,7 +56,10 @@ def test_a_job_carries_bytes_and_no_course_path(tmp_path):
     release = course.release_notebook("modules").read_bytes()
     wire = resume.wire_job(job, release)
     assert str(course.root) not in json.dumps({k: v for k, v in wire.items() if isinstance(v, str)})
-    assert wire["notebook_bytes"] == Path(job["notebook"]).read_bytes() and wire["release_bytes"] == release
+    assert (
+        wire["notebook_bytes"] == Path(job["notebook"]).read_bytes()
+        and wire["release_bytes"] == release
+    )
     moved = tmp_path / "elsewhere"
     course.root.rename(moved)  # the worker's machine has no course at all
     try:
@@ -86,6 +97,7 @@ def _watch_opens(root):
             p = os.fsdecode(args[0])
             if p.startswith(root):
                 seen.append(p)
+
     _sys.addaudithook(hook)
     _sys.modules["__main__"].__dict__["_course_opens"] = seen
     return os.getpid()
@@ -103,8 +115,14 @@ def cluster(tmp_path_factory):
     import dask
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None, silence_logs=40)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=40,
+        )
         yield cluster
         cluster.close()
 
@@ -121,7 +139,8 @@ def test_dask_workers_grade_without_the_course_and_survive_a_kill(cluster, tmp_p
     try:
         client = ex.client
         for i, addr in enumerate(sorted(client.scheduler_info()["workers"])):
-            d = tmp_path / f"worker{i}"  # each worker lives in its own directory, like another machine
+            # each worker lives in its own directory, like another machine
+            d = tmp_path / f"worker{i}"
             d.mkdir()
             client.run(os.chdir, str(d), workers=[addr])
         pids = client.run(_watch_opens, str(course.root))
@@ -139,10 +158,12 @@ def test_dask_workers_grade_without_the_course_and_survive_a_kill(cluster, tmp_p
                 time.sleep(0.05)
 
         import threading
+
         t = threading.Thread(target=kill_one_busy)
         t.start()
-        results = pipeline.grade_batch(rec, "modules", make_jobs(course, "modules"), executor=ex,
-                                       log=lambda *a: None)
+        results = pipeline.grade_batch(
+            rec, "modules", make_jobs(course, "modules"), executor=ex, log=lambda *a: None
+        )
         t.join()
         opens_after = client.run(_course_opens)
         config = str(course.root / "nbgrader_config.py")
@@ -165,9 +186,26 @@ def test_dask_workers_grade_without_the_course_and_survive_a_kill(cluster, tmp_p
 # -- an interrupted batch resumes -------------------------------------------------------------------
 def _grade_cli(course_root, *extra, **kw):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(course_root), "--workers", "1",
-                             "--no-feedback", *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(course_root),
+            "--workers",
+            "1",
+            "--no-feedback",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
 
 
 def _results(course):
@@ -202,7 +240,10 @@ def test_an_interrupted_batch_resumes_without_grading_twice(tmp_path, sig):
     again = _grade_cli(course.root)
     out, err = again.communicate(timeout=900)
     assert again.returncode == 0, err[-2000:]
-    assert f"grading {len(names) - len(first)} submissions of 'modules', {len(first)} already graded" in out
+    assert (
+        f"grading {len(names) - len(first)} submissions of 'modules', {len(first)} already graded"
+        in out
+    )
     assert f"graded {len(names) - len(first)}/{len(names) - len(first)} (100%)" in err
     final = _results(course)
     assert sorted(final) == sorted(names)

@@ -1,4 +1,5 @@
 """The open dashboard follows a batch while it grades: re-read when a results file is written."""
+
 import json
 import os
 import time
@@ -15,7 +16,7 @@ from autograder.dashboard.live import follow  # noqa: E402
 
 def test_a_written_result_updates_the_open_dashboard(course):
     dash = Dashboard(course, link_base=course)
-    assert "2</div><div class=\"label\">flagged" in dash.panes["summary"].value
+    assert '2</div><div class="label">flagged' in dash.panes["summary"].value
     watcher = follow(dash, every=0.05)
     try:
         time.sleep(0.2)
@@ -33,4 +34,4 @@ def test_a_written_result_updates_the_open_dashboard(course):
     finally:
         watcher.stop()
     assert watcher.reloads == 1
-    assert "3</div><div class=\"label\">flagged" in dash.panes["summary"].value
+    assert '3</div><div class="label">flagged' in dash.panes["summary"].value
