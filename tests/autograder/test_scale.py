@@ -103,6 +103,25 @@ def _watch_opens(root):
     return os.getpid()
 
 
+def _watch_plugin(base, root):
+    """A Dask worker plugin: ``setup`` runs in every worker, the ones started later included."""
+    from distributed import WorkerPlugin
+
+    class Watch(WorkerPlugin):
+        def setup(self, worker):
+            _setup_worker(base, root)
+
+    return Watch()
+
+
+def _setup_worker(base, root):
+    import tempfile
+
+    os.makedirs(base, exist_ok=True)
+    os.chdir(tempfile.mkdtemp(dir=base))
+    _watch_opens(root)
+
+
 def _course_opens():
     import sys as _sys
 
@@ -138,12 +157,12 @@ def test_dask_workers_grade_without_the_course_and_survive_a_kill(cluster, tmp_p
     ex = make_executor(cluster.scheduler_address)
     try:
         client = ex.client
-        for i, addr in enumerate(sorted(client.scheduler_info()["workers"])):
-            # each worker lives in its own directory, like another machine
-            d = tmp_path / f"worker{i}"
-            d.mkdir()
-            client.run(os.chdir, str(d), workers=[addr])
-        pids = client.run(_watch_opens, str(course.root))
+        # every worker, a restarted one too, lives in a directory of its own (like another
+        # machine) and notes any course file it opens
+        client.register_plugin(
+            _watch_plugin(str(tmp_path / "workers"), str(course.root)), name="watch-course"
+        )
+        pids = client.run(os.getpid)
         rec = Recording(course)
         killed = []
 
