@@ -20,8 +20,8 @@ process pool, a Dask client) can run it::
     >>> result.score, result.max_score          # doctest: +SKIP
     (10.0, 10.0)
 
-Each part runs in its own sandbox (:mod:`autograder.sandbox`): an endless loop in part 2 costs
-part 2 only.  Inputs are drawn from a fresh secret seed for every run and reach the sandbox on
+The parts of a submission run in one sandbox (:mod:`autograder.sandbox`), a forked process each
+(:mod:`autograder.runner`): an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every run and reach the sandbox on
 stdin after the student's cell has been imported; the observations come back on a pipe, signed
 with a per-run key (see ``autograder/README.md``, "Threat model").
 """
