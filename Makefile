@@ -61,6 +61,7 @@ bench: setup
 	$(PY) -m bench.lenet
 	$(PY) -m bench.modules
 	$(PY) -m bench.grading
+	$(PY) -m bench.grading_scale   # 1,000 submissions: 1 and 2 workers, Dask
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .import_linter_cache

@@ -16,7 +16,7 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("course", help="nbgrader course folder (holds nbgrader_config.py and source/)")
     p.add_argument("--assignment", default="modules")
     p.add_argument("--workers", type=int, default=None, help="grading processes (default: number of cores)")
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--student", action="append", help="grade (again) only this student (repeatable)")
     p.add_argument("--import", dest="import_from", metavar="FOLDER_OR_ZIP",
                    help="first copy <student>.ipynb files from a folder or zip into submitted/")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "unsandboxed"], default="auto")
@@ -25,6 +25,9 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dask-scheduler", metavar="tcp://host:port",
                    help="grade on a Dask cluster instead of local processes")
     p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade every submission again (default: only those not yet graded, or changed since)")
+    p.add_argument("--no-progress", action="store_true", help="no k/N, rate and time left on stderr")
 
 
 def cmd_grade(a: argparse.Namespace) -> int:
@@ -41,7 +44,10 @@ def cmd_grade(a: argparse.Namespace) -> int:
     try:
         results = grade_course(a.course, a.assignment, workers=a.workers, executor=executor,
                                students=a.student, import_from=a.import_from, sandbox_kind=a.sandbox,
-                               limits=limits, feedback=not a.no_feedback)
+                               limits=limits, feedback=not a.no_feedback, progress=not a.no_progress,
+                               regrade=True if a.regrade else None)
+    except KeyboardInterrupt:  # grade_course said what is recorded; the same command resumes
+        return 130
     finally:
         if executor is not None:
             executor.shutdown()

@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import notebook, parts, pipeline, safeio, sandbox
+from . import notebook, parts, pipeline, resume, safeio, sandbox
 from .course import Course
+from .progress import Progress
 
 
 def numba_cache_dir() -> str:
@@ -84,8 +85,13 @@ def make_jobs(course: Course, assignment: str, students=None, sandbox_kind="auto
 
 
 def grade_course(course_dir, assignment="modules", workers=None, executor=None, students=None,
-                 import_from=None, sandbox_kind="auto", limits=None, feedback=True, log=print) -> list:
-    """Grade every submission of ``assignment`` in ``course_dir``; returns the results dicts."""
+                 import_from=None, sandbox_kind="auto", limits=None, feedback=True, log=print,
+                 progress=None, regrade=None) -> list:
+    """Grade every submission of ``assignment`` in ``course_dir``; returns the results dicts.
+
+    Submissions whose results file holds the same bytes and timestamp are not graded again (a
+    batch started again after an interruption resumes), unless ``regrade`` (default: when
+    ``students`` names them).  ``progress``: True for k/N, rate and time left on stderr."""
     t0 = time.perf_counter()
     course = Course(course_dir)
     course.ensure_generated(assignment)
@@ -94,14 +100,27 @@ def grade_course(course_dir, assignment="modules", workers=None, executor=None, 
         log(f"imported {len(ids)} notebooks from {import_from}"
             + (f"; {len(ids.problems())} not imported (see above)" if ids.problems() else ""))
     kind = sandbox.choose_kind(sandbox_kind)
-    cache = numba_cache(log)
-    warm = warm_numba_cache(reference_solutions(course, assignment), cache)
-    jobs = make_jobs(course, assignment, students, kind, limits, cache)
+    if sandbox.uses_numba():
+        cache = numba_cache(log)
+        seconds = warm_numba_cache(reference_solutions(course, assignment), cache)
+        warm = f"numba cache warmed in {seconds:.1f}s"
+    else:  # the sandbox runs the kernels' numpy references: nothing to compile
+        cache, warm = None, "numpy kernels"
+    every = make_jobs(course, assignment, students, kind, limits, cache)
     for sid, why in getattr(course, "rejected", []):
         log(f"  ! not graded: submitted/{sid!r}: {why}")
-    log(f"grading {len(jobs)} submissions of {assignment!r} (sandbox: {kind}, numba cache warmed in "
-        f"{warm:.1f}s, workers: {workers or (executor and 'executor') or os.cpu_count()})")
-    results = pipeline.grade_batch(course, assignment, jobs, executor=executor, workers=workers, log=log)
+    jobs = resume.pending(course, assignment, every, regrade=bool(students) if regrade is None else regrade)
+    skipped = f", {len(every) - len(jobs)} already graded" if len(jobs) < len(every) else ""
+    log(f"grading {len(jobs)} submissions of {assignment!r}{skipped} (sandbox: {kind}, {warm}, "
+        f"workers: {workers or (executor and 'executor') or os.cpu_count()})")
+    if progress is True:
+        progress = Progress(len(jobs))
+    try:
+        results = pipeline.grade_batch(course, assignment, jobs, executor=executor, workers=workers, log=log,
+                                       progress=progress or None)
+    except KeyboardInterrupt:
+        log("\ninterrupted: every submission graded so far is recorded; the same command resumes")
+        raise
     if feedback and results:
         out = course.generate_feedback(assignment)
         if not out.get("success"):

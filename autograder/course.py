@@ -310,7 +310,7 @@ class Course:
         kwargs = {}
         if job.get("timestamp"):
             kwargs["timestamp"] = job["timestamp"]
-        with warnings.catch_warnings(), Gradebook(self.db_url, self.course_id) as gb:
+        with warnings.catch_warnings(), self._gradebook(Gradebook) as gb:
             # nbgrader 0.9 + SQLAlchemy 2 print "not in session" SAWarnings on every new submission
             warnings.filterwarnings("ignore", message=".*not in session.*")
             gb.update_or_create_student(student)
@@ -337,6 +337,39 @@ class Course:
             subnb = gb.find_submission_notebook(nb_name, assignment, student)
             subnb.flagged = bool(set(result.flags) & FLAGGED_IN_GRADEBOOK) or bool(result.held_parts)
             gb.db.commit()
+
+    def _gradebook(self, Gradebook):
+        """The batch's open gradebook (see :meth:`gradebook_open`), else a fresh one for this write."""
+        import contextlib
+        held = getattr(self, "_open_gradebook", None)
+        if held is None:
+            return Gradebook(self.db_url, self.course_id)
+
+        @contextlib.contextmanager
+        def reuse():
+            try:
+                yield held
+            except BaseException:
+                held.db.rollback()  # the next student's write starts from a clean session
+                raise
+        return reuse()
+
+    def gradebook_open(self):
+        """Keep one gradebook connection for a batch of writes (SQLAlchemy then reuses its compiled
+        queries: a write costs a fraction of opening the database for each student)."""
+        import contextlib
+
+        from nbgrader.api import Gradebook
+
+        @contextlib.contextmanager
+        def held():
+            with Gradebook(self.db_url, self.course_id) as gb:
+                self._open_gradebook = gb
+                try:
+                    yield gb
+                finally:
+                    self._open_gradebook = None
+        return held()
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> dict:
         return self.api().generate_feedback(assignment, student_id=student, force=True)

@@ -21,8 +21,8 @@ process pool, a Dask client) can run it::
     >>> result.score, result.max_score          # doctest: +SKIP
     (10.0, 10.0)
 
-Each part runs in its own sandbox (:mod:`autograder.sandbox`): an endless loop in part 2 costs
-part 2 only.  Inputs are drawn from a fresh secret seed for every run and reach the sandbox on
+The parts of a submission run in one sandbox (:mod:`autograder.sandbox`), a forked process each
+(:mod:`autograder.runner`): an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every run and reach the sandbox on
 stdin after the student's cell has been imported; the observations come back on a pipe, signed
 with a per-run key (see ``autograder/README.md``, "Threat model").
 """
@@ -35,7 +35,8 @@ import math
 import os
 import secrets
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -278,19 +279,27 @@ class Grading:
 
 
 def _new_result(job: dict) -> SubmissionResult:
+    extra = {"submission": {"sha256": job["sha256"], "timestamp": job.get("timestamp", "")}} if job.get("sha256") else {}
     return SubmissionResult(
         student=job["student"], assignment=job.get("assignment", "modules"), max_score=parts.max_score(),
         extra={"sandbox": sandbox.choose_kind(job.get("sandbox", "auto")), "grading_seconds": 0.0, "timings": {},
                "grader_version": __version__,
-               "graded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+               "graded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra},
         feedback=job.get("feedback", ""))
 
 
 def read_submission(g: Grading) -> None:
-    """Parse the notebook (never executed as a whole); invalid or empty ones stop here.  It is
-    read as a bounded regular file (no symlink, FIFO or device; the size checked first)."""
-    g.release = json.loads(Path(g.job["release"]).read_text())["cells"]
-    g.submission = notebook.read_submission(g.job["notebook"])
+    """Parse the notebook (never executed as a whole); invalid or empty ones stop here.  The
+    parent read it as a bounded regular file (no symlink, FIFO or device; the size checked first:
+    :func:`autograder.resume.wire_job`), or it is read here the same way from a path."""
+    release = g.job.get("release_bytes")
+    g.release = json.loads(release if release is not None else Path(g.job["release"]).read_text())["cells"]
+    if "notebook_bytes" in g.job:
+        problem = g.job.get("notebook_problem")
+        g.submission = (notebook.Submission(None, ["invalid_notebook"], problem) if problem
+                        else notebook.read_notebook(g.job["notebook_bytes"]))
+    else:
+        g.submission = notebook.read_submission(g.job["notebook"])
     for f in g.submission.flags:
         g.result.flag(Flag(f))
     if g.submission.problem:
@@ -329,7 +338,15 @@ def transform_cells(g: Grading) -> None:
 
 
 def grade_parts(g: Grading) -> None:
-    """Each part through :data:`PART_STEPS`, in its own sandbox, within the notebook's time."""
+    """Each part through :data:`PART_STEPS`, within the notebook's time, in a sandbox of its own;
+    with the job's ``"runner": "fork"`` in one sandbox per submission, a forked process per part
+    (:mod:`autograder.runner`)."""
+    # The fork server does not yet carry the host-side limits of sandbox.run (sized tmpfs, the
+    # seccomp filter against user namespaces, the output folder's watch): until it does, each part
+    # gets a sandbox of its own unless a job asks for the fork server.
+    if g.job.get("runner", "separate") == "fork":
+        from .runner import grade_parts_together
+        return grade_parts_together(g)
     deadline = g.t0 + g.limits.notebook_seconds
     for part in PART_ORDER:
         src = g.sources[part]
@@ -366,8 +383,10 @@ STEPS = (read_submission, reject_other_assignment, compare_locked_cells, take_so
 def grade_submission(job: dict) -> SubmissionResult:
     """Grade one student's notebook.  ``job`` (plain data):
 
-    - ``student``, ``assignment``; ``notebook``: path of the submitted ``.ipynb``;
-    - ``release``: path of the release notebook (the trusted copy of the locked cells);
+    - ``student``, ``assignment``; ``notebook_bytes``: the submitted ``.ipynb`` (or ``notebook``,
+      its path, for a worker that sees the course);
+    - ``release_bytes``: the release notebook, the trusted copy of the locked cells (or ``release``,
+      its path); ``sha256`` and ``timestamp`` of the submission, kept in the result;
     - optional ``limits`` (see :class:`autograder.sandbox.Limits`), ``sandbox``
       (auto|bwrap|unsandboxed), ``numba_cache`` (a warm cache to copy), ``seed``, ``feedback``.
 
@@ -383,7 +402,15 @@ def grade_submission(job: dict) -> SubmissionResult:
     except Exception as e:  # a grader bug: the student still gets a result that says why
         return crash_result(job, f"grading failed: {type(e).__name__}: {e}")
     g.result.extra["grading_seconds"] = round(time.perf_counter() - g.t0, 3)
+    g.result.extra["peak_rss_mb"] = _peak_rss_mb()
     return g.result
+
+
+def _peak_rss_mb() -> dict:
+    """Largest resident size so far of this worker and of any sandbox process it waited for."""
+    import resource
+    return {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "sandbox": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def crash_result(job: dict, why: str) -> SubmissionResult:
@@ -398,31 +425,62 @@ def crash_result(job: dict, why: str) -> SubmissionResult:
 
 # ----------------------------------------------------------------------------------------------
 def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | None = None,
-                workers: int | None = None, log=print) -> list[SubmissionResult]:
-    """Submit every job to ``executor`` (default: a process pool with ``workers`` processes) and
-    record each result as it arrives; this process is the only writer of the gradebook."""
+                workers: int | None = None, log=print, progress=None) -> list[SubmissionResult]:
+    """Send every job to ``executor`` (default: a process pool with ``workers`` processes) and
+    record each result as it arrives; this process is the only writer of the gradebook.
+
+    A worker gets the notebook's bytes, never a course path (:func:`autograder.resume.wire_job`);
+    at most a few jobs per worker are in flight, so an interrupted batch has recorded all but
+    those.  A result that comes back twice for the same submission (a task retried after its
+    worker died) is recorded once.  ``progress``: an :class:`autograder.progress.Progress`.
+    """
+    from .resume import wire_job
+
     own = executor is None
+    n_workers = workers or os.cpu_count() or 1
     if own:
         import multiprocessing
-        executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                                       mp_context=multiprocessing.get_context("spawn"))
-    results = []
+        executor = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+    release_bytes = Path(course.release_notebook(assignment)).read_bytes() if jobs else b""
+    results, recorded, todo, running = [], set(), list(reversed(jobs)), {}
+    window = 4 * n_workers
+    interrupted = False
+    gradebook = ExitStack()  # one gradebook connection for the batch's writes, when the course offers it
     try:
-        futures = {executor.submit(grade_submission, job): job for job in jobs}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                res = fut.result()
-            except Exception as e:  # the worker died or the grader has a bug: keep the others
-                res = crash_result(job, f"{type(e).__name__}: {e}")
-            try:
-                course.record(res, job)
-            except Exception as e:  # results file written with flag not_recorded; go on
-                log(f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}")
-            results.append(res)
-            log(f"  graded {res.student:<24} {res.score:>5.2f} / {res.max_score:.1f}"
-                f"  {' '.join(map(str, res.flags))}")
+        if jobs and hasattr(course, "gradebook_open"):
+            gradebook.enter_context(course.gradebook_open())
+        while todo or running:
+            while todo and len(running) < window:
+                job = todo.pop()
+                wire = wire_job(job, release_bytes)
+                running[executor.submit(grade_submission, wire)] = (job, wire)
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in done:
+                job, wire = running.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as e:  # the worker died or the grader has a bug: keep the others
+                    res = crash_result(job, f"{type(e).__name__}: {e}")  # no key: a resume regrades it
+                key = (res.student, wire["sha256"], wire.get("timestamp", ""))
+                if key in recorded:
+                    continue
+                recorded.add(key)
+                try:
+                    course.record(res, job)
+                except Exception as e:  # results file written with flag not_recorded; go on
+                    log(f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}")
+                results.append(res)
+                log(f"  graded {res.student:<24} {res.score:>5.2f} / {res.max_score:.1f}"
+                    f"  {' '.join(map(str, res.flags))}")
+                if progress is not None:
+                    progress.advance()
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
+        gradebook.close()
+        if progress is not None:
+            progress.close()
         if own:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=not interrupted, cancel_futures=True)
     return results

@@ -1,15 +1,16 @@
 """Grading throughput: N generated submissions with 1 and 2 local worker processes and on Dask.
 
-    python -m bench.grading_scale                 # 200 submissions, modes 1,2,dask
-    python -m bench.grading_scale --n 20 --modes 2,dask
+    python -m bench.grading_scale                 # 1,000 submissions, modes 1,2,dask
+    python -m bench.grading_scale --n 200 --modes 2,dask
 
-The submissions are variants of the grader's sample solutions (correct ones and
-typical mistakes; no hostile ones, whose time limits would dominate) written
-into a fresh copy of the course under ``build/grading-scale/`` for every mode.
-Each mode runs the same path as ``python -m autograder grade``: one warm-up of
-the numba cache, then ``pipeline.grade_batch`` with the parent as the single
-writer of results and gradebook. Throughput counts the batch only (the warm-up
-is reported apart), so it is what a large class costs per submission.
+The submissions are variants of the grader's sample solutions -- correct ones, the typical
+mistakes and a few hostile ones (an endless loop, a memory bomb, a fork bomb, exits, a forged
+report, monkeypatching; about 6% of the class) -- written into a fresh copy of the course under
+``build/grading-scale/`` for every mode. Each mode runs what ``python -m autograder grade
+--no-feedback`` runs (:func:`autograder.batch.grade_course`: numba warm-up if the sandbox uses
+numba, then the batch with the parent as the single writer of results and gradebook) and times it
+whole. Per submission it reports where the time goes (from the results' timings) and the peak
+resident memory of a worker process and of its largest sandbox.
 """
 
 from __future__ import annotations
@@ -28,19 +29,26 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "modules"
 # Realistic submissions: right answers and the classic mistakes, each a few percent of the class.
 MIX = {
-    "correct": 8,
-    "correct_alt": 4,
-    "seq_plain_list": 3,
-    "seq_wrong_order": 1,
-    "seq_skips_last": 1,
-    "seq_repeats": 1,
-    "par_plain_list": 2,
-    "par_wrong_dim": 1,
-    "par_mutates": 1,
-    "fac_shared": 2,
-    "fac_plain_list": 1,
-    "fac_n_zero": 1,
-    "fac_ignores_kwargs": 1,
+    "correct": 24,
+    "correct_alt": 12,
+    "seq_plain_list": 9,
+    "seq_wrong_order": 3,
+    "seq_skips_last": 3,
+    "seq_repeats": 3,
+    "par_plain_list": 6,
+    "par_wrong_dim": 3,
+    "par_mutates": 3,
+    "fac_shared": 6,
+    "fac_plain_list": 3,
+    "fac_n_zero": 3,
+    "fac_ignores_kwargs": 3,
+    # hostile, ~6%: each costs its limits (the loop: 10 CPU seconds of one part)
+    "infinite_loop": 1,
+    "memory_bomb": 1,
+    "fork_bomb": 1,
+    "exits": 1,
+    "forge_fd": 1,
+    "monkeypatch": 1,
 }
 
 
@@ -88,18 +96,14 @@ def prepare_template(work: Path, n: int) -> Path:
 
 def run_mode(mode: str, template: Path, work: Path, log) -> dict:
     """Grade every submission of a fresh copy of ``template``; returns the figures for ``mode``."""
-    from autograder import batch, pipeline, sandbox
-    from autograder.course import Course
+    from autograder import sandbox
+    from autograder.batch import grade_course
 
     course_dir = work / f"course-{mode}"
     if course_dir.exists():
         shutil.rmtree(course_dir)
     shutil.copytree(template, course_dir)
-    course = Course(course_dir)
     kind = sandbox.choose_kind("auto")
-    cache = batch.numba_cache_dir()
-    warm = batch.warm_numba_cache(batch.reference_solutions(course, ASSIGNMENT), cache)
-    jobs = batch.make_jobs(course, ASSIGNMENT, sandbox_kind=kind, numba_cache=cache)
     cluster = executor = None
     try:
         if mode == "dask":
@@ -120,8 +124,8 @@ def run_mode(mode: str, template: Path, work: Path, log) -> dict:
         else:
             workers = int(mode)
         t0 = time.perf_counter()
-        results = pipeline.grade_batch(
-            course, ASSIGNMENT, jobs, executor=executor, workers=workers, log=lambda *_: None
+        results = grade_course(
+            course_dir, ASSIGNMENT, workers=workers, executor=executor, feedback=False, log=lambda *_: None
         )
         wall = time.perf_counter() - t0
     finally:
@@ -129,10 +133,10 @@ def run_mode(mode: str, template: Path, work: Path, log) -> dict:
             executor.shutdown()
         if cluster is not None:
             cluster.close()
-    return summarise(mode, workers, results, wall, warm, kind, log)
+    return summarise(mode, workers, results, wall, kind, log)
 
 
-def summarise(mode, workers, results, wall, warm, kind, log) -> dict:
+def summarise(mode, workers, results, wall, kind, log) -> dict:
     per_sub = [r.extra["grading_seconds"] for r in results]
     phases: dict[str, list[float]] = {}
     for r in results:
@@ -140,25 +144,29 @@ def summarise(mode, workers, results, wall, warm, kind, log) -> dict:
         walls = sum(p.wall_seconds for p in r.parts.values())
         inside = t.pop("total", None)
         if inside is not None:
-            t["sandbox start"] = max(0.0, walls - inside)
+            t["sandbox start + shared imports"] = max(0.0, walls - inside)
         t["outside sandbox"] = max(0.0, r.extra["grading_seconds"] - walls)
         for k, v in t.items():
             phases.setdefault(k, []).append(v)
+    peaks = [r.extra.get("peak_rss_mb") or {} for r in results]
+    sandbox_peaks = [p["sandbox"] for p in peaks if "sandbox" in p]
     out = {
         "mode": mode,
         "workers": workers,
         "submissions": len(results),
         "wall_seconds": round(wall, 2),
         "per_minute": round(60 * len(results) / wall, 1) if wall else None,
-        "warmup_seconds": round(warm, 2),
         "sandbox": kind,
         "median_grading_seconds": round(statistics.median(per_sub), 3) if per_sub else None,
         "mean_phase_seconds": {k: round(statistics.fmean(v), 3) for k, v in phases.items()},
+        "peak_worker_rss_mb": max((p.get("worker", 0) for p in peaks), default=None),
+        "median_sandbox_peak_rss_mb": statistics.median(sandbox_peaks) if sandbox_peaks else None,
         "flags": sorted({f.value for r in results for f in r.flags}),
     }
     log(
         f"{mode:>5}: {out['submissions']} submissions in {out['wall_seconds']:.1f} s = "
-        f"{out['per_minute']} / min (median {out['median_grading_seconds']} s each; warm-up {warm:.1f} s)"
+        f"{out['per_minute']} / min (median {out['median_grading_seconds']} s each; "
+        f"worker peak {out['peak_worker_rss_mb']} MB)"
     )
     return out
 
@@ -167,7 +175,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m bench.grading_scale", description=__doc__.split("\n")[0]
     )
-    ap.add_argument("--n", type=int, default=200, help="submissions (default 200)")
+    ap.add_argument("--n", type=int, default=1000, help="submissions (default 1000)")
     ap.add_argument("--modes", default="1,2,dask", help="comma list of worker counts and/or 'dask'")
     ap.add_argument("--work", default=str(ROOT / "build" / "grading-scale"), help="scratch folder")
     a = ap.parse_args(argv)
@@ -191,12 +199,12 @@ def main(argv=None) -> int:
             json.dumps(summary, indent=2)
         )  # keep what is done so far
     rows = summary["runs"]
-    log("\nmode   workers  submissions  wall s   per minute  median s  warm-up s  mean s per phase")
+    log("\nmode   workers  submissions  wall s   per minute  median s  worker MB  mean s per phase")
     for r in rows:
         phases = ", ".join(f"{k} {v:.2f}" for k, v in r["mean_phase_seconds"].items())
         log(
             f"{r['mode']:<6} {r['workers']:>7}  {r['submissions']:>11}  {r['wall_seconds']:>6.1f}  "
-            f"{r['per_minute']:>10}  {r['median_grading_seconds']:>8}  {r['warmup_seconds']:>9}  {phases}"
+            f"{r['per_minute']:>10}  {r['median_grading_seconds']:>8}  {r['peak_worker_rss_mb']:>9}  {phases}"
         )
     log(f"\nfigures: {work / 'summary.json'}")
     return 0
