@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dashkit import ASSIGNMENT
+from tests.dashboard.dashkit import ASSIGNMENT
 
 pytest.importorskip("ipywidgets")
 
