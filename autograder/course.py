@@ -265,13 +265,13 @@ class Course:
             except ValueError:
                 continue
             row = {"student": r.student or p.stem, "assignment": assignment}
-            for part in parts.PARTS:
+            for part in parts.parts_of(assignment):
                 row[part] = r.parts[part].score if part in r.parts else 0.0
             row.update(score=r.score, max_score=r.max_score, flags=" ".join(str(getattr(f, "value", f)) for f in r.flags))
             rows.append(row)
         out = self.root / "grades.csv"
         with open(out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["student", "assignment", *parts.PARTS, "score", "max_score", "flags"])
+            w = csv.DictWriter(f, fieldnames=["student", "assignment", *parts.parts_of(assignment), "score", "max_score", "flags"])
             w.writeheader()
             w.writerows(rows)
         return out

@@ -81,6 +81,14 @@ CATEGORY_PHRASES = {
     "memory_limit": "ran out of memory",
     "timeout": "ran past the time limit",
     "held_for_review": "had a part held for review (the code reached for the grader)",
+    "centers_rows": "subtracted each row's mean instead of the mean of all elements",
+    "has_parameters": "gave a layer without parameters a Parameter",
+    "wrong_shape": "created parameters of the wrong shape (or transposed)",
+    "returns_copy": "returned a copy of the parameter (state_dict / .data) instead of the Parameter",
+    "not_tied": "made a copy of the shared layer instead of tying it",
+    "saves_module": "saved the module instead of its state_dict",
+    "not_loaded": "built a fresh model without loading the saved parameters",
+    "left_in_training": "left the loaded model in training mode",
 }
 CATEGORY_PHRASES = {Category(k): v for k, v in CATEGORY_PHRASES.items()}
 
