@@ -23,7 +23,7 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import notebook, parts
+from . import clusters, notebook, parts
 from .results import Flag, PartResult, SubmissionResult
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -189,6 +189,7 @@ class Course:
         except OSError:
             sub = notebook.Submission(None)
         theirs = sub.by_id() if sub.cells and Flag.WRONG_ASSIGNMENT not in result.flags else {}
+        comments = clusters.read_comments(self.root, result.assignment)
         cells = []
         for cell in release["cells"]:
             cell = copy.deepcopy(cell)
@@ -201,7 +202,7 @@ class Course:
                 part = test_cell_part(gid) if gid and meta.get("grade") else None
                 if part and part in result.parts:
                     cell["outputs"] = [{"output_type": "stream", "name": "stdout",
-                                        "text": feedback_text(result.parts[part], result)}]
+                                        "text": feedback_text(result.parts[part], result, comments)}]
             cells.append(cell)
         release["cells"] = cells
         return release
@@ -277,8 +278,9 @@ class Course:
         return out
 
 
-def feedback_text(part: PartResult, result: SubmissionResult) -> str:
-    """What a student reads under a test cell: check names, points and messages, never inputs."""
+def feedback_text(part: PartResult, result: SubmissionResult, comments: dict[str, str] | None = None) -> str:
+    """What a student reads under a test cell: check names, points and messages, never inputs;
+    and the instructor's comment on the cluster of answers this one belongs to, if any."""
     lines = [f"Hidden checks for {parts.PARTS[part.part].TITLE}: {part.score:g} / {part.max_score:g} points"]
     if part.held:
         lines.append("Held for review: " + "; ".join(part.review) + ". This part scores 0 until an instructor "
@@ -289,6 +291,9 @@ def feedback_text(part: PartResult, result: SubmissionResult) -> str:
         lines.append(f"  [{mark}] {t.name} ({t.score:g}/{t.max_score:g})")
         if not t.passed:
             lines.append(f"         {t.output}")
+    note = (comments or {}).get(clusters.part_cluster(part) or "")
+    if note:
+        lines.append(f"Instructor's note: {note}")
     if Flag.TAMPERED_TESTS in result.flags:
         lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
     return "\n".join(lines) + "\n"

@@ -320,6 +320,11 @@ class AssignmentData:
         cats.sort(key=lambda c: (-c.students, c.label))
         return cats[:limit] if limit else cats
 
+    def clusters(self) -> list:
+        """Answer clusters of the graded submissions, with the instructor's comments."""
+        from ..clusters import find_clusters, read_comments
+        return find_clusters([s.result for s in self.graded], read_comments(self.course_dir, self.assignment))
+
     def flagged(self) -> list[StudentRecord]:
         """Submissions with any flag (tampering, timeouts, crashes, memory kills, ...)."""
         return [s for s in self.graded if s.flags]

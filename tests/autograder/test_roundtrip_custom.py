@@ -34,15 +34,21 @@ EXPECTED = {
 # sample -> {check: category} for the checks that must fail
 CATEGORIES = {
     "cl_centers_rows": {"centered_output": "centers_rows"},
-    "cl_plain_tensors": {"mylinear_parameters": "missing_parameters", "mylinear_gradient": "missing_parameters"},
+    "cl_plain_tensors": {
+        "mylinear_parameters": "missing_parameters",
+        "mylinear_gradient": "missing_parameters",
+    },
     "cl_uses_data": {"mylinear_gradient": "no_gradient"},
     "tp_untied": {"tied_forward": "not_tied", "tied_parameters": "not_tied"},
     "tp_state_dict": {"param_by_name": "returns_copy"},
     "io_saves_module": {"saves_state_dict": "saves_module", "round_trip": "saves_module"},
     "io_no_eval": {"eval_mode": "left_in_training"},
     "io_not_loaded": {"loads_parameters": "not_loaded"},
-    "release": {"centered_output": "not_implemented", "param_by_name": "not_implemented",
-                "saves_state_dict": "not_implemented"},
+    "release": {
+        "centered_output": "not_implemented",
+        "param_by_name": "not_implemented",
+        "saves_state_dict": "not_implemented",
+    },
     "cl_endless": {"centered_output": "timeout"},
     "io_patch_load": {"saves_state_dict": "held_for_review"},
 }
@@ -52,8 +58,9 @@ CATEGORIES = {
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     course = build_course(root, assignments=("custom",))
-    results = grade_course(root, "custom", limits={"cpu_seconds": 6, "part_seconds": 120},
-                           log=lambda *a: None)
+    results = grade_course(
+        root, "custom", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None
+    )
     return course, {r.student: r.to_json() for r in results}
 
 
@@ -66,8 +73,9 @@ def test_scores_and_flags(graded, name):
     r = graded[1][name]
     want, flags = EXPECTED[name]
     got = tuple(r["parts"][p]["score"] for p in parts.parts_of("custom"))
-    assert got == pytest.approx(want), [(t["check"], t["category"], t["output"]) for t in r["tests"]
-                                        if t["status"] != "passed"]
+    assert got == pytest.approx(want), [
+        (t["check"], t["category"], t["output"]) for t in r["tests"] if t["status"] != "passed"
+    ]
     assert sorted(r["flags"]) == sorted(flags)
     assert r["score"] == pytest.approx(sum(want)) and r["max_score"] == 10.0
 
@@ -84,10 +92,20 @@ def test_gradebook_feedback_and_dashboard(graded):
     course, results = graded
     with open(course.root / "grades.csv") as f:
         head = f.readline().strip().split(",")
-    assert head == ["student", "assignment", *parts.parts_of("custom"), "score", "max_score", "flags"]
+    assert head == [
+        "student",
+        "assignment",
+        *parts.parts_of("custom"),
+        "score",
+        "max_score",
+        "flags",
+    ]
     html = (course.root / "feedback" / "tp_untied" / "custom" / "custom.html").read_text()
     assert "Hidden checks for get_parameter and tied_net: 1 / 3 points" in html
     saved = json.loads((course.root / "results" / "custom" / "correct.json").read_text())
     assert saved["score"] == 10.0
     data = load_assignment(course.root, "custom")
     assert {s.student for s in data.students} >= set(EXPECTED)
+    untied = [c for c in data.clusters() if "tp_untied" in c.students]
+    assert len(untied) == 1 and untied[0].main_category == "not_tied" and not untied[0].non_attempt
+    assert [c.students for c in data.clusters() if c.non_attempt and "release" in c.students]
