@@ -4,6 +4,7 @@
     python -m autograder demo build/demo-course
     python -m autograder dashboard build/demo-course --assignment modules [--out report.html]
     python -m autograder clusters build/demo-course --assignment modules
+    python -m autograder similarity build/demo-course --assignment modules [--threshold 0.8]
 """
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["dashboard"]:
         return cmd_dashboard(argv[1:])
+    if argv[:1] == ["similarity"]:
+        from .similarity import main as similarity_main
+        return similarity_main(argv[1:])
     if argv[:1] == ["clusters"]:
         from .clusters import main as clusters_main
         return clusters_main(argv[1:])
@@ -75,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("dir")
     d.add_argument("--workers", type=int, default=None)
     sub.add_parser("dashboard", help="instructor dashboard (see: dashboard --help)")
+    sub.add_parser("similarity", help="pairs of near-identical submissions (see: similarity --help)")
     sub.add_parser("clusters", help="wrong answers grouped, with ids to comment on (see: clusters --help)")
     a = ap.parse_args(argv)
     return {"grade": cmd_grade, "demo": cmd_demo}[a.cmd](a)

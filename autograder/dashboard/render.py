@@ -178,6 +178,21 @@ def clusters_view(data: AssignmentData, link_base: Path | None = None, limit: in
             f"<code>{escape(str(path))}</code> and grade again: the comment reaches every member's feedback.</p>")
 
 
+def similarity_view(data: AssignmentData, link_base: Path | None = None, limit: int = 50) -> str:
+    from ..similarity import THRESHOLD, course_pairs
+    pairs = course_pairs(data.course_dir, data.assignment)
+    if not pairs:
+        return f'<p class="empty">No pair of submissions scores {THRESHOLD:g} or more.</p>'
+    rows = [[f'<a href="#student-{escape(p.a)}">{escape(p.a)}</a>', f'<a href="#student-{escape(p.b)}">{escape(p.b)}</a>',
+             _fmt(p.score), escape(", ".join(f"{k} {v:.2f}" for k, v in p.parts.items()))] for p in pairs[:limit]]
+    more = f"<p>... and {len(pairs) - limit} more pairs.</p>" if len(pairs) > limit else ""
+    return (f"<p>{len(pairs)} pairs whose solution cells are near-identical once names, formatting, comments and "
+            f"docstrings are set aside (winnowed fingerprints of the syntax tree; code from the release never "
+            f"counts). A score is a share of fingerprints in common, 1 = the same code.</p>"
+            + _table(["student", "student", "score", "per part"], rows, "similarity",
+                     [f'data-pair="{escape(p.a)}~{escape(p.b)}"' for p in pairs[:limit]]) + more)
+
+
 def flags_view(data: AssignmentData, link_base: Path | None = None) -> str:
     flagged = data.flagged()
     counts = data.flag_counts()
@@ -282,6 +297,7 @@ VIEWS = [
     ("checks", "Checks", checks_view),
     ("failures", "Common mistakes", failures_view),
     ("clusters", "Answer clusters", clusters_view),
+    ("similarity", "Similar submissions", similarity_view),
     ("flags", "Flagged submissions", flags_view),
     ("students", "Students", students_view),
     ("timing", "Grading time", timing_view),

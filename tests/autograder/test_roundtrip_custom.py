@@ -106,6 +106,11 @@ def test_gradebook_feedback_and_dashboard(graded):
     assert saved["score"] == 10.0
     data = load_assignment(course.root, "custom")
     assert {s.student for s in data.students} >= set(EXPECTED)
+    # every sample is the reference with one mistake: the untouched parts are near-identical
+    from autograder.similarity import course_pairs
+    pairs = {(p.a, p.b): p for p in course_pairs(course.root, "custom")}
+    assert pairs[("correct", "io_no_eval")].parts["tied_params"] == 1.0
+    assert not any("release" in pair for pair in pairs)  # the release's code never counts
     untied = [c for c in data.clusters() if "tp_untied" in c.students]
     assert len(untied) == 1 and untied[0].main_category == "not_tied" and not untied[0].non_attempt
     assert [c.students for c in data.clusters() if c.non_attempt and "release" in c.students]
