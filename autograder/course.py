@@ -255,7 +255,29 @@ class Course:
             gb.db.commit()
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> dict:
-        return self.api().generate_feedback(assignment, student_id=student, force=True)
+        out = self.api().generate_feedback(assignment, student_id=student, force=True)
+        self._mark_pending_feedback(assignment, student)
+        return out
+
+    def _mark_pending_feedback(self, assignment: str, student: str | None) -> None:
+        """Feedback written before the hand grading says so ("not graded yet", not "0.0 / 2.0"),
+        and its test-cell outputs wrap instead of running off the page."""
+        from nbgrader.api import Gradebook
+        nb_name = self.notebook_name(assignment)
+        pending: dict[str, list[tuple[str, float]]] = {}
+        with warnings.catch_warnings(), Gradebook(self.db_url, self.course_id) as gb:
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            for sub in gb.find_assignment(assignment).submissions:
+                sid = sub.student.id
+                if student and sid != student:
+                    continue
+                nb = gb.find_submission_notebook(nb_name, assignment, sid)
+                pending[sid] = [(g.name, float(g.max_score)) for g in nb.grades
+                                if g.needs_manual_grade and g.cell.cell_type == "markdown"]
+        for sid, cells in pending.items():
+            path = self.root / self.feedback_rel(assignment, sid)
+            if path.is_file():
+                path.write_text(mark_pending(path.read_text(encoding="utf-8"), cells), encoding="utf-8")
 
     def write_grades_csv(self, assignment: str) -> Path:
         """``grades.csv``: one row per student with a results file for ``assignment``."""
@@ -297,6 +319,28 @@ def feedback_text(part: PartResult, result: SubmissionResult, comments: dict[str
     if Flag.TAMPERED_TESTS in result.flags:
         lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
     return "\n".join(lines) + "\n"
+
+
+WRAP_CSS = ("<style>div.output_subarea pre, div.output_text pre { white-space: pre-wrap; "
+            "word-break: break-word; }</style>")
+
+
+def mark_pending(html: str, cells: list[tuple[str, float]]) -> str:
+    """nbgrader's feedback page with the hand-graded cells still waiting shown as such."""
+    if WRAP_CSS not in html:
+        html = html.replace("</head>", WRAP_CSS + "\n</head>", 1)
+    for gid, points in cells:
+        g = re.escape(gid)
+        html = re.sub(rf'(<a href="#{g}">[^<]*</a>) \(Score: [0-9.]+ / [0-9.]+\)',
+                      rf"\1 (not graded yet, {points:g} points)", html)
+        html = re.sub(rf'(<a name="{g}"></a><div class="panel-heading">.*?<span class="pull-right">\s*)'
+                      r"Score: [0-9.]+ / [0-9.]+", rf"\1Not graded yet ({points:g} points)", html, count=1,
+                      flags=re.S)
+    if cells:
+        waiting = sum(p for _, p in cells)
+        html = re.sub(r"(\(Score: [0-9.]+ / [0-9.]+)\)</h4>",
+                      rf"\1; {waiting:g} points not graded yet)</h4>", html, count=1)
+    return html
 
 
 def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:

@@ -205,6 +205,10 @@ def test_nbgrader_export_and_feedback(graded):
     html = (course.root / "feedback" / "seq_plain_list" / "modules" / "modules.html").read_text()
     assert "Hidden checks for MySequential: 1.5 / 4 points" in html
     assert "plain Python list" in html
+    # written before the hand grading: it says so, and the hidden-check blocks wrap
+    assert "Written response</a> (not graded yet, 2 points)" in html and "Score: 0.0 / 2.0" not in html
+    assert "(Score: 7.5 / 12.0; 2 points not graded yet)</h4>" in html
+    assert "div.output_subarea pre, div.output_text pre { white-space: pre-wrap;" in html
 
 
 def test_release_has_no_hidden_tests_or_solutions(graded):
