@@ -65,3 +65,20 @@ def _tied(a, b, c):
     return nn.Sequential(
         nn.Linear(a, b), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(b, c)
     )
+
+
+@pytest.mark.parametrize("assignment", ["modules", "custom"])
+def test_every_part_has_its_cells_and_the_points_agree(assignment):
+    import json
+
+    from autograder import notebook, parts
+
+    nb = json.loads((SOURCE / assignment / f"{assignment}.ipynb").read_text())
+    meta = {
+        notebook.grade_id(c): notebook.nbgrader_meta(c) for c in nb["cells"] if notebook.grade_id(c)
+    }
+    for part in parts.parts_of(assignment):
+        assert meta[part]["solution"] and not meta[part]["grade"]
+        test = meta[f"test_{part}_behaviour"]
+        assert test["grade"] and test["locked"] and test["points"] == parts.part_points(part)
+    assert parts.max_score(assignment) == 10.0
