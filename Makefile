@@ -27,9 +27,8 @@ warmup: $(STAMP)
 demo: setup
 	$(PY) -m d2lmods.demo
 	@mkdir -p build/notebooks
-	$(PY) -m jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
-	    --output-dir build/notebooks notebooks/*.ipynb
-	@echo "HTML copies of the chapter: build/notebooks/"
+	$(PY) -m d2lmods.viz.offline --execute --timeout 600 --output-dir build/notebooks notebooks/*.ipynb
+	@echo "HTML copies of the chapter (they load nothing from the network): build/notebooks/"
 	$(PY) -m autograder demo build/demo-course
 	$(PY) -m autograder dashboard build/demo-course --assignment modules
 	$(PY) -m autograder dashboard build/demo-course --assignment custom --out build/dashboard-custom.html

@@ -3,8 +3,8 @@
 
 import pytest
 
-# The probe is a script for the sandbox: importing it reads sys.argv as its job folders.
-collect_ignore = ["autograder/probe.py"]
+# Scripts for the sandbox: importing them reads sys.argv as their job folders.
+collect_ignore = ["autograder/probe.py", "autograder/transform_job.py"]
 
 
 def pytest_collection_modifyitems(items):

@@ -9,28 +9,44 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from . import notebook, parts, pipeline, sandbox
+from . import notebook, parts, pipeline, safeio, sandbox
 from .course import Course
 
 
 def numba_cache_dir() -> str:
-    """A cache folder per d2lmods checkout (kernels are keyed by source path)."""
+    """The usual cache folder per d2lmods checkout (kernels are keyed by source path).
+
+    A predictable name in the world-writable temp folder: :func:`numba_cache` only uses it when
+    it is ours (see :func:`autograder.safeio.own_private_dir`)."""
     key = hashlib.sha1(sandbox.package_dir("d2lmods").encode()).hexdigest()[:12]
     return os.path.join(tempfile.gettempdir(), f"d2lmods-grader-numba-{os.geteuid()}-{key}")
 
 
+def numba_cache(log=print) -> str:
+    """A cache folder we created and own (0700, no symlink, nothing of anyone else inside): the
+    usual one when it is safe, else a fresh private one (a cold cache costs time, never trust)."""
+    path = numba_cache_dir()
+    try:
+        return safeio.own_private_dir(path)
+    except OSError as e:
+        log(f"  ! not using the numba cache {path}: {e.strerror or e} -- warming a fresh private one")
+        return tempfile.mkdtemp(prefix="d2lmods-grader-numba-")
+
+
 def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
     """Compile the kernels the probes use into ``cache`` by running the reference solutions,
-    outside any sandbox (trusted code).  Returns the seconds it took."""
+    outside any sandbox (trusted code).  Returns the seconds it took.
+
+    Numba loads pickled indexes from the cache: ``cache`` must be a folder of ours that nobody
+    else can write (:class:`autograder.safeio.UnsafeDir` otherwise)."""
     t0 = time.perf_counter()
-    os.makedirs(cache, exist_ok=True)
+    safeio.own_private_dir(cache)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env.update(NUMBA_CACHE_DIR=cache, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     for part, source in reference.items():
@@ -42,12 +58,14 @@ def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
             for name, data in pipeline.probe_files(part, source).items():
                 (job / "in" / name).write_bytes(data)
             inputs = parts.PARTS[part].make_inputs(np.random.default_rng(0))
-            subprocess.run([sys.executable, "-B", str(job / "in" / "probe.py"), str(job / "in"), str(job / "out"),
+            subprocess.run([sys.executable, "-I", "-B", str(job / "in" / "probe.py"), str(job / "in"),
+                            str(job / "out"),
                             os.path.dirname(sandbox.package_dir("d2lmods"))],
                            input=pipeline.probe_stdin(part, inputs, os.urandom(32), -1),
                            env=env, cwd=job, capture_output=True, timeout=600)
         finally:
-            shutil.rmtree(job, ignore_errors=True)
+            safeio.remove_tree(job)
+    safeio.check_private_tree(cache)  # what the jobs will copy
     return time.perf_counter() - t0
 
 
@@ -72,12 +90,15 @@ def grade_course(course_dir, assignment="modules", workers=None, executor=None, 
     course = Course(course_dir)
     course.ensure_generated(assignment)
     if import_from:
-        ids = course.import_submissions(assignment, import_from)
-        log(f"imported {len(ids)} notebooks from {import_from}")
+        ids = course.import_submissions(assignment, import_from, log=log)
+        log(f"imported {len(ids)} notebooks from {import_from}"
+            + (f"; {len(ids.problems())} not imported (see above)" if ids.problems() else ""))
     kind = sandbox.choose_kind(sandbox_kind)
-    cache = numba_cache_dir()
+    cache = numba_cache(log)
     warm = warm_numba_cache(reference_solutions(course, assignment), cache)
     jobs = make_jobs(course, assignment, students, kind, limits, cache)
+    for sid, why in getattr(course, "rejected", []):
+        log(f"  ! not graded: submitted/{sid!r}: {why}")
     log(f"grading {len(jobs)} submissions of {assignment!r} (sandbox: {kind}, numba cache warmed in "
         f"{warm:.1f}s, workers: {workers or (executor and 'executor') or os.cpu_count()})")
     results = pipeline.grade_batch(course, assignment, jobs, executor=executor, workers=workers, log=log)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -23,14 +24,42 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import clusters, notebook, parts
+from . import clusters, notebook, parts, safeio
 from .results import Flag, PartResult, SubmissionResult
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+#: Use with ``fullmatch`` (see :func:`valid_student_id`): ``$`` would also match before a trailing
+#: newline, and ``bob\n`` would be graded as a twin of ``bob``.
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 MANUAL_CELL = "list_problems"
 #: Flags that mark the submission in formgrader (besides any part held for review).
 FLAGGED_IN_GRADEBOOK = frozenset({Flag.TAMPERED_TESTS, Flag.INVALID_NOTEBOOK, Flag.WRONG_ASSIGNMENT, Flag.CRASH,
-                                  Flag.NOT_RECORDED})
+                                  Flag.NOT_RECORDED, Flag.DISK_LIMIT})
+TIMESTAMP_BYTES = 256
+IMPORT_BYTES = 1 << 30   # all notebooks of one import, decompressed (held in memory)
+
+
+def valid_student_id(sid: str) -> bool:
+    return isinstance(sid, str) and STUDENT_ID.fullmatch(sid) is not None
+
+
+class ImportReport(list):
+    """The student ids an import wrote (a list, sorted), plus what it could not import:
+    ``damaged`` (name, why), ``duplicates`` (student id -> the member names that all claim it;
+    none of them is imported, every copy is kept under ``kept``), ``skipped`` (name, why)."""
+
+    def __init__(self, ids=(), damaged=None, duplicates=None, skipped=None, kept=None):
+        super().__init__(ids)
+        self.damaged: list[tuple[str, str]] = damaged or []
+        self.duplicates: dict[str, list[str]] = duplicates or {}
+        self.skipped: list[tuple[str, str]] = skipped or []
+        self.kept: Path | None = kept
+
+    def problems(self) -> list[str]:
+        out = [f"damaged {n!r}: {why}" for n, why in self.damaged]
+        out += [f"duplicate student {sid!r} in {', '.join(map(repr, names))}: not imported, every copy kept in "
+                f"{self.kept}" for sid, names in self.duplicates.items()]
+        out += [f"skipped {n!r}: {why}" for n, why in self.skipped]
+        return out
 
 
 def _ensure_tools_on_path() -> None:
@@ -104,57 +133,114 @@ class Course:
         self.generate(assignment)
 
     def submitted(self, assignment: str, students: list[str] | None = None) -> list[tuple[str, Path, str]]:
-        """(student, notebook path, timestamp) for each ``submitted/<student>/<assignment>/``."""
+        """(student, notebook path, timestamp) for each ``submitted/<student>/<assignment>/``.
+
+        Folders whose name is not a valid student id, or that are symlinks, are skipped and listed
+        in ``self.rejected`` (name, why)."""
         base = self.root / "submitted"
         out = []
+        self.rejected: list[tuple[str, str]] = []
         nb = self.notebook_name(assignment)
-        for d in sorted(base.glob(f"*/{assignment}")) if base.exists() else []:
+        for d in sorted(base.glob(f"*/{assignment}")) if base.is_dir() else []:
             sid = d.parent.name
-            if not STUDENT_ID.match(sid):
-                print(f"  skipped submitted/{sid}: not a valid student id (letters, digits, _ . -)")
+            if not valid_student_id(sid):
+                self.rejected.append((sid, "not a valid student id (letters, digits, _ . -)"))
                 continue
             if students and sid not in students:
                 continue
+            if d.parent.is_symlink() or d.is_symlink() or not d.is_dir():
+                self.rejected.append((sid, "the folder is a symlink"))
+                continue
             path = d / f"{nb}.ipynb"
-            if not path.exists():
+            if not os.path.lexists(path):
                 found = sorted(d.glob("*.ipynb"))
                 path = found[0] if found else path
-            ts_file = d / "timestamp.txt"
-            ts = ts_file.read_text(errors="replace").strip()[:64] if ts_file.is_file() else ""
-            out.append((sid, path, ts))
+            out.append((sid, path, read_timestamp(d / "timestamp.txt")))
         return out
 
-    def import_submissions(self, assignment: str, source: str | os.PathLike) -> list[str]:
+    def import_submissions(self, assignment: str, source: str | os.PathLike, log=print) -> ImportReport:
         """Copy ``<student>.ipynb`` files from a folder or a zip into ``submitted/`` (the way
-        ``nbgrader zip_collect`` would); returns the student ids."""
+        ``nbgrader zip_collect`` would); returns the student ids (an :class:`ImportReport`).
+
+        One damaged member costs that member only; two members naming the same student
+        (``groupA/carol.ipynb``, ``groupB/carol.ipynb``) are both kept aside under
+        ``imports/<time>/`` and neither is graded until someone decides.  Every problem is logged."""
         src = Path(source)
         nb = self.notebook_name(assignment)
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        found: dict[str, bytes] = {}
-        if zipfile.is_zipfile(src):
+        now = datetime.now(timezone.utc)
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S UTC")
+        cap = notebook.MAX_BYTES
+        found: dict[str, list[tuple[str, bytes]]] = {}
+        damaged: list[tuple[str, str]] = []
+        skipped: list[tuple[str, str]] = []
+        total = 0
+        if src.is_file() and zipfile.is_zipfile(src):
             with zipfile.ZipFile(src) as z:
                 for info in z.infolist():
                     name = Path(info.filename).name
-                    if name.endswith(".ipynb") and not info.is_dir() and info.file_size <= notebook.MAX_BYTES:
-                        found[name[:-6]] = z.read(info)
+                    if not name.endswith(".ipynb") or info.is_dir():
+                        continue
+                    if total > IMPORT_BYTES:  # many small members that each inflate to the cap
+                        skipped.append((info.filename, f"the import already holds {IMPORT_BYTES >> 20} MiB"))
+                        continue
+                    if info.file_size > cap:
+                        damaged.append((info.filename, f"larger than {cap} bytes"))
+                        continue
+                    try:
+                        with z.open(info) as f:
+                            data = safeio.read_stream(f, cap, info.filename)
+                    except Exception as e:  # bad CRC, truncated deflate stream, unknown method...
+                        damaged.append((info.filename, f"{type(e).__name__}: {e}"[:200]))
+                        continue
+                    total += len(data)
+                    found.setdefault(name[:-6], []).append((info.filename, data))
         elif src.is_dir():
             for p in sorted(src.glob("*.ipynb")):
-                if p.is_file() and not p.is_symlink():
-                    found[p.stem] = p.read_bytes()[:notebook.MAX_BYTES + 1]
+                if total > IMPORT_BYTES:
+                    skipped.append((p.name, f"the import already holds {IMPORT_BYTES >> 20} MiB"))
+                    continue
+                try:
+                    data = safeio.read_regular(p, cap)
+                except OSError as e:
+                    damaged.append((p.name, f"{e.strerror or type(e).__name__}"))
+                    continue
+                total += len(data)
+                found.setdefault(p.stem, []).append((p.name, data))
         else:
             raise FileNotFoundError(f"--import expects a folder or a .zip of <student>.ipynb files: {src}")
-        ids = []
-        for stem, data in sorted(found.items()):
+        by_id: dict[str, list[tuple[str, bytes]]] = {}
+        for stem, members in sorted(found.items()):
             sid = stem.removesuffix(f"_{assignment}")
-            if not STUDENT_ID.match(sid):
-                print(f"  skipped {stem}.ipynb: not a valid student id (letters, digits, _ . -)")
+            if not valid_student_id(sid):
+                skipped += [(n, "not a valid student id (letters, digits, _ . -)") for n, _ in members]
+                continue
+            by_id.setdefault(sid, []).extend(members)
+        duplicates = {sid: [n for n, _ in m] for sid, m in by_id.items() if len(m) > 1}
+        kept = None
+        if duplicates:
+            kept = self.root / "imports" / now.strftime("%Y%m%dT%H%M%S%fZ")
+            for sid in duplicates:
+                for k, (name, data) in enumerate(by_id[sid], 1):
+                    d = kept / "duplicates" / sid
+                    d.mkdir(parents=True, exist_ok=True)
+                    (d / f"{k}-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)[-120:]}").write_bytes(data)
+        ids = []
+        for sid, members in sorted(by_id.items()):
+            if sid in duplicates:
                 continue
             d = self.root / "submitted" / sid / assignment
-            d.mkdir(parents=True, exist_ok=True)
-            (d / f"{nb}.ipynb").write_bytes(data)
-            (d / "timestamp.txt").write_text(stamp + "\n")
+            try:
+                _safe_mkdirs(self.root, d)
+                _write_new(d / f"{nb}.ipynb", members[0][1])
+                _write_new(d / "timestamp.txt", (stamp + "\n").encode())
+            except OSError as e:
+                damaged.append((members[0][0], f"cannot write {d}: {e}"[:200]))
+                continue
             ids.append(sid)
-        return ids
+        report = ImportReport(ids, damaged, duplicates, skipped, kept)
+        for line in report.problems():
+            log(f"  ! import: {line}")
+        return report
 
     # -- recording results -----------------------------------------------------------------------
     def results_path(self, assignment: str, student: str) -> Path:
@@ -177,17 +263,14 @@ class Course:
         path = self.results_path(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(result.to_json(), indent=1))
+        tmp.write_text(json.dumps(json_safe(result.to_json()), indent=1, allow_nan=False))
         os.replace(tmp, path)
         if problem is not None:
             raise problem
 
     def _autograded_cells(self, result: SubmissionResult, job: dict) -> list[dict]:
         release = json.loads(self.release_notebook(result.assignment).read_text())
-        try:
-            sub = notebook.read_notebook(Path(job["notebook"]).read_bytes())
-        except OSError:
-            sub = notebook.Submission(None)
+        sub = notebook.read_submission(job["notebook"])
         theirs = sub.by_id() if sub.cells and Flag.WRONG_ASSIGNMENT not in result.flags else {}
         comments = clusters.read_comments(self.root, result.assignment)
         cells = []
@@ -197,6 +280,8 @@ class Course:
             meta = notebook.nbgrader_meta(cell)
             if gid and meta.get("solution") and gid in theirs:
                 cell["source"] = notebook.cell_source(theirs[gid])[:200_000]
+                if cell.get("cell_type") != "code":  # rendered as HTML in formgrader and the feedback
+                    cell["source"] = safe_markdown(cell["source"])
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
                 part = test_cell_part(gid) if gid and meta.get("grade") else None
@@ -298,6 +383,76 @@ class Course:
             w.writeheader()
             w.writerows(rows)
         return out
+
+
+MARKDOWN_CHARS = 50_000
+
+
+def safe_markdown(source: str) -> str:
+    """A student's markdown answer as sanitized HTML, safe to open in a browser.
+
+    Rendered to HTML first (as nbconvert would), then cleaned with ``nh3`` (no scripts, event
+    handlers, styles or ``javascript:`` URLs); brackets become entities so that the markdown pass
+    of the feedback cannot rebuild a link from text the sanitizer kept."""
+    import nh3
+    from nbconvert.filters.markdown import markdown2html
+    try:
+        html = markdown2html(source[:MARKDOWN_CHARS])
+    except Exception:  # whatever the renderer chokes on is shown as text
+        html = "<pre>" + source[:MARKDOWN_CHARS].replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+    clean = nh3.clean(html, url_schemes={"http", "https", "mailto"})
+    return clean.replace("[", "&#91;").replace("]", "&#93;")
+
+
+def json_safe(value, depth: int = 0):
+    """``value`` as strict JSON data: non-finite floats and ints beyond 2**63 become None (a
+    results file must stay readable by every JSON parser and by the dashboard)."""
+    if depth > 64:
+        return None
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value if -2**63 <= value < 2**63 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, depth + 1) for v in value]
+    return str(value)
+
+
+def read_timestamp(path: Path) -> str:
+    """The first line of a student's ``timestamp.txt`` (a regular file, not a link), or ""."""
+    try:
+        raw = safeio.read_regular(path, TIMESTAMP_BYTES)
+    except OSError:
+        return ""
+    line = raw.decode("utf-8", "replace").strip().splitlines()[:1]
+    return "".join(ch for ch in (line[0] if line else "") if ch.isprintable())[:64]
+
+
+def _safe_mkdirs(root: Path, d: Path) -> None:
+    """``mkdir -p`` below ``root`` that refuses to walk through a symlink."""
+    cur = root
+    for part in d.relative_to(root).parts:
+        cur = cur / part
+        try:
+            os.mkdir(cur)
+        except FileExistsError:
+            if cur.is_symlink() or not cur.is_dir():
+                raise NotADirectoryError(f"{cur} is a symlink or not a folder") from None
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Replace ``path`` by a fresh file (a symlink there is replaced, never followed)."""
+    tmp = path.with_name(path.name + ".import-tmp")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def feedback_text(part: PartResult, result: SubmissionResult, comments: dict[str, str] | None = None) -> str:

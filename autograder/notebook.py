@@ -10,9 +10,14 @@ release notebook the instructor generated.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 
+from . import safeio
+
 MAX_BYTES = 5 * 1024 * 1024
+MAX_CELLS = 2_000        # a notebook of this course has ~40
+# nesting is bounded by json's use of the recursion limit (RecursionError -> invalid_notebook)
 STUB_MARK = "raise NotImplementedError()"
 
 
@@ -51,6 +56,19 @@ class Submission:
         return out
 
 
+def read_submission(path: str | os.PathLike) -> Submission:
+    """Read and parse a submitted notebook from the student's folder: a regular file (no symlink
+    anywhere in the path, no FIFO, device or socket), at most :data:`MAX_BYTES`, checked before a
+    byte is read."""
+    try:
+        data = safeio.read_regular(path, MAX_BYTES)
+    except safeio.UnsafeFile as e:
+        return Submission(None, ["invalid_notebook"], f"not read: {e.strerror}")
+    except OSError as e:
+        return Submission(None, ["invalid_notebook"], f"cannot read the notebook: {type(e).__name__}")
+    return read_notebook(data)
+
+
 def read_notebook(data: bytes) -> Submission:
     """Parse ``data`` as an nbformat-4 notebook, flagging ``invalid_notebook`` or ``empty``."""
     if len(data) > MAX_BYTES:
@@ -63,6 +81,8 @@ def read_notebook(data: bytes) -> Submission:
         return Submission(None, ["invalid_notebook"], f"not valid JSON ({type(e).__name__})")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return Submission(None, ["invalid_notebook"], "not a Jupyter notebook (no list of cells)")
+    if len(nb["cells"]) > MAX_CELLS:
+        return Submission(None, ["invalid_notebook"], f"more than {MAX_CELLS} cells")
     cells = [c for c in nb["cells"] if isinstance(c, dict)]
     if not cells:
         return Submission([], ["empty"], "the notebook has no cells")
@@ -121,9 +141,37 @@ def unchanged_stub(source: str | None, release_source: str | None) -> bool:
 
 
 def to_python(source: str) -> str:
-    """Turn IPython syntax (``%magic``, ``!cmd``) into plain Python calls, as Jupyter would."""
+    """Turn IPython syntax (``%magic``, ``!cmd``) into plain Python calls, as Jupyter would.
+
+    No limits: for trusted sources.  A student's cells go through :func:`to_python_sandboxed`."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         return TransformerManager().transform_cell(source)
     except Exception:  # unparsable cells stay as they are; the probe reports the SyntaxError
         return source
+
+
+TRANSFORM_JOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "transform_job.py")
+
+
+def to_python_sandboxed(sources: dict[str, str], limits=None, kind: str = "auto") -> tuple[dict[str, str], str]:
+    """:func:`to_python` of each source, run in the sandbox under ``limits`` (CPU, wall clock,
+    memory); returns (the transformed sources, the sandbox status).  A source the transform could
+    not finish is returned unchanged (the probe then reports its SyntaxError, if any)."""
+    from . import sandbox
+    if not sources:
+        return {}, "ok"
+    limits = limits or sandbox.Limits()
+    limits = sandbox.Limits.from_dict({**limits.to_dict(), "part_seconds": min(limits.part_seconds, 60.0),
+                                       "output_kb": 3 * (MAX_BYTES >> 10)})
+    with open(TRANSFORM_JOB, "rb") as f:
+        script = f.read()
+    files = {"transform_job.py": script, "cells.json": json.dumps(sources).encode("utf-8")}
+    res = sandbox.run(files, limits, kind=kind, script="transform_job.py")
+    got = (res.output or {}).get("python") if res.status == "ok" else None
+    out = dict(sources)
+    if isinstance(got, dict):
+        for k in sources:
+            if isinstance(got.get(k), str):
+                out[k] = got[k]
+    return out, res.status if isinstance(got, dict) else (res.status if res.status != "ok" else "crash")

@@ -6,6 +6,7 @@ A submission goes through the steps of :data:`STEPS` in order, each a function o
 the chain :data:`PART_STEPS`, each a function of the :class:`PartRun`::
 
     read_submission -> reject_other_assignment -> compare_locked_cells -> take_solution_cells
+        -> transform_cells
         -> grade_parts (per part: scan_cell -> run_sandbox -> verify_report -> judge -> hold_for_review)
         -> flag_run_failures
 
@@ -61,6 +62,22 @@ def probe_files(part: str, source: str) -> dict[str, bytes]:
             "student.py": source.encode("utf-8")}
 
 
+def clean_timings(timings: dict, most: int = 32) -> dict[str, float]:
+    """The sandbox's self-reported seconds, kept only when they are plausible numbers: finite,
+    0 <= t <= 1e5, under short string keys (a 400-digit int or ``inf`` would reach the results)."""
+    out = {}
+    for k, v in list(timings.items())[:most]:
+        if not isinstance(k, str) or len(k) > 40 or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        try:
+            v = float(v)
+        except OverflowError:
+            continue
+        if math.isfinite(v) and 0.0 <= v <= 1e5:
+            out[k] = v
+    return out
+
+
 def probe_stdin(part: str, inputs: dict, key: bytes, fd: int) -> bytes:
     """The job's stdin: a header line (report key, report fd, part, size of the inputs), then the
     inputs; the probe reads the header before the student's cell and the inputs after it."""
@@ -73,7 +90,8 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
     """The observations in a report, keeping only lines signed with ``key``, in sequence.
 
     Returns the observations (None when no signed line came) and what was wrong with the rest:
-    any byte the probe did not sign means someone else wrote to the pipe."""
+    any byte the probe did not sign means someone else wrote to the pipe, and a signed record of a
+    shape the probe never sends means someone else had the key."""
     obs: dict = {"probes": {}}
     problems: list[str] = []
     expected = 1
@@ -100,16 +118,26 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
             continue
         expected += 1
         signed += 1
+        if kind in _RECORD_TYPES and not isinstance(value, _RECORD_TYPES[kind]):
+            if len(problems) < 5:
+                problems.append(f"a signed {str(kind)[:20]!r} record of the wrong shape "
+                                f"({type(value).__name__})")
+            continue
         if kind == "probe":
-            obs["probes"][str(name)] = value
+            obs["probes"][str(name)[:80]] = value
         elif kind == "done":
-            obs["timings"] = value if isinstance(value, dict) else {}
+            obs["timings"] = clean_timings(value)
             obs["timings"].setdefault("total", 0.0)
         elif kind == "event":
             obs.setdefault("events", []).append(value)
         elif kind in ("exec", "import_error", "integrity", "part"):
             obs[kind] = value
     return (obs if signed else None), problems
+
+
+#: What the probe sends in each kind of record (``probe`` values are checked by the judges).
+_RECORD_TYPES = {"done": dict, "event": list, "exec": dict, "import_error": dict, "integrity": dict,
+                 "part": str}
 
 
 @dataclass
@@ -170,9 +198,7 @@ def judge(p: PartRun) -> None:
     r, timings = p.result, (p.obs or {}).get("timings")
     r.wall_seconds = round(p.run.wall_seconds, 3)
     # signed, so the probe's own numbers, but of a process the student's code shared: keep plausible ones
-    r.timings = {k: round(float(v), 4) for k, v in list(timings.items() if isinstance(timings, dict) else [])[:32]
-                 if isinstance(k, str) and len(k) <= 40 and isinstance(v, (int, float)) and not isinstance(v, bool)
-                 and math.isfinite(v) and 0.0 <= v <= 1e5}
+    r.timings = {k: round(v, 4) for k, v in clean_timings(timings if isinstance(timings, dict) else {}).items()}
     r.run = {"sandbox": p.run.sandbox, "exit_code": p.run.exit_code, "leftovers_killed": p.run.leftovers_killed,
              "stderr_tail": p.run.stderr_tail[-600:], "detail": p.run.detail, "seed": p.seed}
     if r.status in RUN_FLAGS:
@@ -190,23 +216,32 @@ def hold_for_review(p: PartRun) -> None:
         r.hold(Flag.FORGED_REPORT, "something other than the grader wrote to its report channel")
     obs = p.obs or {}
     integrity = obs.get("integrity") if isinstance(obs.get("integrity"), dict) else {}
-    events = [e for e in (integrity.get("events") or []) + (obs.get("events") or []) if isinstance(e, list) and e]
+    events = [e for e in _as_list(integrity.get("events")) + _as_list(obs.get("events"))
+              if isinstance(e, list) and e]
     if events:
         r.hold(Flag.BLOCKED_ACCESS, "the code tried " + ", ".join(sorted({str(e[0])[:80] for e in events})[:4]))
-    overrides = [str(o)[:80] for o in integrity.get("overrides") or []]
+    overrides = [str(o)[:80] for o in _as_list(integrity.get("overrides"))]
     if overrides:
         r.hold(Flag.OVERRIDES_TRAVERSAL, "a class redefines how modules are found or registered ("
                + ", ".join(overrides[:4]) + ")")
-    patched = [str(o)[:80] for o in integrity.get("patched") or []]
+    patched = [str(o)[:80] for o in _as_list(integrity.get("patched"))]
     if patched:
         r.hold(Flag.LIBRARY_PATCHED, "d2lmods or numpy was changed while grading (" + ", ".join(patched[:4]) + ")")
-    inconsistent = getattr(parts.PARTS[p.part], "inconsistencies", lambda P: [])(obs.get("probes") or {})
+    try:
+        inconsistent = getattr(parts.PARTS[p.part], "inconsistencies", lambda P: [])(obs.get("probes") or {})
+    except Exception as e:  # the probe never reports such shapes: someone else made these observations
+        inconsistent = [f"observations of a shape the probe never reports ({type(e).__name__})"]
     if inconsistent:
         r.hold(Flag.INCONSISTENT_STRUCTURE, "; ".join(inconsistent[:3]))
 
 
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 #: How a run that ended early flags the submission.
-RUN_FLAGS = {Status.TIMEOUT: Flag.TIMEOUT, Status.MEMORY: Flag.MEMORY_LIMIT, Status.CRASH: Flag.CRASH}
+RUN_FLAGS = {Status.TIMEOUT: Flag.TIMEOUT, Status.MEMORY: Flag.MEMORY_LIMIT, Status.DISK: Flag.DISK_LIMIT,
+             Status.CRASH: Flag.CRASH}
 
 #: The chain one part goes through (each step a function of the PartRun).
 PART_STEPS = (scan_cell, run_sandbox, verify_report, judge, hold_for_review)
@@ -232,6 +267,7 @@ class Grading:
     release: list = field(default_factory=list)
     submission: notebook.Submission | None = None
     sources: dict = field(default_factory=dict)
+    python: dict = field(default_factory=dict)   # the sources with IPython syntax turned into Python
     stopped: bool = False
 
     def stop(self) -> None:
@@ -251,14 +287,10 @@ def _new_result(job: dict) -> SubmissionResult:
 
 
 def read_submission(g: Grading) -> None:
-    """Parse the notebook (never executed as a whole); invalid or empty ones stop here."""
+    """Parse the notebook (never executed as a whole); invalid or empty ones stop here.  It is
+    read as a bounded regular file (no symlink, FIFO or device; the size checked first)."""
     g.release = json.loads(Path(g.job["release"]).read_text())["cells"]
-    try:
-        data = Path(g.job["notebook"]).read_bytes()
-    except OSError as e:
-        data = b""
-        g.result.extra["problem"] = f"cannot read the notebook: {type(e).__name__}"
-    g.submission = notebook.read_notebook(data)
+    g.submission = notebook.read_submission(g.job["notebook"])
     for f in g.submission.flags:
         g.result.flag(Flag(f))
     if g.submission.problem:
@@ -290,6 +322,13 @@ def take_solution_cells(g: Grading) -> None:
         g.result.flag(Flag.NO_SOLUTION)
 
 
+def transform_cells(g: Grading) -> None:
+    """IPython syntax (``%magic``, ``!cmd``) -> Python, in the sandbox under its limits (IPython's
+    transformer can take minutes on a crafted cell, so it never runs in the grader's process)."""
+    g.python, g.result.extra["transform"] = notebook.to_python_sandboxed(
+        {p: s for p, s in g.sources.items() if s is not None}, g.limits, g.job.get("sandbox", "auto"))
+
+
 def grade_parts(g: Grading) -> None:
     """Each part through :data:`PART_STEPS`, in its own sandbox, within the notebook's time."""
     deadline = g.t0 + g.limits.notebook_seconds
@@ -298,8 +337,9 @@ def grade_parts(g: Grading) -> None:
         left = deadline - time.perf_counter()
         limits = sandbox.Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
         try:
-            r = run_part(part, None if src is None else notebook.to_python(src), limits, g.job.get("sandbox", "auto"),
-                         g.job.get("numba_cache"), g.job.get("seed"), skip=Status.NOT_RUN if left < 1.0 else None)
+            r = run_part(part, None if src is None else g.python.get(part, src), limits,
+                         g.job.get("sandbox", "auto"), g.job.get("numba_cache"), g.job.get("seed"),
+                         skip=Status.NOT_RUN if left < 1.0 else None)
         except Exception as e:  # a grader failure costs this part only, and says so
             r = parts.not_run(part, Status.CRASH)
             r.flags.append(Flag.CRASH)
@@ -320,8 +360,8 @@ def flag_run_failures(g: Grading) -> None:
 
 
 #: The steps every submission goes through, in order (each a function of the Grading).
-STEPS = (read_submission, reject_other_assignment, compare_locked_cells, take_solution_cells, grade_parts,
-         flag_run_failures)
+STEPS = (read_submission, reject_other_assignment, compare_locked_cells, take_solution_cells, transform_cells,
+         grade_parts, flag_run_failures)
 
 
 def grade_submission(job: dict) -> SubmissionResult:

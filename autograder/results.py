@@ -26,6 +26,7 @@ class Status(StrEnum):
     CRASH = "crash"        # the code raised, or the process ended before reporting
     TIMEOUT = "timeout"    # a time limit stopped it
     MEMORY = "memory"      # the memory limit stopped it
+    DISK = "disk"          # it wrote more than the output folder may hold (bytes, files or depth)
     NOT_RUN = "not_run"    # never started: no solution cell, or the notebook's time was used up
     HELD = "held"          # the grader saw tampering: scores 0 until an instructor reviews it
 
@@ -66,6 +67,7 @@ class Category(StrEnum):
     REPR_MISSING_CHILDREN = "repr_missing_children"
     CRASH = "crash"
     MEMORY_LIMIT = "memory_limit"
+    DISK_LIMIT = "disk_limit"
     TIMEOUT = "timeout"
     HELD_FOR_REVIEW = "held_for_review"
     # the "custom" assignment: custom layers, parameter management, file I/O
@@ -94,6 +96,7 @@ class Flag(StrEnum):
     TAMPERED_TESTS = "tampered_tests"
     TIMEOUT = "timeout"
     MEMORY_LIMIT = "memory_limit"
+    DISK_LIMIT = "disk_limit"
     CRASH = "crash"
     INVALID_NOTEBOOK = "invalid_notebook"
     WRONG_ASSIGNMENT = "wrong_assignment"
@@ -299,5 +302,5 @@ class SubmissionResult:
     @property
     def timings(self) -> dict[str, float]:
         raw = self.extra.get("timings") if isinstance(self.extra.get("timings"), dict) else {}
-        return {str(k): _num(v) for k, v in raw.items()
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+        # a 400-digit int or inf is no number here (math.isfinite would raise on the int)
+        return {str(k): n for k, n in ((k, _num(v, None)) for k, v in raw.items()) if n is not None}

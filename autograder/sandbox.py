@@ -2,17 +2,22 @@
 
 The layout (measured on Debian 12 with bubblewrap 0.8; see ``autograder/README.md``)::
 
-    trusted grader (root) --> prlimit (rlimits) --> bwrap (root: mounts, new pid/net/ipc/uts ns)
+    trusted grader (root) --> prlimit (rlimits) --> bwrap (root: mounts, new pid/net/ipc/uts ns,
+        a seccomp filter against new user namespaces)
         --> setpriv --reuid=U (an unprivileged uid unique to the job, so RLIMIT_NPROC bites)
             --> python -I -B /job/in/probe.py /job/in /job/out
 
 Inside, the file system holds only: ``/usr`` (read-only), the interpreter and the virtual
 environment (read-only), the ``d2lmods`` package directory (read-only; never the repository root,
 so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only: the probe, the
-student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``)
-and ``/job/numba`` (a private copy of a warm numba cache).  There is no network.  Nothing the
-process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or,
-when the caller passes ``stdin``, only what comes back on an inherited report pipe.
+student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``
+and ``/dev/shm``, both tmpfs of ``Limits.tmp_mb``) and ``/job/numba`` (a private copy of a warm
+numba cache).  The root and ``/dev`` are read-only.  There is no network.  Nothing the process
+prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or, when the
+caller passes ``stdin``, only what comes back on an inherited report pipe.  The output folder lives
+on the host's disk: it is watched while the job runs (``Limits.out_mb``, ``Limits.out_entries``,
+``Limits.out_depth``; over any, the job is killed with status ``disk``) and removed by
+:func:`autograder.safeio.remove_tree`, which survives whatever the job left.
 
 Without bubblewrap (or when ``kind="unsandboxed"``) the same program runs as a plain subprocess
 with the same rlimits, a fresh session and, when we are root, the same unprivileged uid (unless
@@ -23,7 +28,7 @@ Example::
 
     >>> res = run({"probe.py": b"import json,sys; json.dump({'ok': 1}, open(sys.argv[2]+'/out.json','w'))"},
     ...           Limits(part_seconds=10))            # doctest: +SKIP
-    >>> res.status, res.output
+    >>> res.status, res.output                           # doctest: +SKIP
     ('ok', {'ok': 1})
 """
 from __future__ import annotations
@@ -39,6 +44,8 @@ import threading
 import time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+
+from . import safeio
 
 BWRAP = "/usr/bin/bwrap"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
@@ -68,6 +75,10 @@ class Limits:
     nproc: int = 64                  # RLIMIT_NPROC for the job's uid (threads count too)
     fsize_mb: int = 16               # largest file the student may write
     output_kb: int = 2048            # largest out.json we read back
+    tmp_mb: int = 64                 # size of the private /tmp and /dev/shm (tmpfs: RAM)
+    out_mb: int = 64                 # total bytes the job may leave in its output folder (host disk)
+    out_entries: int = 10_000        # files and folders the job may leave there
+    out_depth: int = 64              # folder levels there (deeper is only ever an attack)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Limits":
@@ -80,7 +91,7 @@ class Limits:
 
 @dataclass
 class RunResult:
-    """What came back from one run.  ``status``: ok | timeout | memory | crash."""
+    """What came back from one run.  ``status``: ok | timeout | memory | disk | crash."""
     status: str
     output: dict | None
     exit_code: int | None
@@ -150,13 +161,31 @@ def _readonly_paths() -> list[str]:
     return out
 
 
-def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict) -> list[str]:
-    """bwrap command line; ``uid=None`` (not root) makes bwrap build a user namespace instead."""
-    argv = [BWRAP] + (["--unshare-user"] if uid is None else []) + ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+def _drop_root(uid: int) -> list[str]:
+    return [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs"]
+
+
+def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict,
+                limits: Limits | None = None, seccomp_fd: int | None = None) -> list[str]:
+    """bwrap command line; ``uid=None`` (not root) makes bwrap build a user namespace instead.
+
+    As root, bubblewrap runs in the host's user namespace (``--unshare-user`` would map the job
+    to uid 0 outside) and ``setpriv`` drops to the job's uid; ``seccomp_fd`` (see
+    :func:`seccomp_program`) then keeps the job from creating user namespaces.  Without root,
+    ``--disable-userns`` does the same from bubblewrap 0.8 on."""
+    limits = limits or Limits()
+    size = ["--size", str(limits.tmp_mb << 20)] if _bwrap_has("--size") else []
+    argv = [BWRAP] + ((["--unshare-user"] + (["--disable-userns"] if _bwrap_has("--disable-userns") else []))
+                      if uid is None else []) + [
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev",
+            # sized (bubblewrap >= 0.5): a tmpfs is RAM, and an unsized one may take half of it
+            *size, "--perms", "1777", "--tmpfs", "/dev/shm",
+            *size, "--perms", "1777", "--tmpfs", "/tmp"]
     made = set()
     for p in _readonly_paths():
         # bwrap creates missing parents as 0700 root; the student's uid must be able to walk them.
@@ -169,14 +198,67 @@ def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict) -
              "--bind", str(job / "out"), "/job/out"]
     if (job / "numba").exists():
         argv += ["--bind", str(job / "numba"), "/job/numba"]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
+    # in a user namespace the job's uid owns the sandbox's root and /dev: make both read-only
+    # (the mounts below them keep their own modes)
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     argv += ["--chdir", "/job/out", "--clearenv"]
     for k, v in env.items():
         argv += ["--setenv", k, v]
     argv.append("--")
     if uid is not None:
-        argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        argv += _drop_root(uid)
     return argv + python_argv
+
+
+_BWRAP_HELP: str | None = None
+
+
+def _bwrap_has(option: str) -> bool:
+    global _BWRAP_HELP
+    if _BWRAP_HELP is None:
+        try:
+            r = subprocess.run([BWRAP, "--help"], capture_output=True, text=True, timeout=10)
+            _BWRAP_HELP = r.stdout + r.stderr
+        except (OSError, subprocess.SubprocessError):
+            _BWRAP_HELP = ""
+    return option in _BWRAP_HELP
+
+
+#: (AUDIT_ARCH, __NR_unshare, __NR_clone, __NR_clone3) by machine
+_SYSCALLS = {"x86_64": (0xC000003E, 272, 56, 435), "aarch64": (0xC00000B7, 97, 220, 435)}
+CLONE_NEWUSER = 0x10000000
+
+
+def seccomp_program(machine: str | None = None) -> bytes | None:
+    """A classic-BPF seccomp filter for ``bwrap --seccomp``: ``unshare`` and ``clone`` with
+    ``CLONE_NEWUSER`` fail with EPERM, ``clone3`` (whose flags a filter cannot read) with ENOSYS
+    so that libc falls back to ``clone``; another ABI (x32, i386) is killed.  Everything else is
+    allowed.  None on a machine we have no syscall numbers for."""
+    import struct
+    nums = _SYSCALLS.get(machine or os.uname().machine)
+    if nums is None:
+        return None
+    arch, nr_unshare, nr_clone, nr_clone3 = nums
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, kill = 0x7FFF0000, 0x80000000
+    eperm, enosys = 0x00050000 | 1, 0x00050000 | 38
+    prog = [(ld, 0, 0, 4),                      # 0  A = arch
+            (jeq, 0, 11, arch),                 # 1  another ABI -> 13
+            (ld, 0, 0, 0),                      # 2  A = syscall number
+            (jge, 7, 0, 0x40000000),            # 3  x32 -> 11
+            (jeq, 3, 0, nr_unshare),            # 4  -> 8
+            (jeq, 2, 0, nr_clone),              # 5  -> 8
+            (jeq, 5, 0, nr_clone3),             # 6  -> 12
+            (ret, 0, 0, allow),                 # 7
+            (ld, 0, 0, 16),                     # 8  A = low word of the first argument (flags)
+            (jset, 1, 0, CLONE_NEWUSER),        # 9  -> 11
+            (ret, 0, 0, allow),                 # 10
+            (ret, 0, 0, eperm),                 # 11
+            (ret, 0, 0, enosys),                # 12
+            (ret, 0, 0, kill)]                  # 13
+    return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
 def _env(job_root: str) -> dict:
@@ -196,8 +278,7 @@ def _limited(argv: list[str], limits: Limits, uid: int | None) -> list[str]:
     pre = [PRLIMIT, f"--as={mem}", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
            f"--fsize={limits.fsize_mb << 20}", "--nofile=256", "--core=0", f"--nproc={limits.nproc}", "--"]
     if uid is not None:  # plain-subprocess fallback: drop root ourselves
-        pre += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs"]
+        pre += _drop_root(uid)
     return pre + argv
 
 
@@ -240,9 +321,12 @@ def kill_uid(uid: int) -> int:
 
 def _copy_cache(src: str | None, dst: Path, uid: int | None) -> None:
     """A private, writable copy of the warm numba cache (hard links when possible: the files
-    stay root-owned and read-only, so no job can poison the cache another job reads)."""
+    stay root-owned and read-only, so no job can poison the cache another job reads).
+
+    Numba loads pickles from it: a folder we do not own, that others can write or that holds a
+    symlink is not copied (the job starts with a cold cache instead)."""
     dst.mkdir()
-    if src and os.path.isdir(src):
+    if src and safeio.is_trusted_dir(src):
         def link_or_copy(s, d):
             try:
                 os.link(s, d)
@@ -286,10 +370,17 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         if run_uid is not None:
             os.chown(job / "out", run_uid, run_uid)
         _copy_cache(numba_cache, job / "numba", run_uid)
+        pass_fds: tuple[int, ...] = ()
         if kind == "bwrap":
             root = "/job"
             py = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out", lib_parent]
-            argv = _limited(_bwrap_argv(job, run_uid, py, _env(root)), limits, None)
+            bpf = seccomp_program() if run_uid is not None else None
+            if bpf is not None:
+                (job / "seccomp.bpf").write_bytes(bpf)
+                seccomp_fd = os.open(job / "seccomp.bpf", os.O_RDONLY)
+                pass_fds = (seccomp_fd,)
+            argv = _limited(_bwrap_argv(job, run_uid, py, _env(root), limits,
+                                        pass_fds[0] if pass_fds else None), limits, None)
         else:
             root = str(job)
             argv = _limited([sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out",
@@ -303,19 +394,24 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.PIPE if pipes else subprocess.DEVNULL, stdout=so,
                                         stderr=se, env=env, cwd=str(job / "out"), start_new_session=True,
-                                        close_fds=True, pass_fds=(pipes.fd,) if pipes else ())
+                                        close_fds=True, pass_fds=pass_fds + ((pipes.fd,) if pipes else ()))
             finally:
+                for fd in pass_fds:
+                    os.close(fd)
                 if pipes:
                     pipes.started()
             if pipes:
                 pipes.feed(proc)
-            exit_code, cpu = _wait(proc, limits.part_seconds)
+            over_disk = _disk_watch(job / "out", limits)
+            exit_code, cpu = _wait(proc, limits.part_seconds, over_disk)
             if exit_code is None:
-                status = "timeout"
+                status = "disk" if over_disk() else "timeout"
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except OSError:
                     pass
+                if run_uid is not None:
+                    kill_uid(run_uid)
                 exit_code, cpu = _wait(proc, None)
         wall = time.perf_counter() - t0
         try:  # whatever stayed in the job's process group (the only cleanup when we cannot change uid)
@@ -332,7 +428,12 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
                 max(cpu, wall) >= limits.cpu_seconds:
             status = "timeout"
         stderr_tail = _tail(stderr_path, 1500)
-        if pipes:  # the caller verifies the report; out.json is whatever the student wrote
+        if status == "ok" and over_disk(final=True):
+            status = "disk"
+        if status == "disk":  # whatever it wrote is not read back
+            output, detail = None, (f"the job wrote more than {limits.out_mb} MiB, {limits.out_entries} "
+                                    f"files or {limits.out_depth} folder levels into its output folder")
+        elif pipes:  # the caller verifies the report; out.json is whatever the student wrote
             output, detail = None, ""
         else:
             output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
@@ -342,9 +443,14 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
                          exit_code=exit_code, wall_seconds=wall, sandbox=kind,
                          stderr_tail=stderr_tail, leftovers_killed=leftovers, detail=detail, report=report)
     finally:
-        if run_uid is not None:
-            kill_uid(run_uid)
-        shutil.rmtree(job, ignore_errors=True)
+        try:
+            if run_uid is not None:
+                kill_uid(run_uid)
+        except Exception:
+            pass
+        # never raises: a job's leftovers (a folder chain 1,500 deep, mode 000 folders) must not
+        # turn a graded part into a crash
+        safeio.remove_tree(job)
 
 
 class _report_pipes:
@@ -388,16 +494,33 @@ class _report_pipes:
         return b"".join(self.chunks)
 
 
-def _wait(proc: subprocess.Popen, timeout: float | None) -> tuple[int | None, float]:
-    """Wait for ``proc`` (None on timeout); also return the CPU seconds it and its reaped
-    children used, to tell RLIMIT_CPU's kill from other deaths."""
+def _disk_watch(out: Path, limits: Limits, every: float = 0.1):
+    """A callable: has the job's output folder grown past ``out_mb`` / ``out_entries``?  Polled
+    while the job runs (rescanned at most every ``every`` seconds; RLIMIT_FSIZE bounds each file,
+    so what can slip in between two scans is bounded by the write speed)."""
+    cap, entries = limits.out_mb << 20, limits.out_entries
+    state = {"t": 0.0, "over": False}
+
+    def over(final: bool = False) -> bool:
+        now = time.monotonic()
+        if not state["over"] and (final or now - state["t"] >= every):
+            state["t"] = now
+            used, seen, deep = safeio.tree_usage(out, entries, limits.out_depth)
+            state["over"] = used > cap or seen > entries or deep
+        return state["over"]
+    return over
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None, stop=None) -> tuple[int | None, float]:
+    """Wait for ``proc`` (None on timeout, or as soon as ``stop()`` says so); also return the CPU
+    seconds it and its reaped children used, to tell RLIMIT_CPU's kill from other deaths."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         pid, status, ru = os.wait4(proc.pid, os.WNOHANG if deadline is not None else 0)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
             return proc.returncode, ru.ru_utime + ru.ru_stime
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and (time.monotonic() > deadline or (stop is not None and stop())):
             return None, 0.0
         time.sleep(0.02)
 

@@ -17,6 +17,7 @@ Everything computes on the CPU; hot loops are numba kernels (``d2lmods.kernels``
 """
 from ._tensor.core import Tensor
 from ._tensor import methods as _methods  # noqa: F401  (attaches the ops to Tensor)
+from ._tensor import typed as _typed
 from ._tensor.dtypes import (dtype, Size, device, float16, float32, float64, int8, int16, int32,
                              int64, uint8, bool, half, float, double, short, int, long,
                              get_default_dtype, set_default_dtype)
@@ -49,10 +50,8 @@ __version__ = "0.1.0"
 subtract, multiply, divide, true_divide = sub, mul, div, div
 absolute, negative = abs, neg
 greater, less, greater_equal, less_equal = gt, lt, ge, le
-FloatTensor = Tensor      # accepted where code only needs the name (isinstance checks)
-LongTensor = Tensor
-BoolTensor = Tensor
-DoubleTensor = Tensor
+(FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+ ByteTensor, BoolTensor) = _typed.TYPED.values()
 
 
 def is_tensor(obj):
@@ -76,13 +75,14 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as _np
-    from .ops._util import plain
-    return plain(_np.isclose(a._data, b._data if isinstance(b, Tensor) else b, rtol, atol,
-                             equal_nan))
+    from ._tensor.core import wrap
+    return wrap(_np.isclose(a._data, b._data if isinstance(b, Tensor) else b, rtol, atol,
+                            equal_nan))
 
 
 def equal(a, b):
-    return a.shape == b.shape and _builtin_bool((a._data == b._data).all())
+    """True if ``a`` and ``b`` have the same shape and values."""
+    return a.equal(b)
 
 
 def get_num_threads():

@@ -4,7 +4,8 @@
 
 writes ``docs/unregistered_heads.svg`` and ``docs/unregistered_heads.png`` (needs Graphviz's
 ``dot``); ``--out DIR`` writes them elsewhere. The model is the classic mistake: two task heads
-kept in a plain Python list.
+kept in a plain Python list. ``docs/diff_heads.svg`` puts it next to its fixed twin
+(``nn.ModuleList``) with ``d2lmods.viz.diff``.
 """
 
 import pathlib
@@ -16,7 +17,7 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 import d2lmods  # noqa: E402
 from d2lmods import nn  # noqa: E402
-from d2lmods.viz import draw, have_dot  # noqa: E402
+from d2lmods.viz import diff, draw, have_dot  # noqa: E402
 
 
 class MultiTask(nn.Module):
@@ -24,6 +25,17 @@ class MultiTask(nn.Module):
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32))
         self.heads = [nn.Linear(32, 10), nn.Linear(32, 1)]  # plain list: NOT registered
+
+    def forward(self, X):
+        h = self.encoder(X)
+        return [head(h) for head in self.heads]
+
+
+class MultiTaskFixed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32))
+        self.heads = nn.ModuleList([nn.Linear(32, 10), nn.Linear(32, 1)])
 
     def forward(self, X):
         h = self.encoder(X)
@@ -50,7 +62,13 @@ def main(argv=None) -> int:
     sharp = g.copy()
     sharp.graph_attr["dpi"] = "144"  # crisp on high-density screens; the SVG is unaffected
     png.write_bytes(sharp.pipe(format="png"))
-    for out in (svg, png):
+    d2lmods.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
+        compared = diff(MultiTaskFixed(), MultiTask(), names=("fixed", "buggy"))
+    diff_svg = out_dir / "diff_heads.svg"
+    diff_svg.write_bytes(compared.drawing.pipe(format="svg"))
+    for out in (svg, png, diff_svg):
         print(out)
     return 0
 

@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PROMPT = re.compile(r"^\s*>>>( |$)", re.M)
 # Run as scripts, never imported by pytest (conftest.py's collect_ignore, pytest's own rule for
 # __main__.py), so they must hold no examples.
-SCRIPTS = {"autograder/probe.py", "autograder/__main__.py"}
+SCRIPTS = {"autograder/probe.py", "autograder/transform_job.py", "autograder/__main__.py"}
 
 FILES = sorted(
     p.relative_to(ROOT).as_posix()

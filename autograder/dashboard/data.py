@@ -29,7 +29,8 @@ from ..course import sqlalchemy_url  # noqa: F401  (re-exported: the dashboard r
 from ..results import Category, Flag, Status, SubmissionResult, TestResult
 
 # Outcomes of a single check that count as a failure the instructor should see.
-FAILING_STATUSES = frozenset({Status.FAILED, Status.CRASH, Status.TIMEOUT, Status.MEMORY, Status.HELD})
+FAILING_STATUSES = frozenset({Status.FAILED, Status.CRASH, Status.TIMEOUT, Status.MEMORY, Status.DISK,
+                              Status.HELD})
 
 # Human wording for every flag, in display order (a test checks that none is missing).
 FLAG_LABELS = {
@@ -42,6 +43,7 @@ FLAG_LABELS = {
     Flag.TAMPERED_TESTS: "tampered with tests",
     Flag.TIMEOUT: "timed out",
     Flag.MEMORY_LIMIT: "killed at the memory limit",
+    Flag.DISK_LIMIT: "filled its output folder (killed at the disk limit)",
     Flag.CRASH: "crashed",
     Flag.LEFTOVER_PROCESSES: "left processes behind",
     Flag.INVALID_NOTEBOOK: "invalid notebook",
@@ -79,6 +81,7 @@ CATEGORY_PHRASES = {
     "repr_missing_children": "had a repr that does not list the children",
     "crash": "had code that crashed while being checked",
     "memory_limit": "ran out of memory",
+    "disk_limit": "wrote files until the disk limit stopped them",
     "timeout": "ran past the time limit",
     "held_for_review": "had a part held for review (the code reached for the grader)",
     "centers_rows": "subtracted each row's mean instead of the mean of all elements",
@@ -466,7 +469,8 @@ def _read_results(course_dir: Path, assignment: str, records: dict[str, StudentR
             result = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(result, dict):
                 raise ValueError("top level is not an object")
-        except (OSError, ValueError) as exc:
+            _check_shape(result)
+        except (OSError, ValueError, RecursionError) as exc:
             # Keep the student visible: a broken file is something to look at, not to hide.
             rec = records.setdefault(path.stem, StudentRecord(student=path.stem))
             rec.problem = f"unreadable results file {path.name}: {exc}"
@@ -514,3 +518,17 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
     return AssignmentData(course_dir=course_dir, course_id=course_id, assignment=assignment, db_url=db_url,
                           gradebook_found=gb is not None, students=[records[k] for k in sorted(records)],
                           cell_max=cell_max, part_max=part_max, warnings=warnings, manual_cells=manual_cells)
+
+
+def _check_shape(result: dict) -> None:
+    """Raise ValueError when a results file does not have the shape the dashboard reads."""
+    for key, kind in (("parts", dict), ("tests", list), ("flags", list), ("extra_data", dict)):
+        if result.get(key) is not None and not isinstance(result[key], kind):
+            raise ValueError(f"{key!r} is not a {kind.__name__}")
+    if not all(isinstance(p, dict) for p in (result.get("parts") or {}).values()):
+        raise ValueError("an entry of 'parts' is not an object")
+    if not all(isinstance(t, dict) for t in result.get("tests") or []):
+        raise ValueError("an entry of 'tests' is not an object")
+    timings = (result.get("extra_data") or {}).get("timings")
+    if timings is not None and not isinstance(timings, dict):
+        raise ValueError("'extra_data.timings' is not an object")

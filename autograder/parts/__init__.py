@@ -72,6 +72,8 @@ _RUN_FAIL = {
                      "(for example in forward or __init__)."),
     Status.MEMORY: (Category.MEMORY_LIMIT, "Stopped after using too much memory: look for lists or tensors "
                     "that grow without bound."),
+    Status.DISK: (Category.DISK_LIMIT, "Stopped after writing too much data to files: a solution needs no "
+                  "files."),
     Status.CRASH: (Category.CRASH, "The process running this part ended before reporting anything (did the "
                    "code exit, kill itself or crash the interpreter?)."),
     Status.NOT_RUN: (Category.TIMEOUT, "Not graded: the time limit for the whole notebook was used up by "

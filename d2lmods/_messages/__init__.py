@@ -9,7 +9,7 @@ file per topic, so it stays consistent and can be reviewed as a whole:
 * ``modules``    -- ``nn.Module`` registration, attributes, calls, containers, parameters
 * ``state_dict`` -- ``state_dict()`` / ``load_state_dict()`` misuse and loading hints
 * ``layers``     -- the layers' and ``nn.functional``'s input checks, ``nn.init``
-* ``training``   -- optimizers
+* ``training``   -- optimizers and the training loop
 
 Messages copied from PyTorch stay next to the check that raises them, as in PyTorch.
 
@@ -29,7 +29,9 @@ import sys
 import warnings
 
 __all__ = ["ModuleUsageWarning", "UnregisteredModuleWarning", "SharedInstanceWarning",
-           "StateDictWarning", "typename", "user_frame", "user_stacklevel", "warn", "who"]
+           "StateDictWarning", "TrainingWarning", "StaleGradientWarning", "CATEGORIES", "typename",
+           "user_frame", "user_stacklevel", "warn", "who", "install_short_warnings",
+           "uninstall_short_warnings"]
 
 
 class ModuleUsageWarning(UserWarning):
@@ -51,6 +53,19 @@ class SharedInstanceWarning(ModuleUsageWarning):
 
 class StateDictWarning(ModuleUsageWarning):
     """A ``state_dict`` was used in a way that does not do what it seems to."""
+
+
+class TrainingWarning(ModuleUsageWarning):
+    """The training or evaluation loop uses a model, a loss or an optimizer in a way that does
+    not do what it seems to (``model.eval()`` forgotten, a step without gradients...)."""
+
+
+class StaleGradientWarning(TrainingWarning):
+    """``step()`` saw gradients left over from before the previous ``step()``."""
+
+
+#: Every warning category d2lmods defines (``display`` prints these short).
+CATEGORIES = (ModuleUsageWarning,)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -89,9 +104,15 @@ def warn(message: str, category=ModuleUsageWarning, stacklevel: int = 2) -> None
         warnings.warn(message, category, stacklevel=stacklevel + 1)
         return
     g = frame.f_globals
-    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
-                           module=g.get("__name__", "__main__"),
-                           registry=g.setdefault("__warningregistry__", {}), module_globals=g)
+    kwargs = dict(module=g.get("__name__", "__main__"),
+                  registry=g.setdefault("__warningregistry__", {}))
+    try:
+        warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                               module_globals=g, **kwargs)
+    except ImportError:
+        # Code from `python -c` or stdin: its __main__ cannot give the source line.
+        warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                               **kwargs)
 
 
 def typename(obj) -> str:
@@ -113,3 +134,40 @@ def typename(obj) -> str:
 def who(cls_name: str, where: str) -> str:
     """``'Linear at MLP.out'``, or just ``'Linear'`` when the layer itself was called."""
     return cls_name if where == cls_name else f"{cls_name} at {where}"
+
+
+# ---- how d2lmods' own warnings are printed -----------------------------------------------------
+# Python prints a warning as `<file>:<line>: <Category>: <message>` and then the source line. In a
+# notebook the file is the kernel's temporary file and the source line repeats what the learner
+# just wrote, so d2lmods' categories (CATEGORIES) are printed as `<Category>: <message>` only.
+# Every other warning keeps Python's format; filters, catch_warnings(record=True) and pytest see
+# the same warning objects as before: only the text written to stderr changes.
+
+def short_format(message, category, filename, lineno, line=None) -> str:
+    return f"{category.__name__}: {message}\n"
+
+
+def _formatter(previous):
+    def formatwarning(message, category, filename, lineno, line=None):
+        if isinstance(category, type) and issubclass(category, CATEGORIES):
+            return short_format(message, category, filename, lineno, line)
+        return previous(message, category, filename, lineno, line)
+
+    formatwarning._d2l_previous = previous
+    return formatwarning
+
+
+def install_short_warnings() -> None:
+    """Print d2lmods' warnings short from now on (done when d2lmods is imported; idempotent)."""
+    if not hasattr(warnings.formatwarning, "_d2l_previous"):
+        warnings.formatwarning = _formatter(warnings.formatwarning)
+
+
+def uninstall_short_warnings() -> None:
+    """Python's format for every warning again (if nothing replaced the formatter since)."""
+    previous = getattr(warnings.formatwarning, "_d2l_previous", None)
+    if previous is not None:
+        warnings.formatwarning = previous
+
+
+install_short_warnings()

@@ -10,7 +10,7 @@ __all__ = [
     "linear_shape", "dtype_mismatch", "features_type", "conv_input", "batch_norm_single",
     "layer_norm_shape", "embedding_dtype", "embedding_range", "mse_shapes", "float_indices",
     "probs_shape", "one_hot_ints", "target_shape", "target_range", "nll_probs", "bce_shapes",
-    "init_lazy",
+    "init_lazy", "softmax_before_cross_entropy", "loss_arguments_swapped", "total_loss_graph",
 ]
 
 
@@ -96,7 +96,7 @@ def dtype_mismatch(who: str, a, b, *, float64_into_float32: bool, float32_into_f
 
 def features_type(cls: str, name: str, value) -> str:
     return (f"{cls}: {name} must be an int, got {type(value).__name__} ({value!r}). "
-            f"Fix: pass the number of features, e.g. {cls}(20, 256).")
+            f"Fix: pass the number of features, e.g. nn.{cls}(20, 256).")
 
 
 # ---- Conv2d ----------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def conv_rank(who: str, cls: str, dims: int, shape: list) -> str:
 
 def batch_norm_single(shape: tuple, where: str) -> str:
     return (f"Expected more than 1 value per channel when training, got input size "
-            f"torch.Size({list(shape)}){where}: batch normalization in training mode "
+            f"{_size(shape)}{where}: batch normalization in training mode "
             f"needs several samples to compute a mean and variance. Fix: call net.eval() "
             f"before predicting on a single example (BatchNorm then uses its running "
             f"statistics), or train with a batch size > 1.")
@@ -175,8 +175,14 @@ def embedding_range(bad: int, n: int, top: int, where: str) -> str:
             f"into range.")
 
 
+def _size(shape) -> str:
+    """A shape as torch prints sizes in these messages (``torch.Size([2, 1])``), d2lmods' name."""
+    return f"d2lmods.Size({list(shape)})"
+
+
 def mse_shapes(si: tuple, st: tuple, where: str) -> str:
-    return (f"Using a target size ({st}) that is different to the input size ({si}){where}. "
+    return (f"Using a target size ({_size(st)}) that is different to the input size "
+            f"({_size(si)}){where}. "
             f"This will likely lead to incorrect results due to broadcasting: every prediction "
             f"may be compared with every target. Please ensure they have the same size, e.g. "
             + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1 and len(st) == 1
@@ -187,12 +193,14 @@ def mse_shapes(si: tuple, st: tuple, where: str) -> str:
 def float_indices(fn: str, st: tuple, dtype, where: str) -> str:
     return (f"{fn}: target holds class indices of shape {st} but is floating point "
             f"({dtype}); class indices must be integers (expected scalar type Long but "
-            f"found Float){where}. Fix: pass y.long() (e.g. cross_entropy(y_hat, y.long())).")
+            f"found Float){where}. {expected_targets(fn)}. Fix: pass y.long() (e.g. "
+            f"cross_entropy(y_hat, y.long())).")
 
 
 def probs_shape(fn: str, si: tuple, st: tuple, where: str) -> str:
     return (f"{fn}: float targets are read as class probabilities (e.g. one-hot rows) and must "
-            f"have the input's shape {si}, but target has shape {st}{where}. Fix: pass class "
+            f"have the input's shape {si}, but target has shape {st}{where}. "
+            f"{expected_targets(fn)}. Fix: pass class "
             f"indices of shape {si[:1] + si[2:]} (y.argmax(dim=1) for one-hot rows), or make the "
             f"model output {st[1] if len(st) > 1 else '?'} classes to match the one-hot width.")
 
@@ -205,7 +213,7 @@ def one_hot_ints(fn: str, si: tuple, where: str) -> str:
 
 def target_shape(fn: str, expected: tuple, si: tuple, st: tuple, where: str) -> str:
     return (f"{fn}: expected target of shape {expected} (one class index per sample) for input "
-            f"of shape {si}, got {st}{where}. Fix: "
+            f"of shape {si}, got {st}{where}. {expected_targets(fn)}. Fix: "
             + ("flatten the labels with y.reshape(-1)" if len(st) == 2 and st[1] == 1
                else "pass one integer label per row of the input") + ".")
 
@@ -227,7 +235,7 @@ def nll_probs(si: tuple, where: str) -> str:
 
 
 def bce_shapes(si: tuple, st: tuple, where: str) -> str:
-    return (f"Target size ({st}) must be the same as input size ({si}){where}. Fix: "
+    return (f"Target size ({_size(st)}) must be the same as input size ({_size(si)}){where}. Fix: "
             + (f"y.reshape({si}) or y_hat.squeeze(1)" if len(si) == 2 and si[1] == 1
                else "reshape the targets to the logits' shape")
             + "; targets must also be floats (y.float()).")
@@ -239,3 +247,39 @@ def init_lazy(fn: str) -> str:
     return (f"nn.init.{fn}: this parameter is an uninitialized lazy parameter (its shape is "
             f"not known yet). Fix: run one forward pass first (e.g. net(X) with a batch of "
             f"inputs), then initialize it, e.g. net.apply(init_fn) after net(X).")
+
+
+# ---- losses given the wrong thing ---------------------------------------------------------------
+
+def expected_targets(fn: str) -> str:
+    if fn == "nll_loss":
+        return "nll_loss expects class indices (int64) of shape (N,), one label per sample"
+    return (f"{fn} expects either class indices (int64) of shape (N,), one label per sample, or "
+            "class probabilities (float) of the input's shape (N, C)")
+
+
+def softmax_before_cross_entropy(fn: str, op: str, shape: tuple, where: str) -> str:
+    if op == "softmax":
+        effect = ("the scores are squashed twice (into 0..1, then softmax again), so the loss "
+                  "hardly changes whatever the model predicts and training stalls")
+        alt = "use softmax only to show probabilities"
+    else:
+        effect = ("log_softmax twice gives the same loss as once, so this is the loss of a model "
+                  "whose output already holds log-probabilities, which is nn.NLLLoss's job")
+        alt = "or keep log_softmax in the model and use nn.NLLLoss()"
+    return (f"{fn} got an input of shape {shape} that already went through {op}{where}, but "
+            f"{fn} applies log_softmax itself: {effect}. Fix: pass the raw scores (logits), "
+            f"loss_fn(net(X), y), with the {op} removed from the model ({alt}).")
+
+
+def loss_arguments_swapped(fn: str, si: tuple, st: tuple, where: str) -> str:
+    return (f"{fn} got its arguments the other way round{where}: the first one (shape {si}) holds "
+            f"the labels and the second one (shape {st}) the model's output, but losses take "
+            "(input, target) = (prediction, labels). Fix: swap them, loss_fn(y_hat, y).")
+
+
+def total_loss_graph() -> str:
+    return ("A loss that backward() already went through is added into another tensor (as in "
+            "`total_loss += loss` over batches): the sum keeps every batch's graph alive, so "
+            "memory grows with each batch and nothing is learned from it. Fix: add the number "
+            "instead, total_loss += loss.item() (or loss.detach()).")

@@ -15,10 +15,13 @@ def call_super_init(cls: str) -> str:
     return f"Fix: call super().__init__() as the first line of {cls}.__init__."
 
 
-def container_fix(container: str) -> str:
+def container_fix(container: str, attr: str, noun: str) -> str:
+    """Code that registers what ``self.attr`` holds: wrap the container in place."""
     if container == "dict":
-        return "nn.ModuleDict({...}) (or nn.ParameterDict for parameters)"
-    return "nn.ModuleList([...]) (or nn.ParameterList for parameters)"
+        kind = "ParameterDict" if noun == "parameters" else "ModuleDict"
+    else:
+        kind = "ParameterList" if noun == "parameters" else "ModuleList"
+    return f"self.{attr} = nn.{kind}(self.{attr})"
 
 
 # ---- construction ------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ def add_module_class(name: str, cls: str) -> str:
 def add_module_replaces(owner: str, name: str, new: str, old: str) -> str:
     return (f"{owner}.add_module('{name}', {new}) replaces the child already registered as "
             f"'{name}' ({old}); the old one is dropped from the model. Fix: give each child its "
-            f"own name, e.g. add_module(f'{name}_{{i}}', ...) or str(len(self._modules)).")
+            f"own name, e.g. with the loop's index i, `self.add_module(f'{name}{{i}}', layer)`.")
 
 
 def parameter_not_tensor(type_name: str) -> str:
@@ -102,18 +105,23 @@ def unregistered(owner: str, attr: str, found: list, container: str) -> str:
     kinds = {k for _, _, k in found}
     noun = "modules" if "module" in kinds else "parameters"
     one = len(found) == 1
+    mixed = "module" in kinds and len(kinds) > 1
+    fix = ("register each one with self.add_module(name, module) / "
+           "self.register_parameter(name, param)" if mixed else
+           f"wrap the {container} right after assigning it, `{container_fix(container, attr, noun)}` "
+           f"(or build it as one from the start), or register each one with "
+           f"self.add_module(name, module) / self.register_parameter(name, param)")
     return (f"{', '.join(where)}{more} {'is' if one else 'are'} kept in a plain Python "
             f"{container}, so nn.Module does not register {'it' if one else 'them'}: "
-            f"{LOST}. Fix: store the {noun} in self.{attr} = {container_fix(container)}, or "
-            f"register each one with self.add_module(name, module) / "
-            f"self.register_parameter(name, param).")
+            f"{LOST}. Fix: {fix}.")
 
 
 def tensor_attribute(owner: str, attr: str, shape: tuple) -> str:
     return (f"{owner}.{attr} is a plain tensor with requires_grad=True (shape {shape}), not an "
             f"nn.Parameter, so nn.Module does not register it: it is not in parameters() or "
-            f"state_dict() and the optimizer will not train it. Fix: self.{attr} = "
-            f"nn.Parameter(...) (or register_buffer('{attr}', tensor) for a non-trained tensor).")
+            f"state_dict() and the optimizer will not train it. Fix: wrap it, "
+            f"`self.{attr} = nn.Parameter(self.{attr})` (or self.register_buffer('{attr}', "
+            "tensor) for a tensor that is not trained).")
 
 
 # ---- attribute look-up -------------------------------------------------------------------------
@@ -172,12 +180,15 @@ def forward_arguments(cls: str, given: int, params: list) -> str:
 
 
 def raised_inside(cls: str, path: str) -> str:
+    if path == cls:   # the module the learner called: no path to show
+        return f"(raised inside {cls}.forward)"
     return f"(raised inside {cls} at {path})"
 
 
 def lazy_forward_direct(cls: str) -> str:
-    return (f"{cls}.forward() was called directly, so the hook that infers the input size from "
-            f"the first batch did not run and the weights of this {cls} have no shape yet. "
+    return (f"{cls}.forward() was called directly, but this {cls} is not initialized yet: its "
+            "weights get their shape from the first batch, in a hook that runs only when the "
+            "module itself is called, so they have no shape yet. "
             "Fix: call the module itself, layer(X) / net(X) instead of .forward(X), so hooks run "
             "and lazy parameters materialize.")
 
@@ -208,10 +219,11 @@ def apply_attribute_error(first_line: str, fn: str, cls: str) -> str:
 def lazy_before_apply(fn: str, first: str, n_lazy: int) -> str:
     more = f" (and {n_lazy - 1} more)" if n_lazy > 1 else ""
     return (f"apply({fn}) was called before the first forward: the lazy layer '{first}'{more} "
-            "has no weights yet, so an init function skips it (type(m) == nn.Linear is False for "
-            "nn.LazyLinear) or fails on m.weight, and the layer later gets the default "
-            "initialization instead. Fix: run one forward with a sample batch first, net(X), then "
-            f"net.apply({fn}).")
+            f"has no weights yet, so {fn} skipped it (type(m) == nn.Linear is False for "
+            "nn.LazyLinear), and the layer later gets the default initialization instead. Fix: "
+            f"run one forward with a sample batch X first, then initialize: net(X); "
+            f"net.apply({fn}) (if the apply is in __init__, move it after the model is built). "
+            f"An init function that registers a forward hook on lazy layers is fine as it is.")
 
 
 def to_integer_dtype(dtype) -> str:
@@ -260,14 +272,25 @@ def returned_none(cls: str, where: str) -> str:
             "`return X`.")
 
 
-def repeated_instance(container: str, cls: str, positions: list) -> str:
+def repeated_instance(container: str, cls: str, positions: list, block: list | None,
+                      times: int, ctor: str) -> str:
+    """``block``: the constructor calls of one repeated period when the whole list is
+    ``[...] * times``, else ``None``; ``ctor``: the constructor call of the shared layer."""
     shown = ", ".join(str(p) for p in positions)
     n = len(positions)
+    if block is not None:
+        items = block[0] if len(block) == 1 else f"m for _ in range({times}) for m in ({', '.join(block)})"
+        inner = f"[{items} for _ in range({times})]" if len(block) == 1 else f"[{items}]"
+        call = f"{container}({inner})" if container.endswith("ModuleList") else f"{container}(*{inner})"
+        fix = f"build separate layers with a list comprehension: {call}"
+    else:
+        fix = f"create a separate layer for each of these positions, {ctor}"
+    if "copy.deepcopy(layer)" in fix:
+        fix += f" (after import copy, with layer the repeated {cls})"
     return (f"{container} holds the same {cls} instance at positions {shown} (as `[layer] * n` "
             f"creates): all of them share one set of weights, so this is 1 layer applied "
-            f"{n} times, not {n} layers. Fix: build separate layers with a "
-            f"list comprehension, e.g. {container}(*[nn.{cls}(...) for _ in range({n})]). "
-            f"If the sharing is intended, add the shared layer with separate add_module calls.")
+            f"{n} times, not {n} layers. Fix: {fix}. If the sharing is intended, add the shared "
+            "layer with separate add_module calls.")
 
 
 def module_list_arguments(n: int) -> str:
@@ -295,3 +318,60 @@ MODULE_LIST_CALLED = (
     "holds modules, it does not run them. Loop over it in your own forward "
     "(`for layer in self.layers: X = layer(X)`), or use nn.Sequential(*layers) if the "
     "layers simply run one after another.")
+
+
+# ---- modules used in the training loop ---------------------------------------------------------
+
+def requires_grad_attribute(cls: str, value: bool) -> str:
+    return (f"{cls}.requires_grad = {value} sets a plain Python attribute: nn.Module has no such "
+            "switch, so no parameter changed and the optimizer still trains them all. Fix: call "
+            f"the method, module.requires_grad_({value}).")
+
+
+def shadowed_mode_method(cls: str, name: str, signature: str, full: str) -> str:
+    other = "eval" if name == "train" else "train"
+    return (f"{cls} defines its own {name}{signature}, which replaces nn.Module.{name}(mode=True): "
+            f"model.{name}() and model.{other}() (and every parent module switching its children) "
+            f"call {cls}.{name} with {'a mode' if name == 'train' else 'no arguments'}, so the "
+            "model no longer switches between training and evaluation mode. Fix: give your "
+            f"method another name, e.g. `def fit{full}:`, and keep model.{name}() for switching "
+            "modes.")
+
+
+def layer_created_in_forward(cls: str, where: str, owner: str, ctor: str) -> str:
+    return (f"A new {cls} is created inside {owner}.forward ({where}): every call builds a "
+            "fresh, randomly initialized layer, so it is never trained and its parameters are not "
+            f"in {owner}.parameters(). Fix: create the layer once in {owner}.__init__, "
+            f"`self.layer = {ctor}`, and call self.layer(X) in forward.")
+
+
+def eval_in_train_mode(cls: str, layers: list) -> str:
+    shown = ", ".join(layers[:3]) + (f" and {len(layers) - 3} more" if len(layers) > 3 else "")
+    return (f"{cls} is called under torch.no_grad() but is still in training mode, so its "
+            f"layers act as in training ({shown}): Dropout drops units at random, BatchNorm uses "
+            "the batch's statistics and updates its running ones, so the evaluation is noisy and "
+            "changes the model. Fix: call net.eval() before evaluating (and net.train() before "
+            "training again).")
+
+
+def dropout_without_training(owner: str) -> str:
+    return (f"F.dropout in {owner}.forward was called without training=..., so it drops units even "
+            f"though {owner} is in evaluation mode (net.eval() does not reach a functional call). "
+            "Fix: pass the module's mode, F.dropout(X, p, training=self.training), or use an "
+            "nn.Dropout(p) layer.")
+
+
+def data_write_in_forward(where: str, shape: tuple) -> str:
+    return (f"An in-place write through .data changed a tensor of shape {shape} computed in "
+            f"{where}: autograd does not see writes through .data, so backward() uses the "
+            "gradient of the unchanged values and the gradients are silently wrong. Fix: use an "
+            "out-of-place op that autograd records, e.g. X = X.clamp(0, 1) or X = X / X.norm() "
+            "instead of X.data.clamp_(0, 1) or X.data /= X.norm().")
+
+
+def shared_batchnorm(cls: str, paths: list, ctor: str) -> str:
+    return (f"The same {cls} instance runs at {', '.join(paths)} of one forward pass: its running "
+            "mean and variance mix the statistics of two different inputs, and it learns one "
+            f"scale and shift for both. Fix: give each place its own layer, `{ctor}` for each "
+            "(weight tying is for Linear/Embedding layers, not normalization).")
+

@@ -24,11 +24,12 @@ NO_PARAMETERS = (
     "also has parameters only after it is constructed")
 
 
-def parameters_generator_used(cls: str) -> str:
+def parameters_generator_used(cls: str, args: str) -> str:
     return ("optimizer got an empty parameter list: the generator passed in was already "
             "used up (a generator such as net.parameters() can be iterated only once, e.g. "
             "list(params) or another optimizer consumed it). Fix: call net.parameters() "
-            f"again right where you build the optimizer: {cls}(net.parameters(), ...)")
+            f"again right where you build the optimizer: `optimizer = torch.optim.{cls}"
+            f"(net.parameters(){args})`")
 
 
 def stale_gradient(cls: str, param: str) -> str:
@@ -36,3 +37,24 @@ def stale_gradient(cls: str, param: str) -> str:
             f"the contributions from before the previous step(): gradients accumulate in .grad "
             f"and nothing reset them, so this update uses old + new gradients. "
             f"Fix: call optimizer.zero_grad() in every iteration, before loss.backward().")
+
+
+# ---- the training and evaluation loop ---------------------------------------------------------
+
+def step_without_gradients(cls: str, wiped_by_zero_grad: bool) -> str:
+    if wiped_by_zero_grad:
+        return (f"{cls}.step() found no gradient on any parameter: zero_grad() ran after "
+                "backward() and wiped the gradients, so this step changes nothing. Fix: call "
+                "zero_grad() before backward(), in this order: optimizer.zero_grad(); "
+                "loss.backward(); optimizer.step().")
+    return (f"{cls}.step() found no gradient on any parameter: no backward() ran since the last "
+            "zero_grad() (or since the optimizer was built), so this step changes nothing. Fix: "
+            "compute the loss and call loss.backward() before optimizer.step().")
+
+
+def parameter_replaced(cls: str, where: str, kind: str, args: str) -> str:
+    return (f"{cls}.step() still updates the old {where}: that {kind} was replaced after the "
+            "optimizer was built, and an optimizer holds the parameter objects it was given, not "
+            "the attribute names. The new one is never trained. Fix: build the optimizer after "
+            f"replacing it, `optimizer = torch.optim.{cls}(net.parameters(){args})`, or change "
+            "the values in place, with torch.no_grad(): param.copy_(new_values).")

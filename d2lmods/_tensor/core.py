@@ -6,12 +6,18 @@ A tensor holds
 * ``_rg``       -- whether gradients flow to/through it (``requires_grad``),
 * ``_grad``     -- the accumulated gradient (a ``Tensor``) once ``backward`` reached this leaf,
 * ``_fn``       -- the graph node that produced it (``grad_fn``; ``None`` for leaves),
-* ``_version``  -- a one-element list counting in-place writes; shared with ``.data``, ``detach()``
-  and views, so a write through any alias is seen by the graph (see ``autograd.node``),
+* ``_vcell``    -- a one-element list counting in-place writes; shared with ``.data``, ``detach()``
+  and views, so a write through any alias is seen by the graph (see ``autograd.node``);
+  ``x._version`` reads it as an int, as in PyTorch,
 * ``_out_nr``   -- which output of a multi-output node this is (0 almost always).
 
-The op methods (``+``, ``sum``, ``reshape``, ...) are attached in ``d2lmods._tensor.methods`` from
-the functions in ``d2lmods.ops``, so this file only has what is about the tensor object itself.
+``wrap`` (at the end of this file) is the one function that sets them. A view made while no
+gradient was recorded also gets ``_view_of`` (the tensor it views), so an in-place write through it
+is refused once that tensor is a leaf that requires grad, as PyTorch does.
+
+The op methods (``+``, ``sum``, ``reshape``, ...) and ``backward`` are attached in
+``d2lmods._tensor.methods`` from the functions in ``d2lmods.ops`` and ``d2lmods.autograd``, so this
+file only has what is about the tensor object itself and imports neither (both import it).
 
     >>> import d2lmods as torch
     >>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
@@ -19,15 +25,30 @@ the functions in ``d2lmods.ops``, so this file only has what is about the tensor
     (d2lmods.Size([2, 2]), d2lmods.float32, True)
 """
 import numbers
+import warnings
+import weakref
 
 import numpy as np
 
-from . import dtypes as _dt
+from . import dtypes as _dt, observers
 from .dtypes import NP_TO_DTYPE, Size, CPU
 
-__all__ = ["Tensor", "wrap", "as_array"]
+__all__ = ["Tensor", "wrap", "as_array", "norm_dim"]
 
 _new = object.__new__
+_ndarray = np.ndarray
+
+# Non-leaf tensors whose gradient backward stores in ``.grad`` (``retain_grad()``). Kept here, not
+# in a slot, because it is almost always empty and ``wrap`` must stay six assignments.
+# Keyed by id: a set would compare tensors with ``==``, which is elementwise.
+RETAINS_GRAD = weakref.WeakValueDictionary()
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 class Tensor:
@@ -38,7 +59,7 @@ class Tensor:
     integer and bool data as such.
     """
 
-    __slots__ = ("_data", "_rg", "_grad", "_fn", "_version", "_out_nr", "__weakref__")
+    __slots__ = ("_data", "_rg", "_grad", "_fn", "_vcell", "_out_nr", "_view_of", "__weakref__")
     # numpy defers binary operators to Tensor (``ndarray * tensor`` gives a tensor)
     __array_priority__ = 1000
 
@@ -62,12 +83,7 @@ class Tensor:
             arr = np.empty((0,), dtype=default)
         else:
             raise TypeError(f"Tensor() got an unexpected combination of arguments {args!r}")
-        self._data = arr
-        self._rg = False
-        self._grad = None
-        self._fn = None
-        self._version = [0]
-        self._out_nr = 0
+        wrap(arr, into=self)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -87,16 +103,10 @@ class Tensor:
         if data is None:
             arr, version = np.empty((0,), dtype=_dt.get_default_dtype().np), [0]
         elif isinstance(data, Tensor):
-            arr, version = data._data, data._version
+            arr, version = data._data, data._vcell
         else:
             arr, version = as_array(data), [0]
-        t = _new(cls)
-        t._data = arr
-        t._rg = False
-        t._grad = None
-        t._fn = None
-        t._version = version
-        t._out_nr = 0
+        t = wrap(arr, version=version, cls=cls)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -127,6 +137,9 @@ class Tensor:
 
     @property
     def grad(self):
+        if self._fn is not None and self._grad is None and id(self) not in RETAINS_GRAD:
+            # PyTorch's one signal for "why is my .grad None": this tensor is not a leaf
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -137,11 +150,15 @@ class Tensor:
                                 f"{type(value).__name__}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: grad has shape "
-                                   f"{list(value.shape)}, tensor has shape {list(self.shape)}")
+                                   f"{Size(value.shape)}, tensor has shape {Size(self.shape)}")
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} "
                                    f"(tensor is {self.dtype})")
         self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def grad_fn(self):
@@ -152,27 +169,32 @@ class Tensor:
         return self._fn is None
 
     @property
-    def _base_version(self):
-        return self._version[0]
+    def _version(self):
+        """How many in-place writes this tensor's storage has had (shared with its views)."""
+        return self._vcell[0]
+
+    _version_count = _version
 
     def retain_grad(self):
-        """Accepted for compatibility; gradients of non-leaf tensors are not kept in d2lmods."""
-        if self._fn is None:
-            return
-        raise RuntimeError("d2lmods keeps .grad only for leaf tensors; to look at the gradient of "
-                           f"an intermediate tensor of shape {list(self.shape)} use "
-                           "d2lmods.autograd.grad(loss, [that_tensor]).")
+        """Keep the gradient backward computes for this non-leaf tensor in its ``.grad``."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._fn is not None:
+            RETAINS_GRAD[id(self)] = self
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
-        _engine().backward([self], None if gradient is None else [gradient],
-                           retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor after ``retain_grad()`` (leaves keep ``.grad`` anyway)."""
+        return self._fn is not None and id(self) in RETAINS_GRAD
 
     # -- data and storage ---------------------------------------------------------------------
     @property
     def data(self):
         """A detached tensor sharing this one's storage (writes through it change this tensor)."""
-        return self.detach()
+        t = self.detach()
+        if self._fn is not None:
+            observers.data_of_nonleaf(self, t)   # d2lmods.nn explains writes autograd misses
+        return t
 
     @data.setter
     def data(self, value):
@@ -181,13 +203,12 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
         self._data = value._data
-        self._version[0] += 1
+        self._vcell[0] += 1
 
     def detach(self):
         """A tensor with the same storage that is cut off from the graph."""
-        t = wrap(self._data)
-        t._version = self._version   # shared, so autograd sees in-place writes made through it
-        return t
+        # the version counter is shared, so autograd sees in-place writes made through the alias
+        return wrap(self._data, version=self._vcell)
 
     def detach_(self):
         self._fn = None
@@ -197,14 +218,12 @@ class Tensor:
     def numpy(self, force=False):
         """The underlying numpy array (shared storage)."""
         if self._rg and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
+            _check_numpy_allowed()
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         if self._rg:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
+            _check_numpy_allowed()
         if dtype is not None:
             return self._data.astype(dtype, copy=bool(copy))
         return self._data.copy() if copy else self._data
@@ -226,7 +245,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[norm_dim(dim, self._data.ndim)]
 
     @property
     def ndim(self):
@@ -272,7 +291,7 @@ class Tensor:
 
     def stride(self, dim=None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        return st if dim is None else st[norm_dim(dim, self._data.ndim)]
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]
@@ -297,7 +316,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {list(self.shape)}); use .any() or .all()")
+                               f"(shape {Size(self.shape)}); use .any() or .all()")
         return bool(self._data)
 
     def __float__(self):
@@ -340,24 +359,22 @@ class Tensor:
         memo[id(self)] = t
         return t
 
-    # Version counter, as PyTorch exposes it (read-only).
-    @property
-    def _version_count(self):
-        return self._version[0]
 
-
-def _engine(_cache=[]):
-    if not _cache:
-        from ..autograd import engine
-        _cache.append(engine)
-    return _cache[0]
+def _check_numpy_allowed():
+    """``numpy()`` of a tensor that requires grad: allowed under ``no_grad`` (as in PyTorch)."""
+    # imported here: the autograd package imports this module
+    from ..autograd.grad_mode import STATE
+    if STATE.enabled:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                           "Use tensor.detach().numpy() instead.")
 
 
 def _rebuild(cls, arr, requires_grad):
     return Tensor._make_subclass(cls, np.array(arr), requires_grad)
 
 
-def _wrap_dim(dim, ndim):
+def norm_dim(dim, ndim):
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor (``-1`` is the last)."""
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
@@ -365,15 +382,23 @@ def _wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
-def wrap(arr):
-    """Make a tensor around a numpy array without copying (internal; no checks)."""
-    t = _new(Tensor)
-    t._data = arr
-    t._rg = False
+def wrap(arr, fn=None, rg=False, version=None, out_nr=0, cls=Tensor, into=None):
+    """A tensor around numpy array ``arr``, without copying or checks: the one place that sets
+    the slots listed at the top of this file (internal).
+
+    ``wrap(arr)`` is a new leaf. Ops pass the node that made the tensor (``fn``, with ``rg=True``),
+    views pass the version counter they share (``version``); ``cls`` builds a subclass and
+    ``into`` fills an existing object instead (``Tensor.__init__``). Every op's output is built
+    here, so the body stays six assignments.
+    """
+    t = _new(cls) if into is None else into
+    # a 0-d numpy result is a numpy scalar, which in-place writes cannot target
+    t._data = arr if arr.__class__ is _ndarray or isinstance(arr, _ndarray) else np.asarray(arr)
+    t._rg = rg
     t._grad = None
-    t._fn = None
-    t._version = [0]
-    t._out_nr = 0
+    t._fn = fn
+    t._vcell = [0] if version is None else version
+    t._out_nr = out_nr
     return t
 
 

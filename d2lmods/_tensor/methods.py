@@ -1,39 +1,27 @@
-"""Attach the ops of ``d2lmods.ops`` to ``Tensor`` as methods and operators (``x.sum()``, ``x + y``).
+"""Attach the ops of ``d2lmods.ops`` to ``Tensor`` as methods and operators (``x.sum()``, ``x + y``),
+and ``x.backward()``.
 
-Kept apart from ``core`` so the ops can import ``Tensor`` without a cycle; importing ``d2lmods``
-runs this module once.
+Kept apart from ``core`` so the ops and the autograd engine can import ``Tensor`` without a cycle;
+importing ``d2lmods`` runs this module once.
 """
 import numpy as np
 
 from . import dtypes as _dt
-from .core import Tensor
-from ..autograd.grad_mode import STATE
+from . import observers
+from . import typed as T
+from .core import Tensor, wrap
+from ..autograd import engine
 from ..ops import elementwise as E, reductions as R, shape as S, indexing as I, linalg as L
 from ..ops import nn_ops as N, inplace as IP
-from ..ops._util import Node, out, plain
-
-_new = object.__new__
 
 
-# -- dtype conversion -------------------------------------------------------------------------
-class ToCopyBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        return (g.astype(self.meta),)
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``d2lmods.autograd.backward``)."""
+    engine.backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                    create_graph=create_graph, inputs=inputs)
 
 
-def _convert(t, dtype, copy=False):
-    d = _dt.as_dtype(dtype)
-    x = t._data
-    if x.dtype == d.np and not copy:
-        return t
-    res = x.astype(d.np)
-    if t._rg and STATE.enabled and d.is_floating_point:
-        return out(res, ToCopyBackward0(), (t,), meta=x.dtype)
-    return plain(res)
-
-
+# -- dtype conversion (``elementwise.to_dtype``) ----------------------------------------------
 def parse_to(args, kwargs):
     """``(dtype, copy)`` from the arguments of ``Tensor.to`` / ``Module.to``.
 
@@ -70,7 +58,7 @@ def to(self, *args, **kwargs):
     dtype, copy = parse_to(args, kwargs)
     if dtype is None:
         return self.clone() if copy else self
-    return _convert(self, dtype, copy)
+    return E.to_dtype(self, dtype, copy)
 
 
 def _is_dtype_name(s):
@@ -81,15 +69,17 @@ def _is_dtype_name(s):
         return False
 
 
-def type_(self, dtype=None, non_blocking=False):
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    """``x.type()`` is PyTorch's type name (``'torch.FloatTensor'``); ``x.type(torch.DoubleTensor)``,
+    ``x.type('torch.DoubleTensor')`` or ``x.type(torch.float64)`` converts."""
     if dtype is None:
-        return f"d2lmods.{self.dtype.torch_name}Tensor"
-    if isinstance(dtype, str) and dtype.endswith("Tensor"):
-        name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
-        for d in _dt.NP_TO_DTYPE.values():
-            if d.torch_name == name:
-                return _convert(self, d)
-    return _convert(self, dtype)
+        return T.type_name(self)
+    return E.to_dtype(self, T.typed_dtype(dtype))
+
+
+def equal(self, other):
+    """True if ``other`` has the same shape and values (dtypes may differ, as in PyTorch)."""
+    return self._data.shape == other._data.shape and bool((self._data == other._data).all())
 
 
 def _new_like(fn):
@@ -116,6 +106,16 @@ def _radd(self, other):
     return E.add(self, other)
 
 
+def _watched(op):
+    # `total_loss += loss` across batches: d2lmods.nn explains sums that keep used graphs alive.
+    def method(self, other, *args, **kwargs):
+        if observers.consumed:
+            observers.check_sum(self, other)
+        return op(self, other, *args, **kwargs)
+    method.__name__ = getattr(op, "__name__", "add")
+    return method
+
+
 def _rmul(self, other):
     return E.mul(self, other)
 
@@ -132,10 +132,19 @@ def _ne(self, other):
     return E.ne(self, other)
 
 
+def _rfloordiv(self, other):
+    return E.floor_divide(E.to_tensor(other, self), self)
+
+
+def _rmod(self, other):
+    # PyTorch has no derivative for ``number % tensor``: the result is not recorded
+    return E.remainder(E.to_tensor(other, self), self.detach())
+
+
 def _rmatmul(self, other):
     if isinstance(other, Tensor):
         return L.matmul(other, self)
-    return L.matmul(plain(np.asarray(other)), self)
+    return L.matmul(wrap(np.asarray(other)), self)
 
 
 def _inplace(op, name):
@@ -208,8 +217,9 @@ def _log_softmax(self, dim, dtype=None):
 
 
 _METHODS = {
+    "backward": backward,
     # arithmetic
-    "__add__": E.add, "__radd__": _radd, "__sub__": E.sub, "__rsub__": E.rsub,
+    "__add__": _watched(E.add), "__radd__": _watched(_radd), "__sub__": E.sub, "__rsub__": E.rsub,
     "__mul__": E.mul, "__rmul__": _rmul, "__truediv__": E.div, "__rtruediv__": E.rdiv,
     "__pow__": E.pow, "__rpow__": E.rpow, "__neg__": E.neg, "__pos__": _pos, "__abs__": E.abs,
     "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__floordiv__": E.floor_divide,
@@ -217,8 +227,9 @@ _METHODS = {
     "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
     "__invert__": E.bitwise_not, "__and__": E.bitwise_and, "__or__": E.bitwise_or,
     "__xor__": E.bitwise_xor, "__rand__": E.bitwise_and, "__ror__": E.bitwise_or,
+    "__rxor__": E.bitwise_xor, "__rfloordiv__": _rfloordiv, "__rmod__": _rmod,
     "__getitem__": _getitem, "__setitem__": _setitem,
-    "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.sub, "sub_"),
+    "__iadd__": _watched(_inplace(E.add, "add_")), "__isub__": _inplace(E.sub, "sub_"),
     "__imul__": _inplace(E.mul, "mul_"), "__itruediv__": _inplace(E.div, "div_"),
     "__ipow__": _inplace(E.pow, "pow_"),
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
@@ -254,13 +265,13 @@ _METHODS = {
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "dot": L.dot, "mv": L.mv, "outer": L.outer,
     "softmax": _softmax, "log_softmax": _log_softmax,
     # conversion
-    "to": to, "type": type_, "type_as": lambda self, other: _convert(self, other.dtype),
-    "float": lambda self, memory_format=None: _convert(self, _dt.float32),
-    "double": lambda self, memory_format=None: _convert(self, _dt.float64),
-    "half": lambda self, memory_format=None: _convert(self, _dt.float16),
-    "long": lambda self, memory_format=None: _convert(self, _dt.int64),
-    "int": lambda self, memory_format=None: _convert(self, _dt.int32),
-    "bool": lambda self, memory_format=None: _convert(self, _dt.bool),
+    "to": to, "type": type_, "equal": equal, "type_as": lambda self, other: E.to_dtype(self, other.dtype),
+    "float": lambda self, memory_format=None: E.to_dtype(self, _dt.float32),
+    "double": lambda self, memory_format=None: E.to_dtype(self, _dt.float64),
+    "half": lambda self, memory_format=None: E.to_dtype(self, _dt.float16),
+    "long": lambda self, memory_format=None: E.to_dtype(self, _dt.int64),
+    "int": lambda self, memory_format=None: E.to_dtype(self, _dt.int32),
+    "bool": lambda self, memory_format=None: E.to_dtype(self, _dt.bool),
     "new_zeros": _new_like("zeros"), "new_ones": _new_like("ones"),
     "new_empty": _new_like("empty"), "new_full": new_full, "new_tensor": new_tensor,
     # in place
@@ -274,7 +285,9 @@ _METHODS = {
     "abs_": _inplace_unary(E.abs, "abs_"),
     "masked_fill_": _inplace_unary(I.masked_fill, "masked_fill_"),
     "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_, "uniform_": IP.uniform_,
-    "normal_": IP.normal_, "apply_": _apply_,
+    "normal_": IP.normal_, "bernoulli_": IP.bernoulli_, "random_": IP.random_,
+    "exponential_": IP.exponential_, "geometric_": IP.geometric_, "cauchy_": IP.cauchy_,
+    "log_normal_": IP.log_normal_, "apply_": _apply_,
 }
 
 

@@ -1,8 +1,10 @@
 """The backward pass: walk the graph from the outputs to the leaves, applying the chain rule.
 
-The order is found with an explicit stack (no recursion), so a chain of 10,000 ops is fine.
-Each node runs once, after every node that feeds it a gradient; the gradients arriving at a
-node from several consumers are summed first. Leaves get ``.grad`` += their gradient.
+Two steps, as in minitorch's ``autodiff.py``: ``_topological_order`` lists the nodes so that each
+comes after every node that feeds it a gradient (with an explicit stack, no recursion, so a chain
+of 100,000 ops is fine); ``_backpropagate`` runs each node's ``backward`` once, on the sum of the
+gradients that arrived at it, and hands its results on to its inputs. Leaves get ``.grad`` += their
+gradient.
 
     >>> import d2lmods as torch
     >>> w = torch.tensor([1., 2.], requires_grad=True)
@@ -12,18 +14,10 @@ node from several consumers are summed first. Leaves get ``.grad`` += their grad
 """
 import numpy as np
 
+from .._tensor import observers
+from .._tensor.core import RETAINS_GRAD, Size, Tensor, wrap
 from .grad_mode import STATE
-from .node import GraphFreedError, _FREED_MESSAGE
-
-_core = None   # d2lmods._tensor.core, bound on first use (it imports this package itself)
-
-
-def _tensor_core():
-    global _core
-    if _core is None:
-        from .._tensor import core
-        _core = core
-    return _core
+from .node import Node, GraphFreedError, _FREED_MESSAGE
 
 __all__ = ["backward", "grad"]
 
@@ -35,11 +29,10 @@ def _topological_order(roots):
     reversed emission order puts every consumer before what it consumes.
     """
     order = []
-    append = order.append
     seen = set()
-    add = seen.add
     stack = [(n, False) for n in roots]
-    pop, push = stack.pop, stack.append
+    # bound methods: this loop runs once per node of the graph
+    append, add, pop, push = order.append, seen.add, stack.pop, stack.append
     while stack:
         node, done = pop()
         if done:
@@ -58,72 +51,146 @@ def _topological_order(roots):
     return order
 
 
+class _GraphRoot(Node):
+    """Where backward starts: its inputs are the output tensors and its backward hands each its
+    root gradient (PyTorch's engine has the same node), so one loop delivers every gradient."""
+    __slots__ = ()
+
+    def backward(self, grads):
+        return grads
+
+
+def _on_path(order, wanted, wanted_at):
+    """The nodes of ``order`` from which some ``wanted`` tensor can be reached: only those run,
+    so ``autograd.grad(out, [a])`` never calls a backward that leads elsewhere."""
+    needed = set(wanted_at)
+    for node in reversed(order):          # producers before their consumers
+        if node in needed:
+            continue
+        for e in node.inputs:
+            if e is not None and (e[1] in needed if e[1] is not None else e[0] in wanted):
+                needed.add(node)
+                break
+    return needed
+
+
+def _backpropagate(roots, root_grads, retain_graph, wanted=None):
+    """Run the graph backwards from ``roots``; return ``{tensor: gradient array}``.
+
+    With ``wanted=None`` the result holds every leaf reached; with a set of tensors, only those
+    (leaves or not; a non-leaf's gradient is the one flowing into its node), and only nodes on a
+    path to them run. Non-leaf tensors that called ``retain_grad()`` get the gradient that reached
+    them added into their ``.grad`` here. Unless ``retain_graph``, each node's saved values are
+    freed once its backward has run.
+    """
+    start = _GraphRoot()
+    start.inputs = [(t, t._fn, t._out_nr) for t in roots]
+    start.saved = start._versions = ()
+    grads = {start: root_grads}   # node -> summed gradient of its output ({out_nr: g} if several)
+    found = {}                    # leaf (or wanted) tensor -> summed gradient
+    wanted_at = {}                # node -> the wanted non-leaf tensors it produced
+    retained_at = {}              # node -> the tensors it produced that called retain_grad()
+    kept = {}
+    if RETAINS_GRAD:
+        for t in list(RETAINS_GRAD.values()):
+            if t._fn is not None:
+                retained_at.setdefault(t._fn, []).append(t)
+    for t in wanted or ():
+        if t._fn is not None:
+            wanted_at.setdefault(t._fn, []).append(t)
+    order = _topological_order([start])
+    needed = None if wanted is None else _on_path(order, wanted, wanted_at)
+    pop = grads.pop
+    prev_enabled = STATE.enabled
+    STATE.enabled = False   # backward formulas must not record graphs
+    try:
+        for node in order:
+            g = pop(node, None)
+            if g is None or (needed is not None and node not in needed):
+                continue
+            if wanted_at and node in wanted_at:
+                for t in wanted_at[node]:
+                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                    if gt is not None:
+                        found[t] = gt
+            if retained_at and node in retained_at:
+                for t in retained_at[node]:
+                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                    if gt is not None:
+                        kept[t] = np.array(gt)   # its own copy: leaves may get the same array
+            saved = node.saved
+            if saved is None:
+                raise GraphFreedError(_FREED_MESSAGE)
+            if node._versions:
+                node.check_saved()
+            in_grads = node.backward(g)
+            if saved and not retain_graph:
+                node.saved = None      # free what backward needed
+            for e, gi in zip(node.inputs, in_grads):
+                if e is None or gi is None:
+                    continue
+                t, fn, out_nr = e
+                if fn is None:                  # a leaf
+                    if wanted is not None and t not in wanted:
+                        continue
+                    store, key = found, t
+                elif fn.n_outputs == 1:
+                    store, key = grads, fn
+                else:
+                    store, key = grads.setdefault(fn, {}), out_nr
+                # gradients arriving from several consumers are summed
+                prev = store.get(key)
+                store[key] = gi if prev is None else prev + gi
+    finally:
+        STATE.enabled = prev_enabled
+    if kept:
+        _store_grads(kept)
+    return found
+
+
 def _as_root_grad(t, g):
-    Tensor = _tensor_core().Tensor
     if g is None:
         if t._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs, but this output has shape "
-                f"{list(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
+                f"{Size(t._data.shape)}. Reduce it to a scalar first (e.g. loss.sum().backward() or "
                 f"loss.mean().backward()), or pass the upstream gradient: "
                 f"y.backward(gradient=torch.ones_like(y)).")
         return np.ones(t._data.shape, dtype=t._data.dtype)
     arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
     if arr.shape != t._data.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(arr.shape)} and "
-                           f"output[0] has a shape of {list(t._data.shape)}.")
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(arr.shape)} and "
+                           f"output[0] has a shape of {Size(t._data.shape)}.")
     return np.array(arr, dtype=t._data.dtype)  # a private copy: the engine may add into it
 
 
-def _run_plain(roots, root_grads, retain_graph):
-    """The usual backward: gradients of ``roots`` accumulated into the leaves' ``.grad``."""
-    grads = {}          # node -> gradient of its output (a list for multi-output nodes)
-    leaf_grads = {}     # leaf tensor -> summed gradient (tensors hash by identity)
-    root_nodes = []
-    for t, g in zip(roots, root_grads):
-        fn = t._fn
-        if fn is None:
-            _acc(leaf_grads, t, g)
-        else:
-            _add_node(grads, fn, t._out_nr, g)
-            root_nodes.append(fn)
-    pop = grads.pop
-    for node in _topological_order(root_nodes):
-        g = pop(node, None)
-        if g is None:
-            continue
-        saved = node.saved
-        if saved is None:
-            raise GraphFreedError(_FREED_MESSAGE)
-        if node._versions:
-            node.check_saved()
-        in_grads = node.backward(g)
-        if not retain_graph and saved:
-            node.saved = None
-        for e, gi in zip(node.inputs, in_grads):
-            if e is None or gi is None:
-                continue
-            t, fn, out_nr = e
-            if fn is None:
-                prev = leaf_grads.get(t)
-                leaf_grads[t] = gi if prev is None else prev + gi
-            elif fn.n_outputs == 1:
-                prev = grads.get(fn)
-                grads[fn] = gi if prev is None else prev + gi
-            else:
-                _add_node(grads, fn, out_nr, gi)
-    _store_leaf_grads(leaf_grads)
+def _prepare(tensors, grad_tensors, create_graph, inputs=None):
+    """The checks ``backward`` and ``grad`` share: ``(tensors, root gradients)`` as lists."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by "
+                                  "d2lmods")
+    for i, t in enumerate(tensors):
+        if not t._rg:
+            raise RuntimeError(observers.root_text(i) or
+                f"element {i} of tensors does not require grad and does not have a grad_fn. "
+                "Nothing it depends on requires grad: create the parameters with "
+                "requires_grad=True (or call w.requires_grad_()), and don't compute the output "
+                "inside `with torch.no_grad():` or from .detach()/.data/.numpy() values.")
+    for i, t in enumerate(inputs or ()):
+        if not t._rg:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    return tensors, [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
 
 
-def _acc(store, t, g):
-    prev = store.get(t)
-    store[t] = g if prev is None else prev + g
-
-
-def _store_leaf_grads(leaf_grads):
-    wrap = _tensor_core().wrap
-    handed_out = set()    # arrays already given to a leaf: a second leaf gets a copy
-    for t, g in leaf_grads.items():
+def _store_grads(grads):
+    """Add each tensor's gradient into its ``.grad``."""
+    handed_out = set()    # arrays already given to a tensor: a second one gets a copy
+    for t, g in grads.items():
         if not t._rg:
             continue
         d = t._data
@@ -140,124 +207,21 @@ def _store_leaf_grads(leaf_grads):
             t._grad = wrap(g)
         else:
             np.add(old._data, g, out=old._data)
-            old._version[0] += 1
-
-
-def _run(roots, root_grads, retain_graph, capture=None):
-    """Core loop. With ``capture`` (a dict id(tensor) -> tensor), return ``{id: [tensor, grad]}``
-    for those tensors instead of accumulating into leaves' ``.grad``."""
-    if capture is None:
-        return _run_plain(roots, root_grads, retain_graph)
-
-    grads = {}          # node -> gradient of its output (list for multi-output nodes)
-    captured = {}
-    root_nodes = []
-    for t, g in zip(roots, root_grads):
-        if id(t) in capture:
-            _add_leaf(captured, t, g)
-        fn = t._fn
-        if fn is not None:
-            _add_node(grads, fn, t._out_nr, g)
-            root_nodes.append(fn)
-
-    # A captured non-leaf's gradient is the one flowing into its node.
-    capture_nodes = {id(t._fn): t for t in capture.values() if t._fn is not None}
-    for node in _topological_order(root_nodes):
-        g = grads.pop(node, None)
-        if g is None:
-            continue
-        t = capture_nodes.get(id(node))
-        if t is not None:
-            _add_leaf(captured, t, g if node.n_outputs == 1 else g[t._out_nr])
-        if node.saved is None:
-            raise GraphFreedError(_FREED_MESSAGE)
-        if node._versions:
-            node.check_saved()
-        in_grads = node.backward(g)
-        if not retain_graph:
-            node.release()
-        for e, gi in zip(node.inputs, in_grads):
-            if e is None or gi is None:
-                continue
-            t, fn, out_nr = e
-            if fn is not None:
-                _add_node(grads, fn, out_nr, gi)
-            elif id(t) in capture:
-                _add_leaf(captured, t, gi)
-    return captured
-
-
-def _add_node(grads, fn, out_nr, g):
-    key = fn
-    if fn.n_outputs == 1:
-        prev = grads.get(key)
-        grads[key] = g if prev is None else prev + g
-    else:
-        buf = grads.get(key)
-        if buf is None:
-            buf = grads[key] = [None] * fn.n_outputs
-        buf[out_nr] = g if buf[out_nr] is None else buf[out_nr] + g
-
-
-def _add_leaf(store, t, g):
-    entry = store.get(id(t))
-    if entry is None:
-        store[id(t)] = [t, g]
-    else:
-        entry[1] = entry[1] + g
-
-
-def _check_roots(tensors):
-    for i, t in enumerate(tensors):
-        if not t._rg:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn. "
-                "Nothing it depends on requires grad: create the parameters with "
-                "requires_grad=True (or call w.requires_grad_()), and don't compute the output "
-                "inside `with torch.no_grad():` or from .detach()/.data/.numpy() values.")
+            old._vcell[0] += 1
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Compute the gradients of ``tensors`` w.r.t. the graph leaves and add them into ``.grad``.
 
-    ``retain_graph=False`` (the default) frees saved values as it goes, so a second backward
-    through the same graph raises an error; recompute the forward pass instead.
+    ``inputs`` (a tensor or a list) limits that to those tensors. ``retain_graph=False`` (the
+    default) frees saved values as it goes, so a second backward through the same graph raises an
+    error; recompute the forward pass instead.
     """
-    Tensor = _tensor_core().Tensor
-    if isinstance(tensors, Tensor):
-        tensors = [tensors]
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by "
-                                  "d2lmods")
-    _check_roots(tensors)
-    root_grads = [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
-    prev = STATE.enabled
-    STATE.enabled = False   # backward formulas must not record graphs
-    try:
-        if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            got = _run(tensors, root_grads, bool(retain_graph), capture={id(t): t for t in inputs})
-            for t in inputs:
-                entry = got.get(id(t))
-                if entry is not None:
-                    _accumulate_into(t, entry[1])
-        else:
-            _run(tensors, root_grads, bool(retain_graph))
-    finally:
-        STATE.enabled = prev
-
-
-def _accumulate_into(t, g):
-    wrap = _tensor_core().wrap
-    g = np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype)
-    if t._grad is None:
-        t._grad = wrap(g)
-    else:
-        np.add(t._grad._data, g, out=t._grad._data)
+    tensors, root_grads = _prepare(tensors, grad_tensors, create_graph)
+    if inputs is not None:
+        inputs = {inputs} if isinstance(inputs, Tensor) else set(inputs)
+    _store_grads(_backpropagate(tensors, root_grads, bool(retain_graph), inputs))
+    observers.backward_done(tensors, bool(retain_graph))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -269,42 +233,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> torch.autograd.grad(x ** 2, x)
         (tensor(6.),)
     """
-    from .._tensor.core import Tensor, wrap
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by "
-                                  "d2lmods")
-    _check_roots(outputs)
-    for i, t in enumerate(inputs):
-        if not t._rg:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
-    root_grads = [_as_root_grad(t, g) for t, g in zip(outputs, grad_outputs)]
-    prev = STATE.enabled
-    STATE.enabled = False
-    try:
-        got = _run(outputs, root_grads, bool(retain_graph), capture={id(t): t for t in inputs})
-    finally:
-        STATE.enabled = prev
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs, root_grads = _prepare(outputs, grad_outputs, create_graph, inputs)
+    got = _backpropagate(outputs, root_grads, bool(retain_graph), set(inputs))
     result = []
     for i, t in enumerate(inputs):
-        entry = got.get(id(t))
-        if entry is None:
+        g = got.get(t)
+        if g is None:
             if materialize_grads:
                 result.append(wrap(np.zeros_like(t._data)))
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}, shape {list(t.shape)}) appears "
+                    f"One of the differentiated Tensors (input {i}, shape {Size(t.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the "
                     "desired behavior.")
             result.append(None)
         else:
-            g = np.array(np.broadcast_to(entry[1], t._data.shape), dtype=t._data.dtype)
-            result.append(wrap(g))
+            result.append(wrap(np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype)))
     return tuple(result)

@@ -17,8 +17,11 @@
 ``forward`` runs with gradient recording off and sees plain tensors; ``backward`` gets one gradient
 per output and returns one gradient (or ``None``) per ``forward`` argument.
 """
+import numpy as np
+
+from .._tensor.core import Tensor, wrap
 from .grad_mode import STATE
-from .node import Node
+from .node import _FREED_MESSAGE, GraphFreedError, Node
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -27,23 +30,39 @@ class FunctionCtx(Node):
     """The ``ctx`` object passed to ``forward``/``backward``; it is also the output's ``grad_fn``."""
 
     __slots__ = ("_fn_cls", "_arg_is_tensor", "needs_input_grad", "_saved_tensors", "n_outputs",
-                 "_non_differentiable", "materialize_grads", "_out_meta", "__dict__")
+                 "_non_differentiable", "materialize_grads", "_out_meta", "_saved_flag", "_freed",
+                 "__dict__")
+
+    # The engine frees a node's saved values after its backward (``node.saved = None``) and
+    # refuses to run a freed node. PyTorch refuses a Function only when its backward reads
+    # ``ctx.saved_tensors`` again, so here freeing just marks the ctx and that read raises.
+    @property
+    def saved(self):
+        return self._saved_flag
+
+    @saved.setter
+    def saved(self, value):
+        if value is None:
+            self._freed = True
+        else:
+            self._saved_flag = value
 
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; a later in-place change to them is detected."""
-        from .._tensor.core import Tensor
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save tensors (or None), but argument "
                                 f"{tensors.index(t)} is of type {type(t).__name__}; store other "
                                 "values as attributes of ctx instead (ctx.k = k)")
         self._saved_tensors = tensors
-        self.saved = (True,)   # something to free: a second backward then needs retain_graph
-        self._versions = tuple((t._version, t._version[0], t._data)
+        self.saved = (True,)   # something to free: reading it in a second backward then raises
+        self._versions = tuple((t._vcell, t._vcell[0], t._data)
                                for t in tensors if t is not None)
 
     @property
     def saved_tensors(self):
+        if self._freed:
+            raise GraphFreedError(_FREED_MESSAGE)
         self.check_saved()
         return self._saved_tensors
 
@@ -56,48 +75,61 @@ class FunctionCtx(Node):
     def set_materialize_grads(self, value):
         self.materialize_grads = bool(value)
 
-    def name(self):
-        return type(self).__name__
-
     def backward(self, grad):
-        import numpy as np
-        from .._tensor.core import wrap
-        grads = grad if self.n_outputs != 1 else [grad]
+        grads = [grad] if self.n_outputs == 1 else [grad.get(i) for i in range(self.n_outputs)]
         tgrads = []
         for g, meta in zip(grads, self._out_meta):
-            if g is None and self.materialize_grads:
+            if g is None and self.materialize_grads and meta is not None:
                 g = np.zeros(meta[0], dtype=meta[1])
             tgrads.append(None if g is None else wrap(g))
         result = self._fn_cls.backward(self, *tgrads)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(self._arg_is_tensor)
-        if len(result) < n_args:
-            # PyTorch allows extra trailing Nones, never fewer values than inputs.
-            raise RuntimeError(f"function {self._fn_cls.__name__}.backward returned an incorrect "
-                               f"number of gradients (expected {n_args}, got {len(result)})")
+        name = type(self).__name__
+        if len(result) != n_args and not (len(result) > n_args
+                                          and all(g is None for g in result[n_args:])):
+            # PyTorch accepts extra trailing Nones, nothing else
+            raise RuntimeError(f"function {name} returned an incorrect number of gradients "
+                               f"(expected {n_args}, got {len(result)})")
         out = []
-        for is_tensor, inp, g in zip(self._arg_is_tensor, self.inputs_all, result[:n_args]):
+        index = 0          # PyTorch counts the tensor inputs only when naming a bad gradient
+        for pos, (is_tensor, edge, g) in enumerate(zip(self._arg_is_tensor, self.inputs, result)):
             if not is_tensor:
-                continue
-            if g is None:
+                if g is not None:
+                    raise RuntimeError(
+                        f"function {name} returned a gradient different than None at position "
+                        f"{pos + 1}, but the corresponding forward input was not a Variable")
                 out.append(None)
                 continue
-            arr = g._data if hasattr(g, "_data") else np.asarray(g)
-            if arr.shape != inp._data.shape:
-                try:
-                    arr = np.broadcast_to(arr, inp._data.shape)
-                except ValueError:
-                    raise RuntimeError(
-                        f"function {self._fn_cls.__name__}.backward returned a gradient of shape "
-                        f"{list(arr.shape)} for an input of shape {list(inp._data.shape)}; each "
-                        "gradient must have the shape of its input") from None
+            index += 1
+            if g is None or edge is None:
+                out.append(None)
+                continue
+            arr = g._data if isinstance(g, Tensor) else np.asarray(g)
+            d = edge[0]._data
+            if arr.shape != d.shape:
+                arr = _reduce_to(arr, d.shape, name, index - 1)
+            if arr.dtype != d.dtype:
+                arr = arr.astype(d.dtype)
             out.append(arr)
         return out
 
     @property
     def saved_variables(self):
         return self.saved_tensors
+
+
+def _reduce_to(arr, shape, name, index):
+    """A gradient of a broadcast shape summed back to its input's ``shape``; any other shape is
+    PyTorch's error."""
+    lead = arr.ndim - len(shape)
+    if lead < 0 or any(s != 1 and s != a for s, a in zip(shape, arr.shape[lead:])):
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got "
+                           f"{list(arr.shape)} but expected shape compatible with {list(shape)}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and arr.shape[lead + i] != 1)
+    return arr.sum(axis=axes).reshape(shape)
 
 
 class _FunctionMeta(type):
@@ -133,7 +165,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor.core import Tensor
         ctx = cls._backward_cls.__new__(cls._backward_cls)
         ctx._fn_cls = cls
         is_tensor = tuple(isinstance(a, Tensor) for a in args)
@@ -142,6 +173,7 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved_tensors = ()
         ctx._versions = ()
         ctx.saved = ()
+        ctx._freed = False
         ctx.meta = None
         ctx.n_outputs = 1
         ctx._non_differentiable = ()
@@ -165,7 +197,6 @@ class Function(metaclass=_FunctionMeta):
         outputs = output if isinstance(output, tuple) else (output,)
         ctx.inputs = tuple((a, a._fn, a._out_nr) if (t and a._rg) else None
                            for t, a in zip(is_tensor, args))
-        ctx.inputs_all = args
         ctx.n_outputs = len(outputs)
         ctx._out_meta = []
         for i, o in enumerate(outputs):
@@ -184,10 +215,6 @@ class Function(metaclass=_FunctionMeta):
             o._fn = ctx
             o._out_nr = i
         return outputs if isinstance(output, tuple) else outputs[0]
-
-    @classmethod
-    def _name(cls):
-        return cls.__name__
 
 
 def once_differentiable(fn):

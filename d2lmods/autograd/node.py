@@ -10,10 +10,12 @@ Every differentiable op creates one ``Node`` subclass instance, named like PyTor
   the tensor's version counter and the version it had when saved, so a later in-place write is detected,
 * ``meta``    -- anything else the formula needs (shapes, axes).
 
-``backward(grad)`` receives the gradient of the output (a numpy array) and returns one array
+``backward(grad)`` receives the gradient of the output (a numpy array; a node with several
+outputs gets ``{output number: array}`` for the outputs that received one) and returns one array
 (or ``None``) per input. It never loops over elements in Python: kernels do that.
 """
 from .._messages.core import INPLACE_MODIFIED
+from .._tensor.dtypes import NP_TO_DTYPE
 
 __all__ = ["Node", "AccumulateGrad", "SavedTensorModifiedError", "GraphFreedError"]
 
@@ -75,14 +77,8 @@ class Node:
                 raise SavedTensorModifiedError(_modified_message(self, arr.shape, arr.dtype,
                                                                  counter[0], version))
 
-    def release(self):
-        """Drop saved values (called by backward unless ``retain_graph=True``)."""
-        if self.saved:
-            self.saved = None
-
 
 def _modified_message(node, shape, np_dtype, now, expected):
-    from .._tensor.dtypes import NP_TO_DTYPE
     dtype = NP_TO_DTYPE[np_dtype]
     shape_s = ", ".join(str(s) for s in shape)
     return (

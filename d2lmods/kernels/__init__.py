@@ -36,10 +36,20 @@ cross_entropy_fwd = _pick(_S.cross_entropy_fwd, _S.cross_entropy_fwd_ref)
 cross_entropy_bwd = _pick(_S.cross_entropy_bwd, _S.cross_entropy_bwd_ref)
 im2col = _pick(_C.im2col_auto, _C.im2col_ref)
 col2im = _pick(_C.col2im, _C.col2im_ref)
+im2col_batched = _pick(_C.im2col_batched, _C.im2col_batched_ref)
+col2im_batched = _pick(_C.col2im_batched, _C.col2im_batched_ref)
 max_pool2d_fwd = _pick(_C.max_pool2d_fwd, _C.max_pool2d_fwd_ref)
 max_pool2d_bwd = _pick(_C.max_pool2d_bwd, _C.max_pool2d_bwd_ref)
 avg_pool2d_fwd = _pick(_C.avg_pool2d_fwd, _C.avg_pool2d_fwd_ref)
 avg_pool2d_bwd = _pick(_C.avg_pool2d_bwd, _C.avg_pool2d_bwd_ref)
+max_pool2d_fwd_inside = _pick(_C.max_pool2d_fwd_inside, _C.max_pool2d_fwd_inside_ref)
+avg_pool2d_bwd_tiles = _pick(_C.avg_pool2d_bwd_tiles, _C.avg_pool2d_bwd_tiles_ref)
+tiles_exactly = _C.tiles_exactly
+conv2d_forward = _C.conv2d_forward      # both pick the numba or numpy loops themselves
+conv2d_backward = _C.conv2d_backward
+scratch = _C.scratch
+temp = _C.temp
+release_scratch = _C.release_scratch
 # numpy-only (strided slices), used when no window needs padding
 windows_inside = _C.windows_inside
 avg_pool2d_fwd_inside = _C.avg_pool2d_fwd_inside
@@ -47,7 +57,10 @@ avg_pool2d_bwd_inside = _C.avg_pool2d_bwd_inside
 
 __all__ = ["relu_fwd", "relu_bwd", "sigmoid_fwd", "sigmoid_bwd", "tanh_fwd", "tanh_bwd", "sum_rows",
            "softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy_fwd",
-           "cross_entropy_bwd", "im2col", "col2im", "max_pool2d_fwd", "max_pool2d_bwd",
+           "cross_entropy_bwd", "im2col", "col2im", "im2col_batched", "col2im_batched",
+           "scratch", "temp", "release_scratch", "max_pool2d_fwd_inside", "avg_pool2d_bwd_tiles",
+           "tiles_exactly", "conv2d_forward", "conv2d_backward",
+           "max_pool2d_fwd", "max_pool2d_bwd",
            "avg_pool2d_fwd", "avg_pool2d_bwd", "windows_inside", "avg_pool2d_fwd_inside",
            "avg_pool2d_bwd_inside", "sgd_update", "adam_update", "sgd_update_ref",
            "adam_update_ref", "cache_dir", "jit_enabled", "contig"]

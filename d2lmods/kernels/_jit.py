@@ -26,10 +26,6 @@ def _writable(folder):
         return False
 
 
-def _numba_user_cache():
-    return os.path.join(os.path.expanduser("~"), ".cache", "numba")
-
-
 def choose_cache_dir(here=None, writable=_writable):
     """The folder numba should use, or ``None`` when its default (beside the source) works."""
     if os.environ.get("NUMBA_CACHE_DIR"):

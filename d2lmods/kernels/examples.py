@@ -58,6 +58,89 @@ def _adam_args(amsgrad, decoupled):
     return make
 
 
+def _ties_and_nans(rng, dt, *shape):
+    """Pooling input with equal values in a window and NaNs: argmax order and NaN propagation."""
+    x = _a(rng, dt, *shape)
+    x[0, 0, 0, 0] = np.nan
+    x[0, 1, 1, 1] = x[0, 1, 1, 0]
+    x[-1, -1] = 1.0
+    return x
+
+
+def _ties(rng, dt, *shape):
+    """Pooling input with equal values inside windows (no NaNs): ties go to the first."""
+    x = _q(rng, dt, *shape)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = 9.0
+    x[0, 1, 2, 2] = x[0, 1, 3, 3] = 9.0
+    x[1, 0, 4, 0] = x[1, 0, 4, 1] = 9.0
+    return x
+
+
+def _conv_ref(x, w, sh, sw, ph, pw, dh, dw, oh, ow, groups):
+    """The convolution from the (C*kh*kw, N*OH*OW) columns and plain matrix products (and the
+    batch-major columns the kernel keeps for its backward)."""
+    n, c = x.shape[:2]
+    o, cg, kh, kw = w.shape
+    cols = C.im2col_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    og, kk = o // groups, cg * kh * kw
+    y = np.concatenate([w[g * og:(g + 1) * og].reshape(og, kk) @ cols[g * kk:(g + 1) * kk]
+                        for g in range(groups)])
+    if oh * ow < o and not C._is_pointwise(kh, kw, sh, sw, ph, pw):
+        saved = cols            # few positions: one product on the (C*kh*kw, N*OH*OW) columns
+    else:
+        saved = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return y.reshape(o, n, oh * ow).transpose(1, 0, 2), saved
+
+
+def _conv_bwd_ref(g, cols, w, x_shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, need_w,
+                  x):
+    n, c, h, wd = x_shape
+    o, cg, kh, kw = w.shape
+    if cols is None:
+        cols = C.im2col_batched_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    elif cols.ndim == 2:        # the one-product layout (C*kh*kw, N*OH*OW)
+        cols = cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
+    og, kk = o // groups, cg * kh * kw
+    gw = np.concatenate([np.einsum("nop,nkp->ok", g[:, i * og:(i + 1) * og],
+                                   cols[:, i * kk:(i + 1) * kk]) for i in range(groups)])
+    gcols = np.concatenate([np.einsum("ok,nop->nkp", w[i * og:(i + 1) * og].reshape(og, kk),
+                                      g[:, i * og:(i + 1) * og]) for i in range(groups)], axis=1)
+    gx = C.col2im_batched_ref(gcols, c, h, wd, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return (gx if need_x else None, gw.reshape(w.shape) if need_w else None)
+
+
+def _q(rng, dt, *shape):
+    """Multiples of 1/4 in [-2, 2]: their products and sums are exact in float32, so BLAS and
+    the reference agree whatever order either adds in."""
+    return (np.clip(np.round(rng.standard_normal(shape) * 4), -8, 8) / 4).astype(dt)
+
+
+def _conv_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups):
+    def make(rng, dt):
+        n, c, h, wd = x_shape
+        kh, kw = w_shape[2:]
+        oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        return (_q(rng, dt, *x_shape), _q(rng, dt, *w_shape), sh, sw, ph, pw, dh, dw, oh, ow,
+                groups)
+    return make
+
+
+def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True,
+                   rebuild=False):
+    fwd = _conv_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups)
+
+    def make(rng, dt):
+        x, w, sh_, sw_, ph_, pw_, dh_, dw_, oh, ow, g_ = fwd(rng, dt)
+        if oh * ow < w.shape[0] and w.shape[2:] != (1, 1):
+            cols = C.im2col_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
+        else:
+            cols = C.im2col_batched_ref(x, *w.shape[2:], sh, sw, ph, pw, dh, dw, oh, ow)
+        return (_q(rng, dt, x.shape[0], w.shape[0], oh * ow), None if rebuild else cols, w,
+                x.shape, sh, sw, ph, pw, dh, dw, oh, ow, groups, need_x, True, x)
+    return make
+
+
 KERNELS = [
     ("relu_fwd", E.relu_fwd, E.relu_fwd_ref, lambda r, d: (_a(r, d, 11),)),
     ("relu_bwd", E.relu_bwd, E.relu_bwd_ref, lambda r, d: (_a(r, d, 11), _a(r, d, 11))),
@@ -101,6 +184,52 @@ KERNELS = [
     ("avg_pool2d_bwd_inside", C.avg_pool2d_bwd_inside,
      lambda g, h, w, kh, kw, sh, sw: C.avg_pool2d_bwd_ref(g, h, w, kh, kw, sh, sw, 0, 0, True),
      lambda r, d: (_a(r, d, 2, 3, 3, 3), 7, 6, 3, 2, 2, 2)),
+    # batch-major columns: padded unit stride (LeNet's conv1), strided + dilated, 1x1 (a view)
+    ("im2col_batched", C.im2col_batched, C.im2col_batched_ref,
+     lambda r, d: (_a(r, d, 3, 2, 9, 8), 5, 5, 1, 1, 2, 2, 1, 1, 9, 8)),
+    ("im2col_batched_strided", C.im2col_batched, C.im2col_batched_ref,
+     lambda r, d: (_a(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 1, 1, 2, 1, 3, 5)),
+    ("im2col_batched_1x1", C.im2col_batched, C.im2col_batched_ref,
+     lambda r, d: (_a(r, d, 2, 3, 4, 5), 1, 1, 1, 1, 0, 0, 1, 1, 4, 5)),
+    ("col2im_batched", C.col2im_batched, C.col2im_batched_ref,
+     lambda r, d: (_a(r, d, 3, 2 * 25, 72), 2, 9, 8, 5, 5, 1, 1, 2, 2, 1, 1, 9, 8)),
+    ("col2im_batched_strided", C.col2im_batched, C.col2im_batched_ref,
+     lambda r, d: (_a(r, d, 2, 3 * 6, 15), 3, 7, 6, 3, 2, 2, 1, 1, 1, 2, 1, 3, 5)),
+    ("max_pool2d_fwd_inside_2x2", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
+     lambda r, d: (_ties_and_nans(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3)),
+    ("max_pool2d_fwd_inside_2x2_finite", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
+     lambda r, d: (_ties(r, d, 2, 3, 8, 6), 2, 2, 2, 2, 4, 3)),
+    ("max_pool2d_fwd_inside_3x2", C.max_pool2d_fwd_inside, C.max_pool2d_fwd_inside_ref,
+     lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 3, 2, 2, 1, 3, 5)),
+    ("avg_pool2d_bwd_tiles", C.avg_pool2d_bwd_tiles, C.avg_pool2d_bwd_tiles_ref,
+     lambda r, d: (_a(r, d, 2, 3, 4, 3), 2, 3)),
+    # the whole convolution against plain matrix products on the (C*kh*kw, N*OH*OW) columns
+    ("conv2d_forward", C.conv2d_forward, _conv_ref,
+     _conv_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1)),
+    ("conv2d_forward_groups_strided", C.conv2d_forward, _conv_ref,
+     _conv_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2)),
+    ("conv2d_forward_few_positions", C.conv2d_forward, _conv_ref,
+     _conv_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1)),
+    ("conv2d_forward_few_positions_groups", C.conv2d_forward, _conv_ref,
+     _conv_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2)),
+    ("conv2d_forward_1x1", C.conv2d_forward, _conv_ref,
+     _conv_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1)),
+    ("conv2d_backward", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((3, 2, 9, 8), (4, 2, 5, 5), 1, 1, 2, 2, 1, 1, 1)),
+    ("conv2d_backward_groups_strided", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2)),
+    ("conv2d_backward_1x1", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 0, 0, 1, 1, 1)),
+    ("conv2d_backward_weight_only", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((3, 1, 9, 8), (4, 1, 5, 5), 1, 1, 2, 2, 1, 1, 1, need_x=False)),
+    ("conv2d_backward_few_positions", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1)),
+    ("conv2d_backward_few_positions_groups", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((3, 4, 4, 4), (8, 2, 3, 3), 2, 2, 1, 1, 1, 1, 2)),
+    ("conv2d_backward_few_positions_rebuilt", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((3, 2, 4, 4), (9, 2, 3, 3), 2, 2, 1, 1, 1, 1, 1, rebuild=True)),
+    ("conv2d_backward_rebuilt_columns", C.conv2d_backward, _conv_bwd_ref,
+     _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2, rebuild=True)),
     ("sgd_update", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.0, False, False)),
     ("sgd_update_momentum_first", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, False, True)),
     ("sgd_update_momentum", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.9, False, False)),

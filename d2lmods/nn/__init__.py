@@ -6,7 +6,7 @@
 # --- module system: Module, Parameter, containers, lazy mixin, Linear, checks -----------------
 from . import parameter
 from .._messages import (ModuleUsageWarning, SharedInstanceWarning, StateDictWarning,
-                         UnregisteredModuleWarning)
+                         TrainingWarning, UnregisteredModuleWarning)
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .lazy import LazyModuleMixin
 from .module import Module

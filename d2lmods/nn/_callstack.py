@@ -17,6 +17,8 @@ __all__ = ["current_module_path"]
 class _CallState(threading.local):
     def __init__(self):
         self.stack: list = []        # modules inside __call__, outermost first
+        self.calls: list = []        # a number for each of those calls (tells two calls apart)
+        self.count = 0               # calls started in this thread
         self.apply_depth = 0         # nesting of Module.apply (warn once, at the top)
 
 

@@ -123,9 +123,23 @@ def apply_attribute_error(module, fn, exc) -> None:
     exc._d2l_apply_hint = True
 
 
-def warn_lazy_before_apply(root, fn) -> None:
-    lazy = [name for name, m in _module.Module.named_modules(root)
+def lazy_layers(root) -> list:
+    """``(name, module, number of forward hooks)`` of the layers of ``root`` with lazy parameters."""
+    return [(name, m, len(m._forward_hooks) + len(m._forward_pre_hooks))
+            for name, m in _module.Module.named_modules(root)
             if any(is_lazy(p) for p in m.__dict__.get("_parameters", {}).values())]
-    if lazy:
-        warn(texts.lazy_before_apply(getattr(fn, "__name__", "fn"), lazy[0] or type(root).__name__,
-                                     len(lazy)), ModuleUsageWarning, stacklevel=3)
+
+
+def warn_lazy_before_apply(root, fn, before) -> None:
+    """``apply(fn)`` ran while ``before`` (from :func:`lazy_layers`) had no weights.
+
+    Silent when ``fn`` dealt with them: it registered a hook that initializes them after the
+    first forward, or they have weights now.
+    """
+    skipped = [name for name, m, hooks in before
+               if any(is_lazy(p) for p in m.__dict__.get("_parameters", {}).values())
+               and len(m._forward_hooks) + len(m._forward_pre_hooks) <= hooks]
+    if skipped:
+        warn(texts.lazy_before_apply(getattr(fn, "__name__", "fn"),
+                                     skipped[0] or type(root).__name__, len(skipped)),
+             ModuleUsageWarning, stacklevel=3)

@@ -23,6 +23,7 @@ import functools
 import sys
 import threading
 import warnings
+from typing import NamedTuple
 
 from .. import _messages as msg
 from .._messages import modules as texts
@@ -31,7 +32,8 @@ from ._callstack import call_state
 from ._plain_containers import CONTAINERS, MAX_DEPTH, MAX_ITEMS, container_items, container_kind
 from .parameter import Parameter, Tensor
 
-__all__ = ["set_warn_unregistered", "warn_unregistered_enabled", "paused", "hidden_in"]
+__all__ = ["set_warn_unregistered", "warn_unregistered_enabled", "paused", "hidden_in", "Kinds",
+           "kinds_of"]
 
 # Module's own bookkeeping attributes: never checked for hidden modules.
 INTERNAL_ATTRS = frozenset({
@@ -39,8 +41,47 @@ INTERNAL_ATTRS = frozenset({
     "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
     "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-    "_load_hook", "_initialize_hook", "_d2l",
+    "_backward_hooks", "_backward_pre_hooks", "_load_hook", "_initialize_hook", "_d2l",
 })
+
+
+# ---- which library's objects are scanned -------------------------------------------------------
+
+class Kinds(NamedTuple):
+    """The classes the scan tells apart, for the library a model is built with (d2lmods or torch)."""
+
+    module: type
+    parameter: type
+    tensor: type
+    internal: frozenset        # a Module's own bookkeeping attributes
+    is_lazy: object            # tensor -> True while uninitialized
+    numel: object              # tensor -> element count
+
+
+def _d2lmods_numel(t) -> int:
+    return int(t._data.size)
+
+
+_torch_kinds: list = []
+
+
+def kinds_of(model) -> Kinds:
+    """The :class:`Kinds` of ``model``'s library: torch's for a ``torch.nn.Module``, else d2lmods'.
+
+    torch is never imported here: a torch model exists only once its user imported torch.
+    """
+    torch = sys.modules.get("torch")
+    # type(), not isinstance(): an object can claim any __class__
+    if torch is not None and issubclass(type(model), torch.nn.Module):
+        if not _torch_kinds:
+            internal = frozenset(torch.nn.Module().__dict__) | INTERNAL_ATTRS
+            _torch_kinds.append(Kinds(torch.nn.Module, torch.nn.Parameter, torch.Tensor,
+                                      internal, torch.nn.parameter.is_lazy,
+                                      lambda t: int(t.numel())))
+        return _torch_kinds[0]
+    from .parameter import is_lazy
+
+    return Kinds(_module.Module, Parameter, Tensor, INTERNAL_ATTRS, is_lazy, _d2lmods_numel)
 
 
 # ---- the switch --------------------------------------------------------------------------------
@@ -50,6 +91,8 @@ _settings = {"warn_unregistered": True}
 
 class _Paused(threading.local):
     depth = 0        # nesting of paused() blocks in this thread
+    observers = ()   # callables(module, stack) told of every module's first call (first_calls_seen)
+    constructing = 0  # nesting of wrapped __init__ calls running in this thread, any module
 
 
 _local = _Paused()
@@ -63,6 +106,11 @@ def set_warn_unregistered(enabled: bool = True) -> None:
     >>> d2lmods.set_warn_unregistered(True)
     """
     _settings["warn_unregistered"] = bool(enabled)
+
+
+def constructing() -> bool:
+    """True while some module's ``__init__`` runs in this thread (building a model, not editing one)."""
+    return _local.constructing > 0
 
 
 def warn_unregistered_enabled() -> bool:
@@ -83,12 +131,28 @@ def paused():
         _local.depth -= 1
 
 
+@contextlib.contextmanager
+def first_calls_seen(observer):
+    """Call ``observer(module, stack)`` at every module's first ``__call__`` in this thread.
+
+    ``stack`` holds the modules being called around it. ``d2lmods.viz`` uses it to see modules
+    that a forward calls but the model does not hold (e.g. a layer created inside ``forward``);
+    the observer runs before the module's hooks are read, so it may add hooks to it.
+    """
+    before = _local.observers
+    _local.observers = before + (observer,)
+    try:
+        yield
+    finally:
+        _local.observers = before
+
+
 # ---- per-module markers ------------------------------------------------------------------------
 
 class Marks:
     """What the checks remember about one module, kept in its ``__dict__`` under ``_d2l``."""
 
-    __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending")
+    __slots__ = ("called", "scanned", "warned_ids", "init_depth", "pending", "flags", "born")
 
     def __init__(self, called: bool = False, scanned: bool = False):
         self.called = called          # __call__ ran its first-call checks
@@ -96,6 +160,8 @@ class Marks:
         self.warned_ids: set = set()  # ids of objects already warned about
         self.init_depth = 0           # nesting of wrapped __init__ calls running
         self.pending: dict = {}       # attribute -> where it was assigned, judged after __init__
+        self.flags: set = set()       # training-loop checks that already spoke (nn._loop)
+        self.born = None              # (owner, path) if created while a forward ran (nn._loop)
 
     def __reduce__(self):
         # Object ids mean nothing in another process (pickle) or for another object (deepcopy).
@@ -112,20 +178,24 @@ def marks(module) -> Marks:
 
 # ---- the walk ----------------------------------------------------------------------------------
 
-def is_trainable_leaf(t) -> bool:
+def is_trainable_leaf(t, parameter=Parameter) -> bool:
     try:
-        return bool(t.requires_grad) and t.grad_fn is None and not isinstance(t, Parameter)
+        return bool(t.requires_grad) and t.grad_fn is None and not isinstance(t, parameter)
     except Exception:
         return False
 
 
-def hidden_in(value, path: str = ""):
+def hidden_in(value, path: str = "", kinds: Kinds | None = None):
     """Yield ``(path, obj, kind)`` for each Module/Parameter/trainable tensor inside a plain container.
 
     ``kind`` is ``'module'``, ``'parameter'`` or ``'tensor'``. Depth first, in the container's
-    own order; cycle-safe and bounded (see the module docstring).
+    own order; cycle-safe and bounded (see the module docstring). ``kinds`` names the library's
+    classes (default: d2lmods').
     """
-    Module = _module.Module
+    if kinds is None:
+        Module, Parameter_, Tensor_ = _module.Module, Parameter, Tensor
+    else:
+        Module, Parameter_, Tensor_ = kinds.module, kinds.parameter, kinds.tensor
     budget = [MAX_ITEMS]
     seen: set = set()
 
@@ -140,9 +210,9 @@ def hidden_in(value, path: str = ""):
             t = type(x)   # not isinstance(): an object can claim any __class__
             if issubclass(t, Module):
                 yield sub, x, "module"
-            elif issubclass(t, Parameter):
+            elif issubclass(t, Parameter_):
                 yield sub, x, "parameter"
-            elif issubclass(t, Tensor) and is_trainable_leaf(x):
+            elif issubclass(t, Tensor_) and is_trainable_leaf(x, Parameter_):
                 yield sub, x, "tensor"
             elif issubclass(t, CONTAINERS):
                 yield from walk(x, sub, depth + 1)
@@ -150,9 +220,9 @@ def hidden_in(value, path: str = ""):
     return walk(value, path, 0)
 
 
-def plain_attributes(module):
+def plain_attributes(module, internal: frozenset = INTERNAL_ATTRS):
     """``(name, value)`` of the attributes ``module`` holds besides its registries."""
-    return [(k, v) for k, v in list(module.__dict__.items()) if k not in INTERNAL_ATTRS]
+    return [(k, v) for k, v in list(module.__dict__.items()) if k not in internal]
 
 
 def iter_modules(module):
@@ -253,10 +323,12 @@ def wrap_init(init):
         m = marks(self)
         depth = m.init_depth
         m.init_depth = depth + 1
+        _local.constructing += 1
         try:
             init(self, *args, **kwargs)
         finally:
             m.init_depth = depth
+            _local.constructing -= 1
         if depth == 0 and m.pending:
             pending, m.pending = m.pending, {}
             if warn_unregistered_enabled():
@@ -302,6 +374,10 @@ def first_call(module, stack) -> None:
     if "_modules" not in module.__dict__:
         raise RuntimeError(texts.no_super_init_call(type(module).__name__))
     marks(module).called = True
+    for observer in _local.observers:
+        observer(module, stack)
+    if marks(module).born is not None:
+        _module._loop.first_call(module, stack)
     if warn_unregistered_enabled():
         # Objects registered anywhere in the model being called are not lost: judge
         # against the outermost module of this call.

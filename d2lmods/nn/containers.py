@@ -99,8 +99,28 @@ def _warn_repeated(container: str, modules: list, stacklevel: int = 3) -> None:
                 break
     if not positions:
         return
-    warn(texts.repeated_instance(container, type(modules[positions[0]]).__name__, positions),
+    layer = modules[positions[0]]
+    period = next((p for p in range(1, n // 2 + 1) if n % p == 0
+                   and all(modules[j] is modules[j % p] for j in range(n))), None)
+    block = [_constructor(m) for m in modules[:period]] if period else None
+    warn(texts.repeated_instance(container, type(layer).__name__, positions, block,
+                                 n // period if period else 0, _constructor(layer)),
          SharedInstanceWarning, stacklevel=stacklevel)
+
+
+def _constructor(module: Module) -> str:
+    """Code that builds a fresh layer like ``module``: its repr for d2lmods' own leaf layers
+    (``nn.Linear(in_features=8, out_features=8, bias=True)``), else a deep copy."""
+    if type(module).__module__.startswith("d2lmods.nn") and not module._modules:
+        code = "nn." + repr(module)
+        from d2lmods import nn as nn_package
+
+        try:
+            eval(code, {"nn": nn_package, "__builtins__": {}})   # only offered if it builds
+            return code
+        except Exception:
+            pass
+    return "copy.deepcopy(layer)"
 
 
 def _has_weights(module: Module) -> bool:
@@ -552,7 +572,7 @@ class ParameterDict(Module):
         return iter(self._keys)
 
     def __reversed__(self):
-        return reversed(list(self._keys))
+        return reversed(self._keys)
 
     def __contains__(self, key) -> bool:
         return key in self._keys
@@ -578,9 +598,50 @@ class ParameterDict(Module):
         for k in list(self._keys):
             del self[k]
 
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same Parameter objects, in the same order."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key: str, default=None):
+        """``self[key]``, after storing ``default`` there if ``key`` is missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        """Remove and return the last inserted ``(key, parameter)`` pair."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict with ``keys``, each set to ``default`` (a tensor becomes a Parameter)."""
+        return ParameterDict((k, default) for k in keys)
+
     def update(self, parameters) -> None:
+        """``dict.update``; keys of a plain ``dict`` are added in sorted order, as torch does.
+
+        An ``OrderedDict``, a ParameterDict or a sequence of pairs keeps its own order.
+        """
+        if isinstance(parameters, Mapping) and not isinstance(parameters, (OrderedDict, ParameterDict)):
+            parameters = sorted(parameters.items())
         # torch's own message says "ParametersDict" here; keep its text.
         _update_from(self, parameters, "ParametersDict.update", "ParameterDict")
+
+    def __or__(self, other) -> "ParameterDict":
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> "ParameterDict":
+        self.update(other)
+        return self
 
     def extra_repr(self) -> str:
         return "\n".join(_param_repr_line(k, p, typename) for k, p in self.items())

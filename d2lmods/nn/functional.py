@@ -19,8 +19,9 @@ import numpy as np
 
 from d2lmods._messages import layers as texts
 from d2lmods._messages import user_stacklevel
-from d2lmods.autograd.function import Function
+from d2lmods.nn import _loop
 from d2lmods.nn._callstack import where_suffix as _where
+from d2lmods.ops.indexing import embedding as _embedding
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
            "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
@@ -106,11 +107,23 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     return _ops().log_softmax(input, dim)
 
 
-def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+class _DefaultTraining(int):
+    """``training`` left at its default (True): inside a forward, ``eval()`` does not reach it."""
+
+    def __repr__(self):
+        return "True"
+
+
+_TRAINING_DEFAULT = _DefaultTraining(1)
+
+
+def dropout(input, p: float = 0.5, training: bool = _TRAINING_DEFAULT, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the survivors by ``1/(1-p)``
-    (only when ``training``)."""
+    (only when ``training``; in a module's forward pass ``training=self.training``)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if training is _TRAINING_DEFAULT:
+        _loop.functional_dropout(p)
     if not training or p == 0.0:
         return input
     from d2lmods._tensor.core import wrap
@@ -264,27 +277,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ----------------------------------------------------------------------------- embedding
-class _Embedding(Function):
-    @staticmethod
-    def forward(ctx, weight, idx, padding_idx):
-        from d2lmods._tensor.core import wrap
-
-        ctx.idx = idx
-        ctx.shape = weight._data.shape
-        ctx.padding_idx = padding_idx
-        return wrap(weight._data[idx])
-
-    @staticmethod
-    def backward(ctx, g):
-        from d2lmods._tensor.core import wrap
-
-        gw = np.zeros(ctx.shape, dtype=g._data.dtype)
-        np.add.at(gw, ctx.idx.reshape(-1), g._data.reshape(-1, ctx.shape[1]))
-        if ctx.padding_idx is not None:
-            gw[ctx.padding_idx] = 0
-        return wrap(gw), None, None
-
-
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the integer ids in ``input``."""
@@ -297,7 +289,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError(texts.embedding_range(bad, n, int(idx.max()), _where()))
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return _Embedding.apply(weight, idx.astype(np.int64, copy=False), padding_idx)
+    return _embedding(weight, idx.astype(np.int64, copy=False), padding_idx)
 
 
 def one_hot(tensor, num_classes: int = -1):
@@ -367,6 +359,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy between raw scores ``(N, C)`` and class indices ``(N,)`` (or
     class probabilities of shape ``(N, C)``)."""
+    _loop.loss_input("cross_entropy", input, target, _where())
     kind = _check_class_targets(input, target, "cross_entropy")
     if kind == "indices":
         _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index,
@@ -378,6 +371,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
+    _loop.loss_input("nll_loss", input, target, _where())
     if _check_class_targets(input, target, "nll_loss") == "probs":
         raise RuntimeError(texts.nll_probs(_shape(input), _where()))
     _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
@@ -388,6 +382,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` computed stably from logits."""
+    _loop.loss_input("binary_cross_entropy_with_logits", input, target, _where())
     si, st = _shape(input), _shape(target)
     if si != st:
         raise ValueError(texts.bce_shapes(si, st, _where()))

@@ -47,7 +47,7 @@ def _fill(tensor, values, fn: str):
     arr = _array(tensor, fn)
     with no_grad():
         arr[...] = values
-        tensor._version[0] += 1  # graphs that saved the old values must notice the change
+        tensor._vcell[0] += 1  # graphs that saved the old values must notice the change
     return tensor
 
 

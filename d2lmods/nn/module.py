@@ -38,19 +38,22 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
 from .._messages import ModuleUsageWarning, typename, warn
 from .._messages import modules as _texts
 from .._messages import state_dict as _sd_texts
-from . import _explain
+from . import _explain, _loop
+from . import backward_hooks as _backward_hooks
 from . import _unregistered as unregistered
 from . import state_dict as _state_dict
 from ._callstack import annotate, call_state
 from .hooks import RemovableHandle, _HookDict
-from .parameter import Buffer, Parameter, Tensor, _array, _bump_version, is_lazy, no_grad
+from ..autograd.grad_mode import STATE as _GRAD_STATE
+from .parameter import (Buffer, Parameter, Tensor, _array, _bump_version, buffer_persistent,
+                        is_lazy, no_grad)
 from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]
@@ -64,6 +67,12 @@ def _addindent(s: str, num_spaces: int) -> str:
     first = lines.pop(0)
     lines = [(num_spaces * " ") + line if line.strip() else "" for line in lines]
     return first + "\n" + "\n".join(lines)
+
+
+# ``module.type("torch.DoubleTensor")``: torch's tensor type names and their dtypes.
+_TENSOR_TYPE_DTYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+                       "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
+                       "ByteTensor": "uint8", "CharTensor": "int8", "BoolTensor": "bool"}
 
 
 def _forward_unimplemented(self, *input: Any) -> None:
@@ -80,6 +89,7 @@ class Module:
     """
 
     dump_patches = False
+    T_destination = TypeVar("T_destination", bound=dict)
     _version = 1
     training: bool
     call_super_init = False
@@ -102,7 +112,11 @@ class Module:
         setattr_(self, "_state_dict_pre_hooks", _HookDict())
         setattr_(self, "_load_state_dict_pre_hooks", _HookDict())
         setattr_(self, "_load_state_dict_post_hooks", _HookDict())
+        setattr_(self, "_backward_hooks", _HookDict())
+        setattr_(self, "_backward_pre_hooks", _HookDict())
         setattr_(self, "_modules", {})
+        if call_state.stack:
+            _loop.created(self)   # a layer built inside a forward: a new one at every call
 
     forward: Callable[..., Any] = _forward_unimplemented
 
@@ -114,6 +128,7 @@ class Module:
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_d2l_wrapped", False):
             cls.__init__ = unregistered.wrap_init(init)
+        _loop.check_mode_methods(cls)   # train()/eval() that nn.Module's callers cannot call
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -135,9 +150,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):
-            persistent = tensor.persistent
-            tensor = tensor.as_tensor()
+        # As in torch, the object itself is stored (``m.buf = b; m.buf is b``) and ``persistent``
+        # comes from the argument: ``__setattr__`` passes a Buffer's own flag.
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -165,7 +179,10 @@ class Module:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
                              "must be created explicitly. To express '{name}' as a function of another "
                              "Tensor, compute the value in the forward() method.")
+        old = self._parameters.get(name)
         self._parameters[name] = param
+        if old is not None and old is not param:
+            _loop.replaced(self, name, old, "parameter")   # an optimizer may still hold the old one
 
     def add_module(self, name: str, module) -> None:
         """Register ``module`` as a child called ``name`` (any string without ``.``; spaces are fine)."""
@@ -186,10 +203,16 @@ class Module:
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
         old = self._modules.get(name)
-        if old is not None and module is not None and old is not module:
+        replaces = old is not None and module is not None and old is not module
+        if replaces and unregistered.constructing():
+            # One name used again while a model is being built (add_module('block', ...) in a
+            # loop of __init__) drops a layer by mistake; outside __init__, replacing a child by
+            # name (md['conv'] = new, update()) is what the learner asked for.
             warn(_texts.add_module_replaces(type(self).__name__, name, type(module).__name__,
                                             type(old).__name__), ModuleUsageWarning, stacklevel=2)
         self._modules[name] = module
+        if replaces:
+            _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
 
     def register_module(self, name: str, module) -> None:
         """Alias of :meth:`add_module`."""
@@ -213,6 +236,25 @@ class Module:
                 raise AttributeError(f"`{item}` is None in '{target}'")
         return mod
 
+    def set_submodule(self, target: str, module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target``, e.g. ``net.set_submodule("0.1", nn.Tanh())``.
+
+        The parent must exist. With ``strict=True`` only an existing child is replaced;
+        otherwise a missing last name is added as a new child.
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        name = atoms[-1]
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str):
         """The parameter at dotted path ``target``, e.g. ``net.get_parameter("0.weight")``."""
         module_path, _, name = target.rpartition(".")
@@ -225,8 +267,11 @@ class Module:
         return param
 
     def get_buffer(self, target: str):
+        """The buffer at dotted path ``target``, e.g. ``net.get_buffer("1.running_mean")``."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]
@@ -275,7 +320,10 @@ class Module:
             if modules is None:
                 raise AttributeError(_texts.before_init("module", name, type(self).__name__))
             remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            old = modules.get(name)
             modules[name] = value
+            if old is not None and old is not value:
+                _loop.replaced(self, name, old, "module")   # an optimizer may still hold its weights
             return
         if modules is not None and name in modules:
             if value is not None:
@@ -291,7 +339,7 @@ class Module:
             if buffers is None:
                 raise AttributeError(_texts.before_init("buffer", name, type(self).__name__))
             if isinstance(value, Buffer):
-                persistent = value.persistent
+                persistent = buffer_persistent(value)
             else:
                 persistent = name not in self._non_persistent_buffers_set
             # A buffer that is re-assigned stays a registered buffer.
@@ -300,6 +348,8 @@ class Module:
             return
         if isinstance(value, Tensor) and params is None:
             raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
+        if name == "requires_grad" and isinstance(value, bool):
+            _loop.requires_grad_attribute(self, value)   # a plain attribute, not a switch
         # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
         # note_assignment reads the caller's frame (sys._getframe) so that the warning, even one
         # deferred to the end of __init__, points at this assignment's line in the learner's code.
@@ -336,7 +386,7 @@ class Module:
             if name not in self.__dict__:
                 self.__dict__[name] = _HookDict()
         for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
-                     "_forward_hooks_always_called"):
+                     "_forward_hooks_always_called", "_backward_hooks", "_backward_pre_hooks"):
             self.__dict__.setdefault(name, _HookDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
@@ -348,11 +398,16 @@ class Module:
         if marks is None or not marks.called:
             unregistered.first_call(self, call_state.stack)
         stack = call_state.stack
+        if not stack:
+            _loop.root_call(self)   # evaluation under no_grad in training mode, and the like
         stack.append(self)
+        call_state.count += 1
+        call_state.calls.append(call_state.count)
         try:
             if args and args[0].__class__ is np.ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
-            if d["_forward_pre_hooks"] or d["_forward_hooks"]:
+            if d["_forward_pre_hooks"] or d["_forward_hooks"] or d.get("_backward_hooks") \
+                    or d.get("_backward_pre_hooks"):
                 result = self._call_with_hooks(args, kwargs)
             else:
                 result = self.forward(*args, **kwargs)
@@ -367,6 +422,7 @@ class Module:
             raise
         finally:
             stack.pop()
+            call_state.calls.pop()
 
     _call_impl = __call__
 
@@ -385,6 +441,9 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and _GRAD_STATE.enabled:
+            args, backward_state = _backward_hooks.hook_inputs(self, args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -407,6 +466,8 @@ class Module:
                 hook_result = hook(self, args, result)
             if hook_result is not None:
                 result = hook_result
+        if backward_state is not None:
+            result = _backward_hooks.hook_outputs(backward_state, result)
         return result
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
@@ -436,6 +497,29 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """Run ``hook(module, grad_input, grad_output)`` once the gradients of the inputs are known.
+
+        A non-``None`` return replaces ``grad_input``. ``grad_input`` has one entry per input
+        tensor that requires grad (``(None,)`` when none does).
+        """
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """Run ``hook(module, grad_output)`` when the gradients of the outputs arrive.
+
+        A non-``None`` return replaces ``grad_output``.
+        """
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
@@ -451,6 +535,14 @@ class Module:
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
+
+    def register_state_dict_pre_hook(self, hook):
+        """Run ``hook(module, prefix, keep_vars)`` before this module's entries are saved."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    _register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_post_hook(self, hook):
         handle = RemovableHandle(self._load_state_dict_post_hooks)
@@ -554,7 +646,10 @@ class Module:
                 p.grad = None
             else:
                 g = _array(p.grad)
-                g[...] = 0
+                if isinstance(g, np.ndarray):
+                    g[...] = 0
+                else:   # a 0-dim gradient held as a numpy scalar
+                    p.grad._data = np.zeros((), dtype=g.dtype)
                 _bump_version(p.grad)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
@@ -564,8 +659,7 @@ class Module:
         have no weights to initialize (d2lmods warns).
         """
         state = call_state
-        if state.apply_depth == 0:
-            _explain.warn_lazy_before_apply(self, fn)
+        lazy = _explain.lazy_layers(self) if state.apply_depth == 0 else None
         state.apply_depth += 1
         try:
             for module in self.children():
@@ -577,6 +671,8 @@ class Module:
                 raise
         finally:
             state.apply_depth -= 1
+        if lazy:
+            _explain.warn_lazy_before_apply(self, fn, lazy)
         return self
 
     def _apply(self, fn, lazy_fn=None) -> "Module":
@@ -645,7 +741,12 @@ class Module:
         return self._convert_floats(float16)
 
     def type(self, dst_type) -> "Module":
+        """Cast every parameter and buffer: ``net.type(torch.float64)``, ``net.type("torch.DoubleTensor")``."""
         from .._tensor.dtypes import as_dtype
+        if isinstance(dst_type, str) and dst_type.endswith("Tensor"):
+            dst_type = _TENSOR_TYPE_DTYPES.get(dst_type.rsplit(".", 1)[-1], dst_type)
+        elif isinstance(dst_type, type) and not isinstance(getattr(dst_type, "dtype", None), property):
+            dst_type = getattr(dst_type, "dtype", dst_type)   # a typed tensor class (LongTensor)
         dtype = as_dtype(dst_type)
         return self._apply(lambda t: t.to(dtype))
 
@@ -656,6 +757,14 @@ class Module:
         from .._tensor.dtypes import device as _device
         _device("cuda")
         return self
+
+    def share_memory(self) -> "Module":
+        """No-op returning ``self``: d2lmods tensors live in one process's memory."""
+        return self
+
+    def compile(self, *args, **kwargs) -> None:
+        """Accepted for torch code (``net.compile()``); d2lmods runs the module as it is."""
+        return None
 
     # ---- state dict ---------------------------------------------------------------------------
 
@@ -693,6 +802,8 @@ class Module:
         if top:
             unregistered.check_tree_once(self, stacklevel=2)
             destination = StateDict()
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
             metadata[prefix[:-1]] = {"version": self._version}
@@ -705,7 +816,7 @@ class Module:
             if result is not None:
                 destination = result
         if top and isinstance(destination, StateDict):
-            destination._live = True
+            _state_dict.mark_live(destination)
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -735,6 +846,15 @@ class Module:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} "
                                   f"from checkpoint, the shape in current model is {param.shape}.")
                 continue
+            if local_metadata.get("assign_to_params_buffers", False):
+                # load_state_dict(assign=True): take the checkpoint's tensors themselves.
+                if isinstance(param, Parameter):
+                    if not isinstance(input_param, Parameter):
+                        input_param = Parameter(input_param, requires_grad=param.requires_grad)
+                    else:
+                        input_param.requires_grad_(param.requires_grad)
+                setattr(self, name, input_param)
+                continue
             try:
                 src = _array(input_param)
                 dst = _array(param)
@@ -751,6 +871,8 @@ class Module:
                 self.set_extra_state(state_dict[extra_state_key])
             elif strict:
                 missing_keys.append(extra_state_key)
+        elif strict and extra_state_key in state_dict:
+            unexpected_keys.append(extra_state_key)
         if strict:
             for key in state_dict.keys():
                 if key.startswith(prefix) and key != extra_state_key:
@@ -783,6 +905,8 @@ class Module:
 
         def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            if assign:
+                local_metadata = dict(local_metadata, assign_to_params_buffers=assign)
             module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
                                          missing_keys, unexpected_keys, error_msgs)
             for name, child in module._modules.items():
@@ -837,7 +961,4 @@ class Module:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         main_str += ")"
         return main_str
-
-    def __bool__(self):
-        return True
 

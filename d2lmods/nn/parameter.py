@@ -36,7 +36,7 @@ def _array(t) -> np.ndarray:
 
 def _bump_version(t) -> None:
     """Record an in-place write so autograd can tell saved values went stale."""
-    t._version[0] += 1
+    t._vcell[0] += 1
 
 
 def _same_storage(a, b) -> bool:
@@ -146,7 +146,7 @@ class UninitializedTensorMixin:
             dtype = _get_pending(self) or _dt.get_default_dtype()
         dtype = _dt.as_dtype(dtype)
         self._data = np.empty(tuple(int(s) for s in shape), dtype=dtype.np)
-        self._version[0] += 1
+        self._vcell[0] += 1
         _PENDING.pop(id(self), None)
         self.__class__ = self.cls_to_become
 
@@ -252,25 +252,48 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     _requires_grad_default = True
 
 
-class Buffer(Tensor):
+# Tensors made by ``nn.Buffer(...)``: id -> (weak reference, persistent). As in torch, a Buffer is
+# a plain Tensor carrying a mark (torch sets ``t._is_buffer``; d2lmods' Tensor has slots only).
+_BUFFER_MARKS: dict[int, tuple] = {}
+
+
+def buffer_persistent(t) -> bool | None:
+    """``persistent`` of a tensor made by ``nn.Buffer`` (or an UninitializedBuffer); else None."""
+    if isinstance(t, UninitializedBuffer):
+        return t.persistent
+    entry = _BUFFER_MARKS.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
+
+
+class _BufferMeta(type):
+    """``isinstance(t, nn.Buffer)`` is true for the tensors ``nn.Buffer`` made (as in torch)."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer:
+            return buffer_persistent(instance) is not None
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """Marks a tensor as a buffer when assigned to a Module attribute: ``self.mean = nn.Buffer(t)``.
 
-    ``persistent=False`` keeps it out of ``state_dict()``.
+    ``persistent=False`` keeps it out of ``state_dict()``. As in torch, the result is a plain
+    Tensor (``type(b) is torch.Tensor``) that shares ``data``'s memory and keeps its
+    ``requires_grad``; the module then holds that very object (``m.b = b; m.b is b``).
     """
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
             data = Tensor()
-        obj = Tensor._make_subclass(cls, data, False)
-        obj.persistent = persistent
-        return obj
+        t = Tensor._make_subclass(Tensor, data, data.requires_grad)
+        key = id(t)
+        _BUFFER_MARKS[key] = (weakref.ref(t, lambda _r, key=key: _BUFFER_MARKS.pop(key, None)),
+                              bool(persistent))
+        return t
 
-    def __init__(self, data=None, *, persistent=True):
-        pass
 
-    def as_tensor(self) -> Tensor:
-        """The plain tensor (same memory) that gets registered."""
-        return Tensor._make_subclass(Tensor, self, self._rg)
+# ``persistent=False`` of UninitializedBuffers, by object id (their slots are a plain Tensor's).
+_NON_PERSISTENT: dict[int, weakref.ref] = {}
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
@@ -279,6 +302,18 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     __slots__ = ()
     cls_to_become = Tensor
     _requires_grad_default = False
+
+    def __new__(cls, requires_grad=None, device=None, dtype=None, persistent=True):
+        obj = super().__new__(cls, requires_grad, device, dtype)
+        if not persistent:
+            key = id(obj)
+            _NON_PERSISTENT[key] = weakref.ref(obj, lambda _r, key=key: _NON_PERSISTENT.pop(key, None))
+        return obj
+
+    @property
+    def persistent(self) -> bool:
+        ref = _NON_PERSISTENT.get(id(self))
+        return ref is None or ref() is not self
 
 
 def is_lazy(param) -> bool:

@@ -45,6 +45,7 @@ class StateDict(OrderedDict):
         super().__init__(*args, **kwargs)
         self._metadata = OrderedDict()
         self._live = False           # True once handed out by Module.state_dict
+        self._versions = None        # key -> the tensor's version when it was handed out
         self._edited: list[str] = []
         self._loaded = False
 
@@ -103,8 +104,20 @@ class StateDict(OrderedDict):
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.__dict__.setdefault("_live", False)
+        self.__dict__.setdefault("_versions", None)
         self.__dict__.setdefault("_edited", [])
         self.__dict__.setdefault("_loaded", False)
+
+
+def mark_live(sd: StateDict) -> None:
+    """``sd`` is handed out by ``Module.state_dict()``: remember how far each tensor was written."""
+    sd._live = True
+    sd._versions = {k: v._version for k, v in OrderedDict.items(sd) if isinstance(v, Tensor)}
+
+
+def _unchanged_since_taken(state_dict, pairs) -> bool:
+    versions = state_dict.__dict__.get("_versions") if isinstance(state_dict, StateDict) else None
+    return versions is not None and all(versions.get(k) == v._version for k, v in pairs)
 
 
 def _own_tensors(module) -> dict:
@@ -122,7 +135,10 @@ def note_load(module, state_dict) -> None:
     own = _own_tensors(module)
     pairs = [(k, v) for k, v in state_dict.items() if k in own and isinstance(v, Tensor)
              and not is_lazy(own[k])]
-    if pairs and all(_same_storage(v, own[k]) for k, v in pairs):
+    if pairs and all(_same_storage(v, own[k]) for k, v in pairs) \
+            and not _unchanged_since_taken(state_dict, pairs):
+        # Loading a dict taken a moment ago (nothing trained since) is a harmless no-op; the
+        # mistake is a "best weights" dict that followed the model while it trained.
         msg.warn(texts.loading_itself(type(module).__name__, pairs[0][0]), msg.StateDictWarning,
                  stacklevel=3)
 

@@ -3,7 +3,7 @@
 * ``elementwise`` -- arithmetic, math functions, activations, comparisons
 * ``reductions``  -- sum, mean, max, var, ...
 * ``shape``       -- reshape/view/permute/..., cat/stack/split
-* ``indexing``    -- ``x[...]``, gather, masked_fill
+* ``indexing``    -- ``x[...]``, gather, masked_fill, embedding
 * ``linalg``      -- matmul and friends (numpy BLAS)
 * ``nn_ops``      -- linear, conv2d, pooling, softmax, cross_entropy, nll_loss
 * ``inplace``     -- ``add_``, ``x += y``, ``x[i] = v`` and the rules that keep them safe

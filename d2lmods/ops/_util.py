@@ -3,15 +3,15 @@ import numbers
 
 import numpy as np
 
-from .._tensor.core import Tensor, as_array, wrap
+from .._tensor.core import Tensor, as_array, wrap, norm_dim
 from .._tensor import dtypes as _dt
+from .._tensor.dtypes import Size
+from ..kernels import sum_rows, contig
 from ..autograd.grad_mode import STATE
 from ..autograd.node import Node
 
-__all__ = ["Tensor", "Node", "STATE", "out", "out_view", "edge", "plain", "sum_to", "ver", "to_tensor",
-           "operands", "OpError", "norm_dim", "norm_dims"]
-
-_new = object.__new__
+__all__ = ["Tensor", "Size", "Node", "STATE", "out", "out_view", "edge", "plain", "wrap", "sum_to", "ver",
+           "to_tensor", "operands", "OpError", "norm_dim", "norm_dims"]
 
 
 class OpError(RuntimeError):
@@ -48,6 +48,7 @@ def edge(t):
 def out(arr, node, inputs, saved=(), versions=(), meta=None):
     """A tensor produced by ``node`` from ``inputs`` (tensors, or ``None`` for inputs that need
     no gradient)."""
+    # ``edge`` written out for the one- and two-input ops: this runs once per recorded op
     if len(inputs) == 1:
         t = inputs[0]
         node.inputs = (None if t is None else (t, t._fn, t._out_nr),)
@@ -60,41 +61,28 @@ def out(arr, node, inputs, saved=(), versions=(), meta=None):
     node.saved = saved
     node._versions = versions
     node.meta = meta
-    t = _new(Tensor)
-    t._data = arr
-    t._rg = True
-    t._grad = None
-    t._fn = node
-    t._version = [0]
-    t._out_nr = 0
-    return t
+    return wrap(arr, node, True)
 
 
 def out_view(arr, src, node_cls, meta):
     """An output that is a numpy view of ``src``: shares its version counter (and records
     ``node_cls`` when gradients are recorded)."""
-    t = _new(Tensor)
-    t._data = arr
-    t._grad = None
-    t._version = src._version
-    t._out_nr = 0
     if src._rg and STATE.enabled:
         node = node_cls()
         node.inputs = ((src, src._fn, src._out_nr),)
         node.saved = ()
         node._versions = ()
         node.meta = meta
-        t._rg = True
-        t._fn = node
-    else:
-        t._rg = False
-        t._fn = None
+        return wrap(arr, node, True, src._vcell)
+    t = wrap(arr, version=src._vcell)
+    # remembered so that writing through the view is refused once ``src`` requires grad
+    t._view_of = getattr(src, "_view_of", src)
     return t
 
 
 def ver(t):
     """Version record of ``t``'s array for a node that saves it."""
-    return (t._version, t._version[0], t._data)
+    return (t._vcell, t._vcell[0], t._data)
 
 
 def sum_to(g, shape):
@@ -102,8 +90,8 @@ def sum_to(g, shape):
     if g.shape == shape:
         return g
     nd = g.ndim - len(shape)
+    # a bias's gradient, (N, M) -> (M,): kernels.sum_rows
     if nd == 1 and g.ndim == 2 and g.shape[1] == shape[0] and g.dtype.itemsize >= 4:
-        from ..kernels import sum_rows, contig
         return sum_rows(contig(g))
     axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1)
     r = g.sum(axis=axes, keepdims=True) if axes else g
@@ -180,18 +168,13 @@ def operands(a, b):
     raise TypeError(f"unsupported operand type: Tensor and {type(b).__name__}")
 
 
-def norm_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    return dim + n if dim < 0 else dim
-
-
 def norm_dims(dim, ndim):
     """``None`` -> all axes; int or sequence -> sorted tuple of non-negative axes."""
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
-        return tuple(sorted(norm_dim(d, ndim) for d in dim))
-    return (norm_dim(dim, ndim),)
+        axes = tuple(sorted(norm_dim(d, ndim) for d in dim))
+    else:
+        axes = (norm_dim(dim, ndim),)
+    # a 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has no axis to reduce
+    return axes if ndim else ()

@@ -124,7 +124,8 @@ def _record(y, x, w, bias, saved, meta):
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation of ``input`` (N, C, L) with ``weight`` (O, C/groups, k);
-    ``padding`` may be ``"same"``/``"valid"``."""
+    ``padding`` may be ``"same"``/``"valid"``. Forward: ``kernels.im2col`` and a matmul;
+    backward: a matmul and ``kernels.col2im``."""
     x, w = input, weight
     xd, wd = x._data, w._data
     if xd.dtype == np.float16 and wd.dtype == np.float16:
@@ -194,7 +195,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (C_in, C_out/groups, kh, kw): the gradient of ``conv2d`` with respect to its input.
 
     The output is ``(H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1``
-    high (and likewise wide).
+    high (and likewise wide). Forward: a matmul and ``kernels.col2im``; backward:
+    ``kernels.im2col`` and a matmul.
     """
     x, w = input, weight
     xd, wd = x._data, w._data

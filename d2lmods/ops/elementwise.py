@@ -12,10 +12,9 @@ import numbers
 import numpy as np
 
 from .. import kernels as K
+from .._tensor import dtypes as _dt
 from ..kernels import contig
 from ._util import Node, STATE, Tensor, out, plain, sum_to, ver, operands, to_tensor
-
-_new = object.__new__
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "exp", "log", "sqrt",
            "abs", "tanh", "sigmoid", "relu", "clamp", "maximum", "minimum", "where", "sin", "cos",
@@ -23,20 +22,29 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "ex
            "ge", "logical_not", "logical_and", "logical_or", "isnan", "isinf", "isfinite", "floor",
            "ceil", "round", "trunc", "floor_divide", "remainder", "erf", "gelu", "silu",
            "leaky_relu", "softplus", "elu", "relu6", "hardtanh", "clip",
-           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
+           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "to_dtype"]
 
 
-def _keeps_dtype(a, b):
-    """True when ``b`` is a Python float/int that leaves float tensor ``a``'s dtype unchanged
-    (the common ``x * 2.0`` case, which then skips the promotion logic)."""
+def _binary_operands(a, b):
+    """``(a, b)`` for ``add``/``sub``/``mul``/``div``: ``a`` a tensor, ``b`` a tensor of the same
+    dtype or a Python number (see ``operands``)."""
+    if not isinstance(a, Tensor):
+        a = to_tensor(a, b if isinstance(b, Tensor) else None)
+    if b.__class__ is Tensor:
+        if a._data.dtype != b._data.dtype:
+            return operands(a, b)
+        return a, b
     tb = type(b)
-    return (tb is float or tb is int) and a._data.dtype.kind == "f"
+    if (tb is float or tb is int) and a._data.dtype.kind == "f":
+        return a, b      # the common ``x * 2.0``: the dtype stays, skip the promotion rules
+    return operands(a, b)
 
 
 # ---------------------------------------------------------------------------------------------
 # arithmetic
 # ---------------------------------------------------------------------------------------------
 class AddBackward0(Node):
+    """y = a + alpha b: dy/da = 1, dy/db = alpha (summed back over broadcast axes)."""
     __slots__ = ()
 
     def backward(self, g):
@@ -48,13 +56,7 @@ class AddBackward0(Node):
 
 def add(a, b, alpha=1):
     """``a + alpha * b`` (broadcasting)."""
-    if not isinstance(a, Tensor):
-        a = to_tensor(a, b if isinstance(b, Tensor) else None)
-    if b.__class__ is not Tensor:
-        if not _keeps_dtype(a, b):
-            a, b = operands(a, b)
-    elif a._data.dtype != b._data.dtype:
-        a, b = operands(a, b)
+    a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
         res = ad + bd if alpha == 1 else ad + alpha * bd
@@ -69,6 +71,7 @@ def add(a, b, alpha=1):
 
 
 class SubBackward0(Node):
+    """y = a - alpha b: dy/da = 1, dy/db = -alpha."""
     __slots__ = ()
 
     def backward(self, g):
@@ -80,13 +83,7 @@ class SubBackward0(Node):
 
 def sub(a, b, alpha=1):
     """``a - alpha * b``."""
-    if not isinstance(a, Tensor):
-        a = to_tensor(a, b if isinstance(b, Tensor) else None)
-    if b.__class__ is not Tensor:
-        if not _keeps_dtype(a, b):
-            a, b = operands(a, b)
-    elif a._data.dtype != b._data.dtype:
-        a, b = operands(a, b)
+    a, b = _binary_operands(a, b)
     if a._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
@@ -104,6 +101,7 @@ def sub(a, b, alpha=1):
 
 
 class RsubBackward1(Node):
+    """y = s - a for a number s: dy/da = -1."""
     __slots__ = ()
 
     def backward(self, g):
@@ -122,6 +120,7 @@ def rsub(a, s):
 
 
 class MulBackward0(Node):
+    """y = a b: dy/da = b, dy/db = a."""
     __slots__ = ()
 
     def backward(self, g):
@@ -135,13 +134,7 @@ class MulBackward0(Node):
 
 def mul(a, b):
     """``a * b`` (broadcasting)."""
-    if not isinstance(a, Tensor):
-        a = to_tensor(a, b if isinstance(b, Tensor) else None)
-    if b.__class__ is not Tensor:
-        if not _keeps_dtype(a, b):
-            a, b = operands(a, b)
-    elif a._data.dtype != b._data.dtype:
-        a, b = operands(a, b)
+    a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
         res = ad * bd
@@ -163,6 +156,7 @@ def mul(a, b):
 
 
 class DivBackward0(Node):
+    """y = a / b: dy/da = 1 / b, dy/db = -a / b^2."""
     __slots__ = ()
 
     def backward(self, g):
@@ -182,14 +176,9 @@ def div(a, b, rounding_mode=None):
     if not isinstance(a, Tensor):
         a = to_tensor(a, b if isinstance(b, Tensor) else None)
     if a._data.dtype.kind != "f":
-        from .._tensor import dtypes as _dt
         a = a.to(_dt.get_default_dtype() if not (isinstance(b, Tensor) and b._data.dtype.kind == "f")
                  else b.dtype)
-    if b.__class__ is not Tensor:
-        if not _keeps_dtype(a, b):
-            a, b = operands(a, b)
-    elif a._data.dtype != b._data.dtype:
-        a, b = operands(a, b)
+    a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
         res = ad / bd
@@ -256,6 +245,8 @@ def pow(a, b):
     if ad.dtype.kind in "iu" and isinstance(b, numbers.Integral) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     res = ad * ad if b == 2 else ad ** b
+    if ad.dtype.kind == "b":
+        res = res.astype(np.bool_)             # bool ** bool stays bool (numpy gives int8)
     if a._rg and STATE.enabled:
         return out(res, PowBackward0(), (a,), (ad,), (ver(a),), meta=b)
     return plain(res)
@@ -282,6 +273,7 @@ def rpow(a, s):
 
 
 class NegBackward0(Node):
+    """y = -a: dy/da = -1."""
     __slots__ = ()
 
     def backward(self, g):
@@ -299,54 +291,194 @@ def neg(a):
     return plain(res)
 
 
+class ToCopyBackward0(Node):
+    """y = a converted to another dtype: dy/da = 1, converted back to a's dtype."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g.astype(self.meta),)
+
+
+def to_dtype(a, dtype, copy=False):
+    """``a`` as ``dtype`` (``a`` itself when it already is, unless ``copy``); gradients flow
+    through conversions between floating-point dtypes."""
+    d = _dt.as_dtype(dtype)
+    x = a._data
+    if x.dtype == d.np and not copy:
+        return a
+    res = x.astype(d.np)
+    if a._rg and STATE.enabled and d.is_floating_point:
+        return out(res, ToCopyBackward0(), (a,), meta=x.dtype)
+    return plain(res)
+
+
 # ---------------------------------------------------------------------------------------------
-# unary math; each node saves the input ``x`` or the output ``y``, whichever its derivative uses
+# unary math: ``y = f(x)``; each node saves ``x`` or ``y``, whichever its derivative is written in
 # ---------------------------------------------------------------------------------------------
 def _float(a):
     if a._data.dtype.kind != "f":
-        from .._tensor import dtypes as _dt
         return a.to(_dt.get_default_dtype())
     return a
 
 
-def _unary(name, fwd, grad, saves="x"):
-    """Build an op ``f(a)`` whose node computes ``g * grad(x, y)``; ``saves`` picks x or y."""
-    node_cls = type(name, (Node,), {"__slots__": (), "backward":
-                                    (lambda self, g, _d=grad: (g * _d(*self.saved),))})
-
-    def op(a):
-        a = _float(a)
-        x = a._data
-        y = fwd(x)
-        if a._rg and STATE.enabled:
-            if saves == "x":
-                return out(y, node_cls(), (a,), (x, None), (ver(a),))
-            t = out(y, node_cls(), (a,), (None, y))
-            t._fn._versions = (ver(t),)
-            return t
-        return plain(y)
-    op.node = node_cls
-    return op
+def _unary_out(a, y, node_cls, save="x"):
+    """The result ``y = f(a)``, recording ``node_cls`` when gradients are recorded; the node saves
+    the input (``save="x"``) or the output (``save="y"``)."""
+    if a._rg and STATE.enabled:
+        if save == "x":
+            return out(y, node_cls(), (a,), (a._data,), (ver(a),))
+        t = out(y, node_cls(), (a,), (y,))
+        t._fn._versions = (ver(t),)
+        return t
+    return plain(y)
 
 
-exp = _unary("ExpBackward0", np.exp, lambda x, y: y, "y")
-log = _unary("LogBackward0", np.log, lambda x, y: 1 / x)
-sqrt = _unary("SqrtBackward0", np.sqrt, lambda x, y: 0.5 / y, "y")
-rsqrt = _unary("RsqrtBackward0", lambda x: 1 / np.sqrt(x), lambda x, y: -0.5 * y * y * y, "y")
-reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x, lambda x, y: -y * y, "y")
-sin = _unary("SinBackward0", np.sin, lambda x, y: np.cos(x))
-cos = _unary("CosBackward0", np.cos, lambda x, y: -np.sin(x))
-log1p = _unary("Log1PBackward0", np.log1p, lambda x, y: 1 / (1 + x))
-expm1 = _unary("Expm1Backward0", np.expm1, lambda x, y: y + 1, "y")
-square = _unary("PowBackward0", np.square, lambda x, y: 2 * x)
-_abs_float = _unary("AbsBackward0", np.abs, lambda x, y: np.sign(x))
+class ExpBackward0(Node):
+    """y = exp(x): dy/dx = y."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (g * y,)
+
+
+def exp(a):
+    a = _float(a)
+    return _unary_out(a, np.exp(a._data), ExpBackward0, save="y")
+
+
+class LogBackward0(Node):
+    """y = log(x): dy/dx = 1 / x."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * (1 / x),)
+
+
+def log(a):
+    a = _float(a)
+    return _unary_out(a, np.log(a._data), LogBackward0)
+
+
+class SqrtBackward0(Node):
+    """y = sqrt(x): dy/dx = 1 / (2 y)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (g * (0.5 / y),)
+
+
+def sqrt(a):
+    a = _float(a)
+    return _unary_out(a, np.sqrt(a._data), SqrtBackward0, save="y")
+
+
+class RsqrtBackward0(Node):
+    """y = 1 / sqrt(x): dy/dx = -y^3 / 2."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (g * (-0.5 * y * y * y),)
+
+
+def rsqrt(a):
+    a = _float(a)
+    return _unary_out(a, 1 / np.sqrt(a._data), RsqrtBackward0, save="y")
+
+
+class ReciprocalBackward0(Node):
+    """y = 1 / x: dy/dx = -y^2."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (g * (-y * y),)
+
+
+def reciprocal(a):
+    a = _float(a)
+    return _unary_out(a, 1 / a._data, ReciprocalBackward0, save="y")
+
+
+class SinBackward0(Node):
+    """y = sin(x): dy/dx = cos(x)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * np.cos(x),)
+
+
+def sin(a):
+    a = _float(a)
+    return _unary_out(a, np.sin(a._data), SinBackward0)
+
+
+class CosBackward0(Node):
+    """y = cos(x): dy/dx = -sin(x)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * -np.sin(x),)
+
+
+def cos(a):
+    a = _float(a)
+    return _unary_out(a, np.cos(a._data), CosBackward0)
+
+
+class Log1PBackward0(Node):
+    """y = log(1 + x): dy/dx = 1 / (1 + x)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * (1 / (1 + x)),)
+
+
+def log1p(a):
+    a = _float(a)
+    return _unary_out(a, np.log1p(a._data), Log1PBackward0)
+
+
+class Expm1Backward0(Node):
+    """y = exp(x) - 1: dy/dx = y + 1."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (g * (y + 1),)
+
+
+def expm1(a):
+    a = _float(a)
+    return _unary_out(a, np.expm1(a._data), Expm1Backward0, save="y")
+
+
+def square(a):
+    """``a * a``, recorded as ``a ** 2`` (``PowBackward0``) as PyTorch does; integers become
+    float."""
+    return pow(_float(a), 2)
+
+
+class AbsBackward0(Node):
+    """y = |x|: dy/dx = sign(x)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * np.sign(x),)
 
 
 def abs(a):
     """|a|; integer tensors keep their dtype (and have no gradient)."""
     if a._data.dtype.kind != "f":
         return plain(np.abs(a._data))
-    return _abs_float(a)
+    return _unary_out(a, np.abs(a._data), AbsBackward0)
 
 
 def _erf_np(x):
@@ -359,33 +491,21 @@ def _erf_np(x):
     return _erf(x).astype(x.dtype, copy=False)
 
 
-erf = _unary("ErfBackward0", _erf_np, lambda x, y: 2 / np.sqrt(np.pi) * np.exp(-x * x))
-
-
-class TanhBackward0(Node):
+class ErfBackward0(Node):
+    """y = erf(x): dy/dx = 2/sqrt(pi) exp(-x^2)."""
     __slots__ = ()
 
     def backward(self, g):
-        (y,) = self.saved
-        return (_kern2(K.tanh_bwd, g, y),)
+        (x,) = self.saved
+        return (g * (2 / np.sqrt(np.pi) * np.exp(-x * x)),)
 
 
-class SigmoidBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        (y,) = self.saved
-        return (_kern2(K.sigmoid_bwd, g, y),)
+def erf(a):
+    a = _float(a)
+    return _unary_out(a, _erf_np(a._data), ErfBackward0)
 
 
-class ReluBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        (y,) = self.saved
-        return (_kern2(K.relu_bwd, g, y),)
-
-
+# -- activations with fused kernels (``kernels/elementwise.py``, each beside its numpy reference) --
 def _kern1(kernel, x):
     """Run a flat elementwise kernel on any-shaped ``x``."""
     if x.dtype.kind != "f" or x.dtype.itemsize < 4:
@@ -403,29 +523,51 @@ def _kern2(kernel, g, y):
     return kernel(contig(g).reshape(-1), contig(y).reshape(-1)).reshape(y.shape)
 
 
-def _activation(kernel, node_cls):
-    def op(a):
-        if a._data.dtype.kind != "f":
-            a = _float(a)
-        y = _kern1(kernel, a._data)
-        if a._rg and STATE.enabled:
-            t = out(y, node_cls(), (a,), (y,))
-            t._fn._versions = (ver(t),)
-            return t
-        return plain(y)
-    return op
+class TanhBackward0(Node):
+    """y = tanh(x): dy/dx = 1 - y^2 (``kernels.tanh_bwd``)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (_kern2(K.tanh_bwd, g, y),)
 
 
-tanh = _activation(K.tanh_fwd, TanhBackward0)
-sigmoid = _activation(K.sigmoid_fwd, SigmoidBackward0)
-_relu_float = _activation(K.relu_fwd, ReluBackward0)
+def tanh(a):
+    """Forward: ``kernels.tanh_fwd``; backward: ``kernels.tanh_bwd``."""
+    a = _float(a)
+    return _unary_out(a, _kern1(K.tanh_fwd, a._data), TanhBackward0, save="y")
+
+
+class SigmoidBackward0(Node):
+    """y = 1 / (1 + exp(-x)): dy/dx = y (1 - y) (``kernels.sigmoid_bwd``)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (_kern2(K.sigmoid_bwd, g, y),)
+
+
+def sigmoid(a):
+    """Forward: ``kernels.sigmoid_fwd``; backward: ``kernels.sigmoid_bwd``."""
+    a = _float(a)
+    return _unary_out(a, _kern1(K.sigmoid_fwd, a._data), SigmoidBackward0, save="y")
+
+
+class ReluBackward0(Node):
+    """y = max(x, 0): dy/dx = 1 where y > 0, else 0 (``kernels.relu_bwd``)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (y,) = self.saved
+        return (_kern2(K.relu_bwd, g, y),)
 
 
 def relu(a):
-    """max(a, 0); integer tensors stay integer."""
+    """max(a, 0); integer tensors stay integer. Forward: ``kernels.relu_fwd``; backward:
+    ``kernels.relu_bwd``."""
     if a._data.dtype.kind != "f":
         return plain(np.maximum(a._data, 0))
-    return _relu_float(a)
+    return _unary_out(a, _kern1(K.relu_fwd, a._data), ReluBackward0, save="y")
 
 
 # -- composite activations (built from the primitives above, so their gradients come for free) --
@@ -464,6 +606,7 @@ def hardtanh(a, min_val=-1.0, max_val=1.0):
 
 
 class SignBackward0(Node):
+    """y = sign(a): dy/da = 0."""
     __slots__ = ()
 
     def backward(self, g):
@@ -497,15 +640,47 @@ def floor_divide(a, b):
     return plain(np.floor_divide(a._data, b._data if isinstance(b, Tensor) else b))
 
 
+class RemainderBackward0(Node):
+    """y = a mod s for a number s: dy/da = 1 (almost everywhere)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g,)
+
+
+class RemainderBackward1(Node):
+    """y = a - b floor(a / b): dy/da = 1, dy/db = -floor(a / b)."""
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        return (sum_to(g, ad.shape) if a is not None else None,
+                sum_to(-g * np.floor(ad / bd), bd.shape) if b is not None else None)
+
+
 def remainder(a, b):
+    """``a % b`` with the sign of ``b`` (Python's rule)."""
     a, b = operands(a, b)
-    return plain(np.remainder(a._data, b._data if isinstance(b, Tensor) else b))
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        res = np.remainder(ad, bd)
+        if STATE.enabled and (a._rg or b._rg):
+            return out(res, RemainderBackward1(), (a if a._rg else None, b if b._rg else None),
+                       (ad, bd), (ver(a), ver(b)))
+        return plain(res)
+    res = np.remainder(ad, b)
+    if a._rg and STATE.enabled:
+        return out(res, RemainderBackward0(), (a,))
+    return plain(res)
 
 
 # ---------------------------------------------------------------------------------------------
 # clamp, maximum, minimum, where
 # ---------------------------------------------------------------------------------------------
 class ClampBackward1(Node):
+    """y = clamp(a, min, max): dy/da = 1 inside [min, max], else 0."""
     __slots__ = ()
 
     def backward(self, g):
@@ -543,26 +718,22 @@ clip = clamp
 
 
 class MaximumBackward0(Node):
+    """y = max(a, b): dy/da = 1 where a wins, dy/db = 1 where b wins; a tie splits the gradient
+    in half, as PyTorch does."""
     __slots__ = ()
+    wins = np.greater     # does ``a`` win? (``MinimumBackward0`` asks np.less)
 
     def backward(self, g):
         a, b = self.inputs
         ad, bd = self.saved
-        # ties split the gradient in half, as PyTorch does
-        wa = (ad > bd) + 0.5 * (ad == bd)
+        wa = self.wins(ad, bd) + 0.5 * (ad == bd)
         return (sum_to(g * wa, ad.shape) if a is not None else None,
                 sum_to(g * (1 - wa), bd.shape) if b is not None else None)
 
 
 class MinimumBackward0(MaximumBackward0):
     __slots__ = ()
-
-    def backward(self, g):
-        a, b = self.inputs
-        ad, bd = self.saved
-        wa = (ad < bd) + 0.5 * (ad == bd)
-        return (sum_to(g * wa, ad.shape) if a is not None else None,
-                sum_to(g * (1 - wa), bd.shape) if b is not None else None)
+    wins = np.less
 
 
 def _binary_select(a, b, fn, node_cls):
@@ -586,6 +757,7 @@ def minimum(a, b):
 
 
 class WhereBackward0(Node):
+    """y = where(cond, a, b): dy/da = cond, dy/db = not cond."""
     __slots__ = ()
 
     def backward(self, g):

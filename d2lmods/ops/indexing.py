@@ -8,9 +8,10 @@ import numbers
 
 import numpy as np
 
-from ._util import Node, STATE, Tensor, out, out_view, plain, sum_to, norm_dim
+from ._util import Node, STATE, Size, Tensor, out, out_view, plain, sum_to, norm_dim
 
-__all__ = ["getitem", "index_put", "gather", "index_select", "masked_fill", "convert_key"]
+__all__ = ["getitem", "index_put", "gather", "index_select", "masked_fill", "embedding",
+           "convert_key"]
 
 
 def _conv(i):
@@ -61,7 +62,8 @@ class IndexBackward0(Node):
     __slots__ = ()
 
     def backward(self, g):
-        shape, key = self.meta
+        (key,) = self.saved
+        shape = self.meta
         gx = np.zeros(shape, dtype=g.dtype)
         if isinstance(key, np.ndarray) and key.dtype == np.bool_:
             gx[key] = g
@@ -77,22 +79,18 @@ def _basic_node(key):
     if any(isinstance(i, slice) for i in items):
         return SliceBackward0
     if any(i is None for i in items):
-        return _UnsqueezeIndex
+        return UnsqueezeBackward0
     return AliasBackward0
 
 
-class _UnsqueezeIndex(SelectBackward0):
+class UnsqueezeBackward0(SelectBackward0):
+    """``x[None]``: PyTorch records indexing with ``None`` as an unsqueeze (``shape.py`` has the
+    node of ``unsqueeze`` itself); the gradient is a select's."""
     __slots__ = ()
-
-    def name(self):
-        return "UnsqueezeBackward0"
-
-
-_UnsqueezeIndex.__name__ = "UnsqueezeBackward0"
 
 
 def _index_error(x, key, err):
-    return IndexError(f"{err} (indexing a tensor of shape {list(x.shape)} with {key!r})")
+    return IndexError(f"{err} (indexing a tensor of shape {Size(x.shape)} with {key!r})")
 
 
 def getitem(a, key):
@@ -115,7 +113,8 @@ def getitem(a, key):
     except IndexError as e:
         raise _index_error(x, key, e) from None
     if a._rg and STATE.enabled:
-        return out(res, IndexBackward0(), (a,), meta=(x.shape, k))
+        # the index is saved (as PyTorch saves it): a second backward needs retain_graph
+        return out(res, IndexBackward0(), (a,), (k,), meta=x.shape)
     return plain(res)
 
 
@@ -145,8 +144,8 @@ def index_put(a, key, value):
     try:
         res[k] = vd
     except (IndexError, ValueError) as e:
-        raise RuntimeError(f"cannot assign a value of shape {list(np.shape(vd))} to the indexed "
-                           f"region of a tensor of shape {list(a._data.shape)}: {e}") from None
+        raise RuntimeError(f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
+                           f"region of a tensor of shape {Size(a._data.shape)}: {e}") from None
     v_rg = isinstance(value, Tensor) and value._rg
     if STATE.enabled and (a._rg or v_rg):
         return out(res, CopySlices(), (a if a._rg else None, value if v_rg else None),
@@ -158,7 +157,8 @@ class GatherBackward0(Node):
     __slots__ = ()
 
     def backward(self, g):
-        shape, axis, idx = self.meta
+        (idx,) = self.saved
+        shape, axis = self.meta
         gx = np.zeros(shape, dtype=g.dtype)
         np.add.at(gx, _along_axis_key(idx, axis), g)
         return (gx,)
@@ -178,7 +178,7 @@ def gather(a, dim, index):
         raise RuntimeError("gather(): Expected dtype int64 for index")
     res = x[_along_axis_key(idx, axis)]
     if a._rg and STATE.enabled:
-        return out(res, GatherBackward0(), (a,), meta=(x.shape, axis, idx))
+        return out(res, GatherBackward0(), (a,), (idx,), meta=(x.shape, axis))
     return plain(res)
 
 
@@ -186,7 +186,8 @@ class IndexSelectBackward0(Node):
     __slots__ = ()
 
     def backward(self, g):
-        shape, axis, idx = self.meta
+        (idx,) = self.saved
+        shape, axis = self.meta
         gx = np.zeros(shape, dtype=g.dtype)
         key = (slice(None),) * axis + (idx,)
         np.add.at(gx, key, g)
@@ -199,7 +200,7 @@ def index_select(a, dim, index):
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     res = np.take(x, idx, axis=axis)
     if a._rg and STATE.enabled:
-        return out(res, IndexSelectBackward0(), (a,), meta=(x.shape, axis, idx))
+        return out(res, IndexSelectBackward0(), (a,), (idx,), meta=(x.shape, axis))
     return plain(res)
 
 
@@ -216,8 +217,34 @@ def masked_fill(a, mask, value):
     v = value._data if isinstance(value, Tensor) else value
     res = np.where(m, np.asarray(v, dtype=a._data.dtype), a._data)
     if res.shape != a._data.shape:
-        raise RuntimeError(f"masked_fill: mask of shape {list(m.shape)} does not broadcast to the "
-                           f"tensor's shape {list(a._data.shape)}")
+        raise RuntimeError(f"masked_fill: mask of shape {Size(m.shape)} does not broadcast to the "
+                           f"tensor's shape {Size(a._data.shape)}")
     if a._rg and STATE.enabled:
         return out(res, MaskedFillBackward0(), (a,), (m,), meta=a._data.shape)
+    return plain(res)
+
+
+class EmbeddingBackward0(Node):
+    """y = weight[idx]: d weight = zeros, then dy scatter-added at the looked-up rows (a row
+    looked up twice gets both gradients); the ``padding_idx`` row gets none."""
+    __slots__ = ()
+
+    def backward(self, g):
+        (idx,) = self.saved
+        shape, padding_idx = self.meta
+        gw = np.zeros(shape, dtype=g.dtype)
+        np.add.at(gw, idx.reshape(-1), g.reshape(-1, shape[1]))
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return (gw,)
+
+
+def embedding(weight, indices, padding_idx=None):
+    """Rows of the 2-D ``weight`` picked by the integer ids ``indices`` (an array or a tensor of
+    any shape, already checked to be in range; ``nn.functional.embedding`` checks them)."""
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    w = weight._data
+    res = w[idx]
+    if weight._rg and STATE.enabled:
+        return out(res, EmbeddingBackward0(), (weight,), (idx,), meta=(w.shape, padding_idx))
     return plain(res)

@@ -14,16 +14,33 @@ Rules (PyTorch's):
 import numpy as np
 
 from .._tensor import dtypes as _dt
-from ._util import STATE, Tensor, plain
+from .._tensor import observers
+from ._util import STATE, Size, Tensor, plain, wrap
 
 __all__ = ["inplace_binary", "inplace_unary", "setitem", "zero_", "fill_", "copy_", "uniform_",
-           "normal_", "check_leaf"]
+           "normal_", "bernoulli_", "random_", "exponential_", "geometric_", "cauchy_",
+           "log_normal_", "check_leaf"]
 
-_new = object.__new__
+
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _raise_view_of_leaf(t):
+    raise RuntimeError(
+        f"{_VIEW_OF_LEAF} (a view of shape {Size(t._data.shape)}). Update parameters only inside "
+        "`with torch.no_grad():`, or write to the leaf itself there (with torch.no_grad(): "
+        "w[0] = 1.0).")
 
 
 def check_leaf(t, what="an in-place operation"):
-    if t._rg and t._fn is None and STATE.enabled:
+    if observers.data_aliases:
+        observers.alias_written(t)   # a write through .data of a non-leaf (d2lmods.nn explains)
+    if not STATE.enabled:
+        return
+    base = getattr(t, "_view_of", None)
+    if base is not None and base._rg and base._fn is None:
+        _raise_view_of_leaf(t)
+    if t._rg and t._fn is None:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in {what} (tensor of shape "
             f"{list(t._data.shape)}). Parameters are updated in place only outside gradient "
@@ -37,18 +54,13 @@ def _snapshot(t, copy=True):
     ``copy=False`` shares the array: only for ops whose backward never reads the old values
     (``x /= 2``, ``x += y``), so overwriting them in place is harmless.
     """
-    s = _new(Tensor)
-    s._data = t._data.copy() if copy else t._data
-    s._rg = t._rg
-    s._grad = None
-    s._fn = t._fn
-    s._version = [0]
-    s._out_nr = t._out_nr
-    return s
+    return wrap(t._data.copy() if copy else t._data, t._fn, t._rg, out_nr=t._out_nr)
 
 
 def _write(t, res_arr, opname):
     d = t._data
+    if not isinstance(d, np.ndarray):   # a 0-d result held as a numpy scalar (`loss += reg`)
+        d = t._data = np.array(d)
     if res_arr.shape != d.shape:
         try:
             res_arr = np.broadcast_to(res_arr, d.shape)
@@ -60,7 +72,7 @@ def _write(t, res_arr, opname):
                            f"to the desired output type {t.dtype.torch_name} (in-place {opname}); "
                            f"convert first, e.g. x = x.float()")
     np.copyto(d, res_arr, casting="unsafe")
-    t._version[0] += 1
+    t._vcell[0] += 1
 
 
 def _recording(t, other):
@@ -73,7 +85,7 @@ def _view_base(t):
     if fn is None or not fn.inputs or fn.inputs[0] is None:
         return None
     base = fn.inputs[0][0]
-    if base._version is not t._version:
+    if base._vcell is not t._vcell:
         return None
     return base
 
@@ -89,10 +101,12 @@ def _recorded_update(t, compute, opname, copy=True):
     base = _view_base(t)
     if base is not None:
         from .indexing import SelectBackward0
+        if base._fn is None:
+            _raise_view_of_leaf(t)
         fn = t._fn
         if not isinstance(fn, SelectBackward0):
             raise RuntimeError(
-                f"in-place {opname} on a view ({fn.name()}, shape {list(t._data.shape)}) of a "
+                f"in-place {opname} on a view ({fn.name()}, shape {Size(t._data.shape)}) of a "
                 f"tensor that requires grad is not supported by d2lmods: the base tensor's "
                 f"gradient could not account for it. Use an out-of-place op (y = y * 2), or "
                 f"index the base tensor directly (x[idx] = ...).")
@@ -164,29 +178,29 @@ def setitem(t, key, value):
     try:
         t._data[k] = vd
     except (ValueError, IndexError) as e:
-        raise RuntimeError(f"cannot assign a value of shape {list(np.shape(vd))} to the indexed "
-                           f"region of a tensor of shape {list(t._data.shape)}: {e}") from None
-    t._version[0] += 1
+        raise RuntimeError(f"cannot assign a value of shape {Size(np.shape(vd))} to the indexed "
+                           f"region of a tensor of shape {Size(t._data.shape)}: {e}") from None
+    t._vcell[0] += 1
 
 
 def _plain_write(t, arr):
     check_leaf(t)
     np.copyto(t._data, arr, casting="unsafe")
-    t._version[0] += 1
+    t._vcell[0] += 1
     return t
 
 
 def zero_(t):
     check_leaf(t)
     t._data[...] = 0
-    t._version[0] += 1
+    t._vcell[0] += 1
     return t
 
 
 def fill_(t, value):
     check_leaf(t)
     t._data[...] = value._data if isinstance(value, Tensor) else value
-    t._version[0] += 1
+    t._vcell[0] += 1
     return t
 
 
@@ -206,14 +220,58 @@ def copy_(t, src, non_blocking=False):
     return _plain_write(t, b)
 
 
+def _rng(generator):
+    from ..random import rng
+    return rng(generator)
+
+
 def uniform_(t, a=0.0, b=1.0, generator=None):
-    from ..random import default_generator
-    g = generator._np if hasattr(generator, "_np") else default_generator()
-    return _plain_write(t, g.uniform(a, b, size=t._data.shape))
+    """Fill with samples from U[a, b)."""
+    return _plain_write(t, _rng(generator).uniform(a, b, size=t._data.shape))
 
 
 def normal_(t, mean=0.0, std=1.0, generator=None):
-    from ..random import default_generator
-    g = generator._np if hasattr(generator, "_np") else default_generator()
-    return _plain_write(t, g.normal(mean, std, size=t._data.shape))
+    """Fill with samples from N(mean, std^2)."""
+    return _plain_write(t, _rng(generator).normal(mean, std, size=t._data.shape))
 
+
+def bernoulli_(t, p=0.5, generator=None):
+    """Fill with 1 (probability ``p``, a number or a tensor broadcasting to ``t``) or 0."""
+    pd = p._data if isinstance(p, Tensor) else p
+    return _plain_write(t, _rng(generator).random(t._data.shape) < pd)
+
+
+def random_(t, from_=0, to=None, generator=None):
+    """Fill with integers from ``[from_, to)``; ``random_(to)`` starts at 0, and ``random_()``
+    spans the integers the dtype holds exactly (up to 2**mantissa bits for floats)."""
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        d = t._data.dtype
+        if d.kind == "f":
+            to = 2 ** (np.finfo(d).nmant + 1) + 1
+        elif d.kind == "b":
+            to = 2
+        else:
+            to = int(np.iinfo(d).max) + 1
+    return _plain_write(t, _rng(generator).integers(from_, to, size=t._data.shape))
+
+
+def exponential_(t, lambd=1.0, generator=None):
+    """Fill with samples of density ``lambd * exp(-lambd x)``."""
+    return _plain_write(t, _rng(generator).exponential(1.0 / lambd, size=t._data.shape))
+
+
+def geometric_(t, p, generator=None):
+    """Fill with the number of Bernoulli(``p``) trials up to the first success (1, 2, ...)."""
+    return _plain_write(t, _rng(generator).geometric(p, size=t._data.shape))
+
+
+def cauchy_(t, median=0.0, sigma=1.0, generator=None):
+    """Fill with samples from the Cauchy distribution."""
+    return _plain_write(t, median + sigma * _rng(generator).standard_cauchy(size=t._data.shape))
+
+
+def log_normal_(t, mean=1.0, std=2.0, generator=None):
+    """Fill with ``exp`` of samples from N(mean, std^2)."""
+    return _plain_write(t, _rng(generator).lognormal(mean, std, size=t._data.shape))

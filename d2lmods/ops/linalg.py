@@ -7,7 +7,7 @@ input with float32 weights is an error that names both dtypes.
 """
 import numpy as np
 
-from ._util import Node, STATE, Tensor, out, plain, sum_to, ver, OpError
+from ._util import Node, STATE, Size, Tensor, out, plain, sum_to, ver, OpError
 
 __all__ = ["matmul", "mm", "bmm", "dot", "mv", "outer", "check_same_dtype"]
 
@@ -39,7 +39,7 @@ def mm(a, b):
     ad, bd = a._data, b._data
     if ad.ndim != 2 or bd.ndim != 2:
         raise OpError(f"{'self' if ad.ndim != 2 else 'mat2'} must be a matrix (mm needs 2-D "
-                      f"tensors, got shapes {list(ad.shape)} and {list(bd.shape)})", op="mm",
+                      f"tensors, got shapes {Size(ad.shape)} and {Size(bd.shape)})", op="mm",
                       shapes=(ad.shape, bd.shape))
     if ad.shape[1] != bd.shape[0]:
         raise _mm_shape_error(ad.shape, bd.shape)
@@ -65,8 +65,8 @@ def bmm(a, b):
     """Batched product of (B, n, m) and (B, m, p) tensors."""
     ad, bd = a._data, b._data
     if ad.ndim != 3 or bd.ndim != 3:
-        raise OpError(f"batch1 and batch2 must be 3D tensors (got shapes {list(ad.shape)} and "
-                      f"{list(bd.shape)})", op="bmm", shapes=(ad.shape, bd.shape))
+        raise OpError(f"batch1 and batch2 must be 3D tensors (got shapes {Size(ad.shape)} and "
+                      f"{Size(bd.shape)})", op="bmm", shapes=(ad.shape, bd.shape))
     if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
         raise OpError(f"Expected size for first two dimensions of batch2 tensor to be: "
                       f"[{ad.shape[0]}, {ad.shape[2]}] but got: [{bd.shape[0]}, {bd.shape[1]}].",
@@ -97,7 +97,7 @@ class MvBackward0(Node):
         return (np.outer(g, bd) if a is not None else None, ad.T @ g if b is not None else None)
 
 
-class _VecMatBackward(Node):
+class SqueezeBackward4(Node):
     """vector @ matrix (PyTorch records it as an unsqueeze + mm + squeeze: SqueezeBackward4)."""
     __slots__ = ()
 
@@ -105,9 +105,6 @@ class _VecMatBackward(Node):
         a, b = self.inputs
         ad, bd = self.saved
         return (bd @ g if a is not None else None, np.outer(ad, g) if b is not None else None)
-
-
-_VecMatBackward.__name__ = "SqueezeBackward4"
 
 
 class UnsafeViewBackward0(Node):
@@ -160,7 +157,7 @@ def matmul(a, b):
     if na == 1 and nb == 2:
         if ad.shape[0] != bd.shape[0]:
             raise _mm_shape_error((1, ad.shape[0]), bd.shape, "matmul")
-        return _record(ad @ bd, _VecMatBackward, a, b)
+        return _record(ad @ bd, SqueezeBackward4, a, b)
     # batched: promote 1-D operands, multiply, then drop the added axes
     if na == 1:
         return matmul(a.unsqueeze(0), b).squeeze(-2)
@@ -176,7 +173,7 @@ def matmul(a, b):
         res = ad @ bd
     except ValueError:
         raise OpError(f"The size of tensor a must match the size of tensor b at non-singleton "
-                      f"batch dimensions (shapes {list(ad.shape)} and {list(bd.shape)})",
+                      f"batch dimensions (shapes {Size(ad.shape)} and {Size(bd.shape)})",
                       op="matmul", shapes=(ad.shape, bd.shape)) from None
     return _record(res, UnsafeViewBackward0, a, b)
 

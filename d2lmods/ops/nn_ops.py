@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import kernels as K
 from ..kernels import contig
-from ._util import Node, STATE, Tensor, out, plain, ver, norm_dim, OpError
+from ._util import Node, STATE, Size, Tensor, out, plain, ver, norm_dim, OpError
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "softmax",
            "log_softmax", "cross_entropy", "nll_loss", "OpError"]
@@ -34,16 +34,15 @@ class AddmmBackward0(Node):
         return gx, gw, gb
 
 
-class _LinearNoBias(Node):
+class MmBackward0(Node):
+    """``linear`` without a bias, named as PyTorch records it (an mm). Unlike ``linalg``'s node of
+    ``mm`` itself, it keeps ``weight`` untransposed."""
     __slots__ = ()
 
     def backward(self, g):
         x, w = self.inputs
         xd, wd = self.saved
         return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
-
-
-_LinearNoBias.__name__ = "MmBackward0"
 
 
 def _linear_error(xd, wd):
@@ -58,7 +57,8 @@ def _dtype_error(a, b, what="mat1 and mat2 must have the same dtype"):
 
 
 def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` for ``x`` of shape (..., in_features)."""
+    """``x @ weight.T + bias`` for ``x`` of shape (..., in_features). Backward of the bias:
+    ``kernels.sum_rows``."""
     xd, wd = x._data, weight._data
     if xd.ndim == 2 and wd.ndim == 2:
         if xd.shape[1] != wd.shape[1]:
@@ -68,16 +68,16 @@ def linear(x, weight, bias=None):
         if bias is None:
             res = xd @ wd.T
             if STATE.enabled and (x._rg or weight._rg):
-                return out(res, _LinearNoBias(), (x if x._rg else None,
-                                                   weight if weight._rg else None),
+                return out(res, MmBackward0(), (x if x._rg else None,
+                                                 weight if weight._rg else None),
                            (xd, wd), (ver(x), ver(weight)))
             return plain(res)
         bd = bias._data
         if bd.dtype != xd.dtype:
             raise _dtype_error(x, bias, "self and mat2 must have the same dtype")
         if bd.shape != (wd.shape[0],) and bd.shape != ():
-            raise OpError(f"bias of shape {list(bd.shape)} does not match out_features "
-                          f"{wd.shape[0]} (weight of shape {list(wd.shape)})", op="linear",
+            raise OpError(f"bias of shape {Size(bd.shape)} does not match out_features "
+                          f"{wd.shape[0]} (weight of shape {Size(wd.shape)})", op="linear",
                           shapes=(xd.shape, wd.shape, bd.shape))
         res = xd @ wd.T
         res += bd
@@ -89,7 +89,7 @@ def linear(x, weight, bias=None):
         return plain(res)
     if wd.ndim != 2:
         raise OpError(f"linear(): weight must be 2-D (out_features, in_features), got shape "
-                      f"{list(wd.shape)}", op="linear", shapes=(xd.shape, wd.shape))
+                      f"{Size(wd.shape)}", op="linear", shapes=(xd.shape, wd.shape))
     if xd.ndim == 0:
         raise OpError("linear(): input must have at least 1 dimension, got a 0-d tensor",
                       op="linear", shapes=(xd.shape, wd.shape))
@@ -124,25 +124,22 @@ def _float_input(x, name):
 
 
 class SoftmaxBackward0(Node):
+    """y = softmax(x): dx = y (g - sum(g y)) along the softmax dim (``kernels.softmax_bwd``)."""
     __slots__ = ()
+    kernel = staticmethod(K.softmax_bwd)
 
     def backward(self, g):
         (y,) = self.saved
         axis = self.meta
         g2, back = _rows(g.astype(y.dtype, copy=False), axis)
         y2, _ = _rows(y, axis)
-        return (back(K.softmax_bwd(g2, y2)),)
+        return (back(self.kernel(g2, y2)),)
 
 
 class LogSoftmaxBackward0(SoftmaxBackward0):
+    """y = log_softmax(x): dx = g - exp(y) sum(g) (``kernels.log_softmax_bwd``)."""
     __slots__ = ()
-
-    def backward(self, g):
-        (y,) = self.saved
-        axis = self.meta
-        g2, back = _rows(g.astype(y.dtype, copy=False), axis)
-        y2, _ = _rows(y, axis)
-        return (back(K.log_softmax_bwd(g2, y2)),)
+    kernel = staticmethod(K.log_softmax_bwd)
 
 
 def _softmax_like(x, dim, dtype, kernel, node_cls, name):
@@ -153,25 +150,27 @@ def _softmax_like(x, dim, dtype, kernel, node_cls, name):
     xd = x._data
     if dim is None:
         dim = 0 if xd.ndim in (0, 1, 3) else 1    # PyTorch's legacy implicit choice
-    axis = norm_dim(dim, xd.ndim) if xd.ndim else 0
+    axis = norm_dim(dim, xd.ndim) if xd.ndim else norm_dim(dim, 0) - 1   # 0-d: one row of one
     x2, back = _rows(xd, axis)
     y = back(kernel(x2))
     y_out = y.astype(np.float16) if half else y
     if x._rg and STATE.enabled:
         # backward uses the float32/64 result (kernels have no float16 version)
         t = out(y_out, node_cls(), (x,), (y,), meta=axis)
-        t._fn._versions = ((t._version, 0, y_out),)
+        t._fn._versions = ((t._vcell, 0, y_out),)
         return t
     return plain(y_out)
 
 
 def softmax(x, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim`` (numerically stable)."""
+    """exp(x) / sum(exp(x)) along ``dim`` (numerically stable). Forward:
+    ``kernels.softmax_fwd``; backward: ``kernels.softmax_bwd``."""
     return _softmax_like(x, dim, dtype, K.softmax_fwd, SoftmaxBackward0, "softmax")
 
 
 def log_softmax(x, dim=None, dtype=None):
-    """log(softmax(x)) along ``dim``, computed without forming softmax."""
+    """log(softmax(x)) along ``dim``, computed without forming softmax. Forward:
+    ``kernels.log_softmax_fwd``; backward: ``kernels.log_softmax_bwd``."""
     return _softmax_like(x, dim, dtype, K.log_softmax_fwd, LogSoftmaxBackward0, "log_softmax")
 
 
@@ -216,7 +215,7 @@ def _class_layout(x, target, name):
     if xd.ndim == 1:
         if td.ndim != 0:
             raise OpError(f"{name}: for a 1-D input of {xd.shape[0]} classes the target must be "
-                          f"a single class index (0-d), got shape {list(td.shape)}", op=name,
+                          f"a single class index (0-d), got shape {Size(td.shape)}", op=name,
                           shapes=(xd.shape, td.shape))
         return (contig(xd).reshape(1, -1), td.reshape(1).astype(np.int64),
                 lambda r: r.reshape(()), lambda r: r.reshape(xd.shape))
@@ -228,8 +227,8 @@ def _class_layout(x, target, name):
                          f"({td.shape[0] if td.ndim else 0}).")
     expected = xd.shape[:1] + xd.shape[2:]
     if td.shape != expected:
-        raise OpError(f"{name}: target of shape {list(td.shape)} does not fit input of shape "
-                      f"{list(xd.shape)} (expected target shape {list(expected)}: one class index "
+        raise OpError(f"{name}: target of shape {Size(td.shape)} does not fit input of shape "
+                      f"{Size(xd.shape)} (expected target shape {Size(expected)}: one class index "
                       f"per sample, classes along dim 1)", op=name, shapes=(xd.shape, td.shape))
     if xd.ndim == 2:
         return (contig(xd), contig(td, np.int64),
@@ -250,7 +249,9 @@ def _bad_target(tgt, n_classes, ignore_index):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
-    """Cross-entropy between logits ``input`` (N, C, ...) and class indices (or probabilities)."""
+    """Cross-entropy between logits ``input`` (N, C, ...) and class indices (or probabilities).
+    For class indices, forward: ``kernels.cross_entropy_fwd``; backward:
+    ``kernels.cross_entropy_bwd``."""
     if input._data.dtype == np.float16:    # computed in float32, returned in half like PyTorch
         return cross_entropy(input.float(), target, None if weight is None else weight.float(),
                              size_average, ignore_index, reduce, reduction,
@@ -260,8 +261,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if isinstance(target, Tensor) and target._data.dtype.kind == "f":
         if target._data.shape != x._data.shape:
             raise OpError(f"cross_entropy: a floating-point target is read as class "
-                          f"probabilities and must have the input's shape {list(x.shape)}, got "
-                          f"{list(target.shape)}; for class indices pass an int64 tensor "
+                          f"probabilities and must have the input's shape {Size(x.shape)}, got "
+                          f"{Size(target.shape)}; for class indices pass an int64 tensor "
                           "(target.long())", op="cross_entropy",
                           shapes=(x._data.shape, target._data.shape))
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
@@ -446,35 +447,20 @@ class ConvolutionBackward0(Node):
 
     def backward(self, g):
         x, w, b = self.inputs
-        cols, wd = self.saved
+        cols, wd, xd = self.saved        # cols is None when the forward kept only the input
         (n, c, h, ww_), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups = self.meta
-        o = wd.shape[0]
-        g = contig(g, dtype=wd.dtype)
-        g2 = g.transpose(1, 0, 2, 3).reshape(o, -1)            # (O, N*OH*OW)
-        gx = gw = gb = None
-        og, cg = o // groups, c // groups
-        kk = cg * kh * kw
-        if w is not None:
-            gw = np.empty_like(wd)
-            for gi in range(groups):
-                # (cols @ g2.T).T, not g2 @ cols.T: BLAS streams the long N*OH*OW axis better
-                # this way round (LeNet conv1: 0.52 ms vs 0.95 ms)
-                gw[gi * og:(gi + 1) * og] = (cols[gi * kk:(gi + 1) * kk] @
-                                             g2[gi * og:(gi + 1) * og].T).T.reshape(og, cg, kh, kw)
-        if x is not None:
-            gcols = np.empty_like(cols)
-            for gi in range(groups):
-                w2 = wd[gi * og:(gi + 1) * og].reshape(og, kk)
-                # written in place: no temporary the size of the columns
-                np.matmul(w2.T, g2[gi * og:(gi + 1) * og], out=gcols[gi * kk:(gi + 1) * kk])
-            gx = K.col2im(gcols, n, c, h, ww_, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-        if b is not None:
-            gb = g.sum(axis=(0, 2, 3))
+        # (N, O, OH*OW) is g's own layout: with the batch-major columns every product is a
+        # batched BLAS call on views, with no transposed copy of g or of the columns
+        g3 = contig(g, dtype=wd.dtype).reshape(n, wd.shape[0], oh * ow)
+        gx, gw = K.conv2d_backward(g3, cols, wd, (n, c, h, ww_), sh, sw, ph, pw, dh, dw, oh, ow,
+                                   groups, x is not None, w is not None, xd)
+        gb = g3.sum(2).sum(0) if b is not None else None    # reductions along contiguous runs
         return gx, gw, gb
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
+    """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw).
+    Forward: ``kernels.im2col`` and a matmul; backward: a matmul and ``kernels.col2im``."""
     x, w = input, weight
     xd, wd = x._data, w._data
     if xd.dtype == np.float16 and wd.dtype == np.float16:
@@ -488,7 +474,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"size: {list(xd.shape)}", op="conv2d", shapes=(xd.shape, wd.shape))
     if wd.ndim != 4:
         raise OpError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, kw), "
-                      f"got shape {list(wd.shape)}", op="conv2d", shapes=(xd.shape, wd.shape))
+                      f"got shape {Size(wd.shape)}", op="conv2d", shapes=(xd.shape, wd.shape))
     n, c, h, wdt = xd.shape
     o, cg, kh, kw = wd.shape
     if c != cg * groups:
@@ -536,23 +522,23 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"Kernel size: ({dh * (kh - 1) + 1} x {dw * (kw - 1) + 1}). Kernel size can't "
                       f"be greater than actual input size", op="conv2d",
                       shapes=(xd.shape, wd.shape))
-    cols = K.im2col(contig(xd), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    og, kk = o // groups, cg * kh * kw
-    if groups == 1:
-        y2 = wd.reshape(o, kk) @ cols
-    else:
-        y2 = np.empty((o, cols.shape[1]), dtype=xd.dtype)
-        for gi in range(groups):
-            y2[gi * og:(gi + 1) * og] = wd[gi * og:(gi + 1) * og].reshape(og, kk) @ \
-                cols[gi * kk:(gi + 1) * kk]
-    y = contig(y2.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+    # batch-major columns (N, C*kh*kw, OH*OW): W @ cols[b] is sample b's output in NCHW, so
+    # batched matmuls write y with no transpose (LeNet conv1: 0.23 ms against 0.65 ms for the
+    # single (O, N*OH*OW) product plus its transposed copy)
+    xc = contig(xd)
+    y3, cols = K.conv2d_forward(xc, contig(wd), sh, sw, ph, pw, dh, dw, oh, ow, groups)
     if bias is not None:
-        y += bias._data.reshape(1, o, 1, 1)
+        y3 += bias._data.reshape(1, o, 1)
+    y = y3.reshape(n, o, oh, ow)
     b_rg = bias is not None and bias._rg
     if STATE.enabled and (x._rg or w._rg or b_rg):
         return out(y, ConvolutionBackward0(),
                    (x if x._rg else None, w if w._rg else None, bias if b_rg else None),
-                   (cols, wd), (ver(w),),
+                   (cols, wd, None) if cols is not None else (None, wd, xc),
+                   # x's in-place changes matter when its data is what was kept: the large
+                   # layers' input, or a 1x1 convolution's columns (a view of x)
+                   (ver(w), ver(x)) if cols is None or np.may_share_memory(cols, xd)
+                   else (ver(w),),
                    meta=((n, c, h, wdt), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), groups))
     return plain(y)
 
@@ -601,7 +587,8 @@ def _pool_args(xd, kernel_size, stride, padding, dilation, ceil_mode, name):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """Maximum over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input."""
+    """Maximum over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input. Forward:
+    ``kernels.max_pool2d_fwd``; backward: ``kernels.max_pool2d_bwd``."""
     x = input
     xd = x._data
     if xd.dtype == np.float16:
@@ -617,7 +604,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kh, kw, sh, sw, ph, pw, oh, ow = _pool_args(xd, kernel_size, stride, padding, dilation,
                                                 ceil_mode, "max_pool2d")
     src = contig(xd if xd.dtype.itemsize >= 4 else xd.astype(np.float32))
-    y, idx = K.max_pool2d_fwd(src, kh, kw, sh, sw, ph, pw, oh, ow)
+    if K.windows_inside(*src.shape[-2:], kh, kw, sh, sw, ph, pw, oh, ow):
+        y, idx = K.max_pool2d_fwd_inside(src, kh, kw, sh, sw, oh, ow)
+    else:
+        y, idx = K.max_pool2d_fwd(src, kh, kw, sh, sw, ph, pw, oh, ow)
     y = y.astype(xd.dtype, copy=False)
     if x._rg and STATE.enabled:
         res = out(y, MaxPool2DWithIndicesBackward0(), (x,), (idx,), meta=xd.shape[-2:])
@@ -632,6 +622,8 @@ class AvgPool2DBackward0(Node):
     def backward(self, g):
         h, w, kh, kw, sh, sw, ph, pw, cip, div = self.meta
         g = contig(g)
+        if not div and K.tiles_exactly(h, w, kh, kw, sh, sw, ph, pw, *g.shape[-2:]):
+            return (K.avg_pool2d_bwd_tiles(g, kh, kw),)
         if not div and K.windows_inside(h, w, kh, kw, sh, sw, ph, pw, *g.shape[-2:]):
             return (K.avg_pool2d_bwd_inside(g, h, w, kh, kw, sh, sw),)
         if div:
@@ -655,7 +647,9 @@ def _scatter_sum(v, h, w, kh, kw, sh, sw, ph, pw):
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    """Mean over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input."""
+    """Mean over each ``kernel_size`` window of (N, C, H, W) or (C, H, W) input. Forward:
+    ``kernels.avg_pool2d_fwd`` (``_inside`` when no window crosses the padding); backward:
+    ``kernels.avg_pool2d_bwd`` (likewise)."""
     x = input
     xd = x._data
     if xd.dtype == np.float16:
@@ -680,7 +674,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         y = K.avg_pool2d_fwd(contig(xd), kh, kw, sh, sw, ph, pw, oh, ow,
                              bool(count_include_pad))
     if x._rg and STATE.enabled:
-        return out(y, AvgPool2DBackward0(), (x,),
+        # saves the input as PyTorch does (unused here), so a second backward is refused alike
+        return out(y, AvgPool2DBackward0(), (x,), (xd,),
                    meta=(h, w, kh, kw, sh, sw, ph, pw, bool(count_include_pad), divisor_override))
     return plain(y)
 
@@ -727,5 +722,6 @@ def adaptive_avg_pool2d(input, output_size):
                 y[..., i, j] = xd[..., h0:h1, w0:w1].mean(axis=(-2, -1))
     y = y.astype(xd.dtype, copy=False)
     if x._rg and STATE.enabled:
-        return out(y, AdaptiveAvgPool2DBackward0(), (x,), meta=(xd.shape, bins_h, bins_w))
+        # saves the input as PyTorch does (unused here), so a second backward is refused alike
+        return out(y, AdaptiveAvgPool2DBackward0(), (x,), (xd,), meta=(xd.shape, bins_h, bins_w))
     return plain(y)

@@ -16,7 +16,7 @@ The running estimates are updated in place with the unbiased batch variance, as 
 import numpy as np
 
 from .._messages import core as texts
-from ._util import STATE, Node, OpError, out, plain, ver
+from ._util import STATE, Node, OpError, Size, out, plain, ver
 
 __all__ = ["batch_norm"]
 
@@ -58,7 +58,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     xd = x._data
     if xd.ndim < 2:
         raise OpError(f"batch_norm: expected an input with a batch and a channel dimension "
-                      f"(N, C, ...), got shape {list(xd.shape)}", op="batch_norm",
+                      f"(N, C, ...), got shape {Size(xd.shape)}", op="batch_norm",
                       shapes=(xd.shape,))
     if xd.dtype.kind != "f":
         raise OpError(f"batch_norm expects a floating-point input, got {x.dtype}",
@@ -67,8 +67,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):
         if t is not None and t._data.shape != (c,):
-            raise OpError(f"batch_norm: {name} of shape {list(t._data.shape)} does not match the "
-                          f"input's {c} channels (input of shape {list(xd.shape)})",
+            raise OpError(f"batch_norm: {name} of shape {Size(t._data.shape)} does not match the "
+                          f"input's {c} channels (input of shape {Size(xd.shape)})",
                           op="batch_norm", shapes=(xd.shape, t._data.shape))
     if xd.dtype != np.float16:   # half inputs may use float32 statistics, as on PyTorch's CPU
         for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
@@ -94,8 +94,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             rm += (mean * momentum).astype(rm.dtype, copy=False)
             rv *= rv.dtype.type(1 - momentum)
             rv += (unbiased * momentum).astype(rv.dtype, copy=False)
-            running_mean._version[0] += 1
-            running_var._version[0] += 1
+            running_mean._vcell[0] += 1
+            running_var._vcell[0] += 1
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")

@@ -17,13 +17,17 @@ __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var
            "all", "any", "norm", "logsumexp", "cumsum", "count_nonzero", "max_values"]
 
 
+def _unreduce(r, ndim, axes, keepdim):
+    """The result ``r`` of a reduction over ``axes`` (``None``: all) of an ``ndim``-dimensional
+    input, with the reduced axes put back as size 1 so that it broadcasts against the input."""
+    if axes is None:
+        return r.reshape((1,) * ndim) if ndim else r
+    return r if keepdim else np.expand_dims(r, axes)
+
+
 def _expand_back(g, shape, axes, keepdim):
     """Gradient of a reduction over ``axes``: put the reduced axes back, then broadcast."""
-    if axes is None:
-        return np.broadcast_to(g.reshape((1,) * len(shape)) if len(shape) else g, shape)
-    if not keepdim:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(_unreduce(g, len(shape), axes, keepdim), shape)
 
 
 class SumBackward0(Node):
@@ -114,10 +118,7 @@ class _ExtremeBackward(Node):
     def backward(self, g):
         x, res = self.saved
         shape, axes, keepdim = self.meta
-        r = res if (keepdim or axes is None) else np.expand_dims(res, axes)
-        if axes is None:
-            r = r.reshape((1,) * x.ndim) if x.ndim else r
-        mask = x == r
+        mask = x == _unreduce(res, x.ndim, axes, keepdim)
         cnt = mask.sum(axis=axes, keepdims=True)
         gg = _expand_back(g, shape, axes, keepdim)
         return (gg * mask / cnt,)
@@ -146,6 +147,8 @@ class MaxBackward0(Node):
     def backward(self, g):
         (idx,) = self.saved
         shape, axis, keepdim = self.meta
+        if not shape:
+            return (g,)
         gx = np.zeros(shape, dtype=g.dtype)
         i = idx if keepdim else np.expand_dims(idx, axis)
         gi = g if keepdim else np.expand_dims(g, axis)
@@ -190,6 +193,12 @@ def _extreme(a, dim, keepdim, fn, argfn, full_node, dim_node, ret_cls, name):
     if isinstance(dim, Tensor):
         return maximum_other(a, dim, fn)
     axis = norm_dim(dim, x.ndim)
+    if not x.ndim:                          # a 0-d tensor is its own max, at index 0
+        vals, idx, keepdim = x.copy(), np.zeros((), np.int64), True
+        if a._rg and STATE.enabled:
+            return ret_cls(out(vals, dim_node(), (a,), (idx,), meta=(x.shape, axis, True)),
+                           plain(idx))
+        return ret_cls(plain(vals), plain(idx))
     idx = argfn(x, axis=axis, keepdims=True)
     vals = np.take_along_axis(x, idx, axis)
     if not keepdim:
@@ -243,7 +252,10 @@ def argmax(a, dim=None, keepdim=False):
     if dim is None:
         r = np.asarray(np.argmax(x), dtype=np.int64)
         return plain(r.reshape((1,) * x.ndim) if keepdim else r)
-    return plain(np.argmax(x, axis=norm_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    axis = norm_dim(dim, x.ndim)
+    if not x.ndim:
+        return plain(np.zeros((), np.int64))
+    return plain(np.argmax(x, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(a, dim=None, keepdim=False):
@@ -251,7 +263,10 @@ def argmin(a, dim=None, keepdim=False):
     if dim is None:
         r = np.asarray(np.argmin(x), dtype=np.int64)
         return plain(r.reshape((1,) * x.ndim) if keepdim else r)
-    return plain(np.argmin(x, axis=norm_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    axis = norm_dim(dim, x.ndim)
+    if not x.ndim:
+        return plain(np.zeros((), np.int64))
+    return plain(np.argmin(x, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 class VarBackward0(Node):
@@ -262,7 +277,8 @@ class VarBackward0(Node):
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
         gg = _expand_back(g, shape, axes, keepdim)
-        return (gg * (2.0 / (n - corr)) * (x - mu),)
+        with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom: nan
+            return (gg * (2.0 / np.float64(n - corr)) * (x - mu),)
 
 
 class StdBackward0(Node):
@@ -272,9 +288,10 @@ class StdBackward0(Node):
         x, res = self.saved
         shape, axes, keepdim, n, corr = self.meta
         mu = x.mean(axis=axes, keepdims=True)
-        r = res if keepdim or axes is None else np.expand_dims(res, axes)
-        gg = _expand_back(g, shape, axes, keepdim) / r
-        return (gg * (x - mu) / (n - corr),)
+        r = _unreduce(res, x.ndim, axes, keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):   # no degrees of freedom: nan
+            gg = _expand_back(g, shape, axes, keepdim) / r
+            return (gg * (x - mu) / np.float64(n - corr),)
 
 
 def _correction(unbiased, correction):
@@ -370,7 +387,7 @@ class LinalgVectorNormBackward0(Node):
     def backward(self, g):
         x, res = self.saved
         shape, axes, keepdim, p = self.meta
-        r = res if keepdim or axes is None else np.expand_dims(res, axes)
+        r = _unreduce(res, x.ndim, axes, keepdim)
         gg = _expand_back(g, shape, axes, keepdim)
         if p == 2:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -415,7 +432,7 @@ class LogsumexpBackward0(Node):
     def backward(self, g):
         x, res = self.saved
         shape, axes, keepdim = self.meta
-        r = res if keepdim else np.expand_dims(res, axes)
+        r = _unreduce(res, x.ndim, axes, keepdim)
         return (_expand_back(g, shape, axes, keepdim) * np.exp(x - r),)
 
 
@@ -440,6 +457,8 @@ class CumsumBackward0(Node):
 
     def backward(self, g):
         axis = self.meta
+        if axis is None:                       # a 0-d input: cumsum is the identity
+            return (g,)
         return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
 
 
@@ -448,7 +467,9 @@ def cumsum(a, dim, dtype=None):
     if x.dtype.kind in "biu":
         x = x.astype(np.int64)
     axis = norm_dim(dim, x.ndim)
-    res = np.cumsum(x, axis=axis)
+    if not x.ndim:
+        axis = None           # numpy's cumsum flattens then; reshaped back to 0-d below
+    res = np.cumsum(x, axis=axis).reshape(x.shape)
     if a._rg and STATE.enabled:
         return out(res, CumsumBackward0(), (a,), meta=axis)
     return plain(res)

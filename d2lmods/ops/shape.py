@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._util import Node, STATE, Tensor, out, out_view, plain, sum_to, norm_dim
+from ._util import Node, STATE, Size, Tensor, out, out_view, plain, sum_to, norm_dim
 
 __all__ = ["reshape", "view", "flatten", "unflatten", "permute", "transpose", "t", "T", "unsqueeze",
            "squeeze", "expand", "expand_as", "broadcast_to", "cat", "stack", "split", "chunk",
@@ -51,7 +51,7 @@ def _infer_shape(shape, numel, src_shape):
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"(the tensor has shape {list(src_shape)})")
+                           f"(the tensor has shape {Size(src_shape)})")
     return shape
 
 
@@ -60,11 +60,12 @@ def reshape(a, *shape):
     shape = _infer_shape(_shape_arg(shape), a._data.size, a._data.shape)
     x = a._data
     res = x.reshape(shape)
-    node = ViewBackward0 if np.shares_memory(res, x) or x.size == 0 else UnsafeViewBackward0
-    t = out_view(res, a, node, x.shape)
-    if node is UnsafeViewBackward0:
-        t._version = [0]     # a copy: no longer aliases ``a``
-    return t
+    if np.shares_memory(res, x) or x.size == 0:
+        return out_view(res, a, ViewBackward0, x.shape)
+    # a copy, which no longer aliases ``a`` (so it gets a version counter of its own)
+    if a._rg and STATE.enabled:
+        return out(res, UnsafeViewBackward0(), (a,), meta=x.shape)
+    return plain(res)
 
 
 def view(a, *shape):
@@ -80,7 +81,7 @@ def view(a, *shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one "
             f"dimension spans across two contiguous subspaces). Use .reshape(...) instead "
-            f"(input shape {list(x.shape)}, requested {list(shape)}).") from None
+            f"(input shape {Size(x.shape)}, requested {Size(shape)}).") from None
     return out_view(res, a, ViewBackward0, x.shape)
 
 
@@ -95,6 +96,8 @@ def reshape_as(a, other):
 def flatten(a, start_dim=0, end_dim=-1):
     x = a._data
     if x.ndim == 0:
+        norm_dim(start_dim, 0)
+        norm_dim(end_dim, 0)
         return reshape(a, 1)
     s = norm_dim(start_dim, x.ndim)
     e = norm_dim(end_dim, x.ndim)
@@ -193,8 +196,7 @@ def t(a):
 def T(a):
     """All dimensions reversed (``x.T``)."""
     x = a._data
-    if x.ndim < 2:
-        return a
+    # recorded even for 0-d and 1-d tensors, where it changes nothing (PyTorch's grad_fn too)
     return out_view(x.T, a, PermuteBackward0, tuple(range(x.ndim))[::-1])
 
 
@@ -479,6 +481,8 @@ class FlipBackward0(Node):
 def flip(a, dims):
     x = a._data
     dims = tuple(norm_dim(d, x.ndim) for d in (dims if isinstance(dims, (list, tuple)) else [dims]))
+    if not x.ndim:
+        dims = ()                              # a 0-d tensor has nothing to flip
     res = np.flip(x, dims).copy()
     if a._rg and STATE.enabled:
         return out(res, FlipBackward0(), (a,), meta=dims)

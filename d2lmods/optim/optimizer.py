@@ -7,18 +7,23 @@ The base class also catches two classic training-loop mistakes:
   empty list -- a ``TypeError``/``ValueError`` that says how to fix the call;
 * calling ``step()`` again while a parameter's ``.grad`` still holds the
   gradients of the previous step (``zero_grad()`` forgotten) -- a
-  :class:`StaleGradientWarning`, once per optimizer, naming the parameter.
+  :class:`StaleGradientWarning`, once per optimizer, naming the parameter;
+* a ``step()`` that finds no gradient at all (no ``backward()`` since ``zero_grad()``, or
+  ``zero_grad()`` between ``backward()`` and ``step()``), and a ``step()`` after a parameter
+  it holds was replaced in the model -- a ``TrainingWarning``, once per optimizer.
 """
 from __future__ import annotations
 
 import inspect
 import warnings
+import weakref
 from copy import deepcopy
 
 import numpy as np
 
+from d2lmods._messages import StaleGradientWarning, TrainingWarning, typename
 from d2lmods._messages import training as texts
-from d2lmods._messages import typename
+from d2lmods._messages import warn as _warn
 
 __all__ = ["Optimizer", "StaleGradientWarning", "required"]
 
@@ -31,8 +36,8 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-class StaleGradientWarning(UserWarning):
-    """``step()`` saw gradients left over from before the previous ``step()``."""
+#: Every optimizer alive, so that a model can tell the ones holding a parameter it replaces.
+LIVE: weakref.WeakSet = weakref.WeakSet()
 
 
 def _array(t) -> np.ndarray:
@@ -59,6 +64,10 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self._stale_warned = False
         self._stepped_grads: dict[int, object] = {}  # id(param) -> the grad used at the last step
+        self._zeroed: dict[int, int] | None = None   # id(param) -> grad version after zero_grad()
+        self._wiped = False           # the last zero_grad() reset gradients that existed
+        self._replaced: list = []     # (where, kind) replaced in the model since (nn._loop)
+        self._loop_warned: set = set()
 
         cls = type(self).__name__
         if callable(params) and not _is_tensor(params) and not hasattr(params, "__iter__"):
@@ -80,12 +89,13 @@ class Optimizer:
         if len(param_groups) == 0:
             if exhausted or inspect.isgenerator(params):
                 raise ValueError(
-                    texts.parameters_generator_used(cls))
+                    texts.parameters_generator_used(cls, _arguments(defaults)))
             raise ValueError(texts.NO_PARAMETERS)
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        LIVE.add(self)
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict) -> None:
@@ -131,16 +141,20 @@ class Optimizer:
         from d2lmods.autograd.grad_mode import no_grad
 
         self._stepped_grads.clear()
+        self._wiped = False
+        self._zeroed = {}
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
+                    self._wiped = True
                     if set_to_none:
                         p.grad = None
                     else:
                         _array(p.grad)[...] = 0
-                        p.grad._version[0] += 1
+                        p.grad._vcell[0] += 1
+                        self._zeroed[id(p)] = p.grad._version
 
     def _check_stale(self, p, index: int) -> None:
         """Warn when ``p.grad`` still carries what was already applied at the last step.
@@ -156,7 +170,7 @@ class Optimizer:
             return
         grad_obj, version = last
         g = p.grad
-        if g is not grad_obj or g._version[0] - version != 1:
+        if g is not grad_obj or g._vcell[0] - version != 1:
             return
         if not _array(g).any():
             return
@@ -165,11 +179,28 @@ class Optimizer:
             texts.stale_gradient(type(self).__name__, _param_name(p, index)),
             StaleGradientWarning, stacklevel=3)  # _check_stale -> step -> the loop's line
 
+    def _check_loop(self) -> None:
+        """A step that cannot do what the loop means: no gradient at all, or replaced weights."""
+        if self._replaced:
+            where, kind = self._replaced[0]
+            self._replaced.clear()
+            if "replaced" not in self._loop_warned:
+                self._loop_warned.add("replaced")
+                _warn(texts.parameter_replaced(type(self).__name__, where, kind,
+                                              _arguments(self.defaults)), TrainingWarning)
+        zeroed = self._zeroed or {}
+        params = [p for g in self.param_groups for p in g["params"]]
+        fresh = [p for p in params if p.grad is not None
+                 and zeroed.get(id(p)) != p.grad._version]
+        if params and not fresh and "no_grad" not in self._loop_warned:
+            self._loop_warned.add("no_grad")
+            _warn(texts.step_without_gradients(type(self).__name__, self._wiped), TrainingWarning)
+
     def _record_grads(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._stepped_grads[id(p)] = (p.grad, p.grad._version[0])
+                    self._stepped_grads[id(p)] = (p.grad, p.grad._vcell[0])
 
     # ------------------------------------------------------------------ step
     def step(self, closure=None):
@@ -180,6 +211,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_loop()
         index = 0
         for group in self.param_groups:
             for p in group["params"]:
@@ -191,7 +223,7 @@ class Optimizer:
                 self._update_group(group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        p._version[0] += 1  # the values changed: graphs that saved p must notice
+                        p._vcell[0] += 1  # the values changed: graphs that saved p must notice
         self._record_grads()
         return loss
 
@@ -292,6 +324,18 @@ class Optimizer:
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.update(_stale_warned=False, _stepped_grads={}, _zeroed=None, _wiped=False,
+                             _replaced=[], _loop_warned=set())
+        LIVE.add(self)
+
+
+def _arguments(defaults: dict) -> str:
+    """``", lr=0.1"``: the required options, so a suggested constructor call runs as it is."""
+    lr = defaults.get("lr")
+    return f", lr={lr}" if isinstance(lr, (int, float)) else ""
 
 
 def _param_name(p, index: int) -> str:

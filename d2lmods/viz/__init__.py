@@ -22,18 +22,26 @@ call it. These tools put that difference in front of the learner::
     print(summary(net))              # text table; HTML in Jupyter
     w = explore(net)                 # interactive: drawing + tree + details; w.selected = "body"
     analyze(net).unregistered        # the analysis itself, no rendering
+    check(net)                       # warns d2lmods' messages and returns them as data
+    diff(net, fixed_net)             # two models side by side: what differs
+
+Every function takes a PyTorch model (``torch.nn.Module``) as well: same findings, same drawing.
 
 ``draw`` needs Graphviz's ``dot`` program to render; without it (or when it fails or times out)
-Jupyter shows the text tree and a one-line hint instead of an error. ``input`` (optional everywhere) is a sample input:
-a tensor, a tuple of positional arguments or a dict of keyword arguments; one forward runs under
-``no_grad`` in eval mode (flags restored) and lazy layers materialize.
+Jupyter shows the text tree and a one-line hint instead of an error. ``input`` (optional
+everywhere) is a sample input: a tensor, a tuple of positional arguments or a dict of keyword
+arguments; one forward runs under ``no_grad`` in eval mode (flags restored) and lazy layers
+materialize. When it fails, ``draw``, ``summary`` and ``explore`` show the model up to the error.
 """
+from .check import CheckResult, Problem, check
+from .diff import ModelDiff, diff, diff_html, diff_text
 from .dot import ModuleDrawing, build, draw, have_dot
 from .summary import Summary, summary
 from .text import text_tree
 from .tree import ForwardPassError, ModelTree, ModuleInfo, ParamInfo, Totals, analyze
 
-__all__ = ["analyze", "draw", "summary", "explore", "build", "text_tree", "have_dot",
+__all__ = ["analyze", "draw", "summary", "explore", "check", "diff", "build", "text_tree", "have_dot",
+           "diff_text", "diff_html", "CheckResult", "Problem", "ModelDiff",
            "ModelTree", "ModuleInfo", "ParamInfo", "Totals", "ModuleDrawing", "Summary",
            "ModelExplorer", "ForwardPassError"]
 

@@ -18,6 +18,11 @@ What the picture means:
 * dotted purple lines join parameters that are the same object (tied weights);
 * with a sample ``input``, each module shows ``input -> output`` shapes and modules the forward
   never called are drawn faded;
+* a module forward called that the model does not hold (created inside ``forward``) hangs
+  below its caller, red and dashed, as ``<forward #0>: Class``;
+* when the sample forward fails, the drawing goes up to the error: the modules that ran have
+  their shapes, the failing one is outlined in orange with the input that did not fit and the
+  error's one-line cause, and the modules after it are drawn faded as "not reached";
 * ``depth=`` cuts the tree (deeper modules are summarised), and runs of ``collapse`` or more
   identical siblings are drawn once as ``Block x 12``.
 
@@ -38,7 +43,7 @@ import graphviz
 
 from ._format import clip, dot_id, fmt_count, fmt_others, fmt_shape, html, printable
 from .text import text_tree
-from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree, analyze
+from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree, analyze
 
 ROOT_ID = "(root)"
 FONT = "Helvetica"
@@ -46,6 +51,8 @@ RED = "#d62728"
 RED_FILL = "#fde0e0"
 BLUE_FILL = "#e3ecf7"
 GREY = "#8a8a8a"
+FAILED = "#e65100"    # the module where the sample forward failed
+MARK = "#c2185b"      # a difference between two models (diff)
 TIE = "#8a2be2"
 INSTALL_HINT = ("Graphviz's `dot` program is not on PATH, so this is a text tree; install Graphviz "
                 "to see the drawing (Debian/Ubuntu: apt-get install graphviz, macOS: brew install "
@@ -180,11 +187,31 @@ def draw(model, input=None, depth=None, *, collapse=3, rankdir="TB") -> ModuleDr
     """Draw ``model``'s module tree as a :class:`ModuleDrawing` (see the module docstring).
 
     ``input``: optional sample input (tensor, tuple of arguments or dict of keyword arguments);
-    one forward runs to record shapes and which modules are called (lazy layers materialize).
+    one forward runs to record shapes and which modules are called (lazy layers materialize);
+    if it fails, the drawing shows the model up to the error (``tree.error`` says what failed).
     ``depth``: draw at most this many levels below the root (``None``: all).
     ``collapse``: draw runs of at least this many identical siblings once (``0``/``None``: never).
     """
-    return build(analyze(model, input), depth=depth, collapse=collapse, rankdir=rankdir)
+    return build(analyze(model, input, on_error="keep"), depth=depth, collapse=collapse,
+                 rankdir=rankdir)
+
+
+def holder_text(m) -> str:
+    """What holds a module the model does not register: the last row of its drawing."""
+    if m.status == NOT_IN_MODEL:
+        return f"not in the model: {m.holder}"
+    return f"not registered: {m.holder}"
+
+
+def io_text(m, tree) -> str:
+    """``(2, 4) -> (2, 8)``, or what stopped the sample forward from reaching or leaving it."""
+    if m.failed is not None:
+        return f"{fmt_shape(m.failed_inputs)} \u2192 (failed here)"
+    if m.unfinished:
+        return f"{fmt_shape(m.failed_inputs)} \u2192 (failed inside)"
+    if not m.calls:
+        return "not reached" if tree.error else "not called"
+    return f"{fmt_shape(m.input_shapes)} \u2192 {fmt_shape(m.output_shapes)}"
 
 
 def svg_id(path: str) -> str:
@@ -193,8 +220,10 @@ def svg_id(path: str) -> str:
 
 
 class _Builder:
-    def __init__(self, tree: ModelTree, depth, collapse):
+    def __init__(self, tree: ModelTree, depth, collapse, prefix="", marks=None):
         self.tree = tree
+        self.prefix = prefix        # before every SVG id (two models in one drawing: diff)
+        self.marks = marks or {}    # module path -> notes drawn on it in MARK colour (diff)
         self.depth = depth
         self.collapse = collapse or 0
         self.lines: list = []
@@ -204,16 +233,19 @@ class _Builder:
         self.anchor: dict = {}      # module path -> (first node id, last node id)
         self.clusters: set = set()
 
+    def sid(self, path: str) -> str:
+        return self.prefix + svg_id(path)
+
     # -- structure ---------------------------------------------------------------------------
     def module(self, path: str, indent: str):
         m = self.tree.modules[path]
         expand = m.children and m.alias_of is None and (self.depth is None or m.depth < self.depth)
         if not expand:
-            node = svg_id(path)
+            node = self.sid(path)
             self.leaf(m, node, indent)
             self.anchor[path] = (node, node)
             return
-        cid = svg_id(path)
+        cid = self.sid(path)
         self.clusters.add(path)
         self.drawn[path] = cid
         self.targets[cid] = path
@@ -221,18 +253,28 @@ class _Builder:
         color = RED if m.status != REGISTERED else "#6b7d95"
         label = f"<B>{html(m.label)}</B>"
         if m.holder:
-            label += f' <FONT COLOR="{RED}">not registered: {html(m.holder)}</FONT>'
+            label += f' <FONT COLOR="{RED}">{html(holder_text(m))}</FONT>'
             if m.calls:
                 label += f' <FONT COLOR="{RED}"><B>used by forward, never trained</B></FONT>'
         if m.calls is not None:
             label += f' <FONT POINT-SIZE="9">{html(self.io(m))}</FONT>'
+        for note in self.marks.get(path, ()):
+            label += f' <FONT COLOR="{MARK}"><B>{html(note)}</B></FONT>'
+        if m.failed is not None:
+            label += (f' <FONT COLOR="{FAILED}"><B>failed in its own forward: input '
+                      f"{html(fmt_shape(m.failed_inputs))} did not fit</B> "
+                      f"{html(clip(m.failed, 160))}</FONT>")
         self.lines.append(f"{indent}subgraph {dot_id('cluster_' + cid)} {{")
         inner = indent + "\t"
         attrs = {"id": cid, "class": self.classes(m, "container"), "label": f"<{label}>",
                  "style": style, "color": color, "fontcolor": RED if m.status == UNREGISTERED
                  else "black", "labeljust": "l", "penwidth": "1.5" if m.status == UNREGISTERED
                  else "1"}
-        if m.calls == 0:
+        if m.failed is not None:
+            attrs["color"], attrs["penwidth"] = FAILED, "2.5"
+        if path in self.marks:
+            attrs["color"], attrs["penwidth"] = MARK, "2.5"
+        if m.calls == 0 and not m.ran:
             attrs["bgcolor"] = "#f4f4f4"
         for k, v in attrs.items():
             self.lines.append(f"{inner}{k}={v if v.startswith('<') else dot_id(v)};")
@@ -245,7 +287,7 @@ class _Builder:
             first = last = node
         for group in self.runs(m.children):
             if self.collapse and len(group) >= max(self.collapse, 2):
-                node = svg_id(group[0])
+                node = self.sid(group[0])
                 self.collapsed(group, node, inner)
                 ends = [(node, node)]
             else:
@@ -277,7 +319,8 @@ class _Builder:
     def signature(self, path):
         """Structure of a subtree, or None when it must not be merged with its neighbours."""
         m = self.tree.modules[path]
-        if m.alias_of or m.also_held_at or any(p.tied_with or p.problem for p in m.params):
+        if m.alias_of or m.also_held_at or any(p.tied_with or p.problem for p in m.params) \
+                or m.failed is not None or m.unfinished:
             return None
         kids = []
         for c in m.children:
@@ -300,7 +343,11 @@ class _Builder:
     def classes(self, m, shape) -> str:
         words = ["module", shape, m.status]
         if m.calls is not None:
-            words.append("called" if m.calls else "not-called")
+            words.append("called" if m.ran else "not-called")
+        if m.failed is not None:
+            words.append("failed")
+        elif m.unfinished:
+            words.append("unfinished")
         if any(p.lazy for p in m.params):
             words.append("lazy")
         if any(p.tied_with for p in m.params):
@@ -310,9 +357,7 @@ class _Builder:
         return " ".join(words)
 
     def io(self, m) -> str:
-        if not m.calls:
-            return "not called"
-        return f"{fmt_shape(m.input_shapes)} \u2192 {fmt_shape(m.output_shapes)}"
+        return io_text(m, self.tree)
 
     def leaf(self, m, node, indent):
         self.drawn[m.path] = node
@@ -363,12 +408,21 @@ class _Builder:
         if len(m.also_held_at) > NAMES_SHOWN:
             rows.append(f'<TR><TD COLSPAN="3"><I>also held in '
                         f"{fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places</I></TD></TR>")
-        if m.calls is not None and m.path not in self.clusters:
+        if m.calls is not None and m.path not in self.clusters and m.failed is None:
             rows.append(f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="9">{html(self.io(m))}'
                         "</FONT></TD></TR>")
+        if m.path not in self.clusters:
+            for note in self.marks.get(m.path, ()):
+                rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{MARK}"><B>{html(note)}</B>'
+                            "</FONT></TD></TR>")
+        if m.failed is not None and m.path not in self.clusters:
+            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}"><B>failed here: input '
+                        f"{html(fmt_shape(m.failed_inputs))} did not fit</B></FONT></TD></TR>")
+            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{FAILED}">{html(clip(m.failed, 120))}'
+                        "</FONT></TD></TR>")
         if m.holder and m.path not in self.clusters:
-            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">not registered: '
-                        f"{html(m.holder)}</FONT></TD></TR>")
+            rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}">{html(holder_text(m))}'
+                        "</FONT></TD></TR>")
             if m.calls:
                 rows.append(f'<TR><TD COLSPAN="3"><FONT COLOR="{RED}"><B>used by forward, '
                             "never trained</B></FONT></TD></TR>")
@@ -379,7 +433,11 @@ class _Builder:
         if unreg and m.path not in self.clusters:
             style.append("dashed")
             attrs += [f'color="{RED}"', "penwidth=1.5"]
-        if m.calls == 0:        # the sample forward never called it: faded
+        if m.failed is not None:
+            attrs += [f'color="{FAILED}"', "penwidth=2.5"]
+        if m.path in self.marks and m.path not in self.clusters:
+            attrs += [f'color="{MARK}"', "penwidth=2.5"]
+        if m.calls == 0 and not m.ran:        # the sample forward never called it: faded
             style.append("filled")
             attrs.append('fillcolor="#f4f4f4"')
         if style != ["rounded"]:
@@ -400,8 +458,8 @@ class _Builder:
         if first.calls is not None:
             rows.append(f'<TR><TD><FONT POINT-SIZE="9">{html(self.io(first))}</FONT></TD></TR>')
         if first.holder:
-            rows.append(f'<TR><TD><FONT COLOR="{RED}">not registered: '
-                        f"{html(first.holder)}</FONT></TD></TR>")
+            rows.append(f'<TR><TD><FONT COLOR="{RED}">{html(holder_text(first))}'
+                        "</FONT></TD></TR>")
         label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
                  f'COLOR="{"#e8a0a0" if unreg else "#b8c4d4"}">' + "".join(rows) + "</TABLE>>")
         classes = self.classes(first, "leaf") + " collapsed"
@@ -436,7 +494,7 @@ class _Builder:
                 continue
             extra = ""
             if m.alias_of in self.clusters:
-                extra = f" lhead={dot_id('cluster_' + svg_id(m.alias_of))}"
+                extra = f" lhead={dot_id('cluster_' + self.sid(m.alias_of))}"
             self.lines.append(f"\t{dot_id(self.drawn[m.path])} -> {dot_id(target)} "
                               f'[class="alias" style=dotted color="{GREY}" constraint=false '
                               f'label="same module"{extra}];')
@@ -455,8 +513,13 @@ def build(tree: ModelTree, depth=None, collapse=3, rankdir="TB") -> ModuleDrawin
     b.module(tree.root.path, "\t")
     b.ties()
     b.aliases()
-    return ModuleDrawing(
-        tree.root.class_name, b.lines, tree, b.targets, b.drawn,
+    return ModuleDrawing(tree.root.class_name, b.lines, tree, b.targets, b.drawn,
+                         **drawing_attrs(rankdir))
+
+
+def drawing_attrs(rankdir="TB") -> dict:
+    """The graph, node and edge attributes of every drawing (``ModuleDrawing`` keywords)."""
+    return dict(
         graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "compound": "true",
                     "nodesep": "0.25", "ranksep": "0.25", "newrank": "true"},
         node_attr={"shape": "box", "style": "rounded", "color": "#6b7d95", "fontname": FONT,

@@ -22,13 +22,15 @@ parameters the module itself holds, and its status (``NOT REGISTERED (plain list
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_others, fmt_shape, html, printable
-from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree, analyze
+from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree, analyze
 
 
 def _status(m) -> str:
     words = []
     if m.status == UNREGISTERED:
         words.append(f"NOT REGISTERED ({m.holder})")
+    elif m.status == NOT_IN_MODEL:
+        words.append(f"NOT IN THE MODEL ({m.holder})")
     elif m.status != REGISTERED:
         words.append("inside unregistered")
     hidden = [p.name for p in m.params if p.problem]
@@ -43,7 +45,9 @@ def _status(m) -> str:
         words.append(f"same module as {m.alias_of or '(root)'}")
     if m.also_held_at:
         words.append("also in " + fmt_others(m.also_held_at[:NAMES_SHOWN], len(m.also_held_at)))
-    if m.calls == 0:
+    if m.failed is not None:
+        words.append(f"FAILED: {m.failed}")
+    elif m.calls == 0 and not m.unfinished:
         words.append("not called")
     return "; ".join(words)
 
@@ -119,5 +123,6 @@ class Summary:
 
 
 def summary(model, input=None) -> Summary:
-    """Summarise ``model`` as a table (see the module docstring); ``input`` as for ``draw``."""
-    return Summary(analyze(model, input))
+    """Summarise ``model`` as a table (see the module docstring); ``input`` as for ``draw``
+    (a failing sample forward is summarised up to the error)."""
+    return Summary(analyze(model, input, on_error="keep"))

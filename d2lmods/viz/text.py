@@ -13,7 +13,14 @@ registered: 40 parameters in 2 tensors (what parameters(), ...; state_dict has 2
 from __future__ import annotations
 
 from ._format import fmt_count, fmt_shape, printable
-from .tree import REGISTERED, NAMES_SHOWN, UNREGISTERED, ModelTree
+from .tree import NAMES_SHOWN, NOT_IN_MODEL, REGISTERED, UNREGISTERED, ModelTree
+
+FIX_LABEL = "Fix:"   # the label every renderer puts before a problem's fix
+
+
+def with_fix(problem: str, fix: str | None) -> str:
+    """``problem``, then ``Fix: <fix>`` when there is one: how every renderer writes the pair."""
+    return f"{problem} {FIX_LABEL} {fix}" if fix else problem
 
 
 def _param_text(p) -> str:
@@ -34,8 +41,12 @@ def module_line(m) -> str:
     parts = [m.label]
     parts += [_param_text(p) for p in m.params + m.buffers]
     if m.calls is not None:
-        parts.append(f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
-                     if m.calls else "not called")
+        if m.failed is not None or m.unfinished:
+            parts.append(f"{fmt_shape(m.failed_inputs)} -> (failed "
+                         f"{'here' if m.failed is not None else 'inside'})")
+        else:
+            parts.append(f"{fmt_shape(m.input_shapes)} -> {fmt_shape(m.output_shapes)}"
+                         if m.calls else "not called")
     if m.alias_of is not None:
         parts.append(f"[same module as {m.alias_of or '(root)'}]")
     for held in m.also_held_at[:NAMES_SHOWN]:
@@ -44,8 +55,12 @@ def module_line(m) -> str:
         parts.append(f"[also held in {fmt_count(len(m.also_held_at) - NAMES_SHOWN)} more places]")
     if m.status == UNREGISTERED:
         parts.append(f"!! NOT REGISTERED ({m.holder})")
+    elif m.status == NOT_IN_MODEL:
+        parts.append(f"!! NOT IN THE MODEL ({m.holder})")
     elif m.status != REGISTERED:
         parts.append("!! inside an unregistered module")
+    if m.failed is not None:
+        parts.append(f"!! FAILED: {m.failed}")
     return "  ".join(parts)
 
 
@@ -68,7 +83,7 @@ def text_tree(tree: ModelTree, fixes: bool = True) -> str:
     lines.append("")
     lines += tree.totals.lines()
     if fixes:
-        for path, problem, fix in tree.problems:
-            lines.append(f"- {problem}" + (f" Fix: {fix}" if fix else ""))
+        for _path, problem, fix in tree.problems:
+            lines.append(f"- {with_fix(problem, fix)}")
     lines += tree.notes
     return "\n".join(printable(line) for line in lines)

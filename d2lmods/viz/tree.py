@@ -20,24 +20,29 @@ Nothing here renders anything; :mod:`d2lmods.viz.dot`, :mod:`d2lmods.viz.summary
 >>> tree.modules["heads[0]"].fix
 'self.heads = nn.ModuleList(...)'
 
+The model may be a d2lmods or a PyTorch (``torch.nn.Module``) model: the same findings, from the
+same scanner, with each library's classes (torch is imported by the model's author, never here).
+
 Paths: registered modules use their qualified name (``"encoder.0"``, the root is ``""``);
 modules reached only through a plain container use their attribute path from the root
 (``"heads[0]"``, ``"encoder.blocks['enc']"``) and their registered children extend it
-(``"heads[0].0"``).
+(``"heads[0].0"``). Modules a sample forward calls that the model does not hold at all (a layer
+created inside ``forward``) hang below the module that called them as ``"<forward #0>"``.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
-
-from d2lmods.nn.parameter import is_lazy
 
 from ._format import clip, fmt_count, fmt_others, fmt_shape
 
 REGISTERED = "registered"
 UNREGISTERED = "unregistered"            # held in a plain container, not registered anywhere
 INSIDE_UNREGISTERED = "inside-unregistered"  # registered on a module that is itself unregistered
+NOT_IN_MODEL = "not-in-model"            # called by forward, held by nothing in the model
+_TOP_LOST = (UNREGISTERED, NOT_IN_MODEL)  # the top module of a subtree the model does not see
 
 _CONTAINER_WORDS = {"list": "plain list", "tuple": "plain tuple", "dict": "plain dict",
                     "set": "plain set", "attribute": "plain attribute"}
@@ -49,6 +54,7 @@ MAX_DIMS = 64           # numpy's own limit on the number of dimensions
 MAX_ITEMS = 8           # items of a list/tuple/dict output described one by one
 MAX_DEPTH = 4           # nesting of output containers described
 MAX_NAME = 80           # characters kept of a class name, dtype or short text
+MAX_CREATED = 64        # modules created inside forward that are drawn (the rest are counted)
 
 
 @dataclass
@@ -106,6 +112,9 @@ class ModuleInfo:
     problem: str | None = None
     fix: str | None = None
     finding: object = field(default=None, repr=False, compare=False)
+    failed: str | None = None                     # the sample forward failed here: one-line cause
+    failed_inputs: object = None                  # the input shapes it was given
+    unfinished: bool = False                      # the forward failed inside it (in a submodule)
 
     @property
     def label(self) -> str:
@@ -114,7 +123,13 @@ class ModuleInfo:
 
     @property
     def flagged(self) -> bool:
-        return self.status != REGISTERED or any(not p.visible for p in self.params)
+        return (self.status != REGISTERED or any(not p.visible for p in self.params)
+                or self.failed is not None)
+
+    @property
+    def ran(self) -> bool:
+        """The sample forward entered it (it finished, or failed in or below it)."""
+        return bool(self.calls) or self.failed is not None or self.unfinished
 
     @property
     def own_numel(self) -> int:
@@ -130,7 +145,9 @@ class ModuleInfo:
                 "output_shapes": None if self.calls is None else fmt_shape(self.output_shapes),
                 "params": [p.to_json() for p in self.params],
                 "buffers": [b.to_json() for b in self.buffers],
-                "problem": self.problem, "fix": self.fix, "flagged": self.flagged}
+                "problem": self.problem, "fix": self.fix, "flagged": self.flagged,
+                "failed": self.failed, "unfinished": self.unfinished,
+                "failed_inputs": None if self.failed is None else fmt_shape(self.failed_inputs)}
 
 
 @dataclass
@@ -148,6 +165,7 @@ class Totals:
     used_hidden_params: int | None = None  # of which in modules the sample forward called
     unregistered_modules: int = 0  # modules held in plain containers (top level of each)
     tied_groups: int = 0
+    not_in_model: int = 0          # modules forward called that the model does not hold
 
     def lines(self) -> list[str]:
         """The totals as short sentences (used by the text tree and the summary)."""
@@ -166,6 +184,9 @@ class Totals:
         if self.tied_groups:
             out.append(f"tied: {self.tied_groups} parameter(s) shared under several names, "
                        "counted once")
+        if self.not_in_model:
+            out.append(f"NOT in the model: forward called {self.not_in_model} module(s) the "
+                       "model does not hold (created inside forward?) -- never trained or saved")
         return out
 
 
@@ -180,11 +201,23 @@ class ModelTree:
     totals: Totals
     dynamic: bool                 # a sample forward was run
     notes: list = field(default_factory=list)
+    error: str | None = None      # the sample forward failed: what ForwardPassError says
+    library: str = "d2lmods"      # 'd2lmods' or 'torch'
 
     @property
     def unregistered(self) -> list:
         """Modules held in plain containers (the top of each hidden subtree)."""
         return [m for m in self.modules.values() if m.status == UNREGISTERED]
+
+    @property
+    def not_in_model(self) -> list:
+        """Modules the sample forward called that the model does not hold (made in forward)."""
+        return [m for m in self.modules.values() if m.status == NOT_IN_MODEL]
+
+    @property
+    def failed(self):
+        """The :class:`ModuleInfo` where the sample forward failed, or ``None``."""
+        return next((m for m in self.modules.values() if m.failed is not None), None)
 
     @property
     def used_unregistered(self) -> list:
@@ -217,8 +250,18 @@ class ModelTree:
 
     def to_json(self) -> dict:
         return {"root": self.root.path, "dynamic": self.dynamic, "notes": list(self.notes),
+                "error": self.error, "library": self.library,
                 "modules": {k: m.to_json() for k, m in self.modules.items()},
-                "tied": [list(g) for g in self.tied], "totals": self.totals.lines()}
+                "tied": [list(g) for g in self.tied], "totals": self.totals.lines(),
+                "counts": dataclasses.asdict(self.totals)}
+
+    @classmethod
+    def from_json(cls, data, **limits) -> ModelTree:
+        """A tree rebuilt from :meth:`to_json` data, e.g. sent out of a sandbox (bounded reads;
+        see :func:`d2lmods.viz.plain.tree_from_json`). Its modules have ``module=None``."""
+        from .plain import tree_from_json
+
+        return tree_from_json(data, **limits)
 
 
 # ---------------------------------------------------------------------------------------
@@ -255,7 +298,7 @@ def _read_shape(value):
     return out if all(0 <= d < 2 ** 63 for d in out) else None
 
 
-def _tensor_info(name, path, t, kind, visible) -> ParamInfo:
+def _tensor_info(name, path, t, kind, visible, is_lazy) -> ParamInfo:
     lazy = is_lazy(t)
     shape = None if lazy else _read_shape(t)
     numel = 0
@@ -356,37 +399,78 @@ class ForwardPassError(RuntimeError):
     """The sample forward given to ``analyze``/``draw``/``explore`` failed inside a module."""
 
 
+def _library(kinds) -> str:
+    return "torch" if kinds.module.__module__.split(".")[0] == "torch" else "d2lmods"
+
+
 @contextlib.contextmanager
-def _eval_no_grad(modules):
+def _eval_no_grad(modules, library):
     """Every module in eval mode and no autograd graph; each module's own flag restored after.
 
     Eval mode keeps the pass from changing running statistics or drawing dropout masks; the
     flags are restored one by one because ``train()`` recurses only through registered children.
     """
-    import d2lmods
+    if library == "torch":
+        import sys
 
+        no_grad = sys.modules["torch"].no_grad
+    else:
+        import d2lmods
+
+        no_grad = d2lmods.no_grad
     saved = [(m, m.training) for m in modules]
     try:
         for m in modules:
             m.training = False
-        with d2lmods.no_grad():
+        with no_grad():
             yield
     finally:
         for m, flag in saved:
             m.training = flag
 
 
-def _run_forward(model, sample, objects: dict) -> dict:
+@contextlib.contextmanager
+def _unknown_modules_seen(library, seen):
+    """Call ``seen(module, caller_ids)`` for modules the forward calls; see :func:`_run_forward`."""
+    if library == "torch":
+        import sys
+
+        hooks = sys.modules["torch"].nn.modules.module
+        handle = hooks.register_module_forward_pre_hook(lambda mod, args: seen(mod))
+        try:
+            yield
+        finally:
+            handle.remove()
+        return
+    from d2lmods.nn.utils import first_calls_seen
+
+    with first_calls_seen(lambda mod, stack: seen(mod)):
+        yield
+
+
+def _run_forward(model, sample, objects: dict, library: str, keep_going: bool):
     """One forward with hooks on every module in ``objects`` (id -> (path, module)).
 
-    Returns id -> {"calls", "inputs", "outputs"} (shapes of the first call).
+    Returns ``(records, extra, error, not_drawn)``: id -> {"calls", "inputs", "outputs"}
+    (shapes of the first call; "failed"/"unfinished" where the forward raised); ``extra``, the
+    modules it called that ``objects`` does not hold, as ``(module, id of the calling module or
+    None)`` in call order, at most ``MAX_CREATED`` (``not_drawn`` counts the others); ``error``,
+    the :class:`ForwardPassError` text (``None`` if the pass ran). With
+    ``keep_going`` false a failure raises :class:`ForwardPassError` instead.
     """
     records: dict = {}
     stack: list = []
     handles = []
+    extra: list = []          # strong references: their ids stay unique during the pass
+    extra_ids: set = set()
+    overflow = [0]
 
     def pre(mod, args):
         stack.append(id(mod))
+        rec = records.setdefault(id(mod), {"calls": 0})
+        if "entered" not in rec:
+            ins = _describe(list(args))
+            rec["entered"] = ins[0] if len(ins) == 1 else ins
 
     def post(mod, args, output):
         if stack and stack[-1] == id(mod):
@@ -398,12 +482,35 @@ def _run_forward(model, sample, objects: dict) -> dict:
             rec["inputs"] = ins[0] if len(ins) == 1 else ins
             rec["outputs"] = _describe(output)
 
+    def seen(mod):
+        if id(mod) in objects or id(mod) in extra_ids:
+            return
+        if len(extra) >= MAX_CREATED:   # a forward making thousands of layers: count the rest
+            overflow[0] += 1
+            return
+        extra_ids.add(id(mod))
+        extra.append((mod, stack[-1] if stack else None))
+        if library != "torch":   # torch's global hooks below already see it
+            handles.append(mod.register_forward_pre_hook(pre))
+            handles.append(mod.register_forward_hook(post))
+
+    def global_pre(mod, args):
+        if id(mod) in extra_ids:
+            pre(mod, args)
+
+    def global_post(mod, args, output):
+        if id(mod) in extra_ids:
+            post(mod, args, output)
+
+    error = None
     try:
         for _path, mod in objects.values():
             if hasattr(mod, "register_forward_pre_hook"):
                 handles.append(mod.register_forward_pre_hook(pre))
             handles.append(mod.register_forward_hook(post))
-        with _eval_no_grad([m for _p, m in objects.values()]):
+        with _eval_no_grad([m for _p, m in objects.values()], library), \
+                _unknown_modules_seen(library, seen), _global_hooks(library, global_pre,
+                                                                    global_post):
             try:
                 if isinstance(sample, dict):
                     model(**sample)
@@ -412,19 +519,56 @@ def _run_forward(model, sample, objects: dict) -> dict:
                 else:
                     model(sample)
             except Exception as err:
-                where = objects.get(stack[-1], ("", model))[0] if stack else ""
-                mod = objects.get(stack[-1], ("", model))[1] if stack else model
+                known = {**objects, **{id(m): ("", m) for m, _c in extra}}
+                where = known.get(stack[-1], ("", model))[0] if stack else ""
+                mod = known.get(stack[-1], ("", model))[1] if stack else model
                 place = f"module '{where}' ({_type_name(mod)})" if where else \
                     f"the model's own forward ({_type_name(model)})"
-                raise ForwardPassError(
-                    f"the sample forward failed in {place} with input {fmt_shape(_describe(sample))}: "
-                    f"{_type_name(err)}: {_error_text(err)}. Pass an `input` the model accepts "
-                    "(a tensor, a tuple of positional arguments or a dict of keyword arguments), "
-                    "or leave it out to draw without shapes.") from err
+                if stack and mod is not model and not where:
+                    place = f"a {_type_name(mod)} the model does not hold"
+                error = (f"the sample forward failed in {place} with input "
+                         f"{fmt_shape(_describe(sample))}: {_type_name(err)}: {_error_text(err)}. "
+                         "Pass an `input` the model accepts (a tensor, a tuple of positional "
+                         "arguments or a dict of keyword arguments), or leave it out to draw "
+                         "without shapes.")
+                if not keep_going:
+                    raise ForwardPassError(error) from err
+                cause = f"{_type_name(err)}: {_first_line(err)}"
+                innermost = stack[-1] if stack else id(model)
+                records.setdefault(innermost, {"calls": 0})["failed"] = cause
+                for other in stack[:-1]:
+                    records[other]["unfinished"] = True
+                if not stack:   # failed before any hooked module ran (e.g. in a pre-hook)
+                    records[innermost].setdefault("entered", _describe(sample))
     finally:
         for h in handles:
             h.remove()
-    return records
+    return records, extra, error, overflow[0]
+
+
+@contextlib.contextmanager
+def _global_hooks(library, pre, post):
+    """torch's global forward hooks, for modules no per-module hook was put on."""
+    if library != "torch":
+        yield
+        return
+    import sys
+
+    hooks = sys.modules["torch"].nn.modules.module
+    handles = [hooks.register_module_forward_pre_hook(pre),
+               hooks.register_module_forward_hook(post)]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _first_line(err) -> str:
+    """The first non-empty line of an error's message, at most 200 characters."""
+    text = _error_text(err)
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return clip(line, 200) or "(no message)"
 
 
 def _error_text(err) -> str:
@@ -456,22 +600,38 @@ def _module_objects(model, findings) -> dict:
     return objects
 
 
-def analyze(model, input=None) -> ModelTree:
+def analyze(model, input=None, *, on_error="raise") -> ModelTree:
     """Analyse ``model``: registered tree, unregistered modules/parameters, tied and lazy params.
 
-    With ``input`` (a tensor, a tuple of positional arguments or a dict of keyword arguments)
-    one forward runs under ``no_grad`` with every module in eval mode, hooks recording each
-    module's call count and input/output shapes. Lazy layers materialize during that pass (the
-    model is changed, as by any first forward); ``tree.notes`` says so.
+    ``model`` is a d2lmods ``nn.Module`` or a ``torch.nn.Module``. With ``input`` (a tensor, a
+    tuple of positional arguments or a dict of keyword arguments) one forward runs under
+    ``no_grad`` with every module in eval mode, hooks recording each module's call count and
+    input/output shapes, and the modules it calls that the model does not hold (created inside
+    ``forward``). Lazy layers materialize during that pass (the model is changed, as by any
+    first forward); ``tree.notes`` says so.
+
+    When that forward fails, ``on_error="raise"`` raises :class:`ForwardPassError`;
+    ``on_error="keep"`` returns the tree up to the error: the modules that ran have their
+    shapes, the one that failed has ``failed`` (the error's one-line cause) and
+    ``failed_inputs``, and ``tree.error`` holds the whole message.
     """
+    if on_error not in ("raise", "keep"):
+        raise ValueError(f"on_error must be 'raise' or 'keep', got {on_error!r}")
     if not (hasattr(model, "_modules") and hasattr(model, "named_parameters")):
         hint = ""
         if hasattr(model, "shape"):
             hint = " (this looks like a tensor: pass the model, not model(X))"
         raise TypeError(f"expected an nn.Module (a model or a layer), got {_type_name(model)}"
                         f"{hint}; e.g. draw(model), summary(model), explore(model)")
+    from d2lmods.nn.utils import kinds_of
+
+    kinds = kinds_of(model)
+    library = _library(kinds)
+    is_lazy = kinds.is_lazy
     notes = []
     records: dict = {}
+    extra: list = []
+    error = None
     dynamic = input is not None
     if dynamic:
         with _checks_paused():
@@ -479,9 +639,16 @@ def analyze(model, input=None) -> ModelTree:
             objects = _module_objects(model, _find_unregistered(model))
         # the forward is the learner's model running as usual: its own first-call warnings
         # (if any) are the model's, and are not suppressed
-        records = _run_forward(model, input, objects)
+        records, extra, error, not_drawn = _run_forward(model, input, objects, library,
+                                                        keep_going=on_error == "keep")
         notes.append("Shapes come from one sample forward run under no_grad with every module "
                      "in eval mode; each module's train/eval flag was restored afterwards.")
+        if not_drawn:
+            notes.append(f"forward created {fmt_count(not_drawn)} more modules "
+                         f"than the {MAX_CREATED} drawn (a new module each call is never trained).")
+        if error is not None:
+            notes.append("The sample forward FAILED; the drawing shows it up to the error: "
+                         + error)
     with _checks_paused():
         if dynamic:
             after = {n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p)}
@@ -489,7 +656,9 @@ def analyze(model, input=None) -> ModelTree:
             if done:
                 notes.append("The sample forward materialized lazy parameters (the model now "
                              "has their shapes): " + ", ".join(done))
-        return _build(model, _find_unregistered(model), records, dynamic, notes)
+        tree = _build(model, _find_unregistered(model), records, dynamic, notes, kinds, extra)
+    tree.error, tree.library = error, library
+    return tree
 
 
 def _checks_paused():
@@ -505,7 +674,7 @@ def _checks_paused():
     return unregistered_checks_paused()
 
 
-def _build(model, findings, records, dynamic, notes) -> ModelTree:
+def _build(model, findings, records, dynamic, notes, kinds, extra=()) -> ModelTree:
     modules: dict = {}
     by_id: dict = {}   # id(module) -> first path where it is drawn
     registered_ids = {id(p) for _n, p in model.named_parameters(remove_duplicate=False)}
@@ -521,6 +690,9 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
             info.calls = rec["calls"] if rec else 0
             if rec:
                 info.input_shapes, info.output_shapes = rec.get("inputs"), rec.get("outputs")
+                info.failed, info.unfinished = rec.get("failed"), bool(rec.get("unfinished"))
+                if info.failed is not None or info.unfinished:
+                    info.failed_inputs = rec.get("entered")
         if id(mod) in by_id:            # the same object already drawn: do not expand twice
             info.alias_of = by_id[id(mod)]
             return info
@@ -528,11 +700,11 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
         for pname, p in mod.named_parameters(recurse=False, remove_duplicate=False):
             if p is not None:
                 info.params.append(_tensor_info(pname, _join(path, pname), p, "parameter",
-                                                id(p) in registered_ids))
+                                                id(p) in registered_ids, kinds.is_lazy))
         for bname, b in mod.named_buffers(recurse=False):
             if b is not None:
                 info.buffers.append(_tensor_info(bname, _join(path, bname), b, "buffer",
-                                                 status == REGISTERED))
+                                                 status == REGISTERED, kinds.is_lazy))
         for cname, child in mod._modules.items():
             if child is not None:
                 visit(child, _join(path, cname), cname, depth + 1, path,
@@ -553,12 +725,23 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
                 rest.append(f)
                 continue
             _attach(f, modules.get(owner, root) if owner is not None else root,
-                    modules, by_id, visit, registered_ids)
+                    modules, by_id, visit, registered_ids, kinds)
         if len(rest) == len(pending):   # owners that never appear: hang them on the root
             for f in rest:
-                _attach(f, root, modules, by_id, visit, registered_ids)
+                _attach(f, root, modules, by_id, visit, registered_ids, kinds)
             break
         pending = rest
+
+    # Modules the forward called that nothing in the model holds, below the module calling them.
+    made = 0
+    for mod, caller in extra:
+        if id(mod) in by_id:    # the forward stored it somewhere the scan found: drawn there
+            continue
+        parent = modules.get(by_id.get(caller, ""), root)
+        info = visit(mod, _join(parent.path, f"<forward #{made}>"), f"<forward #{made}>",
+                     parent.depth + 1, parent.path, NOT_IN_MODEL)
+        info.holder = "created inside forward"
+        made += 1
 
     _flag(modules, dynamic)
     tied = _tied_groups(modules)
@@ -570,7 +753,7 @@ def _build(model, findings, records, dynamic, notes) -> ModelTree:
                 p.tied_with = tuple(itertools.islice((x for x in group if x != p.path),
                                                      NAMES_SHOWN))
                 p.tied_count = len(group) - 1
-    totals = _totals(model, modules, findings, tied, dynamic)
+    totals = _totals(model, modules, findings, tied, dynamic, kinds.is_lazy)
     # pre-order: children right after their parent, registered before held ones
     ordered: dict = {}
 
@@ -590,7 +773,7 @@ def _owner_may_come(f, pending) -> bool:
                 f.owner.startswith(g.path + "[")) for g in pending)
 
 
-def _attach(f, owner_info, modules, by_id, visit, registered_ids):
+def _attach(f, owner_info, modules, by_id, visit, registered_ids, kinds):
     if f.kind == "module":
         if f.registered_as is not None or id(f.obj) in by_id:
             # nothing is lost: the same object is registered (or already drawn) elsewhere
@@ -603,11 +786,13 @@ def _attach(f, owner_info, modules, by_id, visit, registered_ids):
         info.holder = _holder(f)
         info.finding = f
         return
+    if f.registered_as is not None:
+        # a registered parameter also kept in a plain list (torch's LSTM keeps _flat_weights):
+        # nothing is lost, and a second row would read as a tied copy
+        return
     kind = "parameter" if f.kind == "parameter" else "tensor"
     p = _tensor_info(_relative(f.path, owner_info.path), f.path, f.obj, kind,
-                     id(f.obj) in registered_ids)
-    if f.registered_as is not None:
-        p.visible = True
+                     id(f.obj) in registered_ids, kinds.is_lazy)
     if not p.visible:
         word = "parameter" if kind == "parameter" else "tensor"
         where = f"'{owner_info.path}'" if owner_info.path else "the model"
@@ -646,16 +831,30 @@ def _flag(modules, dynamic):
         m.problem = text
         m.fix = _fix_for(f)
     for m in modules.values():
+        if m.status == NOT_IN_MODEL:
+            n = _subtree_hidden(m, modules)
+            m.problem = (f"forward called '{m.path}' ({m.class_name}), which the model does not "
+                         "hold: a module created inside forward is a new one, with new random "
+                         f"parameters, at every call, so its {fmt_count(n)} parameters are never "
+                         "trained or saved.")
+            m.fix = ("create it once in __init__ (self.name = nn.Something(...)) and call "
+                     "self.name in forward")
+    for m in modules.values():
         if m.status == INSIDE_UNREGISTERED:
             top = _top_unregistered(m, modules)
             m.problem = f"Part of '{top}', which is not registered, so it is lost with it."
             if dynamic and m.calls:
                 m.problem += " The sample forward called it: used, but never trained."
             m.fix = modules[top].fix
+    for m in modules.values():
+        if m.failed is not None:
+            text = (f"The sample forward failed here: input {fmt_shape(m.failed_inputs)} did "
+                    f"not fit ({m.failed}).")
+            m.problem = f"{m.problem} {text}" if m.problem else text
 
 
 def _top_unregistered(m, modules) -> str:
-    while m.status != UNREGISTERED and m.parent is not None:
+    while m.status not in _TOP_LOST and m.parent is not None:
         m = modules[m.parent]
     return m.path
 
@@ -685,7 +884,7 @@ def _tied_groups(modules) -> list:
     return [tuple(g) for g in groups.values() if len(g) > 1]
 
 
-def _totals(model, modules, findings, tied, dynamic) -> Totals:
+def _totals(model, modules, findings, tied, dynamic, is_lazy) -> Totals:
     t = Totals()
     seen: set = set()
     for p in model.parameters():
@@ -730,5 +929,6 @@ def _totals(model, modules, findings, tied, dynamic) -> Totals:
     if dynamic:
         t.used_hidden_params = sum(used.values())
     t.unregistered_modules = sum(1 for m in modules.values() if m.status == UNREGISTERED)
+    t.not_in_model = sum(1 for m in modules.values() if m.status == NOT_IN_MODEL)
     t.tied_groups = len(tied)
     return t

@@ -26,6 +26,8 @@ function select(model, path) {
 function badges(m) {
   const out = [];
   if (m.status === "unregistered") out.push(h("span", { class: "d2lm-badge red" }, "not registered"));
+  if (m.status === "not-in-model") out.push(h("span", { class: "d2lm-badge red" }, "made in forward"));
+  if (m.failed !== null && m.failed !== undefined) out.push(h("span", { class: "d2lm-badge failed" }, "failed here"));
   if (m.params.some((p) => p.problem)) out.push(h("span", { class: "d2lm-badge red" }, "hidden param"));
   if (m.params.some((p) => p.lazy)) out.push(h("span", { class: "d2lm-badge grey" }, "lazy"));
   if (m.params.some((p) => p.tied_with.length)) out.push(h("span", { class: "d2lm-badge tied" }, "tied"));
@@ -84,9 +86,14 @@ function buildDetail(data, path) {
     registered: "registered",
     unregistered: `NOT registered (${m.holder})`,
     "inside-unregistered": "inside an unregistered module",
+    "not-in-model": `NOT in the model (${m.holder})`,
   }[m.status];
   const parts = [h("h4", {}, m.label), h("div", { class: "note" }, `path: ${path === "" ? "(root)" : path} \u2014 ${statusText}`)];
-  if (m.calls !== null) {
+  if (m.failed !== null && m.failed !== undefined) {
+    parts.push(h("div", { class: "note" }, `input ${m.failed_inputs} \u2192 (the sample forward failed here)`));
+  } else if (m.unfinished) {
+    parts.push(h("div", { class: "note" }, `input ${m.failed_inputs}: the sample forward failed inside it`));
+  } else if (m.calls !== null) {
     parts.push(h("div", { class: "note" }, m.calls ? `called ${m.calls}\u00d7: ${m.input_shapes} \u2192 ${m.output_shapes}` : "not called by the sample forward"));
   }
   if (m.alias_of !== null) parts.push(h("div", { class: "note" }, `same module object as ${m.alias_of || "(root)"}`));

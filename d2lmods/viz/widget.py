@@ -20,6 +20,11 @@ fills the detail panel (parameters, shapes, where tied, why it is flagged and ho
 The SVG is rendered in the kernel with Graphviz's ``dot``; without it, or when ``dot`` fails or
 times out, the widget shows the text tree and a one-line hint (the tree and detail panel work
 either way).
+
+Where no widget can run -- a notebook opened before its cells ran, an HTML export, a terminal --
+the output says what it is: ``text/plain`` names the model and asks to run the cell, above the
+text tree, and ``text/html`` is a static copy (drawing, tree and problems; see
+:mod:`d2lmods.viz.static`).
 """
 from __future__ import annotations
 
@@ -28,7 +33,9 @@ import pathlib
 import anywidget
 import traitlets
 
+from ._format import printable
 from .dot import build
+from .static import static_html
 from .text import text_tree
 from .tree import analyze
 
@@ -64,7 +71,7 @@ class ModelExplorer(anywidget.AnyWidget):
         model was edited, or with a new sample ``input``); keeps the selection if it still exists."""
         if input is not None:
             self._input = input
-        self.analysis = analyze(self._model, self._input)
+        self.analysis = analyze(self._model, self._input, on_error="keep")
         self.drawing = build(self.analysis, depth=self.depth, collapse=self.collapse)
         svg = self.drawing.svg()
         data = self.analysis.to_json()
@@ -94,6 +101,24 @@ class ModelExplorer(anywidget.AnyWidget):
     def _on_front_end_message(self, _widget, content, _buffers):
         if isinstance(content, dict) and content.get("event") == "refresh":
             self.refresh()
+
+    def __repr__(self) -> str:
+        name = self.analysis.root.class_name if self.analysis is not None else "a model"
+        return (f"<ModelExplorer of {printable(name)}: an interactive widget; run this cell in "
+                "Jupyter to explore the drawing, the tree and the details>")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None or self.analysis is None:
+            return bundle
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = dict(data)
+        data["text/plain"] = repr(self) + "\n" + self.text
+        data["text/html"] = static_html(
+            self.analysis, self.svg, self.hint,
+            note=f"Model explorer of {self.analysis.root.class_name} (a static copy: run the "
+                 "notebook in Jupyter to click through it)")
+        return data, metadata
 
     @property
     def module_info(self):

@@ -65,7 +65,7 @@ def test_conversions():
     assert x.to(torch.float64).dtype == torch.float64 and x.to(torch.float32) is x
     assert x.to(torch.ones(1, dtype=torch.float64)).dtype == torch.float64
     assert x.bool().tolist() == [True, True] and x.float() is x
-    assert x.type(torch.float64).dtype == torch.float64 and x.type() == "d2lmods.FloatTensor"
+    assert x.type(torch.float64).dtype == torch.float64 and x.type() == "torch.FloatTensor"
 
 
 def test_numpy_shares_memory_and_refuses_tensors_requiring_grad():

@@ -1,11 +1,7 @@
 """The PostgreSQL test builds its course with the dashboard's test kit (``tests/dashboard/dashkit.py``)."""
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-from dashkit import build_course
+from tests.dashboard.dashkit import build_course
 
 
 @pytest.fixture

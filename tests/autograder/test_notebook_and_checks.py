@@ -84,6 +84,7 @@ def test_points_add_up():
 
 @pytest.mark.parametrize("status, category", [(Status.TIMEOUT, Category.TIMEOUT),
                                               (Status.MEMORY, Category.MEMORY_LIMIT),
+                                              (Status.DISK, Category.DISK_LIMIT),
                                               (Status.CRASH, Category.CRASH),
                                               (Status.NOT_RUN, Category.TIMEOUT)])
 def test_sandbox_failures_zero_the_part_with_a_reason(status, category):

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from dashkit import ASSIGNMENT, small_class
+from tests.dashboard.dashkit import ASSIGNMENT, small_class
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import load_assignment

@@ -62,6 +62,14 @@ EXPECTED = {
     "invalid_json": ((0, 0, 0), ["invalid_notebook"]),
     "empty": ((0, 0, 0), ["empty"]),
     "other_assignment": ((0, 0, 0), ["wrong_assignment"]),
+    # the host must survive (issue 11)
+    "fill_disk": ((0, 3, 3), ["disk_limit"]),
+    "deep_chain": ((0, 3, 3), ["disk_limit"]),
+    # they write out.json themselves (the channel of 92e401f) and leave with os._exit: nothing
+    # reads that file now, and the scan holds the part (os._exit, out.json)
+    "bad_numbers": ((0, 0, 0), ["grader_tampering"]),
+    "wrong_shape": ((0, 0, 0), ["grader_tampering"]),
+    "xss_answer": ((4, 3, 3), []),
 }
 
 # sample -> {check: category} for the checks that must fail, and why
@@ -83,6 +91,8 @@ CATEGORIES = {
                 "stack_chains": "not_implemented"},
     "infinite_loop": {"concat_features": "timeout"},
     "memory_bomb": {"registers_children": "memory_limit"},
+    "fill_disk": {"registers_children": "disk_limit"},
+    "deep_chain": {"registers_children": "disk_limit"},
 }
 
 
@@ -149,7 +159,7 @@ def test_results_files_follow_the_interface(graded):
         for f in r["flags"]:
             assert Flag(f) in FLAG_LABELS
         for p, info in r["parts"].items():
-            assert info["status"] in ("ok", "timeout", "memory", "crash", "not_run", "held")
+            assert info["status"] in ("ok", "timeout", "memory", "disk", "crash", "not_run", "held")
             assert info["score"] == pytest.approx(sum(t["score"] for t in r["tests"] if t["part"] == p))
 
 
@@ -190,6 +200,7 @@ def test_gradebook_holds_the_scores_and_awaits_the_written_answer(graded):
             assert manual.auto_score is None and manual.needs_manual_grade
         flagged = gb.find_submission_notebook("modules", "modules", "tamper").flagged
         assert flagged and not gb.find_submission_notebook("modules", "modules", "correct").flagged
+        assert gb.find_submission_notebook("modules", "modules", "fill_disk").flagged
 
 
 def test_nbgrader_export_and_feedback(graded):
@@ -271,3 +282,53 @@ def test_held_parts_say_why_in_feedback_gradebook_and_dashboard(graded):
     data = load_assignment(course.root, "modules")
     rec = next(s for s in data.flagged() if s.student == "par_overrides")
     assert Flag.OVERRIDES_TRAVERSAL in rec.flags and rec.result.held_parts == ["parallel_module"]
+
+
+def test_results_files_are_strict_json_and_the_dashboard_reads_them_all(graded, tmp_path):
+    from autograder.dashboard.cli import build_dashboard
+    course, _ = graded
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    for name in EXPECTED:
+        r = json.loads((course.root / "results" / "modules" / f"{name}.json").read_text(), parse_constant=refuse)
+        for v in r["extra_data"]["timings"].values():
+            assert isinstance(v, float) and 0 <= v < 1e5
+    html = Path(build_dashboard(course.root, "modules", tmp_path / "dash.html")).read_text()
+    assert all(name in html for name in EXPECTED)
+
+
+def test_the_written_answer_cannot_run_script_in_the_feedback(graded):
+    course, _ = graded
+    page = course.root / "feedback" / "xss_answer" / "modules" / "modules.html"
+    html = page.read_text()
+    assert "The list is not registered." in html
+    for bad in ('<script>document.title', "onerror", 'href="javascript:', 'src="javascript:'):
+        assert bad not in html
+    chromium = "/usr/bin/chromium"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(chromium):
+        pytest.skip(f"{chromium} is missing")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page.resolve().as_uri())
+            tab.wait_for_timeout(500)
+            for link in tab.query_selector_all("a"):
+                if "click me" in (link.inner_text() or "") or "or me" in (link.inner_text() or ""):
+                    link.click()
+            assert tab.title() != "XSS-RAN"
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("name", ["bad_numbers", "wrong_shape"])
+def test_observations_written_by_the_cell_cost_that_part_only(graded, name):
+    # absurd numbers or wrong-shaped observations in out.json: not read (the report comes back signed
+    # on a pipe), the part gets nothing even before the hold, and the other parts are graded on their own
+    r = graded[1][name]
+    part = r["parts"]["my_sequential"]
+    assert part["status"] == "held" and part["score"] == 0 and part["held_score"] == 0
+    assert part["flags"] == ["grader_tampering"] and "os._exit" in " ".join(part["review"])
+    assert r["parts"]["parallel_module"]["status"] == r["parts"]["factory"]["status"] == "ok"

@@ -21,7 +21,7 @@ WRITE_OUT = "import json, sys\ndef report(**kw):\n    json.dump(kw, open(sys.arg
 
 
 def go(body: str, kind="bwrap", uid=None, **limits):
-    return run({"probe.py": (WRITE_OUT + body).encode()}, Limits(**{"part_seconds": 10, **limits}), kind=kind,
+    return run({"probe.py": (WRITE_OUT + body).encode()}, Limits.from_dict({"part_seconds": 10, **limits}), kind=kind,
                uid=uid)
 
 
@@ -182,3 +182,161 @@ def test_a_part_graded_without_bubblewrap_says_unsandboxed():
     info = pipeline.run_part("factory", ref, Limits(), kind="unsandboxed")
     assert info.run["sandbox"] == "unsandboxed" and info.status == "ok", info.run
     assert info.score == parts.part_points("factory") and not info.flags
+
+
+# -- the host must survive the job (issue 11) ------------------------------------------------
+@needs_bwrap
+def test_private_tmp_and_dev_shm_are_sized_tmpfs():
+    res = go("""
+import os
+got = {}
+for d in ('/tmp', '/dev/shm'):
+    n = 0
+    try:
+        with open(d + '/fill', 'wb') as f:
+            for _ in range(64):
+                f.write(b'x' * (1 << 20)); f.flush(); n += 1
+    except OSError as e:
+        got[d + ':error'] = e.errno
+    got[d] = n
+    try:
+        os.unlink(d + '/fill')
+    except OSError:
+        pass
+report(**got)
+""", tmp_mb=8, fsize_mb=128)
+    assert res.status == "ok", res.stderr_tail
+    assert res.output["/tmp"] <= 8 and res.output["/dev/shm"] <= 8, res.output
+
+
+@needs_bwrap
+def test_sandbox_root_and_dev_are_read_only():
+    res = go("""
+tried = {}
+for path in ['/x', '/job/x', '/dev/x']:
+    try:
+        open(path, 'w').close(); tried[path] = 'written'
+    except OSError as e:
+        tried[path] = type(e).__name__
+report(**tried)
+""")
+    assert res.status == "ok", res.stderr_tail
+    assert "written" not in res.output.values(), res.output
+
+
+@needs_bwrap
+def test_the_job_cannot_create_a_user_namespace():
+    res = go("""
+import ctypes, os, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+rc = libc.unshare(0x10000000)  # CLONE_NEWUSER
+err = ctypes.get_errno()
+tool = subprocess.run(['unshare', '-U', 'true'], capture_output=True).returncode
+report(rc=rc, errno=err, tool=tool)
+""")
+    assert res.status == "ok", res.stderr_tail
+    assert res.output["rc"] == -1 and res.output["errno"] != 0 and res.output["tool"] != 0, res.output
+
+
+@needs_bwrap
+def test_filling_the_output_folder_is_stopped_and_not_read_back():
+    t = time.perf_counter()
+    res = go("""
+import os
+i = 0
+while True:
+    with open(f'{sys.argv[2]}/f{i}', 'wb') as f:
+        f.write(b'x' * (4 << 20))
+    i += 1
+""", out_mb=32, part_seconds=60)
+    assert res.status == "disk" and res.output is None, (res.status, res.stderr_tail)
+    assert "output folder" in res.detail and time.perf_counter() - t < 30
+
+
+@needs_bwrap
+def test_many_small_files_in_the_output_folder_are_stopped():
+    res = go("""
+i = 0
+while True:
+    open(f'{sys.argv[2]}/f{i}', 'w').close(); i += 1
+""", out_entries=2000, part_seconds=60)
+    assert res.status == "disk", (res.status, res.stderr_tail)
+
+
+@needs_bwrap
+def test_a_deep_folder_chain_and_mode_000_are_cleaned_up(monkeypatch):
+    made = []
+    real = sandbox.tempfile.mkdtemp
+
+    def spy(*a, **kw):
+        made.append(real(*a, **kw))
+        return made[-1]
+    monkeypatch.setattr(sandbox.tempfile, "mkdtemp", spy)
+    res = go("""
+import os
+os.chdir(sys.argv[2])
+for i in range(1500):
+    os.mkdir('d'); os.chdir('d')
+os.chdir(sys.argv[2])
+os.mkdir('locked'); open('locked/f', 'w').close(); os.chmod('locked', 0)
+report(ok=1)
+""")
+    # the chain is over the depth limit (status disk); what matters here: run() returns, and
+    # the job folder is gone
+    assert res.status == "disk", res.stderr_tail
+    assert made and not any(os.path.lexists(p) for p in made)
+
+
+def test_remove_tree_takes_a_deep_chain_without_recursion(tmp_path):
+    from autograder import safeio
+    top = tmp_path / "job"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(3000):  # past PATH_MAX and past the recursion limit
+        os.mkdir("d", dir_fd=fd)
+        nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    os.mkdir("locked", dir_fd=fd)
+    os.chmod("locked", 0, dir_fd=fd)
+    os.close(fd)
+    assert safeio.remove_tree(top) is True and not top.exists()
+
+
+@needs_bwrap
+def test_data_hidden_below_path_max_is_counted_and_deep_chains_are_stopped():
+    body = """
+import os
+os.chdir(sys.argv[2])
+for i in range(%d):
+    os.mkdir('d' * 250); os.chdir('d' * 250)
+for i in range(8):
+    with open(f'f{i}', 'wb') as f:
+        f.write(b'x' * (8 << 20))
+"""
+    res = go(body % 20, out_mb=32, out_depth=100)  # 20 levels of 250 characters: past PATH_MAX
+    assert res.status == "disk" and res.output is None, res.stderr_tail
+    res = go(body % 100, out_mb=1024)
+    assert res.status == "disk" and "folder levels" in res.detail
+
+
+def test_remove_tree_never_raises():
+    from autograder import safeio
+    assert safeio.remove_tree("/nonexistent/d2lmods-x") is True
+    assert safeio.remove_tree("/proc/1") is False  # refused by the kernel: reported, not raised
+
+
+@needs_bwrap
+def test_a_job_reporting_on_a_pipe_is_stopped_at_the_output_folder_cap_too():
+    body = """import os, sys
+fd = int(sys.stdin.readline())
+os.write(fd, b'started\\n')
+i = 0
+while True:
+    open(f'{sys.argv[2]}/f{i}', 'w').close(); i += 1
+"""
+    t = time.perf_counter()
+    res = run({"probe.py": body.encode()}, Limits.from_dict({"part_seconds": 60, "out_entries": 500}), kind="bwrap",
+              stdin=lambda fd: f"{fd}\n".encode())
+    assert res.status == "disk" and res.output is None, (res.status, res.stderr_tail)
+    assert res.report == b"started\n" and time.perf_counter() - t < 30

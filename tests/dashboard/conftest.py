@@ -2,7 +2,7 @@
 import shutil
 
 import pytest
-from dashkit import build_course, small_class
+from tests.dashboard.dashkit import build_course, small_class
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ import statistics
 from pathlib import Path
 
 import pytest
-from dashkit import ASSIGNMENT, CHROMIUM
-from dashkit import CHROMIUM_FLAGS as FLAGS
+from tests.dashboard.dashkit import ASSIGNMENT, CHROMIUM
+from tests.dashboard.dashkit import CHROMIUM_FLAGS as FLAGS
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import course_settings

@@ -3,7 +3,7 @@ import json
 import statistics
 
 import pytest
-from dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
+from tests.dashboard.dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
 
 from autograder.dashboard.data import (
     CATEGORY_PHRASES,

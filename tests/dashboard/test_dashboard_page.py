@@ -5,7 +5,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from dashkit import ASSIGNMENT, Student
+from tests.dashboard.dashkit import ASSIGNMENT, Student
 
 from autograder.dashboard.cli import main
 
@@ -125,7 +125,7 @@ def test_runs_as_a_module_with_default_output(course, tmp_path):
 def test_large_class_links_results_files_instead_of_inlining_them(tmp_path):
     import json
 
-    from dashkit import result_json
+    from tests.dashboard.dashkit import result_json
 
     from autograder.dashboard.render import INLINE_JSON_LIMIT
 

@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dashkit import CHROMIUM
-from dashkit import CHROMIUM_FLAGS as FLAGS
+from tests.dashboard.dashkit import CHROMIUM
+from tests.dashboard.dashkit import CHROMIUM_FLAGS as FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dashkit import ASSIGNMENT
+from tests.dashboard.dashkit import ASSIGNMENT
 
 pytest.importorskip("ipywidgets")
 

@@ -114,10 +114,18 @@ def test_parameters_in_plain_list():
 # ---- 3. add_module replacing a child -------------------------------------------------------------
 
 def test_add_module_replacing_a_child_warns():
+    class Blocks(nn.Sequential):
+        def __init__(self, name):
+            super().__init__()
+            for i in range(2):                   # one name in the loop of __init__
+                self.add_module(name(i), nn.Linear(2, 2))
+
+    with pytest.warns(nn.ModuleUsageWarning, match=r"add_module\('block', Linear\) replaces the child"):
+        Blocks(lambda i: "block")
+    assert len(silent(Blocks, lambda i: f"block{i}")) == 2
     net = nn.Sequential()
     net.add_module("block", nn.Linear(2, 2))
-    with pytest.warns(nn.ModuleUsageWarning, match=r"add_module\('block', Linear\) replaces the child"):
-        net.add_module("block", nn.Linear(2, 2))
+    silent(net.add_module, "block", nn.Linear(2, 2))   # outside __init__: replacing by name
     good = nn.Sequential()
     for i in range(3):
         silent(good.add_module, f"block {i}", nn.Linear(2, 2))

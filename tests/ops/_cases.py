@@ -52,6 +52,8 @@ CASES = [
     Case("pow_tensor", lambda L, a, b: a**b, ((3,), (3,)), "pos"),
     Case("rpow", lambda L, a: 2**a, ((4,),)),
     Case("neg", lambda L, a: -a, ((3,),)),
+    Case("remainder", lambda L, a, b: a % (b + 1), ((3, 4), (4,)), "pos"),
+    Case("remainder_scalar", lambda L, a: a % 0.7, ((3, 4),), "pos"),
     Case("self_reuse", lambda L, a: a * a + a, ((3,),)),
     # math and activations
     Case("exp", lambda L, a: a.exp(), ((3, 2),)),
@@ -67,6 +69,12 @@ CASES = [
     Case("minimum", lambda L, a, b: L.minimum(a, b), ((3, 4), (3, 1)), "dist"),
     Case("where", lambda L, a, b: L.where(a > 0, a, b), ((3, 4), (4,)), "dist"),
     Case("sin_cos", lambda L, a: a.sin() * a.cos(), ((4,),)),
+    Case("rsqrt", lambda L, a: a.rsqrt(), ((3,),), "pos"),
+    Case("reciprocal", lambda L, a: a.reciprocal(), ((3,),), "pos"),
+    Case("log1p", lambda L, a: a.log1p(), ((3,),), "pos"),
+    Case("expm1", lambda L, a: a.expm1(), ((3,),)),
+    Case("erf", lambda L, a: L.erf(a), ((4,),)),
+    Case("square", lambda L, a: L.square(a), ((3,),)),
     # reductions
     Case("sum", lambda L, a: a.sum(), ((3, 4),)),
     Case("sum_dim", lambda L, a: a.sum(1), ((3, 4),)),
@@ -144,6 +152,8 @@ CASES = [
     Case("softmax_dim0", lambda L, a: a.softmax(0), ((3, 4),)),
     Case("log_softmax", lambda L, a: L.log_softmax(a, -1), ((3, 4),)),
     Case("log_softmax_3d", lambda L, a: a.log_softmax(1), ((2, 3, 4),)),
+    Case("embedding", lambda L, w: L.nn.functional.embedding(_t(L, [[0, 2, 2], [3, 0, 1]]), w),
+         ((4, 3),)),
     Case("linear", lambda L, x, w, b: _ops(L).linear(x, w, b), ((5, 4), (3, 4), (3,))),
     Case("linear_nobias", lambda L, x, w: _ops(L).linear(x, w), ((5, 4), (3, 4))),
     Case("linear_3d", lambda L, x, w, b: _ops(L).linear(x, w, b), ((2, 5, 4), (3, 4), (3,))),
@@ -208,8 +218,26 @@ CASES = [
         ((1, 2, 5, 5), (3, 2, 2, 2)),
     ),
     Case("conv2d_unbatched", lambda L, x, w: _ops(L).conv2d(x, w), ((2, 5, 5), (3, 2, 3, 3))),
+    Case(
+        "conv2d_lenet_first",  # one input channel, padding 2, as in LeNet's first layer
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, padding=2),
+        ((2, 1, 6, 5), (3, 1, 5, 5), (3,)),
+    ),
+    Case("conv2d_1x1", lambda L, x, w: _ops(L).conv2d(x, w), ((2, 3, 4, 5), (4, 3, 1, 1))),
+    Case(
+        "conv2d_few_positions",  # fewer output positions than channels: one product
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, stride=2, padding=1),
+        ((2, 3, 4, 4), (10, 3, 3, 3), (10,)),
+    ),
+    Case(
+        "conv2d_1x1_stride2",
+        lambda L, x, w, b: _ops(L).conv2d(x, w, b, stride=2),
+        ((2, 3, 5, 5), (4, 3, 1, 1), (4,)),
+    ),
     Case("max_pool2d", lambda L, x: _ops(L).max_pool2d(x, 2), ((2, 3, 6, 6),), "dist"),
     Case("max_pool2d_pad", lambda L, x: _ops(L).max_pool2d(x, 3, 2, 1), ((2, 3, 7, 6),), "dist"),
+    Case("max_pool2d_3x3_s2", lambda L, x: _ops(L).max_pool2d(x, 3, 2), ((2, 3, 7, 6),), "dist"),
+    Case("max_pool2d_2x2_s1", lambda L, x: _ops(L).max_pool2d(x, 2, 1), ((1, 2, 5, 4),), "dist"),
     Case(
         "max_pool2d_ceil",
         lambda L, x: _ops(L).max_pool2d(x, 3, 2, ceil_mode=True),
@@ -218,6 +246,8 @@ CASES = [
     ),
     Case("avg_pool2d", lambda L, x: _ops(L).avg_pool2d(x, 2), ((2, 3, 6, 6),)),
     Case("avg_pool2d_pad", lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1), ((2, 3, 7, 6),)),
+    Case("avg_pool2d_tiles_2x3", lambda L, x: _ops(L).avg_pool2d(x, (2, 3)), ((2, 3, 4, 6),)),
+    Case("avg_pool2d_leftover", lambda L, x: _ops(L).avg_pool2d(x, 2), ((1, 2, 5, 7),)),
     Case(
         "avg_pool2d_nopadcount",
         lambda L, x: _ops(L).avg_pool2d(x, 3, 2, 1, count_include_pad=False),

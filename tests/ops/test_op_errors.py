@@ -94,7 +94,7 @@ def test_pool_errors():
 
 
 def test_indexing_errors_name_the_shape():
-    with pytest.raises(IndexError, match=r"shape \[2, 3\]"):
+    with pytest.raises(IndexError, match=r"shape d2lmods\.Size\(\[2, 3\]\)"):
         torch.zeros(2, 3)[5]
     with pytest.raises(IndexError, match="must be long, int, byte or bool"):
         torch.zeros(3)[torch.tensor([0.0, 1.0])]

@@ -40,6 +40,19 @@ def test_forward_backward_and_grad_fn_match_torch(torch, case, dtype):
         assert ours.grad_fn.name() == type(theirs.grad_fn).__name__
 
 
+def test_embedding_padding_row_gets_no_gradient_as_in_torch(torch):
+    ids = np.array([[0, 2, 2], [3, 2, 1]])
+    table = np.random.default_rng(4).standard_normal((4, 3))
+    grads = []
+    for lib in (d2lmods, torch):
+        w = lib.tensor(table, requires_grad=True)
+        y = lib.nn.functional.embedding(lib.tensor(ids), w, padding_idx=-2)
+        (y * lib.tensor(np.arange(18.0).reshape(2, 3, 3))).sum().backward()
+        grads.append((w.grad.numpy(), y.grad_fn))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    assert grads[0][1].name() == type(grads[1][1]).__name__ == "EmbeddingBackward0"
+
+
 # ops whose float16 gradients are too coarse to compare elementwise in half precision
 _HALF_SKIP = {
     "pow_tensor",

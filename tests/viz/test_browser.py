@@ -3,7 +3,9 @@
 Runs ``explorer_demo.ipynb`` (a model with heads in a plain list), clicks the unregistered head in
 the SVG and checks the kernel saw it (an ipywidgets Label and a file written by a Python
 observer), then sets the selection from Python (a Button) and checks both views highlight it.
-Screenshot: ``build/screenshots/explorer.png``. Skips without chromium, playwright or jupyterlab.
+Screenshot: ``build/screenshots/explorer.png``. A second test switches JupyterLab to its dark
+theme and checks the explorer's text contrast (``build/screenshots/explorer-dark.png``). Skips
+without chromium, playwright or jupyterlab.
 """
 
 import json
@@ -117,7 +119,14 @@ def lab(tmp_path_factory):
                         "JupyterLab did not start:\n" + (base / "server.log").read_text()[-3000:]
                     )
                 time.sleep(0.3)
-        yield {"url": url, "token": token, "selection": selection_file, "log": base / "server.log"}
+        yield {
+            "url": url,
+            "token": token,
+            "selection": selection_file,
+            "log": base / "server.log",
+            "config": base / "config",
+            "root": root,
+        }
     finally:
         children = _descendants(proc.pid)  # kernels may run in their own sessions
         try:
@@ -297,3 +306,117 @@ def drive(page, lab, expect):
     expect(fallback.locator(".d2lm-detail")).to_contain_text("NOT registered (plain list 'heads')")
     fallback.screenshot(path=str(SHOTS / "explorer-no-dot.png"))
     page.screenshot(path=str(SHOTS / "explorer-lab.png"))
+
+
+# The WCAG contrast ratio between an element's text colour and the first opaque background
+# behind it (computed styles, so JupyterLab's theme variables are resolved).
+CONTRAST_JS = """
+(el) => {
+  const rgb = (s) => (s.match(/[0-9.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let bg = null;
+  for (let n = el; n && !bg; n = n.parentElement) {
+    const c = rgb(getComputedStyle(n).backgroundColor);
+    if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) bg = c;
+  }
+  bg = bg || [255, 255, 255];
+  const fg = rgb(getComputedStyle(el).color);
+  const [a, b] = [lum(fg) + 0.05, lum(bg) + 0.05];
+  return Math.max(a, b) / Math.min(a, b);
+}
+"""
+
+
+def test_explorer_is_readable_in_the_dark_theme(lab):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    settings = lab["config"] / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    theme = settings / "themes.jupyterlab-settings"
+    theme.write_text(json.dumps({"theme": "JupyterLab Dark"}))
+    errors = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                try:
+                    check_dark(page, lab)
+                except BaseException:
+                    page.screenshot(path=str(SHOTS / "explorer-dark-failure.png"))
+                    raise
+            finally:
+                browser.close()
+    finally:
+        theme.unlink()
+    assert errors == [], errors
+
+
+def check_dark(page, lab):
+    page.goto(f"{lab['url']}/lab/tree/explorer_demo.ipynb?reset&token={lab['token']}")
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=45_000)
+    assert page.evaluate("document.body.dataset.jpThemeLight") == "false"  # JupyterLab Dark
+    wait_for_connected_kernel(lab)
+    run_all_cells(page)
+    dismiss_news(page)
+    main = page.locator(".d2lm-explorer").first
+    main.locator(".d2lm-drawing g.node[id='heads[0]']").first.wait_for(timeout=45_000)
+    main.scroll_into_view_if_needed()
+    registered = main.locator(".d2lm-tree .d2lm-item.registered").first
+    assert registered.evaluate(CONTRAST_JS) >= 4.5  # readable body text (WCAG AA)
+    hidden = main.locator(".d2lm-tree .d2lm-item.unregistered").first
+    assert hidden.evaluate(CONTRAST_JS) >= 3
+    hidden.click()
+    detail = main.locator(".d2lm-detail h4")
+    detail.wait_for(timeout=15_000)
+    assert detail.evaluate(CONTRAST_JS) >= 4.5
+    assert main.locator(".d2lm-bar .d2lm-title").evaluate(CONTRAST_JS) >= 4.5
+    main.screenshot(path=str(SHOTS / "explorer-dark.png"))
+
+
+STORED_CELL = """\
+import warnings
+import d2lmods
+from d2lmods import nn
+from d2lmods.viz import explore
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+    net.extra = [nn.Linear(8, 2)]
+explore(net)
+"""
+
+
+def test_a_stored_explorer_output_says_what_it_is_before_it_runs(lab):
+    """A notebook saved with an explorer output, opened (untrusted, not run) in JupyterLab."""
+    import nbformat
+    from nbclient import NotebookClient
+    from playwright.sync_api import expect, sync_playwright
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(STORED_CELL))
+    NotebookClient(nb, timeout=120, store_widget_state=False).execute()
+    nbformat.write(nb, lab["root"] / "stored.ipynb")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(f"{lab['url']}/lab/tree/stored.ipynb?reset&token={lab['token']}")
+            output = page.locator(".jp-OutputArea-output").first
+            output.wait_for(timeout=45_000)
+            expect(output).to_contain_text("Model explorer of Sequential", timeout=15_000)
+            expect(output).to_contain_text("run the notebook in Jupyter")
+            text = output.inner_text()
+            assert "object at 0x" not in text and "Error displaying widget" not in text
+            assert "extra[0]: Linear" in text  # the tree of the static copy
+            image = output.locator("img.d2lm-drawing-image")  # kept by the sanitizer
+            assert image.evaluate("(img) => img.complete && img.naturalWidth") > 100
+            output.screenshot(path=str(SHOTS / "explorer-stored.png"))
+        finally:
+            browser.close()

@@ -210,3 +210,6 @@ def test_readme_figure_script_draws_the_unregistered_heads(tmp_path):
     assert "unregistered" in groups["heads[0]"].split() and "called" in groups["heads[0]"].split()
     assert "registered" in groups["encoder.0"].split()
     assert (tmp_path / "unregistered_heads.png").read_bytes()[:4] == b"\x89PNG"
+    diff_ids = svg_groups((tmp_path / "diff_heads.svg").read_text())
+    assert "unregistered" in diff_ids["buggy:heads[0]"].split()
+    assert "registered" in diff_ids["fixed:heads.0"].split()

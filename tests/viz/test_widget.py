@@ -1,6 +1,8 @@
 """The explorer widget's state, driven as the front end would (no browser: viz.md 2.3e)."""
 
+import base64
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -118,3 +120,38 @@ def test_front_end_module_is_shipped_and_parses():
         timeout=60,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_before_the_cell_runs_the_output_says_what_it_is():
+    """text/plain (an unrun notebook, a terminal) names the model and asks to run the cell."""
+    w = explore(build(M.PlainList))
+    data, _metadata = w._repr_mimebundle_()
+    plain = data["text/plain"]
+    assert plain.startswith("<ModelExplorer of PlainList: an interactive widget; run this cell")
+    assert "object at 0x" not in plain and "heads[0]: Linear" in plain
+    assert repr(w).startswith("<ModelExplorer of PlainList")
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_the_static_html_copy_holds_the_tree_the_drawing_and_the_fixes():
+    w = explore(build(M.PlainDict))
+    page = w._repr_mimebundle_()[0]["text/html"]
+    assert "static copy" in page and "<script" not in page
+    assert "<li data-path=\"blocks['enc']\">" in page
+    assert 'class="d2lm-item unregistered"' in page
+    assert "Fix:</b> <code>self.blocks = nn.ModuleDict(...)</code>" in page
+    if shutil.which("dot"):  # the drawing as an image: sanitizers keep it, scripts are none
+        [data] = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+        assert 'id="blocks[&#39;enc&#39;]"' in base64.b64decode(data).decode()
+
+
+def test_without_dot_the_static_copy_shows_the_text_tree(no_dot):
+    page = explore(build(M.PlainList))._repr_mimebundle_()[0]["text/html"]
+    assert "<svg" not in page and "install Graphviz" in page and "heads[0]: Linear" in page
+
+
+def test_a_failing_forward_still_gives_an_explorer():
+    w = explore(build(M.PlainList), input=d2lmods.randn(2, 5))
+    body = w.tree["modules"]["body"]
+    assert body["failed"].startswith("RuntimeError") and body["failed_inputs"] == "(2, 5)"
+    assert w.tree["error"] and "failed here" in w.text

@@ -106,7 +106,7 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
             plain_list = True
             v["registers_children"] = fail("plain_list", "MySequential has no registered children. Modules kept "
                                            "in a plain Python list are invisible to nn.Module: register each one "
-                                           "(e.g. with add_module or self._modules[...]).")
+                                           "with self.add_module(str(i), module) for each position i.")
         elif idx == list(range(N_MODULES)) and len(set(names)) == N_MODULES:
             if _state_dict_ok(P.get("state_dict"), names, I):
                 v["registers_children"] = ok("All children are registered, in the order they were given.")

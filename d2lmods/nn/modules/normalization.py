@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 
+from d2lmods.nn import _loop
 from d2lmods.nn import functional as F
 from d2lmods.nn import init
 from d2lmods.nn.lazy import LazyModuleMixin
@@ -77,10 +78,12 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         self._check_input_dim(input)
+        if self.training:
+            _loop.norm_called(self)   # one instance at two places mixes their statistics
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1
-            self.num_batches_tracked._version[0] += 1
+            self.num_batches_tracked._vcell[0] += 1
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked._data)
         if self.training:

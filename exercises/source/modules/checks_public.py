@@ -33,6 +33,7 @@ def _run(title, checks):
     __tracebackhide__ = True  # IPython shows the error, not this module's frames
     print(title)
     failures = []
+    noted = set()   # each warning once, even when several checks run into the same mistake
     for description, fn in checks:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -41,11 +42,14 @@ def _run(title, checks):
             except NotImplementedError:
                 problem = "not implemented yet (the cell still raises NotImplementedError)"
             except Exception as e:  # the student's code raised: show it as a message
-                problem = f"raised {type(e).__name__}: {e}"
+                problem = f"raised {type(e).__name__}: {_own_words(e)}"
         status = "ok" if not problem else "FAILED"
         print(f"  [{status}] {description}" + (f": {problem}" if problem else ""))
         for w in caught:
-            print(f"         note: {w.category.__name__}: {w.message}")
+            note = f"{w.category.__name__}: {w.message}"
+            if note not in noted:
+                noted.add(note)
+                print(f"         note: {note}")
         if problem:
             failures.append(f"{description}: {problem}")
     if failures:
@@ -54,6 +58,23 @@ def _run(title, checks):
         # raised from a one-line frame of its own, so the student reads the failures, not this file
         exec(_RAISE, {"error": error})
     print("All visible checks passed.")
+
+
+def _own_words(exc):
+    """The error's text without d2lmods' "(raised inside X.forward)" line: the check already
+    says which class it called."""
+    lines = [line for line in str(exc).splitlines() if not line.startswith("(raised inside ")]
+    return "\n".join(lines) or type(exc).__name__
+
+
+def _concat_hint(outputs, got=None):
+    """What a wrong concatenation looks like from outside, in the exercise's terms."""
+    shapes = " and ".join(str(tuple(o.shape)) for o in outputs)
+    rows = outputs[0].shape[0]
+    return (f"the branches give {shapes}: put them side by side along the feature dimension, "
+            f"torch.cat([...], dim=1), so the result keeps the batch of {rows} rows"
+            + (f" (got {got}, which stacks the batches on top of each other: dim=0)"
+               if got is not None and got[0] == rows * len(outputs) else ""))
 
 
 def _close(a, b):
@@ -106,13 +127,28 @@ def check_parallel_module(ParallelModule):
     a, b = nn.Linear(5, 3), nn.Linear(5, 2)
     X = torch.randn(4, 5)
 
+    def run():
+        """The output, or what went wrong when torch.cat could not join the branches."""
+        try:
+            return ParallelModule(a, b)(X), None
+        except RuntimeError as e:
+            if "Sizes of tensors must match" not in str(e):
+                raise
+            return None, f"torch.cat could not join the branch outputs: {_concat_hint([a(X), b(X)])}"
+
     def shape():
-        y = ParallelModule(a, b)(X)
+        y, problem = run()
+        if problem:
+            return problem
         if tuple(y.shape) != (4, 5):
-            return f"expected shape (4, 5) for a batch of 4 and branch outputs 3 + 2, got {tuple(y.shape)}"
+            return (f"expected shape (4, 5) for a batch of 4 and branch outputs 3 + 2, got "
+                    f"{tuple(y.shape)}; {_concat_hint([a(X), b(X)], tuple(y.shape))}")
 
     def values():
-        if not _close(ParallelModule(a, b)(X), torch.cat([a(X), b(X)], dim=1)):
+        y, problem = run()
+        if problem:
+            return problem
+        if not _close(y, torch.cat([a(X), b(X)], dim=1)):
             return "the output is not the branch outputs side by side"
 
     def registered():
@@ -123,7 +159,10 @@ def check_parallel_module(ParallelModule):
     def grads():
         for p in (a.weight, b.weight):
             p.grad = None
-        ParallelModule(a, b)(X).sum().backward()
+        y, problem = run()
+        if problem:
+            return problem
+        y.sum().backward()
         if a.weight.grad is None or b.weight.grad is None:
             return "after backward() a branch has no gradient"
 
