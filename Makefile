@@ -31,6 +31,7 @@ demo: setup
 	@echo "HTML copies of the chapter (they load nothing from the network): build/notebooks/"
 	$(PY) -m autograder demo build/demo-course
 	$(PY) -m autograder dashboard build/demo-course --assignment modules
+	$(PY) -m autograder dashboard build/demo-course --assignment custom --out build/dashboard-custom.html
 
 test: setup lint size test-unit test-notebooks test-exercises
 
@@ -53,8 +54,15 @@ test-notebooks: $(STAMP)
 test-exercises: $(STAMP)
 	$(PY) -m pytest --nbval-lax $(NBVAL) exercises/source/
 
+# The chapter is not an assignment: nbgrader's Validate button, menu and sidebar stay out of it
+# (its lab extension is disabled by a page config of this run only, its server extensions too).
+NBGRADER_OFF = $(foreach e,formgrader validate_assignment assignment_list course_list,\
+    --ServerApp.jpserver_extensions=nbgrader.server_extensions.$(e)=False)
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser $(ROOT_FLAG) --notebook-dir=notebooks
+	@mkdir -p build/lab-config/labconfig
+	@echo '{"disabledExtensions": {"@jupyter/nbgrader": true}}' > build/lab-config/labconfig/page_config.json
+	JUPYTER_CONFIG_DIR=$(CURDIR)/build/lab-config $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 \
+	    --no-browser $(ROOT_FLAG) --notebook-dir=notebooks $(NBGRADER_OFF)
 
 bench: setup
 	$(PY) -m bench.mlp

@@ -3,6 +3,8 @@
     python -m autograder grade exercises --assignment modules [--workers N] [--import subs.zip]
     python -m autograder demo build/demo-course
     python -m autograder dashboard build/demo-course --assignment modules [--out report.html]
+    python -m autograder clusters build/demo-course --assignment modules
+    python -m autograder similarity build/demo-course --assignment modules [--threshold 0.8]
 """
 from __future__ import annotations
 
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["dashboard"]:
         return cmd_dashboard(argv[1:])
+    if argv[:1] == ["similarity"]:
+        from .similarity import main as similarity_main
+        return similarity_main(argv[1:])
+    if argv[:1] == ["clusters"]:
+        from .clusters import main as clusters_main
+        return clusters_main(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("grade", help="grade every submission of an assignment")
@@ -77,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("dir")
     d.add_argument("--workers", type=int, default=None)
     sub.add_parser("dashboard", help="instructor dashboard (see: dashboard --help)")
+    sub.add_parser("similarity", help="pairs of near-identical submissions (see: similarity --help)")
+    sub.add_parser("clusters", help="wrong answers grouped, with ids to comment on (see: clusters --help)")
     a = ap.parse_args(argv)
     return {"grade": cmd_grade, "demo": cmd_demo}[a.cmd](a)
 

@@ -24,7 +24,7 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import notebook, parts, safeio
+from . import clusters, notebook, parts, safeio
 from .results import Flag, PartResult, SubmissionResult
 
 #: Use with ``fullmatch`` (see :func:`valid_student_id`): ``$`` would also match before a trailing
@@ -272,6 +272,7 @@ class Course:
         release = json.loads(self.release_notebook(result.assignment).read_text())
         sub = notebook.read_submission(job["notebook"])
         theirs = sub.by_id() if sub.cells and Flag.WRONG_ASSIGNMENT not in result.flags else {}
+        comments = clusters.read_comments(self.root, result.assignment)
         cells = []
         for cell in release["cells"]:
             cell = copy.deepcopy(cell)
@@ -286,7 +287,7 @@ class Course:
                 part = test_cell_part(gid) if gid and meta.get("grade") else None
                 if part and part in result.parts:
                     cell["outputs"] = [{"output_type": "stream", "name": "stdout",
-                                        "text": feedback_text(result.parts[part], result)}]
+                                        "text": feedback_text(result.parts[part], result, comments)}]
             cells.append(cell)
         release["cells"] = cells
         return release
@@ -372,7 +373,29 @@ class Course:
         return held()
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> dict:
-        return self.api().generate_feedback(assignment, student_id=student, force=True)
+        out = self.api().generate_feedback(assignment, student_id=student, force=True)
+        self._mark_pending_feedback(assignment, student)
+        return out
+
+    def _mark_pending_feedback(self, assignment: str, student: str | None) -> None:
+        """Feedback written before the hand grading says so ("not graded yet", not "0.0 / 2.0"),
+        and its test-cell outputs wrap instead of running off the page."""
+        from nbgrader.api import Gradebook
+        nb_name = self.notebook_name(assignment)
+        pending: dict[str, list[tuple[str, float]]] = {}
+        with warnings.catch_warnings(), Gradebook(self.db_url, self.course_id) as gb:
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            for sub in gb.find_assignment(assignment).submissions:
+                sid = sub.student.id
+                if student and sid != student:
+                    continue
+                nb = gb.find_submission_notebook(nb_name, assignment, sid)
+                pending[sid] = [(g.name, float(g.max_score)) for g in nb.grades
+                                if g.needs_manual_grade and g.cell.cell_type == "markdown"]
+        for sid, cells in pending.items():
+            path = self.root / self.feedback_rel(assignment, sid)
+            if path.is_file():
+                path.write_text(mark_pending(path.read_text(encoding="utf-8"), cells), encoding="utf-8")
 
     def write_grades_csv(self, assignment: str) -> Path:
         """``grades.csv``: one row per student with a results file for ``assignment``."""
@@ -383,13 +406,13 @@ class Course:
             except ValueError:
                 continue
             row = {"student": r.student or p.stem, "assignment": assignment}
-            for part in parts.PARTS:
+            for part in parts.parts_of(assignment):
                 row[part] = r.parts[part].score if part in r.parts else 0.0
             row.update(score=r.score, max_score=r.max_score, flags=" ".join(str(getattr(f, "value", f)) for f in r.flags))
             rows.append(row)
         out = self.root / "grades.csv"
         with open(out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["student", "assignment", *parts.PARTS, "score", "max_score", "flags"])
+            w = csv.DictWriter(f, fieldnames=["student", "assignment", *parts.parts_of(assignment), "score", "max_score", "flags"])
             w.writeheader()
             w.writerows(rows)
         return out
@@ -465,8 +488,9 @@ def _write_new(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def feedback_text(part: PartResult, result: SubmissionResult) -> str:
-    """What a student reads under a test cell: check names, points and messages, never inputs."""
+def feedback_text(part: PartResult, result: SubmissionResult, comments: dict[str, str] | None = None) -> str:
+    """What a student reads under a test cell: check names, points and messages, never inputs;
+    and the instructor's comment on the cluster of answers this one belongs to, if any."""
     lines = [f"Hidden checks for {parts.PARTS[part.part].TITLE}: {part.score:g} / {part.max_score:g} points"]
     if part.held:
         lines.append("Held for review: " + "; ".join(part.review) + ". This part scores 0 until an instructor "
@@ -477,9 +501,34 @@ def feedback_text(part: PartResult, result: SubmissionResult) -> str:
         lines.append(f"  [{mark}] {t.name} ({t.score:g}/{t.max_score:g})")
         if not t.passed:
             lines.append("         " + t.output.replace("\n", "\n         "))  # messages may have lines
+    note = (comments or {}).get(clusters.part_cluster(part) or "")
+    if note:
+        lines.append(f"Instructor's note: {note}")
     if Flag.TAMPERED_TESTS in result.flags:
         lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
     return "\n".join(lines) + "\n"
+
+
+WRAP_CSS = ("<style>div.output_subarea pre, div.output_text pre { white-space: pre-wrap; "
+            "word-break: break-word; }</style>")
+
+
+def mark_pending(html: str, cells: list[tuple[str, float]]) -> str:
+    """nbgrader's feedback page with the hand-graded cells still waiting shown as such."""
+    if WRAP_CSS not in html:
+        html = html.replace("</head>", WRAP_CSS + "\n</head>", 1)
+    for gid, points in cells:
+        g = re.escape(gid)
+        html = re.sub(rf'(<a href="#{g}">[^<]*</a>) \(Score: [0-9.]+ / [0-9.]+\)',
+                      rf"\1 (not graded yet, {points:g} points)", html)
+        html = re.sub(rf'(<a name="{g}"></a><div class="panel-heading">.*?<span class="pull-right">\s*)'
+                      r"Score: [0-9.]+ / [0-9.]+", rf"\1Not graded yet ({points:g} points)", html, count=1,
+                      flags=re.S)
+    if cells:
+        waiting = sum(p for _, p in cells)
+        html = re.sub(r"(\(Score: [0-9.]+ / [0-9.]+)\)</h4>",
+                      rf"\1; {waiting:g} points not graded yet)</h4>", html, count=1)
+    return html
 
 
 def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:

@@ -48,7 +48,7 @@ from .results import Flag, PartResult, Status, SubmissionResult
 from .scan import scan
 
 PROBE = Path(__file__).with_name("probe.py")
-PART_ORDER = list(parts.PARTS)
+PART_ORDER = parts.parts_of("modules")  # the default assignment's; a job's own come from parts.parts_of
 
 
 def _npz(arrays: dict) -> bytes:
@@ -273,7 +273,7 @@ class Grading:
 
     def stop(self) -> None:
         """End the chain: there is nothing to grade, every part is reported as without a solution."""
-        for part in PART_ORDER:
+        for part in parts.parts_of(self.result.assignment):
             self.result.parts[part] = parts.no_solution(part)
         self.stopped = True
 
@@ -281,7 +281,7 @@ class Grading:
 def _new_result(job: dict) -> SubmissionResult:
     extra = {"submission": {"sha256": job["sha256"], "timestamp": job.get("timestamp", "")}} if job.get("sha256") else {}
     return SubmissionResult(
-        student=job["student"], assignment=job.get("assignment", "modules"), max_score=parts.max_score(),
+        student=job["student"], assignment=job.get("assignment", "modules"), max_score=parts.max_score(job.get("assignment", "modules")),
         extra={"sandbox": sandbox.choose_kind(job.get("sandbox", "auto")), "grading_seconds": 0.0, "timings": {},
                "grader_version": __version__,
                "graded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra},
@@ -324,9 +324,10 @@ def compare_locked_cells(g: Grading) -> None:
 
 
 def take_solution_cells(g: Grading) -> None:
-    g.sources = notebook.solution_sources(g.submission, PART_ORDER)
-    rel = notebook.solution_sources(notebook.Submission(g.release), PART_ORDER)
-    if all(g.sources[p] is None or notebook.unchanged_stub(g.sources[p], rel[p]) for p in PART_ORDER):
+    order = parts.parts_of(g.result.assignment)
+    g.sources = notebook.solution_sources(g.submission, order)
+    rel = notebook.solution_sources(notebook.Submission(g.release), order)
+    if all(g.sources[p] is None or notebook.unchanged_stub(g.sources[p], rel[p]) for p in order):
         g.result.flag(Flag.NO_SOLUTION)
 
 
@@ -348,7 +349,7 @@ def grade_parts(g: Grading) -> None:
         from .runner import grade_parts_together
         return grade_parts_together(g)
     deadline = g.t0 + g.limits.notebook_seconds
-    for part in PART_ORDER:
+    for part in parts.parts_of(g.result.assignment):
         src = g.sources[part]
         left = deadline - time.perf_counter()
         limits = sandbox.Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
@@ -416,7 +417,7 @@ def _peak_rss_mb() -> dict:
 def crash_result(job: dict, why: str) -> SubmissionResult:
     """What a student gets when grading itself failed (a grader bug, a lost worker)."""
     result = _new_result(job)
-    for part in PART_ORDER:
+    for part in parts.parts_of(result.assignment):
         result.parts[part] = parts.not_run(part, Status.CRASH)
     result.flag(Flag.CRASH)
     result.extra["problem"] = why[:500]

@@ -70,6 +70,15 @@ class Category(StrEnum):
     DISK_LIMIT = "disk_limit"
     TIMEOUT = "timeout"
     HELD_FOR_REVIEW = "held_for_review"
+    # the "custom" assignment: custom layers, parameter management, file I/O
+    CENTERS_ROWS = "centers_rows"
+    HAS_PARAMETERS = "has_parameters"
+    WRONG_SHAPE = "wrong_shape"
+    RETURNS_COPY = "returns_copy"
+    NOT_TIED = "not_tied"
+    SAVES_MODULE = "saves_module"
+    NOT_LOADED = "not_loaded"
+    LEFT_IN_TRAINING = "left_in_training"
 
     @classmethod
     def parse(cls, value) -> Category | str | None:

@@ -84,6 +84,14 @@ CATEGORY_PHRASES = {
     "disk_limit": "wrote files until the disk limit stopped them",
     "timeout": "ran past the time limit",
     "held_for_review": "had a part held for review (the code reached for the grader)",
+    "centers_rows": "subtracted each row's mean instead of the mean of all elements",
+    "has_parameters": "gave a layer without parameters a Parameter",
+    "wrong_shape": "created parameters of the wrong shape (or transposed)",
+    "returns_copy": "returned a copy of the parameter (state_dict / .data) instead of the Parameter",
+    "not_tied": "made a copy of the shared layer instead of tying it",
+    "saves_module": "saved the module instead of its state_dict",
+    "not_loaded": "built a fresh model without loading the saved parameters",
+    "left_in_training": "left the loaded model in training mode",
 }
 CATEGORY_PHRASES = {Category(k): v for k, v in CATEGORY_PHRASES.items()}
 
@@ -314,6 +322,11 @@ class AssignmentData:
                 for label, who in students.items()]
         cats.sort(key=lambda c: (-c.students, c.label))
         return cats[:limit] if limit else cats
+
+    def clusters(self) -> list:
+        """Answer clusters of the graded submissions, with the instructor's comments."""
+        from ..clusters import find_clusters, read_comments
+        return find_clusters([s.result for s in self.graded], read_comments(self.course_dir, self.assignment))
 
     def flagged(self) -> list[StudentRecord]:
         """Submissions with any flag (tampering, timeouts, crashes, memory kills, ...)."""

@@ -19,7 +19,8 @@ from pathlib import Path
 from string import Template
 
 from . import charts
-from .data import FLAG_LABELS, AssignmentData, StudentRecord
+from ..results import Category
+from .data import CATEGORY_PHRASES, FLAG_LABELS, AssignmentData, StudentRecord, anonymise
 
 _TEMPLATE = Path(__file__).with_name("template.html")
 
@@ -65,6 +66,7 @@ def summary_view(data: AssignmentData, link_base: Path | None = None) -> str:
         ("awaiting manual grading", str(manual)),
         ("mean score", f"{_fmt(s['mean'])} / {_fmt(top)}" if s["mean"] is not None else "–"),
         ("median score", _fmt(s["median"])),
+        ("not graded yet", _pending(data)),
         ("flagged", str(len(data.flagged()))),
     ]
     html = '<div class="cards">' + "".join(
@@ -77,6 +79,15 @@ def summary_view(data: AssignmentData, link_base: Path | None = None) -> str:
     for w in data.warnings:
         html += f'<p class="warning">{escape(w)}</p>'
     return html
+
+
+def _pending(data: AssignmentData) -> str:
+    """Points of the hand-graded cells still waiting for a person (the mean counts them as 0)."""
+    pending = [sum(c.max_score for c in r.cells.values() if c.needs_manual_grade) for r in data.submitted]
+    pending = [p for p in pending if p]
+    if not pending:
+        return "–"
+    return f"+{_fmt(max(pending))} points for {len(pending)} student{'s' if len(pending) != 1 else ''}"
 
 
 def scores_view(data: AssignmentData, link_base: Path | None = None) -> str:
@@ -104,19 +115,27 @@ def checks_view(data: AssignmentData, link_base: Path | None = None) -> str:
     rows = []
     for c in stats:
         other = ", ".join(f"{k} {v}" for k, v in sorted(c.statuses.items()) if k != "passed")
-        rows.append([escape(c.part), escape(c.name), escape(c.visibility), str(c.passed), str(c.attempts),
+        # every check here is one of the grader's hidden checks; Gradescope's "visible" only means
+        # that the student sees its result in the feedback
+        rows.append([escape(c.part), escape(c.name), "hidden", str(c.passed), str(c.attempts),
                      f"{100 * c.pass_rate:.0f}%", escape(other)])
     attrs = [f'data-check="{escape(c.part)}/{escape(c.check)}"' for c in stats]
-    return out + _table(["part", "check", "visibility", "passed", "graded", "pass rate", "other outcomes"],
+    return out + _table(["part", "check", "kind", "passed", "graded", "pass rate", "other outcomes"],
                         rows, "checks", attrs)
 
 
 def failures_view(data: AssignmentData, link_base: Path | None = None, limit: int = 12) -> str:
-    cats = data.failure_categories(limit=limit)
-    if not cats:
+    from ..clusters import NON_ATTEMPTS
+    every = data.failure_categories()
+    if not every:
         return '<p class="empty">No failed checks among the graded submissions.</p>'
-    out = _img(charts.category_counts([c.phrase or c.label for c in cats], [c.students for c in cats]),
-               "Students per failure category")
+    # crashes, stubs and missing cells say nothing about misconceptions: listed apart, below
+    cats = [c for c in every if Category.parse(c.label) not in NON_ATTEMPTS][:limit]
+    apart = [c for c in every if Category.parse(c.label) in NON_ATTEMPTS]
+    out = "" if cats else '<p class="empty">No misconceptions among the failed checks.</p>'
+    if cats:
+        out += _img(charts.category_counts([c.phrase or c.label for c in cats], [c.students for c in cats]),
+                    "Students per failure category")
     items = []
     for c in cats:
         who = "student" if c.students == 1 else "students"
@@ -125,7 +144,53 @@ def failures_view(data: AssignmentData, link_base: Path | None = None, limit: in
         items.append(f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>{said}'
                      f'<div class="checks">checks: {escape(shown)}</div>'
                      + (f'<blockquote>{escape(c.example)}</blockquote>' if c.example else "") + "</li>")
-    return out + '<ol class="failures">' + "".join(items) + "</ol>"
+    out += '<ol class="failures">' + "".join(items) + "</ol>" if items else ""
+    if apart:
+        out += ('<h3>Not attempted, crashed or held</h3><ul class="non-attempts">'
+                + "".join(f'<li data-category="{escape(c.label)}">{c.students} '
+                          f'{"student" if c.students == 1 else "students"} {escape(c.phrase or c.label)}</li>'
+                          for c in apart) + "</ul>")
+    return out
+
+
+def clusters_view(data: AssignmentData, link_base: Path | None = None, limit: int = 30) -> str:
+    from ..clusters import comments_path
+    found = data.clusters()
+    if not found:
+        return '<p class="empty">No wrong answers to group.</p>'
+    items = []
+    for c in [c for c in found if not c.non_attempt][:limit]:
+        who = "student" if len(c.students) == 1 else "students"
+        phrase = CATEGORY_PHRASES.get(Category.parse(c.main_category)) or c.main_category
+        others = ", ".join(escape(s) for s in c.students[1:8]) + (" ..." if len(c.students) > 8 else "")
+        items.append(f'<li data-cluster="{escape(c.id)}"><strong>{len(c.students)} {who}: {escape(phrase)}</strong>'
+                     f' <span class="checks">({escape(c.part)}, -{_fmt(c.lost)} points, cluster '
+                     f'<code>{escape(c.id)}</code>)</span><div class="checks">representative: '
+                     f'<a href="#student-{escape(c.representative)}">{escape(c.representative)}</a>'
+                     + (f"; also {others}" if others else "") + "</div>"
+                     + f"<blockquote>{escape(anonymise(c.example, data._identities(), data.course_dir))}</blockquote>"
+                     + (f'<div class="comment">comment: {escape(c.comment)}</div>' if c.comment else "") + "</li>")
+    rest = sum(len(c.students) for c in found if c.non_attempt)
+    path = comments_path(data.course_dir, data.assignment)
+    return ('<ol class="failures">' + "".join(items) + "</ol>"
+            + (f"<p>Not attempted or crashed: {rest} part submissions (see Common mistakes).</p>" if rest else "")
+            + f'<p class="checks">To comment on a cluster, add <code>"&lt;cluster id&gt;": "&lt;comment&gt;"</code> to '
+            f"<code>{escape(str(path))}</code> and grade again: the comment reaches every member's feedback.</p>")
+
+
+def similarity_view(data: AssignmentData, link_base: Path | None = None, limit: int = 50) -> str:
+    from ..similarity import THRESHOLD, course_pairs
+    pairs = course_pairs(data.course_dir, data.assignment)
+    if not pairs:
+        return f'<p class="empty">No pair of submissions scores {THRESHOLD:g} or more.</p>'
+    rows = [[f'<a href="#student-{escape(p.a)}">{escape(p.a)}</a>', f'<a href="#student-{escape(p.b)}">{escape(p.b)}</a>',
+             _fmt(p.score), escape(", ".join(f"{k} {v:.2f}" for k, v in p.parts.items()))] for p in pairs[:limit]]
+    more = f"<p>... and {len(pairs) - limit} more pairs.</p>" if len(pairs) > limit else ""
+    return (f"<p>{len(pairs)} pairs whose solution cells are near-identical once names, formatting, comments and "
+            f"docstrings are set aside (winnowed fingerprints of the syntax tree; code from the release never "
+            f"counts). A score is a share of fingerprints in common, 1 = the same code.</p>"
+            + _table(["student", "student", "score", "per part"], rows, "similarity",
+                     [f'data-pair="{escape(p.a)}~{escape(p.b)}"' for p in pairs[:limit]]) + more)
 
 
 def flags_view(data: AssignmentData, link_base: Path | None = None) -> str:
@@ -231,6 +296,8 @@ VIEWS = [
     ("scores", "Score distribution", scores_view),
     ("checks", "Checks", checks_view),
     ("failures", "Common mistakes", failures_view),
+    ("clusters", "Answer clusters", clusters_view),
+    ("similarity", "Similar submissions", similarity_view),
     ("flags", "Flagged submissions", flags_view),
     ("students", "Students", students_view),
     ("timing", "Grading time", timing_view),

@@ -40,8 +40,9 @@ class Dashboard:
         students_box = W.VBox([self.student, self.student_detail, self.students_table])
         children = [self.panes[key] for key, _, _ in _TAB_VIEWS]
         titles = [title for _, title, _ in _TAB_VIEWS]
-        children.insert(5, students_box)
-        titles.insert(5, "Students")
+        at = [key for key, _, _ in render.VIEWS].index("students")  # where the page has it
+        children.insert(at, students_box)
+        titles.insert(at, "Students")
         self.tabs = W.Tab(children=children, titles=titles)
         style = W.HTML(f"<style>{_css()}</style>")
         self.widget = W.VBox([style, W.HBox([self.assignment, self.reload_button]), self.status, self.tabs])

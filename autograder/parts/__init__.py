@@ -2,14 +2,19 @@
 observes the student's objects) beside ``judge.py`` (runs outside: draws the secret inputs and
 judges the observations against a numpy reference).
 
+The parts of every assignment are in :data:`PARTS` (by part name); :data:`ASSIGNMENTS` says which
+parts, in which order, make up each assignment (``exercises/README.md``, "Writing a graded part").
+
 Each judge defines ``PART``, ``TITLE``, ``CHECKS`` (check id, student-facing name, points),
 ``make_inputs(rng)`` and ``judge(observations, inputs)`` (a
 :class:`~autograder.parts.common.Verdict` per check id).  :func:`score_part` turns one sandbox run
 into a :class:`~autograder.results.PartResult`.
 
     >>> from autograder.parts import PARTS, max_score
-    >>> list(PARTS), max_score()
+    >>> parts_of("modules"), max_score()
     (['my_sequential', 'parallel_module', 'factory'], 10.0)
+    >>> parts_of("custom"), max_score("custom")
+    (['custom_layers', 'tied_params', 'file_io'], 10.0)
 """
 from __future__ import annotations
 
@@ -18,12 +23,24 @@ from pathlib import Path
 from ..feedback_diff import STRUCTURE, as_text as diff_as_text, structure_diff
 from ..results import Category, PartResult, Status, TestResult
 from .common import Verdict, error_of, fail
+from .custom_layers import judge as custom_layers
 from .factory import judge as factory
+from .file_io import judge as file_io
 from .my_sequential import judge as my_sequential
 from .parallel_module import judge as parallel_module
+from .tied_params import judge as tied_params
 
 HERE = Path(__file__).parent
-PARTS = {m.PART: m for m in (my_sequential, parallel_module, factory)}
+#: assignment -> its parts' judges, in the notebook's order
+ASSIGNMENTS = {"modules": (my_sequential, parallel_module, factory),
+               "custom": (custom_layers, tied_params, file_io)}
+PARTS = {m.PART: m for judges in ASSIGNMENTS.values() for m in judges}
+DEFAULT_ASSIGNMENT = "modules"
+
+
+def parts_of(assignment: str | None = None) -> list[str]:
+    """The parts of ``assignment``, in order (an assignment this grader does not know has none)."""
+    return [m.PART for m in ASSIGNMENTS.get(assignment or DEFAULT_ASSIGNMENT, ())]
 
 
 def probe_source(part: str) -> bytes:
@@ -35,8 +52,8 @@ def part_points(part: str) -> float:
     return float(sum(p for _, _, p in PARTS[part].CHECKS))
 
 
-def max_score() -> float:
-    return float(sum(part_points(p) for p in PARTS))
+def max_score(assignment: str | None = None) -> float:
+    return float(sum(part_points(p) for p in parts_of(assignment)))
 
 
 def _tests(part: str, verdicts: dict[str, Verdict], outcome: Status | None = None) -> list[TestResult]:

@@ -12,7 +12,9 @@ hostile one by accident) of cell sections laid over the release notebook::
 
 Cells a sample does not mention get the reference solution from the source notebook, so each
 sample shows one mistake.  A first-line ``# base: release`` starts from the untouched release
-instead.  ``*.ipynb`` files here are used as they are (broken or foreign notebooks).
+instead.  ``*.ipynb`` files here are used as they are (broken or foreign notebooks).  The samples of
+the "modules" assignment are in this folder, those of any other assignment in a subfolder of its
+name (``custom/``).
 
     >>> data = build("plain_list", release_nb, source_nb)      # doctest: +SKIP
 """
@@ -29,9 +31,14 @@ HERE = Path(__file__).parent
 DIRECTIVE = re.compile(r"^# %% ?(.*)$")
 
 
-def names() -> list[str]:
-    """Every sample, by name (file stem)."""
-    return sorted({p.stem for p in HERE.iterdir() if p.suffix in (".cells", ".ipynb")})
+def folder(assignment: str = "modules") -> Path:
+    return HERE if assignment == "modules" else HERE / assignment
+
+
+def names(assignment: str = "modules") -> list[str]:
+    """Every sample of ``assignment``, by name (file stem)."""
+    d = folder(assignment)
+    return sorted({p.stem for p in d.iterdir() if p.suffix in (".cells", ".ipynb")}) if d.is_dir() else []
 
 
 def _sections(text: str) -> list[tuple[list[str], str]]:
@@ -49,12 +56,12 @@ def _sections(text: str) -> list[tuple[list[str], str]]:
     return out
 
 
-def build(name: str, release_nb: str | Path, source_nb: str | Path) -> bytes:
+def build(name: str, release_nb: str | Path, source_nb: str | Path, assignment: str = "modules") -> bytes:
     """The notebook bytes a student named ``name`` would submit."""
-    raw = HERE / f"{name}.ipynb"
+    raw = folder(assignment) / f"{name}.ipynb"
     if raw.exists():
         return raw.read_bytes()
-    text = (HERE / f"{name}.cells").read_text()
+    text = (folder(assignment) / f"{name}.cells").read_text()
     nb = json.loads(Path(release_nb).read_text())
     if not text.startswith("# base: release"):
         ref = notebook.read_notebook(Path(source_nb).read_bytes()).by_id()
@@ -87,9 +94,9 @@ def build(name: str, release_nb: str | Path, source_nb: str | Path) -> bytes:
     return json.dumps(nb, indent=1).encode()
 
 
-def description(name: str) -> str:
+def description(name: str, assignment: str = "modules") -> str:
     """The sample's first comment line (what it does)."""
-    p = HERE / f"{name}.cells"
+    p = folder(assignment) / f"{name}.cells"
     if not p.exists():
         return {"invalid_json": "not valid JSON", "empty": "an empty file",
                 "other_assignment": "a notebook from another assignment"}.get(name, name)

@@ -77,7 +77,9 @@ def test_ipython_syntax_becomes_python():
 
 def test_points_add_up():
     assert parts.max_score() == 10.0
-    assert [parts.part_points(p) for p in parts.PARTS] == [4.0, 3.0, 3.0]
+    assert [parts.part_points(p) for p in parts.parts_of("modules")] == [4.0, 3.0, 3.0]
+    assert parts.max_score("custom") == 10.0
+    assert [parts.part_points(p) for p in parts.parts_of("custom")] == [4.0, 3.0, 3.0]
 
 
 @pytest.mark.parametrize("status, category", [(Status.TIMEOUT, Category.TIMEOUT),

@@ -127,7 +127,7 @@ def test_scores_and_flags(graded, name):
     if name in NEEDS_ISOLATION and r["extra_data"]["sandbox"] != "bwrap":
         pytest.skip("bubblewrap is not usable here: the fallback cannot hide the file system")
     want, flags = EXPECTED[name]
-    got = tuple(r["parts"][p]["score"] for p in parts.PARTS)
+    got = tuple(r["parts"][p]["score"] for p in parts.parts_of("modules"))
     assert got == pytest.approx(want), [(t["check"], t["category"], t["output"]) for t in r["tests"]
                                          if t["status"] != "passed"]
     assert sorted(r["flags"]) == sorted(flags)
@@ -150,7 +150,7 @@ def test_results_files_follow_the_interface(graded):
         assert r["feedback"] == f"feedback/{name}/modules/modules.html"
         assert r["extra_data"]["sandbox"] in ("bwrap", "unsandboxed")
         assert {"grading_seconds", "timings", "grader_version", "graded_at"} <= set(r["extra_data"])
-        assert len(r["tests"]) == sum(len(m.CHECKS) for m in parts.PARTS.values())
+        assert len(r["tests"]) == sum(len(m.CHECKS) for m in map(parts.PARTS.get, parts.parts_of("modules")))
         for t in r["tests"]:
             assert t["status"] in ("passed", "failed")  # Gradescope's two; the outcome says more
             assert Status(t["outcome"]) and (t["outcome"] == "ok") == (t["status"] == "passed")
@@ -183,7 +183,7 @@ def test_grades_csv(graded):
     course, results = graded
     rows = list(csv.DictReader(open(course.root / "grades.csv")))
     assert [r["student"] for r in rows] == sorted(EXPECTED)
-    assert set(rows[0]) == {"student", "assignment", *parts.PARTS, "score", "max_score", "flags"}
+    assert set(rows[0]) == {"student", "assignment", *parts.parts_of("modules"), "score", "max_score", "flags"}
     by = {r["student"]: r for r in rows}
     assert float(by["seq_plain_list"]["my_sequential"]) == 1.5 and by["infinite_loop"]["flags"] == "timeout"
 
@@ -216,6 +216,10 @@ def test_nbgrader_export_and_feedback(graded):
     html = (course.root / "feedback" / "seq_plain_list" / "modules" / "modules.html").read_text()
     assert "Hidden checks for MySequential: 1.5 / 4 points" in html
     assert "plain Python list" in html
+    # written before the hand grading: it says so, and the hidden-check blocks wrap
+    assert "Written response</a> (not graded yet, 2 points)" in html and "Score: 0.0 / 2.0" not in html
+    assert "(Score: 7.5 / 12.0; 2 points not graded yet)</h4>" in html
+    assert "div.output_subarea pre, div.output_text pre { white-space: pre-wrap;" in html
 
 
 def test_release_has_no_hidden_tests_or_solutions(graded):
@@ -246,7 +250,7 @@ def test_test_cell_points_match_the_hidden_checks(graded):
     cells = json.loads(course.source_notebook("modules").read_text())["cells"]
     points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"].get("points")
               for c in cells if c["metadata"].get("nbgrader", {}).get("grade")}
-    for part in parts.PARTS:
+    for part in parts.parts_of("modules"):
         assert points[f"test_{part}_behaviour"] == parts.part_points(part)
     assert points["list_problems"] == 2   # the written answer, graded by hand
 

@@ -54,7 +54,8 @@ def test_cli_writes_a_self_contained_page_and_prints_its_path(course, tmp_path, 
     assert capsys.readouterr().out.strip() == str(out)
     page = _parse(out)
     assert page.external == []
-    assert page.sections == ["summary", "scores", "checks", "failures", "flags", "students", "timing"]
+    assert page.sections == ["summary", "scores", "checks", "failures", "clusters", "similarity", "flags",
+                             "students", "timing"]
     assert len(page.images) == 5 and all(i["src"].startswith("data:image/svg+xml;base64,") for i in page.images)
     assert all(i.get("alt") for i in page.images)
     assert page.rows["students"] == ["alice", "bob", "carol", "dan", "erin", "frank"]
@@ -85,7 +86,7 @@ def test_empty_course_renders_with_explanations(tmp_path, capsys):
     out = tmp_path / "dash.html"
     assert main([str(course), "--assignment", ASSIGNMENT, "--out", str(out)]) == 0
     page = _parse(out)
-    assert page.images == [] and len(page.sections) == 7
+    assert page.images == [] and len(page.sections) == 9
     text = out.read_text()
     assert "Nobody is enrolled" in text and "No graded submissions yet" in text
 

@@ -68,7 +68,7 @@ def test_voila_serves_the_live_dashboard(voila_url):
             page.wait_for_selector(".widget-tab", timeout=90_000)
             assert page.locator('.card[data-metric="students"] .value').inner_text() == "6"
             tabs = page.locator(".lm-TabBar-tab")
-            assert tabs.count() == 7
+            assert tabs.count() == 9
             tabs.filter(has_text="Checks").click()
             img = page.locator('img[alt="Pass rate per check"]')
             img.wait_for(state="visible", timeout=30_000)

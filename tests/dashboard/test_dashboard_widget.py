@@ -14,6 +14,7 @@ def test_tabs_hold_every_view_and_students_drill_down(course):
     dash = Dashboard(course, link_base=course)
     assert dash.assignment.value == ASSIGNMENT and dash.assignment.options == (ASSIGNMENT,)
     assert list(dash.tabs.titles) == ["Summary", "Score distribution", "Checks", "Common mistakes",
+                                      "Answer clusters", "Similar submissions",
                                       "Flagged submissions", "Students", "Grading time"]
     assert "data:image/svg+xml;base64," in dash.panes["scores"].value
     assert "kept modules in a plain Python list" in dash.panes["failures"].value

@@ -1,14 +1,16 @@
 """Visible checks for the "modules" assignment: run them from the notebook as often as you like.
 
 Each ``check_*`` function prints one line per check and raises ``AssertionError`` at the end if
-any failed.  Warnings raised while checking are printed as messages too (never to stderr), so
-they are easy to read and never count against you.  The grade comes from hidden checks, which ask
+any failed; the error's message lists what failed and why (nbgrader's Validate shows only that).
+Warnings raised while checking are printed as messages too (never to stderr), so they are easy
+to read and never count against you.  The grade comes from hidden checks, which ask
 the same questions on inputs you have not seen, plus a few more.
 
     >>> check_factory(my_factory, my_stack)      # doctest: +SKIP
     [ok] factory returns an nn.ModuleList with n modules
     ...
 """
+import linecache
 import warnings
 
 import numpy as np
@@ -17,10 +19,20 @@ import d2lmods as torch
 from d2lmods import nn
 
 
+class VisibleChecksFailed(AssertionError):
+    """Some visible checks failed; the message lists them."""
+
+
+_RAISE_LINE = "raise error from None  # what failed, and why:\n"
+_RAISE = compile(_RAISE_LINE, "<visible checks>", "exec")
+linecache.cache["<visible checks>"] = (len(_RAISE_LINE), None, [_RAISE_LINE], "<visible checks>")
+
+
 def _run(title, checks):
     """Run (description, function) pairs; print a report; raise if anything failed."""
+    __tracebackhide__ = True  # IPython shows the error, not this module's frames
     print(title)
-    failed = 0
+    failures = []
     noted = set()   # each warning once, even when several checks run into the same mistake
     for description, fn in checks:
         with warnings.catch_warnings(record=True) as caught:
@@ -32,15 +44,19 @@ def _run(title, checks):
             except Exception as e:  # the student's code raised: show it as a message
                 problem = f"raised {type(e).__name__}: {_own_words(e)}"
         status = "ok" if not problem else "FAILED"
-        failed += bool(problem)
         print(f"  [{status}] {description}" + (f": {problem}" if problem else ""))
         for w in caught:
             note = f"{w.category.__name__}: {w.message}"
             if note not in noted:
                 noted.add(note)
                 print(f"         note: {note}")
-    if failed:
-        raise AssertionError(f"{failed} of {len(checks)} visible checks failed (see the list above)")
+        if problem:
+            failures.append(f"{description}: {problem}")
+    if failures:
+        error = VisibleChecksFailed(f"{len(failures)} of {len(checks)} visible checks of {title} failed:\n"
+                                    + "\n".join(f"  - {f}" for f in failures))
+        # raised from a one-line frame of its own, so the student reads the failures, not this file
+        exec(_RAISE, {"error": error})
     print("All visible checks passed.")
 
 
@@ -67,6 +83,7 @@ def _close(a, b):
 
 
 def check_my_sequential(MySequential):
+    __tracebackhide__ = True
     torch.manual_seed(1)
     mods = [nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)]
     X = torch.randn(3, 4)
@@ -105,6 +122,7 @@ def check_my_sequential(MySequential):
 
 
 def check_parallel_module(ParallelModule):
+    __tracebackhide__ = True
     torch.manual_seed(2)
     a, b = nn.Linear(5, 3), nn.Linear(5, 2)
     X = torch.randn(4, 5)
@@ -154,6 +172,7 @@ def check_parallel_module(ParallelModule):
 
 
 def check_factory(factory, stack):
+    __tracebackhide__ = True
     torch.manual_seed(3)
 
     def modulelist():

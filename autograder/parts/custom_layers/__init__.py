@@ -1,0 +1,1 @@
+"""Part ``custom_layers``: ``probe.py`` runs in the sandbox, ``judge.py`` outside it."""
