@@ -5,6 +5,7 @@ import a folder/zip of notebooks, warm a numba cache once (trusted code only), g
 submission in worker processes, record each result as it comes back (one writer), then write the
 feedback HTML and ``grades.csv``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,7 +37,9 @@ def numba_cache(log=print) -> str:
     try:
         return safeio.own_private_dir(path)
     except OSError as e:
-        log(f"  ! not using the numba cache {path}: {e.strerror or e} -- warming a fresh private one")
+        log(
+            f"  ! not using the numba cache {path}: {e.strerror or e} -- warming a fresh private one"
+        )
         return tempfile.mkdtemp(prefix="d2lmods-grader-numba-")
 
 
@@ -56,14 +59,26 @@ def warm_numba_cache(reference: dict[str, str], cache: str) -> float:
             (job / "in").mkdir()
             (job / "out").mkdir()
             import numpy as np
+
             for name, data in pipeline.probe_files(part, source).items():
                 (job / "in" / name).write_bytes(data)
             inputs = parts.PARTS[part].make_inputs(np.random.default_rng(0))
-            subprocess.run([sys.executable, "-I", "-B", str(job / "in" / "probe.py"), str(job / "in"),
-                            str(job / "out"),
-                            os.path.dirname(sandbox.package_dir("d2lmods"))],
-                           input=pipeline.probe_stdin(part, inputs, os.urandom(32), -1),
-                           env=env, cwd=job, capture_output=True, timeout=600)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-I",
+                    "-B",
+                    str(job / "in" / "probe.py"),
+                    str(job / "in"),
+                    str(job / "out"),
+                    os.path.dirname(sandbox.package_dir("d2lmods")),
+                ],
+                input=pipeline.probe_stdin(part, inputs, os.urandom(32), -1),
+                env=env,
+                cwd=job,
+                capture_output=True,
+                timeout=600,
+            )
         finally:
             safeio.remove_tree(job)
     safeio.check_private_tree(cache)  # what the jobs will copy
@@ -75,18 +90,45 @@ def reference_solutions(course: Course, assignment: str) -> dict[str, str]:
     return {p: s for p, s in notebook.solution_sources(src, list(parts.PARTS)).items() if s}
 
 
-def make_jobs(course: Course, assignment: str, students=None, sandbox_kind="auto", limits=None,
-              numba_cache=None) -> list[dict]:
+def make_jobs(
+    course: Course,
+    assignment: str,
+    students=None,
+    sandbox_kind="auto",
+    limits=None,
+    numba_cache=None,
+) -> list[dict]:
     release = str(course.release_notebook(assignment))
-    return [{"student": sid, "assignment": assignment, "notebook": str(path), "release": release,
-             "timestamp": ts, "limits": dict(limits or {}), "sandbox": sandbox_kind,
-             "numba_cache": numba_cache, "feedback": course.feedback_rel(assignment, sid)}
-            for sid, path, ts in course.submitted(assignment, students)]
+    return [
+        {
+            "student": sid,
+            "assignment": assignment,
+            "notebook": str(path),
+            "release": release,
+            "timestamp": ts,
+            "limits": dict(limits or {}),
+            "sandbox": sandbox_kind,
+            "numba_cache": numba_cache,
+            "feedback": course.feedback_rel(assignment, sid),
+        }
+        for sid, path, ts in course.submitted(assignment, students)
+    ]
 
 
-def grade_course(course_dir, assignment="modules", workers=None, executor=None, students=None,
-                 import_from=None, sandbox_kind="auto", limits=None, feedback=True, log=print,
-                 progress=None, regrade=None) -> list:
+def grade_course(
+    course_dir,
+    assignment="modules",
+    workers=None,
+    executor=None,
+    students=None,
+    import_from=None,
+    sandbox_kind="auto",
+    limits=None,
+    feedback=True,
+    log=print,
+    progress=None,
+    regrade=None,
+) -> list:
     """Grade every submission of ``assignment`` in ``course_dir``; returns the results dicts.
 
     Submissions whose results file holds the same bytes and timestamp are not graded again (a
@@ -97,8 +139,10 @@ def grade_course(course_dir, assignment="modules", workers=None, executor=None, 
     course.ensure_generated(assignment)
     if import_from:
         ids = course.import_submissions(assignment, import_from, log=log)
-        log(f"imported {len(ids)} notebooks from {import_from}"
-            + (f"; {len(ids.problems())} not imported (see above)" if ids.problems() else ""))
+        log(
+            f"imported {len(ids)} notebooks from {import_from}"
+            + (f"; {len(ids.problems())} not imported (see above)" if ids.problems() else "")
+        )
     kind = sandbox.choose_kind(sandbox_kind)
     if sandbox.uses_numba():
         cache = numba_cache(log)
@@ -109,25 +153,41 @@ def grade_course(course_dir, assignment="modules", workers=None, executor=None, 
     every = make_jobs(course, assignment, students, kind, limits, cache)
     for sid, why in getattr(course, "rejected", []):
         log(f"  ! not graded: submitted/{sid!r}: {why}")
-    jobs = resume.pending(course, assignment, every, regrade=bool(students) if regrade is None else regrade)
+    jobs = resume.pending(
+        course, assignment, every, regrade=bool(students) if regrade is None else regrade
+    )
     skipped = f", {len(every) - len(jobs)} already graded" if len(jobs) < len(every) else ""
-    log(f"grading {len(jobs)} submissions of {assignment!r}{skipped} (sandbox: {kind}, {warm}, "
-        f"workers: {workers or (executor and 'executor') or os.cpu_count()})")
+    log(
+        f"grading {len(jobs)} submissions of {assignment!r}{skipped} (sandbox: {kind}, {warm}, "
+        f"workers: {workers or (executor and 'executor') or os.cpu_count()})"
+    )
     if progress is True:
         progress = Progress(len(jobs))
     try:
-        results = pipeline.grade_batch(course, assignment, jobs, executor=executor, workers=workers, log=log,
-                                       progress=progress or None)
+        results = pipeline.grade_batch(
+            course,
+            assignment,
+            jobs,
+            executor=executor,
+            workers=workers,
+            log=log,
+            progress=progress or None,
+        )
     except KeyboardInterrupt:
         log("\ninterrupted: every submission graded so far is recorded; the same command resumes")
         raise
     if feedback and results:
         out = course.generate_feedback(assignment)
         if not out.get("success"):
-            log("  ! nbgrader generate_feedback reported a problem:\n" + (out.get("error") or "")[-2000:])
+            log(
+                "  ! nbgrader generate_feedback reported a problem:\n"
+                + (out.get("error") or "")[-2000:]
+            )
     csv_path = course.write_grades_csv(assignment)
     dt = time.perf_counter() - t0
-    log(f"done: {len(results)} submissions in {dt:.1f}s "
-        f"({60 * len(results) / dt if dt else 0:.1f}/min); results in {course.root / 'results' / assignment}, "
-        f"{csv_path}")
+    log(
+        f"done: {len(results)} submissions in {dt:.1f}s "
+        f"({60 * len(results) / dt if dt else 0:.1f}/min); "
+        f"results in {course.root / 'results' / assignment}, {csv_path}"
+    )
     return results

@@ -9,6 +9,7 @@ generate_feedback`` work as usual, and the written answer is graded by hand in f
     >>> course = Course("build/demo-course")        # doctest: +SKIP
     >>> course.generate("modules")                   # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,7 +22,7 @@ import shutil
 import sys
 import warnings
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import clusters, notebook, parts, safeio
@@ -32,10 +33,18 @@ from .results import Flag, PartResult, SubmissionResult
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 MANUAL_CELL = "list_problems"
 #: Flags that mark the submission in formgrader (besides any part held for review).
-FLAGGED_IN_GRADEBOOK = frozenset({Flag.TAMPERED_TESTS, Flag.INVALID_NOTEBOOK, Flag.WRONG_ASSIGNMENT, Flag.CRASH,
-                                  Flag.NOT_RECORDED, Flag.DISK_LIMIT})
+FLAGGED_IN_GRADEBOOK = frozenset(
+    {
+        Flag.TAMPERED_TESTS,
+        Flag.INVALID_NOTEBOOK,
+        Flag.WRONG_ASSIGNMENT,
+        Flag.CRASH,
+        Flag.NOT_RECORDED,
+        Flag.DISK_LIMIT,
+    }
+)
 TIMESTAMP_BYTES = 256
-IMPORT_BYTES = 1 << 30   # all notebooks of one import, decompressed (held in memory)
+IMPORT_BYTES = 1 << 30  # all notebooks of one import, decompressed (held in memory)
 
 
 def valid_student_id(sid: str) -> bool:
@@ -56,8 +65,11 @@ class ImportReport(list):
 
     def problems(self) -> list[str]:
         out = [f"damaged {n!r}: {why}" for n, why in self.damaged]
-        out += [f"duplicate student {sid!r} in {', '.join(map(repr, names))}: not imported, every copy kept in "
-                f"{self.kept}" for sid, names in self.duplicates.items()]
+        out += [
+            f"duplicate student {sid!r} in {', '.join(map(repr, names))}: not imported, every copy kept in "
+            f"{self.kept}"
+            for sid, names in self.duplicates.items()
+        ]
         out += [f"skipped {n!r}: {why}" for n, why in self.skipped]
         return out
 
@@ -88,8 +100,10 @@ class Course:
         _ensure_tools_on_path()
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").exists():
-            raise FileNotFoundError(f"{self.root} is not an nbgrader course: nbgrader_config.py is missing "
-                                    "(point at the course folder, e.g. exercises/)")
+            raise FileNotFoundError(
+                f"{self.root} is not an nbgrader course: nbgrader_config.py is missing "
+                "(point at the course folder, e.g. exercises/)"
+            )
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         cfg.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
         self.config = cfg
@@ -112,6 +126,7 @@ class Course:
 
     def api(self):
         from nbgrader.apps import NbGraderAPI
+
         return NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
     # -- nbgrader steps --------------------------------------------------------------------------
@@ -119,10 +134,13 @@ class Course:
         """``nbgrader generate_assignment``: the release notebook and the gradebook entries."""
         out = self.api().generate_assignment(assignment, force=True, create=True)
         if not out.get("success"):
-            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{out.get('error') or out.get('log')}")
+            raise RuntimeError(
+                f"nbgrader generate_assignment {assignment} failed:\n{out.get('error') or out.get('log')}"
+            )
 
     def ensure_generated(self, assignment: str) -> None:
         from nbgrader.api import Gradebook, MissingEntry
+
         if self.release_notebook(assignment).exists():
             try:
                 with Gradebook(self.db_url, self.course_id) as gb:
@@ -132,7 +150,9 @@ class Course:
                 pass
         self.generate(assignment)
 
-    def submitted(self, assignment: str, students: list[str] | None = None) -> list[tuple[str, Path, str]]:
+    def submitted(
+        self, assignment: str, students: list[str] | None = None
+    ) -> list[tuple[str, Path, str]]:
         """(student, notebook path, timestamp) for each ``submitted/<student>/<assignment>/``.
 
         Folders whose name is not a valid student id, or that are symlinks, are skipped and listed
@@ -158,7 +178,9 @@ class Course:
             out.append((sid, path, read_timestamp(d / "timestamp.txt")))
         return out
 
-    def import_submissions(self, assignment: str, source: str | os.PathLike, log=print) -> ImportReport:
+    def import_submissions(
+        self, assignment: str, source: str | os.PathLike, log=print
+    ) -> ImportReport:
         """Copy ``<student>.ipynb`` files from a folder or a zip into ``submitted/`` (the way
         ``nbgrader zip_collect`` would); returns the student ids (an :class:`ImportReport`).
 
@@ -167,7 +189,7 @@ class Course:
         ``imports/<time>/`` and neither is graded until someone decides.  Every problem is logged."""
         src = Path(source)
         nb = self.notebook_name(assignment)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         stamp = now.strftime("%Y-%m-%d %H:%M:%S UTC")
         cap = notebook.MAX_BYTES
         found: dict[str, list[tuple[str, bytes]]] = {}
@@ -181,7 +203,9 @@ class Course:
                     if not name.endswith(".ipynb") or info.is_dir():
                         continue
                     if total > IMPORT_BYTES:  # many small members that each inflate to the cap
-                        skipped.append((info.filename, f"the import already holds {IMPORT_BYTES >> 20} MiB"))
+                        skipped.append(
+                            (info.filename, f"the import already holds {IMPORT_BYTES >> 20} MiB")
+                        )
                         continue
                     if info.file_size > cap:
                         damaged.append((info.filename, f"larger than {cap} bytes"))
@@ -207,12 +231,16 @@ class Course:
                 total += len(data)
                 found.setdefault(p.stem, []).append((p.name, data))
         else:
-            raise FileNotFoundError(f"--import expects a folder or a .zip of <student>.ipynb files: {src}")
+            raise FileNotFoundError(
+                f"--import expects a folder or a .zip of <student>.ipynb files: {src}"
+            )
         by_id: dict[str, list[tuple[str, bytes]]] = {}
         for stem, members in sorted(found.items()):
             sid = stem.removesuffix(f"_{assignment}")
             if not valid_student_id(sid):
-                skipped += [(n, "not a valid student id (letters, digits, _ . -)") for n, _ in members]
+                skipped += [
+                    (n, "not a valid student id (letters, digits, _ . -)") for n, _ in members
+                ]
                 continue
             by_id.setdefault(sid, []).extend(members)
         duplicates = {sid: [n for n, _ in m] for sid, m in by_id.items() if len(m) > 1}
@@ -280,14 +308,21 @@ class Course:
             meta = notebook.nbgrader_meta(cell)
             if gid and meta.get("solution") and gid in theirs:
                 cell["source"] = notebook.cell_source(theirs[gid])[:200_000]
-                if cell.get("cell_type") != "code":  # rendered as HTML in formgrader and the feedback
+                if (
+                    cell.get("cell_type") != "code"
+                ):  # rendered as HTML in formgrader and the feedback
                     cell["source"] = safe_markdown(cell["source"])
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
                 part = test_cell_part(gid) if gid and meta.get("grade") else None
                 if part and part in result.parts:
-                    cell["outputs"] = [{"output_type": "stream", "name": "stdout",
-                                        "text": feedback_text(result.parts[part], result, comments)}]
+                    cell["outputs"] = [
+                        {
+                            "output_type": "stream",
+                            "name": "stdout",
+                            "text": feedback_text(result.parts[part], result, comments),
+                        }
+                    ]
             cells.append(cell)
         release["cells"] = cells
         return release
@@ -301,11 +336,12 @@ class Course:
         for f in (self.root / "release" / result.assignment).iterdir():
             if f.is_file() and f.suffix != ".ipynb":
                 shutil.copy2(f, d / f.name)
-        ts = job.get("timestamp") or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        ts = job.get("timestamp") or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         (d / "timestamp.txt").write_text(ts + "\n")
 
     def _write_gradebook(self, result: SubmissionResult, job: dict) -> None:
         from nbgrader.api import Gradebook
+
         student, assignment = result.student, result.assignment
         nb_name = self.notebook_name(assignment)
         kwargs = {}
@@ -327,8 +363,11 @@ class Course:
                     p = result.parts.get(part)
                     grade.auto_score = min(float(p.score if p else 0.0), float(cell.max_score))
                     # a part held for review waits for a person, who enters the score in formgrader
-                    grade.needs_manual_grade = grade.manual_score is None if (p and p.held) else \
-                        grade.manual_score is not None
+                    grade.needs_manual_grade = (
+                        grade.manual_score is None
+                        if (p and p.held)
+                        else grade.manual_score is not None
+                    )
                 else:  # the written answer (and any other manual cell): graded by a person
                     grade.auto_score = None
                     grade.needs_manual_grade = grade.manual_score is None
@@ -336,12 +375,15 @@ class Course:
                 comment = gb.find_comment(cell.name, nb_name, assignment, student)
                 comment.auto_comment = "No response." if Flag.NO_SOLUTION in result.flags else None
             subnb = gb.find_submission_notebook(nb_name, assignment, student)
-            subnb.flagged = bool(set(result.flags) & FLAGGED_IN_GRADEBOOK) or bool(result.held_parts)
+            subnb.flagged = bool(set(result.flags) & FLAGGED_IN_GRADEBOOK) or bool(
+                result.held_parts
+            )
             gb.db.commit()
 
     def _gradebook(self, Gradebook):
         """The batch's open gradebook (see :meth:`gradebook_open`), else a fresh one for this write."""
         import contextlib
+
         held = getattr(self, "_open_gradebook", None)
         if held is None:
             return Gradebook(self.db_url, self.course_id)
@@ -353,6 +395,7 @@ class Course:
             except BaseException:
                 held.db.rollback()  # the next student's write starts from a clean session
                 raise
+
         return reuse()
 
     def gradebook_open(self):
@@ -370,6 +413,7 @@ class Course:
                     yield gb
                 finally:
                     self._open_gradebook = None
+
         return held()
 
     def generate_feedback(self, assignment: str, student: str | None = None) -> dict:
@@ -381,6 +425,7 @@ class Course:
         """Feedback written before the hand grading says so ("not graded yet", not "0.0 / 2.0"),
         and its test-cell outputs wrap instead of running off the page."""
         from nbgrader.api import Gradebook
+
         nb_name = self.notebook_name(assignment)
         pending: dict[str, list[tuple[str, float]]] = {}
         with warnings.catch_warnings(), Gradebook(self.db_url, self.course_id) as gb:
@@ -390,12 +435,17 @@ class Course:
                 if student and sid != student:
                     continue
                 nb = gb.find_submission_notebook(nb_name, assignment, sid)
-                pending[sid] = [(g.name, float(g.max_score)) for g in nb.grades
-                                if g.needs_manual_grade and g.cell.cell_type == "markdown"]
+                pending[sid] = [
+                    (g.name, float(g.max_score))
+                    for g in nb.grades
+                    if g.needs_manual_grade and g.cell.cell_type == "markdown"
+                ]
         for sid, cells in pending.items():
             path = self.root / self.feedback_rel(assignment, sid)
             if path.is_file():
-                path.write_text(mark_pending(path.read_text(encoding="utf-8"), cells), encoding="utf-8")
+                path.write_text(
+                    mark_pending(path.read_text(encoding="utf-8"), cells), encoding="utf-8"
+                )
 
     def write_grades_csv(self, assignment: str) -> Path:
         """``grades.csv``: one row per student with a results file for ``assignment``."""
@@ -408,11 +458,25 @@ class Course:
             row = {"student": r.student or p.stem, "assignment": assignment}
             for part in parts.parts_of(assignment):
                 row[part] = r.parts[part].score if part in r.parts else 0.0
-            row.update(score=r.score, max_score=r.max_score, flags=" ".join(str(getattr(f, "value", f)) for f in r.flags))
+            row.update(
+                score=r.score,
+                max_score=r.max_score,
+                flags=" ".join(str(getattr(f, "value", f)) for f in r.flags),
+            )
             rows.append(row)
         out = self.root / "grades.csv"
         with open(out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["student", "assignment", *parts.parts_of(assignment), "score", "max_score", "flags"])
+            w = csv.DictWriter(
+                f,
+                fieldnames=[
+                    "student",
+                    "assignment",
+                    *parts.parts_of(assignment),
+                    "score",
+                    "max_score",
+                    "flags",
+                ],
+            )
             w.writeheader()
             w.writerows(rows)
         return out
@@ -429,10 +493,13 @@ def safe_markdown(source: str) -> str:
     of the feedback cannot rebuild a link from text the sanitizer kept."""
     import nh3
     from nbconvert.filters.markdown import markdown2html
+
     try:
         html = markdown2html(source[:MARKDOWN_CHARS])
     except Exception:  # whatever the renderer chokes on is shown as text
-        html = "<pre>" + source[:MARKDOWN_CHARS].replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        html = (
+            "<pre>" + source[:MARKDOWN_CHARS].replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        )
     clean = nh3.clean(html, url_schemes={"http", "https", "mailto"})
     return clean.replace("[", "&#91;").replace("]", "&#93;")
 
@@ -445,7 +512,7 @@ def json_safe(value, depth: int = 0):
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int):
-        return value if -2**63 <= value < 2**63 else None
+        return value if -(2**63) <= value < 2**63 else None
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -488,29 +555,43 @@ def _write_new(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def feedback_text(part: PartResult, result: SubmissionResult, comments: dict[str, str] | None = None) -> str:
+def feedback_text(
+    part: PartResult, result: SubmissionResult, comments: dict[str, str] | None = None
+) -> str:
     """What a student reads under a test cell: check names, points and messages, never inputs;
     and the instructor's comment on the cluster of answers this one belongs to, if any."""
-    lines = [f"Hidden checks for {parts.PARTS[part.part].TITLE}: {part.score:g} / {part.max_score:g} points"]
+    lines = [
+        f"Hidden checks for {parts.PARTS[part.part].TITLE}: {part.score:g} / {part.max_score:g} points"
+    ]
     if part.held:
-        lines.append("Held for review: " + "; ".join(part.review) + ". This part scores 0 until an instructor "
-                     "has looked at it.")
+        lines.append(
+            "Held for review: "
+            + "; ".join(part.review)
+            + ". This part scores 0 until an instructor "
+            "has looked at it."
+        )
         return "\n".join(lines) + "\n"
     for t in part.tests:
         mark = "PASS" if t.passed else "FAIL"
         lines.append(f"  [{mark}] {t.name} ({t.score:g}/{t.max_score:g})")
         if not t.passed:
-            lines.append("         " + t.output.replace("\n", "\n         "))  # messages may have lines
+            lines.append(
+                "         " + t.output.replace("\n", "\n         ")
+            )  # messages may have lines
     note = (comments or {}).get(clusters.part_cluster(part) or "")
     if note:
         lines.append(f"Instructor's note: {note}")
     if Flag.TAMPERED_TESTS in result.flags:
-        lines.append("Note: test cells in your notebook were changed or removed; the original tests were used.")
+        lines.append(
+            "Note: test cells in your notebook were changed or removed; the original tests were used."
+        )
     return "\n".join(lines) + "\n"
 
 
-WRAP_CSS = ("<style>div.output_subarea pre, div.output_text pre { white-space: pre-wrap; "
-            "word-break: break-word; }</style>")
+WRAP_CSS = (
+    "<style>div.output_subarea pre, div.output_text pre { white-space: pre-wrap; "
+    "word-break: break-word; }</style>"
+)
 
 
 def mark_pending(html: str, cells: list[tuple[str, float]]) -> str:
@@ -519,15 +600,27 @@ def mark_pending(html: str, cells: list[tuple[str, float]]) -> str:
         html = html.replace("</head>", WRAP_CSS + "\n</head>", 1)
     for gid, points in cells:
         g = re.escape(gid)
-        html = re.sub(rf'(<a href="#{g}">[^<]*</a>) \(Score: [0-9.]+ / [0-9.]+\)',
-                      rf"\1 (not graded yet, {points:g} points)", html)
-        html = re.sub(rf'(<a name="{g}"></a><div class="panel-heading">.*?<span class="pull-right">\s*)'
-                      r"Score: [0-9.]+ / [0-9.]+", rf"\1Not graded yet ({points:g} points)", html, count=1,
-                      flags=re.S)
+        html = re.sub(
+            rf'(<a href="#{g}">[^<]*</a>) \(Score: [0-9.]+ / [0-9.]+\)',
+            rf"\1 (not graded yet, {points:g} points)",
+            html,
+        )
+        html = re.sub(
+            rf'(<a name="{g}"></a><div class="panel-heading">.*?<span class="pull-right">\s*)'
+            r"Score: [0-9.]+ / [0-9.]+",
+            rf"\1Not graded yet ({points:g} points)",
+            html,
+            count=1,
+            flags=re.S,
+        )
     if cells:
         waiting = sum(p for _, p in cells)
-        html = re.sub(r"(\(Score: [0-9.]+ / [0-9.]+)\)</h4>",
-                      rf"\1; {waiting:g} points not graded yet)</h4>", html, count=1)
+        html = re.sub(
+            r"(\(Score: [0-9.]+ / [0-9.]+)\)</h4>",
+            rf"\1; {waiting:g} points not graded yet)</h4>",
+            html,
+            count=1,
+        )
     return html
 
 
@@ -538,8 +631,11 @@ def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     shutil.copy2(src / "nbgrader_config.py", dst / "nbgrader_config.py")
     if (dst / "source").exists():
         shutil.rmtree(dst / "source")
-    shutil.copytree(src / "source", dst / "source",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        src / "source",
+        dst / "source",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     return dst
 
 
@@ -557,6 +653,6 @@ def sqlalchemy_url(db_url: str) -> str:
             import importlib.util
 
             if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
-                return "postgresql+psycopg2://" + db_url[len(bare):]
-            return "postgresql://" + db_url[len(bare):]
+                return "postgresql+psycopg2://" + db_url[len(bare) :]
+            return "postgresql://" + db_url[len(bare) :]
     return db_url

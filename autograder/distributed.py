@@ -22,6 +22,7 @@ so ``autograder.pipeline`` imports there) and ``bwrap`` for the sandbox.
 ...     ex.submit(pow, 2, 10).result()
 1024
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -86,14 +87,20 @@ class DaskExecutor:
                 outer.set_result(fut.result())
                 return
             if fut.status == "cancelled":
-                outer.set_exception(concurrent.futures.CancelledError(f"task {fut.key} was cancelled"))
+                outer.set_exception(
+                    concurrent.futures.CancelledError(f"task {fut.key} was cancelled")
+                )
                 return
             exc = fut.exception()
             if isinstance(exc, KilledWorker) and attempt < self.max_retries and not self._closed:
                 with self._lock:
                     self.retries += 1
-                log.warning("worker died while running %s; submitting it again (attempt %d of %d)",
-                            fut.key, attempt + 2, self.max_retries + 1)
+                log.warning(
+                    "worker died while running %s; submitting it again (attempt %d of %d)",
+                    fut.key,
+                    attempt + 2,
+                    self.max_retries + 1,
+                )
                 self._launch(outer, fn, args, attempt + 1)
                 return
             outer.set_exception(exc)
@@ -125,8 +132,13 @@ class DaskExecutor:
         return False
 
 
-def make_executor(address: str | None, workers: int | None = None, *, max_retries: int = DEFAULT_RETRIES,
-                  timeout: float = 30.0):
+def make_executor(
+    address: str | None,
+    workers: int | None = None,
+    *,
+    max_retries: int = DEFAULT_RETRIES,
+    timeout: float = 30.0,
+):
     """An executor for grading jobs: a Dask cluster at ``address``, else a local process pool.
 
     ``address`` is the scheduler's address, e.g. ``tcp://10.0.0.5:8786``; ``None``
@@ -136,10 +148,14 @@ def make_executor(address: str | None, workers: int | None = None, *, max_retrie
     """
     if address is None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a parent holding DB connections
-        return concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx)
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count() or 1, mp_context=ctx
+        )
     if "://" not in address:
-        raise ValueError(f"--dask-scheduler {address!r} has no protocol; write it as tcp://HOST:PORT "
-                         "(the address `dask scheduler` prints when it starts)")
+        raise ValueError(
+            f"--dask-scheduler {address!r} has no protocol; write it as tcp://HOST:PORT "
+            "(the address `dask scheduler` prints when it starts)"
+        )
     from distributed import Client
 
     try:

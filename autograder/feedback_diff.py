@@ -18,22 +18,33 @@ hold a forged, huge and malformed tree to that).
 This is the one trusted module that imports ``d2lmods`` (the viewer), and it hands it nothing but
 the bounded dicts built here (``ModelTree.from_json`` bounds them once more).
 """
+
 from __future__ import annotations
 
 import html
 
 MAX_MODULES = 64
 MAX_TEXT = 80
-HEADER = "Your model's registered tree next to what the check expected (module names and classes only):"
+HEADER = (
+    "Your model's registered tree next to what the check expected (module names and classes only):"
+)
 NAMES = ("the check", "your model")
 
 #: part -> (structure check, root class, (class, its own children) of input module k (the last one
 #: repeats), whether the input modules may sit inside a registered container of the student's)
 STRUCTURE = {
-    "my_sequential": ("registers_children", "MySequential",
-                      [("Linear", {}), ("Tag", {}), ("ReLU", {}), ("Linear", {}), ("Tag", {})], False),
-    "parallel_module": ("registers_branches", "ParallelModule",
-                        [("Branch", {"lin": "Linear"})], True),
+    "my_sequential": (
+        "registers_children",
+        "MySequential",
+        [("Linear", {}), ("Tag", {}), ("ReLU", {}), ("Linear", {}), ("Tag", {})],
+        False,
+    ),
+    "parallel_module": (
+        "registers_branches",
+        "ParallelModule",
+        [("Branch", {"lin": "Linear"})],
+        True,
+    ),
 }
 
 
@@ -45,7 +56,13 @@ def _text(value) -> str:
 
 def _entry(path: str, class_name: str, parent: str | None) -> dict:
     name = path.rsplit(".", 1)[-1] if path else ""
-    return {"path": path, "name": name, "class_name": class_name, "status": "registered", "parent": parent}
+    return {
+        "path": path,
+        "name": name,
+        "class_name": class_name,
+        "status": "registered",
+        "parent": parent,
+    }
 
 
 def _parent(path: str, modules: dict) -> str | None:
@@ -107,7 +124,11 @@ def _tree_of(part: str, obs: dict):
         return obs.get("tree"), len(STRUCTURE[part][2])
     from .parts.parallel_module.judge import CASES
 
-    for case, (_, _, outs) in CASES.items():  # the judge reads registration from the first case that ran
+    for case, (
+        _,
+        _,
+        outs,
+    ) in CASES.items():  # the judge reads registration from the first case that ran
         run = obs.get(f"case_{case}")
         if type(run) is dict and "error" not in run:
             return run.get("tree"), len(outs)
@@ -133,13 +154,19 @@ def structure_diff(part: str, obs) -> list[str] | None:
         lines = [c.text for c in d.changes[:MAX_MODULES]]
         if not lines:
             return None
-        shown = [f"{NAMES[0]}: {root} with children " + ", ".join(
-            p for p in expected["modules"] if p and "." not in p)]
+        shown = [
+            f"{NAMES[0]}: {root} with children "
+            + ", ".join(p for p in expected["modules"] if p and "." not in p)
+        ]
         kids = [p for p in theirs["modules"] if p and "." not in p]
-        shown.append(f"{NAMES[1]}: {root} with " + ("children " + ", ".join(kids[:16]) if kids else
-                                                    "no registered children"))
+        shown.append(
+            f"{NAMES[1]}: {root} with "
+            + ("children " + ", ".join(kids[:16]) if kids else "no registered children")
+        )
         return shown + lines
-    except Exception:  # feedback only: a tree we cannot read shows nothing rather than failing the part
+    except (
+        Exception
+    ):  # feedback only: a tree we cannot read shows nothing rather than failing the part
         return None
 
 

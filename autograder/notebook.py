@@ -7,6 +7,7 @@ release notebook the instructor generated.
     >>> sub.flags
     ['empty']
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from . import safeio
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_CELLS = 2_000        # a notebook of this course has ~40
+MAX_CELLS = 2_000  # a notebook of this course has ~40
 # nesting is bounded by json's use of the recursion limit (RecursionError -> invalid_notebook)
 STUB_MARK = "raise NotImplementedError()"
 
@@ -42,6 +43,7 @@ def grade_id(cell: dict) -> str | None:
 @dataclass
 class Submission:
     """A parsed notebook: ``cells`` (dicts) or None when unreadable, and what was wrong with it."""
+
     cells: list | None
     flags: list = field(default_factory=list)
     problem: str = ""
@@ -65,7 +67,9 @@ def read_submission(path: str | os.PathLike) -> Submission:
     except safeio.UnsafeFile as e:
         return Submission(None, ["invalid_notebook"], f"not read: {e.strerror}")
     except OSError as e:
-        return Submission(None, ["invalid_notebook"], f"cannot read the notebook: {type(e).__name__}")
+        return Submission(
+            None, ["invalid_notebook"], f"cannot read the notebook: {type(e).__name__}"
+        )
     return read_notebook(data)
 
 
@@ -104,8 +108,11 @@ def tampering(sub: Submission, release_cells: list[dict]) -> list[str]:
     re-pointed or reordered test cells.  An empty list means untouched."""
     found = []
     cells = sub.by_id()
-    locked = [c for c in release_cells if nbgrader_meta(c).get("locked") and grade_id(c)
-              and not nbgrader_meta(c).get("solution")]
+    locked = [
+        c
+        for c in release_cells
+        if nbgrader_meta(c).get("locked") and grade_id(c) and not nbgrader_meta(c).get("solution")
+    ]
     for rc in locked:
         gid = grade_id(rc)
         c = cells.get(gid)
@@ -137,7 +144,11 @@ def is_other_assignment(sub: Submission, release_cells: list[dict]) -> bool:
 
 
 def unchanged_stub(source: str | None, release_source: str | None) -> bool:
-    return source is not None and release_source is not None and source.strip() == release_source.strip()
+    return (
+        source is not None
+        and release_source is not None
+        and source.strip() == release_source.strip()
+    )
 
 
 def to_python(source: str) -> str:
@@ -146,6 +157,7 @@ def to_python(source: str) -> str:
     No limits: for trusted sources.  A student's cells go through :func:`to_python_sandboxed`."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
+
         return TransformerManager().transform_cell(source)
     except Exception:  # unparsable cells stay as they are; the probe reports the SyntaxError
         return source
@@ -154,16 +166,24 @@ def to_python(source: str) -> str:
 TRANSFORM_JOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "transform_job.py")
 
 
-def to_python_sandboxed(sources: dict[str, str], limits=None, kind: str = "auto") -> tuple[dict[str, str], str]:
+def to_python_sandboxed(
+    sources: dict[str, str], limits=None, kind: str = "auto"
+) -> tuple[dict[str, str], str]:
     """:func:`to_python` of each source, run in the sandbox under ``limits`` (CPU, wall clock,
     memory); returns (the transformed sources, the sandbox status).  A source the transform could
     not finish is returned unchanged (the probe then reports its SyntaxError, if any)."""
     from . import sandbox
+
     if not sources:
         return {}, "ok"
     limits = limits or sandbox.Limits()
-    limits = sandbox.Limits.from_dict({**limits.to_dict(), "part_seconds": min(limits.part_seconds, 60.0),
-                                       "output_kb": 3 * (MAX_BYTES >> 10)})
+    limits = sandbox.Limits.from_dict(
+        {
+            **limits.to_dict(),
+            "part_seconds": min(limits.part_seconds, 60.0),
+            "output_kb": 3 * (MAX_BYTES >> 10),
+        }
+    )
     with open(TRANSFORM_JOB, "rb") as f:
         script = f.read()
     files = {"transform_job.py": script, "cells.json": json.dumps(sources).encode("utf-8")}
@@ -174,4 +194,6 @@ def to_python_sandboxed(sources: dict[str, str], limits=None, kind: str = "auto"
         for k in sources:
             if isinstance(got.get(k), str):
                 out[k] = got[k]
-    return out, res.status if isinstance(got, dict) else (res.status if res.status != "ok" else "crash")
+    return out, res.status if isinstance(got, dict) else (
+        res.status if res.status != "ok" else "crash"
+    )

@@ -21,11 +21,13 @@ process pool, a Dask client) can run it::
     >>> result.score, result.max_score          # doctest: +SKIP
     (10.0, 10.0)
 
-The parts of a submission run in one sandbox (:mod:`autograder.sandbox`), a forked process each
-(:mod:`autograder.runner`): an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every run and reach the sandbox on
-stdin after the student's cell has been imported; the observations come back on a pipe, signed
-with a per-run key (see ``autograder/README.md``, "Threat model").
+Each part of a submission runs in a sandbox of its own (:mod:`autograder.sandbox`; a job's
+``"runner": "fork"`` runs them in one sandbox, a forked process each, :mod:`autograder.runner`):
+an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every
+run and reach the sandbox on stdin after the student's cell has been imported; the observations
+come back on a pipe, signed with a per-run key (see ``autograder/README.md``, "Threat model").
 """
+
 from __future__ import annotations
 
 import hmac
@@ -38,7 +40,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,9 @@ from .results import Flag, PartResult, Status, SubmissionResult
 from .scan import scan
 
 PROBE = Path(__file__).with_name("probe.py")
-PART_ORDER = parts.parts_of("modules")  # the default assignment's; a job's own come from parts.parts_of
+PART_ORDER = parts.parts_of(
+    "modules"
+)  # the default assignment's; a job's own come from parts.parts_of
 
 
 def _npz(arrays: dict) -> bytes:
@@ -59,8 +63,11 @@ def _npz(arrays: dict) -> bytes:
 
 def probe_files(part: str, source: str) -> dict[str, bytes]:
     """The job's files: the runtime, the part's sandbox half and the cell (nothing secret)."""
-    return {"probe.py": PROBE.read_bytes(), "part_probe.py": parts.probe_source(part),
-            "student.py": source.encode("utf-8")}
+    return {
+        "probe.py": PROBE.read_bytes(),
+        "part_probe.py": parts.probe_source(part),
+        "student.py": source.encode("utf-8"),
+    }
 
 
 def clean_timings(timings: dict, most: int = 32) -> dict[str, float]:
@@ -68,7 +75,12 @@ def clean_timings(timings: dict, most: int = 32) -> dict[str, float]:
     0 <= t <= 1e5, under short string keys (a 400-digit int or ``inf`` would reach the results)."""
     out = {}
     for k, v in list(timings.items())[:most]:
-        if not isinstance(k, str) or len(k) > 40 or isinstance(v, bool) or not isinstance(v, (int, float)):
+        if (
+            not isinstance(k, str)
+            or len(k) > 40
+            or isinstance(v, bool)
+            or not isinstance(v, (int, float))
+        ):
             continue
         try:
             v = float(v)
@@ -121,8 +133,10 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
         signed += 1
         if kind in _RECORD_TYPES and not isinstance(value, _RECORD_TYPES[kind]):
             if len(problems) < 5:
-                problems.append(f"a signed {str(kind)[:20]!r} record of the wrong shape "
-                                f"({type(value).__name__})")
+                problems.append(
+                    f"a signed {str(kind)[:20]!r} record of the wrong shape "
+                    f"({type(value).__name__})"
+                )
             continue
         if kind == "probe":
             obs["probes"][str(name)[:80]] = value
@@ -137,20 +151,27 @@ def read_report(data: bytes, key: bytes) -> tuple[dict | None, list[str]]:
 
 
 #: What the probe sends in each kind of record (``probe`` values are checked by the judges).
-_RECORD_TYPES = {"done": dict, "event": list, "exec": dict, "import_error": dict, "integrity": dict,
-                 "part": str}
+_RECORD_TYPES = {
+    "done": dict,
+    "event": list,
+    "exec": dict,
+    "import_error": dict,
+    "integrity": dict,
+    "part": str,
+}
 
 
 @dataclass
 class PartRun:
     """One part of one submission on its way through :data:`PART_STEPS`."""
+
     part: str
     source: str | None
     limits: sandbox.Limits
     kind: str = "auto"
     numba_cache: str | None = None
     seed: int | None = None
-    skip: Status | None = None         # NOT_RUN when the notebook's time is used up
+    skip: Status | None = None  # NOT_RUN when the notebook's time is used up
     scan: list[str] = field(default_factory=list)
     run: sandbox.RunResult | None = None
     inputs: dict | None = None
@@ -172,8 +193,13 @@ def run_sandbox(p: PartRun) -> None:
     p.seed = secrets.randbits(63) if p.seed is None else p.seed
     p.inputs = parts.PARTS[p.part].make_inputs(np.random.default_rng(p.seed))
     p.key = secrets.token_bytes(32)
-    p.run = sandbox.run(probe_files(p.part, p.source), p.limits, kind=p.kind, numba_cache=p.numba_cache,
-                        stdin=lambda fd: probe_stdin(p.part, p.inputs, p.key, fd))
+    p.run = sandbox.run(
+        probe_files(p.part, p.source),
+        p.limits,
+        kind=p.kind,
+        numba_cache=p.numba_cache,
+        stdin=lambda fd: probe_stdin(p.part, p.inputs, p.key, fd),
+    )
 
 
 def verify_report(p: PartRun) -> None:
@@ -199,9 +225,18 @@ def judge(p: PartRun) -> None:
     r, timings = p.result, (p.obs or {}).get("timings")
     r.wall_seconds = round(p.run.wall_seconds, 3)
     # signed, so the probe's own numbers, but of a process the student's code shared: keep plausible ones
-    r.timings = {k: round(v, 4) for k, v in clean_timings(timings if isinstance(timings, dict) else {}).items()}
-    r.run = {"sandbox": p.run.sandbox, "exit_code": p.run.exit_code, "leftovers_killed": p.run.leftovers_killed,
-             "stderr_tail": p.run.stderr_tail[-600:], "detail": p.run.detail, "seed": p.seed}
+    r.timings = {
+        k: round(v, 4)
+        for k, v in clean_timings(timings if isinstance(timings, dict) else {}).items()
+    }
+    r.run = {
+        "sandbox": p.run.sandbox,
+        "exit_code": p.run.exit_code,
+        "leftovers_killed": p.run.leftovers_killed,
+        "stderr_tail": p.run.stderr_tail[-600:],
+        "detail": p.run.detail,
+        "seed": p.seed,
+    }
     if r.status in RUN_FLAGS:
         r.flags.append(RUN_FLAGS[r.status])
     if p.run.leftovers_killed:
@@ -212,25 +247,45 @@ def hold_for_review(p: PartRun) -> None:
     """Hold the part at 0 when its code reached for the grader (the reasons go to the reviewer)."""
     r = p.result
     if p.scan:
-        r.hold(Flag.GRADER_TAMPERING, "the solution cell reaches for the grader (" + "; ".join(p.scan[:4]) + ")")
+        r.hold(
+            Flag.GRADER_TAMPERING,
+            "the solution cell reaches for the grader (" + "; ".join(p.scan[:4]) + ")",
+        )
     if p.forged:
         r.hold(Flag.FORGED_REPORT, "something other than the grader wrote to its report channel")
     obs = p.obs or {}
     integrity = obs.get("integrity") if isinstance(obs.get("integrity"), dict) else {}
-    events = [e for e in _as_list(integrity.get("events")) + _as_list(obs.get("events"))
-              if isinstance(e, list) and e]
+    events = [
+        e
+        for e in _as_list(integrity.get("events")) + _as_list(obs.get("events"))
+        if isinstance(e, list) and e
+    ]
     if events:
-        r.hold(Flag.BLOCKED_ACCESS, "the code tried " + ", ".join(sorted({str(e[0])[:80] for e in events})[:4]))
+        r.hold(
+            Flag.BLOCKED_ACCESS,
+            "the code tried " + ", ".join(sorted({str(e[0])[:80] for e in events})[:4]),
+        )
     overrides = [str(o)[:80] for o in _as_list(integrity.get("overrides"))]
     if overrides:
-        r.hold(Flag.OVERRIDES_TRAVERSAL, "a class redefines how modules are found or registered ("
-               + ", ".join(overrides[:4]) + ")")
+        r.hold(
+            Flag.OVERRIDES_TRAVERSAL,
+            "a class redefines how modules are found or registered ("
+            + ", ".join(overrides[:4])
+            + ")",
+        )
     patched = [str(o)[:80] for o in _as_list(integrity.get("patched"))]
     if patched:
-        r.hold(Flag.LIBRARY_PATCHED, "d2lmods or numpy was changed while grading (" + ", ".join(patched[:4]) + ")")
+        r.hold(
+            Flag.LIBRARY_PATCHED,
+            "d2lmods or numpy was changed while grading (" + ", ".join(patched[:4]) + ")",
+        )
     try:
-        inconsistent = getattr(parts.PARTS[p.part], "inconsistencies", lambda P: [])(obs.get("probes") or {})
-    except Exception as e:  # the probe never reports such shapes: someone else made these observations
+        inconsistent = getattr(parts.PARTS[p.part], "inconsistencies", lambda P: [])(
+            obs.get("probes") or {}
+        )
+    except (
+        Exception
+    ) as e:  # the probe never reports such shapes: someone else made these observations
         inconsistent = [f"observations of a shape the probe never reports ({type(e).__name__})"]
     if inconsistent:
         r.hold(Flag.INCONSISTENT_STRUCTURE, "; ".join(inconsistent[:3]))
@@ -241,15 +296,26 @@ def _as_list(value) -> list:
 
 
 #: How a run that ended early flags the submission.
-RUN_FLAGS = {Status.TIMEOUT: Flag.TIMEOUT, Status.MEMORY: Flag.MEMORY_LIMIT, Status.DISK: Flag.DISK_LIMIT,
-             Status.CRASH: Flag.CRASH}
+RUN_FLAGS = {
+    Status.TIMEOUT: Flag.TIMEOUT,
+    Status.MEMORY: Flag.MEMORY_LIMIT,
+    Status.DISK: Flag.DISK_LIMIT,
+    Status.CRASH: Flag.CRASH,
+}
 
 #: The chain one part goes through (each step a function of the PartRun).
 PART_STEPS = (scan_cell, run_sandbox, verify_report, judge, hold_for_review)
 
 
-def run_part(part: str, source: str | None, limits: sandbox.Limits, kind: str = "auto",
-             numba_cache: str | None = None, seed: int | None = None, skip: Status | None = None) -> PartResult:
+def run_part(
+    part: str,
+    source: str | None,
+    limits: sandbox.Limits,
+    kind: str = "auto",
+    numba_cache: str | None = None,
+    seed: int | None = None,
+    skip: Status | None = None,
+) -> PartResult:
     """Grade one solution cell for one part through :data:`PART_STEPS`."""
     p = PartRun(part, source, limits, kind, numba_cache, seed, skip)
     for step in PART_STEPS:
@@ -261,6 +327,7 @@ def run_part(part: str, source: str | None, limits: sandbox.Limits, kind: str = 
 @dataclass
 class Grading:
     """One submission on its way through :data:`STEPS`."""
+
     job: dict
     result: SubmissionResult
     limits: sandbox.Limits
@@ -268,7 +335,7 @@ class Grading:
     release: list = field(default_factory=list)
     submission: notebook.Submission | None = None
     sources: dict = field(default_factory=dict)
-    python: dict = field(default_factory=dict)   # the sources with IPython syntax turned into Python
+    python: dict = field(default_factory=dict)  # the sources with IPython syntax turned into Python
     stopped: bool = False
 
     def stop(self) -> None:
@@ -279,13 +346,25 @@ class Grading:
 
 
 def _new_result(job: dict) -> SubmissionResult:
-    extra = {"submission": {"sha256": job["sha256"], "timestamp": job.get("timestamp", "")}} if job.get("sha256") else {}
+    extra = (
+        {"submission": {"sha256": job["sha256"], "timestamp": job.get("timestamp", "")}}
+        if job.get("sha256")
+        else {}
+    )
     return SubmissionResult(
-        student=job["student"], assignment=job.get("assignment", "modules"), max_score=parts.max_score(job.get("assignment", "modules")),
-        extra={"sandbox": sandbox.choose_kind(job.get("sandbox", "auto")), "grading_seconds": 0.0, "timings": {},
-               "grader_version": __version__,
-               "graded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra},
-        feedback=job.get("feedback", ""))
+        student=job["student"],
+        assignment=job.get("assignment", "modules"),
+        max_score=parts.max_score(job.get("assignment", "modules")),
+        extra={
+            "sandbox": sandbox.choose_kind(job.get("sandbox", "auto")),
+            "grading_seconds": 0.0,
+            "timings": {},
+            "grader_version": __version__,
+            "graded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            **extra,
+        },
+        feedback=job.get("feedback", ""),
+    )
 
 
 def read_submission(g: Grading) -> None:
@@ -293,11 +372,16 @@ def read_submission(g: Grading) -> None:
     parent read it as a bounded regular file (no symlink, FIFO or device; the size checked first:
     :func:`autograder.resume.wire_job`), or it is read here the same way from a path."""
     release = g.job.get("release_bytes")
-    g.release = json.loads(release if release is not None else Path(g.job["release"]).read_text())["cells"]
+    g.release = json.loads(release if release is not None else Path(g.job["release"]).read_text())[
+        "cells"
+    ]
     if "notebook_bytes" in g.job:
         problem = g.job.get("notebook_problem")
-        g.submission = (notebook.Submission(None, ["invalid_notebook"], problem) if problem
-                        else notebook.read_notebook(g.job["notebook_bytes"]))
+        g.submission = (
+            notebook.Submission(None, ["invalid_notebook"], problem)
+            if problem
+            else notebook.read_notebook(g.job["notebook_bytes"])
+        )
     else:
         g.submission = notebook.read_submission(g.job["notebook"])
     for f in g.submission.flags:
@@ -335,7 +419,10 @@ def transform_cells(g: Grading) -> None:
     """IPython syntax (``%magic``, ``!cmd``) -> Python, in the sandbox under its limits (IPython's
     transformer can take minutes on a crafted cell, so it never runs in the grader's process)."""
     g.python, g.result.extra["transform"] = notebook.to_python_sandboxed(
-        {p: s for p, s in g.sources.items() if s is not None}, g.limits, g.job.get("sandbox", "auto"))
+        {p: s for p, s in g.sources.items() if s is not None},
+        g.limits,
+        g.job.get("sandbox", "auto"),
+    )
 
 
 def grade_parts(g: Grading) -> None:
@@ -347,16 +434,25 @@ def grade_parts(g: Grading) -> None:
     # gets a sandbox of its own unless a job asks for the fork server.
     if g.job.get("runner", "separate") == "fork":
         from .runner import grade_parts_together
+
         return grade_parts_together(g)
     deadline = g.t0 + g.limits.notebook_seconds
     for part in parts.parts_of(g.result.assignment):
         src = g.sources[part]
         left = deadline - time.perf_counter()
-        limits = sandbox.Limits.from_dict({**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)})
+        limits = sandbox.Limits.from_dict(
+            {**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)}
+        )
         try:
-            r = run_part(part, None if src is None else g.python.get(part, src), limits,
-                         g.job.get("sandbox", "auto"), g.job.get("numba_cache"), g.job.get("seed"),
-                         skip=Status.NOT_RUN if left < 1.0 else None)
+            r = run_part(
+                part,
+                None if src is None else g.python.get(part, src),
+                limits,
+                g.job.get("sandbox", "auto"),
+                g.job.get("numba_cache"),
+                g.job.get("seed"),
+                skip=Status.NOT_RUN if left < 1.0 else None,
+            )
         except Exception as e:  # a grader failure costs this part only, and says so
             r = parts.not_run(part, Status.CRASH)
             r.flags.append(Flag.CRASH)
@@ -377,8 +473,15 @@ def flag_run_failures(g: Grading) -> None:
 
 
 #: The steps every submission goes through, in order (each a function of the Grading).
-STEPS = (read_submission, reject_other_assignment, compare_locked_cells, take_solution_cells, transform_cells,
-         grade_parts, flag_run_failures)
+STEPS = (
+    read_submission,
+    reject_other_assignment,
+    compare_locked_cells,
+    take_solution_cells,
+    transform_cells,
+    grade_parts,
+    flag_run_failures,
+)
 
 
 def grade_submission(job: dict) -> SubmissionResult:
@@ -395,7 +498,9 @@ def grade_submission(job: dict) -> SubmissionResult:
     the submission contains.
     """
     try:
-        g = Grading(job, _new_result(job), sandbox.Limits.from_dict(job.get("limits")), time.perf_counter())
+        g = Grading(
+            job, _new_result(job), sandbox.Limits.from_dict(job.get("limits")), time.perf_counter()
+        )
         for step in STEPS:
             if g.stopped:
                 break
@@ -410,8 +515,11 @@ def grade_submission(job: dict) -> SubmissionResult:
 def _peak_rss_mb() -> dict:
     """Largest resident size so far of this worker and of any sandbox process it waited for."""
     import resource
-    return {"worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "sandbox": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+
+    return {
+        "worker": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "sandbox": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
 
 
 def crash_result(job: dict, why: str) -> SubmissionResult:
@@ -425,8 +533,15 @@ def crash_result(job: dict, why: str) -> SubmissionResult:
 
 
 # ----------------------------------------------------------------------------------------------
-def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | None = None,
-                workers: int | None = None, log=print, progress=None) -> list[SubmissionResult]:
+def grade_batch(
+    course,
+    assignment: str,
+    jobs: list[dict],
+    executor: Executor | None = None,
+    workers: int | None = None,
+    log=print,
+    progress=None,
+) -> list[SubmissionResult]:
     """Send every job to ``executor`` (default: a process pool with ``workers`` processes) and
     record each result as it arrives; this process is the only writer of the gradebook.
 
@@ -441,12 +556,17 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
     n_workers = workers or os.cpu_count() or 1
     if own:
         import multiprocessing
-        executor = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+
+        executor = ProcessPoolExecutor(
+            max_workers=n_workers, mp_context=multiprocessing.get_context("spawn")
+        )
     release_bytes = Path(course.release_notebook(assignment)).read_bytes() if jobs else b""
     results, recorded, todo, running = [], set(), list(reversed(jobs)), {}
     window = 4 * n_workers
     interrupted = False
-    gradebook = ExitStack()  # one gradebook connection for the batch's writes, when the course offers it
+    gradebook = (
+        ExitStack()
+    )  # one gradebook connection for the batch's writes, when the course offers it
     try:
         if jobs and hasattr(course, "gradebook_open"):
             gradebook.enter_context(course.gradebook_open())
@@ -461,7 +581,9 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
                 try:
                     res = fut.result()
                 except Exception as e:  # the worker died or the grader has a bug: keep the others
-                    res = crash_result(job, f"{type(e).__name__}: {e}")  # no key: a resume regrades it
+                    res = crash_result(
+                        job, f"{type(e).__name__}: {e}"
+                    )  # no key: a resume regrades it
                 key = (res.student, wire["sha256"], wire.get("timestamp", ""))
                 if key in recorded:
                     continue
@@ -469,10 +591,14 @@ def grade_batch(course, assignment: str, jobs: list[dict], executor: Executor | 
                 try:
                     course.record(res, job)
                 except Exception as e:  # results file written with flag not_recorded; go on
-                    log(f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}")
+                    log(
+                        f"  ! could not record {job['student']} in the gradebook: {type(e).__name__}: {e}"
+                    )
                 results.append(res)
-                log(f"  graded {res.student:<24} {res.score:>5.2f} / {res.max_score:.1f}"
-                    f"  {' '.join(map(str, res.flags))}")
+                log(
+                    f"  graded {res.student:<24} {res.score:>5.2f} / {res.max_score:.1f}"
+                    f"  {' '.join(map(str, res.flags))}"
+                )
                 if progress is not None:
                     progress.advance()
     except KeyboardInterrupt:

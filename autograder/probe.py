@@ -28,6 +28,7 @@ Usage (by :mod:`autograder.sandbox`)::
 
 Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
 """
+
 import _hashlib
 import _json
 import os
@@ -36,16 +37,57 @@ import time
 import types
 
 
-def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=types,
-         enc_str=_json.encode_basestring_ascii,
-         len=len, type=type, isinstance=isinstance, id=id, str=str, repr=repr, int=int, float=float,
-         list=list, dict=dict, tuple=tuple, set=set, frozenset=frozenset, bool=bool, bytes=bytes,
-         sorted=sorted, enumerate=enumerate, range=range, zip=zip, min=min, getattr=getattr,
-         hasattr=hasattr, callable=callable, compile=compile, exec=exec, open=open, BaseException=BaseException, object=object,
-         OSError=OSError, ImportError=ImportError, PermissionError=PermissionError, classmethod=classmethod,
-         staticmethod=staticmethod, property=property, ValueError=ValueError):
+def main(
+    os=os,
+    sys=sys,
+    time=time,
+    hmac_digest=_hashlib.hmac_digest,
+    types=types,
+    enc_str=_json.encode_basestring_ascii,
+    len=len,
+    type=type,
+    isinstance=isinstance,
+    id=id,
+    str=str,
+    repr=repr,
+    int=int,
+    float=float,
+    list=list,
+    dict=dict,
+    tuple=tuple,
+    set=set,
+    frozenset=frozenset,
+    bool=bool,
+    bytes=bytes,
+    sorted=sorted,
+    enumerate=enumerate,
+    range=range,
+    zip=zip,
+    min=min,
+    getattr=getattr,
+    hasattr=hasattr,
+    callable=callable,
+    compile=compile,
+    exec=exec,
+    open=open,
+    BaseException=BaseException,
+    object=object,
+    OSError=OSError,
+    ImportError=ImportError,
+    PermissionError=PermissionError,
+    classmethod=classmethod,
+    staticmethod=staticmethod,
+    property=property,
+    ValueError=ValueError,
+):
     T0 = time.perf_counter()
-    perf, os_write, os_read, os_close, os_exit = time.perf_counter, os.write, os.read, os.close, os._exit
+    perf, os_write, os_read, os_close, os_exit = (
+        time.perf_counter,
+        os.write,
+        os.read,
+        os.close,
+        os._exit,
+    )
     argv = list(sys.argv)
     in_dir = argv[1]
     if len(argv) > 3 and argv[3] not in sys.path:
@@ -74,9 +116,15 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
             break
         line += b
     import json
+
     try:
         header = json.loads(line.decode())
-        key, fd, part, n_inputs = bytes.fromhex(header["key"]), int(header["fd"]), str(header["part"]), int(header["n"])
+        key, fd, part, n_inputs = (
+            bytes.fromhex(header["key"]),
+            int(header["fd"]),
+            str(header["part"]),
+            int(header["n"]),
+        )
     except BaseException:
         os_exit(3)
     # C functions only from here on: a Python-level helper could be rebound to one that is handed the key
@@ -93,7 +141,7 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         if t is bool:
             return "true" if o else "false"
         if t is int:
-            return int_repr(o) if -10**18 < o < 10**18 else '"<big int>"'
+            return int_repr(o) if -(10**18) < o < 10**18 else '"<big int>"'
         if t is float:
             if o != o:  # noqa: PLR0124  (NaN)
                 return "NaN"
@@ -107,8 +155,16 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         if t is list or t is tuple:
             return "[" + ",".join([enc(x, depth + 1) for x in o]) + "]"
         if t is dict:
-            return "{" + ",".join([enc_str(k if type(k) is str else "<key>") + ":" + enc(v, depth + 1)
-                                   for k, v in dict.items(o)]) + "}"
+            return (
+                "{"
+                + ",".join(
+                    [
+                        enc_str(k if type(k) is str else "<key>") + ":" + enc(v, depth + 1)
+                        for k, v in dict.items(o)
+                    ]
+                )
+                + "}"
+            )
         return enc_str("<" + str.__str__(type.__dict__["__name__"].__get__(t)) + ">")
 
     def send(kind, name, value):
@@ -116,8 +172,19 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         seq[0] += 1
         payload = enc([seq[0], kind, name, value]).encode()
         if len(payload) > 256 * 1024:  # one huge observation must not crowd out the others
-            payload = enc([seq[0], kind, name, {"error": {"type": "ReportTooLarge",
-                                                           "message": "the observation is too large to report"}}]).encode()
+            payload = enc(
+                [
+                    seq[0],
+                    kind,
+                    name,
+                    {
+                        "error": {
+                            "type": "ReportTooLarge",
+                            "message": "the observation is too large to report",
+                        }
+                    },
+                ]
+            ).encode()
         mac = hmac_digest(key, payload, "sha256").hex().encode()
         if fd < 0:
             return
@@ -133,23 +200,36 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         """An exception as data: its type name and the first line of its message (the message only
         when a built-in exception class writes it: a student's ``__str__`` does not run here)."""
         try:
-            msg = str.__str__(str(e)) if type(type(e).__str__) is not types.FunctionType else "<message>"
+            msg = (
+                str.__str__(str(e))
+                if type(type(e).__str__) is not types.FunctionType
+                else "<message>"
+            )
         except BaseException:
             msg = "<unprintable>"
-        return {"error": {"type": str.__str__(type.__dict__["__name__"].__get__(type(e))), "message": msg[:300]}}
+        return {
+            "error": {
+                "type": str.__str__(type.__dict__["__name__"].__get__(type(e))),
+                "message": msg[:300],
+            }
+        }
 
     timings = {}
     send("part", "part", part)
     import numpy as np
+
     try:
         import d2lmods as torch
         from d2lmods import nn
+
         try:
             from d2lmods.nn import functional as F
         except ImportError:
             F = None
         # the library's lazy parts (numba, its kernels) load here, before anything is guarded
-        torch.tensor(np.ones((2, 2), dtype=np.float32)) @ torch.tensor(np.ones((2, 2), dtype=np.float32))
+        torch.tensor(np.ones((2, 2), dtype=np.float32)) @ torch.tensor(
+            np.ones((2, 2), dtype=np.float32)
+        )
     except BaseException as e:  # the library itself does not import: nothing can be graded
         send("import_error", "import_error", err(e)["error"])
         os_exit(0)
@@ -163,11 +243,12 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
     import signal
     import string
     import traceback
+
     np_load, BytesIO = np.load, io.BytesIO
     timings["imports"] = perf() - T0
 
     # -- what the student's code may not change: d2lmods and numpy, snapshot now ------------------
-    DICT_OF = type.__dict__["__dict__"].__get__          # a class's real namespace
+    DICT_OF = type.__dict__["__dict__"].__get__  # a class's real namespace
     MRO_OF = type.__dict__["__mro__"].__get__
     NAME_OF = type.__dict__["__name__"].__get__
     lib_classes = {}
@@ -178,20 +259,33 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         lib_classes[id(c)] = c
         for s in type.__subclasses__(c):
             walk_classes(s)
+
     walk_classes(nn.Module)
     walk_classes(torch.Tensor)
-    lib_modules = [m for name, m in sorted(dict.items(dict(sys.modules)))
-                   if str.split(name, ".")[0] in ("d2lmods", "numpy") and m is not None]
+    lib_modules = [
+        m
+        for name, m in sorted(dict.items(dict(sys.modules)))
+        if str.split(name, ".")[0] in ("d2lmods", "numpy") and m is not None
+    ]
     for m in lib_modules:
         for v in dict.values(dict(m.__dict__)):
             if type(v) is type and (getattr(v, "__module__", "") or "").startswith("d2lmods"):
                 walk_classes(v)
     snapshot = {}
     for c in dict.values(lib_classes):
-        snapshot[("class", id(c))] = (NAME_OF(c), {k: id(v) for k, v in dict.items(dict(DICT_OF(c)))})
+        snapshot[("class", id(c))] = (
+            NAME_OF(c),
+            {k: id(v) for k, v in dict.items(dict(DICT_OF(c)))},
+        )
     for m in lib_modules:
-        snapshot[("module", id(m))] = (m.__name__, {k: id(v) for k, v in dict.items(dict(m.__dict__))
-                                                   if type(v) in (types.FunctionType, type, types.BuiltinFunctionType)})
+        snapshot[("module", id(m))] = (
+            m.__name__,
+            {
+                k: id(v)
+                for k, v in dict.items(dict(m.__dict__))
+                if type(v) in (types.FunctionType, type, types.BuiltinFunctionType)
+            },
+        )
     lib_by_id = {("class", id(c)): c for c in dict.values(lib_classes)}
     lib_by_id.update({("module", id(m)): m for m in lib_modules})
 
@@ -216,17 +310,35 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
             changed = [a for a, i in dict.items(attrs) if id(dict.get(now, a, missing)) != i]
             if k[0] == "class":
                 changed += [a for a in now if a not in attrs]
-            out += [f"{name}.{a}" for a in changed if replaced_by_student(dict.get(now, a, missing))]
+            out += [
+                f"{name}.{a}" for a in changed if replaced_by_student(dict.get(now, a, missing))
+            ]
         return sorted(out)[:20]
 
     # -- the audit hook: refuse the routes into this function's locals ----------------------------
     student_codes, deny_codes, events, busy = set(), set(), [], set()
     # library helpers that hand a frame (or any attribute the caller names) back to whoever called them
-    for f in (inspect.currentframe, inspect.stack, inspect.trace, inspect.getouterframes, inspect.getinnerframes,
-              inspect.getmembers, getattr(inspect, "getmembers_static", None), traceback.walk_stack,
-              traceback.walk_tb, traceback.extract_stack, traceback.print_stack, traceback.format_stack,
-              logging.currentframe, string.Formatter.get_field, string.Formatter.vformat, pdb.set_trace,
-              pdb.Pdb.set_trace, bdb.Bdb.set_trace, bdb.set_trace):
+    for f in (
+        inspect.currentframe,
+        inspect.stack,
+        inspect.trace,
+        inspect.getouterframes,
+        inspect.getinnerframes,
+        inspect.getmembers,
+        getattr(inspect, "getmembers_static", None),
+        traceback.walk_stack,
+        traceback.walk_tb,
+        traceback.extract_stack,
+        traceback.print_stack,
+        traceback.format_stack,
+        logging.currentframe,
+        string.Formatter.get_field,
+        string.Formatter.vformat,
+        pdb.set_trace,
+        pdb.Pdb.set_trace,
+        bdb.Bdb.set_trace,
+        bdb.set_trace,
+    ):
         co = getattr(f, "__code__", None)
         if co is not None:
             deny_codes.add(id(co))
@@ -235,21 +347,55 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
     FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
     # a frame leads to every frame below it (f_back), so these are refused to any code in another
     # thread (a thread pool would call them for the student's code, out of its sight)
-    FRAME_EVENTS = frozenset({"sys._getframe", "sys._current_frames", "sys._current_exceptions", "gc.get_objects",
-                              "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile"})
-    WATCHED = frozenset({"sys._getframe", "sys._current_frames", "sys._current_exceptions", "sys.settrace",
-                         "sys.setprofile", "sys.addaudithook", "gc.get_objects", "gc.get_referrers",
-                         "gc.get_referents", "compile", "exec", "code.__new__", "marshal.loads", "marshal.load",
-                         "function.__new__", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "ctypes.addressof",
-                         "ctypes.string_at", "ctypes.wstring_at", "ctypes.call_function", "ctypes.create_string_buffer",
-                         "ctypes.PyObj_FromPtr", "ctypes.set_errno", "ctypes.get_errno"})
+    FRAME_EVENTS = frozenset(
+        {
+            "sys._getframe",
+            "sys._current_frames",
+            "sys._current_exceptions",
+            "gc.get_objects",
+            "gc.get_referrers",
+            "gc.get_referents",
+            "sys.settrace",
+            "sys.setprofile",
+        }
+    )
+    WATCHED = frozenset(
+        {
+            "sys._getframe",
+            "sys._current_frames",
+            "sys._current_exceptions",
+            "sys.settrace",
+            "sys.setprofile",
+            "sys.addaudithook",
+            "gc.get_objects",
+            "gc.get_referrers",
+            "gc.get_referents",
+            "compile",
+            "exec",
+            "code.__new__",
+            "marshal.loads",
+            "marshal.load",
+            "function.__new__",
+            "ctypes.dlopen",
+            "ctypes.dlsym",
+            "ctypes.cdata",
+            "ctypes.addressof",
+            "ctypes.string_at",
+            "ctypes.wstring_at",
+            "ctypes.call_function",
+            "ctypes.create_string_buffer",
+            "ctypes.PyObj_FromPtr",
+            "ctypes.set_errno",
+            "ctypes.get_errno",
+        }
+    )
     getframe, get_ident, normpath = sys._getframe, _thread.get_ident, os.path.normpath
     armed, main_thread = [False], [get_ident()]
 
     def caller_is_student():
         try:
-            f = getframe(2)             # 0: here, 1: the hook, 2: the code whose action raised the event
-        except ValueError:              # raised from C with no Python caller
+            f = getframe(2)  # 0: here, 1: the hook, 2: the code whose action raised the event
+        except ValueError:  # raised from C with no Python caller
             return False
         code = id(f.f_code)
         if code in deny_codes and code in allowed_via:
@@ -268,8 +414,15 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         if event == "object.__getattr__":
             watched = frames = len(args) > 1 and args[1] in FRAME_ATTRS
         elif event in ("object.__setattr__", "object.__delattr__"):
-            watched = len(args) > 1 and args[1] in ("__code__", "__class__", "__globals__", "__closure__",
-                                                    "__defaults__", "__kwdefaults__", "cell_contents")
+            watched = len(args) > 1 and args[1] in (
+                "__code__",
+                "__class__",
+                "__globals__",
+                "__closure__",
+                "__defaults__",
+                "__kwdefaults__",
+                "cell_contents",
+            )
         elif event in ("open", "os.listdir", "os.scandir"):
             p = args[0] if args else None
             if type(p) is bytes:
@@ -305,8 +458,11 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
 
     # A signal handler is handed the frame it interrupts (no audit event says so): the student's
     # code may not install one, and the handlers are compared with these after every step.
-    handlers_before = {n: signal.getsignal(n) for n in signal.valid_signals()
-                       if n not in (signal.SIGKILL, signal.SIGSTOP)}
+    handlers_before = {
+        n: signal.getsignal(n)
+        for n in signal.valid_signals()
+        if n not in (signal.SIGKILL, signal.SIGSTOP)
+    }
     getsignal, set_signal = signal.getsignal, signal.signal
 
     signal_calls = []
@@ -316,6 +472,7 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         # none, and only notes the call for the probe to report
         calls.append(1)
         raise error("signal.signal: not available while grading")
+
     signal.signal = _signal.signal = refuse_signal
 
     def signals_changed():
@@ -378,17 +535,50 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
 
     # -- the toolkit the part's probe observes with ------------------------------------------------
     Module, Tensor = nn.Module, torch.Tensor
-    MODULE_DICT = DICT_OF(Module)["__dict__"].__get__   # an instance's real __dict__, whatever its class says
+    MODULE_DICT = DICT_OF(Module)[
+        "__dict__"
+    ].__get__  # an instance's real __dict__, whatever its class says
     DATA, GRAD = DICT_OF(Tensor)["_data"].__get__, DICT_OF(Tensor)["_grad"].__get__
     asarray, float64, tolist = np.asarray, np.float64, np.ndarray.tolist
     tensor_types = frozenset(id(c) for c in dict.values(lib_classes) if Tensor in MRO_OF(c))
     module_types = frozenset(id(c) for c in dict.values(lib_classes) if Module in MRO_OF(c))
-    FORBIDDEN = frozenset({"parameters", "named_parameters", "buffers", "named_buffers", "children",
-                           "named_children", "modules", "named_modules", "state_dict", "load_state_dict",
-                           "_named_members", "_save_to_state_dict", "__getattribute__", "__getattr__",
-                           "__setattr__", "__delattr__", "__dict__", "__class__", "_modules", "_parameters",
-                           "_buffers", "__dir__", "__instancecheck__", "__subclasscheck__", "mro", "train",
-                           "eval", "_apply", "apply", "to", "double", "float", "__init_subclass__"})
+    FORBIDDEN = frozenset(
+        {
+            "parameters",
+            "named_parameters",
+            "buffers",
+            "named_buffers",
+            "children",
+            "named_children",
+            "modules",
+            "named_modules",
+            "state_dict",
+            "load_state_dict",
+            "_named_members",
+            "_save_to_state_dict",
+            "__getattribute__",
+            "__getattr__",
+            "__setattr__",
+            "__delattr__",
+            "__dict__",
+            "__class__",
+            "_modules",
+            "_parameters",
+            "_buffers",
+            "__dir__",
+            "__instancecheck__",
+            "__subclasscheck__",
+            "mro",
+            "train",
+            "eval",
+            "_apply",
+            "apply",
+            "to",
+            "double",
+            "float",
+            "__init_subclass__",
+        }
+    )
     overrides = []
 
     def mro(obj):
@@ -410,7 +600,9 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         out = [(prefix, m)]
         for name, c in raw_modules(m) or []:
             if c is not None and Module in mro(c):
-                out += raw_named_modules(c, (prefix + "." if prefix else "") + str.__str__(name), memo)
+                out += raw_named_modules(
+                    c, (prefix + "." if prefix else "") + str.__str__(name), memo
+                )
         return out
 
     def raw_named_parameters(m):
@@ -433,7 +625,11 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
                 if attr in FORBIDDEN and f"{name}.{attr}" not in overrides:
                     overrides.append(f"{name}.{attr}")
             meta = type(c)
-            if meta is not type and id(meta) not in lib_classes and f"{name}: metaclass" not in overrides:
+            if (
+                meta is not type
+                and id(meta) not in lib_classes
+                and f"{name}: metaclass" not in overrides
+            ):
                 overrides.append(f"{name}: metaclass")
 
     def arr(t):
@@ -442,7 +638,9 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
             return {"not_tensor": str.__str__(NAME_OF(type(t)))}
         a = asarray(DATA(t))
         out = {"shape": [int(s) for s in a.shape], "dtype": str.__str__(str(a.dtype))}
-        if a.size > 20_000:  # no check needs more; the judge reads a missing "data" as a wrong value
+        if (
+            a.size > 20_000
+        ):  # no check needs more; the judge reads a missing "data" as a wrong value
             return out
         out["data"] = tolist(asarray(a, dtype=float64))
         return out
@@ -469,17 +667,57 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         send("probe", name, value)
 
     lib = types.SimpleNamespace(
-        torch=torch, nn=nn, np=np, Module=Module, Tensor=Tensor, Linear=nn.Linear, LazyLinear=nn.LazyLinear,
-        ReLU=nn.ReLU, Sequential=nn.Sequential, ModuleList=nn.ModuleList, ModuleDict=nn.ModuleDict,
-        tensor=torch.tensor, ascontiguousarray=np.ascontiguousarray, float64_=np.float64,
-        load_state_dict=Module.load_state_dict, state_dict=Module.state_dict, train=Module.train,
-        double=Module.double, named_children=Module.named_children, parameters=Module.parameters,
-        step=step, arr=arr, grad=grad, err=err, mro=mro, raw_modules=raw_modules,
-        raw_named_modules=raw_named_modules, raw_named_parameters=raw_named_parameters,
-        check_classes=check_classes, training=training, is_module_type=lambda c: id(c) in module_types,
-        len=len, type=type, isinstance=isinstance, id=id, str=str, repr=repr, int=int, float=float, list=list,
-        dict=dict, tuple=tuple, set=set, sorted=sorted, enumerate=enumerate, range=range, zip=zip,
-        hasattr=hasattr, BaseException=BaseException, name_of=lambda c: str.__str__(NAME_OF(c)))
+        torch=torch,
+        nn=nn,
+        np=np,
+        Module=Module,
+        Tensor=Tensor,
+        Linear=nn.Linear,
+        LazyLinear=nn.LazyLinear,
+        ReLU=nn.ReLU,
+        Sequential=nn.Sequential,
+        ModuleList=nn.ModuleList,
+        ModuleDict=nn.ModuleDict,
+        tensor=torch.tensor,
+        ascontiguousarray=np.ascontiguousarray,
+        float64_=np.float64,
+        load_state_dict=Module.load_state_dict,
+        state_dict=Module.state_dict,
+        train=Module.train,
+        double=Module.double,
+        named_children=Module.named_children,
+        parameters=Module.parameters,
+        step=step,
+        arr=arr,
+        grad=grad,
+        err=err,
+        mro=mro,
+        raw_modules=raw_modules,
+        raw_named_modules=raw_named_modules,
+        raw_named_parameters=raw_named_parameters,
+        check_classes=check_classes,
+        training=training,
+        is_module_type=lambda c: id(c) in module_types,
+        len=len,
+        type=type,
+        isinstance=isinstance,
+        id=id,
+        str=str,
+        repr=repr,
+        int=int,
+        float=float,
+        list=list,
+        dict=dict,
+        tuple=tuple,
+        set=set,
+        sorted=sorted,
+        enumerate=enumerate,
+        range=range,
+        zip=zip,
+        hasattr=hasattr,
+        BaseException=BaseException,
+        name_of=lambda c: str.__str__(NAME_OF(c)),
+    )
 
     if exec_ok:
         # Each part reseeds so a student's use of the global RNG cannot depend on test order.
@@ -490,7 +728,11 @@ def main(os=os, sys=sys, time=time, hmac_digest=_hashlib.hmac_digest, types=type
         except BaseException as e:  # a missing name, or something escaping a step
             send("probe", "_part", err(e))
     armed[0] = False
-    send("integrity", "integrity", {"events": list(events), "overrides": list(overrides), "patched": patched()})
+    send(
+        "integrity",
+        "integrity",
+        {"events": list(events), "overrides": list(overrides), "patched": patched()},
+    )
     timings["total"] = perf() - T0
     send("done", "timings", {k: float(v) for k, v in dict.items(timings)})
 

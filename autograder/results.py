@@ -12,6 +12,7 @@ only ``passed`` or ``failed``; what the dashboard needs besides rides in extra f
     >>> TestResult.from_json(t.to_json()) == t
     True
 """
+
 from __future__ import annotations
 
 import math
@@ -21,14 +22,15 @@ from enum import StrEnum
 
 class Status(StrEnum):
     """How a sandbox run, a part or a single check ended (one vocabulary for all three)."""
-    OK = "ok"              # ran to the end; for a check: passed
-    FAILED = "failed"      # a check ran and the answer was wrong (checks only)
-    CRASH = "crash"        # the code raised, or the process ended before reporting
-    TIMEOUT = "timeout"    # a time limit stopped it
-    MEMORY = "memory"      # the memory limit stopped it
-    DISK = "disk"          # it wrote more than the output folder may hold (bytes, files or depth)
-    NOT_RUN = "not_run"    # never started: no solution cell, or the notebook's time was used up
-    HELD = "held"          # the grader saw tampering: scores 0 until an instructor reviews it
+
+    OK = "ok"  # ran to the end; for a check: passed
+    FAILED = "failed"  # a check ran and the answer was wrong (checks only)
+    CRASH = "crash"  # the code raised, or the process ended before reporting
+    TIMEOUT = "timeout"  # a time limit stopped it
+    MEMORY = "memory"  # the memory limit stopped it
+    DISK = "disk"  # it wrote more than the output folder may hold (bytes, files or depth)
+    NOT_RUN = "not_run"  # never started: no solution cell, or the notebook's time was used up
+    HELD = "held"  # the grader saw tampering: scores 0 until an instructor reviews it
 
     @classmethod
     def parse(cls, value) -> Status:
@@ -42,6 +44,7 @@ class Status(StrEnum):
 
 class Category(StrEnum):
     """Why a check failed, as the instructor groups mistakes (the dashboard has a phrase for each)."""
+
     PLAIN_LIST = "plain_list"
     USES_BUILTIN = "uses_builtin"
     NAME_CLASH = "name_clash"
@@ -93,6 +96,7 @@ class Category(StrEnum):
 
 class Flag(StrEnum):
     """Something about a whole submission an instructor should look at."""
+
     TAMPERED_TESTS = "tampered_tests"
     TIMEOUT = "timeout"
     MEMORY_LIMIT = "memory_limit"
@@ -105,12 +109,16 @@ class Flag(StrEnum):
     NOT_RECORDED = "not_recorded"
     LEFTOVER_PROCESSES = "leftover_processes"
     # the grader-facing tampering below holds the part at 0 until an instructor reviews it
-    GRADER_TAMPERING = "grader_tampering"        # the source reaches for the grader (static scan)
-    BLOCKED_ACCESS = "blocked_access"            # the running code tried a guarded route (frames, gc, /proc)
-    FORGED_REPORT = "forged_report"              # bytes on the report channel the probe did not sign
-    OVERRIDES_TRAVERSAL = "overrides_traversal"  # a class redefines how modules are found or registered
-    LIBRARY_PATCHED = "library_patched"          # d2lmods' classes were changed while grading
-    INCONSISTENT_STRUCTURE = "inconsistent_structure"  # the methods claim what registration does not hold
+    GRADER_TAMPERING = "grader_tampering"  # the source reaches for the grader (static scan)
+    BLOCKED_ACCESS = "blocked_access"  # the running code tried a guarded route (frames, gc, /proc)
+    FORGED_REPORT = "forged_report"  # bytes on the report channel the probe did not sign
+    OVERRIDES_TRAVERSAL = (
+        "overrides_traversal"  # a class redefines how modules are found or registered
+    )
+    LIBRARY_PATCHED = "library_patched"  # d2lmods' classes were changed while grading
+    INCONSISTENT_STRUCTURE = (
+        "inconsistent_structure"  # the methods claim what registration does not hold
+    )
 
     @classmethod
     def parse(cls, value) -> Flag | str:
@@ -121,8 +129,16 @@ class Flag(StrEnum):
 
 
 #: Flags that hold the part they were raised for at 0 until an instructor has reviewed it.
-REVIEW_FLAGS = frozenset({Flag.GRADER_TAMPERING, Flag.BLOCKED_ACCESS, Flag.FORGED_REPORT,
-                          Flag.OVERRIDES_TRAVERSAL, Flag.LIBRARY_PATCHED, Flag.INCONSISTENT_STRUCTURE})
+REVIEW_FLAGS = frozenset(
+    {
+        Flag.GRADER_TAMPERING,
+        Flag.BLOCKED_ACCESS,
+        Flag.FORGED_REPORT,
+        Flag.OVERRIDES_TRAVERSAL,
+        Flag.LIBRARY_PATCHED,
+        Flag.INCONSISTENT_STRUCTURE,
+    }
+)
 
 
 def _num(value, default: float = 0.0) -> float:
@@ -139,6 +155,7 @@ def _num(value, default: float = 0.0) -> float:
 @dataclass
 class TestResult:
     """One hidden check of one part."""
+
     check: str
     name: str
     part: str
@@ -147,7 +164,7 @@ class TestResult:
     outcome: Status
     output: str
     category: Category | str | None = None
-    held_score: float = 0.0       # what the checks gave before the part was held for review
+    held_score: float = 0.0  # what the checks gave before the part was held for review
     visibility: str = "visible"
 
     @property
@@ -155,34 +172,50 @@ class TestResult:
         return self.outcome is Status.OK
 
     def to_json(self) -> dict:
-        return {"name": self.name, "score": self.score, "max_score": self.max_score,
-                "status": "passed" if self.passed else "failed", "output": self.output,
-                "visibility": self.visibility, "part": self.part, "check": self.check,
-                "outcome": str(self.outcome), "category": None if self.category is None else str(self.category),
-                **({"held_score": self.held_score} if self.outcome is Status.HELD else {})}
+        return {
+            "name": self.name,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": "passed" if self.passed else "failed",
+            "output": self.output,
+            "visibility": self.visibility,
+            "part": self.part,
+            "check": self.check,
+            "outcome": str(self.outcome),
+            "category": None if self.category is None else str(self.category),
+            **({"held_score": self.held_score} if self.outcome is Status.HELD else {}),
+        }
 
     @classmethod
     def from_json(cls, d: dict) -> TestResult:
         d = d if isinstance(d, dict) else {}
         status = d.get("outcome", d.get("status"))
-        return cls(check=str(d.get("check") or d.get("name") or "?"), name=str(d.get("name") or d.get("check") or "?"),
-                   part=str(d.get("part") or ""), score=_num(d.get("score")), max_score=_num(d.get("max_score")),
-                   outcome=Status.parse(status), output=str(d.get("output") or ""),
-                   category=Category.parse(d.get("category")), held_score=_num(d.get("held_score")),
-                   visibility=str(d.get("visibility") or "visible"))
+        return cls(
+            check=str(d.get("check") or d.get("name") or "?"),
+            name=str(d.get("name") or d.get("check") or "?"),
+            part=str(d.get("part") or ""),
+            score=_num(d.get("score")),
+            max_score=_num(d.get("max_score")),
+            outcome=Status.parse(status),
+            output=str(d.get("output") or ""),
+            category=Category.parse(d.get("category")),
+            held_score=_num(d.get("held_score")),
+            visibility=str(d.get("visibility") or "visible"),
+        )
 
 
 @dataclass
 class PartResult:
     """One exercise part: its checks, how its sandbox run ended, and what it cost."""
+
     part: str
     max_score: float
     status: Status = Status.NOT_RUN
     tests: list[TestResult] = field(default_factory=list)
     wall_seconds: float = 0.0
     flags: list[Flag] = field(default_factory=list)
-    review: list[str] = field(default_factory=list)   # why the part is held, for the reviewer
-    run: dict = field(default_factory=dict)           # sandbox telemetry (exit code, seed, stderr tail)
+    review: list[str] = field(default_factory=list)  # why the part is held, for the reviewer
+    run: dict = field(default_factory=dict)  # sandbox telemetry (exit code, seed, stderr tail)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -210,27 +243,39 @@ class PartResult:
                 t.held_score, t.score = t.score, 0.0
                 t.outcome, t.category = Status.HELD, Category.HELD_FOR_REVIEW
         for t in self.tests:
-            t.output = ("Held for review: " + "; ".join(self.review) + ". This part scores 0 until an "
-                        "instructor has looked at it.")
+            t.output = (
+                "Held for review: " + "; ".join(self.review) + ". This part scores 0 until an "
+                "instructor has looked at it."
+            )
 
     def summary_json(self) -> dict:
-        out = {"score": self.score, "max_score": self.max_score, "wall_seconds": self.wall_seconds,
-               "status": str(self.status)}
+        out = {
+            "score": self.score,
+            "max_score": self.max_score,
+            "wall_seconds": self.wall_seconds,
+            "status": str(self.status),
+        }
         if self.held:
-            out.update(held_score=self.held_score, review=list(self.review),
-                       flags=[str(f) for f in self.flags])
+            out.update(
+                held_score=self.held_score,
+                review=list(self.review),
+                flags=[str(f) for f in self.flags],
+            )
         return out
 
 
 @dataclass
 class SubmissionResult:
     """Everything the grader decided about one student's notebook."""
+
     student: str
     assignment: str
     max_score: float
     parts: dict[str, PartResult] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)   # sandbox, timings, grader_version, graded_at, problem ...
+    extra: dict = field(
+        default_factory=dict
+    )  # sandbox, timings, grader_version, graded_at, problem ...
     feedback: str = ""
 
     @property
@@ -252,13 +297,26 @@ class SubmissionResult:
     def to_json(self) -> dict:
         """The results file: Gradescope's top-level keys plus ``parts``, ``flags`` and ``extra_data``."""
         extra = dict(self.extra)
-        extra["parts"] = {name: {**p.run, "status": str(p.status), "wall_seconds": p.wall_seconds,
-                                 "timings": dict(p.timings)} for name, p in self.parts.items()}
-        return {"student": self.student, "assignment": self.assignment, "score": self.score,
-                "max_score": self.max_score, "tests": [t.to_json() for t in self.tests],
-                "parts": {name: p.summary_json() for name, p in self.parts.items()},
-                "flags": [str(f) for f in self.flags],
-                "extra_data": extra, "feedback": self.feedback}
+        extra["parts"] = {
+            name: {
+                **p.run,
+                "status": str(p.status),
+                "wall_seconds": p.wall_seconds,
+                "timings": dict(p.timings),
+            }
+            for name, p in self.parts.items()
+        }
+        return {
+            "student": self.student,
+            "assignment": self.assignment,
+            "score": self.score,
+            "max_score": self.max_score,
+            "tests": [t.to_json() for t in self.tests],
+            "parts": {name: p.summary_json() for name, p in self.parts.items()},
+            "flags": [str(f) for f in self.flags],
+            "extra_data": extra,
+            "feedback": self.feedback,
+        }
 
     @classmethod
     def from_json(cls, d: dict) -> SubmissionResult:
@@ -274,20 +332,35 @@ class SubmissionResult:
             review = p.get("review") if isinstance(p.get("review"), list) else []
             flags = p.get("flags") if isinstance(p.get("flags"), list) else []
             run = runs.get(name) if isinstance(runs.get(name), dict) else {}
-            parts[str(name)] = PartResult(part=str(name), max_score=_num(p.get("max_score")),
-                                          status=Status.parse(p.get("status")), wall_seconds=_num(p.get("wall_seconds")),
-                                          flags=[Flag.parse(f) for f in flags], review=[str(r) for r in review],
-                                          run={k: v for k, v in run.items() if k not in ("status", "wall_seconds", "timings")})
+            parts[str(name)] = PartResult(
+                part=str(name),
+                max_score=_num(p.get("max_score")),
+                status=Status.parse(p.get("status")),
+                wall_seconds=_num(p.get("wall_seconds")),
+                flags=[Flag.parse(f) for f in flags],
+                review=[str(r) for r in review],
+                run={
+                    k: v for k, v in run.items() if k not in ("status", "wall_seconds", "timings")
+                },
+            )
         for t in d.get("tests") if isinstance(d.get("tests"), list) else []:
             test = TestResult.from_json(t)
             part = parts.get(test.part)
             if part is None:
-                part = parts[test.part] = PartResult(part=test.part, max_score=0.0, status=Status.OK)
+                part = parts[test.part] = PartResult(
+                    part=test.part, max_score=0.0, status=Status.OK
+                )
             part.tests.append(test)
         flags = d.get("flags") if isinstance(d.get("flags"), list) else []
-        return cls(student=str(d.get("student") or ""), assignment=str(d.get("assignment") or ""),
-                   max_score=_num(d.get("max_score")), parts=parts, flags=[Flag.parse(f) for f in flags],
-                   extra=extra, feedback=str(d.get("feedback") or ""))
+        return cls(
+            student=str(d.get("student") or ""),
+            assignment=str(d.get("assignment") or ""),
+            max_score=_num(d.get("max_score")),
+            parts=parts,
+            flags=[Flag.parse(f) for f in flags],
+            extra=extra,
+            feedback=str(d.get("feedback") or ""),
+        )
 
     # -- what the dashboard reads ------------------------------------------------------------------
     @property

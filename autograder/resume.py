@@ -40,8 +40,12 @@ def wire_job(job: dict, release_bytes: bytes) -> dict:
     """What a worker gets for ``job``: the notebook's and the release's bytes instead of paths."""
     data, problem = read_capped(job["notebook"])
     out = {k: v for k, v in job.items() if k not in LOCAL_KEYS}
-    out.update(notebook_bytes=data, notebook_problem=problem, release_bytes=release_bytes,
-               sha256=submission_key(data, "")["sha256"])
+    out.update(
+        notebook_bytes=data,
+        notebook_problem=problem,
+        release_bytes=release_bytes,
+        sha256=submission_key(data, "")["sha256"],
+    )
     return out
 
 

@@ -14,6 +14,7 @@ loads code or pickles from (the warm numba cache): a folder someone else created
 predictable path is refused, never reused.  :func:`remove_tree` deletes a job folder whatever the
 job left in it (a deep chain, unreadable modes) and never raises.
 """
+
 from __future__ import annotations
 
 import errno
@@ -21,8 +22,13 @@ import os
 import stat
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_FILE_FLAGS = (os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-               | getattr(os, "O_CLOEXEC", 0))
+_FILE_FLAGS = (
+    os.O_RDONLY
+    | os.O_NOFOLLOW
+    | os.O_NONBLOCK
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 class UnsafeFile(OSError):
@@ -54,8 +60,11 @@ def open_regular(path: str | os.PathLike, cap: int) -> int:
                 nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise UnsafeFile(e.errno, f"{name!r} in the path is a symlink or not a folder",
-                                     os.fspath(path)) from None
+                    raise UnsafeFile(
+                        e.errno,
+                        f"{name!r} in the path is a symlink or not a folder",
+                        os.fspath(path),
+                    ) from None
                 raise
             os.close(fd)
             fd = nfd
@@ -74,7 +83,9 @@ def open_regular(path: str | os.PathLike, cap: int) -> int:
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeFile(errno.EINVAL, "not a regular file", os.fspath(path))
         if st.st_size > cap:
-            raise UnsafeFile(errno.EFBIG, f"larger than {cap} bytes ({st.st_size})", os.fspath(path))
+            raise UnsafeFile(
+                errno.EFBIG, f"larger than {cap} bytes ({st.st_size})", os.fspath(path)
+            )
         os.set_blocking(ffd, True)
     except BaseException:
         os.close(ffd)
@@ -118,9 +129,15 @@ def _check_owned(st: os.stat_result, path: str, what: str = "folder") -> None:
     if stat.S_ISLNK(st.st_mode):
         raise UnsafeDir(errno.ELOOP, f"the {what} is a symlink", path)
     if st.st_uid != os.geteuid():
-        raise UnsafeDir(errno.EPERM, f"the {what} belongs to uid {st.st_uid}, not to us ({os.geteuid()})", path)
+        raise UnsafeDir(
+            errno.EPERM, f"the {what} belongs to uid {st.st_uid}, not to us ({os.geteuid()})", path
+        )
     if st.st_mode & 0o022:
-        raise UnsafeDir(errno.EPERM, f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o})", path)
+        raise UnsafeDir(
+            errno.EPERM,
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o})",
+            path,
+        )
 
 
 def _check_parent(path: str) -> None:
@@ -201,7 +218,9 @@ def check_private_tree(path: str, max_entries: int = 200_000) -> None:
                 if seen > max_entries:
                     raise UnsafeDir(errno.E2BIG, f"more than {max_entries} entries", path)
                 st = e.stat(follow_symlinks=False)
-                _check_owned(st, e.path, "file" if not e.is_dir(follow_symlinks=False) else "folder")
+                _check_owned(
+                    st, e.path, "file" if not e.is_dir(follow_symlinks=False) else "folder"
+                )
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(e.path)
                 elif not stat.S_ISREG(st.st_mode):
@@ -261,7 +280,9 @@ def remove_tree(path: str | os.PathLike, max_rounds: int = 100_000) -> bool:
                             continue
                         if stat.S_ISDIR(ist.st_mode):
                             counter += 1
-                            _quiet(os.rename, inner, f".rm{counter}", src_dir_fd=sub, dst_dir_fd=top)
+                            _quiet(
+                                os.rename, inner, f".rm{counter}", src_dir_fd=sub, dst_dir_fd=top
+                            )
                         else:
                             _quiet(os.unlink, inner, dir_fd=sub)
                 finally:
@@ -285,7 +306,9 @@ def _quiet(fn, *args, **kw) -> None:
         pass
 
 
-def tree_usage(path: str | os.PathLike, max_entries: int, max_depth: int = 64) -> tuple[int, int, bool]:
+def tree_usage(
+    path: str | os.PathLike, max_entries: int, max_depth: int = 64
+) -> tuple[int, int, bool]:
     """(bytes, entries, too deep) under ``path``: bytes are the larger of declared and allocated
     size per entry (sparse files count as declared).  Walks by folder fd, never by path, so names
     past ``PATH_MAX`` are counted too; stops at ``max_entries`` or below ``max_depth`` (at most 256)
@@ -303,7 +326,9 @@ def tree_usage(path: str | os.PathLike, max_entries: int, max_depth: int = 64) -
                     st = e.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                state["bytes"] += max(st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_blocks * 512)
+                state["bytes"] += max(
+                    st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_blocks * 512
+                )
                 if not stat.S_ISDIR(st.st_mode):
                     continue
                 if depth >= max_depth:

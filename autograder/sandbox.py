@@ -31,6 +31,7 @@ Example::
     >>> res.status, res.output                           # doctest: +SKIP
     ('ok', {'ok': 1})
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import safeio
@@ -67,21 +68,22 @@ def job_uid() -> int:
 @dataclass
 class Limits:
     """Resource limits of one sandbox run (one part of one submission)."""
-    cpu_seconds: int = 10            # CPU time for one solution cell and its checks (RLIMIT_CPU):
-                                     # the limit that stops busy loops, fair on a loaded machine
-    part_seconds: float = 60.0       # wall clock for the same (stops sleeping or blocked code)
+
+    cpu_seconds: int = 10  # CPU time for one solution cell and its checks (RLIMIT_CPU):
+    # the limit that stops busy loops, fair on a loaded machine
+    part_seconds: float = 60.0  # wall clock for the same (stops sleeping or blocked code)
     notebook_seconds: float = 240.0  # wall clock for all parts of one submission
-    memory_mb: int = 2048            # RLIMIT_AS (numba's LLVM needs ~0.9 GiB of address space)
-    nproc: int = 64                  # RLIMIT_NPROC for the job's uid (threads count too)
-    fsize_mb: int = 16               # largest file the student may write
-    output_kb: int = 2048            # largest out.json we read back
-    tmp_mb: int = 64                 # size of the private /tmp and /dev/shm (tmpfs: RAM)
-    out_mb: int = 64                 # total bytes the job may leave in its output folder (host disk)
-    out_entries: int = 10_000        # files and folders the job may leave there
-    out_depth: int = 64              # folder levels there (deeper is only ever an attack)
+    memory_mb: int = 2048  # RLIMIT_AS (numba's LLVM needs ~0.9 GiB of address space)
+    nproc: int = 64  # RLIMIT_NPROC for the job's uid (threads count too)
+    fsize_mb: int = 16  # largest file the student may write
+    output_kb: int = 2048  # largest out.json we read back
+    tmp_mb: int = 64  # size of the private /tmp and /dev/shm (tmpfs: RAM)
+    out_mb: int = 64  # total bytes the job may leave in its output folder (host disk)
+    out_entries: int = 10_000  # files and folders the job may leave there
+    out_depth: int = 64  # folder levels there (deeper is only ever an attack)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "Limits":
+    def from_dict(cls, d: dict | None) -> Limits:
         d = dict(d or {})
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
@@ -92,6 +94,7 @@ class Limits:
 @dataclass
 class RunResult:
     """What came back from one run.  ``status``: ok | timeout | memory | disk | crash."""
+
     status: str
     output: dict | None
     exit_code: int | None
@@ -101,7 +104,7 @@ class RunResult:
     leftovers_killed: int = 0
     detail: str = ""
     extra: dict = field(default_factory=dict)
-    report: bytes = b""   # what came back on the report pipe (``run(..., stdin=callable)``)
+    report: bytes = b""  # what came back on the report pipe (``run(..., stdin=callable)``)
 
 
 def bwrap_usable() -> bool:
@@ -111,10 +114,30 @@ def bwrap_usable() -> bool:
         _BWRAP_OK = False
         if os.path.exists(BWRAP) and os.path.exists(SETPRIV):
             try:
-                r = subprocess.run([BWRAP, "--unshare-pid", "--unshare-net", "--die-with-parent",
-                                    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-                                    "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-                                    "--", "/bin/true"], capture_output=True, timeout=10)
+                r = subprocess.run(
+                    [
+                        BWRAP,
+                        "--unshare-pid",
+                        "--unshare-net",
+                        "--die-with-parent",
+                        "--ro-bind",
+                        "/usr",
+                        "/usr",
+                        "--symlink",
+                        "usr/bin",
+                        "/bin",
+                        "--symlink",
+                        "usr/lib",
+                        "/lib",
+                        "--symlink",
+                        "usr/lib64",
+                        "/lib64",
+                        "--",
+                        "/bin/true",
+                    ],
+                    capture_output=True,
+                    timeout=10,
+                )
                 _BWRAP_OK = r.returncode == 0
             except (OSError, subprocess.SubprocessError):
                 _BWRAP_OK = False
@@ -131,14 +154,17 @@ def choose_kind(requested: str = "auto") -> str:
     if bwrap_usable():
         return "bwrap"
     if requested == "bwrap":
-        raise RuntimeError("bubblewrap was requested but does not work here: install the Debian "
-                           "package 'bubblewrap' (apt-get install bubblewrap) or pass --sandbox auto")
+        raise RuntimeError(
+            "bubblewrap was requested but does not work here: install the Debian "
+            "package 'bubblewrap' (apt-get install bubblewrap) or pass --sandbox auto"
+        )
     return "unsandboxed"
 
 
 def package_dir(name: str) -> str:
     """Directory of an importable package, found without importing it."""
     import importlib.util
+
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"cannot find the package {name!r} to mount in the sandbox")
@@ -152,7 +178,11 @@ def _ancestors(path: str) -> list[str]:
 
 def _readonly_paths() -> list[str]:
     """What the student's interpreter needs: the Python install, the venv, d2lmods itself."""
-    paths = [os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), package_dir("d2lmods")]
+    paths = [
+        os.path.realpath(sys.base_prefix),
+        os.path.realpath(sys.prefix),
+        package_dir("d2lmods"),
+    ]
     out = []
     for p in paths:
         if p.startswith("/usr/") or p == "/usr" or p in out:
@@ -162,12 +192,25 @@ def _readonly_paths() -> list[str]:
 
 
 def _drop_root(uid: int) -> list[str]:
-    return [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs"]
+    return [
+        SETPRIV,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+    ]
 
 
-def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict,
-                limits: Limits | None = None, seccomp_fd: int | None = None) -> list[str]:
+def _bwrap_argv(
+    job: Path,
+    uid: int | None,
+    python_argv: list[str],
+    env: dict,
+    limits: Limits | None = None,
+    seccomp_fd: int | None = None,
+) -> list[str]:
     """bwrap command line; ``uid=None`` (not root) makes bwrap build a user namespace instead.
 
     As root, bubblewrap runs in the host's user namespace (``--unshare-user`` would map the job
@@ -176,16 +219,53 @@ def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict,
     ``--disable-userns`` does the same from bubblewrap 0.8 on."""
     limits = limits or Limits()
     size = ["--size", str(limits.tmp_mb << 20)] if _bwrap_has("--size") else []
-    argv = [BWRAP] + ((["--unshare-user"] + (["--disable-userns"] if _bwrap_has("--disable-userns") else []))
-                      if uid is None else []) + [
-            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--proc", "/proc", "--dev", "/dev",
+    argv = (
+        [BWRAP]
+        + (
+            (["--unshare-user"] + (["--disable-userns"] if _bwrap_has("--disable-userns") else []))
+            if uid is None
+            else []
+        )
+        + [
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/sbin",
+            "/sbin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
             # sized (bubblewrap >= 0.5): a tmpfs is RAM, and an unsized one may take half of it
-            *size, "--perms", "1777", "--tmpfs", "/dev/shm",
-            *size, "--perms", "1777", "--tmpfs", "/tmp"]
+            *size,
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/dev/shm",
+            *size,
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/tmp",
+        ]
+    )
     made = set()
     for p in _readonly_paths():
         # bwrap creates missing parents as 0700 root; the student's uid must be able to walk them.
@@ -194,8 +274,16 @@ def _bwrap_argv(job: Path, uid: int | None, python_argv: list[str], env: dict,
                 argv += ["--dir", a]
                 made.add(a)
         argv += ["--ro-bind", p, p]
-    argv += ["--dir", "/job", "--ro-bind", str(job / "in"), "/job/in",
-             "--bind", str(job / "out"), "/job/out"]
+    argv += [
+        "--dir",
+        "/job",
+        "--ro-bind",
+        str(job / "in"),
+        "/job/in",
+        "--bind",
+        str(job / "out"),
+        "/job/out",
+    ]
     if (job / "numba").exists():
         argv += ["--bind", str(job / "numba"), "/job/numba"]
     if seccomp_fd is not None:
@@ -237,6 +325,7 @@ def seccomp_program(machine: str | None = None) -> bytes | None:
     so that libc falls back to ``clone``; another ABI (x32, i386) is killed.  Everything else is
     allowed.  None on a machine we have no syscall numbers for."""
     import struct
+
     nums = _SYSCALLS.get(machine or os.uname().machine)
     if nums is None:
         return None
@@ -244,20 +333,22 @@ def seccomp_program(machine: str | None = None) -> bytes | None:
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     allow, kill = 0x7FFF0000, 0x80000000
     eperm, enosys = 0x00050000 | 1, 0x00050000 | 38
-    prog = [(ld, 0, 0, 4),                      # 0  A = arch
-            (jeq, 0, 11, arch),                 # 1  another ABI -> 13
-            (ld, 0, 0, 0),                      # 2  A = syscall number
-            (jge, 7, 0, 0x40000000),            # 3  x32 -> 11
-            (jeq, 3, 0, nr_unshare),            # 4  -> 8
-            (jeq, 2, 0, nr_clone),              # 5  -> 8
-            (jeq, 5, 0, nr_clone3),             # 6  -> 12
-            (ret, 0, 0, allow),                 # 7
-            (ld, 0, 0, 16),                     # 8  A = low word of the first argument (flags)
-            (jset, 1, 0, CLONE_NEWUSER),        # 9  -> 11
-            (ret, 0, 0, allow),                 # 10
-            (ret, 0, 0, eperm),                 # 11
-            (ret, 0, 0, enosys),                # 12
-            (ret, 0, 0, kill)]                  # 13
+    prog = [
+        (ld, 0, 0, 4),  # 0  A = arch
+        (jeq, 0, 11, arch),  # 1  another ABI -> 13
+        (ld, 0, 0, 0),  # 2  A = syscall number
+        (jge, 7, 0, 0x40000000),  # 3  x32 -> 11
+        (jeq, 3, 0, nr_unshare),  # 4  -> 8
+        (jeq, 2, 0, nr_clone),  # 5  -> 8
+        (jeq, 5, 0, nr_clone3),  # 6  -> 12
+        (ret, 0, 0, allow),  # 7
+        (ld, 0, 0, 16),  # 8  A = low word of the first argument (flags)
+        (jset, 1, 0, CLONE_NEWUSER),  # 9  -> 11
+        (ret, 0, 0, allow),  # 10
+        (ret, 0, 0, eperm),  # 11
+        (ret, 0, 0, enosys),  # 12
+        (ret, 0, 0, kill),
+    ]  # 13
     return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
@@ -267,13 +358,22 @@ def uses_numba() -> bool:
 
 
 def _env(job_root: str) -> dict:
-    return {"PATH": "/usr/bin:/bin", "HOME": f"{job_root}/out", "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "NUMBA_NUM_THREADS": "1", "NUMBA_CACHE_DIR": f"{job_root}/numba",
-            "MPLBACKEND": "Agg", "TMPDIR": "/tmp",
-            # the kernels' numpy references: no process pays numba's (and scipy's) start-up
-            "D2LMODS_KERNELS": "numpy"}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": f"{job_root}/out",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NUMBA_NUM_THREADS": "1",
+        "NUMBA_CACHE_DIR": f"{job_root}/numba",
+        "MPLBACKEND": "Agg",
+        "TMPDIR": "/tmp",
+        # the kernels' numpy references: no process pays numba's (and scipy's) start-up
+        "D2LMODS_KERNELS": "numpy",
+    }
 
 
 def _limited(argv: list[str], limits: Limits, uid: int | None) -> list[str]:
@@ -282,8 +382,16 @@ def _limited(argv: list[str], limits: Limits, uid: int | None) -> list[str]:
     Exec'd tools rather than a ``preexec_fn``: Python code between fork and exec is unsafe when
     the grader has threads (a Dask worker, a thread pool)."""
     mem = limits.memory_mb << 20
-    pre = [PRLIMIT, f"--as={mem}", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-           f"--fsize={limits.fsize_mb << 20}", "--nofile=256", "--core=0", f"--nproc={limits.nproc}", "--"]
+    pre = [
+        PRLIMIT,
+        f"--as={mem}",
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+        f"--fsize={limits.fsize_mb << 20}",
+        "--nofile=256",
+        "--core=0",
+        f"--nproc={limits.nproc}",
+        "--",
+    ]
     if uid is not None:  # plain-subprocess fallback: drop root ourselves
         pre += _drop_root(uid)
     return pre + argv
@@ -334,19 +442,28 @@ def _copy_cache(src: str | None, dst: Path, uid: int | None) -> None:
     symlink is not copied (the job starts with a cold cache instead)."""
     dst.mkdir()
     if src and safeio.is_trusted_dir(src):
+
         def link_or_copy(s, d):
             try:
                 os.link(s, d)
             except OSError:
                 shutil.copy2(s, d)
+
         shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=link_or_copy)
     if uid is not None:
-        for root, dirs, _files in os.walk(dst):
+        for root, _dirs, _files in os.walk(dst):
             os.chown(root, uid, uid)
 
 
-def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache: str | None = None,
-        uid: int | None = None, script: str = "probe.py", stdin=None) -> RunResult:
+def run(
+    files: dict[str, bytes],
+    limits: Limits,
+    kind: str = "auto",
+    numba_cache: str | None = None,
+    uid: int | None = None,
+    script: str = "probe.py",
+    stdin=None,
+) -> RunResult:
     """Run ``files[script]`` with the other ``files`` beside it; return its ``out.json``.
 
     ``files`` land read-only in ``<job>/in``; the program gets ``<job>/in <job>/out <folder of
@@ -380,18 +497,42 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         pass_fds: tuple[int, ...] = ()
         if kind == "bwrap":
             root = "/job"
-            py = [sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out", lib_parent]
+            py = [
+                sys.executable,
+                "-I",
+                "-B",
+                f"{root}/in/{script}",
+                f"{root}/in",
+                f"{root}/out",
+                lib_parent,
+            ]
             bpf = seccomp_program() if run_uid is not None else None
             if bpf is not None:
                 (job / "seccomp.bpf").write_bytes(bpf)
                 seccomp_fd = os.open(job / "seccomp.bpf", os.O_RDONLY)
                 pass_fds = (seccomp_fd,)
-            argv = _limited(_bwrap_argv(job, run_uid, py, _env(root), limits,
-                                        pass_fds[0] if pass_fds else None), limits, None)
+            argv = _limited(
+                _bwrap_argv(
+                    job, run_uid, py, _env(root), limits, pass_fds[0] if pass_fds else None
+                ),
+                limits,
+                None,
+            )
         else:
             root = str(job)
-            argv = _limited([sys.executable, "-I", "-B", f"{root}/in/{script}", f"{root}/in", f"{root}/out",
-                             lib_parent], limits, run_uid)
+            argv = _limited(
+                [
+                    sys.executable,
+                    "-I",
+                    "-B",
+                    f"{root}/in/{script}",
+                    f"{root}/in",
+                    f"{root}/out",
+                    lib_parent,
+                ],
+                limits,
+                run_uid,
+            )
         env = _env(root)
         stdout_path, stderr_path = job / "stdout.txt", job / "stderr.txt"
         t0 = time.perf_counter()
@@ -399,9 +540,17 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         pipes = _report_pipes(stdin, limits.output_kb * 1024) if stdin is not None else None
         with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
             try:
-                proc = subprocess.Popen(argv, stdin=subprocess.PIPE if pipes else subprocess.DEVNULL, stdout=so,
-                                        stderr=se, env=env, cwd=str(job / "out"), start_new_session=True,
-                                        close_fds=True, pass_fds=pass_fds + ((pipes.fd,) if pipes else ()))
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+                    stdout=so,
+                    stderr=se,
+                    env=env,
+                    cwd=str(job / "out"),
+                    start_new_session=True,
+                    close_fds=True,
+                    pass_fds=pass_fds + ((pipes.fd,) if pipes else ()),
+                )
             finally:
                 for fd in pass_fds:
                     os.close(fd)
@@ -431,24 +580,40 @@ def run(files: dict[str, bytes], limits: Limits, kind: str = "auto", numba_cache
         # ignored); bwrap reports a child's signal as 128 + signal number
         if status == "ok" and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             status = "timeout"
-        elif status == "ok" and exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL) and \
-                max(cpu, wall) >= limits.cpu_seconds:
+        elif (
+            status == "ok"
+            and exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL)
+            and max(cpu, wall) >= limits.cpu_seconds
+        ):
             status = "timeout"
         stderr_tail = _tail(stderr_path, 1500)
         if status == "ok" and over_disk(final=True):
             status = "disk"
         if status == "disk":  # whatever it wrote is not read back
-            output, detail = None, (f"the job wrote more than {limits.out_mb} MiB, {limits.out_entries} "
-                                    f"files or {limits.out_depth} folder levels into its output folder")
+            output, detail = (
+                None,
+                (
+                    f"the job wrote more than {limits.out_mb} MiB, {limits.out_entries} "
+                    f"files or {limits.out_depth} folder levels into its output folder"
+                ),
+            )
         elif pipes:  # the caller verifies the report; out.json is whatever the student wrote
             output, detail = None, ""
         else:
             output, detail = _read_output(job / "out" / "out.json", limits.output_kb * 1024)
             if status == "ok" and output is None:
                 status = "memory" if "MemoryError" in stderr_tail else "crash"
-        return RunResult(status=status, output=output,
-                         exit_code=exit_code, wall_seconds=wall, sandbox=kind,
-                         stderr_tail=stderr_tail, leftovers_killed=leftovers, detail=detail, report=report)
+        return RunResult(
+            status=status,
+            output=output,
+            exit_code=exit_code,
+            wall_seconds=wall,
+            sandbox=kind,
+            stderr_tail=stderr_tail,
+            leftovers_killed=leftovers,
+            detail=detail,
+            report=report,
+        )
     finally:
         try:
             if run_uid is not None:
@@ -472,7 +637,9 @@ class _report_pipes:
         self.reader.start()
 
     def started(self) -> None:
-        os.close(self.fd)  # only the job holds the write end now: EOF when it (and its children) end
+        os.close(
+            self.fd
+        )  # only the job holds the write end now: EOF when it (and its children) end
 
     def feed(self, proc: subprocess.Popen) -> None:
         def write():
@@ -481,6 +648,7 @@ class _report_pipes:
                 proc.stdin.close()
             except OSError:
                 pass
+
         threading.Thread(target=write, daemon=True).start()
 
     def _drain(self) -> None:
@@ -515,6 +683,7 @@ def _disk_watch(out: Path, limits: Limits, every: float = 0.1):
             used, seen, deep = safeio.tree_usage(out, entries, limits.out_depth)
             state["over"] = used > cap or seen > entries or deep
         return state["over"]
+
     return over
 
 
@@ -557,8 +726,10 @@ def _read_output(path: Path, cap: int) -> tuple[dict | None, str]:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
             # NaN / Infinity / -Infinity (json.dump writes them) become floats
-            data = json.loads(f.read(cap + 1).decode("utf-8"),
-                              parse_constant=lambda c: float(c.replace("Infinity", "inf")))
+            data = json.loads(
+                f.read(cap + 1).decode("utf-8"),
+                parse_constant=lambda c: float(c.replace("Infinity", "inf")),
+            )
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as e:
         return None, f"out.json unreadable: {type(e).__name__}"
     if not isinstance(data, dict):

@@ -13,30 +13,112 @@ assignment, and classes that redefine how modules are found or registered.
     >>> scan("class M(nn.Module):\\n    def forward(self, x):\\n        return x\\n")
     []
 """
+
 from __future__ import annotations
 
 import ast
 
-MODULES = {"gc", "ctypes", "_ctypes", "inspect", "builtins", "importlib", "marshal", "mmap", "cffi", "dis",
-           "sysconfig", "_thread", "faulthandler", "tracemalloc", "code", "codeop", "types", "__main__", "signal",
-           "_signal", "pdb", "bdb"}
-ATTRIBUTES = {"modules": "sys.modules", "_getframe": "frames", "_current_frames": "frames", "f_back": "frames",
-              "f_globals": "frames", "f_locals": "frames", "f_builtins": "frames", "tb_frame": "frames",
-              "gi_frame": "frames", "cr_frame": "frames", "ag_frame": "frames", "__globals__": "function globals",
-              "__code__": "code objects", "__closure__": "closures", "cell_contents": "closures",
-              "settrace": "tracing", "setprofile": "tracing", "addaudithook": "audit hooks", "_exit": "os._exit",
-              "__builtins__": "builtins", "__subclasses__": "class registry", "__bases__": "class bases",
-              "__mro__": "class bases", "ctypeslib": "raw memory", "as_strided": "raw memory",
-              "__import__": "dynamic imports", "dup2": "file descriptors", "fdopen": "file descriptors"}
+MODULES = {
+    "gc",
+    "ctypes",
+    "_ctypes",
+    "inspect",
+    "builtins",
+    "importlib",
+    "marshal",
+    "mmap",
+    "cffi",
+    "dis",
+    "sysconfig",
+    "_thread",
+    "faulthandler",
+    "tracemalloc",
+    "code",
+    "codeop",
+    "types",
+    "__main__",
+    "signal",
+    "_signal",
+    "pdb",
+    "bdb",
+}
+ATTRIBUTES = {
+    "modules": "sys.modules",
+    "_getframe": "frames",
+    "_current_frames": "frames",
+    "f_back": "frames",
+    "f_globals": "frames",
+    "f_locals": "frames",
+    "f_builtins": "frames",
+    "tb_frame": "frames",
+    "gi_frame": "frames",
+    "cr_frame": "frames",
+    "ag_frame": "frames",
+    "__globals__": "function globals",
+    "__code__": "code objects",
+    "__closure__": "closures",
+    "cell_contents": "closures",
+    "settrace": "tracing",
+    "setprofile": "tracing",
+    "addaudithook": "audit hooks",
+    "_exit": "os._exit",
+    "__builtins__": "builtins",
+    "__subclasses__": "class registry",
+    "__bases__": "class bases",
+    "__mro__": "class bases",
+    "ctypeslib": "raw memory",
+    "as_strided": "raw memory",
+    "__import__": "dynamic imports",
+    "dup2": "file descriptors",
+    "fdopen": "file descriptors",
+}
 CALLS = {"__import__", "eval", "exec", "compile", "globals", "vars", "breakpoint"}
 #: Methods through which nn.Module finds, registers and converts children; a solution never redefines them.
-TRAVERSAL = {"parameters", "named_parameters", "buffers", "named_buffers", "children", "named_children",
-             "modules", "named_modules", "state_dict", "load_state_dict", "_named_members",
-             "_save_to_state_dict", "__getattribute__", "__getattr__", "__setattr__", "__delattr__",
-             "__dict__", "__class__", "_modules", "_parameters", "_buffers", "__dir__", "__instancecheck__",
-             "__subclasscheck__", "mro", "train", "eval", "_apply", "apply", "to", "double", "float",
-             "__init_subclass__"}
-PATHS = ("/job", "/proc", "/dev/fd", "/dev/stdin", "out.json", "inputs.npz", "part_probe", "probe.py")
+TRAVERSAL = {
+    "parameters",
+    "named_parameters",
+    "buffers",
+    "named_buffers",
+    "children",
+    "named_children",
+    "modules",
+    "named_modules",
+    "state_dict",
+    "load_state_dict",
+    "_named_members",
+    "_save_to_state_dict",
+    "__getattribute__",
+    "__getattr__",
+    "__setattr__",
+    "__delattr__",
+    "__dict__",
+    "__class__",
+    "_modules",
+    "_parameters",
+    "_buffers",
+    "__dir__",
+    "__instancecheck__",
+    "__subclasscheck__",
+    "mro",
+    "train",
+    "eval",
+    "_apply",
+    "apply",
+    "to",
+    "double",
+    "float",
+    "__init_subclass__",
+}
+PATHS = (
+    "/job",
+    "/proc",
+    "/dev/fd",
+    "/dev/stdin",
+    "out.json",
+    "inputs.npz",
+    "part_probe",
+    "probe.py",
+)
 
 
 def scan(source: str | None, limit: int = 10) -> list[str]:
@@ -70,17 +152,25 @@ def scan(source: str | None, limit: int = 10) -> list[str]:
                 if a.name in ATTRIBUTES:
                     hit(node, f"uses {ATTRIBUTES[a.name]}")
         elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
-            if node.attr == "modules" and not (isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            if node.attr == "modules" and not (
+                isinstance(node.value, ast.Name) and node.value.id == "sys"
+            ):
                 continue  # self.modules(), model.modules(): nn.Module's own method
             hit(node, f"uses {ATTRIBUTES[node.attr]}")
         elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
             hit(node, f"uses {ATTRIBUTES[node.id]}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CALLS:
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CALLS
+        ):
             hit(node, f"calls {node.func.id}()")
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
-                if isinstance(t, ast.Attribute) and t.attr in ("__class__", "__bases__", "__dict__"):
+                if isinstance(t, ast.Attribute) and t.attr in (
+                    "__class__",
+                    "__bases__",
+                    "__dict__",
+                ):
                     hit(node, f"assigns {t.attr}")
         elif isinstance(node, ast.ClassDef):
             for kw in node.keywords:

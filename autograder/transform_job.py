@@ -8,6 +8,7 @@ Usage::
 
     python -I -B transform_job.py <in-dir> <out-dir> [<folder of d2lmods>]   # in-dir: cells.json
 """
+
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ IN_DIR, OUT_DIR = sys.argv[1], sys.argv[2]
 
 with open(os.path.join(IN_DIR, "cells.json"), encoding="utf-8") as f:
     cells = json.load(f)
-from IPython.core.inputtransformer2 import TransformerManager
+from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402 (after the job is read)
 
 out = {}
 for key, source in cells.items():

@@ -125,7 +125,12 @@ def run_mode(mode: str, template: Path, work: Path, log) -> dict:
             workers = int(mode)
         t0 = time.perf_counter()
         results = grade_course(
-            course_dir, ASSIGNMENT, workers=workers, executor=executor, feedback=False, log=lambda *_: None
+            course_dir,
+            ASSIGNMENT,
+            workers=workers,
+            executor=executor,
+            feedback=False,
+            log=lambda *_: None,
         )
         wall = time.perf_counter() - t0
     finally:

@@ -3,6 +3,7 @@
 Run nbgrader commands from this folder (``cd exercises && nbgrader generate_assignment modules``),
 or grade with ``python -m autograder grade exercises --assignment modules``.
 """
+
 import os
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)

@@ -10,11 +10,20 @@ Two front ends over the same data and views:
 >>> build_dashboard("build/demo-course", "modules", "build/dashboard.html")  # doctest: +SKIP
 PosixPath('build/dashboard.html')
 """
+
 from .cli import build_dashboard, main
 from .data import AssignmentData, DashboardError, list_assignments, load_assignment
 
-__all__ = ["AssignmentData", "Dashboard", "DashboardError", "build_dashboard", "list_assignments", "load_assignment",
-           "main", "show"]
+__all__ = [
+    "AssignmentData",
+    "Dashboard",
+    "DashboardError",
+    "build_dashboard",
+    "list_assignments",
+    "load_assignment",
+    "main",
+    "show",
+]
 
 
 def show(course_dir, assignment=None):

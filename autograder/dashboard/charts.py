@@ -8,6 +8,7 @@ there is nothing to draw. Using ``matplotlib.figure.Figure`` directly (no
 >>> svg.lstrip().startswith("<?xml")
 True
 """
+
 from __future__ import annotations
 
 import io

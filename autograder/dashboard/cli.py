@@ -6,6 +6,7 @@ Writes one self-contained HTML file and prints its path.
 build/dashboard.html
 0
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,12 +32,20 @@ def build_dashboard(course_dir: str | Path, assignment: str, out: str | Path = D
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m autograder dashboard",
-                                description="Write the instructors' dashboard for one assignment as a "
-                                            "self-contained HTML file (works offline).")
-    p.add_argument("course_dir", help="the nbgrader course folder (holds nbgrader_config.py, results/)")
-    p.add_argument("--assignment", "-a", help="assignment name; optional when the course has only one")
-    p.add_argument("--out", "-o", default=str(DEFAULT_OUT), help=f"output file (default: {DEFAULT_OUT})")
+    p = argparse.ArgumentParser(
+        prog="python -m autograder dashboard",
+        description="Write the instructors' dashboard for one assignment as a "
+        "self-contained HTML file (works offline).",
+    )
+    p.add_argument(
+        "course_dir", help="the nbgrader course folder (holds nbgrader_config.py, results/)"
+    )
+    p.add_argument(
+        "--assignment", "-a", help="assignment name; optional when the course has only one"
+    )
+    p.add_argument(
+        "--out", "-o", default=str(DEFAULT_OUT), help=f"output file (default: {DEFAULT_OUT})"
+    )
     return p
 
 
@@ -52,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             if len(known) != 1:
                 raise DashboardError(
                     f"{args.course_dir} has {len(known)} assignments ({', '.join(known) or 'none'}); "
-                    "choose one with --assignment NAME")
+                    "choose one with --assignment NAME"
+                )
             assignment = known[0]
         out = build_dashboard(args.course_dir, assignment, args.out)
     except DashboardError as exc:

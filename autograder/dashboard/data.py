@@ -16,6 +16,7 @@ graded halfway, students enrolled without a submission.
 >>> [s.student for s in data.students if s.graded]             # doctest: +SKIP
 ['alice', 'bob']
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ from ..course import sqlalchemy_url  # noqa: F401  (re-exported: the dashboard r
 from ..results import Category, Flag, Status, SubmissionResult, TestResult
 
 # Outcomes of a single check that count as a failure the instructor should see.
-FAILING_STATUSES = frozenset({Status.FAILED, Status.CRASH, Status.TIMEOUT, Status.MEMORY, Status.DISK,
-                              Status.HELD})
+FAILING_STATUSES = frozenset(
+    {Status.FAILED, Status.CRASH, Status.TIMEOUT, Status.MEMORY, Status.DISK, Status.HELD}
+)
 
 # Human wording for every flag, in display order (a test checks that none is missing).
 FLAG_LABELS = {
@@ -196,7 +198,7 @@ class CheckStats:
     check: str
     name: str
     visibility: str
-    statuses: Counter = field(default_factory=Counter)   # Status -> how many submissions
+    statuses: Counter = field(default_factory=Counter)  # Status -> how many submissions
 
     @property
     def attempts(self) -> int:
@@ -264,8 +266,13 @@ class AssignmentData:
         scores = [s.score for s in self.students if s.scored and s.score is not None]
         if not scores:
             return {"count": 0, "mean": None, "median": None, "min": None, "max": None}
-        return {"count": len(scores), "mean": statistics.fmean(scores), "median": statistics.median(scores),
-                "min": min(scores), "max": max(scores)}
+        return {
+            "count": len(scores),
+            "mean": statistics.fmean(scores),
+            "median": statistics.median(scores),
+            "min": min(scores),
+            "max": max(scores),
+        }
 
     # -- per part -------------------------------------------------------------------------------
     def part_distributions(self) -> dict[str, tuple[list[float], float]]:
@@ -280,8 +287,11 @@ class AssignmentData:
         for cell, top in self.cell_max.items():
             if cell in out or (self.part_max and cell not in self.manual_cells):
                 continue
-            values = [s.cells[cell].score for s in self.submitted
-                      if cell in s.cells and not s.cells[cell].needs_manual_grade]
+            values = [
+                s.cells[cell].score
+                for s in self.submitted
+                if cell in s.cells and not s.cells[cell].needs_manual_grade
+            ]
             out[cell] = (values, top)
         return out
 
@@ -293,7 +303,9 @@ class AssignmentData:
             for t in s.tests:
                 key = (t.part, t.check)
                 if key not in stats:
-                    stats[key] = CheckStats(part=t.part, check=t.check, name=t.name, visibility=t.visibility)
+                    stats[key] = CheckStats(
+                        part=t.part, check=t.check, name=t.name, visibility=t.visibility
+                    )
                 stats[key].statuses[t.outcome] += 1
         return sorted(stats.values(), key=lambda c: (c.pass_rate, c.part, c.check))
 
@@ -316,17 +328,25 @@ class AssignmentData:
                 msg = anonymise(t.output, self._identities(), self.course_dir)
                 if msg:
                     messages[label][msg] += 1
-        cats = [FailureCategory(label=label, students=len(who),
-                                example=messages[label].most_common(1)[0][0] if messages[label] else "",
-                                checks=sorted(checks[label]))
-                for label, who in students.items()]
+        cats = [
+            FailureCategory(
+                label=label,
+                students=len(who),
+                example=messages[label].most_common(1)[0][0] if messages[label] else "",
+                checks=sorted(checks[label]),
+            )
+            for label, who in students.items()
+        ]
         cats.sort(key=lambda c: (-c.students, c.label))
         return cats[:limit] if limit else cats
 
     def clusters(self) -> list:
         """Answer clusters of the graded submissions, with the instructor's comments."""
         from ..clusters import find_clusters, read_comments
-        return find_clusters([s.result for s in self.graded], read_comments(self.course_dir, self.assignment))
+
+        return find_clusters(
+            [s.result for s in self.graded], read_comments(self.course_dir, self.assignment)
+        )
 
     def flagged(self) -> list[StudentRecord]:
         """Submissions with any flag (tampering, timeouts, crashes, memory kills, ...)."""
@@ -343,7 +363,9 @@ class AssignmentData:
         return sorted(ids, key=len, reverse=True)
 
 
-def anonymise(message: str, identities: list[str], course_dir: Path | None = None, limit: int = 400) -> str:
+def anonymise(
+    message: str, identities: list[str], course_dir: Path | None = None, limit: int = 400
+) -> str:
     """Make a student-facing message safe to show as an example to the whole staff.
 
     >>> anonymise("alice: modules kept in /home/alice/list.py", ["alice"])
@@ -365,6 +387,7 @@ def anonymise(message: str, identities: list[str], course_dir: Path | None = Non
 # Reading the course
 # --------------------------------------------------------------------------------------------------
 
+
 def course_settings(course_dir: str | Path) -> tuple[str, str]:
     """``(course_id, db_url)`` from ``<course>/nbgrader_config.py``, with nbgrader's defaults.
 
@@ -380,8 +403,10 @@ def course_settings(course_dir: str | Path) -> tuple[str, str]:
         try:
             cfg = PyFileConfigLoader(config_file.name, path=str(course_dir)).load_config()
         except Exception as exc:  # a syntax error in the config is the instructor's to fix
-            raise DashboardError(f"cannot read {config_file}: {exc}. Fix the file or remove it "
-                                 "to use nbgrader's defaults.") from exc
+            raise DashboardError(
+                f"cannot read {config_file}: {exc}. Fix the file or remove it "
+                "to use nbgrader's defaults."
+            ) from exc
         cd = cfg.get("CourseDirectory", {})
         course_id = cd.get("course_id") or course_id
         db_url = cd.get("db_url") or None
@@ -392,7 +417,7 @@ def course_settings(course_dir: str | Path) -> tuple[str, str]:
 
 def _sqlite_path(db_url: str) -> Path | None:
     if db_url.startswith("sqlite:///"):
-        return Path(db_url[len("sqlite:///"):])
+        return Path(db_url[len("sqlite:///") :])
     return None
 
 
@@ -407,8 +432,10 @@ def _open_gradebook(db_url: str, course_id: str):
         return Gradebook(sqlalchemy_url(db_url), course_id=course_id)
     except Exception as exc:
         shown = re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", db_url)  # never print a password
-        raise DashboardError(f"cannot open the gradebook at {shown}: {exc}. Check db_url in "
-                             "nbgrader_config.py and that the database server is running.") from exc
+        raise DashboardError(
+            f"cannot open the gradebook at {shown}: {exc}. Check db_url in "
+            "nbgrader_config.py and that the database server is running."
+        ) from exc
 
 
 def list_assignments(course_dir: str | Path) -> list[str]:
@@ -426,8 +453,9 @@ def list_assignments(course_dir: str | Path) -> list[str]:
     return sorted(names)
 
 
-def _read_gradebook(gb, assignment: str, records: dict[str, StudentRecord],
-                    manual_cells: list[str]) -> dict[str, float]:
+def _read_gradebook(
+    gb, assignment: str, records: dict[str, StudentRecord], manual_cells: list[str]
+) -> dict[str, float]:
     from nbgrader.api import MissingEntry
 
     for st in gb.students:
@@ -445,7 +473,9 @@ def _read_gradebook(gb, assignment: str, records: dict[str, StudentRecord],
             if cell.cell_type == "markdown":  # nbgrader grades written answers by hand only
                 manual_cells.append(cell.name)
     for sub in assignment_row.submissions:
-        rec = records.setdefault(sub.student.id, StudentRecord(student=sub.student.id, in_gradebook=True))
+        rec = records.setdefault(
+            sub.student.id, StudentRecord(student=sub.student.id, in_gradebook=True)
+        )
         rec.submitted = True
         rec.timestamp = sub.timestamp.isoformat(sep=" ") if sub.timestamp else None
         rec.gradebook_score = float(sub.score)
@@ -453,13 +483,18 @@ def _read_gradebook(gb, assignment: str, records: dict[str, StudentRecord],
         rec.needs_manual_grade = bool(sub.needs_manual_grade)
         for nb in sub.notebooks:
             for g in nb.grades:
-                rec.cells[g.name] = CellGrade(name=g.name, score=float(g.score), max_score=float(g.max_score),
-                                              needs_manual_grade=bool(g.needs_manual_grade))
+                rec.cells[g.name] = CellGrade(
+                    name=g.name,
+                    score=float(g.score),
+                    max_score=float(g.max_score),
+                    needs_manual_grade=bool(g.needs_manual_grade),
+                )
     return cell_max
 
 
-def _read_results(course_dir: Path, assignment: str, records: dict[str, StudentRecord],
-                  warnings: list[str]) -> dict[str, float]:
+def _read_results(
+    course_dir: Path, assignment: str, records: dict[str, StudentRecord], warnings: list[str]
+) -> dict[str, float]:
     part_max: dict[str, float] = {}
     folder = course_dir / "results" / assignment
     if not folder.is_dir():
@@ -496,8 +531,10 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
     """Merge the gradebook and the results files of ``assignment`` into one :class:`AssignmentData`."""
     course_dir = Path(course_dir).resolve()
     if not course_dir.is_dir():
-        raise DashboardError(f"course directory {course_dir} does not exist; pass the folder that holds "
-                             "nbgrader_config.py (e.g. build/demo-course).")
+        raise DashboardError(
+            f"course directory {course_dir} does not exist; pass the folder that holds "
+            "nbgrader_config.py (e.g. build/demo-course)."
+        )
     course_id, db_url = course_settings(course_dir)
     records: dict[str, StudentRecord] = {}
     warnings: list[str] = []
@@ -515,9 +552,18 @@ def load_assignment(course_dir: str | Path, assignment: str) -> AssignmentData:
         for p in sub_dir.glob(f"*/{assignment}"):
             records.setdefault(p.parent.name, StudentRecord(student=p.parent.name)).submitted = True
     part_max = _read_results(course_dir, assignment, records, warnings)
-    return AssignmentData(course_dir=course_dir, course_id=course_id, assignment=assignment, db_url=db_url,
-                          gradebook_found=gb is not None, students=[records[k] for k in sorted(records)],
-                          cell_max=cell_max, part_max=part_max, warnings=warnings, manual_cells=manual_cells)
+    return AssignmentData(
+        course_dir=course_dir,
+        course_id=course_id,
+        assignment=assignment,
+        db_url=db_url,
+        gradebook_found=gb is not None,
+        students=[records[k] for k in sorted(records)],
+        cell_max=cell_max,
+        part_max=part_max,
+        warnings=warnings,
+        manual_cells=manual_cells,
+    )
 
 
 def _check_shape(result: dict) -> None:

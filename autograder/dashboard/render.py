@@ -7,6 +7,7 @@ loads nothing from the network.
 >>> from autograder.dashboard.data import load_assignment           # doctest: +SKIP
 >>> html = render_page(load_assignment("build/demo-course", "modules"))  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,8 @@ from html import escape
 from pathlib import Path
 from string import Template
 
-from . import charts
 from ..results import Category
+from . import charts
 from .data import CATEGORY_PHRASES, FLAG_LABELS, AssignmentData, StudentRecord, anonymise
 
 _TEMPLATE = Path(__file__).with_name("template.html")
@@ -40,18 +41,23 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return f"{x:.{digits}f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x)}"
 
 
-def _table(headers: list[str], rows: list[list[str]], cls: str, row_attrs: list[str] | None = None) -> str:
+def _table(
+    headers: list[str], rows: list[list[str]], cls: str, row_attrs: list[str] | None = None
+) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for i, cells in enumerate(rows):
         attrs = f" {row_attrs[i]}" if row_attrs else ""
         body.append(f"<tr{attrs}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (
+        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Views
 # --------------------------------------------------------------------------------------------------
+
 
 def summary_view(data: AssignmentData, link_base: Path | None = None) -> str:
     s = data.score_summary()
@@ -69,13 +75,21 @@ def summary_view(data: AssignmentData, link_base: Path | None = None) -> str:
         ("not graded yet", _pending(data)),
         ("flagged", str(len(data.flagged()))),
     ]
-    html = '<div class="cards">' + "".join(
-        f'<div class="card" data-metric="{escape(k)}"><div class="value">{escape(v)}</div>'
-        f'<div class="label">{escape(k)}</div></div>' for k, v in cards) + "</div>"
+    html = (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card" data-metric="{escape(k)}"><div class="value">{escape(v)}</div>'
+            f'<div class="label">{escape(k)}</div></div>'
+            for k, v in cards
+        )
+        + "</div>"
+    )
     if not data.students:
-        html += ('<p class="empty">Nobody is enrolled and nothing was submitted yet. Add students with '
-                 '<code>nbgrader db student add</code>, collect submissions and grade them; this page '
-                 'fills in as results arrive.</p>')
+        html += (
+            '<p class="empty">Nobody is enrolled and nothing was submitted yet. Add students with '
+            "<code>nbgrader db student add</code>, collect submissions and grade them; this page "
+            "fills in as results arrive.</p>"
+        )
     for w in data.warnings:
         html += f'<p class="warning">{escape(w)}</p>'
     return html
@@ -83,11 +97,15 @@ def summary_view(data: AssignmentData, link_base: Path | None = None) -> str:
 
 def _pending(data: AssignmentData) -> str:
     """Points of the hand-graded cells still waiting for a person (the mean counts them as 0)."""
-    pending = [sum(c.max_score for c in r.cells.values() if c.needs_manual_grade) for r in data.submitted]
+    pending = [
+        sum(c.max_score for c in r.cells.values() if c.needs_manual_grade) for r in data.submitted
+    ]
     pending = [p for p in pending if p]
     if not pending:
         return "–"
-    return f"+{_fmt(max(pending))} points for {len(pending)} student{'s' if len(pending) != 1 else ''}"
+    return (
+        f"+{_fmt(max(pending))} points for {len(pending)} student{'s' if len(pending) != 1 else ''}"
+    )
 
 
 def scores_view(data: AssignmentData, link_base: Path | None = None) -> str:
@@ -98,9 +116,17 @@ def scores_view(data: AssignmentData, link_base: Path | None = None) -> str:
     out += _img(charts.part_histograms(parts), "Histograms of scores per part")
     rows = []
     for name, (values, part_top) in parts.items():
-        rows.append([escape(name), str(len(values)), _fmt(part_top),
-                     _fmt(statistics.fmean(values)) if values else "–",
-                     _fmt(sum(1 for v in values if v >= part_top) / len(values) * 100, 1) + "%" if values else "–"])
+        rows.append(
+            [
+                escape(name),
+                str(len(values)),
+                _fmt(part_top),
+                _fmt(statistics.fmean(values)) if values else "–",
+                _fmt(sum(1 for v in values if v >= part_top) / len(values) * 100, 1) + "%"
+                if values
+                else "–",
+            ]
+        )
     if rows:
         out += _table(["part", "scored", "max", "mean", "full marks"], rows, "parts")
     return out
@@ -110,22 +136,42 @@ def checks_view(data: AssignmentData, link_base: Path | None = None) -> str:
     stats = data.check_stats()
     if not stats:
         return '<p class="empty">No graded submissions yet, so no checks to report.</p>'
-    out = _img(charts.pass_rates([f"{c.part}: {c.name}" for c in stats], [c.pass_rate for c in stats],
-                                 [c.attempts for c in stats]), "Pass rate per check")
+    out = _img(
+        charts.pass_rates(
+            [f"{c.part}: {c.name}" for c in stats],
+            [c.pass_rate for c in stats],
+            [c.attempts for c in stats],
+        ),
+        "Pass rate per check",
+    )
     rows = []
     for c in stats:
         other = ", ".join(f"{k} {v}" for k, v in sorted(c.statuses.items()) if k != "passed")
         # every check here is one of the grader's hidden checks; Gradescope's "visible" only means
         # that the student sees its result in the feedback
-        rows.append([escape(c.part), escape(c.name), "hidden", str(c.passed), str(c.attempts),
-                     f"{100 * c.pass_rate:.0f}%", escape(other)])
+        rows.append(
+            [
+                escape(c.part),
+                escape(c.name),
+                "hidden",
+                str(c.passed),
+                str(c.attempts),
+                f"{100 * c.pass_rate:.0f}%",
+                escape(other),
+            ]
+        )
     attrs = [f'data-check="{escape(c.part)}/{escape(c.check)}"' for c in stats]
-    return out + _table(["part", "check", "kind", "passed", "graded", "pass rate", "other outcomes"],
-                        rows, "checks", attrs)
+    return out + _table(
+        ["part", "check", "kind", "passed", "graded", "pass rate", "other outcomes"],
+        rows,
+        "checks",
+        attrs,
+    )
 
 
 def failures_view(data: AssignmentData, link_base: Path | None = None, limit: int = 12) -> str:
     from ..clusters import NON_ATTEMPTS
+
     every = data.failure_categories()
     if not every:
         return '<p class="empty">No failed checks among the graded submissions.</p>'
@@ -134,27 +180,44 @@ def failures_view(data: AssignmentData, link_base: Path | None = None, limit: in
     apart = [c for c in every if Category.parse(c.label) in NON_ATTEMPTS]
     out = "" if cats else '<p class="empty">No misconceptions among the failed checks.</p>'
     if cats:
-        out += _img(charts.category_counts([c.phrase or c.label for c in cats], [c.students for c in cats]),
-                    "Students per failure category")
+        out += _img(
+            charts.category_counts([c.phrase or c.label for c in cats], [c.students for c in cats]),
+            "Students per failure category",
+        )
     items = []
     for c in cats:
         who = "student" if c.students == 1 else "students"
-        shown = ", ".join(c.checks[:4]) + (f" and {len(c.checks) - 4} more" if len(c.checks) > 4 else "")
-        said = (f" {escape(c.phrase)} <code>{escape(c.label)}</code>" if c.phrase else f": {escape(c.label)}")
-        items.append(f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>{said}'
-                     f'<div class="checks">checks: {escape(shown)}</div>'
-                     + (f'<blockquote>{escape(c.example)}</blockquote>' if c.example else "") + "</li>")
+        shown = ", ".join(c.checks[:4]) + (
+            f" and {len(c.checks) - 4} more" if len(c.checks) > 4 else ""
+        )
+        said = (
+            f" {escape(c.phrase)} <code>{escape(c.label)}</code>"
+            if c.phrase
+            else f": {escape(c.label)}"
+        )
+        items.append(
+            f'<li data-category="{escape(c.label)}"><strong>{c.students} {who}</strong>{said}'
+            f'<div class="checks">checks: {escape(shown)}</div>'
+            + (f"<blockquote>{escape(c.example)}</blockquote>" if c.example else "")
+            + "</li>"
+        )
     out += '<ol class="failures">' + "".join(items) + "</ol>" if items else ""
     if apart:
-        out += ('<h3>Not attempted, crashed or held</h3><ul class="non-attempts">'
-                + "".join(f'<li data-category="{escape(c.label)}">{c.students} '
-                          f'{"student" if c.students == 1 else "students"} {escape(c.phrase or c.label)}</li>'
-                          for c in apart) + "</ul>")
+        out += (
+            '<h3>Not attempted, crashed or held</h3><ul class="non-attempts">'
+            + "".join(
+                f'<li data-category="{escape(c.label)}">{c.students} '
+                f"{'student' if c.students == 1 else 'students'} {escape(c.phrase or c.label)}</li>"
+                for c in apart
+            )
+            + "</ul>"
+        )
     return out
 
 
 def clusters_view(data: AssignmentData, link_base: Path | None = None, limit: int = 30) -> str:
     from ..clusters import comments_path
+
     found = data.clusters()
     if not found:
         return '<p class="empty">No wrong answers to group.</p>'
@@ -162,35 +225,65 @@ def clusters_view(data: AssignmentData, link_base: Path | None = None, limit: in
     for c in [c for c in found if not c.non_attempt][:limit]:
         who = "student" if len(c.students) == 1 else "students"
         phrase = CATEGORY_PHRASES.get(Category.parse(c.main_category)) or c.main_category
-        others = ", ".join(escape(s) for s in c.students[1:8]) + (" ..." if len(c.students) > 8 else "")
-        items.append(f'<li data-cluster="{escape(c.id)}"><strong>{len(c.students)} {who}: {escape(phrase)}</strong>'
-                     f' <span class="checks">({escape(c.part)}, -{_fmt(c.lost)} points, cluster '
-                     f'<code>{escape(c.id)}</code>)</span><div class="checks">representative: '
-                     f'<a href="#student-{escape(c.representative)}">{escape(c.representative)}</a>'
-                     + (f"; also {others}" if others else "") + "</div>"
-                     + f"<blockquote>{escape(anonymise(c.example, data._identities(), data.course_dir))}</blockquote>"
-                     + (f'<div class="comment">comment: {escape(c.comment)}</div>' if c.comment else "") + "</li>")
+        others = ", ".join(escape(s) for s in c.students[1:8]) + (
+            " ..." if len(c.students) > 8 else ""
+        )
+        items.append(
+            f'<li data-cluster="{escape(c.id)}"><strong>{len(c.students)} {who}: {escape(phrase)}</strong>'
+            f' <span class="checks">({escape(c.part)}, -{_fmt(c.lost)} points, cluster '
+            f'<code>{escape(c.id)}</code>)</span><div class="checks">representative: '
+            f'<a href="#student-{escape(c.representative)}">{escape(c.representative)}</a>'
+            + (f"; also {others}" if others else "")
+            + "</div>"
+            + f"<blockquote>{escape(anonymise(c.example, data._identities(), data.course_dir))}</blockquote>"
+            + (f'<div class="comment">comment: {escape(c.comment)}</div>' if c.comment else "")
+            + "</li>"
+        )
     rest = sum(len(c.students) for c in found if c.non_attempt)
     path = comments_path(data.course_dir, data.assignment)
-    return ('<ol class="failures">' + "".join(items) + "</ol>"
-            + (f"<p>Not attempted or crashed: {rest} part submissions (see Common mistakes).</p>" if rest else "")
-            + f'<p class="checks">To comment on a cluster, add <code>"&lt;cluster id&gt;": "&lt;comment&gt;"</code> to '
-            f"<code>{escape(str(path))}</code> and grade again: the comment reaches every member's feedback.</p>")
+    return (
+        '<ol class="failures">'
+        + "".join(items)
+        + "</ol>"
+        + (
+            f"<p>Not attempted or crashed: {rest} part submissions (see Common mistakes).</p>"
+            if rest
+            else ""
+        )
+        + '<p class="checks">To comment on a cluster, add '
+        '<code>"&lt;cluster id&gt;": "&lt;comment&gt;"</code> to '
+        f"<code>{escape(str(path))}</code> and grade again: the comment reaches every member's feedback.</p>"
+    )
 
 
 def similarity_view(data: AssignmentData, link_base: Path | None = None, limit: int = 50) -> str:
     from ..similarity import THRESHOLD, course_pairs
+
     pairs = course_pairs(data.course_dir, data.assignment)
     if not pairs:
         return f'<p class="empty">No pair of submissions scores {THRESHOLD:g} or more.</p>'
-    rows = [[f'<a href="#student-{escape(p.a)}">{escape(p.a)}</a>', f'<a href="#student-{escape(p.b)}">{escape(p.b)}</a>',
-             _fmt(p.score), escape(", ".join(f"{k} {v:.2f}" for k, v in p.parts.items()))] for p in pairs[:limit]]
+    rows = [
+        [
+            f'<a href="#student-{escape(p.a)}">{escape(p.a)}</a>',
+            f'<a href="#student-{escape(p.b)}">{escape(p.b)}</a>',
+            _fmt(p.score),
+            escape(", ".join(f"{k} {v:.2f}" for k, v in p.parts.items())),
+        ]
+        for p in pairs[:limit]
+    ]
     more = f"<p>... and {len(pairs) - limit} more pairs.</p>" if len(pairs) > limit else ""
-    return (f"<p>{len(pairs)} pairs whose solution cells are near-identical once names, formatting, comments and "
-            f"docstrings are set aside (winnowed fingerprints of the syntax tree; code from the release never "
-            f"counts). A score is a share of fingerprints in common, 1 = the same code.</p>"
-            + _table(["student", "student", "score", "per part"], rows, "similarity",
-                     [f'data-pair="{escape(p.a)}~{escape(p.b)}"' for p in pairs[:limit]]) + more)
+    return (
+        f"<p>{len(pairs)} pairs whose solution cells are near-identical once names, formatting, comments and "
+        f"docstrings are set aside (winnowed fingerprints of the syntax tree; code from the release never "
+        f"counts). A score is a share of fingerprints in common, 1 = the same code.</p>"
+        + _table(
+            ["student", "student", "score", "per part"],
+            rows,
+            "similarity",
+            [f'data-pair="{escape(p.a)}~{escape(p.b)}"' for p in pairs[:limit]],
+        )
+        + more
+    )
 
 
 def flags_view(data: AssignmentData, link_base: Path | None = None) -> str:
@@ -202,14 +295,25 @@ def flags_view(data: AssignmentData, link_base: Path | None = None) -> str:
     rows = []
     for r in flagged:
         parts = r.result.parts if r.result else {}
-        bad = ", ".join(f"{p} ({v.status})" + (": " + "; ".join(v.review) if v.review else "")
-                        for p, v in parts.items() if v.status != "ok")
-        rows.append([f'<a href="#student-{escape(r.student)}">{escape(r.student)}</a>',
-                     escape(", ".join(FLAG_LABELS.get(f, f) for f in r.flags)), escape(bad) or "–",
-                     _fmt(r.score)])
-    return (f'<p>{escape(summary)}</p>'
-            + _table(["student", "flags", "parts affected", "score"], rows, "flags",
-                     [f'data-student="{escape(r.student)}"' for r in flagged]))
+        bad = ", ".join(
+            f"{p} ({v.status})" + (": " + "; ".join(v.review) if v.review else "")
+            for p, v in parts.items()
+            if v.status != "ok"
+        )
+        rows.append(
+            [
+                f'<a href="#student-{escape(r.student)}">{escape(r.student)}</a>',
+                escape(", ".join(FLAG_LABELS.get(f, f) for f in r.flags)),
+                escape(bad) or "–",
+                _fmt(r.score),
+            ]
+        )
+    return f"<p>{escape(summary)}</p>" + _table(
+        ["student", "flags", "parts affected", "score"],
+        rows,
+        "flags",
+        [f'data-student="{escape(r.student)}"' for r in flagged],
+    )
 
 
 def _link(path: Path | None, link_base: Path | None, text: str) -> str:
@@ -224,24 +328,54 @@ def _link(path: Path | None, link_base: Path | None, text: str) -> str:
 INLINE_JSON_LIMIT = 150
 
 
-def student_detail(r: StudentRecord, link_base: Path | None = None, inline_json: bool = True) -> str:
+def student_detail(
+    r: StudentRecord, link_base: Path | None = None, inline_json: bool = True
+) -> str:
     """A student's grade cells, the checks they did not pass, their results JSON and feedback link."""
-    bits = [f"<p>feedback: {_link(r.feedback_path, link_base, 'open feedback')}"
-            f" · results file: {_link(r.result_path, link_base, r.result_path.name if r.result_path else '')}</p>"]
+    bits = [
+        f"<p>feedback: {_link(r.feedback_path, link_base, 'open feedback')}"
+        f" · results file: {_link(r.result_path, link_base, r.result_path.name if r.result_path else '')}</p>"
+    ]
     if r.problem:
         bits.append(f'<p class="warning">{escape(r.problem)}</p>')
     if r.cells:
-        bits.append(_table(["grade cell", "score", "max", "needs manual grade"],
-                           [[escape(c.name), _fmt(c.score), _fmt(c.max_score), "yes" if c.needs_manual_grade else ""]
-                            for c in r.cells.values()], "cells"))
+        bits.append(
+            _table(
+                ["grade cell", "score", "max", "needs manual grade"],
+                [
+                    [
+                        escape(c.name),
+                        _fmt(c.score),
+                        _fmt(c.max_score),
+                        "yes" if c.needs_manual_grade else "",
+                    ]
+                    for c in r.cells.values()
+                ],
+                "cells",
+            )
+        )
     missed = [t for t in r.tests if not t.passed]
     if missed:
-        bits.append(_table(["part", "check", "status", "points", "message"],
-                           [[escape(t.part), escape(t.name), escape(t.outcome),
-                             f"{_fmt(t.score)} / {_fmt(t.max_score)}", escape(t.output)[:600]] for t in missed],
-                           "missed"))
+        bits.append(
+            _table(
+                ["part", "check", "status", "points", "message"],
+                [
+                    [
+                        escape(t.part),
+                        escape(t.name),
+                        escape(t.outcome),
+                        f"{_fmt(t.score)} / {_fmt(t.max_score)}",
+                        escape(t.output)[:600],
+                    ]
+                    for t in missed
+                ],
+                "missed",
+            )
+        )
     if r.result is not None and inline_json:
-        bits.append(f"<pre>{escape(json.dumps(r.result.to_json(), indent=2, ensure_ascii=False))}</pre>")
+        bits.append(
+            f"<pre>{escape(json.dumps(r.result.to_json(), indent=2, ensure_ascii=False))}</pre>"
+        )
     elif r.result is None and not r.submitted:
         bits.append("<p>No submission.</p>")
     elif r.result is None:
@@ -249,24 +383,35 @@ def student_detail(r: StudentRecord, link_base: Path | None = None, inline_json:
     return "".join(bits)
 
 
-
 def students_view(data: AssignmentData, link_base: Path | None = None) -> str:
     if not data.students:
         return '<p class="empty">No students yet.</p>'
     parts = list(data.part_max)
     inline = len(data.students) <= INLINE_JSON_LIMIT
-    headers = ["student", "name", "status", "score", "max"] + parts + ["flags", "grading s", "details"]
+    headers = (
+        ["student", "name", "status", "score", "max"] + parts + ["flags", "grading s", "details"]
+    )
     rows, attrs = [], []
     for r in data.students:
-        status = ("graded" if r.graded else "submitted" if r.submitted else "no submission")
+        status = "graded" if r.graded else "submitted" if r.submitted else "no submission"
         if r.needs_manual_grade:
             status += ", needs manual grade"
         ps = r.part_scores
-        rows.append([f'<span id="student-{escape(r.student)}">{escape(r.student)}</span>', escape(r.name),
-                     escape(status), f'<span class="score">{_fmt(r.score)}</span>', _fmt(r.max_score)]
-                    + [_fmt(ps.get(p)) for p in parts]
-                    + [escape(", ".join(r.flags)), _fmt(r.grading_seconds, 1),
-                       f"<details><summary>open</summary>{student_detail(r, link_base, inline)}</details>"])
+        rows.append(
+            [
+                f'<span id="student-{escape(r.student)}">{escape(r.student)}</span>',
+                escape(r.name),
+                escape(status),
+                f'<span class="score">{_fmt(r.score)}</span>',
+                _fmt(r.max_score),
+            ]
+            + [_fmt(ps.get(p)) for p in parts]
+            + [
+                escape(", ".join(r.flags)),
+                _fmt(r.grading_seconds, 1),
+                f"<details><summary>open</summary>{student_detail(r, link_base, inline)}</details>",
+            ]
+        )
         attrs.append(f'data-student="{escape(r.student)}" data-status="{escape(status)}"')
     return _table(headers, rows, "students", attrs)
 
@@ -283,12 +428,18 @@ def timing_view(data: AssignmentData, link_base: Path | None = None) -> str:
     sandboxes = sorted({r.result.sandbox for r in data.graded})
     qs = sorted(seconds)
     p95 = qs[min(len(qs) - 1, int(round(0.95 * (len(qs) - 1))))]
-    rows = [["submissions timed", str(len(seconds))], ["median seconds", _fmt(statistics.median(seconds))],
-            ["95th percentile", _fmt(p95)], ["slowest", _fmt(max(seconds))],
-            ["total seconds", _fmt(sum(seconds), 1)], ["sandbox", escape(", ".join(sandboxes))]]
+    rows = [
+        ["submissions timed", str(len(seconds))],
+        ["median seconds", _fmt(statistics.median(seconds))],
+        ["95th percentile", _fmt(p95)],
+        ["slowest", _fmt(max(seconds))],
+        ["total seconds", _fmt(sum(seconds), 1)],
+        ["sandbox", escape(", ".join(sandboxes))],
+    ]
     rows += [[f"mean {escape(k)} s", _fmt(v, 3)] for k, v in phases.items()]
     return _img(charts.grading_time(seconds, phases), "Grading time per submission") + _table(
-        ["measure", "value"], rows, "timing")
+        ["measure", "value"], rows, "timing"
+    )
 
 
 VIEWS = [
@@ -313,9 +464,15 @@ def render_page(data: AssignmentData, out_path: Path | None = None) -> str:
         sections.append(f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>')
     nav = "".join(f'<a href="#{k}">{escape(t)}</a>' for k, t, _ in VIEWS)
     return Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(
-        title=escape(f"{data.course_id} · {data.assignment}"), course=escape(data.course_id),
-        assignment=escape(data.assignment), nav=nav, sections="\n".join(sections),
-        source=escape(f"gradebook: {_safe_url(data.db_url)}; results: {data.course_dir / 'results' / data.assignment}"))
+        title=escape(f"{data.course_id} · {data.assignment}"),
+        course=escape(data.course_id),
+        assignment=escape(data.assignment),
+        nav=nav,
+        sections="\n".join(sections),
+        source=escape(
+            f"gradebook: {_safe_url(data.db_url)}; results: {data.course_dir / 'results' / data.assignment}"
+        ),
+    )
 
 
 def _safe_url(url: str | None) -> str:

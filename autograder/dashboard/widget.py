@@ -6,6 +6,7 @@
 The data is read when the widget is built and again on "Reload", so an
 instructor can leave it open while grading runs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,11 @@ class Dashboard:
         known = list_assignments(self.course_dir) if self.course_dir.is_dir() else []
         if assignment and assignment not in known:
             known.append(assignment)
-        self.assignment = W.Dropdown(options=sorted(known), value=assignment or (known[0] if known else None),
-                                     description="Assignment")
+        self.assignment = W.Dropdown(
+            options=sorted(known),
+            value=assignment or (known[0] if known else None),
+            description="Assignment",
+        )
         self.reload_button = W.Button(description="Reload", icon="refresh")
         self.status = W.HTML()
         self.panes = {key: W.HTML() for key, _, _ in _TAB_VIEWS}
@@ -45,7 +49,9 @@ class Dashboard:
         titles.insert(at, "Students")
         self.tabs = W.Tab(children=children, titles=titles)
         style = W.HTML(f"<style>{_css()}</style>")
-        self.widget = W.VBox([style, W.HBox([self.assignment, self.reload_button]), self.status, self.tabs])
+        self.widget = W.VBox(
+            [style, W.HBox([self.assignment, self.reload_button]), self.status, self.tabs]
+        )
         self.widget.add_class(SCOPE)
         self.reload_button.on_click(lambda _: self.reload())
         self.assignment.observe(lambda _: self.reload(), names="value")
@@ -59,8 +65,10 @@ class Dashboard:
 
     def reload(self) -> None:
         if not self.assignment.value:
-            self.status.value = (f"<p>No assignment found in {self.course_dir}: nothing graded yet. Grade "
-                                 "submissions, then press Reload.</p>")
+            self.status.value = (
+                f"<p>No assignment found in {self.course_dir}: nothing graded yet. Grade "
+                "submissions, then press Reload.</p>"
+            )
             for pane in self.panes.values():
                 pane.value = ""
             self.students_table.value = ""
@@ -71,8 +79,10 @@ class Dashboard:
             self.status.value = f'<p class="warning">{exc}</p>'
             return
         d = self.data
-        self.status.value = (f"<p>Course <b>{d.course_id}</b>: {len(d.students)} students, "
-                             f"{len(d.submitted)} submitted, {len(d.graded)} auto-graded.</p>")
+        self.status.value = (
+            f"<p>Course <b>{d.course_id}</b>: {len(d.students)} students, "
+            f"{len(d.submitted)} submitted, {len(d.graded)} auto-graded.</p>"
+        )
         for key, _, view in _TAB_VIEWS:
             self.panes[key].value = view(d, self.link_base)
         self.students_table.value = render.students_view(d, self.link_base)
@@ -93,7 +103,7 @@ class Dashboard:
 def _css() -> str:
     """The page's component rules, scoped to the dashboard so the notebook around it keeps its look."""
     text = render._TEMPLATE.read_text(encoding="utf-8")
-    css = text[text.index("<style>") + len("<style>"): text.index("</style>")]
+    css = text[text.index("<style>") + len("<style>") : text.index("</style>")]
     scoped = []
     for line in css.splitlines():
         rule = line.strip()

@@ -16,6 +16,7 @@ into a :class:`~autograder.results.PartResult`.
     >>> parts_of("custom"), max_score("custom")
     (['custom_layers', 'tied_params', 'file_io'], 10.0)
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,10 @@ from .tied_params import judge as tied_params
 
 HERE = Path(__file__).parent
 #: assignment -> its parts' judges, in the notebook's order
-ASSIGNMENTS = {"modules": (my_sequential, parallel_module, factory),
-               "custom": (custom_layers, tied_params, file_io)}
+ASSIGNMENTS = {
+    "modules": (my_sequential, parallel_module, factory),
+    "custom": (custom_layers, tied_params, file_io),
+}
 PARTS = {m.PART: m for judges in ASSIGNMENTS.values() for m in judges}
 DEFAULT_ASSIGNMENT = "modules"
 
@@ -56,43 +59,80 @@ def max_score(assignment: str | None = None) -> float:
     return float(sum(part_points(p) for p in parts_of(assignment)))
 
 
-def _tests(part: str, verdicts: dict[str, Verdict], outcome: Status | None = None) -> list[TestResult]:
+def _tests(
+    part: str, verdicts: dict[str, Verdict], outcome: Status | None = None
+) -> list[TestResult]:
     out = []
     for check, name, points in PARTS[part].CHECKS:
         v = verdicts.get(check) or fail(Category.CRASH, "This check did not run.")
-        o = Status.OK if v.passed else (outcome or (Status.CRASH if v.category is Category.CRASH else Status.FAILED))
-        out.append(TestResult(check=check, name=name, part=part, score=float(points) if v.passed else 0.0,
-                              max_score=float(points), outcome=o, output=v.output,
-                              category=None if v.passed else v.category))
+        o = (
+            Status.OK
+            if v.passed
+            else (outcome or (Status.CRASH if v.category is Category.CRASH else Status.FAILED))
+        )
+        out.append(
+            TestResult(
+                check=check,
+                name=name,
+                part=part,
+                score=float(points) if v.passed else 0.0,
+                max_score=float(points),
+                outcome=o,
+                output=v.output,
+                category=None if v.passed else v.category,
+            )
+        )
     return out
 
 
 # what a part whose run never reported gets: (check outcome, category, message)
 _RUN_FAIL = {
-    Status.TIMEOUT: (Category.TIMEOUT, "Stopped after the time limit: look for a loop that never ends "
-                     "(for example in forward or __init__)."),
-    Status.MEMORY: (Category.MEMORY_LIMIT, "Stopped after using too much memory: look for lists or tensors "
-                    "that grow without bound."),
-    Status.DISK: (Category.DISK_LIMIT, "Stopped after writing too much data to files: a solution needs no "
-                  "files."),
-    Status.CRASH: (Category.CRASH, "The process running this part ended before reporting anything (did the "
-                   "code exit, kill itself or crash the interpreter?)."),
-    Status.NOT_RUN: (Category.TIMEOUT, "Not graded: the time limit for the whole notebook was used up by "
-                     "earlier parts."),
+    Status.TIMEOUT: (
+        Category.TIMEOUT,
+        "Stopped after the time limit: look for a loop that never ends "
+        "(for example in forward or __init__).",
+    ),
+    Status.MEMORY: (
+        Category.MEMORY_LIMIT,
+        "Stopped after using too much memory: look for lists or tensors that grow without bound.",
+    ),
+    Status.DISK: (
+        Category.DISK_LIMIT,
+        "Stopped after writing too much data to files: a solution needs no files.",
+    ),
+    Status.CRASH: (
+        Category.CRASH,
+        "The process running this part ended before reporting anything (did the "
+        "code exit, kill itself or crash the interpreter?).",
+    ),
+    Status.NOT_RUN: (
+        Category.TIMEOUT,
+        "Not graded: the time limit for the whole notebook was used up by earlier parts.",
+    ),
 }
 
 
-def not_run(part: str, status: Status, why: str | None = None, category: Category | None = None) -> PartResult:
+def not_run(
+    part: str, status: Status, why: str | None = None, category: Category | None = None
+) -> PartResult:
     """A part that produced no observations: every check fails with the reason."""
     cat, msg = _RUN_FAIL.get(status, _RUN_FAIL[Status.CRASH])
     v = fail(category or cat, why or msg)
-    return PartResult(part=part, max_score=part_points(part), status=status,
-                      tests=_tests(part, {c: v for c, _, _ in PARTS[part].CHECKS}, status))
+    return PartResult(
+        part=part,
+        max_score=part_points(part),
+        status=status,
+        tests=_tests(part, {c: v for c, _, _ in PARTS[part].CHECKS}, status),
+    )
 
 
 def no_solution(part: str) -> PartResult:
-    return not_run(part, Status.NOT_RUN, "The solution cell for this part is missing from the notebook.",
-                   Category.NO_SOLUTION)
+    return not_run(
+        part,
+        Status.NOT_RUN,
+        "The solution cell for this part is missing from the notebook.",
+        Category.NO_SOLUTION,
+    )
 
 
 def _add_structure_diff(part: str, tests: list[TestResult], inner: dict) -> None:
@@ -116,35 +156,62 @@ def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None)
     every = lambda v: {c: v for c, _, _ in mod.CHECKS}
     if obs.get("import_error"):
         result.status = Status.CRASH
-        result.tests = _tests(part, every(fail(Category.CRASH, "The grader could not import d2lmods; this is "
-                                                "not your fault -- tell the instructor.")))
+        result.tests = _tests(
+            part,
+            every(
+                fail(
+                    Category.CRASH,
+                    "The grader could not import d2lmods; this is "
+                    "not your fault -- tell the instructor.",
+                )
+            ),
+        )
         return result
     ex = obs.get("exec") or {}
     if not ex.get("ok"):
         e = error_of(ex) or {"type": "Exception", "message": ""}
         kind = str(e.get("type"))[:60]
         if kind == "NotImplementedError":
-            v = fail(Category.NOT_IMPLEMENTED, "The solution cell still raises NotImplementedError: replace the "
-                     "stub with your code.")
+            v = fail(
+                Category.NOT_IMPLEMENTED,
+                "The solution cell still raises NotImplementedError: replace the "
+                "stub with your code.",
+            )
         elif kind == "MemoryError":
             v = fail(Category.MEMORY_LIMIT, "Running the solution cell used too much memory.")
             result.status = Status.MEMORY
         elif kind in ("SystemExit", "KeyboardInterrupt"):
-            v = fail(Category.CRASH, f"The solution cell raised {kind} (exit() or an interrupt); remove it.")
+            v = fail(
+                Category.CRASH,
+                f"The solution cell raised {kind} (exit() or an interrupt); remove it.",
+            )
         else:
-            v = fail(Category.CRASH, f"Running the solution cell raised {kind}: {str(e.get('message', ''))[:200]}")
+            v = fail(
+                Category.CRASH,
+                f"Running the solution cell raised {kind}: {str(e.get('message', ''))[:200]}",
+            )
         result.tests = _tests(part, every(v))
         return result
     inner = obs.get("probes") or {}
     part_err = error_of(inner.get("_part"))
     if part_err and part_err.get("type") == "KeyError":
-        result.tests = _tests(part, every(fail(Category.MISSING_NAME, f"The solution cell does not define "
-                                               f"{part_err.get('message')}; keep the names the exercise asks for.")))
+        result.tests = _tests(
+            part,
+            every(
+                fail(
+                    Category.MISSING_NAME,
+                    f"The solution cell does not define "
+                    f"{part_err.get('message')}; keep the names the exercise asks for.",
+                )
+            ),
+        )
         return result
     try:
         verdicts = mod.judge(inner, inputs or {})
     except Exception as e:  # observations of an unexpected shape: the student's, never ours
-        verdicts = every(fail(Category.CRASH, f"Could not read what the code produced ({type(e).__name__})."))
+        verdicts = every(
+            fail(Category.CRASH, f"Could not read what the code produced ({type(e).__name__}).")
+        )
     result.tests = _tests(part, verdicts)
     _add_structure_diff(part, result.tests, inner)
     finished = isinstance(obs.get("timings"), dict) and "total" in obs["timings"]

@@ -4,6 +4,7 @@ A judge never trusts a fact the student's process reported unless a consequence 
 recomputed here: outputs are compared with a numpy reference on inputs the student never saw
 before the run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ RTOL, ATOL = 1e-4, 1e-5
 class Verdict:
     """The outcome of one hidden check: ``passed`` earns its points; ``output`` is shown to the
     student; ``category`` is for the instructor (None when passed)."""
+
     passed: bool
     output: str
     category: Category | None = None
@@ -50,11 +52,20 @@ def error_verdict(obs, what: str) -> Verdict | None:
     kind = str(e.get("type", "Exception"))[:60]
     msg = str(e.get("message", ""))[:200]
     if kind == "NotImplementedError":
-        return fail("not_implemented", f"{what}: raised NotImplementedError -- replace the stub with your code.")
+        return fail(
+            "not_implemented",
+            f"{what}: raised NotImplementedError -- replace the stub with your code.",
+        )
     if kind == "MemoryError":
-        return fail("memory_limit", f"{what}: ran out of memory. Look for lists or tensors that grow without bound.")
+        return fail(
+            "memory_limit",
+            f"{what}: ran out of memory. Look for lists or tensors that grow without bound.",
+        )
     if kind in ("SystemExit", "KeyboardInterrupt"):
-        return fail("crash", f"{what}: your code called exit or raised {kind}; never end the process from a module.")
+        return fail(
+            "crash",
+            f"{what}: your code called exit or raised {kind}; never end the process from a module.",
+        )
     return fail("crash", f"{what}: raised {kind}: {msg}")
 
 

@@ -18,6 +18,7 @@ name (``custom/``).
 
     >>> data = build("plain_list", release_nb, source_nb)      # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,7 +39,11 @@ def folder(assignment: str = "modules") -> Path:
 def names(assignment: str = "modules") -> list[str]:
     """Every sample of ``assignment``, by name (file stem)."""
     d = folder(assignment)
-    return sorted({p.stem for p in d.iterdir() if p.suffix in (".cells", ".ipynb")}) if d.is_dir() else []
+    return (
+        sorted({p.stem for p in d.iterdir() if p.suffix in (".cells", ".ipynb")})
+        if d.is_dir()
+        else []
+    )
 
 
 def _sections(text: str) -> list[tuple[list[str], str]]:
@@ -56,7 +61,9 @@ def _sections(text: str) -> list[tuple[list[str], str]]:
     return out
 
 
-def build(name: str, release_nb: str | Path, source_nb: str | Path, assignment: str = "modules") -> bytes:
+def build(
+    name: str, release_nb: str | Path, source_nb: str | Path, assignment: str = "modules"
+) -> bytes:
     """The notebook bytes a student named ``name`` would submit."""
     raw = folder(assignment) / f"{name}.ipynb"
     if raw.exists():
@@ -69,8 +76,11 @@ def build(name: str, release_nb: str | Path, source_nb: str | Path, assignment: 
             gid = notebook.grade_id(cell)
             if gid and notebook.nbgrader_meta(cell).get("solution") and gid in ref:
                 # a student never sees the instructor's solution markers
-                cell["source"] = "\n".join(line for line in notebook.cell_source(ref[gid]).splitlines()
-                                           if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+                cell["source"] = "\n".join(
+                    line
+                    for line in notebook.cell_source(ref[gid]).splitlines()
+                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+                )
     for head, body in _sections(text):
         cells = nb["cells"]
         idx = {notebook.grade_id(c): i for i, c in enumerate(cells) if notebook.grade_id(c)}
@@ -83,8 +93,16 @@ def build(name: str, release_nb: str | Path, source_nb: str | Path, assignment: 
         elif head[0] == "move":
             cells.append(cells.pop(idx[head[1]]))
         elif head[0] == "new":
-            cells.append({"cell_type": "code", "metadata": {}, "source": body, "outputs": [],
-                          "execution_count": None, "id": f"added{len(cells)}"})
+            cells.append(
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "source": body,
+                    "outputs": [],
+                    "execution_count": None,
+                    "id": f"added{len(cells)}",
+                }
+            )
         elif head[0] == "stub":
             pass
         elif head[0] in idx:
@@ -98,8 +116,11 @@ def description(name: str, assignment: str = "modules") -> str:
     """The sample's first comment line (what it does)."""
     p = folder(assignment) / f"{name}.cells"
     if not p.exists():
-        return {"invalid_json": "not valid JSON", "empty": "an empty file",
-                "other_assignment": "a notebook from another assignment"}.get(name, name)
+        return {
+            "invalid_json": "not valid JSON",
+            "empty": "an empty file",
+            "other_assignment": "a notebook from another assignment",
+        }.get(name, name)
     for line in p.read_text().splitlines():
         if line.startswith("# ") and not line.startswith(("# base", "# %%")):
             return line[2:].strip()

@@ -1,4 +1,5 @@
 """The PostgreSQL test builds its course with the dashboard's test kit (``tests/dashboard/dashkit.py``)."""
+
 import pytest
 
 from tests.dashboard.dashkit import build_course
@@ -8,4 +9,5 @@ from tests.dashboard.dashkit import build_course
 def course_factory(tmp_path):
     def make(students, db_url=None, name="course"):
         return build_course(tmp_path / name, students, db_url=db_url)
+
     return make

@@ -90,15 +90,20 @@ def test_the_cli_lists_clusters_with_their_ids(tmp_path, capsys):
 def test_feedback_before_hand_grading_says_not_graded_yet():
     from autograder.course import WRAP_CSS, mark_pending
 
-    page = ('<html><head></head><body><h4>nb (Score: 5.0 / 12.0)</h4>'
-            '<li><a href="#list_problems">Written response</a> (Score: 0.0 / 2.0)</li>'
-            '<li><a href="#test_x">Test cell</a> (Score: 3.0 / 3.0)</li>'
-            '<a name="list_problems"></a><div class="panel-heading"><span class="nbgrader-label">Student'
-            '</span><span class="pull-right">\n      Score: 0.0 / 2.0 <a href="#top">(Top)</a></span></div>')
+    page = (
+        "<html><head></head><body><h4>nb (Score: 5.0 / 12.0)</h4>"
+        '<li><a href="#list_problems">Written response</a> (Score: 0.0 / 2.0)</li>'
+        '<li><a href="#test_x">Test cell</a> (Score: 3.0 / 3.0)</li>'
+        '<a name="list_problems"></a><div class="panel-heading"><span class="nbgrader-label">Student'
+        '</span><span class="pull-right">\n      Score: 0.0 / 2.0 <a href="#top">(Top)</a></span></div>'
+    )
     out = mark_pending(page, [("list_problems", 2.0)])
     assert "Written response</a> (not graded yet, 2 points)" in out
     assert "Not graded yet (2 points)" in out and "Score: 0.0 / 2.0" not in out
-    assert "Test cell</a> (Score: 3.0 / 3.0)" in out and "(Score: 5.0 / 12.0; 2 points not graded yet)" in out
+    assert (
+        "Test cell</a> (Score: 3.0 / 3.0)" in out
+        and "(Score: 5.0 / 12.0; 2 points not graded yet)" in out
+    )
     assert out.count(WRAP_CSS) == 1 and mark_pending(out, []).count(WRAP_CSS) == 1
     graded = mark_pending(page, [])
     assert "(Score: 0.0 / 2.0)" in graded and "not graded yet" not in graded

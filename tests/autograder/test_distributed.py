@@ -1,4 +1,5 @@
 """Grading jobs on a real dask.distributed LocalCluster (worker processes, 127.0.0.1 only)."""
+
 import concurrent.futures
 import os
 import signal
@@ -20,8 +21,14 @@ def cluster():
     # allowed-failures=0: the scheduler gives up on a task the first time its worker dies, so a
     # submission survives a dead worker only through DaskExecutor's own retry.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None, silence_logs=40)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=40,
+        )
         yield cluster
         cluster.close()
 
@@ -110,7 +117,9 @@ def test_an_error_in_the_job_is_not_retried(cluster):
 
 
 def test_unreachable_scheduler_is_a_clear_error():
-    with pytest.raises(SchedulerUnreachable, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9") as err:
+    with pytest.raises(
+        SchedulerUnreachable, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
+    ) as err:
         make_executor("tcp://127.0.0.1:9", timeout=2)
     assert "`dask scheduler`" in str(err.value) and "drop --dask-scheduler" in str(err.value)
 

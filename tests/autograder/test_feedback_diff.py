@@ -1,6 +1,7 @@
 """The structural parts' feedback shows the student's registered tree next to what the check
 expected, only when the structure check failed; the tree data is the student's process talking,
 so a forged, huge or malformed tree never raises and never changes a score."""
+
 import copy
 import json
 from pathlib import Path
@@ -36,10 +37,12 @@ def runs():
     out = {}
     parts.score_part = keep
     try:
-        cases = {"seq_plain": ("my_sequential", sample_cell("seq_plain_list", "my_sequential")),
-                 "seq_ok": ("my_sequential", PRELUDE + REF["my_sequential"]),
-                 "par_plain": ("parallel_module", sample_cell("par_plain_list", "parallel_module")),
-                 "par_ok": ("parallel_module", PRELUDE + REF["parallel_module"])}
+        cases = {
+            "seq_plain": ("my_sequential", sample_cell("seq_plain_list", "my_sequential")),
+            "seq_ok": ("my_sequential", PRELUDE + REF["my_sequential"]),
+            "par_plain": ("parallel_module", sample_cell("par_plain_list", "parallel_module")),
+            "par_ok": ("parallel_module", PRELUDE + REF["parallel_module"]),
+        }
         for key, (part, cell) in cases.items():
             result = pipeline.run_part(part, notebook.to_python(cell), Limits(part_seconds=60))
             out[key] = (result, kept.pop(part))
@@ -66,11 +69,13 @@ def test_a_plain_list_sequential_shows_the_diff(runs):
     assert "the check: MySequential with children 0, 1, 2, 3, 4" in t.output
     for k, cls in enumerate(["Linear", "Tag", "ReLU", "Linear", "Tag"]):
         assert f"{k}: {cls} in the check, missing in your model" in t.output
-    text = feedback_of(result)   # what the test cell's output (and the feedback HTML) shows
+    text = feedback_of(result)  # what the test cell's output (and the feedback HTML) shows
     assert "0: Linear in the check, missing in your model" in text
     # no solution code: only module names and classes
     block = t.output.split(feedback_diff.HEADER)[1]
-    assert not any(code in block for code in ("add_module", "def ", "self.", "ModuleList", "(", "="))
+    assert not any(
+        code in block for code in ("add_module", "def ", "self.", "ModuleList", "(", "=")
+    )
     # only the structure check carries it
     assert sum(feedback_diff.HEADER in x.output for x in result.tests) == 1
 
@@ -106,11 +111,27 @@ def _hostile_trees():
     yield "huge", [["", "MySequential", -1]] + [[str(i), "Linear", i] for i in range(200_000)]
     yield "long texts", [["", big, -1], [big, big, 0], [big + "\n<script>", "\x00\x1b[31m", 1]]
     yield "deep", [["", "M", -1]] + [[".".join(["a"] * (i + 1)), "M", -1] for i in range(5000)]
-    yield "wrong types", [["", "M", -1], [1, 2, 3], None, {"a": 1}, ["0"], [["0"], ["L"], [0]],
-                          ["0", "Linear", 10**400], ["1", "Tag", True], ["2", "ReLU", -7.5], "0"]
+    yield (
+        "wrong types",
+        [
+            ["", "M", -1],
+            [1, 2, 3],
+            None,
+            {"a": 1},
+            ["0"],
+            [["0"], ["L"], [0]],
+            ["0", "Linear", 10**400],
+            ["1", "Tag", True],
+            ["2", "ReLU", -7.5],
+            "0",
+        ],
+    )
     yield "self parent", [["", "M", -1], ["0.0", "Linear", 0], ["0", "Tag", 1], ["0", "X", 2]]
     classes = ["Linear", "Tag", "ReLU", "Linear", "Tag"]
-    yield "forged as correct", [["", "MySequential", -1]] + [[str(i), c, i] for i, c in enumerate(classes)]
+    yield (
+        "forged as correct",
+        [["", "MySequential", -1]] + [[str(i), c, i] for i, c in enumerate(classes)],
+    )
     yield "forged nonsense", [["", "MySequential", -1], ["evil", "<img src=x onerror=alert(1)>", 0]]
 
 
@@ -125,11 +146,14 @@ def test_a_forged_tree_never_raises_and_never_changes_a_score(runs, key, name, t
         for case in ("case_A", "case_B", "case_C"):
             obs["probes"][case]["tree"] = tree
     forged = parts.score_part(honest.part, status, obs, inputs)
-    assert [(t.check, t.score, t.outcome, t.category) for t in forged.tests] == \
-        [(t.check, t.score, t.outcome, t.category) for t in honest.tests]
+    assert [(t.check, t.score, t.outcome, t.category) for t in forged.tests] == [
+        (t.check, t.score, t.outcome, t.category) for t in honest.tests
+    ]
     for t, h in zip(forged.tests, honest.tests):
         if t.check != CHECK[honest.part] or t.passed:
-            assert t.output == h.output   # nothing but the failed structure check's message may differ
+            assert (
+                t.output == h.output
+            )  # nothing but the failed structure check's message may differ
         else:
             assert t.output.startswith(h.output.split("\n", 1)[0])
             assert len(t.output) < 20_000
@@ -138,12 +162,20 @@ def test_a_forged_tree_never_raises_and_never_changes_a_score(runs, key, name, t
 
 
 def test_structure_diff_is_bounded_and_never_raises():
-    lines = feedback_diff.structure_diff("my_sequential", {"tree": [["", "M", -1]] +
-                                                           [[str(i), "L" * 10**5, -1] for i in range(10**5)]})
+    lines = feedback_diff.structure_diff(
+        "my_sequential",
+        {"tree": [["", "M", -1]] + [[str(i), "L" * 10**5, -1] for i in range(10**5)]},
+    )
     assert lines is not None and len(lines) <= feedback_diff.MAX_MODULES + 2
     assert max(map(len, lines)) < 2_000
-    for obs in (None, [], {"tree": object()}, {"case_A": "x"}, {"case_A": {"error": {}}},
-                {"case_A": {"tree": [["", "P", -1], ["0", "Branch", 0]]}}):
+    for obs in (
+        None,
+        [],
+        {"tree": object()},
+        {"case_A": "x"},
+        {"case_A": {"error": {}}},
+        {"case_A": {"tree": [["", "P", -1], ["0", "Branch", 0]]}},
+    ):
         for part in ("my_sequential", "parallel_module", "factory", "nope"):
             feedback_diff.structure_diff(part, obs)
     html = feedback_diff.as_html(["a: <script>alert(1)</script> & more"])

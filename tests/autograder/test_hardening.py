@@ -5,6 +5,7 @@ behind -- a symlink to the instructor's notebook, a FIFO, a sparse giant, a cach
 first, a damaged zip, a folder named ``bob\\n``, a ``<script>`` in the written answer, numbers no
 JSON parser accepts -- and states what the grader must do instead.
 """
+
 import hmac
 import json
 import math
@@ -24,7 +25,9 @@ from autograder.demo import EXERCISES
 from autograder.results import Flag, Status, SubmissionResult
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making files of another uid needs root")
-needs_bwrap = pytest.mark.skipif(not sandbox.bwrap_usable(), reason="bubblewrap is not installed or not usable")
+needs_bwrap = pytest.mark.skipif(
+    not sandbox.bwrap_usable(), reason="bubblewrap is not installed or not usable"
+)
 OTHER_UID = 4242
 
 
@@ -42,9 +45,15 @@ def _submit(course: Course, sid: str) -> Path:
 
 
 def _job(course: Course, sid: str, path: Path, **extra) -> dict:
-    return {"student": sid, "assignment": "modules", "notebook": str(path),
-            "release": str(course.release_notebook("modules")), "sandbox": "auto",
-            "feedback": course.feedback_rel("modules", sid), **extra}
+    return {
+        "student": sid,
+        "assignment": "modules",
+        "notebook": str(path),
+        "release": str(course.release_notebook("modules")),
+        "sandbox": "auto",
+        "feedback": course.feedback_rel("modules", sid),
+        **extra,
+    }
 
 
 def _within(seconds: float, fn, *args):
@@ -56,6 +65,7 @@ def _within(seconds: float, fn, *args):
             box["value"] = fn(*args)
         except BaseException as e:  # noqa: BLE001 -- reported below
             box["error"] = e
+
     t = threading.Thread(target=target, daemon=True)
     t.start()
     t.join(seconds)
@@ -131,7 +141,7 @@ def test_symlink_to_the_instructors_notebook_gets_nothing_and_leaks_nothing(cour
     secret.write_text("SECRET-FIRST-LINE\n")
     os.chmod(secret, 0o600)
     (d / "timestamp.txt").symlink_to(secret)
-    (sid, path, ts), = [e for e in course.submitted("modules") if e[0] == "mallory"]
+    ((sid, path, ts),) = [e for e in course.submitted("modules") if e[0] == "mallory"]
     assert ts == ""
     job = _job(course, sid, path, timestamp=ts)
     result = _within(120, pipeline.grade_submission, job)
@@ -151,7 +161,9 @@ def test_a_symlinked_student_folder_is_refused(course, tmp_path):
     (course.root / "submitted" / "trudy" / "modules").symlink_to(elsewhere)
     assert "trudy" not in [s for s, _, _ in course.submitted("modules")]
     assert ("trudy", "the folder is a symlink") in course.rejected
-    sub = notebook.read_submission(course.root / "submitted" / "trudy" / "modules" / "modules.ipynb")
+    sub = notebook.read_submission(
+        course.root / "submitted" / "trudy" / "modules" / "modules.ipynb"
+    )
     assert sub.cells is None and "symlink" in sub.problem
 
 
@@ -195,7 +207,9 @@ def test_bounded_reader_refuses_growth_and_devices(tmp_path):
 
 
 def test_notebook_json_is_capped_in_cells_and_nesting():
-    many = json.dumps({"cells": [{"cell_type": "code", "source": ""}] * (notebook.MAX_CELLS + 1)}).encode()
+    many = json.dumps(
+        {"cells": [{"cell_type": "code", "source": ""}] * (notebook.MAX_CELLS + 1)}
+    ).encode()
     assert notebook.read_notebook(many).flags == ["invalid_notebook"]
     deep = b"[" * 200_000 + b"]" * 200_000
     assert notebook.read_notebook(deep).flags == ["invalid_notebook"]
@@ -210,11 +224,15 @@ SLOW_CELL = "%time x\n" * 490 + "y = 1\n" * 40_000
 def test_the_ipython_transform_runs_in_the_sandbox_under_its_limits(course):
     d = _submit(course, "slowcell")
     (d / "modules.ipynb").write_bytes(_release_with(course, my_sequential=SLOW_CELL))
-    job = _job(course, "slowcell", d / "modules.ipynb", limits={"cpu_seconds": 2, "part_seconds": 20})
+    job = _job(
+        course, "slowcell", d / "modules.ipynb", limits={"cpu_seconds": 2, "part_seconds": 20}
+    )
     result = _within(90, pipeline.grade_submission, job)
     assert result.parts["my_sequential"].score == 0
     assert result.extra["transform"] == "timeout"
-    ok, status = notebook.to_python_sandboxed({"a": "%time x = 1\n!ls\n"}, sandbox.Limits(part_seconds=30))
+    ok, status = notebook.to_python_sandboxed(
+        {"a": "%time x = 1\n!ls\n"}, sandbox.Limits(part_seconds=30)
+    )
     assert status == "ok" and "get_ipython()" in ok["a"]
 
 
@@ -233,12 +251,17 @@ os._exit(0)
 @needs_bwrap
 def test_a_cell_writing_its_own_observations_file_gets_nothing(course):
     d = _submit(course, "shapes")
-    (d / "modules.ipynb").write_bytes(_release_with(course, my_sequential=OWN_OUT_JSON,
-                                                    parallel_module=OWN_OUT_JSON, factory=OWN_OUT_JSON))
+    (d / "modules.ipynb").write_bytes(
+        _release_with(
+            course, my_sequential=OWN_OUT_JSON, parallel_module=OWN_OUT_JSON, factory=OWN_OUT_JSON
+        )
+    )
     job = _job(course, "shapes", d / "modules.ipynb")
     result = pipeline.grade_submission(job)
     assert result.score == 0
-    assert all(p.status in (Status.CRASH, Status.HELD) and p.held_score == 0 for p in result.parts.values())
+    assert all(
+        p.status in (Status.CRASH, Status.HELD) and p.held_score == 0 for p in result.parts.values()
+    )
     assert all(math.isfinite(v) and 0 <= v <= 1e5 for v in result.extra["timings"].values())
     course.record(result, job)
     text = (course.root / "results" / "modules" / "shapes.json").read_text()
@@ -255,16 +278,29 @@ def _signed(key: bytes, records) -> bytes:
 
 
 # what a forger holding the key could send: the right kinds of record with absurd contents ...
-ABSURD = [("part", "part", "x"), ("exec", "exec", {"ok": True}),
-          ("probe", "build", [1, 2]), ("probe", "children", [[[1], [2]], [{"a": 1}, None], "x"]),
-          ("probe", "forward", {"y": [float("inf"), float("nan")], "log": 10 ** 400}),
-          ("probe", "state_dict", float("nan")), ("probe", "case_0", {"claims": {"modules": [[1]]}}),
-          ("probe", "factory", {"claims": [1]}), ("probe", "zero", [1]), ("probe", "x" * 10_000, 10 ** 400),
-          ("integrity", "integrity", {"events": "abc", "overrides": 5, "patched": {"a": 1}}),
-          ("done", "timings", {"total": float("inf"), "exec": float("nan"), "checks": 10 ** 400, "n": -1})]
+ABSURD = [
+    ("part", "part", "x"),
+    ("exec", "exec", {"ok": True}),
+    ("probe", "build", [1, 2]),
+    ("probe", "children", [[[1], [2]], [{"a": 1}, None], "x"]),
+    ("probe", "forward", {"y": [float("inf"), float("nan")], "log": 10**400}),
+    ("probe", "state_dict", float("nan")),
+    ("probe", "case_0", {"claims": {"modules": [[1]]}}),
+    ("probe", "factory", {"claims": [1]}),
+    ("probe", "zero", [1]),
+    ("probe", "x" * 10_000, 10**400),
+    ("integrity", "integrity", {"events": "abc", "overrides": 5, "patched": {"a": 1}}),
+    ("done", "timings", {"total": float("inf"), "exec": float("nan"), "checks": 10**400, "n": -1}),
+]
 # ... and records of shapes the probe never sends
-WRONG_SHAPES = [("part", "part", ["x"]), ("exec", "exec", [True]), ("integrity", "integrity", [1, 2]),
-                ("event", "event", "x"), ("import_error", "import_error", 3), ("done", "timings", [1, 2])]
+WRONG_SHAPES = [
+    ("part", "part", ["x"]),
+    ("exec", "exec", [True]),
+    ("integrity", "integrity", [1, 2]),
+    ("event", "event", "x"),
+    ("import_error", "import_error", 3),
+    ("done", "timings", [1, 2]),
+]
 
 
 @pytest.mark.parametrize("part", list(parts.PARTS))
@@ -273,8 +309,15 @@ def test_signed_but_hostile_observations_never_raise_nor_reach_the_results(part,
     key = os.urandom(32)
     p = pipeline.PartRun(part, "pass\n", sandbox.Limits(), seed=0)
     p.inputs, p.key = parts.PARTS[part].make_inputs(np.random.default_rng(0)), key
-    p.run = sandbox.RunResult(status="ok", output=None, exit_code=0, wall_seconds=0.5, sandbox="bwrap",
-                              stderr_tail="", report=_signed(key, records))
+    p.run = sandbox.RunResult(
+        status="ok",
+        output=None,
+        exit_code=0,
+        wall_seconds=0.5,
+        sandbox="bwrap",
+        stderr_tail="",
+        report=_signed(key, records),
+    )
     for step in (pipeline.verify_report, pipeline.judge, pipeline.hold_for_review):
         step(p)
     r = p.result
@@ -288,28 +331,43 @@ def test_signed_but_hostile_observations_never_raise_nor_reach_the_results(part,
 
 
 def test_timings_keep_only_plausible_numbers():
-    got = pipeline.clean_timings({"total": float("inf"), "exec": float("nan"), "checks": 10 ** 400,
-                                  "imports": 0.5, "neg": -1, "flag": True, "x" * 100: 1.0, "ok": 2})
+    got = pipeline.clean_timings(
+        {
+            "total": float("inf"),
+            "exec": float("nan"),
+            "checks": 10**400,
+            "imports": 0.5,
+            "neg": -1,
+            "flag": True,
+            "x" * 100: 1.0,
+            "ok": 2,
+        }
+    )
     assert got == {"imports": 0.5, "ok": 2.0}
 
 
 def test_the_dashboard_survives_one_bad_results_file(course, tmp_path):
     from autograder.dashboard.cli import build_dashboard
+
     folder = course.root / "results" / "modules"
     folder.mkdir(parents=True, exist_ok=True)
     good = pipeline.crash_result({"student": "gooddash", "assignment": "modules"}, "x").to_json()
     (folder / "gooddash.json").write_text(json.dumps(good))
-    bad = dict(good, student="baddash", score=10 ** 400, max_score=float("inf"))
-    bad["extra_data"] = dict(good["extra_data"], timings={"total": float("inf"), "exec": 10 ** 400})
+    bad = dict(good, student="baddash", score=10**400, max_score=float("inf"))
+    bad["extra_data"] = dict(good["extra_data"], timings={"total": float("inf"), "exec": 10**400})
     (folder / "baddash.json").write_text(json.dumps(bad))
-    (folder / "shapedash.json").write_text(json.dumps(dict(good, student="shapedash", parts=[1, 2])))
+    (folder / "shapedash.json").write_text(
+        json.dumps(dict(good, student="shapedash", parts=[1, 2]))
+    )
     out = build_dashboard(course.root, "modules", tmp_path / "report.html")
     html = Path(out).read_text()
     assert "gooddash" in html and "shapedash" in html
 
 
 # -- importing a zip ---------------------------------------------------------------------------
-def test_import_keeps_the_good_members_and_reports_damaged_and_duplicate_ones(course, tmp_path, capsys):
+def test_import_keeps_the_good_members_and_reports_damaged_and_duplicate_ones(
+    course, tmp_path, capsys
+):
     z = tmp_path / "lms.zip"
     with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as f:
         f.writestr("alice2.ipynb", '{"cells": []}')
@@ -328,7 +386,9 @@ def test_import_keeps_the_good_members_and_reports_damaged_and_duplicate_ones(co
     kept = sorted(p.read_text() for p in (ids.kept / "duplicates" / "carol").iterdir())
     assert kept == ['{"cells": ["A"]}', '{"cells": ["B"]}']
     assert not (course.root / "submitted" / "carol").exists()
-    assert any("broken.ipynb" in line for line in logged) and any("carol" in line for line in logged)
+    assert any("broken.ipynb" in line for line in logged) and any(
+        "carol" in line for line in logged
+    )
 
 
 def test_import_from_a_folder_reads_only_bounded_regular_files(course, tmp_path):
@@ -353,19 +413,25 @@ def test_a_student_id_with_a_trailing_newline_is_rejected(course):
 
 
 # -- the written answer in the feedback ---------------------------------------------------------
-XSS = ("My answer.\n\n<script>alert('xss')</script>\n<img src=x onerror=alert(1)>\n"
-       "[click](javascript:alert(2)) <a href=\"javascript:alert(3)\">y</a>\n\n```\n\n[z](javascript:alert(4))\n```\n")
+XSS = (
+    "My answer.\n\n<script>alert('xss')</script>\n<img src=x onerror=alert(1)>\n"
+    '[click](javascript:alert(2)) <a href="javascript:alert(3)">y</a>\n\n'
+    "```\n\n[z](javascript:alert(4))\n```\n"
+)
 
 
 def test_the_written_answer_is_sanitized_before_it_reaches_html(course):
     import nbformat
     from nbconvert import HTMLExporter
+
     d = _submit(course, "xss")
     (d / "modules.ipynb").write_bytes(_release_with(course, list_problems=XSS))
     job = _job(course, "xss", d / "modules.ipynb")
     course.record(pipeline.crash_result(job, "not graded here"), job)
     path = course.root / "autograded" / "xss" / "modules" / "modules.ipynb"
-    cell = next(c for c in json.loads(path.read_text())["cells"] if notebook.grade_id(c) == "list_problems")
+    cell = next(
+        c for c in json.loads(path.read_text())["cells"] if notebook.grade_id(c) == "list_problems"
+    )
     assert "My answer." in notebook.cell_source(cell)
     html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(path), as_version=4))
     for bad in ("alert('xss')</script>", "onerror", 'href="javascript:', 'src="javascript:'):
@@ -375,10 +441,15 @@ def test_the_written_answer_is_sanitized_before_it_reaches_html(course):
 
 def test_an_import_stops_reading_at_its_total_cap(course, tmp_path, monkeypatch):
     from autograder import course as course_mod
+
     monkeypatch.setattr(course_mod, "IMPORT_BYTES", 1000)
     z = tmp_path / "bomb.zip"
     with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as f:
         for i in range(5):
             f.writestr(f"s{i}.ipynb", "{" + " " * 900 + "}")
     ids = course.import_submissions("modules", z, log=lambda *a: None)
-    assert ids == ["s0", "s1"] and [n for n, _ in ids.skipped] == ["s2.ipynb", "s3.ipynb", "s4.ipynb"]
+    assert ids == ["s0", "s1"] and [n for n, _ in ids.skipped] == [
+        "s2.ipynb",
+        "s3.ipynb",
+        "s4.ipynb",
+    ]

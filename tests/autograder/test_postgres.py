@@ -4,6 +4,7 @@ The test starts its own throw-away cluster (initdb + pg_ctl, as the ``postgres``
 user when run as root, since postgres refuses to run as root) on 127.0.0.1 and
 a free port, and stops it afterwards. It skips, saying why, when that fails.
 """
+
 import glob
 import os
 import shutil
@@ -13,10 +14,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from tests.dashboard.dashkit import ASSIGNMENT, small_class
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import load_assignment
+from tests.dashboard.dashkit import ASSIGNMENT, small_class
 
 pytestmark = pytest.mark.slow
 
@@ -58,15 +59,39 @@ def postgres_url():
         shutil.chown(base, "postgres", "postgres")
     started = False
     try:
-        r = run(bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale",
-                "--no-sync")
+        r = run(
+            bin_dir / "initdb",
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         if r.returncode:
             pytest.skip(f"initdb failed: {r.stderr.strip()[-300:]}")
-        r = run(bin_dir / "pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "-o",
-                f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off", "start")
+        r = run(
+            bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            log,
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off",
+            "start",
+        )
         if r.returncode:
-            pytest.skip(f"postgres did not start: {r.stderr.strip()[-300:]} "
-                        f"{log.read_text()[-300:] if log.exists() else ''}")
+            pytest.skip(
+                f"postgres did not start: {r.stderr.strip()[-300:]} "
+                f"{log.read_text()[-300:] if log.exists() else ''}"
+            )
         started = True
         conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
         conn.autocommit = True
@@ -80,7 +105,9 @@ def postgres_url():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_grades_recorded_in_postgres_read_back_by_the_dashboard(course_factory, postgres_url, tmp_path):
+def test_grades_recorded_in_postgres_read_back_by_the_dashboard(
+    course_factory, postgres_url, tmp_path
+):
     import psycopg2
 
     course = course_factory(small_class(), db_url=postgres_url)
@@ -90,9 +117,11 @@ def test_grades_recorded_in_postgres_read_back_by_the_dashboard(course_factory, 
     with psycopg2.connect(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM submitted_assignment")
         assert cur.fetchone()[0] == 5
-        cur.execute("SELECT s.student_id, sum(coalesce(g.manual_score, g.auto_score, 0)) FROM grade g "
-                    "JOIN submitted_notebook n ON g.notebook_id = n.id "
-                    "JOIN submitted_assignment s ON n.assignment_id = s.id GROUP BY s.student_id")
+        cur.execute(
+            "SELECT s.student_id, sum(coalesce(g.manual_score, g.auto_score, 0)) FROM grade g "
+            "JOIN submitted_notebook n ON g.notebook_id = n.id "
+            "JOIN submitted_assignment s ON n.assignment_id = s.id GROUP BY s.student_id"
+        )
         in_db = {sid: float(score) for sid, score in cur.fetchall()}
 
     data = load_assignment(course, ASSIGNMENT)

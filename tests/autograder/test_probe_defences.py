@@ -1,6 +1,7 @@
 """The grader's defences inside the sandbox, each on its own: the reference solution plus one
 trick the static scan does not see, so that only the runtime layer can catch it.  A caught trick
 holds the part (score 0, the checks' result kept for the reviewer); the reference alone is never held."""
+
 import hmac
 import json
 import secrets
@@ -27,31 +28,47 @@ def test_the_reference_is_not_held():
 
 
 def test_frames_are_refused_and_reported():
-    r = grade("factory", "import sys as _s\ntry:\n    getattr(_s, '_get' + 'frame')(0)\nexcept Exception:\n    pass\n")
-    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.score == 0 and r.held_score == r.max_score
+    r = grade(
+        "factory",
+        "import sys as _s\ntry:\n    getattr(_s, '_get' + 'frame')(0)\nexcept Exception:\n    pass\n",
+    )
+    assert (
+        r.held and Flag.BLOCKED_ACCESS in r.flags and r.score == 0 and r.held_score == r.max_score
+    )
     assert any("sys._getframe" in why for why in r.review)
 
 
 def test_reading_the_probes_stdin_is_reported():
-    r = grade("factory", "import os as _o\ntry:\n    _o.read(0, 1 << 20)\nexcept OSError:\n    pass\n")
+    r = grade(
+        "factory", "import os as _o\ntry:\n    _o.read(0, 1 << 20)\nexcept OSError:\n    pass\n"
+    )
     assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.score == 0
     assert any("stdin" in why for why in r.review)
 
 
 def test_writing_to_the_report_pipe_is_a_forgery():
     forged = b"0" * 64 + b' [1, "exec", "exec", {"ok": true}]\n'
-    r = grade("factory", f"import os as _o\nfor _fd in range(3, 64):\n    try:\n        _o.write(_fd, {forged!r})\n"
-                         "    except OSError:\n        pass\n")
+    r = grade(
+        "factory",
+        f"import os as _o\nfor _fd in range(3, 64):\n    try:\n        _o.write(_fd, {forged!r})\n"
+        "    except OSError:\n        pass\n",
+    )
     assert r.held and Flag.FORGED_REPORT in r.flags and r.score == 0 and r.held_score == r.max_score
 
 
 def test_patching_d2lmods_is_seen():
     r = grade("factory", "", "nn.Linear.extra_repr = lambda self: ''\n")
-    assert r.held and Flag.LIBRARY_PATCHED in r.flags and any("Linear.extra_repr" in w for w in r.review)
+    assert (
+        r.held
+        and Flag.LIBRARY_PATCHED in r.flags
+        and any("Linear.extra_repr" in w for w in r.review)
+    )
 
 
 def test_a_traversal_method_added_after_the_class_is_seen():
-    r = grade("my_sequential", "", "setattr(MySequential, 'named' + '_children', lambda self: iter([]))\n")
+    r = grade(
+        "my_sequential", "", "setattr(MySequential, 'named' + '_children', lambda self: iter([]))\n"
+    )
     assert r.held and Flag.OVERRIDES_TRAVERSAL in r.flags and r.score == 0
 
 
@@ -79,17 +96,23 @@ found = [os.path.join(d, f) for d, _, fs in os.walk(sys.argv[1] + "/..") for f i
 os.write(int(fd), secret + b" | " + repr(found).encode())
 """
     secret = secrets.token_hex(16)
-    res = run({"probe.py": program}, Limits(part_seconds=20), stdin=lambda fd: f"{fd} {secret}".encode())
+    res = run(
+        {"probe.py": program}, Limits(part_seconds=20), stdin=lambda fd: f"{fd} {secret}".encode()
+    )
     assert res.status == "ok", res.stderr_tail
     assert res.report == f"{secret} | []".encode() and res.output is None
 
 
 def test_records_round_trip_through_json():
-    part = PartResult("factory", 3.0, Status.OK, parts.score_part("factory", Status.CRASH, None, None).tests)
+    part = PartResult(
+        "factory", 3.0, Status.OK, parts.score_part("factory", Status.CRASH, None, None).tests
+    )
     part.hold(Flag.GRADER_TAMPERING, "line 1: uses sys.modules")
     r = SubmissionResult("ann", "modules", 10.0, {"factory": part}, [Flag.GRADER_TAMPERING])
     back = SubmissionResult.from_json(json.loads(json.dumps(r.to_json())))
-    assert back.parts["factory"].held and back.parts["factory"].review == ["line 1: uses sys.modules"]
+    assert back.parts["factory"].held and back.parts["factory"].review == [
+        "line 1: uses sys.modules"
+    ]
     assert back.to_json() == r.to_json() and back.flags == [Flag.GRADER_TAMPERING]
     assert all(t["status"] == "failed" and t["outcome"] == "held" for t in r.to_json()["tests"])
 
@@ -110,7 +133,9 @@ for _get in (lambda: _cf.ThreadPoolExecutor(1).submit(getattr, _tb, "tb_" + "fra
 assert not _got, _got
 """
     r = grade("factory", prelude)
-    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.held_score == r.max_score, r.tests[0].output
+    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.held_score == r.max_score, r.tests[
+        0
+    ].output
     assert any("tb_frame" in why for why in r.review)
 
 
@@ -122,21 +147,32 @@ def test_a_huge_honest_output_is_not_mistaken_for_a_forgery():
 
 def test_hooking_numpy_where_the_inputs_pass_is_seen():
     """A hook in numpy's npz reader would see the secret inputs as the probe loads them."""
-    r = grade("factory", "import numpy.lib.format as _fmt\n_read = _fmt.read_array\n"
-                         "_fmt.read_array = lambda *a, **k: _read(*a, **k)\n")
-    assert r.held and Flag.LIBRARY_PATCHED in r.flags and any("read_array" in why for why in r.review)
+    r = grade(
+        "factory",
+        "import numpy.lib.format as _fmt\n_read = _fmt.read_array\n"
+        "_fmt.read_array = lambda *a, **k: _read(*a, **k)\n",
+    )
+    assert (
+        r.held and Flag.LIBRARY_PATCHED in r.flags and any("read_array" in why for why in r.review)
+    )
 
 
 def test_installing_a_signal_handler_is_refused_and_reported():
     # subprocess.signal is the signal module, reached without importing it by name
-    r = grade("factory", "import subprocess as _sp\ntry:\n    _sp.signal.signal(_sp.signal.SIGALRM, lambda s, f: None)\n"
-                         "except OSError:\n    pass\n")
+    r = grade(
+        "factory",
+        "import subprocess as _sp\ntry:\n    _sp.signal.signal(_sp.signal.SIGALRM, lambda s, f: None)\n"
+        "except OSError:\n    pass\n",
+    )
     assert r.held and Flag.BLOCKED_ACCESS in r.flags and any("signal" in why for why in r.review)
 
 
 def test_honest_logging_and_tracebacks_are_not_held():
-    r = grade("factory", "import logging as _lg, traceback as _tb\n_lg.warning('building the factory')\n"
-                         "try:\n    1 / 0\nexcept ZeroDivisionError:\n    _msg = _tb.format_exc()\n")
+    r = grade(
+        "factory",
+        "import logging as _lg, traceback as _tb\n_lg.warning('building the factory')\n"
+        "try:\n    1 / 0\nexcept ZeroDivisionError:\n    _msg = _tb.format_exc()\n",
+    )
     assert not r.held and r.flags == [] and r.score == r.max_score, r.review
 
 
@@ -147,6 +183,7 @@ def test_a_grader_failure_in_one_part_costs_that_part_only(monkeypatch, tmp_path
         calls.append(p.part)
         if p.part == "parallel_module":
             raise RuntimeError("the grader broke")
+
     monkeypatch.setattr(pipeline, "PART_STEPS", (flaky,) + pipeline.PART_STEPS[1:])
     nb = tmp_path / "nb.ipynb"
     nb.write_bytes(SOURCE.read_bytes())

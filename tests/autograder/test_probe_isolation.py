@@ -1,6 +1,7 @@
 """The sandbox halves read no global once they run: the student's code shares their interpreter
 and can rebind any module namespace it reaches (``sys.modules["__main__"]``, a function's
 ``__globals__``), so every name the runtime and the part probes use is a local or a closure."""
+
 import dis
 import types
 from pathlib import Path
@@ -22,9 +23,15 @@ def _codes(code):
 
 def _globals_read(fn_code):
     # a class body reads __name__ (for __module__) once, when the class is made: that one is fine
-    return sorted({(c.co_name, i.argval) for c in _codes(fn_code) for i in dis.get_instructions(c)
-                   if i.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")
-                   and not (i.opname == "LOAD_NAME" and i.argval == "__name__")})
+    return sorted(
+        {
+            (c.co_name, i.argval)
+            for c in _codes(fn_code)
+            for i in dis.get_instructions(c)
+            if i.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")
+            and not (i.opname == "LOAD_NAME" and i.argval == "__name__")
+        }
+    )
 
 
 def _function(path, name):
@@ -47,6 +54,7 @@ def test_each_part_probe_reads_no_global(part):
 
 def test_the_scan_passes_every_reference_solution():
     from autograder import notebook
+
     for assignment in parts.ASSIGNMENTS:
         src = ROOT.parents[1] / "exercises" / "source" / assignment / f"{assignment}.ipynb"
         order = parts.parts_of(assignment)
@@ -54,13 +62,19 @@ def test_the_scan_passes_every_reference_solution():
         assert all(s is not None and scan(s) == [] for s in sources.values())
 
 
-@pytest.mark.parametrize("source, hit", [
-    ("import gc\n", "imports gc"), ("f = (lambda: 0).__globals__\n", "function globals"),
-    ("import sys\nsys._getframe(1)\n", "frames"), ("x.__class__ = list\n", "assigns __class__"),
-    ("class M(nn.Module):\n    def named_modules(self): pass\n", "redefines named_modules"),
-    ("open('/job/in/student.py')\n", "grader's files"), ("__import__('os')\n", "calls __import__"),
-    ("class M(nn.Module, metaclass=T): pass\n", "metaclass"),
-])
+@pytest.mark.parametrize(
+    "source, hit",
+    [
+        ("import gc\n", "imports gc"),
+        ("f = (lambda: 0).__globals__\n", "function globals"),
+        ("import sys\nsys._getframe(1)\n", "frames"),
+        ("x.__class__ = list\n", "assigns __class__"),
+        ("class M(nn.Module):\n    def named_modules(self): pass\n", "redefines named_modules"),
+        ("open('/job/in/student.py')\n", "grader's files"),
+        ("__import__('os')\n", "calls __import__"),
+        ("class M(nn.Module, metaclass=T): pass\n", "metaclass"),
+    ],
+)
 def test_the_scan_names_what_it_found(source, hit):
     assert any(hit in h for h in scan(source)), scan(source)
 

@@ -5,6 +5,7 @@ its own student, ``grade_course`` grades them in worker processes, and then we l
 instructor and a student would see: results files, grades.csv, the gradebook through nbgrader's
 own API and ``nbgrader export``, the feedback HTML.  One grading run serves every test here.
 """
+
 import csv
 import json
 import os
@@ -57,8 +58,14 @@ EXPECTED = {
     "steal_inputs": ((0, 3, 3), ["grader_tampering"]),
     "forge_fd": ((0, 3, 3), ["grader_tampering", "forged_report", "blocked_access"]),
     "rebind_helpers": ((0, 3, 0), ["grader_tampering"]),
-    "par_overrides": ((4, 0, 3), ["grader_tampering", "overrides_traversal", "inconsistent_structure"]),
-    "seq_getattribute": ((0, 3, 3), ["grader_tampering", "overrides_traversal", "inconsistent_structure"]),
+    "par_overrides": (
+        (4, 0, 3),
+        ["grader_tampering", "overrides_traversal", "inconsistent_structure"],
+    ),
+    "seq_getattribute": (
+        (0, 3, 3),
+        ["grader_tampering", "overrides_traversal", "inconsistent_structure"],
+    ),
     "invalid_json": ((0, 0, 0), ["invalid_notebook"]),
     "empty": ((0, 0, 0), ["empty"]),
     "other_assignment": ((0, 0, 0), ["wrong_assignment"]),
@@ -74,8 +81,12 @@ EXPECTED = {
 
 # sample -> {check: category} for the checks that must fail, and why
 CATEGORIES = {
-    "seq_plain_list": {"registers_children": "plain_list", "parameters_state_dict": "plain_list",
-                       "double_and_modes": "plain_list", "repr_children": "plain_list"},
+    "seq_plain_list": {
+        "registers_children": "plain_list",
+        "parameters_state_dict": "plain_list",
+        "double_and_modes": "plain_list",
+        "repr_children": "plain_list",
+    },
     "seq_wrong_order": {"forward_chains": "wrong_order"},
     "seq_name_clash": {"registers_children": "name_clash"},
     "seq_skips_last": {"forward_chains": "skips_module"},
@@ -87,8 +98,11 @@ CATEGORIES = {
     "fac_plain_list": {"factory_modulelist": "plain_list", "n_zero": "n_zero"},
     "fac_ignores_kwargs": {"passes_arguments": "ignored_kwargs"},
     "fac_n_zero": {"n_zero": "n_zero"},
-    "release": {"registers_children": "not_implemented", "concat_features": "not_implemented",
-                "stack_chains": "not_implemented"},
+    "release": {
+        "registers_children": "not_implemented",
+        "concat_features": "not_implemented",
+        "stack_chains": "not_implemented",
+    },
     "infinite_loop": {"concat_features": "timeout"},
     "memory_bomb": {"registers_children": "memory_limit"},
     "fill_disk": {"registers_children": "disk_limit"},
@@ -101,7 +115,9 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     course = build_course(root)
     # a busy loop stops at 6 CPU seconds; the wall clock only guards against sleeping code
-    results = grade_course(root, "modules", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None)
+    results = grade_course(
+        root, "modules", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None
+    )
     return course, {r.student: r.to_json() for r in results}
 
 
@@ -114,10 +130,13 @@ def test_every_sample_is_graded_once(graded):
 NEEDS_ISOLATION = {"snoop", "fork_bomb"}
 # hostile sample -> (part, the honest sample making the same mistake): held or not, the hostile one
 # may never have earned more than the honest one
-HONEST_TWIN = {"seq_getattribute": ("my_sequential", "seq_plain_list"),
-               "par_overrides": ("parallel_module", "par_plain_list"),
-               "rebind_helpers": ("factory", "fac_plain_list"),
-               "steal_inputs": ("my_sequential", "release"), "forge_fd": ("my_sequential", "release")}
+HONEST_TWIN = {
+    "seq_getattribute": ("my_sequential", "seq_plain_list"),
+    "par_overrides": ("parallel_module", "par_plain_list"),
+    "rebind_helpers": ("factory", "fac_plain_list"),
+    "steal_inputs": ("my_sequential", "release"),
+    "forge_fd": ("my_sequential", "release"),
+}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -128,8 +147,9 @@ def test_scores_and_flags(graded, name):
         pytest.skip("bubblewrap is not usable here: the fallback cannot hide the file system")
     want, flags = EXPECTED[name]
     got = tuple(r["parts"][p]["score"] for p in parts.parts_of("modules"))
-    assert got == pytest.approx(want), [(t["check"], t["category"], t["output"]) for t in r["tests"]
-                                         if t["status"] != "passed"]
+    assert got == pytest.approx(want), [
+        (t["check"], t["category"], t["output"]) for t in r["tests"] if t["status"] != "passed"
+    ]
     assert sorted(r["flags"]) == sorted(flags)
     assert r["score"] == pytest.approx(sum(want)) and r["max_score"] == 10.0
 
@@ -145,12 +165,23 @@ def test_results_files_follow_the_interface(graded):
     course, results = graded
     for name in EXPECTED:
         r = json.loads((course.root / "results" / "modules" / f"{name}.json").read_text())
-        assert {"student", "assignment", "score", "max_score", "tests", "parts", "flags", "extra_data",
-                "feedback"} <= set(r)
+        assert {
+            "student",
+            "assignment",
+            "score",
+            "max_score",
+            "tests",
+            "parts",
+            "flags",
+            "extra_data",
+            "feedback",
+        } <= set(r)
         assert r["feedback"] == f"feedback/{name}/modules/modules.html"
         assert r["extra_data"]["sandbox"] in ("bwrap", "unsandboxed")
         assert {"grading_seconds", "timings", "grader_version", "graded_at"} <= set(r["extra_data"])
-        assert len(r["tests"]) == sum(len(m.CHECKS) for m in map(parts.PARTS.get, parts.parts_of("modules")))
+        assert len(r["tests"]) == sum(
+            len(m.CHECKS) for m in map(parts.PARTS.get, parts.parts_of("modules"))
+        )
         for t in r["tests"]:
             assert t["status"] in ("passed", "failed")  # Gradescope's two; the outcome says more
             assert Status(t["outcome"]) and (t["outcome"] == "ok") == (t["status"] == "passed")
@@ -160,7 +191,9 @@ def test_results_files_follow_the_interface(graded):
             assert Flag(f) in FLAG_LABELS
         for p, info in r["parts"].items():
             assert info["status"] in ("ok", "timeout", "memory", "disk", "crash", "not_run", "held")
-            assert info["score"] == pytest.approx(sum(t["score"] for t in r["tests"] if t["part"] == p))
+            assert info["score"] == pytest.approx(
+                sum(t["score"] for t in r["tests"] if t["part"] == p)
+            )
 
 
 def test_attacks_do_not_leak_hidden_material(graded):
@@ -168,9 +201,20 @@ def test_attacks_do_not_leak_hidden_material(graded):
     # without bubblewrap the snooping sample does find files (the fallback is flagged unsandboxed)
     shown = [n for n, r in results.items() if n != "snoop" or r["extra_data"]["sandbox"] == "bwrap"]
     texts = [json.dumps(results[n]) for n in shown]
-    texts += [(course.root / "feedback" / n / "modules" / "modules.html").read_text(errors="replace") for n in shown]
+    texts += [
+        (course.root / "feedback" / n / "modules" / "modules.html").read_text(errors="replace")
+        for n in shown
+    ]
     # source of the hidden checks, solution markers, and what the snooping sample would report
-    hidden = ["def judge", "make_inputs", "_state_dict_ok", "BEGIN SOLUTION", "LEAK /", "wrote /", "wrote ."]
+    hidden = [
+        "def judge",
+        "make_inputs",
+        "_state_dict_ok",
+        "BEGIN SOLUTION",
+        "LEAK /",
+        "wrote /",
+        "wrote .",
+    ]
     for text in texts:
         for marker in hidden:
             assert marker not in text
@@ -183,13 +227,24 @@ def test_grades_csv(graded):
     course, results = graded
     rows = list(csv.DictReader(open(course.root / "grades.csv")))
     assert [r["student"] for r in rows] == sorted(EXPECTED)
-    assert set(rows[0]) == {"student", "assignment", *parts.parts_of("modules"), "score", "max_score", "flags"}
+    assert set(rows[0]) == {
+        "student",
+        "assignment",
+        *parts.parts_of("modules"),
+        "score",
+        "max_score",
+        "flags",
+    }
     by = {r["student"]: r for r in rows}
-    assert float(by["seq_plain_list"]["my_sequential"]) == 1.5 and by["infinite_loop"]["flags"] == "timeout"
+    assert (
+        float(by["seq_plain_list"]["my_sequential"]) == 1.5
+        and by["infinite_loop"]["flags"] == "timeout"
+    )
 
 
 def test_gradebook_holds_the_scores_and_awaits_the_written_answer(graded):
     from nbgrader.api import Gradebook
+
     course, results = graded
     with Gradebook(course.db_url, course.course_id) as gb:
         assert sorted(s.id for s in gb.students) == sorted(EXPECTED)  # nobody added or renamed
@@ -206,8 +261,14 @@ def test_gradebook_holds_the_scores_and_awaits_the_written_answer(graded):
 def test_nbgrader_export_and_feedback(graded):
     course, results = graded
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
-    out = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "export.csv"],
-                         cwd=course.root, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export", "--to", "export.csv"],
+        cwd=course.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     rows = {r["student_id"]: r for r in csv.DictReader(open(course.root / "export.csv"))}
     for name, r in results.items():
@@ -217,7 +278,9 @@ def test_nbgrader_export_and_feedback(graded):
     assert "Hidden checks for MySequential: 1.5 / 4 points" in html
     assert "plain Python list" in html
     # written before the hand grading: it says so, and the hidden-check blocks wrap
-    assert "Written response</a> (not graded yet, 2 points)" in html and "Score: 0.0 / 2.0" not in html
+    assert (
+        "Written response</a> (not graded yet, 2 points)" in html and "Score: 0.0 / 2.0" not in html
+    )
     assert "(Score: 7.5 / 12.0; 2 points not graded yet)</h4>" in html
     assert "div.output_subarea pre, div.output_text pre { white-space: pre-wrap;" in html
 
@@ -227,32 +290,55 @@ def test_release_has_no_hidden_tests_or_solutions(graded):
     release = course.root / "release" / "modules"
     assert sorted(p.name for p in release.iterdir()) == ["checks_public.py", "modules.ipynb"]
     text = (release / "modules.ipynb").read_text()
-    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN", "add_module(str(idx)", "torch.cat([branch", "autograder",
-                   "nn.ModuleList([module_cls"):
+    for marker in (
+        "BEGIN SOLUTION",
+        "BEGIN HIDDEN",
+        "add_module(str(idx)",
+        "torch.cat([branch",
+        "autograder",
+        "nn.ModuleList([module_cls",
+    ):
         assert marker not in text
     assert text.count("raise NotImplementedError()") >= 5
     ids = {c["metadata"].get("nbgrader", {}).get("grade_id") for c in json.loads(text)["cells"]}
-    assert {"my_sequential", "parallel_module", "factory", "list_problems", "test_my_sequential_behaviour",
-            "test_parallel_module_behaviour", "test_factory_behaviour"} <= ids
+    assert {
+        "my_sequential",
+        "parallel_module",
+        "factory",
+        "list_problems",
+        "test_my_sequential_behaviour",
+        "test_parallel_module_behaviour",
+        "test_factory_behaviour",
+    } <= ids
 
 
 def test_nbgrader_validate_invert_on_the_release(graded):
     course, _ = graded
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
-    out = subprocess.run([sys.executable, "-m", "nbgrader", "validate", "--invert", "modules.ipynb"],
-                         cwd=course.root / "release" / "modules", env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert "Success! The notebook does not pass any tests." in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+    out = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", "--invert", "modules.ipynb"],
+        cwd=course.root / "release" / "modules",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Success! The notebook does not pass any tests." in out.stdout, (
+        out.stdout[-2000:] + out.stderr[-2000:]
+    )
 
 
 def test_test_cell_points_match_the_hidden_checks(graded):
     course, _ = graded
     cells = json.loads(course.source_notebook("modules").read_text())["cells"]
-    points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"].get("points")
-              for c in cells if c["metadata"].get("nbgrader", {}).get("grade")}
+    points = {
+        c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"].get("points")
+        for c in cells
+        if c["metadata"].get("nbgrader", {}).get("grade")
+    }
     for part in parts.parts_of("modules"):
         assert points[f"test_{part}_behaviour"] == parts.part_points(part)
-    assert points["list_problems"] == 2   # the written answer, graded by hand
+    assert points["list_problems"] == 2  # the written answer, graded by hand
 
 
 @pytest.mark.parametrize("name", sorted(HONEST_TWIN))
@@ -266,17 +352,22 @@ def test_no_solution_never_beats_the_honest_mistake(graded, name):
 
 def test_correct_solutions_are_never_held(graded):
     _, results = graded
-    for name in ("correct", "correct_alt") + tuple(n for n, (_, flags) in EXPECTED.items() if not flags):
+    for name in ("correct", "correct_alt") + tuple(
+        n for n, (_, flags) in EXPECTED.items() if not flags
+    ):
         assert all(p["status"] != "held" for p in results[name]["parts"].values()), name
 
 
 def test_held_parts_say_why_in_feedback_gradebook_and_dashboard(graded):
     from nbgrader.api import Gradebook
+
     course, _ = graded
     html = (course.root / "feedback" / "par_overrides" / "modules" / "modules.html").read_text()
     assert "Held for review" in html and "redefines" in html
     with Gradebook(course.db_url, course.course_id) as gb:
-        grade = gb.find_grade("test_parallel_module_behaviour", "modules", "modules", "par_overrides")
+        grade = gb.find_grade(
+            "test_parallel_module_behaviour", "modules", "modules", "par_overrides"
+        )
         assert grade.auto_score == 0 and grade.needs_manual_grade
         assert gb.find_submission_notebook("modules", "modules", "par_overrides").flagged
     data = load_assignment(course.root, "modules")
@@ -286,12 +377,17 @@ def test_held_parts_say_why_in_feedback_gradebook_and_dashboard(graded):
 
 def test_results_files_are_strict_json_and_the_dashboard_reads_them_all(graded, tmp_path):
     from autograder.dashboard.cli import build_dashboard
+
     course, _ = graded
 
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")
+
     for name in EXPECTED:
-        r = json.loads((course.root / "results" / "modules" / f"{name}.json").read_text(), parse_constant=refuse)
+        r = json.loads(
+            (course.root / "results" / "modules" / f"{name}.json").read_text(),
+            parse_constant=refuse,
+        )
         for v in r["extra_data"]["timings"].values():
             assert isinstance(v, float) and 0 <= v < 1e5
     html = Path(build_dashboard(course.root, "modules", tmp_path / "dash.html")).read_text()
@@ -303,7 +399,7 @@ def test_the_written_answer_cannot_run_script_in_the_feedback(graded):
     page = course.root / "feedback" / "xss_answer" / "modules" / "modules.html"
     html = page.read_text()
     assert "The list is not registered." in html
-    for bad in ('<script>document.title', "onerror", 'href="javascript:', 'src="javascript:'):
+    for bad in ("<script>document.title", "onerror", 'href="javascript:', 'src="javascript:'):
         assert bad not in html
     chromium = "/usr/bin/chromium"
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -349,5 +445,9 @@ def test_feedback_shows_the_registered_tree_only_where_the_structure_check_faile
         assert marker not in feedback(student)
     test = next(t for t in results["seq_plain_list"]["tests"] if t["check"] == "registers_children")
     assert marker in test["output"]
-    assert not any(marker in t["output"] for r in results.values() for t in r["tests"]
-                   if t["check"] not in ("registers_children", "registers_branches"))
+    assert not any(
+        marker in t["output"]
+        for r in results.values()
+        for t in r["tests"]
+        if t["check"] not in ("registers_children", "registers_branches")
+    )

@@ -108,6 +108,7 @@ def test_gradebook_feedback_and_dashboard(graded):
     assert {s.student for s in data.students} >= set(EXPECTED)
     # every sample is the reference with one mistake: the untouched parts are near-identical
     from autograder.similarity import course_pairs
+
     pairs = {(p.a, p.b): p for p in course_pairs(course.root, "custom")}
     assert pairs[("correct", "io_no_eval")].parts["tied_params"] == 1.0
     assert not any("release" in pair for pair in pairs)  # the release's code never counts

@@ -3,6 +3,7 @@
 Each test states what a hostile program tries and what must come back.  Tests that need
 bubblewrap and root skip with a reason elsewhere; the plain-subprocess fallback runs everywhere.
 """
+
 import os
 import time
 from pathlib import Path
@@ -13,16 +14,26 @@ from autograder import sandbox
 from autograder.sandbox import Limits, run
 
 REPO = Path(__file__).resolve().parents[2]
-needs_bwrap = pytest.mark.skipif(not sandbox.bwrap_usable(), reason="bubblewrap is not installed or not usable")
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changing to an unprivileged uid needs root")
+needs_bwrap = pytest.mark.skipif(
+    not sandbox.bwrap_usable(), reason="bubblewrap is not installed or not usable"
+)
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="changing to an unprivileged uid needs root"
+)
 
 FORK_UID = sandbox.UID_BASE - 7  # a uid no other job uses
-WRITE_OUT = "import json, sys\ndef report(**kw):\n    json.dump(kw, open(sys.argv[2] + '/out.json', 'w'))\n"
+WRITE_OUT = (
+    "import json, sys\ndef report(**kw):\n    json.dump(kw, open(sys.argv[2] + '/out.json', 'w'))\n"
+)
 
 
 def go(body: str, kind="bwrap", uid=None, **limits):
-    return run({"probe.py": (WRITE_OUT + body).encode()}, Limits.from_dict({"part_seconds": 10, **limits}), kind=kind,
-               uid=uid)
+    return run(
+        {"probe.py": (WRITE_OUT + body).encode()},
+        Limits.from_dict({"part_seconds": 10, **limits}),
+        kind=kind,
+        uid=uid,
+    )
 
 
 @needs_bwrap
@@ -36,13 +47,15 @@ def test_file_system_shows_no_course_no_autograder_no_repository():
     res = go(f"""
 import os
 report(root=sorted(os.listdir('/')), repo=sorted(os.listdir({str(REPO)!r})),
-       autograder=os.path.exists({str(REPO / 'autograder')!r}), etc=os.path.exists('/etc/passwd'),
+       autograder=os.path.exists({str(REPO / "autograder")!r}), etc=os.path.exists('/etc/passwd'),
        home=os.path.expanduser('~'))
 """)
     assert res.status == "ok", res.stderr_tail
     out = res.output
     # the venv may live inside the checkout (it is mounted read-only); nothing else may show
-    assert set(out["repo"]) - {".venv"} == {"d2lmods"}, "only d2lmods may be visible from the repository"
+    assert set(out["repo"]) - {".venv"} == {"d2lmods"}, (
+        "only d2lmods may be visible from the repository"
+    )
     assert out["autograder"] is False and out["etc"] is False
     assert "job" in out["root"] and "etc" not in out["root"]
 
@@ -89,8 +102,11 @@ def test_endless_loop_is_stopped_at_the_cpu_limit():
 
 @needs_bwrap
 def test_ignoring_sigxcpu_does_not_help():
-    res = go("import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n",
-             cpu_seconds=1, part_seconds=60)
+    res = go(
+        "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n",
+        cpu_seconds=1,
+        part_seconds=60,
+    )
     assert res.status == "timeout"
 
 
@@ -102,20 +118,24 @@ def test_sleeping_forever_is_stopped_too():
 
 @needs_bwrap
 def test_memory_bomb_gets_memory_error_not_the_machine():
-    res = go("""
+    res = go(
+        """
 try:
     hoard = [bytearray(1 << 30) for _ in range(64)]
     report(got='all')
 except MemoryError:
     report(got='MemoryError')
-""", memory_mb=512)
+""",
+        memory_mb=512,
+    )
     assert res.output == {"got": "MemoryError"}
 
 
 @needs_bwrap
 @needs_root
 def test_fork_bomb_is_capped_and_leftover_processes_are_killed():
-    res = go("""
+    res = go(
+        """
 import os, subprocess, time
 subprocess.Popen(['sleep', '600'], start_new_session=True)
 n = 0
@@ -129,7 +149,10 @@ while n < 5000:
         os._exit(0)
     n += 1
 report(forks=n)
-""", nproc=32, uid=FORK_UID)
+""",
+        nproc=32,
+        uid=FORK_UID,
+    )
     assert res.status == "ok", res.stderr_tail
     assert 0 < res.output["forks"] < 32
     # nothing of that uid survives the run
@@ -145,8 +168,12 @@ report(forks=n)
 
 @needs_bwrap
 def test_exit_before_reporting_is_a_crash_not_a_hang():
-    for body in ("import sys\nsys.exit(0)\n", "import os\nos._exit(3)\n", "raise KeyboardInterrupt\n",
-                 "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"):
+    for body in (
+        "import sys\nsys.exit(0)\n",
+        "import os\nos._exit(3)\n",
+        "raise KeyboardInterrupt\n",
+        "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    ):
         res = go(body)
         assert res.status == "crash" and res.output is None, body
 
@@ -155,7 +182,10 @@ def test_exit_before_reporting_is_a_crash_not_a_hang():
 def test_output_must_be_a_small_json_object():
     assert go("open(sys.argv[2] + '/out.json', 'w').write('[1, 2]')").output is None
     assert go("open(sys.argv[2] + '/out.json', 'w').write('{bad')").output is None
-    big = go("open(sys.argv[2] + '/out.json', 'w').write('{\"a\": \"' + 'x' * 3_000_000 + '\"}')", output_kb=1024)
+    big = go(
+        "open(sys.argv[2] + '/out.json', 'w').write('{\"a\": \"' + 'x' * 3_000_000 + '\"}')",
+        output_kb=1024,
+    )
     assert big.output is None and "larger" in big.detail
     link = go("import os\nos.symlink('/etc/hostname', sys.argv[2] + '/out.json')")
     assert link.output is None
@@ -166,19 +196,26 @@ def test_fallback_without_bubblewrap_still_limits_and_says_so():
     assert (res.status, res.output, res.sandbox) == ("ok", {"ok": 1}, "unsandboxed")
     res = go("while True:\n    pass\n", kind="unsandboxed", cpu_seconds=1)
     assert res.status == "timeout"
-    res = go("""
+    res = go(
+        """
 try:
     x = bytearray(8 << 30); report(got='all')
 except MemoryError:
     report(got='MemoryError')
-""", kind="unsandboxed", memory_mb=512)
+""",
+        kind="unsandboxed",
+        memory_mb=512,
+    )
     assert res.output == {"got": "MemoryError"}
 
 
 def test_a_part_graded_without_bubblewrap_says_unsandboxed():
     from autograder import notebook, parts, pipeline
+
     source = REPO / "exercises" / "source" / "modules" / "modules.ipynb"
-    ref = notebook.solution_sources(notebook.read_notebook(source.read_bytes()), ["factory"])["factory"]
+    ref = notebook.solution_sources(notebook.read_notebook(source.read_bytes()), ["factory"])[
+        "factory"
+    ]
     info = pipeline.run_part("factory", ref, Limits(), kind="unsandboxed")
     assert info.run["sandbox"] == "unsandboxed" and info.status == "ok", info.run
     assert info.score == parts.part_points("factory") and not info.flags
@@ -187,7 +224,8 @@ def test_a_part_graded_without_bubblewrap_says_unsandboxed():
 # -- the host must survive the job (issue 11) ------------------------------------------------
 @needs_bwrap
 def test_private_tmp_and_dev_shm_are_sized_tmpfs():
-    res = go("""
+    res = go(
+        """
 import os
 got = {}
 for d in ('/tmp', '/dev/shm'):
@@ -204,7 +242,10 @@ for d in ('/tmp', '/dev/shm'):
     except OSError:
         pass
 report(**got)
-""", tmp_mb=8, fsize_mb=128)
+""",
+        tmp_mb=8,
+        fsize_mb=128,
+    )
     assert res.status == "ok", res.stderr_tail
     assert res.output["/tmp"] <= 8 and res.output["/dev/shm"] <= 8, res.output
 
@@ -235,31 +276,41 @@ tool = subprocess.run(['unshare', '-U', 'true'], capture_output=True).returncode
 report(rc=rc, errno=err, tool=tool)
 """)
     assert res.status == "ok", res.stderr_tail
-    assert res.output["rc"] == -1 and res.output["errno"] != 0 and res.output["tool"] != 0, res.output
+    assert res.output["rc"] == -1 and res.output["errno"] != 0 and res.output["tool"] != 0, (
+        res.output
+    )
 
 
 @needs_bwrap
 def test_filling_the_output_folder_is_stopped_and_not_read_back():
     t = time.perf_counter()
-    res = go("""
+    res = go(
+        """
 import os
 i = 0
 while True:
     with open(f'{sys.argv[2]}/f{i}', 'wb') as f:
         f.write(b'x' * (4 << 20))
     i += 1
-""", out_mb=32, part_seconds=60)
+""",
+        out_mb=32,
+        part_seconds=60,
+    )
     assert res.status == "disk" and res.output is None, (res.status, res.stderr_tail)
     assert "output folder" in res.detail and time.perf_counter() - t < 30
 
 
 @needs_bwrap
 def test_many_small_files_in_the_output_folder_are_stopped():
-    res = go("""
+    res = go(
+        """
 i = 0
 while True:
     open(f'{sys.argv[2]}/f{i}', 'w').close(); i += 1
-""", out_entries=2000, part_seconds=60)
+""",
+        out_entries=2000,
+        part_seconds=60,
+    )
     assert res.status == "disk", (res.status, res.stderr_tail)
 
 
@@ -271,6 +322,7 @@ def test_a_deep_folder_chain_and_mode_000_are_cleaned_up(monkeypatch):
     def spy(*a, **kw):
         made.append(real(*a, **kw))
         return made[-1]
+
     monkeypatch.setattr(sandbox.tempfile, "mkdtemp", spy)
     res = go("""
 import os
@@ -289,6 +341,7 @@ report(ok=1)
 
 def test_remove_tree_takes_a_deep_chain_without_recursion(tmp_path):
     from autograder import safeio
+
     top = tmp_path / "job"
     top.mkdir()
     fd = os.open(top, os.O_RDONLY)
@@ -322,6 +375,7 @@ for i in range(8):
 
 def test_remove_tree_never_raises():
     from autograder import safeio
+
     assert safeio.remove_tree("/nonexistent/d2lmods-x") is True
     assert safeio.remove_tree("/proc/1") is False  # refused by the kernel: reported, not raised
 
@@ -336,7 +390,11 @@ while True:
     open(f'{sys.argv[2]}/f{i}', 'w').close(); i += 1
 """
     t = time.perf_counter()
-    res = run({"probe.py": body.encode()}, Limits.from_dict({"part_seconds": 60, "out_entries": 500}), kind="bwrap",
-              stdin=lambda fd: f"{fd}\n".encode())
+    res = run(
+        {"probe.py": body.encode()},
+        Limits.from_dict({"part_seconds": 60, "out_entries": 500}),
+        kind="bwrap",
+        stdin=lambda fd: f"{fd}\n".encode(),
+    )
     assert res.status == "disk" and res.output is None, (res.status, res.stderr_tail)
     assert res.report == b"started\n" and time.perf_counter() - t < 30

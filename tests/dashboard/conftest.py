@@ -1,7 +1,9 @@
 """Fixtures for the dashboard's tests: small nbgrader courses built in tmp dirs (see dashkit.py)."""
+
 import shutil
 
 import pytest
+
 from tests.dashboard.dashkit import build_course, small_class
 
 
@@ -20,4 +22,5 @@ def course(tmp_path, _small_course_template):
 def course_factory(tmp_path):
     def make(students, db_url=None, name="course"):
         return build_course(tmp_path / name, students, db_url=db_url)
+
     return make

@@ -4,6 +4,7 @@ The gradebook is written through nbgrader's own API (``nbgrader.api.Gradebook``)
 and the results files follow the grader's JSON format, so the dashboard is
 tested against the same shapes the real pipeline produces without running it.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,18 +21,31 @@ NOTEBOOK = "modules"
 
 # part -> [(check id, human name, points)]
 CHECKS = {
-    "my_sequential": [("registers_children", "MySequential registers its children", 1.0),
-                      ("forward_order", "MySequential applies children in order", 2.0),
-                      ("repr", "MySequential repr matches nn.Sequential", 1.0)],
-    "parallel_module": [("concatenates", "Parallel concatenates both outputs", 2.0),
-                        ("registers_both", "Parallel registers both networks", 1.0)],
-    "factory": [("distinct_instances", "factory returns distinct instances", 1.0),
-                ("count", "factory returns n modules", 1.0)],
+    "my_sequential": [
+        ("registers_children", "MySequential registers its children", 1.0),
+        ("forward_order", "MySequential applies children in order", 2.0),
+        ("repr", "MySequential repr matches nn.Sequential", 1.0),
+    ],
+    "parallel_module": [
+        ("concatenates", "Parallel concatenates both outputs", 2.0),
+        ("registers_both", "Parallel registers both networks", 1.0),
+    ],
+    "factory": [
+        ("distinct_instances", "factory returns distinct instances", 1.0),
+        ("count", "factory returns n modules", 1.0),
+    ],
 }
 # Debian's chromium, driven by Playwright; never a downloaded browser.
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MANUAL_CELL = "list_problems"
 MANUAL_MAX = 1.0
 LIST_CATEGORY = "plain_list"  # the grader's category slug
@@ -62,21 +76,46 @@ def result_json(s: Student) -> dict:
     """The results file the grader would write, built from its own records."""
     from autograder.results import Category, PartResult, Status, SubmissionResult, TestResult
 
-    result = SubmissionResult(student=s.student, assignment=ASSIGNMENT, max_score=0.0,
-                              flags=[Flag(f) for f in s.flags],
-                              extra={"sandbox": "bwrap", "grading_seconds": s.seconds,
-                                     "timings": {"start": s.seconds * 0.3, "imports": s.seconds * 0.5,
-                                                 "checks": s.seconds * 0.2},
-                                     "grader_version": "0.1.0", "graded_at": "2026-11-23T15:00:00Z"},
-                              feedback=f"feedback/{s.student}/{ASSIGNMENT}/{NOTEBOOK}.html")
+    result = SubmissionResult(
+        student=s.student,
+        assignment=ASSIGNMENT,
+        max_score=0.0,
+        flags=[Flag(f) for f in s.flags],
+        extra={
+            "sandbox": "bwrap",
+            "grading_seconds": s.seconds,
+            "timings": {
+                "start": s.seconds * 0.3,
+                "imports": s.seconds * 0.5,
+                "checks": s.seconds * 0.2,
+            },
+            "grader_version": "0.1.0",
+            "graded_at": "2026-11-23T15:00:00Z",
+        },
+        feedback=f"feedback/{s.student}/{ASSIGNMENT}/{NOTEBOOK}.html",
+    )
     for part, checks in CHECKS.items():
-        p = result.parts[part] = PartResult(part=part, max_score=sum(c[2] for c in checks),
-                                            status=Status(s.part_status.get(part, "ok")), wall_seconds=s.seconds / 4)
+        p = result.parts[part] = PartResult(
+            part=part,
+            max_score=sum(c[2] for c in checks),
+            status=Status(s.part_status.get(part, "ok")),
+            wall_seconds=s.seconds / 4,
+        )
         for check, name, pts in checks:
             status, category, output = s.failures.get(f"{part}/{check}", ("ok", None, ""))
-            p.tests.append(TestResult(check=check, name=name, part=part, score=pts if status == "ok" else 0.0,
-                                      max_score=pts, outcome=Status(status), output=output,
-                                      category=Category.parse(category), visibility="hidden"))
+            p.tests.append(
+                TestResult(
+                    check=check,
+                    name=name,
+                    part=part,
+                    score=pts if status == "ok" else 0.0,
+                    max_score=pts,
+                    outcome=Status(status),
+                    output=output,
+                    category=Category.parse(category),
+                    visibility="hidden",
+                )
+            )
     result.max_score = sum(p.max_score for p in result.parts.values())
     return result.to_json()
 
@@ -95,8 +134,9 @@ def _remember_alembic_head() -> None:
         nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
 
 
-def build_course(root: Path, students: list[Student], db_url: str | None = None,
-                 course_id: str = "d2l101") -> Path:
+def build_course(
+    root: Path, students: list[Student], db_url: str | None = None, course_id: str = "d2l101"
+) -> Path:
     """Write nbgrader_config.py, a gradebook with the students' grades, results and feedback files."""
     from nbgrader.api import Gradebook
 
@@ -117,10 +157,16 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
             gb.update_or_create_assignment(ASSIGNMENT)
             gb.update_or_create_notebook(NOTEBOOK, ASSIGNMENT)
             for part, checks in CHECKS.items():
-                gb.update_or_create_grade_cell(test_cell(part), NOTEBOOK, ASSIGNMENT,
-                                               max_score=sum(c[2] for c in checks), cell_type="code")
-            gb.update_or_create_grade_cell(MANUAL_CELL, NOTEBOOK, ASSIGNMENT, max_score=MANUAL_MAX,
-                                           cell_type="markdown")
+                gb.update_or_create_grade_cell(
+                    test_cell(part),
+                    NOTEBOOK,
+                    ASSIGNMENT,
+                    max_score=sum(c[2] for c in checks),
+                    cell_type="code",
+                )
+            gb.update_or_create_grade_cell(
+                MANUAL_CELL, NOTEBOOK, ASSIGNMENT, max_score=MANUAL_MAX, cell_type="markdown"
+            )
             for s in students:
                 gb.update_or_create_student(s.student, first_name=s.first, last_name=s.last)
                 if not s.submitted:
@@ -155,22 +201,59 @@ def build_course(root: Path, students: list[Student], db_url: str | None = None,
 
 def small_class() -> list[Student]:
     """Six students covering every state the dashboard must show."""
-    list_msg = ("MySequential keeps its children in a Python list, so {who}'s model has no parameters; "
-                "assign each module as an attribute or use nn.ModuleList (/home/{who}/modules.ipynb)")
+    list_msg = (
+        "MySequential keeps its children in a Python list, so {who}'s model has no parameters; "
+        "assign each module as an attribute or use nn.ModuleList (/home/{who}/modules.ipynb)"
+    )
     return [
         Student("alice", "Alice", "Archer", manual=1.0, seconds=2.0),
-        Student("bob", "Bob", "Baker", manual=0.5, seconds=3.0,
-                failures={"my_sequential/registers_children": ("failed", LIST_CATEGORY, list_msg.format(who="bob")),
-                          "parallel_module/registers_both": ("failed", LIST_CATEGORY, list_msg.format(who="bob"))}),
-        Student("carol", "Carol", "Chen", manual=None, seconds=2.5, flags=["tampered_tests"],
-                failures={"my_sequential/registers_children": ("failed", LIST_CATEGORY,
-                                                               list_msg.format(who="carol"))}),
-        Student("dan", "Dan", "Dover", manual=1.0, seconds=12.0, flags=["timeout"],
-                part_status={"parallel_module": "timeout"},
-                failures={"parallel_module/concatenates": ("timeout", None, "stopped after 10 s"),
-                          "parallel_module/registers_both": ("timeout", None, "stopped after 10 s")}),
+        Student(
+            "bob",
+            "Bob",
+            "Baker",
+            manual=0.5,
+            seconds=3.0,
+            failures={
+                "my_sequential/registers_children": (
+                    "failed",
+                    LIST_CATEGORY,
+                    list_msg.format(who="bob"),
+                ),
+                "parallel_module/registers_both": (
+                    "failed",
+                    LIST_CATEGORY,
+                    list_msg.format(who="bob"),
+                ),
+            },
+        ),
+        Student(
+            "carol",
+            "Carol",
+            "Chen",
+            manual=None,
+            seconds=2.5,
+            flags=["tampered_tests"],
+            failures={
+                "my_sequential/registers_children": (
+                    "failed",
+                    LIST_CATEGORY,
+                    list_msg.format(who="carol"),
+                )
+            },
+        ),
+        Student(
+            "dan",
+            "Dan",
+            "Dover",
+            manual=1.0,
+            seconds=12.0,
+            flags=["timeout"],
+            part_status={"parallel_module": "timeout"},
+            failures={
+                "parallel_module/concatenates": ("timeout", None, "stopped after 10 s"),
+                "parallel_module/registers_both": ("timeout", None, "stopped after 10 s"),
+            },
+        ),
         Student("erin", "Erin", "Evans", submitted=False),
         Student("frank", "Frank", "Fox", graded=False, manual=None),
     ]
-
-

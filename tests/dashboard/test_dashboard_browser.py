@@ -1,14 +1,14 @@
 """The HTML dashboard opened in headless Debian chromium: it renders, and its numbers are the gradebook's."""
+
 import os
 import statistics
 from pathlib import Path
 
 import pytest
-from tests.dashboard.dashkit import ASSIGNMENT, CHROMIUM
-from tests.dashboard.dashkit import CHROMIUM_FLAGS as FLAGS
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import course_settings
+from tests.dashboard.dashkit import ASSIGNMENT, CHROMIUM, CHROMIUM_FLAGS as FLAGS
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
 
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.browser
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright (python) is not installed"
+    )
     with sync_api.sync_playwright() as p:
         try:
             b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -34,7 +36,9 @@ def _gradebook(course):
 
     course_id, db_url = course_settings(course)
     with Gradebook(db_url, course_id=course_id) as gb:
-        subs = {s.student.id: (s.score, s.max_score) for s in gb.find_assignment(ASSIGNMENT).submissions}
+        subs = {
+            s.student.id: (s.score, s.max_score) for s in gb.find_assignment(ASSIGNMENT).submissions
+        }
         return [s.id for s in gb.students], subs
 
 

@@ -1,9 +1,9 @@
 """The dashboard's loader against a real nbgrader gradebook and results files."""
+
 import json
 import statistics
 
 import pytest
-from tests.dashboard.dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
 
 from autograder.dashboard.data import (
     CATEGORY_PHRASES,
@@ -15,6 +15,7 @@ from autograder.dashboard.data import (
     load_assignment,
 )
 from autograder.results import Category, Flag, Status
+from tests.dashboard.dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
 
 
 def _gradebook_totals(course):
@@ -22,14 +23,20 @@ def _gradebook_totals(course):
 
     _, db_url = course_settings(course)
     with Gradebook(db_url, course_id="d2l101") as gb:
-        return {s.student.id: (s.score, s.max_score, s.needs_manual_grade)
-                for s in gb.find_assignment(ASSIGNMENT).submissions}
+        return {
+            s.student.id: (s.score, s.max_score, s.needs_manual_grade)
+            for s in gb.find_assignment(ASSIGNMENT).submissions
+        }
 
 
 def test_scores_come_from_the_gradebook_including_manual_grades(course):
     data = load_assignment(course, ASSIGNMENT)
     totals = _gradebook_totals(course)
-    assert {s.student for s in data.submitted} == set(totals) == {"alice", "bob", "carol", "dan", "frank"}
+    assert (
+        {s.student for s in data.submitted}
+        == set(totals)
+        == {"alice", "bob", "carol", "dan", "frank"}
+    )
     for rec in data.submitted:
         score, top, manual = totals[rec.student]
         assert rec.score == pytest.approx(score) and rec.max_score == pytest.approx(top)
@@ -70,14 +77,22 @@ def test_failure_categories_count_students_once_and_hide_who(course):
     assert top.label == LIST_CATEGORY and top.students == 2
     assert "bob" not in top.example and "carol" not in top.example and "/home" not in top.example
     assert "<student>" in top.example
-    assert set(top.checks) == {"MySequential registers its children", "Parallel registers both networks"}
+    assert set(top.checks) == {
+        "MySequential registers its children",
+        "Parallel registers both networks",
+    }
     # checks without a category are grouped by the check's name
-    assert any(c.label == "failed: Parallel concatenates both outputs" and c.students == 1 for c in cats)
+    assert any(
+        c.label == "failed: Parallel concatenates both outputs" and c.students == 1 for c in cats
+    )
 
 
 def test_flagged_submissions(course):
     data = load_assignment(course, ASSIGNMENT)
-    assert {s.student: s.flags for s in data.flagged()} == {"carol": ["tampered_tests"], "dan": ["timeout"]}
+    assert {s.student: s.flags for s in data.flagged()} == {
+        "carol": ["tampered_tests"],
+        "dan": ["timeout"],
+    }
     assert data.flag_counts() == {"tampered_tests": 1, "timeout": 1}
 
 
@@ -89,7 +104,11 @@ def test_per_part_distributions_include_the_manual_cell(course):
     values, top = parts["parallel_module"]
     assert top == 3.0 and sorted(values) == [0.0, 2.0, 3.0, 3.0]
     manual, top = parts["list_problems"]
-    assert top == 1.0 and sorted(manual) == [0.5, 1.0, 1.0]  # carol and frank still need manual grading
+    assert top == 1.0 and sorted(manual) == [
+        0.5,
+        1.0,
+        1.0,
+    ]  # carol and frank still need manual grading
 
 
 def test_empty_course_has_no_gradebook_and_is_not_given_one(tmp_path):
@@ -105,11 +124,19 @@ def test_gradebook_without_any_submission(course_factory):
     course = course_factory([Student("zoe", submitted=False), Student("yan", submitted=False)])
     data = load_assignment(course, ASSIGNMENT)
     assert [s.student for s in data.students] == ["yan", "zoe"] and data.submitted == []
-    assert data.cell_max == {"test_my_sequential_behaviour": 4.0, "test_parallel_module_behaviour": 3.0,
-                             "test_factory_behaviour": 2.0, "list_problems": 1.0}
+    assert data.cell_max == {
+        "test_my_sequential_behaviour": 4.0,
+        "test_parallel_module_behaviour": 3.0,
+        "test_factory_behaviour": 2.0,
+        "list_problems": 1.0,
+    }
     assert data.max_score == 10.0 and data.manual_cells == ["list_problems"]
     # with no results file, the gradebook's cells are the only per-part view
-    assert list(data.part_distributions()) == list(data.cell_max) and data.check_stats() == [] and data.failure_categories() == []
+    assert (
+        list(data.part_distributions()) == list(data.cell_max)
+        and data.check_stats() == []
+        and data.failure_categories() == []
+    )
 
 
 def test_results_without_gradebook_still_show(course):
@@ -118,7 +145,9 @@ def test_results_without_gradebook_still_show(course):
     assert not data.gradebook_found and "no gradebook" in data.warnings[0]
     by_id = {s.student: s for s in data.students}
     assert set(by_id) == {"alice", "bob", "carol", "dan", "frank"}  # frank: submitted/ folder only
-    assert by_id["alice"].score == 9.0  # the grader's score: the manual point lives in the gradebook
+    assert (
+        by_id["alice"].score == 9.0
+    )  # the grader's score: the manual point lives in the gradebook
 
 
 def test_unreadable_results_file_is_reported_not_dropped(course):
@@ -142,13 +171,15 @@ def test_results_file_naming_another_student_is_filed_under_its_name(course):
 def test_db_url_and_course_id_come_from_the_config(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'x1'\n"
-        "c.CourseDirectory.db_url = 'postgresql://u:secret@db.example:5432/gb'\n")
+        "c.CourseDirectory.db_url = 'postgresql://u:secret@db.example:5432/gb'\n"
+    )
     assert course_settings(tmp_path) == ("x1", "postgresql://u:secret@db.example:5432/gb")
 
 
 def test_unreachable_database_names_the_url_without_password(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.db_url = 'postgresql://u:secret@127.0.0.1:1/gb'\n")
+        "c = get_config()\nc.CourseDirectory.db_url = 'postgresql://u:secret@127.0.0.1:1/gb'\n"
+    )
     with pytest.raises(DashboardError) as err:
         load_assignment(tmp_path, ASSIGNMENT)
     assert "postgresql://u:***@127.0.0.1:1/gb" in str(err.value) and "secret" not in str(err.value)
@@ -170,7 +201,10 @@ def test_plain_postgresql_urls_use_the_installed_driver():
     from autograder.dashboard.data import sqlalchemy_url
 
     url = sqlalchemy_url("postgres://u@h:5/gb")
-    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+    if (
+        importlib.util.find_spec("psycopg") is None
+        and importlib.util.find_spec("psycopg2") is not None
+    ):
         assert url == "postgresql+psycopg2://u@h:5/gb"
     else:
         assert url == "postgresql://u@h:5/gb"
@@ -186,7 +220,9 @@ def test_sandbox_start_is_the_part_time_not_spent_inside_the_probe(course):
     result["extra_data"]["timings"] = {"imports": 1.2, "exec": 0.1, "checks": 0.4, "total": 1.8}
     path.write_text(json.dumps(result))
     alice = next(s for s in load_assignment(course, ASSIGNMENT).students if s.student == "alice")
-    assert alice.timings == pytest.approx({"sandbox start": 3.0 - 1.8, "imports": 1.2, "exec": 0.1, "checks": 0.4})
+    assert alice.timings == pytest.approx(
+        {"sandbox start": 3.0 - 1.8, "imports": 1.2, "exec": 0.1, "checks": 0.4}
+    )
 
 
 def test_every_category_and_flag_has_words():
@@ -200,6 +236,7 @@ def test_the_judges_only_use_known_categories():
     import re
 
     from autograder import parts
+
     used = set()
     for mod in [parts, parts.common, *parts.PARTS.values()]:
         used |= set(re.findall(r'fail\(\s*"(\w+)"', inspect.getsource(mod)))

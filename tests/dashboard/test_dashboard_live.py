@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.dashboard.dashkit import ASSIGNMENT
 
 pytest.importorskip("ipywidgets")

@@ -1,13 +1,13 @@
 """The HTML dashboard as written by the CLI: self-contained, complete, honest about empty data."""
+
 import re
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tests.dashboard.dashkit import ASSIGNMENT, Student
-
 from autograder.dashboard.cli import main
+from tests.dashboard.dashkit import ASSIGNMENT, Student
 
 
 class _Page(HTMLParser):
@@ -54,9 +54,20 @@ def test_cli_writes_a_self_contained_page_and_prints_its_path(course, tmp_path, 
     assert capsys.readouterr().out.strip() == str(out)
     page = _parse(out)
     assert page.external == []
-    assert page.sections == ["summary", "scores", "checks", "failures", "clusters", "similarity", "flags",
-                             "students", "timing"]
-    assert len(page.images) == 5 and all(i["src"].startswith("data:image/svg+xml;base64,") for i in page.images)
+    assert page.sections == [
+        "summary",
+        "scores",
+        "checks",
+        "failures",
+        "clusters",
+        "similarity",
+        "flags",
+        "students",
+        "timing",
+    ]
+    assert len(page.images) == 5 and all(
+        i["src"].startswith("data:image/svg+xml;base64,") for i in page.images
+    )
     assert all(i.get("alt") for i in page.images)
     assert page.rows["students"] == ["alice", "bob", "carol", "dan", "erin", "frank"]
     assert page.rows["flags"] == ["carol", "dan"]
@@ -115,27 +126,40 @@ def test_gradebook_with_students_but_nothing_graded(course_factory, tmp_path):
 
 def test_runs_as_a_module_with_default_output(course, tmp_path):
     # The same entry the Makefile uses, from a fresh interpreter, default --out under the cwd.
-    proc = subprocess.run([sys.executable, "-m", "autograder.dashboard.cli", str(course), "--assignment",
-                           ASSIGNMENT], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder.dashboard.cli", str(course), "--assignment", ASSIGNMENT],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "build/dashboard.html" and (tmp_path / "build" / "dashboard.html").exists()
+    assert (
+        proc.stdout.strip() == "build/dashboard.html"
+        and (tmp_path / "build" / "dashboard.html").exists()
+    )
 
 
 def test_large_class_links_results_files_instead_of_inlining_them(tmp_path):
     import json
 
-    from tests.dashboard.dashkit import result_json
-
     from autograder.dashboard.render import INLINE_JSON_LIMIT
+    from tests.dashboard.dashkit import result_json
 
     course = tmp_path / "big"
     folder = course / "results" / ASSIGNMENT
     folder.mkdir(parents=True)
     n = INLINE_JSON_LIMIT + 10
     for i in range(n):
-        fails = {"factory/count": ("failed", "factory returns too few", "got 2 modules")} if i % 3 else {}
-        (folder / f"s{i:04d}.json").write_text(json.dumps(result_json(Student(f"s{i:04d}", failures=fails))))
+        fails = (
+            {"factory/count": ("failed", "factory returns too few", "got 2 modules")}
+            if i % 3
+            else {}
+        )
+        (folder / f"s{i:04d}.json").write_text(
+            json.dumps(result_json(Student(f"s{i:04d}", failures=fails)))
+        )
     out = tmp_path / "dash.html"
     assert main([str(course), "--assignment", ASSIGNMENT, "--out", str(out)]) == 0
     text = out.read_text()

@@ -1,4 +1,5 @@
 """End to end: the real grading pipeline on a Dask LocalCluster, then the dashboard over its output."""
+
 import pytest
 
 from autograder import demo
@@ -23,8 +24,14 @@ def graded_course(tmp_path_factory):
     course = demo.build_course(dest, SAMPLES)
     with Gradebook(course.db_url, course.course_id) as gb:
         gb.update_or_create_student("no_show", first_name="Noor")  # enrolled, never submitted
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40) as cluster:
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
         executor = make_executor(cluster.scheduler_address)
         try:
             results = grade_course(dest, "modules", executor=executor, log=lambda *_: None)

@@ -1,4 +1,5 @@
 """exercises/dashboard.ipynb served by Voila and opened in headless chromium: the live widgets render."""
+
 import os
 import shutil
 import socket
@@ -10,8 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from tests.dashboard.dashkit import CHROMIUM
-from tests.dashboard.dashkit import CHROMIUM_FLAGS as FLAGS
+
+from tests.dashboard.dashkit import CHROMIUM, CHROMIUM_FLAGS as FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,8 +32,13 @@ def voila_url(course, tmp_path):
     port = _free_port()
     env = {**os.environ, "D2LMODS_COURSE": str(course), "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "voila.log", "w")
-    proc = subprocess.Popen([voila, "dashboard.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-                            cwd=ROOT / "exercises", env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [voila, "dashboard.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+        cwd=ROOT / "exercises",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -44,7 +50,9 @@ def voila_url(course, tmp_path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("voila did not start:\n" + (tmp_path / "voila.log").read_text()[-2000:])
+                    pytest.fail(
+                        "voila did not start:\n" + (tmp_path / "voila.log").read_text()[-2000:]
+                    )
                 time.sleep(0.3)
         yield url
     finally:
@@ -59,7 +67,9 @@ def voila_url(course, tmp_path):
 def test_voila_serves_the_live_dashboard(voila_url):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright (python) is not installed"
+    )
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:

@@ -10,7 +10,15 @@ global (see ``my_sequential/probe.py``).
 
 
 def probe(L, I, ns):
-    len_, list_, tuple_, id_, type_, set_, enumerate_ = L.len, L.list, L.tuple, L.id, L.type, L.set, L.enumerate
+    len_, list_, tuple_, id_, type_, set_, enumerate_ = (
+        L.len,
+        L.list,
+        L.tuple,
+        L.id,
+        L.type,
+        L.set,
+        L.enumerate,
+    )
     step, arr, mro, err = L.step, L.arr, L.mro, L.err
     Module, ModuleList, Sequential, Linear = L.Module, L.ModuleList, L.Sequential, L.Linear
     raw_modules, raw_named_parameters = L.raw_modules, L.raw_named_parameters
@@ -32,9 +40,16 @@ def probe(L, I, ns):
         items = items_of(ms)
         if Module in classes:
             L.check_classes(ms)
-        d = {"type": L.name_of(type_(ms)), "is_modulelist": ModuleList in classes,
-             "is_sequential": Sequential in classes, "len": len_(items), "distinct": len_(set_(id_(m) for m in items)),
-             "distinct_params": len_(set_(id_(p) for m in items if Module in mro(m) for _, p in raw_named_parameters(m)))}
+        d = {
+            "type": L.name_of(type_(ms)),
+            "is_modulelist": ModuleList in classes,
+            "is_sequential": Sequential in classes,
+            "len": len_(items),
+            "distinct": len_(set_(id_(m) for m in items)),
+            "distinct_params": len_(
+                set_(id_(p) for m in items if Module in mro(m) for _, p in raw_named_parameters(m))
+            ),
+        }
         if Module in classes:
             try:  # what iterating the container answers, for the judge to hold against the registration
                 d["claims"] = [id_(m) for m in list_(ms)] == [id_(m) for m in items]
@@ -53,11 +68,15 @@ def probe(L, I, ns):
             load(m, weight=I["F_W"][i], bias=I["F_b"][i])
         d["y"] = [arr(m(T(I["X"]))) for m in items]
         return d
+
     step("factory", made)
 
     def kwargs():
         ms = items_of(factory(Linear, 2, 4, 3, bias=False))
-        out = {"bias_none": [m.bias is None for m in ms], "shapes": [list_(m.weight.shape) for m in ms]}
+        out = {
+            "bias_none": [m.bias is None for m in ms],
+            "shapes": [list_(m.weight.shape) for m in ms],
+        }
         try:
             for i, m in enumerate_(ms):
                 load(m, weight=I["K_W"][i])
@@ -70,6 +89,7 @@ def probe(L, I, ns):
         except L.BaseException as e:
             out["named_shapes"] = err(e)
         return out
+
     step("kwargs", kwargs)
 
     def zero():
@@ -79,6 +99,7 @@ def probe(L, I, ns):
         d["stack"] = describe(s)
         d["stack_y"] = arr(s(T(I["X"])))
         return d
+
     step("zero", zero)
 
     def stacked():
@@ -88,4 +109,5 @@ def probe(L, I, ns):
             load(m, weight=I["S_W"][i], bias=I["S_b"][i])
         d["y"] = arr(s(T(I["X"])))
         return d
+
     step("stack", stacked)

@@ -23,6 +23,7 @@ def make_tag(Module, float_):
 
         def extra_repr(self):
             return "name=" + self.name
+
     return Tag
 
 
@@ -55,7 +56,13 @@ def probe(L, I, ns, make_tag=make_tag):
     lin1, lin2 = Linear(5, 5), Linear(5, 5)
     load(lin1, weight=I["W1"], bias=I["b1"])
     load(lin2, weight=I["W2"], bias=I["b2"])
-    mods = [lin1, Tag("a", I["tag_a"][0], I["tag_a"][1], log), ReLU(), lin2, Tag("b", I["tag_b"][0], I["tag_b"][1], log)]
+    mods = [
+        lin1,
+        Tag("a", I["tag_a"][0], I["tag_a"][1], log),
+        ReLU(),
+        lin2,
+        Tag("b", I["tag_b"][0], I["tag_b"][1], log),
+    ]
     labels = {}
     for i, m in enumerate_(mods):
         for name, p in raw_named_parameters(m):
@@ -67,8 +74,12 @@ def probe(L, I, ns, make_tag=make_tag):
         seq = holder["seq"]
         classes = mro(seq)
         L.check_classes(seq)
-        return {"is_module": Module in classes, "mro": [L.name_of(c) for c in classes],
-                "builtin": Sequential in classes or ModuleList in classes or ModuleDict in classes}
+        return {
+            "is_module": Module in classes,
+            "mro": [L.name_of(c) for c in classes],
+            "builtin": Sequential in classes or ModuleList in classes or ModuleDict in classes,
+        }
+
     step("build", build)
     if "seq" not in holder:
         return
@@ -76,11 +87,16 @@ def probe(L, I, ns, make_tag=make_tag):
 
     def children():
         return [[str_(n), index_of(c, mods)] for n, c in raw_modules(seq) or []]
+
     step("children", children)
     # the registered tree for the feedback's diff (what the student sees, never scored): at most
     # 64 modules, paths from the registration data, class names through type's own descriptor
-    step("tree", lambda: [[str_(p), name_of(type_(m)), index_of(m, mods)]
-                          for p, m in raw_named_modules(seq)[:64]])
+    step(
+        "tree",
+        lambda: [
+            [str_(p), name_of(type_(m)), index_of(m, mods)] for p, m in raw_named_modules(seq)[:64]
+        ],
+    )
 
     def claims():
         """What the student's class answers when asked (the judge holds it against the registration)."""
@@ -94,12 +110,14 @@ def probe(L, I, ns, make_tag=make_tag):
         except L.BaseException as e:
             out["parameters"] = err(e)
         return out
+
     step("claims", claims)
 
     def forward():
         log.clear()
         y = seq(T(I["X"]))
         return {"y": arr(y), "log": [str_(x) for x in log]}
+
     step("forward", forward)
     step("parameters", lambda: [labels.get(id_(p), "?") for _, p in raw_named_parameters(seq)])
     # values, not labels: the judge matches them against the secret weights itself
@@ -111,6 +129,7 @@ def probe(L, I, ns, make_tag=make_tag):
         ev = [training(m) for m in mods]
         train(seq, True)
         return {"eval": ev, "train": [training(m) for m in mods]}
+
     step("modes", modes)
 
     def as_double():
@@ -122,6 +141,7 @@ def probe(L, I, ns, make_tag=make_tag):
         except L.BaseException as e:
             y = err(e)
         return {"param_dtypes": dtypes, "y": y}
+
     step("double", as_double)
 
     def lazy():
@@ -132,4 +152,5 @@ def probe(L, I, ns, make_tag=make_tag):
         load(lz, weight=I["L1"], bias=I["lb1"])
         load(last, weight=I["L3"], bias=I["lb3"])
         return {"y": arr(s2(T(I["X2b"]))), "n_params": len_(raw_named_parameters(s2))}
+
     step("lazy", lazy)

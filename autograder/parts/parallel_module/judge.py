@@ -5,6 +5,7 @@ A (batch 6, 5 features, outputs 3 + 3), B (batch size equal to the feature size:
 4 + 4) and C (three branches, outputs 1 + 2 + 3).  A and B let a join along the batch dimension run
 (and be recognised); C has branches of different widths.  Case A also runs a backward pass.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,12 @@ def make_inputs(rng: np.random.Generator) -> dict:
 
 def _branch_outputs(I, case):
     x = np.asarray(I[f"{case}_X"], dtype=np.float64)
-    return [linear(x, np.asarray(I[f"{case}_W{k}"], np.float64), np.asarray(I[f"{case}_b{k}"], np.float64))
-            for k in range(len(CASES[case][2]))]
+    return [
+        linear(
+            x, np.asarray(I[f"{case}_W{k}"], np.float64), np.asarray(I[f"{case}_b{k}"], np.float64)
+        )
+        for k in range(len(CASES[case][2]))
+    ]
 
 
 def _wrong_dim(y: np.ndarray | None, outs: list[np.ndarray]) -> bool:
@@ -47,8 +52,11 @@ def _wrong_dim(y: np.ndarray | None, outs: list[np.ndarray]) -> bool:
     candidates = [cat0, cat0.reshape(y.shape) if cat0.size == y.size else None]
     if all(o.shape == outs[0].shape for o in outs):
         st = np.stack(outs)
-        candidates += [st, st.reshape(y.shape) if st.size == y.size else None,
-                       np.stack(outs, axis=1).reshape(y.shape) if st.size == y.size else None]
+        candidates += [
+            st,
+            st.reshape(y.shape) if st.size == y.size else None,
+            np.stack(outs, axis=1).reshape(y.shape) if st.size == y.size else None,
+        ]
     return any(c is not None and close(y, c) for c in candidates)
 
 
@@ -65,17 +73,28 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     kids = first.get("registered") if isinstance(first.get("registered"), list) else []
     params = sorted(str(p) for p in first.get("parameters", []))
     want = sorted(f"{k}.lin.{n}" for k in range(n_first) for n in ("weight", "bias"))
-    secret = [np.asarray(I[f"{ran[0]}_{w}{k}"], np.float64) for k in range(n_first) for w in ("W", "b")]
-    values = [array(a) for a in first.get("param_values", [])] if isinstance(first.get("param_values"), list) else []
+    secret = [
+        np.asarray(I[f"{ran[0]}_{w}{k}"], np.float64) for k in range(n_first) for w in ("W", "b")
+    ]
+    values = (
+        [array(a) for a in first.get("param_values", [])]
+        if isinstance(first.get("param_values"), list)
+        else []
+    )
     backed = len(values) == len(secret) and all(any(close(a, w) for a in values) for w in secret)
     if kids == list(range(n_first)) and params == want and backed:
         v["registers_branches"] = ok("Every branch is a registered submodule.")
     elif not kids:
-        v["registers_branches"] = fail("plain_list", "The branches are not registered children (a plain "
-                                       "list hides them from parameters(), state_dict() and .to()).")
+        v["registers_branches"] = fail(
+            "plain_list",
+            "The branches are not registered children (a plain "
+            "list hides them from parameters(), state_dict() and .to()).",
+        )
     else:
-        v["registers_branches"] = fail("missing_branch", "Some branches are missing from the registered "
-                                       "children or their parameters.")
+        v["registers_branches"] = fail(
+            "missing_branch",
+            "Some branches are missing from the registered children or their parameters.",
+        )
     # -- concatenation --------------------------------------------------------------------------
     good, wrong_dim = True, False
     for c in ran:
@@ -87,14 +106,19 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     if good and len(ran) == len(CASES):
         v["concat_features"] = ok("Outputs are joined along the feature dimension.")
     elif wrong_dim:
-        v["concat_features"] = fail("wrong_concat_dim", "The outputs are joined along the wrong dimension. "
-                                    "Each row is one example: keep the batch dimension (0) and join the "
-                                    "features (dimension 1 / -1), even when both have the same size.")
+        v["concat_features"] = fail(
+            "wrong_concat_dim",
+            "The outputs are joined along the wrong dimension. "
+            "Each row is one example: keep the batch dimension (0) and join the "
+            "features (dimension 1 / -1), even when both have the same size.",
+        )
     elif good:  # every case that ran was right, another one raised
         v["concat_features"] = next(errors[c] for c in CASES if errors[c] is not None)
     else:
-        v["concat_features"] = fail("wrong_output", "The output is not the concatenation of every branch's "
-                                    "output on the same input.")
+        v["concat_features"] = fail(
+            "wrong_output",
+            "The output is not the concatenation of every branch's output on the same input.",
+        )
     # -- same input ----------------------------------------------------------------------------
     fine, chained = True, False
     for c in ran:
@@ -112,12 +136,19 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     if fine:
         v["same_input"] = ok("Every branch receives the original input exactly once.")
     else:
-        v["same_input"] = fail("mutated_input", "Not every branch received the original input exactly "
-                               "once: " + ("a branch got another branch's output -- the branches run "
-                                           "side by side, not one after another." if chained else
-                                           "the input was changed (or a branch skipped or called twice) before "
-                                           "every branch had seen it. Give each branch the same x and do "
-                                           "not modify x in place."))
+        v["same_input"] = fail(
+            "mutated_input",
+            "Not every branch received the original input exactly "
+            "once: "
+            + (
+                "a branch got another branch's output -- the branches run "
+                "side by side, not one after another."
+                if chained
+                else "the input was changed (or a branch skipped or called twice) before "
+                "every branch had seen it. Give each branch the same x and do "
+                "not modify x in place."
+            ),
+        )
     # -- gradients ------------------------------------------------------------------------------
     if errors["A"] is not None:
         v["gradients_reach_branches"] = errors["A"]
@@ -134,9 +165,12 @@ def judge(P: dict, I: dict) -> dict[str, Verdict]:
     if good:
         v["gradients_reach_branches"] = ok("Backpropagation reaches every branch's parameters.")
     else:
-        v["gradients_reach_branches"] = fail("no_gradient", "After backward(), some branch has a missing or "
-                                             "wrong gradient. Build the output from the branches' tensors with "
-                                             "tensor operations (no .detach(), numpy or in-place tricks).")
+        v["gradients_reach_branches"] = fail(
+            "no_gradient",
+            "After backward(), some branch has a missing or "
+            "wrong gradient. Build the output from the branches' tensors with "
+            "tensor operations (no .detach(), numpy or in-place tricks).",
+        )
     return v
 
 
@@ -145,13 +179,25 @@ def inconsistencies(P: dict) -> list[str]:
     out = []
     for c in CASES:
         obs = P.get(f"case_{c}")
-        claims = obs.get("claims") if isinstance(obs, dict) and isinstance(obs.get("claims"), dict) else {}
+        claims = (
+            obs.get("claims")
+            if isinstance(obs, dict) and isinstance(obs.get("claims"), dict)
+            else {}
+        )
         if not claims:
             continue
-        reg = set(map(str, obs.get("registered", []))) if isinstance(obs.get("registered"), list) else set()
+        reg = (
+            set(map(str, obs.get("registered", [])))
+            if isinstance(obs.get("registered"), list)
+            else set()
+        )
         if isinstance(claims.get("modules"), list) and set(map(str, claims["modules"])) - reg:
             out.append("modules() answers branches that are not registered")
-        raw = set(map(str, obs.get("parameters", []))) if isinstance(obs.get("parameters"), list) else set()
+        raw = (
+            set(map(str, obs.get("parameters", [])))
+            if isinstance(obs.get("parameters"), list)
+            else set()
+        )
         if isinstance(claims.get("parameters"), list) and set(map(str, claims["parameters"])) - raw:
             out.append("parameters() answers parameters that are not registered")
         if out:

@@ -21,11 +21,20 @@ def make_branch(Module, Linear):
         def forward(self, x):
             self._seen.append([self.name, x])
             return self.lin(x)
+
     return Branch
 
 
 def probe(L, I, ns, make_branch=make_branch):
-    int_, str_, id_, list_, sorted_, enumerate_, set_ = L.int, L.str, L.id, L.list, L.sorted, L.enumerate, L.set
+    int_, str_, id_, list_, sorted_, enumerate_, set_ = (
+        L.int,
+        L.str,
+        L.id,
+        L.list,
+        L.sorted,
+        L.enumerate,
+        L.set,
+    )
     step, arr, grad, err = L.step, L.arr, L.grad, L.err
     raw_named_modules, raw_named_parameters = L.raw_named_modules, L.raw_named_parameters
     name_of, type_ = L.name_of, L.type
@@ -50,17 +59,29 @@ def probe(L, I, ns, make_branch=make_branch):
             x = T(I[case + "_X"])
             y = par(x)
             params = [p for _, p in raw_named_parameters(par)]
-            out = {"y": arr(y), "seen": [[str_(name), arr(t)] for name, t in seen], "x_after": arr(x),
-                   # branches may sit directly in par or inside a registered container
-                   "registered": sorted_(set_(index_of(m, branches) for _, m in raw_named_modules(par)) - {-1}),
-                   "parameters": [labels.get(id_(p), "?") for p in params],
-                   # the registered tree for the feedback's diff only (never scored), at most 64 modules
-                   "tree": [[str_(p), name_of(type_(m)), index_of(m, branches)]
-                            for p, m in raw_named_modules(par)[:64]],
-                   "param_values": [arr(p) for p in params]}
+            out = {
+                "y": arr(y),
+                "seen": [[str_(name), arr(t)] for name, t in seen],
+                "x_after": arr(x),
+                # branches may sit directly in par or inside a registered container
+                "registered": sorted_(
+                    set_(index_of(m, branches) for _, m in raw_named_modules(par)) - {-1}
+                ),
+                "parameters": [labels.get(id_(p), "?") for p in params],
+                # the registered tree for the feedback's diff only (never scored), at most 64 modules
+                "tree": [
+                    [str_(p), name_of(type_(m)), index_of(m, branches)]
+                    for p, m in raw_named_modules(par)[:64]
+                ],
+                "param_values": [arr(p) for p in params],
+            }
             try:
-                out["claims"] = {"modules": sorted_(set_(index_of(m, branches) for m in list_(par.modules())) - {-1}),
-                                 "parameters": sorted_(labels.get(id_(p), "?") for p in list_(par.parameters()))}
+                out["claims"] = {
+                    "modules": sorted_(
+                        set_(index_of(m, branches) for m in list_(par.modules())) - {-1}
+                    ),
+                    "parameters": sorted_(labels.get(id_(p), "?") for p in list_(par.parameters())),
+                }
             except L.BaseException as e:
                 out["claims"] = err(e)
             if case == "A":
@@ -70,6 +91,7 @@ def probe(L, I, ns, make_branch=make_branch):
                 except L.BaseException as e:
                     out["grads"] = err(e)
             return out
+
         return run
 
     for case in ("A", "B", "C"):
@@ -79,7 +101,9 @@ def probe(L, I, ns, make_branch=make_branch):
         branches = [Branch(case + str_(k), n_in, o, seen) for k, o in enumerate_(shapes)]
         labels = {}
         for k, b in enumerate_(branches):
-            load_state_dict(b.lin, {"weight": T(I[case + "_W" + str_(k)]), "bias": T(I[case + "_b" + str_(k)])})
+            load_state_dict(
+                b.lin, {"weight": T(I[case + "_W" + str_(k)]), "bias": T(I[case + "_b" + str_(k)])}
+            )
             for name, p in raw_named_parameters(b):
                 labels[id_(p)] = str_(k) + "." + name
         step("case_" + case, make_run(case, branches, seen, labels))

@@ -10,6 +10,7 @@ the same questions on inputs you have not seen, plus a few more.
     [ok] factory returns an nn.ModuleList with n modules
     ...
 """
+
 import linecache
 import warnings
 
@@ -33,7 +34,7 @@ def _run(title, checks):
     __tracebackhide__ = True  # IPython shows the error, not this module's frames
     print(title)
     failures = []
-    noted = set()   # each warning once, even when several checks run into the same mistake
+    noted = set()  # each warning once, even when several checks run into the same mistake
     for description, fn in checks:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -53,8 +54,10 @@ def _run(title, checks):
         if problem:
             failures.append(f"{description}: {problem}")
     if failures:
-        error = VisibleChecksFailed(f"{len(failures)} of {len(checks)} visible checks of {title} failed:\n"
-                                    + "\n".join(f"  - {f}" for f in failures))
+        error = VisibleChecksFailed(
+            f"{len(failures)} of {len(checks)} visible checks of {title} failed:\n"
+            + "\n".join(f"  - {f}" for f in failures)
+        )
         # raised from a one-line frame of its own, so the student reads the failures, not this file
         exec(_RAISE, {"error": error})
     print("All visible checks passed.")
@@ -71,10 +74,15 @@ def _concat_hint(outputs, got=None):
     """What a wrong concatenation looks like from outside, in the exercise's terms."""
     shapes = " and ".join(str(tuple(o.shape)) for o in outputs)
     rows = outputs[0].shape[0]
-    return (f"the branches give {shapes}: put them side by side along the feature dimension, "
-            f"torch.cat([...], dim=1), so the result keeps the batch of {rows} rows"
-            + (f" (got {got}, which stacks the batches on top of each other: dim=0)"
-               if got is not None and got[0] == rows * len(outputs) else ""))
+    return (
+        f"the branches give {shapes}: put them side by side along the feature dimension, "
+        f"torch.cat([...], dim=1), so the result keeps the batch of {rows} rows"
+        + (
+            f" (got {got}, which stacks the batches on top of each other: dim=0)"
+            if got is not None and got[0] == rows * len(outputs)
+            else ""
+        )
+    )
 
 
 def _close(a, b):
@@ -114,11 +122,16 @@ def check_my_sequential(MySequential):
         if "Linear(in_features=4, out_features=8" not in text:
             return "print(model) does not show the children"
 
-    _run("MySequential", [("children are registered in order", children),
-                          ("forward chains the modules", forward),
-                          ("parameters() reaches every child", params),
-                          ("state_dict() has every child's tensors", state),
-                          ("print(model) shows the children", printed)])
+    _run(
+        "MySequential",
+        [
+            ("children are registered in order", children),
+            ("forward chains the modules", forward),
+            ("parameters() reaches every child", params),
+            ("state_dict() has every child's tensors", state),
+            ("print(model) shows the children", printed),
+        ],
+    )
 
 
 def check_parallel_module(ParallelModule):
@@ -134,15 +147,20 @@ def check_parallel_module(ParallelModule):
         except RuntimeError as e:
             if "Sizes of tensors must match" not in str(e):
                 raise
-            return None, f"torch.cat could not join the branch outputs: {_concat_hint([a(X), b(X)])}"
+            return (
+                None,
+                f"torch.cat could not join the branch outputs: {_concat_hint([a(X), b(X)])}",
+            )
 
     def shape():
         y, problem = run()
         if problem:
             return problem
         if tuple(y.shape) != (4, 5):
-            return (f"expected shape (4, 5) for a batch of 4 and branch outputs 3 + 2, got "
-                    f"{tuple(y.shape)}; {_concat_hint([a(X), b(X)], tuple(y.shape))}")
+            return (
+                f"expected shape (4, 5) for a batch of 4 and branch outputs 3 + 2, got "
+                f"{tuple(y.shape)}; {_concat_hint([a(X), b(X)], tuple(y.shape))}"
+            )
 
     def values():
         y, problem = run()
@@ -166,9 +184,15 @@ def check_parallel_module(ParallelModule):
         if a.weight.grad is None or b.weight.grad is None:
             return "after backward() a branch has no gradient"
 
-    _run("ParallelModule", [("output shape", shape), ("output values", values),
-                            ("every branch is registered", registered),
-                            ("gradients reach every branch", grads)])
+    _run(
+        "ParallelModule",
+        [
+            ("output shape", shape),
+            ("output values", values),
+            ("every branch is registered", registered),
+            ("gradients reach every branch", grads),
+        ],
+    )
 
 
 def check_factory(factory, stack):
@@ -198,7 +222,12 @@ def check_factory(factory, stack):
         if not _close(s(X), s[1](s[0](X))):
             return "stack does not chain its modules"
 
-    _run("factory and stack", [("factory returns an nn.ModuleList with n modules", modulelist),
-                               ("the instances are independent", independent),
-                               ("keyword arguments reach the modules", kwargs),
-                               ("stack chains n modules in an nn.Sequential", stacked)])
+    _run(
+        "factory and stack",
+        [
+            ("factory returns an nn.ModuleList with n modules", modulelist),
+            ("the instances are independent", independent),
+            ("keyword arguments reach the modules", kwargs),
+            ("stack chains n modules in an nn.Sequential", stacked),
+        ],
+    )
