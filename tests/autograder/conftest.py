@@ -1,8 +1,8 @@
-"""The PostgreSQL test builds its course with the dashboard's test kit (``tests/dashboard/dashkit.py``)."""
+"""The PostgreSQL test builds its course with the dashboard's test kit (``dashboard/dashkit.py``)."""
 
 import pytest
 
-from tests.dashboard.dashkit import build_course
+from tests.autograder.dashboard.dashkit import build_course
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import load_assignment
-from tests.dashboard.dashkit import ASSIGNMENT, small_class
+from tests.autograder.dashboard.dashkit import ASSIGNMENT, small_class
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ import pytest
 
 from autograder.dashboard.cli import main
 from autograder.dashboard.data import course_settings
-from tests.dashboard.dashkit import ASSIGNMENT, CHROMIUM, CHROMIUM_FLAGS as FLAGS
+from tests.autograder.dashboard.dashkit import ASSIGNMENT, CHROMIUM, CHROMIUM_FLAGS as FLAGS
 
-BUILD = Path(__file__).resolve().parents[2] / "build"
+BUILD = Path(__file__).resolve().parents[3] / "build"
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.dashkit import ASSIGNMENT
+from tests.autograder.dashboard.dashkit import ASSIGNMENT
 
 pytest.importorskip("ipywidgets")
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from tests.dashboard.dashkit import build_course, small_class
+from tests.autograder.dashboard.dashkit import build_course, small_class
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from autograder.dashboard.cli import main
-from tests.dashboard.dashkit import ASSIGNMENT, Student
+from tests.autograder.dashboard.dashkit import ASSIGNMENT, Student
 
 
 class _Page(HTMLParser):
@@ -132,7 +132,7 @@ def test_runs_as_a_module_with_default_output(course, tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[3]), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr
     assert (
@@ -145,7 +145,7 @@ def test_large_class_links_results_files_instead_of_inlining_them(tmp_path):
     import json
 
     from autograder.dashboard.render import INLINE_JSON_LIMIT
-    from tests.dashboard.dashkit import result_json
+    from tests.autograder.dashboard.dashkit import result_json
 
     course = tmp_path / "big"
     folder = course / "results" / ASSIGNMENT

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.dashkit import CHROMIUM, CHROMIUM_FLAGS as FLAGS
+from tests.autograder.dashboard.dashkit import CHROMIUM, CHROMIUM_FLAGS as FLAGS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 

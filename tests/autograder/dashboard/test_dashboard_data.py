@@ -15,7 +15,7 @@ from autograder.dashboard.data import (
     load_assignment,
 )
 from autograder.results import Category, Flag, Status
-from tests.dashboard.dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
+from tests.autograder.dashboard.dashkit import ASSIGNMENT, CHECKS, LIST_CATEGORY, Student
 
 
 def _gradebook_totals(course):
