@@ -26,9 +26,9 @@ def _single(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
-class MaxPool1d(Module):
-    """Maximum over ``kernel_size`` windows of ``(N, C, L)``; ``stride`` defaults to
-    ``kernel_size``."""
+class _MaxPoolNd(Module):
+    """What the max pools share, as in PyTorch: arguments (``stride`` defaults to
+    ``kernel_size``) and repr."""
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
@@ -41,6 +41,17 @@ class MaxPool1d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Maximum over ``kernel_size`` windows of ``(N, C, L)``; ``stride`` defaults to
+    ``kernel_size``."""
+
     def forward(self, input):
         return F.max_pool1d(
             input,
@@ -50,12 +61,6 @@ class MaxPool1d(Module):
             self.dilation,
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
 
@@ -102,23 +107,12 @@ class AdaptiveAvgPool1d(Module):
         return f"output_size={self.output_size}"
 
 
-class MaxPool2d(Module):
+class MaxPool2d(_MaxPoolNd):
     """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``.
 
     Padding counts as ``-inf``. With ``return_indices=True`` the call returns ``(output,
     indices)``, each index the flat position ``h * W + w`` of the maximum in its input plane.
     """
-
-    def __init__(
-        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
-    ):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
 
     def forward(self, input):
         return F.max_pool2d(
@@ -129,12 +123,6 @@ class MaxPool2d(Module):
             self.dilation,
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
 
