@@ -1,24 +1,33 @@
 """Inside one submission's sandbox: import the libraries once, then fork one child per part.
 
-Started by :mod:`autograder.runner` as ``python -I -B forkserver.py <in> <out> <lib> <plan>``, where
-``<plan>`` is JSON: ``[[part, stdin_fd, report_fd], ...]`` plus the limits.  The parts belong to the
-same student; each forked child still gets its own process group, its own CPU-time limit, its own
-secrets (a stdin pipe of its own: the server never reads a secret) and its own signed report pipe,
-and closes every other part's descriptors before the student's code runs.  The server makes the
-sandbox's processes non-dumpable (so no process of the job's uid can open another's
-``/proc/<pid>/fd`` or ``mem``) and kills every process it may signal after each part, so nothing a
-part leaves behind meets the next one.  What each child ran ends as a line on the server's stdout
-(``<part> <exit code> <cpu s> <wall s> <timed out>``), advisory only: the scores come from the
-signed reports.
+Started by :mod:`autograder.runner` through :func:`autograder.sandbox.start` (the same sandbox,
+rlimits, sized tmpfs and seccomp filter as a part run on its own) as ``python -I -B forkserver.py
+<in> <out> <lib> <plan>``, where ``<plan>`` is JSON: the parts (``[part, stdin_fd, report_fd,
+stderr_fd]``), the ``go`` and ``status`` descriptors, the modules to import first (``preload``)
+and the CPU limit.  Each part waits for the host: the host empties the output folder, then writes
+the part's wall-clock seconds on ``go``; the server forks the part's child, waits for it within
+that time, kills whatever the part left (every process it may signal), empties the private
+``/tmp`` and ``/dev/shm`` and answers one line on ``status`` (``<part> <exit code> <cpu s> <wall s>
+<timed out> <leftovers>``), advisory only: the scores come from the signed reports.
 
-Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
+The parts belong to the same student; each forked child still gets its own process group, its own
+CPU-time limit, its own secrets (a stdin pipe of its own: the server never reads a secret), its
+own signed report pipe and stderr pipe, and closes every other descriptor of the plan before the
+student's code runs.  The server makes the sandbox's processes non-dumpable (so no process of the
+job's uid can open another's ``/proc/<pid>/fd`` or ``mem``).
+
+Only the standard library, numpy and the library the course names are imported here; never
+``autograder``.
 """
 
 import ctypes
+import importlib
 import json
 import os
 import resource
+import select
 import signal
+import stat
 import sys
 import time
 
@@ -31,44 +40,89 @@ def no_dumps():
         pass
 
 
-def warm():
+def warm(preload):
     """What every part's probe imports, imported once (a failure is the probe's to report)."""
-    try:
-        import bdb  # noqa: F401
-        import inspect  # noqa: F401
-        import logging  # noqa: F401
-        import pdb  # noqa: F401, T100
-        import string  # noqa: F401
-        import traceback  # noqa: F401
-
+    for name in (
+        "bdb",
+        "inspect",
+        "logging",
+        "pdb",
+        "string",
+        "traceback",
+        "numpy",
+        *preload,
+    ):
+        try:
+            importlib.import_module(name)
+        except BaseException:
+            pass
+    try:  # a first operation sets up what the library sets up lazily
         import numpy as np
 
-        import d2lmods as torch
-        from d2lmods import nn  # noqa: F401
-
-        try:
-            from d2lmods.nn import functional  # noqa: F401
-        except ImportError:
-            pass
-        one = np.ones((2, 2), dtype=np.float32)
-        torch.tensor(one) @ torch.tensor(one)
+        lib = sys.modules.get(preload[0]) if preload else None
+        if lib is not None and hasattr(lib, "tensor"):
+            one = np.ones((2, 2), dtype=np.float32)
+            lib.tensor(one) @ lib.tensor(one)
     except BaseException:
         pass
 
 
-def clear(path):
-    """Empty a directory the job may write (what one part left there does not meet the next)."""
-    for root, dirs, files in os.walk(path, topdown=False):
-        for f in files:
-            try:
-                os.unlink(os.path.join(root, f))
-            except OSError:
-                pass
-        for d in dirs:
-            try:
-                os.rmdir(os.path.join(root, d))
-            except OSError:
-                pass
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _quiet(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except OSError:
+        pass
+
+
+def clear(path, rounds=100_000):
+    """Empty the folder ``path`` whatever a part left there: by folder descriptor, never by long
+    paths or recursion (each sub-folder's sub-folders are moved up before it is removed, as
+    ``autograder.safeio.remove_tree`` does), modes reset first.  Only ever called on the
+    sandbox's private tmpfs."""
+    try:
+        top = os.open(path, _DIR)
+    except OSError:
+        return
+    n = 0
+    try:
+        for _ in range(rounds):
+            names = os.listdir(top)
+            if not names:
+                return
+            for name in names:
+                try:
+                    st = os.lstat(name, dir_fd=top)
+                except OSError:
+                    continue
+                if not stat.S_ISDIR(st.st_mode):
+                    _quiet(os.unlink, name, dir_fd=top)
+                    continue
+                _quiet(os.chmod, name, 0o700, dir_fd=top)  # a folder (lstat): no link followed
+                try:
+                    sub = os.open(name, _DIR, dir_fd=top)
+                except OSError:
+                    continue
+                try:
+                    for inner in os.listdir(sub):
+                        try:
+                            ist = os.lstat(inner, dir_fd=sub)
+                        except OSError:
+                            continue
+                        if stat.S_ISDIR(ist.st_mode):
+                            n += 1
+                            _quiet(os.rename, inner, f".rm{n}", src_dir_fd=sub, dst_dir_fd=top)
+                        else:
+                            _quiet(os.unlink, inner, dir_fd=sub)
+                finally:
+                    os.close(sub)
+                _quiet(os.rmdir, name, dir_fd=top)
+    except OSError:
+        pass
+    finally:
+        os.close(top)
 
 
 def leftovers():
@@ -97,25 +151,58 @@ def reap():
             return
 
 
-def child(part, in_fd, report_fd, all_fds, in_dir, out_dir, lib, cpu, probe_main):
+def child(part, fds, plan_fds, in_dir, out_dir, lib, cpu, probe_main):
     os.setpgid(0, 0)
-    for fd in all_fds:  # the other parts' secrets and reports
-        if fd not in (in_fd, report_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    in_fd, report_fd, err_fd = fds
+    for fd in plan_fds:  # the other parts' secrets, reports and stderr; the host's go and status
+        if fd not in fds:
+            _quiet(os.close, fd)
     os.dup2(in_fd, 0)
+    os.dup2(err_fd, 1)
+    os.dup2(err_fd, 2)
     os.close(in_fd)
-    log = os.open(
-        os.path.join(out_dir, f".{part}.stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
-    )
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
+    os.close(err_fd)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     sys.argv = [os.path.join(in_dir, "probe.py"), os.path.join(in_dir, part), out_dir, lib]
     probe_main()
+
+
+def wait_for(pid, seconds):
+    """Wait for ``pid`` at most ``seconds`` (asleep on a pidfd, not polling: the server's own CPU
+    time is limited too); kill its group on time-out.  Returns (status, rusage, timed out)."""
+    deadline = time.monotonic() + seconds
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            done, status, ru = os.wait4(pid, os.WNOHANG)
+            if done:
+                return status, ru, False
+            left = deadline - time.monotonic()
+            if left <= 0:
+                _quiet(os.killpg, pid, signal.SIGKILL)
+                _done, status, ru = os.wait4(pid, 0)
+                return status, ru, True
+            if pidfd is not None:
+                select.select([pidfd], [], [], left)
+            else:
+                time.sleep(min(left, 0.02))
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def read_line(fd):
+    """One line from the host (its go message), or None at end of file."""
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = os.read(fd, 64)
+        if not b:
+            return None
+        buf += b
+    return buf.decode()
 
 
 def main():
@@ -123,71 +210,54 @@ def main():
     no_dumps()
     if lib not in sys.path:
         sys.path.append(lib)
-    warm()
+    warm(list(plan.get("preload", [])))
     ns = {"__name__": "__part_runtime__"}
     with open(os.path.join(in_dir, "probe.py"), encoding="utf-8") as f:
         exec(compile(f.read(), os.path.join(in_dir, "probe.py"), "exec"), ns)
     probe_main = ns["main"]
+    go, status_fd = int(plan["go"]), int(plan["status"])
     parts = plan["parts"]
-    all_fds = [fd for _, i, r in parts for fd in (i, r)]
-    for part, in_fd, report_fd in parts:
+    plan_fds = [fd for p in parts for fd in p[1:]] + [go, status_fd]
+    exit_now = os._exit  # a local: the student's code may rebind this module's globals
+    cpu = int(plan["cpu_seconds"])
+    os.write(status_fd, b"ready\n")
+    for part, *fds in parts:
+        msg = read_line(go)
+        if msg is None:  # the host has stopped
+            return
+        seconds = float(msg)
         t0 = time.monotonic()
-        exit_now = os._exit  # a local: the student's code may rebind this module's globals
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
-                cpu = int(plan["cpu_seconds"])
-                child(part, in_fd, report_fd, all_fds, in_dir, out_dir, lib, cpu, probe_main)
+                child(part, fds, plan_fds, in_dir, out_dir, lib, cpu, probe_main)
                 code = 0
             finally:
                 exit_now(code)  # skip atexit handlers and buffered output the student left
-        os.close(in_fd)  # this part's: the child has them now
-        os.close(report_fd)
-        deadline = t0 + float(plan["part_seconds"])
-        timed_out = False
-        while True:
-            done, status, ru = os.wait4(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                done, status, ru = os.wait4(pid, 0)
-                break
-            time.sleep(0.005)
+        for fd in fds:  # this part's: the child has them now
+            os.close(fd)
+        status, ru, timed_out = wait_for(pid, seconds)
         wall = time.monotonic() - t0
-        try:  # the child's own group first; what escaped it (a new session) counts as left behind
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        _quiet(os.killpg, pid, signal.SIGKILL)  # then what escaped the group counts as left behind
         left = leftovers()
         # a uid (or pid namespace) of the job's own: whatever the part left
         if plan.get("kill_all"):
             for _ in range(100):  # until they are gone (the sandbox's init reaps what is not ours)
-                try:
-                    os.kill(-1, signal.SIGKILL)  # every process we may signal, but ourselves
-                except OSError:
-                    pass
+                _quiet(os.kill, -1, signal.SIGKILL)  # every process we may signal, but ourselves
                 reap()
                 if not leftovers():
                     break
                 time.sleep(0.005)
         reap()
-        if plan.get("private_tmp"):  # bubblewrap's own tmpfs, never the host's /tmp
+        if plan.get("private_tmp"):  # bubblewrap's own sized tmpfs, never the host's /tmp
             clear("/tmp")
-        print(
-            part,
-            os.waitstatus_to_exitcode(status),
-            round(ru.ru_utime + ru.ru_stime, 3),
-            round(wall, 3),
-            int(timed_out),
-            left,
-            flush=True,
+            clear("/dev/shm")
+        line = (
+            f"{part} {os.waitstatus_to_exitcode(status)} {ru.ru_utime + ru.ru_stime:.3f} "
+            f"{wall:.3f} {int(timed_out)} {left}\n"
         )
+        os.write(status_fd, line.encode())
 
 
 if __name__ == "__main__":

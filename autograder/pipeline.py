@@ -21,9 +21,9 @@ process pool, a Dask client) can run it::
     >>> result.score, result.max_score          # doctest: +SKIP
     (10.0, 10.0)
 
-Each part of a submission runs in a sandbox of its own (:mod:`autograder.sandbox`; a job's
-``"runner": "fork"`` runs them in one sandbox, a forked process each, :mod:`autograder.runner`):
-an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every
+The parts of a submission run in one sandbox (:mod:`autograder.sandbox`), a forked process each
+with the limits of a sandbox of its own (:mod:`autograder.runner`; a job's ``"runner": "separate"``
+gives each part a sandbox of its own): an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every
 run and reach the sandbox on stdin after the student's cell has been imported; the observations
 come back on a pipe, signed with a per-run key (see ``autograder/README.md``, "Threat model").
 """
@@ -295,6 +295,9 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else []
 
 
+#: The ways to run a submission's parts (a job's ``"runner"``; the first is the default).
+RUNNERS = ("fork", "separate")
+
 #: How a run that ended early flags the submission.
 RUN_FLAGS = {
     Status.TIMEOUT: Flag.TIMEOUT,
@@ -426,13 +429,14 @@ def transform_cells(g: Grading) -> None:
 
 
 def grade_parts(g: Grading) -> None:
-    """Each part through :data:`PART_STEPS`, within the notebook's time, in a sandbox of its own;
-    with the job's ``"runner": "fork"`` in one sandbox per submission, a forked process per part
-    (:mod:`autograder.runner`)."""
-    # The fork server does not yet carry the host-side limits of sandbox.run (sized tmpfs, the
-    # seccomp filter against user namespaces, the output folder's watch): until it does, each part
-    # gets a sandbox of its own unless a job asks for the fork server.
-    if g.job.get("runner", "separate") == "fork":
+    """Each part through :data:`PART_STEPS`, within the notebook's time: by default in one sandbox
+    per submission, a forked process per part (:mod:`autograder.runner`; the same limits as a
+    sandbox of its own, see ``autograder/README.md``); with the job's ``"runner": "separate"`` in
+    a sandbox of its own per part."""
+    runner = g.job.get("runner", "fork")
+    if runner not in RUNNERS:
+        raise ValueError(f"unknown runner {runner!r} in the job: use one of {', '.join(RUNNERS)}")
+    if runner == "fork":
         from .runner import grade_parts_together
 
         return grade_parts_together(g)

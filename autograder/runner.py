@@ -17,37 +17,61 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
+import queue
 import threading
 import time
 from pathlib import Path
 
-from . import sandbox
+from . import safeio, sandbox
 from .sandbox import Limits, RunResult
 
 SERVER = Path(__file__).with_name("forkserver.py")
 
 
+#: The modules the server imports before the first fork, by the library a job names.
+PRELOAD = {
+    "d2lmods": ("d2lmods", "d2lmods.nn", "d2lmods.nn.functional"),
+    "torch": ("torch", "torch.nn", "torch.nn.functional"),
+}
+#: The tail of a part's stdout and stderr kept (what ``sandbox.run`` keeps of a part run alone).
+TAIL = 1500
+#: Seconds past a part's wall clock before the host stops the whole sandbox (the server stops the
+#: part itself at its wall clock, then kills what it left and empties /tmp)
+SLACK = 5.0
+
+
+def preload_for(library: str | None) -> tuple[str, ...]:
+    """What to import once in the server for a job's ``"library"`` (default d2lmods)."""
+    return PRELOAD.get(library or "d2lmods", (library,) if library else PRELOAD["d2lmods"])
+
+
 class _Pipes:
-    """One part's stdin (fed by a thread) and report pipe (drained by a thread, capped)."""
+    """One part's stdin (fed by a thread), report pipe (drained by a thread, capped) and
+    stdout/stderr pipe (drained, its tail kept).  The ends the sandbox gets: ``in_r``, ``rep_w``,
+    ``err_w``."""
 
     def __init__(self, data_for_fd, cap: int):
         self.in_r, self.in_w = os.pipe()
         self.rep_r, self.rep_w = os.pipe()
-        for fd in (self.in_r, self.rep_w):
+        self.err_r, self.err_w = os.pipe()
+        for fd in (self.in_r, self.rep_w, self.err_w):
             os.set_inheritable(fd, True)
         self.data = data_for_fd(self.rep_w)
         self.cap, self.chunks, self.size = cap, [], 0
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
+        self.tail = b""
+        self.readers = [
+            threading.Thread(target=self._drain, daemon=True),
+            threading.Thread(target=self._drain_err, daemon=True),
+        ]
+        for t in self.readers:
+            t.start()
+
+    def sandbox_fds(self) -> tuple[int, int, int]:
+        return self.in_r, self.rep_w, self.err_w
 
     def started(self) -> None:
-        os.close(self.in_r)
-        os.close(self.rep_w)  # only the sandbox holds the write end now
+        for fd in self.sandbox_fds():  # only the sandbox holds these ends now
+            os.close(fd)
 
     def feed(self) -> None:
         def write():
@@ -70,27 +94,71 @@ class _Pipes:
                 break
             if not b:
                 break
-            if self.size < self.cap:
+            if self.size < self.cap:  # keep draining past the cap: the job never blocks on us
                 self.chunks.append(b[: self.cap - self.size])
                 self.size += len(self.chunks[-1])
         os.close(self.rep_r)
 
-    def collect(self) -> bytes:
-        self.reader.join(5)
-        return b"".join(self.chunks)
+    def _drain_err(self) -> None:
+        while True:
+            try:
+                b = os.read(self.err_r, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            self.tail = (self.tail + b)[-TAIL:]
+        os.close(self.err_r)
+
+    def collect(self) -> tuple[bytes, str]:
+        for t in self.readers:
+            t.join(5)
+        return b"".join(self.chunks), self.tail.decode("utf-8", "replace")
 
 
-def _status(exit_code, cpu: float, wall: float, timed_out: bool, limits: Limits) -> str:
-    if timed_out:
-        return "timeout"
-    if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-        return "timeout"
-    if (
-        exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL)
-        and max(cpu, wall) >= limits.cpu_seconds
-    ):
-        return "timeout"
-    return "ok"
+class _Status:
+    """The server's status pipe, read line by line by a thread."""
+
+    def __init__(self, fd: int):
+        self.fd, self.lines = fd, queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                b = os.read(self.fd, 4096)
+            except OSError:
+                b = b""
+            if not b or len(buf) > 65536:
+                self.lines.put(None)  # end of file (or a server that only talks): no more lines
+                os.close(self.fd)
+                return
+            buf += b
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self.lines.put(line.decode("utf-8", "replace"))
+
+    def next(self, seconds: float, stop) -> str | None | bool:
+        """The next line within ``seconds`` (None: the server is gone; False: out of time, or
+        ``stop()`` said so)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return self.lines.get(timeout=0.05)
+            except queue.Empty:
+                if time.monotonic() > deadline or stop():
+                    return False
+
+
+def _parse(line: str, part: str):
+    f = line.split()
+    if len(f) != 6 or f[0] != part:
+        return None
+    try:
+        return int(f[1]), float(f[2]), float(f[3]), f[4] == "1", int(f[5])
+    except ValueError:
+        return None
 
 
 def run_parts(
@@ -98,150 +166,153 @@ def run_parts(
     limits: Limits,
     kind: str = "auto",
     uid: int | None = None,
+    preload: tuple[str, ...] = PRELOAD["d2lmods"],
+    deadline: float | None = None,
 ) -> dict[str, RunResult]:
     """Run each ``(part, files, stdin)`` (``files``: ``probe.py``, ``part_probe.py``, ``student.py``;
-    ``stdin``: a function of the report fd's number returning the part's secrets) in one sandbox.
+    ``stdin``: a function of the report fd's number returning the part's secrets) in one sandbox
+    built by :func:`autograder.sandbox.start`, in order.  ``preload``: the modules the server
+    imports before the first fork; ``deadline`` (``time.perf_counter()``): no part runs past it.
+
+    Each part gets ``limits`` as if it ran alone: CPU time and wall clock (the server's, and the
+    host's as a backstop), the output folder emptied before it and watched while it runs (over
+    ``out_mb`` / ``out_entries`` / ``out_depth``: status ``disk``, and the sandbox is stopped).
+    When the host stops the sandbox (a part over the disk limit or past the wall clock) or the
+    server dies, the parts after that one were never run and are missing from the answer.
 
     Returns a :class:`~autograder.sandbox.RunResult` per part that the server started (a part
     missing from the answer, or with an empty ``report``, was never run)."""
     kind = sandbox.choose_kind(kind)
-    lib_parent = os.path.dirname(sandbox.package_dir("d2lmods"))
-    uid = sandbox.job_uid() if uid is None else uid
-    run_uid = uid if os.geteuid() == 0 else None
-    if (
-        kind == "unsandboxed"
-        and run_uid is not None
-        and not sandbox._world_reachable(sys.executable)
-    ):
-        run_uid = None
-    job = Path(tempfile.mkdtemp(prefix="d2lmods-sub-"))
+    run_uid = sandbox.run_uid_for(kind, uid)
+    files = {
+        "probe.py": next(iter(jobs))[1]["probe.py"] if jobs else b"",
+        "forkserver.py": SERVER.read_bytes(),
+    }
+    for part, fs, _ in jobs:
+        if "/" in part or part.startswith("."):
+            raise ValueError(f"a part's name is a folder name: {part!r}")
+        files[f"{part}/part_probe.py"] = fs["part_probe.py"]
+        files[f"{part}/student.py"] = fs["student.py"]
+    job = sandbox.new_job(files, run_uid, prefix="d2lmods-sub-")
     pipes: dict[str, _Pipes] = {}
+    out: dict[str, RunResult] = {}
+    proc = None
+    go_r = go_w = st_r = st_w = None
     try:
-        os.chmod(job, 0o711)
-        (job / "in").mkdir()
-        probe = next(iter(jobs))[1]["probe.py"] if jobs else b""
-        (job / "in" / "probe.py").write_bytes(probe)
-        (job / "in" / "forkserver.py").write_bytes(SERVER.read_bytes())
-        for part, files, _ in jobs:
-            (job / "in" / part).mkdir()
-            for name in ("part_probe.py", "student.py"):
-                (job / "in" / part / name).write_bytes(files[name])
-        for root, _dirs, files in os.walk(job / "in"):
-            os.chmod(root, 0o755)
-            for f in files:
-                os.chmod(os.path.join(root, f), 0o644)
-        (job / "out").mkdir()
-        if run_uid is not None:
-            os.chown(job / "out", run_uid, run_uid)
-        (job / "numba").mkdir()
         cap = limits.output_kb * 1024
         for part, _, stdin in jobs:
             pipes[part] = _Pipes(stdin, cap)
+        go_r, go_w = os.pipe()
+        st_r, st_w = os.pipe()
+        os.set_inheritable(go_r, True)
+        os.set_inheritable(st_w, True)
         plan = {
-            "parts": [[part, p.in_r, p.rep_w] for part, p in pipes.items()],
+            "parts": [[part, *p.sandbox_fds()] for part, p in pipes.items()],
+            "go": go_r,
+            "status": st_w,
+            "preload": list(preload),
             "cpu_seconds": limits.cpu_seconds,
-            "part_seconds": limits.part_seconds,
             # kill(-1) reaches only the job's processes: a pid namespace, or a uid of its own
             "kill_all": kind == "bwrap" or run_uid is not None,
+            # bubblewrap's sized tmpfs: the only /tmp the server ever empties
             "private_tmp": kind == "bwrap",
         }
-        root = "/job" if kind == "bwrap" else str(job)
-        py = [
-            sys.executable,
-            "-I",
-            "-B",
-            f"{root}/in/forkserver.py",
-            f"{root}/in",
-            f"{root}/out",
-            lib_parent,
-            json.dumps(plan),
-        ]
-        if kind == "bwrap":
-            argv = sandbox._limited(
-                sandbox._bwrap_argv(job, run_uid, py, sandbox._env(root)), limits, None
-            )
-        else:
-            argv = sandbox._limited(py, limits, run_uid)
-        fds = tuple(fd for p in pipes.values() for fd in (p.in_r, p.rep_w))
-        t0 = time.perf_counter()
-        with open(job / "stdout.txt", "wb") as so, open(job / "stderr.txt", "wb") as se:
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=so,
-                    stderr=se,
-                    env=sandbox._env(root),
-                    cwd=str(job / "out"),
-                    start_new_session=True,
-                    close_fds=True,
-                    pass_fds=fds,
-                )
-            finally:
-                for p in pipes.values():
-                    p.started()
-            for p in pipes.values():
-                p.feed()
-            # the server enforces each part's wall clock; this bounds the server itself
-            budget = len(jobs) * (limits.part_seconds + 2.0) + 15.0
-            exit_code, _cpu = sandbox._wait(proc, budget)
-            if exit_code is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                sandbox._wait(proc, None)
-        total_wall = time.perf_counter() - t0
+        fds = tuple(fd for p in pipes.values() for fd in p.sandbox_fds()) + (go_r, st_w)
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        leftovers = sandbox.kill_uid(run_uid) if run_uid is not None else 0
-        lines = {}
-        for line in (
-            (job / "stdout.txt").read_bytes()[:65536].decode("utf-8", "replace").splitlines()
-        ):
-            f = line.split()
-            if len(f) == 6 and f[0] in pipes:
-                try:
-                    lines[f[0]] = (int(f[1]), float(f[2]), float(f[3]), f[4] == "1", int(f[5]))
-                except ValueError:
-                    continue
-        out: dict[str, RunResult] = {}
-        for part, p in pipes.items():
-            report = p.collect()
-            if part not in lines and not report:
-                continue  # never started
-            code, cpu, wall, timed_out, left = lines.get(
-                part, (None, 0.0, total_wall, exit_code is None, 0)
+            proc = sandbox.start(
+                job, kind, run_uid, limits, "forkserver.py", (json.dumps(plan),), pass_fds=fds
             )
+        finally:
+            for p in pipes.values():
+                p.started()
+            os.close(go_r)
+            os.close(st_w)
+            go_r = st_w = None
+        status = _Status(st_r)
+        st_r = None
+        for p in pipes.values():
+            p.feed()
+        # the server's imports count against the first part's wall clock, as a part's own
+        # imports do when it runs alone
+        t_ready = time.perf_counter()
+        ready = status.next(limits.part_seconds, lambda: proc.poll() is not None)
+        if ready != "ready":
+            return {}
+        first = True
+        for part in pipes:
+            seconds = limits.part_seconds
+            if first:
+                seconds = max(0.0, seconds - (time.perf_counter() - t_ready))
+            if deadline is not None:
+                seconds = min(seconds, deadline - time.perf_counter())
+            if seconds < 1.0 and not first:
+                break
+            if not first and not safeio.remove_tree(job / "out", keep=True):
+                break  # what the last part left cannot be removed: the next one runs alone
+            first = False
+            over_disk = sandbox._disk_watch(job / "out", limits)
+            t0 = time.perf_counter()
+            try:
+                os.write(go_w, f"{seconds:.3f}\n".encode())
+            except OSError:
+                break
+            # the server stops the part at ``seconds``; the host stops the sandbox a little later
+            line = status.next(seconds + SLACK, over_disk)
+            wall = time.perf_counter() - t0
+            got = _parse(line, part) if isinstance(line, str) else None
+            if got is not None:  # the part ended and the server cleaned up after it
+                code, cpu, wall, timed_out, left = got
+                st = "timeout" if timed_out else sandbox.run_status(code, cpu, wall, limits)
+                detail = ""
+                if over_disk(final=True):  # it wrote past the cap and ended before the next scan
+                    st, detail = "disk", sandbox.disk_detail(limits)
+                out[part] = RunResult(
+                    st, None, code, wall, kind, leftovers_killed=left, detail=detail
+                )
+                continue
+            # over the disk limit, out of time, or the server is gone: this part ends here
+            stopped = sandbox.stop(proc, run_uid)
+            if over_disk(final=True):
+                st, detail = "disk", sandbox.disk_detail(limits)
+            elif line is False:
+                st, detail = "timeout", ""
+            else:
+                st, detail = "ok", "the sandbox's server ended during this part"
             out[part] = RunResult(
-                status=_status(code, cpu, wall, timed_out, limits),
-                output=None,
-                exit_code=code,
-                wall_seconds=wall,
-                sandbox=kind,
-                stderr_tail=sandbox._tail(job / "out" / f".{part}.stderr", 1500),
-                leftovers_killed=left if part in lines else leftovers,
-                report=report,
+                st, None, None, wall, kind, leftovers_killed=stopped, detail=detail
             )
+            break
+        for part, r in out.items():
+            r.report, r.stderr_tail = pipes[part].collect()
+            if r.detail.startswith("the sandbox's server"):
+                r.stderr_tail = (r.stderr_tail + sandbox._tail(job / "stderr.txt", 300))[-TAIL:]
         return out
     finally:
-        if run_uid is not None:
-            sandbox.kill_uid(run_uid)
-        shutil.rmtree(job, ignore_errors=True)
+        for fd in (go_r, go_w, st_r, st_w):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if proc is not None:
+            if proc.returncode is None and sandbox._wait(proc, 5.0)[0] is None:
+                sandbox.stop(proc, run_uid)
+                sandbox._wait(proc, None)
+            sandbox.stop(proc, run_uid)
+        sandbox.finish(job, run_uid)
 
 
 def grade_parts_together(g) -> None:
     """:func:`autograder.pipeline.grade_parts` with every part of the notebook in one sandbox: each
     part goes through :data:`~autograder.pipeline.PART_STEPS` as before, except that the step
     ``run_sandbox`` of all parts happens at once, here (a part the server never ran gets a sandbox
-    of its own, with a fresh key)."""
+    of its own, with a fresh key, within what is left of the notebook's time).  The server imports
+    the library the job names (``"library"``: ``d2lmods``, the default, or ``torch``)."""
     import secrets
 
     import numpy as np
 
-    from . import notebook, parts, pipeline
+    from . import parts, pipeline
     from .results import Flag, Status
 
     steps = pipeline.PART_STEPS
@@ -249,14 +320,17 @@ def grade_parts_together(g) -> None:
         g.job = {**g.job, "runner": "separate"}
         return pipeline.grade_parts(g)
     at = steps.index(pipeline.run_sandbox)
-    kind, left = (
-        g.job.get("sandbox", "auto"),
-        g.t0 + g.limits.notebook_seconds - time.perf_counter(),
-    )
-    limits = Limits.from_dict(
-        {**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)}
-    )
-    skip = Status.NOT_RUN if left < 1.0 else None
+    kind = g.job.get("sandbox", "auto")
+    deadline = g.t0 + g.limits.notebook_seconds
+
+    def limits_now():
+        left = deadline - time.perf_counter()
+        limits = Limits.from_dict(
+            {**g.limits.to_dict(), "part_seconds": min(g.limits.part_seconds, left)}
+        )
+        return limits, (Status.NOT_RUN if left < 1.0 else None)
+
+    limits, skip = limits_now()
 
     def failed(part, e):  # a grader failure costs this part only, and says so
         r = parts.not_run(part, Status.CRASH)
@@ -264,15 +338,16 @@ def grade_parts_together(g) -> None:
         r.run["detail"] = f"grading this part failed: {type(e).__name__}: {e}"[:300]
         return r
 
+    order = parts.parts_of(g.result.assignment)
     runs, results = [], {}
-    for part in pipeline.PART_ORDER:
+    for part in order:
         src = g.sources[part]
         p = pipeline.PartRun(
             part,
-            None if src is None else notebook.to_python(src),
+            None if src is None else g.python.get(part, src),
             limits,
             kind,
-            None,
+            g.job.get("numba_cache"),
             g.job.get("seed"),
             skip=skip,
         )
@@ -293,22 +368,29 @@ def grade_parts_together(g) -> None:
     todo = [p for p in runs if p.key]
     try:
         planned = [(p.part, pipeline.probe_files(p.part, p.source), secrets_of(p)) for p in todo]
-        done = run_parts(planned, limits, kind)
+        done = run_parts(
+            planned,
+            limits,
+            kind,
+            preload=preload_for(g.job.get("library")),
+            deadline=deadline,
+        )
     except Exception:  # the shared sandbox could not start: each part in its own
         done = {}
     for p in runs:
         try:
             if p.key:
                 p.run = done.get(p.part)
-                if p.run is None or not p.run.report:
+                if p.run is None or not p.run.report:  # never run: alone, in the time left
                     p.run, p.key = None, b""
+                    p.limits, p.skip = limits_now()
                     pipeline.run_sandbox(p)
             for step in steps[at + 1 :]:
                 step(p)
             results[p.part] = p.result
         except Exception as e:
             results[p.part] = failed(p.part, e)
-    for part in pipeline.PART_ORDER:
+    for part in order:
         r = results[part]
         g.result.parts[part] = r
         if r.run.get("sandbox"):

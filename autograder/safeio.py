@@ -228,8 +228,10 @@ def check_private_tree(path: str, max_entries: int = 200_000) -> None:
 
 
 # -- removing what a job left --------------------------------------------------------------
-def remove_tree(path: str | os.PathLike, max_rounds: int = 100_000) -> bool:
-    """Delete ``path`` and everything in it; True when it is gone.  Never raises.
+def remove_tree(path: str | os.PathLike, max_rounds: int = 100_000, keep: bool = False) -> bool:
+    """Delete ``path`` and everything in it; True when it is gone.  Never raises.  With ``keep``,
+    only what is inside goes (a folder bind-mounted into a sandbox stays the same folder), and
+    True means it is empty.
 
     Iterative and flat: each sub-folder's own sub-folders are renamed up into ``path`` before the
     sub-folder is removed, so a chain thousands of levels deep costs neither recursion nor long
@@ -243,6 +245,8 @@ def remove_tree(path: str | os.PathLike, max_rounds: int = 100_000) -> bool:
         return False
     try:
         if not stat.S_ISDIR(st.st_mode):
+            if keep:
+                return False
             os.unlink(path)
             return True
         try:
@@ -291,7 +295,15 @@ def remove_tree(path: str | os.PathLike, max_rounds: int = 100_000) -> bool:
     except OSError:
         pass
     finally:
+        if keep:
+            try:
+                os.fchmod(top, 0o755)
+                names = os.listdir(top)
+            except OSError:
+                names = ["?"]
         os.close(top)
+    if keep:
+        return not names
     try:
         os.rmdir(path)
         return True

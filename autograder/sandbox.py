@@ -455,6 +455,149 @@ def _copy_cache(src: str | None, dst: Path, uid: int | None) -> None:
             os.chown(root, uid, uid)
 
 
+def run_uid_for(kind: str, uid: int | None = None) -> int | None:
+    """The uid the job runs as: a fresh one of its own when we are root (None: we cannot change
+    uid, or only root can start the interpreter in the plain-subprocess fallback)."""
+    if os.geteuid() != 0:
+        return None
+    uid = job_uid() if uid is None else uid
+    if kind == "unsandboxed" and not _world_reachable(sys.executable):
+        return None  # e.g. Python under /root: only root can start it (results say unsandboxed)
+    return uid
+
+
+def new_job(
+    files: dict[str, bytes],
+    run_uid: int | None,
+    numba_cache: str | None = None,
+    prefix: str = "d2lmods-job-",
+) -> Path:
+    """A fresh job folder (``tempfile.mkdtemp``): ``in/`` read-only with ``files`` (a name may
+    hold ``/``: a sub-folder of ``in/``), ``out/`` owned by the job's uid, ``numba/``.  Remove it
+    with :func:`finish`, never by a path the job could have chosen."""
+    job = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        os.chmod(job, 0o711)
+        (job / "in").mkdir()
+        for name, data in files.items():
+            target = job / "in" / name
+            if ".." in Path(name).parts or Path(name).is_absolute():
+                raise ValueError(f"a job file must stay inside in/: {name!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            os.chmod(target, 0o644)
+        for root, _dirs, _files in os.walk(job / "in"):
+            os.chmod(root, 0o755)
+        (job / "out").mkdir()
+        if run_uid is not None:
+            os.chown(job / "out", run_uid, run_uid)
+        _copy_cache(numba_cache, job / "numba", run_uid)
+    except BaseException:
+        safeio.remove_tree(job)
+        raise
+    return job
+
+
+def start(
+    job: Path,
+    kind: str,
+    run_uid: int | None,
+    limits: Limits,
+    script: str = "probe.py",
+    args: tuple[str, ...] = (),
+    stdin=subprocess.DEVNULL,
+    pass_fds: tuple[int, ...] = (),
+) -> subprocess.Popen:
+    """Start ``python -I -B <in>/<script> <in> <out> <folder of d2lmods> *args`` in the job's
+    sandbox: bubblewrap (``kind="bwrap"``: the mounts, namespaces, sized tmpfs and the seccomp
+    filter of :func:`_bwrap_argv`) or the plain-subprocess fallback, under :func:`_limited`'s
+    rlimits, in a session of its own; stdout and stderr go to ``stdout.txt`` / ``stderr.txt``
+    beside ``in/`` (outside the job's reach).  Every sandbox is built here."""
+    lib_parent = os.path.dirname(package_dir("d2lmods"))
+    root = "/job" if kind == "bwrap" else str(job)
+    py = [
+        sys.executable,
+        "-I",
+        "-B",
+        f"{root}/in/{script}",
+        f"{root}/in",
+        f"{root}/out",
+        lib_parent,
+        *args,
+    ]
+    own_fds: tuple[int, ...] = ()
+    if kind == "bwrap":
+        bpf = seccomp_program() if run_uid is not None else None
+        if bpf is not None:
+            (job / "seccomp.bpf").write_bytes(bpf)
+            own_fds = (os.open(job / "seccomp.bpf", os.O_RDONLY),)
+        argv = _limited(
+            _bwrap_argv(job, run_uid, py, _env(root), limits, own_fds[0] if own_fds else None),
+            limits,
+            None,
+        )
+    else:
+        argv = _limited(py, limits, run_uid)
+    try:
+        with open(job / "stdout.txt", "wb") as so, open(job / "stderr.txt", "wb") as se:
+            return subprocess.Popen(
+                argv,
+                stdin=stdin,
+                stdout=so,
+                stderr=se,
+                env=_env(root),
+                cwd=str(job / "out"),
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=own_fds + tuple(pass_fds),
+            )
+    finally:
+        for fd in own_fds:
+            os.close(fd)
+
+
+def stop(proc: subprocess.Popen, run_uid: int | None) -> int:
+    """Kill the job's process group and, with a uid of its own, every process of that uid;
+    returns how many of the latter were found (leftovers)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    return kill_uid(run_uid) if run_uid is not None else 0
+
+
+def finish(job: Path, run_uid: int | None) -> None:
+    """Kill what is left of the job and remove its folder; never raises (a job's leftovers -- a
+    folder chain 1,500 deep, mode 000 folders -- must not turn a graded part into a crash)."""
+    try:
+        if run_uid is not None:
+            kill_uid(run_uid)
+    except Exception:
+        pass
+    safeio.remove_tree(job)
+
+
+def disk_detail(limits: Limits) -> str:
+    return (
+        f"the job wrote more than {limits.out_mb} MiB, {limits.out_entries} "
+        f"files or {limits.out_depth} folder levels into its output folder"
+    )
+
+
+def run_status(exit_code: int | None, cpu: float, wall: float, limits: Limits) -> str:
+    """``timeout`` when the exit code is RLIMIT_CPU's (SIGXCPU at the soft limit, SIGKILL a
+    second later if SIGXCPU is ignored; bwrap reports a child's signal as 128 + its number),
+    else ``ok`` (the caller decides between ok and crash from what came back)."""
+    if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        return "timeout"
+    if (
+        exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL)
+        and max(cpu, wall) >= limits.cpu_seconds
+    ):
+        return "timeout"
+    return "ok"
+
+
 def run(
     files: dict[str, bytes],
     limits: Limits,
@@ -475,128 +618,44 @@ def run(
     ``out.json`` is not read.
     """
     kind = choose_kind(kind)
-    lib_parent = os.path.dirname(package_dir("d2lmods"))
-    is_root = os.geteuid() == 0
-    if uid is None:
-        uid = job_uid()
-    run_uid = uid if is_root else None
-    if kind == "unsandboxed" and run_uid is not None and not _world_reachable(sys.executable):
-        run_uid = None  # e.g. Python under /root: only root can start it (results say unsandboxed)
-    job = Path(tempfile.mkdtemp(prefix="d2lmods-job-"))
+    run_uid = run_uid_for(kind, uid)
+    job = new_job(files, run_uid, numba_cache)
     try:
-        os.chmod(job, 0o711)
-        (job / "in").mkdir()
-        for name, data in files.items():
-            (job / "in" / name).write_bytes(data)
-            os.chmod(job / "in" / name, 0o644)
-        os.chmod(job / "in", 0o755)
-        (job / "out").mkdir()
-        if run_uid is not None:
-            os.chown(job / "out", run_uid, run_uid)
-        _copy_cache(numba_cache, job / "numba", run_uid)
-        pass_fds: tuple[int, ...] = ()
-        if kind == "bwrap":
-            root = "/job"
-            py = [
-                sys.executable,
-                "-I",
-                "-B",
-                f"{root}/in/{script}",
-                f"{root}/in",
-                f"{root}/out",
-                lib_parent,
-            ]
-            bpf = seccomp_program() if run_uid is not None else None
-            if bpf is not None:
-                (job / "seccomp.bpf").write_bytes(bpf)
-                seccomp_fd = os.open(job / "seccomp.bpf", os.O_RDONLY)
-                pass_fds = (seccomp_fd,)
-            argv = _limited(
-                _bwrap_argv(
-                    job, run_uid, py, _env(root), limits, pass_fds[0] if pass_fds else None
-                ),
-                limits,
-                None,
-            )
-        else:
-            root = str(job)
-            argv = _limited(
-                [
-                    sys.executable,
-                    "-I",
-                    "-B",
-                    f"{root}/in/{script}",
-                    f"{root}/in",
-                    f"{root}/out",
-                    lib_parent,
-                ],
-                limits,
-                run_uid,
-            )
-        env = _env(root)
-        stdout_path, stderr_path = job / "stdout.txt", job / "stderr.txt"
         t0 = time.perf_counter()
         status, exit_code = "ok", None
         pipes = _report_pipes(stdin, limits.output_kb * 1024) if stdin is not None else None
-        with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
-                    stdout=so,
-                    stderr=se,
-                    env=env,
-                    cwd=str(job / "out"),
-                    start_new_session=True,
-                    close_fds=True,
-                    pass_fds=pass_fds + ((pipes.fd,) if pipes else ()),
-                )
-            finally:
-                for fd in pass_fds:
-                    os.close(fd)
-                if pipes:
-                    pipes.started()
+        try:
+            proc = start(
+                job,
+                kind,
+                run_uid,
+                limits,
+                script,
+                stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+                pass_fds=(pipes.fd,) if pipes else (),
+            )
+        finally:
             if pipes:
-                pipes.feed(proc)
-            over_disk = _disk_watch(job / "out", limits)
-            exit_code, cpu = _wait(proc, limits.part_seconds, over_disk)
-            if exit_code is None:
-                status = "disk" if over_disk() else "timeout"
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                if run_uid is not None:
-                    kill_uid(run_uid)
-                exit_code, cpu = _wait(proc, None)
+                pipes.started()
+        if pipes:
+            pipes.feed(proc)
+        over_disk = _disk_watch(job / "out", limits)
+        exit_code, cpu = _wait(proc, limits.part_seconds, over_disk)
+        if exit_code is None:
+            status = "disk" if over_disk() else "timeout"
+            stop(proc, run_uid)
+            exit_code, cpu = _wait(proc, None)
         wall = time.perf_counter() - t0
-        try:  # whatever stayed in the job's process group (the only cleanup when we cannot change uid)
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        leftovers = kill_uid(run_uid) if run_uid is not None else 0
+        # whatever stayed in the job's process group (the only cleanup when we cannot change uid)
+        leftovers = stop(proc, run_uid)
         report = pipes.collect() if pipes else b""
-        # RLIMIT_CPU sends SIGXCPU at the soft limit and SIGKILL a second later (if SIGXCPU is
-        # ignored); bwrap reports a child's signal as 128 + signal number
-        if status == "ok" and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-            status = "timeout"
-        elif (
-            status == "ok"
-            and exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL)
-            and max(cpu, wall) >= limits.cpu_seconds
-        ):
-            status = "timeout"
-        stderr_tail = _tail(stderr_path, 1500)
+        if status == "ok":
+            status = run_status(exit_code, cpu, wall, limits)
+        stderr_tail = _tail(job / "stderr.txt", 1500)
         if status == "ok" and over_disk(final=True):
             status = "disk"
         if status == "disk":  # whatever it wrote is not read back
-            output, detail = (
-                None,
-                (
-                    f"the job wrote more than {limits.out_mb} MiB, {limits.out_entries} "
-                    f"files or {limits.out_depth} folder levels into its output folder"
-                ),
-            )
+            output, detail = None, disk_detail(limits)
         elif pipes:  # the caller verifies the report; out.json is whatever the student wrote
             output, detail = None, ""
         else:
@@ -615,14 +674,7 @@ def run(
             report=report,
         )
     finally:
-        try:
-            if run_uid is not None:
-                kill_uid(run_uid)
-        except Exception:
-            pass
-        # never raises: a job's leftovers (a folder chain 1,500 deep, mode 000 folders) must not
-        # turn a graded part into a crash
-        safeio.remove_tree(job)
+        finish(job, run_uid)
 
 
 class _report_pipes:
