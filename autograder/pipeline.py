@@ -236,6 +236,8 @@ def judge(p: PartRun) -> None:
         "stderr_tail": p.run.stderr_tail[-600:],
         "detail": p.run.detail,
         "seed": p.seed,
+        # fork: in the submission's sandbox; separate: a sandbox of its own
+        "runner": p.run.extra.get("runner", "separate"),
     }
     if r.status in RUN_FLAGS:
         r.flags.append(RUN_FLAGS[r.status])

@@ -151,6 +151,16 @@ class _Status:
                     return False
 
 
+def _reap(proc, seconds: float | None) -> bool:
+    """Wait for the sandbox's first process (at most ``seconds``); True once it has ended."""
+    if proc.returncode is None:
+        try:
+            sandbox._wait(proc, seconds)
+        except ChildProcessError:  # reaped already
+            proc.returncode = proc.returncode if proc.returncode is not None else -1
+    return proc.returncode is not None
+
+
 def _parse(line: str, part: str):
     f = line.split()
     if len(f) != 6 or f[0] != part:
@@ -267,10 +277,20 @@ def run_parts(
                 if over_disk(final=True):  # it wrote past the cap and ended before the next scan
                     st, detail = "disk", sandbox.disk_detail(limits)
                 out[part] = RunResult(
-                    st, None, code, wall, kind, leftovers_killed=left, detail=detail
+                    st,
+                    None,
+                    code,
+                    wall,
+                    kind,
+                    leftovers_killed=left,
+                    detail=detail,
+                    extra={"runner": "fork"},
                 )
                 continue
             # over the disk limit, out of time, or the server is gone: this part ends here
+            # as sandbox.run counts them: what is still alive once the sandbox has been stopped
+            sandbox.stop(proc, run_uid)
+            _reap(proc, None)
             stopped = sandbox.stop(proc, run_uid)
             if over_disk(final=True):
                 st, detail = "disk", sandbox.disk_detail(limits)
@@ -279,7 +299,14 @@ def run_parts(
             else:
                 st, detail = "ok", "the sandbox's server ended during this part"
             out[part] = RunResult(
-                st, None, None, wall, kind, leftovers_killed=stopped, detail=detail
+                st,
+                None,
+                None,
+                wall,
+                kind,
+                leftovers_killed=stopped,
+                detail=detail,
+                extra={"runner": "fork"},
             )
             break
         for part, r in out.items():
@@ -295,9 +322,9 @@ def run_parts(
                 except OSError:
                     pass
         if proc is not None:
-            if proc.returncode is None and sandbox._wait(proc, 5.0)[0] is None:
+            if not _reap(proc, 5.0):
                 sandbox.stop(proc, run_uid)
-                sandbox._wait(proc, None)
+                _reap(proc, None)
             sandbox.stop(proc, run_uid)
         sandbox.finish(job, run_uid)
 

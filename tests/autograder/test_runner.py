@@ -1,6 +1,10 @@
 """One sandbox per submission, a forked child per part: what one part may reach of another."""
 
+import os
 import secrets
+import shutil
+import tempfile
+import time
 
 import numpy as np
 import pytest
@@ -101,3 +105,278 @@ def test_a_loop_in_one_part_costs_that_part_only():
         and "total" in obs["timings"]
     )
     assert out["factory"].exit_code == 3
+
+
+# -- the host-side limits of a sandbox of its own, on the fork path --------------------------------
+needs_bwrap = pytest.mark.skipif(not sandbox.bwrap_usable(), reason="needs bubblewrap")
+PARTS3 = ["my_sequential", "parallel_module", "factory"]
+
+
+def _parts(*sources, kind="bwrap", preload=runner.PRELOAD["d2lmods"], **limits):
+    """Run ``sources`` as the parts of one submission; returns the results in order (None for a
+    part the server never ran) and the report keys."""
+    jobs = [_job(part, src) for part, src in zip(PARTS3, sources, strict=False)]
+    out = runner.run_parts(
+        [j for j, _ in jobs],
+        sandbox.Limits.from_dict({"cpu_seconds": 10, "part_seconds": 30, **limits}),
+        kind,
+        preload=preload,
+    )
+    return [out.get(part) for part in PARTS3[: len(sources)]], [k for _, k in jobs]
+
+
+def _said(res, tag):
+    """What a part printed on a line starting with ``tag`` (its stderr comes back per part)."""
+    lines = [ln for ln in res.stderr_tail.splitlines() if ln.startswith(tag + " ")]
+    assert lines, res.stderr_tail
+    return eval(lines[-1][len(tag) + 1 :])
+
+
+WRITE_OUT = """
+import os
+for i in range(%d):
+    with open(f'f{i}', 'wb') as f:   # the working folder: the output folder on the host's disk
+        f.write(b'x' * (4 << 20))
+print("OUT", sorted(os.listdir('.')), file=sys.stderr)
+"""
+
+
+@needs_bwrap
+def test_fork_path_writing_past_the_disk_limit_costs_that_part_only():
+    t = time.perf_counter()
+    loop = (
+        "import os\ni = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * (4 << 20)); i += 1\n"
+    )
+    (first, second), _ = _parts(
+        "import sys\n" + WRITE_OUT % 2, loop, out_mb=16, fsize_mb=8, part_seconds=60
+    )
+    # the first part's 8 MiB are under the cap, and gone before the next part starts
+    assert first.status == "ok" and _said(first, "OUT") == ["f0", "f1"], first.stderr_tail
+    assert second.status == "disk" and "output folder" in second.detail, second
+    assert time.perf_counter() - t < 30
+
+
+@needs_bwrap
+def test_fork_path_each_part_finds_an_empty_output_folder_and_its_own_cap():
+    src = "import sys\n" + WRITE_OUT % 3  # 12 MiB each: 24 together, over the cap of 16
+    (first, second, third), _ = _parts(src, src, src, out_mb=16, fsize_mb=8)
+    for r in (first, second, third):
+        assert r.status == "ok" and _said(r, "OUT") == ["f0", "f1", "f2"], r.stderr_tail
+
+
+@needs_bwrap
+def test_fork_path_many_small_files_and_a_deep_chain_are_stopped():
+    many = "i = 0\nwhile True:\n    open(f'f{i}', 'w').close(); i += 1\n"
+    deep = "import os\nfor i in range(1500):\n    os.mkdir('d'); os.chdir('d')\n"
+    (first,), _ = _parts(many, out_entries=2000, part_seconds=60)
+    assert first.status == "disk", first
+    (first, second), _ = _parts(deep, "import sys\n" + WRITE_OUT % 1)
+    assert first.status == "disk", first
+    # the part after a disk kill was never run in this sandbox (the pipeline runs it alone)
+    assert second is None
+
+
+TMP_FILL = """
+import os, sys
+got = {}
+for d in ('/tmp', '/dev/shm'):
+    left = sorted(os.listdir(d))
+    n = 0
+    try:
+        with open(d + '/fill', 'wb') as f:
+            for _ in range(64):
+                f.write(b'x' * (1 << 20)); f.flush(); n += 1
+    except OSError as e:
+        got[d + ':errno'] = e.errno
+    got[d] = n
+    got[d + ':before'] = left
+    os.makedirs(d + '/deep/' + '/'.join(['d'] * 50), exist_ok=True)
+    os.chmod(d + '/deep', 0)
+print("TMP", got, file=sys.stderr)
+"""
+
+
+@needs_bwrap
+def test_fork_path_tmp_and_dev_shm_are_sized_and_emptied_between_parts():
+    (first, second), _ = _parts(TMP_FILL, TMP_FILL, tmp_mb=8, fsize_mb=128)
+    for r in (first, second):
+        got = _said(r, "TMP")
+        assert got["/tmp"] <= 8 and got["/dev/shm"] <= 8, got
+        assert got["/tmp:errno"] == 28 and got["/dev/shm:errno"] == 28, got  # ENOSPC
+    # what the first part left (a full tmpfs, a mode-000 chain) is gone when the second starts
+    assert (
+        _said(second, "TMP")["/tmp:before"] == [] and _said(second, "TMP")["/dev/shm:before"] == []
+    )
+
+
+@needs_bwrap
+def test_fork_path_root_dev_and_inputs_are_read_only():
+    src = """
+import sys
+tried = {}
+for path in ['/x', '/job/x', '/dev/x', '/job/in/x', '/job/in/probe.py', '/usr/x']:
+    try:
+        open(path, 'a').close(); tried[path] = 'written'
+    except OSError as e:
+        tried[path] = type(e).__name__
+print("TRIED", tried, file=sys.stderr)
+"""
+    (first,), _ = _parts(src)
+    tried = _said(first, "TRIED")
+    assert len(tried) == 6 and "written" not in tried.values(), tried
+
+
+@needs_bwrap
+def test_fork_path_no_user_namespace():
+    # from a program the part starts (no audit hook there): the seccomp filter is what refuses
+    src = """
+import subprocess, sys
+c = ("import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+     "rc = libc.unshare(0x10000000); print(rc, ctypes.get_errno())")
+raw = subprocess.run([sys.executable, '-c', c], capture_output=True, text=True).stdout.split()
+tool = subprocess.run(['unshare', '-U', 'true'], capture_output=True).returncode
+tool_r = subprocess.run(['unshare', '-r', 'id'], capture_output=True).returncode
+print("NS", [int(raw[0]), int(raw[1]), tool, tool_r], file=sys.stderr)
+"""
+    (first,), _ = _parts(src)
+    rc, err, tool, tool_r = _said(first, "NS")
+    assert rc == -1 and err != 0 and tool != 0 and tool_r != 0, (rc, err, tool, tool_r)
+
+
+@needs_bwrap
+def test_fork_path_sleeping_past_the_wall_clock_costs_that_part_only():
+    t = time.perf_counter()
+    (first, second), keys = _parts("import time\ntime.sleep(100)\n", HONEST, part_seconds=4)
+    assert first.status == "timeout" and first.wall_seconds < 8, first
+    obs, forged = pipeline.read_report(second.report, keys[1])
+    assert second.status == "ok" and obs and obs["exec"] == {"ok": True} and not forged
+    assert time.perf_counter() - t < 25
+
+
+@needs_bwrap
+def test_fork_path_forking_many_processes_is_capped_and_they_die_before_the_next_part():
+    bomb = """
+import os, sys, time
+n = 0
+for _ in range(200):
+    try:
+        if os.fork() == 0:
+            os.setsid()
+            time.sleep(100)
+            os._exit(0)
+        n += 1
+    except OSError:
+        break
+print("FORKS", n, file=sys.stderr)
+"""
+    look = r"""
+import subprocess, sys
+r = subprocess.run(["/bin/sh", "-c", "for p in /proc/[0-9]*; do head -c 60 $p/cmdline; echo; done"],
+                   capture_output=True, text=True)
+print("PROCS", sorted(ln.split("\0")[0] for ln in r.stdout.splitlines() if ln), file=sys.stderr)
+"""
+    (first, second), _ = _parts(bomb, look, nproc=32)
+    assert 0 < _said(first, "FORKS") < 32, first.stderr_tail
+    assert first.leftovers_killed > 0
+    procs = _said(second, "PROCS")
+    # bubblewrap's init, the server, this part and its shell: nothing the first part left
+    assert procs and "sleep" not in str(procs), procs
+    assert all(p.endswith(("python", "python3", "bwrap", "sh", "head")) for p in procs), procs
+
+
+@needs_bwrap
+def test_fork_path_a_memory_bomb_costs_that_part_only():
+    (first, second), keys = _parts("x = bytearray(3 << 30)\n", HONEST, memory_mb=1024)
+    obs, _ = pipeline.read_report(first.report, keys[0])
+    assert obs["exec"]["error"]["type"] == "MemoryError", obs  # the address-space limit
+    obs, _ = pipeline.read_report(second.report, keys[1])
+    assert second.status == "ok" and obs["exec"] == {"ok": True}
+
+
+@needs_bwrap
+def test_fork_path_killing_the_server_loses_only_what_was_not_run():
+    src = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+    (first, second), _ = _parts(src, HONEST)
+    assert second is None  # never run here: the pipeline grades it in a sandbox of its own
+    assert first is None or "server" in first.detail or first.report
+
+
+def _host_tmp_marker():
+    keep = tempfile.mkdtemp(prefix="d2lmods-test-host-tmp-")
+    with open(os.path.join(keep, "keep.txt"), "w") as f:
+        f.write("still here")
+    return keep
+
+
+@pytest.mark.parametrize("kind", ["bwrap", "unsandboxed"])
+def test_host_tmp_survives_the_fork_server(kind):
+    if kind == "bwrap" and not sandbox.bwrap_usable():
+        pytest.skip("needs bubblewrap")
+    keep = _host_tmp_marker()
+    try:
+        writes = "import tempfile\nopen(tempfile.gettempdir() + '/d2lmods-part-file', 'w')\n"
+        _parts(writes, HONEST, kind=kind)
+        assert open(os.path.join(keep, "keep.txt")).read() == "still here"
+    finally:
+        shutil.rmtree(keep)
+
+
+def test_host_tmp_survives_a_graded_batch(tmp_path):
+    """A whole batch on the default (fork) runner: files in the host's /tmp are all still there."""
+    from autograder.batch import grade_course
+    from autograder.demo import build_course
+
+    keep = _host_tmp_marker()
+    before = set(os.listdir(tempfile.gettempdir()))
+    try:
+        build_course(tmp_path / "course", ["correct", "fill_disk", "fork_bomb"])
+        results = grade_course(tmp_path / "course", "modules", feedback=False, log=lambda *a: None)
+        assert len(results) == 3
+        assert open(os.path.join(keep, "keep.txt")).read() == "still here"
+        gone = before - set(os.listdir(tempfile.gettempdir()))
+        assert not gone, gone  # nothing that was in /tmp before the batch has been removed
+    finally:
+        shutil.rmtree(keep)
+
+
+@needs_bwrap
+def test_the_server_imports_the_library_the_job_names():
+    src = "import sys\nprint('MODS', [m for m in ('torch', 'd2lmods') if m in sys.modules],"
+    src += " file=sys.stderr)\n"
+    pytest.importorskip("torch")
+    (d2l,), _ = _parts(src)
+    (tor,), _ = _parts(src, preload=runner.preload_for("torch"))
+    assert "torch" not in _said(d2l, "MODS") and "d2lmods" in _said(d2l, "MODS")
+    assert "torch" in _said(tor, "MODS"), tor.stderr_tail
+
+
+def test_a_job_names_its_library_and_the_runner_passes_it_on(monkeypatch, tmp_path):
+    from autograder.batch import make_jobs
+    from autograder.demo import build_course
+    from autograder.resume import wire_job
+
+    assert runner.preload_for(None) == runner.preload_for("d2lmods") == runner.PRELOAD["d2lmods"]
+    assert runner.preload_for("torch")[0] == "torch"
+    assert runner.preload_for("mylib") == ("mylib",)  # any importable library, generically
+    seen = []
+    real = runner.run_parts
+
+    def spy(*a, **kw):
+        seen.append(kw.get("preload"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(runner, "run_parts", spy)
+    course = build_course(tmp_path / "c", ["correct"])
+    job = wire_job(make_jobs(course, "modules")[0], course.release_notebook("modules").read_bytes())
+    for library, preload in [
+        (None, runner.PRELOAD["d2lmods"]),
+        ("d2lmods", runner.PRELOAD["d2lmods"]),
+    ]:
+        res = pipeline.grade_submission({**job, **({"library": library} if library else {})})
+        assert [p.score for p in res.parts.values()] == [4, 3, 3], res.to_json()
+        assert seen[-1] == preload
+        # the default runner: every part ran in the submission's sandbox
+        assert all(p.run.get("runner") == "fork" for p in res.parts.values())
+    res = pipeline.grade_submission({**job, "runner": "separate"})
+    assert [p.score for p in res.parts.values()] == [4, 3, 3] and len(seen) == 2
+    assert all(p.run.get("runner") == "separate" for p in res.parts.values())
