@@ -23,13 +23,15 @@ process pool, a Dask client) can run it::
 
 The parts of a submission run in one sandbox (:mod:`autograder.sandbox`), a forked process each
 with the limits of a sandbox of its own (:mod:`autograder.runner`; a job's ``"runner": "separate"``
-gives each part a sandbox of its own): an endless loop in part 2 costs part 2 only.  Inputs are drawn from a fresh secret seed for every
-run and reach the sandbox on stdin after the student's cell has been imported; the observations
-come back on a pipe, signed with a per-run key (see ``autograder/README.md``, "Threat model").
+gives each part a sandbox of its own): an endless loop in part 2 costs part 2 only.  Inputs are
+drawn from a fresh secret seed for every run and reach the sandbox on stdin after the student's
+cell has been imported; the observations come back on a pipe, signed with a per-run key (see
+``autograder/README.md``, "Threat model").
 """
 
 from __future__ import annotations
 
+import ast
 import hmac
 import io
 import json
@@ -420,14 +422,36 @@ def take_solution_cells(g: Grading) -> None:
         g.result.flag(Flag.NO_SOLUTION)
 
 
+def is_plain_python(source: str) -> bool:
+    """True when ``source`` is Python with nothing IPython would rewrite: it parses (the grader
+    parses every cell anyway, :func:`autograder.scan.scan`) and no line starts with ``%``, ``!``
+    or ``?`` or ends with ``?`` (magics, shell escapes, help)."""
+    for line in source.splitlines():
+        s = line.strip()
+        if s[:1] in ("%", "!", "?") or s.endswith("?"):
+            return False
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
 def transform_cells(g: Grading) -> None:
     """IPython syntax (``%magic``, ``!cmd``) -> Python, in the sandbox under its limits (IPython's
-    transformer can take minutes on a crafted cell, so it never runs in the grader's process)."""
+    transformer can take minutes on a crafted cell, so it never runs in the grader's process).
+    A cell that is plain Python already (:func:`is_plain_python`, most of them) needs no sandbox:
+    IPython's transform leaves it as it is, but for the final newline."""
+    sources = {p: s for p, s in g.sources.items() if s is not None}
+    plain = {
+        p: s if s.endswith("\n") else s + "\n" for p, s in sources.items() if is_plain_python(s)
+    }
     g.python, g.result.extra["transform"] = notebook.to_python_sandboxed(
-        {p: s for p, s in g.sources.items() if s is not None},
+        {p: s for p, s in sources.items() if p not in plain},
         g.limits,
         g.job.get("sandbox", "auto"),
     )
+    g.python.update(plain)
 
 
 def grade_parts(g: Grading) -> None:

@@ -451,3 +451,21 @@ def test_feedback_shows_the_registered_tree_only_where_the_structure_check_faile
         for t in r["tests"]
         if t["check"] not in ("registers_children", "registers_branches")
     )
+
+
+# parts the fork server did not run, graded again in a sandbox of their own: the parts after one
+# that the host stopped (over the disk limit) -- the stopped part cost only itself
+RUN_ALONE = {
+    "fill_disk": {"parallel_module", "factory"},
+    "deep_chain": {"parallel_module", "factory"},
+}
+
+
+def test_every_sample_ran_on_the_fork_path(graded):
+    """The default runner: one sandbox per submission, a forked process per part."""
+    _, results = graded
+    for name, r in results.items():
+        runs = r["extra_data"]["parts"]
+        ran = {p: run.get("runner") for p, run in runs.items() if run.get("sandbox")}
+        alone = {p for p, how in ran.items() if how != "fork"}
+        assert alone == RUN_ALONE.get(name, set()), (name, ran)
