@@ -285,3 +285,32 @@ def test_an_interrupted_batch_resumes_without_grading_twice(tmp_path, sig):
     assert "grading 1 submissions of 'modules', 7 already graded" in out and "graded correct" in out
     out, _ = _grade_cli(course.root, "--student", "fac_shared").communicate(timeout=900)
     assert "grading 1 submissions of 'modules'" in out and "graded fac_shared" in out
+
+
+# -- plain Python cells need no transform sandbox ---------------------------------------------------
+def test_plain_python_cells_are_what_ipython_would_make_of_them(tmp_path):
+    from autograder import notebook, samples
+
+    course = build_course(tmp_path / "c", [])
+    release, source = course.release_notebook("modules"), course.source_notebook("modules")
+    cells = []
+    for name in samples.names():
+        nb = notebook.read_notebook(samples.build(name, release, source))
+        cells += [s for s in notebook.solution_sources(nb, parts.parts_of("modules")).values() if s]
+    cells += ["def f():\n    return 1", "s = '#?'  # a comment\n"]
+    plain = [s for s in cells if pipeline.is_plain_python(s)]
+    assert len(plain) > 0.8 * len(cells), len(plain)
+    for s in plain:
+        assert notebook.to_python(s) == (s if s.endswith("\n") else s + "\n"), s
+    # IPython syntax, what does not parse, and the doubtful go to the sandbox's transform
+    for s in [
+        "%time x = 1\n",
+        "!ls\n",
+        "x?\n",
+        "  x = 1\n",
+        "def f(:\n",
+        "%%timeit\nx = 1\n",
+        "x = (1\n%2)\n",
+        "# what?\n",
+    ]:
+        assert not pipeline.is_plain_python(s), s
