@@ -29,6 +29,13 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
         help="first copy <student>.ipynb files from a folder or zip into submitted/",
     )
     p.add_argument("--sandbox", choices=["auto", "bwrap", "unsandboxed"], default="auto")
+    p.add_argument(
+        "--runner",
+        choices=["fork", "separate"],
+        default="fork",
+        help="fork: one sandbox per submission, a forked process per part (default); "
+        "separate: a sandbox per part",
+    )
     p.add_argument("--part-timeout", type=float, default=None, help="seconds per part (default 20)")
     p.add_argument(
         "--memory-mb", type=int, default=None, help="memory limit per part (default 2048)"
@@ -71,6 +78,7 @@ def cmd_grade(a: argparse.Namespace) -> int:
             students=a.student,
             import_from=a.import_from,
             sandbox_kind=a.sandbox,
+            runner=a.runner,
             limits=limits,
             feedback=not a.no_feedback,
             progress=not a.no_progress,

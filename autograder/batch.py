@@ -97,10 +97,12 @@ def make_jobs(
     sandbox_kind="auto",
     limits=None,
     numba_cache=None,
+    runner=None,
 ) -> list[dict]:
     release = str(course.release_notebook(assignment))
     return [
         {
+            **({"runner": runner} if runner else {}),  # default: pipeline.RUNNERS[0], fork
             "student": sid,
             "assignment": assignment,
             "notebook": str(path),
@@ -125,6 +127,7 @@ def grade_course(
     sandbox_kind="auto",
     limits=None,
     feedback=True,
+    runner=None,
     log=print,
     progress=None,
     regrade=None,
@@ -133,7 +136,8 @@ def grade_course(
 
     Submissions whose results file holds the same bytes and timestamp are not graded again (a
     batch started again after an interruption resumes), unless ``regrade`` (default: when
-    ``students`` names them).  ``progress``: True for k/N, rate and time left on stderr."""
+    ``students`` names them).  ``progress``: True for k/N, rate and time left on stderr.
+    ``runner``: ``fork`` (the default: one sandbox per submission) or ``separate``."""
     t0 = time.perf_counter()
     course = Course(course_dir)
     course.ensure_generated(assignment)
@@ -150,7 +154,7 @@ def grade_course(
         warm = f"numba cache warmed in {seconds:.1f}s"
     else:  # the sandbox runs the kernels' numpy references: nothing to compile
         cache, warm = None, "numpy kernels"
-    every = make_jobs(course, assignment, students, kind, limits, cache)
+    every = make_jobs(course, assignment, students, kind, limits, cache, runner)
     for sid, why in getattr(course, "rejected", []):
         log(f"  ! not graded: submitted/{sid!r}: {why}")
     jobs = resume.pending(
@@ -158,7 +162,8 @@ def grade_course(
     )
     skipped = f", {len(every) - len(jobs)} already graded" if len(jobs) < len(every) else ""
     log(
-        f"grading {len(jobs)} submissions of {assignment!r}{skipped} (sandbox: {kind}, {warm}, "
+        f"grading {len(jobs)} submissions of {assignment!r}{skipped} (sandbox: {kind}, "
+        f"runner: {runner or pipeline.RUNNERS[0]}, {warm}, "
         f"workers: {workers or (executor and 'executor') or os.cpu_count()})"
     )
     if progress is True:

@@ -380,3 +380,22 @@ def test_a_job_names_its_library_and_the_runner_passes_it_on(monkeypatch, tmp_pa
     res = pipeline.grade_submission({**job, "runner": "separate"})
     assert [p.score for p in res.parts.values()] == [4, 3, 3] and len(seen) == 2
     assert all(p.run.get("runner") == "separate" for p in res.parts.values())
+
+
+def test_the_cli_and_the_batch_choose_the_runner(tmp_path, monkeypatch):
+    import autograder.__main__ as cli
+    from autograder import batch
+    from autograder.demo import build_course
+
+    seen = {}
+    monkeypatch.setattr(batch, "grade_course", lambda *a, **kw: seen.update(kw) or [])
+    assert cli.main(["grade", str(tmp_path), "--no-progress"]) == 0
+    assert seen["runner"] == "fork" == pipeline.RUNNERS[0]
+    assert cli.main(["grade", str(tmp_path), "--runner", "separate"]) == 0
+    assert seen["runner"] == "separate"
+    monkeypatch.undo()
+    course = build_course(tmp_path / "c", ["correct"])
+    assert "runner" not in batch.make_jobs(course, "modules")[0]  # the pipeline's default
+    assert batch.make_jobs(course, "modules", runner="separate")[0]["runner"] == "separate"
+    bad = pipeline.grade_submission({**batch.make_jobs(course, "modules")[0], "runner": "x"})
+    assert "unknown runner 'x'" in bad.extra["problem"]
