@@ -11,9 +11,9 @@ Inside, the file system holds only: ``/usr`` (read-only), the interpreter and th
 environment (read-only), the ``d2lmods`` package directory (read-only; never the repository root,
 so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only: the probe, the
 student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``
-and ``/dev/shm``, both tmpfs of ``Limits.tmp_mb``) and ``/job/numba`` (a private copy of a warm
-numba cache).  The root and ``/dev`` are read-only.  There is no network.  Nothing the process
-prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or, when the
+and ``/dev/shm``, both tmpfs of ``Limits.tmp_mb``) and, only when the sandbox runs numba kernels,
+``/job/numba`` (a private copy of a warm numba cache, watched with the output folder).  The root
+and ``/dev`` are read-only.  There is no network.  Nothing the process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or, when the
 caller passes ``stdin``, only what comes back on an inherited report pipe.  The output folder lives
 on the host's disk: it is watched while the job runs (``Limits.out_mb``, ``Limits.out_entries``,
 ``Limits.out_depth``; over any, the job is killed with status ``disk``) and removed by
@@ -491,7 +491,8 @@ def new_job(
         (job / "out").mkdir()
         if run_uid is not None:
             os.chown(job / "out", run_uid, run_uid)
-        _copy_cache(numba_cache, job / "numba", run_uid)
+        if uses_numba():  # else no numba folder: nothing the job could fill outside out/
+            _copy_cache(numba_cache, job / "numba", run_uid)
     except BaseException:
         safeio.remove_tree(job)
         raise
@@ -724,8 +725,11 @@ class _report_pipes:
 def _disk_watch(out: Path, limits: Limits, every: float = 0.1):
     """A callable: has the job's output folder grown past ``out_mb`` / ``out_entries``?  Polled
     while the job runs (rescanned at most every ``every`` seconds; RLIMIT_FSIZE bounds each file,
-    so what can slip in between two scans is bounded by the write speed)."""
+    so what can slip in between two scans is bounded by the write speed).  The job's numba folder,
+    when it has one (also on the host's disk), counts too, beyond what it held at the start."""
     cap, entries = limits.out_mb << 20, limits.out_entries
+    cache = out.parent / "numba"
+    base = safeio.tree_usage(cache, entries, limits.out_depth)[:2] if cache.exists() else None
     state = {"t": 0.0, "over": False}
 
     def over(final: bool = False) -> bool:
@@ -733,6 +737,9 @@ def _disk_watch(out: Path, limits: Limits, every: float = 0.1):
         if not state["over"] and (final or now - state["t"] >= every):
             state["t"] = now
             used, seen, deep = safeio.tree_usage(out, entries, limits.out_depth)
+            if base is not None:
+                u, n, d = safeio.tree_usage(cache, entries + base[1], limits.out_depth)
+                used, seen, deep = used + max(0, u - base[0]), seen + max(0, n - base[1]), deep or d
             state["over"] = used > cap or seen > entries or deep
         return state["over"]
 

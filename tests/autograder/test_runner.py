@@ -211,10 +211,11 @@ def test_fork_path_tmp_and_dev_shm_are_sized_and_emptied_between_parts():
 
 @needs_bwrap
 def test_fork_path_root_dev_and_inputs_are_read_only():
+    # /job/numba exists only when the sandbox runs numba kernels (it is watched then)
     src = """
 import sys
 tried = {}
-for path in ['/x', '/job/x', '/dev/x', '/job/in/x', '/job/in/probe.py', '/usr/x']:
+for path in ['/x', '/job/x', '/dev/x', '/job/in/x', '/job/in/probe.py', '/usr/x', '/job/numba/x']:
     try:
         open(path, 'a').close(); tried[path] = 'written'
     except OSError as e:
@@ -223,7 +224,7 @@ print("TRIED", tried, file=sys.stderr)
 """
     (first,), _ = _parts(src)
     tried = _said(first, "TRIED")
-    assert len(tried) == 6 and "written" not in tried.values(), tried
+    assert len(tried) == 7 and "written" not in tried.values(), tried
 
 
 @needs_bwrap
@@ -302,23 +303,36 @@ def test_fork_path_killing_the_server_loses_only_what_was_not_run():
 
 
 def _host_tmp_marker():
+    """Things of ours in the host's /tmp: a folder with a file and a sub-folder, a file beside it."""
     keep = tempfile.mkdtemp(prefix="d2lmods-test-host-tmp-")
-    with open(os.path.join(keep, "keep.txt"), "w") as f:
-        f.write("still here")
-    return keep
+    os.mkdir(os.path.join(keep, "sub"))
+    for name in ("keep.txt", "sub/keep.txt"):
+        with open(os.path.join(keep, name), "w") as f:
+            f.write("still here")
+    fd, single = tempfile.mkstemp(prefix="d2lmods-test-host-tmp-")
+    os.close(fd)
+    return keep, single
+
+
+def _still_there(keep, single):
+    for name in ("keep.txt", "sub/keep.txt"):
+        with open(os.path.join(keep, name)) as f:
+            assert f.read() == "still here"
+    assert os.path.isfile(single)
 
 
 @pytest.mark.parametrize("kind", ["bwrap", "unsandboxed"])
 def test_host_tmp_survives_the_fork_server(kind):
     if kind == "bwrap" and not sandbox.bwrap_usable():
         pytest.skip("needs bubblewrap")
-    keep = _host_tmp_marker()
+    keep, single = _host_tmp_marker()
     try:
         writes = "import tempfile\nopen(tempfile.gettempdir() + '/d2lmods-part-file', 'w')\n"
-        _parts(writes, HONEST, kind=kind)
-        assert open(os.path.join(keep, "keep.txt")).read() == "still here"
+        _parts(writes, HONEST, writes, kind=kind)
+        _still_there(keep, single)
     finally:
         shutil.rmtree(keep)
+        os.unlink(single)
 
 
 def test_host_tmp_survives_a_graded_batch(tmp_path):
@@ -326,17 +340,15 @@ def test_host_tmp_survives_a_graded_batch(tmp_path):
     from autograder.batch import grade_course
     from autograder.demo import build_course
 
-    keep = _host_tmp_marker()
-    before = set(os.listdir(tempfile.gettempdir()))
+    keep, single = _host_tmp_marker()
     try:
         build_course(tmp_path / "course", ["correct", "fill_disk", "fork_bomb"])
         results = grade_course(tmp_path / "course", "modules", feedback=False, log=lambda *a: None)
         assert len(results) == 3
-        assert open(os.path.join(keep, "keep.txt")).read() == "still here"
-        gone = before - set(os.listdir(tempfile.gettempdir()))
-        assert not gone, gone  # nothing that was in /tmp before the batch has been removed
+        _still_there(keep, single)
     finally:
         shutil.rmtree(keep)
+        os.unlink(single)
 
 
 @needs_bwrap
