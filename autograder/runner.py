@@ -248,6 +248,7 @@ def run_parts(
         ready = status.next(limits.part_seconds, lambda: proc.poll() is not None)
         if ready != "ready":
             return {}
+        started = time.perf_counter() - t_ready  # the sandbox, the interpreter, its imports
         first = True
         for part in pipes:
             seconds = limits.part_seconds
@@ -313,6 +314,8 @@ def run_parts(
             r.report, r.stderr_tail = pipes[part].collect()
             if r.detail.startswith("the sandbox's server"):
                 r.stderr_tail = (r.stderr_tail + sandbox._tail(job / "stderr.txt", 300))[-TAIL:]
+        if out:
+            next(iter(out.values())).extra["server_start"] = round(started, 4)
         return out
     finally:
         for fd in (go_r, go_w, st_r, st_w):
@@ -417,6 +420,9 @@ def grade_parts_together(g) -> None:
             results[p.part] = p.result
         except Exception as e:
             results[p.part] = failed(p.part, e)
+    start = sum(float(r.extra.get("server_start", 0.0)) for r in done.values())
+    if start:  # the shared sandbox's start, paid once for all parts (no part's wall holds it)
+        g.result.extra["timings"]["fork server start"] = round(start, 4)
     for part in order:
         r = results[part]
         g.result.parts[part] = r

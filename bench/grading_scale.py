@@ -148,9 +148,12 @@ def summarise(mode, workers, results, wall, kind, log) -> dict:
         t = dict(r.timings)
         walls = sum(p.wall_seconds for p in r.parts.values())
         inside = t.pop("total", None)
-        if inside is not None:
-            t["sandbox start + shared imports"] = max(0.0, walls - inside)
-        t["outside sandbox"] = max(0.0, r.extra["grading_seconds"] - walls)
+        start = t.pop("fork server start", 0.0)  # the fork runner's sandbox and interpreter, once
+        if start:
+            t["fork server start (bwrap, interpreter, imports)"] = start
+        if inside is not None:  # fork runner: fork, exit, clean-up; separate: a whole sandbox
+            t["parts' wall outside the probe"] = max(0.0, walls - inside)
+        t["outside the sandboxes (worker)"] = max(0.0, r.extra["grading_seconds"] - walls - start)
         for k, v in t.items():
             phases.setdefault(k, []).append(v)
     peaks = [r.extra.get("peak_rss_mb") or {} for r in results]

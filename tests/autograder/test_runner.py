@@ -389,6 +389,7 @@ def test_a_job_names_its_library_and_the_runner_passes_it_on(monkeypatch, tmp_pa
         assert seen[-1] == preload
         # the default runner: every part ran in the submission's sandbox
         assert all(p.run.get("runner") == "fork" for p in res.parts.values())
+        assert res.extra["timings"]["fork server start"] > 0  # paid once, in no part's wall
     res = pipeline.grade_submission({**job, "runner": "separate"})
     assert [p.score for p in res.parts.values()] == [4, 3, 3] and len(seen) == 2
     assert all(p.run.get("runner") == "separate" for p in res.parts.values())
