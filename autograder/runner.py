@@ -1,14 +1,19 @@
-"""One sandbox per submission, one forked process per part (:mod:`autograder.forkserver` inside).
+"""One sandbox per submission, one forked process per part (:mod:`autograder.forkserver` inside):
+the default runner of :func:`autograder.pipeline.grade_parts`.
 
 Grading the three parts of a notebook in three fresh interpreters pays the imports three times;
-here the sandbox's interpreter imports once and forks a child per part.  The isolation between the
-parts of one student stays what the threat model asks of separate runs: each part has its own
-secrets on a stdin pipe of its own, its own report pipe and key, its own CPU-time limit and wall
-clock, its own process group; the other parts' descriptors are closed before the student's code
-runs, no process of the job can read another's ``/proc/<pid>/fd`` (non-dumpable), and whatever a
-part leaves behind is killed before the next one starts.  Different students never share a
-sandbox.  A part the server never ran (its report is empty: the server was killed) is graded again
-in a sandbox of its own by the caller.
+here the sandbox's interpreter imports once (the library the job names) and forks a child per part.
+The sandbox is built by :func:`autograder.sandbox.start`, as a part run alone is (mounts,
+namespaces, sized ``/tmp`` and ``/dev/shm``, the seccomp filter, read-only root and ``/dev``,
+rlimits), and every part gets the host-side limits of a run of its own: its own CPU-time limit and
+wall clock, an output folder emptied before it and watched while it runs (``_disk_watch``), a
+``/tmp`` emptied after it.  The isolation between the parts of one student stays what the threat
+model asks of separate runs: each part has its own secrets on a stdin pipe of its own, its own
+report pipe and key, its own stderr pipe, its own process group; the other parts' descriptors are
+closed before the student's code runs, no process of the job can read another's
+``/proc/<pid>/fd`` (non-dumpable), and whatever a part leaves behind is killed before the next one
+starts.  Different students never share a sandbox.  A part the server never ran (the host stopped
+the sandbox, or the server was killed) is graded again in a sandbox of its own by the caller.
 
     >>> runs = run_parts([("factory", files, stdin_bytes)], Limits())   # doctest: +SKIP
 """
