@@ -373,6 +373,32 @@ for i in range(8):
     assert res.status == "disk" and "folder levels" in res.detail
 
 
+def test_remove_tree_can_keep_the_folder_and_empty_it(tmp_path):
+    """The fork runner empties the output folder between parts: the folder stays (it is the one
+    bind-mounted into the sandbox), whatever the last part left in it."""
+    from autograder import safeio
+
+    top = tmp_path / "out"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(1500):
+        os.mkdir("d", dir_fd=fd)
+        nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    os.close(fd)
+    (top / "locked").mkdir()
+    (top / "locked" / "f").write_text("x")
+    os.chmod(top / "locked", 0)
+    os.symlink("/etc", top / "link")
+    ino = os.stat(top).st_ino
+    os.chmod(top, 0o700)
+    assert safeio.remove_tree(top, keep=True) is True
+    assert os.listdir(top) == [] and os.stat(top).st_ino == ino
+    assert os.listdir("/etc")  # the link went, not what it points to
+    assert safeio.remove_tree(tmp_path / "missing", keep=True) is True
+
+
 def test_remove_tree_never_raises():
     from autograder import safeio
 
