@@ -13,8 +13,9 @@ so neither ``autograder/`` nor the course is reachable), ``/job/in`` (read-only:
 student's code and the inputs), ``/job/out`` (the only writable place, besides a private ``/tmp``
 and ``/dev/shm``, both tmpfs of ``Limits.tmp_mb``) and, only when the sandbox runs numba kernels,
 ``/job/numba`` (a private copy of a warm numba cache, watched with the output folder).  The root
-and ``/dev`` are read-only.  There is no network.  Nothing the process prints is parsed: only ``/job/out/out.json`` is read, size-capped, by the caller -- or, when the
-caller passes ``stdin``, only what comes back on an inherited report pipe.  The output folder lives
+and ``/dev`` are read-only.  There is no network.  Nothing the process prints is parsed: only
+``/job/out/out.json`` is read, size-capped, by the caller -- or, when the caller passes ``stdin``,
+only what comes back on an inherited report pipe.  The output folder lives
 on the host's disk: it is watched while the job runs (``Limits.out_mb``, ``Limits.out_entries``,
 ``Limits.out_depth``; over any, the job is killed with status ``disk``) and removed by
 :func:`autograder.safeio.remove_tree`, which survives whatever the job left.
