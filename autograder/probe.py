@@ -575,6 +575,7 @@ def main(
     def pickle_ok(m, g):
         if "." in g:
             return False
+        m = dict.get({"__builtin__": "builtins", "copy_reg": "copyreg"}, m, m)  # protocol 2 names
         if m == "torch" and str.endswith(g, "Storage"):
             return True
         if str.startswith(m, "torch.nn.modules.") and not str.startswith(g, "_"):

@@ -275,6 +275,7 @@ def grade_parts_together(g) -> None:
             None,
             g.job.get("seed"),
             skip=skip,
+            library=pipeline.job_library(g.job),
         )
         try:
             for step in steps[:at]:
@@ -288,7 +289,7 @@ def grade_parts_together(g) -> None:
             results[part] = failed(part, e)
 
     def secrets_of(p):
-        return lambda fd: pipeline.probe_stdin(p.part, p.inputs, p.key, fd)
+        return lambda fd: pipeline.probe_stdin(p.part, p.inputs, p.key, fd, p.library)
 
     todo = [p for p in runs if p.key]
     try:
