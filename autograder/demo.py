@@ -27,7 +27,7 @@ ASSIGNMENTS = ("modules", "custom")
 QUICK = {
     "modules": [
         "correct",
-        "correct_alt",
+        "tamper",
         "release",
         "seq_plain_list",
         "par_wrong_dim",
