@@ -31,21 +31,10 @@ QUICK = {
         "release",
         "seq_plain_list",
         "par_wrong_dim",
-        "fac_shared",
         "monkeypatch",
-        "forge_fd",
-        "par_overrides",
         "torch_global_hook",
     ],
-    "custom": [
-        "correct",
-        "release",
-        "cl_plain_tensors",
-        "tp_untied",
-        "io_saves_module",
-        "io_no_eval",
-        "io_patch_load",
-    ],
+    "custom": ["correct", "release", "tp_untied", "io_saves_module", "torch_pickle_exec"],
 }
 
 

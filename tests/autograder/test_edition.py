@@ -204,3 +204,10 @@ def test_the_visible_checks_of_the_torch_edition_run_with_torch(tmp_path, assign
     assert len(errors) >= 3 and all(
         e.ename in ("NotImplementedError", "VisibleChecksFailed") for e in errors
     )
+
+
+def test_make_demos_quick_torch_set_names_bundled_samples():
+    from autograder.demo import QUICK
+
+    for assignment, names in QUICK.items():
+        assert set(names) <= set(samples.names(assignment, "torch")), assignment
