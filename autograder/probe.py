@@ -361,11 +361,21 @@ def main(
             if f is not None
         ]
 
+        # what torch.load(weights_only=True) may call: torch.serialization.add_safe_globals([exec])
+        # would make the probe's own load of the student's file run exec
+        import torch._weights_only_unpickler as wo_mod
+
+        safe_globals = dict.get(wo_mod.__dict__, "_marked_safe_globals_set")
+        n_safe = len(safe_globals) if safe_globals is not None else 0
+
         def library_state():
             out = []
             for k, d, n in hook_dicts:
                 if dict.get(hook_mod.__dict__, k) is not d or len(d) != n:
                     out.append(f"torch.nn.modules.module.{k} (a global module hook)")
+            now = dict.get(wo_mod.__dict__, "_marked_safe_globals_set")
+            if now is not safe_globals or (now is not None and len(now) != n_safe):
+                out.append("torch.serialization's safe globals (what weights_only loading calls)")
             for what, f, n in mode_stacks:
                 if f() != n:
                     out.append(f"torch: {what} left active")

@@ -211,3 +211,16 @@ def test_make_demos_quick_torch_set_names_bundled_samples():
 
     for assignment, names in QUICK.items():
         assert set(names) <= set(samples.names(assignment, "torch")), assignment
+
+
+def test_a_release_of_the_other_library_is_generated_again(tmp_path):
+    """An instructor who switches the course to torch after generating gets the torch release at
+    the next grading run (``grade`` calls ``ensure_generated``)."""
+    pytest.importorskip("torch")
+    copy_course(EXERCISES, tmp_path)
+    Course(tmp_path).ensure_generated("custom")
+    release = tmp_path / "release" / "custom" / "custom.ipynb"
+    assert edition.release_library(release) == "d2lmods"
+    set_library(tmp_path / "nbgrader_config.py", "torch")
+    Course(tmp_path).ensure_generated("custom")
+    assert edition.release_library(release) == "torch"

@@ -240,6 +240,7 @@ def test_patching_torch_is_seen():
     [
         ("nn.modules.module.register_module_forward_hook(lambda m, a, o: o)", "global module hook"),
         ("torch.overrides.TorchFunctionMode().__enter__()", "TorchFunctionMode"),
+        ("torch.serialization.add_safe_globals([print])", "safe globals"),
     ],
 )
 def test_torch_global_state_that_changes_every_module_is_seen(trick, seen):
