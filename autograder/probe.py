@@ -19,14 +19,20 @@ The student's code shares this interpreter, so everything here assumes it is hos
   student's code asks (frames, ``gc``, tracing, ``compile``/``exec``, ``/proc/*/mem``, ``ctypes``)
   and reports every attempt, which holds the part for review;
 - structural facts are read from the registration data (``Module.__dict__["_modules"]`` through
-  the type's own descriptor, ``type.__mro__``) and d2lmods/numpy are snapshot before the
+  the type's own descriptor, ``type.__mro__``) and the library/numpy are snapshot before the
   student's code and compared after, so overriding or patching shows up instead of lying.
+
+The library is the course's (the header's ``"library"``): d2lmods, or real PyTorch for a course
+that teaches with it, imported under the same names (``torch``, ``nn``, ``F``); the parts' probes
+use it only through the toolkit ``L``, which hides where the two differ (how a tensor's values
+are read, ``L.load`` of data only, ``L.Parameter``...).
 
 Usage (by :mod:`autograder.sandbox`)::
 
     python -I -B probe.py <in-dir> <out-dir> [<folder of d2lmods>]   # in-dir: part_probe.py, student.py
 
-Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
+Only the standard library, numpy and the course's library (d2lmods or torch) are imported here;
+never ``autograder``.
 """
 
 import _hashlib
