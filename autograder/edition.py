@@ -80,10 +80,11 @@ def require(library: str) -> None:
 
 
 def _blocks(text: str, library: str) -> str:
-    """Drop the other edition's blocks and every marker line."""
-    out, skipping = [], None
+    """Drop the other edition's blocks and every marker line (a block left open, or closed
+    without being opened, is an error that names the line)."""
+    out, skipping, open_at = [], None, None
     other = {MARKERS[lib] for lib in LIBRARIES if lib != library}
-    for line in text.splitlines(keepends=True):
+    for k, line in enumerate(text.splitlines(keepends=True), 1):
         marker = next(
             (
                 (kind, m)
@@ -95,10 +96,22 @@ def _blocks(text: str, library: str) -> str:
         )
         if marker is not None:
             kind, m = marker
+            if (kind == "BEGIN") == (open_at is not None) or (kind == "END" and open_at[1] != m):
+                raise LibraryError(
+                    f"line {k}: ### {kind} {m} "
+                    + (
+                        f"inside the block opened on line {open_at[0]} (close it first)"
+                        if kind == "BEGIN"
+                        else "without its ### BEGIN line"
+                    )
+                )
+            open_at = (k, m) if kind == "BEGIN" else None
             skipping = m if kind == "BEGIN" and m in other else None
             continue
         if skipping is None:
             out.append(line)
+    if open_at is not None:
+        raise LibraryError(f"line {open_at[0]}: ### BEGIN {open_at[1]} is never closed (### END)")
     new = "".join(out)
     return new if text.endswith("\n") else new.removesuffix("\n")
 

@@ -49,6 +49,10 @@ def test_each_edition_keeps_its_own_blocks_and_drops_the_markers():
     )
     assert edition.translate(text, "d2lmods") == "with\nd2lmods words\nend"
     assert edition.translate(text, "torch") == "with\ntorch words\nend"
+    with pytest.raises(edition.LibraryError, match=r"line 2: ### BEGIN TORCH ONLY is never closed"):
+        edition.translate("a\n### BEGIN TORCH ONLY\nb", "d2lmods")
+    with pytest.raises(edition.LibraryError, match=r"line 1: ### END D2LMODS ONLY without"):
+        edition.translate("### END D2LMODS ONLY\n", "torch")
 
 
 def test_the_source_notebooks_translate_to_releases_without_d2lmods(tmp_path):
