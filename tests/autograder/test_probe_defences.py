@@ -279,3 +279,14 @@ def test_a_pickle_of_data_loads():
         "np.save('/tmp/a.npy', np.array([object()], dtype=object)[:0], allow_pickle=True)\n",
     )
     assert r.status is Status.OK and r.score == r.max_score and r.flags == [], r.review
+
+
+def test_torch_routes_to_native_code_are_flagged_by_the_scan():
+    # compiled or loaded into the student's process, native code is out of the audit hook's sight
+    for cell in (
+        "import torch.utils.cpp_extension\n",
+        "from torch.utils.cpp_extension import load_inline\n",
+        "torch.ops.load_library('/tmp/x.so')\n",
+    ):
+        assert any("native code" in hit for hit in scan(cell)), cell
+    assert scan("y = torch.load(path, weights_only=False)\n") == []  # honest, if old-fashioned
