@@ -32,6 +32,14 @@ demo: setup
 	$(PY) -m autograder demo build/demo-course
 	$(PY) -m autograder dashboard build/demo-course --assignment modules
 	$(PY) -m autograder dashboard build/demo-course --assignment custom --out build/dashboard-custom.html
+	@# the PyTorch edition of the same course (c.D2LCourse.library = "torch"), where torch is installed
+	@if $(PY) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is None)'; then \
+	    $(PY) -m autograder demo build/demo-course-torch --library torch --quick && \
+	    $(PY) -m autograder dashboard build/demo-course-torch --assignment modules \
+	        --out build/dashboard-torch.html && \
+	    $(PY) -m autograder dashboard build/demo-course-torch --assignment custom \
+	        --out build/dashboard-torch-custom.html; \
+	else echo "The PyTorch edition of the demo course is skipped: torch is not installed (pip install -e '.[oracle]')."; fi
 
 test: setup lint size test-unit test-notebooks test-exercises
 

@@ -1,7 +1,7 @@
 """Command line: ``python -m autograder {grade,demo,dashboard} ...``.
 
 python -m autograder grade exercises --assignment modules [--workers N] [--import subs.zip]
-python -m autograder demo build/demo-course
+python -m autograder demo build/demo-course [--library torch] [--quick]
 python -m autograder dashboard build/demo-course --assignment modules [--out report.html]
 python -m autograder clusters build/demo-course --assignment modules
 python -m autograder similarity build/demo-course --assignment modules [--threshold 0.8]
@@ -95,7 +95,7 @@ def cmd_grade(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(a.dir, workers=a.workers)
+    run_demo(a.dir, workers=a.workers, library=a.library, quick=a.quick)
     return 0
 
 
@@ -124,6 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="build a demo course, grade sample submissions, print a table")
     d.add_argument("dir")
     d.add_argument("--workers", type=int, default=None)
+    d.add_argument(
+        "--library",
+        choices=["d2lmods", "torch"],
+        default=None,
+        help="the course's library (default: exercises/nbgrader_config.py's); torch: the PyTorch "
+        "edition, skipped with a message when torch is not installed",
+    )
+    d.add_argument(
+        "--quick", action="store_true", help="a few samples per assignment instead of all"
+    )
     sub.add_parser("dashboard", help="instructor dashboard (see: dashboard --help)")
     sub.add_parser(
         "similarity", help="pairs of near-identical submissions (see: similarity --help)"

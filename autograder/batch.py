@@ -112,6 +112,7 @@ def make_jobs(
             "sandbox": sandbox_kind,
             "numba_cache": numba_cache,
             "feedback": course.feedback_rel(assignment, sid),
+            "library": getattr(course, "library", "d2lmods"),  # the probe imports it
         }
         for sid, path, ts in course.submitted(assignment, students)
     ]

@@ -25,7 +25,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import clusters, notebook, parts, safeio
+from . import clusters, edition, notebook, parts, safeio
 from .results import Flag, PartResult, SubmissionResult
 
 #: Use with ``fullmatch`` (see :func:`valid_student_id`): ``$`` would also match before a trailing
@@ -106,6 +106,9 @@ class Course:
             )
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         cfg.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
+        #: the library the course teaches with (``c.D2LCourse.library``): d2lmods or torch
+        self.library = edition.library_of(cfg)
+        edition.configure(cfg)  # generate_assignment writes that library's release
         self.config = cfg
         self.coursedir = CourseDirectory(config=cfg)
         self.db_url = sqlalchemy_url(self.coursedir.db_url)
@@ -131,17 +134,31 @@ class Course:
 
     # -- nbgrader steps --------------------------------------------------------------------------
     def generate(self, assignment: str) -> None:
-        """``nbgrader generate_assignment``: the release notebook and the gradebook entries."""
+        """``nbgrader generate_assignment``: the release notebook and the gradebook entries, for the
+        course's library (:mod:`autograder.edition`)."""
         out = self.api().generate_assignment(assignment, force=True, create=True)
         if not out.get("success"):
             raise RuntimeError(
                 f"nbgrader generate_assignment {assignment} failed:\n{out.get('error') or out.get('log')}"
             )
+        left = edition.leftovers(self.root / "release" / assignment, self.library)
+        if left:
+            raise edition.LibraryError(
+                f"the {self.library} release of {assignment} still holds the other edition's "
+                "text (put it between ### BEGIN D2LMODS ONLY / ### END D2LMODS ONLY lines, "
+                "the torch wording between ### BEGIN TORCH ONLY / ### END TORCH ONLY):\n  "
+                + "\n  ".join(left[:10])
+            )
 
     def ensure_generated(self, assignment: str) -> None:
+        """Generate ``assignment`` unless its release and gradebook entry exist; the course's
+        library must be importable here (the sandbox runs this environment)."""
         from nbgrader.api import Gradebook, MissingEntry
 
-        if self.release_notebook(assignment).exists():
+        edition.require(self.library)
+
+        release = self.release_notebook(assignment)
+        if release.exists() and edition.release_library(release) == self.library:
             try:
                 with Gradebook(self.db_url, self.course_id) as gb:
                     gb.find_assignment(assignment)
@@ -624,11 +641,14 @@ def mark_pending(html: str, cells: list[tuple[str, float]]) -> str:
     return html
 
 
-def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
-    """Copy the instructor's course (config + source) into a fresh folder."""
+def copy_course(src: str | os.PathLike, dst: str | os.PathLike, library: str | None = None) -> Path:
+    """Copy the instructor's course (config + source) into a fresh folder; ``library``: the copy
+    teaches with that library instead (its ``c.D2LCourse.library`` line is set)."""
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / "nbgrader_config.py", dst / "nbgrader_config.py")
+    if library is not None:
+        set_library(dst / "nbgrader_config.py", library)
     if (dst / "source").exists():
         shutil.rmtree(dst / "source")
     shutil.copytree(
@@ -637,6 +657,26 @@ def copy_course(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
     )
     return dst
+
+
+LIBRARY_LINE = re.compile(r"^c\.D2LCourse\.library\s*=.*$", re.M)
+
+
+def set_library(config: str | os.PathLike, library: str) -> None:
+    """Make the course of ``config`` (its ``nbgrader_config.py``) teach with ``library``."""
+    if library not in edition.LIBRARIES:
+        raise edition.LibraryError(
+            f"unknown library {library!r}: choose one of {', '.join(edition.LIBRARIES)}"
+        )
+    path = Path(config)
+    text = path.read_text(encoding="utf-8")
+    line = f"c.D2LCourse.library = {library!r}"
+    text = (
+        LIBRARY_LINE.sub(line, text, count=1)
+        if LIBRARY_LINE.search(text)
+        else text.rstrip("\n") + "\n" + line + "\n"
+    )
+    path.write_text(text, encoding="utf-8")
 
 
 def sqlalchemy_url(db_url: str) -> str:

@@ -93,11 +93,19 @@ def clean_timings(timings: dict, most: int = 32) -> dict[str, float]:
     return out
 
 
-def probe_stdin(part: str, inputs: dict, key: bytes, fd: int) -> bytes:
-    """The job's stdin: a header line (report key, report fd, part, size of the inputs), then the
-    inputs; the probe reads the header before the student's cell and the inputs after it."""
+LIBRARIES = ("d2lmods", "torch")
+
+
+def probe_stdin(part: str, inputs: dict, key: bytes, fd: int, library: str = "d2lmods") -> bytes:
+    """The job's stdin: a header line (report key, report fd, part, size of the inputs, the
+    course's library), then the inputs; the probe reads the header before the student's cell and
+    the inputs after it."""
+    if library not in LIBRARIES:
+        raise ValueError(f"unknown library {library!r}: a course teaches with one of {LIBRARIES}")
     data = _npz(inputs)
-    header = json.dumps({"part": part, "key": key.hex(), "fd": fd, "n": len(data)})
+    header = json.dumps(
+        {"part": part, "key": key.hex(), "fd": fd, "n": len(data), "library": library}
+    )
     return header.encode() + b"\n" + data
 
 
@@ -181,6 +189,7 @@ class PartRun:
     obs: dict | None = None
     forged: list[str] = field(default_factory=list)
     result: PartResult | None = None
+    library: str = "d2lmods"  # the course's library, which the probe imports as torch / nn / F
 
 
 def scan_cell(p: PartRun) -> None:
@@ -200,7 +209,7 @@ def run_sandbox(p: PartRun) -> None:
         p.limits,
         kind=p.kind,
         numba_cache=p.numba_cache,
-        stdin=lambda fd: probe_stdin(p.part, p.inputs, p.key, fd),
+        stdin=lambda fd: probe_stdin(p.part, p.inputs, p.key, fd, p.library),
     )
 
 
@@ -223,7 +232,7 @@ def judge(p: PartRun) -> None:
     status = Status(p.run.status)
     if status is Status.OK and p.obs is None:
         status = Status.MEMORY if "MemoryError" in p.run.stderr_tail else Status.CRASH
-    p.result = parts.score_part(p.part, status, p.obs, p.inputs)
+    p.result = parts.score_part(p.part, status, p.obs, p.inputs, p.library)
     r, timings = p.result, (p.obs or {}).get("timings")
     r.wall_seconds = round(p.run.wall_seconds, 3)
     # signed, so the probe's own numbers, but of a process the student's code shared: keep plausible ones
@@ -281,7 +290,7 @@ def hold_for_review(p: PartRun) -> None:
     if patched:
         r.hold(
             Flag.LIBRARY_PATCHED,
-            "d2lmods or numpy was changed while grading (" + ", ".join(patched[:4]) + ")",
+            f"{p.library} or numpy was changed while grading (" + ", ".join(patched[:4]) + ")",
         )
     try:
         inconsistent = getattr(parts.PARTS[p.part], "inconsistencies", lambda P: [])(
@@ -322,9 +331,10 @@ def run_part(
     numba_cache: str | None = None,
     seed: int | None = None,
     skip: Status | None = None,
+    library: str = "d2lmods",
 ) -> PartResult:
     """Grade one solution cell for one part through :data:`PART_STEPS`."""
-    p = PartRun(part, source, limits, kind, numba_cache, seed, skip)
+    p = PartRun(part, source, limits, kind, numba_cache, seed, skip, library=library)
     for step in PART_STEPS:
         step(p)
     return p.result
@@ -363,6 +373,7 @@ def _new_result(job: dict) -> SubmissionResult:
         assignment=job.get("assignment", "modules"),
         max_score=parts.max_score(job.get("assignment", "modules")),
         extra={
+            "library": job.get("library", "d2lmods"),
             "sandbox": sandbox.choose_kind(job.get("sandbox", "auto")),
             "grading_seconds": 0.0,
             "timings": {},
@@ -372,6 +383,14 @@ def _new_result(job: dict) -> SubmissionResult:
         },
         feedback=job.get("feedback", ""),
     )
+
+
+def job_library(job: dict) -> str:
+    """The library a job is graded with (``"library"``: ``d2lmods``, the default, or ``torch``)."""
+    library = job.get("library") or "d2lmods"
+    if library not in LIBRARIES:
+        raise ValueError(f"unknown library {library!r}: a course teaches with one of {LIBRARIES}")
+    return library
 
 
 def read_submission(g: Grading) -> None:
@@ -482,6 +501,7 @@ def grade_parts(g: Grading) -> None:
                 g.job.get("numba_cache"),
                 g.job.get("seed"),
                 skip=Status.NOT_RUN if left < 1.0 else None,
+                library=job_library(g.job),
             )
         except Exception as e:  # a grader failure costs this part only, and says so
             r = parts.not_run(part, Status.CRASH)
@@ -522,7 +542,9 @@ def grade_submission(job: dict) -> SubmissionResult:
     - ``release_bytes``: the release notebook, the trusted copy of the locked cells (or ``release``,
       its path); ``sha256`` and ``timestamp`` of the submission, kept in the result;
     - optional ``limits`` (see :class:`autograder.sandbox.Limits`), ``sandbox``
-      (auto|bwrap|unsandboxed), ``numba_cache`` (a warm cache to copy), ``seed``, ``feedback``.
+      (auto|bwrap|unsandboxed), ``numba_cache`` (a warm cache to copy), ``seed``, ``feedback``;
+    - ``library``: ``"d2lmods"`` (default) or ``"torch"``, the library the course teaches with
+      (the probe imports it as ``torch``, ``nn`` and ``F``; the checks do not change).
 
     Returns the record behind ``results/<assignment>/<student>.json``.  Never raises for anything
     the submission contains.

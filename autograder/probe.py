@@ -19,14 +19,20 @@ The student's code shares this interpreter, so everything here assumes it is hos
   student's code asks (frames, ``gc``, tracing, ``compile``/``exec``, ``/proc/*/mem``, ``ctypes``)
   and reports every attempt, which holds the part for review;
 - structural facts are read from the registration data (``Module.__dict__["_modules"]`` through
-  the type's own descriptor, ``type.__mro__``) and d2lmods/numpy are snapshot before the
+  the type's own descriptor, ``type.__mro__``) and the library/numpy are snapshot before the
   student's code and compared after, so overriding or patching shows up instead of lying.
+
+The library is the course's (the header's ``"library"``): d2lmods, or real PyTorch for a course
+that teaches with it, imported under the same names (``torch``, ``nn``, ``F``); the parts' probes
+use it only through the toolkit ``L``, which hides where the two differ (how a tensor's values
+are read, ``L.load`` of data only, ``L.Parameter``...).
 
 Usage (by :mod:`autograder.sandbox`)::
 
     python -I -B probe.py <in-dir> <out-dir> [<folder of d2lmods>]   # in-dir: part_probe.py, student.py
 
-Only the standard library, numpy and d2lmods are imported here; never ``autograder``.
+Only the standard library, numpy and the course's library (d2lmods or torch) are imported here;
+never ``autograder``.
 """
 
 import _hashlib
@@ -125,6 +131,9 @@ def main(
             str(header["part"]),
             int(header["n"]),
         )
+        library = str(header.get("library", "d2lmods"))
+        if library not in ("d2lmods", "torch"):
+            raise ValueError(library)
     except BaseException:
         os_exit(3)
     # C functions only from here on: a Python-level helper could be rebound to one that is handed the key
@@ -196,6 +205,8 @@ def main(
                 return
             data = data[n:]
 
+    whole_module = []  # the library's own error for a file that holds a whole module (torch)
+
     def err(e):
         """An exception as data: its type name and the first line of its message (the message only
         when a built-in exception class writes it: a student's ``__str__`` does not run here)."""
@@ -207,25 +218,45 @@ def main(
             )
         except BaseException:
             msg = "<unprintable>"
-        return {
-            "error": {
-                "type": str.__str__(type.__dict__["__name__"].__get__(type(e))),
-                "message": msg[:300],
-            }
-        }
+        kind = str.__str__(type.__dict__["__name__"].__get__(type(e)))
+        if whole_module and type(e) is whole_module[0] and "torch.nn.modules" in msg:
+            # torch.load(weights_only=True) refusing a pickled module: worded as d2lmods.save
+            # words the same mistake, so that the judge reads one message whatever the library
+            kind, msg = (
+                "SerializationError",
+                (
+                    "torch.load cannot load a whole module (weights_only=True reads data, not "
+                    "code): save net.state_dict() instead"
+                ),
+            )
+        return {"error": {"type": kind, "message": msg[:300]}}
 
     timings = {}
     send("part", "part", part)
     import numpy as np
 
     try:
-        import d2lmods as torch
-        from d2lmods import nn
+        # the course's library, under the names the notebook gives it: torch, nn, F
+        if library == "torch":
+            import pickle
 
-        try:
-            from d2lmods.nn import functional as F
-        except ImportError:
-            F = None
+            import torch
+            from torch import nn
+            from torch.nn import functional as F
+
+            whole_module.append(pickle.UnpicklingError)
+            # what torch.manual_seed imports on its first call, imported before the snapshot
+            import torch.cuda
+            import torch.mtia
+            import torch.xpu  # noqa: F401
+        else:
+            import d2lmods as torch
+            from d2lmods import nn
+
+            try:
+                from d2lmods.nn import functional as F
+            except ImportError:
+                F = None
         # the library's lazy parts (numba, its kernels) load here, before anything is guarded
         torch.tensor(np.ones((2, 2), dtype=np.float32)) @ torch.tensor(
             np.ones((2, 2), dtype=np.float32)
@@ -265,11 +296,11 @@ def main(
     lib_modules = [
         m
         for name, m in sorted(dict.items(dict(sys.modules)))
-        if str.split(name, ".")[0] in ("d2lmods", "numpy") and m is not None
+        if str.split(name, ".")[0] in (library, "numpy") and m is not None
     ]
     for m in lib_modules:
         for v in dict.values(dict(m.__dict__)):
-            if type(v) is type and (getattr(v, "__module__", "") or "").startswith("d2lmods"):
+            if type in MRO_OF(type(v)) and (getattr(v, "__module__", "") or "").startswith(library):
                 walk_classes(v)
     snapshot = {}
     for c in dict.values(lib_classes):
@@ -283,12 +314,25 @@ def main(
             {
                 k: id(v)
                 for k, v in dict.items(dict(m.__dict__))
-                if type(v) in (types.FunctionType, type, types.BuiltinFunctionType)
+                if type(v) in (types.FunctionType, types.BuiltinFunctionType)
+                or type in MRO_OF(type(v))  # a class, whatever its metaclass (torch's have theirs)
             },
         )
     lib_by_id = {("class", id(c)): c for c in dict.values(lib_classes)}
     lib_by_id.update({("module", id(m)): m for m in lib_modules})
 
+    # how a tensor's values and gradient are read: through the C-level slots, taken now
+    if library == "torch":
+        TENSOR_BASE = DICT_OF(torch._C.TensorBase)
+        detach_, numpy_ = TENSOR_BASE["detach"], TENSOR_BASE["numpy"]
+        tensor_grad = TENSOR_BASE["grad"].__get__
+
+        def tensor_data(t):
+            return numpy_(detach_(t))
+
+    else:
+        tensor_data = DICT_OF(torch.Tensor)["_data"].__get__
+        tensor_grad = DICT_OF(torch.Tensor)["_grad"].__get__
     missing = object()
     lib_dirs = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (torch, np))
     CODE_OF = types.FunctionType.__dict__["__code__"].__get__
@@ -302,8 +346,57 @@ def main(
             return not CODE_OF(v).co_filename.startswith(lib_dirs)
         return v is missing or type(v) is type or callable(v)
 
+    # global state of the library that changes what every module computes without replacing a
+    # function: torch's global module hooks and its function/dispatch modes (d2lmods has neither)
+    state_seen = []
+    if library == "torch":
+        import collections
+
+        hook_mod = torch.nn.modules.module
+        hook_dicts = [
+            (k, v, len(v))
+            for k, v in dict.items(dict(hook_mod.__dict__))
+            if str.startswith(k, "_global_") and type(v) in (dict, collections.OrderedDict)
+        ]
+        mode_stacks = [
+            (what, f, f())
+            for what, f in (
+                ("a TorchFunctionMode", getattr(torch._C, "_len_torch_function_stack", None)),
+                ("a TorchDispatchMode", getattr(torch._C, "_len_torch_dispatch_stack", None)),
+            )
+            if f is not None
+        ]
+
+        # what torch.load(weights_only=True) may call: torch.serialization.add_safe_globals([exec])
+        # would make the probe's own load of the student's file run exec
+        import torch._weights_only_unpickler as wo_mod
+
+        safe_globals = dict.get(wo_mod.__dict__, "_marked_safe_globals_set")
+        n_safe = len(safe_globals) if safe_globals is not None else 0
+
+        def library_state():
+            out = []
+            for k, d, n in hook_dicts:
+                if dict.get(hook_mod.__dict__, k) is not d or len(d) != n:
+                    out.append(f"torch.nn.modules.module.{k} (a global module hook)")
+            now = dict.get(wo_mod.__dict__, "_marked_safe_globals_set")
+            if now is not safe_globals or (now is not None and len(now) != n_safe):
+                out.append("torch.serialization's safe globals (what weights_only loading calls)")
+            for what, f, n in mode_stacks:
+                if f() != n:
+                    out.append(f"torch: {what} left active")
+            for x in out:
+                if x not in state_seen:
+                    state_seen.append(x)
+
+    else:
+
+        def library_state():
+            return None
+
     def patched():
-        out = []
+        library_state()
+        out = list(state_seen)
         for k, (name, attrs) in dict.items(snapshot):
             obj = lib_by_id[k]
             now = dict(DICT_OF(obj) if k[0] == "class" else obj.__dict__)
@@ -343,7 +436,17 @@ def main(
         if co is not None:
             deny_codes.add(id(co))
     # ... unless the library itself asks: logging looks up the caller's file and line for a record
-    allowed_via = {id(logging.currentframe.__code__): id(logging.Logger.findCaller.__code__)}
+    allowed_via = {id(logging.currentframe.__code__): {id(logging.Logger.findCaller.__code__)}}
+    if library == "torch":
+        # torch.manual_seed queues the seed for devices not yet started (cuda, xpu, mtia) with the
+        # text of the stack (traceback.format_stack): strings, never a frame
+        lazy_calls = []
+        for dev in ("cuda", "xpu", "mtia"):
+            try:
+                lazy_calls.append(id(getattr(torch, dev)._lazy_call.__code__))
+            except BaseException:
+                pass
+        allowed_via[id(traceback.format_stack.__code__)] = set(lazy_calls)
     FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
     # a frame leads to every frame below it (f_back), so these are refused to any code in another
     # thread (a thread pool would call them for the student's code, out of its sight)
@@ -399,7 +502,7 @@ def main(
             return False
         code = id(f.f_code)
         if code in deny_codes and code in allowed_via:
-            return f.f_back is None or id(f.f_back.f_code) != allowed_via[code]
+            return f.f_back is None or id(f.f_back.f_code) not in allowed_via[code]
         return code in student_codes or code in deny_codes
 
     def hook(event, args):
@@ -438,11 +541,19 @@ def main(
                     finally:
                         busy.discard(me)
                     raise PermissionError(f"{path}: not available while grading")
+        anyone = False
+        if event == "pickle.find_class" and len(args) > 1:
+            # a pickle names the callables it runs: the grader never unpickles, and a library that
+            # does (np.load(allow_pickle=True), torch.load(weights_only=False)) would run exec for
+            # the student out of the hook's sight, so only data types are let through, for anyone
+            m, g = args[0], args[1]
+            watched = anyone = not (type(m) is str and type(g) is str and pickle_ok(m, g))
+            path = f"{str(m)[:60]}.{str(g)[:40]}"
         if not watched:
             return
         busy.add(me)
         try:
-            if not caller_is_student() and not (frames and me != main_thread[0]):
+            if not anyone and not caller_is_student() and not (frames and me != main_thread[0]):
                 return
             what = event if path is None else f"{event} {path[:100]}"
             if event.startswith("object.") and len(args) > 1:
@@ -453,6 +564,41 @@ def main(
         finally:
             busy.discard(me)
         raise PermissionError(f"{what}: not available while grading")
+
+    # what a pickle of data (a state_dict, an array, a whole nn.Module of the library) may name:
+    # plain names only (a dotted one is a chain of attributes, __globals__ and beyond)
+    PICKLE_NAMES = {
+        "builtins": frozenset(
+            {"set", "frozenset", "slice", "complex", "bytearray", "range", "list", "dict"}
+            | {"tuple", "int", "float", "bool", "str", "bytes", "object"}
+        ),
+        "collections": frozenset({"OrderedDict", "defaultdict", "deque", "Counter"}),
+        "copyreg": frozenset({"_reconstructor"}),
+        "_codecs": frozenset({"encode"}),
+        "numpy": frozenset({"dtype", "ndarray"}),
+        "numpy.core.multiarray": frozenset({"_reconstruct", "scalar"}),
+        "numpy._core.multiarray": frozenset({"_reconstruct", "scalar"}),
+        "torch": frozenset({"Size", "device", "dtype", "Tensor", "strided", "preserve_format"}),
+        "torch._utils": frozenset(
+            {"_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_parameter"}
+            | {"_rebuild_parameter_with_state"}
+        ),
+        "torch.storage": frozenset({"_load_from_bytes", "UntypedStorage", "TypedStorage"}),
+        "torch._tensor": frozenset({"_rebuild_from_type", "_rebuild_from_type_v2"}),
+        "torch.nn.parameter": frozenset({"Parameter", "Buffer", "UninitializedParameter"}),
+    }
+
+    def pickle_ok(m, g):
+        if "." in g:
+            return False
+        m = dict.get({"__builtin__": "builtins", "copy_reg": "copyreg"}, m, m)  # protocol 2 names
+        if m == "torch" and str.endswith(g, "Storage"):
+            return True
+        if str.startswith(m, "torch.nn.modules.") and not str.startswith(g, "_"):
+            return (
+                type(dict.get(dict(sys.modules[m].__dict__) if m in sys.modules else {}, g)) is type
+            )
+        return g in dict.get(PICKLE_NAMES, m, frozenset())
 
     sys.addaudithook(hook)
 
@@ -495,7 +641,9 @@ def main(
     part_ns = {"__name__": "__probe__"}
     exec(compile(part_source, "<part probe>", "exec"), part_ns)
     run_probe = part_ns["probe"]
-    ns = {"__name__": "__student__", "torch": torch, "d2lmods": torch, "nn": nn, "F": F, "np": np}
+    ns = {"__name__": "__student__", "torch": torch, "nn": nn, "F": F, "np": np}
+    if library == "d2lmods":
+        ns["d2lmods"] = torch
     try:
         code = compile(source, "<solution cell>", "exec")
         todo = [code]
@@ -538,7 +686,7 @@ def main(
     MODULE_DICT = DICT_OF(Module)[
         "__dict__"
     ].__get__  # an instance's real __dict__, whatever its class says
-    DATA, GRAD = DICT_OF(Tensor)["_data"].__get__, DICT_OF(Tensor)["_grad"].__get__
+    DATA, GRAD = tensor_data, tensor_grad
     asarray, float64, tolist = np.asarray, np.float64, np.ndarray.tolist
     tensor_types = frozenset(id(c) for c in dict.values(lib_classes) if Tensor in MRO_OF(c))
     module_types = frozenset(id(c) for c in dict.values(lib_classes) if Module in MRO_OF(c))
@@ -664,14 +812,30 @@ def main(
         changed = signals_changed()
         if changed:
             send("event", "event", ["signal handler installed", str(changed)[:80]])
+        library_state()  # a hook put in place for one step and removed after it still counts
         send("probe", name, value)
 
+    # the library-neutral layer the parts' probes use for what d2lmods and torch spell differently
+    lib_save, lib_load = torch.save, torch.load
+    if library == "torch":
+
+        def load_data(f, load=lib_load):
+            """torch.load of data only (what d2lmods.load reads): a whole module is refused."""
+            return load(f, weights_only=True)
+
+    else:
+        load_data = lib_load
     lib = types.SimpleNamespace(
+        library=library,
         torch=torch,
         nn=nn,
         np=np,
         Module=Module,
         Tensor=Tensor,
+        Parameter=nn.Parameter,
+        Dropout=nn.Dropout,
+        save=lib_save,
+        load=load_data,
         Linear=nn.Linear,
         LazyLinear=nn.LazyLinear,
         ReLU=nn.ReLU,

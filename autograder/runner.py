@@ -385,6 +385,7 @@ def grade_parts_together(g) -> None:
             g.job.get("numba_cache"),
             g.job.get("seed"),
             skip=skip,
+            library=pipeline.job_library(g.job),
         )
         try:
             for step in steps[:at]:
@@ -398,7 +399,7 @@ def grade_parts_together(g) -> None:
             results[part] = failed(part, e)
 
     def secrets_of(p):
-        return lambda fd: pipeline.probe_stdin(p.part, p.inputs, p.key, fd)
+        return lambda fd: pipeline.probe_stdin(p.part, p.inputs, p.key, fd, p.library)
 
     todo = [p for p in runs if p.key]
     try:

@@ -71,7 +71,12 @@ ATTRIBUTES = {
     "__import__": "dynamic imports",
     "dup2": "file descriptors",
     "fdopen": "file descriptors",
+    # torch's routes to native code in the student's process (out of the audit hook's sight)
+    "cpp_extension": "native code",
+    "load_inline": "native code",
+    "load_library": "native code",
 }
+NATIVE = {k for k, v in ATTRIBUTES.items() if v == "native code"}
 CALLS = {"__import__", "eval", "exec", "compile", "globals", "vars", "breakpoint"}
 #: Methods through which nn.Module finds, registers and converts children; a solution never redefines them.
 TRAVERSAL = {
@@ -145,9 +150,13 @@ def scan(source: str | None, limit: int = 10) -> list[str]:
             for a in node.names:
                 if a.name.split(".")[0] in MODULES:
                     hit(node, f"imports {a.name}")
+                elif NATIVE & set(a.name.split(".")):
+                    hit(node, f"uses native code ({a.name})")
         elif isinstance(node, ast.ImportFrom):
             if (node.module or "").split(".")[0] in MODULES:
                 hit(node, f"imports from {node.module}")
+            elif NATIVE & set((node.module or "").split(".")):
+                hit(node, f"uses native code ({node.module})")
             for a in node.names:
                 if a.name in ATTRIBUTES:
                     hit(node, f"uses {ATTRIBUTES[a.name]}")

@@ -40,7 +40,7 @@ FLAG_LABELS = {
     Flag.FORGED_REPORT: "forged the grader's report (held for review)",
     Flag.BLOCKED_ACCESS: "tried a guarded route into the grader (held for review)",
     Flag.OVERRIDES_TRAVERSAL: "redefined how modules are found (held for review)",
-    Flag.LIBRARY_PATCHED: "patched d2lmods or numpy while graded (held for review)",
+    Flag.LIBRARY_PATCHED: "patched the library (d2lmods or torch) or numpy while graded (held for review)",
     Flag.INCONSISTENT_STRUCTURE: "methods claim children that are not registered (held for review)",
     Flag.TAMPERED_TESTS: "tampered with tests",
     Flag.TIMEOUT: "timed out",

@@ -146,9 +146,12 @@ def _add_structure_diff(part: str, tests: list[TestResult], inner: dict) -> None
                 t.output = t.output + "\n" + diff_as_text(lines)
 
 
-def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None) -> PartResult:
+def score_part(
+    part: str, status: Status, obs: dict | None, inputs: dict | None, library: str = "d2lmods"
+) -> PartResult:
     """Judge one sandbox run.  ``status`` is how the sandbox ended; ``obs`` the verified observations
-    (``exec``, ``probes``, ``timings``, ``import_error``), or None when nothing came back."""
+    (``exec``, ``probes``, ``timings``, ``import_error``), or None when nothing came back.  The
+    verdicts do not depend on ``library`` (the course's library, named in the messages only)."""
     mod = PARTS[part]
     if status is not Status.OK or obs is None:
         return not_run(part, status if status is not Status.OK else Status.CRASH)
@@ -161,7 +164,7 @@ def score_part(part: str, status: Status, obs: dict | None, inputs: dict | None)
             every(
                 fail(
                     Category.CRASH,
-                    "The grader could not import d2lmods; this is "
+                    f"The grader could not import {library}; this is "
                     "not your fault -- tell the instructor.",
                 )
             ),

@@ -16,6 +16,12 @@ instead.  ``*.ipynb`` files here are used as they are (broken or foreign noteboo
 the "modules" assignment are in this folder, those of any other assignment in a subfolder of its
 name (``custom/``).
 
+The same samples serve a PyTorch course (``library="torch"``): each is laid over the torch
+release and its cells are translated as the release is (:func:`autograder.edition.translate`:
+``import d2lmods`` -> ``import torch``, ...), so each has a torch twin that differs only in its
+imports.  A ``torch/`` subfolder holds samples written for torch only (its own attacks, such as
+a global forward hook), graded in a torch course only.
+
     >>> data = build("plain_list", release_nb, source_nb)      # doctest: +SKIP
 """
 
@@ -26,7 +32,7 @@ import json
 import re
 from pathlib import Path
 
-from .. import notebook
+from .. import edition, notebook
 
 HERE = Path(__file__).parent
 DIRECTIVE = re.compile(r"^# %% ?(.*)$")
@@ -36,14 +42,24 @@ def folder(assignment: str = "modules") -> Path:
     return HERE if assignment == "modules" else HERE / assignment
 
 
-def names(assignment: str = "modules") -> list[str]:
-    """Every sample of ``assignment``, by name (file stem)."""
-    d = folder(assignment)
+def _stems(d: Path) -> set[str]:
     return (
-        sorted({p.stem for p in d.iterdir() if p.suffix in (".cells", ".ipynb")})
-        if d.is_dir()
-        else []
+        {p.stem for p in d.iterdir() if p.suffix in (".cells", ".ipynb")} if d.is_dir() else set()
     )
+
+
+def names(assignment: str = "modules", library: str = "d2lmods") -> list[str]:
+    """Every sample of ``assignment`` for a course teaching with ``library``, by name (file stem)."""
+    found = _stems(folder(assignment))
+    if library == "torch":
+        found |= _stems(folder(assignment) / "torch")
+    return sorted(found)
+
+
+def _file(name: str, assignment: str, library: str, suffix: str) -> Path:
+    """The sample's file: the torch-only one first in a torch course."""
+    own = folder(assignment) / "torch" / f"{name}{suffix}"
+    return own if library == "torch" and own.exists() else folder(assignment) / f"{name}{suffix}"
 
 
 def _sections(text: str) -> list[tuple[list[str], str]]:
@@ -62,13 +78,18 @@ def _sections(text: str) -> list[tuple[list[str], str]]:
 
 
 def build(
-    name: str, release_nb: str | Path, source_nb: str | Path, assignment: str = "modules"
+    name: str,
+    release_nb: str | Path,
+    source_nb: str | Path,
+    assignment: str = "modules",
+    library: str = "d2lmods",
 ) -> bytes:
-    """The notebook bytes a student named ``name`` would submit."""
-    raw = folder(assignment) / f"{name}.ipynb"
+    """The notebook bytes a student named ``name`` would submit (``release_nb``: the release of a
+    course teaching with ``library``)."""
+    raw = _file(name, assignment, library, ".ipynb")
     if raw.exists():
         return raw.read_bytes()
-    text = (folder(assignment) / f"{name}.cells").read_text()
+    text = _file(name, assignment, library, ".cells").read_text()
     nb = json.loads(Path(release_nb).read_text())
     if not text.startswith("# base: release"):
         ref = notebook.read_notebook(Path(source_nb).read_bytes()).by_id()
@@ -76,10 +97,14 @@ def build(
             gid = notebook.grade_id(cell)
             if gid and notebook.nbgrader_meta(cell).get("solution") and gid in ref:
                 # a student never sees the instructor's solution markers
-                cell["source"] = "\n".join(
-                    line
-                    for line in notebook.cell_source(ref[gid]).splitlines()
-                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+                cell["source"] = edition.translate(
+                    "\n".join(
+                        line
+                        for line in notebook.cell_source(ref[gid]).splitlines()
+                        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+                    ),
+                    library,
+                    "markdown" if cell.get("cell_type") == "markdown" else "code",
                 )
     for head, body in _sections(text):
         cells = nb["cells"]
@@ -97,7 +122,7 @@ def build(
                 {
                     "cell_type": "code",
                     "metadata": {},
-                    "source": body,
+                    "source": edition.translate(body, library),
                     "outputs": [],
                     "execution_count": None,
                     "id": f"added{len(cells)}",
@@ -106,15 +131,17 @@ def build(
         elif head[0] == "stub":
             pass
         elif head[0] in idx:
-            cells[idx[head[0]]]["source"] = body
+            cell = cells[idx[head[0]]]
+            kind = "markdown" if cell.get("cell_type") == "markdown" else "code"
+            cell["source"] = edition.translate(body, library, kind)
         else:
             raise ValueError(f"sample {name}: unknown section {' '.join(head)!r}")
     return json.dumps(nb, indent=1).encode()
 
 
-def description(name: str, assignment: str = "modules") -> str:
+def description(name: str, assignment: str = "modules", library: str = "d2lmods") -> str:
     """The sample's first comment line (what it does)."""
-    p = folder(assignment) / f"{name}.cells"
+    p = _file(name, assignment, library, ".cells")
     if not p.exists():
         return {
             "invalid_json": "not valid JSON",

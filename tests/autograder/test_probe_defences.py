@@ -7,6 +7,8 @@ import json
 import secrets
 from pathlib import Path
 
+import pytest
+
 from autograder import notebook, parts, pipeline
 from autograder.results import Flag, PartResult, Status, SubmissionResult
 from autograder.sandbox import Limits, run
@@ -16,10 +18,12 @@ SOURCE = Path(__file__).resolve().parents[2] / "exercises" / "source" / "modules
 REF = notebook.solution_sources(notebook.read_notebook(SOURCE.read_bytes()), list(parts.PARTS))
 
 
-def grade(part, prelude="", after=""):
+def grade(part, prelude="", after="", library="d2lmods"):
     cell = prelude + "\n" + REF[part] + "\n" + after
     assert scan(cell) == [], "the trick must be invisible to the static scan"
-    return pipeline.run_part(part, notebook.to_python(cell), Limits(part_seconds=60))
+    return pipeline.run_part(
+        part, notebook.to_python(cell), Limits(part_seconds=60), library=library
+    )
 
 
 def test_the_reference_is_not_held():
@@ -192,3 +196,97 @@ def test_a_grader_failure_in_one_part_costs_that_part_only(monkeypatch, tmp_path
     assert r.parts["parallel_module"].status is Status.CRASH and Flag.CRASH in r.flags
     assert "the grader broke" in r.parts["parallel_module"].run["detail"]
     assert r.parts["factory"].score == r.parts["factory"].max_score
+
+
+# -- the PyTorch edition: the same runtime around real torch -----------------------------------
+PICKLE_EXEC = (
+    "with open('/tmp/data.bin', 'wb') as _f:\n"
+    "    _f.write(b'cbuiltins\\nexec\\n(Vimport sys; sys._getframe().f_back\\ntR.')\n"
+)
+
+
+def torch_grade(*args, **kwargs):
+    pytest.importorskip("torch")
+    return grade(*args, **kwargs, library="torch")
+
+
+def test_torch_own_imports_and_seeding_are_never_held():
+    # torch.manual_seed hands traceback.format_stack its stack (text, for devices not started)
+    # and imports its device modules lazily: neither is the student's reach for a frame
+    r = torch_grade(
+        "factory",
+        "import torch.nn.functional as F2\nfrom torch.nn import init\n_ = torch.manual_seed(3)\n",
+        "_ = torch.manual_seed(4)\n_x = torch.load\n",
+    )
+    assert r.status is Status.OK and r.score == r.max_score and r.flags == [], r.review
+
+
+def test_torch_frames_are_refused_and_reported():
+    r = torch_grade(
+        "factory",
+        "import sys as _s\ntry:\n    getattr(_s, '_get' + 'frame')(0)\nexcept Exception:\n    pass\n",
+    )
+    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.held_score == r.max_score
+
+
+def test_patching_torch_is_seen():
+    r = torch_grade("factory", "", "nn.Linear.extra_repr = lambda self: ''\n")
+    assert r.held and Flag.LIBRARY_PATCHED in r.flags
+    assert any("Linear.extra_repr" in w for w in r.review)
+
+
+@pytest.mark.parametrize(
+    "trick, seen",
+    [
+        ("nn.modules.module.register_module_forward_hook(lambda m, a, o: o)", "global module hook"),
+        ("torch.overrides.TorchFunctionMode().__enter__()", "TorchFunctionMode"),
+        ("torch.serialization.add_safe_globals([print])", "safe globals"),
+    ],
+)
+def test_torch_global_state_that_changes_every_module_is_seen(trick, seen):
+    r = torch_grade("factory", "", trick + "\n")
+    assert r.held and Flag.LIBRARY_PATCHED in r.flags and r.score == 0
+    assert any(seen in w for w in r.review), r.review
+
+
+@pytest.mark.parametrize(
+    "library, load",
+    [
+        ("d2lmods", "np.load('/tmp/data.bin', allow_pickle=True)"),
+        ("torch", "np.load('/tmp/data.bin', allow_pickle=True)"),
+        ("torch", "torch.load('/tmp/data.bin', weights_only=False)"),
+    ],
+)
+def test_a_pickle_that_runs_exec_is_refused_whoever_unpickles_it(library, load):
+    """The library's frame, not the student's, asks for exec: refused all the same."""
+    if library == "torch":
+        pytest.importorskip("torch")
+    r = grade(
+        "factory", PICKLE_EXEC + f"try:\n    {load}\nexcept Exception:\n    pass\n", "", library
+    )
+    assert r.held and Flag.BLOCKED_ACCESS in r.flags and r.held_score == r.max_score
+    assert any("pickle.find_class builtins.exec" in w for w in r.review), r.review
+
+
+def test_a_pickle_of_data_loads():
+    pytest.importorskip("torch")
+    # a whole module pickled by torch.save loads with weights_only=False: nothing is refused
+    r = torch_grade(
+        "factory",
+        "",
+        "torch.save(nn.Sequential(nn.Linear(2, 2)), '/tmp/m.pt')\n"
+        "_m = torch.load('/tmp/m.pt', weights_only=False)\n"
+        "np.save('/tmp/a.npy', np.array([object()], dtype=object)[:0], allow_pickle=True)\n",
+    )
+    assert r.status is Status.OK and r.score == r.max_score and r.flags == [], r.review
+
+
+def test_torch_routes_to_native_code_are_flagged_by_the_scan():
+    # compiled or loaded into the student's process, native code is out of the audit hook's sight
+    for cell in (
+        "import torch.utils.cpp_extension\n",
+        "from torch.utils.cpp_extension import load_inline\n",
+        "torch.ops.load_library('/tmp/x.so')\n",
+    ):
+        assert any("native code" in hit for hit in scan(cell)), cell
+    assert scan("y = torch.load(path, weights_only=False)\n") == []  # honest, if old-fashioned

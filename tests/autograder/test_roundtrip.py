@@ -3,7 +3,10 @@
 nbgrader generates the release, each sample (correct, typical mistakes, attacks) is submitted as
 its own student, ``grade_course`` grades them in worker processes, and then we look at what an
 instructor and a student would see: results files, grades.csv, the gradebook through nbgrader's
-own API and ``nbgrader export``, the feedback HTML.  One grading run serves every test here.
+own API and ``nbgrader export``, the feedback HTML.  One grading run per library serves every
+test here: the course teaching with d2lmods, and its PyTorch edition (``c.D2LCourse.library =
+"torch"``), whose samples are the torch twins of the same ones and must get the same scores,
+flags and categories (skipped when torch is not installed).
 """
 
 import csv
@@ -79,6 +82,18 @@ EXPECTED = {
     "xss_answer": ((4, 3, 3), []),
 }
 
+# the samples of a PyTorch course only (autograder/samples/torch/): attacks through torch's own API
+TORCH_ONLY = {
+    # a global forward hook rewrites the dim-0 concatenation: held at 0 (par_wrong_dim gets 2)
+    "torch_global_hook": ((4, 0, 3), ["library_patched"]),
+}
+LIBRARIES = ["d2lmods", "torch"]
+
+
+def expected(library: str) -> dict:
+    return {**EXPECTED, **(TORCH_ONLY if library == "torch" else {})}
+
+
 # sample -> {check: category} for the checks that must fail, and why
 CATEGORIES = {
     "seq_plain_list": {
@@ -110,10 +125,12 @@ CATEGORIES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    course = build_course(root)
+@pytest.fixture(scope="module", params=LIBRARIES)
+def graded(request, tmp_path_factory):
+    if request.param == "torch":
+        pytest.importorskip("torch")
+    root = tmp_path_factory.mktemp(f"course-{request.param}")
+    course = build_course(root, library=request.param)
     # a busy loop stops at 6 CPU seconds; the wall clock only guards against sleeping code
     results = grade_course(
         root, "modules", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None
@@ -122,8 +139,10 @@ def graded(tmp_path_factory):
 
 
 def test_every_sample_is_graded_once(graded):
-    _, results = graded
-    assert sorted(results) == sorted(samples.names()) == sorted(EXPECTED)
+    course, results = graded
+    want = expected(course.library)
+    assert sorted(results) == sorted(samples.names(library=course.library)) == sorted(want)
+    assert {r["extra_data"]["library"] for r in results.values()} == {course.library}
 
 
 # what these attacks get depends on the file system being hidden and on a separate uid
@@ -131,6 +150,7 @@ NEEDS_ISOLATION = {"snoop", "fork_bomb"}
 # hostile sample -> (part, the honest sample making the same mistake): held or not, the hostile one
 # may never have earned more than the honest one
 HONEST_TWIN = {
+    "torch_global_hook": ("parallel_module", "par_wrong_dim"),
     "seq_getattribute": ("my_sequential", "seq_plain_list"),
     "par_overrides": ("parallel_module", "par_plain_list"),
     "rebind_helpers": ("factory", "fac_plain_list"),
@@ -139,13 +159,15 @@ HONEST_TWIN = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted({**EXPECTED, **TORCH_ONLY}))
 def test_scores_and_flags(graded, name):
-    _, results = graded
+    course, results = graded
+    if name not in expected(course.library):
+        pytest.skip(f"a sample of the PyTorch edition only; this course uses {course.library}")
     r = results[name]
     if name in NEEDS_ISOLATION and r["extra_data"]["sandbox"] != "bwrap":
         pytest.skip("bubblewrap is not usable here: the fallback cannot hide the file system")
-    want, flags = EXPECTED[name]
+    want, flags = expected(course.library)[name]
     got = tuple(r["parts"][p]["score"] for p in parts.parts_of("modules"))
     assert got == pytest.approx(want), [
         (t["check"], t["category"], t["output"]) for t in r["tests"] if t["status"] != "passed"
@@ -163,7 +185,7 @@ def test_failure_categories(graded, name):
 
 def test_results_files_follow_the_interface(graded):
     course, results = graded
-    for name in EXPECTED:
+    for name in expected(course.library):
         r = json.loads((course.root / "results" / "modules" / f"{name}.json").read_text())
         assert {
             "student",
@@ -226,7 +248,7 @@ def test_attacks_do_not_leak_hidden_material(graded):
 def test_grades_csv(graded):
     course, results = graded
     rows = list(csv.DictReader(open(course.root / "grades.csv")))
-    assert [r["student"] for r in rows] == sorted(EXPECTED)
+    assert [r["student"] for r in rows] == sorted(expected(course.library))
     assert set(rows[0]) == {
         "student",
         "assignment",
@@ -247,7 +269,8 @@ def test_gradebook_holds_the_scores_and_awaits_the_written_answer(graded):
 
     course, results = graded
     with Gradebook(course.db_url, course.course_id) as gb:
-        assert sorted(s.id for s in gb.students) == sorted(EXPECTED)  # nobody added or renamed
+        # nobody added or renamed
+        assert sorted(s.id for s in gb.students) == sorted(expected(course.library))
         for name, r in results.items():
             sub = gb.find_submission("modules", name)
             assert sub.code_score == pytest.approx(r["score"])
@@ -300,6 +323,12 @@ def test_release_has_no_hidden_tests_or_solutions(graded):
     ):
         assert marker not in text
     assert text.count("raise NotImplementedError()") >= 5
+    # the course's library: the PyTorch edition imports torch and names d2lmods nowhere
+    setup = "import torch\nfrom torch import nn" if course.library == "torch" else "import d2lmods"
+    assert setup in "".join(json.loads(text)["cells"][1]["source"])
+    if course.library == "torch":
+        for f in release.iterdir():
+            assert "d2lmods" not in f.read_text() and "ONLY" not in f.read_text(), f.name
     ids = {c["metadata"].get("nbgrader", {}).get("grade_id") for c in json.loads(text)["cells"]}
     assert {
         "my_sequential",
@@ -343,7 +372,9 @@ def test_test_cell_points_match_the_hidden_checks(graded):
 
 @pytest.mark.parametrize("name", sorted(HONEST_TWIN))
 def test_no_solution_never_beats_the_honest_mistake(graded, name):
-    _, results = graded
+    course, results = graded
+    if name not in results:
+        pytest.skip(f"a sample of the PyTorch edition only; this course uses {course.library}")
     part, twin = HONEST_TWIN[name]
     held = results[name]["parts"][part]
     assert held["status"] == "held" and held["score"] == 0 and held["review"]
@@ -383,7 +414,7 @@ def test_results_files_are_strict_json_and_the_dashboard_reads_them_all(graded, 
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")
 
-    for name in EXPECTED:
+    for name in expected(course.library):
         r = json.loads(
             (course.root / "results" / "modules" / f"{name}.json").read_text(),
             parse_constant=refuse,
@@ -391,7 +422,7 @@ def test_results_files_are_strict_json_and_the_dashboard_reads_them_all(graded, 
         for v in r["extra_data"]["timings"].values():
             assert isinstance(v, float) and 0 <= v < 1e5
     html = Path(build_dashboard(course.root, "modules", tmp_path / "dash.html")).read_text()
-    assert all(name in html for name in EXPECTED)
+    assert all(name in html for name in expected(course.library))
 
 
 def test_the_written_answer_cannot_run_script_in_the_feedback(graded):

@@ -1,6 +1,7 @@
 """The second assignment, ``custom`` (custom layers, parameter management, file I/O), graded end
 to end like ``modules``: every sample in ``autograder/samples/custom/`` gets an exact score per
-part, exact flags and the failure category of each mistake it makes."""
+part, exact flags and the failure category of each mistake it makes, in the d2lmods course and in
+its PyTorch edition (the samples' torch twins; skipped when torch is not installed)."""
 
 import json
 
@@ -29,7 +30,19 @@ EXPECTED = {
     # hostile: an endless forward costs its part only; patching d2lmods.load holds the part
     "cl_endless": ((0, 3, 3), ["timeout"]),
     "io_patch_load": ((4, 3, 0), ["library_patched"]),
+    # a pickle that runs exec, unpickled by numpy for the cell: refused, the part held
+    "io_pickle_exec": ((4, 3, 0), ["blocked_access"]),
 }
+# the samples of a PyTorch course only (autograder/samples/custom/torch/)
+TORCH_ONLY = {
+    # the same pickle, unpickled by torch.load(weights_only=False)
+    "torch_pickle_exec": ((4, 3, 0), ["blocked_access"]),
+}
+
+
+def expected(library: str) -> dict:
+    return {**EXPECTED, **(TORCH_ONLY if library == "torch" else {})}
+
 
 # sample -> {check: category} for the checks that must fail
 CATEGORIES = {
@@ -51,13 +64,16 @@ CATEGORIES = {
     },
     "cl_endless": {"centered_output": "timeout"},
     "io_patch_load": {"saves_state_dict": "held_for_review"},
+    "io_pickle_exec": {"saves_state_dict": "held_for_review"},
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    course = build_course(root, assignments=("custom",))
+@pytest.fixture(scope="module", params=["d2lmods", "torch"])
+def graded(request, tmp_path_factory):
+    if request.param == "torch":
+        pytest.importorskip("torch")
+    root = tmp_path_factory.mktemp(f"course-{request.param}")
+    course = build_course(root, assignments=("custom",), library=request.param)
     results = grade_course(
         root, "custom", limits={"cpu_seconds": 6, "part_seconds": 120}, log=lambda *a: None
     )
@@ -65,13 +81,18 @@ def graded(tmp_path_factory):
 
 
 def test_every_sample_is_graded_once(graded):
-    assert sorted(graded[1]) == sorted(samples.names("custom")) == sorted(EXPECTED)
+    course, results = graded
+    names = samples.names("custom", course.library)
+    assert sorted(results) == sorted(names) == sorted(expected(course.library))
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted({**EXPECTED, **TORCH_ONLY}))
 def test_scores_and_flags(graded, name):
-    r = graded[1][name]
-    want, flags = EXPECTED[name]
+    course, results = graded
+    if name not in expected(course.library):
+        pytest.skip(f"a sample of the PyTorch edition only; this course uses {course.library}")
+    r = results[name]
+    want, flags = expected(course.library)[name]
     got = tuple(r["parts"][p]["score"] for p in parts.parts_of("custom"))
     assert got == pytest.approx(want), [
         (t["check"], t["category"], t["output"]) for t in r["tests"] if t["status"] != "passed"

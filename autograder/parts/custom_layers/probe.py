@@ -12,7 +12,7 @@ def probe(L, I, ns):
     int_, sorted_ = L.int, L.sorted
     step, arr, grad, mro, err = L.step, L.arr, L.grad, L.mro, L.err
     Module, Tensor = L.Module, L.Tensor
-    Parameter = L.nn.Parameter
+    Parameter = L.Parameter
     raw_named_parameters = L.raw_named_parameters
     tensor, contiguous, load_state_dict = L.tensor, L.ascontiguousarray, L.load_state_dict
     set_attr = Module.__setattr__

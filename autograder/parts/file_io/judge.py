@@ -1,5 +1,5 @@
 """Hidden checks for the ``custom`` assignment's part 3: a ``state_dict`` round trip through
-``d2lmods.save`` / ``d2lmods.load``.
+``torch.save`` / ``torch.load`` (d2lmods', or PyTorch's with ``weights_only=True``: data only).
 
 The saved file must hold the net's state_dict (its keys, the secret values); a net loaded from a
 file the grader wrote must compute the secret net's outputs and be in eval mode (it holds a
@@ -46,8 +46,8 @@ def _saves_module(obs) -> Verdict | None:
     if e and "whole module" in str(e.get("message", "")):
         return fail(
             "saves_module",
-            "save_params saves the module itself; d2lmods (like a portable PyTorch "
-            "file) stores data, not code: save net.state_dict().",
+            "save_params saves the module itself; a file for torch.load holds data, not "
+            "code (a whole module is neither saved nor loaded back): save net.state_dict().",
         )
     return None
 
@@ -65,7 +65,7 @@ def _loaded(obs, I, what: str) -> Verdict:
     return fail(
         "not_loaded",
         "The returned net does not hold the saved parameters: build it with make_net(), "
-        "then net.load_state_dict(d2lmods.load(path)), and return that net.",
+        "then net.load_state_dict(torch.load(path)), and return that net.",
     )
 
 

@@ -2,7 +2,8 @@
 ``load_params(make_net, path)`` (run by :mod:`autograder.probe`).
 
 The net (``Linear(4, 6), ReLU, Dropout(0.5), Linear(6, 2)``) holds secret weights.  The probe
-reads the file ``save_params`` wrote with ``d2lmods.load``, hands ``load_params`` a file it saved
+reads the file ``save_params`` wrote with the library's ``load`` (``d2lmods.load``, or
+``torch.load`` with ``weights_only=True``), hands ``load_params`` a file it saved
 itself, and reports the loaded net's outputs in eval mode and its modules' ``training`` flags
 (read from their dicts).  Files live in the sandbox's private ``/tmp``.  No code here reads a
 global: every name comes from ``L``.
@@ -13,8 +14,8 @@ def probe(L, I, ns):
     list_, str_, type_, name_of = L.list, L.str, L.type, L.name_of
     step, arr, mro = L.step, L.arr, L.mro
     Module, Linear, ReLU, Sequential = L.Module, L.Linear, L.ReLU, L.Sequential
-    Dropout = L.nn.Dropout
-    torch_save, torch_load = L.torch.save, L.torch.load
+    Dropout = L.Dropout
+    torch_save, torch_load = L.save, L.load
     raw_named_modules, training, train = L.raw_named_modules, L.training, L.train
     tensor, contiguous, load_state_dict, state_dict = (
         L.tensor,

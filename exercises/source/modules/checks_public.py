@@ -64,7 +64,7 @@ def _run(title, checks):
 
 
 def _own_words(exc):
-    """The error's text without d2lmods' "(raised inside X.forward)" line: the check already
+    """The error's text without a "(raised inside X.forward)" line: the check already
     says which class it called."""
     lines = [line for line in str(exc).splitlines() if not line.startswith("(raised inside ")]
     return "\n".join(lines) or type(exc).__name__
