@@ -36,7 +36,19 @@ SERVER = Path(__file__).with_name("forkserver.py")
 #: The modules the server imports before the first fork, by the library a job names.
 PRELOAD = {
     "d2lmods": ("d2lmods", "d2lmods.nn", "d2lmods.nn.functional"),
-    "torch": ("torch", "torch.nn", "torch.nn.functional"),
+    # torch's device modules and its weights-only unpickler are what the probe imports before its
+    # snapshot; loaded here, a part's child forks with them instead of importing them itself.
+    "torch": (
+        "torch",
+        "torch.nn",
+        "torch.nn.functional",
+        "torch.cuda",
+        "torch.xpu",
+        "torch.mtia",
+        "torch._weights_only_unpickler",
+        "pickle",
+        "collections",
+    ),
 }
 #: The tail of a part's stdout and stderr kept (what ``sandbox.run`` keeps of a part run alone).
 TAIL = 1500
