@@ -293,3 +293,28 @@ def test_new_ops_use_only_the_signatures_warmup_compiles():
         F.conv_transpose2d(x, w, stride=2).sum().backward()
     for k in (kconv.im2col, kconv.col2im):
         assert set(k.signatures) == before[k.__name__], f"{k.__name__} compiled a new signature"
+
+
+def test_batch_norm_uses_only_the_signatures_warmup_compiles():
+    from d2lmods import warmup
+    from d2lmods.kernels import jit_enabled, normalization as knorm
+
+    if not jit_enabled():
+        pytest.skip("NUMBA_DISABLE_JIT=1: nothing is compiled")
+    warmup.warm()
+    kernels = [getattr(knorm, name) for name in knorm.__all__ if not name.endswith("_ref")]
+    before = {k.__name__: set(k.signatures) for k in kernels}
+    for dt in (d2lmods.float32, d2lmods.float64, d2lmods.float16):
+        for shape in ((4, 3), (4, 3, 5), (2, 3, 4, 5), (2, 3, 2, 3, 2)):
+            x = d2lmods.randn(*shape, dtype=dt).transpose(0, 1).transpose(0, 1)
+            x.requires_grad_()
+            bn = {2: d2lmods.nn.BatchNorm1d, 3: d2lmods.nn.BatchNorm1d}.get(
+                len(shape), {4: d2lmods.nn.BatchNorm2d, 5: d2lmods.nn.BatchNorm3d}.get(len(shape))
+            )(3)
+            if dt == d2lmods.float64:
+                bn = bn.double()
+            for train in (True, False):
+                bn.train(train)
+                (bn(x) * d2lmods.randn(*shape, dtype=dt)).sum().backward()
+    for k in kernels:
+        assert set(k.signatures) == before[k.__name__], f"{k.__name__} compiled a new signature"
