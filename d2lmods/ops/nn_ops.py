@@ -14,6 +14,7 @@ import numpy as np
 from .. import kernels as K
 from ..kernels import contig
 from ._util import STATE, Node, OpError, Size, Tensor, norm_dim, out, plain, ver
+from .conv import conv_prologue
 
 __all__ = [
     "linear",
@@ -583,71 +584,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw).
     Forward: ``kernels.im2col`` and a matmul; backward: a matmul and ``kernels.col2im``."""
     x, w = input, weight
+    rest = (stride, padding, dilation, groups)
+    redone = conv_prologue("conv2d", conv2d, x, w, bias, groups, rest, 2)
+    if redone is not None:
+        return redone
     xd, wd = x._data, w._data
-    if xd.dtype == np.float16 and wd.dtype == np.float16:
-        # kernels have no float16 version: compute in float32, recorded as conversions
-        return conv2d(
-            x.float(),
-            w.float(),
-            None if bias is None else bias.float(),
-            stride,
-            padding,
-            dilation,
-            groups,
-        ).half()
-    if xd.ndim == 3:
-        return conv2d(x.unsqueeze(0), w, bias, stride, padding, dilation, groups).squeeze(0)
-    if xd.ndim != 4:
-        raise OpError(
-            f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of "
-            f"size: {list(xd.shape)}",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if wd.ndim != 4:
-        raise OpError(
-            f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, kw), "
-            f"got shape {Size(wd.shape)}",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
     n, c, h, wdt = xd.shape
     o, cg, kh, kw = wd.shape
-    if c != cg * groups:
-        raise OpError(
-            f"Given groups={groups}, weight of size {list(wd.shape)}, expected "
-            f"input{list(xd.shape)} to have {cg * groups} channels, but got {c} channels "
-            f"instead",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if o % groups:
-        raise OpError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {list(wd.shape)} instead",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if xd.dtype != wd.dtype:
-        raise OpError(
-            f"Input type ({x.dtype.torch_name}) and weight type ({w.dtype.torch_name}) "
-            f"should be the same",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if bias is not None and bias._data.dtype != wd.dtype:
-        raise OpError(
-            f"Input type ({x.dtype.torch_name}) and bias type ({bias.dtype.torch_name}) "
-            f"should be the same",
-            op="conv2d",
-            shapes=(xd.shape, bias._data.shape),
-        )
-    if xd.dtype.kind != "f":
-        raise OpError(
-            f"conv2d expects floating-point tensors, got {x.dtype}",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
     sh, sw = _pair(stride, "stride")
     dh, dw = _pair(dilation, "dilation")
     if isinstance(padding, str):

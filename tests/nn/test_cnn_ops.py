@@ -166,13 +166,42 @@ def test_conv_errors_use_torch_wording(torch):
         lambda F, L: F.conv_transpose2d(
             L.zeros(2, 3, 8, 8), L.zeros(3, 2, 3, 3), stride=2, output_padding=2
         ),
+        # the prologue conv1d, conv2d and conv_transpose2d share: ranks, groups
+        lambda F, L: F.conv2d(L.zeros(2, 3, 8, 8, 1), L.zeros(4, 3, 3, 3)),
+        lambda F, L: F.conv_transpose2d(L.zeros(3, 8), L.zeros(3, 2, 3, 3)),
+        lambda F, L: F.conv2d(L.zeros(2, 4, 8, 8), L.zeros(3, 2, 3, 3), groups=2),
+        lambda F, L: F.conv1d(L.zeros(2, 4, 8), L.zeros(3, 2, 3), groups=2),
+        lambda F, L: F.conv_transpose2d(L.zeros(2, 3, 8, 8), L.zeros(3, 2, 3, 3), groups=2),
     ]
-    for case in cases:
+    for i, case in enumerate(cases):
         with pytest.raises(RuntimeError) as theirs:
             case(torch.nn.functional, torch)
         with pytest.raises(RuntimeError) as ours:
             case(F, d2lmods)
-        assert str(ours.value) == str(theirs.value)
+        assert str(ours.value) == str(theirs.value), i
+
+
+@pytest.mark.parametrize(
+    "name, shapes, kw",
+    [
+        ("conv1d", ((3, 9), (4, 3, 3)), {}),
+        ("conv2d", ((3, 9, 8), (4, 3, 3, 3)), {"padding": 1}),
+        ("conv_transpose2d", ((3, 5, 4), (3, 2, 3, 3)), {"stride": 2}),
+        ("conv2d", ((2, 4, 9, 8), (6, 2, 3, 3), (6,)), {"groups": 2, "half": True}),
+    ],
+    ids=["conv1d_unbatched", "conv2d_unbatched", "conv_transpose2d_unbatched", "conv2d_half"],
+)
+def test_conv_prologue_redoes_unbatched_and_half_calls_like_torch(torch, name, shapes, kw):
+    kw = dict(kw)
+    half = kw.pop("half", False)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float16 if half else np.float32) for s in shapes]
+    ours = getattr(F, name)(*[d2lmods.tensor(a) for a in arrays], **kw)
+    theirs = getattr(torch.nn.functional, name)(*[torch.tensor(a) for a in arrays], **kw)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    tol = 2e-2 if half else 1e-5
+    np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=tol, atol=tol)
 
 
 # ------------------------------------------------------------------------------ batch_norm
