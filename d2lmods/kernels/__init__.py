@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from . import conv as _C, elementwise as _E, normalization as _N, softmax as _S
+from ._blas import OPENBLAS_SPLITS, SERIAL_BELOW, restore_threads, serial_gemm, serial_gemm_threads
 from ._jit import cache_dir, choose_cache_dir, jit_enabled
 from .optim import adam_update, adam_update_ref, sgd_update, sgd_update_ref
 
@@ -108,6 +109,11 @@ __all__ = [
     "adam_update_ref",
     "cache_dir",
     "jit_enabled",
+    "OPENBLAS_SPLITS",
+    "SERIAL_BELOW",
+    "serial_gemm",
+    "serial_gemm_threads",
+    "restore_threads",
     "contig",
 ]
 

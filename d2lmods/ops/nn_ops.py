@@ -12,7 +12,13 @@ import numbers
 import numpy as np
 
 from .. import kernels as K
-from ..kernels import contig
+from ..kernels import (
+    OPENBLAS_SPLITS,
+    SERIAL_BELOW,
+    contig,
+    restore_threads,
+    serial_gemm_threads,
+)
 from ._util import STATE, Node, OpError, Size, Tensor, norm_dim, out, plain, ver
 from .conv import conv_prologue
 
@@ -39,8 +45,13 @@ class AddmmBackward0(Node):
     def backward(self, g):
         x, w, b = self.inputs
         xd, wd = self.saved
-        gx = g @ wd if x is not None else None
-        gw = g.T @ xd if w is not None else None
+        mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+        t = serial_gemm_threads(mnk) if OPENBLAS_SPLITS < mnk < SERIAL_BELOW else 0
+        try:
+            gx = g @ wd if x is not None else None
+            gw = g.T @ xd if w is not None else None
+        finally:
+            restore_threads(t)
         gb = (
             (K.sum_rows(contig(g)) if g.dtype.itemsize >= 4 else g.sum(0))
             if b is not None
@@ -58,7 +69,12 @@ class MmBackward0(Node):
     def backward(self, g):
         x, w = self.inputs
         xd, wd = self.saved
-        return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
+        mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+        t = serial_gemm_threads(mnk) if OPENBLAS_SPLITS < mnk < SERIAL_BELOW else 0
+        try:
+            return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
+        finally:
+            restore_threads(t)
 
 
 def _linear_error(xd, wd):
@@ -79,6 +95,18 @@ def _dtype_error(a, b, what="mat1 and mat2 must have the same dtype"):
     )
 
 
+def _product(xd, wd):
+    """``xd @ wd.T``, on one BLAS thread when it is small (see ``kernels._blas``)."""
+    mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+    if OPENBLAS_SPLITS < mnk < SERIAL_BELOW:
+        t = serial_gemm_threads(mnk)
+        try:
+            return xd @ wd.T
+        finally:
+            restore_threads(t)
+    return xd @ wd.T
+
+
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` for ``x`` of shape (..., in_features). Backward of the bias:
     ``kernels.sum_rows``."""
@@ -88,8 +116,8 @@ def linear(x, weight, bias=None):
             raise _linear_error(xd, wd)
         if xd.dtype != wd.dtype:
             raise _dtype_error(x, weight)
+        res = _product(xd, wd)
         if bias is None:
-            res = xd @ wd.T
             if STATE.enabled and (x._rg or weight._rg):
                 return out(
                     res,
@@ -109,7 +137,6 @@ def linear(x, weight, bias=None):
                 op="linear",
                 shapes=(xd.shape, wd.shape, bd.shape),
             )
-        res = xd @ wd.T
         res += bd
         if STATE.enabled and (x._rg or weight._rg or bias._rg):
             return out(
