@@ -281,6 +281,24 @@ KERNELS = [
         C.max_pool2d_fwd_ref,
         lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4),
     ),
+    (  # overlapping windows (the separable kernel) with ties and NaNs
+        "max_pool2d_fwd_separable",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 3, 3, 2, 2, 1, 1, 4, 3),
+    ),
+    (  # ceil-mode overhang: the last windows reach past the input
+        "max_pool2d_fwd_separable_overhang",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_ties(r, d, 2, 3, 7, 6), 3, 3, 2, 2, 0, 0, 3, 3),
+    ),
+    (  # windows that do not overlap vertically (the one-pass kernel), padded
+        "max_pool2d_fwd_any",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 2, 2, 2, 2, 1, 1, 4, 4),
+    ),
     ("max_pool2d_bwd", C.max_pool2d_bwd, C.max_pool2d_bwd_ref, _maxpool_bwd_args),
     (
         "avg_pool2d_fwd",

@@ -305,6 +305,34 @@ def test_max_pool2d_indices_match_torch(torch, args):
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
 
 
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=3, stride=2, ceil_mode=True),
+        dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 1)),
+        dict(kernel_size=2, stride=2, padding=1),
+    ],
+    ids=["3-2-1", "3-2-ceil", "rect", "2-2-1"],
+)
+def test_max_pool2d_ties_and_infinite_windows_match_torch(torch, args):
+    """Overlapping windows (the separable kernel) and the one-pass kernel: ties go to the first
+    position in row-major order, a window of -inf values to its first position inside the
+    input, NaNs propagate (which NaN's index is reported differs: PyTorch takes the last)."""
+    x = np.round(_x(2, 3, 9, 8) * 2).astype(np.float32)
+    x[0, 1, :4, :4] = -np.inf
+    x[1, 2, 2, 2] = x[1, 2, 3, 3] = x[1, 2, 2, 3] = 50.0
+    yo, io = F.max_pool2d(d2lmods.tensor(x), return_indices=True, **args)
+    yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **args)
+    np.testing.assert_array_equal(yo.numpy(), yt.numpy())
+    np.testing.assert_array_equal(io.numpy(), it.numpy())
+    x[0, 0, 1, 1] = np.nan
+    yo = F.max_pool2d(d2lmods.tensor(x), **args)
+    yt = torch.nn.functional.max_pool2d(torch.tensor(x), **args)
+    np.testing.assert_array_equal(yo.numpy(), yt.numpy())  # NaN where PyTorch has NaN
+
+
 def test_new_ops_use_only_the_signatures_warmup_compiles():
     from d2lmods import warmup
     from d2lmods.kernels import conv as kconv, jit_enabled
