@@ -46,12 +46,16 @@ class AddmmBackward0(Node):
         x, w, b = self.inputs
         xd, wd = self.saved
         mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
-        t = serial_gemm_threads(mnk) if OPENBLAS_SPLITS < mnk < SERIAL_BELOW else 0
-        try:
+        if OPENBLAS_SPLITS < mnk < SERIAL_BELOW:  # small: one BLAS thread (kernels._blas)
+            t = serial_gemm_threads(mnk)
+            try:
+                gx = g @ wd if x is not None else None
+                gw = g.T @ xd if w is not None else None
+            finally:
+                restore_threads(t)
+        else:
             gx = g @ wd if x is not None else None
             gw = g.T @ xd if w is not None else None
-        finally:
-            restore_threads(t)
         gb = (
             (K.sum_rows(contig(g)) if g.dtype.itemsize >= 4 else g.sum(0))
             if b is not None
@@ -70,11 +74,13 @@ class MmBackward0(Node):
         x, w = self.inputs
         xd, wd = self.saved
         mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
-        t = serial_gemm_threads(mnk) if OPENBLAS_SPLITS < mnk < SERIAL_BELOW else 0
-        try:
-            return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
-        finally:
-            restore_threads(t)
+        if OPENBLAS_SPLITS < mnk < SERIAL_BELOW:  # small: one BLAS thread (kernels._blas)
+            t = serial_gemm_threads(mnk)
+            try:
+                return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
+            finally:
+                restore_threads(t)
+        return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
 
 
 def _linear_error(xd, wd):
@@ -95,16 +101,13 @@ def _dtype_error(a, b, what="mat1 and mat2 must have the same dtype"):
     )
 
 
-def _product(xd, wd):
-    """``xd @ wd.T``, on one BLAS thread when it is small (see ``kernels._blas``)."""
-    mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
-    if OPENBLAS_SPLITS < mnk < SERIAL_BELOW:
-        t = serial_gemm_threads(mnk)
-        try:
-            return xd @ wd.T
-        finally:
-            restore_threads(t)
-    return xd @ wd.T
+def _serial_product(xd, wd, mnk):
+    """``xd @ wd.T`` on one BLAS thread (a small product: see ``kernels._blas``)."""
+    t = serial_gemm_threads(mnk)
+    try:
+        return xd @ wd.T
+    finally:
+        restore_threads(t)
 
 
 def linear(x, weight, bias=None):
@@ -116,7 +119,8 @@ def linear(x, weight, bias=None):
             raise _linear_error(xd, wd)
         if xd.dtype != wd.dtype:
             raise _dtype_error(x, weight)
-        res = _product(xd, wd)
+        mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+        res = _serial_product(xd, wd, mnk) if OPENBLAS_SPLITS < mnk < SERIAL_BELOW else xd @ wd.T
         if bias is None:
             if STATE.enabled and (x._rg or weight._rg):
                 return out(
