@@ -313,13 +313,16 @@ def test_max_pool2d_indices_match_torch(torch, args):
         dict(kernel_size=3, stride=2, ceil_mode=True),
         dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 1)),
         dict(kernel_size=2, stride=2, padding=1),
+        dict(kernel_size=2),
+        dict(kernel_size=3),
     ],
-    ids=["3-2-1", "3-2-ceil", "rect", "2-2-1"],
+    ids=["3-2-1", "3-2-ceil", "rect", "2-2-1", "2x2", "3-3"],
 )
-def test_max_pool2d_ties_and_infinite_windows_match_torch(torch, args):
+def test_max_pool2d_ties_nans_and_infinite_windows_match_torch(torch, args):
     """Overlapping windows (the separable kernel) and the one-pass kernel: ties go to the first
     position in row-major order, a window of -inf values to its first position inside the
-    input, NaNs propagate (which NaN's index is reported differs: PyTorch takes the last)."""
+    input, a NaN wins and of several NaNs in a window the last one is reported (PyTorch's CPU
+    rule ``val > max || isnan(val)``); the gradient follows the index."""
     x = np.round(_x(2, 3, 9, 8) * 2).astype(np.float32)
     x[0, 1, :4, :4] = -np.inf
     x[1, 2, 2, 2] = x[1, 2, 3, 3] = x[1, 2, 2, 3] = 50.0
@@ -327,10 +330,16 @@ def test_max_pool2d_ties_and_infinite_windows_match_torch(torch, args):
     yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **args)
     np.testing.assert_array_equal(yo.numpy(), yt.numpy())
     np.testing.assert_array_equal(io.numpy(), it.numpy())
-    x[0, 0, 1, 1] = np.nan
-    yo = F.max_pool2d(d2lmods.tensor(x), **args)
-    yt = torch.nn.functional.max_pool2d(torch.tensor(x), **args)
-    np.testing.assert_array_equal(yo.numpy(), yt.numpy())  # NaN where PyTorch has NaN
+    x[0, 0, 1, 1] = x[0, 0, 1, 2] = x[0, 0, 2, 1] = x[1, 0, 0, 0] = np.nan
+    xo, xt = d2lmods.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, io = F.max_pool2d(xo, return_indices=True, **args)
+    yt, it = torch.nn.functional.max_pool2d(xt, return_indices=True, **args)
+    np.testing.assert_array_equal(yo.detach().numpy(), yt.detach().numpy())  # NaNs included
+    np.testing.assert_array_equal(io.numpy(), it.numpy())
+    g = np.arange(yo.numel(), dtype=np.float32).reshape(yo.shape)
+    yo.backward(d2lmods.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xo.grad.numpy(), xt.grad.numpy())
 
 
 def test_new_ops_use_only_the_signatures_warmup_compiles():
