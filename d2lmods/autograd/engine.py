@@ -13,6 +13,8 @@ gradient.
     tensor([2., 4.])
 """
 
+import sys
+
 import numpy as np
 
 from .._tensor import observers
@@ -197,10 +199,35 @@ def _prepare(tensors, grad_tensors, create_graph, inputs=None):
     return tensors, [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
 
 
+def _adoptable(g):
+    """Whether ``g`` can become a leaf's ``.grad`` as it is: writeable, C-contiguous, and its
+    memory reachable from nothing else. Checked with reference counts, as PyTorch's
+    AccumulateGrad checks ``use_count``: an array the engine made and dropped (a product's
+    result, or a reshaped view of one) is adopted; one a node still holds, a pooled work
+    buffer, another tensor's data or a slice shared with another gradient is copied, so no
+    later in-place write elsewhere can change this ``.grad``.
+
+    References to ``g`` expected: the caller's variable, this parameter, getrefcount's argument.
+    """
+    if not (g.flags.writeable and g.flags.c_contiguous) or sys.getrefcount(g) > 3:
+        return False
+    base = g.base
+    if base is None:
+        return True
+    if base.__class__ is not np.ndarray and base.__class__.__name__ != "_MemInfo":
+        return False  # memory owned by something we cannot vouch for (mmap, buffer, ...)
+    if isinstance(base, np.ndarray) and (base.base is not None or base.nbytes != g.nbytes):
+        return False
+    # the view's own reference, `base` here and getrefcount's argument
+    return sys.getrefcount(base) <= 3
+
+
 def _store_grads(grads):
-    """Add each tensor's gradient into its ``.grad``."""
+    """Add each tensor's gradient into its ``.grad``, emptying ``grads`` (so that the dict no
+    longer holds the arrays it hands over)."""
     handed_out = set()  # arrays already given to a tensor: a second one gets a copy
-    for t, g in grads.items():
+    while grads:
+        t, g = grads.popitem()
         if not t._rg:
             continue
         d = t._data
@@ -210,8 +237,8 @@ def _store_grads(grads):
             g = np.broadcast_to(g, d.shape)
         old = t._grad
         if old is None:
-            # Own the array (it may be a view of another gradient, or read-only).
-            if not (g.flags.owndata and g.flags.writeable) or id(g) in handed_out:
+            # Own the array unless nothing else can reach it (see _adoptable).
+            if id(g) in handed_out or not _adoptable(g):
                 g = g.copy()
             handed_out.add(id(g))
             t._grad = wrap(g)

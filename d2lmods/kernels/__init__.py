@@ -12,7 +12,8 @@ import os
 
 import numpy as np
 
-from . import conv as _C, elementwise as _E, softmax as _S
+from . import conv as _C, elementwise as _E, normalization as _N, softmax as _S
+from ._blas import OPENBLAS_SPLITS, SERIAL_BELOW, restore_threads, serial_gemm, serial_gemm_threads
 from ._jit import cache_dir, choose_cache_dir, jit_enabled
 from .optim import adam_update, adam_update_ref, sgd_update, sgd_update_ref
 
@@ -51,6 +52,10 @@ avg_pool2d_bwd = _pick(_C.avg_pool2d_bwd, _C.avg_pool2d_bwd_ref)
 max_pool2d_fwd_inside = _pick(_C.max_pool2d_fwd_inside, _C.max_pool2d_fwd_inside_ref)
 avg_pool2d_bwd_tiles = _pick(_C.avg_pool2d_bwd_tiles, _C.avg_pool2d_bwd_tiles_ref)
 tiles_exactly = _C.tiles_exactly
+batch_norm_stats = _pick(_N.batch_norm_stats, _N.batch_norm_stats_ref)
+batch_norm_affine = _pick(_N.batch_norm_affine, _N.batch_norm_affine_ref)
+batch_norm_bwd_sums = _pick(_N.batch_norm_bwd_sums, _N.batch_norm_bwd_sums_ref)
+batch_norm_bwd_input = _pick(_N.batch_norm_bwd_input, _N.batch_norm_bwd_input_ref)
 conv2d_forward = _C.conv2d_forward  # both pick the numba or numpy loops themselves
 conv2d_backward = _C.conv2d_backward
 scratch = _C.scratch
@@ -85,6 +90,10 @@ __all__ = [
     "max_pool2d_fwd_inside",
     "avg_pool2d_bwd_tiles",
     "tiles_exactly",
+    "batch_norm_stats",
+    "batch_norm_affine",
+    "batch_norm_bwd_sums",
+    "batch_norm_bwd_input",
     "conv2d_forward",
     "conv2d_backward",
     "max_pool2d_fwd",
@@ -100,6 +109,11 @@ __all__ = [
     "adam_update_ref",
     "cache_dir",
     "jit_enabled",
+    "OPENBLAS_SPLITS",
+    "SERIAL_BELOW",
+    "serial_gemm",
+    "serial_gemm_threads",
+    "restore_threads",
     "contig",
 ]
 

@@ -73,8 +73,9 @@ class _LazyKernel:
     (``signatures``, ``py_func``, ...) is forwarded to the numba dispatcher.
     """
 
-    def __init__(self, fn):
+    def __init__(self, fn, options=None):
         self._fn = fn
+        self._options = options or {}
         self._dispatcher = None
         functools.update_wrapper(self, fn)
 
@@ -84,7 +85,7 @@ class _LazyKernel:
 
             if _dir is not None:  # numba may have been imported before us
                 numba.config.CACHE_DIR = _dir
-            self._dispatcher = numba.njit(cache=True, nogil=True)(self._fn)
+            self._dispatcher = numba.njit(cache=True, nogil=True, **self._options)(self._fn)
         return self._dispatcher
 
     def __call__(self, *args):
@@ -96,6 +97,14 @@ class _LazyKernel:
         return getattr(self._load(), name)
 
 
-def njit(fn):
-    """Compile ``fn`` with numba at its first call, cached on disk, no Python fallback."""
-    return _LazyKernel(fn)
+def njit(fn=None, *, reassociate=False):
+    """Compile ``fn`` with numba at its first call, cached on disk, no Python fallback.
+
+    ``@njit(reassociate=True)`` lets LLVM reorder floating-point additions (fastmath's
+    ``reassoc`` flag alone: no assumptions about NaN or infinity), which is what it needs to
+    vectorize a sum; use it only for reductions whose order does not matter.
+    """
+    options = {"fastmath": {"reassoc"}} if reassociate else None
+    if fn is None:
+        return lambda f: _LazyKernel(f, options)
+    return _LazyKernel(fn, options)

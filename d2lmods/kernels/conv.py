@@ -101,9 +101,86 @@ def col2im_ref(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return xp[:, :, ph : ph + h, pw : pw + w].copy()
 
 
-@njit
 def max_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow):
-    """Max over each window (padding counts as -inf); also returns the argmax as h*W+w."""
+    """Max over each window (padding counts as -inf); also returns the argmax as h*W+w.
+
+    Windows that overlap vertically (ResNet's and DenseNet's stem: 3x3, stride 2, padding 1)
+    go through ``max_pool2d_fwd_separable``; the rest through ``max_pool2d_fwd_any``."""
+    if kh > sh:
+        return max_pool2d_fwd_separable(x, kh, kw, sh, sw, ph, pw, oh, ow)
+    return max_pool2d_fwd_any(x, kh, kw, sh, sw, ph, pw, oh, ow)
+
+
+@njit
+def max_pool2d_fwd_separable(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    """``max_pool2d_fwd`` in two passes per image plane: the maximum (and its column) of each
+    input row's span under each output column, then the maximum of those over each window's
+    rows. A row shared by overlapping windows is scanned once, and the second pass runs along
+    contiguous rows (LLVM vectorizes it). Same answer as the one-pass kernel and PyTorch's:
+    the first maximum in row-major window order, the last NaN if there are any, and for a
+    window of -inf values its first position inside the input.
+
+    ResNet's stem, 32x64x48x48 float32: see the CNN section of bench/RESULTS.md.
+    """
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    w_lo = np.empty(ow, np.int64)
+    w_hi = np.empty(ow, np.int64)
+    for j in range(ow):
+        w_lo[j] = max(j * sw - pw, 0)
+        w_hi[j] = min(j * sw - pw + kw, w)
+    hv = np.empty((h, ow), dtype=x.dtype)  # per input row: max over each column span
+    hc = np.empty((h, ow), dtype=np.int64)  # ... and its flat index r*w + column
+    for b in range(n):
+        for ci in range(c):
+            xb = x[b, ci]
+            for r in range(h):
+                row = xb[r]
+                for j in range(ow):
+                    lo, hi = w_lo[j], w_hi[j]
+                    best = row[lo] if lo < hi else -np.inf
+                    arg = lo
+                    for q in range(lo + 1, hi):
+                        v = row[q]
+                        t = (v > best) | (v != v)
+                        best = v if t else best
+                        arg = q if t else arg
+                    hv[r, j] = best
+                    hc[r, j] = r * w + arg
+            for i in range(oh):
+                o = out[b, ci, i]
+                d = idx[b, ci, i]
+                r0 = max(i * sh - ph, 0)
+                r1 = min(i * sh - ph + kh, h)
+                if r0 >= r1:
+                    for j in range(ow):
+                        o[j] = -np.inf
+                        d[j] = -1
+                    continue
+                for j in range(ow):
+                    o[j] = hv[r0, j]
+                    d[j] = hc[r0, j]
+                for r in range(r0 + 1, r1):
+                    vr = hv[r]
+                    cr = hc[r]
+                    for j in range(ow):
+                        v = vr[j]
+                        best = o[j]
+                        t = (v > best) | (v != v)
+                        o[j] = v if t else best
+                        d[j] = cr[j] if t else d[j]
+            for i in range(oh):  # a window with no column inside the input (never with
+                for j in range(ow):  # PyTorch's padding limits, kept for safety)
+                    if w_lo[j] >= w_hi[j]:
+                        out[b, ci, i, j] = -np.inf
+                        idx[b, ci, i, j] = -1
+    return out, idx
+
+
+@njit
+def max_pool2d_fwd_any(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    """One pass per window with a bounds test and a NaN test per element."""
     n, c, h, w = x.shape
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     idx = np.empty((n, c, oh, ow), dtype=np.int64)
@@ -125,8 +202,6 @@ def max_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow):
                             if v > best or arg < 0 or np.isnan(v):
                                 best = v
                                 arg = hi * w + wj
-                                if np.isnan(v):
-                                    break
                     out[b, ci, i, j] = best
                     idx[b, ci, i, j] = arg
     return out, idx
@@ -137,8 +212,17 @@ def max_pool2d_fwd_ref(x, kh, kw, sh, sw, ph, pw, oh, ow):
     cols = im2col_ref(
         x.reshape(n * c, 1, h, w), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow, fill=-np.inf
     )  # (kh*kw, n*c*oh*ow)
-    a = cols.argmax(axis=0)
-    out = cols[a, np.arange(cols.shape[1])].reshape(n, c, oh, ow)
+    a = cols.argmax(axis=0)  # the first maximum, or the first NaN
+    nans = np.isnan(cols)
+    if nans.any():  # PyTorch's CPU kernel reports the last NaN of a window
+        last = cols.shape[0] - 1 - nans[::-1].argmax(axis=0)
+        a = np.where(nans.any(axis=0), last, a)
+    out = cols[a, np.arange(cols.shape[1])]
+    lowest = out == -np.inf
+    if lowest.any():  # a window of -inf values: its first position inside the input, not padding
+        inside = im2col_ref(np.ones((1, 1, h, w), np.int8), kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+        a = np.where(lowest, np.tile(inside.argmax(axis=0), n * c), a)
+    out = out.reshape(n, c, oh, ow)
     ki, kj = (a // kw).reshape(n, c, oh, ow), (a % kw).reshape(n, c, oh, ow)
     hi = np.arange(oh)[:, None] * sh - ph + ki
     wj = np.arange(ow)[None, :] * sw - pw + kj
@@ -540,15 +624,15 @@ def _max_pool2d_fwd_2x2(x, oh, ow):
                     best = r0[2 * j]
                     arg = 0
                     v = r0[2 * j + 1]
-                    t = (v > best) | ((v != v) & (best == best))
+                    t = (v > best) | (v != v)
                     best = v if t else best
                     arg = 1 if t else arg
                     v = r1[2 * j]
-                    t = (v > best) | ((v != v) & (best == best))
+                    t = (v > best) | (v != v)
                     best = v if t else best
                     arg = w if t else arg
                     v = r1[2 * j + 1]
-                    t = (v > best) | ((v != v) & (best == best))
+                    t = (v > best) | (v != v)
                     best = v if t else best
                     arg = w + 1 if t else arg
                     o[j] = best
@@ -602,7 +686,7 @@ def _max_pool2d_fwd_inside_any(x, kh, kw, sh, sw, oh, ow):
                     for ki in range(kh):
                         for kj in range(kw):
                             v = xb[h0 + ki, w0 + kj]
-                            t = (v > best) | ((v != v) & (best == best))
+                            t = (v > best) | (v != v)
                             best = v if t else best
                             arg = (h0 + ki) * w + w0 + kj if t else arg
                     out[b, ci, i, j] = best
@@ -614,9 +698,9 @@ def max_pool2d_fwd_inside(x, kh, kw, sh, sw, oh, ow):
     """``max_pool2d_fwd`` when every window lies inside ``x`` (no padding, no ceil overhang).
 
     Same maximum and argmax as the general kernel (the first maximum in row-major window
-    order, the first NaN if there is one), with the comparisons as selects instead of branches
-    and early exits; the common 2x2 / stride 2 case has its own loops. LeNet's 64x6x28x28:
-    0.10 ms (0.42 ms with NaNs in x) against 1.2 ms.
+    order, the last NaN if there are any, as PyTorch's CPU kernel), with the comparisons as
+    selects instead of branches and early exits; the common 2x2 / stride 2 case has its own
+    loops. LeNet's 64x6x28x28: 0.10 ms (0.42 ms with NaNs in x) against 1.2 ms.
     """
     if kh == kw == sh == sw == 2:
         if not np.isnan(x).any():  # 20 us for 64x6x28x28: cheaper than NaN-aware compares

@@ -7,7 +7,7 @@ arguments (kernels may write into them), typed exactly as the ops layer passes t
 
 import numpy as np
 
-from . import conv as C, elementwise as E, optim as O, softmax as S
+from . import conv as C, elementwise as E, normalization as N, optim as O, softmax as S
 
 __all__ = ["KERNELS", "DTYPES"]
 
@@ -208,6 +208,27 @@ def _conv_bwd_args(x_shape, w_shape, sh, sw, ph, pw, dh, dw, groups, need_x=True
     return make
 
 
+def _bn_x(rng, dt, n=3, c=3, s=13):
+    return (rng.standard_normal((n, c, s)) * 2 + 5).astype(dt)  # an offset mean, as after a conv
+
+
+def _bn_sums_args(s):
+    def make(rng, dt):
+        x = _bn_x(rng, dt, 3, 4, s)
+        return (_a(rng, dt, 3, 4, s), x, x.mean(axis=(0, 2)).astype(dt))
+
+    return make
+
+
+def _bn_input_args(s):
+    def make(rng, dt):
+        x = _bn_x(rng, dt, 3, 4, s)
+        k1, k2, k3 = (_a(rng, dt, 4) for _ in range(3))
+        return (_a(rng, dt, 3, 4, s), x, x.mean(axis=(0, 2)).astype(dt), k1, k2, k3)
+
+    return make
+
+
 KERNELS = [
     ("relu_fwd", E.relu_fwd, E.relu_fwd_ref, lambda r, d: (_a(r, d, 11),)),
     ("relu_bwd", E.relu_bwd, E.relu_bwd_ref, lambda r, d: (_a(r, d, 11), _a(r, d, 11))),
@@ -259,6 +280,24 @@ KERNELS = [
         C.max_pool2d_fwd,
         C.max_pool2d_fwd_ref,
         lambda r, d: (_pool_x(r, d), 3, 2, 2, 2, 1, 1, 4, 4),
+    ),
+    (  # overlapping windows (the separable kernel) with ties and NaNs
+        "max_pool2d_fwd_separable",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 3, 3, 2, 2, 1, 1, 4, 3),
+    ),
+    (  # ceil-mode overhang: the last windows reach past the input
+        "max_pool2d_fwd_separable_overhang",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_ties(r, d, 2, 3, 7, 6), 3, 3, 2, 2, 0, 0, 3, 3),
+    ),
+    (  # windows that do not overlap vertically (the one-pass kernel), padded
+        "max_pool2d_fwd_any",
+        C.max_pool2d_fwd,
+        C.max_pool2d_fwd_ref,
+        lambda r, d: (_ties_and_nans(r, d, 2, 3, 7, 6), 2, 2, 2, 2, 1, 1, 4, 4),
     ),
     ("max_pool2d_bwd", C.max_pool2d_bwd, C.max_pool2d_bwd_ref, _maxpool_bwd_args),
     (
@@ -444,6 +483,40 @@ KERNELS = [
         C.conv2d_backward,
         _conv_bwd_ref,
         _conv_bwd_args((2, 4, 7, 6), (6, 2, 3, 2), 2, 1, 1, 1, 2, 1, 2, rebuild=True),
+    ),
+    # batch norm on (N, C, S): odd spatial sizes, and S = 1 (BatchNorm1d on (N, C))
+    ("batch_norm_stats", N.batch_norm_stats, N.batch_norm_stats_ref, lambda r, d: (_bn_x(r, d),)),
+    (
+        "batch_norm_stats_1d",
+        N.batch_norm_stats,
+        N.batch_norm_stats_ref,
+        lambda r, d: (_bn_x(r, d, 7, 5, 1),),
+    ),
+    (
+        "batch_norm_affine",
+        N.batch_norm_affine,
+        N.batch_norm_affine_ref,
+        lambda r, d: (_bn_x(r, d), _a(r, d, 3), _a(r, d, 3)),
+    ),
+    (
+        "batch_norm_affine_1d",
+        N.batch_norm_affine,
+        N.batch_norm_affine_ref,
+        lambda r, d: (_bn_x(r, d, 7, 5, 1), _a(r, d, 5), _a(r, d, 5)),
+    ),
+    ("batch_norm_bwd_sums", N.batch_norm_bwd_sums, N.batch_norm_bwd_sums_ref, _bn_sums_args(13)),
+    ("batch_norm_bwd_sums_1d", N.batch_norm_bwd_sums, N.batch_norm_bwd_sums_ref, _bn_sums_args(1)),
+    (
+        "batch_norm_bwd_input",
+        N.batch_norm_bwd_input,
+        N.batch_norm_bwd_input_ref,
+        _bn_input_args(13),
+    ),
+    (
+        "batch_norm_bwd_input_1d",
+        N.batch_norm_bwd_input,
+        N.batch_norm_bwd_input_ref,
+        _bn_input_args(1),
     ),
     ("sgd_update", O.sgd_update_kernel, O.sgd_update_ref, _sgd_args(0.0, False, False)),
     (

@@ -18,9 +18,9 @@ import numpy as np
 
 from .. import kernels as K
 from ..kernels import contig
-from ._util import STATE, Node, OpError, out, plain, ver
+from ._util import STATE, Node, OpError, Size, out, plain, ver
 
-__all__ = ["conv1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv_transpose2d", "conv_prologue"]
 
 
 def _tuple(v, n, name):
@@ -38,14 +38,67 @@ def _out_size(n, k, s, p, d):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _check_types(op, x, w, bias):
+def conv_prologue(op, fn, x, w, bias, groups, rest, spatial, transposed=False):
+    """The argument handling ``conv1d``, ``conv2d`` and ``conv_transpose2d`` share, in PyTorch's
+    wording: a float16 pair is computed in float32 and an unbatched input as a batch of one, by
+    calling ``fn(input, weight, bias, *rest)`` again (its result is returned); otherwise the
+    ranks, channel counts, groups and dtypes are checked and ``None`` is returned.
+    ``spatial`` is the number of spatial dimensions; ``transposed`` means the weight is
+    (C_in, C_out/groups, ...)."""
     xd, wd = x._data, w._data
+    if xd.dtype == np.float16 and wd.dtype == np.float16:
+        # kernels have no float16 version: compute in float32, recorded as conversions
+        return fn(x.float(), w.float(), None if bias is None else bias.float(), *rest).half()
+    if xd.ndim == spatial + 1:
+        return fn(x.unsqueeze(0), w, bias, *rest).squeeze(0)
+    shapes = (xd.shape, wd.shape)
+    if xd.ndim != spatial + 2:
+        raise OpError(
+            f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {op}, "
+            f"but got input of size: {list(xd.shape)}",
+            op=op,
+            shapes=shapes,
+        )
+    if wd.ndim != spatial + 2:
+        channels = (
+            "in_channels, out_channels/groups" if transposed else "out_channels, in_channels/groups"
+        )
+        kernel = "k" if spatial == 1 else "kh, kw"
+        raise OpError(
+            f"{op}: weight must be {spatial + 2}-D ({channels}, {kernel}), got shape "
+            f"{Size(wd.shape)}",
+            op=op,
+            shapes=shapes,
+        )
+    c, (o, cg) = xd.shape[1], wd.shape[:2]
+    if transposed and c != o:
+        raise OpError(
+            f"Given transposed=1, weight of size {list(wd.shape)}, expected "
+            f"input{list(xd.shape)} to have {o} channels, but got {c} channels instead",
+            op=op,
+            shapes=shapes,
+        )
+    if not transposed and c != cg * groups:
+        raise OpError(
+            f"Given groups={groups}, weight of size {list(wd.shape)}, expected "
+            f"input{list(xd.shape)} to have {cg * groups} channels, but got {c} channels "
+            f"instead",
+            op=op,
+            shapes=shapes,
+        )
+    if o % groups:
+        raise OpError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size [{list(wd.shape)}] instead",  # sic: [[...]]
+            op=op,
+            shapes=shapes,
+        )
     if xd.dtype != wd.dtype:
         raise OpError(
             f"Input type ({x.dtype.torch_name}) and weight type ({w.dtype.torch_name}) "
             f"should be the same",
             op=op,
-            shapes=(xd.shape, wd.shape),
+            shapes=shapes,
         )
     if bias is not None and bias._data.dtype != wd.dtype:
         raise OpError(
@@ -55,11 +108,8 @@ def _check_types(op, x, w, bias):
             shapes=(xd.shape, bias._data.shape),
         )
     if xd.dtype.kind != "f":
-        raise OpError(
-            f"{op} expects floating-point tensors, got {x.dtype}",
-            op=op,
-            shapes=(xd.shape, wd.shape),
-        )
+        raise OpError(f"{op} expects floating-point tensors, got {x.dtype}", op=op, shapes=shapes)
+    return None
 
 
 def _grouped_matmul(a, b, groups, transpose_a=False):
@@ -153,52 +203,14 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``padding`` may be ``"same"``/``"valid"``. Forward: ``kernels.im2col`` and a matmul;
     backward: a matmul and ``kernels.col2im``."""
     x, w = input, weight
+    redone = conv_prologue(
+        "conv1d", conv1d, x, w, bias, groups, (stride, padding, dilation, groups), 1
+    )
+    if redone is not None:
+        return redone
     xd, wd = x._data, w._data
-    if xd.dtype == np.float16 and wd.dtype == np.float16:
-        # kernels have no float16 version: compute in float32, recorded as conversions
-        return conv1d(
-            x.float(),
-            w.float(),
-            None if bias is None else bias.float(),
-            stride,
-            padding,
-            dilation,
-            groups,
-        ).half()
-    if xd.ndim == 2:
-        return conv1d(x.unsqueeze(0), w, bias, stride, padding, dilation, groups).squeeze(0)
-    if xd.ndim != 3:
-        raise OpError(
-            f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of "
-            f"size: {list(xd.shape)}",
-            op="conv1d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if wd.ndim != 3:
-        raise OpError(
-            f"conv1d: weight must be 3-D (out_channels, in_channels/groups, k), got "
-            f"shape {list(wd.shape)}",
-            op="conv1d",
-            shapes=(xd.shape, wd.shape),
-        )
     n, c, length = xd.shape
     o, cg, k = wd.shape
-    if c != cg * groups:
-        raise OpError(
-            f"Given groups={groups}, weight of size {list(wd.shape)}, expected "
-            f"input{list(xd.shape)} to have {cg * groups} channels, but got {c} channels "
-            f"instead",
-            op="conv1d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if o % groups:
-        raise OpError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {list(wd.shape)} instead",
-            op="conv1d",
-            shapes=(xd.shape, wd.shape),
-        )
-    _check_types("conv1d", x, w, bias)
     (s,) = _tuple(stride, 1, "stride")
     (d,) = _tuple(dilation, 1, "dilation")
     x4 = xd.reshape(n, c, 1, length)
@@ -258,59 +270,18 @@ def conv_transpose2d(
     ``kernels.im2col`` and a matmul.
     """
     x, w = input, weight
+    rest = (stride, padding, output_padding, groups, dilation)
+    redone = conv_prologue("conv_transpose2d", conv_transpose2d, x, w, bias, groups, rest, 2, True)
+    if redone is not None:
+        return redone
     xd, wd = x._data, w._data
-    if xd.dtype == np.float16 and wd.dtype == np.float16:
-        return conv_transpose2d(
-            x.float(),
-            w.float(),
-            None if bias is None else bias.float(),
-            stride,
-            padding,
-            output_padding,
-            groups,
-            dilation,
-        ).half()
-    if xd.ndim == 3:
-        return conv_transpose2d(
-            x.unsqueeze(0), w, bias, stride, padding, output_padding, groups, dilation
-        ).squeeze(0)
-    if xd.ndim != 4:
-        raise OpError(
-            f"Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got "
-            f"input of size: {list(xd.shape)}",
-            op="conv_transpose2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if wd.ndim != 4:
-        raise OpError(
-            f"conv_transpose2d: weight must be 4-D (in_channels, out_channels/groups, "
-            f"kh, kw), got shape {list(wd.shape)}",
-            op="conv_transpose2d",
-            shapes=(xd.shape, wd.shape),
-        )
     if isinstance(padding, str):
         raise ValueError(
             f"conv_transpose2d: padding must be an int or a pair of ints, got "
             f"{padding!r} (string padding is only for convolutions)"
         )
     n, cin, h, wdt = xd.shape
-    wc, og, kh, kw = wd.shape
-    if cin != wc:
-        raise OpError(
-            f"Given transposed=1, weight of size {list(wd.shape)}, expected "
-            f"input{list(xd.shape)} to have {wc} channels, but got {cin} channels "
-            f"instead",
-            op="conv_transpose2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if cin % groups:
-        raise OpError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {list(wd.shape)} instead",
-            op="conv_transpose2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    _check_types("conv_transpose2d", x, w, bias)
+    og, kh, kw = wd.shape[1:]
     sh, sw = _tuple(stride, 2, "stride")
     ph, pw = _tuple(padding, 2, "padding")
     dh, dw = _tuple(dilation, 2, "dilation")

@@ -12,8 +12,15 @@ import numbers
 import numpy as np
 
 from .. import kernels as K
-from ..kernels import contig
+from ..kernels import (
+    OPENBLAS_SPLITS,
+    SERIAL_BELOW,
+    contig,
+    restore_threads,
+    serial_gemm_threads,
+)
 from ._util import STATE, Node, OpError, Size, Tensor, norm_dim, out, plain, ver
+from .conv import conv_prologue
 
 __all__ = [
     "linear",
@@ -38,8 +45,17 @@ class AddmmBackward0(Node):
     def backward(self, g):
         x, w, b = self.inputs
         xd, wd = self.saved
-        gx = g @ wd if x is not None else None
-        gw = g.T @ xd if w is not None else None
+        mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+        if OPENBLAS_SPLITS < mnk < SERIAL_BELOW:  # small: one BLAS thread (kernels._blas)
+            t = serial_gemm_threads(mnk)
+            try:
+                gx = g @ wd if x is not None else None
+                gw = g.T @ xd if w is not None else None
+            finally:
+                restore_threads(t)
+        else:
+            gx = g @ wd if x is not None else None
+            gw = g.T @ xd if w is not None else None
         gb = (
             (K.sum_rows(contig(g)) if g.dtype.itemsize >= 4 else g.sum(0))
             if b is not None
@@ -57,6 +73,13 @@ class MmBackward0(Node):
     def backward(self, g):
         x, w = self.inputs
         xd, wd = self.saved
+        mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+        if OPENBLAS_SPLITS < mnk < SERIAL_BELOW:  # small: one BLAS thread (kernels._blas)
+            t = serial_gemm_threads(mnk)
+            try:
+                return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
+            finally:
+                restore_threads(t)
         return (g @ wd if x is not None else None, g.T @ xd if w is not None else None)
 
 
@@ -78,6 +101,15 @@ def _dtype_error(a, b, what="mat1 and mat2 must have the same dtype"):
     )
 
 
+def _serial_product(xd, wd, mnk):
+    """``xd @ wd.T`` on one BLAS thread (a small product: see ``kernels._blas``)."""
+    t = serial_gemm_threads(mnk)
+    try:
+        return xd @ wd.T
+    finally:
+        restore_threads(t)
+
+
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` for ``x`` of shape (..., in_features). Backward of the bias:
     ``kernels.sum_rows``."""
@@ -87,8 +119,9 @@ def linear(x, weight, bias=None):
             raise _linear_error(xd, wd)
         if xd.dtype != wd.dtype:
             raise _dtype_error(x, weight)
+        mnk = xd.shape[0] * xd.shape[1] * wd.shape[0]
+        res = _serial_product(xd, wd, mnk) if OPENBLAS_SPLITS < mnk < SERIAL_BELOW else xd @ wd.T
         if bias is None:
-            res = xd @ wd.T
             if STATE.enabled and (x._rg or weight._rg):
                 return out(
                     res,
@@ -108,7 +141,6 @@ def linear(x, weight, bias=None):
                 op="linear",
                 shapes=(xd.shape, wd.shape, bd.shape),
             )
-        res = xd @ wd.T
         res += bd
         if STATE.enabled and (x._rg or weight._rg or bias._rg):
             return out(
@@ -583,71 +615,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw).
     Forward: ``kernels.im2col`` and a matmul; backward: a matmul and ``kernels.col2im``."""
     x, w = input, weight
+    rest = (stride, padding, dilation, groups)
+    redone = conv_prologue("conv2d", conv2d, x, w, bias, groups, rest, 2)
+    if redone is not None:
+        return redone
     xd, wd = x._data, w._data
-    if xd.dtype == np.float16 and wd.dtype == np.float16:
-        # kernels have no float16 version: compute in float32, recorded as conversions
-        return conv2d(
-            x.float(),
-            w.float(),
-            None if bias is None else bias.float(),
-            stride,
-            padding,
-            dilation,
-            groups,
-        ).half()
-    if xd.ndim == 3:
-        return conv2d(x.unsqueeze(0), w, bias, stride, padding, dilation, groups).squeeze(0)
-    if xd.ndim != 4:
-        raise OpError(
-            f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of "
-            f"size: {list(xd.shape)}",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if wd.ndim != 4:
-        raise OpError(
-            f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, kw), "
-            f"got shape {Size(wd.shape)}",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
     n, c, h, wdt = xd.shape
     o, cg, kh, kw = wd.shape
-    if c != cg * groups:
-        raise OpError(
-            f"Given groups={groups}, weight of size {list(wd.shape)}, expected "
-            f"input{list(xd.shape)} to have {cg * groups} channels, but got {c} channels "
-            f"instead",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if o % groups:
-        raise OpError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {list(wd.shape)} instead",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if xd.dtype != wd.dtype:
-        raise OpError(
-            f"Input type ({x.dtype.torch_name}) and weight type ({w.dtype.torch_name}) "
-            f"should be the same",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
-    if bias is not None and bias._data.dtype != wd.dtype:
-        raise OpError(
-            f"Input type ({x.dtype.torch_name}) and bias type ({bias.dtype.torch_name}) "
-            f"should be the same",
-            op="conv2d",
-            shapes=(xd.shape, bias._data.shape),
-        )
-    if xd.dtype.kind != "f":
-        raise OpError(
-            f"conv2d expects floating-point tensors, got {x.dtype}",
-            op="conv2d",
-            shapes=(xd.shape, wd.shape),
-        )
     sh, sw = _pair(stride, "stride")
     dh, dw = _pair(dilation, "dilation")
     if isinstance(padding, str):

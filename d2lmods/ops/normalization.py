@@ -12,11 +12,18 @@ While training, ``mean``/``var`` are the batch's (biased variance) and depend on
 In eval mode they are the running estimates, constants: ``dx = weight * invstd * dy``.
 Always ``dweight = sum(dy * xhat)`` and ``dbias = sum(dy)``.
 The running estimates are updated in place with the unbiased batch variance, as PyTorch does.
+
+Both directions run as the kernels of ``d2lmods.kernels.normalization`` on the input viewed as
+(N, C, S): the forward is one affine pass ``x * scale + shift`` (after a statistics pass while
+training), the backward one pass of sums and one writing the input's gradient. The input is kept
+for the backward rather than ``xhat`` (PyTorch keeps it too), so no normalized copy is made.
 """
 
 import numpy as np
 
+from .. import kernels as K
 from .._messages import core as texts
+from ..kernels import contig
 from ._util import STATE, Node, OpError, Size, out, plain, ver
 
 __all__ = ["batch_norm"]
@@ -27,28 +34,29 @@ class NativeBatchNormBackward0(Node):
 
     def backward(self, g):
         x, w, b = self.inputs
-        xhat, invstd, wd = self.saved
-        training, axes, bshape = self.meta
-        g = np.asarray(g, dtype=xhat.dtype)
+        x3, mean, invstd, wd = self.saved  # mean, invstd: float64, length C
+        training, x_shape, x_dtype = self.meta
+        work = x3.dtype
+        g3 = contig(np.asarray(g), dtype=work).reshape(x3.shape)
         gx = gw = gb = None
-        gsum = g.sum(axis=axes) if (b is not None or (x is not None and training)) else None
-        gdot = (
-            (g * xhat).sum(axis=axes) if (w is not None or (x is not None and training)) else None
-        )
+        need_sums = b is not None or w is not None or (x is not None and training)
+        gsum, gdot = K.batch_norm_bwd_sums(g3, x3, mean.astype(work)) if need_sums else (0, 0)
         if x is not None:
             scale = invstd if wd is None else invstd * wd
             if training:
-                m = xhat.size // xhat.shape[1]
-                gx = scale.reshape(bshape) * (
-                    g - (gsum / m).reshape(bshape) - xhat * (gdot / m).reshape(bshape)
+                m = x3.shape[0] * x3.shape[2]
+                k2 = -scale * invstd * invstd * (gdot / m)
+                k3 = -scale * (gsum / m)
+                gx = K.batch_norm_bwd_input(
+                    g3, x3, mean.astype(work), scale.astype(work), k2.astype(work), k3.astype(work)
                 )
             else:
-                gx = g * scale.reshape(bshape)
-            gx = gx.astype(x[0]._data.dtype, copy=False)
+                gx = K.batch_norm_affine(g3, scale.astype(work), np.zeros(len(scale), work))
+            gx = gx.reshape(x_shape).astype(x_dtype, copy=False)
         if w is not None:
-            gw = gdot.astype(wd.dtype, copy=False)
+            gw = (gdot * invstd).astype(wd.dtype)
         if b is not None:
-            gb = gsum.astype(b[0]._data.dtype, copy=False)
+            gb = gsum.astype(b[0]._data.dtype)
         return gx, gw, gb
 
 
@@ -100,17 +108,12 @@ def batch_norm(
                     op="batch_norm",
                     shapes=(xd.shape, t._data.shape),
                 )
-    axes = (0,) + tuple(range(2, xd.ndim))
-    bshape = (1, c) + (1,) * (xd.ndim - 2)
     work = np.float32 if xd.dtype == np.float16 else xd.dtype
-    xw = xd.astype(work, copy=False)
+    x3 = contig(xd, dtype=work).reshape(xd.shape[0], c, -1)  # (N, C, S), kept for the backward
     if training:
-        m = xd.size // c
-        mean = xw.mean(axis=axes)
-        centered = xw - mean.reshape(bshape)
-        var = (centered * centered).mean(axis=axes)
-        invstd = (1.0 / np.sqrt(var + eps)).astype(work, copy=False)
-        xhat = centered * invstd.reshape(bshape)
+        m = x3.shape[0] * x3.shape[2]
+        mean, var = K.batch_norm_stats(x3)  # float64
+        invstd = 1.0 / np.sqrt(var + eps)
         if running_mean is not None and running_var is not None:
             rm, rv = running_mean._data, running_var._data
             unbiased = var * (m / (m - 1)) if m > 1 else var
@@ -123,28 +126,27 @@ def batch_norm(
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-        rm = running_mean._data.astype(work, copy=False)
-        invstd = (1.0 / np.sqrt(running_var._data.astype(work, copy=False) + eps)).astype(
-            work, copy=False
-        )
-        xhat = (xw - rm.reshape(bshape)) * invstd.reshape(bshape)
+        mean = running_mean._data.astype(np.float64)
+        var = running_var._data.astype(np.float64)
+        invstd = 1.0 / np.sqrt(var + eps)
     wd = None if weight is None else weight._data
-    y = xhat * wd.reshape(bshape) if wd is not None else xhat.copy()
-    if bias is not None:
-        y += bias._data.reshape(bshape)
-    y = y.astype(xd.dtype, copy=False)
+    scale = invstd if wd is None else invstd * wd
+    shift = -mean * scale if bias is None else bias._data - mean * scale
+    y = K.batch_norm_affine(x3, scale.astype(work), shift.astype(work))
+    y = y.reshape(xd.shape).astype(xd.dtype, copy=False)
     w_rg = weight is not None and weight._rg
     b_rg = bias is not None and bias._rg
     if STATE.enabled and (x._rg or w_rg or b_rg):
-        versions = (ver(weight),) if weight is not None else ()
+        # the input is kept (PyTorch keeps it too), so its in-place changes are checked
+        versions = (ver(x),) + ((ver(weight),) if weight is not None else ())
         node = NativeBatchNormBackward0()
         res = out(
             y,
             node,
             (x if x._rg else None, weight if w_rg else None, bias if b_rg else None),
-            (xhat, invstd, wd),
+            (x3, mean, invstd, wd),
             versions,
-            meta=(bool(training), axes, bshape),
+            meta=(bool(training), xd.shape, xd.dtype),
         )
         return res
     return plain(y)

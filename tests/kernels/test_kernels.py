@@ -53,14 +53,16 @@ def test_kernel_matches_numpy_reference(entry, dtype):
             isinstance(o, np.ndarray)
             and o.dtype.kind == "f"
             and o.ndim
-            and name not in ("cross_entropy_fwd",)
+            and not name.startswith(
+                ("cross_entropy_fwd", "batch_norm_stats", "batch_norm_bwd_sums")
+            )
         ):
             assert o.dtype == np.dtype(dtype), f"{name} returned {o.dtype}"
 
 
 def test_every_public_kernel_has_an_example_and_reference():
     import d2lmods.kernels as K
-    from d2lmods.kernels import conv, elementwise, optim, softmax
+    from d2lmods.kernels import conv, elementwise, normalization, optim, softmax
 
     covered = {e[1] for e in examples.KERNELS}
     for name in (
@@ -89,11 +91,17 @@ def test_every_public_kernel_has_an_example_and_reference():
         "avg_pool2d_bwd_tiles",
         "conv2d_forward",
         "conv2d_backward",
+        "batch_norm_stats",
+        "batch_norm_affine",
+        "batch_norm_bwd_sums",
+        "batch_norm_bwd_input",
         "sgd_update",
         "adam_update",
     ):
         assert hasattr(K, name), name
-        mod = next(m for m in (elementwise, softmax, conv, optim) if hasattr(m, name))
+        mod = next(
+            m for m in (elementwise, softmax, conv, normalization, optim) if hasattr(m, name)
+        )
         kernel = getattr(mod, name + "_kernel", getattr(mod, name))
         assert kernel in covered, name
 
@@ -256,3 +264,35 @@ def test_ops_use_only_the_signatures_warmup_compiles():
         kopt.adam_update(p, g, np.zeros(6, dt.np), np.zeros(6, dt.np), 1e-3, 0.9, 0.999, 1e-8, 0, 1)
     for k, before in dispatchers.values():
         assert set(k.signatures) == before, f"{k.__name__} compiled a new signature"
+
+
+# -- BLAS threads around small products ----------------------------------------------------------
+def test_small_products_run_on_one_openblas_thread_and_restore_the_count():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import d2lmods
+    from d2lmods import kernels as _blas
+
+    def blas_threads():
+        return [
+            p["num_threads"]
+            for p in threadpoolctl.threadpool_info()
+            if p["internal_api"] == "openblas" and "numpy" in p["filepath"]
+        ]
+
+    if not blas_threads():
+        pytest.skip("numpy does not use OpenBLAS here")
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        assert _blas.serial_gemm(10, 10, 10) == 0  # OpenBLAS keeps it on one thread anyway
+        assert _blas.serial_gemm(1024, 1024, 512) == 0  # large: every thread
+        t = _blas.serial_gemm(64, 120, 400)  # LeNet's first Linear layer
+        assert t == 2 and set(blas_threads()) == {1}
+        _blas.restore_threads(t)
+        assert set(blas_threads()) == {2}
+        x = d2lmods.randn(64, 400, requires_grad=True)
+        w = d2lmods.randn(120, 400, requires_grad=True)
+        y = d2lmods.nn.functional.linear(x, w)
+        y.sum().backward()
+        assert set(blas_threads()) == {2}
+        np.testing.assert_allclose(
+            y.detach().numpy(), x.detach().numpy() @ w.detach().numpy().T, rtol=1e-4, atol=1e-4
+        )

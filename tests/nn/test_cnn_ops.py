@@ -166,13 +166,42 @@ def test_conv_errors_use_torch_wording(torch):
         lambda F, L: F.conv_transpose2d(
             L.zeros(2, 3, 8, 8), L.zeros(3, 2, 3, 3), stride=2, output_padding=2
         ),
+        # the prologue conv1d, conv2d and conv_transpose2d share: ranks, groups
+        lambda F, L: F.conv2d(L.zeros(2, 3, 8, 8, 1), L.zeros(4, 3, 3, 3)),
+        lambda F, L: F.conv_transpose2d(L.zeros(3, 8), L.zeros(3, 2, 3, 3)),
+        lambda F, L: F.conv2d(L.zeros(2, 4, 8, 8), L.zeros(3, 2, 3, 3), groups=2),
+        lambda F, L: F.conv1d(L.zeros(2, 4, 8), L.zeros(3, 2, 3), groups=2),
+        lambda F, L: F.conv_transpose2d(L.zeros(2, 3, 8, 8), L.zeros(3, 2, 3, 3), groups=2),
     ]
-    for case in cases:
+    for i, case in enumerate(cases):
         with pytest.raises(RuntimeError) as theirs:
             case(torch.nn.functional, torch)
         with pytest.raises(RuntimeError) as ours:
             case(F, d2lmods)
-        assert str(ours.value) == str(theirs.value)
+        assert str(ours.value) == str(theirs.value), i
+
+
+@pytest.mark.parametrize(
+    "name, shapes, kw",
+    [
+        ("conv1d", ((3, 9), (4, 3, 3)), {}),
+        ("conv2d", ((3, 9, 8), (4, 3, 3, 3)), {"padding": 1}),
+        ("conv_transpose2d", ((3, 5, 4), (3, 2, 3, 3)), {"stride": 2}),
+        ("conv2d", ((2, 4, 9, 8), (6, 2, 3, 3), (6,)), {"groups": 2, "half": True}),
+    ],
+    ids=["conv1d_unbatched", "conv2d_unbatched", "conv_transpose2d_unbatched", "conv2d_half"],
+)
+def test_conv_prologue_redoes_unbatched_and_half_calls_like_torch(torch, name, shapes, kw):
+    kw = dict(kw)
+    half = kw.pop("half", False)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float16 if half else np.float32) for s in shapes]
+    ours = getattr(F, name)(*[d2lmods.tensor(a) for a in arrays], **kw)
+    theirs = getattr(torch.nn.functional, name)(*[torch.tensor(a) for a in arrays], **kw)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    tol = 2e-2 if half else 1e-5
+    np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=tol, atol=tol)
 
 
 # ------------------------------------------------------------------------------ batch_norm
@@ -276,6 +305,43 @@ def test_max_pool2d_indices_match_torch(torch, args):
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
 
 
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=3, stride=2, ceil_mode=True),
+        dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 1)),
+        dict(kernel_size=2, stride=2, padding=1),
+        dict(kernel_size=2),
+        dict(kernel_size=3),
+    ],
+    ids=["3-2-1", "3-2-ceil", "rect", "2-2-1", "2x2", "3-3"],
+)
+def test_max_pool2d_ties_nans_and_infinite_windows_match_torch(torch, args):
+    """Overlapping windows (the separable kernel) and the one-pass kernel: ties go to the first
+    position in row-major order, a window of -inf values to its first position inside the
+    input, a NaN wins and of several NaNs in a window the last one is reported (PyTorch's CPU
+    rule ``val > max || isnan(val)``); the gradient follows the index."""
+    x = np.round(_x(2, 3, 9, 8) * 2).astype(np.float32)
+    x[0, 1, :4, :4] = -np.inf
+    x[1, 2, 2, 2] = x[1, 2, 3, 3] = x[1, 2, 2, 3] = 50.0
+    yo, io = F.max_pool2d(d2lmods.tensor(x), return_indices=True, **args)
+    yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **args)
+    np.testing.assert_array_equal(yo.numpy(), yt.numpy())
+    np.testing.assert_array_equal(io.numpy(), it.numpy())
+    x[0, 0, 1, 1] = x[0, 0, 1, 2] = x[0, 0, 2, 1] = x[1, 0, 0, 0] = np.nan
+    xo, xt = d2lmods.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, io = F.max_pool2d(xo, return_indices=True, **args)
+    yt, it = torch.nn.functional.max_pool2d(xt, return_indices=True, **args)
+    np.testing.assert_array_equal(yo.detach().numpy(), yt.detach().numpy())  # NaNs included
+    np.testing.assert_array_equal(io.numpy(), it.numpy())
+    g = np.arange(yo.numel(), dtype=np.float32).reshape(yo.shape)
+    yo.backward(d2lmods.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xo.grad.numpy(), xt.grad.numpy())
+
+
 def test_new_ops_use_only_the_signatures_warmup_compiles():
     from d2lmods import warmup
     from d2lmods.kernels import conv as kconv, jit_enabled
@@ -292,4 +358,29 @@ def test_new_ops_use_only_the_signatures_warmup_compiles():
         w = d2lmods.randn(3, 2, 3, 3, dtype=dt, requires_grad=True)
         F.conv_transpose2d(x, w, stride=2).sum().backward()
     for k in (kconv.im2col, kconv.col2im):
+        assert set(k.signatures) == before[k.__name__], f"{k.__name__} compiled a new signature"
+
+
+def test_batch_norm_uses_only_the_signatures_warmup_compiles():
+    from d2lmods import warmup
+    from d2lmods.kernels import jit_enabled, normalization as knorm
+
+    if not jit_enabled():
+        pytest.skip("NUMBA_DISABLE_JIT=1: nothing is compiled")
+    warmup.warm()
+    kernels = [getattr(knorm, name) for name in knorm.__all__ if not name.endswith("_ref")]
+    before = {k.__name__: set(k.signatures) for k in kernels}
+    for dt in (d2lmods.float32, d2lmods.float64, d2lmods.float16):
+        for shape in ((4, 3), (4, 3, 5), (2, 3, 4, 5), (2, 3, 2, 3, 2)):
+            x = d2lmods.randn(*shape, dtype=dt).transpose(0, 1).transpose(0, 1)
+            x.requires_grad_()
+            bn = {2: d2lmods.nn.BatchNorm1d, 3: d2lmods.nn.BatchNorm1d}.get(
+                len(shape), {4: d2lmods.nn.BatchNorm2d, 5: d2lmods.nn.BatchNorm3d}.get(len(shape))
+            )(3)
+            if dt == d2lmods.float64:
+                bn = bn.double()
+            for train in (True, False):
+                bn.train(train)
+                (bn(x) * d2lmods.randn(*shape, dtype=dt)).sum().backward()
+    for k in kernels:
         assert set(k.signatures) == before[k.__name__], f"{k.__name__} compiled a new signature"
