@@ -63,6 +63,27 @@ def _shape(t) -> tuple:
     return tuple(t.shape)
 
 
+def _losses():
+    from d2lmods.ops import losses
+
+    return losses
+
+
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """``reduction`` from the deprecated ``size_average``/``reduce`` flags, warning as torch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return ret
+
+
 def _reduce(loss, reduction: str, fn: str):
     if reduction == "mean":
         return loss.mean()
@@ -77,8 +98,8 @@ def _reduce(loss, reduction: str, fn: str):
 
 # ----------------------------------------------------------------------------- activations
 def relu(input, inplace: bool = False):
-    """``max(0, x)``."""
-    return input.relu()
+    """``max(0, x)``; ``inplace=True`` overwrites ``input`` and returns it."""
+    return input.relu_() if inplace else input.relu()
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
@@ -378,11 +399,24 @@ def mse_loss(
 ):
     """Mean squared error; warns (like PyTorch, plus the fix) when the shapes differ and
     would broadcast into an (N, N) matrix of wrong differences."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     si, st = _shape(input), _shape(target)
     if si != st:
         warnings.warn(texts.mse_shapes(si, st, _where()), UserWarning, stacklevel=user_stacklevel())
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    if (
+        weight is not None
+    ):  # torch 2.13's weighted MSE: sum(weight * (input - target) ** 2) / sum(weight)
+        if _shape(weight) != si:
+            raise ValueError(
+                f"Weights and input must have the same size. (weight shape {_shape(weight)}, "
+                f"input shape {si})"
+            )
+        diff = input - target
+        weighted = weight * diff * diff
+        if reduction == "mean":
+            return weighted.sum() / weight.sum()
+        return _reduce(weighted, reduction, "mse_loss")
+    return _losses().mse_loss(input, target, reduction)
 
 
 def _check_class_targets(input, target, fn: str):
@@ -408,7 +442,12 @@ def _check_class_targets(input, target, fn: str):
         raise RuntimeError(texts.one_hot_ints(fn, si, _where()))
     expected = si[:1] + si[2:] if len(si) >= 2 else ()
     if st != expected:
-        raise ValueError(texts.target_shape(fn, expected, si, st, _where()))
+        text = texts.target_shape(fn, expected, si, st, _where())
+        if len(si) >= 2 and st and st[0] != si[0]:
+            text = (
+                f"Expected input batch_size ({si[0]}) to match target batch_size ({st[0]}). " + text
+            )
+        raise ValueError(text)
     return "indices"
 
 
@@ -437,6 +476,9 @@ def cross_entropy(
 ):
     """Softmax cross-entropy between raw scores ``(N, C)`` and class indices ``(N,)`` (or
     class probabilities of shape ``(N, C)``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _loop.loss_input("cross_entropy", input, target, _where())
     kind = _check_class_targets(input, target, "cross_entropy")
     if kind == "indices":
@@ -457,6 +499,7 @@ def nll_loss(
     input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
 ):
     """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _loop.loss_input("nll_loss", input, target, _where())
     if _check_class_targets(input, target, "nll_loss") == "probs":
         raise RuntimeError(texts.nll_probs(_shape(input), _where()))
@@ -474,15 +517,18 @@ def binary_cross_entropy_with_logits(
     si, st = _shape(input), _shape(target)
     if si != st:
         raise ValueError(texts.bce_shapes(si, st, _where()))
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if target._data.dtype.kind != "f":
         target = target.to(input.dtype)
-    # log(1 + exp(-|x|)) + max(-x, 0) == -log sigmoid(x), without overflow
-    log_sig_neg = (-input.abs()).exp().log1p() + (-input).relu()
-    if pos_weight is not None:
+    if pos_weight is not None and pos_weight.requires_grad:
+        # rare: a learned pos_weight gets its gradient through the composite formula
+        log_sig_neg = (-input.abs()).exp().log1p() + (-input).relu()
         lw = (pos_weight - 1) * target + 1
         loss = (1 - target) * input + lw * log_sig_neg
-    else:
-        loss = (1 - target) * input + log_sig_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    if weight is not None and weight.requires_grad:
+        loss = _losses().binary_cross_entropy_with_logits(input, target, None, "none", pos_weight)
+        return _reduce(loss * weight, reduction, "binary_cross_entropy_with_logits")
+    return _losses().binary_cross_entropy_with_logits(input, target, weight, reduction, pos_weight)

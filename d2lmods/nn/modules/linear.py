@@ -193,7 +193,11 @@ def _check_features(cls: str, **sizes) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(texts.features_type(cls, name, value))
         if value < 0:
-            raise ValueError(f"{cls}: {name} must be >= 0, got {value}.")
+            # torch fails creating the weight: RuntimeError
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {value}: {cls}'s {name} must "
+                f"be >= 0, got {value}."
+            )
 
 
 def _empty(shape, dtype):
