@@ -13,7 +13,6 @@ learner most often gets wrong and says what to change.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -63,6 +62,18 @@ def _shape(t) -> tuple:
     return tuple(t.shape)
 
 
+def _activations():
+    from d2lmods.ops import activations
+
+    return activations
+
+
+def _inplace():
+    from d2lmods.ops import inplace
+
+    return inplace
+
+
 def _losses():
     from d2lmods.ops import losses
 
@@ -103,19 +114,20 @@ def relu(input, inplace: bool = False):
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """``x`` where ``x > 0``, else ``negative_slope * x``."""
-    return input.relu() - (-input).relu() * negative_slope
+    """``x`` where ``x > 0``, else ``negative_slope * x``; ``inplace=True`` overwrites ``input``."""
+    if inplace:
+        return _inplace().inplace_unary(
+            input, _activations().leaky_relu, "leaky_relu_", negative_slope
+        )
+    return _activations().leaky_relu(input, negative_slope)
 
 
 def gelu(input, approximate: str = "none"):
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
-        return input * 0.5 * (inner.tanh() + 1.0)
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return input * ((input * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
+    return _activations().gelu(input, approximate)
 
 
 def sigmoid(input):

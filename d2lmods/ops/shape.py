@@ -359,11 +359,17 @@ def cat(tensors, dim=0):
         if arr.ndim != nd or any(
             arr.shape[k] != arrays[0].shape[k] for k in range(nd) if k != axis
         ):
+            if arr.ndim != nd:
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {nd} and {arr.ndim} "
+                    f"(shapes: {[list(a.shape) for a in arrays]})"
+                )
+            k = next(k for k in range(nd) if k != axis and arr.shape[k] != arrays[0].shape[k])
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                f"{[s for k, s in enumerate(arrays[0].shape) if k != axis]} but got size "
-                f"{[s for k, s in enumerate(arr.shape) if k != axis]} for tensor number {i} in the "
-                f"list (shapes: {[list(a.shape) for a in arrays]})."
+                f"{arrays[0].shape[k]} but got size {arr.shape[k]} for tensor number {i} in the "
+                f"list (shapes: {[list(a.shape) for a in arrays]}; along dimension {axis} they "
+                "are joined, every other dimension must agree)."
             )
     res = np.concatenate(arrays, axis=axis)
     if STATE.enabled and any(t._rg for t in ts):
