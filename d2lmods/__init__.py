@@ -74,7 +74,14 @@ from ._tensor.dtypes import (
     uint8,
 )
 from ._tensor.printing import set_printoptions
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .ops import OpError
 from .ops.elementwise import (
     abs,

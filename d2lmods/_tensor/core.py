@@ -35,7 +35,7 @@ from . import dtypes as _dt, observers
 from .dtypes import CPU, NP_TO_DTYPE, Size
 from .hooks import RemovableHandle, _HookDict
 
-__all__ = ["Tensor", "wrap", "as_array", "norm_dim", "TENSOR_HOOKS"]
+__all__ = ["Tensor", "wrap", "as_array", "norm_dim", "TENSOR_HOOKS", "POST_ACCUMULATE_HOOKS"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -46,8 +46,9 @@ _ndarray = np.ndarray
 RETAINS_GRAD = weakref.WeakValueDictionary()
 
 # ``register_hook``: id -> (weak reference to the tensor, its hooks by handle id). Kept here for the
-# same reason; the entry goes when the tensor does.
+# same reason; the entry goes when the tensor does. ``register_post_accumulate_grad_hook``: the same.
 TENSOR_HOOKS = {}
+POST_ACCUMULATE_HOOKS = {}
 
 _NON_LEAF_GRAD = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -219,14 +220,18 @@ class Tensor:
         """
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        key = id(self)
-        entry = TENSOR_HOOKS.get(key)
-        if entry is None or entry[0]() is not self:
-            entry = (weakref.ref(self, lambda _, k=key: TENSOR_HOOKS.pop(k, None)), _HookDict())
-            TENSOR_HOOKS[key] = entry
-        handle = RemovableHandle(entry[1])
-        entry[1][handle.id] = hook
-        return handle
+        return _add_hook(TENSOR_HOOKS, self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after ``backward`` has added into its ``.grad``
+        (the hook returns None; ``autograd.grad`` does not run it). Returns a removable handle."""
+        if self._fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return _add_hook(POST_ACCUMULATE_HOOKS, self, hook)
 
     @property
     def retains_grad(self):
@@ -413,6 +418,17 @@ class Tensor:
             t._grad = wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
+
+
+def _add_hook(registry, t, hook):
+    key = id(t)
+    entry = registry.get(key)
+    if entry is None or entry[0]() is not t:
+        entry = (weakref.ref(t, lambda _, k=key: registry.pop(k, None)), _HookDict())
+        registry[key] = entry
+    handle = RemovableHandle(entry[1])
+    entry[1][handle.id] = hook
+    return handle
 
 
 def _check_numpy_allowed():

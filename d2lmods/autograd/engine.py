@@ -16,7 +16,7 @@ gradient.
 import numpy as np
 
 from .._tensor import observers
-from .._tensor.core import RETAINS_GRAD, TENSOR_HOOKS, Size, Tensor, wrap
+from .._tensor.core import POST_ACCUMULATE_HOOKS, RETAINS_GRAD, TENSOR_HOOKS, Size, Tensor, wrap
 from .grad_mode import STATE
 from .node import _FREED_MESSAGE, GraphFreedError, Node
 
@@ -230,6 +230,25 @@ def _run_hooks(t, arr):
     return arr
 
 
+def _run_post_accumulate_hooks(found):
+    """``register_post_accumulate_grad_hook``: each leaf's hooks, once its ``.grad`` is updated."""
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        for t in found:
+            entry = POST_ACCUMULATE_HOOKS.get(id(t))
+            if entry is None or entry[0]() is not t or t._fn is not None:
+                continue
+            for hook in list(entry[1].values()):
+                r = hook(t)
+                if isinstance(r, Tensor):
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+                if r is not None:
+                    raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    finally:
+        STATE.enabled = prev
+
+
 def _as_root_grad(t, g):
     if g is None:
         if t._data.size != 1:
@@ -317,7 +336,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors, root_grads = _prepare(tensors, grad_tensors, create_graph)
     if inputs is not None:
         inputs = {inputs} if isinstance(inputs, Tensor) else set(inputs)
-    _store_grads(_backpropagate(tensors, root_grads, bool(retain_graph), inputs))
+    found = _backpropagate(tensors, root_grads, bool(retain_graph), inputs)
+    _store_grads(found)
+    if POST_ACCUMULATE_HOOKS:
+        _run_post_accumulate_hooks(found)
     observers.backward_done(tensors, bool(retain_graph))
 
 

@@ -920,6 +920,125 @@ def retain_grad_accumulates_and_grad_of_a_non_leaf(lib):
     return y.grad, y.retains_grad, x.retains_grad, y.is_leaf
 
 
+@case()
+def post_accumulate_grad_hooks(lib):
+    log = []
+    x = _t(lib, [1.0, 1.0], requires_grad=True)
+    x.register_hook(lambda g: g * 2)  # runs before accumulation
+    h = x.register_post_accumulate_grad_hook(lambda t: log.append(t.grad.tolist()))
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    lib.autograd.grad((x * 2).sum(), x)  # no accumulation, no post hook
+    h.remove()
+    (x * 1).sum().backward()
+    return log, x.grad, type(h).__name__
+
+
+@case()
+def post_accumulate_grad_hook_may_change_grad_in_place(lib):
+    x = _t(lib, [1.0, 2.0], requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda t: t.grad.mul_(0.5) and None)
+    (x * 4).sum().backward()
+    return x.grad
+
+
+@case(message="equal")
+def post_accumulate_grad_hook_on_a_non_leaf(lib):
+    x = lib.ones(2, requires_grad=True)
+    (x * 2).register_post_accumulate_grad_hook(lambda t: None)
+
+
+@case(message="equal")
+def post_accumulate_grad_hook_returning_a_tensor(lib):
+    x = lib.ones(2, requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda t: t.grad * 2)
+    (x * 2).sum().backward()
+
+
+@case()
+def is_inference_mode_enabled(lib):
+    out = [lib.is_inference_mode_enabled()]
+    with lib.inference_mode():
+        out += [lib.is_inference_mode_enabled(), lib.is_grad_enabled()]
+        with lib.inference_mode(False):
+            out += [lib.is_inference_mode_enabled(), lib.is_grad_enabled()]
+    with lib.no_grad():
+        out.append(lib.is_inference_mode_enabled())
+
+    @lib.inference_mode(False)
+    def f():
+        return lib.is_inference_mode_enabled(), lib.is_grad_enabled()
+
+    with lib.inference_mode():
+        out.append(f())
+    out.append(lib.is_inference_mode_enabled())
+    return out
+
+
+@case()
+def function_saving_its_output_and_none(lib):
+    class Exp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y, None)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            y, nothing = ctx.saved_tensors
+            return g * y if nothing is None else None
+
+    x = lib.zeros(2, requires_grad=True)
+    y = Exp.apply(x)
+    y.sum().backward()
+    return x.grad, type(y.grad_fn).__name__, x.grad.requires_grad
+
+
+@case()
+def function_returning_its_input_unchanged(lib):
+    class Id(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = lib.ones(2, requires_grad=True)
+    y = Id.apply(x)
+    y.sum().backward()
+    return y is x, x.grad, y.is_leaf, type(y.grad_fn).__name__
+
+
+@case()
+def hooks_on_views_parameters_and_retained_leaves(lib):
+    x = lib.ones(2, 2, requires_grad=True)
+    v = x[0]
+    v.retain_grad()
+    (v * 3).sum().backward()
+    m = lib.nn.Linear(2, 1)
+    m.weight.register_hook(lambda g: g * 0)
+    m(lib.ones(1, 2)).sum().backward()
+    w = lib.ones(2, requires_grad=True)
+    w.retain_grad()  # a no-op on a leaf
+    (w * 2).sum().backward()
+    return v.grad, x.grad, m.weight.grad, m.bias.grad, w.grad, w.retains_grad
+
+
+@case()
+def backward_gradient_of_the_wrong_kind(lib):
+    out = []
+    for g in ([1.0, 2.0], np.ones(2, dtype=np.float32)):
+        x = lib.ones(2, requires_grad=True)
+        try:
+            (x * 2).backward(g)
+        except TypeError:
+            out.append("TypeError")
+    return out
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)

@@ -1082,6 +1082,79 @@ def containers_in_a_model_register_everything(lib):
     return list(net.state_dict()), [n for n, _ in net.named_modules()]
 
 
+@case()
+def container_views_and_keys(lib):
+    nn = lib.nn
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    md = nn.ModuleDict({"a": nn.ReLU()})
+    pd = nn.ParameterDict({"a": nn.Parameter(lib.ones(1))})
+    ml2 = nn.ModuleList([nn.ReLU()])
+    ml2.insert(5, nn.Tanh())  # past the end: torch keeps the key it was given
+    seq = nn.Sequential(nn.ReLU())
+    seq.insert(1, nn.Tanh())
+    return (
+        list(ml[1:]._modules),
+        [type(x).__name__ for x in (md.keys(), md.items(), md.values())],
+        type(pd.keys()).__name__,
+        md.a,
+        getattr(seq, "0"),
+        list(ml2._modules),
+        list(seq._modules),
+    )
+
+
+@case(message="equal")
+def sequential_insert_far_past_the_end(lib):
+    lib.nn.Sequential(lib.nn.ReLU()).insert(5, lib.nn.Tanh())
+
+
+@case(message="equal")
+def parameter_list_extend_with_a_parameter(lib):
+    lib.nn.ParameterList().extend(lib.nn.Parameter(lib.ones(1)))
+
+
+@case(message="equal")
+def parameter_dict_with_a_non_string_key(lib):
+    lib.nn.ParameterDict({1: lib.nn.Parameter(lib.ones(1))})
+
+
+@case(message="equal")
+def module_dict_with_a_non_string_key(lib):
+    lib.nn.ModuleDict({1: lib.nn.ReLU()})
+
+
+@case()
+def non_persistent_buffers_and_loading(lib):
+    m = lib.nn.Module()
+    m.register_buffer("b", lib.zeros(1), persistent=False)
+    m.register_buffer("c", lib.zeros(1))
+    keys = list(m.state_dict())
+    r = m.load_state_dict({"b": lib.ones(1), "c": lib.ones(1)}, strict=False)
+    m.b = lib.ones(2)  # stays non-persistent
+    return keys, r, m.b, list(m.state_dict()), sorted(m._non_persistent_buffers_set)
+
+
+@case()
+def d2l_style_parameter_access(lib):
+    net = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+    r = net[0].weight.data.normal_(0, 0.01)
+    net[0].bias.data.fill_(0)
+    net[2].weight.data[:] = 1
+    net[2].weight.data[:] += 1
+    net[2].weight.data[0, 0] = 42
+    net(lib.ones(1, 3)).sum().backward()
+    net[2].weight.grad.data.zero_()
+    return (
+        sum(p.numel() for p in net.parameters()),
+        r.shape,
+        type(r).__name__,
+        net[0].bias,
+        net[2].weight,
+        net[2].weight.grad,
+        net.state_dict()["2.weight"].shape,
+    )
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
