@@ -126,7 +126,9 @@ def gelu(input, approximate: str = "none"):
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        raise RuntimeError(
+            f"approximate argument must be either none or tanh. (got {approximate!r})"
+        )
     return _activations().gelu(input, approximate)
 
 
@@ -452,6 +454,12 @@ def _check_class_targets(input, target, fn: str):
         )
     if st == si and len(si) >= 2:
         raise RuntimeError(texts.one_hot_ints(fn, si, _where()))
+    if target._data.dtype not in (np.int64, np.uint8):
+        # torch's kernels take int64 (Long) or uint8 (Byte) class indices only
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_torch_name(target)}"
+            f"{_where()}: {fn} takes int64 class indices; convert the labels with y.long()"
+        )
     expected = si[:1] + si[2:] if len(si) >= 2 else ()
     if st != expected:
         text = texts.target_shape(fn, expected, si, st, _where())
@@ -461,6 +469,19 @@ def _check_class_targets(input, target, fn: str):
             )
         raise ValueError(text)
     return "indices"
+
+
+def _torch_name(t) -> str:
+    return t.dtype.torch_name
+
+
+def _check_weight_dtype(input, weight, fn: str) -> None:
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_torch_name(input)} but found {_torch_name(weight)}{_where()}: "
+            f"{fn}'s weight must have the input's dtype ({input.dtype}); convert it with "
+            f"weight.to({input.dtype})"
+        )
 
 
 def _check_range(target, n_classes: int, ignore_index: int, fn: str) -> None:
@@ -493,6 +514,7 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _loop.loss_input("cross_entropy", input, target, _where())
     kind = _check_class_targets(input, target, "cross_entropy")
+    _check_weight_dtype(input, weight, "cross_entropy")
     if kind == "indices":
         _check_range(
             target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "cross_entropy"
@@ -515,6 +537,7 @@ def nll_loss(
     _loop.loss_input("nll_loss", input, target, _where())
     if _check_class_targets(input, target, "nll_loss") == "probs":
         raise RuntimeError(texts.nll_probs(_shape(input), _where()))
+    _check_weight_dtype(input, weight, "nll_loss")
     _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
     return _ops().nll_loss(
         input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
@@ -530,17 +553,16 @@ def binary_cross_entropy_with_logits(
     if si != st:
         raise ValueError(texts.bce_shapes(si, st, _where()))
     reduction = legacy_reduction(size_average, reduce, reduction)
-    if target._data.dtype.kind != "f":
-        target = target.to(input.dtype)
-    if pos_weight is not None and pos_weight.requires_grad:
-        # rare: a learned pos_weight gets its gradient through the composite formula
-        log_sig_neg = (-input.abs()).exp().log1p() + (-input).relu()
-        lw = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + lw * log_sig_neg
-        if weight is not None:
-            loss = loss * weight
-        return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-    if weight is not None and weight.requires_grad:
-        loss = _losses().binary_cross_entropy_with_logits(input, target, None, "none", pos_weight)
-        return _reduce(loss * weight, reduction, "binary_cross_entropy_with_logits")
+    if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type {_torch_name(input)} can't be cast to the desired output type "
+            f"{_torch_name(target)}{_where()}: binary_cross_entropy_with_logits takes float "
+            "targets (0. or 1., or probabilities); convert them with y.float()"
+        )
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and t.requires_grad:
+            raise RuntimeError(
+                "The function 'binary_cross_entropy_with_logits' is not differentiable with "
+                f"respect to argument '{name}'. This input cannot have requires_grad True."
+            )
     return _losses().binary_cross_entropy_with_logits(input, target, weight, reduction, pos_weight)

@@ -26,6 +26,7 @@ __all__ = [
     "to_tensor",
     "operands",
     "OpError",
+    "OpNotImplementedError",
     "broadcast_error",
     "norm_dim",
     "norm_dims",
@@ -66,6 +67,10 @@ def broadcast_error(sa, sb, op):
                 shapes=(sa, sb),
             )
     return OpError(f"{op}: shapes {Size(sa)} and {Size(sb)} do not broadcast", op, (sa, sb))
+
+
+class OpNotImplementedError(OpError, NotImplementedError):
+    """An op that has no kernel for the input's dtype (torch raises NotImplementedError)."""
 
 
 # A new leaf tensor around an array: the result of an op that records nothing.

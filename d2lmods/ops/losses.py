@@ -107,15 +107,22 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, t = input, target
     if t._data.dtype != x._data.dtype:
-        t = t.to(x.dtype)
+        x = x.to(t.dtype)  # torch computes in the target's dtype ((1 - target).mul_(input))
     xd, td = x._data, t._data
     wd = None if weight is None else _operand(weight, x)
     pwd = None if pos_weight is None else _operand(pos_weight, x)
     sp = np.logaddexp(0, -xd).astype(xd.dtype, copy=False)  # softplus(-x) = -log sigmoid(x)
-    lw = 1 if pwd is None else (pwd - 1) * td + 1
-    elem = (1 - td) * xd + lw * sp
-    if wd is not None:
-        elem = elem * wd
+    try:
+        lw = 1 if pwd is None else (pwd - 1) * td + 1
+        elem = (1 - td) * xd + lw * sp
+        if wd is not None:
+            elem = elem * wd
+    except ValueError:  # a weight or pos_weight that does not broadcast
+        if pwd is None or _broadcasts(xd.shape, pwd.shape):  # the weight (torch: loss * weight)
+            shapes = (xd.shape, wd.shape)
+        else:  # the pos_weight (torch: pos_weight * target)
+            shapes = (pwd.shape, xd.shape)
+        raise broadcast_error(*shapes, "binary_cross_entropy_with_logits") from None
     if elem.shape != xd.shape:
         what = (
             "weight" if wd is not None and np.broadcast(xd, wd).shape != xd.shape else "pos_weight"
@@ -144,3 +151,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 def _operand(v, like):
     arr = v._data if isinstance(v, Tensor) else np.asarray(v)
     return arr.astype(like._data.dtype, copy=False)
+
+
+def _broadcasts(a, b):
+    try:
+        return np.broadcast_shapes(a, b) == a
+    except ValueError:
+        return False

@@ -13,7 +13,18 @@ import numpy as np
 
 from .. import kernels as K
 from ..kernels import contig
-from ._util import STATE, Node, OpError, Size, Tensor, norm_dim, out, plain, ver
+from ._util import (
+    STATE,
+    Node,
+    OpError,
+    OpNotImplementedError,
+    Size,
+    Tensor,
+    norm_dim,
+    out,
+    plain,
+    ver,
+)
 
 __all__ = [
     "linear",
@@ -154,7 +165,7 @@ def _rows(xd, axis):
 
 def _float_input(x, name):
     if x._data.dtype.kind != "f":
-        raise OpError(
+        raise OpNotImplementedError(  # torch: '"..._kernel_impl" not implemented for 'Long''
             f"{name}: expected a floating-point tensor, got {x.dtype} (convert with .float())",
             op=name,
             shapes=(x._data.shape,),

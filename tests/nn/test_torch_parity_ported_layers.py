@@ -745,6 +745,192 @@ def mse_loss_saved_input_changed_in_place(lib):
     loss.backward()
 
 
+@case(message="start")
+def cross_entropy_with_int32_targets(lib):
+    lib.nn.functional.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1], dtype=lib.int32))
+
+
+@case(message="start")
+def nll_loss_with_int16_targets(lib):
+    lib.nn.functional.nll_loss(lib.zeros(2, 3), lib.tensor([0, 1], dtype=lib.int16))
+
+
+@case()
+def cross_entropy_dtypes_that_work(lib):
+    F = lib.nn.functional
+    return (
+        F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1], dtype=lib.uint8)),
+        F.cross_entropy(lib.zeros(2, 3, dtype=lib.float64), lib.tensor([0, 1])),
+        F.mse_loss(lib.zeros(2, dtype=lib.float64), lib.ones(2)),
+        F.mse_loss(lib.zeros(2), lib.ones(2, dtype=lib.int64)),
+        F.mse_loss(lib.zeros(2, dtype=lib.float16), lib.ones(2, dtype=lib.float16)).dtype,
+        F.nll_loss(_t(lib, [-1.0, -2.0]), lib.tensor(1)),
+    )
+
+
+@case(message="start")
+def cross_entropy_weight_of_another_dtype(lib):
+    lib.nn.functional.cross_entropy(
+        lib.zeros(2, 3), lib.tensor([0, 1]), weight=lib.ones(3, dtype=lib.float64)
+    )
+
+
+@case(message="start")
+def nll_loss_weight_of_another_dtype(lib):
+    lib.nn.functional.nll_loss(
+        lib.zeros(2, 3, dtype=lib.float64), lib.tensor([0, 1]), weight=lib.ones(3)
+    )
+
+
+@case(message="start")
+def bce_with_logits_of_integer_targets(lib):
+    lib.nn.functional.binary_cross_entropy_with_logits(lib.zeros(2), lib.ones(2, dtype=lib.int64))
+
+
+@case()
+def bce_with_logits_dtypes_follow_the_target(lib):
+    F = lib.nn.functional
+    x = lib.zeros(2, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, lib.ones(2, dtype=lib.float64))
+    loss.backward()
+    return (
+        loss,
+        x.grad,
+        F.binary_cross_entropy_with_logits(lib.zeros(2, dtype=lib.float64), lib.ones(2)),
+        F.binary_cross_entropy_with_logits(lib.zeros(2), lib.ones(2), weight=lib.ones(2).double()),
+    )
+
+
+@case(message="start")
+def bce_with_logits_weight_that_does_not_broadcast(lib):
+    lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.zeros(2, 3), lib.ones(2, 3), weight=lib.ones(4)
+    )
+
+
+@case(message="start")
+def bce_with_logits_pos_weight_that_does_not_broadcast(lib):
+    lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.zeros(2, 3), lib.ones(2, 3), pos_weight=lib.ones(4)
+    )
+
+
+@case(message="equal")
+def bce_with_logits_weight_that_requires_grad(lib):
+    w = lib.ones(3, requires_grad=True)
+    lib.nn.functional.binary_cross_entropy_with_logits(lib.zeros(1, 3), lib.ones(1, 3), weight=w)
+
+
+@case(message="equal")
+def bce_with_logits_pos_weight_that_requires_grad(lib):
+    w = lib.ones(3, requires_grad=True)
+    lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.zeros(1, 3), lib.ones(1, 3), pos_weight=w
+    )
+
+
+@case()
+def bce_with_logits_pos_weight_per_class(lib):
+    return lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.zeros(2, 3), lib.ones(2, 3), pos_weight=_t(lib, [1.0, 2.0, 3.0])
+    )
+
+
+@case()
+def softmax_of_integers(lib):
+    try:
+        lib.softmax(lib.tensor([1, 2]), 0)
+    except NotImplementedError:
+        return "NotImplementedError"
+    return "ran"
+
+
+@case()
+def log_softmax_of_integers(lib):
+    try:
+        lib.log_softmax(lib.tensor([1, 2]), 0)
+    except NotImplementedError:
+        return "NotImplementedError"
+    return "ran"
+
+
+@case(message="start")
+def gelu_with_an_unknown_approximation(lib):
+    lib.nn.functional.gelu(lib.ones(1), approximate="fast")
+
+
+@case(message="start")
+def random_init_of_an_integer_tensor(lib):
+    lib.nn.init.normal_(lib.zeros(2, dtype=lib.int64))
+
+
+@case(message="start")
+def uniform_init_of_an_integer_tensor(lib):
+    lib.nn.init.xavier_uniform_(lib.zeros(2, 2, dtype=lib.int64))
+
+
+@case()
+def constant_init_of_integers_and_init_of_a_non_leaf(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = x * 2
+    lib.nn.init.zeros_(y)
+    return lib.nn.init.constant_(lib.empty(2, dtype=lib.int64), 3), y, y.grad_fn is not None
+
+
+@case()
+def orthogonal_init(lib):
+    out = []
+    for shape in ((3, 5), (5, 3), (4, 2, 2)):
+        w = lib.nn.init.orthogonal_(lib.empty(*shape), gain=2.0)
+        a = w.reshape(shape[0], -1).numpy()
+        gram = a @ a.T if shape[0] <= a.shape[1] else a.T @ a
+        out.append((w.shape, np.round(gram, 4)))
+    return out
+
+
+@case(message="equal")
+def orthogonal_init_of_a_vector(lib):
+    lib.nn.init.orthogonal_(lib.empty(3))
+
+
+@case()
+def layers_with_dtype_arguments_and_layer_norm_without_bias(lib):
+    nn = lib.nn
+    ln = nn.LayerNorm(3, bias=False)
+    return (
+        nn.Linear(2, 3, dtype=lib.float64, device="cpu").weight.dtype,
+        nn.LayerNorm(3, dtype=lib.float64).weight.dtype,
+        nn.Embedding(3, 2, dtype=lib.float64).weight.dtype,
+        [n for n, _ in ln.named_parameters()],
+        repr(ln),
+    )
+
+
+@case()
+def dropout_details(lib):
+    lib.manual_seed(0)
+    x = lib.ones(100, requires_grad=True)
+    y = lib.nn.functional.dropout(x, 0.5)
+    y.sum().backward()
+    d = lib.nn.Dropout(0.5).eval()
+    return (
+        bool(((x.grad == 0) | (x.grad == 2)).all()),
+        bool((x.grad == y.detach()).all()),
+        type(y.grad_fn).__name__,
+        d(lib.ones(3)),
+        d.training,
+    )
+
+
+@case()
+def dropout_with_a_string(lib):
+    try:
+        lib.nn.Dropout("0.5")
+    except TypeError:
+        return "TypeError"
+    return "built"
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
