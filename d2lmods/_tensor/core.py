@@ -335,11 +335,8 @@ class Tensor:
     def cpu(self):
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError(
-            "d2lmods runs on the CPU only; .cuda() is not available. Remove the call "
-            "or use .to('cpu')."
-        )
+    def cuda(self, device=None, *args, **kwargs):
+        _dt.check_device("cuda" if device is None else device)  # raises: CPU only
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous

@@ -55,7 +55,7 @@ def _finish(arr, requires_grad):
 
 def _check_device(device):
     if device is not None:
-        _dt.device(device)
+        _dt.check_device(device)
 
 
 def _size(size, keyword=None):

@@ -862,9 +862,9 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        from .._tensor.dtypes import device as _device
+        from .._tensor.dtypes import check_device
 
-        _device("cuda")
+        check_device("cuda" if device is None else device)
         return self
 
     def share_memory(self) -> Module:

@@ -268,6 +268,68 @@ def copies_that_do_not_warn(lib):
     return x.detach().clone(), lib.as_tensor(x.detach()), lib.tensor([lib.tensor(1.0), 2.0])
 
 
+@case()
+def device_objects_of_any_kind(lib):
+    # D2L's GPU section prints these on a machine without a GPU
+    devices = (lib.device("cpu"), lib.device("cuda"), lib.device("cuda:1"), lib.device("cuda", 0))
+    return (
+        [repr(d) for d in devices],
+        [str(d) for d in devices],
+        [d.type for d in devices],
+        [d.index for d in devices],
+        lib.device("cuda") == lib.device("cuda"),
+        lib.device("cuda:0") == lib.device("cuda:1"),
+        str(lib.device("cuda" if lib.cuda.is_available() else "cpu")),
+        lib.cuda.device_count(),
+        str(next(lib.nn.Linear(1, 1).parameters()).device),
+    )
+
+
+@case(message="start")
+def tensor_to_a_gpu(lib):
+    lib.ones(1).to("cuda")
+
+
+@case(message="start")
+def tensor_cuda(lib):
+    lib.ones(1).cuda()
+
+
+@case(message="start")
+def module_to_a_gpu_device_object(lib):
+    lib.nn.Linear(1, 1).to(lib.device("cuda:0"))
+
+
+@case(message="start")
+def module_cuda(lib):
+    lib.nn.Linear(1, 1).cuda()
+
+
+@case(message="start")
+def tensor_created_on_a_gpu(lib):
+    lib.zeros(2, device="cuda")
+
+
+@case()
+def factories_with_requires_grad(lib):
+    x = lib.ones(2, requires_grad=True)
+    return (
+        [
+            f(2, requires_grad=True).requires_grad
+            for f in (lib.zeros, lib.ones, lib.randn, lib.rand)
+        ],
+        lib.arange(3.0, requires_grad=True).requires_grad,
+        lib.full((2,), 1.0, requires_grad=True).is_leaf,
+        lib.zeros_like(x).requires_grad,
+        lib.ones_like(x, requires_grad=True).requires_grad,
+    )
+
+
+@case(message="(?i)^only Tensors of floating point")
+def integer_tensor_that_requires_grad(lib):
+    lib.tensor([1, 2], requires_grad=True)
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)

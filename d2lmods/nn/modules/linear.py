@@ -59,7 +59,7 @@ class Linear(Module):
         super().__init__()
         _check_features("Linear", in_features=in_features, out_features=out_features)
         if device is not None:
-            _dt.device(device)
+            _dt.check_device(device)
         dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
         self.in_features = in_features
         self.out_features = out_features
