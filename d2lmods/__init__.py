@@ -16,6 +16,8 @@ only the imports::
 Everything computes on the CPU; hot loops are numba kernels (``d2lmods.kernels``).
 """
 
+import warnings as _warnings
+
 from . import autograd, cuda
 from ._tensor import (
     methods as _methods,  # noqa: F401  (attaches the ops to Tensor)
@@ -72,7 +74,14 @@ from ._tensor.dtypes import (
     uint8,
 )
 from ._tensor.printing import set_printoptions
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .ops import OpError
 from .ops.elementwise import (
     abs,
@@ -255,3 +264,8 @@ from . import (  # noqa: E402
 )
 from .nn.utils import set_warn_unregistered  # noqa: E402
 from .serialization import load, save  # noqa: E402
+
+# numpy's floating-point warnings raised inside d2lmods (log(0), 1 / 0, exp overflow, sqrt(-1),
+# in a forward or a backward): torch returns inf/nan silently, and so does d2lmods. The filter
+# matches only warnings whose code is d2lmods' own; the learner's numpy code keeps its warnings.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"d2lmods\.")

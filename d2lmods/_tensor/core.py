@@ -33,8 +33,9 @@ import numpy as np
 
 from . import dtypes as _dt, observers
 from .dtypes import CPU, NP_TO_DTYPE, Size
+from .hooks import RemovableHandle, _HookDict
 
-__all__ = ["Tensor", "wrap", "as_array", "norm_dim"]
+__all__ = ["Tensor", "wrap", "as_array", "norm_dim", "TENSOR_HOOKS", "POST_ACCUMULATE_HOOKS"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -43,6 +44,11 @@ _ndarray = np.ndarray
 # in a slot, because it is almost always empty and ``wrap`` must stay six assignments.
 # Keyed by id: a set would compare tensors with ``==``, which is elementwise.
 RETAINS_GRAD = weakref.WeakValueDictionary()
+
+# ``register_hook``: id -> (weak reference to the tensor, its hooks by handle id). Kept here for the
+# same reason; the entry goes when the tensor does. ``register_post_accumulate_grad_hook``: the same.
+TENSOR_HOOKS = {}
+POST_ACCUMULATE_HOOKS = {}
 
 _NON_LEAF_GRAD = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -120,6 +126,17 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        if self._fn is not None:
+            # as torch: the attribute of a non-leaf cannot be set at all (requires_grad_(True) can)
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables."
+                + (
+                    ""
+                    if flag
+                    else " If you want to use a computed variable in a subgraph that doesn't "
+                    "require differentiation use var_no_grad = var.detach()."
+                )
+            )
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
@@ -156,13 +173,15 @@ class Tensor:
                 )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: grad has shape "
-                    f"{Size(value.shape)}, tensor has shape {Size(self.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                    "the same size"
                 )
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: {value.dtype} "
-                    f"(tensor is {self.dtype})"
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
+                    f"grad_dtype '{self.dtype}'. The gradient must match the tensor's dtype: "
+                    f"convert it first, e.g. x.grad = g.to({self.dtype})"
                 )
         self._grad = value
 
@@ -191,6 +210,28 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._fn is not None:
             RETAINS_GRAD[id(self)] = self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time backward computes this tensor's gradient.
+
+        The hook runs before the gradient is added into ``.grad`` (a leaf) or passed on to what
+        produced the tensor (a non-leaf); returning a tensor replaces the gradient. Returns a
+        handle: ``handle.remove()`` takes the hook off again.
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return _add_hook(TENSOR_HOOKS, self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after ``backward`` has added into its ``.grad``
+        (the hook returns None; ``autograd.grad`` does not run it). Returns a removable handle."""
+        if self._fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return _add_hook(POST_ACCUMULATE_HOOKS, self, hook)
 
     @property
     def retains_grad(self):
@@ -294,11 +335,8 @@ class Tensor:
     def cpu(self):
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError(
-            "d2lmods runs on the CPU only; .cuda() is not available. Remove the call "
-            "or use .to('cpu')."
-        )
+    def cuda(self, device=None, *args, **kwargs):
+        _dt.check_device("cuda" if device is None else device)  # raises: CPU only
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -377,6 +415,17 @@ class Tensor:
             t._grad = wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
+
+
+def _add_hook(registry, t, hook):
+    key = id(t)
+    entry = registry.get(key)
+    if entry is None or entry[0]() is not t:
+        entry = (weakref.ref(t, lambda _, k=key: registry.pop(k, None)), _HookDict())
+        registry[key] = entry
+    handle = RemovableHandle(entry[1])
+    entry[1][handle.id] = hook
+    return handle
 
 
 def _check_numpy_allowed():

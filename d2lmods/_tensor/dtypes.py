@@ -152,8 +152,15 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
 
+class DeviceUnavailableError(RuntimeError, AssertionError):
+    """A tensor or module sent to a device d2lmods does not have. A CPU-only torch raises
+    ``AssertionError`` ("Torch not compiled with CUDA enabled"), a torch without a GPU
+    ``RuntimeError``: this is both."""
+
+
 class device:
-    """Where a tensor lives. d2lmods computes on the CPU only, so this is always ``cpu``."""
+    """Where a tensor lives. ``torch.device("cuda:1")`` can be made (and printed), as in torch,
+    but d2lmods computes on the CPU only: putting a tensor or a module there raises."""
 
     __slots__ = ("type", "index")
 
@@ -163,24 +170,27 @@ class device:
         type = str(type)
         if ":" in type:
             type, _, idx = type.partition(":")
-            index = builtins.int(idx)
-        if type != "cpu":
+            try:
+                index = builtins.int(idx)
+            except ValueError:
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'") from None
+        if not type or not type.isidentifier():
             raise RuntimeError(
-                f"d2lmods runs on the CPU only; device {type!r} is not available. "
-                "Use device='cpu' (or drop the .to(device)/.cuda() call)."
+                f"Expected one of cpu, cuda, mps, ... device type at start of device string: {type}"
             )
         self.type = type
         self.index = index
 
     def __repr__(self):
+        t = self.type
         return (
-            "device(type='cpu')"
+            f"device(type='{t}')"
             if self.index is None
-            else f"device(type='cpu', index={self.index})"
+            else f"device(type='{t}', index={self.index})"
         )
 
     def __str__(self):
-        return "cpu" if self.index is None else f"cpu:{self.index}"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -188,10 +198,24 @@ class device:
                 other = device(other)
             except RuntimeError:
                 return False
-        return isinstance(other, device) and other.type == self.type
+        return isinstance(other, device) and (other.type, other.index) == (self.type, self.index)
 
     def __hash__(self):
-        return hash(self.type)
+        return hash((self.type, self.index))
+
+
+def check_device(d):
+    """``d`` (a device, a string or an index) as a device where d2lmods can compute: the CPU."""
+    if isinstance(d, builtins.int) and not isinstance(d, builtins.bool):
+        d = device("cuda", d)  # torch reads a bare index as a CUDA device
+    d = d if isinstance(d, device) else device(d)
+    if d.type != "cpu":
+        raise DeviceUnavailableError(
+            f"Torch not compiled with CUDA enabled: d2lmods runs on the CPU only, so device "
+            f"'{d}' is not available. Use device='cpu' (or drop the .to(device)/.cuda() call); "
+            "torch.device('cuda' if torch.cuda.is_available() else 'cpu') picks the CPU here."
+        )
+    return d
 
 
 CPU = device("cpu")

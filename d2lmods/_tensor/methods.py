@@ -60,7 +60,7 @@ def parse_to(args, kwargs):
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
     if device is not None:
-        _dt.device(device)  # raises the CPU-only error for anything else
+        _dt.check_device(device)  # raises the CPU-only error for anything else
     return (None if dtype is None else _dt.as_dtype(dtype)), copy
 
 

@@ -35,7 +35,7 @@ class TensorType(type):
         """``X(data)``, ``X(2, 3)`` / ``X(size)`` (uninitialised), ``X()`` (empty) or ``X(t)``
         (``t`` itself, if it already has this dtype)."""
         if device is not None:
-            _dt.device(device)
+            _dt.check_device(device)
         np_dtype = cls.dtype.np
         if len(args) == 1 and isinstance(args[0], Tensor):
             t = args[0]

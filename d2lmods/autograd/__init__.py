@@ -9,7 +9,14 @@
 
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .node import AccumulateGrad, GraphFreedError, Node, SavedTensorModifiedError
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "inference_mode",
+    "is_inference_mode_enabled",
     "backward",
     "grad",
     "Function",

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from .._tensor import observers
-from .._tensor.core import RETAINS_GRAD, Size, Tensor, wrap
+from .._tensor.core import POST_ACCUMULATE_HOOKS, RETAINS_GRAD, TENSOR_HOOKS, Size, Tensor, wrap
 from .grad_mode import STATE
 from .node import _FREED_MESSAGE, GraphFreedError, Node
 
@@ -102,6 +102,7 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     for t in wanted or ():
         if t._fn is not None:
             wanted_at.setdefault(t._fn, []).append(t)
+    hooked_at = _hooked_nodes() if TENSOR_HOOKS else None  # node -> its tensors with hooks
     order = _topological_order([start])
     needed = None if wanted is None else _on_path(order, wanted, wanted_at)
     pop = grads.pop
@@ -112,6 +113,8 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
             g = pop(node, None)
             if g is None or (needed is not None and node not in needed):
                 continue
+            if hooked_at and node in hooked_at:
+                g = _hook_node_grads(node, g, hooked_at[node])
             if wanted_at and node in wanted_at:
                 for t in wanted_at[node]:
                     gt = g if node.n_outputs == 1 else g.get(t._out_nr)
@@ -145,11 +148,107 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
                 # gradients arriving from several consumers are summed
                 prev = store.get(key)
                 store[key] = gi if prev is None else prev + gi
+        if TENSOR_HOOKS:
+            _hook_leaf_grads(found)
     finally:
         STATE.enabled = prev_enabled
     if kept:
         _store_grads(kept)
     return found
+
+
+# -- Tensor.register_hook --------------------------------------------------------------------
+# A hook sees a tensor's whole gradient (summed over its consumers) once per backward: a
+# non-leaf's when its node is reached, before the node's backward runs (and before retain_grad
+# and autograd.grad read it); a leaf's once the walk is done, before it is added into .grad.
+
+
+def _hooked_nodes():
+    """``{node: [non-leaf tensors it produced that have hooks]}``."""
+    at = {}
+    for ref, hooks in list(TENSOR_HOOKS.values()):
+        t = ref()
+        if t is not None and hooks and t._fn is not None:
+            at.setdefault(t._fn, []).append(t)
+    return at
+
+
+def _hook_node_grads(node, g, tensors):
+    if node.n_outputs == 1:
+        return _run_hooks(tensors[0], g) if len(tensors) == 1 else _run_all(tensors, g)
+    for t in tensors:
+        gt = g.get(t._out_nr)
+        if gt is not None:
+            g[t._out_nr] = _run_hooks(t, gt)
+    return g
+
+
+def _run_all(tensors, g):
+    for t in tensors:  # several tensor objects of one output (rare: aliases of one result)
+        g = _run_hooks(t, g)
+    return g
+
+
+def _hook_leaf_grads(found):
+    for t, g in list(found.items()):
+        if t._fn is None:
+            entry = TENSOR_HOOKS.get(id(t))
+            if entry is not None and entry[1] and entry[0]() is t:
+                found[t] = _run_hooks(t, g)
+
+
+def _run_hooks(t, arr):
+    """``arr`` (the gradient of ``t``) passed through ``t``'s hooks, in the order registered."""
+    entry = TENSOR_HOOKS.get(id(t))
+    if entry is None or entry[0]() is not t or not entry[1]:
+        return arr
+    d = t._data
+    if arr.shape != d.shape:
+        arr = np.broadcast_to(arr, d.shape)
+    if arr.dtype != d.dtype:
+        arr = arr.astype(d.dtype)
+    if not arr.flags.writeable:
+        arr = arr.copy()
+    for hook in list(entry[1].values()):
+        g = wrap(arr)
+        r = hook(g)
+        if r is None:
+            arr = g._data  # a hook may change the gradient in place (g.mul_(2))
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(r, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+        if r._data.shape != d.shape:
+            raise RuntimeError(
+                f"hook '{name}' has changed the size of value: the gradient of a tensor of shape "
+                f"{Size(d.shape)} came back with shape {Size(r._data.shape)}; a hook must return "
+                "a tensor of the gradient's shape (or None to keep it)"
+            )
+        if r._data.dtype != d.dtype:
+            raise RuntimeError(
+                f"hook '{name}' has changed the type of value (was {g.type()} got {r.type()})"
+            )
+        arr = np.array(r._data)  # its own copy: the engine adds into gradients it holds
+    return arr
+
+
+def _run_post_accumulate_hooks(found):
+    """``register_post_accumulate_grad_hook``: each leaf's hooks, once its ``.grad`` is updated."""
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        for t in found:
+            entry = POST_ACCUMULATE_HOOKS.get(id(t))
+            if entry is None or entry[0]() is not t or t._fn is not None:
+                continue
+            for hook in list(entry[1].values()):
+                r = hook(t)
+                if isinstance(r, Tensor):
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+                if r is not None:
+                    raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    finally:
+        STATE.enabled = prev
 
 
 def _as_root_grad(t, g):
@@ -162,7 +261,13 @@ def _as_root_grad(t, g):
                 f"y.backward(gradient=torch.ones_like(y))."
             )
         return np.ones(t._data.shape, dtype=t._data.dtype)
-    arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
+    if not isinstance(g, Tensor):
+        raise TypeError(
+            f"gradients can be either Tensors or None, but got {type(g).__name__}: pass the "
+            f"upstream gradient as a tensor of the output's shape {Size(t._data.shape)}, e.g. "
+            "y.backward(torch.ones_like(y))"
+        )
+    arr = g._data
     if arr.shape != t._data.shape:
         raise RuntimeError(
             f"Mismatch in shape: grad_output[0] has a shape of {Size(arr.shape)} and "
@@ -194,7 +299,8 @@ def _prepare(tensors, grad_tensors, create_graph, inputs=None):
     for i, t in enumerate(inputs or ()):
         if not t._rg:
             raise RuntimeError(
-                f"One of the differentiated Tensors (input {i}) does not require grad"
+                f"One of the differentiated Tensors does not require grad (input {i}, shape "
+                f"{Size(t.shape)}): pass only tensors that require grad as inputs"
             )
     return tensors, [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
 
@@ -257,7 +363,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors, root_grads = _prepare(tensors, grad_tensors, create_graph)
     if inputs is not None:
         inputs = {inputs} if isinstance(inputs, Tensor) else set(inputs)
-    _store_grads(_backpropagate(tensors, root_grads, bool(retain_graph), inputs))
+    found = _backpropagate(tensors, root_grads, bool(retain_graph), inputs)
+    _store_grads(found)
+    if POST_ACCUMULATE_HOOKS:
+        _run_post_accumulate_hooks(found)
     observers.backward_done(tensors, bool(retain_graph))
 
 
@@ -289,9 +398,9 @@ def grad(
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}, shape {Size(t.shape)}) appears "
-                    "to not have been used in the graph. Set allow_unused=True if this is the "
-                    "desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior. (It has shape "
+                    f"{Size(t.shape)}; with allow_unused=True its gradient is None.)"
                 )
             result.append(None)
         else:

@@ -41,6 +41,7 @@ class FunctionCtx(Node):
         "_out_meta",
         "_saved_flag",
         "_freed",
+        "_dirty",
         "__dict__",
     )
 
@@ -82,7 +83,9 @@ class FunctionCtx(Node):
         self._non_differentiable = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors):
-        """Accepted for compatibility; in-place outputs are tracked by version counters anyway."""
+        """Say that ``forward`` changed these inputs in place: returned, they take this op as their
+        ``grad_fn`` (the same tensor objects, as in PyTorch)."""
+        self._dirty = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value):
         self.materialize_grads = bool(value)
@@ -201,6 +204,7 @@ class Function(metaclass=_FunctionMeta):
         ctx.meta = None
         ctx.n_outputs = 1
         ctx._non_differentiable = ()
+        ctx._dirty = ()
         ctx.materialize_grads = True
         record = STATE.enabled and any(ctx.needs_input_grad)
 
@@ -219,6 +223,7 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return output
         outputs = output if isinstance(output, tuple) else (output,)
+        name = cls.__name__
         ctx.inputs = tuple(
             (a, a._fn, a._out_nr) if (t and a._rg) else None for t, a in zip(is_tensor, args)
         )
@@ -230,6 +235,18 @@ class Function(metaclass=_FunctionMeta):
                 continue
             ctx._out_meta.append((o._data.shape, o._data.dtype))
             if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":
+                continue
+            if id(o) in ctx._dirty and any(o is a for a in args):
+                if o._fn is None and o._rg:
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad has been used in an in-place "
+                        f"operation ({name}.forward changed it and called ctx.mark_dirty); apply "
+                        f"{name} to a copy (x.clone()) or change the leaf under torch.no_grad()"
+                    )
+                # the input itself, changed in place: its history now goes through this op
+                o._rg = True
+                o._fn = ctx
+                o._out_nr = i
                 continue
             if o._fn is not None or any(o is a for a in args):
                 # forward returned an input or a tensor that already has a graph: alias it so the

@@ -12,7 +12,14 @@ Every op asks ``STATE.enabled`` before recording a graph node, so the check is o
 
 import functools
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
+]
 
 
 class _GradState:
@@ -81,15 +88,52 @@ class enable_grad(_GradModeContext):
     _mode = True
 
 
+class _InferenceState:
+    __slots__ = ("enabled",)
+
+    def __init__(self):
+        self.enabled = False
+
+
+INFERENCE = _InferenceState()
+
+
+def is_inference_mode_enabled():
+    """True inside ``with torch.inference_mode():``."""
+    return INFERENCE.enabled
+
+
 class inference_mode(no_grad):
-    """Same as ``no_grad`` here (accepted so PyTorch code runs unchanged)."""
+    """``no_grad`` that ``is_inference_mode_enabled()`` reports (accepted so PyTorch code runs
+    unchanged; d2lmods has no separate inference tensors)."""
 
     def __new__(cls, mode=True):
         return object.__new__(cls)
 
     def __init__(self, mode=True):
         super().__init__()
+        self._inference = bool(mode)
         self._mode = not mode
+        self._inference_prev = []
+
+    def __enter__(self):
+        self._inference_prev.append(INFERENCE.enabled)
+        INFERENCE.enabled = self._inference
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        INFERENCE.enabled = self._inference_prev.pop()
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        mode = self._inference
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 class set_grad_enabled(_GradModeContext):

@@ -33,10 +33,24 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "Parameter
 # --------------------------------------------------------------------------------------------
 
 
-def _check_module(container: str, where: str, value) -> None:
-    """Raise a TypeError explaining what was passed instead of a Module instance."""
+class SequentialInsertError(TypeError, AssertionError):
+    """``Sequential.insert`` of something that is not a Module: torch raises ``AssertionError``
+    there (and ``TypeError`` everywhere else), so this is both."""
+
+
+def _check_module(container: str, where: str, value, error=TypeError) -> None:
+    """Raise ``error`` (a TypeError) explaining what was passed instead of a Module instance."""
     if isinstance(value, Module):
         return
+    try:
+        _explain_not_module(container, where, value)
+    except TypeError as e:
+        if error is TypeError:
+            raise
+        raise error(str(e)) from None
+
+
+def _explain_not_module(container: str, where: str, value) -> None:
     if isinstance(value, type) and issubclass(value, Module):
         raise TypeError(texts.container_got_class(container, _qual(value), where))
     if isinstance(value, dict) and value and all(isinstance(v, Module) for v in value.values()):
@@ -278,7 +292,7 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module) -> Sequential:
-        _check_module("nn.Sequential.insert", f"index {index}", module)
+        _check_module("nn.Sequential.insert", f"index {index}", module, SequentialInsertError)
         n = len(self._modules)
         if not (-n <= index <= n):
             raise IndexError(f"Index out of range: {index}")

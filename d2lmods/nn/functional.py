@@ -13,7 +13,6 @@ learner most often gets wrong and says what to change.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -63,6 +62,39 @@ def _shape(t) -> tuple:
     return tuple(t.shape)
 
 
+def _activations():
+    from d2lmods.ops import activations
+
+    return activations
+
+
+def _inplace():
+    from d2lmods.ops import inplace
+
+    return inplace
+
+
+def _losses():
+    from d2lmods.ops import losses
+
+    return losses
+
+
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """``reduction`` from the deprecated ``size_average``/``reduce`` flags, warning as torch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return ret
+
+
 def _reduce(loss, reduction: str, fn: str):
     if reduction == "mean":
         return loss.mean()
@@ -77,24 +109,27 @@ def _reduce(loss, reduction: str, fn: str):
 
 # ----------------------------------------------------------------------------- activations
 def relu(input, inplace: bool = False):
-    """``max(0, x)``."""
-    return input.relu()
+    """``max(0, x)``; ``inplace=True`` overwrites ``input`` and returns it."""
+    return input.relu_() if inplace else input.relu()
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """``x`` where ``x > 0``, else ``negative_slope * x``."""
-    return input.relu() - (-input).relu() * negative_slope
+    """``x`` where ``x > 0``, else ``negative_slope * x``; ``inplace=True`` overwrites ``input``."""
+    if inplace:
+        return _inplace().inplace_unary(
+            input, _activations().leaky_relu, "leaky_relu_", negative_slope
+        )
+    return _activations().leaky_relu(input, negative_slope)
 
 
 def gelu(input, approximate: str = "none"):
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate="tanh"`` uses
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
-        return input * 0.5 * (inner.tanh() + 1.0)
-    if approximate != "none":
-        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return input * ((input * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(
+            f"approximate argument must be either none or tanh. (got {approximate!r})"
+        )
+    return _activations().gelu(input, approximate)
 
 
 def sigmoid(input):
@@ -378,11 +413,24 @@ def mse_loss(
 ):
     """Mean squared error; warns (like PyTorch, plus the fix) when the shapes differ and
     would broadcast into an (N, N) matrix of wrong differences."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     si, st = _shape(input), _shape(target)
     if si != st:
         warnings.warn(texts.mse_shapes(si, st, _where()), UserWarning, stacklevel=user_stacklevel())
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    if (
+        weight is not None
+    ):  # torch 2.13's weighted MSE: sum(weight * (input - target) ** 2) / sum(weight)
+        if _shape(weight) != si:
+            raise ValueError(
+                f"Weights and input must have the same size. (weight shape {_shape(weight)}, "
+                f"input shape {si})"
+            )
+        diff = input - target
+        weighted = weight * diff * diff
+        if reduction == "mean":
+            return weighted.sum() / weight.sum()
+        return _reduce(weighted, reduction, "mse_loss")
+    return _losses().mse_loss(input, target, reduction)
 
 
 def _check_class_targets(input, target, fn: str):
@@ -406,10 +454,34 @@ def _check_class_targets(input, target, fn: str):
         )
     if st == si and len(si) >= 2:
         raise RuntimeError(texts.one_hot_ints(fn, si, _where()))
+    if target._data.dtype not in (np.int64, np.uint8):
+        # torch's kernels take int64 (Long) or uint8 (Byte) class indices only
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_torch_name(target)}"
+            f"{_where()}: {fn} takes int64 class indices; convert the labels with y.long()"
+        )
     expected = si[:1] + si[2:] if len(si) >= 2 else ()
     if st != expected:
-        raise ValueError(texts.target_shape(fn, expected, si, st, _where()))
+        text = texts.target_shape(fn, expected, si, st, _where())
+        if len(si) >= 2 and st and st[0] != si[0]:
+            text = (
+                f"Expected input batch_size ({si[0]}) to match target batch_size ({st[0]}). " + text
+            )
+        raise ValueError(text)
     return "indices"
+
+
+def _torch_name(t) -> str:
+    return t.dtype.torch_name
+
+
+def _check_weight_dtype(input, weight, fn: str) -> None:
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_torch_name(input)} but found {_torch_name(weight)}{_where()}: "
+            f"{fn}'s weight must have the input's dtype ({input.dtype}); convert it with "
+            f"weight.to({input.dtype})"
+        )
 
 
 def _check_range(target, n_classes: int, ignore_index: int, fn: str) -> None:
@@ -437,8 +509,12 @@ def cross_entropy(
 ):
     """Softmax cross-entropy between raw scores ``(N, C)`` and class indices ``(N,)`` (or
     class probabilities of shape ``(N, C)``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _loop.loss_input("cross_entropy", input, target, _where())
     kind = _check_class_targets(input, target, "cross_entropy")
+    _check_weight_dtype(input, weight, "cross_entropy")
     if kind == "indices":
         _check_range(
             target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "cross_entropy"
@@ -457,9 +533,11 @@ def nll_loss(
     input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
 ):
     """Negative log-likelihood: ``-input[i, target[i]]`` averaged (input holds log-probabilities)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _loop.loss_input("nll_loss", input, target, _where())
     if _check_class_targets(input, target, "nll_loss") == "probs":
         raise RuntimeError(texts.nll_probs(_shape(input), _where()))
+    _check_weight_dtype(input, weight, "nll_loss")
     _check_range(target, input.shape[1 if input.dim() >= 2 else 0], ignore_index, "nll_loss")
     return _ops().nll_loss(
         input, target, weight=weight, ignore_index=ignore_index, reduction=reduction
@@ -474,15 +552,17 @@ def binary_cross_entropy_with_logits(
     si, st = _shape(input), _shape(target)
     if si != st:
         raise ValueError(texts.bce_shapes(si, st, _where()))
-    if target._data.dtype.kind != "f":
-        target = target.to(input.dtype)
-    # log(1 + exp(-|x|)) + max(-x, 0) == -log sigmoid(x), without overflow
-    log_sig_neg = (-input.abs()).exp().log1p() + (-input).relu()
-    if pos_weight is not None:
-        lw = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + lw * log_sig_neg
-    else:
-        loss = (1 - target) * input + log_sig_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type {_torch_name(input)} can't be cast to the desired output type "
+            f"{_torch_name(target)}{_where()}: binary_cross_entropy_with_logits takes float "
+            "targets (0. or 1., or probabilities); convert them with y.float()"
+        )
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and t.requires_grad:
+            raise RuntimeError(
+                "The function 'binary_cross_entropy_with_logits' is not differentiable with "
+                f"respect to argument '{name}'. This input cannot have requires_grad True."
+            )
+    return _losses().binary_cross_entropy_with_logits(input, target, weight, reduction, pos_weight)

@@ -12,52 +12,6 @@ return a :class:`RemovableHandle` that can take it out again::
     0
 """
 
-from __future__ import annotations
+from .._tensor.hooks import RemovableHandle, _HookDict
 
-import itertools
-import weakref
-from collections import OrderedDict
-
-__all__ = ["RemovableHandle"]
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook`` & co.; ``handle.remove()`` takes the hook off again."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict, *, extra_dict: dict | None = None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._next_id)
-        self.extra_dict_ref = weakref.ref(extra_dict) if extra_dict is not None else None
-
-    extra_dict_refs: tuple = ()
-
-    def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, self.extra_dict_ref, *self.extra_dict_refs):
-            d = ref() if ref is not None else None
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __getstate__(self):
-        # Weak references cannot be pickled: store the dicts themselves (the module pickles them too).
-        return (
-            self.hooks_dict_ref(),
-            self.id,
-            self.extra_dict_ref() if self.extra_dict_ref is not None else None,
-        )
-
-    def __setstate__(self, state):
-        hooks, self.id, extra = state
-        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else _HookDict())
-        self.extra_dict_ref = weakref.ref(extra) if extra is not None else None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _HookDict(OrderedDict):
-    """An OrderedDict that can be weak-referenced (a handle keeps only a weak reference)."""
+__all__ = ["RemovableHandle", "_HookDict"]

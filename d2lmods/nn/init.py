@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from .._messages import layers as texts
+from .._tensor import dtypes as _dt
 from .._tensor.core import Tensor
 from .parameter import is_lazy
 
@@ -39,6 +40,7 @@ __all__ = [
     "kaiming_uniform_",
     "kaiming_normal_",
     "trunc_normal_",
+    "orthogonal_",
 ]
 
 
@@ -51,6 +53,19 @@ def _array(tensor, fn: str) -> np.ndarray:
             f"nn.init.{fn} expects a d2lmods Tensor or Parameter, got {type(tensor).__name__}"
         )
     return tensor._data
+
+
+def _random_array(tensor, fn: str, normal: bool) -> np.ndarray:
+    """``_array`` for the random fills, which need a floating-point tensor (as in torch)."""
+    arr = _array(tensor, fn)
+    if arr.dtype.kind != "f":
+        kernel = "normal_kernel_cpu" if normal else "check_uniform_bounds"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_dt.NP_TO_DTYPE[arr.dtype].torch_name}': "
+            f"nn.init.{fn} draws floating-point values, and this tensor is {tensor.dtype}; "
+            "initialize a floating-point tensor (x.float()), or use nn.init.constant_ for integers"
+        )
+    return arr
 
 
 def _fill(tensor, values, fn: str):
@@ -143,19 +158,19 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with values drawn from U(a, b)."""
-    arr = _array(tensor, "uniform_")
+    arr = _random_array(tensor, "uniform_", normal=False)
     return _fill(tensor, _rng(generator).uniform(a, b, arr.shape), "uniform_")
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with values drawn from N(mean, std^2)."""
-    arr = _array(tensor, "normal_")
+    arr = _random_array(tensor, "normal_", normal=True)
     return _fill(tensor, _rng(generator).normal(mean, std, arr.shape), "normal_")
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std^2) values, redrawing any that fall outside [a, b]."""
-    arr = _array(tensor, "trunc_normal_")
+    arr = _random_array(tensor, "trunc_normal_", normal=True)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
@@ -200,7 +215,7 @@ def eye_(tensor):
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
-    arr = _array(tensor, "xavier_uniform_")
+    arr = _random_array(tensor, "xavier_uniform_", normal=False)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
@@ -209,7 +224,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    arr = _array(tensor, "xavier_normal_")
+    arr = _random_array(tensor, "xavier_normal_", normal=True)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return _fill(tensor, _rng(generator).normal(0.0, std, arr.shape), "xavier_normal_")
@@ -220,7 +235,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
     ``nn.Linear`` and ``nn.Conv2d`` use ``kaiming_uniform_(w, a=math.sqrt(5))``.
     """
-    arr = _array(tensor, "kaiming_uniform_")
+    arr = _random_array(tensor, "kaiming_uniform_", normal=False)
     if not _check_nonempty(arr, "kaiming_uniform_"):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
@@ -231,9 +246,29 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
-    arr = _array(tensor, "kaiming_normal_")
+    arr = _random_array(tensor, "kaiming_normal_", normal=True)
     if not _check_nonempty(arr, "kaiming_normal_"):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return _fill(tensor, _rng(generator).normal(0.0, std, arr.shape), "kaiming_normal_")
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal draw, times ``gain``;
+    dimensions after the first are flattened (Saxe et al., 2013)."""
+    arr = _random_array(tensor, "orthogonal_", normal=True)
+    if arr.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if arr.size == 0:
+        return tensor
+    rows = arr.shape[0]
+    cols = arr.size // rows
+    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # a unique decomposition: make the diagonal of r positive
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(arr.shape), "orthogonal_")

@@ -76,6 +76,9 @@ from .state_dict import StateDict, _IncompatibleKeys
 __all__ = ["Module", "RemovableHandle", "StateDict"]
 
 
+_MISSING = object()
+
+
 def _addindent(s: str, num_spaces: int) -> str:
     """Indent every line of ``s`` but the first (PyTorch's repr helper; blank lines stay blank)."""
     lines = s.split("\n")
@@ -259,21 +262,24 @@ class Module:
         mod = self
         walked = []
         for item in target.split("."):
-            if not isinstance(mod, Module) or item not in mod._modules:
-                where = ".".join(walked) or type(self).__name__
-                raise AttributeError(
-                    _texts.no_submodule(
-                        type(mod).__name__,
-                        item,
-                        target,
-                        where,
-                        list(mod._modules) if isinstance(mod, Module) else [],
+            child = mod._modules.get(item, _MISSING)
+            if child is _MISSING:
+                if not hasattr(mod, item):
+                    where = ".".join(walked) or type(self).__name__
+                    raise AttributeError(
+                        _texts.no_submodule(
+                            type(mod).__name__, item, target, where, list(mod._modules)
+                        )
                     )
+                child = getattr(mod, item)  # as torch: a module held as a plain attribute counts
+            if not isinstance(child, Module):
+                # torch's text; a parameter, a buffer, None or any other value ends the path
+                raise AttributeError(
+                    f"`{item}` is not an nn.Module"
+                    + (f" (it is None in '{target}')" if child is None else "")
                 )
-            mod = mod._modules[item]
+            mod = child
             walked.append(item)
-            if mod is None:
-                raise AttributeError(f"`{item}` is None in '{target}'")
         return mod
 
     def set_submodule(self, target: str, module, strict: bool = False) -> None:
@@ -736,6 +742,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
+                p.grad.detach_()  # as torch: the zeroed gradient is cut from any graph
                 g = _array(p.grad)
                 if isinstance(g, np.ndarray):
                     g[...] = 0
@@ -855,9 +862,9 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        from .._tensor.dtypes import device as _device
+        from .._tensor.dtypes import check_device
 
-        _device("cuda")
+        check_device("cuda" if device is None else device)
         return self
 
     def share_memory(self) -> Module:

@@ -77,6 +77,15 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (type(self), self._data, self._rg))
 
+    def __deepcopy__(self, memo):
+        # As torch's: a new Parameter of a copy of the values; unlike a plain tensor's deepcopy,
+        # the gradient is not copied (``copy.deepcopy(model)`` starts without gradients).
+        if id(self) in memo:
+            return memo[id(self)]
+        new = _rebuild_parameter(type(self), self._data, self._rg)
+        memo[id(self)] = new
+        return new
+
     def __setitem__(self, index, value):
         if self._rg and _GRAD_STATE.enabled:
             raise RuntimeError(texts.parameter_setitem(tuple(self._data.shape)))

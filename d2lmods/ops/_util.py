@@ -26,6 +26,8 @@ __all__ = [
     "to_tensor",
     "operands",
     "OpError",
+    "OpNotImplementedError",
+    "broadcast_error",
     "norm_dim",
     "norm_dims",
 ]
@@ -47,6 +49,28 @@ class OpError(RuntimeError):
         """A copy of this error whose message starts with ``where`` (e.g. ``"in net.0 (Linear)"``)."""
         err = type(self)(f"{where}: {self.args[0]}", self.op, self.shapes)
         return err
+
+
+def broadcast_error(sa, sb, op):
+    """PyTorch's error for operands of shapes ``sa`` and ``sb`` that do not broadcast."""
+    n = max(len(sa), len(sb))
+    for i in range(1, n + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            return OpError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {n - i}\n"
+                f"{op} of tensors of shapes {Size(sa)} and {Size(sb)}: shapes broadcast when, "
+                "aligned from the last dimension, each pair of sizes is equal or one of them is 1.",
+                op=op,
+                shapes=(sa, sb),
+            )
+    return OpError(f"{op}: shapes {Size(sa)} and {Size(sb)} do not broadcast", op, (sa, sb))
+
+
+class OpNotImplementedError(OpError, NotImplementedError):
+    """An op that has no kernel for the input's dtype (torch raises NotImplementedError)."""
 
 
 # A new leaf tensor around an array: the result of an op that records nothing.

@@ -15,7 +15,18 @@ import numpy as np
 from .. import kernels as K
 from .._tensor import dtypes as _dt
 from ..kernels import contig
-from ._util import STATE, Node, Tensor, operands, out, plain, sum_to, to_tensor, ver
+from ._util import (
+    STATE,
+    Node,
+    Tensor,
+    broadcast_error,
+    operands,
+    out,
+    plain,
+    sum_to,
+    to_tensor,
+    ver,
+)
 
 __all__ = [
     "add",
@@ -119,7 +130,10 @@ def add(a, b, alpha=1):
     a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
-        res = ad + bd if alpha == 1 else ad + alpha * bd
+        try:
+            res = ad + bd if alpha == 1 else ad + alpha * bd
+        except ValueError:  # shapes that do not broadcast
+            raise broadcast_error(ad.shape, bd.shape, "add") from None
         if STATE.enabled and (a._rg or b._rg):
             return out(
                 res,
@@ -158,7 +172,10 @@ def sub(a, b, alpha=1):
         )
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
-        res = ad - bd if alpha == 1 else ad - alpha * bd
+        try:
+            res = ad - bd if alpha == 1 else ad - alpha * bd
+        except ValueError:  # shapes that do not broadcast
+            raise broadcast_error(ad.shape, bd.shape, "sub") from None
         if STATE.enabled and (a._rg or b._rg):
             return out(
                 res,
@@ -214,7 +231,10 @@ def mul(a, b):
     a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
-        res = ad * bd
+        try:
+            res = ad * bd
+        except ValueError:  # shapes that do not broadcast
+            raise broadcast_error(ad.shape, bd.shape, "mul") from None
         if STATE.enabled and (a._rg or b._rg):
             # save only what the other operand's gradient needs
             if a._rg and b._rg:
@@ -263,7 +283,10 @@ def div(a, b, rounding_mode=None):
     a, b = _binary_operands(a, b)
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
-        res = ad / bd
+        try:
+            res = ad / bd
+        except ValueError:  # shapes that do not broadcast
+            raise broadcast_error(ad.shape, bd.shape, "div") from None
         if STATE.enabled and (a._rg or b._rg):
             vers = (ver(b),) if not b._rg else (ver(a), ver(b))
             return out(

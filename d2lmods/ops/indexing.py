@@ -6,6 +6,7 @@
 """
 
 import numbers
+import re
 
 import numpy as np
 
@@ -109,7 +110,9 @@ class UnsqueezeBackward0(SelectBackward0):
 
 
 def _index_error(x, key, err):
-    return IndexError(f"{err} (indexing a tensor of shape {Size(x.shape)} with {key!r})")
+    # numpy's "for axis 0" is torch's "for dimension 0"
+    text = re.sub(r"\bfor axis (\d+)", r"for dimension \1", str(err))
+    return IndexError(f"{text} (indexing a tensor of shape {Size(x.shape)} with {key!r})")
 
 
 def getitem(a, key):

@@ -19,7 +19,18 @@ from ..kernels import (
     restore_threads,
     serial_gemm_threads,
 )
-from ._util import STATE, Node, OpError, Size, Tensor, norm_dim, out, plain, ver
+from ._util import (
+    STATE,
+    Node,
+    OpError,
+    OpNotImplementedError,
+    Size,
+    Tensor,
+    norm_dim,
+    out,
+    plain,
+    ver,
+)
 from .conv import conv_prologue
 
 __all__ = [
@@ -186,7 +197,7 @@ def _rows(xd, axis):
 
 def _float_input(x, name):
     if x._data.dtype.kind != "f":
-        raise OpError(
+        raise OpNotImplementedError(  # torch: '"..._kernel_impl" not implemented for 'Long''
             f"{name}: expected a floating-point tensor, got {x.dtype} (convert with .float())",
             op=name,
             shapes=(x._data.shape,),

@@ -8,9 +8,11 @@ The backward of a reduction broadcasts the gradient back over the reduced axes::
 """
 
 import collections
+import warnings
 
 import numpy as np
 
+from .._messages import user_stacklevel
 from .._tensor import dtypes as _dt
 from ._util import STATE, Node, Tensor, norm_dim, norm_dims, out, plain, ver
 
@@ -330,6 +332,16 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
+def _no_degrees_of_freedom(name):
+    # torch's warning (the result is nan), not numpy's two RuntimeWarnings
+    warnings.warn(
+        f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+        "reduction factor (input numel divided by output numel).",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def _var_args(a, dim, unbiased, keepdim, correction):
     if isinstance(dim, bool):  # var(x, False): positional 'unbiased'
         unbiased, dim = dim, None
@@ -344,7 +356,13 @@ def _var_args(a, dim, unbiased, keepdim, correction):
 def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance (Bessel-corrected by default, like PyTorch: ``correction=1``)."""
     x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
-    res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    if n - corr <= 0:
+        _no_degrees_of_freedom("var")
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "Degrees of freedom <= 0"
+            res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    else:
+        res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
     if a._rg and STATE.enabled:
         return out(
             res, VarBackward0(), (a,), (x,), (ver(a),), meta=(x.shape, axes, keepdim, n, corr)
@@ -354,7 +372,13 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
-    res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    if n - corr <= 0:
+        _no_degrees_of_freedom("std")
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "Degrees of freedom <= 0"
+            res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    else:
+        res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
     if a._rg and STATE.enabled:
         return out(
             res, StdBackward0(), (a,), (x, res), (ver(a),), meta=(x.shape, axes, keepdim, n, corr)

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from ._util import STATE, Node, Size, Tensor, norm_dim, out, out_view, plain, sum_to
+from ._util import STATE, Node, OpError, Size, Tensor, norm_dim, out, out_view, plain, sum_to
 
 __all__ = [
     "reshape",
@@ -150,10 +150,18 @@ def flatten(a, start_dim=0, end_dim=-1):
 def unflatten(a, dim, sizes):
     x = a._data
     d = norm_dim(dim, x.ndim)
-    sizes = tuple(sizes)
+    given = tuple(int(s) for s in sizes)
+    sizes = given
     if -1 in sizes:
         known = int(np.prod([s for s in sizes if s != -1]))
-        sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
+        sizes = tuple(x.shape[d] // known if s == -1 and known else s for s in sizes)
+    if int(np.prod(sizes)) != x.shape[d] or -1 in sizes:
+        raise OpError(
+            f"unflatten: Provided sizes {list(given)} don't multiply up to the size of dim {dim} "
+            f"({x.shape[d]}) in the input tensor (shape {Size(x.shape)})",
+            op="unflatten",
+            shapes=(x.shape,),
+        )
     return reshape(a, x.shape[:d] + sizes + x.shape[d + 1 :])
 
 
@@ -351,11 +359,17 @@ def cat(tensors, dim=0):
         if arr.ndim != nd or any(
             arr.shape[k] != arrays[0].shape[k] for k in range(nd) if k != axis
         ):
+            if arr.ndim != nd:
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {nd} and {arr.ndim} "
+                    f"(shapes: {[list(a.shape) for a in arrays]})"
+                )
+            k = next(k for k in range(nd) if k != axis and arr.shape[k] != arrays[0].shape[k])
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                f"{[s for k, s in enumerate(arrays[0].shape) if k != axis]} but got size "
-                f"{[s for k, s in enumerate(arr.shape) if k != axis]} for tensor number {i} in the "
-                f"list (shapes: {[list(a.shape) for a in arrays]})."
+                f"{arrays[0].shape[k]} but got size {arr.shape[k]} for tensor number {i} in the "
+                f"list (shapes: {[list(a.shape) for a in arrays]}; along dimension {axis} they "
+                "are joined, every other dimension must agree)."
             )
     res = np.concatenate(arrays, axis=axis)
     if STATE.enabled and any(t._rg for t in ts):

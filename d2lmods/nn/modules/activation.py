@@ -49,8 +49,8 @@ class GELU(Module):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(
-                f"approximate argument must be either none or tanh, got {approximate!r}"
+            raise RuntimeError(  # torch's type (torch raises it at the first call)
+                f"approximate argument must be either none or tanh. (got {approximate!r})"
             )
         self.approximate = approximate
 

@@ -59,7 +59,7 @@ class Linear(Module):
         super().__init__()
         _check_features("Linear", in_features=in_features, out_features=out_features)
         if device is not None:
-            _dt.device(device)
+            _dt.check_device(device)
         dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
         self.in_features = in_features
         self.out_features = out_features
@@ -193,7 +193,11 @@ def _check_features(cls: str, **sizes) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(texts.features_type(cls, name, value))
         if value < 0:
-            raise ValueError(f"{cls}: {name} must be >= 0, got {value}.")
+            # torch fails creating the weight: RuntimeError
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {value}: {cls}'s {name} must "
+                f"be >= 0, got {value}."
+            )
 
 
 def _empty(shape, dtype):

@@ -22,11 +22,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            raise NotImplementedError(
-                "size_average and reduce are deprecated in PyTorch; use "
-                "reduction='mean' | 'sum' | 'none'"
-            )
+        reduction = F.legacy_reduction(size_average, reduce, reduction)  # torch's deprecated flags
         if reduction not in _REDUCTIONS:
             raise ValueError(
                 f"{reduction} is not a valid value for reduction (use 'mean', 'sum' or 'none')"

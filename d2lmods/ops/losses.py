@@ -1,0 +1,160 @@
+"""Elementwise losses as single ops, as in PyTorch: ``mse_loss`` (``MseLossBackward0``) and
+``binary_cross_entropy_with_logits`` (``BinaryCrossEntropyWithLogitsBackward0``).
+
+One node per loss gives the ``grad_fn`` a printed loss shows (``tensor(0.25,
+grad_fn=<MseLossBackward0>)``) and exact gradients where a composite of ``abs``/``relu`` would
+have kinks (the logistic loss at a logit of exactly 0). ``d2lmods.nn.functional`` checks the
+arguments and explains mistakes; these compute.
+
+    mse:  l = (x - t)^2                          dl/dx = 2 (x - t),          dl/dt = -dl/dx
+    bce:  l = w [(1 - t) x + lw softplus(-x)]    dl/dx = w [(1 - t) - lw sigmoid(-x)]
+          lw = 1 + (pos_weight - 1) t            dl/dt = w [-x + (pos_weight - 1) softplus(-x)]
+"""
+
+import numpy as np
+
+from ._util import STATE, Node, OpError, Tensor, broadcast_error, operands, out, plain, sum_to, ver
+
+__all__ = ["mse_loss", "binary_cross_entropy_with_logits"]
+
+
+def _check_reduction(reduction, fn):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"{fn}: {reduction} is not a valid value for reduction (use 'mean', 'sum' or 'none')"
+        )
+
+
+def _reduced(elem, reduction, dtype):
+    if reduction == "none":
+        return elem.astype(dtype, copy=False)
+    if reduction == "sum":
+        total = elem.sum()
+    else:
+        total = elem.mean() if elem.size else np.nan  # torch's nan, without numpy's warning
+    return np.asarray(total, dtype=dtype)
+
+
+def _scale(g, reduction, n, dtype):
+    """The upstream gradient spread over the elements (``mean`` divides by their number)."""
+    if reduction == "none":
+        return np.asarray(g, dtype=dtype)
+    s = float(g)
+    return s / n if reduction == "mean" and n else s
+
+
+class MseLossBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (diff,) = self.saved
+        reduction, sx, st = self.meta
+        a, b = self.inputs
+        gd = diff * (2 * _scale(g, reduction, diff.size, diff.dtype))
+        gd = gd.astype(diff.dtype, copy=False)
+        return (
+            sum_to(gd, sx) if a is not None else None,
+            sum_to(-gd, st) if b is not None else None,
+        )
+
+
+def mse_loss(input, target, reduction="mean"):
+    """``(input - target) ** 2`` reduced; the shapes broadcast (``nn.functional`` warns first)."""
+    _check_reduction(reduction, "mse_loss")
+    x, t = operands(input, target)
+    xd, td = x._data, t._data
+    try:
+        diff = xd - td
+    except ValueError:
+        raise broadcast_error(xd.shape, td.shape, "mse_loss") from None
+    res = _reduced(diff * diff, reduction, diff.dtype)
+    if STATE.enabled and (x._rg or t._rg):
+        return out(
+            res,
+            MseLossBackward0(),
+            (x if x._rg else None, t if t._rg else None),
+            (diff,),
+            (ver(x), ver(t)),  # torch saves both: an in-place change before backward is an error
+            meta=(reduction, xd.shape, td.shape),
+        )
+    return plain(res)
+
+
+class BinaryCrossEntropyWithLogitsBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        xd, td, sp, lw, w, pw = self.saved
+        reduction = self.meta
+        a, b = self.inputs
+        s = _scale(g, reduction, xd.size, xd.dtype)
+        if w is not None:
+            s = s * w
+        gx = gt = None
+        if a is not None:
+            sig_neg = 0.5 * (1 - np.tanh(0.5 * xd))  # sigmoid(-x), without overflow
+            gx = ((1 - td) - lw * sig_neg) * s
+            gx = np.broadcast_to(gx, xd.shape).astype(xd.dtype)
+        if b is not None:
+            dt = -xd if pw is None else (pw - 1) * sp - xd
+            gt = np.broadcast_to(dt * s, td.shape).astype(td.dtype)
+        return gx, gt
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """The logistic loss of logits ``input`` for targets in [0, 1], computed stably; ``weight``
+    scales each element, ``pos_weight`` the positive term (both broadcast to the input)."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x, t = input, target
+    if t._data.dtype != x._data.dtype:
+        x = x.to(t.dtype)  # torch computes in the target's dtype ((1 - target).mul_(input))
+    xd, td = x._data, t._data
+    wd = None if weight is None else _operand(weight, x)
+    pwd = None if pos_weight is None else _operand(pos_weight, x)
+    sp = np.logaddexp(0, -xd).astype(xd.dtype, copy=False)  # softplus(-x) = -log sigmoid(x)
+    try:
+        lw = 1 if pwd is None else (pwd - 1) * td + 1
+        elem = (1 - td) * xd + lw * sp
+        if wd is not None:
+            elem = elem * wd
+    except ValueError:  # a weight or pos_weight that does not broadcast
+        if pwd is None or _broadcasts(xd.shape, pwd.shape):  # the weight (torch: loss * weight)
+            shapes = (xd.shape, wd.shape)
+        else:  # the pos_weight (torch: pos_weight * target)
+            shapes = (pwd.shape, xd.shape)
+        raise broadcast_error(*shapes, "binary_cross_entropy_with_logits") from None
+    if elem.shape != xd.shape:
+        what = (
+            "weight" if wd is not None and np.broadcast(xd, wd).shape != xd.shape else "pos_weight"
+        )
+        raise OpError(
+            f"binary_cross_entropy_with_logits: {what} of shape "
+            f"{tuple((wd if what == 'weight' else pwd).shape)} does not broadcast to the input's "
+            f"shape {tuple(xd.shape)}; give it the input's shape or one that broadcasts to it "
+            "(e.g. one value per class, shape (C,)).",
+            op="binary_cross_entropy_with_logits",
+            shapes=(xd.shape,),
+        )
+    res = _reduced(elem, reduction, xd.dtype)
+    if STATE.enabled and (x._rg or t._rg):
+        return out(
+            res,
+            BinaryCrossEntropyWithLogitsBackward0(),
+            (x if x._rg else None, t if t._rg else None),
+            (xd, td, sp, lw, wd, pwd),
+            (ver(x), ver(t)),
+            meta=reduction,
+        )
+    return plain(res)
+
+
+def _operand(v, like):
+    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+    return arr.astype(like._data.dtype, copy=False)
+
+
+def _broadcasts(a, b):
+    try:
+        return np.broadcast_shapes(a, b) == a
+    except ValueError:
+        return False
