@@ -4,7 +4,8 @@ A job sent to a worker holds the submission's bytes and the release notebook's b
 course path: a Dask worker on another machine sees no course), plus the submission's SHA-256 and
 timestamp.  The result comes back as data and the parent, the only writer, records it; the
 results file keeps that hash and timestamp, so a batch started again after Ctrl-C or a killed
-parent grades only the submissions without a results file for the same bytes::
+parent grades only the submissions without a results file for the same bytes (graded with the
+same library: a course that switches to PyTorch grades everything again)::
 
     >>> jobs = pending(course, "modules", make_jobs(course, "modules"))   # doctest: +SKIP
 """
@@ -50,15 +51,22 @@ def wire_job(job: dict, release_bytes: bytes) -> dict:
 
 
 def recorded_key(course, assignment: str, student: str) -> dict | None:
-    """The submission key kept in ``results/<assignment>/<student>.json`` (None: no usable file)."""
+    """The submission key kept in ``results/<assignment>/<student>.json``, with the library it was
+    graded with (None: no usable file)."""
     try:
         raw = course.results_path(assignment, student).read_bytes()[: 8 << 20]
-        sub = json.loads(raw).get("extra_data", {}).get("submission")
+        extra = json.loads(raw).get("extra_data", {})
+        sub = extra.get("submission")
+        library = str(extra.get("library") or "d2lmods")
     except (OSError, ValueError, AttributeError):
         return None
     if not isinstance(sub, dict) or not isinstance(sub.get("sha256"), str):
         return None
-    return {"sha256": sub["sha256"], "timestamp": str(sub.get("timestamp") or "")}
+    return {
+        "sha256": sub["sha256"],
+        "timestamp": str(sub.get("timestamp") or ""),
+        "library": library,
+    }
 
 
 def pending(course, assignment: str, jobs: list[dict], regrade: bool = False) -> list[dict]:
@@ -69,6 +77,7 @@ def pending(course, assignment: str, jobs: list[dict], regrade: bool = False) ->
     todo = []
     for job in jobs:
         want = submission_key(read_capped(job["notebook"])[0], job.get("timestamp", ""))
+        want["library"] = job.get("library") or "d2lmods"
         if recorded_key(course, assignment, job["student"]) != want:
             todo.append(job)
     return todo

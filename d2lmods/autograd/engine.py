@@ -364,9 +364,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = {inputs} if isinstance(inputs, Tensor) else set(inputs)
     found = _backpropagate(tensors, root_grads, bool(retain_graph), inputs)
+    # _store_grads empties `found` (it hands the arrays over): keep the leaves for their hooks
+    leaves = list(found) if POST_ACCUMULATE_HOOKS else ()
     _store_grads(found)
-    if POST_ACCUMULATE_HOOKS:
-        _run_post_accumulate_hooks(found)
+    if leaves:
+        _run_post_accumulate_hooks(leaves)
     observers.backward_done(tensors, bool(retain_graph))
 
 

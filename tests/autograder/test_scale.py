@@ -314,3 +314,37 @@ def test_plain_python_cells_are_what_ipython_would_make_of_them(tmp_path):
         "# what?\n",
     ]:
         assert not pipeline.is_plain_python(s), s
+
+
+# -- what makes a recorded grade stale ----------------------------------------------------------------
+def test_a_recorded_grade_is_kept_only_for_the_same_bytes_timestamp_and_library(tmp_path):
+    course = build_course(tmp_path / "course", ["correct", "fac_shared"])
+    jobs = make_jobs(course, "modules")
+    assert {j["student"] for j in resume.pending(course, "modules", jobs)} == {
+        "correct",
+        "fac_shared",
+    }
+
+    def record(job, library):
+        data, _ = resume.read_capped(job["notebook"])
+        key = resume.submission_key(data, job.get("timestamp", ""))
+        path = course.results_path("modules", job["student"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"extra_data": {"submission": key, "library": library}}))
+
+    for job in jobs:
+        record(job, "d2lmods")
+    assert resume.pending(course, "modules", jobs) == []
+    # the course switched to PyTorch: every grade was given by the other library
+    torch_jobs = [{**j, "library": "torch"} for j in jobs]
+    assert len(resume.pending(course, "modules", torch_jobs)) == len(jobs)
+    record(torch_jobs[0], "torch")
+    assert [j["student"] for j in resume.pending(course, "modules", torch_jobs)] == [
+        torch_jobs[1]["student"]
+    ]
+    # results written before the library was recorded count as d2lmods grades
+    path = course.results_path("modules", jobs[1]["student"])
+    raw = json.loads(path.read_text())
+    del raw["extra_data"]["library"]
+    path.write_text(json.dumps(raw))
+    assert [j["student"] for j in resume.pending(course, "modules", jobs)] == [jobs[0]["student"]]
