@@ -19,7 +19,24 @@ import pytest
 
 import d2lmods
 
-__all__ = ["outcome", "same", "torch_or_skip", "Raised"]
+__all__ = ["Cases", "outcome", "same", "t32", "torch_or_skip", "Raised"]
+
+
+class Cases(list):
+    """A test file's snippets, each added by the decorator ``@CASES.case(message=..., warns=...)``
+    as a ``pytest.param(snippet, message, warns)`` for ``same``."""
+
+    def case(self, message=None, warns=True):
+        def add(fn):
+            self.append(pytest.param(fn, message, warns, id=fn.__name__, marks=pytest.mark.oracle))
+            return fn
+
+        return add
+
+
+def t32(lib, values, **kw):
+    """A float32 tensor of ``values`` in ``lib`` (the same bytes in both libraries)."""
+    return lib.tensor(np.asarray(values, dtype=np.float32), **kw)
 
 
 def torch_or_skip():

@@ -12,23 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from tests._parity import same
+from tests._parity import Cases, same, t32 as _t
 
 pytestmark = pytest.mark.oracle
 
-CASES = []
-
-
-def case(message=None, warns=True):
-    def add(fn):
-        CASES.append(pytest.param(fn, message, warns, id=fn.__name__))
-        return fn
-
-    return add
-
-
-def _t(lib, values, **kw):
-    return lib.tensor(np.asarray(values, dtype=np.float32), **kw)
+CASES = Cases()
+case = CASES.case
 
 
 # ---- nn.init -------------------------------------------------------------------------------

@@ -13,19 +13,12 @@ from collections import OrderedDict
 
 import pytest
 
-from tests._parity import same
+from tests._parity import Cases, same
 
 pytestmark = pytest.mark.oracle
 
-CASES = []
-
-
-def case(message=None, warns=True):
-    def add(fn):
-        CASES.append(pytest.param(fn, message, warns, id=fn.__name__))
-        return fn
-
-    return add
+CASES = Cases()
+case = CASES.case
 
 
 # ---- registration --------------------------------------------------------------------------
