@@ -353,16 +353,21 @@ def _var_args(a, dim, unbiased, keepdim, correction):
     return x, axes, n, _correction(unbiased, correction), keepdim
 
 
+def _spread(x, name, axes, n, corr, keepdim):
+    """``x.var`` or ``x.std`` in ``x``'s dtype; with no degrees of freedom left, torch's warning
+    instead of numpy's (the result is nan or inf, as in torch)."""
+    if n - corr > 0:
+        return np.asarray(getattr(x, name)(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    _no_degrees_of_freedom(name)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "Degrees of freedom <= 0"
+        return np.asarray(getattr(x, name)(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+
+
 def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance (Bessel-corrected by default, like PyTorch: ``correction=1``)."""
     x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
-    if n - corr <= 0:
-        _no_degrees_of_freedom("var")
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "Degrees of freedom <= 0"
-            res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
-    else:
-        res = np.asarray(x.var(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    res = _spread(x, "var", axes, n, corr, keepdim)
     if a._rg and STATE.enabled:
         return out(
             res, VarBackward0(), (a,), (x,), (ver(a),), meta=(x.shape, axes, keepdim, n, corr)
@@ -372,13 +377,7 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     x, axes, n, corr, keepdim = _var_args(a, dim, unbiased, keepdim, correction)
-    if n - corr <= 0:
-        _no_degrees_of_freedom("std")
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "Degrees of freedom <= 0"
-            res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
-    else:
-        res = np.asarray(x.std(axis=axes, ddof=corr, keepdims=keepdim), dtype=x.dtype)
+    res = _spread(x, "std", axes, n, corr, keepdim)
     if a._rg and STATE.enabled:
         return out(
             res, StdBackward0(), (a,), (x, res), (ver(a),), meta=(x.shape, axes, keepdim, n, corr)
