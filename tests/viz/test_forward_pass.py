@@ -92,7 +92,9 @@ def test_a_dtype_error_is_drawn_too():
 
 
 def test_layer_created_inside_forward_is_drawn_as_such():
-    tree = analyze(MakesOne(), d2lmods.randn(3, 4))
+    # the library says it too, once, as the model runs
+    with pytest.warns(nn.TrainingWarning, match="created inside MakesOne.forward"):
+        tree = analyze(MakesOne(), d2lmods.randn(3, 4))
     [made] = tree.not_in_model
     assert made.path == "<forward #0>" and made.status == NOT_IN_MODEL and made.parent == ""
     assert made.class_name == "Linear" and made.output_shapes == (3, 2) and made.calls == 1
@@ -128,7 +130,8 @@ def test_a_failure_inside_a_layer_created_in_forward_is_marked_on_it():
         def forward(self, X):
             return nn.Linear(7, 2)(self.body(X))  # expects 7 features, gets 8
 
-    g = draw(MakesWrongOne(), input=d2lmods.randn(3, 4))
+    with pytest.warns(nn.TrainingWarning, match="created inside MakesWrongOne.forward"):
+        g = draw(MakesWrongOne(), input=d2lmods.randn(3, 4))
     failed = g.tree.failed
     assert failed.path == "<forward #0>" and failed.failed_inputs == (3, 8)
     assert "failed in a Linear the model does not hold" in g.tree.error
