@@ -94,8 +94,9 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     retained_at = {}  # node -> the tensors it produced that called retain_grad()
     kept = {}
     if RETAINS_GRAD:
-        for t in list(RETAINS_GRAD.values()):
-            if t._fn is not None:
+        for ref in list(RETAINS_GRAD.values()):
+            t = ref()
+            if t is not None and t._fn is not None:
                 retained_at.setdefault(t._fn, []).append(t)
     for t in wanted or ():
         if t._fn is not None:

@@ -23,7 +23,7 @@ from .._messages import core as core_texts, layers as layer_texts, modules as te
 from .._tensor import observers
 from ..autograd.grad_mode import STATE
 from . import _unregistered as unregistered
-from ._callstack import call_state, current_module_path
+from ._callstack import call_numbers, call_state, current_module_path
 
 __all__ = ["root_call", "shared_norms"]
 
@@ -237,9 +237,9 @@ def norm_called(layer) -> None:
     """A BatchNorm runs in training mode: twice within one call of the module that holds it means
     it sits at two places of that forward (a sub-network applied twice, as in a Siamese network,
     calls its parent twice and stays silent)."""
-    calls = call_state.calls
-    if len(calls) < 2:
+    if len(call_state.stack) < 2:
         return  # called on its own: each call is a forward pass of its own
+    calls = call_numbers()
     path = current_module_path()
     last = state.norm_calls.get(id(layer))
     state.norm_calls[id(layer)] = (calls[-2], path)

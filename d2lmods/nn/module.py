@@ -59,8 +59,8 @@ from . import (
     backward_hooks as _backward_hooks,
     state_dict as _state_dict,
 )
-from ._callstack import annotate, call_state
-from .hooks import RemovableHandle, _HookDict
+from ._callstack import NUMBERED, annotate, call_state, next_call_number as _next_call_number
+from .hooks import HOOKS_SEEN, RemovableHandle, _HookDict
 from .parameter import (
     Buffer,
     Parameter,
@@ -74,6 +74,12 @@ from .parameter import (
 from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]
+
+_ndarray = np.ndarray
+# The hook dicts Module.__call__ reads.
+_CALL_HOOK_DICTS = frozenset(
+    {"_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"}
+)
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -392,6 +398,8 @@ class Module:
             return
         if isinstance(value, Tensor) and params is None:
             raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
+        if name in _CALL_HOOK_DICTS:
+            HOOKS_SEEN[0] = True  # m._forward_hooks = OrderedDict(...): read the dicts from now on
         if name == "requires_grad" and isinstance(value, bool):
             _loop.requires_grad_attribute(self, value)  # a plain attribute, not a switch
         # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
@@ -424,6 +432,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if any(type(state[k]) is not _HookDict for k in _CALL_HOOK_DICTS if k in state):
+            HOOKS_SEEN[0] = True  # plain dicts (an older pickle) may hold hooks: read them
         for name in (
             "_forward_pre_hooks",
             "_forward_hooks",
@@ -448,19 +458,23 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        marks = d.get("_d2l")
-        if marks is None or not marks.called:
-            unregistered.first_call(self, call_state.stack)
-        stack = call_state.stack
+        stack, calls = call_state.lists  # this thread's modules being called, and their numbers
+        try:
+            called = d["_d2l"].called
+        except KeyError:
+            called = False
+        if not called:
+            unregistered.first_call(self, stack)
         if not stack:
             _loop.root_call(self)  # evaluation under no_grad in training mode, and the like
         stack.append(self)
-        call_state.count += 1
-        call_state.calls.append(call_state.count)
+        if NUMBERED[0]:
+            calls.append(_next_call_number())  # a check needs to tell two calls apart
         try:
-            if args and args[0].__class__ is np.ndarray:
+            if args and args[0].__class__ is _ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
-            if (
+            # Until some module holds a hook (HOOKS_SEEN), no module's hook dicts need reading.
+            if HOOKS_SEEN[0] and (
                 d["_forward_pre_hooks"]
                 or d["_forward_hooks"]
                 or d.get("_backward_hooks")
@@ -485,7 +499,8 @@ class Module:
             raise
         finally:
             stack.pop()
-            call_state.calls.pop()
+            if calls:
+                calls.pop()
 
     _call_impl = __call__
 
@@ -543,6 +558,7 @@ class Module:
         handle = RemovableHandle(
             self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs
         )
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -558,6 +574,7 @@ class Module:
         A non-``None`` return replaces the output."""
         handle = RemovableHandle(self._forward_hooks, extra_dict=self._forward_hooks_with_kwargs)
         handle.extra_dict_refs = (weakref.ref(self._forward_hooks_always_called),)
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -574,6 +591,7 @@ class Module:
         tensor that requires grad (``(None,)`` when none does).
         """
         handle = RemovableHandle(self._backward_hooks)
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._backward_hooks[handle.id] = hook
         if prepend:
             self._backward_hooks.move_to_end(handle.id, last=False)
@@ -585,6 +603,7 @@ class Module:
         A non-``None`` return replaces ``grad_output``.
         """
         handle = RemovableHandle(self._backward_pre_hooks)
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._backward_pre_hooks[handle.id] = hook
         if prepend:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
