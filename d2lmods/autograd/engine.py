@@ -18,7 +18,7 @@ import numpy as np
 from .._tensor import observers
 from .._tensor.core import RETAINS_GRAD, Size, Tensor, wrap
 from .grad_mode import STATE
-from .node import _FREED_MESSAGE, GraphFreedError, Node
+from .node import _FREED_MESSAGE, GraphFreedError
 
 __all__ = ["backward", "grad"]
 
@@ -52,16 +52,6 @@ def _topological_order(roots):
     return order
 
 
-class _GraphRoot(Node):
-    """Where backward starts: its inputs are the output tensors and its backward hands each its
-    root gradient (PyTorch's engine has the same node), so one loop delivers every gradient."""
-
-    __slots__ = ()
-
-    def backward(self, grads):
-        return grads
-
-
 def _on_path(order, wanted, wanted_at):
     """The nodes of ``order`` from which some ``wanted`` tensor can be reached: only those run,
     so ``autograd.grad(out, [a])`` never calls a backward that leads elsewhere."""
@@ -85,10 +75,7 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     them added into their ``.grad`` here. Unless ``retain_graph``, each node's saved values are
     freed once its backward has run.
     """
-    start = _GraphRoot()
-    start.inputs = [(t, t._fn, t._out_nr) for t in roots]
-    start.saved = start._versions = ()
-    grads = {start: root_grads}  # node -> summed gradient of its output ({out_nr: g} if several)
+    grads = {}  # node -> summed gradient of its output ({out_nr: g} if several)
     found = {}  # leaf (or wanted) tensor -> summed gradient
     wanted_at = {}  # node -> the wanted non-leaf tensors it produced
     retained_at = {}  # node -> the tensors it produced that called retain_grad()
@@ -101,26 +88,43 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     for t in wanted or ():
         if t._fn is not None:
             wanted_at.setdefault(t._fn, []).append(t)
-    order = _topological_order([start])
+    # The roots' gradients, delivered as the loop below delivers every other gradient.
+    start = []
+    for t, g in zip(roots, root_grads):
+        fn = t._fn
+        if fn is None:
+            if wanted is not None and t not in wanted:
+                continue
+            store, key = found, t
+        else:
+            start.append(fn)
+            store, key = (grads, fn) if fn.n_outputs == 1 else (grads.setdefault(fn, {}), t._out_nr)
+        prev = store.get(key)
+        store[key] = g if prev is None else prev + g
+    order = _topological_order(start)
     needed = None if wanted is None else _on_path(order, wanted, wanted_at)
+    special = needed is not None or wanted_at or retained_at  # else: a plain backward()
     pop = grads.pop
     prev_enabled = STATE.enabled
     STATE.enabled = False  # backward formulas must not record graphs
     try:
         for node in order:
             g = pop(node, None)
-            if g is None or (needed is not None and node not in needed):
+            if g is None:
                 continue
-            if wanted_at and node in wanted_at:
-                for t in wanted_at[node]:
-                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
-                    if gt is not None:
-                        found[t] = gt
-            if retained_at and node in retained_at:
-                for t in retained_at[node]:
-                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
-                    if gt is not None:
-                        kept[t] = np.array(gt)  # its own copy: leaves may get the same array
+            if special:
+                if needed is not None and node not in needed:
+                    continue
+                if wanted_at and node in wanted_at:
+                    for t in wanted_at[node]:
+                        gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                        if gt is not None:
+                            found[t] = gt
+                if retained_at and node in retained_at:
+                    for t in retained_at[node]:
+                        gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                        if gt is not None:
+                            kept[t] = np.array(gt)  # its own copy: leaves may get the same array
             saved = node.saved
             if saved is None:
                 raise GraphFreedError(_FREED_MESSAGE)
@@ -160,7 +164,9 @@ def _as_root_grad(t, g):
                 f"loss.mean().backward()), or pass the upstream gradient: "
                 f"y.backward(gradient=torch.ones_like(y))."
             )
-        return np.ones(t._data.shape, dtype=t._data.dtype)
+        one = np.empty(t._data.shape, dtype=t._data.dtype)  # np.ones, without its Python call
+        one.fill(1)
+        return one
     arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
     if arr.shape != t._data.shape:
         raise RuntimeError(
@@ -195,6 +201,8 @@ def _prepare(tensors, grad_tensors, create_graph, inputs=None):
             raise RuntimeError(
                 f"One of the differentiated Tensors (input {i}) does not require grad"
             )
+    if len(tensors) == 1 and grad_tensors.__class__ is list and len(grad_tensors) == 1:
+        return tensors, [_as_root_grad(tensors[0], grad_tensors[0])]
     return tensors, [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
 
 

@@ -156,6 +156,8 @@ class Module:
         # hidden in plain lists run once construction ends, not at each assignment (a list
         # assigned first and registered a line later is fine). See _unregistered.wrap_init.
         super().__init_subclass__(**kwargs)
+        if "named_modules" in cls.__dict__ or "_named_members" in cls.__dict__:
+            _WALK_OVERRIDDEN[0] = True  # parameters() must go through them, as it does for Module
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_d2l_wrapped", False):
             cls.__init__ = unregistered.wrap_init(init)
@@ -711,6 +713,13 @@ class Module:
 
         E.g. ``optim.SGD(net.parameters(), lr)``."""
         unregistered.check_tree_once(self, stacklevel=2)
+        if (
+            recurse
+            and not _WALK_OVERRIDDEN[0]
+            and Module.named_modules is _NAMED_MODULES
+            and Module._named_members is _NAMED_MEMBERS
+        ):
+            return _walk_parameters(self)  # the same parameters in the same order, without names
         return (
             param
             for _, param in self._named_members(lambda m: m._parameters.items(), recurse=recurse)
@@ -1131,3 +1140,34 @@ class Module:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         main_str += ")"
         return main_str
+
+
+_NAMED_MODULES = Module.named_modules
+_NAMED_MEMBERS = Module._named_members
+#: ``[True]`` once a subclass defines ``named_modules`` or ``_named_members``: from then on
+#: ``parameters()`` walks through them (``_walk_parameters`` stands for the two as Module has them).
+_WALK_OVERRIDDEN = [False]
+
+
+def _walk_parameters(root):
+    """What ``(p for _, p in root._named_members(lambda m: m._parameters.items()))`` yields, read
+    from the registries directly: modules depth first, each once, parameters each once, and no
+    names built (``parameters()`` is read at every training step)."""
+    seen_modules = set()
+    seen = set()
+    todo = [root]
+    while todo:
+        m = todo.pop()
+        if m in seen_modules:  # by the module's own hash, as named_modules' memo
+            continue
+        seen_modules.add(m)
+        d = m.__dict__
+        for p in d["_parameters"].values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                yield p
+        children = d["_modules"]
+        if children:
+            for c in reversed(children.values()):
+                if c is not None:
+                    todo.append(c)

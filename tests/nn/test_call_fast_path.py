@@ -227,3 +227,81 @@ def test_retain_grad_entries_leave_with_their_tensor():
     key = id(h)
     del h
     assert key not in RETAINS_GRAD
+
+
+# ---- parameters(): the registries walked directly ------------------------------------------------
+
+
+def _all_models():
+    from tests.fixtures.models import d2l_models, registration_models
+
+    M = registration_models(torch)
+    models = {name: ctor for name, (ctor, _) in d2l_models(torch).items()}
+    models.update({name: ctor for name, (ctor, _) in M.TEXT_GOLDEN_MODELS.items()})
+    return {name: M.build(ctor) for name, ctor in models.items()}
+
+
+def test_parameters_match_the_named_walk():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nn.UnregisteredModuleWarning)  # some hide layers by design
+        for name, net in _all_models().items():
+            slow = [p for _, p in net._named_members(lambda m: m._parameters.items())]
+            fast = list(net.parameters())
+            assert [id(p) for p in fast] == [id(p) for p in slow], name
+            assert [id(p) for p in fast] == [id(p) for _, p in net.named_parameters()], name
+            assert [id(p) for p in net.parameters(recurse=False)] == [
+                id(p) for p in net._parameters.values() if p is not None
+            ], name
+
+
+def test_parameters_match_torch_order():
+    real_torch = pytest.importorskip("torch")
+    from tests.fixtures.models import d2l_models
+
+    ours, theirs = d2l_models(torch), d2l_models(real_torch)
+    for name in ours:
+        if "lazy" in name:
+            continue
+        a, b = ours[name][0](), theirs[name][0]()
+        assert [tuple(p.shape) for p in a.parameters()] == [
+            tuple(p.shape) for p in b.parameters()
+        ], name
+
+
+def test_parameters_stay_a_lazy_generator():
+    net = nn.Sequential(nn.Linear(2, 2))
+    params = net.parameters()
+    net.append(nn.Linear(2, 3))  # added before the generator is read: included, as in torch
+    assert [tuple(p.shape) for p in params] == [(2, 2), (2,), (3, 2), (3,)]
+
+
+@pytest.fixture
+def walk_flag():
+    from d2lmods.nn import module
+
+    before = module._WALK_OVERRIDDEN[0]
+    yield module._WALK_OVERRIDDEN
+    module._WALK_OVERRIDDEN[0] = before  # the class below lives in this test only
+
+
+def test_a_class_with_its_own_named_modules_is_honoured(walk_flag):
+    hidden = nn.Linear(2, 2)
+
+    class Filtered(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.keep, self.skip = nn.Linear(2, 3), nn.Linear(2, 4)
+
+        def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+            yield prefix, self
+            yield prefix + ("." if prefix else "") + "keep", self.keep
+
+    net = Filtered()
+    assert walk_flag == [True]
+    assert [tuple(p.shape) for p in net.parameters()] == [(3, 2), (3,)]
+    assert [tuple(p.shape) for p in nn.Sequential(net, hidden).parameters()] == [
+        (3, 2),
+        (3,),
+        (2, 2),
+        (2,),
+    ]
