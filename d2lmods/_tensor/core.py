@@ -9,11 +9,14 @@ A tensor holds
 * ``_vcell``    -- a one-element list counting in-place writes; shared with ``.data``, ``detach()``
   and views, so a write through any alias is seen by the graph (see ``autograd.node``);
   ``x._version`` reads it as an int, as in PyTorch,
-* ``_out_nr``   -- which output of a multi-output node this is (0 almost always).
+* ``_out_nr``   -- which output of a multi-output node this is (0 almost always),
+* ``_view_of``  -- ``None``, except for a view made while no gradient was recorded: the tensor it
+  views, so an in-place write through it is refused once that tensor is a leaf that requires
+  grad, as PyTorch does.
 
-``wrap`` (at the end of this file) is the one function that sets them. A view made while no
-gradient was recorded also gets ``_view_of`` (the tensor it views), so an in-place write through it
-is refused once that tensor is a leaf that requires grad, as PyTorch does.
+``wrap`` (at the end of this file) is the one function that sets them; ``ops._util.out``, which
+builds the output of every recorded op, has the same assignments written out (one call fewer per
+op; ``tests/_tensor/test_wrap.py`` checks that the two build the same tensor).
 
 The op methods (``+``, ``sum``, ``reshape``, ...) and ``backward`` are attached in
 ``d2lmods._tensor.methods`` from the functions in ``d2lmods.ops`` and ``d2lmods.autograd``, so this
@@ -39,11 +42,25 @@ __all__ = ["Tensor", "wrap", "as_array", "norm_dim", "TENSOR_HOOKS", "POST_ACCUM
 
 _new = object.__new__
 _ndarray = np.ndarray
+_asarray = np.asarray
 
-# Non-leaf tensors whose gradient backward stores in ``.grad`` (``retain_grad()``). Kept here, not
-# in a slot, because it is almost always empty and ``wrap`` must stay six assignments.
-# Keyed by id: a set would compare tensors with ``==``, which is elementwise.
-RETAINS_GRAD = weakref.WeakValueDictionary()
+# Non-leaf tensors whose gradient backward stores in ``.grad`` (``retain_grad()``), as
+# ``{id(tensor): weak reference}``. Kept here, not in a slot, because it is almost always empty and
+# ``wrap`` must stay short. Keyed by id: a set would compare tensors with ``==``, which is
+# elementwise. A plain dict (an entry leaves when its tensor dies), not a WeakValueDictionary: every
+# backward tests it, and a plain dict's truth test costs no Python call.
+RETAINS_GRAD: dict = {}
+
+
+def _retained(key):
+    ref = RETAINS_GRAD.get(key)
+    return None if ref is None else ref()
+
+
+def _forget_retained(key, ref):
+    if RETAINS_GRAD.get(key) is ref:
+        del RETAINS_GRAD[key]
+
 
 # ``register_hook``: id -> (weak reference to the tensor, its hooks by handle id). Kept here for the
 # same reason; the entry goes when the tensor does. ``register_post_accumulate_grad_hook``: the same.
@@ -158,7 +175,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._fn is not None and self._grad is None and id(self) not in RETAINS_GRAD:
+        if self._fn is not None and self._grad is None and _retained(id(self)) is not self:
             # PyTorch's one signal for "why is my .grad None": this tensor is not a leaf
             warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
@@ -208,8 +225,9 @@ class Tensor:
         """Keep the gradient backward computes for this non-leaf tensor in its ``.grad``."""
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._fn is not None:
-            RETAINS_GRAD[id(self)] = self
+        key = id(self)
+        if self._fn is not None and _retained(key) is not self:
+            RETAINS_GRAD[key] = weakref.ref(self, lambda ref: _forget_retained(key, ref))
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time backward computes this tensor's gradient.
@@ -236,7 +254,7 @@ class Tensor:
     @property
     def retains_grad(self):
         """True for a non-leaf tensor after ``retain_grad()`` (leaves keep ``.grad`` anyway)."""
-        return self._fn is not None and id(self) in RETAINS_GRAD
+        return self._fn is not None and _retained(id(self)) is self
 
     # -- data and storage ---------------------------------------------------------------------
     @property
@@ -459,17 +477,18 @@ def wrap(arr, fn=None, rg=False, version=None, out_nr=0, cls=Tensor, into=None):
 
     ``wrap(arr)`` is a new leaf. Ops pass the node that made the tensor (``fn``, with ``rg=True``),
     views pass the version counter they share (``version``); ``cls`` builds a subclass and
-    ``into`` fills an existing object instead (``Tensor.__init__``). Every op's output is built
-    here, so the body stays six assignments.
+    ``into`` fills an existing object instead (``Tensor.__init__``). Every tensor is built here
+    (or by its copy in ``ops._util.out``), so the body stays a row of assignments.
     """
     t = _new(cls) if into is None else into
     # a 0-d numpy result is a numpy scalar, which in-place writes cannot target
-    t._data = arr if arr.__class__ is _ndarray or isinstance(arr, _ndarray) else np.asarray(arr)
+    t._data = arr if arr.__class__ is _ndarray or isinstance(arr, _ndarray) else _asarray(arr)
     t._rg = rg
     t._grad = None
     t._fn = fn
     t._vcell = [0] if version is None else version
     t._out_nr = out_nr
+    t._view_of = None
     return t
 
 

@@ -9,7 +9,14 @@ import itertools
 import weakref
 from collections import OrderedDict
 
-__all__ = ["RemovableHandle"]
+__all__ = ["HOOKS_SEEN", "RemovableHandle"]
+
+#: ``[True]`` once a hook dict (of a module or a tensor) has held a hook in this process. Until then
+#: ``Module.__call__`` reads this one flag instead of a module's four forward/backward hook dicts
+#: (PyTorch's ``_call_impl`` likewise skips its hook handling while they are all empty). Every way
+#: a hook gets in (``register_*_hook``, a direct ``m._forward_hooks[k] = f``, unpickling, deepcopy)
+#: goes through ``_HookDict.__setitem__``, which sets it; it is never reset.
+HOOKS_SEEN = [False]
 
 
 class RemovableHandle:
@@ -53,3 +60,7 @@ class RemovableHandle:
 
 class _HookDict(OrderedDict):
     """An OrderedDict that can be weak-referenced (a handle keeps only a weak reference)."""
+
+    def __setitem__(self, key, value):
+        HOOKS_SEEN[0] = True
+        OrderedDict.__setitem__(self, key, value)

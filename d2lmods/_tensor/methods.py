@@ -119,19 +119,33 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 # -- operators --------------------------------------------------------------------------------
+# `total_loss += loss` across batches: d2lmods.nn explains sums that keep used graphs alive. That
+# needs a graph backward went through that is still alive (``observers.consumed``, a plain set:
+# while it is empty the check is one truth test).
+_consumed = observers.consumed
+
+
+def _add(self, other, alpha=1):
+    if _consumed:
+        observers.check_sum(self, other)
+    return E.add(self, other, alpha)
+
+
 def _radd(self, other):
+    if _consumed:
+        observers.check_sum(self, other)
     return E.add(self, other)
 
 
-def _watched(op):
-    # `total_loss += loss` across batches: d2lmods.nn explains sums that keep used graphs alive.
-    def method(self, other, *args, **kwargs):
-        if observers.consumed:
-            observers.check_sum(self, other)
-        return op(self, other, *args, **kwargs)
+def _iadd(self, other, alpha=1):
+    if _consumed:
+        observers.check_sum(self, other)
+    if alpha != 1:
+        return IP.inplace_binary(self, other, lambda a, b: E.add(a, b, alpha), "add_")
+    return IP.inplace_binary(self, other, E.add, "add_")
 
-    method.__name__ = getattr(op, "__name__", "add")
-    return method
+
+_add.__name__, _radd.__name__, _iadd.__name__ = "__add__", "__radd__", "__iadd__"
 
 
 def _rmul(self, other):
@@ -169,6 +183,16 @@ def _inplace(op, name):
     def method(self, other, *args, **kwargs):
         if args or kwargs:
             return IP.inplace_binary(self, other, lambda a, b: op(a, b, *args, **kwargs), name)
+        return IP.inplace_binary(self, other, op, name)
+
+    method.__name__ = name
+    return method
+
+
+def _inplace_operator(op, name):
+    """``x -= y`` and the like: an operator gets one operand, so no ``*args`` to pass on."""
+
+    def method(self, other):
         return IP.inplace_binary(self, other, op, name)
 
     method.__name__ = name
@@ -239,8 +263,8 @@ def _log_softmax(self, dim, dtype=None):
 _METHODS = {
     "backward": backward,
     # arithmetic
-    "__add__": _watched(E.add),
-    "__radd__": _watched(_radd),
+    "__add__": _add,
+    "__radd__": _radd,
     "__sub__": E.sub,
     "__rsub__": E.rsub,
     "__mul__": E.mul,
@@ -273,11 +297,11 @@ _METHODS = {
     "__rmod__": _rmod,
     "__getitem__": _getitem,
     "__setitem__": _setitem,
-    "__iadd__": _watched(_inplace(E.add, "add_")),
-    "__isub__": _inplace(E.sub, "sub_"),
-    "__imul__": _inplace(E.mul, "mul_"),
-    "__itruediv__": _inplace(E.div, "div_"),
-    "__ipow__": _inplace(E.pow, "pow_"),
+    "__iadd__": _iadd,
+    "__isub__": _inplace_operator(E.sub, "sub_"),
+    "__imul__": _inplace_operator(E.mul, "mul_"),
+    "__itruediv__": _inplace_operator(E.div, "div_"),
+    "__ipow__": _inplace_operator(E.pow, "pow_"),
     "add": E.add,
     "sub": E.sub,
     "subtract": E.sub,

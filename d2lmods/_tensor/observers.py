@@ -12,8 +12,12 @@ import weakref
 
 __all__ = ["backward_done", "check_sum", "data_of_nonleaf", "alias_written", "root_text"]
 
-#: grad_fn nodes of tensors ``backward()`` went through without ``retain_graph``.
-consumed: weakref.WeakSet = weakref.WeakSet()
+#: Weak references to the grad_fn nodes of tensors ``backward()`` went through without
+#: ``retain_graph`` (a plain set, not a ``WeakSet``: ``+`` tests it on every call, and a plain
+#: set's truth test and a dead node's removal cost no Python call).
+consumed: set = set()
+_ref = weakref.ref
+_discard = consumed.discard
 #: ``id(alias) -> (weakref to alias, payload)`` for ``.data`` of non-leaf tensors read in a forward.
 data_aliases: dict = {}
 
@@ -30,16 +34,21 @@ def backward_done(tensors, retain_graph: bool) -> None:
     for t in tensors:
         fn = getattr(t, "_fn", None)
         if fn is not None:
-            consumed.add(fn)
+            consumed.add(_ref(fn, _discard))  # leaves the set when the node dies
+
+
+def is_consumed(node) -> bool:
+    """True if ``backward()`` went through ``node`` (without ``retain_graph``) and it is alive."""
+    return _ref(node) in consumed
 
 
 def _holds_consumed(x) -> bool:
     fn = getattr(x, "_fn", None)
     if fn is None or getattr(x._data, "ndim", 1) != 0:
         return False
-    if fn in consumed:
+    if _ref(fn) in consumed:
         return True
-    return any(e is not None and e[1] is not None and e[1] in consumed for e in fn.inputs)
+    return any(e is not None and e[1] is not None and _ref(e[1]) in consumed for e in fn.inputs)
 
 
 def check_sum(a, b) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from .._tensor import observers
 from .._tensor.core import POST_ACCUMULATE_HOOKS, RETAINS_GRAD, TENSOR_HOOKS, Size, Tensor, wrap
 from .grad_mode import STATE
-from .node import _FREED_MESSAGE, GraphFreedError, Node
+from .node import _FREED_MESSAGE, GraphFreedError
 
 __all__ = ["backward", "grad"]
 
@@ -54,16 +54,6 @@ def _topological_order(roots):
     return order
 
 
-class _GraphRoot(Node):
-    """Where backward starts: its inputs are the output tensors and its backward hands each its
-    root gradient (PyTorch's engine has the same node), so one loop delivers every gradient."""
-
-    __slots__ = ()
-
-    def backward(self, grads):
-        return grads
-
-
 def _on_path(order, wanted, wanted_at):
     """The nodes of ``order`` from which some ``wanted`` tensor can be reached: only those run,
     so ``autograd.grad(out, [a])`` never calls a backward that leads elsewhere."""
@@ -87,44 +77,60 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     them added into their ``.grad`` here. Unless ``retain_graph``, each node's saved values are
     freed once its backward has run.
     """
-    start = _GraphRoot()
-    start.inputs = [(t, t._fn, t._out_nr) for t in roots]
-    start.saved = start._versions = ()
-    grads = {start: root_grads}  # node -> summed gradient of its output ({out_nr: g} if several)
+    grads = {}  # node -> summed gradient of its output ({out_nr: g} if several)
     found = {}  # leaf (or wanted) tensor -> summed gradient
     wanted_at = {}  # node -> the wanted non-leaf tensors it produced
     retained_at = {}  # node -> the tensors it produced that called retain_grad()
     kept = {}
     if RETAINS_GRAD:
-        for t in list(RETAINS_GRAD.values()):
-            if t._fn is not None:
+        for ref in list(RETAINS_GRAD.values()):
+            t = ref()
+            if t is not None and t._fn is not None:
                 retained_at.setdefault(t._fn, []).append(t)
     for t in wanted or ():
         if t._fn is not None:
             wanted_at.setdefault(t._fn, []).append(t)
+    # The roots' gradients, delivered as the loop below delivers every other gradient.
+    start = []
+    for t, g in zip(roots, root_grads):
+        fn = t._fn
+        if fn is None:
+            if wanted is not None and t not in wanted:
+                continue
+            store, key = found, t
+        else:
+            start.append(fn)
+            store, key = (grads, fn) if fn.n_outputs == 1 else (grads.setdefault(fn, {}), t._out_nr)
+        prev = store.get(key)
+        store[key] = g if prev is None else prev + g
     hooked_at = _hooked_nodes() if TENSOR_HOOKS else None  # node -> its tensors with hooks
-    order = _topological_order([start])
+    order = _topological_order(start)
     needed = None if wanted is None else _on_path(order, wanted, wanted_at)
+    # else: a plain backward(), no per-node bookkeeping
+    special = needed is not None or wanted_at or retained_at or hooked_at
     pop = grads.pop
     prev_enabled = STATE.enabled
     STATE.enabled = False  # backward formulas must not record graphs
     try:
         for node in order:
             g = pop(node, None)
-            if g is None or (needed is not None and node not in needed):
+            if g is None:
                 continue
-            if hooked_at and node in hooked_at:
-                g = _hook_node_grads(node, g, hooked_at[node])
-            if wanted_at and node in wanted_at:
-                for t in wanted_at[node]:
-                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
-                    if gt is not None:
-                        found[t] = gt
-            if retained_at and node in retained_at:
-                for t in retained_at[node]:
-                    gt = g if node.n_outputs == 1 else g.get(t._out_nr)
-                    if gt is not None:
-                        kept[t] = np.array(gt)  # its own copy: leaves may get the same array
+            if special:
+                if needed is not None and node not in needed:
+                    continue
+                if hooked_at and node in hooked_at:
+                    g = _hook_node_grads(node, g, hooked_at[node])
+                if wanted_at and node in wanted_at:
+                    for t in wanted_at[node]:
+                        gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                        if gt is not None:
+                            found[t] = gt
+                if retained_at and node in retained_at:
+                    for t in retained_at[node]:
+                        gt = g if node.n_outputs == 1 else g.get(t._out_nr)
+                        if gt is not None:
+                            kept[t] = np.array(gt)  # its own copy: leaves may get the same array
             saved = node.saved
             if saved is None:
                 raise GraphFreedError(_FREED_MESSAGE)
@@ -260,7 +266,9 @@ def _as_root_grad(t, g):
                 f"loss.mean().backward()), or pass the upstream gradient: "
                 f"y.backward(gradient=torch.ones_like(y))."
             )
-        return np.ones(t._data.shape, dtype=t._data.dtype)
+        one = np.empty(t._data.shape, dtype=t._data.dtype)  # np.ones, without its Python call
+        one.fill(1)
+        return one
     if not isinstance(g, Tensor):
         raise TypeError(
             f"gradients can be either Tensors or None, but got {type(g).__name__}: pass the "
@@ -302,6 +310,8 @@ def _prepare(tensors, grad_tensors, create_graph, inputs=None):
                 f"One of the differentiated Tensors does not require grad (input {i}, shape "
                 f"{Size(t.shape)}): pass only tensors that require grad as inputs"
             )
+    if len(tensors) == 1 and grad_tensors.__class__ is list and len(grad_tensors) == 1:
+        return tensors, [_as_root_grad(tensors[0], grad_tensors[0])]
     return tensors, [_as_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
 
 

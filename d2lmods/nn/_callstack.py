@@ -7,6 +7,7 @@ gets the path of the innermost module added once.
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 from .._messages import modules as texts
@@ -18,12 +19,36 @@ __all__ = ["current_module_path"]
 class _CallState(threading.local):
     def __init__(self):
         self.stack: list = []  # modules inside __call__, outermost first
-        self.calls: list = []  # a number for each of those calls (tells two calls apart)
-        self.count = 0  # calls started in this thread
+        # A number for each of the innermost calls of ``stack`` (tells two calls apart), kept only
+        # once some check asked for them (NUMBERED); read them through ``call_numbers()``.
+        self.calls: list = []
+        # Both lists at once: Module.__call__ reads them with one thread-local look-up.
+        self.lists = (self.stack, self.calls)
         self.apply_depth = 0  # nesting of Module.apply (warn once, at the top)
 
 
 call_state = _CallState()
+#: The number of the next module call (unique in the process, so across threads too).
+next_call_number = itertools.count(1).__next__
+#: ``[True]`` once a check has asked for call numbers (``call_numbers``); until then
+#: ``Module.__call__`` does not number its calls. Never reset.
+NUMBERED = [False]
+
+
+def call_numbers() -> list:
+    """A number for each call on this thread's ``call_state.stack`` (same index), unique per call.
+
+    The first use starts the numbering (``NUMBERED``): the calls already running get fresh numbers
+    here and every later call gets one in ``Module.__call__``. ``calls`` always matches the top of
+    ``stack`` (calls that started before the numbering have none until this fills them in), so
+    ``Module.__call__`` pops a number only while ``calls`` holds any.
+    """
+    NUMBERED[0] = True
+    stack, calls = call_state.lists
+    missing = len(stack) - len(calls)
+    if missing > 0:
+        calls[:0] = [next_call_number() for _ in range(missing)]
+    return calls
 
 
 def _child_step(parent, child) -> str | None:

@@ -23,7 +23,7 @@ from .._messages import core as core_texts, layers as layer_texts, modules as te
 from .._tensor import observers
 from ..autograd.grad_mode import STATE
 from . import _unregistered as unregistered
-from ._callstack import call_state, current_module_path
+from ._callstack import call_numbers, call_state, current_module_path
 
 __all__ = ["root_call", "shared_norms"]
 
@@ -63,26 +63,62 @@ def _once_per(obj, check: str) -> bool:
     return True
 
 
+def _modules_under(module):
+    """``module`` and every module registered under it, each once, in no particular order."""
+    seen = set()
+    todo = [module]
+    while todo:
+        m = todo.pop()
+        if m is None or id(m) in seen:
+            continue
+        seen.add(id(m))
+        yield m
+        children = m.__dict__.get("_modules")
+        if children:
+            todo.extend(children.values())
+
+
 def _has_parameters(module) -> bool:
-    return any(
-        p is not None
-        for m in unregistered.iter_modules(module)
-        for p in m.__dict__.get("_parameters", {}).values()
-    )
+    for m in _modules_under(module):
+        params = m.__dict__.get("_parameters")
+        if params:
+            for p in params.values():
+                if p is not None:
+                    return True
+    return False
+
+
+_mode_layers: list = []  # (Dropout, _BatchNorm), imported at the first use
 
 
 def _stochastic_layers(module) -> list:
     """Paths of the layers in training mode whose output depends on the mode (Dropout, BatchNorm)."""
-    from .modules.dropout import Dropout
-    from .modules.normalization import _BatchNorm
+    if not _mode_layers:
+        from .modules.dropout import Dropout
+        from .modules.normalization import _BatchNorm
 
-    out = []
-    for name, m in module.named_modules():
-        if not m.training:
-            continue
-        if (isinstance(m, Dropout) and m.p > 0) or isinstance(m, _BatchNorm):
-            out.append(f"{type(m).__name__} at {name}" if name else type(m).__name__)
-    return out
+        _mode_layers.extend((Dropout, _BatchNorm))
+    Dropout, _BatchNorm = _mode_layers
+    kinds = (Dropout, _BatchNorm)
+
+    def depends(m):
+        return (
+            isinstance(m, kinds)
+            and m.training
+            and (isinstance(m, _BatchNorm) or (isinstance(m, Dropout) and m.p > 0))
+        )
+
+    # Evaluation loops under no_grad call this at every batch: names only when there is one.
+    for m in _modules_under(module):
+        if isinstance(m, kinds) and depends(m):
+            break
+    else:
+        return []
+    return [
+        f"{type(m).__name__} at {name}" if name else type(m).__name__
+        for name, m in module.named_modules()
+        if depends(m)
+    ]
 
 
 # ---- Module.__call__ ---------------------------------------------------------------------------
@@ -237,9 +273,9 @@ def norm_called(layer) -> None:
     """A BatchNorm runs in training mode: twice within one call of the module that holds it means
     it sits at two places of that forward (a sub-network applied twice, as in a Siamese network,
     calls its parent twice and stays silent)."""
-    calls = call_state.calls
-    if len(calls) < 2:
+    if len(call_state.stack) < 2:
         return  # called on its own: each call is a forward pass of its own
+    calls = call_numbers()
     path = current_module_path()
     last = state.norm_calls.get(id(layer))
     state.norm_calls[id(layer)] = (calls[-2], path)

@@ -442,9 +442,24 @@ def check_tree_once(root, stacklevel: int) -> None:
     """
     if not warn_unregistered_enabled() or "_modules" not in root.__dict__:
         return
-    pending = [
-        m for m in iter_modules(root) if not ("_d2l" in m.__dict__ and m.__dict__["_d2l"].scanned)
-    ]
+    # iter_modules written out: parameters() runs this at every training step
+    pending = []
+    seen = set()
+    todo = [root]
+    while todo:
+        m = todo.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        d = m.__dict__
+        marks_ = d.get("_d2l")
+        if marks_ is None or not marks_.scanned:
+            pending.append(m)
+        children = d.get("_modules")
+        if children:
+            for c in reversed(children.values()):
+                if c is not None:
+                    todo.append(c)
     if not pending:
         return
     registered = registered_ids(root)

@@ -12,6 +12,6 @@ return a :class:`RemovableHandle` that can take it out again::
     0
 """
 
-from .._tensor.hooks import RemovableHandle, _HookDict
+from .._tensor.hooks import HOOKS_SEEN, RemovableHandle, _HookDict
 
-__all__ = ["RemovableHandle", "_HookDict"]
+__all__ = ["HOOKS_SEEN", "RemovableHandle", "_HookDict"]

@@ -59,8 +59,8 @@ from . import (
     backward_hooks as _backward_hooks,
     state_dict as _state_dict,
 )
-from ._callstack import annotate, call_state
-from .hooks import RemovableHandle, _HookDict
+from ._callstack import NUMBERED, annotate, call_state, next_call_number as _next_call_number
+from .hooks import HOOKS_SEEN, RemovableHandle, _HookDict
 from .parameter import (
     Buffer,
     Parameter,
@@ -74,6 +74,12 @@ from .parameter import (
 from .state_dict import StateDict, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "StateDict"]
+
+_ndarray = np.ndarray
+# The hook dicts Module.__call__ reads.
+_CALL_HOOK_DICTS = frozenset(
+    {"_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"}
+)
 
 
 _MISSING = object()
@@ -153,6 +159,8 @@ class Module:
         # hidden in plain lists run once construction ends, not at each assignment (a list
         # assigned first and registered a line later is fine). See _unregistered.wrap_init.
         super().__init_subclass__(**kwargs)
+        if "named_modules" in cls.__dict__ or "_named_members" in cls.__dict__:
+            _WALK_OVERRIDDEN[0] = True  # parameters() must go through them, as it does for Module
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_d2l_wrapped", False):
             cls.__init__ = unregistered.wrap_init(init)
@@ -398,6 +406,8 @@ class Module:
             return
         if isinstance(value, Tensor) and params is None:
             raise AttributeError(_texts.before_init("tensors", name, type(self).__name__))
+        if name in _CALL_HOOK_DICTS:
+            HOOKS_SEEN[0] = True  # m._forward_hooks = OrderedDict(...): read the dicts from now on
         if name == "requires_grad" and isinstance(value, bool):
             _loop.requires_grad_attribute(self, value)  # a plain attribute, not a switch
         # Beyond PyTorch: warn when the value hides modules or parameters (a plain list of layers).
@@ -430,6 +440,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if any(type(state[k]) is not _HookDict for k in _CALL_HOOK_DICTS if k in state):
+            HOOKS_SEEN[0] = True  # plain dicts (an older pickle) may hold hooks: read them
         for name in (
             "_forward_pre_hooks",
             "_forward_hooks",
@@ -454,19 +466,23 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        marks = d.get("_d2l")
-        if marks is None or not marks.called:
-            unregistered.first_call(self, call_state.stack)
-        stack = call_state.stack
+        stack, calls = call_state.lists  # this thread's modules being called, and their numbers
+        try:
+            called = d["_d2l"].called
+        except KeyError:
+            called = False
+        if not called:
+            unregistered.first_call(self, stack)
         if not stack:
             _loop.root_call(self)  # evaluation under no_grad in training mode, and the like
         stack.append(self)
-        call_state.count += 1
-        call_state.calls.append(call_state.count)
+        if NUMBERED[0]:
+            calls.append(_next_call_number())  # a check needs to tell two calls apart
         try:
-            if args and args[0].__class__ is np.ndarray:
+            if args and args[0].__class__ is _ndarray:
                 raise _explain.numpy_input(self, args[0], stack)
-            if (
+            # Until some module holds a hook (HOOKS_SEEN), no module's hook dicts need reading.
+            if HOOKS_SEEN[0] and (
                 d["_forward_pre_hooks"]
                 or d["_forward_hooks"]
                 or d.get("_backward_hooks")
@@ -491,7 +507,8 @@ class Module:
             raise
         finally:
             stack.pop()
-            call_state.calls.pop()
+            if calls:
+                calls.pop()
 
     _call_impl = __call__
 
@@ -549,6 +566,7 @@ class Module:
         handle = RemovableHandle(
             self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs
         )
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -564,6 +582,7 @@ class Module:
         A non-``None`` return replaces the output."""
         handle = RemovableHandle(self._forward_hooks, extra_dict=self._forward_hooks_with_kwargs)
         handle.extra_dict_refs = (weakref.ref(self._forward_hooks_always_called),)
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -580,6 +599,7 @@ class Module:
         tensor that requires grad (``(None,)`` when none does).
         """
         handle = RemovableHandle(self._backward_hooks)
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._backward_hooks[handle.id] = hook
         if prepend:
             self._backward_hooks.move_to_end(handle.id, last=False)
@@ -591,6 +611,7 @@ class Module:
         A non-``None`` return replaces ``grad_output``.
         """
         handle = RemovableHandle(self._backward_pre_hooks)
+        HOOKS_SEEN[0] = True  # also when the dict was replaced by a plain one
         self._backward_pre_hooks[handle.id] = hook
         if prepend:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
@@ -698,6 +719,13 @@ class Module:
 
         E.g. ``optim.SGD(net.parameters(), lr)``."""
         unregistered.check_tree_once(self, stacklevel=2)
+        if (
+            recurse
+            and not _WALK_OVERRIDDEN[0]
+            and Module.named_modules is _NAMED_MODULES
+            and Module._named_members is _NAMED_MEMBERS
+        ):
+            return _walk_parameters(self)  # the same parameters in the same order, without names
         return (
             param
             for _, param in self._named_members(lambda m: m._parameters.items(), recurse=recurse)
@@ -1119,3 +1147,34 @@ class Module:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         main_str += ")"
         return main_str
+
+
+_NAMED_MODULES = Module.named_modules
+_NAMED_MEMBERS = Module._named_members
+#: ``[True]`` once a subclass defines ``named_modules`` or ``_named_members``: from then on
+#: ``parameters()`` walks through them (``_walk_parameters`` stands for the two as Module has them).
+_WALK_OVERRIDDEN = [False]
+
+
+def _walk_parameters(root):
+    """What ``(p for _, p in root._named_members(lambda m: m._parameters.items()))`` yields, read
+    from the registries directly: modules depth first, each once, parameters each once, and no
+    names built (``parameters()`` is read at every training step)."""
+    seen_modules = set()
+    seen = set()
+    todo = [root]
+    while todo:
+        m = todo.pop()
+        if m in seen_modules:  # by the module's own hash, as named_modules' memo
+            continue
+        seen_modules.add(m)
+        d = m.__dict__
+        for p in d["_parameters"].values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                yield p
+        children = d["_modules"]
+        if children:
+            for c in reversed(children.values()):
+                if c is not None:
+                    todo.append(c)

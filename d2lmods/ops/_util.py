@@ -73,6 +73,10 @@ class OpNotImplementedError(OpError, NotImplementedError):
     """An op that has no kernel for the input's dtype (torch raises NotImplementedError)."""
 
 
+_new = object.__new__
+_ndarray = np.ndarray
+_asarray = np.asarray
+
 # A new leaf tensor around an array: the result of an op that records nothing.
 plain = wrap
 
@@ -104,7 +108,17 @@ def out(arr, node, inputs, saved=(), versions=(), meta=None):
     node.saved = saved
     node._versions = versions
     node.meta = meta
-    return wrap(arr, node, True)
+    # ``wrap(arr, node, True)`` written out: one call fewer for every recorded op (the body must
+    # stay what wrap does; tests/_tensor/test_wrap.py compares the two)
+    t = _new(Tensor)
+    t._data = arr if arr.__class__ is _ndarray or isinstance(arr, _ndarray) else _asarray(arr)
+    t._rg = True
+    t._grad = None
+    t._fn = node
+    t._vcell = [0]
+    t._out_nr = 0
+    t._view_of = None
+    return t
 
 
 def out_view(arr, src, node_cls, meta):
@@ -119,7 +133,7 @@ def out_view(arr, src, node_cls, meta):
         return wrap(arr, node, True, src._vcell)
     t = wrap(arr, version=src._vcell)
     # remembered so that writing through the view is refused once ``src`` requires grad
-    t._view_of = getattr(src, "_view_of", src)
+    t._view_of = src if src._view_of is None else src._view_of
     return t
 
 

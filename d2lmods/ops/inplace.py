@@ -54,7 +54,7 @@ def check_leaf(t, what="an in-place operation"):
         observers.alias_written(t)  # a write through .data of a non-leaf (d2lmods.nn explains)
     if not STATE.enabled:
         return
-    base = getattr(t, "_view_of", None)
+    base = t._view_of
     if base is not None and base._rg and base._fn is None:
         _raise_view_of_leaf(t)
     if t._rg and t._fn is None:
