@@ -111,6 +111,9 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
     pop = grads.pop
     prev_enabled = STATE.enabled
     STATE.enabled = False  # backward formulas must not record graphs
+    # 1 / x at 0 and the like give inf or nan in torch, never a numpy warning
+    fp_quiet = np.errstate(all="ignore")
+    fp_quiet.__enter__()
     try:
         for node in order:
             g = pop(node, None)
@@ -157,6 +160,7 @@ def _backpropagate(roots, root_grads, retain_graph, wanted=None):
         if TENSOR_HOOKS:
             _hook_leaf_grads(found)
     finally:
+        fp_quiet.__exit__(None, None, None)
         STATE.enabled = prev_enabled
     if kept:
         _store_grads(kept)

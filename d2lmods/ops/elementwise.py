@@ -23,6 +23,7 @@ from ._util import (
     operands,
     out,
     plain,
+    quiet,
     sum_to,
     to_tensor,
     ver,
@@ -284,7 +285,8 @@ def div(a, b, rounding_mode=None):
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
         try:
-            res = ad / bd
+            with quiet():
+                res = ad / bd
         except ValueError:  # shapes that do not broadcast
             raise broadcast_error(ad.shape, bd.shape, "div") from None
         if STATE.enabled and (a._rg or b._rg):
@@ -293,7 +295,8 @@ def div(a, b, rounding_mode=None):
                 res, DivBackward0(), (a if a._rg else None, b if b._rg else None), (ad, bd), vers
             )
         return plain(res)
-    res = a._data / b
+    with quiet():
+        res = a._data / b
     if a._rg and STATE.enabled:
         return out(res, DivBackward0(), (a, None), (None, None), meta=b)
     return plain(res)
@@ -343,7 +346,8 @@ def pow(a, b):
     if isinstance(b, Tensor):
         a, b = operands(a, b)
         ad, bd = a._data, b._data
-        res = ad**bd
+        with quiet():
+            res = ad**bd
         if STATE.enabled and (a._rg or b._rg):
             return out(
                 res,
@@ -357,7 +361,8 @@ def pow(a, b):
     ad = a._data
     if ad.dtype.kind in "iu" and isinstance(b, numbers.Integral) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    res = ad * ad if b == 2 else ad**b
+    with quiet():
+        res = ad * ad if b == 2 else ad**b
     if ad.dtype.kind == "b":
         res = res.astype(np.bool_)  # bool ** bool stays bool (numpy gives int8)
     if a._rg and STATE.enabled:
@@ -380,7 +385,8 @@ def rpow(a, s):
     if isinstance(s, Tensor):
         return pow(s, a)
     a, s = operands(a, s)
-    res = np.asarray(s, dtype=a._data.dtype) ** a._data
+    with quiet():
+        res = np.asarray(s, dtype=a._data.dtype) ** a._data
     if a._rg and STATE.enabled:
         return out(res, PowBackward2(), (a,), (res,), meta=s)
     return plain(res)
@@ -463,7 +469,9 @@ class ExpBackward0(Node):
 
 def exp(a):
     a = _float(a)
-    return _unary_out(a, np.exp(a._data), ExpBackward0, save="y")
+    with quiet():
+        y = np.exp(a._data)
+    return _unary_out(a, y, ExpBackward0, save="y")
 
 
 class LogBackward0(Node):
@@ -478,7 +486,9 @@ class LogBackward0(Node):
 
 def log(a):
     a = _float(a)
-    return _unary_out(a, np.log(a._data), LogBackward0)
+    with quiet():
+        y = np.log(a._data)
+    return _unary_out(a, y, LogBackward0)
 
 
 class SqrtBackward0(Node):
@@ -493,7 +503,9 @@ class SqrtBackward0(Node):
 
 def sqrt(a):
     a = _float(a)
-    return _unary_out(a, np.sqrt(a._data), SqrtBackward0, save="y")
+    with quiet():
+        y = np.sqrt(a._data)
+    return _unary_out(a, y, SqrtBackward0, save="y")
 
 
 class RsqrtBackward0(Node):
@@ -508,7 +520,9 @@ class RsqrtBackward0(Node):
 
 def rsqrt(a):
     a = _float(a)
-    return _unary_out(a, 1 / np.sqrt(a._data), RsqrtBackward0, save="y")
+    with quiet():
+        y = 1 / np.sqrt(a._data)
+    return _unary_out(a, y, RsqrtBackward0, save="y")
 
 
 class ReciprocalBackward0(Node):
@@ -523,7 +537,9 @@ class ReciprocalBackward0(Node):
 
 def reciprocal(a):
     a = _float(a)
-    return _unary_out(a, 1 / a._data, ReciprocalBackward0, save="y")
+    with quiet():
+        y = 1 / a._data
+    return _unary_out(a, y, ReciprocalBackward0, save="y")
 
 
 class SinBackward0(Node):
@@ -568,7 +584,9 @@ class Log1PBackward0(Node):
 
 def log1p(a):
     a = _float(a)
-    return _unary_out(a, np.log1p(a._data), Log1PBackward0)
+    with quiet():
+        y = np.log1p(a._data)
+    return _unary_out(a, y, Log1PBackward0)
 
 
 class Expm1Backward0(Node):

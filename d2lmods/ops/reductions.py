@@ -14,7 +14,7 @@ import numpy as np
 
 from .._messages import user_stacklevel
 from .._tensor import dtypes as _dt
-from ._util import STATE, Node, Tensor, norm_dim, norm_dims, out, plain, ver
+from ._util import STATE, Node, Tensor, norm_dim, norm_dims, out, plain, quiet, ver
 
 __all__ = [
     "sum",
@@ -108,6 +108,15 @@ class MeanBackward1(Node):
         return (_expand_back(g / n, shape, axes, keepdim),)
 
 
+def _np_mean(x, axes, keepdims):
+    """``x.mean``; of no elements, nan without numpy's "Mean of empty slice" (torch says nothing)."""
+    if x.size:
+        return x.mean(axis=axes, keepdims=keepdims)
+    with warnings.catch_warnings(), quiet():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return x.mean(axis=axes, keepdims=keepdims)
+
+
 def mean(a, dim=None, keepdim=False, dtype=None):
     """Mean of all elements, or along ``dim`` (floating-point tensors only, as in PyTorch)."""
     x = a._data
@@ -119,7 +128,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
             f"or complex dtype. Got: {a.dtype.torch_name}. Convert first, e.g. x.float().mean()"
         )
     if dim is None:
-        res = np.asarray(x.mean(), dtype=x.dtype)
+        res = np.asarray(_np_mean(x, None, False), dtype=x.dtype)
         if keepdim:
             res = res.reshape((1,) * x.ndim)
         if a._rg and STATE.enabled:
@@ -128,7 +137,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
             return out(res, MeanBackward0(), (a,), meta=(x.shape, x.size))
         return plain(res)
     axes = norm_dims(dim, x.ndim)
-    res = np.asarray(x.mean(axis=axes, keepdims=keepdim), dtype=x.dtype)
+    res = np.asarray(_np_mean(x, axes, keepdim), dtype=x.dtype)
     if a._rg and STATE.enabled:
         n = 1
         for ax in axes:
