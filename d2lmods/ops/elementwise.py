@@ -295,7 +295,10 @@ def div(a, b, rounding_mode=None):
                 res, DivBackward0(), (a if a._rg else None, b if b._rg else None), (ad, bd), vers
             )
         return plain(res)
-    with quiet():
+    if -1e-30 < b < 1e-30:  # a divisor of 0 (or nearly) is what makes numpy warn; quiet() costs 1 us
+        with quiet():
+            res = a._data / b
+    else:
         res = a._data / b
     if a._rg and STATE.enabled:
         return out(res, DivBackward0(), (a, None), (None, None), meta=b)
