@@ -28,6 +28,23 @@ __all__ = [
     "gelu",
     "sigmoid",
     "tanh",
+    "elu",
+    "selu",
+    "celu",
+    "silu",
+    "mish",
+    "softplus",
+    "hardtanh",
+    "relu6",
+    "logsigmoid",
+    "hardswish",
+    "hardsigmoid",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "glu",
+    "prelu",
+    "softmin",
     "softmax",
     "log_softmax",
     "dropout",
@@ -132,6 +149,97 @@ def gelu(input, approximate: str = "none"):
     return _activations().gelu(input, approximate)
 
 
+def _maybe_inplace(input, inplace, name, *args):
+    op = getattr(_activations(), name)
+    if inplace:
+        return _inplace().inplace_unary(input, op, name + "_", *args)
+    return op(input, *args)
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    return _maybe_inplace(input, inplace, "elu", alpha)
+
+
+def selu(input, inplace: bool = False):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants of Klambauer et al."""
+    return _maybe_inplace(input, inplace, "selu")
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _maybe_inplace(input, inplace, "celu", alpha)
+
+
+def silu(input, inplace: bool = False):
+    """``x * sigmoid(x)`` (also called swish)."""
+    return _maybe_inplace(input, inplace, "silu")
+
+
+def mish(input, inplace: bool = False):
+    """``x * tanh(softplus(x))``."""
+    return _maybe_inplace(input, inplace, "mish")
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    """``log(1 + exp(beta * x)) / beta``; ``x`` itself where ``beta * x > threshold``."""
+    return _activations().softplus(input, beta, threshold)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """``x`` clipped to ``[min_val, max_val]``."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, inplace, "hardtanh", min_val, max_val)
+
+
+def relu6(input, inplace: bool = False):
+    """``min(max(0, x), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))`` computed without overflow."""
+    return _activations().logsigmoid(input)
+
+
+def hardswish(input, inplace: bool = False):
+    """``x * relu6(x + 3) / 6``."""
+    return _maybe_inplace(input, inplace, "hardswish")
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """``relu6(x + 3) / 6``."""
+    return _maybe_inplace(input, inplace, "hardsigmoid")
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _maybe_inplace(input, inplace, "threshold", threshold, value)
+
+
+def glu(input, dim: int = -1):
+    """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim``; ``a * sigmoid(b)``."""
+    return _activations().glu(input, dim)
+
+
+def prelu(input, weight):
+    """``x`` where ``x > 0``, else ``weight * x`` (``weight``: one value or one per channel)."""
+    return _activations().prelu(input, weight)
+
+
 def sigmoid(input):
     """``1 / (1 + exp(-x))``."""
     return input.sigmoid()
@@ -168,6 +276,15 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return _ops().log_softmax(input, dim)
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``softmax(-x)`` along ``dim``: the smallest entries get the largest weights."""
+    if dim is None:
+        dim = _softmax_dim(input.dim(), "softmin")
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops().softmax(-input, dim)
 
 
 class _DefaultTraining(int):

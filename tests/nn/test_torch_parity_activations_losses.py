@@ -1,0 +1,269 @@
+"""Activations and losses a student meets while building models, against torch 2.13: values,
+gradients, ``grad_fn`` names, module reprs, argument errors, reductions and dtypes; and
+finite-difference gradient checks in float64.
+
+Each case is PyTorch code with only the import changed, run by ``tests._parity.same``.
+"""
+
+import numpy as np
+import pytest
+
+import d2lmods
+from d2lmods.autograd import no_grad
+from tests._parity import Cases, same, t32 as _t
+
+pytestmark = pytest.mark.oracle
+
+CASES = Cases()
+case = CASES.case
+
+# values around every kink and saturation point, and far out (overflow of exp)
+_X = [-30.0, -4.0, -3.0, -2.5, -1.0, -0.5, 0.0, 0.3, 1.0, 2.0, 3.0, 3.5, 6.0, 7.0, 25.0, 90.0]
+
+
+def _run(lib, fn, values=_X, dtype=None):
+    x = _t(lib, values, requires_grad=True)
+    if dtype is not None:
+        x = lib.tensor(np.asarray(values), dtype=getattr(lib, dtype), requires_grad=True)
+    y = fn(x)
+    w = lib.tensor(np.linspace(-1.5, 2.0, y.numel()).reshape(tuple(y.shape)), dtype=y.dtype)
+    (y * w).sum().backward()
+    return y, x.grad, type(y.grad_fn).__name__, y.dtype
+
+
+_ACTS = {
+    "elu": lambda F, x: F.elu(x),
+    "elu_alpha": lambda F, x: F.elu(x, alpha=0.3),
+    "selu": lambda F, x: F.selu(x),
+    "celu": lambda F, x: F.celu(x, alpha=2.0),
+    "silu": lambda F, x: F.silu(x),
+    "mish": lambda F, x: F.mish(x),
+    "softplus": lambda F, x: F.softplus(x),
+    "softplus_beta": lambda F, x: F.softplus(x, beta=2.0, threshold=5.0),
+    "hardtanh": lambda F, x: F.hardtanh(x),
+    "hardtanh_range": lambda F, x: F.hardtanh(x, -2.5, 3.0),
+    "relu6": lambda F, x: F.relu6(x),
+    "logsigmoid": lambda F, x: F.logsigmoid(x),
+    "hardswish": lambda F, x: F.hardswish(x),
+    "hardsigmoid": lambda F, x: F.hardsigmoid(x),
+    "softsign": lambda F, x: F.softsign(x),
+    "tanhshrink": lambda F, x: F.tanhshrink(x),
+    "threshold": lambda F, x: F.threshold(x, 0.3, -7.0),
+    "glu": lambda F, x: F.glu(x.reshape(4, 4), dim=0),
+    "glu_last": lambda F, x: F.glu(x.reshape(2, 8)),
+    "softmin": lambda F, x: F.softmin(x.reshape(4, 4) / 10, dim=1),
+    "prelu": lambda F, x: F.prelu(x, x.new_tensor([0.1])),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(_ACTS))
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_activation_values_gradients_grad_fn(name, dtype):
+    same(lambda lib: _run(lib, lambda x: _ACTS[name](lib.nn.functional, x), dtype=dtype))
+
+
+_MODULES = {
+    "ELU": lambda nn: nn.ELU(),
+    "ELU_alpha_inplace": lambda nn: nn.ELU(alpha=0.5, inplace=True),
+    "CELU": lambda nn: nn.CELU(alpha=0.5),
+    "SELU": lambda nn: nn.SELU(),
+    "SELU_inplace": lambda nn: nn.SELU(inplace=True),
+    "SiLU": lambda nn: nn.SiLU(),
+    "SiLU_inplace": lambda nn: nn.SiLU(True),
+    "Mish": lambda nn: nn.Mish(),
+    "Hardswish": lambda nn: nn.Hardswish(),
+    "Hardswish_inplace": lambda nn: nn.Hardswish(inplace=True),
+    "Hardsigmoid": lambda nn: nn.Hardsigmoid(),
+    "Softplus": lambda nn: nn.Softplus(beta=0.5, threshold=10),
+    "ReLU6": lambda nn: nn.ReLU6(),
+    "ReLU6_inplace": lambda nn: nn.ReLU6(inplace=True),
+    "Hardtanh": lambda nn: nn.Hardtanh(-2.0, 2.0),
+    "Hardtanh_inplace": lambda nn: nn.Hardtanh(inplace=True),
+    "LogSigmoid": lambda nn: nn.LogSigmoid(),
+    "Softsign": lambda nn: nn.Softsign(),
+    "Tanhshrink": lambda nn: nn.Tanhshrink(),
+    "Threshold": lambda nn: nn.Threshold(0.1, 20),
+    "Threshold_inplace": lambda nn: nn.Threshold(0.1, 20.0, True),
+    "GLU": lambda nn: nn.GLU(),
+    "GLU_dim": lambda nn: nn.GLU(dim=1),
+    "Softmin": lambda nn: nn.Softmin(dim=1),
+    "Softmin_none": lambda nn: nn.Softmin(),
+    "PReLU": lambda nn: nn.PReLU(),
+    "PReLU_channels": lambda nn: nn.PReLU(4, init=0.1),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(_MODULES))
+def test_module_repr_and_output(name):
+    def snippet(lib):
+        m = _MODULES[name](lib.nn)
+        x = _t(lib, np.linspace(-4, 4, 24).reshape(2, 4, 3), requires_grad=True)
+        y = m(x * 1)  # in-place modules write into the product, not the leaf
+        y.sum().backward()
+        params = [(n, p.shape, p.requires_grad) for n, p in m.named_parameters()]
+        grads = [p.grad for p in m.parameters()]
+        return repr(m), y, x.grad, params, grads
+
+    same(snippet, warns=name != "Softmin_none")
+
+
+@case()
+def inplace_functional_forms_return_their_input(lib):
+    F = lib.nn.functional
+    out = []
+    for fn in [
+        lambda x: F.elu(x, inplace=True),
+        lambda x: F.selu(x, inplace=True),
+        lambda x: F.celu(x, inplace=True),
+        lambda x: F.silu(x, inplace=True),
+        lambda x: F.mish(x, inplace=True),
+        lambda x: F.hardtanh(x, inplace=True),
+        lambda x: F.relu6(x, inplace=True),
+        lambda x: F.hardswish(x, inplace=True),
+        lambda x: F.hardsigmoid(x, inplace=True),
+        lambda x: F.threshold(x, 0.5, 9.0, inplace=True),
+    ]:
+        x = _t(lib, _X)
+        y = fn(x)
+        out.append((y is x, x))
+    return out
+
+
+@case()
+def inplace_activation_gradient(lib):
+    a = _t(lib, _X, requires_grad=True)
+    y = lib.nn.functional.elu(a * 2, inplace=True)
+    y.sum().backward()
+    return y, a.grad
+
+
+@case()
+def prelu_per_channel_weight_gradient(lib):
+    x = _t(lib, np.linspace(-3, 3, 24).reshape(2, 3, 4), requires_grad=True)
+    w = _t(lib, [0.1, 0.2, 0.3], requires_grad=True)
+    y = lib.nn.functional.prelu(x, w)
+    (y * y).sum().backward()
+    return y, x.grad, w.grad, type(y.grad_fn).__name__
+
+
+@case()
+def prelu_module_state_dict_and_dtype(lib):
+    m = lib.nn.PReLU(3, dtype=lib.float64)
+    return list(m.state_dict()), m.weight, m.weight.dtype
+
+
+@case()
+def activations_keep_float64(lib):
+    F = lib.nn.functional
+    x = lib.tensor([-1.0, 0.5], dtype=lib.float64)
+    return [
+        f(x).dtype
+        for f in (F.elu, F.selu, F.silu, F.mish, F.softplus, F.hardtanh, F.logsigmoid, F.softsign)
+    ]
+
+
+@case(message="equal")
+def celu_alpha_zero(lib):
+    lib.nn.functional.celu(_t(lib, [1.0]), alpha=0.0)
+
+
+@case(message="equal")
+def hardtanh_min_above_max(lib):
+    lib.nn.functional.hardtanh(_t(lib, [1.0]), 2.0, 1.0)
+
+
+@case(message="equal")
+def hardtanh_module_min_above_max(lib):
+    lib.nn.Hardtanh(2.0, 1.0)
+
+
+@case(message="equal")
+def glu_odd_dimension(lib):
+    lib.nn.functional.glu(_t(lib, [1.0, 2.0, 3.0]))
+
+
+@case(message="equal")
+def glu_of_a_scalar(lib):
+    lib.nn.functional.glu(_t(lib, 1.0))
+
+
+@case(message="prefix")
+def prelu_channel_mismatch(lib):
+    lib.nn.PReLU(2)(lib.zeros(4, 3))
+
+
+@case()
+def softmin_without_dim_warns(lib):
+    return lib.nn.functional.softmin(_t(lib, [[1.0, 2.0], [0.0, 3.0]]))
+
+
+# ---- losses --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
+def test_same_on_both(snippet, message, warns):
+    same(snippet, message=message, warns=warns)
+
+
+# ---- finite differences in float64 ---------------------------------------------------------
+
+
+def fd_check(fn, arrays, eps=1e-6, rtol=1e-5, atol=1e-6):
+    """d(sum(w * fn(x)))/dx from backward against central differences, for every input."""
+    tensors = [d2lmods.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*tensors)
+    w = np.random.default_rng(7).standard_normal(tuple(out.shape))
+    (out * d2lmods.tensor(w)).sum().backward()
+
+    def value(arrs):
+        with no_grad():
+            return float((fn(*[d2lmods.tensor(a) for a in arrs]) * d2lmods.tensor(w)).sum())
+
+    for i, a in enumerate(arrays):
+        numeric = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            plus = [x.copy() for x in arrays]
+            minus = [x.copy() for x in arrays]
+            plus[i][idx] += eps
+            minus[i][idx] -= eps
+            numeric[idx] = (value(plus) - value(minus)) / (2 * eps)
+        assert tensors[i].grad is not None, f"input {i} got no gradient"
+        assert tensors[i].grad.dtype == d2lmods.float64
+        np.testing.assert_allclose(
+            tensors[i].grad.numpy(), numeric, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}"
+        )
+
+
+# away from the kinks (0, +-1, +-3, 6, thresholds) by more than the step
+_SMOOTH = np.array([-5.0, -2.7, -1.3, -0.6, -0.2, 0.4, 0.8, 1.7, 2.6, 4.1, 6.8, 2.2])
+
+_FD = {
+    "elu": (lambda x: d2lmods.nn.functional.elu(x, 0.7), [_SMOOTH]),
+    "selu": (lambda x: d2lmods.nn.functional.selu(x), [_SMOOTH]),
+    "celu": (lambda x: d2lmods.nn.functional.celu(x, 1.5), [_SMOOTH]),
+    "silu": (lambda x: d2lmods.nn.functional.silu(x), [_SMOOTH]),
+    "mish": (lambda x: d2lmods.nn.functional.mish(x), [_SMOOTH]),
+    "softplus": (lambda x: d2lmods.nn.functional.softplus(x, 2.0, 5.0), [_SMOOTH]),
+    "hardtanh": (lambda x: d2lmods.nn.functional.hardtanh(x, -2.0, 2.0), [_SMOOTH]),
+    "relu6": (lambda x: d2lmods.nn.functional.relu6(x), [_SMOOTH]),
+    "logsigmoid": (lambda x: d2lmods.nn.functional.logsigmoid(x), [_SMOOTH]),
+    "hardswish": (lambda x: d2lmods.nn.functional.hardswish(x), [_SMOOTH]),
+    "hardsigmoid": (lambda x: d2lmods.nn.functional.hardsigmoid(x), [_SMOOTH]),
+    "softsign": (lambda x: d2lmods.nn.functional.softsign(x), [_SMOOTH]),
+    "tanhshrink": (lambda x: d2lmods.nn.functional.tanhshrink(x), [_SMOOTH]),
+    "threshold": (lambda x: d2lmods.nn.functional.threshold(x, 0.1, 3.0), [_SMOOTH]),
+    "glu": (lambda x: d2lmods.nn.functional.glu(x.reshape(3, 4), 1), [_SMOOTH]),
+    "softmin": (lambda x: d2lmods.nn.functional.softmin(x.reshape(3, 4), 1), [_SMOOTH]),
+    "prelu": (
+        lambda x, w: d2lmods.nn.functional.prelu(x.reshape(2, 3, 2), w),
+        [_SMOOTH, np.array([0.1, -0.2, 0.3])],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FD))
+def test_gradient_matches_finite_differences(name):
+    fn, arrays = _FD[name]
+    fd_check(fn, [np.asarray(a, np.float64).copy() for a in arrays])
