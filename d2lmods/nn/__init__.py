@@ -55,7 +55,18 @@ from .modules.conv import (
 from .modules.dropout import Dropout
 from .modules.flatten import Flatten, Unflatten
 from .modules.linear import Identity, LazyLinear, Linear
-from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .modules.normalization import (
     BatchNorm1d,
     BatchNorm2d,

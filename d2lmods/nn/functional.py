@@ -65,6 +65,13 @@ __all__ = [
     "cross_entropy",
     "nll_loss",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
+    "normalize",
+    "cosine_similarity",
     "one_hot",
 ]
 
@@ -683,3 +690,133 @@ def binary_cross_entropy_with_logits(
                 f"respect to argument '{name}'. This input cannot have requires_grad True."
             )
     return _losses().binary_cross_entropy_with_logits(input, target, weight, reduction, pos_weight)
+
+
+def _warn_shapes(input, target):
+    si, st = _shape(input), _shape(target)
+    if si != st:
+        warnings.warn(texts.mse_shapes(si, st, _where()), UserWarning, stacklevel=user_stacklevel())
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error ``|input - target|``; warns when the shapes differ."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _warn_shapes(input, target)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``);
+    ``beta=0`` is the L1 loss."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _warn_shapes(input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return _reduce((input - target).abs(), reduction, "smooth_l1_loss")
+    return _losses().smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _warn_shapes(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _losses().huber_loss(input, target, reduction, delta)
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
+    """``-w [t log(x) + (1 - t) log(1 - x)]`` for probabilities ``input`` (after a sigmoid);
+    the logs are clamped to ``>= -100``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _loop.loss_input("binary_cross_entropy", input, target, _where())
+    si, st = _shape(input), _shape(target)
+    if si != st:
+        raise ValueError(
+            f"Using a target size ({_size(st)}) that is different to the input size "
+            f"({_size(si)}) is deprecated. Please ensure they have the same size.{_where()} "
+            "Reshape the target to the input's shape, e.g. y.reshape(y_hat.shape)."
+        )
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"Found dtype {_torch_name(target)} but expected {_torch_name(input)}{_where()}: "
+            f"binary_cross_entropy takes float targets of the input's dtype; convert them with "
+            f"y.to({input.dtype})"
+        )
+    return _losses().binary_cross_entropy(input, target, weight, reduction)
+
+
+def _size(shape) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+_KL_MEAN = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
+def kl_div(
+    input, target, size_average=None, reduce=None, reduction="mean", log_target: bool = False
+):
+    """KL divergence ``target * (log(target) - input)`` summed: ``input`` holds
+    log-probabilities (``log_softmax``), ``target`` probabilities (log-probabilities with
+    ``log_target=True``); ``reduction="batchmean"`` is the KL divergence per sample."""
+    from d2lmods._tensor.core import wrap
+
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn(_KL_MEAN, UserWarning, stacklevel=user_stacklevel())
+    if log_target:
+        loss = target.exp() * (target - input)
+    elif target.requires_grad:
+        with np.errstate(all="ignore"):  # xlogy: 0 where the target is 0 (its gradient nan)
+            loss = (target * target.log()).where(target != 0, 0.0) - target * input
+    else:
+        td = target._data
+        with np.errstate(all="ignore"):
+            xlogy = np.where(td == 0, 0, td * np.log(td)).astype(td.dtype, copy=False)
+        loss = wrap(xlogy) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.dim() != 0 else total
+    return _reduce(loss, reduction, "kl_div")
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``: each slice gets norm 1."""
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / denom
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """``x1 . x2 / (max(||x1||, eps) max(||x2||, eps))`` along ``dim`` (the shapes broadcast)."""
+    from d2lmods._tensor.core import wrap
+
+    shape = np.broadcast_shapes(_shape(x1), _shape(x2)) if _shape(x1) != _shape(x2) else None
+    if shape is not None:
+        x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    parts = []
+    for x in (x1, x2):
+        n = x.norm(2, dim, keepdim=True)
+        nd = n._data
+        # torch clamps the norms in place without recording it: the gradient ignores the clamp
+        parts.append(x / (n + wrap(np.maximum(nd, eps) - nd)))
+    return (parts[0] * parts[1]).sum(dim)

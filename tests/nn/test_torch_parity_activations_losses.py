@@ -201,6 +201,204 @@ def softmin_without_dim_warns(lib):
 
 # ---- losses --------------------------------------------------------------------------------
 
+_P = [0.0, 1e-30, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0]  # probabilities, the ends included
+_Y = [0.0, 1.0, 1.0, 0.0, 0.5, 1.0, 0.2, 1.0]
+_D = [-3.0, -1.0, -0.6, 0.0, 0.2, 0.99, 1.0, 2.5]  # differences around beta/delta = 1
+
+
+def _loss_run(lib, fn, x, t, grad_target=True):
+    x = _t(lib, x, requires_grad=True)
+    t = _t(lib, t, requires_grad=grad_target)
+    y = fn(x, t)
+    w = lib.tensor(np.linspace(-1.5, 2.0, max(y.numel(), 1)).reshape(tuple(y.shape)), dtype=y.dtype)
+    (y * w).sum().backward()
+    return y, x.grad, t.grad if grad_target else None, type(y.grad_fn).__name__
+
+
+_LOSSES = {
+    "bce": (lambda F, r, x, t: F.binary_cross_entropy(x, t, reduction=r), _P, _Y),
+    "bce_weight": (
+        lambda F, r, x, t: F.binary_cross_entropy(
+            x.reshape(2, 4), t.reshape(2, 4), weight=x.new_tensor([1.0, 2.0, 0.5, 3.0]), reduction=r
+        ),
+        _P,
+        _Y,
+    ),
+    "l1": (lambda F, r, x, t: F.l1_loss(x, t, reduction=r), _D, [0.0] * 8),
+    "smooth_l1": (lambda F, r, x, t: F.smooth_l1_loss(x, t, reduction=r), _D, [0.0] * 8),
+    "smooth_l1_beta": (
+        lambda F, r, x, t: F.smooth_l1_loss(x, t, reduction=r, beta=0.5),
+        _D,
+        [0.1] * 8,
+    ),
+    "smooth_l1_beta0": (
+        lambda F, r, x, t: F.smooth_l1_loss(x, t, reduction=r, beta=0.0),
+        _D,
+        [0.1] * 8,
+    ),
+    "huber": (lambda F, r, x, t: F.huber_loss(x, t, reduction=r), _D, [0.0] * 8),
+    "huber_delta": (lambda F, r, x, t: F.huber_loss(x, t, reduction=r, delta=2.0), _D, [0.5] * 8),
+    "kl_div": (
+        lambda F, r, x, t: F.kl_div(x.reshape(2, 4), t.reshape(2, 4), reduction=r),
+        _D,
+        [0.0, 0.2, 0.3, 0.5, 0.1, 0.1, 0.4, 0.4],
+    ),
+    "kl_div_log_target": (
+        lambda F, r, x, t: F.kl_div(x.reshape(2, 4), t.reshape(2, 4), reduction=r, log_target=True),
+        _D,
+        [-1.0, -0.2, -3.0, -0.5, -0.1, -2.1, -0.4, -0.4],
+    ),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(_LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+def test_loss_values_gradients_grad_fn(name, reduction):
+    fn, x, t = _LOSSES[name]
+    if reduction == "batchmean" and not name.startswith("kl_div"):
+        reduction = "bad"  # the other losses refuse it
+    same(lambda lib: _loss_run(lib, lambda a, b: fn(lib.nn.functional, reduction, a, b), x, t))
+
+
+_LOSS_MODULES = {
+    "BCELoss": (lambda nn: nn.BCELoss(), _P, _Y),
+    "BCELoss_weight_sum": (
+        lambda nn: nn.BCELoss(weight=lib_weight(nn), reduction="sum"),
+        _P,
+        _Y,
+    ),
+    "L1Loss": (lambda nn: nn.L1Loss(), _D, [0.3] * 8),
+    "L1Loss_none": (lambda nn: nn.L1Loss(reduction="none"), _D, [0.3] * 8),
+    "SmoothL1Loss": (lambda nn: nn.SmoothL1Loss(beta=0.5), _D, [0.3] * 8),
+    "HuberLoss": (lambda nn: nn.HuberLoss(delta=0.5), _D, [0.3] * 8),
+    "KLDivLoss": (lambda nn: nn.KLDivLoss(reduction="batchmean"), _D, [0.1] * 8),
+    "KLDivLoss_log": (lambda nn: nn.KLDivLoss(reduction="sum", log_target=True), _D, _D),
+}
+
+
+def lib_weight(nn):
+    lib = __import__(nn.__name__.split(".")[0])
+    return _t(lib, [1.0, 2.0, 0.5, 3.0, 1.0, 1.0, 0.0, 2.0])
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(_LOSS_MODULES))
+def test_loss_module_repr_and_value(name):
+    make, x, t = _LOSS_MODULES[name]
+
+    def snippet(lib):
+        m = make(lib.nn)
+        return (repr(m), m.reduction, *_loss_run(lib, m, x, t, grad_target=False))
+
+    same(snippet)
+
+
+@case()
+def bce_clamps_the_log_at_minus_100(lib):
+    F = lib.nn.functional
+    x = _t(lib, [0.0, 1.0, 0.0], requires_grad=True)
+    y = F.binary_cross_entropy(x, _t(lib, [1.0, 0.0, 0.0]), reduction="none")
+    y.sum().backward()
+    return y, x.grad
+
+
+@case()
+def bce_float64(lib):
+    x = lib.tensor([0.2, 0.9], dtype=lib.float64)
+    return lib.nn.functional.binary_cross_entropy(x, lib.tensor([0.0, 1.0], dtype=lib.float64))
+
+
+@case(message="prefix")
+def bce_input_outside_0_1(lib):
+    lib.nn.functional.binary_cross_entropy(_t(lib, [1.5, 0.2]), _t(lib, [1.0, 0.0]))
+
+
+@case(message="prefix")
+def bce_target_outside_0_1(lib):
+    lib.nn.functional.binary_cross_entropy(_t(lib, [0.5, 0.2]), _t(lib, [2.0, 0.0]))
+
+
+@case(message="prefix")
+def bce_shape_mismatch(lib):
+    lib.nn.BCELoss()(lib.rand(3, 1), lib.rand(3))
+
+
+@case(message="prefix")
+def bce_dtype_mismatch(lib):
+    lib.nn.functional.binary_cross_entropy(_t(lib, [0.5]).double(), _t(lib, [1.0]))
+
+
+@case(message="prefix")
+def bce_integer_target(lib):
+    lib.nn.functional.binary_cross_entropy(_t(lib, [0.5]), lib.tensor([1]))
+
+
+@case(message="equal")
+def smooth_l1_negative_beta(lib):
+    lib.nn.functional.smooth_l1_loss(_t(lib, [0.5]), _t(lib, [1.0]), beta=-1.0)
+
+
+@case(message="equal")
+def huber_zero_delta(lib):
+    lib.nn.functional.huber_loss(_t(lib, [0.5]), _t(lib, [1.0]), delta=0.0)
+
+
+@case()
+def l1_loss_warns_on_broadcasting_shapes(lib):
+    return lib.nn.functional.l1_loss(_t(lib, [1.0, 2.0, 3.0]), _t(lib, [[1.0], [2.0], [3.0]]))
+
+
+@case()
+def l1_loss_float64(lib):
+    a = lib.tensor([1.0, 2.0], dtype=lib.float64)
+    return lib.nn.functional.l1_loss(a, _t(lib, [0.5, 0.5]))
+
+
+@case()
+def kl_div_mean_warns(lib):
+    return lib.nn.functional.kl_div(_t(lib, [[-1.0, -0.5]]), _t(lib, [[0.4, 0.6]]))
+
+
+@case(message="start")
+def kl_div_bad_reduction(lib):
+    lib.nn.functional.kl_div(_t(lib, [-1.0]), _t(lib, [0.5]), reduction="avg")
+
+
+@case()
+def kl_div_of_log_softmax_against_itself_is_zero(lib):
+    p = lib.nn.functional.log_softmax(_t(lib, [[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]]), dim=1)
+    return lib.nn.functional.kl_div(p, p.exp(), reduction="batchmean")
+
+
+# ---- normalize, cosine_similarity ----------------------------------------------------------
+
+
+@case()
+def normalize_rows_and_columns(lib):
+    F = lib.nn.functional
+    x = _t(lib, [[3.0, 4.0], [0.0, 0.0], [1.0, -2.0]], requires_grad=True)
+    a = F.normalize(x)
+    b = F.normalize(x, p=1.0, dim=0)
+    (a * _t(lib, [[1.0, 2.0]]) + b).sum().backward()
+    return a, b, x.grad, type(a.grad_fn).__name__
+
+
+@case()
+def cosine_similarity_values_and_gradients(lib):
+    F = lib.nn.functional
+    a = _t(lib, [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [1.0, -1.0, 0.5]], requires_grad=True)
+    b = _t(lib, [[2.0, 1.0, 0.0], [1.0, 1.0, 1.0], [-1.0, 1.0, -0.5]], requires_grad=True)
+    y = F.cosine_similarity(a, b)
+    (y * _t(lib, [1.0, 2.0, 3.0])).sum().backward()
+    z = lib.nn.CosineSimilarity(dim=0)(a.detach(), b.detach()[:1])
+    return y, a.grad, b.grad, type(y.grad_fn).__name__, z, repr(lib.nn.CosineSimilarity())
+
+
+@case()
+def normalize_bad_dim(lib):
+    lib.nn.functional.normalize(_t(lib, [1.0, 2.0]), dim=1)
+
 
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
@@ -259,6 +457,38 @@ _FD = {
     "prelu": (
         lambda x, w: d2lmods.nn.functional.prelu(x.reshape(2, 3, 2), w),
         [_SMOOTH, np.array([0.1, -0.2, 0.3])],
+    ),
+    "bce": (
+        lambda x, t: d2lmods.nn.functional.binary_cross_entropy(x, t, reduction="sum"),
+        [np.array([0.1, 0.35, 0.6, 0.9]), np.array([0.1, 0.3, 0.95, 0.8])],
+    ),
+    "bce_weight": (
+        lambda x, t: d2lmods.nn.functional.binary_cross_entropy(
+            x, t, weight=d2lmods.tensor([0.5, 2.0, 1.0, 3.0], dtype=d2lmods.float64)
+        ),
+        [np.array([0.1, 0.35, 0.6, 0.9]), np.array([0.1, 0.3, 0.95, 0.8])],
+    ),
+    "l1": (lambda x, t: d2lmods.nn.functional.l1_loss(x, t), [_SMOOTH, _SMOOTH[::-1]]),
+    "smooth_l1": (
+        lambda x, t: d2lmods.nn.functional.smooth_l1_loss(x, t, reduction="none", beta=0.8),
+        [_SMOOTH, _SMOOTH[::-1] * 0.9],
+    ),
+    "huber": (
+        lambda x, t: d2lmods.nn.functional.huber_loss(x, t, reduction="sum", delta=1.5),
+        [_SMOOTH, _SMOOTH[::-1] * 0.9],
+    ),
+    "kl_div": (
+        lambda x, t: d2lmods.nn.functional.kl_div(x.reshape(3, 4), t, reduction="batchmean"),
+        [_SMOOTH, np.abs(_SMOOTH).reshape(3, 4) / 10],
+    ),
+    "kl_div_log_target": (
+        lambda x, t: d2lmods.nn.functional.kl_div(x, t, reduction="sum", log_target=True),
+        [_SMOOTH, -np.abs(_SMOOTH[::-1])],
+    ),
+    "normalize": (lambda x: d2lmods.nn.functional.normalize(x.reshape(3, 4)), [_SMOOTH]),
+    "cosine_similarity": (
+        lambda a, b: d2lmods.nn.functional.cosine_similarity(a.reshape(4, 3), b.reshape(4, 3)),
+        [_SMOOTH, _SMOOTH[::-1] + 0.5],
     ),
 }
 
