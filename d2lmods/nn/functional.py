@@ -72,6 +72,7 @@ __all__ = [
     "kl_div",
     "normalize",
     "cosine_similarity",
+    "pad",
     "one_hot",
 ]
 
@@ -820,3 +821,12 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         # torch clamps the norms in place without recording it: the gradient ignores the clamp
         parts.append(x / (n + wrap(np.maximum(nd, eps) - nd)))
     return (parts[0] * parts[1]).sum(dim)
+
+
+def pad(input, pad, mode: str = "constant", value=None):
+    """Pad (or, with negative amounts, crop) the last ``len(pad) // 2`` dimensions:
+    ``pad = (left, right, top, bottom, ...)`` from the last dimension backwards; ``mode`` is
+    ``"constant"`` (``value``, default 0), ``"reflect"``, ``"replicate"`` or ``"circular"``."""
+    from d2lmods.ops.padding import pad as _pad
+
+    return _pad(input, pad, mode, value)

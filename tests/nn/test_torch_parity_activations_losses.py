@@ -400,6 +400,85 @@ def normalize_bad_dim(lib):
     lib.nn.functional.normalize(_t(lib, [1.0, 2.0]), dim=1)
 
 
+# ---- pad -----------------------------------------------------------------------------------
+
+_PADS = {
+    "constant_last": ((2, 3, 4), (1, 2), "constant", None),
+    "constant_value": ((2, 3, 4), (1, 0, 2, 1), "constant", 1.5),
+    "constant_crop": ((2, 3, 4), (-1, 2, 0, -1), "constant", None),
+    "constant_all_dims": ((2, 3), (1, 1, 2, 0), "constant", -1.0),
+    "reflect_1d": ((2, 3, 4), (3, 2), "reflect", None),
+    "reflect_2d": ((1, 2, 3, 4), (1, 2, 2, 1), "reflect", None),
+    "reflect_crop": ((2, 3, 4), (-1, 2), "reflect", None),
+    "replicate_1d": ((2, 4), (5, 1), "replicate", None),
+    "replicate_2d": ((2, 3, 4), (1, 3, 2, 0), "replicate", None),
+    "replicate_3d": ((1, 2, 2, 3, 4), (1, 1, 0, 2, 1, 1), "replicate", None),
+    "circular_1d": ((2, 3, 4), (2, 3), "circular", None),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(_PADS))
+def test_pad_values_gradients_grad_fn(name):
+    shape, amounts, mode, value = _PADS[name]
+
+    def snippet(lib):
+        x = _t(lib, np.arange(np.prod(shape), dtype=np.float32).reshape(shape), requires_grad=True)
+        kw = {} if value is None else {"value": value}
+        y = lib.nn.functional.pad(x, amounts, mode=mode, **kw)
+        w = lib.tensor(np.linspace(-1, 2, y.numel(), dtype=np.float32).reshape(tuple(y.shape)))
+        (y * w).sum().backward()
+        name = type(y.grad_fn).__name__
+        return y, x.grad, name
+
+    same(snippet)
+
+
+@case()
+def pad_keeps_integer_dtype(lib):
+    return lib.nn.functional.pad(lib.tensor([[1, 2, 3]]), (1, 1), value=7)
+
+
+@case(message="equal")
+def pad_odd_length(lib):
+    lib.nn.functional.pad(_t(lib, [1.0, 2.0]), (1,))
+
+
+@case(message="equal")
+def pad_too_many_dimensions(lib):
+    lib.nn.functional.pad(_t(lib, [1.0, 2.0]), (1, 1, 1, 1))
+
+
+@case(message="equal")
+def pad_reflect_of_a_vector(lib):
+    lib.nn.functional.pad(_t(lib, [1.0, 2.0]), (1, 1), mode="reflect")
+
+
+@case(message="Padding size should be less than the corresponding input dimension")
+def pad_reflect_wider_than_the_input(lib):
+    lib.nn.functional.pad(_t(lib, [[1.0, 2.0, 3.0]]), (3, 3), mode="reflect")
+
+
+@case(message="equal")
+def pad_replicate_with_a_value(lib):
+    lib.nn.functional.pad(_t(lib, [[1.0, 2.0]]), (1, 1), mode="replicate", value=2.0)
+
+
+@case(message="equal")
+def pad_unknown_mode(lib):
+    lib.nn.functional.pad(_t(lib, [[1.0, 2.0]]), (1, 1), mode="mirror")
+
+
+@case(message="equal")
+def pad_with_a_float_amount(lib):
+    lib.nn.functional.pad(_t(lib, [[1.0, 2.0]]), (1.5, 1))
+
+
+@case(message="equal")
+def pad_circular_wrapping_twice(lib):
+    lib.nn.functional.pad(_t(lib, [[1.0, 2.0]]), (3, 0), mode="circular")
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
@@ -489,6 +568,18 @@ _FD = {
     "cosine_similarity": (
         lambda a, b: d2lmods.nn.functional.cosine_similarity(a.reshape(4, 3), b.reshape(4, 3)),
         [_SMOOTH, _SMOOTH[::-1] + 0.5],
+    ),
+    "pad_constant": (
+        lambda x: d2lmods.nn.functional.pad(x.reshape(3, 4), (1, -1, 2, 0), value=0.5),
+        [_SMOOTH],
+    ),
+    "pad_reflect": (
+        lambda x: d2lmods.nn.functional.pad(x.reshape(1, 3, 4), (2, 3, 1, 2), mode="reflect"),
+        [_SMOOTH],
+    ),
+    "pad_replicate": (
+        lambda x: d2lmods.nn.functional.pad(x.reshape(3, 4), (3, 1), mode="replicate"),
+        [_SMOOTH],
     ),
 }
 
