@@ -157,10 +157,14 @@ def gelu(input, approximate: str = "none"):
     return _activations().gelu(input, approximate)
 
 
+_BACKWARD1 = ("elu", "selu", "celu", "threshold")  # torch's in-place forms record *Backward1
+
+
 def _maybe_inplace(input, inplace, name, *args):
     op = getattr(_activations(), name)
     if inplace:
-        return _inplace().inplace_unary(input, op, name + "_", *args)
+        kw = {"_inplace": True} if name in _BACKWARD1 else {}
+        return _inplace().inplace_unary(input, op, name + "_", *args, **kw)
     return op(input, *args)
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._util import STATE, Node, out, plain, sum_to, ver
+from ._util import STATE, Node, OpNotImplementedError, out, plain, sum_to, ver
 from .elementwise import _erf_np, _float
 
 __all__ = [
@@ -106,6 +106,18 @@ def _sigmoid_np(x):
     return 0.5 * (1 + np.tanh(0.5 * x))  # without exp's overflow
 
 
+def _floating(a, kernel):
+    """``a`` if it holds floats; torch's error for integer tensors otherwise."""
+    if a._data.dtype.kind != "f":
+        raise OpNotImplementedError(
+            f"\"{kernel}\" not implemented for '{a.dtype.torch_name}': convert the input with "
+            ".float() first",
+            op=kernel,
+            shapes=(a._data.shape,),
+        )
+    return a
+
+
 def _unary(a, y, node, meta=None):
     y = np.asarray(y, dtype=a._data.dtype)
     if a._rg and STATE.enabled:
@@ -124,28 +136,36 @@ class EluBackward0(Node):
         return ((g * d).astype(x.dtype, copy=False),)
 
 
+class EluBackward1(EluBackward0):  # the in-place form (torch saves the result there)
+    __slots__ = ()
+
+
 class CeluBackward0(EluBackward0):
     __slots__ = ()
 
 
+class CeluBackward1(EluBackward0):
+    __slots__ = ()
+
+
 def _elu(a, alpha, scale, iscale, node):
-    a = _float(a)
+    a = _floating(a, "elu_cpu")
     x = a._data
     with np.errstate(all="ignore"):
         y = np.where(x > 0, scale * x, scale * alpha * np.expm1(x * iscale))
     return _unary(a, y, node, (alpha, scale, iscale))
 
 
-def elu(a, alpha=1.0):
-    return _elu(a, alpha, 1.0, 1.0, EluBackward0())
+def elu(a, alpha=1.0, _inplace=False):
+    return _elu(a, alpha, 1.0, 1.0, EluBackward1() if _inplace else EluBackward0())
 
 
-def selu(a):
-    return _elu(a, SELU_ALPHA, SELU_SCALE, 1.0, EluBackward0())
+def selu(a, _inplace=False):
+    return _elu(a, SELU_ALPHA, SELU_SCALE, 1.0, EluBackward1() if _inplace else EluBackward0())
 
 
-def celu(a, alpha=1.0):
-    return _elu(a, alpha, 1.0, 1.0 / alpha, CeluBackward0())
+def celu(a, alpha=1.0, _inplace=False):
+    return _elu(a, alpha, 1.0, 1.0 / alpha, CeluBackward1() if _inplace else CeluBackward0())
 
 
 class SiluBackward0(Node):
@@ -158,7 +178,7 @@ class SiluBackward0(Node):
 
 
 def silu(a):
-    a = _float(a)
+    a = _floating(a, "silu_cpu")
     x = a._data
     return _unary(a, x * _sigmoid_np(x), SiluBackward0())
 
@@ -174,7 +194,7 @@ class SoftplusBackward0(Node):
 
 
 def softplus(a, beta=1.0, threshold=20.0):
-    a = _float(a)
+    a = _floating(a, "softplus_cpu")
     x = a._data
     with np.errstate(all="ignore"):
         y = np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
@@ -191,8 +211,7 @@ class HardtanhBackward0(Node):
 
 
 def hardtanh(a, min_val=-1.0, max_val=1.0):
-    a = _float(a)
-    x = a._data
+    x = a._data  # integer tensors stay integer, as in torch
     return _unary(a, np.clip(x, min_val, max_val), HardtanhBackward0(), (min_val, max_val))
 
 
@@ -205,7 +224,7 @@ class LogSigmoidBackward0(Node):
 
 
 def logsigmoid(a):
-    a = _float(a)
+    a = _floating(a, "log_sigmoid_cpu")
     x = a._data
     return _unary(a, -np.logaddexp(0, -x), LogSigmoidBackward0())
 
@@ -220,7 +239,7 @@ class MishBackward0(Node):
 
 
 def mish(a):
-    a = _float(a)
+    a = _floating(a, "mish_cpu")
     x = a._data
     return _unary(a, x * np.tanh(np.logaddexp(0, x)), MishBackward0())
 
@@ -235,7 +254,7 @@ class HardswishBackward0(Node):
 
 
 def hardswish(a):
-    a = _float(a)
+    a = _floating(a, "hardswish_cpu")
     x = a._data
     return _unary(a, x * np.clip(x + 3, 0, 6) / 6, HardswishBackward0())
 
@@ -249,7 +268,7 @@ class HardsigmoidBackward0(Node):
 
 
 def hardsigmoid(a):
-    a = _float(a)
+    a = _floating(a, "hardsigmoid_cpu")
     x = a._data
     return _unary(a, np.clip(x + 3, 0, 6) / 6, HardsigmoidBackward0())
 
@@ -262,11 +281,16 @@ class ThresholdBackward0(Node):
         return (np.where(x <= self.meta, 0, g).astype(x.dtype, copy=False),)
 
 
-def threshold(a, threshold, value):
+class ThresholdBackward1(ThresholdBackward0):  # the in-place form
+    __slots__ = ()
+
+
+def threshold(a, threshold, value, _inplace=False):
     x = a._data
     y = np.where(x > threshold, x, value).astype(x.dtype, copy=False)
     if a._rg and STATE.enabled:
-        return out(y, ThresholdBackward0(), (a,), (x,), (ver(a),), meta=threshold)
+        node = ThresholdBackward1() if _inplace else ThresholdBackward0()
+        return out(y, node, (a,), (x,), (ver(a),), meta=threshold)
     return plain(y)
 
 
@@ -282,7 +306,7 @@ class GluBackward0(Node):
 
 
 def glu(a, dim=-1):
-    a = _float(a)
+    a = _floating(a, "glu_cpu")
     x = a._data
     if x.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")

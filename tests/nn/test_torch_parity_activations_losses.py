@@ -140,6 +140,49 @@ def inplace_activation_gradient(lib):
 
 
 @case()
+def inplace_forms_record_torchs_nodes(lib):
+    F = lib.nn.functional
+    out = []
+    for fn in [
+        lambda x: F.elu(x, inplace=True),
+        lambda x: F.selu(x, inplace=True),
+        lambda x: F.celu(x, inplace=True),
+        lambda x: F.silu(x, inplace=True),
+        lambda x: F.mish(x, inplace=True),
+        lambda x: F.hardtanh(x, inplace=True),
+        lambda x: F.hardswish(x, inplace=True),
+        lambda x: F.hardsigmoid(x, inplace=True),
+        lambda x: F.threshold(x, 0.5, 9.0, inplace=True),
+    ]:
+        a = _t(lib, _X, requires_grad=True)
+        y = fn(a * 1)
+        y.sum().backward()
+        out.append((type(y.grad_fn).__name__, y, a.grad))
+    return out
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    "name",
+    ["elu", "selu", "celu", "silu", "mish", "softplus", "logsigmoid", "hardswish", "hardsigmoid"],
+)
+def test_integer_input_is_refused_like_torch(name):
+    same(lambda lib: getattr(lib.nn.functional, name)(lib.tensor([-2, 1, 7])), message="prefix")
+
+
+@case()
+def integer_inputs_that_torch_accepts(lib):
+    F = lib.nn.functional
+    x = lib.tensor([-2, 1, 7])
+    return F.hardtanh(x), F.relu6(x), F.threshold(x, 0, 5), F.softsign(x), F.tanhshrink(x)
+
+
+@case(message="prefix")
+def glu_of_integers(lib):
+    lib.nn.functional.glu(lib.tensor([1, 2]))
+
+
+@case()
 def prelu_per_channel_weight_gradient(lib):
     x = _t(lib, np.linspace(-3, 3, 24).reshape(2, 3, 4), requires_grad=True)
     w = _t(lib, [0.1, 0.2, 0.3], requires_grad=True)
