@@ -712,7 +712,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     loss = (input - target).abs()
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "l1_loss")
+    with np.errstate(all="ignore"):  # the mean of no elements: nan, silently as in torch
+        return _reduce(loss, reduction, "l1_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -725,7 +726,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
-        return _reduce((input - target).abs(), reduction, "smooth_l1_loss")
+        with np.errstate(all="ignore"):
+            return _reduce((input - target).abs(), reduction, "smooth_l1_loss")
     return _losses().smooth_l1_loss(input, target, reduction, beta)
 
 
@@ -815,6 +817,12 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """``x1 . x2 / (max(||x1||, eps) max(||x2||, eps))`` along ``dim`` (the shapes broadcast)."""
     from d2lmods._tensor.core import wrap
 
+    if x1._data.dtype.kind != "f" and x2._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is "
+            f"{_torch_name(x1)}{_where()}: cosine_similarity takes float tensors; convert them "
+            "with .float()"
+        )
     shape = np.broadcast_shapes(_shape(x1), _shape(x2)) if _shape(x1) != _shape(x2) else None
     if shape is not None:
         x1, x2 = x1.expand(*shape), x2.expand(*shape)

@@ -13,7 +13,19 @@ arguments and explains mistakes; these compute.
 
 import numpy as np
 
-from ._util import STATE, Node, OpError, Tensor, broadcast_error, operands, out, plain, sum_to, ver
+from ._util import (
+    STATE,
+    Node,
+    OpError,
+    OpNotImplementedError,
+    Tensor,
+    broadcast_error,
+    operands,
+    out,
+    plain,
+    sum_to,
+    ver,
+)
 
 __all__ = [
     "mse_loss",
@@ -176,9 +188,17 @@ def _broadcasts(a, b):
 #                      dl/dt = w [log(1 - x) - log(x)]  (unclamped, as in torch)
 
 
-def _pair(input, target, fn):
+def _pair(input, target, fn, kernel):
     x, t = operands(input, target)
     xd, td = x._data, t._data
+    if xd.dtype.kind != "f" or td.dtype.kind != "f":
+        bad = x if xd.dtype.kind != "f" else t
+        raise OpNotImplementedError(
+            f"\"{kernel}\" not implemented for '{bad.dtype.torch_name}': {fn} takes float "
+            "tensors; convert them with .float()",
+            op=fn,
+            shapes=(xd.shape, td.shape),
+        )
     try:
         diff = xd - td
     except ValueError:
@@ -219,7 +239,7 @@ class SmoothL1LossBackward0(Node):
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
     _check_reduction(reduction, "smooth_l1_loss")
-    x, t, xd, td, diff = _pair(input, target, "smooth_l1_loss")
+    x, t, xd, td, diff = _pair(input, target, "smooth_l1_loss", "smooth_l1_cpu")
     ad = np.abs(diff)
     elem = np.where(ad < beta, 0.5 * diff * diff / beta, ad - 0.5 * beta)
     res = _reduced(elem, reduction, diff.dtype)
@@ -242,7 +262,7 @@ class HuberLossBackward0(Node):
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
     _check_reduction(reduction, "huber_loss")
-    x, t, xd, td, diff = _pair(input, target, "huber_loss")
+    x, t, xd, td, diff = _pair(input, target, "huber_loss", "huber_cpu")
     ad = np.abs(diff)
     elem = np.where(ad <= delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta))
     res = _reduced(elem, reduction, diff.dtype)
@@ -281,9 +301,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     wd = None if weight is None else _operand(weight, x)
     if wd is not None and not _broadcasts(td.shape, wd.shape):
         raise OpError(
-            f"binary_cross_entropy: weight of shape {tuple(wd.shape)} does not broadcast to the "
-            f"target's shape {tuple(td.shape)}; give it the target's shape or one that "
-            "broadcasts to it.",
+            f"Attempting to broadcast a dimension of length {wd.shape[-1]} at -1! Mismatching "
+            f"argument at index 1 had torch.Size({list(wd.shape)}); but expected shape should be "
+            f"broadcastable to {list(td.shape)}\nbinary_cross_entropy: the weight of shape "
+            f"{tuple(wd.shape)} does not broadcast to the target's shape {tuple(td.shape)}; give "
+            "it the target's shape or one that broadcasts to it.",
             op="binary_cross_entropy",
             shapes=(td.shape, wd.shape),
         )

@@ -155,8 +155,8 @@ def _constant(input, pairs, value):
     shape = tuple(n + a + b for n, (a, b) in zip(x.shape, pairs))
     if any(s < 0 for s in shape):
         raise OpError(
-            f"The input size {x.shape[[i for i, s in enumerate(shape) if s < 0][0]]}, plus "
-            "negative padding, resulted in a negative output size",
+            "narrow(): length must be non-negative.\npad: the negative padding crops more "
+            f"than the input's size (input shape {list(x.shape)}, pad {pairs[::-1]}).",
             op="pad",
             shapes=(x.shape,),
         )

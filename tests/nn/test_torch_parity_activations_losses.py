@@ -414,6 +414,59 @@ def kl_div_of_log_softmax_against_itself_is_zero(lib):
     return lib.nn.functional.kl_div(p, p.exp(), reduction="batchmean")
 
 
+@case()
+def losses_promote_mixed_float_dtypes(lib):
+    F = lib.nn.functional
+    x, t = lib.tensor([1.0, 2.0], dtype=lib.float64), _t(lib, [0.5, 0.0])
+    return F.huber_loss(x, t), F.smooth_l1_loss(x, t), F.l1_loss(x, t)
+
+
+@case(message="prefix")
+def huber_of_integers(lib):
+    lib.nn.functional.huber_loss(lib.tensor([1, 2]), lib.tensor([1, 2]))
+
+
+@case(message="prefix")
+def smooth_l1_of_integers(lib):
+    lib.nn.functional.smooth_l1_loss(lib.tensor([1, 2]), lib.tensor([1, 2]))
+
+
+@case()
+def losses_of_empty_tensors_are_nan(lib):
+    F = lib.nn.functional
+    e = lib.zeros(0)
+    return F.huber_loss(e, e), F.smooth_l1_loss(e, e), F.binary_cross_entropy(e, e), F.l1_loss(e, e)
+
+
+@case()
+def kl_div_edge_targets(lib):
+    F = lib.nn.functional
+    return (
+        F.kl_div(lib.tensor(-1.0), lib.tensor(0.5), reduction="batchmean"),
+        F.kl_div(_t(lib, [-1.0]), _t(lib, [-0.5]), reduction="sum"),
+    )
+
+
+@case(message="prefix")
+def bce_of_nan(lib):
+    lib.nn.functional.binary_cross_entropy(_t(lib, [float("nan")]), _t(lib, [1.0]))
+
+
+@case()
+def bce_weight_broadcasts(lib):
+    F = lib.nn.functional
+    return F.binary_cross_entropy(
+        lib.full((2, 3), 0.25), lib.ones(2, 3), weight=_t(lib, [[1.0], [2.0]]), reduction="none"
+    )
+
+
+@case(message="prefix")
+def bce_weight_that_does_not_broadcast(lib):
+    lib.nn.functional.binary_cross_entropy(
+        lib.full((2, 3), 0.5), lib.ones(2, 3), weight=_t(lib, [1.0, 2.0])
+    )
+
+
 # ---- normalize, cosine_similarity ----------------------------------------------------------
 
 
@@ -520,6 +573,53 @@ def pad_with_a_float_amount(lib):
 @case(message="equal")
 def pad_circular_wrapping_twice(lib):
     lib.nn.functional.pad(_t(lib, [[1.0, 2.0]]), (3, 0), mode="circular")
+
+
+@case(message="prefix")
+def pad_cropping_more_than_the_input(lib):
+    lib.nn.functional.pad(lib.ones(2, 2), (-3, 0))
+
+
+@case()
+def pad_with_a_list_and_with_nothing(lib):
+    F = lib.nn.functional
+    return F.pad(lib.ones(2, 2), [1, 1]), F.pad(lib.ones(2, 2), ())
+
+
+@case(message="prefix")
+def cosine_similarity_of_integers(lib):
+    lib.nn.functional.cosine_similarity(lib.tensor([[1, 2]]), lib.tensor([[2, 1]]))
+
+
+@case()
+def cosine_similarity_edge_cases(lib):
+    F = lib.nn.functional
+    return (
+        F.cosine_similarity(lib.ones(2, 3), _t(lib, [1.0, 2.0, 3.0])),
+        F.cosine_similarity(lib.zeros(1, 3), lib.ones(1, 3)),
+        F.normalize(_t(lib, [[1.0, -3.0]]), p=1),
+    )
+
+
+@case()
+def prelu_shapes(lib):
+    F = lib.nn.functional
+    return F.prelu(lib.tensor(-2.0), _t(lib, [0.5])), F.prelu(_t(lib, [-2.0, 1.0]), _t(lib, [0.5]))
+
+
+@case(message="prefix")
+def prelu_weight_of_two_dimensions(lib):
+    lib.nn.functional.prelu(_t(lib, [-2.0, 1.0]), _t(lib, [[0.5]]))
+
+
+@case(message="equal")
+def glu_dim_out_of_range(lib):
+    lib.nn.functional.glu(lib.ones(2, 2), dim=3)
+
+
+@case()
+def softplus_with_a_large_beta(lib):
+    return lib.nn.functional.softplus(_t(lib, [-100.0, 0.0, 100.0]), beta=50)
 
 
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
