@@ -142,7 +142,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where ``x > 0``, else ``negative_slope * x``; ``inplace=True`` overwrites ``input``."""
     if inplace:
         return _inplace().inplace_unary(
-            input, _activations().leaky_relu, "leaky_relu_", negative_slope
+            input, _activations().leaky_relu, "leaky_relu_", negative_slope, _inplace=True
         )
     return _activations().leaky_relu(input, negative_slope)
 

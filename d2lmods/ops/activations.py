@@ -46,12 +46,17 @@ class LeakyReluBackward0(Node):
         return (np.where(x > 0, g, g * self.meta).astype(x.dtype, copy=False),)
 
 
-def leaky_relu(a, negative_slope=0.01):
+class LeakyReluBackward1(LeakyReluBackward0):  # the in-place form
+    __slots__ = ()
+
+
+def leaky_relu(a, negative_slope=0.01, _inplace=False):
     a = _float(a)
     x = a._data
     y = np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
     if a._rg and STATE.enabled:
-        return out(y, LeakyReluBackward0(), (a,), (x,), (ver(a),), meta=negative_slope)
+        node = LeakyReluBackward1() if _inplace else LeakyReluBackward0()
+        return out(y, node, (a,), (x,), (ver(a),), meta=negative_slope)
     return plain(y)
 
 

@@ -153,6 +153,7 @@ def inplace_forms_record_torchs_nodes(lib):
         lambda x: F.hardswish(x, inplace=True),
         lambda x: F.hardsigmoid(x, inplace=True),
         lambda x: F.threshold(x, 0.5, 9.0, inplace=True),
+        lambda x: F.leaky_relu(x, 0.2, inplace=True),
     ]:
         a = _t(lib, _X, requires_grad=True)
         y = fn(a * 1)
