@@ -710,10 +710,21 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         raise ValueError(f"{reduction} is not a valid value for reduction")
     _warn_shapes(input, target)
     loss = (input - target).abs()
-    if weight is not None:
-        loss = loss * weight
     with np.errstate(all="ignore"):  # the mean of no elements: nan, silently as in torch
+        if weight is not None:  # torch 2.13's weighted L1: sum(w |d|) / sum(w)
+            _check_loss_weight(input, weight)
+            loss = loss * weight
+            if reduction == "mean":
+                return loss.sum() / weight.sum()
         return _reduce(loss, reduction, "l1_loss")
+
+
+def _check_loss_weight(input, weight):
+    if _shape(weight) != _shape(input):
+        raise ValueError(
+            f"Weights and input must have the same size. (weight shape {_shape(weight)}, input "
+            f"shape {_shape(input)})"
+        )
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -738,6 +749,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_shapes(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:  # torch 2.13: the elementwise loss times the weight, then reduced
+        _check_loss_weight(input, weight)
+        loss = _losses().huber_loss(input, target, "none", delta) * weight
+        with np.errstate(all="ignore"):
+            return _reduce(loss, reduction, "huber_loss")
     return _losses().huber_loss(input, target, reduction, delta)
 
 

@@ -422,6 +422,45 @@ def losses_promote_mixed_float_dtypes(lib):
     return F.huber_loss(x, t), F.smooth_l1_loss(x, t), F.l1_loss(x, t)
 
 
+@case()
+def weighted_l1_and_huber(lib):
+    F = lib.nn.functional
+    x = _t(lib, [1.0, 2.0, 3.0], requires_grad=True)
+    t, w = _t(lib, [0.0, 0.0, 5.0]), _t(lib, [1.0, 2.0, 0.5])
+    out = []
+    for r in ("mean", "sum", "none"):
+        for fn in (F.l1_loss, F.huber_loss):
+            x.grad = None
+            y = fn(x, t, reduction=r, weight=w)
+            y.sum().backward()
+            out.append((y, x.grad))
+    return out
+
+
+@case(message="prefix")
+def weighted_l1_of_another_shape(lib):
+    lib.nn.functional.l1_loss(_t(lib, [1.0, 2.0]), _t(lib, [1.0, 2.0]), weight=_t(lib, [1.0]))
+
+
+@case(message="prefix")
+def weighted_huber_of_another_shape(lib):
+    lib.nn.functional.huber_loss(_t(lib, [1.0, 2.0]), _t(lib, [1.0, 2.0]), weight=_t(lib, [1.0]))
+
+
+@case()
+def legacy_size_average_on_the_new_losses(lib):
+    nn = lib.nn
+    x, t = _t(lib, [0.2, 0.9]), _t(lib, [0.0, 1.0])
+    return [
+        (m.reduction, m(x, t))
+        for m in (
+            nn.L1Loss(size_average=False),
+            nn.SmoothL1Loss(reduce=False),
+            nn.BCELoss(size_average=False),
+        )
+    ]
+
+
 @case(message="prefix")
 def huber_of_integers(lib):
     lib.nn.functional.huber_loss(lib.tensor([1, 2]), lib.tensor([1, 2]))
