@@ -1,6 +1,7 @@
-"""``leaky_relu`` and ``gelu`` as single ops, as in PyTorch (``LeakyReluBackward0``,
-``GeluBackward0``): the ``grad_fn`` torch shows, and torch's derivative at the kink of
-``leaky_relu`` (the slope at exactly 0).
+"""Activations as single ops, as in PyTorch: ``leaky_relu`` and ``gelu`` (``LeakyReluBackward0``,
+``GeluBackward0``) here, the others further down (``EluBackward0``, ``SiluBackward0``, ...):
+the ``grad_fn`` torch shows, and torch's derivative at the kinks (``leaky_relu``: the slope at
+exactly 0).
 
     leaky_relu:  y = x if x > 0 else s x          dy/dx = 1 if x > 0 else s
     gelu:        y = x Phi(x)                     dy/dx = Phi(x) + x phi(x)

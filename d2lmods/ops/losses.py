@@ -1,5 +1,6 @@
-"""Elementwise losses as single ops, as in PyTorch: ``mse_loss`` (``MseLossBackward0``) and
-``binary_cross_entropy_with_logits`` (``BinaryCrossEntropyWithLogitsBackward0``).
+"""Elementwise losses as single ops, as in PyTorch: ``mse_loss`` (``MseLossBackward0``),
+``binary_cross_entropy_with_logits`` (``BinaryCrossEntropyWithLogitsBackward0``) here, and
+``smooth_l1_loss``, ``huber_loss``, ``binary_cross_entropy`` further down.
 
 One node per loss gives the ``grad_fn`` a printed loss shows (``tensor(0.25,
 grad_fn=<MseLossBackward0>)``) and exact gradients where a composite of ``abs``/``relu`` would

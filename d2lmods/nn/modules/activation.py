@@ -1,4 +1,5 @@
-"""Element-wise activation layers and the softmax layers.
+"""Element-wise activation layers (``ReLU``, ``ELU``, ``SiLU``, ``Hardtanh``, ``PReLU``, ...),
+``GLU`` and the softmax layers (``Softmax``, ``LogSoftmax``, ``Softmin``).
 
 >>> import d2lmods
 >>> from d2lmods import nn

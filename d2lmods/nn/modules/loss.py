@@ -1,4 +1,5 @@
-"""Loss layers: ``MSELoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``BCEWithLogitsLoss``.
+"""Loss layers: ``MSELoss``, ``L1Loss``, ``SmoothL1Loss``, ``HuberLoss``, ``CrossEntropyLoss``,
+``NLLLoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``KLDivLoss``; and ``CosineSimilarity``.
 
 ``reduction`` is ``"mean"`` (default), ``"sum"`` or ``"none"`` (one loss per sample)::
 
