@@ -18,7 +18,32 @@ from . import functional, init, parameter, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .lazy import LazyModuleMixin
 from .module import Module
-from .modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .modules.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from .modules.conv import (
     Conv1d,
     Conv2d,
@@ -30,7 +55,18 @@ from .modules.conv import (
 from .modules.dropout import Dropout
 from .modules.flatten import Flatten, Unflatten
 from .modules.linear import Identity, LazyLinear, Linear
-from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .modules.normalization import (
     BatchNorm1d,
     BatchNorm2d,

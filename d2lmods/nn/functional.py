@@ -28,6 +28,23 @@ __all__ = [
     "gelu",
     "sigmoid",
     "tanh",
+    "elu",
+    "selu",
+    "celu",
+    "silu",
+    "mish",
+    "softplus",
+    "hardtanh",
+    "relu6",
+    "logsigmoid",
+    "hardswish",
+    "hardsigmoid",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "glu",
+    "prelu",
+    "softmin",
     "softmax",
     "log_softmax",
     "dropout",
@@ -48,6 +65,14 @@ __all__ = [
     "cross_entropy",
     "nll_loss",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
+    "normalize",
+    "cosine_similarity",
+    "pad",
     "one_hot",
 ]
 
@@ -117,7 +142,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where ``x > 0``, else ``negative_slope * x``; ``inplace=True`` overwrites ``input``."""
     if inplace:
         return _inplace().inplace_unary(
-            input, _activations().leaky_relu, "leaky_relu_", negative_slope
+            input, _activations().leaky_relu, "leaky_relu_", negative_slope, _inplace=True
         )
     return _activations().leaky_relu(input, negative_slope)
 
@@ -130,6 +155,101 @@ def gelu(input, approximate: str = "none"):
             f"approximate argument must be either none or tanh. (got {approximate!r})"
         )
     return _activations().gelu(input, approximate)
+
+
+_BACKWARD1 = ("elu", "selu", "celu", "threshold")  # torch's in-place forms record *Backward1
+
+
+def _maybe_inplace(input, inplace, name, *args):
+    op = getattr(_activations(), name)
+    if inplace:
+        kw = {"_inplace": True} if name in _BACKWARD1 else {}
+        return _inplace().inplace_unary(input, op, name + "_", *args, **kw)
+    return op(input, *args)
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    return _maybe_inplace(input, inplace, "elu", alpha)
+
+
+def selu(input, inplace: bool = False):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants of Klambauer et al."""
+    return _maybe_inplace(input, inplace, "selu")
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _maybe_inplace(input, inplace, "celu", alpha)
+
+
+def silu(input, inplace: bool = False):
+    """``x * sigmoid(x)`` (also called swish)."""
+    return _maybe_inplace(input, inplace, "silu")
+
+
+def mish(input, inplace: bool = False):
+    """``x * tanh(softplus(x))``."""
+    return _maybe_inplace(input, inplace, "mish")
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    """``log(1 + exp(beta * x)) / beta``; ``x`` itself where ``beta * x > threshold``."""
+    return _activations().softplus(input, beta, threshold)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """``x`` clipped to ``[min_val, max_val]``."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, inplace, "hardtanh", min_val, max_val)
+
+
+def relu6(input, inplace: bool = False):
+    """``min(max(0, x), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))`` computed without overflow."""
+    return _activations().logsigmoid(input)
+
+
+def hardswish(input, inplace: bool = False):
+    """``x * relu6(x + 3) / 6``."""
+    return _maybe_inplace(input, inplace, "hardswish")
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """``relu6(x + 3) / 6``."""
+    return _maybe_inplace(input, inplace, "hardsigmoid")
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _maybe_inplace(input, inplace, "threshold", threshold, value)
+
+
+def glu(input, dim: int = -1):
+    """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim``; ``a * sigmoid(b)``."""
+    return _activations().glu(input, dim)
+
+
+def prelu(input, weight):
+    """``x`` where ``x > 0``, else ``weight * x`` (``weight``: one value or one per channel)."""
+    return _activations().prelu(input, weight)
 
 
 def sigmoid(input):
@@ -168,6 +288,15 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return _ops().log_softmax(input, dim)
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``softmax(-x)`` along ``dim``: the smallest entries get the largest weights."""
+    if dim is None:
+        dim = _softmax_dim(input.dim(), "softmin")
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops().softmax(-input, dim)
 
 
 class _DefaultTraining(int):
@@ -566,3 +695,166 @@ def binary_cross_entropy_with_logits(
                 f"respect to argument '{name}'. This input cannot have requires_grad True."
             )
     return _losses().binary_cross_entropy_with_logits(input, target, weight, reduction, pos_weight)
+
+
+def _warn_shapes(input, target):
+    si, st = _shape(input), _shape(target)
+    if si != st:
+        warnings.warn(texts.mse_shapes(si, st, _where()), UserWarning, stacklevel=user_stacklevel())
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error ``|input - target|``; warns when the shapes differ."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _warn_shapes(input, target)
+    loss = (input - target).abs()
+    with np.errstate(all="ignore"):  # the mean of no elements: nan, silently as in torch
+        if weight is not None:  # torch 2.13's weighted L1: sum(w |d|) / sum(w)
+            _check_loss_weight(input, weight)
+            loss = loss * weight
+            if reduction == "mean":
+                return loss.sum() / weight.sum()
+        return _reduce(loss, reduction, "l1_loss")
+
+
+def _check_loss_weight(input, weight):
+    if _shape(weight) != _shape(input):
+        raise ValueError(
+            f"Weights and input must have the same size. (weight shape {_shape(weight)}, input "
+            f"shape {_shape(input)})"
+        )
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``);
+    ``beta=0`` is the L1 loss."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _warn_shapes(input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        with np.errstate(all="ignore"):
+            return _reduce((input - target).abs(), reduction, "smooth_l1_loss")
+    return _losses().smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _warn_shapes(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:  # torch 2.13: the elementwise loss times the weight, then reduced
+        _check_loss_weight(input, weight)
+        loss = _losses().huber_loss(input, target, "none", delta) * weight
+        with np.errstate(all="ignore"):
+            return _reduce(loss, reduction, "huber_loss")
+    return _losses().huber_loss(input, target, reduction, delta)
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
+    """``-w [t log(x) + (1 - t) log(1 - x)]`` for probabilities ``input`` (after a sigmoid);
+    the logs are clamped to ``>= -100``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _loop.loss_input("binary_cross_entropy", input, target, _where())
+    si, st = _shape(input), _shape(target)
+    if si != st:
+        raise ValueError(
+            f"Using a target size ({_size(st)}) that is different to the input size "
+            f"({_size(si)}) is deprecated. Please ensure they have the same size.{_where()} "
+            "Reshape the target to the input's shape, e.g. y.reshape(y_hat.shape)."
+        )
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"Found dtype {_torch_name(target)} but expected {_torch_name(input)}{_where()}: "
+            f"binary_cross_entropy takes float targets of the input's dtype; convert them with "
+            f"y.to({input.dtype})"
+        )
+    return _losses().binary_cross_entropy(input, target, weight, reduction)
+
+
+def _size(shape) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+_KL_MEAN = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
+def kl_div(
+    input, target, size_average=None, reduce=None, reduction="mean", log_target: bool = False
+):
+    """KL divergence ``target * (log(target) - input)`` summed: ``input`` holds
+    log-probabilities (``log_softmax``), ``target`` probabilities (log-probabilities with
+    ``log_target=True``); ``reduction="batchmean"`` is the KL divergence per sample."""
+    from d2lmods._tensor.core import wrap
+
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn(_KL_MEAN, UserWarning, stacklevel=user_stacklevel())
+    if log_target:
+        loss = target.exp() * (target - input)
+    elif target.requires_grad:
+        with np.errstate(all="ignore"):  # xlogy: 0 where the target is 0 (its gradient nan)
+            loss = (target * target.log()).where(target != 0, 0.0) - target * input
+    else:
+        td = target._data
+        with np.errstate(all="ignore"):
+            xlogy = np.where(td == 0, 0, td * np.log(td)).astype(td.dtype, copy=False)
+        loss = wrap(xlogy) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.dim() != 0 else total
+    return _reduce(loss, reduction, "kl_div")
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``: each slice gets norm 1."""
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / denom
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """``x1 . x2 / (max(||x1||, eps) max(||x2||, eps))`` along ``dim`` (the shapes broadcast)."""
+    from d2lmods._tensor.core import wrap
+
+    if x1._data.dtype.kind != "f" and x2._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is "
+            f"{_torch_name(x1)}{_where()}: cosine_similarity takes float tensors; convert them "
+            "with .float()"
+        )
+    shape = np.broadcast_shapes(_shape(x1), _shape(x2)) if _shape(x1) != _shape(x2) else None
+    if shape is not None:
+        x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    parts = []
+    for x in (x1, x2):
+        n = x.norm(2, dim, keepdim=True)
+        nd = n._data
+        # torch clamps the norms in place without recording it: the gradient ignores the clamp
+        parts.append(x / (n + wrap(np.maximum(nd, eps) - nd)))
+    return (parts[0] * parts[1]).sum(dim)
+
+
+def pad(input, pad, mode: str = "constant", value=None):
+    """Pad (or, with negative amounts, crop) the last ``len(pad) // 2`` dimensions:
+    ``pad = (left, right, top, bottom, ...)`` from the last dimension backwards; ``mode`` is
+    ``"constant"`` (``value``, default 0), ``"reflect"``, ``"replicate"`` or ``"circular"``."""
+    from d2lmods.ops.padding import pad as _pad
+
+    return _pad(input, pad, mode, value)

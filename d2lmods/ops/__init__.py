@@ -6,6 +6,9 @@
 * ``indexing``    -- ``x[...]``, gather, masked_fill, embedding
 * ``linalg``      -- matmul and friends (numpy BLAS)
 * ``nn_ops``      -- linear, conv2d, pooling, softmax, cross_entropy, nll_loss
+* ``activations`` -- leaky_relu, gelu, elu, silu, softplus, hardtanh, glu, prelu, ...
+* ``losses``      -- mse, bce (with and without logits), smooth_l1, huber
+* ``padding``     -- pad (constant, reflect, replicate, circular)
 * ``inplace``     -- ``add_``, ``x += y``, ``x[i] = v`` and the rules that keep them safe
 
 Errors about bad inputs are ``OpError`` (a ``RuntimeError`` subclass with ``op`` and ``shapes``).

@@ -6,7 +6,32 @@ of ``torch``: ``module``, ``container``, ``lazy``, ``linear``, ``activation``, `
 ``normalization``, ``conv``, ``pooling``, ``dropout``, ``flatten``, ``loss`` and ``sparse`` exist.
 """
 
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from .batchnorm import (
     BatchNorm1d,
     BatchNorm2d,
@@ -21,7 +46,18 @@ from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .lazy import LazyModuleMixin
 from .linear import Identity, LazyLinear, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
 from .normalization import LayerNorm
 from .pooling import (
@@ -52,6 +88,23 @@ __all__ = [
     "Tanh",
     "Softmax",
     "LogSoftmax",
+    "ELU",
+    "CELU",
+    "SELU",
+    "SiLU",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "Softplus",
+    "Hardtanh",
+    "ReLU6",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+    "GLU",
+    "Softmin",
+    "PReLU",
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
@@ -72,6 +125,12 @@ __all__ = [
     "CrossEntropyLoss",
     "NLLLoss",
     "BCEWithLogitsLoss",
+    "BCELoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "KLDivLoss",
+    "CosineSimilarity",
     "MaxPool1d",
     "MaxPool2d",
     "AvgPool1d",

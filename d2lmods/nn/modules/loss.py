@@ -1,4 +1,5 @@
-"""Loss layers: ``MSELoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``BCEWithLogitsLoss``.
+"""Loss layers: ``MSELoss``, ``L1Loss``, ``SmoothL1Loss``, ``HuberLoss``, ``CrossEntropyLoss``,
+``NLLLoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``KLDivLoss``; and ``CosineSimilarity``.
 
 ``reduction`` is ``"mean"`` (default), ``"sum"`` or ``"none"`` (one loss per sample)::
 
@@ -14,7 +15,18 @@ from __future__ import annotations
 from d2lmods.nn import functional as F
 from d2lmods.nn.module import Module
 
-__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+__all__ = [
+    "MSELoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "BCEWithLogitsLoss",
+    "BCELoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "KLDivLoss",
+    "CosineSimilarity",
+]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -104,3 +116,72 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities (apply a sigmoid first; ``BCEWithLogitsLoss``
+    takes raw outputs)."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error ``|input - target|``."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Squared error below ``beta``, absolute error above it."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Squared error below ``delta``, ``delta`` times the absolute error above it."""
+
+    def __init__(self, reduction="mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(Module):
+    """KL divergence from log-probabilities ``input`` to probabilities ``target``
+    (``log_target=True``: log-probabilities); ``reduction="batchmean"`` is the true KL per
+    sample."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__()
+        reduction = F.legacy_reduction(size_average, reduce, reduction)
+        if reduction not in _REDUCTIONS + ("batchmean",):
+            raise ValueError(
+                f"{reduction} is not a valid value for reduction "
+                "(use 'mean', 'batchmean', 'sum' or 'none')"
+            )
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class CosineSimilarity(Module):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
