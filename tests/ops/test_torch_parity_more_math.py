@@ -1,0 +1,592 @@
+"""The functions of ``d2lmods.ops.more_math`` against torch 2.13 (values, dtypes, gradients,
+``grad_fn`` names, exception types) and against central finite differences (float64)."""
+
+import numpy as np
+import pytest
+
+import d2lmods
+from tests._parity import Cases, same, t32 as _t
+
+from .test_ops_gradcheck import fd_check
+
+CASES = Cases()
+case = CASES.case
+
+X = [[0.3, 1.7, -0.6], [2.2, -1.1, 0.9]]
+POS = [[0.3, 1.7, 0.6], [2.2, 1.1, 0.9]]
+UNIT = [[0.3, -0.7, 0.6], [0.2, 0.1, -0.9]]
+
+
+def _grad(lib, fn, values=X, w=None):
+    """``(y, grad_fn name, dy/dx)`` of ``y = fn(x)`` (``y`` weighted by ``w`` before summing)."""
+    x = _t(lib, values, requires_grad=True)
+    y = fn(x)
+    v = y.values if isinstance(y, tuple) else y
+    (v * (lib.ones_like(v) if w is None else _t(lib, w))).sum().backward()
+    return v.detach(), type(v.grad_fn).__name__, x.grad
+
+
+def _unary(name, values):
+    def snippet(lib):
+        fn = getattr(lib, name)
+        return (
+            _grad(lib, fn, values),
+            getattr(_t(lib, values), name)(),
+            fn(lib.tensor([1, 2, 4])),  # integers become float32
+        )
+
+    snippet.__name__ = name
+    return case()(snippet)
+
+
+for _name, _vals in [
+    ("log2", POS),
+    ("log10", POS),
+    ("exp2", X),
+    ("sinh", X),
+    ("cosh", X),
+    ("tan", X),
+    ("asin", UNIT),
+    ("acos", UNIT),
+    ("atan", X),
+    ("arcsin", UNIT),
+    ("frac", X),
+    ("nan_to_num", X),
+]:
+    _unary(_name, _vals)
+
+
+@case()
+def edge_values_are_inf_and_nan_silently(lib):
+    x = _t(lib, [0.0, -1.0, 2.0])
+    return lib.log2(x), lib.log10(x), lib.asin(x), lib.acos(x), x.tan(), lib.exp2(_t(lib, [200.0]))
+
+
+@case()
+def frac_of_an_integer_tensor_raises(lib):
+    return lib.frac(lib.tensor([1, 2]))
+
+
+@case()
+def nan_to_num_replaces(lib):
+    x = _t(lib, [float("nan"), float("inf"), -float("inf"), 1.5], requires_grad=True)
+    y = lib.nan_to_num(x, nan=0.5, posinf=9.0, neginf=-9.0)
+    y.sum().backward()
+    return y, x.grad, type(y.grad_fn).__name__, lib.nan_to_num(lib.tensor([1, 2]))
+
+
+def _binary_grad(lib, fn, a, b):
+    x = _t(lib, a, requires_grad=True)
+    y = _t(lib, b, requires_grad=True)
+    z = fn(x, y)
+    z.sum().backward()
+    return z, type(z.grad_fn).__name__, x.grad, y.grad
+
+
+@case()
+def atan2_and_hypot(lib):
+    return (
+        _binary_grad(lib, lib.atan2, X, [[1.0], [-2.0]]),
+        _binary_grad(lib, lib.hypot, X, [0.5, -1.5, 2.0]),
+        _binary_grad(lib, lambda a, b: a.atan2(b), X, X),
+        lib.atan2(lib.tensor([1, -1]), lib.tensor([2, 2])),
+    )
+
+
+@case()
+def fmod_follows_the_sign_of_the_dividend(lib):
+    return (
+        _binary_grad(lib, lib.fmod, [[5.5, -5.5, 3.0]], [[2.0, 2.0, -2.5]]),
+        _grad(lib, lambda x: lib.fmod(x, 0.7)),
+        lib.fmod(lib.tensor([-7, 7]), 3),
+        lib.tensor([-7, 7]).fmod(lib.tensor([3, -3])),
+        lib.fmod(lib.tensor([5.0]), 0.0),
+    )
+
+
+@case()
+def fmax_fmin_ignore_nan(lib):
+    nan = float("nan")
+    return (
+        _binary_grad(lib, lib.fmax, [[1.0, nan, 3.0, 2.0]], [[2.0, 1.0, nan, 2.0]]),
+        _binary_grad(lib, lib.fmin, [[1.0, nan, 3.0, 2.0]], [[2.0, 1.0, nan, 2.0]]),
+        lib.fmax(lib.tensor([1, 5]), lib.tensor([3, 2])),
+    )
+
+
+@case()
+def lerp_with_number_and_tensor_weights(lib):
+    return (
+        _binary_grad(lib, lambda a, b: lib.lerp(a, b, 0.3), X, [1.0, 2.0, 3.0]),
+        _binary_grad(lib, lambda a, w: a.lerp(lib.zeros(2, 3), w), X, [[0.1], [0.9]]),
+    )
+
+
+@case()
+def lerp_of_mixed_dtypes_raises(lib):
+    return lib.lerp(_t(lib, [1.0]), lib.tensor([2.0], dtype=lib.float64), 0.5)
+
+
+@case()
+def cumprod_with_and_without_zeros(lib):
+    return (
+        _grad(lib, lambda x: lib.cumprod(x, 1), w=[[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]]),
+        _grad(lib, lambda x: x.cumprod(dim=1), [[1.5, 0.0, 2.0], [0.0, 0.0, 3.0]]),
+        _grad(lib, lambda x: x.cumprod(0)),
+        lib.cumprod(lib.tensor([1, 2, 3]), 0),
+        lib.cumprod(lib.tensor([True, True]), 0),
+    )
+
+
+# ---- sorting and selection -----------------------------------------------------------------
+W = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+@case()
+def sort_values_indices_and_gradient(lib):
+    x = _t(lib, X)
+    r = lib.sort(x)
+    d = x.sort(dim=0, descending=True)
+    return (
+        r.values,
+        r.indices,
+        d.values,
+        d.indices,
+        _grad(lib, lambda x: x.sort(1).values, w=W),
+        _grad(lib, lambda x: lib.sort(x, 0, descending=True), w=W),
+        lib.sort(lib.tensor([3, 1, 2])).values,
+    )
+
+
+@case()
+def sort_puts_nan_last(lib):
+    x = _t(lib, [2.0, float("nan"), -1.0, float("inf")])
+    return lib.sort(x).indices, lib.sort(x, descending=True).indices, lib.argsort(x)
+
+
+@case()
+def argsort(lib):
+    x = _t(lib, X)
+    return lib.argsort(x), x.argsort(dim=0), x.argsort(descending=True), lib.argsort(_t(lib, 1.0))
+
+
+@case()
+def topk_largest_and_smallest(lib):
+    x = _t(lib, X)
+    r = lib.topk(x, 2)
+    s = x.topk(1, dim=0, largest=False)
+    return (
+        r.values,
+        r.indices,
+        s.values,
+        s.indices,
+        _grad(lib, lambda x: x.topk(2), w=[[1.0, 2.0], [3.0, 4.0]]),
+    )
+
+
+@case()
+def topk_with_k_too_large_raises(lib):
+    return lib.topk(_t(lib, [1.0, 2.0]), 3)
+
+
+@case()
+def kthvalue_and_median(lib):
+    x = _t(lib, X)
+    k = lib.kthvalue(x, 2, 1)
+    m = x.median(dim=1, keepdim=True)
+    return (
+        k.values,
+        k.indices,
+        m.values,
+        m.indices,
+        lib.median(x),
+        lib.median(_t(lib, [4.0, 1.0, 3.0, 2.0])),
+        _grad(lib, lambda x: x.kthvalue(1, dim=0), w=[1.0, 2.0, 3.0]),
+        _grad(lib, lambda x: lib.median(x, 1), w=[1.0, 2.0]),
+        _grad(lib, lambda x: lib.median(x)),
+    )
+
+
+@case()
+def unique_sorted_inverse_counts(lib):
+    x = lib.tensor([[3, 1, 2], [1, 3, 3]])
+    return (
+        lib.unique(x),
+        lib.unique(x, return_inverse=True),
+        x.unique(return_counts=True),
+        lib.unique(x, return_inverse=True, return_counts=True),
+        lib.unique(_t(lib, [2.0, 0.5, 2.0])),
+    )
+
+
+# ---- diag, trace, einsum ---------------------------------------------------------------------
+@case()
+def diag_of_vectors_and_matrices(lib):
+    return (
+        _grad(lib, lambda x: lib.diag(x), [1.0, 2.0, 3.0], w=np.arange(9.0).reshape(3, 3)),
+        _grad(lib, lambda x: lib.diag(x, 1), [1.0, 2.0], w=np.arange(9.0).reshape(3, 3)),
+        _grad(lib, lambda x: x.diag(), w=[1.0, 2.0]),
+        _grad(lib, lambda x: x.diag(-1), w=[5.0]),
+        lib.diag(lib.tensor([1, 2])),
+    )
+
+
+@case()
+def trace_of_a_matrix(lib):
+    return _grad(lib, lambda x: x.trace()), lib.trace(lib.tensor([[1, 2], [3, 4]]))
+
+
+@case()
+def trace_of_a_vector_raises(lib):
+    return lib.trace(_t(lib, [1.0]))
+
+
+def _einsum(eq, *shapes):
+    def snippet(lib):
+        rng = np.random.default_rng(len(eq))
+        xs = [_t(lib, rng.standard_normal(s), requires_grad=True) for s in shapes]
+        y = lib.einsum(eq, *xs)
+        w = _t(lib, rng.standard_normal(tuple(y.shape)))
+        (y * w).sum().backward()
+        return y, [x.grad for x in xs]
+
+    snippet.__name__ = "einsum_" + eq.replace(",", "_").replace("->", "_to_") or "x"
+    return case()(snippet)
+
+
+for _eq, _shapes in [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("i,i->", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ij->ji", [(2, 3)]),
+    ("ii->", [(3, 3)]),
+    ("ii->i", [(3, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ij->j", [(2, 3)]),
+    ("ij,j->i", [(2, 3), (3,)]),
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 2, 2)]),
+    ("ij,jk", [(2, 3), (3, 2)]),
+]:
+    _einsum(_eq, *_shapes)
+
+
+@case()
+def einsum_takes_a_list_of_operands(lib):
+    a, b = _t(lib, X), _t(lib, [[1.0], [2.0], [3.0]])
+    return lib.einsum("ij,jk->ik", [a, b]), lib.einsum("ij->i", lib.tensor([[1, 2], [3, 4]]))
+
+
+@case()
+def einsum_with_a_wrong_number_of_subscripts_raises(lib):
+    return lib.einsum("ijk->i", _t(lib, X))
+
+
+# ---- nonzero, meshgrid, broadcast_tensors, repeat_interleave ---------------------------------
+@case()
+def nonzero_and_argwhere(lib):
+    x = lib.tensor([[0, 1, 2], [3, 0, 0]])
+    return (
+        lib.nonzero(x),
+        x.nonzero(as_tuple=True),
+        lib.nonzero(_t(lib, [0.0, 0.5])),
+        lib.argwhere(x),
+        lib.nonzero(lib.tensor([False, False])),
+    )
+
+
+@case()
+def meshgrid_ij_and_xy(lib):
+    a = _t(lib, [1.0, 2.0], requires_grad=True)
+    b = _t(lib, [3.0, 4.0, 5.0])
+    gi = lib.meshgrid(a, b, indexing="ij")
+    gx = lib.meshgrid(a, b, indexing="xy")
+    (gi[0] * gx[0].t()).sum().backward()
+    return gi, gx, lib.meshgrid([a, b], indexing="ij"), type(gi[0].grad_fn).__name__, a.grad
+
+
+@case()
+def broadcast_tensors(lib):
+    a = _t(lib, [1.0, 2.0, 3.0], requires_grad=True)
+    b = _t(lib, [[1.0], [2.0]])
+    ra, rb = lib.broadcast_tensors(a, b)
+    ra.sum().backward()
+    return ra, rb, a.grad, type(ra.grad_fn).__name__
+
+
+@case()
+def repeat_interleave(lib):
+    x = _t(lib, [[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = lib.repeat_interleave(x, 2)
+    z = x.repeat_interleave(lib.tensor([1, 3]), dim=0)
+    (y.sum() + (z * z).sum()).backward()
+    return y, z, x.repeat_interleave(3, dim=1), lib.repeat_interleave(lib.tensor([2, 0, 1])), x.grad
+
+
+# ---- std_mean, var_mean, diff, take, select --------------------------------------------------
+@case()
+def std_mean_and_var_mean(lib):
+    x = _t(lib, X, requires_grad=True)
+    s, m = lib.std_mean(x, dim=1)
+    v, m2 = lib.var_mean(x, 0, keepdim=True, correction=0)
+    (s * 2 + m * 3).sum().backward()
+    g1 = x.grad.clone()
+    x.grad = None
+    (v.sum() + m2.sum() * 0.5).backward()
+    sa, ma = lib.std_mean(x)
+    return (s, m, v, m2, sa, ma, g1, x.grad, type(s.grad_fn).__name__, type(m2.grad_fn).__name__)
+
+
+@case()
+def std_mean_of_integers_raises(lib):
+    return lib.std_mean(lib.tensor([1, 2]))
+
+
+@case()
+def diff(lib):
+    return (
+        _grad(lib, lambda x: lib.diff(x), w=[[1.0, 2.0], [3.0, 4.0]]),
+        _grad(lib, lambda x: x.diff(n=2, dim=1)),
+        lib.diff(_t(lib, [1.0, 4.0]), prepend=_t(lib, [0.0]), append=_t(lib, [9.0, 10.0])),
+        lib.diff(lib.tensor([1, 4, 9])),
+        lib.diff(lib.tensor([True, False, False])),
+    )
+
+
+@case()
+def take_and_select(lib):
+    return (
+        _grad(lib, lambda x: lib.take(x, lib.tensor([0, 5, 5, -1])), w=[1.0, 2.0, 3.0, 4.0]),
+        _grad(lib, lambda x: x.take(lib.tensor([[1, 2]]))),
+        _grad(lib, lambda x: lib.select(x, 1, -1)),
+        _grad(lib, lambda x: x.select(0, 1), w=[1.0, 2.0, 3.0]),
+    )
+
+
+@case()
+def take_out_of_range_raises(lib):
+    return lib.take(_t(lib, [1.0, 2.0]), lib.tensor([2]))
+
+
+@case()
+def select_out_of_range_raises(lib):
+    return lib.select(_t(lib, X), 0, 2)
+
+
+# ---- cross, dist, addmm, baddbmm -------------------------------------------------------------
+@case()
+def cross_product(lib):
+    return (
+        _binary_grad(lib, lambda a, b: lib.cross(a, b, dim=1), X, [[1.0, 0.5, -2.0]]),
+        _binary_grad(lib, lambda a, b: a.cross(b, dim=-1), X, [[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]]),
+    )
+
+
+@case()
+def dist_for_several_p(lib):
+    b = [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+    return (
+        _binary_grad(lib, lambda a, c: lib.dist(a, c), X, b),
+        _binary_grad(lib, lambda a, c: a.dist(c, p=1), X, b),
+        _binary_grad(lib, lambda a, c: lib.dist(a, c, 3), X, b),
+        _binary_grad(lib, lambda a, c: lib.dist(a, c, float("inf")), X, b),
+    )
+
+
+@case()
+def addmm_and_baddbmm(lib):
+    rng = np.random.default_rng(0)
+    c = _t(lib, rng.standard_normal((3,)), requires_grad=True)
+    a = _t(lib, rng.standard_normal((2, 4)), requires_grad=True)
+    b = _t(lib, rng.standard_normal((4, 3)), requires_grad=True)
+    y = lib.addmm(c, a, b, beta=0.5, alpha=2.0)
+    (y * y).sum().backward()
+    C = _t(lib, rng.standard_normal((2, 2, 3)), requires_grad=True)
+    A = _t(lib, rng.standard_normal((2, 2, 4)), requires_grad=True)
+    B = _t(lib, rng.standard_normal((2, 4, 3)), requires_grad=True)
+    z = C.baddbmm(A, B, alpha=0.5)
+    (z * z).sum().backward()
+    names = type(y.grad_fn).__name__, type(z.grad_fn).__name__
+    return y, z, c.grad, a.grad, b.grad, C.grad, A.grad, B.grad, names
+
+
+@case()
+def addmm_with_mismatched_shapes_raises(lib):
+    return lib.addmm(lib.zeros(2, 2), lib.zeros(2, 3), lib.zeros(2, 2))
+
+
+# ---- bincount, searchsorted, bucketize -------------------------------------------------------
+@case()
+def bincount_searchsorted_bucketize(lib):
+    x = lib.tensor([0, 1, 1, 3])
+    s = _t(lib, [1.0, 3.0, 5.0, 7.0])
+    v = _t(lib, [[3.0, 6.0, 9.0], [0.0, 5.0, 7.0]])
+    return (
+        lib.bincount(x),
+        x.bincount(minlength=6),
+        lib.bincount(x, weights=_t(lib, [0.5, 1.0, 1.0, 2.0])),
+        lib.searchsorted(s, v),
+        lib.searchsorted(s, v, right=True),
+        lib.searchsorted(s, v, side="right", out_int32=True),
+        lib.searchsorted(_t(lib, [[1.0, 3.0], [2.0, 4.0]]), _t(lib, [[2.0], [5.0]])),
+        lib.bucketize(v, s),
+        lib.bucketize(v, s, right=True),
+    )
+
+
+@case()
+def bincount_of_negative_values_raises(lib):
+    return lib.bincount(lib.tensor([-1, 2]))
+
+
+# ---- dtype information -----------------------------------------------------------------------
+@case()
+def finfo_and_iinfo(lib):
+    out = []
+    for d in (lib.float16, lib.float32, lib.float64):
+        f = lib.finfo(d)
+        out.append((f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal, f.resolution))
+    for d in (lib.uint8, lib.int8, lib.int16, lib.int32, lib.int64):
+        i = lib.iinfo(d)
+        out.append((i.bits, i.max, i.min))
+    out.append(lib.finfo().eps)
+    out.append(str(lib.finfo(lib.float32)))
+    out.append(str(lib.iinfo(lib.int32)))
+    return out
+
+
+@case()
+def finfo_of_an_integer_dtype_raises(lib):
+    return lib.finfo(lib.int64)
+
+
+@case()
+def iinfo_of_a_float_dtype_raises(lib):
+    return lib.iinfo(lib.float32)
+
+
+@case()
+def promote_types_result_type_can_cast(lib):
+    ds = [
+        lib.bool,
+        lib.uint8,
+        lib.int8,
+        lib.int16,
+        lib.int32,
+        lib.int64,
+        lib.float16,
+        lib.float32,
+        lib.float64,
+    ]
+    pairs = [lib.promote_types(a, b) for a in ds for b in ds]
+    casts = [lib.can_cast(a, b) for a in ds for b in ds]
+    f, i, b = _t(lib, [1.0]), lib.tensor([1]), lib.tensor([True])
+    f0, i0 = lib.tensor(1.0, dtype=lib.float64), lib.tensor(1, dtype=lib.int16)
+    results = [
+        lib.result_type(f, i),
+        lib.result_type(i, 2.5),
+        lib.result_type(i, 2),
+        lib.result_type(b, 2),
+        lib.result_type(b, True),
+        lib.result_type(i, f0),
+        lib.result_type(f, f0),
+        lib.result_type(i0, i),
+        lib.result_type(i0, 3.0),
+        lib.result_type(2, 3.0),
+    ]
+    return pairs, casts, results
+
+
+@pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
+def test_same_on_both(snippet, message, warns):
+    same(snippet, message=message, warns=warns)
+
+
+# ---- finite differences (float64) ------------------------------------------------------------
+_rng = np.random.default_rng(3)
+A23 = np.array(X, dtype=np.float64)
+GRADCHECKS = {
+    "log2": (lambda x: d2lmods.log2(x), [np.array(POS)]),
+    "log10": (lambda x: x.log10(), [np.array(POS)]),
+    "exp2": (lambda x: d2lmods.exp2(x), [A23]),
+    "sinh": (lambda x: x.sinh(), [A23]),
+    "cosh": (lambda x: x.cosh(), [A23]),
+    "tan": (lambda x: x.tan(), [A23 * 0.5]),
+    "asin": (lambda x: x.asin(), [np.array(UNIT)]),
+    "acos": (lambda x: x.acos(), [np.array(UNIT)]),
+    "atan": (lambda x: x.atan(), [A23]),
+    "frac": (lambda x: x.frac(), [A23 + 0.05]),
+    "atan2": (lambda a, b: d2lmods.atan2(a, b), [A23, np.array([[1.0], [-2.0]])]),
+    "hypot": (lambda a, b: d2lmods.hypot(a, b), [A23, np.array([0.5, -1.5, 2.0])]),
+    "fmod": (lambda a, b: d2lmods.fmod(a, b), [A23, np.array([0.7, 2.5, -0.8])]),
+    "fmax": (lambda a, b: d2lmods.fmax(a, b), [A23, np.array([0.0, 0.0, 0.0])]),
+    "lerp": (
+        lambda a, e, w: d2lmods.lerp(a, e, w),
+        [A23, A23[::-1].copy(), np.array([0.2, 0.7, 1.3])],
+    ),
+    "cumprod": (lambda x: x.cumprod(1), [A23]),
+    "cumprod_zeros": (lambda x: x.cumprod(1), [np.array([[1.5, 0.0, 2.0], [0.0, 0.0, 3.0]])]),
+    "sort": (lambda x: x.sort(1).values, [A23]),
+    "topk": (lambda x: x.topk(2, 0, largest=False).values, [A23]),
+    "kthvalue": (lambda x: x.kthvalue(2).values, [A23]),
+    "median": (lambda x: x.median(dim=0).values, [_rng.standard_normal((3, 2))]),
+    "diag_vector": (lambda x: d2lmods.diag(x, -1), [np.array([1.0, 2.0])]),
+    "diag_matrix": (lambda x: x.diag(1), [A23]),
+    "trace": (lambda x: x.trace(), [A23]),
+    "einsum_mm": (lambda a, b: d2lmods.einsum("ij,jk->ik", a, b), [A23, A23.T.copy()]),
+    "einsum_diag": (lambda a: d2lmods.einsum("ii->i", a), [_rng.standard_normal((3, 3))]),
+    "einsum_outer_sum": (lambda a, b: d2lmods.einsum("ij,k->k", a, b), [A23, np.ones(2)]),
+    "std_mean": (
+        lambda x: sum(t.sum() * (i + 1) for i, t in enumerate(d2lmods.std_mean(x, 1))),
+        [A23],
+    ),
+    "var_mean": (lambda x: d2lmods.var_mean(x, 0)[0] + d2lmods.var_mean(x, 0)[1], [A23]),
+    "take": (lambda x: x.take(d2lmods.tensor([0, 5, 5])), [A23]),
+    "cross": (lambda a, b: d2lmods.cross(a, b, dim=1), [A23, np.array([[1.0, 0.5, -2.0]])]),
+    "dist": (lambda a, b: d2lmods.dist(a, b, 3), [A23, np.ones((2, 3))]),
+    "addmm": (
+        lambda c, a, b: d2lmods.addmm(c, a, b, beta=0.5, alpha=2.0),
+        [np.ones(2), A23, A23.T.copy()],
+    ),
+    "baddbmm": (
+        lambda c, a, b: d2lmods.baddbmm(c, a, b),
+        [np.ones((1, 2, 2)), A23[None], A23.T.copy()[None]],
+    ),
+    "repeat_interleave": (lambda x: x.repeat_interleave(d2lmods.tensor([2, 1]), dim=0), [A23]),
+    "diff": (lambda x: x.diff(dim=1), [A23]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADCHECKS))
+def test_gradient_matches_finite_differences(name):
+    fn, arrays = GRADCHECKS[name]
+    fd_check(fn, [np.asarray(a, np.float64) for a in arrays])
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        pytest.param(
+            lambda lib: lib.lerp(lib.tensor([1]), lib.tensor([2]), 0.5), "equal", id="lerp_int"
+        ),
+        pytest.param(lambda lib: lib.einsum("ij->i", lib.ones(2)), "equal", id="einsum_dims"),
+        pytest.param(lambda lib: lib.cumprod(lib.ones(2), 3), None, id="cumprod_dim"),
+        pytest.param(lambda lib: lib.diag(lib.ones(2, 2, 2)), "equal", id="diag_3d"),
+        pytest.param(lambda lib: lib.kthvalue(lib.ones(2), 3), "equal", id="kthvalue_k"),
+        pytest.param(
+            lambda lib: lib.meshgrid(lib.ones(2, 2), indexing="ij"), "Expected 0D or 1D tensor", id="meshgrid_2d"
+        ),
+        pytest.param(
+            lambda lib: lib.repeat_interleave(lib.ones(3), lib.tensor([1, 2])),
+            "equal",
+            id="repeats",
+        ),
+        pytest.param(
+            lambda lib: lib.cross(lib.ones(2, 2), lib.ones(2, 2), dim=1), "equal", id="cross_len"
+        ),
+        pytest.param(lambda lib: lib.broadcast_tensors(lib.ones(2), lib.ones(3)), None, id="bcast"),
+        pytest.param(lambda lib: lib.hypot(lib.ones(2), 2.0), "equal", id="hypot_number"),
+    ],
+)
+def test_bad_input_raises_like_torch(snippet, message):
+    same(snippet, message=message)
