@@ -503,6 +503,8 @@ _METHODS = {
     "addmm": M.addmm,
     "baddbmm": M.baddbmm,
     "bincount": M.bincount,
+    "rot90": M.rot90,
+    "kron": M.kron,
 }
 
 

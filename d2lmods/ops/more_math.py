@@ -85,6 +85,10 @@ __all__ = [
     "promote_types",
     "result_type",
     "can_cast",
+    "rot90",
+    "kron",
+    "tensordot",
+    "cdist",
 ]
 
 
@@ -1374,3 +1378,169 @@ def result_type(tensor1, tensor2):
 def can_cast(from_, to):
     a, b = _dt.as_dtype(from_), _dt.as_dtype(to)
     return _category(a) <= _category(b) and not (a.np.kind != "b" and b is _dt.bool)
+
+
+# ---------------------------------------------------------------------------------------------
+# rot90, kron, tensordot, cdist
+# ---------------------------------------------------------------------------------------------
+class Rot90Backward0(Node):
+    """y = rot90(x, k, dims): dL/dx = rot90(dL/dy, -k, dims)."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        k, dims = self.meta
+        return (np.rot90(g, -k, axes=dims).copy(),)
+
+
+def rot90(a, k=1, dims=(0, 1)):
+    x = a._data
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    d0, d1 = norm_dim(dims[0], x.ndim), norm_dim(dims[1], x.ndim)
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+        )
+    k = int(k) % 4
+    res = np.rot90(x, k, axes=(d0, d1)).copy()
+    if _rec(a):
+        return out(res, Rot90Backward0(), (a,), meta=(k, (d0, d1)))
+    return plain(res)
+
+
+class KronBackward0(Node):
+    """y[i p + k, j q + l] = a[i, j] b[k, l] (any rank): dL/da = sum_kl g b, dL/db = sum_ij g a,
+    with g seen as the interleaved array g[i, k, j, l]."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd = self.saved
+        n = ad.ndim
+        gi = g.reshape(tuple(s for pair in zip(ad.shape, bd.shape) for s in pair))
+        la = [chr(97 + 2 * i) for i in range(n)]
+        lb = [chr(98 + 2 * i) for i in range(n)]
+        lg = "".join(c for pair in zip(la, lb) for c in pair)
+        sa, sb = "".join(la), "".join(lb)
+        shape_a, shape_b = self.meta
+        return (
+            np.einsum(f"{lg},{sb}->{sa}", gi, bd).reshape(shape_a) if a is not None else None,
+            np.einsum(f"{lg},{sa}->{sb}", gi, ad).reshape(shape_b) if b is not None else None,
+        )
+
+
+def kron(a, b):
+    a, b = _pair(a, b, floats=False)
+    n = max(a._data.ndim, b._data.ndim)
+    ad = a._data.reshape((1,) * (n - a._data.ndim) + a._data.shape)
+    bd = b._data.reshape((1,) * (n - b._data.ndim) + b._data.shape)
+    res = np.kron(ad, bd)
+    if STATE.enabled and (a._rg or b._rg):
+        node = KronBackward0()
+        t = out(res, node, (a if a._rg else None, b if b._rg else None), (ad, bd), (ver(a), ver(b)))
+        node.meta = (a._data.shape, b._data.shape)
+        return t
+    return plain(res)
+
+
+def tensordot(a, b, dims=2):
+    """``sum`` over ``dims`` pairs of axes of ``a`` and ``b`` (an int: the last/first ``dims``)."""
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, numbers.Integral):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(na - dims, na)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, numbers.Integral) else list(da)
+        db = [db] if isinstance(db, numbers.Integral) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [norm_dim(d, na) for d in da]
+    db = [norm_dim(d, nb) for d in db]
+    for i, j in zip(da, db):
+        if a._data.shape[i] != b._data.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a._data.shape[i]} "
+                f"in dim {i} and second has size {b._data.shape[j]} in dim {j}"
+            )
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    sa = [next(letters) for _ in range(na)]
+    sb = [next(letters) for _ in range(nb)]
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    rhs = [c for k, c in enumerate(sa) if k not in da] + [
+        c for k, c in enumerate(sb) if k not in db
+    ]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(rhs), a, b)
+
+
+class CdistBackward0(Node):
+    """y_ij = ||a_i - b_j||_p: dy_ij/da_i = sign(d) |d|^(p-1) / y_ij^(p-1) (d = a_i - b_j),
+    dy_ij/db_j = -dy_ij/da_i."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.inputs
+        ad, bd, y = self.saved
+        p = self.meta
+        d = ad[..., :, None, :] - bd[..., None, :, :]
+        yy = y[..., None]
+        with np.errstate(all="ignore"):
+            if p == 1:
+                w = np.sign(d)
+            elif p == 2:
+                w = np.where(yy == 0, 0, d / yy)
+            else:
+                w = np.where(yy == 0, 0, np.sign(d) * np.abs(d) ** (p - 1) / yy ** (p - 1))
+        gw = g[..., None] * w
+        return (
+            sum_to(gw.sum(-2).astype(g.dtype, copy=False), ad.shape) if a is not None else None,
+            sum_to(-gw.sum(-3).astype(g.dtype, copy=False), bd.shape) if b is not None else None,
+        )
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M)."""
+    a, b = x1, x2
+    if a._data.dtype.kind != "f" or b._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"cdist only supports floating-point dtypes, X1 got: {a.dtype.torch_name}"
+        )
+    if a._data.ndim < 2 or b._data.ndim < 2:
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X1 got: {a._data.ndim}D"
+            if a._data.ndim < 2
+            else f"cdist only supports at least 2D tensors, X2 got: {b._data.ndim}D"
+        )
+    if a._data.shape[-1] != b._data.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {a._data.shape[-1]} "
+            f"X2: {b._data.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if np.isinf(p) or p == 0:
+        raise NotImplementedError("cdist with p=0 or p=inf is not supported; use p=1 or p=2")
+    a, b = operands(a, b)
+    ad, bd = a._data, b._data
+    d = np.abs(ad[..., :, None, :] - bd[..., None, :, :])
+    res = (np.sqrt((d * d).sum(-1)) if p == 2 else (d**p).sum(-1) ** (1 / p)).astype(ad.dtype)
+    if STATE.enabled and (a._rg or b._rg):
+        return out(
+            res,
+            CdistBackward0(),
+            (a if a._rg else None, b if b._rg else None),
+            (ad, bd, res),
+            (ver(a), ver(b)),
+            meta=p,
+        )
+    return plain(res)

@@ -497,6 +497,65 @@ def promote_types_result_type_can_cast(lib):
     return pairs, casts, results
 
 
+# ---- rot90, kron, tensordot, cdist -----------------------------------------------------------
+@case()
+def rot90_all_quarters(lib):
+    return (
+        _grad(lib, lambda x: lib.rot90(x), w=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+        _grad(lib, lambda x: x.rot90(2), w=W),
+        _grad(lib, lambda x: lib.rot90(x, -1, [1, 0]), w=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+        lib.rot90(lib.arange(8).reshape(2, 2, 2), 3, dims=(1, 2)),
+    )
+
+
+@case()
+def rot90_with_equal_dims_raises(lib):
+    return lib.rot90(_t(lib, X), 1, (0, 0))
+
+
+@case()
+def kron_of_matrices_and_vectors(lib):
+    return (
+        _binary_grad(lib, lib.kron, X, [[1.0, -1.0], [0.5, 2.0]])[::2],
+        _binary_grad(lib, lambda a, b: a.kron(b), [1.0, 2.0], [3.0, 4.0, 5.0])[::2],
+        _binary_grad(lib, lib.kron, X, [2.0, 3.0])[::2],
+        lib.kron(lib.tensor([1, 2]), lib.tensor([[1], [2]])),
+    )
+
+
+@case()
+def tensordot_with_int_and_list_dims(lib):
+    rng = np.random.default_rng(1)
+    a = _t(lib, rng.standard_normal((2, 3, 4)))
+    b = _t(lib, rng.standard_normal((3, 4, 2)))
+    return (
+        _binary_grad(lib, lambda x, y: lib.tensordot(x, y, 2), a.numpy(), b.numpy())[::2],
+        _binary_grad(lib, lambda x, y: lib.tensordot(x, y, ([1], [0])), a.numpy(), b.numpy())[::2],
+        _binary_grad(
+            lib, lambda x, y: lib.tensordot(x, y, dims=([0, 2], [2, 1])), a.numpy(), b.numpy()
+        )[::2],
+        lib.tensordot(a, b, 0).shape,
+    )
+
+
+@case()
+def cdist_for_p_1_2_3(lib):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+    A, B = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 1, 2))
+    return (
+        _binary_grad(lib, lib.cdist, a, b),
+        _binary_grad(lib, lambda x, y: lib.cdist(x, y, p=1), a, b),
+        _binary_grad(lib, lambda x, y: lib.cdist(x, y, 3.0), a, b),
+        _binary_grad(lib, lib.cdist, A, B),
+    )
+
+
+@case()
+def cdist_with_different_columns_raises(lib):
+    return lib.cdist(lib.ones(2, 3), lib.ones(2, 2))
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
@@ -554,6 +613,11 @@ GRADCHECKS = {
     ),
     "repeat_interleave": (lambda x: x.repeat_interleave(d2lmods.tensor([2, 1]), dim=0), [A23]),
     "diff": (lambda x: x.diff(dim=1), [A23]),
+    "rot90": (lambda x: x.rot90(1, [1, 0]), [A23]),
+    "kron": (lambda a, b: d2lmods.kron(a, b), [A23, np.array([[1.0, -1.0], [0.5, 2.0]])]),
+    "tensordot": (lambda a, b: d2lmods.tensordot(a, b, ([0], [1])), [A23, A23.T.copy()]),
+    "cdist": (lambda a, b: d2lmods.cdist(a, b), [A23, _rng.standard_normal((4, 3))]),
+    "cdist_p3": (lambda a, b: d2lmods.cdist(a, b, 3), [A23, _rng.standard_normal((4, 3))]),
 }
 
 
@@ -574,7 +638,9 @@ def test_gradient_matches_finite_differences(name):
         pytest.param(lambda lib: lib.diag(lib.ones(2, 2, 2)), "equal", id="diag_3d"),
         pytest.param(lambda lib: lib.kthvalue(lib.ones(2), 3), "equal", id="kthvalue_k"),
         pytest.param(
-            lambda lib: lib.meshgrid(lib.ones(2, 2), indexing="ij"), "Expected 0D or 1D tensor", id="meshgrid_2d"
+            lambda lib: lib.meshgrid(lib.ones(2, 2), indexing="ij"),
+            "Expected 0D or 1D tensor",
+            id="meshgrid_2d",
         ),
         pytest.param(
             lambda lib: lib.repeat_interleave(lib.ones(3), lib.tensor([1, 2])),
