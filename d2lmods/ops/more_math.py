@@ -10,9 +10,11 @@ Results that can be inf or nan (``log2(0)``, ``asin(2)``) are computed silently,
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
+from .._messages import user_stacklevel
 from .._tensor import dtypes as _dt
 from .._tensor.core import wrap
 from ._util import (
@@ -396,7 +398,11 @@ def hypot(a, b):
         raise TypeError(
             f"hypot(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}"
         )
-    a, b = _pair(a, b)
+    a, b = _pair(a, b, floats=False)
+    if a._data.dtype.kind != "f":
+        raise OpNotImplementedError(
+            f"\"hypot_cpu\" not implemented for '{a.dtype.torch_name}'", "hypot"
+        )
     res = np.hypot(a._data, b._data)
     return _binary_out(res, HypotBackward0, a, b)
 
@@ -688,7 +694,7 @@ class MedianBackward0(Node):
 
     def backward(self, g):
         x, res = self.saved
-        mask = x == res
+        mask = np.isnan(x) if np.isnan(res) else x == res
         return (g * mask / max(int(mask.sum()), 1),)
 
 
@@ -700,6 +706,8 @@ def median(a, dim=None, keepdim=False):
             return plain(np.asarray(np.nan, dtype=x.dtype))
         flat = x.reshape(-1)
         res = np.asarray(flat[_argsort(flat, 0, False)[(flat.size - 1) // 2]])
+        if x.dtype.kind == "f" and np.isnan(flat).any():  # nan propagates, as in PyTorch
+            res = np.asarray(np.nan, dtype=x.dtype)
         if _rec(a):
             return out(res, MedianBackward0(), (a,), (x, res), (ver(a),))
         return plain(res)
@@ -708,6 +716,9 @@ def median(a, dim=None, keepdim=False):
         return _gathered(a, np.zeros((), np.int64), axis, True, MedianBackward1, _MedianRet)
     n = x.shape[axis]
     idx = np.take(_argsort(x, axis, False), [(n - 1) // 2], axis=axis)
+    if x.dtype.kind == "f":  # a slice with nan: its median is nan, at its first nan
+        nan = np.isnan(x)
+        idx = np.where(nan.any(axis, keepdims=True), np.argmax(nan, axis=axis, keepdims=True), idx)
     return _gathered(a, idx, axis, keepdim, MedianBackward1, _MedianRet)
 
 
@@ -785,22 +796,37 @@ def trace(a):
     return plain(res)
 
 
-def _einsum_parse(eq, n):
+def _einsum_parse(eq, ndims):
+    """``(input subscripts, output subscripts)`` with every ``...`` spelled out as letters the
+    equation does not use (right-aligned: an operand's ``...`` names its leading dimensions)."""
     eq = eq.replace(" ", "")
-    if "." in eq:
-        raise NotImplementedError("einsum with '...' is not supported; name every dimension")
-    if "->" in eq:
-        lhs, rhs = eq.split("->")
-    else:
-        lhs = eq
-        letters = lhs.replace(",", "")
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    n = len(ndims)
+    lhs, rhs = eq.split("->") if "->" in eq else (eq, None)
     ins = lhs.split(",")
     if len(ins) != n:
         raise RuntimeError(
             "einsum(): more operands were provided than specified in the equation"
             if n > len(ins)
             else "einsum(): fewer operands were provided than specified in the equation"
+        )
+    if "." in eq:
+        free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in eq]
+        n_ell = 0
+        for s, nd in zip(ins, ndims):
+            if "..." in s:
+                n_ell = max(n_ell, nd - (len(s) - 3))
+        ell = "".join(free[:n_ell])
+        ins = [
+            s.replace("...", ell[n_ell - (nd - (len(s) - 3)) :]) if "..." in s else s
+            for s, nd in zip(ins, ndims)
+        ]
+        rhs = None if rhs is None else rhs.replace("...", ell)
+    else:
+        ell = ""
+    if rhs is None:
+        letters = "".join(ins)
+        rhs = ell + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
         )
     return ins, rhs
 
@@ -843,11 +869,11 @@ class EinsumBackward0(Node):
 
 
 def einsum(equation, *operands_):
-    """``np.einsum`` on the tensors' arrays (subscripts named, no ``...``)."""
+    """``np.einsum`` on the tensors' arrays (``...`` stands for the same dimensions everywhere)."""
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
     ts = [to_tensor(t) for t in operands_]
-    ins, rhs = _einsum_parse(equation, len(ts))
+    ins, rhs = _einsum_parse(equation, [t._data.ndim for t in ts])
     for s, t in zip(ins, ts):
         if len(s) != t._data.ndim:
             raise RuntimeError(
@@ -964,6 +990,8 @@ def diff(a, n=1, dim=-1, prepend=None, append=None):
     from .elementwise import logical_xor, sub
     from .shape import cat, narrow
 
+    if not a._data.ndim:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
     parts = [t for t in (prepend, a, append) if t is not None]
     if len(parts) > 1:
         a = cat(parts, dim)
@@ -1104,7 +1132,15 @@ def cross(a, b, dim=None):
     a, b = _pair(a, b, floats=False)
     shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     if dim is None:
-        dim = -1
+        # torch's deprecated default: the first dimension of size 3
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        dim = next((i for i, n in enumerate(shape) if n == 3), -1)
     axis = norm_dim(dim, len(shape))
     if shape[axis] != 3:
         raise RuntimeError(
@@ -1154,7 +1190,12 @@ class DistBackward0(Node):
 
 
 def dist(a, b, p=2):
-    a, b = _pair(a, b)
+    a, b = _pair(a, b, floats=False)
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(
+            "norm(): input dtype should be either floating point or complex. Got "
+            f"{a.dtype.torch_name} instead."
+        )
     d = np.abs(a._data - b._data)
     if np.isinf(p):
         y = d.max() if p > 0 else d.min()
@@ -1305,7 +1346,7 @@ class finfo:  # noqa: N801 (PyTorch's name)
         self.max = float(i.max)
         self.min = float(i.min)
         self.tiny = self.smallest_normal = float(i.smallest_normal)
-        self.resolution = float(i.resolution)
+        self.resolution = 10.0 ** -int(i.precision)
 
     def __repr__(self):
         return (
@@ -1326,10 +1367,9 @@ class iinfo:  # noqa: N801 (PyTorch's name)
                 "handle 'torch.iinfo'"
             )
         if d is _dt.bool:
-            self.bits, self.min, self.max = 8, 0, 1
-        else:
-            i = np.iinfo(d.np)
-            self.bits, self.min, self.max = int(i.bits), int(i.min), int(i.max)
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        i = np.iinfo(d.np)
+        self.bits, self.min, self.max = int(i.bits), int(i.min), int(i.max)
         self.dtype = d.name
 
     def __repr__(self):

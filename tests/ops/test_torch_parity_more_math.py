@@ -556,6 +556,74 @@ def cdist_with_different_columns_raises(lib):
     return lib.cdist(lib.ones(2, 3), lib.ones(2, 2))
 
 
+# ---- dtypes and edge cases -------------------------------------------------------------------
+@case()
+def integer_and_half_dtypes(lib):
+    return (
+        lib.log2(lib.tensor([1, 2, 4], dtype=lib.int32)),
+        lib.log2(lib.tensor([1.0, 2.0], dtype=lib.float64)),
+        lib.log2(lib.tensor([1.0, 2.0], dtype=lib.float16)),
+        lib.log2(lib.tensor([True])),
+        lib.atan2(lib.tensor([1, 2]), lib.tensor([1.0, 2.0], dtype=lib.float64)),
+        lib.fmod(lib.tensor([5, 7]), 2.5),
+        lib.fmax(lib.tensor([1]), lib.tensor([2.5])),
+        lib.cumprod(lib.tensor([1, 2], dtype=lib.int32), 0),
+        lib.cumprod(lib.tensor([1, 2]), 0, dtype=lib.float64),
+        lib.trace(lib.tensor([[1, 2], [3, 4]], dtype=lib.int32)),
+        lib.cross(lib.tensor([1, 0, 0]), lib.tensor([0, 1, 0])),
+        lib.nan_to_num(lib.tensor([float("inf")], dtype=lib.float16)),
+        lib.bincount(lib.tensor([0, 1]), weights=lib.tensor([1.0, 2.0], dtype=lib.float64)),
+        lib.bincount(lib.tensor([0, 1]), weights=lib.tensor([1, 2])),
+        lib.bincount(lib.tensor([], dtype=lib.int64)),
+        lib.einsum("i,i->", lib.tensor([1, 2]), lib.tensor([3, 4])),
+    )
+
+
+@case()
+def zero_dim_and_empty_inputs(lib):
+    return (
+        tuple(lib.sort(lib.tensor(2.0))),
+        lib.nonzero(lib.tensor(3.0)),
+        lib.nonzero(lib.tensor(3.0), as_tuple=True),
+        lib.meshgrid(lib.tensor(1), lib.tensor([3, 4, 5]), indexing="ij"),
+        lib.repeat_interleave(lib.tensor(3.0), 2),
+        lib.frac(lib.tensor(-1.5)),
+        tuple(lib.topk(lib.tensor([1.0, 2.0]), 0)),
+        lib.median(lib.tensor([3, 1, 2, 5])),
+        lib.std_mean(lib.tensor([1.0, 2.0, 4.0]), unbiased=False),
+    )
+
+
+@case()
+def sort_of_ties_is_stable_and_nan_is_largest(lib):
+    nan = float("nan")
+    x = _t(lib, [2.0, 1.0, 2.0, 1.0])
+    return (
+        tuple(lib.sort(x, stable=True)),
+        lib.argsort(x, stable=True),
+        tuple(lib.sort(lib.tensor([True, False, True]), descending=True)),
+        lib.median(_t(lib, [1.0, nan, 2.0])),
+        tuple(lib.median(_t(lib, [[1.0, nan, 2.0], [3.0, 1.0, 2.0]]), 1)),
+        _grad(lib, lambda x: lib.median(x), [1.0, nan, 2.0]),
+    )
+
+
+@case()
+def einsum_with_ellipsis(lib):
+    rng = np.random.default_rng(4)
+    return (
+        _binary_grad(
+            lib,
+            lambda a, b: lib.einsum("...ij,...jk->...ik", a, b),
+            rng.standard_normal((2, 2, 3)),
+            rng.standard_normal((2, 3, 2)),
+        )[::2],
+        _grad(lib, lambda x: lib.einsum("...ij->...ji", x))[::2],
+        _grad(lib, lambda x: lib.einsum("b...->...", x))[::2],
+        _grad(lib, lambda x: lib.einsum("...", x))[::2],
+    )
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
@@ -617,6 +685,11 @@ GRADCHECKS = {
     "kron": (lambda a, b: d2lmods.kron(a, b), [A23, np.array([[1.0, -1.0], [0.5, 2.0]])]),
     "tensordot": (lambda a, b: d2lmods.tensordot(a, b, ([0], [1])), [A23, A23.T.copy()]),
     "cdist": (lambda a, b: d2lmods.cdist(a, b), [A23, _rng.standard_normal((4, 3))]),
+    "einsum_ellipsis": (
+        lambda a: d2lmods.einsum("...ij->...j", a),
+        [_rng.standard_normal((2, 2, 3))],
+    ),
+    "median_all": (lambda x: x.median(), [_rng.standard_normal((2, 3))]),
     "cdist_p3": (lambda a, b: d2lmods.cdist(a, b, 3), [A23, _rng.standard_normal((4, 3))]),
 }
 
@@ -652,6 +725,21 @@ def test_gradient_matches_finite_differences(name):
         ),
         pytest.param(lambda lib: lib.broadcast_tensors(lib.ones(2), lib.ones(3)), None, id="bcast"),
         pytest.param(lambda lib: lib.hypot(lib.ones(2), 2.0), "equal", id="hypot_number"),
+        pytest.param(
+            lambda lib: lib.hypot(lib.tensor([3]), lib.tensor([4])), "equal", id="hypot_int"
+        ),
+        pytest.param(lambda lib: lib.diff(lib.tensor(1.0)), "equal", id="diff_0d"),
+        pytest.param(
+            lambda lib: lib.dist(lib.tensor([1]), lib.tensor([3])), "equal", id="dist_int"
+        ),
+        pytest.param(lambda lib: lib.iinfo(lib.bool), "equal", id="iinfo_bool"),
+        pytest.param(lambda lib: lib.fmod(lib.tensor([5, 7]), 0), None, id="fmod_int_by_zero"),
+        pytest.param(lambda lib: lib.rot90(lib.ones(2)), "equal", id="rot90_1d"),
+        pytest.param(lambda lib: lib.tensordot(lib.ones(2, 3), lib.ones(2, 2), 1), None, id="tdot"),
+        pytest.param(lambda lib: lib.cdist(lib.ones(2), lib.ones(2, 2)), None, id="cdist_1d"),
+        pytest.param(lambda lib: lib.bincount(lib.tensor([[1]])), None, id="bincount_2d"),
+        pytest.param(lambda lib: lib.take(lib.ones(2), lib.tensor([0.0])), None, id="take_float"),
+        pytest.param(lambda lib: lib.select(lib.tensor(1.0), 0, 0), None, id="select_0d"),
     ],
 )
 def test_bad_input_raises_like_torch(snippet, message):
