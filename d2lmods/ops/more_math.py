@@ -384,6 +384,10 @@ class FminBackward0(_Binary):
 
 
 def atan2(a, b):
+    if not isinstance(b, Tensor):
+        raise TypeError(
+            f"atan2(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}"
+        )
     a, b = _pair(a, b)
     with np.errstate(all="ignore"):
         res = np.arctan2(a._data, b._data)
@@ -790,6 +794,8 @@ def trace(a):
     x = a._data
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    if x.dtype.kind == "b":
+        raise OpNotImplementedError("\"trace\" not implemented for 'Bool'", "trace")
     res = np.asarray(np.trace(x), dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
     if _rec(a):
         return out(res, TraceBackward0(), (a,), meta=x.shape)
@@ -917,6 +923,12 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(
@@ -1295,6 +1307,10 @@ def bincount(a, weights=None, minlength=0):
     return plain(res.astype(w.dtype if w.dtype.kind == "f" and w.itemsize >= 4 else np.float64))
 
 
+def as_tensor_data(x):
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
     s = sorted_sequence._data
     scalar = not isinstance(values, Tensor)
@@ -1303,7 +1319,8 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         right = side == "right"
     how = "right" if right else "left"
     if s.ndim <= 1:
-        res = np.searchsorted(s, v, side=how)
+        order = None if sorter is None else np.asarray(as_tensor_data(sorter), dtype=np.int64)
+        res = np.searchsorted(s, v, side=how, sorter=order)
     else:
         if s.shape[:-1] != v.shape[:-1]:
             raise RuntimeError(

@@ -431,7 +431,14 @@ def bincount_searchsorted_bucketize(lib):
         lib.searchsorted(_t(lib, [[1.0, 3.0], [2.0, 4.0]]), _t(lib, [[2.0], [5.0]])),
         lib.bucketize(v, s),
         lib.bucketize(v, s, right=True),
+        lib.searchsorted(_t(lib, [3.0, 1.0, 2.0]), _t(lib, [2.5]), sorter=lib.tensor([1, 2, 0])),
+        lib.bucketize(lib.tensor([1, 5]), lib.tensor([2, 4])),
     )
+
+
+@case()
+def meshgrid_without_indexing_warns(lib):
+    return lib.meshgrid(lib.tensor([1, 2]), lib.tensor([3, 4, 5]))
 
 
 @case()
@@ -740,6 +747,8 @@ def test_gradient_matches_finite_differences(name):
         pytest.param(lambda lib: lib.bincount(lib.tensor([[1]])), None, id="bincount_2d"),
         pytest.param(lambda lib: lib.take(lib.ones(2), lib.tensor([0.0])), None, id="take_float"),
         pytest.param(lambda lib: lib.select(lib.tensor(1.0), 0, 0), None, id="select_0d"),
+        pytest.param(lambda lib: lib.trace(lib.tensor([[True]])), "equal", id="trace_bool"),
+        pytest.param(lambda lib: lib.atan2(lib.ones(2), 2.0), "equal", id="atan2_number"),
     ],
 )
 def test_bad_input_raises_like_torch(snippet, message):
