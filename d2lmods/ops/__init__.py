@@ -7,6 +7,7 @@
 * ``linalg``      -- matmul and friends (numpy BLAS)
 * ``nn_ops``      -- linear, conv2d, pooling, softmax, cross_entropy, nll_loss
 * ``inplace``     -- ``add_``, ``x += y``, ``x[i] = v`` and the rules that keep them safe
+* ``more_math``   -- log2/trig/..., sort/topk/median, einsum, diag/trace, finfo/iinfo, ...
 
 Errors about bad inputs are ``OpError`` (a ``RuntimeError`` subclass with ``op`` and ``shapes``).
 """

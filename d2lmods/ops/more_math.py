@@ -46,6 +46,12 @@ __all__ = [
     "arcsin",
     "arccos",
     "arctan",
+    "asinh",
+    "acosh",
+    "atanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
     "atan2",
     "arctan2",
     "hypot",
@@ -218,6 +224,36 @@ class AtanBackward0(_Unary):
         return 1 / (1 + x * x)
 
 
+class AsinhBackward0(_Unary):
+    """y = asinh(x): dy/dx = 1 / sqrt(x^2 + 1)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def deriv(x):
+        return 1 / np.sqrt(x * x + 1)
+
+
+class AcoshBackward0(_Unary):
+    """y = acosh(x): dy/dx = 1 / sqrt(x^2 - 1)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def deriv(x):
+        return 1 / np.sqrt(x * x - 1)
+
+
+class AtanhBackward0(_Unary):
+    """y = atanh(x): dy/dx = 1 / (1 - x^2)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def deriv(x):
+        return 1 / (1 - x * x)
+
+
 def log2(a):
     return _unary(a, np.log2, Log2Backward0)
 
@@ -254,7 +290,20 @@ def atan(a):
     return _unary(a, np.arctan, AtanBackward0)
 
 
+def asinh(a):
+    return _unary(a, np.arcsinh, AsinhBackward0)
+
+
+def acosh(a):
+    return _unary(a, np.arccosh, AcoshBackward0)
+
+
+def atanh(a):
+    return _unary(a, np.arctanh, AtanhBackward0)
+
+
 arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 class FracBackward0(Node):

@@ -50,6 +50,9 @@ for _name, _vals in [
     ("acos", UNIT),
     ("atan", X),
     ("arcsin", UNIT),
+    ("asinh", X),
+    ("acosh", [[1.3, 2.7, 1.6], [3.2, 1.1, 1.9]]),
+    ("atanh", UNIT),
     ("frac", X),
     ("nan_to_num", X),
 ]:
@@ -649,6 +652,9 @@ GRADCHECKS = {
     "asin": (lambda x: x.asin(), [np.array(UNIT)]),
     "acos": (lambda x: x.acos(), [np.array(UNIT)]),
     "atan": (lambda x: x.atan(), [A23]),
+    "asinh": (lambda x: x.asinh(), [A23]),
+    "acosh": (lambda x: x.acosh(), [A23 * A23 + 1.2]),
+    "atanh": (lambda x: d2lmods.atanh(x), [np.array(UNIT)]),
     "frac": (lambda x: x.frac(), [A23 + 0.05]),
     "atan2": (lambda a, b: d2lmods.atan2(a, b), [A23, np.array([[1.0], [-2.0]])]),
     "hypot": (lambda a, b: d2lmods.hypot(a, b), [A23, np.array([0.5, -1.5, 2.0])]),
@@ -753,3 +759,15 @@ def test_gradient_matches_finite_differences(name):
 )
 def test_bad_input_raises_like_torch(snippet, message):
     same(snippet, message=message)
+
+
+def test_names_are_where_torch_has_them():
+    """Each function is ``torch.f`` in both libraries, and a ``Tensor`` method exactly where torch
+    has one."""
+    torch = pytest.importorskip("torch")
+    from d2lmods.ops import more_math
+
+    for name in more_math.__all__:
+        assert hasattr(torch, name), name
+        assert hasattr(d2lmods, name), name
+        assert hasattr(d2lmods.Tensor, name) == hasattr(torch.Tensor, name), name
