@@ -634,6 +634,29 @@ def einsum_with_ellipsis(lib):
     )
 
 
+@case()
+def in_place_versions(lib):
+    res = []
+    for name in ["log2", "log10", "exp2", "sinh", "cosh", "tan", "asin", "acos", "atan", "frac"]:
+        x = _t(lib, [0.3, 0.5], requires_grad=True)
+        y = x * 1
+        getattr(y, name + "_")()
+        y.sum().backward()
+        res.append((name, y, x.grad, type(y.grad_fn).__name__))
+    for name in ["atan2", "hypot", "fmod"]:
+        x = _t(lib, [0.3, 0.5], requires_grad=True)
+        y = x * 1
+        getattr(y, name + "_")(_t(lib, [1.5, 2.0]))
+        y.sum().backward()
+        res.append((name, y, x.grad, type(y.grad_fn).__name__))
+    return res
+
+
+@case()
+def in_place_log2_of_integers_raises(lib):
+    return lib.tensor([1, 2]).log2_()
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
