@@ -657,6 +657,47 @@ def in_place_log2_of_integers_raises(lib):
     return lib.tensor([1, 2]).log2_()
 
 
+def _modified_after_use(lib, fn):
+    x = _t(lib, [[0.3, 0.5], [0.2, 0.4]], requires_grad=True)
+    h = x * 1
+    y = fn(h)
+    h.add_(1)
+    y.sum().backward()
+
+
+@case(message="modified by an inplace operation")
+def log2_input_modified_before_backward_raises(lib):
+    _modified_after_use(lib, lambda h: h.log2())
+
+
+@case(message="modified by an inplace operation")
+def tan_output_modified_before_backward_raises(lib):
+    x = _t(lib, [0.3, 0.5], requires_grad=True)
+    y = (x * 1).tan()
+    y.mul_(2)
+    y.sum().backward()
+
+
+@case(message="modified by an inplace operation")
+def cumprod_input_modified_before_backward_raises(lib):
+    _modified_after_use(lib, lambda h: h.cumprod(0))
+
+
+@case(message="modified by an inplace operation")
+def atan2_input_modified_before_backward_raises(lib):
+    _modified_after_use(lib, lambda h: lib.atan2(h, h * 2))
+
+
+@case()
+def sort_input_modified_before_backward_is_fine(lib):
+    x = _t(lib, [[0.3, 0.5], [0.2, 0.4]], requires_grad=True)
+    h = x * 1
+    y = h.sort(1).values
+    h.add_(1)
+    (y * _t(lib, [[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    return x.grad
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
