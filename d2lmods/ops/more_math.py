@@ -776,13 +776,17 @@ def median(a, dim=None, keepdim=False):
 
 
 def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    if dim is not None:
-        raise NotImplementedError("unique(dim=...) is not supported; flatten the tensor first")
     x = a._data
-    vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True)
+    if dim is None:
+        vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True)
+        inv = inv.reshape(x.shape)
+    else:
+        axis = norm_dim(dim, x.ndim)
+        vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+        inv = inv.reshape(-1)
     res = [plain(vals)]
     if return_inverse:
-        res.append(plain(inv.reshape(x.shape).astype(np.int64)))
+        res.append(plain(inv.astype(np.int64)))
     if return_counts:
         res.append(plain(cnt.astype(np.int64)))
     return res[0] if len(res) == 1 else tuple(res)
@@ -1601,7 +1605,11 @@ class CdistBackward0(Node):
         d = ad[..., :, None, :] - bd[..., None, :, :]
         yy = y[..., None]
         with np.errstate(all="ignore"):
-            if p == 1:
+            if p == 0:
+                w = np.zeros_like(d)
+            elif np.isinf(p):
+                w = np.sign(d) * (np.abs(d) == yy)
+            elif p == 1:
                 w = np.sign(d)
             elif p == 2:
                 w = np.where(yy == 0, 0, d / yy)
@@ -1634,12 +1642,17 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         )
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    if np.isinf(p) or p == 0:
-        raise NotImplementedError("cdist with p=0 or p=inf is not supported; use p=1 or p=2")
     a, b = operands(a, b)
     ad, bd = a._data, b._data
     d = np.abs(ad[..., :, None, :] - bd[..., None, :, :])
-    res = (np.sqrt((d * d).sum(-1)) if p == 2 else (d**p).sum(-1) ** (1 / p)).astype(ad.dtype)
+    if p == 0:
+        res = (d != 0).sum(-1).astype(ad.dtype)
+    elif np.isinf(p):
+        res = d.max(-1, initial=0).astype(ad.dtype)
+    elif p == 2:
+        res = np.sqrt((d * d).sum(-1)).astype(ad.dtype)
+    else:
+        res = ((d**p).sum(-1) ** (1 / p)).astype(ad.dtype)
     if STATE.enabled and (a._rg or b._rg):
         return out(
             res,

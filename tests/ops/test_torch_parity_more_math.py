@@ -219,6 +219,8 @@ def unique_sorted_inverse_counts(lib):
         x.unique(return_counts=True),
         lib.unique(x, return_inverse=True, return_counts=True),
         lib.unique(_t(lib, [2.0, 0.5, 2.0])),
+        lib.unique(x, dim=1, return_inverse=True, return_counts=True),
+        lib.unique(lib.tensor([[1, 2], [1, 2], [0, 5]]), dim=0, return_inverse=True),
     )
 
 
@@ -557,6 +559,8 @@ def cdist_for_p_1_2_3(lib):
         _binary_grad(lib, lib.cdist, a, b),
         _binary_grad(lib, lambda x, y: lib.cdist(x, y, p=1), a, b),
         _binary_grad(lib, lambda x, y: lib.cdist(x, y, 3.0), a, b),
+        _binary_grad(lib, lambda x, y: lib.cdist(x, y, float("inf")), a, b),
+        _binary_grad(lib, lambda x, y: lib.cdist(x, y, 0), a, b),
         _binary_grad(lib, lib.cdist, A, B),
     )
 
@@ -767,6 +771,10 @@ GRADCHECKS = {
         [_rng.standard_normal((2, 2, 3))],
     ),
     "median_all": (lambda x: x.median(), [_rng.standard_normal((2, 3))]),
+    "cdist_inf": (
+        lambda a, b: d2lmods.cdist(a, b, float("inf")),
+        [A23, _rng.standard_normal((4, 3))],
+    ),
     "cdist_p3": (lambda a, b: d2lmods.cdist(a, b, 3), [A23, _rng.standard_normal((4, 3))]),
 }
 
