@@ -775,6 +775,21 @@ def median(a, dim=None, keepdim=False):
     return _gathered(a, idx, axis, keepdim, MedianBackward1, _MedianRet)
 
 
+class Unique2Backward0(Node):
+    """unique has no derivative: the values are recorded, backward through them raises."""
+
+    __slots__ = ()
+    op = "_unique2"
+
+    def backward(self, g):
+        raise OpNotImplementedError(f"the derivative for '{self.op}' is not implemented.", "unique")
+
+
+class UniqueDimBackward0(Unique2Backward0):
+    __slots__ = ()
+    op = "unique_dim"
+
+
 def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
     x = a._data
     if dim is None:
@@ -784,7 +799,11 @@ def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
         axis = norm_dim(dim, x.ndim)
         vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
         inv = inv.reshape(-1)
-    res = [plain(vals)]
+    if _rec(a):
+        node = Unique2Backward0() if dim is None else UniqueDimBackward0()
+        res = [out(vals, node, (a,))]
+    else:
+        res = [plain(vals)]
     if return_inverse:
         res.append(plain(inv.astype(np.int64)))
     if return_counts:

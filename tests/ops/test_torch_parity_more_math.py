@@ -702,6 +702,20 @@ def sort_input_modified_before_backward_is_fine(lib):
     return x.grad
 
 
+@case()
+def unique_records_a_node_without_derivative(lib):
+    x = _t(lib, [[1.0, 2.0], [1.0, 2.0]], requires_grad=True)
+    r = lib.unique(x, return_inverse=True, return_counts=True)
+    d = lib.unique(x, dim=0)
+    names = [type(t.grad_fn).__name__ for t in r], type(d.grad_fn).__name__
+    return names, [t.requires_grad for t in r], d.requires_grad
+
+
+@case(message="equal")
+def backward_through_unique_raises(lib):
+    lib.unique(_t(lib, [1.0, 2.0, 1.0], requires_grad=True)).sum().backward()
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
