@@ -108,6 +108,17 @@ def _float(a):
     return a
 
 
+def _need(x, cls, fname, arg, pos):
+    """PyTorch's TypeError for an argument of the wrong type."""
+    if not isinstance(x, cls) or (cls is numbers.Integral and isinstance(x, bool)):
+        want = {Tensor: "Tensor", numbers.Integral: "int", _dt.dtype: "d2lmods.dtype"}.get(
+            cls, cls.__name__
+        )
+        raise TypeError(
+            f"{fname}(): argument '{arg}' (position {pos}) must be {want}, not {type(x).__name__}"
+        )
+
+
 def _rec(a):
     return a._rg and STATE.enabled
 
@@ -838,6 +849,7 @@ class DiagonalBackward0_copy(Node):  # noqa: N801 (PyTorch's name)
 
 
 def diag(a, diagonal=0):
+    _need(diagonal, numbers.Integral, "diag", "diagonal", 2)
     x = a._data
     k = int(diagonal)
     if x.ndim == 1:
@@ -948,9 +960,15 @@ class EinsumBackward0(Node):
 
 def einsum(equation, *operands_):
     """``np.einsum`` on the tensors' arrays (``...`` stands for the same dimensions everywhere)."""
+    _need(equation, str, "einsum", "equation", 1)
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
-    ts = [to_tensor(t) for t in operands_]
+    for i, t in enumerate(operands_):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 1, but got {type(t).__name__}"
+            )
+    ts = list(operands_)
     ins, rhs = _einsum_parse(equation, [t._data.ndim for t in ts])
     for s, t in zip(ins, ts):
         if len(s) != t._data.ndim:
@@ -958,6 +976,20 @@ def einsum(equation, *operands_):
                 f"einsum(): the number of subscripts in the equation ({len(s)}) does not match "
                 f"the number of dimensions ({t._data.ndim}) for operand {ts.index(t)} and no "
                 "ellipsis was given"
+            )
+    seen = {}
+    for k, (s, t) in enumerate(zip(ins, ts)):
+        for c, n in zip(s, t._data.shape):
+            if seen.setdefault(c, n) != n and n != 1 and seen[c] != 1:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                    f"broadcast with previously seen size {seen[c]}"
+                )
+    for c in rhs:
+        if c not in seen:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                "operand"
             )
     arrays = tuple(t._data for t in ts)
     res = np.asarray(np.einsum(",".join(ins) + "->" + rhs, *arrays))
@@ -977,6 +1009,7 @@ def einsum(equation, *operands_):
 # nonzero, meshgrid, broadcast_tensors, repeat_interleave, diff, take, select
 # ---------------------------------------------------------------------------------------------
 def nonzero(a, *, as_tuple=False):
+    _need(a, Tensor, "nonzero", "input", 1)
     x = a._data
     if as_tuple:
         if not x.ndim:
@@ -1102,6 +1135,7 @@ class TakeBackward0(Node):
 
 
 def take(a, index):
+    _need(index, Tensor, "take", "index", 2)
     x = a._data
     i = index._data if isinstance(index, Tensor) else np.asarray(index)
     if i.dtype.kind not in "iu":
@@ -1118,6 +1152,7 @@ def take(a, index):
 
 
 def select(a, dim, index):
+    _need(index, numbers.Integral, "select", "index", 3)
     x = a._data
     if not x.ndim:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -1214,7 +1249,10 @@ class LinalgCrossBackward0(Node):
 
 def cross(a, b, dim=None):
     a, b = _pair(a, b, floats=False)
-    shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+    try:
+        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise broadcast_error(a._data.shape, b._data.shape, "cross") from None
     if dim is None:
         # torch's deprecated default: the first dimension of size 3
         warnings.warn(
@@ -1325,7 +1363,8 @@ class BaddbmmBackward0(AddmmBackward0):
 def _addmm(c, a, b, beta, alpha, nd, name, node_cls):
     for t, what in ((a, "mat1" if nd == 2 else "batch1"), (b, "mat2" if nd == 2 else "batch2")):
         if t._data.ndim != nd:
-            raise RuntimeError(f"{what} must be a {nd}D tensor")
+            # torch: IndexError for baddbmm (from indexing dim 2), RuntimeError for addmm
+            raise (IndexError if nd == 3 else RuntimeError)(f"{what} must be a {nd}D tensor")
     if a._data.shape[-1] != b._data.shape[-2] or (nd == 3 and a._data.shape[0] != b._data.shape[0]):
         raise RuntimeError(
             f"{name}: shapes {list(a._data.shape)} and {list(b._data.shape)} cannot be multiplied"
@@ -1368,7 +1407,11 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 # ---------------------------------------------------------------------------------------------
 def bincount(a, weights=None, minlength=0):
     x = a._data
-    if x.ndim != 1 or x.dtype.kind not in "biu":
+    if x.dtype.kind not in "biu":
+        raise OpNotImplementedError(
+            f"\"bincount_cpu\" not implemented for '{a.dtype.torch_name}'", "bincount"
+        )
+    if x.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if x.size and x.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -1422,7 +1465,9 @@ class finfo:  # noqa: N801 (PyTorch's name)
     """Limits of a floating-point dtype: ``bits eps max min tiny smallest_normal resolution``."""
 
     def __init__(self, type=None):
-        d = _dt.get_default_dtype() if type is None else _dt.as_dtype(type)
+        if type is not None:
+            _need(type, _dt.dtype, "finfo", "type", 1)
+        d = _dt.get_default_dtype() if type is None else type
         if not d.is_floating_point:
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use "
@@ -1449,7 +1494,8 @@ class iinfo:  # noqa: N801 (PyTorch's name)
     """Limits of an integer dtype: ``bits max min``."""
 
     def __init__(self, type):
-        d = _dt.as_dtype(type)
+        _need(type, _dt.dtype, "iinfo", "type", 1)
+        d = type
         if d.is_floating_point:
             raise TypeError(
                 "torch.iinfo() requires an integer input type. Use torch.finfo to "

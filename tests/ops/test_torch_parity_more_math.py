@@ -840,6 +840,32 @@ def test_gradient_matches_finite_differences(name):
         pytest.param(lambda lib: lib.take(lib.ones(2), lib.tensor([0.0])), None, id="take_float"),
         pytest.param(lambda lib: lib.select(lib.tensor(1.0), 0, 0), None, id="select_0d"),
         pytest.param(lambda lib: lib.trace(lib.tensor([[True]])), "equal", id="trace_bool"),
+        pytest.param(lambda lib: lib.einsum(123, lib.ones(2)), "equal", id="einsum_equation_type"),
+        pytest.param(lambda lib: lib.einsum("i->i", [1, 2]), "equal", id="einsum_operand_type"),
+        pytest.param(
+            lambda lib: lib.einsum("i,i->i", lib.ones(2), lib.ones(3)), "equal", id="einsum_sizes"
+        ),
+        pytest.param(lambda lib: lib.einsum("i->j", lib.ones(2)), "equal", id="einsum_output"),
+        pytest.param(lambda lib: lib.diag(lib.ones(2), 1.5), "equal", id="diag_float_offset"),
+        pytest.param(lambda lib: lib.take(lib.ones(3), [0]), "equal", id="take_list"),
+        pytest.param(lambda lib: lib.select(lib.ones(3), 0, 1.5), "equal", id="select_float"),
+        pytest.param(lambda lib: lib.nonzero([1, 0]), "equal", id="nonzero_list"),
+        pytest.param(
+            lambda lib: lib.cross(lib.ones(2, 3), lib.ones(3, 3), dim=1), "start", id="cross_bcast"
+        ),
+        pytest.param(
+            lambda lib: lib.baddbmm(lib.ones(2, 2), lib.ones(2, 2), lib.ones(2, 2)),
+            None,
+            id="bmm2d",
+        ),
+        pytest.param(lambda lib: lib.bincount(lib.ones(2)), "equal", id="bincount_float"),
+        pytest.param(lambda lib: lib.finfo("float32"), "equal", id="finfo_str"),
+        pytest.param(lambda lib: lib.topk(lib.ones(3), 2.5), None, id="topk_float_k"),
+        pytest.param(lambda lib: lib.kthvalue(lib.ones(3), 0), None, id="kthvalue_0"),
+        pytest.param(lambda lib: lib.rot90(lib.ones(2, 2), 1, [0, 1, 1]), "equal", id="rot90_dims"),
+        pytest.param(
+            lambda lib: lib.cdist(lib.ones(2, 2), lib.ones(2, 2), -1), "equal", id="cdist_p"
+        ),
         pytest.param(lambda lib: lib.atan2(lib.ones(2), 2.0), "equal", id="atan2_number"),
     ],
 )
