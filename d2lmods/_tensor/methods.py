@@ -535,6 +535,16 @@ _METHODS = {
     "fmod_": _inplace(M.fmod, "fmod_"),
     "rot90": M.rot90,
     "kron": M.kron,
+    "logaddexp": M.logaddexp,
+    "xlogy": M.xlogy,
+    "addcmul": M.addcmul,
+    "addcdiv": M.addcdiv,
+    "nansum": M.nansum,
+    "nanmean": M.nanmean,
+    "msort": M.msort,
+    "ravel": M.ravel,
+    "swapdims": M.swapdims,
+    "moveaxis": M.moveaxis,
 }
 
 

@@ -97,6 +97,19 @@ __all__ = [
     "kron",
     "tensordot",
     "cdist",
+    "logaddexp",
+    "xlogy",
+    "addcmul",
+    "addcdiv",
+    "nansum",
+    "nanmean",
+    "msort",
+    "ravel",
+    "swapdims",
+    "moveaxis",
+    "tril_indices",
+    "triu_indices",
+    "isin",
 ]
 
 
@@ -1728,3 +1741,233 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
             meta=p,
         )
     return plain(res)
+
+
+# ---------------------------------------------------------------------------------------------
+# logaddexp, xlogy, addcmul, addcdiv, nansum, nanmean, and small aliases
+# ---------------------------------------------------------------------------------------------
+class LogaddexpBackward0(_Binary):
+    """y = log(e^a + e^b): dy/da = e^(a - y), dy/db = e^(b - y)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def derivs(a, b):
+        y = np.logaddexp(a, b)
+        return np.exp(a - y), np.exp(b - y)
+
+
+def logaddexp(a, b):
+    _need(b, Tensor, "logaddexp", "other", 2)
+    a, b = _pair(a, b)
+    with np.errstate(all="ignore"):
+        res = np.logaddexp(a._data, b._data)
+    return _binary_out(res, LogaddexpBackward0, a, b)
+
+
+def _xlogy(x, y):
+    with np.errstate(all="ignore"):
+        return np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)).astype(np.result_type(x, y))
+
+
+class XlogyBackward0(_Binary):
+    """z = a log(b) (0 where a = 0): dz/da = log(b), dz/db = a / b (PyTorch's formulas)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def derivs(a, b):
+        return np.log(b), a / b
+
+
+class XlogyBackward1(Node):
+    """z = s log(b) for a number s: dz/db = s / b."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        (b,) = self.saved
+        with np.errstate(all="ignore"):
+            return ((g * (self.meta / b)).astype(g.dtype, copy=False),)
+
+
+class XlogyBackward2(Node):
+    """z = a log(s) for a number s: dz/da = log(s)."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        with np.errstate(all="ignore"):
+            return ((g * np.log(np.asarray(self.meta, g.dtype))).astype(g.dtype, copy=False),)
+
+
+def xlogy(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        a, b = _pair(a, b)
+        return _binary_out(_xlogy(a._data, b._data), XlogyBackward0, a, b)
+    if isinstance(b, Tensor):  # a number times log(tensor)
+        b = _float(b)
+        res = _xlogy(np.asarray(a, b._data.dtype), b._data)
+        if _rec(b):
+            return out(res, XlogyBackward1(), (b,), (b._data,), (ver(b),), meta=a)
+        return plain(res)
+    a = _float(a)
+    res = _xlogy(a._data, np.asarray(b, a._data.dtype))
+    if _rec(a):
+        return out(res, XlogyBackward2(), (a,), meta=b)
+    return plain(res)
+
+
+class AddcmulBackward0(Node):
+    """y = x + v t1 t2: dy/dx = 1, dy/dt1 = v t2, dy/dt2 = v t1."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        x, t1, t2 = self.inputs
+        d1, d2 = self.saved
+        sx, v = self.meta
+        return (
+            sum_to(g, sx) if x is not None else None,
+            sum_to(g * (v * d2), d1.shape) if t1 is not None else None,
+            sum_to(g * (v * d1), d2.shape) if t2 is not None else None,
+        )
+
+
+class AddcdivBackward0(Node):
+    """y = x + v t1 / t2: dy/dx = 1, dy/dt1 = v / t2, dy/dt2 = -v t1 / t2^2."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        x, t1, t2 = self.inputs
+        d1, d2 = self.saved
+        sx, v = self.meta
+        with np.errstate(all="ignore"):
+            return (
+                sum_to(g, sx) if x is not None else None,
+                sum_to(g * (v / d2), d1.shape) if t1 is not None else None,
+                sum_to(g * (-v * d1 / (d2 * d2)), d2.shape) if t2 is not None else None,
+            )
+
+
+def _addc(x, t1, t2, value, fn, node_cls, name):
+    for t, arg, pos in ((x, "input", 1), (t1, "tensor1", 2), (t2, "tensor2", 3)):
+        _need(t, Tensor, name, arg, pos)
+    if name == "addcdiv" and t1._data.dtype.kind != "f" and t2._data.dtype.kind != "f":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
+            "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    shape = ()
+    for t in (x, t1, t2):
+        try:
+            shape = np.broadcast_shapes(shape, t._data.shape)
+        except ValueError:
+            raise broadcast_error(shape, t._data.shape, name) from None
+    with np.errstate(all="ignore"):
+        res = np.broadcast_to(x._data + value * fn(t1._data, t2._data), shape).astype(x._data.dtype)
+    if STATE.enabled and (x._rg or t1._rg or t2._rg):
+        return out(
+            res,
+            node_cls(),
+            tuple(t if t._rg else None for t in (x, t1, t2)),
+            (t1._data, t2._data),
+            (ver(t1), ver(t2)),
+            meta=(x._data.shape, value),
+        )
+    return plain(res)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return _addc(input, tensor1, tensor2, value, np.multiply, AddcmulBackward0, "addcmul")
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return _addc(input, tensor1, tensor2, value, np.divide, AddcdivBackward0, "addcdiv")
+
+
+class NansumBackward0(Node):
+    """y = sum of the non-nan x: dy/dx = 1 where x is not nan, else 0."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        from .reductions import _expand_back
+
+        (x,) = self.saved
+        axes, keepdim = self.meta
+        return (_expand_back(g, x.shape, axes, keepdim) * ~np.isnan(x),)
+
+
+def nansum(a, dim=None, keepdim=False, *, dtype=None):
+    from ._util import norm_dims
+
+    x = a._data if dtype is None else a._data.astype(_dt.as_dtype(dtype).np)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    axes = norm_dims(dim, x.ndim)
+    res = np.asarray(np.nansum(x, axis=axes, keepdims=keepdim), dtype=x.dtype)
+    if _rec(a):
+        return out(res, NansumBackward0(), (a,), (x,), (ver(a),), meta=(axes, keepdim))
+    return plain(res)
+
+
+def nanmean(a, dim=None, keepdim=False, *, dtype=None):
+    from ._util import norm_dims
+    from .elementwise import div
+
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{a.dtype.torch_name}"
+        )
+    axes = norm_dims(dim, a._data.ndim)
+    cnt = (~np.isnan(a._data)).sum(axis=axes, keepdims=keepdim)
+    return div(nansum(a, dim, keepdim, dtype=dtype), plain(np.asarray(cnt)))
+
+
+def msort(a):
+    return sort(a, 0).values
+
+
+def ravel(a):
+    from .shape import reshape
+
+    return reshape(a, -1)
+
+
+def swapdims(a, dim0, dim1):
+    from .shape import transpose
+
+    return transpose(a, dim0, dim1)
+
+
+def moveaxis(a, source, destination):
+    from .shape import movedim
+
+    return movedim(a, source, destination)
+
+
+def _tri_indices(fn, row, col, offset, dtype):
+    r, c = fn(row, offset, col)
+    d = np.int64 if dtype is None else _dt.as_dtype(dtype).np
+    return plain(np.stack([r, c]).astype(d).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(np.tril_indices, row, col, offset, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(np.triu_indices, row, col, offset, dtype)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return plain(np.isin(e, t, invert=invert))

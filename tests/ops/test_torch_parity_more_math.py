@@ -716,6 +716,69 @@ def backward_through_unique_raises(lib):
     lib.unique(_t(lib, [1.0, 2.0, 1.0], requires_grad=True)).sum().backward()
 
 
+# ---- logaddexp, xlogy, addcmul, addcdiv, nansum, nanmean, aliases ----------------------------
+@case()
+def logaddexp_and_xlogy(lib):
+    b = [[0.5, 2.0, 1.0], [3.0, 0.1, 1.5]]
+    return (
+        _binary_grad(lib, lib.logaddexp, X, [1.0, -2.0, 0.5]),
+        _binary_grad(lib, lambda a, c: a.xlogy(c), [[0.0, 1.0, 2.0], [3.0, 0.0, 0.5]], b),
+        _grad(lib, lambda x: lib.xlogy(x, 2.0)),
+        _grad(lib, lambda x: lib.xlogy(2.0, x), POS),
+        lib.xlogy(lib.tensor([0, 1]), lib.tensor([0, 2])),
+    )
+
+
+@case()
+def addcmul_and_addcdiv(lib):
+    rng = np.random.default_rng(5)
+    x, t1, t2 = rng.standard_normal((2, 3)), rng.standard_normal((3,)), rng.random((2, 1)) + 0.5
+
+    def three(fn):
+        ts = [_t(lib, v, requires_grad=True) for v in (x, t1, t2)]
+        y = fn(*ts)
+        (y * y).sum().backward()
+        return y, type(y.grad_fn).__name__, [t.grad for t in ts]
+
+    return (
+        three(lambda a, b, c: lib.addcmul(a, b, c, value=0.5)),
+        three(lambda a, b, c: a.addcdiv(b, c, value=-2)),
+        three(lambda a, b, c: lib.addcdiv(a, b, c)),
+    )
+
+
+@case()
+def addcdiv_of_integers_raises(lib):
+    return lib.addcdiv(lib.tensor([1]), lib.tensor([1]), lib.tensor([2]))
+
+
+@case()
+def nansum_nanmean_and_aliases(lib):
+    nan = float("nan")
+    v = [[1.0, nan, 3.0], [nan, nan, 2.0]]
+    return (
+        _grad(lib, lambda x: lib.nansum(x), v),
+        _grad(lib, lambda x: x.nansum(1, keepdim=True), v),
+        _grad(lib, lambda x: lib.nanmean(x, 0), v, w=[1.0, 2.0, 3.0])[::2],
+        lib.nanmean(_t(lib, v)),
+        lib.nansum(lib.tensor([1, 2])),
+        _grad(lib, lambda x: x.msort(), w=W),
+        _grad(lib, lambda x: x.ravel(), w=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+        _grad(lib, lambda x: x.swapdims(0, 1), w=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+        lib.moveaxis(lib.ones(2, 3, 4), 0, -1).shape,
+        lib.tril_indices(3, 3),
+        lib.triu_indices(3, 2, 1),
+        lib.tril_indices(4, 3, -1, dtype=lib.int32),
+        lib.isin(lib.tensor([1, 2, 3]), lib.tensor([2, 5])),
+        lib.isin(lib.tensor([1, 2, 3]), 2, invert=True),
+    )
+
+
+@case()
+def nanmean_of_integers_raises(lib):
+    return lib.nanmean(lib.tensor([1, 2]))
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
@@ -789,6 +852,14 @@ GRADCHECKS = {
         lambda a, b: d2lmods.cdist(a, b, float("inf")),
         [A23, _rng.standard_normal((4, 3))],
     ),
+    "logaddexp": (lambda a, b: d2lmods.logaddexp(a, b), [A23, np.array([1.0, -2.0, 0.5])]),
+    "xlogy": (lambda a, b: d2lmods.xlogy(a, b), [A23, np.array(POS)]),
+    "addcmul": (
+        lambda a, b, c: d2lmods.addcmul(a, b, c, value=0.5),
+        [A23, A23 + 1, np.ones(3) * 2],
+    ),
+    "addcdiv": (lambda a, b, c: d2lmods.addcdiv(a, b, c, value=0.5), [A23, A23 + 1, np.array(POS)]),
+    "nansum": (lambda x: x.nansum(0), [A23]),
     "cdist_p3": (lambda a, b: d2lmods.cdist(a, b, 3), [A23, _rng.standard_normal((4, 3))]),
 }
 
