@@ -110,6 +110,17 @@ __all__ = [
     "tril_indices",
     "triu_indices",
     "isin",
+    "deg2rad",
+    "rad2deg",
+    "sinc",
+    "logit",
+    "sgn",
+    "clamp_min",
+    "clamp_max",
+    "cummax",
+    "cummin",
+    "logcumsumexp",
+    "diag_embed",
 ]
 
 
@@ -839,12 +850,12 @@ def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
 # diag, trace, einsum
 # ---------------------------------------------------------------------------------------------
 class DiagEmbedBackward0(Node):
-    """y = diag(v, k): dL/dv = the k-th diagonal of dL/dy."""
+    """y = diag(v, k) or diag_embed(v, k): dL/dv = the k-th diagonal of dL/dy (last two dims)."""
 
     __slots__ = ()
 
     def backward(self, g):
-        return (np.diagonal(g, self.meta).copy(),)
+        return (np.diagonal(g, self.meta, -2, -1).copy(),)
 
 
 class DiagonalBackward0_copy(Node):  # noqa: N801 (PyTorch's name)
@@ -1971,3 +1982,260 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return plain(np.isin(e, t, invert=invert))
+
+
+# ---------------------------------------------------------------------------------------------
+# deg2rad, rad2deg, logit, sinc, sgn, clamp_min/clamp_max, cummax/cummin, logcumsumexp,
+# diag_embed
+# ---------------------------------------------------------------------------------------------
+class Deg2RadBackward0(_Unary):
+    """y = x pi / 180: dy/dx = pi / 180."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def deriv(x):
+        return np.asarray(np.pi / 180, x.dtype)
+
+
+class Rad2DegBackward0(_Unary):
+    """y = x 180 / pi: dy/dx = 180 / pi."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def deriv(x):
+        return np.asarray(180 / np.pi, x.dtype)
+
+
+def deg2rad(a):
+    return _unary(a, np.deg2rad, Deg2RadBackward0)
+
+
+def rad2deg(a):
+    return _unary(a, np.rad2deg, Rad2DegBackward0)
+
+
+class SincBackward0(_Unary):
+    """y = sin(pi x) / (pi x): dy/dx = (cos(pi x) - y) / x (0 at x = 0)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def deriv(x):
+        return np.where(x == 0, 0, (np.cos(np.pi * x) - np.sinc(x)) / np.where(x == 0, 1, x))
+
+
+def sinc(a):
+    return _unary(a, np.sinc, SincBackward0)
+
+
+class LogitBackward0(Node):
+    """y = log(x / (1 - x)) (x clamped to [eps, 1 - eps]): dy/dx = 1 / (x (1 - x)), 0 outside
+    the clamp range."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        eps = self.meta
+        with np.errstate(all="ignore"):
+            d = g / (x * (1 - x))
+            if eps is not None:
+                d = np.where((x < eps) | (x > 1 - eps), 0, d)
+        return (d.astype(g.dtype, copy=False),)
+
+
+def logit(a, eps=None):
+    a = _float(a)
+    x = a._data
+    z = x if eps is None else np.clip(x, eps, 1 - eps)
+    with np.errstate(all="ignore"):
+        res = np.log(z / (1 - z)).astype(x.dtype, copy=False)
+    if _rec(a):
+        return out(res, LogitBackward0(), (a,), (x,), (ver(a),), meta=eps)
+    return plain(res)
+
+
+class SgnBackward0(Node):
+    """y = sgn(x): dy/dx = 0."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        return (np.zeros_like(g),)
+
+
+def sgn(a):
+    res = a._data.copy() if a._data.dtype.kind == "b" else np.sign(a._data)
+    if _rec(a):
+        return out(res, SgnBackward0(), (a,))
+    return plain(res)
+
+
+class ClampMinBackward0(Node):
+    """y = max(x, m): dy/dx = 1 where x >= m, else 0."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * self.keep(x, self.meta),)
+
+    @staticmethod
+    def keep(x, m):
+        return x >= m
+
+
+class ClampMaxBackward0(ClampMinBackward0):
+    """y = min(x, m): dy/dx = 1 where x <= m, else 0."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def keep(x, m):
+        return x <= m
+
+
+def _clamp_one(a, m, fn, node_cls, name):
+    from .elementwise import clamp
+
+    if isinstance(m, Tensor):
+        return clamp(a, **{name: m})
+    if not isinstance(m, numbers.Number):
+        raise TypeError(f"clamp_{name}(): argument '{name}' must be Number, not {type(m).__name__}")
+    x = a._data
+    dt = x.dtype if x.dtype.kind == "f" or isinstance(m, numbers.Integral) else None
+    if dt is None:
+        x = x.astype(_dt.get_default_dtype().np)
+    res = fn(x, np.asarray(m, x.dtype))
+    if _rec(a):
+        return out(res, node_cls(), (a,), (a._data,), (ver(a),), meta=m)
+    return plain(res)
+
+
+def clamp_min(a, min):
+    return _clamp_one(a, min, np.maximum, ClampMinBackward0, "min")
+
+
+def clamp_max(a, max):
+    return _clamp_one(a, max, np.minimum, ClampMaxBackward0, "max")
+
+
+_CummaxRet = _named_return("cummax")
+_CumminRet = _named_return("cummin")
+
+
+class CummaxBackward0(Node):
+    """v_j = max_{k<=j} x_k, reached at i_j: dL/dx_k = sum of dL/dv_j over the j with i_j = k."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        (idx,) = self.saved
+        shape, axis = self.meta
+        gx = np.zeros(shape, dtype=g.dtype)
+        if not shape:
+            return (g,)
+        # scatter-add along the axis
+        gm, im, xm = np.moveaxis(g, axis, -1), np.moveaxis(idx, axis, -1), np.moveaxis(gx, axis, -1)
+        lead = np.indices(im.shape[:-1])
+        for j in range(im.shape[-1]):
+            np.add.at(xm, (*lead, im[..., j]), gm[..., j])
+        return (gx,)
+
+
+class CumminBackward0(CummaxBackward0):
+    __slots__ = ()
+
+
+def _cumext(a, dim, better, node_cls, ret_cls):
+    x = a._data
+    axis = norm_dim(dim, x.ndim)
+    if not x.ndim:
+        idx = np.zeros((), np.int64)
+        vals = x.copy()
+    else:
+        xm = np.moveaxis(x, axis, -1)
+        vals = np.empty_like(xm)
+        idx = np.empty(xm.shape, np.int64)
+        if xm.shape[-1]:
+            cur, ci = xm[..., 0].copy(), np.zeros(xm.shape[:-1], np.int64)
+            for j in range(xm.shape[-1]):
+                v = xm[..., j]
+                # ties move the index forward, nan sticks (as in PyTorch)
+                take = (
+                    better(v, cur) | (v == cur) | np.isnan(v)
+                    if x.dtype.kind == "f"
+                    else (better(v, cur) | (v == cur))
+                )
+                if x.dtype.kind == "f":
+                    take &= ~np.isnan(cur) | np.isnan(v)
+                cur = np.where(take, v, cur)
+                ci = np.where(take, j, ci)
+                vals[..., j], idx[..., j] = cur, ci
+        vals, idx = np.moveaxis(vals, -1, axis), np.moveaxis(idx, -1, axis)
+    if _rec(a):
+        v = out(vals, node_cls(), (a,), (idx,), meta=(x.shape, axis))
+    else:
+        v = plain(vals)
+    return ret_cls(v, plain(idx))
+
+
+def cummax(a, dim):
+    return _cumext(a, dim, np.greater, CummaxBackward0, _CummaxRet)
+
+
+def cummin(a, dim):
+    return _cumext(a, dim, np.less, CumminBackward0, _CumminRet)
+
+
+class LogcumsumexpBackward0(Node):
+    """y_j = log sum_{k<=j} e^{x_k}: dL/dx_k = sum_{j>=k} g_j e^{x_k - y_j}."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        x, y = self.saved
+        axis = self.meta
+        if axis is None:
+            return (g,)
+        with np.errstate(all="ignore"):
+            w = g * np.exp(-y)
+            # reversed cumulative sum of g_j e^{-y_j}, times e^{x_k}
+            r = np.flip(np.cumsum(np.flip(w, axis), axis), axis)
+            return ((r * np.exp(x)).astype(g.dtype, copy=False),)
+
+
+def logcumsumexp(a, dim):
+    x = a._data
+    if x.dtype.kind != "f":
+        raise OpNotImplementedError(
+            f"\"logcumsumexp_out_cpu\" not implemented for '{a.dtype.torch_name}'", "logcumsumexp"
+        )
+    axis = norm_dim(dim, x.ndim)
+    if not x.ndim:
+        axis = None
+        res = x.copy()
+    else:
+        with np.errstate(all="ignore"):
+            res = np.logaddexp.accumulate(x, axis=axis).astype(x.dtype, copy=False)
+    if _rec(a):
+        return out(res, LogcumsumexpBackward0(), (a,), (x, res), (ver(a),), meta=axis)
+    return plain(res)
+
+
+def diag_embed(a, offset=0, dim1=-2, dim2=-1):
+    """Each last-dimension vector of ``a`` on the ``offset`` diagonal of a new matrix (the last
+    two dimensions of the result)."""
+    x = a._data
+    if (dim1, dim2) not in ((-2, -1), (x.ndim - 1, x.ndim)):
+        raise NotImplementedError("diag_embed supports only dim1=-2, dim2=-1")
+    n = x.shape[-1] + abs(offset)
+    res = np.zeros(x.shape[:-1] + (n, n), dtype=x.dtype)
+    r = np.arange(x.shape[-1])
+    rows, cols = (r, r + offset) if offset >= 0 else (r - offset, r)
+    res[..., rows, cols] = x
+    if _rec(a):
+        return out(res, DiagEmbedBackward0(), (a,), meta=offset)
+    return plain(res)

@@ -779,6 +779,62 @@ def nanmean_of_integers_raises(lib):
     return lib.nanmean(lib.tensor([1, 2]))
 
 
+# ---- deg2rad, logit, sinc, sgn, clamp_min/max, cummax/cummin, logcumsumexp, diag_embed -------
+@case()
+def more_unary_functions(lib):
+    return (
+        _grad(lib, lib.deg2rad),
+        _grad(lib, lambda x: x.rad2deg()),
+        _grad(lib, lib.sinc, [[0.0, 0.5, -1.5], [2.2, -0.3, 1.0]]),
+        _grad(lib, lambda x: lib.logit(x), [[0.3, 0.7, 0.6], [0.2, 0.1, 0.9]]),
+        _grad(lib, lambda x: x.logit(0.25), [[0.3, 0.7, 0.6], [0.2, 0.1, 0.9]]),
+        _grad(lib, lib.sgn)[:2],  # torch's gradient is a ZeroTensor that numpy() refuses
+        lib.deg2rad(lib.tensor([180])),
+        lib.sgn(lib.tensor([-2, 0, 3])),
+        lib.sgn(lib.tensor([True, False])),
+    )
+
+
+@case()
+def clamp_min_and_clamp_max(lib):
+    return (
+        _grad(lib, lambda x: lib.clamp_min(x, 0.5)),
+        _grad(lib, lambda x: x.clamp_max(0.9)),
+        lib.clamp_min(lib.tensor([1, 5]), 3),
+        lib.clamp_min(lib.tensor([1, 5]), 2.5),
+        lib.clamp_max(lib.tensor([1.0, 5.0]), lib.tensor([2.0, 2.0])),
+    )
+
+
+@case()
+def cummax_cummin_logcumsumexp(lib):
+    v = [[0.3, 1.7, -0.6, 2.0], [2.2, -1.1, 0.9, 3.0]]
+    r = lib.cummax(_t(lib, v), 1)
+    m = _t(lib, v).cummin(0)
+    return (
+        r.values,
+        r.indices,
+        m.values,
+        m.indices,
+        _grad(lib, lambda x: lib.cummax(x, 1), v, w=[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]),
+        _grad(lib, lambda x: x.cummin(1), v, w=[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]),
+        _grad(
+            lib, lambda x: lib.logcumsumexp(x, 1), v, w=[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]
+        ),
+        _grad(lib, lambda x: x.logcumsumexp(0), v),
+        tuple(lib.cummax(lib.tensor([1, 3, 2, 3]), 0)),
+    )
+
+
+@case()
+def diag_embed_of_batches(lib):
+    return (
+        _grad(lib, lambda x: lib.diag_embed(x), w=np.arange(18.0).reshape(2, 3, 3)),
+        _grad(lib, lambda x: x.diag_embed(1), w=np.arange(32.0).reshape(2, 4, 4)),
+        _grad(lib, lambda x: x.diag_embed(-1), w=np.arange(32.0).reshape(2, 4, 4)),
+    )
+
+
 @pytest.mark.parametrize(("snippet", "message", "warns"), CASES)
 def test_same_on_both(snippet, message, warns):
     same(snippet, message=message, warns=warns)
@@ -860,6 +916,11 @@ GRADCHECKS = {
     ),
     "addcdiv": (lambda a, b, c: d2lmods.addcdiv(a, b, c, value=0.5), [A23, A23 + 1, np.array(POS)]),
     "nansum": (lambda x: x.nansum(0), [A23]),
+    "sinc": (lambda x: x.sinc(), [A23]),
+    "logit": (lambda x: x.logit(), [np.array(POS) / 3]),
+    "cummax": (lambda x: x.cummax(1).values, [A23]),
+    "logcumsumexp": (lambda x: x.logcumsumexp(1), [A23]),
+    "diag_embed": (lambda x: x.diag_embed(1), [A23]),
     "cdist_p3": (lambda a, b: d2lmods.cdist(a, b, 3), [A23, _rng.standard_normal((4, 3))]),
 }
 
