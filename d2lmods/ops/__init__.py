@@ -10,6 +10,7 @@
 * ``losses``      -- mse, bce (with and without logits), smooth_l1, huber
 * ``padding``     -- pad (constant, reflect, replicate, circular)
 * ``inplace``     -- ``add_``, ``x += y``, ``x[i] = v`` and the rules that keep them safe
+* ``more_math``   -- log2/trig/..., sort/topk/median, einsum, diag/trace, finfo/iinfo, ...
 
 Errors about bad inputs are ``OpError`` (a ``RuntimeError`` subclass with ``op`` and ``shapes``).
 """
