@@ -81,24 +81,27 @@ def clear(path, rounds=100_000):
     """Empty the folder ``path`` whatever a part left there: by folder descriptor, never by long
     paths or recursion (each sub-folder's sub-folders are moved up before it is removed, as
     ``autograder.safeio.remove_tree`` does), modes reset first.  Only ever called on the
-    sandbox's private tmpfs."""
+    sandbox's private tmpfs.  What lies on another filesystem (a read-only bind of the project or
+    the venv when they live under the host's ``/tmp``, and the folders bubblewrap made to hold
+    it) is left alone: a round that removes nothing ends the clearing."""
     try:
         top = os.open(path, _DIR)
     except OSError:
         return
     n = 0
     try:
+        dev = os.fstat(top).st_dev
         for _ in range(rounds):
-            names = os.listdir(top)
-            if not names:
-                return
-            for name in names:
+            removed = 0
+            for name in os.listdir(top):
                 try:
                     st = os.lstat(name, dir_fd=top)
                 except OSError:
                     continue
+                if st.st_dev != dev:  # a mount point: not the part's to leave, not ours to empty
+                    continue
                 if not stat.S_ISDIR(st.st_mode):
-                    _quiet(os.unlink, name, dir_fd=top)
+                    removed += _gone(os.unlink, name, dir_fd=top)
                     continue
                 _quiet(os.chmod, name, 0o700, dir_fd=top)  # a folder (lstat): no link followed
                 try:
@@ -111,18 +114,33 @@ def clear(path, rounds=100_000):
                             ist = os.lstat(inner, dir_fd=sub)
                         except OSError:
                             continue
+                        if ist.st_dev != dev:
+                            continue
                         if stat.S_ISDIR(ist.st_mode):
                             n += 1
-                            _quiet(os.rename, inner, f".rm{n}", src_dir_fd=sub, dst_dir_fd=top)
+                            removed += _gone(
+                                os.rename, inner, f".rm{n}", src_dir_fd=sub, dst_dir_fd=top
+                            )
                         else:
-                            _quiet(os.unlink, inner, dir_fd=sub)
+                            removed += _gone(os.unlink, inner, dir_fd=sub)
                 finally:
                     os.close(sub)
-                _quiet(os.rmdir, name, dir_fd=top)
+                removed += _gone(os.rmdir, name, dir_fd=top)
+            if not removed:
+                return
     except OSError:
         pass
     finally:
         os.close(top)
+
+
+def _gone(fn, *args, **kw):
+    """1 when ``fn`` (an unlink, rmdir or rename) did its work, 0 when it could not."""
+    try:
+        fn(*args, **kw)
+        return 1
+    except OSError:
+        return 0
 
 
 def leftovers():

@@ -1,10 +1,13 @@
 """One sandbox per submission, a forked child per part: what one part may reach of another."""
 
+import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,9 +207,17 @@ def test_fork_path_tmp_and_dev_shm_are_sized_and_emptied_between_parts():
         assert got["/tmp"] <= 8 and got["/dev/shm"] <= 8, got
         assert got["/tmp:errno"] == 28 and got["/dev/shm:errno"] == 28, got  # ENOSPC
     # what the first part left (a full tmpfs, a mode-000 chain) is gone when the second starts
-    assert (
-        _said(second, "TMP")["/tmp:before"] == [] and _said(second, "TMP")["/dev/shm:before"] == []
-    )
+    # (a checkout or venv under the host's /tmp is bound read-only inside: the folder that holds
+    # that mount point stays, untouched)
+    assert set(_said(second, "TMP")["/tmp:before"]) <= _tmp_holders()
+    assert _said(second, "TMP")["/dev/shm:before"] == []
+
+
+def _tmp_holders():
+    """The names bubblewrap creates in the sandbox's /tmp to hold binds of host paths under /tmp."""
+    roots = [Path(__file__).resolve().parents[2], Path(sys.prefix), Path(sys.base_prefix)]
+    parts_ = [r.resolve().parts for r in roots]
+    return {p[2] for p in parts_ if p[1:2] == ("tmp",) and len(p) > 2}
 
 
 @needs_bwrap
@@ -412,3 +423,32 @@ def test_the_cli_and_the_batch_choose_the_runner(tmp_path, monkeypatch):
     assert batch.make_jobs(course, "modules", runner="separate")[0]["runner"] == "separate"
     bad = pipeline.grade_submission({**batch.make_jobs(course, "modules")[0], "runner": "x"})
     assert "unknown runner 'x'" in bad.extra["problem"]
+
+
+@needs_bwrap
+def test_clearing_tmp_leaves_a_read_only_bind_inside_it_and_ends(tmp_path):
+    """A checkout or venv under the host's /tmp is bound read-only inside the sandbox's /tmp: the
+    server empties what a part left around it, never reaches into it, and stops (it once spun on
+    the files it could not remove until its CPU limit killed it)."""
+    held = tmp_path / "held"
+    held.mkdir()
+    (held / "keep.txt").write_text("mine")
+    script = (
+        "import os, sys, time\n"
+        f"sys.path.insert(0, {str(runner.SERVER.parent)!r})\n"
+        "import forkserver\n"
+        "os.makedirs('/tmp/t/left/a/b'); open('/tmp/t/left/a/f', 'w').close()\n"
+        "open('/tmp/t/x', 'w').close()\n"
+        "t = time.process_time(); forkserver.clear('/tmp/t')\n"
+        "import json; print(json.dumps([sorted(os.listdir('/tmp/t')),"
+        " sorted(os.listdir('/tmp/t/h/ro')), time.process_time() - t]))\n"
+    )
+    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += ["--dir", "/tmp/t", "--ro-bind", str(held), "/tmp/t/h/ro", sys.executable, "-c", script]
+    import subprocess
+
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    left, inside, cpu = json.loads(done.stdout)
+    assert left == ["h"] and inside == ["keep.txt"] and cpu < 1.0
+    assert (held / "keep.txt").read_text() == "mine"
