@@ -490,6 +490,10 @@ RUN_ALONE = {
     "fill_disk": {"parallel_module", "factory"},
     "deep_chain": {"parallel_module", "factory"},
 }
+# deep_chain makes its 1,500 folders in a few milliseconds and stops: whether the host's watch
+# sees the chain while the part runs (and stops the sandbox) or the host just empties the folder
+# after it is a race, and either way the scores are the same (test_scores_and_flags)
+MAY_RUN_TOGETHER = {"deep_chain"}
 
 
 def test_every_sample_ran_on_the_fork_path(graded):
@@ -499,4 +503,5 @@ def test_every_sample_ran_on_the_fork_path(graded):
         runs = r["extra_data"]["parts"]
         ran = {p: run.get("runner") for p, run in runs.items() if run.get("sandbox")}
         alone = {p for p, how in ran.items() if how != "fork"}
-        assert alone == RUN_ALONE.get(name, set()), (name, ran)
+        want = RUN_ALONE.get(name, set())
+        assert alone == want or (name in MAY_RUN_TOGETHER and not alone), (name, ran)

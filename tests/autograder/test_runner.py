@@ -430,21 +430,23 @@ def test_clearing_tmp_leaves_a_read_only_bind_inside_it_and_ends(tmp_path):
     """A checkout or venv under the host's /tmp is bound read-only inside the sandbox's /tmp: the
     server empties what a part left around it, never reaches into it, and stops (it once spun on
     the files it could not remove until its CPU limit killed it)."""
-    held = tmp_path / "held"
+    held, box = tmp_path / "held", tmp_path / "box"  # box: a tmpfs, as the sandbox's /tmp is
     held.mkdir()
+    box.mkdir()
     (held / "keep.txt").write_text("mine")
+    t = f"{box}/t"
     script = (
-        "import os, sys, time\n"
+        "import json, os, sys, time\n"
         f"sys.path.insert(0, {str(runner.SERVER.parent)!r})\n"
         "import forkserver\n"
-        "os.makedirs('/tmp/t/left/a/b'); open('/tmp/t/left/a/f', 'w').close()\n"
-        "open('/tmp/t/x', 'w').close()\n"
-        "t = time.process_time(); forkserver.clear('/tmp/t')\n"
-        "import json; print(json.dumps([sorted(os.listdir('/tmp/t')),"
-        " sorted(os.listdir('/tmp/t/h/ro')), time.process_time() - t]))\n"
+        f"os.makedirs({t!r} + '/left/a/b'); open({t!r} + '/left/a/f', 'w').close()\n"
+        f"open({t!r} + '/x', 'w').close()\n"
+        f"c = time.process_time(); forkserver.clear({t!r})\n"
+        f"print(json.dumps([sorted(os.listdir({t!r})), sorted(os.listdir({t!r} + '/h/ro')),"
+        " time.process_time() - c]))\n"
     )
-    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/tmp"]
-    argv += ["--dir", "/tmp/t", "--ro-bind", str(held), "/tmp/t/h/ro", sys.executable, "-c", script]
+    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", str(box), "--dir", t]
+    argv += ["--ro-bind", str(held), f"{t}/h/ro", sys.executable, "-c", script]
     import subprocess
 
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
