@@ -4,15 +4,17 @@
 
 Builds one course per library and assignment with the reference solution submitted, then grades
 that submission ``--rounds`` times per course, alternating between the courses, one at a time
-(``grade_submission``: every part in a sandbox of its own, as ``python -m autograder grade``
-does).  Prints the medians, and the load average, which the figures depend on.  Skips the
-PyTorch edition when torch is not installed.
+(``grade_submission`` with the default runner, as ``python -m autograder grade`` does: one
+sandbox per submission whose server imports the course's library once and forks a part each;
+``--runner separate`` gives each part a sandbox of its own).  Prints the medians, and the load
+average, which the figures depend on.  Skips the PyTorch edition when torch is not installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
 import statistics
 import tempfile
 import time
@@ -26,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bench.course_library", description=__doc__)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runner", choices=("fork", "separate"), default="fork")
     a = ap.parse_args(argv)
     libraries = ["d2lmods"] + (["torch"] if importlib.util.find_spec("torch") else [])
     jobs = {}
@@ -42,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
                 "notebook": str(nb),
                 "release": str(release),
                 "library": library,
+                "runner": a.runner,
             }
             jobs[(library, assignment)] = wire_job(job, release.read_bytes())
+    shutil.rmtree(scratch)  # the jobs carry the notebooks' bytes
     times: dict = {k: [] for k in jobs}
     imports: dict = {k: [] for k in jobs}
     loads = [Path("/proc/loadavg").read_text().split()[0]]
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             imports[key].append(result.extra["timings"].get("imports", 0.0))
             assert result.score == result.max_score, (key, result.score)
     loads.append(Path("/proc/loadavg").read_text().split()[0])
-    print(f"load average (1 min) before / after: {' / '.join(loads)}")
+    print(f"runner {a.runner}; load average (1 min) before / after: {' / '.join(loads)}")
     print(f"{'library':<9} {'assignment':<10} {'s/submission':>13} {'imports s':>10}  (medians)")
     for (library, assignment), v in times.items():
         med_imports = statistics.median(imports[(library, assignment)])
