@@ -31,6 +31,7 @@ from ._util import (
     to_tensor,
     ver,
 )
+from .elementwise import _unary_out
 from .reductions import _named_return
 
 __all__ = [
@@ -152,13 +153,7 @@ def _unary(a, fn, node_cls, save="x"):
     a = _float(a)
     with np.errstate(all="ignore"):
         y = np.asarray(fn(a._data), dtype=a._data.dtype)
-    if _rec(a):
-        if save == "x":
-            return out(y, node_cls(), (a,), (a._data,), (ver(a),))
-        t = out(y, node_cls(), (a,), (y,))
-        t._fn._versions = (ver(t),)
-        return t
-    return plain(y)
+    return _unary_out(a, y, node_cls, save)
 
 
 class _Unary(Node):

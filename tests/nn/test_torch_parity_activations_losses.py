@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import d2lmods
-from d2lmods.autograd import no_grad
 from tests._parity import Cases, same, t32 as _t
+from tests.ops.test_ops_gradcheck import fd_check
 
 pytestmark = pytest.mark.oracle
 
@@ -668,32 +668,6 @@ def test_same_on_both(snippet, message, warns):
 
 
 # ---- finite differences in float64 ---------------------------------------------------------
-
-
-def fd_check(fn, arrays, eps=1e-6, rtol=1e-5, atol=1e-6):
-    """d(sum(w * fn(x)))/dx from backward against central differences, for every input."""
-    tensors = [d2lmods.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(*tensors)
-    w = np.random.default_rng(7).standard_normal(tuple(out.shape))
-    (out * d2lmods.tensor(w)).sum().backward()
-
-    def value(arrs):
-        with no_grad():
-            return float((fn(*[d2lmods.tensor(a) for a in arrs]) * d2lmods.tensor(w)).sum())
-
-    for i, a in enumerate(arrays):
-        numeric = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            plus = [x.copy() for x in arrays]
-            minus = [x.copy() for x in arrays]
-            plus[i][idx] += eps
-            minus[i][idx] -= eps
-            numeric[idx] = (value(plus) - value(minus)) / (2 * eps)
-        assert tensors[i].grad is not None, f"input {i} got no gradient"
-        assert tensors[i].grad.dtype == d2lmods.float64
-        np.testing.assert_allclose(
-            tensors[i].grad.numpy(), numeric, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}"
-        )
 
 
 # away from the kinks (0, +-1, +-3, 6, thresholds) by more than the step
