@@ -32,6 +32,7 @@ from ._util import (
     ver,
 )
 from .elementwise import _unary_out
+from .linalg import _record  # a binary op's result, both inputs saved
 from .reductions import _named_return
 
 __all__ = [
@@ -371,18 +372,6 @@ def _pair(a, b, floats=True):
     return a, b
 
 
-def _binary_out(res, node_cls, a, b):
-    if STATE.enabled and (a._rg or b._rg):
-        return out(
-            res,
-            node_cls(),
-            (a if a._rg else None, b if b._rg else None),
-            (a._data, b._data),
-            (ver(a), ver(b)),
-        )
-    return plain(res)
-
-
 class _Binary(Node):
     """Gradients ``g * da(a, b)`` and ``g * db(a, b)``, summed back over broadcast axes."""
 
@@ -470,7 +459,7 @@ def atan2(a, b):
     a, b = _pair(a, b)
     with np.errstate(all="ignore"):
         res = np.arctan2(a._data, b._data)
-    return _binary_out(res, Atan2Backward0, a, b)
+    return _record(res, Atan2Backward0, a, b)
 
 
 arctan2 = atan2
@@ -487,7 +476,7 @@ def hypot(a, b):
             f"\"hypot_cpu\" not implemented for '{a.dtype.torch_name}'", "hypot"
         )
     res = np.hypot(a._data, b._data)
-    return _binary_out(res, HypotBackward0, a, b)
+    return _record(res, HypotBackward0, a, b)
 
 
 def fmod(a, b):
@@ -498,7 +487,7 @@ def fmod(a, b):
             raise RuntimeError("ZeroDivisionError")
         with np.errstate(all="ignore"):
             res = np.fmod(a._data, b._data)
-        return _binary_out(res, FmodBackward1, a, b)
+        return _record(res, FmodBackward1, a, b)
     a, b = operands(a, b)
     if a._data.dtype.kind != "f" and b == 0:
         raise RuntimeError("ZeroDivisionError")
@@ -513,7 +502,7 @@ def _fminmax(a, b, fn, node_cls):
     if not isinstance(b, Tensor):
         raise TypeError(f"{fn.__name__}(): argument 'other' must be Tensor, not {type(b).__name__}")
     a, b = _pair(a, b, floats=False)
-    return _binary_out(fn(a._data, b._data), node_cls, a, b)
+    return _record(fn(a._data, b._data), node_cls, a, b)
 
 
 def fmax(a, b):
@@ -1768,7 +1757,7 @@ def logaddexp(a, b):
     a, b = _pair(a, b)
     with np.errstate(all="ignore"):
         res = np.logaddexp(a._data, b._data)
-    return _binary_out(res, LogaddexpBackward0, a, b)
+    return _record(res, LogaddexpBackward0, a, b)
 
 
 def _xlogy(x, y):
@@ -1810,7 +1799,7 @@ class XlogyBackward2(Node):
 def xlogy(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         a, b = _pair(a, b)
-        return _binary_out(_xlogy(a._data, b._data), XlogyBackward0, a, b)
+        return _record(_xlogy(a._data, b._data), XlogyBackward0, a, b)
     if isinstance(b, Tensor):  # a number times log(tensor)
         b = _float(b)
         res = _xlogy(np.asarray(a, b._data.dtype), b._data)
